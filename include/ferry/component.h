@@ -1,0 +1,79 @@
+/* component: ferry's link to the XMPP server as an XEP-0114 external
+ * component.
+ *
+ * It owns the socket (plain TCP, or Direct TLS through OpenSSL with
+ * certificate and name verification), the stream header and the SHA-1
+ * handshake, a bounded non-blocking write queue, a periodic XEP-0199 ping
+ * that detects dead links, and reconnection with exponential backoff and
+ * jitter (capped at 60 s) after any loss. Inbound stanzas are handed to the
+ * owner through callbacks; the owner never sees the socket.
+ */
+#ifndef FERRY_COMPONENT_H
+#define FERRY_COMPONENT_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ferry/stanza.h"
+
+struct component;
+
+struct component_options {
+	const char *jid;             /* component domain */
+	const char *host;            /* server to connect to */
+	guint16 port;                /* its component port */
+	const char *secret;          /* shared secret; copied, never logged */
+	bool tls;                    /* Direct TLS */
+	const char *tls_ca_file;     /* NULL: system trust store */
+	const char *tls_server_name; /* NULL: host */
+	size_t max_stanza_bytes;     /* 0: default */
+	guint ping_interval;         /* seconds; 0: no pings */
+	const char *ping_to;         /* the domain pinged (a domain the server hosts) */
+	size_t max_queue_bytes;      /* write queue bound; 0: default (4 MiB) */
+	guint max_backoff_ms;        /* reconnect delay cap; 0: 60 000 */
+};
+
+struct component_callbacks {
+	/* The handshake succeeded; stanzas can flow. */
+	void (*online)(void *user_data);
+	/* The link went down; a reconnect is scheduled. */
+	void (*offline)(void *user_data);
+	/* An inbound stanza (not a handshake, stream error or own ping reply).
+	 * The callee owns STANZA. */
+	void (*stanza)(void *user_data, struct stanza *stanza);
+};
+
+/* Copies OPTIONS (strings included) and CALLBACKS. Does not connect yet. */
+struct component *component_new(const struct component_options *options,
+                                const struct component_callbacks *callbacks, void *user_data);
+
+/* Closes the stream (sending </stream:stream> when possible) and frees.
+ * NULL is a no-op. Must not be called from inside a component callback. */
+void component_free(struct component *component);
+
+/* Starts connecting; from then on the component keeps itself connected. */
+void component_start(struct component *component);
+
+/* Queues STANZA for the server, taking ownership. A missing 'from' is set
+ * to the component domain; a stanza without 'to', or with a 'from' outside
+ * the component domain, is refused (logged). While the link is down,
+ * stanzas wait in the queue and are sent after the next handshake. Returns
+ * false when the stanza was refused or the queue is full. */
+bool component_send(struct component *component, struct stanza *stanza);
+
+bool component_is_online(const struct component *component);
+
+/* The component domain. Borrowed. */
+const char *component_jid(const struct component *component);
+
+/* The XEP-0114 handshake digest: lower-case hex SHA-1 of STREAM_ID followed
+ * by SECRET, 40 characters. Caller frees. */
+char *component_handshake_digest(const char *stream_id, const char *secret);
+
+/* The next reconnect delay after ATTEMPT consecutive failures (1-based):
+ * base 1 s doubling, capped at CAP_MS, scaled by a jitter factor in
+ * [0.5, 1.0) taken from RANDOM (a value in [0, 1)). */
+guint component_backoff_ms(guint attempt, guint cap_ms, double random);
+
+#endif

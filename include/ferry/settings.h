@@ -1,0 +1,87 @@
+/* settings: ferry's INI configuration, read with GKeyFile and validated once
+ * at start. Every error names the file, the group and the key.
+ *
+ * struct settings is a read-only value object after settings_load(): its
+ * fields are public so that modules can take what they need at wiring time
+ * in main.c; nothing writes to it afterwards.
+ */
+#ifndef FERRY_SETTINGS_H
+#define FERRY_SETTINGS_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SETTINGS_ERROR (settings_error_quark())
+GQuark settings_error_quark(void);
+
+enum settings_error_code {
+	SETTINGS_ERROR_FILE,    /* unreadable or not an INI file */
+	SETTINGS_ERROR_MISSING, /* a required key is absent */
+	SETTINGS_ERROR_INVALID, /* a value is of the wrong type or out of range */
+	SETTINGS_ERROR_UNKNOWN, /* a group or key ferry does not know */
+};
+
+enum settings_log_level {
+	SETTINGS_LOG_ERROR,
+	SETTINGS_LOG_WARNING,
+	SETTINGS_LOG_MESSAGE,
+	SETTINGS_LOG_INFO,
+	SETTINGS_LOG_DEBUG,
+};
+
+struct settings {
+	char *path; /* the file read, for messages */
+
+	/* [component] */
+	char *component_jid;     /* the component's domain, e.g. irc.example.org */
+	char *component_host;    /* the XMPP server to connect to */
+	guint16 component_port;  /* its component port (default 5347) */
+	char *component_secret;  /* shared secret; never logged */
+	bool component_tls;      /* Direct TLS from the first byte */
+	char *tls_ca_file;       /* CA bundle; NULL: the system store */
+	char *tls_server_name;   /* name verified in the certificate and sent as SNI;
+	                            NULL: component_host */
+	size_t max_stanza_bytes; /* inbound stanza size cap */
+	guint ping_interval;     /* seconds between XEP-0199 pings to the server */
+
+	/* [legacy] */
+	char *legacy_protocol;        /* libpurple protocol id, e.g. prpl-irc */
+	char *legacy_name;            /* human name of the transport */
+	GHashTable *legacy_overrides; /* other [legacy] keys: field name -> value */
+	char **legacy_locked;         /* field names pinned to their configured value */
+
+	/* [workers] */
+	char *worker_program;   /* NULL: the default (see settings_worker_program) */
+	guint users_per_worker; /* sessions per ferry-worker process */
+
+	/* [storage] */
+	char *database; /* SQLite file */
+	char *key_file; /* 32-byte secret key for credentials at rest */
+
+	/* [access] */
+	char **allowed_domains; /* bare domains whose users may use ferry */
+	char **admins;          /* bare JIDs with admin rights */
+
+	/* [logging] */
+	enum settings_log_level log_level;
+};
+
+/* Reads and validates PATH. Returns NULL with ERROR set (domain
+ * SETTINGS_ERROR, message naming file, group and key) on any problem. */
+struct settings *settings_load(const char *path, GError **error);
+
+/* Parses settings from DATA (for tests); PATH is used in messages. */
+struct settings *settings_load_data(const char *data, const char *path, GError **error);
+
+void settings_free(struct settings *settings);
+
+/* The gateway identity type (XEP-0030 registry) for the configured
+ * protocol: prpl-irc -> irc, prpl-jabber -> xmpp, ... Borrowed/static or
+ * owned by settings. */
+const char *settings_gateway_type(const struct settings *settings);
+
+/* true when DOMAIN (a bare domain) may use the transport. */
+bool settings_domain_allowed(const struct settings *settings, const char *domain);
+
+#endif

@@ -1,0 +1,71 @@
+/* xml_stream: turns the bytes of an XMPP stream into stanza trees.
+ *
+ * Fed bytes by its owner (it does no I/O), it reports the stream header,
+ * each complete top-level element (depth 1) as a struct stanza, and the end
+ * of the stream. Whitespace between stanzas (keepalives) is accepted.
+ *
+ * Limits: a stanza larger than max_stanza_bytes, elements nested deeper than
+ * max_depth, any DOCTYPE or entity declaration, comments and processing
+ * instructions, text outside stanzas, and invalid XML or UTF-8 each end the
+ * stream with an error. After an error the stream accepts no more input
+ * until xml_stream_reset(). Memory held is bounded by max_stanza_bytes plus
+ * the size of one fed chunk.
+ */
+#ifndef FERRY_XML_STREAM_H
+#define FERRY_XML_STREAM_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ferry/stanza.h"
+
+struct xml_stream;
+
+#define XML_STREAM_ERROR (xml_stream_error_quark())
+GQuark xml_stream_error_quark(void);
+
+enum xml_stream_error_code {
+	XML_STREAM_ERROR_NOT_WELL_FORMED, /* invalid XML or UTF-8 */
+	XML_STREAM_ERROR_TOO_BIG,         /* a stanza over max_stanza_bytes */
+	XML_STREAM_ERROR_TOO_DEEP,        /* nesting over max_depth */
+	XML_STREAM_ERROR_RESTRICTED,      /* DOCTYPE, entity, comment, PI */
+	XML_STREAM_ERROR_CLOSED,          /* input after the end or after an error */
+};
+
+/* The RFC 6120 stream error condition for an xml_stream error code. */
+const char *xml_stream_error_condition(int code);
+
+#define XML_STREAM_DEFAULT_MAX_STANZA_BYTES (512 * 1024)
+#define XML_STREAM_DEFAULT_MAX_DEPTH 64
+
+struct xml_stream_callbacks {
+	/* The root element opened. ATTRS is a NULL-terminated name/value
+	 * array, borrowed for the call. */
+	void (*stream_start)(void *user_data, const char *name, const char **attrs);
+	/* A complete depth-1 element. The callee owns STANZA. */
+	void (*stanza)(void *user_data, struct stanza *stanza);
+	/* The root element closed. */
+	void (*stream_end)(void *user_data);
+};
+
+/* MAX_STANZA_BYTES 0 / MAX_DEPTH 0 select the defaults. The callbacks are
+ * copied; USER_DATA is passed to each. Callbacks must not free or reset the
+ * stream; they may call xml_stream_stop(). */
+struct xml_stream *xml_stream_new(size_t max_stanza_bytes, unsigned max_depth,
+                                  const struct xml_stream_callbacks *callbacks, void *user_data);
+void xml_stream_free(struct xml_stream *stream);
+
+/* Feeds LEN bytes. Callbacks run from inside this call. Returns false with
+ * ERROR set (domain XML_STREAM_ERROR) when the stream is broken; the bytes
+ * after the error are not parsed. */
+bool xml_stream_feed(struct xml_stream *stream, const char *data, size_t len, GError **error);
+
+/* From inside a callback: parse no further bytes of this feed and accept
+ * no more input until reset. The feed returns true. */
+void xml_stream_stop(struct xml_stream *stream);
+
+/* Forgets all state, ready for a new stream (after a reconnect). */
+void xml_stream_reset(struct xml_stream *stream);
+
+#endif

@@ -1,0 +1,144 @@
+/* main: ferry's entry point. Parses the command line, loads the settings,
+ * and wires the modules together; the only place that sees all of them. */
+#include "config.h"
+
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ferry/component.h"
+#include "ferry/handlers.h"
+#include "ferry/log.h"
+#include "ferry/router.h"
+#include "ferry/settings.h"
+
+struct app {
+	struct settings *settings;
+	struct router *router;
+	struct disco *disco;
+	struct component *component;
+	GMainLoop *loop;
+};
+
+static void send_to_component(void *data, struct stanza *stanza)
+{
+	struct app *app = data;
+	(void)component_send(app->component, stanza);
+}
+
+static void on_stanza(void *data, struct stanza *stanza)
+{
+	struct app *app = data;
+	router_dispatch(app->router, stanza);
+}
+
+static const struct component_callbacks component_callbacks = {
+    .stanza = on_stanza,
+};
+
+static gboolean on_quit_signal(gpointer data)
+{
+	struct app *app = data;
+	g_message("ferry: shutting down");
+	g_main_loop_quit(app->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+static void app_wire(struct app *app)
+{
+	const struct settings *s = app->settings;
+	app->router = router_new(s->component_jid, send_to_component, app);
+	app->disco = disco_new(app->router);
+	disco_add_identity(app->disco, "gateway", settings_gateway_type(s), s->legacy_name);
+	disco_add_feature(app->disco, "jid\\20escaping");
+	basic_handlers_register(app->router, app->disco);
+
+	struct component_options opt = {
+	    .jid = s->component_jid,
+	    .host = s->component_host,
+	    .port = s->component_port,
+	    .secret = s->component_secret,
+	    .tls = s->component_tls,
+	    .tls_ca_file = s->tls_ca_file,
+	    .tls_server_name = s->tls_server_name,
+	    .max_stanza_bytes = s->max_stanza_bytes,
+	    .ping_interval = s->ping_interval,
+	    .ping_to = s->allowed_domains[0],
+	};
+	app->component = component_new(&opt, &component_callbacks, app);
+}
+
+static void app_clear(struct app *app)
+{
+	/* The router first: cancelled requests may still send through the link. */
+	g_clear_pointer(&app->router, router_free);
+	g_clear_pointer(&app->disco, disco_free);
+	g_clear_pointer(&app->component, component_free);
+	g_clear_pointer(&app->loop, g_main_loop_unref);
+	g_clear_pointer(&app->settings, settings_free);
+}
+
+int main(int argc, char **argv)
+{
+	g_autofree char *config = NULL;
+	g_autofree char *check = NULL;
+	gboolean version = FALSE;
+	const GOptionEntry entries[] = {
+	    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config,
+	     "Run in the foreground with this configuration file", "PATH"},
+	    {"check-config", 0, 0, G_OPTION_ARG_FILENAME, &check,
+	     "Validate a configuration file and exit", "PATH"},
+	    {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
+	    {NULL, 0, 0, 0, NULL, NULL, NULL},
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+	g_option_context_set_summary(ctx, "ferry: an XMPP transport to legacy IM networks.");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	g_autoptr(GError) err = NULL;
+	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+		fprintf(stderr, "ferry: %s\n", err->message);
+		return 2;
+	}
+	if (version) {
+		printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		return 0;
+	}
+	if (check != NULL) {
+		struct settings *s = settings_load(check, &err);
+		if (s == NULL) {
+			fprintf(stderr, "ferry: %s\n", err->message);
+			return 1;
+		}
+		printf("%s: OK (component %s at %s:%u, protocol %s)\n", check, s->component_jid,
+		       s->component_host, s->component_port, s->legacy_protocol);
+		settings_free(s);
+		return 0;
+	}
+	if (config == NULL) {
+		fprintf(stderr, "ferry: no configuration given; use --config PATH (see --help)\n");
+		return 2;
+	}
+
+	struct app app = {0};
+	app.settings = settings_load(config, &err);
+	if (app.settings == NULL) {
+		fprintf(stderr, "ferry: %s\n", err->message);
+		return 1;
+	}
+	log_init(app.settings->log_level);
+	signal(SIGPIPE, SIG_IGN);
+	app.loop = g_main_loop_new(NULL, FALSE);
+	g_unix_signal_add(SIGTERM, on_quit_signal, &app);
+	g_unix_signal_add(SIGINT, on_quit_signal, &app);
+
+	g_message("ferry %s starting: component %s, server %s:%u%s, protocol %s", PACKAGE_VERSION,
+	          app.settings->component_jid, app.settings->component_host,
+	          app.settings->component_port, app.settings->component_tls ? " (TLS)" : "",
+	          app.settings->legacy_protocol);
+	app_wire(&app);
+	component_start(app.component);
+	g_main_loop_run(app.loop);
+	app_clear(&app);
+	return 0;
+}

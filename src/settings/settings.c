@@ -1,0 +1,372 @@
+/* settings: reads ferry.conf with GKeyFile, applies defaults and validates
+ * every key once, so the rest of ferry can trust the values. */
+#include "config.h"
+#include "ferry/settings.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK(ferry - settings - error - quark, settings_error)
+
+/* Keys ferry knows, per group. [legacy] is open: its other keys override
+ * registration form fields by name. */
+static const char *const component_keys[] = {"jid",
+                                             "host",
+                                             "port",
+                                             "secret",
+                                             "tls",
+                                             "tls_ca_file",
+                                             "tls_server_name",
+                                             "max_stanza_bytes",
+                                             "ping_interval",
+                                             NULL};
+static const char *const legacy_keys[] = {"protocol", "name", "locked", NULL};
+static const char *const workers_keys[] = {"program", "users_per_worker", NULL};
+static const char *const storage_keys[] = {"database", "key_file", NULL};
+static const char *const access_keys[] = {"allowed_domains", "admins", NULL};
+static const char *const logging_keys[] = {"level", NULL};
+
+static const struct {
+	const char *group;
+	const char *const *keys;
+	bool open; /* other keys are allowed */
+} known_groups[] = {
+    {"component", component_keys, false}, {"legacy", legacy_keys, true},
+    {"workers", workers_keys, false},     {"storage", storage_keys, false},
+    {"access", access_keys, false},       {"logging", logging_keys, false},
+};
+
+static const struct {
+	const char *prpl;
+	const char *type;
+} gateway_types[] = {
+    {"prpl-irc", "irc"},      {"prpl-jabber", "xmpp"},        {"prpl-simple", "simple"},
+    {"prpl-gg", "gadu-gadu"}, {"prpl-meanwhile", "sametime"},
+};
+
+static bool fail(GError **error, int code, const struct settings *s, const char *group,
+                 const char *key, const char *fmt, ...) G_GNUC_PRINTF(6, 7);
+
+static bool fail(GError **error, int code, const struct settings *s, const char *group,
+                 const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	g_autofree char *what = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (key != NULL)
+		g_set_error(error, SETTINGS_ERROR, code, "%s: [%s] %s: %s", s->path, group, key,
+		            what);
+	else
+		g_set_error(error, SETTINGS_ERROR, code, "%s: [%s]: %s", s->path, group, what);
+	return false;
+}
+
+static bool check_known(GKeyFile *kf, const struct settings *s, GError **error)
+{
+	gsize ngroups = 0;
+	g_auto(GStrv) groups = g_key_file_get_groups(kf, &ngroups);
+	for (gsize i = 0; i < ngroups; i++) {
+		int found = -1;
+		for (gsize g = 0; g < G_N_ELEMENTS(known_groups); g++)
+			if (strcmp(groups[i], known_groups[g].group) == 0)
+				found = (int)g;
+		if (found < 0)
+			return fail(error, SETTINGS_ERROR_UNKNOWN, s, groups[i], NULL,
+			            "unknown group");
+		if (known_groups[found].open)
+			continue;
+		g_auto(GStrv) keys = g_key_file_get_keys(kf, groups[i], NULL, NULL);
+		for (gsize k = 0; keys != NULL && keys[k] != NULL; k++)
+			if (!g_strv_contains(known_groups[found].keys, keys[k]))
+				return fail(error, SETTINGS_ERROR_UNKNOWN, s, groups[i], keys[k],
+				            "unknown key");
+	}
+	return true;
+}
+
+/* A trimmed string value; NULL when absent. Empty counts as absent. */
+static char *get_string(GKeyFile *kf, const char *group, const char *key)
+{
+	char *v = g_key_file_get_string(kf, group, key, NULL);
+	if (v == NULL)
+		return NULL;
+	g_strstrip(v);
+	if (*v == '\0') {
+		g_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+static bool get_required(GKeyFile *kf, const struct settings *s, const char *group, const char *key,
+                         char **out, GError **error)
+{
+	*out = get_string(kf, group, key);
+	if (*out == NULL)
+		return fail(error, SETTINGS_ERROR_MISSING, s, group, key,
+		            "required key is missing");
+	return true;
+}
+
+static bool get_bool(GKeyFile *kf, const struct settings *s, const char *group, const char *key,
+                     bool fallback, bool *out, GError **error)
+{
+	g_autofree char *v = get_string(kf, group, key);
+	*out = fallback;
+	if (v == NULL)
+		return true;
+	if (g_ascii_strcasecmp(v, "true") == 0 || g_ascii_strcasecmp(v, "yes") == 0 ||
+	    strcmp(v, "1") == 0)
+		*out = true;
+	else if (g_ascii_strcasecmp(v, "false") == 0 || g_ascii_strcasecmp(v, "no") == 0 ||
+	         strcmp(v, "0") == 0)
+		*out = false;
+	else
+		return fail(error, SETTINGS_ERROR_INVALID, s, group, key,
+		            "'%s' is not a boolean (true or false)", v);
+	return true;
+}
+
+static bool get_uint(GKeyFile *kf, const struct settings *s, const char *group, const char *key,
+                     guint64 fallback, guint64 min, guint64 max, guint64 *out, GError **error)
+{
+	g_autofree char *v = get_string(kf, group, key);
+	*out = fallback;
+	if (v == NULL)
+		return true;
+	guint64 n = 0;
+	g_autoptr(GError) err = NULL;
+	if (!g_ascii_string_to_unsigned(v, 10, min, max, &n, &err))
+		return fail(error, SETTINGS_ERROR_INVALID, s, group, key,
+		            "'%s' is not a whole number from %" G_GUINT64_FORMAT
+		            " to %" G_GUINT64_FORMAT,
+		            v, min, max);
+	*out = n;
+	return true;
+}
+
+/* A ';'-separated list, entries trimmed, empty entries dropped. */
+static char **get_list(GKeyFile *kf, const char *group, const char *key)
+{
+	g_autofree char *v = get_string(kf, group, key);
+	if (v == NULL)
+		return NULL;
+	g_auto(GStrv) parts = g_strsplit_set(v, ";,", -1);
+	GPtrArray *out = g_ptr_array_new();
+	for (gsize i = 0; parts[i] != NULL; i++) {
+		g_strstrip(parts[i]);
+		if (*parts[i] != '\0')
+			g_ptr_array_add(out, g_ascii_strdown(parts[i], -1));
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+/* A file path; relative paths are taken relative to the config file. */
+static char *get_path(GKeyFile *kf, const struct settings *s, const char *group, const char *key,
+                      const char *fallback)
+{
+	g_autofree char *v = get_string(kf, group, key);
+	const char *p = v != NULL ? v : fallback;
+	if (p == NULL)
+		return NULL;
+	if (g_path_is_absolute(p))
+		return g_strdup(p);
+	g_autofree char *dir = g_path_get_dirname(s->path);
+	return g_build_filename(dir, p, NULL);
+}
+
+static bool domain_ok(const char *d)
+{
+	if (d == NULL || *d == '\0' || strlen(d) > 1023)
+		return false;
+	for (const char *p = d; *p != '\0'; p++)
+		if (*p == '@' || *p == '/' || *p == ' ' || (unsigned char)*p < 0x21)
+			return false;
+	return true;
+}
+
+static bool load_component(GKeyFile *kf, struct settings *s, GError **error)
+{
+	const char *g = "component";
+	guint64 n = 0;
+	if (!get_required(kf, s, g, "jid", &s->component_jid, error))
+		return false;
+	if (!domain_ok(s->component_jid))
+		return fail(error, SETTINGS_ERROR_INVALID, s, g, "jid",
+		            "'%s' is not a domain (the component JID has no '@' or '/')",
+		            s->component_jid);
+	g_autofree char *lower = g_ascii_strdown(s->component_jid, -1);
+	g_free(s->component_jid);
+	s->component_jid = g_steal_pointer(&lower);
+	s->component_host = get_string(kf, g, "host");
+	if (s->component_host == NULL)
+		s->component_host = g_strdup("127.0.0.1");
+	if (!get_uint(kf, s, g, "port", 5347, 1, 65535, &n, error))
+		return false;
+	s->component_port = (guint16)n;
+	if (!get_required(kf, s, g, "secret", &s->component_secret, error))
+		return false;
+	if (!get_bool(kf, s, g, "tls", false, &s->component_tls, error))
+		return false;
+	s->tls_ca_file = get_path(kf, s, g, "tls_ca_file", NULL);
+	if (s->tls_ca_file != NULL && !g_file_test(s->tls_ca_file, G_FILE_TEST_IS_REGULAR))
+		return fail(error, SETTINGS_ERROR_INVALID, s, g, "tls_ca_file",
+		            "'%s' is not a readable file", s->tls_ca_file);
+	s->tls_server_name = get_string(kf, g, "tls_server_name");
+	if (!get_uint(kf, s, g, "max_stanza_bytes", 512 * 1024, 4096, 64 * 1024 * 1024, &n, error))
+		return false;
+	s->max_stanza_bytes = (size_t)n;
+	if (!get_uint(kf, s, g, "ping_interval", 60, 5, 3600, &n, error))
+		return false;
+	s->ping_interval = (guint)n;
+	return true;
+}
+
+static bool load_legacy(GKeyFile *kf, struct settings *s, GError **error)
+{
+	const char *g = "legacy";
+	s->legacy_protocol = get_string(kf, g, "protocol");
+	if (s->legacy_protocol == NULL)
+		s->legacy_protocol = g_strdup("prpl-irc");
+	s->legacy_name = get_string(kf, g, "name");
+	if (s->legacy_name == NULL)
+		s->legacy_name = g_strdup_printf("%s transport", settings_gateway_type(s));
+	s->legacy_locked = get_list(kf, g, "locked");
+	if (s->legacy_locked == NULL)
+		s->legacy_locked = g_new0(char *, 1);
+	s->legacy_overrides = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_auto(GStrv) keys = g_key_file_get_keys(kf, g, NULL, NULL);
+	for (gsize i = 0; keys != NULL && keys[i] != NULL; i++) {
+		if (g_strv_contains(legacy_keys, keys[i]))
+			continue;
+		char *v = g_key_file_get_string(kf, g, keys[i], NULL);
+		if (v != NULL)
+			g_hash_table_replace(s->legacy_overrides, g_strdup(keys[i]), g_strstrip(v));
+	}
+	for (gsize i = 0; s->legacy_locked[i] != NULL; i++)
+		if (!g_hash_table_contains(s->legacy_overrides, s->legacy_locked[i]))
+			return fail(error, SETTINGS_ERROR_INVALID, s, g, "locked",
+			            "'%s' is locked but has no value in [legacy]",
+			            s->legacy_locked[i]);
+	return true;
+}
+
+static bool load_rest(GKeyFile *kf, struct settings *s, GError **error)
+{
+	guint64 n = 0;
+	s->worker_program = get_path(kf, s, "workers", "program", NULL);
+	if (!get_uint(kf, s, "workers", "users_per_worker", 25, 1, 10000, &n, error))
+		return false;
+	s->users_per_worker = (guint)n;
+
+	s->database = get_path(kf, s, "storage", "database", "ferry.db");
+	s->key_file = get_path(kf, s, "storage", "key_file", "ferry.key");
+
+	s->allowed_domains = get_list(kf, "access", "allowed_domains");
+	if (s->allowed_domains == NULL) {
+		/* The component's parent domain: irc.example.org -> example.org. */
+		const char *dot = strchr(s->component_jid, '.');
+		const char *parent = dot != NULL && dot[1] != '\0' ? dot + 1 : s->component_jid;
+		s->allowed_domains = g_new0(char *, 2);
+		s->allowed_domains[0] = g_strdup(parent);
+	}
+	for (gsize i = 0; s->allowed_domains[i] != NULL; i++)
+		if (!domain_ok(s->allowed_domains[i]))
+			return fail(error, SETTINGS_ERROR_INVALID, s, "access", "allowed_domains",
+			            "'%s' is not a domain", s->allowed_domains[i]);
+	s->admins = get_list(kf, "access", "admins");
+	if (s->admins == NULL)
+		s->admins = g_new0(char *, 1);
+
+	static const char *const levels[] = {"error", "warning", "message", "info", "debug"};
+	g_autofree char *level = get_string(kf, "logging", "level");
+	s->log_level = SETTINGS_LOG_INFO;
+	if (level != NULL) {
+		gsize i = 0;
+		while (i < G_N_ELEMENTS(levels) && g_ascii_strcasecmp(level, levels[i]) != 0)
+			i++;
+		if (i == G_N_ELEMENTS(levels))
+			return fail(error, SETTINGS_ERROR_INVALID, s, "logging", "level",
+			            "'%s' is not one of error, warning, message, info, debug",
+			            level);
+		s->log_level = (enum settings_log_level)i;
+	}
+	return true;
+}
+
+struct settings *settings_load_data(const char *data, const char *path, GError **error)
+{
+	struct settings *s = g_new0(struct settings, 1);
+	s->path = g_strdup(path);
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) err = NULL;
+	if (!g_key_file_load_from_data(kf, data, (gsize)-1, G_KEY_FILE_NONE, &err)) {
+		g_set_error(error, SETTINGS_ERROR, SETTINGS_ERROR_FILE, "%s: %s", path,
+		            err->message);
+		settings_free(s);
+		return NULL;
+	}
+	if (!check_known(kf, s, error) || !load_component(kf, s, error) ||
+	    !load_legacy(kf, s, error) || !load_rest(kf, s, error)) {
+		settings_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct settings *settings_load(const char *path, GError **error)
+{
+	g_autofree char *data = NULL;
+	g_autoptr(GError) err = NULL;
+	if (!g_file_get_contents(path, &data, NULL, &err)) {
+		g_set_error(error, SETTINGS_ERROR, SETTINGS_ERROR_FILE, "%s: %s", path,
+		            err->message);
+		return NULL;
+	}
+	return settings_load_data(data, path, error);
+}
+
+void settings_free(struct settings *s)
+{
+	if (s == NULL)
+		return;
+	g_free(s->path);
+	g_free(s->component_jid);
+	g_free(s->component_host);
+	if (s->component_secret != NULL)
+		memset(s->component_secret, 0, strlen(s->component_secret));
+	g_free(s->component_secret);
+	g_free(s->tls_ca_file);
+	g_free(s->tls_server_name);
+	g_free(s->legacy_protocol);
+	g_free(s->legacy_name);
+	g_clear_pointer(&s->legacy_overrides, g_hash_table_unref);
+	g_strfreev(s->legacy_locked);
+	g_free(s->worker_program);
+	g_free(s->database);
+	g_free(s->key_file);
+	g_strfreev(s->allowed_domains);
+	g_strfreev(s->admins);
+	g_free(s);
+}
+
+const char *settings_gateway_type(const struct settings *s)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(gateway_types); i++)
+		if (strcmp(s->legacy_protocol, gateway_types[i].prpl) == 0)
+			return gateway_types[i].type;
+	if (g_str_has_prefix(s->legacy_protocol, "prpl-"))
+		return s->legacy_protocol + strlen("prpl-");
+	return s->legacy_protocol;
+}
+
+bool settings_domain_allowed(const struct settings *s, const char *domain)
+{
+	if (domain == NULL)
+		return false;
+	for (gsize i = 0; s->allowed_domains[i] != NULL; i++)
+		if (g_ascii_strcasecmp(s->allowed_domains[i], domain) == 0)
+			return true;
+	return false;
+}

@@ -1,0 +1,727 @@
+/* component: the XEP-0114 link to the XMPP server. One connection at a time;
+ * every loss (network, stream error, dead ping, full queue) ends in a
+ * reconnect after a backoff delay. See include/ferry/component.h. */
+#include "config.h"
+#include "ferry/component.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/sha.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "ferry/xml_stream.h"
+#include "tls.h"
+
+#define DEFAULT_QUEUE_BYTES (4 * 1024 * 1024)
+#define DEFAULT_BACKOFF_CAP_MS 60000
+#define HANDSHAKE_TIMEOUT_S 30
+#define CONNECT_TIMEOUT_S 15
+#define READ_CHUNK 16384
+#define READS_PER_WAKEUP 64
+#define STABLE_ONLINE_US (10 * G_USEC_PER_SEC)
+
+enum state {
+	ST_IDLE,       /* no connection; a reconnect may be scheduled */
+	ST_CONNECTING, /* TCP connect under way */
+	ST_TLS,        /* TLS handshake under way */
+	ST_STREAM,     /* our header sent, waiting for the server's */
+	ST_HANDSHAKE,  /* <handshake> sent, waiting for the answer */
+	ST_ONLINE,     /* stanzas flow */
+};
+
+enum io_result { IO_OK, IO_AGAIN, IO_CLOSED, IO_ERROR };
+
+struct component {
+	struct component_options opt; /* strings owned (copied in component_new) */
+	struct component_callbacks cb;
+	void *user_data;
+
+	enum state state;
+	GCancellable *cancel;    /* the pending connect */
+	GSocketConnection *conn; /* owns the fd */
+	int fd;                  /* -1 when unconnected */
+	struct tls *tls;         /* NULL for plain TCP */
+	bool tls_wants_write;    /* a TLS read needs the socket writable */
+	guint watch;             /* fd watch source id, 0 if none */
+	GIOCondition watch_cond; /* the condition it watches */
+	struct xml_stream *xs;
+
+	GString *ctl;        /* stream-level bytes (header, handshake, close) */
+	size_t ctl_off;      /* bytes of ctl already written */
+	GQueue out;          /* GString* per stanza, waiting to be written */
+	size_t out_head_off; /* bytes of the head stanza already written */
+	size_t out_bytes;    /* total bytes queued */
+
+	guint reconnect_timer;
+	guint handshake_timer;
+	guint ping_timer;
+	guint attempts;        /* consecutive failed connections */
+	gint64 online_since;   /* monotonic time of the last handshake */
+	bool ping_outstanding; /* a ping is unanswered */
+	guint ping_seq;
+	char ping_id[32];
+
+	guint pending_idle; /* reads decrypted bytes OpenSSL still holds */
+	bool in_read;       /* inside the read loop: defer teardown */
+	char *down_reason;  /* a deferred link_down() */
+};
+
+static void link_down(struct component *c, const char *reason);
+static void update_watch(struct component *c);
+static void flush(struct component *c);
+
+char *component_handshake_digest(const char *stream_id, const char *secret)
+{
+	unsigned char md[SHA_DIGEST_LENGTH];
+	g_autoptr(GString) in = g_string_new(stream_id);
+	g_string_append(in, secret);
+	SHA1((const unsigned char *)in->str, in->len, md);
+	memset(in->str, 0, in->len);
+	char *hex = g_malloc(2 * SHA_DIGEST_LENGTH + 1);
+	for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
+		g_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return hex;
+}
+
+guint component_backoff_ms(guint attempt, guint cap_ms, double random)
+{
+	double delay = 1000.0;
+	for (guint i = 1; i < attempt && delay < cap_ms; i++)
+		delay *= 2;
+	if (delay > cap_ms)
+		delay = cap_ms;
+	if (random < 0)
+		random = 0;
+	if (random >= 1)
+		random = 0.999;
+	return (guint)(delay * (0.5 + 0.5 * random));
+}
+
+/* ---- low-level I/O --------------------------------------------------------- */
+
+static enum io_result io_write(struct component *c, const char *buf, size_t len, size_t *done,
+                               GError **error)
+{
+	*done = 0;
+	if (c->tls != NULL) {
+		switch (tls_write(c->tls, buf, len, done, error)) {
+		case TLS_IO_OK:
+			return IO_OK;
+		case TLS_IO_WANT_READ:
+		case TLS_IO_WANT_WRITE:
+			return IO_AGAIN;
+		case TLS_IO_CLOSED:
+			return IO_CLOSED;
+		default:
+			return IO_ERROR;
+		}
+	}
+	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+	if (n >= 0) {
+		*done = (size_t)n;
+		return IO_OK;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return IO_AGAIN;
+	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "write: %s",
+	            g_strerror(errno));
+	return IO_ERROR;
+}
+
+static enum io_result io_read(struct component *c, char *buf, size_t len, size_t *got,
+                              GError **error)
+{
+	*got = 0;
+	c->tls_wants_write = false;
+	if (c->tls != NULL) {
+		switch (tls_read(c->tls, buf, len, got, error)) {
+		case TLS_IO_OK:
+			return IO_OK;
+		case TLS_IO_WANT_WRITE:
+			c->tls_wants_write = true;
+			return IO_AGAIN;
+		case TLS_IO_WANT_READ:
+			return IO_AGAIN;
+		case TLS_IO_CLOSED:
+			return IO_CLOSED;
+		default:
+			return IO_ERROR;
+		}
+	}
+	ssize_t n = recv(c->fd, buf, len, 0);
+	if (n > 0) {
+		*got = (size_t)n;
+		return IO_OK;
+	}
+	if (n == 0)
+		return IO_CLOSED;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return IO_AGAIN;
+	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "read: %s", g_strerror(errno));
+	return IO_ERROR;
+}
+
+/* ---- the write queue -------------------------------------------------------- */
+
+/* Writes what it can; returns false when the link went down. */
+static bool write_buffer(struct component *c, const GString *buf, size_t *off)
+{
+	while (*off < buf->len) {
+		size_t done = 0;
+		g_autoptr(GError) err = NULL;
+		enum io_result r = io_write(c, buf->str + *off, buf->len - *off, &done, &err);
+		if (r == IO_AGAIN)
+			return true;
+		if (r != IO_OK) {
+			link_down(c,
+			          err != NULL ? err->message : "connection closed by the server");
+			return false;
+		}
+		*off += done;
+	}
+	return true;
+}
+
+static void flush(struct component *c)
+{
+	if (c->fd < 0 || c->state == ST_CONNECTING || c->state == ST_TLS)
+		return;
+	if (!write_buffer(c, c->ctl, &c->ctl_off))
+		return;
+	if (c->ctl_off < c->ctl->len) {
+		update_watch(c);
+		return;
+	}
+	g_string_truncate(c->ctl, 0);
+	c->ctl_off = 0;
+	while (c->state == ST_ONLINE && !g_queue_is_empty(&c->out)) {
+		GString *head = g_queue_peek_head(&c->out);
+		if (!write_buffer(c, head, &c->out_head_off))
+			return;
+		if (c->out_head_off < head->len)
+			break;
+		c->out_bytes -= head->len;
+		c->out_head_off = 0;
+		g_string_free(g_queue_pop_head(&c->out), TRUE);
+	}
+	update_watch(c);
+}
+
+static bool wants_output(const struct component *c)
+{
+	if (c->ctl_off < c->ctl->len)
+		return true;
+	return c->state == ST_ONLINE && c->out.length > 0;
+}
+
+/* ---- the stream ------------------------------------------------------------- */
+
+static void log_stream_error(struct component *c, const struct stanza *err)
+{
+	const char *cond = NULL;
+	g_autofree char *text = NULL;
+	for (struct stanza *ch = stanza_next_child(err, NULL); ch != NULL;
+	     ch = stanza_next_child(err, ch)) {
+		if (g_strcmp0(stanza_name(ch), "text") == 0)
+			text = stanza_get_text(ch);
+		else if (cond == NULL)
+			cond = stanza_name(ch);
+	}
+	if (cond == NULL)
+		cond = "undefined-condition";
+	const char *hint = "";
+	if (strcmp(cond, "not-authorized") == 0)
+		hint = ": check [component] secret";
+	else if (strcmp(cond, "conflict") == 0)
+		hint = ": another component is connected with this JID";
+	else if (strcmp(cond, "host-unknown") == 0)
+		hint = ": the server has no component configured for this JID";
+	if (c->state == ST_HANDSHAKE || c->state == ST_STREAM)
+		g_warning("component: the server refused the handshake (%s)%s%s%s%s", cond, hint,
+		          text != NULL ? " [" : "", text != NULL ? text : "",
+		          text != NULL ? "]" : "");
+	else
+		g_warning("component: stream error from the server (%s)%s%s%s%s", cond, hint,
+		          text != NULL ? " [" : "", text != NULL ? text : "",
+		          text != NULL ? "]" : "");
+}
+
+static void send_stream_error(struct component *c, const char *condition)
+{
+	g_string_append_printf(c->ctl,
+	                       "<stream:error><%s xmlns='" STANZA_NS_STREAMS
+	                       "'/></stream:error></stream:stream>",
+	                       condition);
+	flush(c);
+}
+
+static gboolean ping_tick(gpointer data)
+{
+	struct component *c = data;
+	if (c->state != ST_ONLINE)
+		return G_SOURCE_CONTINUE;
+	if (c->ping_outstanding) {
+		g_autofree char *why = g_strdup_printf(
+		    "no answer to a ping in %u s: the link is dead", c->opt.ping_interval);
+		c->ping_timer = 0;
+		link_down(c, why);
+		return G_SOURCE_REMOVE;
+	}
+	g_snprintf(c->ping_id, sizeof c->ping_id, "ferry-ping-%u", ++c->ping_seq);
+	struct stanza *iq = stanza_new("iq");
+	stanza_set_attr(iq, "type", "get");
+	stanza_set_attr(iq, "id", c->ping_id);
+	stanza_set_attr(iq, "from", c->opt.jid);
+	stanza_set_attr(iq, "to", c->opt.ping_to != NULL ? c->opt.ping_to : c->opt.jid);
+	stanza_add_child(iq, "ping", "urn:xmpp:ping");
+	c->ping_outstanding = true;
+	/* Past the queue bound check: a ping must go out even when the queue is
+	 * near full, or a stuck link would never be detected. */
+	GString *s = g_string_new(NULL);
+	stanza_serialize(iq, s);
+	stanza_free(iq);
+	c->out_bytes += s->len;
+	g_queue_push_tail(&c->out, s);
+	flush(c);
+	return G_SOURCE_CONTINUE;
+}
+
+static void go_online(struct component *c)
+{
+	g_clear_handle_id(&c->handshake_timer, g_source_remove);
+	c->state = ST_ONLINE;
+	c->online_since = g_get_monotonic_time();
+	c->ping_outstanding = false;
+	g_message("component: online as %s (%s:%u%s)", c->opt.jid, c->opt.host, c->opt.port,
+	          c->tls != NULL ? ", TLS" : "");
+	if (c->opt.ping_interval > 0)
+		c->ping_timer = g_timeout_add_seconds(c->opt.ping_interval, ping_tick, c);
+	if (c->cb.online != NULL)
+		c->cb.online(c->user_data);
+	flush(c);
+}
+
+static void on_stream_start(void *data, const char *name, const char **attrs)
+{
+	struct component *c = data;
+	const char *id = NULL;
+	for (int i = 0; attrs[i] != NULL; i += 2)
+		if (strcmp(attrs[i], "id") == 0)
+			id = attrs[i + 1];
+	if (c->state != ST_STREAM)
+		return;
+	if (id == NULL || *id == '\0') {
+		/* Prosody sends an empty id before host-unknown: wait for the error. */
+		g_debug("component: the server's stream header has no id");
+		return;
+	}
+	g_autofree char *digest = component_handshake_digest(id, c->opt.secret);
+	g_string_append_printf(c->ctl, "<handshake>%s</handshake>", digest);
+	c->state = ST_HANDSHAKE;
+	flush(c);
+}
+
+static void on_stanza(void *data, struct stanza *stanza)
+{
+	struct component *c = data;
+	const char *name = stanza_name(stanza);
+	if (strcmp(name, "stream:error") == 0) {
+		log_stream_error(c, stanza);
+		stanza_free(stanza);
+		link_down(c, "stream error");
+		return;
+	}
+	if (c->state == ST_HANDSHAKE && strcmp(name, "handshake") == 0) {
+		stanza_free(stanza);
+		go_online(c);
+		return;
+	}
+	if (c->state != ST_ONLINE) {
+		g_debug("component: ignoring <%s> before the handshake", name);
+		stanza_free(stanza);
+		return;
+	}
+	if (c->ping_outstanding && strcmp(name, "iq") == 0 &&
+	    g_strcmp0(stanza_get_id(stanza), c->ping_id) == 0) {
+		c->ping_outstanding = false;
+		stanza_free(stanza);
+		return;
+	}
+	if (c->cb.stanza != NULL)
+		c->cb.stanza(c->user_data, stanza);
+	else
+		stanza_free(stanza);
+}
+
+static void on_stream_end(void *data)
+{
+	link_down(data, "the server closed the stream");
+}
+
+static const struct xml_stream_callbacks stream_callbacks = {
+    .stream_start = on_stream_start,
+    .stanza = on_stanza,
+    .stream_end = on_stream_end,
+};
+
+static void start_stream(struct component *c)
+{
+	xml_stream_reset(c->xs);
+	g_string_append_printf(c->ctl,
+	                       "<?xml version='1.0'?><stream:stream xmlns='" STANZA_NS_COMPONENT
+	                       "' xmlns:stream='http://etherx.jabber.org/streams' to='%s'>",
+	                       c->opt.jid);
+	c->state = ST_STREAM;
+	flush(c);
+}
+
+/* ---- socket events ---------------------------------------------------------- */
+
+static gboolean read_pending(gpointer data);
+
+static void read_ready(struct component *c)
+{
+	char buf[READ_CHUNK];
+	c->in_read = true;
+	for (int i = 0; i < READS_PER_WAKEUP && c->down_reason == NULL; i++) {
+		size_t got = 0;
+		g_autoptr(GError) err = NULL;
+		enum io_result r = io_read(c, buf, sizeof buf, &got, &err);
+		if (r == IO_AGAIN)
+			break;
+		if (r != IO_OK) {
+			link_down(c, r == IO_CLOSED ? "connection closed by the server"
+			                            : err->message);
+			break;
+		}
+		if (c->ping_outstanding && c->state == ST_ONLINE)
+			c->ping_outstanding = false; /* any traffic proves the link */
+		if (!xml_stream_feed(c->xs, buf, got, &err)) {
+			g_warning("component: bad XML from the server: %s", err->message);
+			send_stream_error(c, xml_stream_error_condition(err->code));
+			link_down(c, "bad XML from the server");
+			break;
+		}
+	}
+	c->in_read = false;
+	if (c->down_reason != NULL) {
+		g_autofree char *why = g_steal_pointer(&c->down_reason);
+		link_down(c, why);
+	} else if (c->tls != NULL && tls_pending(c->tls) && c->pending_idle == 0) {
+		/* Decrypted bytes wait in OpenSSL; poll will not say so. */
+		c->pending_idle = g_idle_add(read_pending, c);
+	}
+}
+
+static gboolean read_pending(gpointer data)
+{
+	struct component *c = data;
+	c->pending_idle = 0;
+	if (c->tls != NULL)
+		read_ready(c);
+	if (c->fd >= 0)
+		flush(c);
+	return G_SOURCE_REMOVE;
+}
+
+static void tls_step(struct component *c);
+
+static gboolean on_io(gint fd, GIOCondition cond, gpointer data)
+{
+	struct component *c = data;
+	if (c->state == ST_TLS) {
+		tls_step(c);
+		return G_SOURCE_CONTINUE;
+	}
+	if (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR))
+		read_ready(c);
+	if (c->fd >= 0)
+		flush(c);
+	return G_SOURCE_CONTINUE;
+}
+
+static void set_watch(struct component *c, GIOCondition cond)
+{
+	if (c->watch != 0 && c->watch_cond == cond)
+		return;
+	g_clear_handle_id(&c->watch, g_source_remove);
+	c->watch_cond = cond;
+	c->watch = g_unix_fd_add(c->fd, cond, on_io, c);
+}
+
+static void update_watch(struct component *c)
+{
+	if (c->fd < 0 || c->state == ST_TLS)
+		return;
+	GIOCondition cond = G_IO_IN;
+	if (wants_output(c) || c->tls_wants_write)
+		cond |= G_IO_OUT;
+	set_watch(c, cond);
+}
+
+static void tls_step(struct component *c)
+{
+	g_autoptr(GError) err = NULL;
+	switch (tls_handshake(c->tls, &err)) {
+	case TLS_IO_OK:
+		g_debug("component: TLS established with %s:%u", c->opt.host, c->opt.port);
+		c->state = ST_STREAM;
+		start_stream(c);
+		return;
+	case TLS_IO_WANT_READ:
+		set_watch(c, G_IO_IN);
+		return;
+	case TLS_IO_WANT_WRITE:
+		set_watch(c, G_IO_OUT);
+		return;
+	default:
+		g_warning("component: %s", err != NULL ? err->message : "TLS handshake failed");
+		link_down(c, "TLS handshake failed");
+		return;
+	}
+}
+
+static gboolean handshake_timeout(gpointer data)
+{
+	struct component *c = data;
+	c->handshake_timer = 0;
+	link_down(c, "no answer from the server during the handshake");
+	return G_SOURCE_REMOVE;
+}
+
+static void on_connected(GObject *source, GAsyncResult *res, gpointer data)
+{
+	g_autoptr(GError) err = NULL;
+	GSocketConnection *conn =
+	    g_socket_client_connect_finish(G_SOCKET_CLIENT(source), res, &err);
+	if (conn == NULL && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return; /* the component is being freed: DATA may be gone */
+	struct component *c = data;
+	g_clear_object(&c->cancel);
+	if (conn == NULL) {
+		c->state = ST_IDLE;
+		link_down(c, err->message);
+		return;
+	}
+	c->conn = conn;
+	GSocket *sock = g_socket_connection_get_socket(conn);
+	g_socket_set_blocking(sock, FALSE);
+	g_socket_set_option(sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+	c->fd = g_socket_get_fd(sock);
+	c->handshake_timer = g_timeout_add_seconds(HANDSHAKE_TIMEOUT_S, handshake_timeout, c);
+	g_debug("component: connected to %s:%u", c->opt.host, c->opt.port);
+	if (!c->opt.tls) {
+		start_stream(c);
+		return;
+	}
+	const char *name = c->opt.tls_server_name != NULL ? c->opt.tls_server_name : c->opt.host;
+	c->tls = tls_new(c->fd, name, c->opt.tls_ca_file, &err);
+	if (c->tls == NULL) {
+		g_warning("component: %s", err->message);
+		link_down(c, "TLS setup failed");
+		return;
+	}
+	c->state = ST_TLS;
+	tls_step(c);
+}
+
+static void connect_now(struct component *c)
+{
+	c->state = ST_CONNECTING;
+	g_debug("component: connecting to %s:%u%s", c->opt.host, c->opt.port,
+	        c->opt.tls ? " (TLS)" : "");
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_socket_client_set_timeout(client, CONNECT_TIMEOUT_S);
+	/* No proxy lookup: it would load dconf/libproxy and write to $HOME. */
+	g_socket_client_set_enable_proxy(client, FALSE);
+	g_autoptr(GSocketConnectable) addr = g_network_address_new(c->opt.host, c->opt.port);
+	c->cancel = g_cancellable_new();
+	g_socket_client_connect_async(client, addr, c->cancel, on_connected, c);
+}
+
+static gboolean reconnect_due(gpointer data)
+{
+	struct component *c = data;
+	c->reconnect_timer = 0;
+	connect_now(c);
+	return G_SOURCE_REMOVE;
+}
+
+/* Closes the connection, if any, and schedules the next attempt. Inside the
+ * read loop the teardown is deferred until the parser has returned. */
+static void link_down(struct component *c, const char *reason)
+{
+	if (c->in_read) {
+		if (c->down_reason == NULL)
+			c->down_reason = g_strdup(reason);
+		xml_stream_stop(c->xs);
+		return;
+	}
+	if (c->state == ST_IDLE && c->reconnect_timer != 0)
+		return;
+	bool was_online = c->state == ST_ONLINE;
+	g_clear_handle_id(&c->watch, g_source_remove);
+	g_clear_handle_id(&c->pending_idle, g_source_remove);
+	g_clear_handle_id(&c->handshake_timer, g_source_remove);
+	g_clear_handle_id(&c->ping_timer, g_source_remove);
+	g_clear_pointer(&c->tls, tls_free);
+	g_clear_object(&c->conn);
+	c->fd = -1;
+	c->tls_wants_write = false;
+	g_string_truncate(c->ctl, 0);
+	c->ctl_off = 0;
+	c->out_head_off = 0; /* a half-written stanza is sent again in whole */
+	c->state = ST_IDLE;
+	if (was_online && g_get_monotonic_time() - c->online_since >= STABLE_ONLINE_US)
+		c->attempts = 0;
+	c->attempts++;
+	guint delay = component_backoff_ms(c->attempts, c->opt.max_backoff_ms, g_random_double());
+	g_warning("component: link down (%s); reconnecting in %.1f s", reason, delay / 1000.0);
+	c->reconnect_timer = g_timeout_add(delay, reconnect_due, c);
+	if (was_online && c->cb.offline != NULL)
+		c->cb.offline(c->user_data);
+}
+
+/* ---- public API ------------------------------------------------------------- */
+
+struct component *component_new(const struct component_options *options,
+                                const struct component_callbacks *callbacks, void *user_data)
+{
+	struct component *c = g_new0(struct component, 1);
+	c->opt = *options;
+	c->opt.jid = g_strdup(options->jid);
+	c->opt.host = g_strdup(options->host);
+	c->opt.secret = g_strdup(options->secret);
+	c->opt.tls_ca_file = g_strdup(options->tls_ca_file);
+	c->opt.tls_server_name = g_strdup(options->tls_server_name);
+	c->opt.ping_to = g_strdup(options->ping_to);
+	if (c->opt.max_queue_bytes == 0)
+		c->opt.max_queue_bytes = DEFAULT_QUEUE_BYTES;
+	if (c->opt.max_backoff_ms == 0)
+		c->opt.max_backoff_ms = DEFAULT_BACKOFF_CAP_MS;
+	if (callbacks != NULL)
+		c->cb = *callbacks;
+	c->user_data = user_data;
+	c->fd = -1;
+	c->ctl = g_string_new(NULL);
+	g_queue_init(&c->out);
+	c->xs = xml_stream_new(options->max_stanza_bytes, 0, &stream_callbacks, c);
+	return c;
+}
+
+static void free_string(gpointer s)
+{
+	g_string_free(s, TRUE);
+}
+
+void component_free(struct component *c)
+{
+	if (c == NULL)
+		return;
+	if (c->cancel != NULL) {
+		g_cancellable_cancel(c->cancel);
+		g_clear_object(&c->cancel);
+	}
+	if (c->fd >= 0 && c->state >= ST_STREAM) {
+		/* Best effort: the server learns we left on purpose. */
+		g_string_truncate(c->ctl, 0);
+		c->ctl_off = 0;
+		g_string_append(c->ctl, "</stream:stream>");
+		size_t done = 0;
+		(void)io_write(c, c->ctl->str, c->ctl->len, &done, NULL);
+		if (c->tls != NULL)
+			tls_shutdown(c->tls);
+	}
+	g_clear_handle_id(&c->watch, g_source_remove);
+	g_clear_handle_id(&c->pending_idle, g_source_remove);
+	g_clear_handle_id(&c->handshake_timer, g_source_remove);
+	g_clear_handle_id(&c->ping_timer, g_source_remove);
+	g_clear_handle_id(&c->reconnect_timer, g_source_remove);
+	g_clear_pointer(&c->tls, tls_free);
+	g_clear_object(&c->conn);
+	g_queue_clear_full(&c->out, free_string);
+	g_string_free(c->ctl, TRUE);
+	xml_stream_free(c->xs);
+	g_free(c->down_reason);
+	g_free((char *)c->opt.jid);
+	g_free((char *)c->opt.host);
+	if (c->opt.secret != NULL)
+		memset((char *)c->opt.secret, 0, strlen(c->opt.secret));
+	g_free((char *)c->opt.secret);
+	g_free((char *)c->opt.tls_ca_file);
+	g_free((char *)c->opt.tls_server_name);
+	g_free((char *)c->opt.ping_to);
+	g_free(c);
+}
+
+void component_start(struct component *c)
+{
+	if (c->state == ST_IDLE && c->reconnect_timer == 0)
+		connect_now(c);
+}
+
+bool component_is_online(const struct component *c)
+{
+	return c->state == ST_ONLINE;
+}
+
+const char *component_jid(const struct component *c)
+{
+	return c->opt.jid;
+}
+
+/* true when FROM is the component domain or an address at it. */
+static bool from_is_ours(const struct component *c, const char *from)
+{
+	const char *domain = strchr(from, '@');
+	domain = domain != NULL ? domain + 1 : from;
+	size_t n = strcspn(domain, "/");
+	return n == strlen(c->opt.jid) && g_ascii_strncasecmp(domain, c->opt.jid, n) == 0;
+}
+
+bool component_send(struct component *c, struct stanza *stanza)
+{
+	const char *from = stanza_get_from(stanza);
+	if (from == NULL) {
+		stanza_set_attr(stanza, "from", c->opt.jid);
+	} else if (!from_is_ours(c, from)) {
+		g_warning("component: refusing to send <%s> from '%s', outside %s",
+		          stanza_name(stanza), from, c->opt.jid);
+		stanza_free(stanza);
+		return false;
+	}
+	if (stanza_get_to(stanza) == NULL) {
+		g_warning("component: refusing to send <%s> without a 'to' address",
+		          stanza_name(stanza));
+		stanza_free(stanza);
+		return false;
+	}
+	GString *s = g_string_sized_new(256);
+	stanza_serialize(stanza, s);
+	stanza_free(stanza);
+	if (c->out_bytes + s->len > c->opt.max_queue_bytes) {
+		g_string_free(s, TRUE);
+		if (c->state == ST_ONLINE) {
+			g_warning("component: write queue full (%zu bytes): the server is not "
+			          "reading",
+			          c->out_bytes);
+			link_down(c, "write queue full");
+		} else {
+			g_warning("component: write queue full (%zu bytes) while the link is down; "
+			          "stanza not queued",
+			          c->out_bytes);
+		}
+		return false;
+	}
+	c->out_bytes += s->len;
+	g_queue_push_tail(&c->out, s);
+	if (c->state == ST_ONLINE && !c->in_read)
+		flush(c);
+	else if (c->state == ST_ONLINE)
+		update_watch(c);
+	return true;
+}

@@ -1,0 +1,130 @@
+/* stanza_serialize: writes a stanza tree as XML.
+ *
+ * Whatever the tree holds, the output must be well-formed and parse back to
+ * the same tree: one malformed byte on a component connection makes the
+ * server drop the whole stream. So besides the markup characters we escape
+ * the whitespace an XML parser would normalize (CR anywhere; TAB and LF in
+ * attribute values) and replace what XML 1.0 cannot carry at all with
+ * U+FFFD.
+ */
+#include "config.h"
+#include "ferry/stanza.h"
+
+#include <string.h>
+
+#define REPLACEMENT_CHAR "\xEF\xBF\xBD" /* U+FFFD in UTF-8 */
+
+/* The replacement for ASCII byte C, or NULL when it is copied as is. */
+static const char *ascii_escape(unsigned char c, bool attr)
+{
+	switch (c) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '"':
+		return attr ? "&quot;" : NULL;
+	case '\'':
+		return attr ? "&apos;" : NULL;
+	case '\t':
+		return attr ? "&#9;" : NULL;
+	case '\n':
+		return attr ? "&#10;" : NULL;
+	case '\r':
+		return "&#13;";
+	default:
+		return c < 0x20 ? REPLACEMENT_CHAR : NULL;
+	}
+}
+
+/* Appends S (LEN bytes) escaped for text content or, when ATTR, for an
+ * attribute value quoted with either quote character. Unchanged stretches
+ * are copied in one go. */
+static void append_escaped(GString *out, const char *s, size_t len, bool attr)
+{
+	const char *p = s;
+	const char *end = s + len;
+	const char *run = s;
+	while (p < end) {
+		unsigned char c = (unsigned char)*p;
+		const char *rep;
+		const char *next = p + 1;
+		if (c < 0x80) {
+			rep = ascii_escape(c, attr);
+			if (rep == NULL) {
+				p = next;
+				continue;
+			}
+		} else {
+			gunichar ch = g_utf8_get_char_validated(p, end - p);
+			if (ch == (gunichar)-1 || ch == (gunichar)-2) {
+				/* Invalid UTF-8: replace one byte, resynchronize. */
+				rep = REPLACEMENT_CHAR;
+			} else {
+				next = g_utf8_next_char(p);
+				if (ch != 0xFFFE && ch != 0xFFFF) {
+					p = next;
+					continue;
+				}
+				rep = REPLACEMENT_CHAR; /* not an XML Char */
+			}
+		}
+		g_string_append_len(out, run, p - run);
+		g_string_append(out, rep);
+		p = next;
+		run = p;
+	}
+	g_string_append_len(out, run, p - run);
+}
+
+static void serialize_element(const struct stanza *st, GString *out)
+{
+	g_string_append_c(out, '<');
+	g_string_append(out, stanza_name(st));
+	guint i = 0;
+	const char *name, *value;
+	while (stanza_next_attr(st, &i, &name, &value)) {
+		g_string_append_c(out, ' ');
+		g_string_append(out, name);
+		g_string_append(out, "='");
+		append_escaped(out, value, strlen(value), true);
+		g_string_append_c(out, '\'');
+	}
+	const struct stanza_node *n = stanza_first_node(st);
+	if (n == NULL) {
+		g_string_append(out, "/>");
+		return;
+	}
+	g_string_append_c(out, '>');
+	/* Recursion depth is the tree depth, which the parser caps (max_depth)
+	 * and code-built trees keep small. */
+	for (; n != NULL; n = stanza_node_next(n)) {
+		const struct stanza *child = stanza_node_element(n);
+		if (child != NULL) {
+			serialize_element(child, out);
+		} else {
+			size_t len = 0;
+			const char *text = stanza_node_text(n, &len);
+			append_escaped(out, text, len, false);
+		}
+	}
+	g_string_append(out, "</");
+	g_string_append(out, stanza_name(st));
+	g_string_append_c(out, '>');
+}
+
+void stanza_serialize(const struct stanza *stanza, GString *out)
+{
+	g_return_if_fail(stanza != NULL && out != NULL);
+	serialize_element(stanza, out);
+}
+
+char *stanza_to_string(const struct stanza *stanza)
+{
+	g_return_val_if_fail(stanza != NULL, NULL);
+	GString *out = g_string_sized_new(256);
+	serialize_element(stanza, out);
+	return g_string_free(out, FALSE);
+}

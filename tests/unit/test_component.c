@@ -1,0 +1,330 @@
+/* Unit tests for the component link: the handshake digest (protocol.md test
+ * vector), backoff bounds, and a scripted fake server on loopback (run in a
+ * thread with blocking I/O) for the handshake, stanza flow, a refused
+ * secret, reconnection and write-queue overflow. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "ferry/component.h"
+
+/* ---- log capture: warnings are expected here, so they are recorded ---- */
+
+static GPtrArray *logged;
+
+static GLogWriterOutput capture_log(GLogLevelFlags level, const GLogField *fields, gsize n,
+                                    gpointer data)
+{
+	for (gsize i = 0; i < n; i++)
+		if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
+			g_ptr_array_add(logged, g_strdup(fields[i].value));
+	return G_LOG_WRITER_HANDLED;
+}
+
+static bool log_contains(const char *needle)
+{
+	for (guint i = 0; i < logged->len; i++)
+		if (strstr(g_ptr_array_index(logged, i), needle) != NULL)
+			return true;
+	return false;
+}
+
+/* ---- the fake server ---------------------------------------------------- */
+
+enum script {
+	SCRIPT_ACCEPT_THEN_CLOSE, /* handshake, one iq, read a message, close, accept again */
+	SCRIPT_REFUSE,            /* answer every handshake with not-authorized */
+	SCRIPT_STOP_READING,      /* handshake, then never read again */
+};
+
+struct server {
+	int listen_fd;
+	guint16 port;
+	enum script script;
+	GThread *thread;
+	GMutex lock;
+	int connections;    /* accepted so far */
+	char *handshake;    /* the first <handshake> text seen */
+	char *message;      /* the first <message> seen */
+	volatile gint stop; /* asks the thread to finish */
+};
+
+/* Reads until NEEDLE has been seen in the data of this connection (or
+ * timeout); returns the data read so far. */
+static GString *read_until(int fd, GString *acc, const char *needle)
+{
+	char buf[4096];
+	for (int i = 0; i < 200 && strstr(acc->str, needle) == NULL; i++) {
+		ssize_t n = recv(fd, buf, sizeof buf, 0);
+		if (n <= 0)
+			break;
+		g_string_append_len(acc, buf, n);
+	}
+	return acc;
+}
+
+static void send_str(int fd, const char *s)
+{
+	(void)send(fd, s, strlen(s), MSG_NOSIGNAL);
+}
+
+static gpointer server_main(gpointer data)
+{
+	struct server *sv = data;
+	for (int round = 0; round < 3 && !g_atomic_int_get(&sv->stop); round++) {
+		int fd = accept(sv->listen_fd, NULL, NULL);
+		if (fd < 0)
+			break;
+		struct timeval tv = {.tv_sec = 5};
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+		g_mutex_lock(&sv->lock);
+		sv->connections++;
+		g_mutex_unlock(&sv->lock);
+		g_autoptr(GString) acc = g_string_new(NULL);
+		read_until(fd, acc, "to='irc.localhost'>");
+		send_str(fd, "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' "
+		             "xmlns:stream='http://etherx.jabber.org/streams' id='3BF96D32' "
+		             "from='irc.localhost'>");
+		read_until(fd, acc, "</handshake>");
+		const char *h = strstr(acc->str, "<handshake>");
+		g_mutex_lock(&sv->lock);
+		if (h != NULL && sv->handshake == NULL)
+			sv->handshake = g_strndup(h + 11, 40);
+		g_mutex_unlock(&sv->lock);
+		if (sv->script == SCRIPT_REFUSE) {
+			send_str(fd, "<stream:error><not-authorized "
+			             "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"
+			             "</stream:stream>");
+			close(fd);
+			continue;
+		}
+		send_str(fd, "<handshake/>  <iq type='get' id='x1' from='alice@localhost/r' "
+		             "to='irc.localhost'><ping xmlns='urn:xmpp:ping'/></iq>");
+		if (sv->script == SCRIPT_STOP_READING) {
+			while (!g_atomic_int_get(&sv->stop))
+				g_usleep(10000);
+			close(fd);
+			break;
+		}
+		read_until(fd, acc, "</message>");
+		const char *m = strstr(acc->str, "<message");
+		g_mutex_lock(&sv->lock);
+		if (m != NULL && sv->message == NULL)
+			sv->message = g_strdup(m);
+		g_mutex_unlock(&sv->lock);
+		close(fd);
+	}
+	return NULL;
+}
+
+static struct server *server_start(enum script script)
+{
+	struct server *sv = g_new0(struct server, 1);
+	g_mutex_init(&sv->lock);
+	sv->script = script;
+	sv->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	g_assert_cmpint(bind(sv->listen_fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+	g_assert_cmpint(listen(sv->listen_fd, 4), ==, 0);
+	socklen_t len = sizeof sa;
+	getsockname(sv->listen_fd, (struct sockaddr *)&sa, &len);
+	sv->port = ntohs(sa.sin_port);
+	sv->thread = g_thread_new("fake-server", server_main, sv);
+	return sv;
+}
+
+static void server_free(struct server *sv)
+{
+	g_atomic_int_set(&sv->stop, 1);
+	shutdown(sv->listen_fd, SHUT_RDWR);
+	close(sv->listen_fd);
+	g_thread_join(sv->thread);
+	g_mutex_clear(&sv->lock);
+	g_free(sv->handshake);
+	g_free(sv->message);
+	g_free(sv);
+}
+
+/* ---- the component under test -------------------------------------------- */
+
+struct observed {
+	int online;
+	int offline;
+	GPtrArray *stanzas; /* serialized */
+};
+
+static void on_online(void *data)
+{
+	((struct observed *)data)->online++;
+}
+
+static void on_offline(void *data)
+{
+	((struct observed *)data)->offline++;
+}
+
+static void on_stanza(void *data, struct stanza *s)
+{
+	g_ptr_array_add(((struct observed *)data)->stanzas, stanza_to_string(s));
+	stanza_free(s);
+}
+
+static const struct component_callbacks callbacks = {on_online, on_offline, on_stanza};
+
+static struct component *new_component(guint16 port, const char *secret, size_t queue,
+                                       struct observed *obs)
+{
+	struct component_options opt = {
+	    .jid = "irc.localhost",
+	    .host = "127.0.0.1",
+	    .port = port,
+	    .secret = secret,
+	    .max_queue_bytes = queue,
+	    .max_backoff_ms = 2000,
+	};
+	obs->stanzas = g_ptr_array_new_with_free_func(g_free);
+	return component_new(&opt, &callbacks, obs);
+}
+
+/* Runs the main loop until COND holds or about 10 s pass. */
+#define RUN_UNTIL(cond)                                                                            \
+	do {                                                                                       \
+		gint64 deadline_ = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;                   \
+		while (!(cond) && g_get_monotonic_time() < deadline_)                              \
+			g_main_context_iteration(NULL, FALSE) || (g_usleep(1000), 0);              \
+	} while (0)
+
+static void test_digest(void)
+{
+	g_autofree char *d = component_handshake_digest("3BF96D32", "s3cret");
+	g_assert_cmpstr(d, ==, "a984b871214a298f0f743fcd25f99b10838ba12b");
+}
+
+static void test_backoff(void)
+{
+	g_assert_cmpuint(component_backoff_ms(1, 60000, 0.0), ==, 500);
+	g_assert_cmpuint(component_backoff_ms(2, 60000, 0.0), ==, 1000);
+	g_assert_cmpuint(component_backoff_ms(3, 60000, 0.5), ==, 3000);
+	g_assert_cmpuint(component_backoff_ms(7, 60000, 0.0), ==, 30000);
+	g_assert_cmpuint(component_backoff_ms(40, 60000, 0.99), <=, 60000);
+	g_assert_cmpuint(component_backoff_ms(40, 60000, 0.99), >=, 59000);
+	for (guint a = 1; a < 100; a++) {
+		guint lo = component_backoff_ms(a, 60000, 0.0);
+		guint hi = component_backoff_ms(a, 60000, 0.9999);
+		g_assert_cmpuint(lo, <=, hi);
+		g_assert_cmpuint(hi, <=, 60000);
+	}
+}
+
+static void test_handshake_and_reconnect(void)
+{
+	struct server *sv = server_start(SCRIPT_ACCEPT_THEN_CLOSE);
+	struct observed obs = {0};
+	struct component *c = new_component(sv->port, "s3cret", 0, &obs);
+	component_start(c);
+	RUN_UNTIL(obs.online == 1 && obs.stanzas->len == 1);
+	g_assert_cmpint(obs.online, ==, 1);
+	g_assert_true(component_is_online(c));
+	g_mutex_lock(&sv->lock);
+	g_assert_cmpstr(sv->handshake, ==, "a984b871214a298f0f743fcd25f99b10838ba12b");
+	g_mutex_unlock(&sv->lock);
+	g_assert_cmpuint(obs.stanzas->len, ==, 1);
+	g_assert_nonnull(strstr(g_ptr_array_index(obs.stanzas, 0), "id=\"x1\"")
+	                     ?: strstr(g_ptr_array_index(obs.stanzas, 0), "id='x1'"));
+
+	/* A stanza without 'from' gets the component domain; one without 'to'
+	 * or from another domain is refused. */
+	struct stanza *bad = stanza_new("message");
+	g_assert_false(component_send(c, bad));
+	bad = stanza_new("message");
+	stanza_set_attr(bad, "to", "alice@localhost");
+	stanza_set_attr(bad, "from", "bob@evil.example");
+	g_assert_false(component_send(c, bad));
+	struct stanza *m = stanza_new("message");
+	stanza_set_attr(m, "to", "alice@localhost");
+	stanza_add_text_child(m, "body", "a < b & c");
+	g_assert_true(component_send(c, m));
+
+	/* The server closes after reading the message: the link comes back. */
+	RUN_UNTIL(obs.online == 2);
+	g_assert_cmpint(obs.offline, ==, 1);
+	g_assert_cmpint(obs.online, ==, 2);
+	g_mutex_lock(&sv->lock);
+	g_assert_nonnull(sv->message);
+	g_assert_nonnull(strstr(sv->message, "irc.localhost"));
+	g_assert_nonnull(strstr(sv->message, "a &lt; b &amp; c"));
+	g_assert_cmpint(sv->connections, >=, 2);
+	g_mutex_unlock(&sv->lock);
+	component_free(c);
+	g_ptr_array_unref(obs.stanzas);
+	server_free(sv);
+}
+
+static void test_refused_secret(void)
+{
+	struct server *sv = server_start(SCRIPT_REFUSE);
+	struct observed obs = {0};
+	g_ptr_array_set_size(logged, 0);
+	struct component *c = new_component(sv->port, "wrong-secret-XYZ", 0, &obs);
+	component_start(c);
+	RUN_UNTIL(sv->connections >= 2 && log_contains("reconnecting") && logged->len >= 3);
+	g_assert_cmpint(obs.online, ==, 0);
+	g_assert_true(log_contains("not-authorized"));
+	g_assert_true(log_contains("check [component] secret"));
+	g_assert_false(log_contains("wrong-secret-XYZ"));
+	g_mutex_lock(&sv->lock);
+	g_assert_cmpint(sv->connections, >=, 2); /* retried */
+	g_mutex_unlock(&sv->lock);
+	component_free(c);
+	g_ptr_array_unref(obs.stanzas);
+	server_free(sv);
+}
+
+static void test_queue_overflow(void)
+{
+	struct server *sv = server_start(SCRIPT_STOP_READING);
+	struct observed obs = {0};
+	g_ptr_array_set_size(logged, 0);
+	struct component *c = new_component(sv->port, "s3cret", 128 * 1024, &obs);
+	component_start(c);
+	RUN_UNTIL(obs.online == 1);
+	g_assert_cmpint(obs.online, ==, 1);
+	g_autofree char *big = g_strnfill(8000, 'x');
+	bool refused = false;
+	for (int i = 0; i < 20000 && !refused; i++) {
+		struct stanza *m = stanza_new("message");
+		stanza_set_attr(m, "to", "alice@localhost");
+		stanza_add_text_child(m, "body", big);
+		refused = !component_send(c, m);
+		g_main_context_iteration(NULL, FALSE);
+	}
+	g_assert_true(refused);
+	g_assert_cmpint(obs.offline, ==, 1); /* overflow closed the link */
+	g_assert_true(log_contains("write queue full"));
+	component_free(c);
+	g_ptr_array_unref(obs.stanzas);
+	server_free(sv);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	/* Warnings are part of what these tests check: record, don't abort. */
+	g_log_set_always_fatal(G_LOG_FATAL_MASK);
+	logged = g_ptr_array_new_with_free_func(g_free);
+	g_log_set_writer_func(capture_log, NULL, NULL);
+	g_test_add_func("/component/digest", test_digest);
+	g_test_add_func("/component/backoff", test_backoff);
+	g_test_add_func("/component/handshake-and-reconnect", test_handshake_and_reconnect);
+	g_test_add_func("/component/refused-secret", test_refused_secret);
+	g_test_add_func("/component/queue-overflow", test_queue_overflow);
+	int rc = g_test_run();
+	g_ptr_array_unref(logged);
+	return rc;
+}

@@ -1,0 +1,156 @@
+/* Unit tests for settings: defaults, every kind of error naming file, group
+ * and key, and the derived values (gateway type, allowed domains). */
+#include "config.h"
+
+#include <string.h>
+
+#include "ferry/settings.h"
+
+#define MINIMAL "[component]\njid = irc.example.org\nsecret = s3cret\n"
+
+static void test_defaults(void)
+{
+	g_autoptr(GError) err = NULL;
+	struct settings *s = settings_load_data(MINIMAL, "/etc/ferry/ferry.conf", &err);
+	g_assert_no_error(err);
+	g_assert_cmpstr(s->component_jid, ==, "irc.example.org");
+	g_assert_cmpstr(s->component_host, ==, "127.0.0.1");
+	g_assert_cmpuint(s->component_port, ==, 5347);
+	g_assert_false(s->component_tls);
+	g_assert_cmpuint(s->max_stanza_bytes, ==, 512 * 1024);
+	g_assert_cmpstr(s->legacy_protocol, ==, "prpl-irc");
+	g_assert_cmpuint(s->users_per_worker, ==, 25);
+	g_assert_cmpstr(s->database, ==, "/etc/ferry/ferry.db");
+	g_assert_cmpstr(s->key_file, ==, "/etc/ferry/ferry.key");
+	g_assert_cmpstr(s->allowed_domains[0], ==, "example.org");
+	g_assert_null(s->allowed_domains[1]);
+	g_assert_true(settings_domain_allowed(s, "EXAMPLE.org"));
+	g_assert_false(settings_domain_allowed(s, "evil.org"));
+	g_assert_cmpint(s->log_level, ==, SETTINGS_LOG_INFO);
+	settings_free(s);
+}
+
+static void test_full(void)
+{
+	const char *data =
+	    "[component]\njid = IRC.Example.org\nhost = xmpp.example.org\n"
+	    "port = 5348\nsecret = x\ntls = true\ntls_server_name = xmpp.example.org\n"
+	    "max_stanza_bytes = 65536\n"
+	    "[legacy]\nprotocol = prpl-jabber\nname = Old XMPP\n"
+	    "server = irc.example.net\nport = 6697\nlocked = server; port\n"
+	    "[workers]\nusers_per_worker = 3\nprogram = /opt/ferry-worker\n"
+	    "[storage]\ndatabase = /var/lib/ferry/db.sqlite\n"
+	    "[access]\nallowed_domains = a.org; B.org\nadmins = root@a.org\n"
+	    "[logging]\nlevel = debug\n";
+	g_autoptr(GError) err = NULL;
+	struct settings *s = settings_load_data(data, "f.conf", &err);
+	g_assert_no_error(err);
+	g_assert_cmpstr(s->component_jid, ==, "irc.example.org");
+	g_assert_cmpuint(s->component_port, ==, 5348);
+	g_assert_true(s->component_tls);
+	g_assert_cmpstr(s->tls_server_name, ==, "xmpp.example.org");
+	g_assert_cmpuint(s->max_stanza_bytes, ==, 65536);
+	g_assert_cmpstr(settings_gateway_type(s), ==, "xmpp");
+	g_assert_cmpstr(s->legacy_name, ==, "Old XMPP");
+	g_assert_cmpstr(g_hash_table_lookup(s->legacy_overrides, "server"), ==, "irc.example.net");
+	g_assert_cmpstr(g_hash_table_lookup(s->legacy_overrides, "port"), ==, "6697");
+	g_assert_cmpstr(s->legacy_locked[0], ==, "server");
+	g_assert_cmpstr(s->legacy_locked[1], ==, "port");
+	g_assert_null(s->legacy_locked[2]);
+	g_assert_cmpuint(s->users_per_worker, ==, 3);
+	g_assert_cmpstr(s->worker_program, ==, "/opt/ferry-worker");
+	g_assert_cmpstr(s->database, ==, "/var/lib/ferry/db.sqlite");
+	g_assert_true(settings_domain_allowed(s, "b.org"));
+	g_assert_cmpstr(s->admins[0], ==, "root@a.org");
+	g_assert_cmpint(s->log_level, ==, SETTINGS_LOG_DEBUG);
+	settings_free(s);
+}
+
+static void test_gateway_types(void)
+{
+	const struct {
+		const char *prpl, *type;
+	} cases[] = {
+	    {"prpl-irc", "irc"},
+	    {"prpl-jabber", "xmpp"},
+	    {"prpl-simple", "simple"},
+	    {"prpl-gg", "gadu-gadu"},
+	    {"prpl-meanwhile", "sametime"},
+	    {"prpl-eionrobb-discord", "eionrobb-discord"},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *data =
+		    g_strdup_printf(MINIMAL "[legacy]\nprotocol = %s\n", cases[i].prpl);
+		g_autoptr(GError) err = NULL;
+		struct settings *s = settings_load_data(data, "f.conf", &err);
+		g_assert_no_error(err);
+		g_assert_cmpstr(settings_gateway_type(s), ==, cases[i].type);
+		settings_free(s);
+	}
+}
+
+static void test_errors(void)
+{
+	const struct {
+		const char *data;
+		int code;
+		const char *message;
+	} cases[] = {
+	    {"[component]\nsecret = x\n", SETTINGS_ERROR_MISSING,
+	     "f.conf: [component] jid: required key is missing"},
+	    {"[component]\njid = irc.example.org\n", SETTINGS_ERROR_MISSING,
+	     "f.conf: [component] secret: required key is missing"},
+	    {MINIMAL "port = 70000\n", SETTINGS_ERROR_INVALID,
+	     "f.conf: [component] port: '70000' is not a whole number from 1 to 65535"},
+	    {MINIMAL "port = http\n", SETTINGS_ERROR_INVALID,
+	     "f.conf: [component] port: 'http' is not a whole number from 1 to 65535"},
+	    {MINIMAL "tls = maybe\n", SETTINGS_ERROR_INVALID,
+	     "f.conf: [component] tls: 'maybe' is not a boolean (true or false)"},
+	    {MINIMAL "scret = x\n", SETTINGS_ERROR_UNKNOWN,
+	     "f.conf: [component] scret: unknown key"},
+	    {MINIMAL "[worker]\nprogram = x\n", SETTINGS_ERROR_UNKNOWN,
+	     "f.conf: [worker]: unknown group"},
+	    {"[component]\njid = a@b\nsecret = x\n", SETTINGS_ERROR_INVALID,
+	     "f.conf: [component] jid: 'a@b' is not a domain (the component JID has no '@' or "
+	     "'/')"},
+	    {MINIMAL "[legacy]\nlocked = server\n", SETTINGS_ERROR_INVALID,
+	     "f.conf: [legacy] locked: 'server' is locked but has no value in [legacy]"},
+	    {MINIMAL "[logging]\nlevel = loud\n", SETTINGS_ERROR_INVALID,
+	     "f.conf: [logging] level: 'loud' is not one of error, warning, message, info, "
+	     "debug"},
+	    {MINIMAL "[workers]\nusers_per_worker = 0\n", SETTINGS_ERROR_INVALID,
+	     "f.conf: [workers] users_per_worker: '0' is not a whole number from 1 to 10000"},
+	    {MINIMAL "tls_ca_file = /nonexistent/ca.pem\n", SETTINGS_ERROR_INVALID,
+	     "f.conf: [component] tls_ca_file: '/nonexistent/ca.pem' is not a readable file"},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) err = NULL;
+		struct settings *s = settings_load_data(cases[i].data, "f.conf", &err);
+		g_assert_null(s);
+		g_assert_error(err, SETTINGS_ERROR, cases[i].code);
+		g_assert_cmpstr(err->message, ==, cases[i].message);
+	}
+}
+
+static void test_not_ini(void)
+{
+	g_autoptr(GError) err = NULL;
+	g_assert_null(settings_load_data("this is not\nan ini file", "f.conf", &err));
+	g_assert_error(err, SETTINGS_ERROR, SETTINGS_ERROR_FILE);
+	g_assert_true(g_str_has_prefix(err->message, "f.conf: "));
+	g_clear_error(&err);
+	g_assert_null(settings_load("/nonexistent/ferry.conf", &err));
+	g_assert_error(err, SETTINGS_ERROR, SETTINGS_ERROR_FILE);
+	g_assert_true(g_str_has_prefix(err->message, "/nonexistent/ferry.conf: "));
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/settings/defaults", test_defaults);
+	g_test_add_func("/settings/full", test_full);
+	g_test_add_func("/settings/gateway-types", test_gateway_types);
+	g_test_add_func("/settings/errors", test_errors);
+	g_test_add_func("/settings/not-ini", test_not_ini);
+	return g_test_run();
+}

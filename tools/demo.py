@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+"""ferry's demo: a throwaway XMPP server on loopback with ferry attached.
+
+Starts Prosody (c2s on 127.0.0.1:5222 when that port is free), creates a
+user, writes a ferry configuration and runs ferry from the build tree.
+Prints how to log in with an XMPP client (Gajim, Dino, profanity...), then
+waits; Ctrl-C stops every process it started (by PID) and removes the
+temporary directory.  Run it through tools/demo.sh, which builds first.
+"""
+
+import os
+import secrets
+import signal
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+
+from harness import Ferry  # noqa: E402
+from servers import Prosody, port_accepts  # noqa: E402
+
+DOMAIN = "localhost"
+TRANSPORT = "irc.localhost"
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="ferry-demo-")
+    started = []
+    stop = {"now": False}
+
+    def on_signal(signum, frame):
+        stop["now"] = True
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        c2s = None if port_accepts(5222) else 5222
+        secret = secrets.token_hex(16)
+        prosody = Prosody(os.path.join(work, "prosody"), vhosts=[DOMAIN],
+                          component=TRANSPORT, secret=secret, c2s_port=c2s)
+        prosody.start()
+        started.append(prosody)
+        password = secrets.token_urlsafe(9)
+        prosody.register("alice", DOMAIN, password)
+        ferry = Ferry(os.path.join(work, "ferry"), prosody.component_port, secret,
+                      jid=TRANSPORT, legacy_name="IRC Transport", level="info")
+        ferry.start()
+        started.append(ferry)
+        ferry.wait_for_log(Ferry.ONLINE, 30)
+        print("""
+ferry is running, attached to a throwaway Prosody on loopback.
+
+  Log in with any XMPP client on this machine:
+    account   alice@%(domain)s
+    password  %(password)s
+    server    127.0.0.1, port %(port)d (plain connection, no TLS: loopback only)
+
+  The transport is %(transport)s: browse the services of %(domain)s (or add
+  %(transport)s by hand) to see it; it answers service discovery, version
+  and ping.
+
+  ferry's log:   %(log)s
+  Stop with Ctrl-C.
+""" % {"domain": DOMAIN, "password": password, "port": prosody.c2s_port,
+       "transport": TRANSPORT, "log": ferry.log_path})
+        sys.stdout.flush()
+        while not stop["now"] and ferry.running():
+            time.sleep(0.5)
+        if not ferry.running():
+            print("ferry exited; its log:\n" + ferry.log_tail(), file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        for p in reversed(started):
+            p.stop()
+        import shutil
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
