@@ -4,10 +4,12 @@
 
 #include <glib-unix.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "ferry/component.h"
+#include "ferry/gateway.h"
 #include "ferry/handlers.h"
 #include "ferry/log.h"
 #include "ferry/router.h"
@@ -18,6 +20,7 @@ struct app {
 	struct router *router;
 	struct disco *disco;
 	struct component *component;
+	struct gateway *gateway;
 	GMainLoop *loop;
 };
 
@@ -45,7 +48,7 @@ static gboolean on_quit_signal(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-static void app_wire(struct app *app)
+static bool app_wire(struct app *app, GError **error)
 {
 	const struct settings *s = app->settings;
 	app->router = router_new(s->component_jid, send_to_component, app);
@@ -53,6 +56,9 @@ static void app_wire(struct app *app)
 	disco_add_identity(app->disco, "gateway", settings_gateway_type(s), s->legacy_name);
 	disco_add_feature(app->disco, "jid\\20escaping");
 	basic_handlers_register(app->router, app->disco);
+	app->gateway = gateway_new(s, app->router, app->disco, error);
+	if (app->gateway == NULL)
+		return false;
 
 	struct component_options opt = {
 	    .jid = s->component_jid,
@@ -67,11 +73,14 @@ static void app_wire(struct app *app)
 	    .ping_to = s->allowed_domains[0],
 	};
 	app->component = component_new(&opt, &component_callbacks, app);
+	return true;
 }
 
 static void app_clear(struct app *app)
 {
-	/* The router first: cancelled requests may still send through the link. */
+	/* The gateway first (sessions log out), then the router, whose cancelled
+	 * requests may still send through the link. */
+	g_clear_pointer(&app->gateway, gateway_free);
 	g_clear_pointer(&app->router, router_free);
 	g_clear_pointer(&app->disco, disco_free);
 	g_clear_pointer(&app->component, component_free);
@@ -136,7 +145,11 @@ int main(int argc, char **argv)
 	          app.settings->component_jid, app.settings->component_host,
 	          app.settings->component_port, app.settings->component_tls ? " (TLS)" : "",
 	          app.settings->legacy_protocol);
-	app_wire(&app);
+	if (!app_wire(&app, &err)) {
+		g_warning("ferry: cannot start: %s", err->message);
+		app_clear(&app);
+		return 1;
+	}
 	component_start(app.component);
 	g_main_loop_run(app.loop);
 	app_clear(&app);

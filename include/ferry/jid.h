@@ -49,9 +49,11 @@ bool jid_bare_equal(const struct jid *a, const struct jid *b);
  * is not a valid JID. Caller frees. */
 char *jid_bare_of(const char *text);
 
-/* XEP-0106: escapes a legacy name for use as a localpart. Returns NULL when
- * the result cannot be a localpart (empty, leading/trailing space, or over
- * 1023 bytes, or invalid UTF-8). Caller frees. */
+/* XEP-0106: escapes a legacy name for use as a localpart. A backslash is
+ * escaped only when it starts one of the ten sequences (§4.1 rule 7, §4.3).
+ * Returns NULL when the result cannot be a localpart (empty, leading/trailing
+ * space, a control character, over 1023 bytes, or invalid UTF-8). Caller
+ * frees. */
 char *jid_escape_local(const char *name);
 
 /* XEP-0106: reverses jid_escape_local(). Only the ten escape sequences of

@@ -54,6 +54,7 @@ struct settings {
 	/* [workers] */
 	char *worker_program;   /* NULL: the default (see settings_worker_program) */
 	guint users_per_worker; /* sessions per ferry-worker process */
+	char *legacy_ca_file;   /* extra CA (PEM) trusted for legacy TLS; NULL: none */
 
 	/* [storage] */
 	char *database; /* SQLite file */

@@ -36,6 +36,10 @@ enum xml_stream_error_code {
 /* The RFC 6120 stream error condition for an xml_stream error code. */
 const char *xml_stream_error_condition(int code);
 
+/* The stanza limit counts a stanza's bytes as received (from the end of the
+ * previous stanza or keepalive, so an unfinished token that expat is still
+ * buffering counts too). For the depth limit the stream root is level 0 and
+ * a stanza level 1: an element at a level above max_depth is an error. */
 #define XML_STREAM_DEFAULT_MAX_STANZA_BYTES (512 * 1024)
 #define XML_STREAM_DEFAULT_MAX_DEPTH 64
 
@@ -43,7 +47,10 @@ struct xml_stream_callbacks {
 	/* The root element opened. ATTRS is a NULL-terminated name/value
 	 * array, borrowed for the call. */
 	void (*stream_start)(void *user_data, const char *name, const char **attrs);
-	/* A complete depth-1 element. The callee owns STANZA. */
+	/* A complete depth-1 element. The callee owns STANZA. It is a detached
+	 * root carrying only what was written on it: the stream header's
+	 * default xmlns is not copied in, so stanza_ns() of a plain <iq/> is
+	 * NULL. */
 	void (*stanza)(void *user_data, struct stanza *stanza);
 	/* The root element closed. */
 	void (*stream_end)(void *user_data);

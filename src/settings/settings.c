@@ -20,7 +20,8 @@ static const char *const component_keys[] = {"jid",
                                              "ping_interval",
                                              NULL};
 static const char *const legacy_keys[] = {"protocol", "name", "locked", NULL};
-static const char *const workers_keys[] = {"program", "users_per_worker", NULL};
+static const char *const workers_keys[] = {"program", "users_per_worker", "legacy_ca_file",
+                                           NULL};
 static const char *const storage_keys[] = {"database", "key_file", NULL};
 static const char *const access_keys[] = {"allowed_domains", "admins", NULL};
 static const char *const logging_keys[] = {"level", NULL};
@@ -259,6 +260,10 @@ static bool load_rest(GKeyFile *kf, struct settings *s, GError **error)
 	if (!get_uint(kf, s, "workers", "users_per_worker", 25, 1, 10000, &n, error))
 		return false;
 	s->users_per_worker = (guint)n;
+	s->legacy_ca_file = get_path(kf, s, "workers", "legacy_ca_file", NULL);
+	if (s->legacy_ca_file != NULL && !g_file_test(s->legacy_ca_file, G_FILE_TEST_IS_REGULAR))
+		return fail(error, SETTINGS_ERROR_INVALID, s, "workers", "legacy_ca_file",
+		            "'%s' is not a readable file", s->legacy_ca_file);
 
 	s->database = get_path(kf, s, "storage", "database", "ferry.db");
 	s->key_file = get_path(kf, s, "storage", "key_file", "ferry.key");
@@ -344,6 +349,7 @@ void settings_free(struct settings *s)
 	g_clear_pointer(&s->legacy_overrides, g_hash_table_unref);
 	g_strfreev(s->legacy_locked);
 	g_free(s->worker_program);
+	g_free(s->legacy_ca_file);
 	g_free(s->database);
 	g_free(s->key_file);
 	g_strfreev(s->allowed_domains);

@@ -345,7 +345,7 @@ static void on_stanza(void *data, struct stanza *stanza)
 		stanza_free(stanza);
 		return;
 	}
-	if (c->ping_outstanding && strcmp(name, "iq") == 0 &&
+	if (c->ping_id[0] != '\0' && strcmp(name, "iq") == 0 &&
 	    g_strcmp0(stanza_get_id(stanza), c->ping_id) == 0) {
 		c->ping_outstanding = false;
 		stanza_free(stanza);

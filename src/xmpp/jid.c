@@ -19,7 +19,7 @@ struct jid {
 	char *full;     /* bare, or "bare/resource" */
 };
 
-G_DEFINE_QUARK(ferry-jid-error-quark, jid_error)
+G_DEFINE_QUARK(ferry - jid - error - quark, jid_error)
 
 /* true for code points PRECIS puts in the Controls category (Cc). */
 static bool is_control(gunichar c)
@@ -54,9 +54,8 @@ static const char resource_forbidden[] = "";
 
 /* Validates the parts (LOCAL and RESOURCE may be NULL; lengths in bytes)
  * and builds the JID, lower-casing the domain and dropping one final dot. */
-static struct jid *build(const char *local, size_t local_len, const char *domain,
-                         size_t domain_len, const char *resource, size_t resource_len,
-                         GError **error)
+static struct jid *build(const char *local, size_t local_len, const char *domain, size_t domain_len,
+                         const char *resource, size_t resource_len, GError **error)
 {
 	/* RFC 7622 §3.2: a trailing label separator is not part of the domain. */
 	if (domain_len > 0 && domain[domain_len - 1] == '.')
@@ -81,8 +80,7 @@ static struct jid *build(const char *local, size_t local_len, const char *domain
 	jid->resource = resource != NULL ? g_strndup(resource, resource_len) : NULL;
 	jid->bare = jid->local != NULL ? g_strconcat(jid->local, "@", jid->domain, NULL)
 	                               : g_strdup(jid->domain);
-	jid->full = jid->resource != NULL ? g_strconcat(jid->bare, "/", jid->resource, NULL)
-	                                  : NULL;
+	jid->full = jid->resource != NULL ? g_strconcat(jid->bare, "/", jid->resource, NULL) : NULL;
 	return jid;
 }
 
@@ -101,8 +99,7 @@ struct jid *jid_parse(const char *text, GError **error)
 	             slash != NULL ? strlen(slash + 1) : 0, error);
 }
 
-struct jid *jid_new(const char *local, const char *domain, const char *resource,
-                    GError **error)
+struct jid *jid_new(const char *local, const char *domain, const char *resource, GError **error)
 {
 	g_return_val_if_fail(domain != NULL, NULL);
 	return build(local, local != NULL ? strlen(local) : 0, domain, strlen(domain), resource,
@@ -188,8 +185,8 @@ static const struct {
 	char c;
 	char hex[3];
 } escapes[] = {
-	{' ', "20"}, {'"', "22"}, {'&', "26"}, {'\'', "27"}, {'/', "2f"},
-	{':', "3a"}, {'<', "3c"}, {'>', "3e"}, {'@', "40"},  {'\\', "5c"},
+    {' ', "20"}, {'"', "22"}, {'&', "26"}, {'\'', "27"}, {'/', "2f"},
+    {':', "3a"}, {'<', "3c"}, {'>', "3e"}, {'@', "40"},  {'\\', "5c"},
 };
 
 /* The character P's escape sequence "\xx" stands for, or 0 when P does not

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "ferry/stanza.h"
 
+#include <stdint.h>
 #include <string.h>
 
 struct stanza_node {
@@ -45,7 +46,9 @@ struct stanza {
 /* true when P points into ST's own allocation (and must not be freed). */
 static bool in_block(const struct stanza *st, const void *p)
 {
-	return (const char *)p >= (const char *)st && (const char *)p < st->block_end;
+	/* Compared as integers: P may belong to another allocation. */
+	uintptr_t a = (uintptr_t)p;
+	return a >= (uintptr_t)st && a < (uintptr_t)st->block_end;
 }
 
 static struct stanza *element_alloc(const char *name, size_t extra, size_t *name_end)
@@ -80,11 +83,20 @@ struct stanza *stanza_new_ns(const char *name, const char *ns)
 struct stanza *stanza_new_with_attrs(const char *name, const char *const *attrs)
 {
 	g_return_val_if_fail(name != NULL && *name != '\0', NULL);
+	/* String lengths (with their NULs) are measured once; elements with
+	 * more attributes than fit here are rare enough to measure twice. */
+	size_t lens[2 * 16];
 	guint n = 0;
 	size_t strings = 0;
 	if (attrs != NULL) {
-		for (; attrs[2 * n] != NULL; n++)
-			strings += strlen(attrs[2 * n]) + strlen(attrs[2 * n + 1]) + 2;
+		for (; attrs[2 * n] != NULL; n++) {
+			size_t nl = strlen(attrs[2 * n]) + 1, vl = strlen(attrs[2 * n + 1]) + 1;
+			if (n < G_N_ELEMENTS(lens) / 2) {
+				lens[2 * n] = nl;
+				lens[2 * n + 1] = vl;
+			}
+			strings += nl + vl;
+		}
 	}
 	size_t name_end;
 	struct stanza *st = element_alloc(name, n * sizeof(struct attr) + strings, &name_end);
@@ -94,13 +106,15 @@ struct stanza *stanza_new_with_attrs(const char *name, const char *const *attrs)
 	st->n_attrs = st->cap_attrs = n;
 	char *p = (char *)(st->attrs + n);
 	for (guint i = 0; i < n; i++) {
-		size_t nl = strlen(attrs[2 * i]), vl = strlen(attrs[2 * i + 1]);
-		memcpy(p, attrs[2 * i], nl + 1);
+		bool known = i < G_N_ELEMENTS(lens) / 2;
+		size_t nl = known ? lens[2 * i] : strlen(attrs[2 * i]) + 1;
+		size_t vl = known ? lens[2 * i + 1] : strlen(attrs[2 * i + 1]) + 1;
+		memcpy(p, attrs[2 * i], nl);
 		st->attrs[i].name = p;
-		p += nl + 1;
-		memcpy(p, attrs[2 * i + 1], vl + 1);
+		p += nl;
+		memcpy(p, attrs[2 * i + 1], vl);
 		st->attrs[i].value = p;
-		p += vl + 1;
+		p += vl;
 	}
 	return st;
 }
@@ -524,8 +538,7 @@ struct stanza *stanza_new_error(const struct stanza *request, const char *error_
 				const struct text_run *run = (const struct text_run *)n;
 				append_text_run(reply, run->data, run->len);
 			} else {
-				stanza_add_child_take(reply,
-				                      stanza_copy((const struct stanza *)n));
+				stanza_add_child_take(reply, stanza_copy((const struct stanza *)n));
 			}
 		}
 	}
@@ -547,28 +560,28 @@ const char *stanza_error_type_for(const char *condition)
 		const char *condition;
 		const char *type;
 	} table[] = {
-		{"bad-request", "modify"},
-		{"conflict", "cancel"},
-		{"feature-not-implemented", "cancel"},
-		{"forbidden", "auth"},
-		{"gone", "cancel"},
-		{"internal-server-error", "cancel"},
-		{"item-not-found", "cancel"},
-		{"jid-malformed", "modify"},
-		{"not-acceptable", "modify"},
-		{"not-allowed", "cancel"},
-		{"not-authorized", "auth"},
-		{"policy-violation", "modify"},
-		{"recipient-unavailable", "wait"},
-		{"redirect", "modify"},
-		{"registration-required", "auth"},
-		{"remote-server-not-found", "cancel"},
-		{"remote-server-timeout", "wait"},
-		{"resource-constraint", "wait"},
-		{"service-unavailable", "cancel"},
-		{"subscription-required", "auth"},
-		{"undefined-condition", "cancel"},
-		{"unexpected-request", "wait"},
+	    {"bad-request", "modify"},
+	    {"conflict", "cancel"},
+	    {"feature-not-implemented", "cancel"},
+	    {"forbidden", "auth"},
+	    {"gone", "cancel"},
+	    {"internal-server-error", "cancel"},
+	    {"item-not-found", "cancel"},
+	    {"jid-malformed", "modify"},
+	    {"not-acceptable", "modify"},
+	    {"not-allowed", "cancel"},
+	    {"not-authorized", "auth"},
+	    {"policy-violation", "modify"},
+	    {"recipient-unavailable", "wait"},
+	    {"redirect", "modify"},
+	    {"registration-required", "auth"},
+	    {"remote-server-not-found", "cancel"},
+	    {"remote-server-timeout", "wait"},
+	    {"resource-constraint", "wait"},
+	    {"service-unavailable", "cancel"},
+	    {"subscription-required", "auth"},
+	    {"undefined-condition", "cancel"},
+	    {"unexpected-request", "wait"},
 	};
 	if (condition != NULL) {
 		for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {

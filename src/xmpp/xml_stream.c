@@ -37,7 +37,7 @@ struct xml_stream {
 	GError *error;                         /* why a handler halted the parse */
 };
 
-G_DEFINE_QUARK(ferry-xml-stream-error-quark, xml_stream_error)
+G_DEFINE_QUARK(ferry - xml - stream - error - quark, xml_stream_error)
 
 const char *xml_stream_error_condition(int code)
 {
@@ -80,8 +80,7 @@ static bool over_limit(struct xml_stream *s, guint64 end)
 {
 	if (end - s->mark <= s->max_stanza_bytes)
 		return false;
-	fail(s, XML_STREAM_ERROR_TOO_BIG, "a stanza is larger than %zu bytes",
-	     s->max_stanza_bytes);
+	fail(s, XML_STREAM_ERROR_TOO_BIG, "a stanza is larger than %zu bytes", s->max_stanza_bytes);
 	return true;
 }
 
@@ -173,8 +172,7 @@ static void XMLCALL on_text(void *data, const XML_Char *text, int len)
 		for (int i = 0; i < len; i++) {
 			char c = text[i];
 			if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-				fail(s, XML_STREAM_ERROR_NOT_WELL_FORMED,
-				     "text outside a stanza");
+				fail(s, XML_STREAM_ERROR_NOT_WELL_FORMED, "text outside a stanza");
 				return;
 			}
 		}
@@ -203,9 +201,9 @@ static void XMLCALL on_doctype(void *data, const XML_Char *name, const XML_Char 
 }
 
 static void XMLCALL on_entity_decl(void *data, const XML_Char *name, int is_parameter,
-                                   const XML_Char *value, int value_length,
-                                   const XML_Char *base, const XML_Char *system_id,
-                                   const XML_Char *public_id, const XML_Char *notation)
+                                   const XML_Char *value, int value_length, const XML_Char *base,
+                                   const XML_Char *system_id, const XML_Char *public_id,
+                                   const XML_Char *notation)
 {
 	fail(data, XML_STREAM_ERROR_RESTRICTED, "entity declarations are not allowed");
 }
@@ -230,12 +228,11 @@ static void setup_parser(struct xml_stream *s)
 }
 
 struct xml_stream *xml_stream_new(size_t max_stanza_bytes, unsigned max_depth,
-                                  const struct xml_stream_callbacks *callbacks,
-                                  void *user_data)
+                                  const struct xml_stream_callbacks *callbacks, void *user_data)
 {
 	struct xml_stream *s = g_new0(struct xml_stream, 1);
 	s->max_stanza_bytes =
-		max_stanza_bytes != 0 ? max_stanza_bytes : XML_STREAM_DEFAULT_MAX_STANZA_BYTES;
+	    max_stanza_bytes != 0 ? max_stanza_bytes : XML_STREAM_DEFAULT_MAX_STANZA_BYTES;
 	s->max_depth = max_depth != 0 ? max_depth : XML_STREAM_DEFAULT_MAX_DEPTH;
 	if (callbacks != NULL)
 		s->callbacks = *callbacks;

@@ -118,9 +118,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int plan = data[size - 1] % 4;
 	size_t sink = 0;
 	struct xml_stream_callbacks cb = {
-		.stream_start = on_start,
-		.stanza = on_stanza,
-		.stream_end = on_end,
+	    .stream_start = on_start,
+	    .stanza = on_stanza,
+	    .stream_end = on_end,
 	};
 	struct xml_stream *s = xml_stream_new(FUZZ_MAX_STANZA_BYTES, FUZZ_MAX_DEPTH, &cb, &sink);
 	int resets = 0;

@@ -225,7 +225,8 @@ class Ferry:
         dirs = {"HOME": home, "XDG_CONFIG_HOME": os.path.join(home, ".config"),
                 "XDG_CACHE_HOME": os.path.join(home, ".cache"),
                 "XDG_DATA_HOME": os.path.join(home, ".local", "share"),
-                "XDG_RUNTIME_DIR": os.path.join(self.workdir, "run")}
+                "XDG_RUNTIME_DIR": os.path.join(self.workdir, "run"),
+                "TMPDIR": os.path.join(self.workdir, "tmp")}
         for k, d in dirs.items():
             os.makedirs(d, mode=0o700, exist_ok=True)
             env[k] = d

@@ -538,8 +538,9 @@ class Ngircd(ManagedServer):
     """
 
     def __init__(self, workdir, name="irc.test.local", tls_cert=None,
-                 tls_key=None):
+                 tls_key=None, password=None):
         super().__init__("ngircd", workdir)
+        self.password = password
         ports = free_ports(2)
         self.port = ports[0]
         self.tls_port = ports[1] if tls_cert else None
@@ -551,6 +552,7 @@ class Ngircd(ManagedServer):
         lines = ["[Global]", "\tName = %s" % name, "\tInfo = ferry test IRC",
                  "\tListen = 127.0.0.1", "\tPorts = %d" % self.port,
                  "\tPidFile = %s" % self.pid_file, '\tMotdPhrase = "ferry test"',
+                 ] + (["\tPassword = %s" % password] if password else []) + [
                  "[Limits]", "\tMaxConnections = 0", "\tMaxConnectionsIP = 0",
                  "\tMaxJoins = 0", "\tMaxNickLength = 30", "\tMaxPenaltyTime = 0",
                  "[Options]", "\tDNS = no", "\tIdent = no", "\tPAM = no",

@@ -45,9 +45,9 @@ static void rec_end(void *data)
 }
 
 static const struct xml_stream_callbacks rec_callbacks = {
-	.stream_start = rec_start,
-	.stanza = rec_stanza,
-	.stream_end = rec_end,
+    .stream_start = rec_start,
+    .stanza = rec_stanza,
+    .stream_end = rec_end,
 };
 
 static void rec_init(struct recorder *r, size_t max_bytes, unsigned max_depth)
@@ -70,44 +70,48 @@ static bool feed_str(struct recorder *r, const char *s, GError **error)
 
 /* ---- a realistic component stream (XEP-0114, protocol.md §1) ------------ */
 
-#define HEADER                                                                                    \
-	"<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' xml:lang='en' "     \
-	"xmlns:stream='http://etherx.jabber.org/streams' "                                       \
+#define HEADER                                                                                     \
+	"<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' xml:lang='en' "       \
+	"xmlns:stream='http://etherx.jabber.org/streams' "                                         \
 	"id='a37421ab-5be1-4ab3-8b5e-6ee061ddac8c' from='transport.localhost'>"
 
 static const char stream_bytes[] =
-	HEADER "<handshake/> "
-	"<iq type='get' to='transport.localhost' id='r1' from='alice@localhost/test' "
-	"xml:lang='en'><query xmlns='jabber:iq:register'/></iq>\n"
-	"<message from=\"alice@localhost/test\" to=\"bob%irc.example.net@transport.localhost\" "
-	"type=\"chat\" xml:lang=\"en\"><body>Hi &amp; bye &lt;3 \xe2\x80\x94 \xc3\xbcn\xc3\xaf" "c"
-	"\xc3\xb6" "d\xc3\xa9 \xf0\x9f\x98\x80</body><active "
-	"xmlns='http://jabber.org/protocol/chatstates'/></message>\r\n\t"
-	"<presence from='alice@localhost/test' to='transport.localhost'><show>away</show>"
-	"<status>line1\r\nline2</status><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
-	"node='http://gajim.org' ver='q07IKJEyjvHSyhy//CH0CxmKi8w='/></presence> "
-	"<stream:error><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
-	"<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>Given token does not match "
-	"calculated token</text></stream:error></stream:stream>";
+    HEADER "<handshake/> "
+           "<iq type='get' to='transport.localhost' id='r1' from='alice@localhost/test' "
+           "xml:lang='en'><query xmlns='jabber:iq:register'/></iq>\n"
+           "<message from=\"alice@localhost/test\" to=\"bob%irc.example.net@transport.localhost\" "
+           "type=\"chat\" xml:lang=\"en\"><body>Hi &amp; bye &lt;3 \xe2\x80\x94 \xc3\xbcn\xc3\xaf"
+           "c"
+           "\xc3\xb6"
+           "d\xc3\xa9 \xf0\x9f\x98\x80</body><active "
+           "xmlns='http://jabber.org/protocol/chatstates'/></message>\r\n\t"
+           "<presence from='alice@localhost/test' to='transport.localhost'><show>away</show>"
+           "<status>line1\r\nline2</status><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
+           "node='http://gajim.org' ver='q07IKJEyjvHSyhy//CH0CxmKi8w='/></presence> "
+           "<stream:error><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+           "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>Given token does not match "
+           "calculated token</text></stream:error></stream:stream>";
 
 static const char stream_events[] =
-	"S stream:stream xmlns=jabber:component:accept xml:lang=en "
-	"xmlns:stream=http://etherx.jabber.org/streams id=a37421ab-5be1-4ab3-8b5e-6ee061ddac8c "
-	"from=transport.localhost\n"
-	"<handshake/>\n"
-	"<iq type='get' to='transport.localhost' id='r1' from='alice@localhost/test' "
-	"xml:lang='en'><query xmlns='jabber:iq:register'/></iq>\n"
-	"<message from='alice@localhost/test' to='bob%irc.example.net@transport.localhost' "
-	"type='chat' xml:lang='en'><body>Hi &amp; bye &lt;3 \xe2\x80\x94 \xc3\xbcn\xc3\xaf" "c"
-	"\xc3\xb6" "d\xc3\xa9 \xf0\x9f\x98\x80</body><active "
-	"xmlns='http://jabber.org/protocol/chatstates'/></message>\n"
-	"<presence from='alice@localhost/test' to='transport.localhost'><show>away</show>"
-	"<status>line1\nline2</status><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
-	"node='http://gajim.org' ver='q07IKJEyjvHSyhy//CH0CxmKi8w='/></presence>\n"
-	"<stream:error><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
-	"<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>Given token does not match "
-	"calculated token</text></stream:error>\n"
-	"E\n";
+    "S stream:stream xmlns=jabber:component:accept xml:lang=en "
+    "xmlns:stream=http://etherx.jabber.org/streams id=a37421ab-5be1-4ab3-8b5e-6ee061ddac8c "
+    "from=transport.localhost\n"
+    "<handshake/>\n"
+    "<iq type='get' to='transport.localhost' id='r1' from='alice@localhost/test' "
+    "xml:lang='en'><query xmlns='jabber:iq:register'/></iq>\n"
+    "<message from='alice@localhost/test' to='bob%irc.example.net@transport.localhost' "
+    "type='chat' xml:lang='en'><body>Hi &amp; bye &lt;3 \xe2\x80\x94 \xc3\xbcn\xc3\xaf"
+    "c"
+    "\xc3\xb6"
+    "d\xc3\xa9 \xf0\x9f\x98\x80</body><active "
+    "xmlns='http://jabber.org/protocol/chatstates'/></message>\n"
+    "<presence from='alice@localhost/test' to='transport.localhost'><show>away</show>"
+    "<status>line1\nline2</status><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
+    "node='http://gajim.org' ver='q07IKJEyjvHSyhy//CH0CxmKi8w='/></presence>\n"
+    "<stream:error><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+    "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>Given token does not match "
+    "calculated token</text></stream:error>\n"
+    "E\n";
 
 /* Feeds stream_bytes in the chunk sizes SIZES (cycled) and checks the
  * events. */
@@ -164,10 +168,10 @@ static void test_stream_random_chunks(void)
 static void test_xml_declarations(void)
 {
 	static const char *const decls[] = {
-		"",
-		"<?xml version='1.0'?>",
-		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
-		"<?xml version='1.0' encoding='utf-8' standalone='yes'?>",
+	    "",
+	    "<?xml version='1.0'?>",
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+	    "<?xml version='1.0' encoding='utf-8' standalone='yes'?>",
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(decls); i++) {
 		struct recorder r;
@@ -213,12 +217,14 @@ static void test_keepalives(void)
 static void test_size_boundary(void)
 {
 	/* The limit counts a stanza's own bytes: exactly 100 pass, 101 fail. */
-	static const char ok100[] = "<message><body>"
-	                            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	                            "</body></message>";
-	static const char bad101[] = "<message><body>"
-	                             "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
-	                             "b</body></message>";
+	static const char ok100[] =
+	    "<message><body>"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "</body></message>";
+	static const char bad101[] =
+	    "<message><body>"
+	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	    "b</body></message>";
 	g_assert_cmpuint(strlen(ok100), ==, 100);
 	g_assert_cmpuint(strlen(bad101), ==, 101);
 	struct recorder r;
@@ -383,13 +389,13 @@ static void test_doctype(void)
 static void test_billion_laughs(void)
 {
 	char *log = expect_failure(
-		"<?xml version='1.0'?><!DOCTYPE lolz [<!ENTITY lol 'lol'>"
-		"<!ENTITY lol1 '&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;'>"
-		"<!ENTITY lol2 '&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;'>"
-		"<!ENTITY lol3 '&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;'>"
-		"<!ENTITY lol4 '&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;'>]>"
-		"<lolz><a>&lol4;</a></lolz>",
-		XML_STREAM_ERROR_RESTRICTED, NULL);
+	    "<?xml version='1.0'?><!DOCTYPE lolz [<!ENTITY lol 'lol'>"
+	    "<!ENTITY lol1 '&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;'>"
+	    "<!ENTITY lol2 '&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;'>"
+	    "<!ENTITY lol3 '&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;'>"
+	    "<!ENTITY lol4 '&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;'>]>"
+	    "<lolz><a>&lol4;</a></lolz>",
+	    XML_STREAM_ERROR_RESTRICTED, NULL);
 	g_assert_cmpstr(log, ==, "");
 	g_free(log);
 }
@@ -407,8 +413,8 @@ static void test_comments_and_pis(void)
 {
 	g_free(expect_failure("<!-- c --><s>", XML_STREAM_ERROR_RESTRICTED, "comment"));
 	g_free(expect_failure("<s><!-- c -->", XML_STREAM_ERROR_RESTRICTED, "comment"));
-	char *log = expect_failure("<s><a/><b><!-- c --></b>", XML_STREAM_ERROR_RESTRICTED,
-	                           "comment");
+	char *log =
+	    expect_failure("<s><a/><b><!-- c --></b>", XML_STREAM_ERROR_RESTRICTED, "comment");
 	g_assert_cmpstr(log, ==, "S s\n<a/>\n");
 	g_free(log);
 	g_free(expect_failure("<?xml version='1.0'?><?php x?><s>", XML_STREAM_ERROR_RESTRICTED,
@@ -420,12 +426,12 @@ static void test_comments_and_pis(void)
 static void test_bad_utf8(void)
 {
 	static const char *const bodies[] = {
-		"\xff",         /* never valid */
-		"\xc0\xaf",     /* overlong '/' */
-		"\xed\xa0\x80", /* a surrogate */
-		"\xc3\x28",     /* bad continuation */
-		"\x01",         /* not an XML Char */
-		"\xef\xbf\xbe", /* U+FFFE, not an XML Char */
+	    "\xff",         /* never valid */
+	    "\xc0\xaf",     /* overlong '/' */
+	    "\xed\xa0\x80", /* a surrogate */
+	    "\xc3\x28",     /* bad continuation */
+	    "\x01",         /* not an XML Char */
+	    "\xef\xbf\xbe", /* U+FFFE, not an XML Char */
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(bodies); i++) {
 		char *s = g_strconcat("<s><ok/><m><body>", bodies[i], "</body></m>", NULL);
@@ -456,8 +462,8 @@ static void test_text_at_depth_1(void)
 
 static void test_malformed(void)
 {
-	char *log = expect_failure("<s><a></b>", XML_STREAM_ERROR_NOT_WELL_FORMED,
-	                           "mismatched tag");
+	char *log =
+	    expect_failure("<s><a></b>", XML_STREAM_ERROR_NOT_WELL_FORMED, "mismatched tag");
 	g_assert_cmpstr(log, ==, "S s\n");
 	g_free(log);
 	g_free(expect_failure("<s><a x='1' x='2'/>", XML_STREAM_ERROR_NOT_WELL_FORMED,

@@ -1,0 +1,53 @@
+/* secrets: encryption of credentials and queued message text at rest.
+ *
+ * AES-256-GCM (OpenSSL EVP) with a random 96-bit nonce per value and the
+ * owner's bare JID as additional authenticated data, so a value copied into
+ * another user's row does not decrypt. A sealed value is
+ *   version (1 byte, 0x01) | nonce (12) | ciphertext | tag (16).
+ * The 32-byte key lives in its own file, outside the database.
+ */
+#ifndef FERRY_SECRETS_H
+#define FERRY_SECRETS_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SECRETS_KEY_BYTES 32
+
+#define SECRETS_ERROR (secrets_error_quark())
+GQuark secrets_error_quark(void);
+
+enum secrets_error_code {
+	SECRETS_ERROR_KEY_FILE, /* missing, unreadable, wrong size, or too open */
+	SECRETS_ERROR_DECRYPT,  /* tampered, truncated, another owner's, or another key */
+};
+
+struct secrets;
+
+/* Loads the key from KEY_FILE, creating it (mode 0600, random key) when it
+ * does not exist. Refuses a file that group or others may read, or that is
+ * not exactly 32 bytes. */
+struct secrets *secrets_open(const char *key_file, GError **error);
+
+/* For tests: a key given directly. */
+struct secrets *secrets_new_from_key(const guint8 key[SECRETS_KEY_BYTES]);
+
+/* Wipes the key and frees. NULL is a no-op. */
+void secrets_free(struct secrets *secrets);
+
+/* Seals LEN bytes of PLAIN for OWNER (a bare JID). Caller owns the result;
+ * NULL (logged) only if OpenSSL itself fails (no randomness). */
+GBytes *secrets_seal(const struct secrets *secrets, const char *owner, const void *plain,
+                     size_t len);
+
+/* Opens a sealed value for OWNER as a NUL-terminated string; NULL with
+ * ERROR (SECRETS_ERROR_DECRYPT) if it fails authentication or is malformed.
+ * The caller frees the result with secrets_wipe_free(). */
+char *secrets_open_string(const struct secrets *secrets, const char *owner, GBytes *sealed,
+                          GError **error);
+
+/* Overwrites a string with zeros and frees it. NULL is a no-op. */
+void secrets_wipe_free(char *text);
+
+#endif

@@ -1,0 +1,173 @@
+/* worker_protocol: the messages between ferry and its ferry-worker
+ * processes, over the socketpair created at spawn (the worker's end is its
+ * fd 3; nothing listens anywhere).
+ *
+ * A frame is a 4-byte big-endian length N (1 <= N <= WORKER_MAX_FRAME)
+ * followed by N bytes: a GVariant of type "(uuv)" in normal form holding
+ * (message type, account id, payload). Each message type has exactly one
+ * payload type, listed below; a frame whose payload does not have it, whose
+ * type is unknown, or that is not in normal form is rejected, and ferry then
+ * treats the worker as broken (kills and replaces it).
+ *
+ * Account ids are chosen by ferry; one id names one legacy account inside
+ * one worker, for as long as it is logged in (or logging in). Id 0 is for
+ * messages about the worker itself.
+ *
+ * Text fields are UTF-8. IM text crosses in libpurple's markup (HTML):
+ * ferry escapes plain text before sending it down and strips markup from
+ * what comes up.
+ */
+#ifndef FERRY_WORKER_PROTOCOL_H
+#define FERRY_WORKER_PROTOCOL_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define WORKER_MAX_FRAME (1024 * 1024)
+#define WORKER_FD 3
+
+enum worker_msg {
+	/* ---- down: ferry -> worker ---------------------------------------- */
+
+	/* Log in. (protocol id, legacy username with its splits joined, e.g.
+	 * "nick@irc.example.org", password ("" for none), account options
+	 * (setting key -> value as text; the worker converts by the option's
+	 * type), flags (WORKER_LOGIN_*)). */
+	WORKER_LOGIN = 1, /* (sssa{ss}u) */
+	/* Log out and forget the account. () */
+	WORKER_LOGOUT = 2, /* () */
+	/* Send an IM. (sequence number, legacy name, HTML text). Answered by
+	 * WORKER_IM_RESULT with the same sequence number. */
+	WORKER_SEND_IM = 3, /* (uss) */
+	/* Set the legacy status. (WORKER_STATUS_*, status message). */
+	WORKER_SET_STATUS = 4, /* (us) */
+	/* Add a buddy to the legacy contact list. (legacy name, alias). */
+	WORKER_ADD_BUDDY = 5, /* (ss) */
+	/* Remove a buddy. (legacy name). */
+	WORKER_REMOVE_BUDDY = 6, /* (s) */
+	/* Our typing state towards a buddy. (legacy name, WORKER_TYPING_*). */
+	WORKER_SEND_TYPING = 7, /* (su) */
+	/* Answer an authorization request. (request id, granted). */
+	WORKER_AUTH_REPLY = 8, /* (ub) */
+	/* Stop: log everyone out and exit. () on account 0. */
+	WORKER_SHUTDOWN = 9, /* () */
+
+	/* ---- up: worker -> ferry ------------------------------------------- */
+
+	/* The worker is up. (worker protocol version, libpurple version). */
+	WORKER_READY = 100, /* (us) */
+	/* Signed on. (the display name the network gave us, e.g. "nick1"). */
+	WORKER_CONNECTED = 101, /* (s) */
+	/* Connection lost or login failed. (WORKER_REASON_*, human-readable
+	 * reason from the network, fatal: retrying cannot help). */
+	WORKER_DISCONNECTED = 102, /* (usb) */
+	/* A buddy's presence. (legacy name, alias, WORKER_STATUS_*, status
+	 * message as plain text). */
+	WORKER_BUDDY_STATUS = 103, /* (ssus) */
+	/* A buddy left the legacy contact list. (legacy name). */
+	WORKER_BUDDY_REMOVED = 104, /* (s) */
+	/* An IM arrived. (legacy name, HTML text, unix time). */
+	WORKER_IM_RECEIVED = 105, /* (ssx) */
+	/* Outcome of WORKER_SEND_IM. (sequence number, sent, error text). */
+	WORKER_IM_RESULT = 106, /* (ubs) */
+	/* A buddy's typing state. (legacy name, WORKER_TYPING_*). */
+	WORKER_TYPING = 107, /* (su) */
+	/* A legacy user asks to add us. (request id, legacy name, alias,
+	 * message). Answered with WORKER_AUTH_REPLY. */
+	WORKER_AUTH_REQUEST = 108, /* (usss) */
+	/* Something the user should read: a question libpurple asked (the
+	 * worker has already taken its default, or refused it when that was
+	 * unsafe), or a notification. (title, text). */
+	WORKER_NOTICE = 109, /* (ss) */
+};
+
+enum worker_login_flags {
+	WORKER_LOGIN_TEST = 1 << 0, /* a credentials check: no buddies, no messages */
+};
+
+enum worker_status {
+	WORKER_STATUS_OFFLINE = 0,
+	WORKER_STATUS_AVAILABLE = 1,
+	WORKER_STATUS_AWAY = 2,
+	WORKER_STATUS_XA = 3,
+	WORKER_STATUS_DND = 4,
+};
+
+enum worker_typing {
+	WORKER_TYPING_NONE = 0,   /* stopped, nothing typed */
+	WORKER_TYPING_ACTIVE = 1, /* typing */
+	WORKER_TYPING_PAUSED = 2, /* typed, paused */
+};
+
+/* Why a connection ended: how ferry reports it and whether it retries. */
+enum worker_reason {
+	WORKER_REASON_NETWORK = 0,     /* network error: retry with backoff */
+	WORKER_REASON_AUTH = 1,        /* wrong credentials: fatal */
+	WORKER_REASON_CERTIFICATE = 2, /* untrusted certificate: fatal */
+	WORKER_REASON_NAME_IN_USE = 3, /* name taken / other login: fatal */
+	WORKER_REASON_INVALID = 4,     /* bad settings (invalid username...) */
+	WORKER_REASON_OTHER = 5,       /* anything else */
+	WORKER_REASON_TIMEOUT = 6,     /* no sign-on within the deadline */
+	WORKER_REASON_LOGOUT = 7,      /* we asked for it */
+};
+
+#define WORKER_PROTOCOL_VERSION 1
+
+/* ---- protocol descriptions --------------------------------------------------- */
+
+/* `ferry-worker --describe PROTOCOL_ID` prints one GVariant in text form
+ * (g_variant_print with type annotations off) of this type:
+ *   (protocol id, protocol name, WORKER_DESCRIBE_* flags,
+ *    user splits: [(label, default value, separator)],
+ *    account options: [(setting key, kind, label, default value,
+ *                       choices: [(label, value)])])
+ * kind is "bool", "int", "string" or "list" (a choice among CHOICES).
+ * Defaults are given as text ("true"/"false" for bool). */
+#define WORKER_DESCRIBE_TYPE "(ssua(sss)a(ssssa(ss)))"
+
+enum worker_describe_flags {
+	WORKER_DESCRIBE_PASSWORD_OPTIONAL = 1 << 0, /* a password may be empty */
+	WORKER_DESCRIBE_NO_PASSWORD = 1 << 1,       /* the protocol takes none */
+};
+
+/* ---- frames ---------------------------------------------------------------- */
+
+#define WORKER_PROTOCOL_ERROR (worker_protocol_error_quark())
+GQuark worker_protocol_error_quark(void);
+
+enum worker_protocol_error_code {
+	WORKER_PROTOCOL_ERROR_FRAME,   /* bad length, or not a "(uuv)" in normal form */
+	WORKER_PROTOCOL_ERROR_TYPE,    /* unknown message type */
+	WORKER_PROTOCOL_ERROR_PAYLOAD, /* the payload has the wrong type */
+};
+
+/* The payload type string for TYPE, or NULL if TYPE is unknown. */
+const char *worker_msg_payload_type(guint32 type);
+
+/* A readable name for TYPE ("login", ...), for logs. */
+const char *worker_msg_name(guint32 type);
+
+/* Serializes a message into a frame (length prefix included). PAYLOAD is
+ * consumed if floating. Returns NULL (a programming error, logged) when
+ * PAYLOAD's type is not TYPE's. */
+GBytes *worker_frame_encode(guint32 type, guint32 account, GVariant *payload);
+
+/* Decodes one frame BODY (without the length prefix). On success sets
+ * *TYPE, *ACCOUNT and *PAYLOAD (a new reference the caller unrefs). */
+bool worker_frame_decode(GBytes *body, guint32 *type, guint32 *account, GVariant **payload,
+                         GError **error);
+
+/* Reassembles frames from a byte stream: feed bytes, take complete bodies.
+ * Holds at most one frame's worth of data. */
+struct worker_reader;
+struct worker_reader *worker_reader_new(void);
+void worker_reader_free(struct worker_reader *reader);
+/* Appends LEN bytes. */
+void worker_reader_feed(struct worker_reader *reader, const void *data, size_t len);
+/* The next complete frame body, or NULL (no error) when more bytes are
+ * needed. A length prefix of 0 or over WORKER_MAX_FRAME is an error. The
+ * returned bytes are wiped when the caller's last reference is dropped. */
+GBytes *worker_reader_next(struct worker_reader *reader, GError **error);
+
+#endif

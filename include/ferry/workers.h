@@ -1,0 +1,64 @@
+/* workers: ferry's side of the ferry-worker processes — spawning them with
+ * a socketpair (the worker's end is its fd 3), assigning accounts to them
+ * (at most users_per_worker each), framing messages (worker_protocol.h),
+ * and noticing when one dies or misbehaves.
+ *
+ * A dead worker (crash, SIGKILL, a malformed frame — ferry kills a worker
+ * that sends one) is reported per account through account_lost; the owner
+ * logs those accounts in again, and the next login spawns a fresh worker.
+ * A worker left without accounts is stopped after a grace period.
+ */
+#ifndef FERRY_WORKERS_H
+#define FERRY_WORKERS_H
+
+#include <glib.h>
+#include <stdbool.h>
+
+struct workers;
+
+struct workers_callbacks {
+	/* An event (WORKER_CONNECTED, ...) for ACCOUNT. PAYLOAD is borrowed
+	 * and already checked against the catalogue. */
+	void (*event)(void *user_data, guint32 account, guint32 type, GVariant *payload);
+	/* ACCOUNT's worker died; the account is gone (no logout needed). */
+	void (*account_lost)(void *user_data, guint32 account);
+};
+
+struct workers_options {
+	const char *program;      /* the ferry-worker binary */
+	guint users_per_worker;   /* accounts per process */
+	const char *ca_file;      /* extra CA for legacy TLS, or NULL */
+	guint idle_stop_seconds;  /* stop an empty worker after this; 0: 30 */
+	guint login_timeout;      /* seconds; passed to the worker; 0: its default */
+};
+
+struct workers *workers_new(const struct workers_options *options,
+                            const struct workers_callbacks *callbacks, void *user_data);
+
+/* Stops every worker (asks them to shut down, then kills those still
+ * running after a short grace) and frees. NULL is a no-op. */
+void workers_free(struct workers *workers);
+
+/* Starts a login in a worker with room (spawning one if needed). OPTIONS
+ * maps account option keys to values. PASSWORD is not kept. Returns the new
+ * account id, or 0 with ERROR set when no worker could be started. */
+guint32 workers_login(struct workers *workers, const char *protocol, const char *username,
+                      const char *password, GHashTable *options, guint32 flags,
+                      GError **error);
+
+/* Sends a message for ACCOUNT (PAYLOAD consumed if floating). false when the
+ * account is unknown (its worker died). */
+bool workers_send(struct workers *workers, guint32 account, guint32 type, GVariant *payload);
+
+/* Logs ACCOUNT out and forgets it. Unknown accounts are ignored. */
+void workers_logout(struct workers *workers, guint32 account);
+
+/* Number of worker processes and the PIDs (for tests, /proc readings). */
+guint workers_count(const struct workers *workers);
+GArray *workers_pids(const struct workers *workers);
+
+/* Runs PROGRAM --describe PROTOCOL and returns the parsed description
+ * (type WORKER_DESCRIBE_TYPE), or NULL with ERROR set. */
+GVariant *workers_describe(const char *program, const char *protocol, GError **error);
+
+#endif

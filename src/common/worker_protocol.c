@@ -1,0 +1,198 @@
+/* worker_protocol: framing and validation of the ferry <-> ferry-worker
+ * messages; shared by both programs (GLib only, no libpurple). See
+ * include/ferry/worker_protocol.h for the catalogue. */
+#include "config.h"
+#include "ferry/worker_protocol.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK(ferry - worker - protocol - error - quark, worker_protocol_error)
+
+static const struct {
+	guint32 type;
+	const char *name;
+	const char *payload;
+} catalogue[] = {
+    {WORKER_LOGIN, "login", "(sssa{ss}u)"},
+    {WORKER_LOGOUT, "logout", "()"},
+    {WORKER_SEND_IM, "send-im", "(uss)"},
+    {WORKER_SET_STATUS, "set-status", "(us)"},
+    {WORKER_ADD_BUDDY, "add-buddy", "(ss)"},
+    {WORKER_REMOVE_BUDDY, "remove-buddy", "(s)"},
+    {WORKER_SEND_TYPING, "send-typing", "(su)"},
+    {WORKER_AUTH_REPLY, "auth-reply", "(ub)"},
+    {WORKER_SHUTDOWN, "shutdown", "()"},
+    {WORKER_READY, "ready", "(us)"},
+    {WORKER_CONNECTED, "connected", "(s)"},
+    {WORKER_DISCONNECTED, "disconnected", "(usb)"},
+    {WORKER_BUDDY_STATUS, "buddy-status", "(ssus)"},
+    {WORKER_BUDDY_REMOVED, "buddy-removed", "(s)"},
+    {WORKER_IM_RECEIVED, "im-received", "(ssx)"},
+    {WORKER_IM_RESULT, "im-result", "(ubs)"},
+    {WORKER_TYPING, "typing", "(su)"},
+    {WORKER_AUTH_REQUEST, "auth-request", "(usss)"},
+    {WORKER_NOTICE, "notice", "(ss)"},
+};
+
+const char *worker_msg_payload_type(guint32 type)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(catalogue); i++)
+		if (catalogue[i].type == type)
+			return catalogue[i].payload;
+	return NULL;
+}
+
+const char *worker_msg_name(guint32 type)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(catalogue); i++)
+		if (catalogue[i].type == type)
+			return catalogue[i].name;
+	return "unknown";
+}
+
+/* Frees a buffer after overwriting it: frames can carry passwords. */
+static void wipe_free(gpointer data, gsize len)
+{
+	memset(data, 0, len);
+	g_free(data);
+}
+
+struct wipe_block {
+	gpointer data;
+	gsize len;
+};
+
+static void wipe_block_free(gpointer p)
+{
+	struct wipe_block *b = p;
+	wipe_free(b->data, b->len);
+	g_free(b);
+}
+
+static GBytes *bytes_take_wiped(gpointer data, gsize len)
+{
+	struct wipe_block *b = g_new(struct wipe_block, 1);
+	b->data = data;
+	b->len = len;
+	return g_bytes_new_with_free_func(data, len, wipe_block_free, b);
+}
+
+GBytes *worker_frame_encode(guint32 type, guint32 account, GVariant *payload)
+{
+	const char *want = worker_msg_payload_type(type);
+	g_variant_ref_sink(payload);
+	if (want == NULL || !g_variant_is_of_type(payload, G_VARIANT_TYPE(want))) {
+		g_critical("worker_frame_encode: payload %s does not fit message %u",
+		           g_variant_get_type_string(payload), type);
+		g_variant_unref(payload);
+		return NULL;
+	}
+	GVariant *msg = g_variant_ref_sink(g_variant_new("(uuv)", type, account, payload));
+	gsize n = g_variant_get_size(msg);
+	/* GVariant serializes only to 8-byte aligned memory: the body goes at
+	 * offset 8, the length prefix right before it, and the frame is the
+	 * slice from offset 4. */
+	guint8 *buf = g_malloc(n + 8);
+	memset(buf, 0, 4);
+	buf[4] = (guint8)(n >> 24);
+	buf[5] = (guint8)(n >> 16);
+	buf[6] = (guint8)(n >> 8);
+	buf[7] = (guint8)n;
+	g_variant_store(msg, buf + 8);
+	g_variant_unref(msg);
+	g_variant_unref(payload);
+	GBytes *whole = bytes_take_wiped(buf, n + 8);
+	GBytes *frame = g_bytes_new_from_bytes(whole, 4, n + 4);
+	g_bytes_unref(whole);
+	return frame;
+}
+
+bool worker_frame_decode(GBytes *body, guint32 *type, guint32 *account, GVariant **payload,
+                         GError **error)
+{
+	GVariant *msg =
+	    g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE("(uuv)"), body, FALSE));
+	if (!g_variant_is_normal_form(msg)) {
+		g_variant_unref(msg);
+		g_set_error(error, WORKER_PROTOCOL_ERROR, WORKER_PROTOCOL_ERROR_FRAME,
+		            "frame is not a (uuv) in normal form");
+		return false;
+	}
+	GVariant *inner = NULL;
+	g_variant_get(msg, "(uuv)", type, account, &inner);
+	g_variant_unref(msg);
+	const char *want = worker_msg_payload_type(*type);
+	if (want == NULL) {
+		g_variant_unref(inner);
+		g_set_error(error, WORKER_PROTOCOL_ERROR, WORKER_PROTOCOL_ERROR_TYPE,
+		            "unknown message type %u", *type);
+		return false;
+	}
+	if (!g_variant_is_of_type(inner, G_VARIANT_TYPE(want))) {
+		g_set_error(error, WORKER_PROTOCOL_ERROR, WORKER_PROTOCOL_ERROR_PAYLOAD,
+		            "message %s carries %s, not %s", worker_msg_name(*type),
+		            g_variant_get_type_string(inner), want);
+		g_variant_unref(inner);
+		return false;
+	}
+	*payload = inner;
+	return true;
+}
+
+struct worker_reader {
+	GByteArray *buf;
+	size_t off; /* bytes of buf already consumed */
+};
+
+struct worker_reader *worker_reader_new(void)
+{
+	struct worker_reader *r = g_new0(struct worker_reader, 1);
+	r->buf = g_byte_array_new();
+	return r;
+}
+
+void worker_reader_free(struct worker_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->buf->len > 0)
+		memset(r->buf->data, 0, r->buf->len);
+	g_byte_array_unref(r->buf);
+	g_free(r);
+}
+
+void worker_reader_feed(struct worker_reader *r, const void *data, size_t len)
+{
+	if (len == 0)
+		return;
+	if (r->off > 0 && r->off == r->buf->len) {
+		memset(r->buf->data, 0, r->buf->len);
+		g_byte_array_set_size(r->buf, 0);
+		r->off = 0;
+	} else if (r->off > 64 * 1024) {
+		memset(r->buf->data, 0, r->off);
+		g_byte_array_remove_range(r->buf, 0, (guint)r->off);
+		r->off = 0;
+	}
+	g_byte_array_append(r->buf, data, (guint)len);
+}
+
+GBytes *worker_reader_next(struct worker_reader *r, GError **error)
+{
+	size_t avail = r->buf->len - r->off;
+	if (avail < 4)
+		return NULL;
+	const guint8 *p = r->buf->data + r->off;
+	guint32 n = ((guint32)p[0] << 24) | ((guint32)p[1] << 16) | ((guint32)p[2] << 8) | p[3];
+	if (n == 0 || n > WORKER_MAX_FRAME) {
+		g_set_error(error, WORKER_PROTOCOL_ERROR, WORKER_PROTOCOL_ERROR_FRAME,
+		            "frame length %u out of range", n);
+		return NULL;
+	}
+	if (avail < 4 + (size_t)n)
+		return NULL;
+	guint8 *body = g_malloc(n);
+	memcpy(body, p + 4, n);
+	r->off += 4 + (size_t)n;
+	return bytes_take_wiped(body, n);
+}

@@ -1,0 +1,311 @@
+/* registration: jabber:iq:register (XEP-0077 with an XEP-0004 form, as
+ * XEP-0100 uses it) and jabber:iq:gateway. Credentials are checked by one
+ * test login through a worker before anything is stored. */
+#include "config.h"
+#include "internal.h"
+
+#include <string.h>
+
+#include "ferry/jid.h"
+
+/* A registration waiting for its test login. */
+struct pending_reg {
+	struct gateway *gw;
+	guint32 account;
+	struct stanza *request; /* the iq set, to answer */
+	char *jid;              /* the user's bare JID */
+	GHashTable *settings;
+	char *password;         /* wiped on free */
+	guint timer;
+};
+
+static void pending_free(struct pending_reg *p)
+{
+	g_clear_handle_id(&p->timer, g_source_remove);
+	stanza_free(p->request);
+	g_free(p->jid);
+	g_hash_table_unref(p->settings);
+	secrets_wipe_free(p->password);
+	g_free(p);
+}
+
+/* Ends a pending registration: logs the test account out, forgets it. */
+static void pending_end(struct gateway *gw, struct pending_reg *p)
+{
+	g_hash_table_remove(gw->pending_regs, GUINT_TO_POINTER(p->account));
+	workers_logout(gw->workers, p->account);
+	pending_free(p);
+}
+
+void registration_free_all(struct gateway *gw)
+{
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, gw->pending_regs);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		struct pending_reg *p = value;
+		router_send_error(gw->router, p->request, "service-unavailable",
+		                  "the transport is shutting down");
+		pending_free(p);
+	}
+	g_hash_table_remove_all(gw->pending_regs);
+}
+
+static bool is_registered(struct gateway *gw, const char *bare, GHashTable **settings)
+{
+	g_autoptr(GError) err = NULL;
+	struct storage_user *u = storage_user_get(gw->storage, bare, &err);
+	if (u == NULL)
+		return false;
+	if (settings != NULL)
+		*settings = g_hash_table_ref(u->settings);
+	storage_user_free(u);
+	return true;
+}
+
+/* ---- the test login ------------------------------------------------------------------ */
+
+static void registration_done(struct gateway *gw, struct pending_reg *p)
+{
+	g_autoptr(GError) err = NULL;
+	bool existed = is_registered(gw, p->jid, NULL);
+	if (!storage_user_put(gw->storage, p->jid, p->settings, p->password, &err)) {
+		g_warning("registration: cannot store %s: %s", p->jid, err->message);
+		router_send_error(gw->router, p->request, "internal-server-error",
+		                  "the registration could not be stored");
+		return;
+	}
+	g_message("registration: %s %s", p->jid, existed ? "updated" : "registered");
+	router_send_result(gw->router, p->request);
+	if (!existed) {
+		/* Ask to be in the user's roster (XEP-0100 §4.1.1): the server's
+		 * answer, and the user's presence, start the session. */
+		gateway_send(gw, gateway_presence(gw, NULL, p->jid, "subscribe"));
+		return;
+	}
+	struct session *s = session_get(gw, p->jid, false);
+	if (s != NULL && session_user_available(s))
+		session_login(s); /* new credentials take effect now */
+}
+
+void registration_on_event(struct gateway *gw, guint32 account, guint32 type,
+                           GVariant *payload)
+{
+	struct pending_reg *p = g_hash_table_lookup(gw->pending_regs, GUINT_TO_POINTER(account));
+	if (type == WORKER_CONNECTED) {
+		registration_done(gw, p);
+		pending_end(gw, p);
+	} else if (type == WORKER_DISCONNECTED) {
+		guint32 reason = 0;
+		const char *text = NULL;
+		gboolean fatal = FALSE;
+		g_variant_get(payload, "(u&sb)", &reason, &text, &fatal);
+		g_info("registration: %s: test login failed: %s", p->jid, text);
+		g_autofree char *why = g_strdup_printf(
+			"%s login failed: %s", regform_protocol_name(gw->form), text);
+		router_send_error(gw->router, p->request,
+		                  reason == WORKER_REASON_AUTH ? "not-authorized" : "not-acceptable",
+		                  why);
+		pending_end(gw, p);
+	}
+}
+
+void registration_on_lost(struct gateway *gw, guint32 account)
+{
+	struct pending_reg *p = g_hash_table_lookup(gw->pending_regs, GUINT_TO_POINTER(account));
+	router_send_error(gw->router, p->request, "internal-server-error",
+	                  "the login check was interrupted; please try again");
+	g_hash_table_remove(gw->pending_regs, GUINT_TO_POINTER(account));
+	pending_free(p);
+}
+
+static gboolean test_timeout(gpointer data)
+{
+	struct pending_reg *p = data;
+	p->timer = 0;
+	g_autofree char *why = g_strdup_printf("no answer from %s within %d s",
+	                                       regform_protocol_name(p->gw->form),
+	                                       GATEWAY_TEST_LOGIN_SECONDS);
+	router_send_error(p->gw->router, p->request, "remote-server-timeout", why);
+	pending_end(p->gw, p);
+	return G_SOURCE_REMOVE;
+}
+
+static bool pending_for(struct gateway *gw, const char *bare)
+{
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, gw->pending_regs);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		if (strcmp(((struct pending_reg *)value)->jid, bare) == 0)
+			return true;
+	return false;
+}
+
+/* ---- jabber:iq:register ------------------------------------------------------------------ */
+
+static void answer_get(struct gateway *gw, const struct stanza *iq, const char *bare)
+{
+	GHashTable *values = NULL;
+	bool registered = is_registered(gw, bare, &values);
+	struct stanza *reply = stanza_new_reply(iq, "result");
+	struct stanza *q = stanza_add_child(reply, "query", NS_REGISTER);
+	if (registered)
+		stanza_add_child(q, "registered", NULL);
+	regform_fill_query(gw->form, q, values);
+	if (values != NULL)
+		g_hash_table_unref(values);
+	router_send(gw->router, reply);
+}
+
+static void unregister(struct gateway *gw, const struct stanza *iq, const char *bare)
+{
+	if (!is_registered(gw, bare, NULL)) {
+		router_send_error(gw->router, iq, "registration-required", "you are not registered");
+		return;
+	}
+	struct session *s = session_get(gw, bare, true);
+	if (s != NULL) {
+		contacts_remove_all(s);
+		session_logout(s, "unregistered");
+		messages_bounce_all(s, "you unregistered from the transport");
+		g_hash_table_remove(gw->sessions, bare);
+	}
+	g_autoptr(GError) err = NULL;
+	if (!storage_user_delete(gw->storage, bare, &err)) {
+		g_warning("registration: cannot delete %s: %s", bare, err->message);
+		router_send_error(gw->router, iq, "internal-server-error",
+		                  "the registration could not be deleted");
+		return;
+	}
+	g_message("registration: %s unregistered", bare);
+	router_send_result(gw->router, iq);
+	gateway_send(gw, gateway_presence(gw, NULL, bare, "unsubscribe"));
+	gateway_send(gw, gateway_presence(gw, NULL, bare, "unsubscribed"));
+	gateway_send(gw, gateway_presence(gw, NULL, bare, "unavailable"));
+}
+
+static void answer_set(struct gateway *gw, const struct stanza *iq, const char *bare)
+{
+	const struct stanza *q = stanza_find_child(iq, "query", NS_REGISTER);
+	if (stanza_find_child(q, "remove", NULL) != NULL) {
+		if (stanza_child_count(q) != 1)
+			router_send_error(gw->router, iq, "bad-request",
+			                  "<remove/> must come alone");
+		else
+			unregister(gw, iq, bare);
+		return;
+	}
+	GHashTable *settings = NULL;
+	char *password = NULL;
+	g_autofree char *problem = NULL;
+	if (!regform_parse(gw->form, q, &settings, &password, &problem)) {
+		router_send_error(gw->router, iq, "not-acceptable", problem);
+		return;
+	}
+	if (pending_for(gw, bare)) {
+		g_hash_table_unref(settings);
+		secrets_wipe_free(password);
+		router_send_error(gw->router, iq, "conflict",
+		                  "a registration of yours is already being checked");
+		return;
+	}
+	g_autofree char *username = regform_legacy_username(gw->form, settings);
+	g_autoptr(GHashTable) options = regform_account_options(gw->form, settings);
+	g_autoptr(GError) err = NULL;
+	guint32 account = workers_login(gw->workers, regform_protocol(gw->form), username,
+	                                password, options, WORKER_LOGIN_TEST, &err);
+	if (account == 0) {
+		g_warning("registration: %s: cannot start a test login: %s", bare, err->message);
+		g_hash_table_unref(settings);
+		secrets_wipe_free(password);
+		router_send_error(gw->router, iq, "internal-server-error",
+		                  "the transport cannot log in right now");
+		return;
+	}
+	struct pending_reg *p = g_new0(struct pending_reg, 1);
+	p->gw = gw;
+	p->account = account;
+	p->request = stanza_copy(iq);
+	p->jid = g_strdup(bare);
+	p->settings = settings;
+	p->password = password;
+	p->timer = g_timeout_add_seconds(GATEWAY_TEST_LOGIN_SECONDS, test_timeout, p);
+	g_hash_table_insert(gw->pending_regs, GUINT_TO_POINTER(account), p);
+	g_info("registration: %s: checking %s credentials for %s", bare,
+	       regform_protocol(gw->form), username);
+}
+
+/* The sender's bare JID when it may register; else answers and NULL. */
+static char *registrant(struct gateway *gw, const struct stanza *iq)
+{
+	const char *from = stanza_get_from(iq);
+	g_autoptr(GError) err = NULL;
+	struct jid *j = from != NULL ? jid_parse(from, &err) : NULL;
+	if (j == NULL || jid_local(j) == NULL ||
+	    !settings_domain_allowed(gw->settings, jid_domain(j))) {
+		g_autofree char *text = g_strdup_printf("%s serves users of %s only", gw->jid,
+		                                        gw->settings->allowed_domains[0]);
+		router_send_error(gw->router, iq, "forbidden", text);
+		jid_free(j);
+		return NULL;
+	}
+	char *bare = g_strdup(jid_bare(j));
+	jid_free(j);
+	return bare;
+}
+
+static enum router_result on_register(struct router *r, const struct stanza *iq, void *data)
+{
+	struct gateway *gw = data;
+	if (g_ascii_strcasecmp(stanza_get_to(iq), gw->jid) != 0)
+		return ROUTER_PASS;
+	g_autofree char *bare = registrant(gw, iq);
+	if (bare == NULL)
+		return ROUTER_HANDLED;
+	if (g_strcmp0(stanza_get_type(iq), "get") == 0)
+		answer_get(gw, iq, bare);
+	else
+		answer_set(gw, iq, bare);
+	return ROUTER_HANDLED;
+}
+
+/* ---- jabber:iq:gateway (XEP-0100 §6.3) ----------------------------------------------------- */
+
+static enum router_result on_gateway(struct router *r, const struct stanza *iq, void *data)
+{
+	struct gateway *gw = data;
+	if (g_ascii_strcasecmp(stanza_get_to(iq), gw->jid) != 0)
+		return ROUTER_PASS;
+	struct stanza *reply = stanza_new_reply(iq, "result");
+	struct stanza *q = stanza_add_child(reply, "query", NS_GATEWAY);
+	if (g_strcmp0(stanza_get_type(iq), "get") == 0) {
+		g_autofree char *desc = g_strdup_printf(
+			"Enter the %s name of the contact to add.", regform_protocol_name(gw->form));
+		stanza_add_text_child(q, "desc", desc);
+		stanza_add_text_child(q, "prompt", "Contact ID");
+		router_send(r, reply);
+		return ROUTER_HANDLED;
+	}
+	g_autofree char *prompt =
+		stanza_get_child_text(stanza_find_child(iq, "query", NS_GATEWAY), "prompt", NULL);
+	g_autofree char *local = prompt != NULL ? jid_escape_local(g_strstrip(prompt)) : NULL;
+	if (local == NULL) {
+		stanza_free(reply);
+		router_send_error(r, iq, "not-acceptable",
+		                  "that is not a legacy name a JID can carry");
+		return ROUTER_HANDLED;
+	}
+	g_autofree char *jid = g_strdup_printf("%s@%s", local, gw->jid);
+	stanza_add_text_child(q, "jid", jid);
+	router_send(r, reply);
+	return ROUTER_HANDLED;
+}
+
+void registration_register(struct gateway *gw)
+{
+	router_add_iq_handler(gw->router, NS_REGISTER, on_register, gw);
+	router_add_iq_handler(gw->router, NS_GATEWAY, on_gateway, gw);
+	disco_add_feature(gw->disco, NS_REGISTER);
+	disco_add_feature(gw->disco, NS_GATEWAY);
+}

@@ -1,0 +1,492 @@
+/* workers: spawns and supervises ferry-worker processes and moves framed
+ * messages between them and ferry. See include/ferry/workers.h. */
+#include "config.h"
+#include "ferry/workers.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ferry/worker_protocol.h"
+
+#define MAX_QUEUE_BYTES (16 * 1024 * 1024)
+#define READ_CHUNK 65536
+#define READS_PER_WAKEUP 32
+#define STOP_GRACE_MS 3000
+
+struct worker {
+	struct workers *pool;
+	GSubprocess *proc;
+	char *pid;        /* for logs */
+	int fd;           /* our end of the socketpair; -1 once closed */
+	guint watch;      /* fd watch */
+	GIOCondition watch_cond;
+	struct worker_reader *reader;
+	GQueue out;       /* GBytes frames to write */
+	size_t out_off;   /* bytes of the head frame written */
+	size_t out_bytes; /* bytes queued */
+	GHashTable *accounts; /* account ids (GUINT_TO_POINTER) hosted here */
+	GCancellable *wait_cancel;
+	guint idle_timer;
+	bool ready;    /* WORKER_READY seen */
+	bool retiring; /* asked to shut down: takes no new accounts */
+	bool dead;
+};
+
+struct workers {
+	struct workers_options opt; /* strings owned */
+	struct workers_callbacks cb;
+	void *user_data;
+	GPtrArray *list;      /* struct worker *, live ones */
+	GHashTable *by_account; /* account id -> struct worker * */
+	guint32 next_account;
+};
+
+static void worker_died(struct worker *w, const char *why);
+static void update_watch(struct worker *w);
+
+static void free_bytes(gpointer b)
+{
+	g_bytes_unref(b);
+}
+
+static void worker_free(struct worker *w)
+{
+	if (w->wait_cancel != NULL) {
+		g_cancellable_cancel(w->wait_cancel);
+		g_clear_object(&w->wait_cancel);
+	}
+	g_clear_handle_id(&w->watch, g_source_remove);
+	g_clear_handle_id(&w->idle_timer, g_source_remove);
+	if (w->fd >= 0)
+		close(w->fd);
+	worker_reader_free(w->reader);
+	g_queue_clear_full(&w->out, free_bytes);
+	g_hash_table_unref(w->accounts);
+	g_clear_object(&w->proc);
+	g_free(w->pid);
+	g_free(w);
+}
+
+/* ---- writing ---------------------------------------------------------------- */
+
+static void flush(struct worker *w)
+{
+	while (!w->dead && !g_queue_is_empty(&w->out)) {
+		GBytes *head = g_queue_peek_head(&w->out);
+		gsize len = 0;
+		const guint8 *p = g_bytes_get_data(head, &len);
+		ssize_t n = send(w->fd, p + w->out_off, len - w->out_off, MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			break;
+		if (n < 0) {
+			g_autofree char *why = g_strdup_printf("write failed: %s", g_strerror(errno));
+			worker_died(w, why);
+			return;
+		}
+		w->out_off += (size_t)n;
+		if (w->out_off == len) {
+			w->out_bytes -= len;
+			w->out_off = 0;
+			g_bytes_unref(g_queue_pop_head(&w->out));
+		}
+	}
+	update_watch(w);
+}
+
+static bool queue_frame(struct worker *w, GBytes *frame)
+{
+	if (w->out_bytes + g_bytes_get_size(frame) > MAX_QUEUE_BYTES) {
+		g_bytes_unref(frame);
+		worker_died(w, "not reading its socket (queue full)");
+		return false;
+	}
+	w->out_bytes += g_bytes_get_size(frame);
+	g_queue_push_tail(&w->out, frame);
+	flush(w);
+	return true;
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+static void handle_frame(struct worker *w, GBytes *body)
+{
+	guint32 type = 0, account = 0;
+	GVariant *payload = NULL;
+	g_autoptr(GError) err = NULL;
+	if (!worker_frame_decode(body, &type, &account, &payload, &err)) {
+		g_autofree char *why = g_strdup_printf("sent a malformed frame (%s)", err->message);
+		worker_died(w, why);
+		return;
+	}
+	if (type < WORKER_READY) {
+		g_autofree char *why =
+			g_strdup_printf("sent a command (%s), not an event", worker_msg_name(type));
+		worker_died(w, why);
+	} else if (account == 0 && type == WORKER_READY) {
+		guint32 version = 0;
+		const char *purple = NULL;
+		g_variant_get(payload, "(u&s)", &version, &purple);
+		if (version != WORKER_PROTOCOL_VERSION) {
+			g_autofree char *why = g_strdup_printf(
+				"speaks protocol version %u, not %u", version, WORKER_PROTOCOL_VERSION);
+			worker_died(w, why);
+		} else {
+			w->ready = true;
+			g_info("workers: worker %s ready (libpurple %s)", w->pid, purple);
+		}
+	} else if (!g_hash_table_contains(w->accounts, GUINT_TO_POINTER(account))) {
+		/* Late events after a logout, or a worker naming an account
+		 * that is not its own: never delivered. */
+		g_debug("workers: worker %s: dropping %s for account %u it does not host",
+		        w->pid, worker_msg_name(type), account);
+	} else {
+		w->pool->cb.event(w->pool->user_data, account, type, payload);
+	}
+	g_variant_unref(payload);
+}
+
+static void read_ready(struct worker *w)
+{
+	char buf[READ_CHUNK];
+	for (int i = 0; i < READS_PER_WAKEUP && !w->dead; i++) {
+		ssize_t n = recv(w->fd, buf, sizeof buf, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		if (n <= 0) {
+			worker_died(w, n == 0 ? "closed its socket" : g_strerror(errno));
+			return;
+		}
+		worker_reader_feed(w->reader, buf, (size_t)n);
+		for (;;) {
+			g_autoptr(GError) err = NULL;
+			g_autoptr(GBytes) body = worker_reader_next(w->reader, &err);
+			if (err != NULL) {
+				g_autofree char *why =
+					g_strdup_printf("sent a malformed frame (%s)", err->message);
+				worker_died(w, why);
+				return;
+			}
+			if (body == NULL)
+				break;
+			handle_frame(w, body);
+			if (w->dead)
+				return;
+		}
+	}
+}
+
+static gboolean on_io(gint fd, GIOCondition cond, gpointer data)
+{
+	struct worker *w = data;
+	/* worker_died() frees W only at the next idle: W is valid here. */
+	if (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR))
+		read_ready(w);
+	if (!w->dead)
+		flush(w);
+	return G_SOURCE_CONTINUE;
+}
+
+static void update_watch(struct worker *w)
+{
+	if (w->dead)
+		return;
+	GIOCondition cond = G_IO_IN | (g_queue_is_empty(&w->out) ? 0 : G_IO_OUT);
+	if (w->watch != 0 && cond == w->watch_cond)
+		return;
+	g_clear_handle_id(&w->watch, g_source_remove);
+	w->watch_cond = cond;
+	w->watch = g_unix_fd_add(w->fd, cond, on_io, w);
+}
+
+/* ---- life and death ------------------------------------------------------------ */
+
+static gboolean free_later(gpointer data)
+{
+	worker_free(data);
+	return G_SOURCE_REMOVE;
+}
+
+/* Marks W dead, kills the process, reports its accounts as lost and frees W
+ * (at the next idle: this may run inside W's own fd callback). */
+static void worker_died(struct worker *w, const char *why)
+{
+	if (w->dead)
+		return;
+	w->dead = true;
+	struct workers *pool = w->pool;
+	guint n = g_hash_table_size(w->accounts);
+	if (w->retiring && n == 0)
+		g_info("workers: worker %s stopped", w->pid);
+	else
+		g_warning("workers: worker %s %s; %u account(s) will be logged in again", w->pid,
+		          why, n);
+	g_clear_handle_id(&w->watch, g_source_remove);
+	g_clear_handle_id(&w->idle_timer, g_source_remove);
+	if (w->proc != NULL && g_subprocess_get_identifier(w->proc) != NULL)
+		g_subprocess_force_exit(w->proc);
+	g_ptr_array_remove(pool->list, w);
+	GList *ids = g_hash_table_get_keys(w->accounts);
+	for (GList *l = ids; l != NULL; l = l->next)
+		g_hash_table_remove(pool->by_account, l->data);
+	g_hash_table_remove_all(w->accounts);
+	for (GList *l = ids; l != NULL; l = l->next)
+		pool->cb.account_lost(pool->user_data, GPOINTER_TO_UINT(l->data));
+	g_list_free(ids);
+	g_idle_add(free_later, w);
+}
+
+static void on_worker_exit(GObject *source, GAsyncResult *res, gpointer data)
+{
+	g_autoptr(GError) err = NULL;
+	if (!g_subprocess_wait_finish(G_SUBPROCESS(source), res, &err) &&
+	    g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return; /* freed: DATA may be gone */
+	struct worker *w = data;
+	GSubprocess *p = G_SUBPROCESS(source);
+	g_autofree char *how = NULL;
+	if (g_subprocess_get_if_signaled(p))
+		how = g_strdup_printf("was killed by signal %d (%s)", g_subprocess_get_term_sig(p),
+		                      g_strsignal(g_subprocess_get_term_sig(p)));
+	else
+		how = g_strdup_printf("exited with status %d", g_subprocess_get_exit_status(p));
+	g_clear_object(&w->wait_cancel);
+	worker_died(w, how);
+}
+
+static struct worker *spawn(struct workers *pool, GError **error)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "socketpair: %s",
+		            g_strerror(errno));
+		return NULL;
+	}
+	g_autoptr(GSubprocessLauncher) launcher =
+		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+	g_subprocess_launcher_take_fd(launcher, sv[1], WORKER_FD);
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(argv, g_strdup(pool->opt.program));
+	g_ptr_array_add(argv, g_strdup("--fd"));
+	g_ptr_array_add(argv, g_strdup_printf("%d", WORKER_FD));
+	if (pool->opt.ca_file != NULL) {
+		g_ptr_array_add(argv, g_strdup("--ca-file"));
+		g_ptr_array_add(argv, g_strdup(pool->opt.ca_file));
+	}
+	if (pool->opt.login_timeout > 0) {
+		g_ptr_array_add(argv, g_strdup("--login-timeout"));
+		g_ptr_array_add(argv, g_strdup_printf("%u", pool->opt.login_timeout));
+	}
+	g_ptr_array_add(argv, NULL);
+	GSubprocess *proc = g_subprocess_launcher_spawnv(
+		launcher, (const char *const *)argv->pdata, error);
+	if (proc == NULL) {
+		close(sv[0]);
+		return NULL;
+	}
+	g_unix_set_fd_nonblocking(sv[0], TRUE, NULL);
+	struct worker *w = g_new0(struct worker, 1);
+	w->pool = pool;
+	w->proc = proc;
+	w->pid = g_strdup(g_subprocess_get_identifier(proc));
+	w->fd = sv[0];
+	w->reader = worker_reader_new();
+	g_queue_init(&w->out);
+	w->accounts = g_hash_table_new(g_direct_hash, g_direct_equal);
+	w->wait_cancel = g_cancellable_new();
+	g_subprocess_wait_async(proc, w->wait_cancel, on_worker_exit, w);
+	g_ptr_array_add(pool->list, w);
+	update_watch(w);
+	g_info("workers: started worker %s (%s)", w->pid, pool->opt.program);
+	return w;
+}
+
+static gboolean idle_stop(gpointer data)
+{
+	struct worker *w = data;
+	w->idle_timer = 0;
+	if (g_hash_table_size(w->accounts) > 0)
+		return G_SOURCE_REMOVE;
+	w->retiring = true;
+	g_autoptr(GBytes) f = worker_frame_encode(WORKER_SHUTDOWN, 0, g_variant_new("()"));
+	(void)queue_frame(w, g_bytes_ref(f));
+	return G_SOURCE_REMOVE;
+}
+
+static struct worker *pick(struct workers *pool, GError **error)
+{
+	struct worker *best = NULL;
+	for (guint i = 0; i < pool->list->len; i++) {
+		struct worker *w = g_ptr_array_index(pool->list, i);
+		guint n = g_hash_table_size(w->accounts);
+		if (w->dead || w->retiring || n >= pool->opt.users_per_worker)
+			continue;
+		/* Fill the fullest worker first: fewer processes overall. */
+		if (best == NULL || n > g_hash_table_size(best->accounts))
+			best = w;
+	}
+	return best != NULL ? best : spawn(pool, error);
+}
+
+/* ---- public API ------------------------------------------------------------- */
+
+struct workers *workers_new(const struct workers_options *options,
+                            const struct workers_callbacks *callbacks, void *user_data)
+{
+	struct workers *pool = g_new0(struct workers, 1);
+	pool->opt = *options;
+	pool->opt.program = g_strdup(options->program);
+	pool->opt.ca_file = g_strdup(options->ca_file);
+	if (pool->opt.users_per_worker == 0)
+		pool->opt.users_per_worker = 25;
+	if (pool->opt.idle_stop_seconds == 0)
+		pool->opt.idle_stop_seconds = 30;
+	pool->cb = *callbacks;
+	pool->user_data = user_data;
+	pool->list = g_ptr_array_new();
+	pool->by_account = g_hash_table_new(g_direct_hash, g_direct_equal);
+	return pool;
+}
+
+void workers_free(struct workers *pool)
+{
+	if (pool == NULL)
+		return;
+	/* Ask every worker to log out and exit; closing our end of the socket
+	 * tells it too. Then give them a moment before killing. */
+	g_autoptr(GBytes) bye = worker_frame_encode(WORKER_SHUTDOWN, 0, g_variant_new("()"));
+	for (guint i = 0; i < pool->list->len; i++) {
+		struct worker *w = g_ptr_array_index(pool->list, i);
+		gsize len = 0;
+		const guint8 *p = g_bytes_get_data(bye, &len);
+		if (g_queue_is_empty(&w->out))
+			(void)send(w->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		shutdown(w->fd, SHUT_WR);
+	}
+	for (int t = 0; t < STOP_GRACE_MS / 50; t++) {
+		bool running = false;
+		for (guint i = 0; i < pool->list->len; i++) {
+			struct worker *w = g_ptr_array_index(pool->list, i);
+			if (g_subprocess_get_identifier(w->proc) != NULL)
+				running = true;
+		}
+		if (!running)
+			break;
+		g_usleep(50 * 1000);
+	}
+	for (guint i = 0; i < pool->list->len; i++) {
+		struct worker *w = g_ptr_array_index(pool->list, i);
+		if (g_subprocess_get_identifier(w->proc) != NULL) {
+			g_warning("workers: worker %s did not stop; killing it", w->pid);
+			g_subprocess_force_exit(w->proc);
+		}
+		worker_free(w);
+	}
+	g_ptr_array_unref(pool->list);
+	g_hash_table_unref(pool->by_account);
+	g_free((char *)pool->opt.program);
+	g_free((char *)pool->opt.ca_file);
+	g_free(pool);
+}
+
+guint32 workers_login(struct workers *pool, const char *protocol, const char *username,
+                      const char *password, GHashTable *options, guint32 flags,
+                      GError **error)
+{
+	struct worker *w = pick(pool, error);
+	if (w == NULL)
+		return 0;
+	guint32 id = ++pool->next_account;
+	if (id == 0)
+		id = ++pool->next_account;
+	GVariantBuilder b;
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{ss}"));
+	if (options != NULL) {
+		GHashTableIter it;
+		gpointer k, v;
+		g_hash_table_iter_init(&it, options);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			g_variant_builder_add(&b, "{ss}", k, v);
+	}
+	GBytes *f = worker_frame_encode(WORKER_LOGIN, id,
+	                                g_variant_new("(sssa{ss}u)", protocol, username,
+	                                              password != NULL ? password : "", &b,
+	                                              flags));
+	g_clear_handle_id(&w->idle_timer, g_source_remove);
+	g_hash_table_add(w->accounts, GUINT_TO_POINTER(id));
+	g_hash_table_insert(pool->by_account, GUINT_TO_POINTER(id), w);
+	if (!queue_frame(w, f)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, "the worker failed");
+		return 0;
+	}
+	return id;
+}
+
+bool workers_send(struct workers *pool, guint32 account, guint32 type, GVariant *payload)
+{
+	struct worker *w = g_hash_table_lookup(pool->by_account, GUINT_TO_POINTER(account));
+	if (w == NULL) {
+		g_variant_unref(g_variant_ref_sink(payload));
+		return false;
+	}
+	GBytes *f = worker_frame_encode(type, account, payload);
+	return f != NULL && queue_frame(w, f);
+}
+
+void workers_logout(struct workers *pool, guint32 account)
+{
+	struct worker *w = g_hash_table_lookup(pool->by_account, GUINT_TO_POINTER(account));
+	if (w == NULL)
+		return;
+	GBytes *f = worker_frame_encode(WORKER_LOGOUT, account, g_variant_new("()"));
+	g_hash_table_remove(pool->by_account, GUINT_TO_POINTER(account));
+	g_hash_table_remove(w->accounts, GUINT_TO_POINTER(account));
+	if (!queue_frame(w, f))
+		return;
+	if (g_hash_table_size(w->accounts) == 0 && w->idle_timer == 0)
+		w->idle_timer = g_timeout_add_seconds(pool->opt.idle_stop_seconds, idle_stop, w);
+}
+
+guint workers_count(const struct workers *pool)
+{
+	return pool->list->len;
+}
+
+GArray *workers_pids(const struct workers *pool)
+{
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(int));
+	for (guint i = 0; i < pool->list->len; i++) {
+		struct worker *w = g_ptr_array_index(pool->list, i);
+		int pid = atoi(w->pid);
+		g_array_append_val(a, pid);
+	}
+	return a;
+}
+
+GVariant *workers_describe(const char *program, const char *protocol, GError **error)
+{
+	const char *argv[] = {program, "--describe", protocol, NULL};
+	g_autoptr(GSubprocess) p = g_subprocess_newv(
+		argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
+	if (p == NULL)
+		return NULL;
+	g_autofree char *out = NULL, *err_text = NULL;
+	if (!g_subprocess_communicate_utf8(p, NULL, NULL, &out, &err_text, error))
+		return NULL;
+	if (!g_subprocess_get_successful(p)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s --describe %s failed: %s",
+		            program, protocol, err_text != NULL ? g_strstrip(err_text) : "");
+		return NULL;
+	}
+	GVariant *v = g_variant_parse(G_VARIANT_TYPE(WORKER_DESCRIBE_TYPE), out, NULL, NULL, error);
+	if (v == NULL)
+		g_prefix_error(error, "%s --describe %s printed an unreadable description: ", program,
+		               protocol);
+	return v;
+}

@@ -1,0 +1,671 @@
+/* sqlite: the default storage backend, one SQLite file in WAL mode.
+ *
+ * The schema is versioned with PRAGMA user_version and brought up to date
+ * at open by the migrations below, all in one transaction. Statements are
+ * prepared once at open and kept for the connection's life. Secrets arrive
+ * here already sealed (backend.h); this file never sees plaintext.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "backend.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+/* Migration N (1-based) takes the schema from version N-1 to N. Append
+ * only: a released migration is never edited. */
+static const char *const migrations[] = {
+    /* 1: users, their settings, their legacy contacts, the outbox. */
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  jid TEXT UNIQUE NOT NULL,"
+    "  password BLOB," /* sealed; NULL for none */
+    "  created INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE user_settings ("
+    "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (user_id, key)"
+    ");"
+    "CREATE TABLE contacts ("
+    "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+    "  legacy_name TEXT NOT NULL," /* BINARY collation: case-sensitive */
+    "  flags INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (user_id, legacy_name)"
+    ");"
+    /* AUTOINCREMENT: an id is never reused, so a stale delete cannot hit
+	 * a newer message. */
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+    "  legacy_name TEXT NOT NULL,"
+    "  text BLOB NOT NULL," /* sealed */
+    "  stanza_id TEXT,"
+    "  sender TEXT NOT NULL,"
+    "  created INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX outbox_by_user ON outbox (user_id, id);",
+};
+
+#define SCHEMA_VERSION ((int)G_N_ELEMENTS(migrations))
+
+enum stmt_id {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_USER_UPSERT,
+	STMT_USER_ID,
+	STMT_SETTINGS_CLEAR,
+	STMT_SETTING_INSERT,
+	STMT_USER_GET,
+	STMT_USER_DELETE,
+	STMT_USER_LIST,
+	STMT_CONTACT_PUT,
+	STMT_CONTACT_DELETE,
+	STMT_CONTACT_LIST,
+	STMT_OUTBOX_ADD,
+	STMT_OUTBOX_DELETE,
+	STMT_OUTBOX_LIST,
+	STMT_COUNT
+};
+
+static const char *const stmt_sql[STMT_COUNT] = {
+    [STMT_BEGIN] = "BEGIN IMMEDIATE",
+    [STMT_COMMIT] = "COMMIT",
+    [STMT_ROLLBACK] = "ROLLBACK",
+    [STMT_USER_UPSERT] = "INSERT INTO users (jid, password, created) VALUES (?1, ?2, ?3) "
+                         "ON CONFLICT (jid) DO UPDATE SET password = excluded.password",
+    [STMT_USER_ID] = "SELECT id FROM users WHERE jid = ?1",
+    [STMT_SETTINGS_CLEAR] = "DELETE FROM user_settings WHERE user_id = ?1",
+    [STMT_SETTING_INSERT] = "INSERT INTO user_settings (user_id, key, value) "
+                            "VALUES (?1, ?2, ?3)",
+    [STMT_USER_GET] = "SELECT u.password, s.key, s.value FROM users AS u "
+                      "LEFT JOIN user_settings AS s ON s.user_id = u.id WHERE u.jid = ?1",
+    [STMT_USER_DELETE] = "DELETE FROM users WHERE jid = ?1",
+    [STMT_USER_LIST] = "SELECT jid FROM users ORDER BY jid",
+    [STMT_CONTACT_PUT] = "INSERT INTO contacts (user_id, legacy_name, flags) "
+                         "SELECT id, ?2, ?3 FROM users WHERE jid = ?1 "
+                         "ON CONFLICT (user_id, legacy_name) DO UPDATE SET flags = excluded.flags",
+    [STMT_CONTACT_DELETE] = "DELETE FROM contacts WHERE legacy_name = ?2 "
+                            "AND user_id = (SELECT id FROM users WHERE jid = ?1)",
+    [STMT_CONTACT_LIST] = "SELECT c.legacy_name, c.flags FROM contacts AS c "
+                          "JOIN users AS u ON u.id = c.user_id WHERE u.jid = ?1 "
+                          "ORDER BY c.legacy_name",
+    [STMT_OUTBOX_ADD] = "INSERT INTO outbox (user_id, legacy_name, text, stanza_id, sender, "
+                        "created) SELECT id, ?2, ?3, ?4, ?5, ?6 FROM users WHERE jid = ?1",
+    [STMT_OUTBOX_DELETE] = "DELETE FROM outbox WHERE id = ?1",
+    [STMT_OUTBOX_LIST] = "SELECT o.id, o.legacy_name, o.text, o.stanza_id, o.sender, "
+                         "o.created FROM outbox AS o JOIN users AS u ON u.id = o.user_id "
+                         "WHERE u.jid = ?1 ORDER BY o.id",
+};
+
+struct sqlite_backend {
+	struct storage_backend base;     /* first, so the operations can cast back */
+	sqlite3 *db;                     /* the one connection */
+	char *path;                      /* for error messages */
+	int schema_version;              /* after migration */
+	sqlite3_stmt *stmts[STMT_COUNT]; /* prepared at open, finalized at free */
+};
+
+static struct sqlite_backend *from_base(struct storage_backend *backend)
+{
+	return (struct sqlite_backend *)backend;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Sets ERROR to "PATH: cannot WHAT: <SQLite's message>". */
+static void set_db_error(struct sqlite_backend *b, GError **error, int code, const char *what)
+{
+	g_set_error(error, STORAGE_ERROR, code, "%s: cannot %s: %s", b->path, what,
+	            sqlite3_errmsg(b->db));
+}
+
+/* Resets a cached statement for its next use, releasing its read lock. */
+static void stmt_done(sqlite3_stmt *stmt)
+{
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+}
+
+/* The binds below copy nothing (SQLITE_STATIC): every statement is stepped
+ * and reset before the bound values go away. A NULL string or GBytes binds
+ * SQL NULL. Each returns false on failure, leaving the message in the
+ * connection. */
+static bool bind_text(sqlite3_stmt *stmt, int i, const char *text)
+{
+	if (text == NULL)
+		return sqlite3_bind_null(stmt, i) == SQLITE_OK;
+	return sqlite3_bind_text(stmt, i, text, -1, SQLITE_STATIC) == SQLITE_OK;
+}
+
+static bool bind_bytes(sqlite3_stmt *stmt, int i, GBytes *bytes)
+{
+	if (bytes == NULL)
+		return sqlite3_bind_null(stmt, i) == SQLITE_OK;
+	gsize len;
+	const void *data = g_bytes_get_data(bytes, &len);
+	return sqlite3_bind_blob64(stmt, i, data, len, SQLITE_STATIC) == SQLITE_OK;
+}
+
+static bool bind_int(sqlite3_stmt *stmt, int i, gint64 value)
+{
+	return sqlite3_bind_int64(stmt, i, value) == SQLITE_OK;
+}
+
+static char *column_strdup(sqlite3_stmt *stmt, int i)
+{
+	return g_strdup((const char *)sqlite3_column_text(stmt, i));
+}
+
+static GBytes *column_bytes(sqlite3_stmt *stmt, int i)
+{
+	if (sqlite3_column_type(stmt, i) == SQLITE_NULL)
+		return NULL;
+	const void *data = sqlite3_column_blob(stmt, i);
+	int len = sqlite3_column_bytes(stmt, i);
+	return g_bytes_new(data, (gsize)len);
+}
+
+/* Steps a statement that returns no rows, then resets it. */
+static bool step_done(struct sqlite_backend *b, sqlite3_stmt *stmt, const char *what,
+                      GError **error)
+{
+	bool ok = sqlite3_step(stmt) == SQLITE_DONE;
+	if (!ok)
+		set_db_error(b, error, STORAGE_ERROR_IO, what);
+	stmt_done(stmt);
+	return ok;
+}
+
+static bool run(struct sqlite_backend *b, enum stmt_id id, const char *what, GError **error)
+{
+	return step_done(b, b->stmts[id], what, error);
+}
+
+/* Ends a transaction: commits if OK, else (or if the commit fails) rolls
+ * back. Returns whether the work is committed. */
+static bool finish(struct sqlite_backend *b, bool ok, GError **error)
+{
+	if (ok && run(b, STMT_COMMIT, "commit", error))
+		return true;
+	if (sqlite3_get_autocommit(b->db) == 0)
+		run(b, STMT_ROLLBACK, "roll back", NULL);
+	return false;
+}
+
+/* ---- users -------------------------------------------------------------- */
+
+static bool put_settings(struct sqlite_backend *b, gint64 user_id, GHashTable *settings,
+                         GError **error)
+{
+	sqlite3_stmt *clear = b->stmts[STMT_SETTINGS_CLEAR];
+	if (!bind_int(clear, 1, user_id)) {
+		set_db_error(b, error, STORAGE_ERROR_IO, "clear the settings");
+		stmt_done(clear);
+		return false;
+	}
+	if (!step_done(b, clear, "clear the settings", error))
+		return false;
+	if (settings == NULL)
+		return true;
+
+	sqlite3_stmt *insert = b->stmts[STMT_SETTING_INSERT];
+	GHashTableIter iter;
+	gpointer key, value;
+	g_hash_table_iter_init(&iter, settings);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		if (!bind_int(insert, 1, user_id) || !bind_text(insert, 2, key) ||
+		    !bind_text(insert, 3, value != NULL ? value : "")) {
+			set_db_error(b, error, STORAGE_ERROR_IO, "store a setting");
+			stmt_done(insert);
+			return false;
+		}
+		if (!step_done(b, insert, "store a setting", error))
+			return false;
+	}
+	return true;
+}
+
+static bool user_put(struct storage_backend *backend, const char *jid, GHashTable *settings,
+                     GBytes *password, GError **error)
+{
+	struct sqlite_backend *b = from_base(backend);
+	if (!run(b, STMT_BEGIN, "begin a transaction", error))
+		return false;
+
+	bool ok = false;
+	sqlite3_stmt *upsert = b->stmts[STMT_USER_UPSERT];
+	if (bind_text(upsert, 1, jid) && bind_bytes(upsert, 2, password) &&
+	    bind_int(upsert, 3, g_get_real_time() / G_USEC_PER_SEC)) {
+		ok = step_done(b, upsert, "store the user", error);
+	} else {
+		set_db_error(b, error, STORAGE_ERROR_IO, "store the user");
+		stmt_done(upsert);
+	}
+
+	gint64 user_id = 0;
+	if (ok) {
+		sqlite3_stmt *get_id = b->stmts[STMT_USER_ID];
+		ok = bind_text(get_id, 1, jid) && sqlite3_step(get_id) == SQLITE_ROW;
+		if (ok)
+			user_id = sqlite3_column_int64(get_id, 0);
+		else
+			set_db_error(b, error, STORAGE_ERROR_IO, "find the stored user");
+		stmt_done(get_id);
+	}
+	if (ok)
+		ok = put_settings(b, user_id, settings, error);
+	return finish(b, ok, error);
+}
+
+static bool user_get(struct storage_backend *backend, const char *jid, bool *found,
+                     GHashTable **settings, GBytes **password, GError **error)
+{
+	struct sqlite_backend *b = from_base(backend);
+	sqlite3_stmt *stmt = b->stmts[STMT_USER_GET];
+	*found = false;
+	*settings = NULL;
+	*password = NULL;
+
+	if (!bind_text(stmt, 1, jid)) {
+		set_db_error(b, error, STORAGE_ERROR_IO, "read the user");
+		stmt_done(stmt);
+		return false;
+	}
+	GHashTable *table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	GBytes *sealed = NULL;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (!*found) {
+			*found = true;
+			sealed = column_bytes(stmt, 0);
+		}
+		if (sqlite3_column_type(stmt, 1) != SQLITE_NULL)
+			g_hash_table_insert(table, column_strdup(stmt, 1), column_strdup(stmt, 2));
+	}
+	if (rc != SQLITE_DONE) {
+		set_db_error(b, error, STORAGE_ERROR_IO, "read the user");
+		stmt_done(stmt);
+		g_hash_table_unref(table);
+		if (sealed != NULL)
+			g_bytes_unref(sealed);
+		*found = false;
+		return false;
+	}
+	stmt_done(stmt);
+	if (*found) {
+		*settings = table;
+		*password = sealed;
+	} else {
+		g_hash_table_unref(table);
+	}
+	return true;
+}
+
+static bool user_delete(struct storage_backend *backend, const char *jid, GError **error)
+{
+	struct sqlite_backend *b = from_base(backend);
+	sqlite3_stmt *stmt = b->stmts[STMT_USER_DELETE];
+	if (!bind_text(stmt, 1, jid)) {
+		set_db_error(b, error, STORAGE_ERROR_IO, "delete the user");
+		stmt_done(stmt);
+		return false;
+	}
+	/* The settings, contacts and outbox go by ON DELETE CASCADE. */
+	return step_done(b, stmt, "delete the user", error);
+}
+
+static GPtrArray *user_list(struct storage_backend *backend, GError **error)
+{
+	struct sqlite_backend *b = from_base(backend);
+	sqlite3_stmt *stmt = b->stmts[STMT_USER_LIST];
+	GPtrArray *jids = g_ptr_array_new_with_free_func(g_free);
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(jids, column_strdup(stmt, 0));
+	if (rc != SQLITE_DONE) {
+		set_db_error(b, error, STORAGE_ERROR_IO, "list the users");
+		g_clear_pointer(&jids, g_ptr_array_unref);
+	}
+	stmt_done(stmt);
+	return jids;
+}
+
+/* ---- contacts ----------------------------------------------------------- */
+
+/* For an INSERT ... SELECT FROM users WHERE jid = ?1 that just ran: no row
+ * means the user is not registered. */
+static bool check_user_matched(struct sqlite_backend *b, const char *jid, GError **error)
+{
+	if (sqlite3_changes(b->db) > 0)
+		return true;
+	g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_NO_USER, "%s: %s is not registered",
+	            b->path, jid);
+	return false;
+}
+
+static bool contact_put(struct storage_backend *backend, const char *jid, const char *legacy_name,
+                        guint flags, GError **error)
+{
+	struct sqlite_backend *b = from_base(backend);
+	sqlite3_stmt *stmt = b->stmts[STMT_CONTACT_PUT];
+	if (!bind_text(stmt, 1, jid) || !bind_text(stmt, 2, legacy_name) ||
+	    !bind_int(stmt, 3, flags)) {
+		set_db_error(b, error, STORAGE_ERROR_IO, "store the contact");
+		stmt_done(stmt);
+		return false;
+	}
+	return step_done(b, stmt, "store the contact", error) && check_user_matched(b, jid, error);
+}
+
+static bool contact_delete(struct storage_backend *backend, const char *jid,
+                           const char *legacy_name, GError **error)
+{
+	struct sqlite_backend *b = from_base(backend);
+	sqlite3_stmt *stmt = b->stmts[STMT_CONTACT_DELETE];
+	if (!bind_text(stmt, 1, jid) || !bind_text(stmt, 2, legacy_name)) {
+		set_db_error(b, error, STORAGE_ERROR_IO, "delete the contact");
+		stmt_done(stmt);
+		return false;
+	}
+	return step_done(b, stmt, "delete the contact", error);
+}
+
+static GPtrArray *contact_list(struct storage_backend *backend, const char *jid, GError **error)
+{
+	struct sqlite_backend *b = from_base(backend);
+	sqlite3_stmt *stmt = b->stmts[STMT_CONTACT_LIST];
+	if (!bind_text(stmt, 1, jid)) {
+		set_db_error(b, error, STORAGE_ERROR_IO, "list the contacts");
+		stmt_done(stmt);
+		return NULL;
+	}
+	GPtrArray *contacts = g_ptr_array_new_with_free_func(storage_backend_contact_free);
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct storage_contact *contact = g_new0(struct storage_contact, 1);
+		contact->legacy_name = column_strdup(stmt, 0);
+		contact->flags = (guint)sqlite3_column_int64(stmt, 1);
+		g_ptr_array_add(contacts, contact);
+	}
+	if (rc != SQLITE_DONE) {
+		set_db_error(b, error, STORAGE_ERROR_IO, "list the contacts");
+		g_clear_pointer(&contacts, g_ptr_array_unref);
+	}
+	stmt_done(stmt);
+	return contacts;
+}
+
+/* ---- outbox ------------------------------------------------------------- */
+
+static gint64 outbox_add(struct storage_backend *backend, const char *jid, const char *legacy_name,
+                         GBytes *text, const char *stanza_id, const char *sender, gint64 created,
+                         GError **error)
+{
+	struct sqlite_backend *b = from_base(backend);
+	sqlite3_stmt *stmt = b->stmts[STMT_OUTBOX_ADD];
+	if (!bind_text(stmt, 1, jid) || !bind_text(stmt, 2, legacy_name) ||
+	    !bind_bytes(stmt, 3, text) || !bind_text(stmt, 4, stanza_id) ||
+	    !bind_text(stmt, 5, sender) || !bind_int(stmt, 6, created)) {
+		set_db_error(b, error, STORAGE_ERROR_IO, "queue the message");
+		stmt_done(stmt);
+		return 0;
+	}
+	if (!step_done(b, stmt, "queue the message", error) || !check_user_matched(b, jid, error))
+		return 0;
+	return sqlite3_last_insert_rowid(b->db);
+}
+
+static bool outbox_delete(struct storage_backend *backend, gint64 id, GError **error)
+{
+	struct sqlite_backend *b = from_base(backend);
+	sqlite3_stmt *stmt = b->stmts[STMT_OUTBOX_DELETE];
+	if (!bind_int(stmt, 1, id)) {
+		set_db_error(b, error, STORAGE_ERROR_IO, "delete the queued message");
+		stmt_done(stmt);
+		return false;
+	}
+	return step_done(b, stmt, "delete the queued message", error);
+}
+
+static GPtrArray *outbox_list(struct storage_backend *backend, const char *jid, GError **error)
+{
+	struct sqlite_backend *b = from_base(backend);
+	sqlite3_stmt *stmt = b->stmts[STMT_OUTBOX_LIST];
+	if (!bind_text(stmt, 1, jid)) {
+		set_db_error(b, error, STORAGE_ERROR_IO, "list the queued messages");
+		stmt_done(stmt);
+		return NULL;
+	}
+	GPtrArray *rows = g_ptr_array_new_with_free_func(storage_backend_outbox_row_free);
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct storage_backend_outbox_row *row =
+		    g_new0(struct storage_backend_outbox_row, 1);
+		row->id = sqlite3_column_int64(stmt, 0);
+		row->legacy_name = column_strdup(stmt, 1);
+		row->text = column_bytes(stmt, 2);
+		row->stanza_id = column_strdup(stmt, 3);
+		row->sender = column_strdup(stmt, 4);
+		row->created = sqlite3_column_int64(stmt, 5);
+		g_ptr_array_add(rows, row);
+	}
+	if (rc != SQLITE_DONE) {
+		set_db_error(b, error, STORAGE_ERROR_IO, "list the queued messages");
+		g_clear_pointer(&rows, g_ptr_array_unref);
+	}
+	stmt_done(stmt);
+	return rows;
+}
+
+/* ---- opening, migrating, closing ---------------------------------------- */
+
+static int schema_version(struct storage_backend *backend)
+{
+	return from_base(backend)->schema_version;
+}
+
+static void backend_free(struct storage_backend *backend)
+{
+	struct sqlite_backend *b = from_base(backend);
+	for (int i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(b->stmts[i]);
+	if (sqlite3_close(b->db) != SQLITE_OK)
+		g_warning("%s: cannot close the database: %s", b->path, sqlite3_errmsg(b->db));
+	g_free(b->path);
+	g_free(b);
+}
+
+static const struct storage_backend sqlite_operations = {
+    .free = backend_free,
+    .schema_version = schema_version,
+    .user_put = user_put,
+    .user_get = user_get,
+    .user_delete = user_delete,
+    .user_list = user_list,
+    .contact_put = contact_put,
+    .contact_delete = contact_delete,
+    .contact_list = contact_list,
+    .outbox_add = outbox_add,
+    .outbox_delete = outbox_delete,
+    .outbox_list = outbox_list,
+};
+
+/* Creates PATH with mode 0600 if it does not exist, so that SQLite (which
+ * gives the -wal and -shm files the database's mode) never creates it with
+ * the umask's. An existing file keeps its mode; a too open one is logged. */
+static bool create_file(const char *path, GError **error)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0) {
+		int rc = fchmod(fd, 0600); /* exact, whatever the umask */
+		int err = errno;
+		close(fd);
+		if (rc != 0) {
+			g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_OPEN,
+			            "%s: cannot set the database's mode: %s", path,
+			            g_strerror(err));
+			return false;
+		}
+		return true;
+	}
+	int err = errno;
+	if (err != EEXIST) {
+		g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_OPEN,
+		            "%s: cannot create the database: %s", path, g_strerror(err));
+		return false;
+	}
+	struct stat st;
+	if (stat(path, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+		g_warning("%s: the database may be read by group or others (mode %04o); run: "
+		          "chmod 600 %s",
+		          path, (unsigned)(st.st_mode & 07777), path);
+	return true;
+}
+
+/* Runs SQL that returns at most one row and gives its first column as an
+ * integer (0 if no row). */
+static bool query_int(struct sqlite_backend *b, const char *sql, int *value, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	*value = 0;
+	int rc = sqlite3_prepare_v2(b->db, sql, -1, &stmt, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(stmt);
+		if (rc == SQLITE_ROW)
+			*value = sqlite3_column_int(stmt, 0);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_OPEN, "%s: %s: %s", b->path, sql,
+		            sqlite3_errmsg(b->db));
+		sqlite3_finalize(stmt);
+		return false;
+	}
+	sqlite3_finalize(stmt);
+	return true;
+}
+
+static bool exec(struct sqlite_backend *b, const char *sql, const char *what, GError **error)
+{
+	if (sqlite3_exec(b->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		return true;
+	set_db_error(b, error, STORAGE_ERROR_OPEN, what);
+	return false;
+}
+
+/* Sets the connection up: WAL, foreign keys (the cascades depend on them),
+ * a busy timeout for the moments another process holds the lock. */
+static bool configure(struct sqlite_backend *b, GError **error)
+{
+	sqlite3_extended_result_codes(b->db, 1);
+	sqlite3_busy_timeout(b->db, BUSY_TIMEOUT_MS);
+
+	sqlite3_stmt *stmt = NULL;
+	bool wal = false;
+	if (sqlite3_prepare_v2(b->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		wal = g_ascii_strcasecmp((const char *)sqlite3_column_text(stmt, 0), "wal") == 0;
+	if (!wal)
+		set_db_error(b, error, STORAGE_ERROR_OPEN, "switch to WAL journal mode");
+	sqlite3_finalize(stmt);
+	if (!wal)
+		return false;
+
+	int fk = 0;
+	if (!exec(b, "PRAGMA foreign_keys = ON", "turn foreign keys on", error) ||
+	    !query_int(b, "PRAGMA foreign_keys", &fk, error))
+		return false;
+	if (fk != 1) {
+		g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_OPEN,
+		            "%s: this SQLite library does not enforce foreign keys", b->path);
+		return false;
+	}
+	return true;
+}
+
+/* Brings the schema to SCHEMA_VERSION in one transaction, so a failure
+ * leaves the database as it was. The version is read inside the
+ * transaction: two processes opening a new database cannot both migrate. */
+static bool migrate(struct sqlite_backend *b, GError **error)
+{
+	if (!exec(b, "BEGIN IMMEDIATE", "begin the migration", error))
+		return false;
+
+	int version;
+	bool ok = query_int(b, "PRAGMA user_version", &version, error);
+	if (ok && version > SCHEMA_VERSION) {
+		g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_VERSION,
+		            "%s: the database schema is version %d, newer than this ferry knows "
+		            "(%d); run a newer ferry, or restore a backup of this one's database",
+		            b->path, version, SCHEMA_VERSION);
+		ok = false;
+	} else if (ok && version < 0) {
+		g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_OPEN,
+		            "%s: the database schema version %d is not ferry's", b->path, version);
+		ok = false;
+	}
+	for (int v = version; ok && v < SCHEMA_VERSION; v++) {
+		g_autofree char *what = g_strdup_printf("migrate the schema to version %d", v + 1);
+		ok = exec(b, migrations[v], what, error);
+	}
+	if (ok && version < SCHEMA_VERSION) {
+		g_autofree char *sql = g_strdup_printf("PRAGMA user_version = %d", SCHEMA_VERSION);
+		ok = exec(b, sql, "record the schema version", error);
+	}
+	if (ok)
+		ok = exec(b, "COMMIT", "commit the migration", error);
+	if (!ok && sqlite3_get_autocommit(b->db) == 0)
+		sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
+	if (ok)
+		b->schema_version = SCHEMA_VERSION;
+	return ok;
+}
+
+static bool prepare_all(struct sqlite_backend *b, GError **error)
+{
+	for (int i = 0; i < STMT_COUNT; i++) {
+		if (sqlite3_prepare_v3(b->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		                       &b->stmts[i], NULL) != SQLITE_OK) {
+			set_db_error(b, error, STORAGE_ERROR_OPEN, "prepare a statement");
+			return false;
+		}
+	}
+	return true;
+}
+
+struct storage_backend *storage_backend_sqlite_open(const char *path, GError **error)
+{
+	g_return_val_if_fail(path != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	if (!create_file(path, error))
+		return NULL;
+
+	struct sqlite_backend *b = g_new0(struct sqlite_backend, 1);
+	b->base = sqlite_operations;
+	b->path = g_strdup(path);
+	/* No SQLITE_OPEN_CREATE: create_file() made it, with the right mode. */
+	if (sqlite3_open_v2(path, &b->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		if (b->db != NULL)
+			set_db_error(b, error, STORAGE_ERROR_OPEN, "open the database");
+		else
+			g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_OPEN,
+			            "%s: cannot open the database: out of memory", path);
+		backend_free(&b->base);
+		return NULL;
+	}
+	if (!configure(b, error) || !migrate(b, error) || !prepare_all(b, error)) {
+		backend_free(&b->base);
+		return NULL;
+	}
+	return &b->base;
+}

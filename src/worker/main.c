@@ -1,0 +1,130 @@
+/* ferry-worker: runs libpurple headless for the accounts ferry hands it and
+ * talks to ferry over an inherited socket (worker_protocol.h). This file
+ * reads the command line, sets up the process and runs the main loop; the
+ * work is done by the modules listed in worker.h. */
+#include "config.h"
+#include "worker.h"
+
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static GMainLoop *loop;
+
+void worker_quit(void)
+{
+	if (loop != NULL && g_main_loop_is_running(loop))
+		g_main_loop_quit(loop);
+}
+
+static gboolean on_signal(gpointer user_data)
+{
+	g_message("signal %d: shutting down", GPOINTER_TO_INT(user_data));
+	worker_quit();
+	return G_SOURCE_CONTINUE;
+}
+
+static bool parse_args(int argc, char **argv, struct worker_config *config)
+{
+	int fd = WORKER_FD;
+	int login_timeout = 60;
+	gboolean debug = FALSE;
+	char *describe = NULL;
+	char **ca_files = NULL;
+	GOptionEntry entries[] = {
+	    {"fd", 0, 0, G_OPTION_ARG_INT, &fd, "socket to ferry (default 3)", "N"},
+	    {"describe", 0, 0, G_OPTION_ARG_STRING, &describe,
+	     "print what PROTOCOL_ID needs at registration and exit", "PROTOCOL_ID"},
+	    {"ca-file", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ca_files,
+	     "also trust this CA certificate (PEM) for legacy TLS; may repeat", "FILE"},
+	    {"login-timeout", 0, 0, G_OPTION_ARG_INT, &login_timeout,
+	     "seconds from login to sign-on before giving up (default 60)", "SECONDS"},
+	    {"debug", 0, 0, G_OPTION_ARG_NONE, &debug,
+	     "libpurple debug output on stderr (shows protocol traffic)", NULL},
+	    {NULL, 0, 0, 0, NULL, NULL, NULL},
+	};
+	g_autoptr(GOptionContext) context = g_option_context_new("- ferry's libpurple worker");
+	g_option_context_add_main_entries(context, entries, NULL);
+	g_autoptr(GError) error = NULL;
+	if (!g_option_context_parse(context, &argc, &argv, &error)) {
+		fprintf(stderr, "ferry-worker: %s\n", error->message);
+		return false;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "ferry-worker: unexpected argument '%s'\n", argv[1]);
+		return false;
+	}
+	if (fd < 0 || login_timeout <= 0) {
+		fprintf(stderr, "ferry-worker: --fd and --login-timeout must be positive\n");
+		return false;
+	}
+	config->fd = fd;
+	config->login_timeout = (guint)login_timeout;
+	config->debug = debug;
+	config->describe = describe;
+	config->ca_files = ca_files;
+	return true;
+}
+
+static int run(const struct worker_config *config)
+{
+	g_autoptr(GError) error = NULL;
+	if (!channel_open(config->fd, &error)) {
+		g_critical("%s", error->message);
+		return 1;
+	}
+	if (!core_init(config, &error)) {
+		g_critical("%s", error->message);
+		channel_close(0);
+		return 1;
+	}
+	accounts_init(config->login_timeout);
+	loop = g_main_loop_new(NULL, FALSE);
+	guint sigterm = g_unix_signal_add(SIGTERM, on_signal, GINT_TO_POINTER(SIGTERM));
+	guint sigint = g_unix_signal_add(SIGINT, on_signal, GINT_TO_POINTER(SIGINT));
+
+	channel_send(
+	    WORKER_READY, 0,
+	    g_variant_new("(us)", (guint32)WORKER_PROTOCOL_VERSION, purple_core_get_version()));
+	g_main_loop_run(loop);
+
+	/* Out of the loop: log everyone out while the socket may still take
+	 * the goodbyes, then let libpurple close what is left. */
+	accounts_shutdown(true);
+	channel_close(1000);
+	core_quit();
+	g_source_remove(sigterm);
+	g_source_remove(sigint);
+	g_clear_pointer(&loop, g_main_loop_unref);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct worker_config config = {0};
+	if (!parse_args(argc, argv, &config))
+		return 2;
+	if (config.debug)
+		g_setenv("G_MESSAGES_DEBUG", "all", TRUE);
+	/* Writes to a closed socket (ferry, a legacy server) must fail with
+	 * EPIPE, not kill the process. */
+	signal(SIGPIPE, SIG_IGN);
+
+	int status;
+	if (config.describe != NULL) {
+		g_autoptr(GError) error = NULL;
+		if (!core_init(&config, &error)) {
+			fprintf(stderr, "ferry-worker: %s\n", error->message);
+			status = 1;
+		} else {
+			status = describe_protocol(config.describe);
+			core_quit();
+		}
+	} else {
+		status = run(&config);
+	}
+	g_strfreev(config.ca_files);
+	g_free(config.describe);
+	return status;
+}

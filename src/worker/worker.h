@@ -1,0 +1,153 @@
+/* worker: the internal interfaces between ferry-worker's files.
+ *
+ * ferry-worker runs libpurple headless for the accounts ferry asks for and
+ * speaks include/ferry/worker_protocol.h on one socket. libpurple is a
+ * process-wide singleton, so the modules below keep their state in file
+ * statics (allowed here and only here, see style.md rule 8):
+ *
+ *   main.c         command line, signals, the GLib main loop
+ *   purple_core.c  headless libpurple init/quit and the private user dir
+ *   dns.c          host/SRV/TXT lookups through GResolver (no forked resolvers)
+ *   channel.c      the socket to ferry: frames in, frames out
+ *   accounts.c     account ids <-> PurpleAccount, the commands from ferry
+ *   events.c       libpurple signals and connection/conversation ops -> events
+ *   requests.c     request, notify and account ui ops (questions libpurple asks)
+ *   describe.c     --describe: a protocol's user splits and options
+ */
+#ifndef FERRY_WORKER_H
+#define FERRY_WORKER_H
+
+#include <glib.h>
+#include <stdbool.h>
+
+#include <purple.h>
+
+#include "ferry/worker_protocol.h"
+
+/* The UI id given to purple_core_init and used to enable accounts. */
+#define WORKER_UI_ID "ferry-worker"
+
+/* What main.c parsed from the command line. */
+struct worker_config {
+	int fd;              /* the socket to ferry */
+	char **ca_files;     /* extra CA certificates (NULL-terminated; may be NULL) */
+	guint login_timeout; /* seconds from LOGIN to sign-on */
+	bool debug;          /* libpurple debug output on stderr */
+	char *describe;      /* --describe PROTOCOL_ID, or NULL */
+};
+
+/* ---- main.c -------------------------------------------------------------- */
+
+/* Asks the main loop to stop; the worker then logs out and exits. Safe to
+ * call from any callback, more than once. */
+void worker_quit(void);
+
+/* ---- purple_core.c ------------------------------------------------------- */
+
+/* Makes the private user dir (0700), copies CONFIG's CA files into its "ca"
+ * subdir, and initializes libpurple headless (prefs, ui ops, event loop).
+ * On failure nothing is left behind. */
+bool core_init(const struct worker_config *config, GError **error);
+
+/* Quits libpurple and removes the private user dir. NULL-safe to repeat. */
+void core_quit(void);
+
+/* ---- dns.c --------------------------------------------------------------- */
+
+/* Installs the DNS and SRV/TXT ui ops (GResolver, no forked resolvers). */
+void dns_install(void);
+
+/* ---- channel.c ----------------------------------------------------------- */
+
+/* Starts watching FD (made non-blocking and close-on-exec). Incoming
+ * commands go to accounts_handle(); EOF or a bad frame calls
+ * worker_quit(). */
+bool channel_open(int fd, GError **error);
+
+/* Queues one message for ferry. PAYLOAD is consumed if floating and must
+ * have TYPE's payload type. Dropped (logged at debug) once the channel is
+ * closed. */
+void channel_send(guint32 type, guint32 account, GVariant *payload);
+
+/* Writes what is queued, waiting at most TIMEOUT_MS, then closes the fd. */
+void channel_close(guint timeout_ms);
+
+/* ---- accounts.c ---------------------------------------------------------- */
+
+/* One legacy account ferry asked for (opaque outside accounts.c). */
+struct account;
+
+void accounts_init(guint login_timeout);
+
+/* Logs every account out (sending DISCONNECTED LOGOUT when NOTIFY) and
+ * destroys them now; for the end of the process, outside the main loop. */
+void accounts_shutdown(bool notify);
+
+/* Carries out one command from ferry. PAYLOAD is borrowed. */
+void accounts_handle(guint32 type, guint32 id, GVariant *payload);
+
+/* The live account behind PA, or NULL when PA is not ours or is being
+ * torn down (events for it must then be dropped). */
+struct account *accounts_find(PurpleAccount *pa);
+
+guint32 account_id(const struct account *account);
+PurpleAccount *account_purple(const struct account *account);
+bool account_is_test(const struct account *account);
+
+/* Sends an event about ACCOUNT. For test logins everything except
+ * CONNECTED and DISCONNECTED is dropped. PAYLOAD as for channel_send(). */
+void account_emit(struct account *account, guint32 type, GVariant *payload);
+
+/* The account signed on as DISPLAY_NAME: stops the login timer, sends
+ * CONNECTED. */
+void account_signed_on(struct account *account, const char *display_name);
+
+/* The account is gone: sends DISCONNECTED once, stops all further events
+ * for it and schedules its destruction (never from inside the caller's
+ * libpurple callback). */
+void account_fail(struct account *account, enum worker_reason reason, const char *text, bool fatal);
+
+/* Remembers STATE (an opaque summary of a buddy's presence) as the last
+ * one sent for buddy NAME; false if it is the same as before, so the event
+ * can be skipped. */
+bool account_presence_update(struct account *account, const char *name, const char *state);
+
+/* Forgets what was sent for NAME (the next presence is always sent). */
+void account_presence_forget(struct account *account, const char *name);
+
+/* ---- events.c ------------------------------------------------------------ */
+
+/* Connects the libpurple signals and sets the connection and conversation
+ * ui ops. Needs an initialized core. */
+void events_install(void);
+
+/* Sends BUDDY's presence (WORKER_BUDDY_STATUS) if it differs from what was
+ * last sent for its name. */
+void events_report_buddy(PurpleBuddy *buddy);
+
+/* ---- requests.c ---------------------------------------------------------- */
+
+/* Sets the request, notify and account ui ops. */
+void requests_install(void);
+
+/* Answers the pending authorization request ID of ACCOUNT; false if there
+ * is none (already answered, or gone with its connection). */
+bool requests_answer_auth(struct account *account, guint32 id, bool granted);
+
+/* The certificate problem libpurple reported just now (while the current
+ * TLS connection is being failed), or NULL. The caller takes it; the
+ * matching notice is then the caller's to send. */
+char *requests_take_cert_problem(void);
+
+/* Sends WORKER_NOTICE to PA's account id, or to id 0 when PA is NULL or not
+ * ours. TEXT is plain text. */
+void requests_notice(PurpleAccount *pa, const char *title, const char *text);
+
+/* ---- describe.c ---------------------------------------------------------- */
+
+/* Prints PROTOCOL_ID's description (WORKER_DESCRIBE_TYPE) on stdout.
+ * Returns the process exit status: 0, or 2 for an unknown protocol (the
+ * known ids are listed on stderr). Needs an initialized core. */
+int describe_protocol(const char *protocol_id);
+
+#endif

@@ -1,0 +1,219 @@
+#!/usr/bin/python3
+"""End to end with IRC: Prosody + ngircd + ferry (prpl-irc in a worker).
+
+alice@localhost registers her IRC nick through the XEP-0077 form, comes
+online and appears on IRC; messages go both ways byte for byte (markup
+characters, non-ASCII, OTR); a buddy's presence shows; going offline logs
+out; unregistering removes everything. Errors: an empty username, a user of
+a domain that is not allowed, an unregistered sender. The password is in
+no file ferry wrote and in no process's arguments or environment.
+Prints TAP.
+"""
+
+import asyncio
+import os
+import sys
+import traceback
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import Ferry, TestRun, preflight  # noqa: E402
+from servers import Ngircd, Prosody  # noqa: E402
+from tap import Tap  # noqa: E402
+from transport import (IrcPeer, XmppUser, children_of, files_containing,  # noqa: E402
+                       proc_contains, transport_config)
+
+T = "irc.localhost"
+TEXTS = [
+    "1 < 2 & 3 > 2, <b>not bold</b> &amp; été ✓ ünïcødé",
+    "?OTR:AAMGAAAAAQAAAAEAAADAVf3Ei72ZgFeKqWvLMnuVPxQz+hHjaKFkr/tK+Z0o=.",
+    "?OTRv23? alice would like a private conversation",
+    "inner\ttab and  double  spaces",
+    "  leading and trailing spaces  ",
+]
+
+
+async def network_delivers(irc, password, texts):
+    """What the IRC server itself makes of each text between two plain IRC
+    clients (ngircd drops trailing whitespace): the reference ferry must
+    match, adding no change of its own."""
+    out = {}
+    async with IrcPeer(irc.port, "probe1", password=password) as a, \
+            IrcPeer(irc.port, "probe2", password=password) as b:
+        for text in texts:
+            a.send("PRIVMSG probe2 :%s" % text)
+            out[text] = await b.privmsg_from("probe1")
+    return out
+
+
+async def scenario(tap, run, prosody, irc, ferry, password):
+    direct = await network_delivers(irc, password, TEXTS)
+    for text in TEXTS:
+        if direct[text] != text:
+            tap.diag("the IRC server itself turns %r into %r" % (text, direct[text]))
+    async with IrcPeer(irc.port, "bob", password=password) as bob, \
+            XmppUser("alice@localhost", "alicepw", prosody.c2s_port) as alice:
+        # -- the form
+        r, fields, registered = await alice.registration_form(T)
+        tap.ok(r.type == "result" and not registered,
+               "registration form answered; not registered yet", str(r))
+        tap.ok({"username", "password", "server", "port", "ssl"} <= set(fields),
+               "the form has username, password, server, port, ssl",
+               "fields: %s" % fields)
+        tap.ok(fields.get("server", (None, None))[1] == "127.0.0.1",
+               "[legacy] server preset is the form's default", str(fields.get("server")))
+
+        # -- bad submissions
+        r = await alice.register(T, {"username": ""})
+        tap.ok(r.type == "error" and r.condition == "not-acceptable",
+               "an empty username gets not-acceptable", str(r))
+
+        # -- an unregistered sender
+        m0 = alice.mark()
+        alice.send_message("bob@%s" % T, "hello?")
+        e = await alice.error_from("bob@%s" % T, since=m0)
+        tap.ok(e is not None and e.error_condition() == "registration-required",
+               "a message from an unregistered user gets registration-required",
+               str(e))
+
+        # -- register
+        m0 = alice.mark()
+        r = await alice.register(T, {"username": "alice", "password": password})
+        tap.ok(r.type == "result", "registration with a test login succeeds", str(r))
+        sub = await alice.presence_from(T, "subscribe", since=m0, timeout=10)
+        tap.ok(sub is not None, "the transport asks to be in alice's roster")
+
+        # -- the session starts by itself after the subscription dance
+        tap.ok(await bob.wait_ison("alice", True, 30),
+               "alice's nick appears on IRC after her presence")
+        online = await alice.presence_from(T, None, timeout=20, where=lambda p:
+                                           "Connected" in (p.child_text("status") or ""))
+        tap.ok(online is not None, "the transport's presence says it is connected",
+               "inbox: %s" % [str(x) for x in alice.inbox[-5:]])
+
+        r, fields, registered = await alice.registration_form(T)
+        tap.ok(registered and fields.get("username", (0, ""))[1] == "alice"
+               and password not in str(r),
+               "registered users see <registered/>, their values, no password", str(r))
+
+        # -- XMPP -> IRC, byte for byte
+        for text in TEXTS:
+            alice.send_message("bob@%s" % T, text)
+            got = await bob.privmsg_from("alice")
+            tap.ok(got == direct[text], "XMPP -> IRC arrives exactly: %r" % text[:40],
+                   "IRC got %r, a direct IRC message gives %r" % (got, direct[text]))
+
+        # -- IRC -> XMPP, byte for byte
+        for text in TEXTS:
+            m0 = alice.mark()
+            bob.send("PRIVMSG alice :%s" % text)
+            msg = await alice.message_from("bob@%s" % T, since=m0)
+            body = msg.child_text("body") if msg else None
+            tap.ok(body == direct[text], "IRC -> XMPP arrives exactly: %r" % text[:40],
+                   "XMPP got %r, a direct IRC message gives %r" % (body, direct[text]))
+
+        # -- a legacy user not in the buddy list, with an odd nick
+        async with IrcPeer(irc.port, "Zed[away]", password=password) as zed:
+            m0 = alice.mark()
+            zed.send("PRIVMSG alice :from a stranger")
+            msg = await alice.wait_for(lambda x: x.kind == "message" and
+                                       (x.child_text("body") or "") == "from a stranger",
+                                       since=m0)
+            tap.ok(msg is not None and msg.sender.lower().startswith("zed[away]@"),
+                   "a message from a non-buddy arrives from nick@transport",
+                   str(msg))
+            if msg is not None:
+                alice.send_message(msg.sender.split("/")[0], "reply to stranger")
+                tap.ok(await zed.privmsg_from("alice") == "reply to stranger",
+                       "the reply reaches the non-buddy's exact nick")
+
+        # -- buddy presence: alice adds bob, who is online
+        m0 = alice.mark()
+        alice.send_presence(to="bob@%s" % T, ptype="subscribe")
+        p = await alice.presence_from("bob@%s" % T, None, since=m0, timeout=30)
+        tap.ok(p is not None, "bob@%s shows as available once added" % T)
+
+        # -- secrets: never in files, arguments or environments
+        # ferry's dir holds its database, key, config copy and log, and the
+        # workers' private libpurple dirs (TMPDIR points there).
+        hits = files_containing(run.path("ferry"), password.encode())
+        tap.ok(not hits, "the password is in no file ferry or its workers wrote",
+               str(hits))
+        pids = [ferry.popen.pid] + children_of(ferry.popen.pid)
+        leaks = [pid for pid in pids if proc_contains(pid, password.encode())]
+        tap.ok(len(pids) >= 2 and not leaks,
+               "the password is in no process's arguments or environment "
+               "(ferry and %d worker(s))" % (len(pids) - 1), str(leaks))
+
+        # -- going offline logs out of IRC
+        await alice.close()
+    async with IrcPeer(irc.port, "carl", password=password) as carl:
+        tap.ok(await carl.wait_ison("alice", False, 20),
+               "alice going offline logs her out of IRC")
+
+        # -- unregister: back online first, then <remove/>
+        async with XmppUser("alice@localhost", "alicepw", prosody.c2s_port) as alice:
+            tap.ok(await carl.wait_ison("alice", True, 30),
+                   "alice comes back on IRC when she is online again")
+            m0 = alice.mark()
+            r = await alice.unregister(T)
+            tap.ok(r.type == "result", "unregistration answered with a result", str(r))
+            un = await alice.presence_from(T, "unsubscribed", since=m0, timeout=10)
+            tap.ok(un is not None, "the transport sends unsubscribed after <remove/>")
+            tap.ok(await carl.wait_ison("alice", False, 20),
+                   "unregistering logs alice out of IRC")
+            r, fields, registered = await alice.registration_form(T)
+            tap.ok(r.type == "result" and not registered,
+                   "after <remove/> alice is not registered any more", str(r))
+            r = await alice.unregister(T)
+            tap.ok(r.type == "error" and r.condition == "registration-required",
+                   "a second <remove/> gets registration-required", str(r))
+
+    # -- a user from a domain that is not allowed
+    async with XmppUser("eve@other.localhost", "evepw", prosody.c2s_port) as eve:
+        r = await eve.register(T, {"username": "eve"})
+        tap.ok(r.type == "error" and r.condition == "forbidden",
+               "a user of a domain that is not allowed gets forbidden", str(r))
+    stored = [p for p in files_containing(run.path("ferry"), b"eve@other.localhost")
+              if os.path.basename(p).startswith("ferry.db")]
+    tap.ok(not stored, "nothing about the refused user is stored", str(stored))
+
+
+def main():
+    tap = Tap()
+    preflight(tap, "prosody", "prosodyctl", "ngircd")
+    run = TestRun("irc", tap)
+    try:
+        secret = "s3cret-%s" % os.urandom(6).hex()
+        prosody = run.add(Prosody(run.path("prosody"),
+                                  vhosts=["localhost", "other.localhost"],
+                                  component=T, secret=secret))
+        prosody.start()
+        prosody.register("alice", "localhost", "alicepw")
+        prosody.register("eve", "other.localhost", "evepw")
+        # The IRC network has a server password: alice's legacy password.
+        password = "Irc-Pa55-%s" % os.urandom(8).hex()
+        irc = run.add(Ngircd(run.path("ngircd"), password=password))
+        irc.start()
+        ferry = run.add(Ferry(run.path("ferry"), **transport_config(
+            prosody, presets={"server": "127.0.0.1", "port": str(irc.port),
+                              "ratelimit-interval": "0"})))
+        ferry.start()
+        if not tap.ok(ferry.wait_for_log(Ferry.ONLINE, 20) is not None,
+                      "ferry starts and attaches", ferry.log_tail):
+            run.dump_logs()
+        else:
+            asyncio.run(asyncio.wait_for(
+                scenario(tap, run, prosody, irc, ferry, password), 300))
+        tap.ok(password not in ferry.log_text(), "the password is not in ferry's log")
+    except Exception:
+        tap.fail("no unexpected exception", traceback.format_exc())
+        run.dump_logs()
+    problems = run.cleanup()
+    tap.ok(not problems, "everything stopped cleanly", "\n".join(problems))
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

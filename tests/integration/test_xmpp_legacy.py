@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""End to end with a second protocol: libpurple's XMPP (prpl-jabber) against
+a second Prosody virtual host used as the "legacy" network.
+
+alice@localhost registers carol@legacy.localhost with the transport
+xmpp.localhost. It exercises what IRC cannot: a wrong password at
+registration, authorization requests (dave asks carol), rich presence
+(away/dnd with text), typing notifications both ways, and legacy names
+that need XEP-0106 escaping (dave@legacy.localhost becomes
+dave\\40legacy.localhost@xmpp.localhost). Prints TAP.
+"""
+
+import asyncio
+import os
+import sys
+import traceback
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import Ferry, TestRun, preflight  # noqa: E402
+from servers import Prosody  # noqa: E402
+from tap import Tap  # noqa: E402
+from transport import NS_CHATSTATES, XmppUser, transport_config  # noqa: E402
+
+T = "xmpp.localhost"
+DAVE = "dave\\40legacy.localhost@" + T
+
+
+async def scenario(tap, prosody):
+    port = prosody.c2s_port
+    async with XmppUser("alice@localhost", "alicepw", port) as alice, \
+            XmppUser("dave@legacy.localhost", "davepw", port) as dave:
+        # -- a wrong password is refused with the legacy network's reason
+        r = await alice.register(T, {"username": "carol", "password": "wrong"})
+        text = r.find("{jabber:client}error/{urn:ietf:params:xml:ns:xmpp-stanzas}text")
+        tap.ok(r.type == "error" and r.condition == "not-authorized",
+               "a wrong legacy password gets not-authorized", str(r))
+        tap.ok(text is not None and (text.text or "").strip() != "",
+               "the error carries the legacy network's reason",
+               text.text if text is not None else str(r))
+        r, _f, registered = await alice.registration_form(T)
+        tap.ok(not registered, "nothing was stored after the failed login")
+
+        # -- the right one
+        r = await alice.register(T, {"username": "carol", "password": "carolpw"})
+        tap.ok(r.type == "result", "registration of carol@legacy.localhost", str(r))
+        online = await alice.presence_from(T, None, timeout=30, where=lambda p:
+                                           "Connected" in (p.child_text("status") or ""))
+        tap.ok(online is not None, "the session signs on to the legacy XMPP server")
+
+        # -- an authorization request from the legacy side
+        m0 = alice.mark()
+        dave.send_presence(to="carol@legacy.localhost", ptype="subscribe")
+        sub = await alice.presence_from(DAVE, "subscribe", since=m0, timeout=20)
+        tap.ok(sub is not None,
+               "dave's authorization request reaches alice as a subscribe from %s" % DAVE,
+               "inbox: %s" % [str(x) for x in alice.inbox[m0:]])
+        granted = await dave.presence_from("carol@legacy.localhost", "subscribed",
+                                           timeout=20)
+        tap.ok(granted is not None, "alice's approval goes back: dave is subscribed")
+
+        # -- alice adds dave, so that she sees his presence
+        m0 = alice.mark()
+        alice.send_presence(to=DAVE, ptype="subscribe")
+        avail = await alice.presence_from(DAVE, None, since=m0, timeout=30)
+        tap.ok(avail is not None, "dave's presence shows once alice added him")
+
+        for show, status in (("away", "out for lunch"), ("dnd", "in a meeting"),
+                             ("xa", "gone home")):
+            m0 = alice.mark()
+            dave.send_presence(show=show, status=status)
+            p = await alice.presence_from(
+                DAVE, None, since=m0, timeout=20,
+                where=lambda x: x.child_text("show") == show)
+            tap.ok(p is not None and p.child_text("status") == status,
+                   "dave's %s with text %r arrives" % (show, status),
+                   str(p) if p else "nothing")
+        dave.send_presence()
+
+        # -- typing notifications both ways
+        m0 = alice.mark()
+        dave.send_message("carol@legacy.localhost", None,
+                          extra="<composing xmlns='%s'/>" % NS_CHATSTATES)
+        t = await alice.wait_for(lambda x: x.kind == "message" and x.sender.split("/")[0] ==
+                                 DAVE and x.has("composing", NS_CHATSTATES), since=m0)
+        tap.ok(t is not None, "dave typing -> <composing/> from %s" % DAVE)
+        m0 = dave.mark()
+        alice.send_message(DAVE, None, extra="<composing xmlns='%s'/>" % NS_CHATSTATES)
+        t = await dave.wait_for(lambda x: x.kind == "message" and
+                                x.sender.split("/")[0] == "carol@legacy.localhost" and
+                                x.has("composing", NS_CHATSTATES), since=m0)
+        tap.ok(t is not None, "alice typing -> <composing/> reaches dave")
+
+        # -- messages both ways
+        text = "x < y & \"z\" > w — ça va? ?OTR:AAMG+/=."
+        m0 = dave.mark()
+        alice.send_message(DAVE, text)
+        got = await dave.message_from("carol@legacy.localhost", since=m0)
+        tap.ok(got is not None and got.child_text("body") == text,
+               "XMPP -> legacy XMPP arrives exactly", str(got))
+        m0 = alice.mark()
+        dave.send_message("carol@legacy.localhost", text)
+        got = await alice.message_from(DAVE, since=m0)
+        tap.ok(got is not None and got.child_text("body") == text,
+               "legacy XMPP -> XMPP arrives exactly", str(got))
+
+
+def main():
+    tap = Tap()
+    preflight(tap, "prosody", "prosodyctl")
+    run = TestRun("xmpp-legacy", tap)
+    try:
+        secret = "s3cret-%s" % os.urandom(6).hex()
+        prosody = run.add(Prosody(run.path("prosody"),
+                                  vhosts=["localhost", "legacy.localhost"],
+                                  component=T, secret=secret))
+        prosody.start()
+        prosody.register("alice", "localhost", "alicepw")
+        prosody.register("carol", "legacy.localhost", "carolpw")
+        prosody.register("dave", "legacy.localhost", "davepw")
+        ferry = run.add(Ferry(run.path("ferry"), **transport_config(
+            prosody, jid=T, protocol="prpl-jabber", name="Old XMPP",
+            presets={"domain": "legacy.localhost", "connect_server": "127.0.0.1",
+                     "port": str(prosody.c2s_port),
+                     "connection_security": "opportunistic_tls",
+                     "auth_plain_in_clear": "true"},
+            extra={"access": {"allowed_domains": "localhost"}})))
+        ferry.start()
+        if tap.ok(ferry.wait_for_log(Ferry.ONLINE, 20) is not None,
+                  "ferry starts and attaches", ferry.log_tail):
+            asyncio.run(asyncio.wait_for(scenario(tap, prosody), 240))
+    except Exception:
+        tap.fail("no unexpected exception", traceback.format_exc())
+        run.dump_logs()
+    problems = run.cleanup()
+    tap.ok(not problems, "everything stopped cleanly", "\n".join(problems))
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,387 @@
+"""Helpers for the end-to-end transport tests.
+
+- IrcPeer: a raw IRC client (asyncio) playing a legacy contact.
+- XmppUser: a slixmpp user that records every message and presence it
+  gets, approves subscription requests, and speaks jabber:iq:register.
+- transport_config(): the ferry configuration for a Prosody/ejabberd +
+  legacy-server setup, with storage in the ferry's work dir.
+Every wait is bounded in time.
+"""
+
+import asyncio
+import logging
+import os
+import time
+import xml.etree.ElementTree as ET
+
+from harness import NS_CLIENT, Reply
+
+NS_REGISTER = "jabber:iq:register"
+NS_DATA = "jabber:x:data"
+NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
+
+
+# ---- IRC ----------------------------------------------------------------------
+
+class IrcPeer:
+    """A raw IRC client: async with IrcPeer(port, "bob") as bob: ..."""
+
+    def __init__(self, port, nick, host="127.0.0.1", password=None):
+        self.port, self.nick, self.host = port, nick, host
+        self.password = password
+        self.privmsgs = asyncio.Queue()   # (sender nick, text)
+        self.lines = []
+        self._reader = self._writer = self._task = None
+        self._pending = {}                # numeric -> future
+
+    async def __aenter__(self):
+        self._reader, self._writer = await asyncio.wait_for(
+            asyncio.open_connection(self.host, self.port), 10)
+        welcome = asyncio.get_running_loop().create_future()
+        self._pending["001"] = welcome
+        self._task = asyncio.ensure_future(self._read())
+        if self.password:
+            self.send("PASS %s" % self.password)
+        self.send("NICK %s" % self.nick)
+        user = "".join(c for c in self.nick.lower() if c.isalnum()) or "peer"
+        self.send("USER %s 0 * :ferry test peer" % user)
+        await asyncio.wait_for(welcome, 10)
+        return self
+
+    async def __aexit__(self, *exc):
+        try:
+            self.send("QUIT :bye")
+            await asyncio.wait_for(self._writer.drain(), 2)
+        except Exception:
+            pass
+        self._writer.close()
+        if self._task:
+            self._task.cancel()
+        return False
+
+    def send(self, line):
+        self._writer.write((line + "\r\n").encode("utf-8"))
+
+    async def _read(self):
+        while True:
+            raw = await self._reader.readline()
+            if not raw:
+                return
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            self.lines.append(line)
+            if line.startswith("PING"):
+                self.send("PONG" + line[4:])
+                continue
+            parts = line.split(" ", 3)
+            if len(parts) >= 2:
+                fut = self._pending.get(parts[1])
+                if fut is not None and not fut.done():
+                    fut.set_result(line)
+            if len(parts) >= 4 and parts[1] == "PRIVMSG":
+                sender = parts[0][1:].split("!", 1)[0]
+                text = parts[3][1:] if parts[3].startswith(":") else parts[3]
+                await self.privmsgs.put((sender, text))
+
+    async def privmsg_from(self, nick, timeout=15):
+        """The next PRIVMSG text from `nick` (others are skipped), or None."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            try:
+                sender, text = await asyncio.wait_for(self.privmsgs.get(), left)
+            except asyncio.TimeoutError:
+                return None
+            if sender.lower() == nick.lower():
+                return text
+
+    async def ison(self, nick):
+        """True if `nick` is on the network now (ISON)."""
+        fut = asyncio.get_running_loop().create_future()
+        self._pending["303"] = fut
+        self.send("ISON %s" % nick)
+        line = await asyncio.wait_for(fut, 5)
+        online = line.split(" ", 3)[3].lstrip(":").split()
+        return any(n.lower() == nick.lower() for n in online)
+
+    async def wait_ison(self, nick, present=True, timeout=20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if await self.ison(nick) == present:
+                return True
+            await asyncio.sleep(0.3)
+        return False
+
+
+# ---- XMPP ------------------------------------------------------------------------
+
+class Received:
+    def __init__(self, kind, xml):
+        self.kind = kind          # "message" or "presence"
+        self.xml = xml
+        self.sender = xml.get("from")
+        self.type = xml.get("type")
+
+    def child_text(self, name, ns=NS_CLIENT):
+        e = self.xml.find("{%s}%s" % (ns, name))
+        return None if e is None else (e.text or "")
+
+    def has(self, name, ns):
+        return self.xml.find("{%s}%s" % (ns, name)) is not None
+
+    def error_condition(self):
+        err = self.xml.find("{%s}error" % NS_CLIENT)
+        if err is None:
+            return None
+        for c in err:
+            if not c.tag.endswith("}text"):
+                return c.tag.split("}", 1)[1]
+        return None
+
+    def error_text(self):
+        err = self.xml.find("{%s}error" % NS_CLIENT)
+        if err is None:
+            return None
+        for c in err:
+            if c.tag.endswith("}text"):
+                return c.text
+        return None
+
+    def __str__(self):
+        return ET.tostring(self.xml, encoding="unicode")
+
+
+class XmppUser:
+    """A slixmpp user that records inbound messages and presences.
+
+    async with XmppUser(jid, password, port) as u: ...
+    Subscription requests are approved (and answered with a subscription
+    of our own) like a user clicking "allow" would, unless approve=False.
+    """
+
+    def __init__(self, jid, password, port, host="127.0.0.1", timeout=20.0,
+                 approve=True, priority=None):
+        self.jid, self.password = jid, password
+        self.address = (host, port)
+        self.timeout = timeout
+        self.approve = approve
+        self.priority = priority
+        self.inbox = []
+        self._event = asyncio.Event()
+        self.xmpp = None
+
+    async def __aenter__(self):
+        import slixmpp
+        logging.getLogger("slixmpp").setLevel(logging.CRITICAL)
+        x = slixmpp.ClientXMPP(self.jid, self.password)
+        x.register_plugin("xep_0030")
+        x.auto_authorize = self.approve
+        x.auto_subscribe = self.approve
+        x.reconnect_max_attempts = 1
+        done = asyncio.get_running_loop().create_future()
+
+        def finish(result):
+            if not done.done():
+                done.set_result(result)
+
+        async def on_start(_e):
+            x.send_presence(ppriority=self.priority)
+            try:
+                await x.get_roster(timeout=10)
+            except Exception:
+                pass
+            finish("ok")
+        x.add_event_handler("session_start", on_start)
+        x.add_event_handler("failed_all_auth", lambda _e: finish("auth failed"))
+        x.add_event_handler("connection_failed",
+                            lambda e: finish("connection failed: %s" % e))
+        x.add_event_handler("disconnected", lambda e: finish("disconnected"))
+        x.add_event_handler("message", lambda m: self._record("message", m))
+        x.add_event_handler("message_error", lambda m: self._record("message", m))
+        x.add_event_handler("presence", lambda p: self._record("presence", p))
+        self.xmpp = x
+        x.connect(address=self.address, force_starttls=False, disable_starttls=True)
+        try:
+            result = await asyncio.wait_for(done, self.timeout)
+        except asyncio.TimeoutError:
+            result = "no session after %.0f s" % self.timeout
+        if result != "ok":
+            self.abort()
+            raise RuntimeError("%s: %s" % (self.jid, result))
+        return self
+
+    def abort(self):
+        if self.xmpp is not None:
+            self.xmpp.cancel_connection_attempt()
+            self.xmpp.abort()
+
+    async def __aexit__(self, *exc):
+        await self.close()
+        return False
+
+    async def close(self):
+        if self.xmpp is None:
+            return
+        try:
+            await asyncio.wait_for(self.xmpp.disconnect(wait=1.0), 5)
+        except Exception:
+            pass
+        self.abort()
+        self.xmpp = None
+
+    def _record(self, kind, stanza):
+        self.inbox.append(Received(kind, stanza.xml))
+        self._event.set()
+
+    async def wait_for(self, predicate, timeout=15, since=0):
+        """The first Received (from index `since` on) matching predicate."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for r in self.inbox[since:]:
+                if predicate(r):
+                    return r
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self._event.clear()
+            try:
+                await asyncio.wait_for(self._event.wait(), left)
+            except asyncio.TimeoutError:
+                pass
+
+    def mark(self):
+        return len(self.inbox)
+
+    async def message_from(self, jid, body=True, timeout=15, since=0):
+        def match(r):
+            return (r.kind == "message" and r.sender and
+                    r.sender.split("/")[0] == jid and r.type != "error" and
+                    (not body or r.child_text("body") is not None))
+        return await self.wait_for(match, timeout, since)
+
+    async def presence_from(self, jid, ptype=None, timeout=15, since=0,
+                            where=None):
+        def match(r):
+            return (r.kind == "presence" and r.sender and
+                    r.sender.split("/")[0] == jid and r.type == ptype and
+                    (where is None or where(r)))
+        return await self.wait_for(match, timeout, since)
+
+    async def error_from(self, jid, timeout=15, since=0):
+        def match(r):
+            return r.sender and r.sender.split("/")[0] == jid and r.type == "error"
+        return await self.wait_for(match, timeout, since)
+
+    def send_message(self, to, body=None, mtype="chat", extra=""):
+        x = ET.fromstring("<message xmlns='%s' to='%s' type='%s'>%s%s</message>"
+                          % (NS_CLIENT, to, mtype,
+                             "" if body is None else "<body/>", extra))
+        msg = self.xmpp.Message(xml=x)
+        msg["id"] = self.xmpp.new_id()
+        if body is not None:
+            msg["body"] = body
+        msg.send()
+        return msg["id"]
+
+    def send_presence(self, to=None, ptype=None, show=None, status=None,
+                      priority=None):
+        self.xmpp.send_presence(pto=to, ptype=ptype, pshow=show,
+                                pstatus=status, ppriority=priority)
+
+    async def iq(self, to, payload, itype="get", timeout=10.0):
+        from slixmpp.exceptions import IqError, IqTimeout
+        xml = ET.fromstring("<iq xmlns='%s' type='%s' to='%s'>%s</iq>"
+                            % (NS_CLIENT, itype, to, payload))
+        iq = self.xmpp.Iq(xml=xml)
+        iq["id"] = self.xmpp.new_id()
+        try:
+            reply = await iq.send(timeout=timeout)
+            return Reply(reply["type"], reply.xml)
+        except IqError as e:
+            return Reply("error", e.iq.xml)
+        except IqTimeout:
+            return Reply("timeout")
+
+    async def register(self, transport, fields, timeout=60.0):
+        """Submits the registration form with `fields` (var -> value)."""
+        from xml.sax.saxutils import escape
+        f = "".join("<field var='%s'><value>%s</value></field>" % (k, escape(v))
+                    for k, v in fields.items())
+        payload = ("<query xmlns='%s'><x xmlns='%s' type='submit'>"
+                   "<field var='FORM_TYPE' type='hidden'><value>%s</value></field>"
+                   "%s</x></query>" % (NS_REGISTER, NS_DATA, NS_REGISTER, f))
+        return await self.iq(transport, payload, itype="set", timeout=timeout)
+
+    async def registration_form(self, transport):
+        """(reply, {var: (type, value)}, registered?)"""
+        r = await self.iq(transport, "<query xmlns='%s'/>" % NS_REGISTER)
+        fields = {}
+        q = r.find("{%s}query" % NS_REGISTER)
+        registered = q is not None and q.find("{%s}registered" % NS_REGISTER) is not None
+        x = q.find("{%s}x" % NS_DATA) if q is not None else None
+        if x is not None:
+            for fl in x.findall("{%s}field" % NS_DATA):
+                v = fl.find("{%s}value" % NS_DATA)
+                fields[fl.get("var")] = (fl.get("type"),
+                                         None if v is None else (v.text or ""))
+        return r, fields, registered
+
+    async def unregister(self, transport):
+        return await self.iq(transport, "<query xmlns='%s'><remove/></query>"
+                             % NS_REGISTER, itype="set")
+
+
+def transport_config(server, jid="irc.localhost", protocol="prpl-irc",
+                     name="IRC Transport", presets=None, extra=None):
+    """Keyword arguments for harness.Ferry: the component on `server`, the
+    legacy protocol with [legacy] presets, storage in the work dir."""
+    cfg = {"legacy": dict(presets or {})}
+    for group, kv in (extra or {}).items():
+        cfg.setdefault(group, {}).update(kv)
+    return dict(port=server.component_port, secret=server.secret, jid=jid,
+                protocol=protocol, legacy_name=name, extra=cfg)
+
+
+def files_containing(root, needle):
+    """Paths under `root` whose bytes contain `needle` (bytes)."""
+    hits = []
+    for d, _dirs, files in os.walk(root):
+        for f in files:
+            p = os.path.join(d, f)
+            try:
+                with open(p, "rb") as fh:
+                    if needle in fh.read():
+                        hits.append(p)
+            except OSError:
+                pass
+    return hits
+
+
+def proc_contains(pid, needle):
+    """True if `needle` (bytes) is in the process's cmdline or environment."""
+    for part in ("cmdline", "environ"):
+        try:
+            with open("/proc/%d/%s" % (pid, part), "rb") as f:
+                if needle in f.read():
+                    return True
+        except OSError:
+            pass
+    return False
+
+
+def children_of(pid):
+    """PIDs whose parent is `pid`."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                stat = f.read()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid:
+            out.append(int(name))
+    return out

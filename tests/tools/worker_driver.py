@@ -1,0 +1,326 @@
+"""Drive a ferry-worker process over its socketpair, for tests and tools.
+
+Run with /usr/bin/python3 (it needs python3-gi for GLib.Variant).
+
+    from worker_driver import Worker, LOGIN, CONNECTED, login_payload
+    with Worker("/path/to/ferry-worker", home=tmp) as w:
+        w.recv_type(READY)
+        w.send(LOGIN, 1, login_payload("prpl-irc", "alice@127.0.0.1", "",
+                                       {"port": "6667"}))
+        msg_type, account, value = w.recv_type(CONNECTED, account=1)
+
+Frames follow include/ferry/worker_protocol.h: a 4-byte big-endian length,
+then a GVariant "(uuv)" (type, account id, payload) in normal form.  The
+worker gets one end of a socketpair as fd 3 (posix_spawn with a dup2 file
+action; every other descriptor of ours is close-on-exec, as Python makes
+them).  Every wait is bounded by a timeout.
+"""
+
+import os
+import select
+import signal
+import socket
+import struct
+import time
+
+from gi.repository import GLib
+
+# ---- constants mirroring include/ferry/worker_protocol.h --------------------
+
+WORKER_PROTOCOL_VERSION = 1
+WORKER_MAX_FRAME = 1024 * 1024
+WORKER_FD = 3
+
+# down: ferry -> worker
+LOGIN = 1
+LOGOUT = 2
+SEND_IM = 3
+SET_STATUS = 4
+ADD_BUDDY = 5
+REMOVE_BUDDY = 6
+SEND_TYPING = 7
+AUTH_REPLY = 8
+SHUTDOWN = 9
+# up: worker -> ferry
+READY = 100
+CONNECTED = 101
+DISCONNECTED = 102
+BUDDY_STATUS = 103
+BUDDY_REMOVED = 104
+IM_RECEIVED = 105
+IM_RESULT = 106
+TYPING = 107
+AUTH_REQUEST = 108
+NOTICE = 109
+
+PAYLOAD_TYPES = {
+    LOGIN: "(sssa{ss}u)", LOGOUT: "()", SEND_IM: "(uss)", SET_STATUS: "(us)",
+    ADD_BUDDY: "(ss)", REMOVE_BUDDY: "(s)", SEND_TYPING: "(su)",
+    AUTH_REPLY: "(ub)", SHUTDOWN: "()",
+    READY: "(us)", CONNECTED: "(s)", DISCONNECTED: "(usb)",
+    BUDDY_STATUS: "(ssus)", BUDDY_REMOVED: "(s)", IM_RECEIVED: "(ssx)",
+    IM_RESULT: "(ubs)", TYPING: "(su)", AUTH_REQUEST: "(usss)", NOTICE: "(ss)",
+}
+NAMES = {
+    LOGIN: "LOGIN", LOGOUT: "LOGOUT", SEND_IM: "SEND_IM",
+    SET_STATUS: "SET_STATUS", ADD_BUDDY: "ADD_BUDDY",
+    REMOVE_BUDDY: "REMOVE_BUDDY", SEND_TYPING: "SEND_TYPING",
+    AUTH_REPLY: "AUTH_REPLY", SHUTDOWN: "SHUTDOWN", READY: "READY",
+    CONNECTED: "CONNECTED", DISCONNECTED: "DISCONNECTED",
+    BUDDY_STATUS: "BUDDY_STATUS", BUDDY_REMOVED: "BUDDY_REMOVED",
+    IM_RECEIVED: "IM_RECEIVED", IM_RESULT: "IM_RESULT", TYPING: "TYPING",
+    AUTH_REQUEST: "AUTH_REQUEST", NOTICE: "NOTICE",
+}
+
+LOGIN_TEST = 1 << 0
+
+STATUS_OFFLINE = 0
+STATUS_AVAILABLE = 1
+STATUS_AWAY = 2
+STATUS_XA = 3
+STATUS_DND = 4
+
+TYPING_NONE = 0
+TYPING_ACTIVE = 1
+TYPING_PAUSED = 2
+
+REASON_NETWORK = 0
+REASON_AUTH = 1
+REASON_CERTIFICATE = 2
+REASON_NAME_IN_USE = 3
+REASON_INVALID = 4
+REASON_OTHER = 5
+REASON_TIMEOUT = 6
+REASON_LOGOUT = 7
+
+DESCRIBE_TYPE = "(ssua(sss)a(ssssa(ss)))"
+DESCRIBE_PASSWORD_OPTIONAL = 1 << 0
+DESCRIBE_NO_PASSWORD = 1 << 1
+
+
+class WorkerError(Exception):
+    """The worker broke the protocol, closed the socket or timed out."""
+
+
+# ---- payload helpers ---------------------------------------------------------
+
+def payload(msg_type, value):
+    """GLib.Variant of msg_type's payload type from a Python tuple."""
+    return GLib.Variant(PAYLOAD_TYPES[msg_type], value)
+
+
+def login_payload(protocol, username, password="", options=None, flags=0):
+    return payload(LOGIN, (protocol, username, password,
+                           dict(options or {}), flags))
+
+
+def encode_frame(msg_type, account, value):
+    """The bytes of one frame; value is a GLib.Variant of the right type."""
+    want = PAYLOAD_TYPES.get(msg_type)
+    if want is not None and value.get_type_string() != want:
+        raise ValueError("payload %s for %s, expected %s"
+                         % (value.get_type_string(), NAMES[msg_type], want))
+    body = GLib.Variant("(uuv)", (msg_type, account, value)) \
+        .get_data_as_bytes().get_data()
+    return struct.pack(">I", len(body)) + body
+
+
+def decode_body(body):
+    """(type, account, python value of the payload) from a frame body."""
+    v = GLib.Variant.new_from_bytes(GLib.VariantType("(uuv)"),
+                                    GLib.Bytes.new(body), False)
+    if not v.is_normal_form():
+        raise WorkerError("frame not in normal form")
+    msg_type = v.get_child_value(0).get_uint32()
+    account = v.get_child_value(1).get_uint32()
+    inner = v.get_child_value(2).get_variant()
+    want = PAYLOAD_TYPES.get(msg_type)
+    if want is None:
+        raise WorkerError("unknown message type %d" % msg_type)
+    if inner.get_type_string() != want:
+        raise WorkerError("%s carries %s, not %s"
+                          % (NAMES[msg_type], inner.get_type_string(), want))
+    return msg_type, account, inner.unpack()
+
+
+def parse_description(text):
+    """Parse `ferry-worker --describe` output into Python values."""
+    return GLib.Variant.parse(GLib.VariantType(DESCRIBE_TYPE), text.strip(),
+                              None, None).unpack()
+
+
+def fmt(msg):
+    """Readable one-line form of a received (type, account, value)."""
+    msg_type, account, value = msg
+    return "%s[%d] %r" % (NAMES.get(msg_type, str(msg_type)), account, value)
+
+
+# ---- the worker process ------------------------------------------------------
+
+class Worker:
+    """A running ferry-worker and our end of its socket.
+
+    binary: path of ferry-worker; args: extra arguments; env: environment
+    (default: os.environ with HOME replaced by `home` when given);
+    stderr_path: file that receives the worker's stderr (default: ours).
+    All received messages are also appended to self.log.
+    """
+
+    def __init__(self, binary, args=(), env=None, home=None, stderr_path=None):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock = ours
+        self.buf = b""
+        self.log = []
+        self.log_times = []
+        self.pending = []          # received but not yet returned by recv()
+        if env is None:
+            env = dict(os.environ)
+        if home is not None:
+            env["HOME"] = home
+        child_fd = theirs.fileno()
+        tmp = None
+        if child_fd == WORKER_FD:  # dup2(3, 3) would keep close-on-exec
+            tmp = os.dup(child_fd)
+            child_fd = tmp
+        actions = [(os.POSIX_SPAWN_DUP2, child_fd, WORKER_FD)]
+        err = None
+        if stderr_path is not None:
+            err = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                          0o600)
+            actions.append((os.POSIX_SPAWN_DUP2, err, 2))
+        actions.append((os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0))
+        try:
+            self.pid = os.posix_spawn(binary, [binary] + list(args), env,
+                                      file_actions=actions)
+        finally:
+            theirs.close()
+            if tmp is not None:
+                os.close(tmp)
+            if err is not None:
+                os.close(err)
+        self.returncode = None
+
+    # -- context manager: always reap the child
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    # -- messages
+    def send(self, msg_type, account, value):
+        """Send one message; value is a GLib.Variant of msg_type's payload."""
+        self.sock.sendall(encode_frame(msg_type, account, value))
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def _read_frame(self, deadline):
+        while True:
+            if len(self.buf) >= 4:
+                (n,) = struct.unpack(">I", self.buf[:4])
+                if n == 0 or n > WORKER_MAX_FRAME:
+                    raise WorkerError("bad frame length %d" % n)
+                if len(self.buf) >= 4 + n:
+                    body, self.buf = self.buf[4:4 + n], self.buf[4 + n:]
+                    return decode_body(body)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            r, _, _ = select.select([self.sock], [], [], left)
+            if not r:
+                return None
+            data = self.sock.recv(65536)
+            if not data:
+                raise WorkerError("worker closed the socket")
+            self.buf += data
+
+    def _note(self, msg):
+        self.log.append(msg)
+        self.log_times.append(time.monotonic())
+
+    def recv(self, timeout=5.0):
+        """The next message as (type, account, value); None on timeout."""
+        if self.pending:
+            return self.pending.pop(0)
+        msg = self._read_frame(time.monotonic() + timeout)
+        if msg is not None:
+            self._note(msg)
+        return msg
+
+    def recv_until(self, predicate, timeout=10.0):
+        """The first message (in arrival order) satisfying predicate; the
+        others received meanwhile stay queued for later recv() calls.
+        Raises WorkerError on timeout."""
+        for i, msg in enumerate(self.pending):
+            if predicate(msg):
+                return self.pending.pop(i)
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self._read_frame(deadline)
+            if msg is None:
+                raise WorkerError("timed out after %.1fs; pending: %s"
+                                  % (timeout, [fmt(m) for m in self.pending]))
+            self._note(msg)
+            if predicate(msg):
+                return msg
+            self.pending.append(msg)
+
+    def recv_type(self, msg_type, account=None, timeout=10.0, where=None):
+        """The first message of msg_type (and account, and where(value))."""
+        def match(m):
+            return (m[0] == msg_type and (account is None or m[1] == account)
+                    and (where is None or where(m[2])))
+        return self.recv_until(match, timeout)
+
+    def drain(self, timeout=0.5):
+        """Everything that arrives within timeout (pending first)."""
+        out, self.pending = self.pending, []
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self._read_frame(deadline)
+            if msg is None:
+                return out
+            self._note(msg)
+            out.append(msg)
+
+    # -- process
+    def poll(self):
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid == self.pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout=10.0):
+        """Exit code, or None if still running after timeout."""
+        deadline = time.monotonic() + timeout
+        while self.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.returncode
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def close(self, timeout=10.0):
+        """Close our end (the worker then quits), wait, SIGKILL if needed."""
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        if self.wait(timeout) is None:
+            self.kill()
+            self.wait(5.0)
+        return self.returncode
+
+    def memory(self):
+        """{'Rss': kB, 'Pss': kB, ...} from /proc/PID/smaps_rollup."""
+        out = {}
+        with open("/proc/%d/smaps_rollup" % self.pid) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 3 and parts[-1] == "kB":
+                    out[parts[0].rstrip(":")] = int(parts[1])
+        return out

@@ -1,0 +1,306 @@
+/* Unit tests for regform: the registration form built from a protocol
+ * description (as `ferry-worker --describe` prints it), presets and locks
+ * from [legacy], submissions (form and legacy fields) and the legacy
+ * account name. */
+#include "config.h"
+
+#include <string.h>
+
+#include "ferry/regform.h"
+#include "ferry/secrets.h"
+#include "ferry/xml_stream.h"
+
+#define IRC_DESC                                                                            \
+	"('prpl-irc', 'IRC', uint32 1, [('Server', 'irc.libera.chat', '@')], "              \
+	"[('port', 'int', 'Port', '6667', @a(ss) []), "                                    \
+	"('encoding', 'string', 'Encodings', 'UTF-8', []), "                                \
+	"('username', 'string', 'Ident name', '', []), "                                    \
+	"('ssl', 'bool', 'Use SSL', 'false', [])])"
+
+#define XMPP_DESC                                                                           \
+	"('prpl-jabber', 'XMPP', uint32 0, [('Domain', '', '@'), ('Resource', '', '/')], "  \
+	"[('connection_security', 'list', 'Connection security', 'require_starttls', "      \
+	"[('Require encryption', 'require_starttls'), "                                     \
+	"('Use encryption if available', 'opportunistic_tls')])])"
+
+static GHashTable *new_table(void)
+{
+	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+}
+
+static void put(GHashTable *t, const char *key, const char *value)
+{
+	g_hash_table_insert(t, g_strdup(key), g_strdup(value));
+}
+
+static GVariant *desc(const char *text)
+{
+	g_autoptr(GError) err = NULL;
+	GVariant *v = g_variant_parse(G_VARIANT_TYPE("(ssua(sss)a(ssssa(ss)))"), text, NULL,
+	                              NULL, &err);
+	g_assert_no_error(err);
+	return v;
+}
+
+static struct regform *new_form(const char *text, GHashTable *presets, char **locked)
+{
+	g_autoptr(GVariant) d = desc(text);
+	g_autoptr(GError) err = NULL;
+	struct regform *f = regform_new(d, presets, locked, &err);
+	g_assert_no_error(err);
+	return f;
+}
+
+static void on_parsed(void *data, struct stanza *s)
+{
+	*(struct stanza **)data = s;
+}
+
+static struct stanza *parse(const char *xml)
+{
+	struct stanza *out = NULL;
+	const struct xml_stream_callbacks cb = {.stanza = on_parsed};
+	struct xml_stream *xs = xml_stream_new(0, 0, &cb, &out);
+	g_autofree char *doc = g_strdup_printf("<stream:stream xmlns='jabber:component:accept' "
+	                                       "xmlns:stream='http://etherx.jabber.org/streams'>%s",
+	                                       xml);
+	g_assert_true(xml_stream_feed(xs, doc, strlen(doc), NULL));
+	xml_stream_free(xs);
+	g_assert_nonnull(out);
+	return out;
+}
+
+/* "var=type=value;..." for every field of the form in QUERY, in order. */
+static char *describe_form(const struct stanza *query)
+{
+	const struct stanza *x = stanza_find_child(query, "x", "jabber:x:data");
+	g_assert_nonnull(x);
+	g_assert_cmpstr(stanza_get_attr(x, "type"), ==, "form");
+	GString *s = g_string_new(NULL);
+	for (struct stanza *f = stanza_next_child(x, NULL); f != NULL; f = stanza_next_child(x, f)) {
+		if (strcmp(stanza_name(f), "field") != 0)
+			continue;
+		g_autofree char *value = stanza_get_child_text(f, "value", NULL);
+		g_string_append_printf(s, "%s=%s=%s%s;", stanza_get_attr(f, "var"),
+		                       stanza_get_attr(f, "type"), value != NULL ? value : "(none)",
+		                       stanza_find_child(f, "required", NULL) ? "!" : "");
+	}
+	return g_string_free(s, FALSE);
+}
+
+static void test_irc_form(void)
+{
+	struct regform *f = new_form(IRC_DESC, NULL, NULL);
+	g_assert_cmpstr(regform_protocol(f), ==, "prpl-irc");
+	g_assert_true(regform_password_optional(f));
+	struct stanza *q = stanza_new_ns("query", "jabber:iq:register");
+	regform_fill_query(f, q, NULL);
+	g_assert_nonnull(stanza_find_child(q, "username", NULL));
+	g_assert_nonnull(stanza_find_child(q, "password", NULL));
+	g_assert_nonnull(stanza_find_child(q, "instructions", NULL));
+	g_autofree char *fields = describe_form(q);
+	g_assert_cmpstr(fields, ==,
+	                "FORM_TYPE=hidden=jabber:iq:register;username=text-single=!;"
+	                "password=text-private=(none);server=text-single=irc.libera.chat;"
+	                "port=text-single=6667;encoding=text-single=UTF-8;"
+	                "option_username=text-single=;ssl=boolean=false;");
+	stanza_free(q);
+	regform_free(f);
+}
+
+static void test_list_options(void)
+{
+	struct regform *f = new_form(XMPP_DESC, NULL, NULL);
+	g_assert_false(regform_password_optional(f));
+	struct stanza *q = stanza_new_ns("query", "jabber:iq:register");
+	regform_fill_query(f, q, NULL);
+	g_autofree char *fields = describe_form(q);
+	g_assert_cmpstr(fields, ==,
+	                "FORM_TYPE=hidden=jabber:iq:register;username=text-single=!;"
+	                "password=text-private=(none)!;domain=text-single=;resource=text-single=;"
+	                "connection_security=list-single=require_starttls;");
+	const struct stanza *x = stanza_find_child(q, "x", "jabber:x:data");
+	guint options = 0;
+	for (struct stanza *fl = stanza_next_child(x, NULL); fl != NULL; fl = stanza_next_child(x, fl))
+		for (struct stanza *o = stanza_next_child(fl, NULL); o != NULL;
+		     o = stanza_next_child(fl, o))
+			if (strcmp(stanza_name(o), "option") == 0)
+				options++;
+	g_assert_cmpuint(options, ==, 2);
+	stanza_free(q);
+	regform_free(f);
+}
+
+static void test_presets_and_locks(void)
+{
+	g_autoptr(GHashTable) presets = new_table();
+	put(presets, "server", "irc.example.org");
+	put(presets, "port", "6697");
+	put(presets, "ssl", "TRUE");
+	put(presets, "encoding", "ISO-8859-1");
+	g_auto(GStrv) locked = g_strsplit("server;port;ssl", ";", -1);
+	struct regform *f = new_form(IRC_DESC, presets, locked);
+	struct stanza *q = stanza_new_ns("query", "jabber:iq:register");
+	regform_fill_query(f, q, NULL);
+	g_autofree char *fields = describe_form(q);
+	g_assert_cmpstr(fields, ==,
+	                "FORM_TYPE=hidden=jabber:iq:register;username=text-single=!;"
+	                "password=text-private=(none);encoding=text-single=ISO-8859-1;"
+	                "option_username=text-single=;");
+	stanza_free(q);
+
+	/* A submission cannot override a locked field. */
+	struct stanza *iq = parse(
+		"<iq type='set' id='r'><query xmlns='jabber:iq:register'>"
+		"<x xmlns='jabber:x:data' type='submit'>"
+		"<field var='username'><value>alice</value></field>"
+		"<field var='server'><value>evil.example</value></field>"
+		"<field var='port'><value>1</value></field></x></query></iq>");
+	GHashTable *settings = NULL;
+	char *password = NULL, *problem = NULL;
+	g_assert_true(regform_parse(f, stanza_find_child(iq, "query", NULL), &settings, &password,
+	                            &problem));
+	g_assert_cmpstr(g_hash_table_lookup(settings, "server"), ==, "irc.example.org");
+	g_assert_cmpstr(g_hash_table_lookup(settings, "port"), ==, "6697");
+	g_assert_cmpstr(g_hash_table_lookup(settings, "ssl"), ==, "true");
+	g_assert_cmpstr(password, ==, "");
+	g_autofree char *user = regform_legacy_username(f, settings);
+	g_assert_cmpstr(user, ==, "alice@irc.example.org");
+	g_autoptr(GHashTable) opts = regform_account_options(f, settings);
+	g_assert_cmpstr(g_hash_table_lookup(opts, "port"), ==, "6697");
+	g_assert_cmpstr(g_hash_table_lookup(opts, "ssl"), ==, "true");
+	g_assert_cmpstr(g_hash_table_lookup(opts, "username"), ==, "");
+	g_assert_cmpstr(g_hash_table_lookup(opts, "encoding"), ==, "ISO-8859-1");
+	g_assert_null(g_hash_table_lookup(opts, "server"));
+	g_hash_table_unref(settings);
+	secrets_wipe_free(password);
+	stanza_free(iq);
+	regform_free(f);
+}
+
+static void test_bad_presets(void)
+{
+	const struct {
+		const char *key, *value, *lock, *message;
+	} cases[] = {
+		{"port", "http", NULL, "[legacy] port: 'http' is not a valid value for this field"},
+		{"ssl", "maybe", NULL, "[legacy] ssl: 'maybe' is not a valid value for this field"},
+		{"colour", "red", NULL, "[legacy] colour: prpl-irc has no registration field of that name"},
+		{"server", "x", "username",
+		 "[legacy] locked: 'username' is not a field that can be locked"},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GHashTable) presets = new_table();
+		put(presets, cases[i].key, cases[i].value);
+		g_auto(GStrv) locked = g_strsplit(cases[i].lock != NULL ? cases[i].lock : "", ";", -1);
+		g_autoptr(GVariant) d = desc(IRC_DESC);
+		g_autoptr(GError) err = NULL;
+		g_assert_null(regform_new(d, presets, locked, &err));
+		g_assert_nonnull(err);
+		g_assert_cmpstr(err->message, ==, cases[i].message);
+	}
+}
+
+static void test_submissions(void)
+{
+	struct regform *irc = new_form(IRC_DESC, NULL, NULL);
+	struct regform *xmpp = new_form(XMPP_DESC, NULL, NULL);
+	const struct {
+		struct regform *form;
+		const char *xml;
+		const char *user;     /* expected legacy name, NULL: refused */
+		const char *password; /* expected password, or the error text */
+	} cases[] = {
+		/* Legacy fields only. */
+		{irc, "<username>bob</username><password>pw</password>", "bob@irc.libera.chat", "pw"},
+		/* The form wins over the legacy fields. */
+		{irc,
+		 "<username>legacy</username><x xmlns='jabber:x:data' type='submit'>"
+		 "<field var='username'><value>fromform</value></field>"
+		 "<field var='server'><value>127.0.0.1</value></field></x>",
+		 "fromform@127.0.0.1", ""},
+		{irc, "<username>  </username>", NULL, "the field 'username' (Nickname) is required"},
+		{irc, "<x xmlns='jabber:x:data' type='submit'/>", NULL,
+		 "the field 'username' (Nickname) is required"},
+		{irc,
+		 "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>a</value>"
+		 "</field><field var='port'><value>66x</value></field></x>",
+		 NULL, "'66x' is not a valid value for 'port' (Port)"},
+		{irc, "<x xmlns='jabber:x:data' type='form'/>", NULL,
+		 "the form must be of type 'submit'"},
+		{xmpp,
+		 "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>carol</value>"
+		 "</field><field var='domain'><value>legacy.localhost</value></field>"
+		 "<field var='password'><value> secret with spaces </value></field></x>",
+		 "carol@legacy.localhost", " secret with spaces "},
+		{xmpp, "<username>carol</username>", NULL,
+		 "the field 'password' (Password) is required"},
+		{xmpp, "<username>carol</username><password></password>", NULL,
+		 "a password is required"},
+		{xmpp,
+		 "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>c</value>"
+		 "</field><field var='password'><value>p</value></field>"
+		 "<field var='connection_security'><value>none</value></field></x>",
+		 NULL, "'none' is not a valid value for 'connection_security' (Connection security)"},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *xml = g_strdup_printf(
+			"<iq type='set'><query xmlns='jabber:iq:register'>%s</query></iq>", cases[i].xml);
+		struct stanza *iq = parse(xml);
+		GHashTable *settings = NULL;
+		char *password = NULL, *problem = NULL;
+		bool ok = regform_parse(cases[i].form, stanza_find_child(iq, "query", NULL), &settings,
+		                        &password, &problem);
+		if (cases[i].user == NULL) {
+			g_assert_false(ok);
+			g_assert_cmpstr(problem, ==, cases[i].password);
+			g_free(problem);
+		} else {
+			g_assert_true(ok);
+			g_autofree char *user = regform_legacy_username(cases[i].form, settings);
+			g_assert_cmpstr(user, ==, cases[i].user);
+			g_assert_cmpstr(password, ==, cases[i].password);
+			g_assert_null(g_hash_table_lookup(settings, "password"));
+			g_hash_table_unref(settings);
+			secrets_wipe_free(password);
+		}
+		stanza_free(iq);
+	}
+	regform_free(irc);
+	regform_free(xmpp);
+}
+
+static void test_prefilled(void)
+{
+	struct regform *f = new_form(IRC_DESC, NULL, NULL);
+	g_autoptr(GHashTable) values = new_table();
+	put(values, "username", "alice");
+	put(values, "server", "127.0.0.1");
+	put(values, "ssl", "true");
+	struct stanza *q = stanza_new_ns("query", "jabber:iq:register");
+	regform_fill_query(f, q, values);
+	g_autofree char *legacy_user = stanza_get_child_text(q, "username", NULL);
+	g_assert_cmpstr(legacy_user, ==, "alice");
+	g_autofree char *legacy_pw = stanza_get_child_text(q, "password", NULL);
+	g_assert_cmpstr(legacy_pw, ==, "");
+	g_autofree char *fields = describe_form(q);
+	g_assert_cmpstr(fields, ==,
+	                "FORM_TYPE=hidden=jabber:iq:register;username=text-single=alice!;"
+	                "password=text-private=(none);server=text-single=127.0.0.1;"
+	                "port=text-single=6667;encoding=text-single=UTF-8;"
+	                "option_username=text-single=;ssl=boolean=true;");
+	stanza_free(q);
+	regform_free(f);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/regform/irc-form", test_irc_form);
+	g_test_add_func("/regform/list-options", test_list_options);
+	g_test_add_func("/regform/presets-and-locks", test_presets_and_locks);
+	g_test_add_func("/regform/bad-presets", test_bad_presets);
+	g_test_add_func("/regform/submissions", test_submissions);
+	g_test_add_func("/regform/prefilled", test_prefilled);
+	return g_test_run();
+}

@@ -1,0 +1,215 @@
+/* Unit tests for the worker protocol: frames round-trip; truncated, oversized
+ * and malicious frames (wrong payload type, unknown message, not normal
+ * form) are rejected. */
+#include "config.h"
+
+#include <string.h>
+
+#include "ferry/worker_protocol.h"
+
+/* Feeds FRAME to a reader in chunks of CHUNK bytes and returns the body. */
+static GBytes *reassemble(GBytes *frame, gsize chunk)
+{
+	struct worker_reader *r = worker_reader_new();
+	gsize len = 0;
+	const guint8 *p = g_bytes_get_data(frame, &len);
+	GBytes *body = NULL;
+	for (gsize off = 0; off < len; off += chunk) {
+		g_autoptr(GError) err = NULL;
+		g_assert_null(body);
+		worker_reader_feed(r, p + off, MIN(chunk, len - off));
+		body = worker_reader_next(r, &err);
+		g_assert_no_error(err);
+	}
+	worker_reader_free(r);
+	return body;
+}
+
+static void test_round_trip(void)
+{
+	GVariantBuilder opts;
+	g_variant_builder_init(&opts, G_VARIANT_TYPE("a{ss}"));
+	g_variant_builder_add(&opts, "{ss}", "port", "6697");
+	g_variant_builder_add(&opts, "{ss}", "ssl", "true");
+	GBytes *frame = worker_frame_encode(
+		WORKER_LOGIN, 42,
+		g_variant_new("(sssa{ss}u)", "prpl-irc", "alice@irc.example.org", "pw <&>",
+	                      &opts, (guint32)WORKER_LOGIN_TEST));
+	g_assert_nonnull(frame);
+	gsize len = 0;
+	const guint8 *p = g_bytes_get_data(frame, &len);
+	guint32 n = ((guint32)p[0] << 24) | ((guint32)p[1] << 16) | ((guint32)p[2] << 8) | p[3];
+	g_assert_cmpuint(n + 4, ==, len);
+
+	for (gsize chunk = 1; chunk <= len; chunk++) {
+		GBytes *body = reassemble(frame, chunk);
+		g_assert_nonnull(body);
+		guint32 type = 0, account = 0;
+		GVariant *payload = NULL;
+		g_autoptr(GError) err = NULL;
+		g_assert_true(worker_frame_decode(body, &type, &account, &payload, &err));
+		g_assert_no_error(err);
+		g_assert_cmpuint(type, ==, WORKER_LOGIN);
+		g_assert_cmpuint(account, ==, 42);
+		const char *proto, *user, *pass;
+		GVariant *settings = NULL;
+		guint32 flags = 0;
+		g_variant_get(payload, "(&s&s&s@a{ss}u)", &proto, &user, &pass, &settings,
+		              &flags);
+		g_assert_cmpstr(proto, ==, "prpl-irc");
+		g_assert_cmpstr(user, ==, "alice@irc.example.org");
+		g_assert_cmpstr(pass, ==, "pw <&>");
+		g_assert_cmpuint(flags, ==, WORKER_LOGIN_TEST);
+		const char *port = NULL;
+		g_assert_true(g_variant_lookup(settings, "port", "&s", &port));
+		g_assert_cmpstr(port, ==, "6697");
+		g_variant_unref(settings);
+		g_variant_unref(payload);
+		g_bytes_unref(body);
+	}
+	g_bytes_unref(frame);
+}
+
+static void test_several_frames_in_one_read(void)
+{
+	GByteArray *all = g_byte_array_new();
+	for (guint32 i = 1; i <= 3; i++) {
+		g_autoptr(GBytes) f = worker_frame_encode(WORKER_IM_RECEIVED, i,
+		                                          g_variant_new("(ssx)", "bob", "hi",
+		                                                        (gint64)i));
+		gsize len;
+		const guint8 *p = g_bytes_get_data(f, &len);
+		g_byte_array_append(all, p, (guint)len);
+	}
+	struct worker_reader *r = worker_reader_new();
+	worker_reader_feed(r, all->data, all->len);
+	for (guint32 i = 1; i <= 3; i++) {
+		g_autoptr(GError) err = NULL;
+		g_autoptr(GBytes) body = worker_reader_next(r, &err);
+		g_assert_nonnull(body);
+		guint32 type, account;
+		GVariant *payload;
+		g_assert_true(worker_frame_decode(body, &type, &account, &payload, &err));
+		g_assert_cmpuint(account, ==, i);
+		g_variant_unref(payload);
+	}
+	g_autoptr(GError) err = NULL;
+	g_assert_null(worker_reader_next(r, &err));
+	g_assert_no_error(err);
+	worker_reader_free(r);
+	g_byte_array_unref(all);
+}
+
+static void test_truncated(void)
+{
+	g_autoptr(GBytes) f =
+		worker_frame_encode(WORKER_CONNECTED, 7, g_variant_new("(s)", "alice1"));
+	gsize len;
+	const guint8 *p = g_bytes_get_data(f, &len);
+	/* Any strict prefix is "not yet", never a frame. */
+	for (gsize cut = 0; cut < len; cut++) {
+		struct worker_reader *r = worker_reader_new();
+		worker_reader_feed(r, p, cut);
+		g_autoptr(GError) err = NULL;
+		g_assert_null(worker_reader_next(r, &err));
+		g_assert_no_error(err);
+		worker_reader_free(r);
+	}
+	/* A body cut short (a length prefix lying about it) does not decode. */
+	for (gsize cut = 0; cut < len - 4; cut++) {
+		g_autoptr(GBytes) body = g_bytes_new(p + 4, cut);
+		guint32 type, account;
+		GVariant *payload = NULL;
+		g_autoptr(GError) err = NULL;
+		g_assert_false(worker_frame_decode(body, &type, &account, &payload, &err));
+		g_assert_nonnull(err);
+		g_assert_null(payload);
+	}
+}
+
+static void test_bad_length(void)
+{
+	const guint8 zero[] = {0, 0, 0, 0, 1, 2, 3};
+	const guint8 huge[] = {0x7f, 0xff, 0xff, 0xff, 1, 2, 3};
+	const guint8 *cases[] = {zero, huge};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct worker_reader *r = worker_reader_new();
+		worker_reader_feed(r, cases[i], 7);
+		g_autoptr(GError) err = NULL;
+		g_assert_null(worker_reader_next(r, &err));
+		g_assert_error(err, WORKER_PROTOCOL_ERROR, WORKER_PROTOCOL_ERROR_FRAME);
+		worker_reader_free(r);
+	}
+}
+
+/* Serializes an arbitrary (uuv) as a body, as a malicious worker could. */
+static GBytes *raw_body(guint32 type, guint32 account, GVariant *payload)
+{
+	GVariant *v = g_variant_ref_sink(g_variant_new("(uuv)", type, account, payload));
+	GBytes *b = g_variant_get_data_as_bytes(v);
+	g_variant_unref(v);
+	return b;
+}
+
+static void test_malicious(void)
+{
+	struct {
+		GBytes *body;
+		int code;
+	} cases[] = {
+		/* A connected event carrying a number instead of a name. */
+		{raw_body(WORKER_CONNECTED, 1, g_variant_new("(u)", 5)),
+		 WORKER_PROTOCOL_ERROR_PAYLOAD},
+		/* A bare string where a tuple is expected. */
+		{raw_body(WORKER_IM_RECEIVED, 1, g_variant_new_string("x")),
+		 WORKER_PROTOCOL_ERROR_PAYLOAD},
+		/* An unknown message type. */
+		{raw_body(9999, 1, g_variant_new("()")), WORKER_PROTOCOL_ERROR_TYPE},
+		/* Not a (uuv) at all: garbage bytes that are not in normal form. */
+		{g_bytes_new("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x09", 12),
+		 WORKER_PROTOCOL_ERROR_FRAME},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		guint32 type, account;
+		GVariant *payload = NULL;
+		g_autoptr(GError) err = NULL;
+		g_assert_false(worker_frame_decode(cases[i].body, &type, &account, &payload, &err));
+		g_assert_error(err, WORKER_PROTOCOL_ERROR, cases[i].code);
+		g_assert_null(payload);
+		g_bytes_unref(cases[i].body);
+	}
+}
+
+static void test_encode_refuses_wrong_payload(void)
+{
+	if (g_test_subprocess()) {
+		GBytes *f = worker_frame_encode(WORKER_LOGOUT, 1, g_variant_new("(s)", "x"));
+		g_assert_null(f);
+		return;
+	}
+	g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+	g_test_trap_assert_failed(); /* g_critical is fatal in tests */
+	g_test_trap_assert_stderr("*does not fit message*");
+}
+
+static void test_catalogue(void)
+{
+	g_assert_cmpstr(worker_msg_payload_type(WORKER_LOGIN), ==, "(sssa{ss}u)");
+	g_assert_cmpstr(worker_msg_payload_type(WORKER_DISCONNECTED), ==, "(usb)");
+	g_assert_null(worker_msg_payload_type(0));
+	g_assert_cmpstr(worker_msg_name(WORKER_BUDDY_STATUS), ==, "buddy-status");
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/worker-protocol/round-trip", test_round_trip);
+	g_test_add_func("/worker-protocol/several-frames", test_several_frames_in_one_read);
+	g_test_add_func("/worker-protocol/truncated", test_truncated);
+	g_test_add_func("/worker-protocol/bad-length", test_bad_length);
+	g_test_add_func("/worker-protocol/malicious", test_malicious);
+	g_test_add_func("/worker-protocol/encode-refuses-wrong-payload",
+	                test_encode_refuses_wrong_payload);
+	g_test_add_func("/worker-protocol/catalogue", test_catalogue);
+	return g_test_run();
+}
