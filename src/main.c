@@ -36,7 +36,14 @@ static void on_stanza(void *data, struct stanza *stanza)
 	router_dispatch(app->router, stanza);
 }
 
+static void on_online(void *data)
+{
+	struct app *app = data;
+	gateway_link_up(app->gateway);
+}
+
 static const struct component_callbacks component_callbacks = {
+    .online = on_online,
     .stanza = on_stanza,
 };
 

@@ -1,8 +1,11 @@
 #!/usr/bin/python3
-"""ferry's demo: a throwaway XMPP server on loopback with ferry attached.
+"""ferry's demo: a throwaway XMPP server and IRC network on loopback, with
+ferry attached as the IRC transport.
 
-Starts Prosody (c2s on 127.0.0.1:5222 when that port is free), creates a
-user, writes a ferry configuration and runs ferry from the build tree.
+Starts Prosody (c2s on 127.0.0.1:5222 when that port is free) and ngircd
+(127.0.0.1:6667 when free), creates a user, writes a ferry configuration
+that pins the transport to that IRC server, and runs ferry from the build
+tree.
 Prints how to log in with an XMPP client (Gajim, Dino, profanity...), then
 waits; Ctrl-C stops every process it started (by PID) and removes the
 temporary directory.  Run it through tools/demo.sh, which builds first.
@@ -20,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 
 from harness import Ferry  # noqa: E402
-from servers import Prosody, port_accepts  # noqa: E402
+from servers import Ngircd, Prosody, port_accepts  # noqa: E402
 
 DOMAIN = "localhost"
 TRANSPORT = "irc.localhost"
@@ -44,8 +47,16 @@ def main():
         started.append(prosody)
         password = secrets.token_urlsafe(9)
         prosody.register("alice", DOMAIN, password)
+        irc = Ngircd(os.path.join(work, "ngircd"), name="irc.demo.local")
+        if not port_accepts(6667):
+            irc.port = 6667
+            irc.rewrite_port()
+        irc.start()
+        started.append(irc)
         ferry = Ferry(os.path.join(work, "ferry"), prosody.component_port, secret,
-                      jid=TRANSPORT, legacy_name="IRC Transport", level="info")
+                      jid=TRANSPORT, legacy_name="IRC Transport", level="info",
+                      extra={"legacy": {"server": "127.0.0.1", "port": str(irc.port),
+                                        "locked": "server;port"}})
         ferry.start()
         started.append(ferry)
         ferry.wait_for_log(Ferry.ONLINE, 30)
@@ -57,14 +68,19 @@ ferry is running, attached to a throwaway Prosody on loopback.
     password  %(password)s
     server    127.0.0.1, port %(port)d (plain connection, no TLS: loopback only)
 
-  The transport is %(transport)s: browse the services of %(domain)s (or add
-  %(transport)s by hand) to see it; it answers service discovery, version
-  and ping.
+  Then, in the client:
+    1. Browse the services of %(domain)s (or open %(transport)s directly) and
+       register with the IRC transport: choose a nickname, leave the
+       password empty. ferry logs in to IRC once to check, then asks to be
+       added to your contacts: accept.
+    2. Your nickname is now on the demo IRC network at 127.0.0.1:%(irc)d.
+       Connect any IRC client there (e.g. `irssi -c 127.0.0.1 -p %(irc)d`)
+       and talk to yourself: an IRC user "bob" is bob@%(transport)s in XMPP.
 
   ferry's log:   %(log)s
   Stop with Ctrl-C.
 """ % {"domain": DOMAIN, "password": password, "port": prosody.c2s_port,
-       "transport": TRANSPORT, "log": ferry.log_path})
+       "transport": TRANSPORT, "log": ferry.log_path, "irc": irc.port})
         sys.stdout.flush()
         while not stop["now"] and ferry.running():
             time.sleep(0.5)

@@ -3,8 +3,9 @@
  * Outgoing plain text is escaped so libpurple passes it on literally: a
  * typed "<b>" arrives as those three characters, and "?OTR:..." or OTR's
  * whitespace tag arrive byte for byte. Incoming HTML is turned into plain
- * text: tags dropped (<br> becomes a newline), entities decoded; text
- * without markup passes unchanged.
+ * text: tags dropped (<br> becomes a newline), entities decoded, control
+ * characters XML cannot carry (raw IRC formatting codes) dropped; other
+ * text passes unchanged.
  */
 #ifndef FERRY_MARKUP_H
 #define FERRY_MARKUP_H

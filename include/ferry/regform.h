@@ -29,8 +29,7 @@ GQuark regform_error_quark(void);
 /* DESCRIBE is the worker's description (WORKER_DESCRIBE_TYPE). PRESETS
  * (field -> value) and LOCKED come from [legacy]; a preset for an unknown
  * field or with a value of the wrong type is an error naming it. */
-struct regform *regform_new(GVariant *describe, GHashTable *presets, char **locked,
-                            GError **error);
+struct regform *regform_new(GVariant *describe, GHashTable *presets, char **locked, GError **error);
 void regform_free(struct regform *form);
 
 /* The protocol's id and human name ("IRC"). Borrowed. */
@@ -51,8 +50,8 @@ void regform_fill_query(const struct regform *form, struct stanza *query, GHashT
  * table, locked fields and defaults applied) and *PASSWORD (caller wipes
  * with secrets_wipe_free). On failure returns false with a text for the
  * user naming the field in *ERROR_TEXT. */
-bool regform_parse(const struct regform *form, const struct stanza *query,
-                   GHashTable **settings, char **password, char **error_text);
+bool regform_parse(const struct regform *form, const struct stanza *query, GHashTable **settings,
+                   char **password, char **error_text);
 
 /* The legacy account name: username joined with each split's value
  * ("nick" + "@" + "irc.example.org"). Caller frees. */

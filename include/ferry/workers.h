@@ -25,11 +25,11 @@ struct workers_callbacks {
 };
 
 struct workers_options {
-	const char *program;      /* the ferry-worker binary */
-	guint users_per_worker;   /* accounts per process */
-	const char *ca_file;      /* extra CA for legacy TLS, or NULL */
-	guint idle_stop_seconds;  /* stop an empty worker after this; 0: 30 */
-	guint login_timeout;      /* seconds; passed to the worker; 0: its default */
+	const char *program;     /* the ferry-worker binary */
+	guint users_per_worker;  /* accounts per process */
+	const char *ca_file;     /* extra CA for legacy TLS, or NULL */
+	guint idle_stop_seconds; /* stop an empty worker after this; 0: 30 */
+	guint login_timeout;     /* seconds; passed to the worker; 0: its default */
 };
 
 struct workers *workers_new(const struct workers_options *options,
@@ -43,8 +43,7 @@ void workers_free(struct workers *workers);
  * maps account option keys to values. PASSWORD is not kept. Returns the new
  * account id, or 0 with ERROR set when no worker could be started. */
 guint32 workers_login(struct workers *workers, const char *protocol, const char *username,
-                      const char *password, GHashTable *options, guint32 flags,
-                      GError **error);
+                      const char *password, GHashTable *options, guint32 flags, GError **error);
 
 /* Sends a message for ACCOUNT (PAYLOAD consumed if floating). false when the
  * account is unknown (its worker died). */

@@ -227,14 +227,18 @@ void contacts_on_user_presence(struct session *s, struct contact *c, const struc
 	if (strcmp(type, "probe") == 0) {
 		contact_send_presence(s, c, from);
 	} else if (strcmp(type, "subscribe") == 0) {
-		/* The user adds the contact: add it on the legacy side too. */
+		/* The user adds the contact: add it on the legacy side too. Sent
+		 * even for a known buddy: it may be on the legacy list without our
+		 * subscription to it (an XMPP contact that only asked for ours),
+		 * and adding again is harmless. */
 		if (!c->buddy) {
 			c->buddy = true;
 			store(s, c);
-			if (s->state == SESSION_ONLINE)
-				workers_send(s->gw->workers, s->account, WORKER_ADD_BUDDY,
-				             g_variant_new("(ss)", c->legacy_name, ""));
 		}
+		if (s->state == SESSION_ONLINE)
+			workers_send(s->gw->workers, s->account, WORKER_ADD_BUDDY,
+			             g_variant_new("(ss)", c->legacy_name,
+			                           c->alias != NULL ? c->alias : ""));
 		gateway_send(s->gw, gateway_presence(s->gw, c->jid, s->jid, "subscribed"));
 		contact_send_presence(s, c, NULL);
 	} else if (strcmp(type, "subscribed") == 0) {

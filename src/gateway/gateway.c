@@ -55,8 +55,8 @@ static struct jid *allowed_sender(struct gateway *gw, const struct stanza *stanz
 	if (jid_local(j) == NULL || !settings_domain_allowed(gw->settings, jid_domain(j))) {
 		g_info("gateway: refusing <%s> from %s: domain not allowed", stanza_name(stanza),
 		       jid_bare(j));
-		g_autofree char *text = g_strdup_printf(
-			"%s serves users of %s only", gw->jid, gw->settings->allowed_domains[0]);
+		g_autofree char *text = g_strdup_printf("%s serves users of %s only", gw->jid,
+		                                        gw->settings->allowed_domains[0]);
 		router_send_error(gw->router, stanza, "forbidden", text);
 		jid_free(j);
 		return NULL;
@@ -212,8 +212,8 @@ static void on_account_lost(void *data, guint32 account)
 }
 
 static const struct workers_callbacks worker_callbacks = {
-	.event = on_worker_event,
-	.account_lost = on_account_lost,
+    .event = on_worker_event,
+    .account_lost = on_account_lost,
 };
 
 /* ---- life cycle --------------------------------------------------------------------- */
@@ -262,9 +262,9 @@ static bool gateway_open(struct gateway *gw, const char *program, GError **error
 	if (gw->form == NULL)
 		return false;
 	const struct workers_options wopt = {
-		.program = program,
-		.users_per_worker = st->users_per_worker,
-		.ca_file = st->legacy_ca_file,
+	    .program = program,
+	    .users_per_worker = st->users_per_worker,
+	    .ca_file = st->legacy_ca_file,
 	};
 	gw->workers = workers_new(&wopt, &worker_callbacks, gw);
 	gw->roster = roster_new(gw);
@@ -283,8 +283,8 @@ struct gateway *gateway_new(const struct settings *settings, struct router *rout
 	gw->accounts = g_hash_table_new(g_direct_hash, g_direct_equal);
 	gw->pending_regs = g_hash_table_new(g_direct_hash, g_direct_equal);
 	g_autofree char *program = settings->worker_program != NULL
-	                                   ? g_strdup(settings->worker_program)
-	                                   : gateway_default_worker_program();
+	                               ? g_strdup(settings->worker_program)
+	                               : gateway_default_worker_program();
 	if (!gateway_open(gw, program, error)) {
 		gateway_free(gw);
 		return NULL;

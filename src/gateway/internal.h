@@ -39,7 +39,7 @@ struct gateway {
 	const struct settings *settings;
 	struct router *router;
 	struct disco *disco;
-	const char *jid;          /* the transport domain (settings') */
+	const char *jid; /* the transport domain (settings') */
 	struct secrets *secrets;
 	struct storage *storage;
 	struct regform *form;
@@ -61,38 +61,38 @@ enum session_state {
 
 struct resource {
 	int priority;
-	guint32 status;  /* WORKER_STATUS_* */
-	char *message;   /* status text, may be NULL */
-	guint64 order;   /* arrival order, newest wins ties */
+	guint32 status; /* WORKER_STATUS_* */
+	char *message;  /* status text, may be NULL */
+	guint64 order;  /* arrival order, newest wins ties */
 };
 
 struct contact {
-	char *legacy_name;     /* as the legacy network spells it */
-	char *jid;             /* escaped localpart @ transport; NULL if not escapable */
-	char *alias;           /* may be NULL */
-	guint32 status;        /* WORKER_STATUS_* */
-	char *message;         /* status text, may be NULL */
-	guint flags;           /* enum storage_contact_flags */
-	bool buddy;            /* on the legacy contact list (and stored) */
-	guint32 auth_request;  /* pending authorization request id, 0 if none */
+	char *legacy_name;    /* as the legacy network spells it */
+	char *jid;            /* escaped localpart @ transport; NULL if not escapable */
+	char *alias;          /* may be NULL */
+	guint32 status;       /* WORKER_STATUS_* */
+	char *message;        /* status text, may be NULL */
+	guint flags;          /* enum storage_contact_flags */
+	bool buddy;           /* on the legacy contact list (and stored) */
+	guint32 auth_request; /* pending authorization request id, 0 if none */
 };
 
 struct session {
 	struct gateway *gw;
-	char *jid;             /* the user's bare JID */
+	char *jid; /* the user's bare JID */
 	enum session_state state;
 	GHashTable *resources; /* resource -> struct resource *; available ones only */
 	guint64 resource_order;
-	guint32 account;       /* worker account id, 0 when none */
-	char *nick;            /* our name on the legacy network once signed on */
-	GHashTable *contacts;  /* legacy name -> struct contact * */
-	GHashTable *by_local;  /* lower-case escaped localpart -> struct contact * */
-	GHashTable *inflight;  /* IM sequence number -> struct inflight * */
+	guint32 account;      /* worker account id, 0 when none */
+	char *nick;           /* our name on the legacy network once signed on */
+	GHashTable *contacts; /* legacy name -> struct contact * */
+	GHashTable *by_local; /* lower-case escaped localpart -> struct contact * */
+	GHashTable *inflight; /* IM sequence number -> struct inflight * */
 	guint32 next_seq;
 	guint retry_timer;
-	guint attempts;        /* consecutive failed logins */
-	char *failure;         /* why the last login failed, for the user */
-	guint32 sent_status;   /* last status sent to the worker */
+	guint attempts;      /* consecutive failed logins */
+	char *failure;       /* why the last login failed, for the user */
+	guint32 sent_status; /* last status sent to the worker */
 	char *sent_message;
 	bool contacts_loaded;
 };
@@ -112,8 +112,7 @@ void gateway_tell_user(struct gateway *gw, const char *bare_jid, const char *tex
 
 void registration_register(struct gateway *gw);
 /* Events for a registration's test login (account not a session's). */
-void registration_on_event(struct gateway *gw, guint32 account, guint32 type,
-                           GVariant *payload);
+void registration_on_event(struct gateway *gw, guint32 account, guint32 type, GVariant *payload);
 void registration_on_lost(struct gateway *gw, guint32 account);
 void registration_free_all(struct gateway *gw);
 

@@ -34,7 +34,7 @@ static const struct {
 	const char *name;
 	const char *text;
 } entities[] = {
-	{"lt", "<"}, {"gt", ">"}, {"amp", "&"}, {"quot", "\""}, {"apos", "'"}, {"nbsp", " "},
+    {"lt", "<"}, {"gt", ">"}, {"amp", "&"}, {"quot", "\""}, {"apos", "'"}, {"nbsp", " "},
 };
 
 /* Decodes the entity at P ('&'); on success appends it and returns the
@@ -95,7 +95,10 @@ char *markup_to_text(const char *html)
 				continue;
 			}
 		}
-		g_string_append_c(out, *p);
+		/* IRC formatting codes (italic \x1d, reverse \x16, ...) that
+		 * libpurple leaves raw: XML cannot carry C0 controls. */
+		if ((unsigned char)*p >= 0x20 || *p == '\t' || *p == '\n' || *p == '\r')
+			g_string_append_c(out, *p);
 		p++;
 	}
 	return g_string_free(out, FALSE);

@@ -14,9 +14,9 @@
 struct inflight {
 	gint64 outbox_id; /* its outbox row, 0 if never stored */
 	char *legacy_name;
-	char *text;       /* plain text, for storing or bouncing */
-	char *stanza_id;  /* the user's message id, may be NULL */
-	char *sender;     /* the user's full JID */
+	char *text;      /* plain text, for storing or bouncing */
+	char *stanza_id; /* the user's message id, may be NULL */
+	char *sender;    /* the user's full JID */
 };
 
 void inflight_free(gpointer data)
@@ -32,12 +32,11 @@ void inflight_free(gpointer data)
 /* Sends a message error to SENDER from the contact LEGACY_NAME (or the
  * transport), echoing TEXT, with CONDITION and a readable WHY. */
 static void bounce(struct session *s, const char *legacy_name, const char *sender,
-                   const char *stanza_id, const char *text, const char *condition,
-                   const char *why)
+                   const char *stanza_id, const char *text, const char *condition, const char *why)
 {
 	g_autofree char *local = jid_escape_local(legacy_name);
 	g_autofree char *from =
-		local != NULL ? g_strdup_printf("%s@%s", local, s->gw->jid) : g_strdup(s->gw->jid);
+	    local != NULL ? g_strdup_printf("%s@%s", local, s->gw->jid) : g_strdup(s->gw->jid);
 	struct stanza *m = stanza_new("message");
 	stanza_set_attr(m, "from", from);
 	stanza_set_attr(m, "to", sender != NULL ? sender : s->jid);
@@ -58,8 +57,8 @@ static gint64 store_outbox(struct session *s, const char *legacy_name, const cha
                            const char *stanza_id, const char *sender)
 {
 	g_autoptr(GError) err = NULL;
-	gint64 id = storage_outbox_add(s->gw->storage, s->jid, legacy_name, text, stanza_id,
-	                               sender, &err);
+	gint64 id =
+	    storage_outbox_add(s->gw->storage, s->jid, legacy_name, text, stanza_id, sender, &err);
 	if (id == 0)
 		g_warning("messages: %s: cannot queue a message: %s", s->jid, err->message);
 	return id;
@@ -69,8 +68,8 @@ static void unstore_outbox(struct session *s, gint64 id)
 {
 	g_autoptr(GError) err = NULL;
 	if (id != 0 && !storage_outbox_delete(s->gw->storage, id, &err))
-		g_warning("messages: %s: cannot delete outbox item %" G_GINT64_FORMAT ": %s", s->jid,
-		          id, err->message);
+		g_warning("messages: %s: cannot delete outbox item %" G_GINT64_FORMAT ": %s",
+		          s->jid, id, err->message);
 }
 
 /* Hands TEXT to the worker; the outcome comes back as WORKER_IM_RESULT. */
@@ -102,9 +101,9 @@ static guint32 typing_from_chatstate(const struct stanza *m, bool *found)
 		const char *name;
 		guint32 typing;
 	} states[] = {
-		{"composing", WORKER_TYPING_ACTIVE}, {"paused", WORKER_TYPING_PAUSED},
-		{"active", WORKER_TYPING_NONE},      {"inactive", WORKER_TYPING_NONE},
-		{"gone", WORKER_TYPING_NONE},
+	    {"composing", WORKER_TYPING_ACTIVE}, {"paused", WORKER_TYPING_PAUSED},
+	    {"active", WORKER_TYPING_NONE},      {"inactive", WORKER_TYPING_NONE},
+	    {"gone", WORKER_TYPING_NONE},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(states); i++)
 		if (stanza_find_child(m, states[i].name, NS_CHATSTATES) != NULL) {
@@ -147,9 +146,9 @@ void messages_from_user(struct session *s, struct contact *c, const struct stanz
 		break;
 	default: {
 		g_autofree char *why = g_strdup_printf(
-			"you are not connected to %s%s%s", regform_protocol_name(gw->form),
-			s->failure != NULL ? ": " : " (be available to the transport to connect)",
-			s->failure != NULL ? s->failure : "");
+		    "you are not connected to %s%s%s", regform_protocol_name(gw->form),
+		    s->failure != NULL ? ": " : " (be available to the transport to connect)",
+		    s->failure != NULL ? s->failure : "");
 		bounce(s, c->legacy_name, sender, id, body, "recipient-unavailable", why);
 	}
 	}
@@ -165,9 +164,9 @@ void messages_on_im_result(struct session *s, GVariant *payload)
 	if (f == NULL)
 		return;
 	if (!sent) {
-		g_autofree char *why = g_strdup_printf(
-			"%s did not take the message: %s", regform_protocol_name(s->gw->form),
-			*error != '\0' ? error : "unknown error");
+		g_autofree char *why = g_strdup_printf("%s did not take the message: %s",
+		                                       regform_protocol_name(s->gw->form),
+		                                       *error != '\0' ? error : "unknown error");
 		bounce(s, f->legacy_name, f->sender, f->stanza_id, f->text, "recipient-unavailable",
 		       why);
 	}
@@ -292,6 +291,6 @@ void messages_on_notice(struct session *s, GVariant *payload)
 	g_variant_get(payload, "(&s&s)", &title, &text);
 	g_autofree char *plain = markup_to_text(text);
 	g_autofree char *line =
-		*title != '\0' ? g_strdup_printf("%s: %s", title, plain) : g_strdup(plain);
+	    *title != '\0' ? g_strdup_printf("%s: %s", title, plain) : g_strdup(plain);
 	gateway_tell_user(s->gw, s->jid, line);
 }

@@ -7,7 +7,7 @@
 
 #include "ferry/secrets.h"
 
-G_DEFINE_QUARK(ferry-regform-error-quark, regform_error)
+G_DEFINE_QUARK(ferry - regform - error - quark, regform_error)
 
 #define NS_DATA "jabber:x:data"
 #define NS_REGISTER "jabber:iq:register"
@@ -24,11 +24,11 @@ enum value_kind { VALUE_TEXT, VALUE_BOOL, VALUE_INT, VALUE_LIST };
 struct field {
 	enum field_kind kind;
 	enum value_kind value;
-	char *var;        /* form field name */
+	char *var; /* form field name */
 	char *label;
-	char *def;        /* default (after presets); never NULL */
-	char *option_key; /* FIELD_OPTION: the account setting key */
-	char *separator;  /* FIELD_SPLIT: joins it to the name */
+	char *def;          /* default (after presets); never NULL */
+	char *option_key;   /* FIELD_OPTION: the account setting key */
+	char *separator;    /* FIELD_SPLIT: joins it to the name */
 	GPtrArray *choices; /* VALUE_LIST: char * pairs label, value */
 	bool required;
 	bool locked;
@@ -108,8 +108,7 @@ static void build_fields(struct regform *form, GVariant *describe)
 	const char *id, *name;
 	guint32 flags;
 	GVariantIter *splits, *options;
-	g_variant_get(describe, "(&s&sua(sss)a(ssssa(ss)))", &id, &name, &flags, &splits,
-	              &options);
+	g_variant_get(describe, "(&s&sua(sss)a(ssssa(ss)))", &id, &name, &flags, &splits, &options);
 	form->protocol = g_strdup(id);
 	form->protocol_name = g_strdup(name);
 	form->flags = flags;
@@ -143,12 +142,13 @@ static void build_fields(struct regform *form, GVariant *describe)
 	g_variant_iter_free(splits);
 	const char *key, *kind;
 	GVariantIter *choices;
-	while (g_variant_iter_loop(options, "(&s&s&s&sa(ss))", &key, &kind, &label, &def,
-	                           &choices)) {
+	while (
+	    g_variant_iter_loop(options, "(&s&s&s&sa(ss))", &key, &kind, &label, &def, &choices)) {
 		struct field *f = g_new0(struct field, 1);
 		f->kind = FIELD_OPTION;
 		f->option_key = g_strdup(key);
-		f->var = find(form, key) != NULL ? g_strdup_printf("option_%s", key) : g_strdup(key);
+		f->var =
+		    find(form, key) != NULL ? g_strdup_printf("option_%s", key) : g_strdup(key);
 		f->label = g_strdup(label);
 		f->value = strcmp(kind, "bool") == 0   ? VALUE_BOOL
 		           : strcmp(kind, "int") == 0  ? VALUE_INT
@@ -169,8 +169,7 @@ static void build_fields(struct regform *form, GVariant *describe)
 	g_variant_iter_free(options);
 }
 
-struct regform *regform_new(GVariant *describe, GHashTable *presets, char **locked,
-                            GError **error)
+struct regform *regform_new(GVariant *describe, GHashTable *presets, char **locked, GError **error)
 {
 	struct regform *form = g_new0(struct regform, 1);
 	form->fields = g_ptr_array_new_with_free_func(field_free);
@@ -182,9 +181,10 @@ struct regform *regform_new(GVariant *describe, GHashTable *presets, char **lock
 		while (g_hash_table_iter_next(&it, &k, &v)) {
 			struct field *f = find(form, k);
 			if (f == NULL || f->kind == FIELD_PASSWORD) {
-				g_set_error(error, REGFORM_ERROR, 0,
-				            "[legacy] %s: %s has no registration field of that name",
-				            (char *)k, form->protocol);
+				g_set_error(
+				    error, REGFORM_ERROR, 0,
+				    "[legacy] %s: %s has no registration field of that name",
+				    (char *)k, form->protocol);
 				regform_free(form);
 				return NULL;
 			}
@@ -257,9 +257,9 @@ static const char *field_type(const struct field *f)
 void regform_fill_query(const struct regform *form, struct stanza *query, GHashTable *values)
 {
 	g_autofree char *instructions = g_strdup_printf(
-		"Enter your %s account details. ferry checks them by logging in once before "
-		"storing them; your password is stored encrypted.",
-		form->protocol_name);
+	    "Enter your %s account details. ferry checks them by logging in once before "
+	    "storing them; your password is stored encrypted.",
+	    form->protocol_name);
 	stanza_add_text_child(query, "instructions", instructions);
 	const char *user = values != NULL ? g_hash_table_lookup(values, "username") : NULL;
 	stanza_add_text_child(query, "username", user != NULL ? user : "");
@@ -300,8 +300,7 @@ void regform_fill_query(const struct regform *form, struct stanza *query, GHashT
 /* The submitted text of field VAR in form X, or NULL when absent. */
 static char *form_value(const struct stanza *x, const char *var)
 {
-	for (struct stanza *c = stanza_next_child(x, NULL); c != NULL;
-	     c = stanza_next_child(x, c))
+	for (struct stanza *c = stanza_next_child(x, NULL); c != NULL; c = stanza_next_child(x, c))
 		if (stanza_is(c, "field", NULL) && g_strcmp0(stanza_get_attr(c, "var"), var) == 0)
 			return stanza_get_child_text(c, "value", NULL);
 	return NULL;

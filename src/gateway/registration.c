@@ -15,7 +15,7 @@ struct pending_reg {
 	struct stanza *request; /* the iq set, to answer */
 	char *jid;              /* the user's bare JID */
 	GHashTable *settings;
-	char *password;         /* wiped on free */
+	char *password; /* wiped on free */
 	guint timer;
 };
 
@@ -88,8 +88,7 @@ static void registration_done(struct gateway *gw, struct pending_reg *p)
 		session_login(s); /* new credentials take effect now */
 }
 
-void registration_on_event(struct gateway *gw, guint32 account, guint32 type,
-                           GVariant *payload)
+void registration_on_event(struct gateway *gw, guint32 account, guint32 type, GVariant *payload)
 {
 	struct pending_reg *p = g_hash_table_lookup(gw->pending_regs, GUINT_TO_POINTER(account));
 	if (type == WORKER_CONNECTED) {
@@ -101,11 +100,11 @@ void registration_on_event(struct gateway *gw, guint32 account, guint32 type,
 		gboolean fatal = FALSE;
 		g_variant_get(payload, "(u&sb)", &reason, &text, &fatal);
 		g_info("registration: %s: test login failed: %s", p->jid, text);
-		g_autofree char *why = g_strdup_printf(
-			"%s login failed: %s", regform_protocol_name(gw->form), text);
-		router_send_error(gw->router, p->request,
-		                  reason == WORKER_REASON_AUTH ? "not-authorized" : "not-acceptable",
-		                  why);
+		g_autofree char *why =
+		    g_strdup_printf("%s login failed: %s", regform_protocol_name(gw->form), text);
+		router_send_error(
+		    gw->router, p->request,
+		    reason == WORKER_REASON_AUTH ? "not-authorized" : "not-acceptable", why);
 		pending_end(gw, p);
 	}
 }
@@ -123,9 +122,9 @@ static gboolean test_timeout(gpointer data)
 {
 	struct pending_reg *p = data;
 	p->timer = 0;
-	g_autofree char *why = g_strdup_printf("no answer from %s within %d s",
-	                                       regform_protocol_name(p->gw->form),
-	                                       GATEWAY_TEST_LOGIN_SECONDS);
+	g_autofree char *why =
+	    g_strdup_printf("no answer from %s within %d s", regform_protocol_name(p->gw->form),
+	                    GATEWAY_TEST_LOGIN_SECONDS);
 	router_send_error(p->gw->router, p->request, "remote-server-timeout", why);
 	pending_end(p->gw, p);
 	return G_SOURCE_REMOVE;
@@ -161,7 +160,8 @@ static void answer_get(struct gateway *gw, const struct stanza *iq, const char *
 static void unregister(struct gateway *gw, const struct stanza *iq, const char *bare)
 {
 	if (!is_registered(gw, bare, NULL)) {
-		router_send_error(gw->router, iq, "registration-required", "you are not registered");
+		router_send_error(gw->router, iq, "registration-required",
+		                  "you are not registered");
 		return;
 	}
 	struct session *s = session_get(gw, bare, true);
@@ -213,8 +213,8 @@ static void answer_set(struct gateway *gw, const struct stanza *iq, const char *
 	g_autofree char *username = regform_legacy_username(gw->form, settings);
 	g_autoptr(GHashTable) options = regform_account_options(gw->form, settings);
 	g_autoptr(GError) err = NULL;
-	guint32 account = workers_login(gw->workers, regform_protocol(gw->form), username,
-	                                password, options, WORKER_LOGIN_TEST, &err);
+	guint32 account = workers_login(gw->workers, regform_protocol(gw->form), username, password,
+	                                options, WORKER_LOGIN_TEST, &err);
 	if (account == 0) {
 		g_warning("registration: %s: cannot start a test login: %s", bare, err->message);
 		g_hash_table_unref(settings);
@@ -232,8 +232,8 @@ static void answer_set(struct gateway *gw, const struct stanza *iq, const char *
 	p->password = password;
 	p->timer = g_timeout_add_seconds(GATEWAY_TEST_LOGIN_SECONDS, test_timeout, p);
 	g_hash_table_insert(gw->pending_regs, GUINT_TO_POINTER(account), p);
-	g_info("registration: %s: checking %s credentials for %s", bare,
-	       regform_protocol(gw->form), username);
+	g_info("registration: %s: checking %s credentials for %s", bare, regform_protocol(gw->form),
+	       username);
 }
 
 /* The sender's bare JID when it may register; else answers and NULL. */
@@ -280,15 +280,15 @@ static enum router_result on_gateway(struct router *r, const struct stanza *iq, 
 	struct stanza *reply = stanza_new_reply(iq, "result");
 	struct stanza *q = stanza_add_child(reply, "query", NS_GATEWAY);
 	if (g_strcmp0(stanza_get_type(iq), "get") == 0) {
-		g_autofree char *desc = g_strdup_printf(
-			"Enter the %s name of the contact to add.", regform_protocol_name(gw->form));
+		g_autofree char *desc = g_strdup_printf("Enter the %s name of the contact to add.",
+		                                        regform_protocol_name(gw->form));
 		stanza_add_text_child(q, "desc", desc);
 		stanza_add_text_child(q, "prompt", "Contact ID");
 		router_send(r, reply);
 		return ROUTER_HANDLED;
 	}
 	g_autofree char *prompt =
-		stanza_get_child_text(stanza_find_child(iq, "query", NS_GATEWAY), "prompt", NULL);
+	    stanza_get_child_text(stanza_find_child(iq, "query", NS_GATEWAY), "prompt", NULL);
 	g_autofree char *local = prompt != NULL ? jid_escape_local(g_strstrip(prompt)) : NULL;
 	if (local == NULL) {
 		stanza_free(reply);

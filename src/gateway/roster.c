@@ -15,8 +15,8 @@
 
 struct roster {
 	struct gateway *gw;
-	char *server; /* the domain that granted roster access, or NULL */
-	bool broken;  /* a push failed: the grant is not honoured */
+	char *server;        /* the domain that granted roster access, or NULL */
+	bool broken;         /* a push failed: the grant is not honoured */
 	GHashTable *pending; /* struct push * awaiting an answer */
 };
 
@@ -130,7 +130,8 @@ static void on_push_answer(struct router *router, const struct stanza *reply, vo
 		if (ok) {
 			c->flags |= STORAGE_CONTACT_IN_ROSTER;
 			g_autoptr(GError) err = NULL;
-			if (!storage_contact_put(gw->storage, s->jid, c->legacy_name, c->flags, &err))
+			if (!storage_contact_put(gw->storage, s->jid, c->legacy_name, c->flags,
+			                         &err))
 				g_warning("roster: %s: cannot store contact: %s", s->jid,
 				          err->message);
 			contact_send_presence(s, c, NULL);

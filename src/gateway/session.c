@@ -192,8 +192,8 @@ void session_send_transport_presence(struct session *s, const char *to)
 		p = gateway_presence(gw, NULL, dest, NULL);
 		stanza_add_text_child(p, "show", "away");
 		g_autofree char *status = g_strdup_printf(
-			"%s to %s…", s->state == SESSION_CONNECTING ? "Connecting" : "Reconnecting",
-			regform_protocol_name(gw->form));
+		    "%s to %s…", s->state == SESSION_CONNECTING ? "Connecting" : "Reconnecting",
+		    regform_protocol_name(gw->form));
 		stanza_add_text_child(p, "status", status);
 		break;
 	}
@@ -219,8 +219,8 @@ static void report_failure(struct session *s, guint32 reason, const char *text)
 	struct stanza *t = stanza_add_text_child(e, "text", text);
 	stanza_set_attr(t, "xmlns", STANZA_NS_STANZAS);
 	gateway_send(gw, p);
-	g_autofree char *msg = g_strdup_printf("Could not log in to %s: %s",
-	                                       regform_protocol_name(gw->form), text);
+	g_autofree char *msg =
+	    g_strdup_printf("Could not log in to %s: %s", regform_protocol_name(gw->form), text);
 	gateway_tell_user(gw, s->jid, msg);
 }
 
@@ -268,13 +268,14 @@ void session_login(struct session *s)
 	}
 	g_autofree char *username = regform_legacy_username(gw->form, u->settings);
 	g_autoptr(GHashTable) options = regform_account_options(gw->form, u->settings);
-	guint32 id = workers_login(gw->workers, regform_protocol(gw->form), username,
-	                           u->password, options, 0, &err);
+	guint32 id = workers_login(gw->workers, regform_protocol(gw->form), username, u->password,
+	                           options, 0, &err);
 	storage_user_free(u);
 	if (id == 0) {
 		g_warning("session: %s: no worker for the login: %s", s->jid, err->message);
 		s->attempts++;
-		schedule_retry(s, component_backoff_ms(s->attempts, RETRY_CAP_MS, g_random_double()));
+		schedule_retry(s,
+		               component_backoff_ms(s->attempts, RETRY_CAP_MS, g_random_double()));
 		return;
 	}
 	g_info("session: %s: logging in to %s as %s (account %u)", s->jid,

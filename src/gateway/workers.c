@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <glib-unix.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -23,16 +24,18 @@
 struct worker {
 	struct workers *pool;
 	GSubprocess *proc;
-	char *pid;        /* for logs */
-	int fd;           /* our end of the socketpair; -1 once closed */
-	guint watch;      /* fd watch */
+	char *pid;   /* for logs */
+	int fd;      /* our end of the socketpair; -1 once closed */
+	guint watch; /* fd watch */
 	GIOCondition watch_cond;
 	struct worker_reader *reader;
-	GQueue out;       /* GBytes frames to write */
-	size_t out_off;   /* bytes of the head frame written */
-	size_t out_bytes; /* bytes queued */
+	GQueue out;           /* GBytes frames to write */
+	size_t out_off;       /* bytes of the head frame written */
+	size_t out_bytes;     /* bytes queued */
 	GHashTable *accounts; /* account ids (GUINT_TO_POINTER) hosted here */
 	GCancellable *wait_cancel;
+	char *tmpdir; /* the worker's TMPDIR (libpurple's private dir lives
+	                     there); ferry removes it after the worker exits */
 	guint idle_timer;
 	bool ready;    /* WORKER_READY seen */
 	bool retiring; /* asked to shut down: takes no new accounts */
@@ -43,7 +46,7 @@ struct workers {
 	struct workers_options opt; /* strings owned */
 	struct workers_callbacks cb;
 	void *user_data;
-	GPtrArray *list;      /* struct worker *, live ones */
+	GPtrArray *list;        /* struct worker *, live ones */
 	GHashTable *by_account; /* account id -> struct worker * */
 	guint32 next_account;
 };
@@ -54,6 +57,26 @@ static void update_watch(struct worker *w);
 static void free_bytes(gpointer b)
 {
 	g_bytes_unref(b);
+}
+
+/* Removes PATH and everything below it (a worker's private files, which
+ * a killed worker could not remove itself). Symlinks are not followed. */
+static void remove_tree(const char *path)
+{
+	GDir *dir = g_dir_open(path, 0, NULL);
+	if (dir != NULL) {
+		const char *name;
+		while ((name = g_dir_read_name(dir)) != NULL) {
+			g_autofree char *child = g_build_filename(path, name, NULL);
+			if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
+			    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+				remove_tree(child);
+			else
+				(void)g_unlink(child);
+		}
+		g_dir_close(dir);
+	}
+	(void)g_rmdir(path);
 }
 
 static void worker_free(struct worker *w)
@@ -70,6 +93,10 @@ static void worker_free(struct worker *w)
 	g_queue_clear_full(&w->out, free_bytes);
 	g_hash_table_unref(w->accounts);
 	g_clear_object(&w->proc);
+	if (w->tmpdir != NULL) {
+		remove_tree(w->tmpdir);
+		g_free(w->tmpdir);
+	}
 	g_free(w->pid);
 	g_free(w);
 }
@@ -86,7 +113,8 @@ static void flush(struct worker *w)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			break;
 		if (n < 0) {
-			g_autofree char *why = g_strdup_printf("write failed: %s", g_strerror(errno));
+			g_autofree char *why =
+			    g_strdup_printf("write failed: %s", g_strerror(errno));
 			worker_died(w, why);
 			return;
 		}
@@ -127,15 +155,15 @@ static void handle_frame(struct worker *w, GBytes *body)
 	}
 	if (type < WORKER_READY) {
 		g_autofree char *why =
-			g_strdup_printf("sent a command (%s), not an event", worker_msg_name(type));
+		    g_strdup_printf("sent a command (%s), not an event", worker_msg_name(type));
 		worker_died(w, why);
 	} else if (account == 0 && type == WORKER_READY) {
 		guint32 version = 0;
 		const char *purple = NULL;
 		g_variant_get(payload, "(u&s)", &version, &purple);
 		if (version != WORKER_PROTOCOL_VERSION) {
-			g_autofree char *why = g_strdup_printf(
-				"speaks protocol version %u, not %u", version, WORKER_PROTOCOL_VERSION);
+			g_autofree char *why = g_strdup_printf("speaks protocol version %u, not %u",
+			                                       version, WORKER_PROTOCOL_VERSION);
 			worker_died(w, why);
 		} else {
 			w->ready = true;
@@ -144,8 +172,8 @@ static void handle_frame(struct worker *w, GBytes *body)
 	} else if (!g_hash_table_contains(w->accounts, GUINT_TO_POINTER(account))) {
 		/* Late events after a logout, or a worker naming an account
 		 * that is not its own: never delivered. */
-		g_debug("workers: worker %s: dropping %s for account %u it does not host",
-		        w->pid, worker_msg_name(type), account);
+		g_debug("workers: worker %s: dropping %s for account %u it does not host", w->pid,
+		        worker_msg_name(type), account);
 	} else {
 		w->pool->cb.event(w->pool->user_data, account, type, payload);
 	}
@@ -169,7 +197,7 @@ static void read_ready(struct worker *w)
 			g_autoptr(GBytes) body = worker_reader_next(w->reader, &err);
 			if (err != NULL) {
 				g_autofree char *why =
-					g_strdup_printf("sent a malformed frame (%s)", err->message);
+				    g_strdup_printf("sent a malformed frame (%s)", err->message);
 				worker_died(w, why);
 				return;
 			}
@@ -268,9 +296,16 @@ static struct worker *spawn(struct workers *pool, GError **error)
 		            g_strerror(errno));
 		return NULL;
 	}
+	g_autofree char *tmpdir = g_dir_make_tmp("ferry-worker-XXXXXX", error);
+	if (tmpdir == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		return NULL;
+	}
 	g_autoptr(GSubprocessLauncher) launcher =
-		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
 	g_subprocess_launcher_take_fd(launcher, sv[1], WORKER_FD);
+	g_subprocess_launcher_setenv(launcher, "TMPDIR", tmpdir, TRUE);
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_ptr_array_add(argv, g_strdup(pool->opt.program));
 	g_ptr_array_add(argv, g_strdup("--fd"));
@@ -284,10 +319,11 @@ static struct worker *spawn(struct workers *pool, GError **error)
 		g_ptr_array_add(argv, g_strdup_printf("%u", pool->opt.login_timeout));
 	}
 	g_ptr_array_add(argv, NULL);
-	GSubprocess *proc = g_subprocess_launcher_spawnv(
-		launcher, (const char *const *)argv->pdata, error);
+	GSubprocess *proc =
+	    g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, error);
 	if (proc == NULL) {
 		close(sv[0]);
+		remove_tree(tmpdir);
 		return NULL;
 	}
 	g_unix_set_fd_nonblocking(sv[0], TRUE, NULL);
@@ -295,6 +331,7 @@ static struct worker *spawn(struct workers *pool, GError **error)
 	w->pool = pool;
 	w->proc = proc;
 	w->pid = g_strdup(g_subprocess_get_identifier(proc));
+	w->tmpdir = g_steal_pointer(&tmpdir);
 	w->fd = sv[0];
 	w->reader = worker_reader_new();
 	g_queue_init(&w->out);
@@ -396,8 +433,7 @@ void workers_free(struct workers *pool)
 }
 
 guint32 workers_login(struct workers *pool, const char *protocol, const char *username,
-                      const char *password, GHashTable *options, guint32 flags,
-                      GError **error)
+                      const char *password, GHashTable *options, guint32 flags, GError **error)
 {
 	struct worker *w = pick(pool, error);
 	if (w == NULL)
@@ -416,8 +452,7 @@ guint32 workers_login(struct workers *pool, const char *protocol, const char *us
 	}
 	GBytes *f = worker_frame_encode(WORKER_LOGIN, id,
 	                                g_variant_new("(sssa{ss}u)", protocol, username,
-	                                              password != NULL ? password : "", &b,
-	                                              flags));
+	                                              password != NULL ? password : "", &b, flags));
 	g_clear_handle_id(&w->idle_timer, g_source_remove);
 	g_hash_table_add(w->accounts, GUINT_TO_POINTER(id));
 	g_hash_table_insert(pool->by_account, GUINT_TO_POINTER(id), w);
@@ -473,7 +508,7 @@ GVariant *workers_describe(const char *program, const char *protocol, GError **e
 {
 	const char *argv[] = {program, "--describe", protocol, NULL};
 	g_autoptr(GSubprocess) p = g_subprocess_newv(
-		argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
+	    argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
 	if (p == NULL)
 		return NULL;
 	g_autofree char *out = NULL, *err_text = NULL;
@@ -486,7 +521,8 @@ GVariant *workers_describe(const char *program, const char *protocol, GError **e
 	}
 	GVariant *v = g_variant_parse(G_VARIANT_TYPE(WORKER_DESCRIBE_TYPE), out, NULL, NULL, error);
 	if (v == NULL)
-		g_prefix_error(error, "%s --describe %s printed an unreadable description: ", program,
+		g_prefix_error(error,
+		               "%s --describe %s printed an unreadable description: ", program,
 		               protocol);
 	return v;
 }

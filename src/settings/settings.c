@@ -20,8 +20,7 @@ static const char *const component_keys[] = {"jid",
                                              "ping_interval",
                                              NULL};
 static const char *const legacy_keys[] = {"protocol", "name", "locked", NULL};
-static const char *const workers_keys[] = {"program", "users_per_worker", "legacy_ca_file",
-                                           NULL};
+static const char *const workers_keys[] = {"program", "users_per_worker", "legacy_ca_file", NULL};
 static const char *const storage_keys[] = {"database", "key_file", NULL};
 static const char *const access_keys[] = {"allowed_domains", "admins", NULL};
 static const char *const logging_keys[] = {"level", NULL};

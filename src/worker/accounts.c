@@ -374,6 +374,13 @@ static void add_buddy(struct account *account, GVariant *payload)
 		purple_blist_alias_buddy(buddy, alias);
 		serv_alias_buddy(buddy);
 	}
+	/* Already listed, yet the user asks to add it: ask the protocol again.
+	 * prpl-jabber then subscribes when it has no subscription to the
+	 * contact yet (a contact that only asked for ours is listed without
+	 * one). prpl-irc counts its adds (irc_add_buddy takes a reference per
+	 * call), so it is not asked twice. */
+	if (strcmp(purple_account_get_protocol_id(account->pa), "prpl-irc") != 0)
+		purple_account_add_buddy(account->pa, buddy);
 	account_presence_forget(account, name);
 	events_report_buddy(buddy);
 }

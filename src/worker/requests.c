@@ -275,7 +275,7 @@ static void *request_action(const char *title, const char *primary, const char *
 			reject = (int)i;
 	}
 	int chosen = default_action;
-	bool cert = is_cert_prompt(title) || reject >= 0;
+	bool cert = is_cert_prompt(title);
 	if (cert)
 		/* Accepting would trust any certificate; "Reject" is action 1 in
 		 * libpurple's prompt if its label is not found. */

@@ -154,6 +154,17 @@ class TestRun:
                     problems.append("%s needed SIGKILL: %s" % (obj.name, killed))
             except Exception as e:  # keep going: stop the others too
                 problems.append("stopping %s failed: %r" % (obj.name, e))
+        # A sanitizer build writes its reports to ferry's log (the workers
+        # share ferry's stderr): any report is a failure of the run.
+        for obj in self.objects:
+            text = obj.log_text() if hasattr(obj, "log_text") else ""
+            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                           "runtime error:"):
+                if marker in text:
+                    i = text.index(marker)
+                    problems.append("%s log has a sanitizer report:\n%s"
+                                    % (obj.name, text[max(0, i - 200):i + 3000]))
+                    break
         left = self.leftovers()
         for r in left:
             r.signal(signal.SIGKILL)

@@ -567,10 +567,17 @@ class Ngircd(ManagedServer):
                       "\tKeyFile = %s" % os.path.join(d, "irc.key"),
                       "\tPorts = %d" % self.tls_port]
         self.cfg_path = os.path.join(workdir, "ngircd.conf")
-        with open(self.cfg_path, "w") as f:
-            f.write("\n".join(lines) + "\n")
+        self._lines = lines
+        self.rewrite_port()
         make_traversable(workdir)
         chown_tree(rundir, "nobody")
+
+    def rewrite_port(self):
+        """(Re)writes the config, e.g. after choosing another self.port."""
+        lines = [("\tPorts = %d" % self.port) if l.startswith("\tPorts = ") and
+                 not l.endswith(str(self.tls_port)) else l for l in self._lines]
+        with open(self.cfg_path, "w") as f:
+            f.write("\n".join(lines) + "\n")
 
     def start(self, timeout=15.0):
         self.popen = self._spawn(["ngircd", "-n", "-f", self.cfg_path])

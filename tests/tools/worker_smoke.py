@@ -16,6 +16,7 @@ import select
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -167,7 +168,6 @@ def section_describe(binary, root):
     print("== describe")
     for proto in ("prpl-irc", "prpl-jabber"):
         env = Env(root, "describe-" + proto)
-        import subprocess
         r = subprocess.run([binary, "--describe", proto], env=env.env, capture_output=True,
                            text=True, timeout=30)
         check(r.returncode == 0, "--describe %s exits 0" % proto)
@@ -382,6 +382,11 @@ def section_selfsigned(binary, root):
                 print("    %s after %.3fs:" % (name, time.monotonic() - t0))
                 w.drain(0.3)
                 show([x for x in w.log if x[0] != wd.READY])
+                if args:
+                    check(m[0] == wd.CONNECTED, "trusted self-signed: CONNECTED")
+                else:
+                    check(m[0] == wd.DISCONNECTED and m[2][0] == wd.REASON_CERTIFICATE,
+                          "self-signed: DISCONNECTED CERTIFICATE")
                 w.send(wd.SHUTDOWN, 0, wd.payload(wd.SHUTDOWN, ()))
                 check(w.wait(10) == 0, "exit 0")
             finally:

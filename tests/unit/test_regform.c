@@ -10,17 +10,17 @@
 #include "ferry/secrets.h"
 #include "ferry/xml_stream.h"
 
-#define IRC_DESC                                                                            \
-	"('prpl-irc', 'IRC', uint32 1, [('Server', 'irc.libera.chat', '@')], "              \
-	"[('port', 'int', 'Port', '6667', @a(ss) []), "                                    \
-	"('encoding', 'string', 'Encodings', 'UTF-8', []), "                                \
-	"('username', 'string', 'Ident name', '', []), "                                    \
+#define IRC_DESC                                                                                   \
+	"('prpl-irc', 'IRC', uint32 1, [('Server', 'irc.libera.chat', '@')], "                     \
+	"[('port', 'int', 'Port', '6667', @a(ss) []), "                                            \
+	"('encoding', 'string', 'Encodings', 'UTF-8', []), "                                       \
+	"('username', 'string', 'Ident name', '', []), "                                           \
 	"('ssl', 'bool', 'Use SSL', 'false', [])])"
 
-#define XMPP_DESC                                                                           \
-	"('prpl-jabber', 'XMPP', uint32 0, [('Domain', '', '@'), ('Resource', '', '/')], "  \
-	"[('connection_security', 'list', 'Connection security', 'require_starttls', "      \
-	"[('Require encryption', 'require_starttls'), "                                     \
+#define XMPP_DESC                                                                                  \
+	"('prpl-jabber', 'XMPP', uint32 0, [('Domain', '', '@'), ('Resource', '', '/')], "         \
+	"[('connection_security', 'list', 'Connection security', 'require_starttls', "             \
+	"[('Require encryption', 'require_starttls'), "                                            \
 	"('Use encryption if available', 'opportunistic_tls')])])"
 
 static GHashTable *new_table(void)
@@ -36,8 +36,8 @@ static void put(GHashTable *t, const char *key, const char *value)
 static GVariant *desc(const char *text)
 {
 	g_autoptr(GError) err = NULL;
-	GVariant *v = g_variant_parse(G_VARIANT_TYPE("(ssua(sss)a(ssssa(ss)))"), text, NULL,
-	                              NULL, &err);
+	GVariant *v =
+	    g_variant_parse(G_VARIANT_TYPE("(ssua(sss)a(ssssa(ss)))"), text, NULL, NULL, &err);
 	g_assert_no_error(err);
 	return v;
 }
@@ -77,7 +77,8 @@ static char *describe_form(const struct stanza *query)
 	g_assert_nonnull(x);
 	g_assert_cmpstr(stanza_get_attr(x, "type"), ==, "form");
 	GString *s = g_string_new(NULL);
-	for (struct stanza *f = stanza_next_child(x, NULL); f != NULL; f = stanza_next_child(x, f)) {
+	for (struct stanza *f = stanza_next_child(x, NULL); f != NULL;
+	     f = stanza_next_child(x, f)) {
 		if (strcmp(stanza_name(f), "field") != 0)
 			continue;
 		g_autofree char *value = stanza_get_child_text(f, "value", NULL);
@@ -121,7 +122,8 @@ static void test_list_options(void)
 	                "connection_security=list-single=require_starttls;");
 	const struct stanza *x = stanza_find_child(q, "x", "jabber:x:data");
 	guint options = 0;
-	for (struct stanza *fl = stanza_next_child(x, NULL); fl != NULL; fl = stanza_next_child(x, fl))
+	for (struct stanza *fl = stanza_next_child(x, NULL); fl != NULL;
+	     fl = stanza_next_child(x, fl))
 		for (struct stanza *o = stanza_next_child(fl, NULL); o != NULL;
 		     o = stanza_next_child(fl, o))
 			if (strcmp(stanza_name(o), "option") == 0)
@@ -150,16 +152,15 @@ static void test_presets_and_locks(void)
 	stanza_free(q);
 
 	/* A submission cannot override a locked field. */
-	struct stanza *iq = parse(
-		"<iq type='set' id='r'><query xmlns='jabber:iq:register'>"
-		"<x xmlns='jabber:x:data' type='submit'>"
-		"<field var='username'><value>alice</value></field>"
-		"<field var='server'><value>evil.example</value></field>"
-		"<field var='port'><value>1</value></field></x></query></iq>");
+	struct stanza *iq = parse("<iq type='set' id='r'><query xmlns='jabber:iq:register'>"
+	                          "<x xmlns='jabber:x:data' type='submit'>"
+	                          "<field var='username'><value>alice</value></field>"
+	                          "<field var='server'><value>evil.example</value></field>"
+	                          "<field var='port'><value>1</value></field></x></query></iq>");
 	GHashTable *settings = NULL;
 	char *password = NULL, *problem = NULL;
-	g_assert_true(regform_parse(f, stanza_find_child(iq, "query", NULL), &settings, &password,
-	                            &problem));
+	g_assert_true(
+	    regform_parse(f, stanza_find_child(iq, "query", NULL), &settings, &password, &problem));
 	g_assert_cmpstr(g_hash_table_lookup(settings, "server"), ==, "irc.example.org");
 	g_assert_cmpstr(g_hash_table_lookup(settings, "port"), ==, "6697");
 	g_assert_cmpstr(g_hash_table_lookup(settings, "ssl"), ==, "true");
@@ -183,16 +184,18 @@ static void test_bad_presets(void)
 	const struct {
 		const char *key, *value, *lock, *message;
 	} cases[] = {
-		{"port", "http", NULL, "[legacy] port: 'http' is not a valid value for this field"},
-		{"ssl", "maybe", NULL, "[legacy] ssl: 'maybe' is not a valid value for this field"},
-		{"colour", "red", NULL, "[legacy] colour: prpl-irc has no registration field of that name"},
-		{"server", "x", "username",
-		 "[legacy] locked: 'username' is not a field that can be locked"},
+	    {"port", "http", NULL, "[legacy] port: 'http' is not a valid value for this field"},
+	    {"ssl", "maybe", NULL, "[legacy] ssl: 'maybe' is not a valid value for this field"},
+	    {"colour", "red", NULL,
+	     "[legacy] colour: prpl-irc has no registration field of that name"},
+	    {"server", "x", "username",
+	     "[legacy] locked: 'username' is not a field that can be locked"},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autoptr(GHashTable) presets = new_table();
 		put(presets, cases[i].key, cases[i].value);
-		g_auto(GStrv) locked = g_strsplit(cases[i].lock != NULL ? cases[i].lock : "", ";", -1);
+		g_auto(GStrv) locked =
+		    g_strsplit(cases[i].lock != NULL ? cases[i].lock : "", ";", -1);
 		g_autoptr(GVariant) d = desc(IRC_DESC);
 		g_autoptr(GError) err = NULL;
 		g_assert_null(regform_new(d, presets, locked, &err));
@@ -211,46 +214,47 @@ static void test_submissions(void)
 		const char *user;     /* expected legacy name, NULL: refused */
 		const char *password; /* expected password, or the error text */
 	} cases[] = {
-		/* Legacy fields only. */
-		{irc, "<username>bob</username><password>pw</password>", "bob@irc.libera.chat", "pw"},
-		/* The form wins over the legacy fields. */
-		{irc,
-		 "<username>legacy</username><x xmlns='jabber:x:data' type='submit'>"
-		 "<field var='username'><value>fromform</value></field>"
-		 "<field var='server'><value>127.0.0.1</value></field></x>",
-		 "fromform@127.0.0.1", ""},
-		{irc, "<username>  </username>", NULL, "the field 'username' (Nickname) is required"},
-		{irc, "<x xmlns='jabber:x:data' type='submit'/>", NULL,
-		 "the field 'username' (Nickname) is required"},
-		{irc,
-		 "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>a</value>"
-		 "</field><field var='port'><value>66x</value></field></x>",
-		 NULL, "'66x' is not a valid value for 'port' (Port)"},
-		{irc, "<x xmlns='jabber:x:data' type='form'/>", NULL,
-		 "the form must be of type 'submit'"},
-		{xmpp,
-		 "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>carol</value>"
-		 "</field><field var='domain'><value>legacy.localhost</value></field>"
-		 "<field var='password'><value> secret with spaces </value></field></x>",
-		 "carol@legacy.localhost", " secret with spaces "},
-		{xmpp, "<username>carol</username>", NULL,
-		 "the field 'password' (Password) is required"},
-		{xmpp, "<username>carol</username><password></password>", NULL,
-		 "a password is required"},
-		{xmpp,
-		 "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>c</value>"
-		 "</field><field var='password'><value>p</value></field>"
-		 "<field var='connection_security'><value>none</value></field></x>",
-		 NULL, "'none' is not a valid value for 'connection_security' (Connection security)"},
+	    /* Legacy fields only. */
+	    {irc, "<username>bob</username><password>pw</password>", "bob@irc.libera.chat", "pw"},
+	    /* The form wins over the legacy fields. */
+	    {irc,
+	     "<username>legacy</username><x xmlns='jabber:x:data' type='submit'>"
+	     "<field var='username'><value>fromform</value></field>"
+	     "<field var='server'><value>127.0.0.1</value></field></x>",
+	     "fromform@127.0.0.1", ""},
+	    {irc, "<username>  </username>", NULL, "the field 'username' (Nickname) is required"},
+	    {irc, "<x xmlns='jabber:x:data' type='submit'/>", NULL,
+	     "the field 'username' (Nickname) is required"},
+	    {irc,
+	     "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>a</value>"
+	     "</field><field var='port'><value>66x</value></field></x>",
+	     NULL, "'66x' is not a valid value for 'port' (Port)"},
+	    {irc, "<x xmlns='jabber:x:data' type='form'/>", NULL,
+	     "the form must be of type 'submit'"},
+	    {xmpp,
+	     "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>carol</value>"
+	     "</field><field var='domain'><value>legacy.localhost</value></field>"
+	     "<field var='password'><value> secret with spaces </value></field></x>",
+	     "carol@legacy.localhost", " secret with spaces "},
+	    {xmpp, "<username>carol</username>", NULL,
+	     "the field 'password' (Password) is required"},
+	    {xmpp, "<username>carol</username><password></password>", NULL,
+	     "a password is required"},
+	    {xmpp,
+	     "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>c</value>"
+	     "</field><field var='password'><value>p</value></field>"
+	     "<field var='connection_security'><value>none</value></field></x>",
+	     NULL, "'none' is not a valid value for 'connection_security' (Connection security)"},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree char *xml = g_strdup_printf(
-			"<iq type='set'><query xmlns='jabber:iq:register'>%s</query></iq>", cases[i].xml);
+		    "<iq type='set'><query xmlns='jabber:iq:register'>%s</query></iq>",
+		    cases[i].xml);
 		struct stanza *iq = parse(xml);
 		GHashTable *settings = NULL;
 		char *password = NULL, *problem = NULL;
-		bool ok = regform_parse(cases[i].form, stanza_find_child(iq, "query", NULL), &settings,
-		                        &password, &problem);
+		bool ok = regform_parse(cases[i].form, stanza_find_child(iq, "query", NULL),
+		                        &settings, &password, &problem);
 		if (cases[i].user == NULL) {
 			g_assert_false(ok);
 			g_assert_cmpstr(problem, ==, cases[i].password);

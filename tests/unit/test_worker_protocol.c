@@ -31,10 +31,10 @@ static void test_round_trip(void)
 	g_variant_builder_init(&opts, G_VARIANT_TYPE("a{ss}"));
 	g_variant_builder_add(&opts, "{ss}", "port", "6697");
 	g_variant_builder_add(&opts, "{ss}", "ssl", "true");
-	GBytes *frame = worker_frame_encode(
-		WORKER_LOGIN, 42,
-		g_variant_new("(sssa{ss}u)", "prpl-irc", "alice@irc.example.org", "pw <&>",
-	                      &opts, (guint32)WORKER_LOGIN_TEST));
+	GBytes *frame =
+	    worker_frame_encode(WORKER_LOGIN, 42,
+	                        g_variant_new("(sssa{ss}u)", "prpl-irc", "alice@irc.example.org",
+	                                      "pw <&>", &opts, (guint32)WORKER_LOGIN_TEST));
 	g_assert_nonnull(frame);
 	gsize len = 0;
 	const guint8 *p = g_bytes_get_data(frame, &len);
@@ -54,8 +54,7 @@ static void test_round_trip(void)
 		const char *proto, *user, *pass;
 		GVariant *settings = NULL;
 		guint32 flags = 0;
-		g_variant_get(payload, "(&s&s&s@a{ss}u)", &proto, &user, &pass, &settings,
-		              &flags);
+		g_variant_get(payload, "(&s&s&s@a{ss}u)", &proto, &user, &pass, &settings, &flags);
 		g_assert_cmpstr(proto, ==, "prpl-irc");
 		g_assert_cmpstr(user, ==, "alice@irc.example.org");
 		g_assert_cmpstr(pass, ==, "pw <&>");
@@ -74,9 +73,8 @@ static void test_several_frames_in_one_read(void)
 {
 	GByteArray *all = g_byte_array_new();
 	for (guint32 i = 1; i <= 3; i++) {
-		g_autoptr(GBytes) f = worker_frame_encode(WORKER_IM_RECEIVED, i,
-		                                          g_variant_new("(ssx)", "bob", "hi",
-		                                                        (gint64)i));
+		g_autoptr(GBytes) f = worker_frame_encode(
+		    WORKER_IM_RECEIVED, i, g_variant_new("(ssx)", "bob", "hi", (gint64)i));
 		gsize len;
 		const guint8 *p = g_bytes_get_data(f, &len);
 		g_byte_array_append(all, p, (guint)len);
@@ -103,7 +101,7 @@ static void test_several_frames_in_one_read(void)
 static void test_truncated(void)
 {
 	g_autoptr(GBytes) f =
-		worker_frame_encode(WORKER_CONNECTED, 7, g_variant_new("(s)", "alice1"));
+	    worker_frame_encode(WORKER_CONNECTED, 7, g_variant_new("(s)", "alice1"));
 	gsize len;
 	const guint8 *p = g_bytes_get_data(f, &len);
 	/* Any strict prefix is "not yet", never a frame. */
@@ -157,17 +155,16 @@ static void test_malicious(void)
 		GBytes *body;
 		int code;
 	} cases[] = {
-		/* A connected event carrying a number instead of a name. */
-		{raw_body(WORKER_CONNECTED, 1, g_variant_new("(u)", 5)),
-		 WORKER_PROTOCOL_ERROR_PAYLOAD},
-		/* A bare string where a tuple is expected. */
-		{raw_body(WORKER_IM_RECEIVED, 1, g_variant_new_string("x")),
-		 WORKER_PROTOCOL_ERROR_PAYLOAD},
-		/* An unknown message type. */
-		{raw_body(9999, 1, g_variant_new("()")), WORKER_PROTOCOL_ERROR_TYPE},
-		/* Not a (uuv) at all: garbage bytes that are not in normal form. */
-		{g_bytes_new("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x09", 12),
-		 WORKER_PROTOCOL_ERROR_FRAME},
+	    /* A connected event carrying a number instead of a name. */
+	    {raw_body(WORKER_CONNECTED, 1, g_variant_new("(u)", 5)), WORKER_PROTOCOL_ERROR_PAYLOAD},
+	    /* A bare string where a tuple is expected. */
+	    {raw_body(WORKER_IM_RECEIVED, 1, g_variant_new_string("x")),
+	     WORKER_PROTOCOL_ERROR_PAYLOAD},
+	    /* An unknown message type. */
+	    {raw_body(9999, 1, g_variant_new("()")), WORKER_PROTOCOL_ERROR_TYPE},
+	    /* Not a (uuv) at all: garbage bytes that are not in normal form. */
+	    {g_bytes_new("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x09", 12),
+	     WORKER_PROTOCOL_ERROR_FRAME},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		guint32 type, account;
