@@ -358,6 +358,15 @@ class Prosody(ManagedServer):
             raise RuntimeError("prosodyctl register %s@%s failed: %s%s"
                                % (user, host, r.stdout, r.stderr))
 
+    def deluser(self, user, host):
+        """Delete an account with prosodyctl (works while running)."""
+        r = subprocess.run(["prosodyctl", "--config", self.cfg_path, "deluser",
+                            "%s@%s" % (user, host)], stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            raise RuntimeError("prosodyctl deluser %s@%s failed: %s%s"
+                               % (user, host, r.stdout, r.stderr))
+
     def log_tail(self, lines=40):
         return tail(self.log_path, lines) + tail(self.console_log, 10)
 

@@ -64,6 +64,17 @@ async def scenario(tap, run, prosody, irc, ferry, password):
         tap.ok(fields.get("server", (None, None))[1] == "127.0.0.1",
                "[legacy] server preset is the form's default", str(fields.get("server")))
 
+        # -- jabber:iq:gateway: legacy name -> JID (XEP-0100 §6.3)
+        r = await alice.iq(T, "<query xmlns='jabber:iq:gateway'/>")
+        prompt = r.find("{jabber:iq:gateway}query/{jabber:iq:gateway}prompt")
+        tap.ok(r.type == "result" and prompt is not None,
+               "jabber:iq:gateway get gives a prompt", str(r))
+        r = await alice.iq(T, "<query xmlns='jabber:iq:gateway'><prompt>John Smith"
+                              "</prompt></query>", itype="set")
+        jid = r.find("{jabber:iq:gateway}query/{jabber:iq:gateway}jid")
+        tap.ok(jid is not None and jid.text == "John\\20Smith@" + T,
+               "jabber:iq:gateway maps 'John Smith' to John\\20Smith@" + T, str(r))
+
         # -- bad submissions
         r = await alice.register(T, {"username": ""})
         tap.ok(r.type == "error" and r.condition == "not-acceptable",
@@ -207,6 +218,16 @@ def main():
             asyncio.run(asyncio.wait_for(
                 scenario(tap, run, prosody, irc, ferry, password), 300))
         tap.ok(password not in ferry.log_text(), "the password is not in ferry's log")
+        ferry.stop()
+        # libpurple's files live only in each worker's private TMPDIR, which
+        # is gone once the workers are; nothing lands in ferry's HOME.
+        tmp = run.path("ferry", "tmp")
+        left = os.listdir(tmp) if os.path.isdir(tmp) else []
+        tap.ok(not left, "no worker files are left after ferry stops", str(left))
+        home = []
+        for d, _dirs, files in os.walk(run.path("ferry", "home")):
+            home += [os.path.join(d, f) for f in files]
+        tap.ok(not home, "nothing was written to HOME", str(home))
     except Exception:
         tap.fail("no unexpected exception", traceback.format_exc())
         run.dump_logs()

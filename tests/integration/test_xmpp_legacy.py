@@ -105,6 +105,22 @@ async def scenario(tap, prosody):
         tap.ok(got is not None and got.child_text("body") == text,
                "legacy XMPP -> XMPP arrives exactly", str(got))
 
+    # -- the legacy password changes behind the transport's back: the next
+    # login fails for good and the user is told why
+    prosody.deluser("carol", "legacy.localhost")
+    prosody.register("carol", "legacy.localhost", "changed-pw")
+    async with XmppUser("alice@localhost", "alicepw", port) as alice:
+        e = await alice.wait_for(lambda x: x.kind == "presence" and x.sender == T and
+                                 x.type == "error", timeout=30)
+        tap.ok(e is not None and e.error_condition() == "not-authorized",
+               "a failed session login comes as a presence error not-authorized", str(e))
+        tap.ok(e is not None and (e.error_text() or "").strip() != "",
+               "the presence error carries a readable reason",
+               e.error_text() if e else "")
+        note = await alice.message_from(T, timeout=10)
+        tap.ok(note is not None and "Could not log in" in (note.child_text("body") or ""),
+               "and a chat message from the transport explains it", str(note))
+
 
 def main():
     tap = Tap()

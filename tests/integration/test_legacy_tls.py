@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""TLS to the legacy network is verified, never accepted blindly.
+
+ngircd serves TLS with a certificate from a test CA. Registering with
+ssl=true through a ferry that does not trust that CA fails quickly (no
+hang) with the certificate problem in the error text, and nothing is
+stored; a ferry with [workers] legacy_ca_file = the test CA logs in over
+TLS. Prints TAP.
+"""
+
+import asyncio
+import os
+import sys
+import time
+import traceback
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import Ferry, TestRun, preflight  # noqa: E402
+from servers import Ngircd, Prosody, TestCA  # noqa: E402
+from tap import Tap  # noqa: E402
+from transport import IrcPeer, XmppUser, transport_config  # noqa: E402
+
+T = "irc.localhost"
+
+
+async def untrusted(tap, prosody):
+    async with XmppUser("alice@localhost", "alicepw", prosody.c2s_port) as alice:
+        t0 = time.monotonic()
+        r = await alice.register(T, {"username": "alice"})
+        took = time.monotonic() - t0
+        text = r.find("{jabber:client}error/{urn:ietf:params:xml:ns:xmpp-stanzas}text")
+        why = text.text if text is not None else ""
+        tap.ok(r.type == "error" and r.condition == "not-acceptable",
+               "an untrusted legacy certificate fails the registration", str(r))
+        tap.ok("certificate" in why.lower(), "the error says it is the certificate", why)
+        tap.ok(took < 20, "the refusal comes quickly, no hang (%.1f s)" % took)
+        _r, _f, registered = await alice.registration_form(T)
+        tap.ok(not registered, "nothing was stored")
+
+
+async def trusted(tap, prosody, irc):
+    async with XmppUser("alice@localhost", "alicepw", prosody.c2s_port) as alice, \
+            IrcPeer(irc.port, "bob") as bob:
+        r = await alice.register(T, {"username": "alice"})
+        tap.ok(r.type == "result", "with legacy_ca_file the TLS login succeeds", str(r))
+        tap.ok(await bob.wait_ison("alice", True, 30), "alice is on IRC over TLS")
+        alice.send_message("bob@" + T, "over TLS")
+        tap.ok(await bob.privmsg_from("alice") == "over TLS", "messages flow over TLS")
+
+
+def main():
+    tap = Tap()
+    preflight(tap, "prosody", "prosodyctl", "ngircd", "openssl")
+    run = TestRun("legacy-tls", tap)
+    try:
+        ca = TestCA(run.path("ca"))
+        cert = ca.issue("localhost", dns=["localhost"], ips=["127.0.0.1"])
+        secret = "s3cret-%s" % os.urandom(6).hex()
+        prosody = run.add(Prosody(run.path("prosody"), vhosts=["localhost"],
+                                  component=T, secret=secret))
+        prosody.start()
+        prosody.register("alice", "localhost", "alicepw")
+        irc = run.add(Ngircd(run.path("ngircd"), tls_cert=cert["chain"],
+                             tls_key=cert["key"]))
+        irc.start()
+        presets = {"server": "localhost", "port": str(irc.tls_port), "ssl": "true",
+                   "locked": "server;port;ssl"}
+        for label, extra in (("untrusted", {}),
+                             ("trusted", {"workers": {"legacy_ca_file": ca.cert}})):
+            ferry = run.add(Ferry(run.path("ferry-" + label), name="ferry-" + label,
+                                  **transport_config(prosody, presets=presets,
+                                                     extra=extra)))
+            ferry.start()
+            if not tap.ok(ferry.wait_for_log(Ferry.ONLINE, 20) is not None,
+                          "%s: ferry attaches" % label, ferry.log_tail):
+                continue
+            if label == "untrusted":
+                asyncio.run(asyncio.wait_for(untrusted(tap, prosody), 120))
+            else:
+                asyncio.run(asyncio.wait_for(trusted(tap, prosody, irc), 120))
+            ferry.stop()
+    except Exception:
+        tap.fail("no unexpected exception", traceback.format_exc())
+        run.dump_logs()
+    problems = run.cleanup()
+    tap.ok(not problems, "everything stopped cleanly", "\n".join(problems))
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
