@@ -52,6 +52,11 @@ enum worker_msg {
 	WORKER_AUTH_REPLY = 8, /* (ub) */
 	/* Stop: log everyone out and exit. () on account 0. */
 	WORKER_SHUTDOWN = 9, /* () */
+	/* A test login (WORKER_LOGIN_TEST) becomes a normal one: from now on
+	 * its events flow, starting with every buddy it has. Lets a
+	 * registration's check login carry on as the user's session instead of
+	 * a second login (no nick clash, no reconnect throttling). () */
+	WORKER_KEEP = 10, /* () */
 
 	/* ---- up: worker -> ferry ------------------------------------------- */
 

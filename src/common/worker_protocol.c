@@ -22,6 +22,7 @@ static const struct {
     {WORKER_SEND_TYPING, "send-typing", "(su)"},
     {WORKER_AUTH_REPLY, "auth-reply", "(ub)"},
     {WORKER_SHUTDOWN, "shutdown", "()"},
+    {WORKER_KEEP, "keep", "()"},
     {WORKER_READY, "ready", "(us)"},
     {WORKER_CONNECTED, "connected", "(s)"},
     {WORKER_DISCONNECTED, "disconnected", "(usb)"},

@@ -190,7 +190,7 @@ static enum router_result on_message(struct router *r, const struct stanza *m, v
 static void on_worker_event(void *data, guint32 account, guint32 type, GVariant *payload)
 {
 	struct gateway *gw = data;
-	if (g_hash_table_contains(gw->pending_regs, GUINT_TO_POINTER(account))) {
+	if (registration_owns(gw, account)) {
 		registration_on_event(gw, account, type, payload);
 		return;
 	}
@@ -202,7 +202,7 @@ static void on_worker_event(void *data, guint32 account, guint32 type, GVariant 
 static void on_account_lost(void *data, guint32 account)
 {
 	struct gateway *gw = data;
-	if (g_hash_table_contains(gw->pending_regs, GUINT_TO_POINTER(account))) {
+	if (registration_owns(gw, account)) {
 		registration_on_lost(gw, account);
 		return;
 	}
@@ -282,6 +282,7 @@ struct gateway *gateway_new(const struct settings *settings, struct router *rout
 	gw->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, session_free);
 	gw->accounts = g_hash_table_new(g_direct_hash, g_direct_equal);
 	gw->pending_regs = g_hash_table_new(g_direct_hash, g_direct_equal);
+	gw->kept_logins = g_hash_table_new(g_direct_hash, g_direct_equal);
 	g_autofree char *program = settings->worker_program != NULL
 	                               ? g_strdup(settings->worker_program)
 	                               : gateway_default_worker_program();
@@ -309,6 +310,7 @@ void gateway_free(struct gateway *gw)
 	g_clear_pointer(&gw->roster, roster_free);
 	g_clear_pointer(&gw->accounts, g_hash_table_unref);
 	g_clear_pointer(&gw->pending_regs, g_hash_table_unref);
+	g_clear_pointer(&gw->kept_logins, g_hash_table_unref);
 	g_clear_pointer(&gw->form, regform_free);
 	g_clear_pointer(&gw->storage, storage_free);
 	g_clear_pointer(&gw->secrets, secrets_free);

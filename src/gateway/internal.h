@@ -48,6 +48,9 @@ struct gateway {
 	GHashTable *sessions;     /* bare JID -> struct session * */
 	GHashTable *accounts;     /* worker account id -> struct session * */
 	GHashTable *pending_regs; /* worker account id -> struct pending_reg * */
+	GHashTable *kept_logins;  /* worker account id -> struct kept_login *:
+	                             checked registrations waiting to become
+	                             the user's session */
 	bool link_up;             /* the component link is online */
 };
 
@@ -115,6 +118,12 @@ void registration_register(struct gateway *gw);
 void registration_on_event(struct gateway *gw, guint32 account, guint32 type, GVariant *payload);
 void registration_on_lost(struct gateway *gw, guint32 account);
 void registration_free_all(struct gateway *gw);
+/* true when ACCOUNT is a registration's (pending or kept) login. */
+bool registration_owns(struct gateway *gw, guint32 account);
+/* Takes over the checked login of a just registered BARE_JID, if one is
+ * still up: sets *ACCOUNT and *NICK (caller frees) and returns true. */
+bool registration_take_login(struct gateway *gw, const char *bare_jid, guint32 *account,
+                             char **nick);
 
 /* ---- session.c --------------------------------------------------------------------- */
 

@@ -37,8 +37,81 @@ static void pending_end(struct gateway *gw, struct pending_reg *p)
 	pending_free(p);
 }
 
+/* A checked login kept for the user's session, which normally starts a
+ * moment later (after the subscription dance); logged out if it does not. */
+struct kept_login {
+	struct gateway *gw;
+	guint32 account;
+	char *jid;
+	char *nick;
+	guint timer;
+};
+
+#define KEPT_LOGIN_SECONDS 60
+
+static void kept_free(struct kept_login *k)
+{
+	g_clear_handle_id(&k->timer, g_source_remove);
+	g_free(k->jid);
+	g_free(k->nick);
+	g_free(k);
+}
+
+static gboolean kept_expired(gpointer data)
+{
+	struct kept_login *k = data;
+	k->timer = 0;
+	g_hash_table_remove(k->gw->kept_logins, GUINT_TO_POINTER(k->account));
+	workers_logout(k->gw->workers, k->account);
+	kept_free(k);
+	return G_SOURCE_REMOVE;
+}
+
+static void keep_login(struct gateway *gw, struct pending_reg *p, const char *nick)
+{
+	struct kept_login *k = g_new0(struct kept_login, 1);
+	k->gw = gw;
+	k->account = p->account;
+	k->jid = g_strdup(p->jid);
+	k->nick = g_strdup(nick);
+	k->timer = g_timeout_add_seconds(KEPT_LOGIN_SECONDS, kept_expired, k);
+	g_hash_table_insert(gw->kept_logins, GUINT_TO_POINTER(k->account), k);
+}
+
+bool registration_owns(struct gateway *gw, guint32 account)
+{
+	return g_hash_table_contains(gw->pending_regs, GUINT_TO_POINTER(account)) ||
+	       g_hash_table_contains(gw->kept_logins, GUINT_TO_POINTER(account));
+}
+
+bool registration_take_login(struct gateway *gw, const char *bare_jid, guint32 *account,
+                             char **nick)
+{
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, gw->kept_logins);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		struct kept_login *k = value;
+		if (strcmp(k->jid, bare_jid) != 0)
+			continue;
+		g_hash_table_iter_remove(&it);
+		*account = k->account;
+		*nick = g_steal_pointer(&k->nick);
+		kept_free(k);
+		return true;
+	}
+	return false;
+}
+
 void registration_free_all(struct gateway *gw)
 {
+	GHashTableIter kit;
+	gpointer kept;
+	g_hash_table_iter_init(&kit, gw->kept_logins);
+	while (g_hash_table_iter_next(&kit, NULL, &kept))
+		kept_free(kept);
+	g_hash_table_remove_all(gw->kept_logins);
+
 	GHashTableIter it;
 	gpointer value;
 	g_hash_table_iter_init(&it, gw->pending_regs);
@@ -65,7 +138,9 @@ static bool is_registered(struct gateway *gw, const char *bare, GHashTable **set
 
 /* ---- the test login ------------------------------------------------------------------ */
 
-static void registration_done(struct gateway *gw, struct pending_reg *p)
+/* Stores the checked registration, answers, and keeps its login for the
+ * session; false if it could not be stored. */
+static bool registration_done(struct gateway *gw, struct pending_reg *p, const char *nick)
 {
 	g_autoptr(GError) err = NULL;
 	bool existed = is_registered(gw, p->jid, NULL);
@@ -73,27 +148,47 @@ static void registration_done(struct gateway *gw, struct pending_reg *p)
 		g_warning("registration: cannot store %s: %s", p->jid, err->message);
 		router_send_error(gw->router, p->request, "internal-server-error",
 		                  "the registration could not be stored");
-		return;
+		return false;
 	}
 	g_message("registration: %s %s", p->jid, existed ? "updated" : "registered");
 	router_send_result(gw->router, p->request);
+	keep_login(gw, p, nick);
 	if (!existed) {
 		/* Ask to be in the user's roster (XEP-0100 §4.1.1): the server's
 		 * answer, and the user's presence, start the session. */
 		gateway_send(gw, gateway_presence(gw, NULL, p->jid, "subscribe"));
-		return;
+		return true;
 	}
 	struct session *s = session_get(gw, p->jid, false);
 	if (s != NULL && session_user_available(s))
 		session_login(s); /* new credentials take effect now */
+	return true;
 }
 
 void registration_on_event(struct gateway *gw, guint32 account, guint32 type, GVariant *payload)
 {
+	struct kept_login *k = g_hash_table_lookup(gw->kept_logins, GUINT_TO_POINTER(account));
+	if (k != NULL) {
+		/* Only sign-on events reach a test login; a disconnect ends it. */
+		if (type == WORKER_DISCONNECTED) {
+			g_hash_table_remove(gw->kept_logins, GUINT_TO_POINTER(account));
+			workers_logout(gw->workers, account);
+			kept_free(k);
+		}
+		return;
+	}
 	struct pending_reg *p = g_hash_table_lookup(gw->pending_regs, GUINT_TO_POINTER(account));
 	if (type == WORKER_CONNECTED) {
-		registration_done(gw, p);
-		pending_end(gw, p);
+		const char *nick = NULL;
+		g_variant_get(payload, "(&s)", &nick);
+		if (registration_done(gw, p, nick)) {
+			/* The check login lives on (kept_logins) as the session
+			 * about to start. */
+			g_hash_table_remove(gw->pending_regs, GUINT_TO_POINTER(account));
+			pending_free(p);
+		} else {
+			pending_end(gw, p);
+		}
 	} else if (type == WORKER_DISCONNECTED) {
 		guint32 reason = 0;
 		const char *text = NULL;
@@ -111,6 +206,12 @@ void registration_on_event(struct gateway *gw, guint32 account, guint32 type, GV
 
 void registration_on_lost(struct gateway *gw, guint32 account)
 {
+	struct kept_login *k = g_hash_table_lookup(gw->kept_logins, GUINT_TO_POINTER(account));
+	if (k != NULL) {
+		g_hash_table_remove(gw->kept_logins, GUINT_TO_POINTER(account));
+		kept_free(k);
+		return;
+	}
 	struct pending_reg *p = g_hash_table_lookup(gw->pending_regs, GUINT_TO_POINTER(account));
 	router_send_error(gw->router, p->request, "internal-server-error",
 	                  "the login check was interrupted; please try again");

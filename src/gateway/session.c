@@ -254,11 +254,32 @@ static void forget_account(struct session *s)
 	s->account = 0;
 }
 
+static void signed_on(struct session *s, const char *nick);
+
 void session_login(struct session *s)
 {
 	struct gateway *gw = s->gw;
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
 	forget_account(s);
+	guint32 kept = 0;
+	g_autofree char *kept_nick = NULL;
+	bool have_kept = registration_take_login(gw, s->jid, &kept, &kept_nick);
+	if (have_kept && !workers_send(gw->workers, kept, WORKER_KEEP, g_variant_new("()"))) {
+		workers_logout(gw->workers, kept);
+		have_kept = false;
+	}
+	if (have_kept) {
+		/* The registration's check login is still up: carry on with it. */
+		g_info("session: %s: continuing the registration's login (account %u)", s->jid,
+		       kept);
+		s->account = kept;
+		g_hash_table_insert(gw->accounts, GUINT_TO_POINTER(kept), s);
+		s->sent_status = WORKER_STATUS_AVAILABLE;
+		g_clear_pointer(&s->sent_message, g_free);
+		g_clear_pointer(&s->failure, g_free);
+		signed_on(s, kept_nick);
+		return;
+	}
 	g_autoptr(GError) err = NULL;
 	struct storage_user *u = storage_user_get(gw->storage, s->jid, &err);
 	if (u == NULL) {
@@ -310,6 +331,11 @@ static void on_connected(struct session *s, GVariant *payload)
 {
 	const char *nick = NULL;
 	g_variant_get(payload, "(&s)", &nick);
+	signed_on(s, nick);
+}
+
+static void signed_on(struct session *s, const char *nick)
+{
 	g_info("session: %s: signed on as %s", s->jid, nick);
 	s->state = SESSION_ONLINE;
 	s->attempts = 0;

@@ -463,6 +463,22 @@ static void send_typing(struct account *account, GVariant *payload)
 	serv_send_typing(gc, name, typing);
 }
 
+/* A test login becomes the user's session: events flow from now on, and
+ * the buddies it already has are reported. */
+static void keep(struct account *account)
+{
+	if (!account_is_test(account))
+		return;
+	account->flags &= ~(guint32)WORKER_LOGIN_TEST;
+	g_message("account %u: kept as a session", account->id);
+	GSList *buddies = purple_find_buddies(account->pa, NULL);
+	for (GSList *l = buddies; l != NULL; l = l->next) {
+		account_presence_forget(account, purple_buddy_get_name(l->data));
+		events_report_buddy(l->data);
+	}
+	g_slist_free(buddies);
+}
+
 void accounts_handle(guint32 type, guint32 id, GVariant *payload)
 {
 	if (shutting_down) {
@@ -507,6 +523,9 @@ void accounts_handle(guint32 type, guint32 id, GVariant *payload)
 		break;
 	case WORKER_SEND_TYPING:
 		send_typing(account, payload);
+		break;
+	case WORKER_KEEP:
+		keep(account);
 		break;
 	case WORKER_AUTH_REPLY: {
 		guint32 request;

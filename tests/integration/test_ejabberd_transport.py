@@ -28,6 +28,8 @@ async def scenario(tap, ej, irc, ferry):
         r = await alice.register(T, {"username": "alice"})
         tap.ok(r.type == "result", "registration through the form on ejabberd", str(r))
         tap.ok(await bob.wait_ison("alice", True, 30), "alice appears on IRC")
+        tap.ok(await alice.transport_connected(T) is not None,
+               "the transport says it is connected")
         alice.send_message("bob@" + T, TEXT)
         got = await bob.privmsg_from("alice", 20)
         tap.ok(got == TEXT, "XMPP -> IRC through ejabberd arrives exactly", repr(got))

@@ -58,6 +58,8 @@ async def worker_kill(tap, prosody, irc, ferry):
         r = await alice.register(T, {"username": "alice"})
         tap.ok(r.type == "result", "alice registers", str(r))
         tap.ok(await bob.wait_ison("alice", True, 30), "alice is on IRC")
+        tap.ok(await alice.transport_connected(T) is not None,
+               "the transport says it is connected")
         await round_trip(tap, alice, bob, "before the kill")
 
         pids = worker_pids(ferry)

@@ -46,6 +46,8 @@ async def trusted(tap, prosody, irc):
         r = await alice.register(T, {"username": "alice"})
         tap.ok(r.type == "result", "with legacy_ca_file the TLS login succeeds", str(r))
         tap.ok(await bob.wait_ison("alice", True, 30), "alice is on IRC over TLS")
+        tap.ok(await alice.transport_connected(T) is not None,
+               "the transport says it is connected")
         alice.send_message("bob@" + T, "over TLS")
         tap.ok(await bob.privmsg_from("alice") == "over TLS", "messages flow over TLS")
 

@@ -273,6 +273,13 @@ class XmppUser:
                     (where is None or where(r)))
         return await self.wait_for(match, timeout, since)
 
+    async def transport_connected(self, transport, timeout=30, since=0):
+        """The transport's presence saying its legacy session is up (the
+        XMPP session has started: messages go straight through)."""
+        return await self.presence_from(
+            transport, None, timeout=timeout, since=since,
+            where=lambda p: "Connected" in (p.child_text("status") or ""))
+
     async def error_from(self, jid, timeout=15, since=0):
         def match(r):
             return r.sender and r.sender.split("/")[0] == jid and r.type == "error"
