@@ -15,8 +15,9 @@
 
 struct roster {
 	struct gateway *gw;
-	char *server;        /* the domain that granted roster access, or NULL */
-	bool broken;         /* a push failed: the grant is not honoured */
+	GHashTable *granted; /* server domains that granted roster access; each
+	                        vhost of a server sends its own grant */
+	bool broken;         /* a push failed: grants are not honoured */
 	GHashTable *pending; /* struct push * awaiting an answer */
 };
 
@@ -34,6 +35,7 @@ struct roster *roster_new(struct gateway *gw)
 	struct roster *r = g_new0(struct roster, 1);
 	r->gw = gw;
 	r->pending = g_hash_table_new(g_direct_hash, g_direct_equal);
+	r->granted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return r;
 }
 
@@ -52,7 +54,7 @@ void roster_free(struct roster *r)
 		push_free(key);
 	}
 	g_hash_table_unref(r->pending);
-	g_free(r->server);
+	g_hash_table_unref(r->granted);
 	g_free(r);
 }
 
@@ -72,9 +74,10 @@ bool roster_on_privilege(struct roster *r, const struct stanza *m)
 		    (g_strcmp0(type, "set") == 0 || g_strcmp0(type, "both") == 0))
 			roster = true;
 	}
-	g_free(r->server);
-	r->server = roster ? g_strdup(from) : NULL;
-	r->broken = false;
+	if (roster)
+		g_hash_table_add(r->granted, g_ascii_strdown(from, -1));
+	else
+		g_hash_table_remove(r->granted, from);
 	g_message("roster: %s %s roster access (%s)", from, roster ? "grants" : "does not grant",
 	          stanza_ns(priv));
 	return true;
@@ -83,10 +86,13 @@ bool roster_on_privilege(struct roster *r, const struct stanza *m)
 /* true when pushes to USER's roster may be tried. */
 static bool can_push(const struct roster *r, const char *user)
 {
-	if (r->server == NULL || r->broken)
+	if (r->broken)
 		return false;
 	const char *domain = strchr(user, '@');
-	return domain != NULL && g_ascii_strcasecmp(domain + 1, r->server) == 0;
+	if (domain == NULL)
+		return false;
+	g_autofree char *lower = g_ascii_strdown(domain + 1, -1);
+	return g_hash_table_contains(r->granted, lower);
 }
 
 static void ask_subscription(struct session *s, struct contact *c)

@@ -542,7 +542,7 @@ def run_component_suite(tap, run, server, user, password, jid="irc.localhost"):
     ferry = run.add(Ferry(run.path("ferry"), server.component_port,
                           server.secret, jid=jid))
     ferry.start()
-    m = ferry.wait_for_log(Ferry.ONLINE, 15)
+    m = ferry.wait_for_log(Ferry.ONLINE, 30)
     if not tap.ok(m is not None and m.group(1) == jid,
                   "ferry logs 'component: online as %s'" % jid):
         tap.diag("ferry %s; log:\n%s" % (
