@@ -383,19 +383,31 @@ class XmppClient:
         self.timeout = timeout
         self.xmpp = None
 
-    async def __aenter__(self):
-        import slixmpp
-        logging.getLogger("slixmpp").setLevel(logging.ERROR)
-        x = slixmpp.ClientXMPP(self.jid, self.password)
+    def configure(self, x):
+        """Subclass hook: plugins and handlers on the new ClientXMPP."""
         for plugin in ("xep_0030", "xep_0092", "xep_0199"):
             x.register_plugin(plugin)
+
+    async def session_started(self, x):
+        """Subclass hook: run once the session is up, before __aenter__
+        returns (e.g. send initial presence)."""
+
+    async def __aenter__(self):
+        import slixmpp
+        logging.getLogger("slixmpp").setLevel(logging.CRITICAL)
+        x = slixmpp.ClientXMPP(self.jid, self.password)
+        self.configure(x)
         x.reconnect_max_attempts = 1
         done = asyncio.get_running_loop().create_future()
 
         def finish(result):
             if not done.done():
                 done.set_result(result)
-        x.add_event_handler("session_start", lambda _e: finish("ok"))
+
+        async def on_start(_e):
+            await self.session_started(x)
+            finish("ok")
+        x.add_event_handler("session_start", on_start)
         x.add_event_handler("failed_all_auth",
                             lambda _e: finish("authentication failed"))
         x.add_event_handler("connection_failed",
@@ -420,13 +432,19 @@ class XmppClient:
             self.xmpp.abort()
 
     async def __aexit__(self, *exc):
-        if self.xmpp is not None:
-            try:
-                await asyncio.wait_for(self.xmpp.disconnect(wait=1.0), 5)
-            except (asyncio.TimeoutError, Exception):
-                pass
-            self._abort()
+        await self.close()
         return False
+
+    async def close(self):
+        """Log out (bounded), then drop the connection."""
+        if self.xmpp is None:
+            return
+        try:
+            await asyncio.wait_for(self.xmpp.disconnect(wait=1.0), 5)
+        except (asyncio.TimeoutError, Exception):
+            pass
+        self._abort()
+        self.xmpp = None
 
     async def iq(self, to, payload, itype="get", timeout=5.0):
         """Send <iq type=itype to=to>payload</iq>; payload is an XML
@@ -600,3 +618,35 @@ def run_component_suite(tap, run, server, user, password, jid="irc.localhost"):
     tap.ok(fb.running(), "wrong secret: ferry keeps running (retrying)",
            "exit status %s" % fb.returncode())
     fb.stop()
+
+
+# ---- test programs -----------------------------------------------------------
+
+def run_test(name, programs, body):
+    """The frame of an integration test program: TAP, preflight for
+    PROGRAMS, a TestRun, body(tap, run), a clean-stop check. Returns the
+    exit code."""
+    from tap import Tap
+    tap = Tap()
+    preflight(tap, *programs)
+    run = TestRun(name, tap)
+    try:
+        body(tap, run)
+    except Exception:
+        import traceback
+        tap.fail("no unexpected exception", traceback.format_exc())
+        run.dump_logs()
+    problems = run.cleanup()
+    tap.ok(not problems, "everything stopped cleanly", "\n".join(problems))
+    return tap.done()
+
+
+def start_ferry(tap, run, label="ferry", timeout=30, **kwargs):
+    """Starts a Ferry (kwargs as for Ferry) in run.path(label) and checks it
+    attaches; returns it, or None (after printing its log) if it did not."""
+    ferry = run.add(Ferry(run.path(label), name=label, **kwargs))
+    ferry.start()
+    if tap.ok(ferry.wait_for_log(Ferry.ONLINE, timeout) is not None,
+              "%s starts and attaches" % label, ferry.log_tail):
+        return ferry
+    return None

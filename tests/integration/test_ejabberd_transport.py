@@ -8,14 +8,12 @@ subscription request per contact. Prints TAP.
 import asyncio
 import os
 import sys
-import traceback
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Ferry, TestRun, preflight  # noqa: E402
+from harness import run_test, start_ferry  # noqa: E402
 from servers import Ejabberd, Ngircd  # noqa: E402
-from tap import Tap  # noqa: E402
 from transport import IrcPeer, XmppUser, transport_config  # noqa: E402
 
 T = "irc.localhost"
@@ -45,33 +43,24 @@ async def scenario(tap, ej, irc, ferry):
         tap.ok(p is not None, "bob's presence shows after alice adds him")
 
 
-def main():
-    tap = Tap()
-    preflight(tap, "ejabberdctl", "epmd", "erl", "ngircd")
-    run = TestRun("ejabberd-transport", tap)
-    try:
-        secret = "s3cret-%s" % os.urandom(6).hex()
-        ej = run.add(Ejabberd(run.path("ejabberd"), hosts=["localhost"],
-                              components=[{"hosts": {T: secret}}],
-                              privileges={"roster": "both", "message": "outgoing"}))
-        ej.start()
-        ej.register("alice", "localhost", "alicepw")
-        irc = run.add(Ngircd(run.path("ngircd")))
-        irc.start()
-        ferry = run.add(Ferry(run.path("ferry"), **transport_config(
-            ej, presets={"server": "127.0.0.1", "port": str(irc.port),
-                         "ratelimit-interval": "0"})))
-        ferry.start()
-        if tap.ok(ferry.wait_for_log(Ferry.ONLINE, 30) is not None,
-                  "ferry attaches to ejabberd", ferry.log_tail):
-            asyncio.run(asyncio.wait_for(scenario(tap, ej, irc, ferry), 180))
-    except Exception:
-        tap.fail("no unexpected exception", traceback.format_exc())
-        run.dump_logs()
-    problems = run.cleanup()
-    tap.ok(not problems, "everything stopped cleanly", "\n".join(problems))
-    return tap.done()
+def body(tap, run):
+    secret = "s3cret-%s" % os.urandom(6).hex()
+    ej = run.add(Ejabberd(run.path("ejabberd"), hosts=["localhost"],
+                          components=[{"hosts": {T: secret}}],
+                          privileges={"roster": "both", "message": "outgoing"}))
+    ej.start()
+    ej.register("alice", "localhost", "alicepw")
+    irc = run.add(Ngircd(run.path("ngircd")))
+    irc.start()
+    ferry = start_ferry(tap, run, **transport_config(
+        ej, presets={"server": "127.0.0.1", "port": str(irc.port),
+                     "ratelimit-interval": "0"}))
+    if ferry is not None:
+        asyncio.run(asyncio.wait_for(scenario(tap, ej, irc, ferry), 180))
 
+
+def main():
+    return run_test("ejabberd-transport", ("ejabberdctl", "epmd", "erl", "ngircd"), body)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -15,14 +15,12 @@ import os
 import signal
 import sys
 import time
-import traceback
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Ferry, TestRun, preflight  # noqa: E402
+from harness import Ferry, run_test, start_ferry  # noqa: E402
 from servers import Ngircd, Prosody  # noqa: E402
-from tap import Tap  # noqa: E402
 from transport import IrcPeer, XmppUser, children_of, transport_config  # noqa: E402
 
 T = "irc.localhost"
@@ -115,32 +113,22 @@ async def worker_kill(tap, prosody, irc, ferry):
     tap.ok(ferry.running(), "ferry is still running at the end")
 
 
-def main():
-    tap = Tap()
-    preflight(tap, "prosody", "prosodyctl", "ngircd")
-    run = TestRun("faults", tap)
-    try:
-        secret = "s3cret-%s" % os.urandom(6).hex()
-        prosody = run.add(Prosody(run.path("prosody"), vhosts=["localhost"],
-                                  component=T, secret=secret))
-        prosody.start()
-        prosody.register("alice", "localhost", "alicepw")
-        irc = run.add(Ngircd(run.path("ngircd")))
-        irc.start()
-        ferry = run.add(Ferry(run.path("ferry"), **transport_config(
-            prosody, presets={"server": "127.0.0.1", "port": str(irc.port),
-                              "ratelimit-interval": "0"})))
-        ferry.start()
-        if tap.ok(ferry.wait_for_log(Ferry.ONLINE, 20) is not None,
-                  "ferry starts and attaches", ferry.log_tail):
-            asyncio.run(asyncio.wait_for(worker_kill(tap, prosody, irc, ferry), 300))
-    except Exception:
-        tap.fail("no unexpected exception", traceback.format_exc())
-        run.dump_logs()
-    problems = run.cleanup()
-    tap.ok(not problems, "everything stopped cleanly", "\n".join(problems))
-    return tap.done()
+def body(tap, run):
+    prosody = run.add(Prosody(run.path("prosody"), vhosts=["localhost"], component=T,
+                              secret="s3cret-%s" % os.urandom(6).hex()))
+    prosody.start()
+    prosody.register("alice", "localhost", "alicepw")
+    irc = run.add(Ngircd(run.path("ngircd")))
+    irc.start()
+    ferry = start_ferry(tap, run, **transport_config(
+        prosody, presets={"server": "127.0.0.1", "port": str(irc.port),
+                          "ratelimit-interval": "0"}))
+    if ferry is not None:
+        asyncio.run(asyncio.wait_for(worker_kill(tap, prosody, irc, ferry), 300))
 
+
+def main():
+    return run_test("faults", ("prosody", "prosodyctl", "ngircd"), body)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,14 +13,12 @@ Prints TAP.
 import asyncio
 import os
 import sys
-import traceback
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Ferry, TestRun, preflight  # noqa: E402
+from harness import run_test, start_ferry  # noqa: E402
 from servers import Ngircd, Prosody  # noqa: E402
-from tap import Tap  # noqa: E402
 from transport import (IrcPeer, XmppUser, children_of, files_containing,  # noqa: E402
                        proc_contains, transport_config)
 
@@ -191,50 +189,37 @@ async def scenario(tap, run, prosody, irc, ferry, password):
     tap.ok(not stored, "nothing about the refused user is stored", str(stored))
 
 
-def main():
-    tap = Tap()
-    preflight(tap, "prosody", "prosodyctl", "ngircd")
-    run = TestRun("irc", tap)
-    try:
-        secret = "s3cret-%s" % os.urandom(6).hex()
-        prosody = run.add(Prosody(run.path("prosody"),
-                                  vhosts=["localhost", "other.localhost"],
-                                  component=T, secret=secret))
-        prosody.start()
-        prosody.register("alice", "localhost", "alicepw")
-        prosody.register("eve", "other.localhost", "evepw")
-        # The IRC network has a server password: alice's legacy password.
-        password = "Irc-Pa55-%s" % os.urandom(8).hex()
-        irc = run.add(Ngircd(run.path("ngircd"), password=password))
-        irc.start()
-        ferry = run.add(Ferry(run.path("ferry"), **transport_config(
-            prosody, presets={"server": "127.0.0.1", "port": str(irc.port),
-                              "ratelimit-interval": "0"})))
-        ferry.start()
-        if not tap.ok(ferry.wait_for_log(Ferry.ONLINE, 20) is not None,
-                      "ferry starts and attaches", ferry.log_tail):
-            run.dump_logs()
-        else:
-            asyncio.run(asyncio.wait_for(
-                scenario(tap, run, prosody, irc, ferry, password), 300))
-        tap.ok(password not in ferry.log_text(), "the password is not in ferry's log")
-        ferry.stop()
-        # libpurple's files live only in each worker's private TMPDIR, which
-        # is gone once the workers are; nothing lands in ferry's HOME.
-        tmp = run.path("ferry", "tmp")
-        left = os.listdir(tmp) if os.path.isdir(tmp) else []
-        tap.ok(not left, "no worker files are left after ferry stops", str(left))
-        home = []
-        for d, _dirs, files in os.walk(run.path("ferry", "home")):
-            home += [os.path.join(d, f) for f in files]
-        tap.ok(not home, "nothing was written to HOME", str(home))
-    except Exception:
-        tap.fail("no unexpected exception", traceback.format_exc())
-        run.dump_logs()
-    problems = run.cleanup()
-    tap.ok(not problems, "everything stopped cleanly", "\n".join(problems))
-    return tap.done()
+def body(tap, run):
+    prosody = run.add(Prosody(run.path("prosody"), vhosts=["localhost", "other.localhost"],
+                              component=T, secret="s3cret-%s" % os.urandom(6).hex()))
+    prosody.start()
+    prosody.register("alice", "localhost", "alicepw")
+    prosody.register("eve", "other.localhost", "evepw")
+    # The IRC network has a server password: alice's legacy password.
+    password = "Irc-Pa55-%s" % os.urandom(8).hex()
+    irc = run.add(Ngircd(run.path("ngircd"), password=password))
+    irc.start()
+    ferry = start_ferry(tap, run, **transport_config(
+        prosody, presets={"server": "127.0.0.1", "port": str(irc.port),
+                          "ratelimit-interval": "0"}))
+    if ferry is None:
+        return
+    asyncio.run(asyncio.wait_for(scenario(tap, run, prosody, irc, ferry, password), 300))
+    tap.ok(password not in ferry.log_text(), "the password is not in ferry's log")
+    ferry.stop()
+    # libpurple's files live only in each worker's private TMPDIR, which
+    # is gone once the workers are; nothing lands in ferry's HOME.
+    tmp = run.path("ferry", "tmp")
+    left = os.listdir(tmp) if os.path.isdir(tmp) else []
+    tap.ok(not left, "no worker files are left after ferry stops", str(left))
+    home = []
+    for d, _dirs, files in os.walk(run.path("ferry", "home")):
+        home += [os.path.join(d, f) for f in files]
+    tap.ok(not home, "nothing was written to HOME", str(home))
 
+
+def main():
+    return run_test("irc", ("prosody", "prosodyctl", "ngircd"), body)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,14 +12,12 @@ import asyncio
 import os
 import sys
 import time
-import traceback
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Ferry, TestRun, preflight  # noqa: E402
+from harness import run_test, start_ferry  # noqa: E402
 from servers import Ngircd, Prosody, TestCA  # noqa: E402
-from tap import Tap  # noqa: E402
 from transport import IrcPeer, XmppUser, transport_config  # noqa: E402
 
 T = "irc.localhost"
@@ -52,44 +50,32 @@ async def trusted(tap, prosody, irc):
         tap.ok(await bob.privmsg_from("alice") == "over TLS", "messages flow over TLS")
 
 
-def main():
-    tap = Tap()
-    preflight(tap, "prosody", "prosodyctl", "ngircd", "openssl")
-    run = TestRun("legacy-tls", tap)
-    try:
-        ca = TestCA(run.path("ca"))
-        cert = ca.issue("localhost", dns=["localhost"], ips=["127.0.0.1"])
-        secret = "s3cret-%s" % os.urandom(6).hex()
-        prosody = run.add(Prosody(run.path("prosody"), vhosts=["localhost"],
-                                  component=T, secret=secret))
-        prosody.start()
-        prosody.register("alice", "localhost", "alicepw")
-        irc = run.add(Ngircd(run.path("ngircd"), tls_cert=cert["chain"],
-                             tls_key=cert["key"]))
-        irc.start()
-        presets = {"server": "localhost", "port": str(irc.tls_port), "ssl": "true",
-                   "locked": "server;port;ssl"}
-        for label, extra in (("untrusted", {}),
-                             ("trusted", {"workers": {"legacy_ca_file": ca.cert}})):
-            ferry = run.add(Ferry(run.path("ferry-" + label), name="ferry-" + label,
-                                  **transport_config(prosody, presets=presets,
-                                                     extra=extra)))
-            ferry.start()
-            if not tap.ok(ferry.wait_for_log(Ferry.ONLINE, 20) is not None,
-                          "%s: ferry attaches" % label, ferry.log_tail):
-                continue
-            if label == "untrusted":
-                asyncio.run(asyncio.wait_for(untrusted(tap, prosody), 120))
-            else:
-                asyncio.run(asyncio.wait_for(trusted(tap, prosody, irc), 120))
-            ferry.stop()
-    except Exception:
-        tap.fail("no unexpected exception", traceback.format_exc())
-        run.dump_logs()
-    problems = run.cleanup()
-    tap.ok(not problems, "everything stopped cleanly", "\n".join(problems))
-    return tap.done()
+def body(tap, run):
+    ca = TestCA(run.path("ca"))
+    cert = ca.issue("localhost", dns=["localhost"], ips=["127.0.0.1"])
+    prosody = run.add(Prosody(run.path("prosody"), vhosts=["localhost"], component=T,
+                              secret="s3cret-%s" % os.urandom(6).hex()))
+    prosody.start()
+    prosody.register("alice", "localhost", "alicepw")
+    irc = run.add(Ngircd(run.path("ngircd"), tls_cert=cert["chain"], tls_key=cert["key"]))
+    irc.start()
+    presets = {"server": "localhost", "port": str(irc.tls_port), "ssl": "true",
+               "locked": "server;port;ssl"}
+    for label, extra in (("untrusted", {}),
+                         ("trusted", {"workers": {"legacy_ca_file": ca.cert}})):
+        ferry = start_ferry(tap, run, label="ferry-" + label,
+                            **transport_config(prosody, presets=presets, extra=extra))
+        if ferry is None:
+            continue
+        if label == "untrusted":
+            asyncio.run(asyncio.wait_for(untrusted(tap, prosody), 120))
+        else:
+            asyncio.run(asyncio.wait_for(trusted(tap, prosody, irc), 120))
+        ferry.stop()
 
+
+def main():
+    return run_test("legacy-tls", ("prosody", "prosodyctl", "ngircd", "openssl"), body)
 
 if __name__ == "__main__":
     sys.exit(main())

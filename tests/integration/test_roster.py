@@ -13,15 +13,13 @@ Prints TAP.
 import asyncio
 import os
 import sys
-import traceback
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Ferry, TestRun, preflight  # noqa: E402
+from harness import run_test, start_ferry  # noqa: E402
 from servers import Prosody  # noqa: E402
-from tap import Tap  # noqa: E402
-from transport import XmppUser, transport_config  # noqa: E402
+from transport import XmppUser, legacy_xmpp_config  # noqa: E402
 
 T = "xmpp.localhost"
 ERIN = "erin\\40legacy.localhost@" + T
@@ -36,7 +34,7 @@ async def befriend(port, erin):
 
 
 async def roster_item(user, jid):
-    r = await user.xmpp.get_roster(timeout=10)
+    await user.xmpp.get_roster(timeout=10)
     items = user.xmpp.client_roster
     return items[jid]["subscription"] if jid in items else None
 
@@ -83,51 +81,34 @@ async def scenario_rest(tap, port, privileged):
                str(again))
 
 
-def main():
-    tap = Tap()
-    preflight(tap, "prosody", "prosodyctl")
-    run = TestRun("roster", tap)
-    try:
-        for privileged in (True, False):
-            label = "privileged" if privileged else "unprivileged"
-            secret = "s3cret-%s" % os.urandom(6).hex()
-            prosody = run.add(Prosody(
-                run.path("prosody-" + label), vhosts=["localhost", "legacy.localhost"],
-                component=T, secret=secret,
-                privileges={"roster": "both", "message": "outgoing"} if privileged
-                else None))
-            prosody.start()
-            for user, host, pw in (("alice", "localhost", "alicepw"),
-                                   ("carol", "legacy.localhost", "carolpw"),
-                                   ("erin", "legacy.localhost", "erinpw")):
-                prosody.register(user, host, pw)
-            ferry = run.add(Ferry(run.path("ferry-" + label), name="ferry-" + label,
-                                  **transport_config(
-                prosody, jid=T, protocol="prpl-jabber", name="Old XMPP",
-                presets={"domain": "legacy.localhost", "connect_server": "127.0.0.1",
-                         "port": str(prosody.c2s_port),
-                         "connection_security": "opportunistic_tls",
-                         "auth_plain_in_clear": "true"},
-                extra={"access": {"allowed_domains": "localhost"}})))
-            ferry.start()
-            if tap.ok(ferry.wait_for_log(Ferry.ONLINE, 20) is not None,
-                      "%s: ferry attaches" % label, ferry.log_tail):
-                if privileged:
-                    tap.ok(ferry.wait_for_log(r"roster: localhost grants roster access "
-                                              r"\(urn:xmpp:privilege:2\)", 10) is not None,
-                           "privileged: ferry sees Prosody's roster grant", ferry.log_tail)
-                asyncio.run(asyncio.wait_for(scenario(tap, prosody, privileged), 180))
-                asyncio.run(asyncio.wait_for(scenario_rest(tap, prosody.c2s_port,
-                                                           privileged), 60))
+def body(tap, run):
+    for privileged in (True, False):
+        label = "privileged" if privileged else "unprivileged"
+        prosody = run.add(Prosody(
+            run.path("prosody-" + label), vhosts=["localhost", "legacy.localhost"],
+            component=T, secret="s3cret-%s" % os.urandom(6).hex(),
+            privileges={"roster": "both", "message": "outgoing"} if privileged else None))
+        prosody.start()
+        for user, host, pw in (("alice", "localhost", "alicepw"),
+                               ("carol", "legacy.localhost", "carolpw"),
+                               ("erin", "legacy.localhost", "erinpw")):
+            prosody.register(user, host, pw)
+        ferry = start_ferry(tap, run, label="ferry-" + label,
+                            **legacy_xmpp_config(prosody, T))
+        if ferry is not None:
+            if privileged:
+                tap.ok(ferry.wait_for_log(r"roster: localhost grants roster access "
+                                          r"\(urn:xmpp:privilege:2\)", 10) is not None,
+                       "privileged: ferry sees Prosody's roster grant", ferry.log_tail)
+            asyncio.run(asyncio.wait_for(scenario(tap, prosody, privileged), 180))
+            asyncio.run(asyncio.wait_for(scenario_rest(tap, prosody.c2s_port, privileged),
+                                         60))
             ferry.stop()
-            prosody.stop()
-    except Exception:
-        tap.fail("no unexpected exception", traceback.format_exc())
-        run.dump_logs()
-    problems = run.cleanup()
-    tap.ok(not problems, "everything stopped cleanly", "\n".join(problems))
-    return tap.done()
+        prosody.stop()
 
+
+def main():
+    return run_test("roster", ("prosody", "prosodyctl"), body)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,15 +13,13 @@ dave\\40legacy.localhost@xmpp.localhost). Prints TAP.
 import asyncio
 import os
 import sys
-import traceback
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Ferry, TestRun, preflight  # noqa: E402
+from harness import run_test, start_ferry  # noqa: E402
 from servers import Prosody  # noqa: E402
-from tap import Tap  # noqa: E402
-from transport import NS_CHATSTATES, XmppUser, transport_config  # noqa: E402
+from transport import NS_CHATSTATES, XmppUser, legacy_xmpp_config  # noqa: E402
 
 T = "xmpp.localhost"
 DAVE = "dave\\40legacy.localhost@" + T
@@ -122,37 +120,21 @@ async def scenario(tap, prosody):
                "and a chat message from the transport explains it", str(note))
 
 
-def main():
-    tap = Tap()
-    preflight(tap, "prosody", "prosodyctl")
-    run = TestRun("xmpp-legacy", tap)
-    try:
-        secret = "s3cret-%s" % os.urandom(6).hex()
-        prosody = run.add(Prosody(run.path("prosody"),
-                                  vhosts=["localhost", "legacy.localhost"],
-                                  component=T, secret=secret))
-        prosody.start()
-        prosody.register("alice", "localhost", "alicepw")
-        prosody.register("carol", "legacy.localhost", "carolpw")
-        prosody.register("dave", "legacy.localhost", "davepw")
-        ferry = run.add(Ferry(run.path("ferry"), **transport_config(
-            prosody, jid=T, protocol="prpl-jabber", name="Old XMPP",
-            presets={"domain": "legacy.localhost", "connect_server": "127.0.0.1",
-                     "port": str(prosody.c2s_port),
-                     "connection_security": "opportunistic_tls",
-                     "auth_plain_in_clear": "true"},
-            extra={"access": {"allowed_domains": "localhost"}})))
-        ferry.start()
-        if tap.ok(ferry.wait_for_log(Ferry.ONLINE, 20) is not None,
-                  "ferry starts and attaches", ferry.log_tail):
-            asyncio.run(asyncio.wait_for(scenario(tap, prosody), 240))
-    except Exception:
-        tap.fail("no unexpected exception", traceback.format_exc())
-        run.dump_logs()
-    problems = run.cleanup()
-    tap.ok(not problems, "everything stopped cleanly", "\n".join(problems))
-    return tap.done()
+def body(tap, run):
+    prosody = run.add(Prosody(run.path("prosody"), vhosts=["localhost", "legacy.localhost"],
+                              component=T, secret="s3cret-%s" % os.urandom(6).hex()))
+    prosody.start()
+    for user, host, pw in (("alice", "localhost", "alicepw"),
+                           ("carol", "legacy.localhost", "carolpw"),
+                           ("dave", "legacy.localhost", "davepw")):
+        prosody.register(user, host, pw)
+    ferry = start_ferry(tap, run, **legacy_xmpp_config(prosody, T))
+    if ferry is not None:
+        asyncio.run(asyncio.wait_for(scenario(tap, prosody), 240))
 
+
+def main():
+    return run_test("xmpp-legacy", ("prosody", "prosodyctl"), body)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,12 +9,11 @@ Every wait is bounded in time.
 """
 
 import asyncio
-import logging
 import os
 import time
 import xml.etree.ElementTree as ET
 
-from harness import NS_CLIENT, Reply
+from harness import NS_CLIENT, XmppClient
 
 NS_REGISTER = "jabber:iq:register"
 NS_DATA = "jabber:x:data"
@@ -152,7 +151,7 @@ class Received:
         return ET.tostring(self.xml, encoding="unicode")
 
 
-class XmppUser:
+class XmppUser(XmppClient):
     """A slixmpp user that records inbound messages and presences.
 
     async with XmppUser(jid, password, port) as u: ...
@@ -162,41 +161,16 @@ class XmppUser:
 
     def __init__(self, jid, password, port, host="127.0.0.1", timeout=20.0,
                  approve=True, priority=None):
-        self.jid, self.password = jid, password
-        self.address = (host, port)
-        self.timeout = timeout
+        super().__init__(jid, password, port, host=host, timeout=timeout)
         self.approve = approve
         self.priority = priority
         self.inbox = []
         self._event = asyncio.Event()
-        self.xmpp = None
 
-    async def __aenter__(self):
-        import slixmpp
-        logging.getLogger("slixmpp").setLevel(logging.CRITICAL)
-        x = slixmpp.ClientXMPP(self.jid, self.password)
+    def configure(self, x):
         x.register_plugin("xep_0030")
         x.auto_authorize = self.approve
         x.auto_subscribe = self.approve
-        x.reconnect_max_attempts = 1
-        done = asyncio.get_running_loop().create_future()
-
-        def finish(result):
-            if not done.done():
-                done.set_result(result)
-
-        async def on_start(_e):
-            x.send_presence(ppriority=self.priority)
-            try:
-                await x.get_roster(timeout=10)
-            except Exception:
-                pass
-            finish("ok")
-        x.add_event_handler("session_start", on_start)
-        x.add_event_handler("failed_all_auth", lambda _e: finish("auth failed"))
-        x.add_event_handler("connection_failed",
-                            lambda e: finish("connection failed: %s" % e))
-        x.add_event_handler("disconnected", lambda e: finish("disconnected"))
         # Every <message/>: slixmpp's "message" event needs a <body>, and
         # chat states or errors come without one.
         from slixmpp.xmlstream.handler import Callback
@@ -205,35 +179,13 @@ class XmppUser:
                                     MatchXPath("{%s}message" % NS_CLIENT),
                                     lambda m: self._record("message", m)))
         x.add_event_handler("presence", lambda p: self._record("presence", p))
-        self.xmpp = x
-        x.connect(address=self.address, force_starttls=False, disable_starttls=True)
+
+    async def session_started(self, x):
+        x.send_presence(ppriority=self.priority)
         try:
-            result = await asyncio.wait_for(done, self.timeout)
-        except asyncio.TimeoutError:
-            result = "no session after %.0f s" % self.timeout
-        if result != "ok":
-            self.abort()
-            raise RuntimeError("%s: %s" % (self.jid, result))
-        return self
-
-    def abort(self):
-        if self.xmpp is not None:
-            self.xmpp.cancel_connection_attempt()
-            self.xmpp.abort()
-
-    async def __aexit__(self, *exc):
-        await self.close()
-        return False
-
-    async def close(self):
-        if self.xmpp is None:
-            return
-        try:
-            await asyncio.wait_for(self.xmpp.disconnect(wait=1.0), 5)
+            await x.get_roster(timeout=10)
         except Exception:
             pass
-        self.abort()
-        self.xmpp = None
 
     def _record(self, kind, stanza):
         self.inbox.append(Received(kind, stanza.xml))
@@ -301,20 +253,6 @@ class XmppUser:
         self.xmpp.send_presence(pto=to, ptype=ptype, pshow=show,
                                 pstatus=status, ppriority=priority)
 
-    async def iq(self, to, payload, itype="get", timeout=10.0):
-        from slixmpp.exceptions import IqError, IqTimeout
-        xml = ET.fromstring("<iq xmlns='%s' type='%s' to='%s'>%s</iq>"
-                            % (NS_CLIENT, itype, to, payload))
-        iq = self.xmpp.Iq(xml=xml)
-        iq["id"] = self.xmpp.new_id()
-        try:
-            reply = await iq.send(timeout=timeout)
-            return Reply(reply["type"], reply.xml)
-        except IqError as e:
-            return Reply("error", e.iq.xml)
-        except IqTimeout:
-            return Reply("timeout")
-
     async def register(self, transport, fields, timeout=60.0):
         """Submits the registration form with `fields` (var -> value)."""
         from xml.sax.saxutils import escape
@@ -353,6 +291,17 @@ def transport_config(server, jid="irc.localhost", protocol="prpl-irc",
         cfg.setdefault(group, {}).update(kv)
     return dict(port=server.component_port, secret=server.secret, jid=jid,
                 protocol=protocol, legacy_name=name, extra=cfg)
+
+
+def legacy_xmpp_config(server, jid):
+    """Keyword arguments for harness.Ferry: prpl-jabber as the legacy
+    protocol, against the server's legacy.localhost virtual host."""
+    return transport_config(
+        server, jid=jid, protocol="prpl-jabber", name="Old XMPP",
+        presets={"domain": "legacy.localhost", "connect_server": "127.0.0.1",
+                 "port": str(server.c2s_port), "connection_security": "opportunistic_tls",
+                 "auth_plain_in_clear": "true"},
+        extra={"access": {"allowed_domains": "localhost"}})
 
 
 def files_containing(root, needle):
