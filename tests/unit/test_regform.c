@@ -8,7 +8,7 @@
 
 #include "ferry/regform.h"
 #include "ferry/secrets.h"
-#include "ferry/xml_stream.h"
+#include "helpers.h"
 
 #define IRC_DESC                                                                                   \
 	"('prpl-irc', 'IRC', uint32 1, [('Server', 'irc.libera.chat', '@')], "                     \
@@ -51,23 +51,9 @@ static struct regform *new_form(const char *text, GHashTable *presets, char **lo
 	return f;
 }
 
-static void on_parsed(void *data, struct stanza *s)
-{
-	*(struct stanza **)data = s;
-}
-
 static struct stanza *parse(const char *xml)
 {
-	struct stanza *out = NULL;
-	const struct xml_stream_callbacks cb = {.stanza = on_parsed};
-	struct xml_stream *xs = xml_stream_new(0, 0, &cb, &out);
-	g_autofree char *doc = g_strdup_printf("<stream:stream xmlns='jabber:component:accept' "
-	                                       "xmlns:stream='http://etherx.jabber.org/streams'>%s",
-	                                       xml);
-	g_assert_true(xml_stream_feed(xs, doc, strlen(doc), NULL));
-	xml_stream_free(xs);
-	g_assert_nonnull(out);
-	return out;
+	return test_parse_stanza(xml);
 }
 
 /* "var=type=value;..." for every field of the form in QUERY, in order. */

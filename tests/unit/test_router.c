@@ -7,7 +7,7 @@
 
 #include "ferry/handlers.h"
 #include "ferry/router.h"
-#include "ferry/xml_stream.h"
+#include "helpers.h"
 
 struct fixture {
 	struct router *router;
@@ -36,26 +36,9 @@ static void teardown(struct fixture *f, gconstpointer unused)
 	g_ptr_array_unref(f->calls);
 }
 
-/* Parses one stanza from XML text (the test's own input). */
-static void on_parsed(void *data, struct stanza *s)
-{
-	*(struct stanza **)data = s;
-}
-
 static struct stanza *parse(const char *xml)
 {
-	struct stanza *out = NULL;
-	const struct xml_stream_callbacks cb = {.stanza = on_parsed};
-	struct xml_stream *xs = xml_stream_new(0, 0, &cb, &out);
-	g_autofree char *doc = g_strdup_printf("<stream:stream xmlns='jabber:component:accept' "
-	                                       "xmlns:stream='http://etherx.jabber.org/streams'>%s",
-	                                       xml);
-	g_autoptr(GError) err = NULL;
-	g_assert_true(xml_stream_feed(xs, doc, strlen(doc), &err));
-	g_assert_no_error(err);
-	xml_stream_free(xs);
-	g_assert_nonnull(out);
-	return out;
+	return test_parse_stanza(xml);
 }
 
 static struct stanza *parse_sent(struct fixture *f, guint i)
