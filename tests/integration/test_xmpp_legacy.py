@@ -103,6 +103,36 @@ async def scenario(tap, prosody):
         tap.ok(got is not None and got.child_text("body") == text,
                "legacy XMPP -> XMPP arrives exactly", str(got))
 
+        # -- alice's status becomes carol's: the highest-priority resource wins
+        m0 = dave.mark()
+        alice.send_presence(show="dnd", status="writing a report", priority=5)
+        p = await dave.presence_from("carol@legacy.localhost", None, since=m0, timeout=20,
+                                     where=lambda x: x.child_text("show") == "dnd")
+        tap.ok(p is not None and p.child_text("status") == "writing a report",
+               "alice's dnd with text becomes carol's legacy status", str(p))
+        async with XmppUser("alice@localhost", "alicepw", port, priority=10) as phone:
+            m0 = dave.mark()
+            phone.send_presence(show="xa", status="on the phone", priority=10)
+            p = await dave.presence_from("carol@legacy.localhost", None, since=m0,
+                                         timeout=20,
+                                         where=lambda x: x.child_text("show") == "xa")
+            tap.ok(p is not None and p.child_text("status") == "on the phone",
+                   "a second resource with a higher priority sets the status", str(p))
+        m0 = dave.mark()
+        p = await dave.presence_from("carol@legacy.localhost", None, since=m0, timeout=20,
+                                     where=lambda x: x.child_text("show") == "dnd")
+        tap.ok(p is not None, "when it leaves, the remaining resource's status is back",
+               str(p))
+
+        # -- alice removes dave: he is removed on the legacy side too
+        m0 = dave.mark()
+        alice.send_presence(to=DAVE, ptype="unsubscribe")
+        gone = await dave.wait_for(lambda x: x.kind == "presence" and x.sender.split("/")[0] ==
+                                   "carol@legacy.localhost" and
+                                   x.type in ("unsubscribe", "unsubscribed"), since=m0)
+        tap.ok(gone is not None, "removing the contact unsubscribes carol from dave",
+               str(gone))
+
     # -- the legacy password changes behind the transport's back: the next
     # login fails for good and the user is told why
     prosody.deluser("carol", "legacy.localhost")
