@@ -177,8 +177,8 @@ static void on_stanza(void *data, struct stanza *s)
 
 static const struct component_callbacks callbacks = {on_online, on_offline, on_stanza};
 
-static struct component *new_component(guint16 port, const char *secret, size_t queue,
-                                       struct observed *obs)
+static struct component *new_component_ping(guint16 port, const char *secret, size_t queue,
+                                            guint ping_interval, struct observed *obs)
 {
 	struct component_options opt = {
 	    .jid = "irc.localhost",
@@ -187,9 +187,17 @@ static struct component *new_component(guint16 port, const char *secret, size_t 
 	    .secret = secret,
 	    .max_queue_bytes = queue,
 	    .max_backoff_ms = 2000,
+	    .ping_interval = ping_interval,
+	    .ping_to = "localhost",
 	};
 	obs->stanzas = g_ptr_array_new_with_free_func(g_free);
 	return component_new(&opt, &callbacks, obs);
+}
+
+static struct component *new_component(guint16 port, const char *secret, size_t queue,
+                                       struct observed *obs)
+{
+	return new_component_ping(port, secret, queue, 0, obs);
 }
 
 /* Runs the main loop until COND holds or about 10 s pass. */
@@ -312,6 +320,28 @@ static void test_queue_overflow(void)
 	server_free(sv);
 }
 
+static void test_dead_link(void)
+{
+	/* The server completes the handshake, then goes silent: the ping is
+	 * never answered, and one interval later the link is declared dead. */
+	struct server *sv = server_start(SCRIPT_STOP_READING);
+	struct observed obs = {0};
+	g_ptr_array_set_size(logged, 0);
+	struct component *c = new_component_ping(sv->port, "s3cret", 0, 1, &obs);
+	component_start(c);
+	RUN_UNTIL(obs.online == 1);
+	g_assert_cmpint(obs.online, ==, 1);
+	gint64 t0 = g_get_monotonic_time();
+	RUN_UNTIL(obs.offline == 1);
+	g_assert_cmpint(obs.offline, ==, 1);
+	g_assert_true(log_contains("no answer to a ping"));
+	/* Sent at 1 s, found unanswered at 2 s (allow scheduling slack). */
+	g_assert_cmpint(g_get_monotonic_time() - t0, <, 5 * G_USEC_PER_SEC);
+	component_free(c);
+	g_ptr_array_unref(obs.stanzas);
+	server_free(sv);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -324,6 +354,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/component/handshake-and-reconnect", test_handshake_and_reconnect);
 	g_test_add_func("/component/refused-secret", test_refused_secret);
 	g_test_add_func("/component/queue-overflow", test_queue_overflow);
+	g_test_add_func("/component/dead-link", test_dead_link);
 	int rc = g_test_run();
 	g_ptr_array_unref(logged);
 	return rc;
