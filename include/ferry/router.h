@@ -46,6 +46,10 @@ void router_free(struct router *router);
 /* The component domain. Borrowed. */
 const char *router_jid(const struct router *router);
 
+/* true when STANZA is addressed to the transport domain itself (not to a
+ * contact at it). */
+bool router_to_transport(const struct router *router, const struct stanza *stanza);
+
 /* Handlers for iq get/set whose payload is in namespace NS. */
 void router_add_iq_handler(struct router *router, const char *ns, router_handler handler,
                            void *user_data);

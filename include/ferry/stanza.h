@@ -142,6 +142,13 @@ struct stanza *stanza_new_reply(const struct stanza *request, const char *type);
 struct stanza *stanza_new_error(const struct stanza *request, const char *error_type,
                                 const char *condition, const char *text, bool copy_payload);
 
+/* Appends <error type=ERROR_TYPE><CONDITION/><text>TEXT</text></error> (as
+ * in stanza_new_error) to STANZA, for errors that answer no request: a
+ * bounced message, a failed login reported as presence. Returns the
+ * <error/>, borrowed. */
+struct stanza *stanza_add_error(struct stanza *stanza, const char *error_type,
+                                const char *condition, const char *text);
+
 /* The default error type for a defined condition (RFC 6120 §8.3.3); "cancel"
  * for undefined-condition and for names RFC 6120 does not define. Static. */
 const char *stanza_error_type_for(const char *condition);

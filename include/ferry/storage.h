@@ -71,6 +71,9 @@ bool storage_user_put(struct storage *storage, const char *jid, GHashTable *sett
                       const char *password, GError **error);
 /* NULL with no error when JID is not registered. */
 struct storage_user *storage_user_get(struct storage *storage, const char *jid, GError **error);
+/* The user's settings only (the password stays sealed): for checks that
+ * need no credentials. NULL with no error when JID is not registered. */
+GHashTable *storage_user_settings(struct storage *storage, const char *jid, GError **error);
 /* Deletes the user with their contacts and outbox. true on success, also
  * when nothing was there. */
 bool storage_user_delete(struct storage *storage, const char *jid, GError **error);

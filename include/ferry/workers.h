@@ -52,10 +52,6 @@ bool workers_send(struct workers *workers, guint32 account, guint32 type, GVaria
 /* Logs ACCOUNT out and forgets it. Unknown accounts are ignored. */
 void workers_logout(struct workers *workers, guint32 account);
 
-/* Number of worker processes and the PIDs (for tests, /proc readings). */
-guint workers_count(const struct workers *workers);
-GArray *workers_pids(const struct workers *workers);
-
 /* Runs PROGRAM --describe PROTOCOL and returns the parsed description
  * (type WORKER_DESCRIBE_TYPE), or NULL with ERROR set. */
 GVariant *workers_describe(const char *program, const char *protocol, GError **error);

@@ -157,10 +157,9 @@ static enum router_result on_message(struct router *r, const struct stanza *m, v
 		return ROUTER_HANDLED;
 	if (jid_local(target) == NULL) {
 		/* To the transport itself: privilege grants from the server; chat
-		 * from users is not a command interface (yet). */
+		 * from users is not a command interface (yet) and is ignored. */
 		jid_free(target);
-		if (roster_on_privilege(gw->roster, m))
-			return ROUTER_HANDLED;
+		(void)roster_on_privilege(gw->roster, m);
 		return ROUTER_HANDLED;
 	}
 	struct jid *from = allowed_sender(gw, m);
@@ -319,7 +318,6 @@ void gateway_free(struct gateway *gw)
 
 void gateway_link_up(struct gateway *gw)
 {
-	gw->link_up = true;
 	g_autoptr(GError) err = NULL;
 	g_autoptr(GPtrArray) users = storage_user_list(gw->storage, &err);
 	if (users == NULL) {

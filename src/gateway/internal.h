@@ -51,7 +51,6 @@ struct gateway {
 	GHashTable *kept_logins;  /* worker account id -> struct kept_login *:
 	                             checked registrations waiting to become
 	                             the user's session */
-	bool link_up;             /* the component link is online */
 };
 
 enum session_state {

@@ -45,11 +45,7 @@ static void bounce(struct session *s, const char *legacy_name, const char *sende
 		stanza_set_attr(m, "id", stanza_id);
 	if (text != NULL)
 		stanza_add_text_child(m, "body", text);
-	struct stanza *e = stanza_add_child(m, "error", NULL);
-	stanza_set_attr(e, "type", stanza_error_type_for(condition));
-	stanza_add_child(e, condition, STANZA_NS_STANZAS);
-	struct stanza *t = stanza_add_text_child(e, "text", why);
-	stanza_set_attr(t, "xmlns", STANZA_NS_STANZAS);
+	stanza_add_error(m, NULL, condition, why);
 	gateway_send(s->gw, m);
 }
 

@@ -127,12 +127,17 @@ void registration_free_all(struct gateway *gw)
 static bool is_registered(struct gateway *gw, const char *bare, GHashTable **settings)
 {
 	g_autoptr(GError) err = NULL;
-	struct storage_user *u = storage_user_get(gw->storage, bare, &err);
-	if (u == NULL)
+	GHashTable *stored = storage_user_settings(gw->storage, bare, &err);
+	if (stored == NULL) {
+		if (err != NULL)
+			g_warning("registration: cannot read the registration of %s: %s", bare,
+			          err->message);
 		return false;
+	}
 	if (settings != NULL)
-		*settings = g_hash_table_ref(u->settings);
-	storage_user_free(u);
+		*settings = stored;
+	else
+		g_hash_table_unref(stored);
 	return true;
 }
 
@@ -359,7 +364,7 @@ static char *registrant(struct gateway *gw, const struct stanza *iq)
 static enum router_result on_register(struct router *r, const struct stanza *iq, void *data)
 {
 	struct gateway *gw = data;
-	if (g_ascii_strcasecmp(stanza_get_to(iq), gw->jid) != 0)
+	if (!router_to_transport(r, iq))
 		return ROUTER_PASS;
 	g_autofree char *bare = registrant(gw, iq);
 	if (bare == NULL)
@@ -376,7 +381,7 @@ static enum router_result on_register(struct router *r, const struct stanza *iq,
 static enum router_result on_gateway(struct router *r, const struct stanza *iq, void *data)
 {
 	struct gateway *gw = data;
-	if (g_ascii_strcasecmp(stanza_get_to(iq), gw->jid) != 0)
+	if (!router_to_transport(r, iq))
 		return ROUTER_PASS;
 	struct stanza *reply = stanza_new_reply(iq, "result");
 	struct stanza *q = stanza_add_child(reply, "query", NS_GATEWAY);

@@ -24,14 +24,13 @@ struct session *session_get(struct gateway *gw, const char *bare_jid, bool creat
 	if (s != NULL || !create)
 		return s;
 	g_autoptr(GError) err = NULL;
-	struct storage_user *u = storage_user_get(gw->storage, bare_jid, &err);
-	if (u == NULL) {
+	g_autoptr(GHashTable) settings = storage_user_settings(gw->storage, bare_jid, &err);
+	if (settings == NULL) {
 		if (err != NULL)
 			g_warning("session: cannot read the registration of %s: %s", bare_jid,
 			          err->message);
 		return NULL;
 	}
-	storage_user_free(u);
 	s = g_new0(struct session, 1);
 	s->gw = gw;
 	s->jid = g_strdup(bare_jid);
@@ -213,11 +212,7 @@ static void report_failure(struct session *s, guint32 reason, const char *text)
 	struct gateway *gw = s->gw;
 	const char *cond = error_condition(reason);
 	struct stanza *p = gateway_presence(gw, NULL, s->jid, "error");
-	struct stanza *e = stanza_add_child(p, "error", NULL);
-	stanza_set_attr(e, "type", stanza_error_type_for(cond));
-	stanza_add_child(e, cond, STANZA_NS_STANZAS);
-	struct stanza *t = stanza_add_text_child(e, "text", text);
-	stanza_set_attr(t, "xmlns", STANZA_NS_STANZAS);
+	stanza_add_error(p, NULL, cond, text);
 	gateway_send(gw, p);
 	g_autofree char *msg =
 	    g_strdup_printf("Could not log in to %s: %s", regform_protocol_name(gw->form), text);

@@ -9,7 +9,6 @@
 #include <glib/gstdio.h>
 #include <glib-unix.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -486,22 +485,6 @@ void workers_logout(struct workers *pool, guint32 account)
 		return;
 	if (g_hash_table_size(w->accounts) == 0 && w->idle_timer == 0)
 		w->idle_timer = g_timeout_add_seconds(pool->opt.idle_stop_seconds, idle_stop, w);
-}
-
-guint workers_count(const struct workers *pool)
-{
-	return pool->list->len;
-}
-
-GArray *workers_pids(const struct workers *pool)
-{
-	GArray *a = g_array_new(FALSE, FALSE, sizeof(int));
-	for (guint i = 0; i < pool->list->len; i++) {
-		struct worker *w = g_ptr_array_index(pool->list, i);
-		int pid = atoi(w->pid);
-		g_array_append_val(a, pid);
-	}
-	return a;
 }
 
 GVariant *workers_describe(const char *program, const char *protocol, GError **error)

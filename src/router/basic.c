@@ -6,14 +6,9 @@
 #define NS_VERSION "jabber:iq:version"
 #define NS_PING "urn:xmpp:ping"
 
-static bool for_transport(const struct router *r, const struct stanza *s)
-{
-	return g_ascii_strcasecmp(stanza_get_to(s), router_jid(r)) == 0;
-}
-
 static enum router_result on_version(struct router *r, const struct stanza *s, void *data)
 {
-	if (!for_transport(r, s))
+	if (!router_to_transport(r, s))
 		return ROUTER_PASS;
 	if (g_strcmp0(stanza_get_type(s), "get") != 0) {
 		router_send_error(r, s, "bad-request", "the version can only be read");
@@ -30,7 +25,7 @@ static enum router_result on_version(struct router *r, const struct stanza *s, v
 
 static enum router_result on_ping(struct router *r, const struct stanza *s, void *data)
 {
-	if (!for_transport(r, s) || g_strcmp0(stanza_get_type(s), "get") != 0)
+	if (!router_to_transport(r, s) || g_strcmp0(stanza_get_type(s), "get") != 0)
 		return ROUTER_PASS;
 	router_send_result(r, s);
 	return ROUTER_HANDLED;

@@ -27,16 +27,10 @@ static void identity_clear(gpointer data)
 	g_free(id->name);
 }
 
-/* true when the request is for the transport domain itself (not a contact). */
-static bool for_transport(const struct router *r, const struct stanza *s)
-{
-	return g_ascii_strcasecmp(stanza_get_to(s), router_jid(r)) == 0;
-}
-
 static enum router_result on_info(struct router *r, const struct stanza *s, void *data)
 {
 	struct disco *d = data;
-	if (!for_transport(r, s) || g_strcmp0(stanza_get_type(s), "get") != 0)
+	if (!router_to_transport(r, s) || g_strcmp0(stanza_get_type(s), "get") != 0)
 		return ROUTER_PASS;
 	const struct stanza *q = stanza_find_child(s, "query", NS_DISCO_INFO);
 	if (q == NULL)
@@ -64,7 +58,7 @@ static enum router_result on_info(struct router *r, const struct stanza *s, void
 
 static enum router_result on_items(struct router *r, const struct stanza *s, void *data)
 {
-	if (!for_transport(r, s) || g_strcmp0(stanza_get_type(s), "get") != 0)
+	if (!router_to_transport(r, s) || g_strcmp0(stanza_get_type(s), "get") != 0)
 		return ROUTER_PASS;
 	const struct stanza *q = stanza_find_child(s, "query", NS_DISCO_ITEMS);
 	if (q == NULL)

@@ -85,6 +85,12 @@ const char *router_jid(const struct router *r)
 	return r->jid;
 }
 
+bool router_to_transport(const struct router *r, const struct stanza *stanza)
+{
+	const char *to = stanza_get_to(stanza);
+	return to != NULL && g_ascii_strcasecmp(to, r->jid) == 0;
+}
+
 void router_add_iq_handler(struct router *r, const char *ns, router_handler fn, void *user_data)
 {
 	GArray *chain = g_hash_table_lookup(r->iq_handlers, ns);

@@ -153,6 +153,20 @@ struct storage_user *storage_user_get(struct storage *storage, const char *jid, 
 	return user;
 }
 
+GHashTable *storage_user_settings(struct storage *storage, const char *jid, GError **error)
+{
+	g_return_val_if_fail(storage != NULL, NULL);
+	g_return_val_if_fail(jid != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	bool found = false;
+	GHashTable *settings = NULL;
+	g_autoptr(GBytes) sealed = NULL;
+	if (!storage->backend->user_get(storage->backend, jid, &found, &settings, &sealed, error))
+		return NULL;
+	return found ? settings : NULL;
+}
+
 bool storage_user_delete(struct storage *storage, const char *jid, GError **error)
 {
 	g_return_val_if_fail(storage != NULL, false);

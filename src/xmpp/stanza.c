@@ -542,7 +542,15 @@ struct stanza *stanza_new_error(const struct stanza *request, const char *error_
 			}
 		}
 	}
-	struct stanza *error = stanza_add_child(reply, "error", NULL);
+	stanza_add_error(reply, error_type, condition, text);
+	return reply;
+}
+
+struct stanza *stanza_add_error(struct stanza *stanza, const char *error_type,
+                                const char *condition, const char *text)
+{
+	g_return_val_if_fail(stanza != NULL && condition != NULL, NULL);
+	struct stanza *error = stanza_add_child(stanza, "error", NULL);
 	stanza_set_attr(error, "type",
 	                error_type != NULL ? error_type : stanza_error_type_for(condition));
 	stanza_add_child(error, condition, STANZA_NS_STANZAS);
@@ -550,7 +558,7 @@ struct stanza *stanza_new_error(const struct stanza *request, const char *error_
 		struct stanza *t = stanza_add_child(error, "text", STANZA_NS_STANZAS);
 		stanza_add_text(t, text, -1);
 	}
-	return reply;
+	return error;
 }
 
 const char *stanza_error_type_for(const char *condition)

@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import run_test, start_ferry  # noqa: E402
 from servers import Ejabberd, Ngircd  # noqa: E402
-from transport import IrcPeer, XmppUser, transport_config  # noqa: E402
+from transport import irc_presets, IrcPeer, XmppUser, transport_config  # noqa: E402
 
 T = "irc.localhost"
 TEXT = "ejabberd <-> IRC: 1 < 2 & ünïcødé ?OTR:AAMG+/=."
@@ -53,8 +53,7 @@ def body(tap, run):
     irc = run.add(Ngircd(run.path("ngircd")))
     irc.start()
     ferry = start_ferry(tap, run, **transport_config(
-        ej, presets={"server": "127.0.0.1", "port": str(irc.port),
-                     "ratelimit-interval": "0"}))
+        ej, presets=irc_presets(irc)))
     if ferry is not None:
         asyncio.run(asyncio.wait_for(scenario(tap, ej, irc, ferry), 180))
 

@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import Ferry, run_test, start_ferry  # noqa: E402
 from servers import Ngircd, Prosody  # noqa: E402
-from transport import IrcPeer, XmppUser, children_of, transport_config  # noqa: E402
+from transport import irc_presets, IrcPeer, XmppUser, children_of, transport_config  # noqa: E402
 
 T = "irc.localhost"
 BOB = "bob@" + T
@@ -121,8 +121,7 @@ def body(tap, run):
     irc = run.add(Ngircd(run.path("ngircd")))
     irc.start()
     ferry = start_ferry(tap, run, **transport_config(
-        prosody, presets={"server": "127.0.0.1", "port": str(irc.port),
-                          "ratelimit-interval": "0"}))
+        prosody, presets=irc_presets(irc)))
     if ferry is not None:
         asyncio.run(asyncio.wait_for(worker_kill(tap, prosody, irc, ferry), 300))
 

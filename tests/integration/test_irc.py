@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import run_test, start_ferry  # noqa: E402
 from servers import Ngircd, Prosody  # noqa: E402
-from transport import (IrcPeer, XmppUser, children_of, files_containing,  # noqa: E402
+from transport import (irc_presets, IrcPeer, XmppUser, children_of, files_containing,  # noqa: E402
                        proc_contains, transport_config)
 
 T = "irc.localhost"
@@ -208,8 +208,7 @@ def body(tap, run):
     irc = run.add(Ngircd(run.path("ngircd"), password=password))
     irc.start()
     ferry = start_ferry(tap, run, **transport_config(
-        prosody, presets={"server": "127.0.0.1", "port": str(irc.port),
-                          "ratelimit-interval": "0"}))
+        prosody, presets=irc_presets(irc)))
     if ferry is None:
         return
     asyncio.run(asyncio.wait_for(scenario(tap, run, prosody, irc, ferry, password), 300))

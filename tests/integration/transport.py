@@ -293,6 +293,12 @@ def transport_config(server, jid="irc.localhost", protocol="prpl-irc",
                 protocol=protocol, legacy_name=name, extra=cfg)
 
 
+def irc_presets(irc):
+    """[legacy] presets pinning the IRC transport to the test ngircd, with
+    libpurple's own send spacing off (ngircd's flood penalty is off too)."""
+    return {"server": "127.0.0.1", "port": str(irc.port), "ratelimit-interval": "0"}
+
+
 def legacy_xmpp_config(server, jid):
     """Keyword arguments for harness.Ferry: prpl-jabber as the legacy
     protocol, against the server's legacy.localhost virtual host."""

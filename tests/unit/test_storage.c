@@ -245,6 +245,31 @@ static void test_users(struct fixture *f, gconstpointer data)
 	storage_user_free(NULL);
 }
 
+static void test_settings_only(struct fixture *f, gconstpointer data)
+{
+	/* storage_user_settings() never opens the password: it answers even
+	 * when the password cannot be opened (here: swapped in from BOB). */
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GHashTable) settings = settings_new("server", "irc.example.net", NULL);
+	g_assert_true(storage_user_put(f->storage, ALICE, settings, "alice-pw", &err));
+	put_user(f, BOB, "bob-pw");
+	raw_exec(f, "UPDATE users SET password = (SELECT password FROM users WHERE jid = '" BOB
+	            "') WHERE jid = '" ALICE "'");
+	g_assert_null(storage_user_get(f->storage, ALICE, &err));
+	g_assert_error(err, SECRETS_ERROR, SECRETS_ERROR_DECRYPT);
+	g_clear_error(&err);
+
+	g_autoptr(GHashTable) got = storage_user_settings(f->storage, ALICE, &err);
+	g_assert_no_error(err);
+	g_assert_nonnull(got);
+	g_assert_cmpuint(g_hash_table_size(got), ==, 1);
+	g_assert_cmpstr(g_hash_table_lookup(got, "server"), ==, "irc.example.net");
+	g_assert_null(g_hash_table_lookup(got, "password"));
+
+	g_assert_null(storage_user_settings(f->storage, MALLORY, &err));
+	g_assert_no_error(err);
+}
+
 static void test_replace_keeps_the_rest(struct fixture *f, gconstpointer data)
 {
 	put_user(f, ALICE, "one");
@@ -686,6 +711,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, struct fixture, NULL, setup, fn, teardown)
 	ADD("/storage/users", test_users);
+	ADD("/storage/users/settings-only", test_settings_only);
 	ADD("/storage/users/replace-keeps-the-rest", test_replace_keeps_the_rest);
 	ADD("/storage/settings", test_settings);
 	ADD("/storage/secrets/no-cleartext", test_no_cleartext);
