@@ -26,6 +26,9 @@ struct account {
 	enum account_state state; /* see above */
 	guint login_timer;        /* sign-on deadline, 0 once signed on */
 	GHashTable *presence;     /* buddy name -> summary of the last BUDDY_STATUS sent */
+	bool queued_sends;        /* the prpl writes what it sends from a timer */
+	GSource *send_timer;      /* that timer (a reference), see flush_sends() */
+	gpointer send_timer_of;   /* the protocol data SEND_TIMER was found for */
 };
 
 static GHashTable *by_id;     /* id -> live struct account (owned) */
@@ -98,6 +101,7 @@ static void account_destroy(struct account *account)
 	if (!purple_account_is_disconnected(pa))
 		purple_account_disconnect(pa);
 	purple_accounts_delete(pa);
+	g_clear_pointer(&account->send_timer, g_source_unref);
 	g_hash_table_destroy(account->presence);
 	g_free(account);
 }
@@ -299,6 +303,7 @@ static void login(guint32 id, GVariant *payload)
 	account->id = id;
 	account->flags = flags;
 	account->presence = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	account->queued_sends = strcmp(protocol, "prpl-irc") == 0; /* see flush_sends() */
 	account->pa = create_purple_account(username, protocol);
 	account->pa->ui_data = account;
 	g_hash_table_insert(by_id, GUINT_TO_POINTER(id), account);
@@ -415,6 +420,29 @@ static const char *send_error(int result)
 	return g_strerror(-result);
 }
 
+/* libpurple 2.14's IRC prpl queues every line it sends and writes the
+ * queue from a 1-second g_timeout_add_seconds source (irc.c,
+ * irc_send_handler_cb), so each message would wait up to a second. Making
+ * that source due now sends at once; the handler still applies the
+ * account's ratelimit-interval/-burst itself. The source is looked up once
+ * per connection (core_prpl_timer) and kept while it lives. */
+static void flush_sends(struct account *account)
+{
+	if (account == NULL || !account->queued_sends)
+		return;
+	PurpleConnection *gc = purple_account_get_connection(account->pa);
+	gpointer proto = gc != NULL ? purple_connection_get_protocol_data(gc) : NULL;
+	if (account->send_timer != NULL &&
+	    (account->send_timer_of != proto || g_source_is_destroyed(account->send_timer)))
+		g_clear_pointer(&account->send_timer, g_source_unref);
+	if (account->send_timer == NULL && proto != NULL) {
+		account->send_timer = core_prpl_timer(proto);
+		account->send_timer_of = proto;
+	}
+	if (account->send_timer != NULL)
+		g_source_set_ready_time(account->send_timer, 0);
+}
+
 static void send_im(guint32 id, struct account *account, GVariant *payload)
 {
 	guint32 seq;
@@ -502,6 +530,7 @@ void accounts_handle(guint32 type, guint32 id, GVariant *payload)
 	struct account *account = g_hash_table_lookup(by_id, GUINT_TO_POINTER(id));
 	if (type == WORKER_SEND_IM) {
 		send_im(id, account, payload); /* answers even for unknown ids */
+		flush_sends(account);
 		return;
 	}
 	if (account == NULL) {
@@ -539,6 +568,8 @@ void accounts_handle(guint32 type, guint32 id, GVariant *payload)
 		g_warning("unexpected %s for account %u", worker_msg_name(type), id);
 		break;
 	}
+	if (type != WORKER_LOGOUT)
+		flush_sends(account);
 }
 
 void accounts_init(guint timeout)

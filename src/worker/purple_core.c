@@ -56,13 +56,57 @@ static guint input_add(int fd, PurpleInputCondition condition, PurpleInputFuncti
 	return id;
 }
 
+/* libpurple's timeouts carry a closure as their data, like its inputs: a
+ * timeout source whose data is a connection's protocol data can then only
+ * be one the prpl added itself with g_timeout_add* (core_prpl_timer). */
+struct timeout_closure {
+	GSourceFunc function;
+	gpointer data;
+};
+
+static gboolean timeout_invoke(gpointer data)
+{
+	struct timeout_closure *closure = data;
+	return closure->function(closure->data);
+}
+
+static struct timeout_closure *timeout_closure_new(GSourceFunc function, gpointer data)
+{
+	struct timeout_closure *closure = g_new(struct timeout_closure, 1);
+	closure->function = function;
+	closure->data = data;
+	return closure;
+}
+
+static guint timeout_add(guint interval_ms, GSourceFunc function, gpointer data)
+{
+	return g_timeout_add_full(G_PRIORITY_DEFAULT, interval_ms, timeout_invoke,
+	                          timeout_closure_new(function, data), g_free);
+}
+
+static guint timeout_add_seconds(guint interval, GSourceFunc function, gpointer data)
+{
+	return g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, interval, timeout_invoke,
+	                                  timeout_closure_new(function, data), g_free);
+}
+
 static PurpleEventLoopUiOps eventloop_ops = {
-    .timeout_add = g_timeout_add,
+    .timeout_add = timeout_add,
     .timeout_remove = g_source_remove,
     .input_add = input_add,
     .input_remove = g_source_remove,
-    .timeout_add_seconds = g_timeout_add_seconds,
+    .timeout_add_seconds = timeout_add_seconds,
 };
+
+GSource *core_prpl_timer(gpointer proto_data)
+{
+	if (proto_data == NULL)
+		return NULL;
+	GSource *source = g_main_context_find_source_by_user_data(NULL, proto_data);
+	if (source == NULL || source->source_funcs != &g_timeout_funcs)
+		return NULL;
+	return g_source_ref(source);
+}
 
 /* ---- debug: stderr, and only with --debug --------------------------------- */
 

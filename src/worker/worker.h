@@ -52,6 +52,12 @@ bool core_init(const struct worker_config *config, GError **error);
 /* Quits libpurple and removes the private user dir. NULL-safe to repeat. */
 void core_quit(void);
 
+/* The timeout source a prpl added itself, with g_timeout_add* and
+ * PROTO_DATA (its PurpleConnection's protocol data) as data, or NULL; a new
+ * reference. libpurple's own timeouts never match (their data is a
+ * closure). prpl-irc's 1-second send queue writer is such a source. */
+GSource *core_prpl_timer(gpointer proto_data);
+
 /* ---- dns.c --------------------------------------------------------------- */
 
 /* Installs the DNS and SRV/TXT ui ops (GResolver, no forked resolvers). */
