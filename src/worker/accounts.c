@@ -116,6 +116,7 @@ static gboolean destroy_dying(gpointer user_data)
 	for (guint i = 0; i < batch->len; i++)
 		account_destroy(g_ptr_array_index(batch, i));
 	g_ptr_array_free(batch, TRUE);
+	core_trim_later();
 	return G_SOURCE_REMOVE;
 }
 
@@ -152,6 +153,7 @@ void account_signed_on(struct account *account, const char *display_name)
 	g_clear_handle_id(&account->login_timer, g_source_remove);
 	g_message("account %u: signed on as %s", account->id, display_name);
 	account_emit(account, WORKER_CONNECTED, g_variant_new("(s)", display_name));
+	core_trim_later();
 }
 
 static gboolean on_login_timeout(gpointer data)

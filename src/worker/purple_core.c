@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -84,10 +85,16 @@ static guint timeout_add(guint interval_ms, GSourceFunc function, gpointer data)
 	                          timeout_closure_new(function, data), g_free);
 }
 
+static guint captured_save; /* see park_accounts_save() */
+static bool capturing_save;
+
 static guint timeout_add_seconds(guint interval, GSourceFunc function, gpointer data)
 {
-	return g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, interval, timeout_invoke,
-	                                  timeout_closure_new(function, data), g_free);
+	guint id = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, interval, timeout_invoke,
+	                                      timeout_closure_new(function, data), g_free);
+	if (capturing_save && data == NULL && captured_save == 0)
+		captured_save = id;
+	return id;
 }
 
 static PurpleEventLoopUiOps eventloop_ops = {
@@ -243,6 +250,51 @@ static bool copy_ca_files(char **files, const char *ca_dir, GError **error)
 	return true;
 }
 
+/* libpurple rewrites accounts.xml (every account, as an xmlnode tree) 5 s
+ * after any account is added or changed: with hundreds of accounts an
+ * O(accounts) build and write every few seconds while users come and go,
+ * and a heap peak of ~10 kB per account. Nothing here reads that file
+ * (ferry owns the accounts). account.c schedules the write only while its
+ * save timer is unset, so the first one is made never due: the timeout
+ * added with NULL data while a probe account is created and added. At
+ * purple_core_quit libpurple removes it and writes the then empty list. */
+static void park_accounts_save(void)
+{
+	GList *prpls = purple_plugins_get_protocols();
+	if (prpls == NULL)
+		return;
+	capturing_save = true;
+	PurpleAccount *probe = purple_account_new("ferry-probe", purple_plugin_get_id(prpls->data));
+	purple_accounts_add(probe);
+	capturing_save = false;
+	purple_accounts_delete(probe);
+	GSource *timer =
+	    captured_save != 0 ? g_main_context_find_source_by_id(NULL, captured_save) : NULL;
+	if (timer != NULL)
+		g_source_set_ready_time(timer, -1);
+	else
+		g_warning("libpurple's accounts.xml writer was not found; it stays on");
+}
+
+/* ---- returning freed heap after logins and logouts ------------------------ */
+
+#define TRIM_DELAY_S 10
+static guint trim_timer;
+
+static gboolean trim_now(gpointer data)
+{
+	(void)data;
+	trim_timer = 0;
+	malloc_trim(0);
+	return G_SOURCE_REMOVE;
+}
+
+void core_trim_later(void)
+{
+	if (trim_timer == 0)
+		trim_timer = g_timeout_add_seconds(TRIM_DELAY_S, trim_now, NULL);
+}
+
 bool core_init(const struct worker_config *config, GError **error)
 {
 	g_return_val_if_fail(!core_running, false);
@@ -278,6 +330,7 @@ bool core_init(const struct worker_config *config, GError **error)
 	}
 	/* An empty, unsaved buddy list: ferry owns the contact lists. */
 	purple_set_blist(purple_blist_new());
+	park_accounts_save();
 	core_running = true;
 	g_debug("libpurple %s ready, user dir %s", purple_core_get_version(), user_dir);
 	return true;
@@ -285,6 +338,7 @@ bool core_init(const struct worker_config *config, GError **error)
 
 void core_quit(void)
 {
+	g_clear_handle_id(&trim_timer, g_source_remove);
 	if (core_running) {
 		purple_core_quit();
 		core_running = false;

@@ -58,6 +58,11 @@ void core_quit(void);
  * closure). prpl-irc's 1-second send queue writer is such a source. */
 GSource *core_prpl_timer(gpointer proto_data);
 
+/* Returns the heap's free pages to the system (malloc_trim) a few seconds
+ * from now, once: logins and logouts free much of what they allocate
+ * (connection setup, the server's welcome burst). */
+void core_trim_later(void);
+
 /* ---- dns.c --------------------------------------------------------------- */
 
 /* Installs the DNS and SRV/TXT ui ops (GResolver, no forked resolvers). */
