@@ -54,6 +54,9 @@ struct settings {
 	/* [workers] */
 	char *worker_program;   /* NULL: the default (see settings_worker_program) */
 	guint users_per_worker; /* sessions per ferry-worker process */
+	guint min_workers;      /* workers kept running with no users (started at once) */
+	guint login_rate;       /* legacy logins started per second, at most */
+	guint login_burst;      /* ... and at once after a quiet period */
 	char *legacy_ca_file;   /* extra CA (PEM) trusted for legacy TLS; NULL: none */
 
 	/* [storage] */

@@ -27,6 +27,7 @@ struct workers_callbacks {
 struct workers_options {
 	const char *program;     /* the ferry-worker binary */
 	guint users_per_worker;  /* accounts per process */
+	guint min_workers;       /* started at once and kept running, even empty */
 	const char *ca_file;     /* extra CA for legacy TLS, or NULL */
 	guint idle_stop_seconds; /* stop an empty worker after this; 0: 30 */
 	guint login_timeout;     /* seconds; passed to the worker; 0: its default */

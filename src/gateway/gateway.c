@@ -263,6 +263,7 @@ static bool gateway_open(struct gateway *gw, const char *program, GError **error
 	const struct workers_options wopt = {
 	    .program = program,
 	    .users_per_worker = st->users_per_worker,
+	    .min_workers = st->min_workers,
 	    .ca_file = st->legacy_ca_file,
 	};
 	gw->workers = workers_new(&wopt, &worker_callbacks, gw);
@@ -282,6 +283,7 @@ struct gateway *gateway_new(const struct settings *settings, struct router *rout
 	gw->accounts = g_hash_table_new(g_direct_hash, g_direct_equal);
 	gw->pending_regs = g_hash_table_new(g_direct_hash, g_direct_equal);
 	gw->kept_logins = g_hash_table_new(g_direct_hash, g_direct_equal);
+	gw->logins = pacer_new(settings->login_rate, settings->login_burst, g_get_monotonic_time());
 	g_autofree char *program = settings->worker_program != NULL
 	                               ? g_strdup(settings->worker_program)
 	                               : gateway_default_worker_program();
@@ -305,6 +307,8 @@ void gateway_free(struct gateway *gw)
 		registration_free_all(gw);
 	/* Sessions first: they log out through the workers. */
 	g_clear_pointer(&gw->sessions, g_hash_table_unref);
+	g_clear_handle_id(&gw->login_timer, g_source_remove);
+	g_clear_pointer(&gw->logins, pacer_free);
 	g_clear_pointer(&gw->workers, workers_free);
 	g_clear_pointer(&gw->roster, roster_free);
 	g_clear_pointer(&gw->accounts, g_hash_table_unref);

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "ferry/gateway.h"
+#include "ferry/pacer.h"
 #include "ferry/regform.h"
 #include "ferry/secrets.h"
 #include "ferry/stanza.h"
@@ -51,6 +52,8 @@ struct gateway {
 	GHashTable *kept_logins;  /* worker account id -> struct kept_login *:
 	                             checked registrations waiting to become
 	                             the user's session */
+	struct pacer *logins;     /* paces legacy logins ([workers] login_rate) */
+	guint login_timer;        /* hands out the next paced login */
 };
 
 enum session_state {
@@ -97,6 +100,7 @@ struct session {
 	guint32 sent_status; /* last status sent to the worker */
 	char *sent_message;
 	bool contacts_loaded;
+	bool paced; /* waiting in gw->logins for its turn to log in */
 };
 
 /* ---- gateway.c ---------------------------------------------------------------- */
@@ -133,8 +137,11 @@ void session_free(gpointer session);
 /* A presence from one of the user's resources to the transport. */
 void session_on_user_presence(struct session *s, const char *resource, bool available,
                               const struct stanza *presence);
-/* Starts the legacy login now (state CONNECTING). */
+/* Starts the legacy login (state CONNECTING): now, or when the login pacer
+ * lets it through. */
 void session_login(struct session *s);
+/* A registration's test login is starting now: it counts against the pace. */
+void session_charge_login(struct gateway *gw);
 /* Logs out of the legacy network and tells the user (OFFLINE). */
 void session_logout(struct session *s, const char *why);
 /* Worker events for this session's account. */

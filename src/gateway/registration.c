@@ -319,6 +319,7 @@ static void answer_set(struct gateway *gw, const struct stanza *iq, const char *
 	g_autofree char *username = regform_legacy_username(gw->form, settings);
 	g_autoptr(GHashTable) options = regform_account_options(gw->form, settings);
 	g_autoptr(GError) err = NULL;
+	session_charge_login(gw); /* the user waits: no queue, but it counts */
 	guint32 account = workers_login(gw->workers, regform_protocol(gw->form), username, password,
 	                                options, WORKER_LOGIN_TEST, &err);
 	if (account == 0) {

@@ -42,10 +42,18 @@ struct session *session_get(struct gateway *gw, const char *bare_jid, bool creat
 	return s;
 }
 
+static void unpace(struct session *s)
+{
+	if (s->paced)
+		pacer_remove(s->gw->logins, s->jid);
+	s->paced = false;
+}
+
 void session_free(gpointer data)
 {
 	struct session *s = data;
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
+	unpace(s);
 	if (s->account != 0) {
 		g_hash_table_remove(s->gw->accounts, GUINT_TO_POINTER(s->account));
 		workers_logout(s->gw->workers, s->account);
@@ -250,12 +258,59 @@ static void forget_account(struct session *s)
 }
 
 static void signed_on(struct session *s, const char *nick);
+static void start_login(struct session *s);
+static void arm_pacer(struct gateway *gw);
+
+/* CONNECTING for a first login (the user is told), RECONNECTING after a
+ * loss (the user was told already). */
+static void enter_connecting(struct session *s)
+{
+	bool first = s->state == SESSION_OFFLINE || s->state == SESSION_FAILED;
+	g_clear_pointer(&s->failure, g_free);
+	s->state = first ? SESSION_CONNECTING : SESSION_RECONNECTING;
+	if (first)
+		session_send_transport_presence(s, NULL);
+}
+
+static gboolean release_logins(gpointer data)
+{
+	struct gateway *gw = data;
+	gw->login_timer = 0;
+	gint64 now = g_get_monotonic_time();
+	char *jid;
+	while ((jid = pacer_next(gw->logins, now)) != NULL) {
+		struct session *s = g_hash_table_lookup(gw->sessions, jid);
+		if (s != NULL && s->paced) {
+			s->paced = false;
+			start_login(s);
+		}
+		g_free(jid);
+	}
+	arm_pacer(gw);
+	return G_SOURCE_REMOVE;
+}
+
+static void arm_pacer(struct gateway *gw)
+{
+	if (gw->login_timer != 0)
+		return;
+	gint64 wait_us = pacer_wait_us(gw->logins, g_get_monotonic_time());
+	if (wait_us >= 0)
+		gw->login_timer =
+		    g_timeout_add((guint)MAX(1, (wait_us + 999) / 1000), release_logins, gw);
+}
+
+void session_charge_login(struct gateway *gw)
+{
+	pacer_charge(gw->logins, g_get_monotonic_time());
+}
 
 void session_login(struct session *s)
 {
 	struct gateway *gw = s->gw;
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
 	forget_account(s);
+	unpace(s);
 	guint32 kept = 0;
 	g_autofree char *kept_nick = NULL;
 	bool have_kept = registration_take_login(gw, s->jid, &kept, &kept_nick);
@@ -275,6 +330,20 @@ void session_login(struct session *s)
 		signed_on(s, kept_nick);
 		return;
 	}
+	if (!pacer_admit(gw->logins, s->jid, g_get_monotonic_time())) {
+		s->paced = true;
+		g_debug("session: %s: waiting for a login slot (%u waiting)", s->jid,
+		        pacer_queued(gw->logins));
+		enter_connecting(s);
+		arm_pacer(gw);
+		return;
+	}
+	start_login(s);
+}
+
+static void start_login(struct session *s)
+{
+	struct gateway *gw = s->gw;
 	g_autoptr(GError) err = NULL;
 	struct storage_user *u = storage_user_get(gw->storage, s->jid, &err);
 	if (u == NULL) {
@@ -300,16 +369,13 @@ void session_login(struct session *s)
 	g_hash_table_insert(gw->accounts, GUINT_TO_POINTER(id), s);
 	s->sent_status = WORKER_STATUS_AVAILABLE;
 	g_clear_pointer(&s->sent_message, g_free);
-	bool first = s->state == SESSION_OFFLINE || s->state == SESSION_FAILED;
-	g_clear_pointer(&s->failure, g_free);
-	s->state = first ? SESSION_CONNECTING : SESSION_RECONNECTING;
-	if (first)
-		session_send_transport_presence(s, NULL);
+	enter_connecting(s);
 }
 
 void session_logout(struct session *s, const char *why)
 {
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
+	unpace(s);
 	if (s->account != 0)
 		g_info("session: %s: logging out%s%s", s->jid, why != NULL ? ": " : "",
 		       why != NULL ? why : "");

@@ -19,6 +19,8 @@
 #define READ_CHUNK 65536
 #define READS_PER_WAKEUP 32
 #define STOP_GRACE_MS 3000
+#define RESPAWN_MIN_MS 1000
+#define RESPAWN_MAX_MS 60000
 
 struct worker {
 	struct workers *pool;
@@ -48,10 +50,45 @@ struct workers {
 	GPtrArray *list;        /* struct worker *, live ones */
 	GHashTable *by_account; /* account id -> struct worker * */
 	guint32 next_account;
+	guint respawn_timer;    /* brings the pool back to min_workers */
+	guint respawn_delay_ms; /* doubles while new workers die before READY */
 };
 
 static void worker_died(struct worker *w, const char *why);
 static void update_watch(struct worker *w);
+static struct worker *spawn(struct workers *pool, GError **error);
+
+/* Workers that are running and may take accounts. */
+static guint live_workers(const struct workers *pool)
+{
+	guint n = 0;
+	for (guint i = 0; i < pool->list->len; i++) {
+		const struct worker *w = g_ptr_array_index(pool->list, i);
+		if (!w->dead && !w->retiring)
+			n++;
+	}
+	return n;
+}
+
+/* Starts workers until min_workers are running. */
+static void ensure_min(struct workers *pool)
+{
+	while (live_workers(pool) < pool->opt.min_workers) {
+		g_autoptr(GError) err = NULL;
+		if (spawn(pool, &err) == NULL) {
+			g_warning("workers: cannot start a worker: %s", err->message);
+			return;
+		}
+	}
+}
+
+static gboolean respawn(gpointer data)
+{
+	struct workers *pool = data;
+	pool->respawn_timer = 0;
+	ensure_min(pool);
+	return G_SOURCE_REMOVE;
+}
 
 static void free_bytes(gpointer b)
 {
@@ -166,6 +203,7 @@ static void handle_frame(struct worker *w, GBytes *body)
 			worker_died(w, why);
 		} else {
 			w->ready = true;
+			w->pool->respawn_delay_ms = RESPAWN_MIN_MS;
 			g_info("workers: worker %s ready (libpurple %s)", w->pid, purple);
 		}
 	} else if (!g_hash_table_contains(w->accounts, GUINT_TO_POINTER(account))) {
@@ -266,6 +304,10 @@ static void worker_died(struct worker *w, const char *why)
 	for (GList *l = ids; l != NULL; l = l->next)
 		pool->cb.account_lost(pool->user_data, GPOINTER_TO_UINT(l->data));
 	g_list_free(ids);
+	if (!w->ready)
+		pool->respawn_delay_ms = MIN(pool->respawn_delay_ms * 2, RESPAWN_MAX_MS);
+	if (live_workers(pool) < pool->opt.min_workers && pool->respawn_timer == 0)
+		pool->respawn_timer = g_timeout_add(pool->respawn_delay_ms, respawn, pool);
 	g_idle_add(free_later, w);
 }
 
@@ -347,7 +389,7 @@ static gboolean idle_stop(gpointer data)
 {
 	struct worker *w = data;
 	w->idle_timer = 0;
-	if (g_hash_table_size(w->accounts) > 0)
+	if (g_hash_table_size(w->accounts) > 0 || live_workers(w->pool) <= w->pool->opt.min_workers)
 		return G_SOURCE_REMOVE;
 	w->retiring = true;
 	g_autoptr(GBytes) f = worker_frame_encode(WORKER_SHUTDOWN, 0, g_variant_new("()"));
@@ -380,13 +422,15 @@ struct workers *workers_new(const struct workers_options *options,
 	pool->opt.program = g_strdup(options->program);
 	pool->opt.ca_file = g_strdup(options->ca_file);
 	if (pool->opt.users_per_worker == 0)
-		pool->opt.users_per_worker = 25;
+		pool->opt.users_per_worker = 250;
 	if (pool->opt.idle_stop_seconds == 0)
 		pool->opt.idle_stop_seconds = 30;
 	pool->cb = *callbacks;
 	pool->user_data = user_data;
 	pool->list = g_ptr_array_new();
 	pool->by_account = g_hash_table_new(g_direct_hash, g_direct_equal);
+	pool->respawn_delay_ms = RESPAWN_MIN_MS;
+	ensure_min(pool);
 	return pool;
 }
 
@@ -394,6 +438,7 @@ void workers_free(struct workers *pool)
 {
 	if (pool == NULL)
 		return;
+	g_clear_handle_id(&pool->respawn_timer, g_source_remove);
 	/* Ask every worker to log out and exit; closing our end of the socket
 	 * tells it too. Then give them a moment before killing. */
 	g_autoptr(GBytes) bye = worker_frame_encode(WORKER_SHUTDOWN, 0, g_variant_new("()"));

@@ -20,7 +20,9 @@ static const char *const component_keys[] = {"jid",
                                              "ping_interval",
                                              NULL};
 static const char *const legacy_keys[] = {"protocol", "name", "locked", NULL};
-static const char *const workers_keys[] = {"program", "users_per_worker", "legacy_ca_file", NULL};
+static const char *const workers_keys[] = {"program",    "users_per_worker", "min_workers",
+                                           "login_rate", "login_burst",      "legacy_ca_file",
+                                           NULL};
 static const char *const storage_keys[] = {"database", "key_file", NULL};
 static const char *const access_keys[] = {"allowed_domains", "admins", NULL};
 static const char *const logging_keys[] = {"level", NULL};
@@ -256,9 +258,18 @@ static bool load_rest(GKeyFile *kf, struct settings *s, GError **error)
 {
 	guint64 n = 0;
 	s->worker_program = get_path(kf, s, "workers", "program", NULL);
-	if (!get_uint(kf, s, "workers", "users_per_worker", 25, 1, 10000, &n, error))
+	if (!get_uint(kf, s, "workers", "users_per_worker", 250, 1, 100000, &n, error))
 		return false;
 	s->users_per_worker = (guint)n;
+	if (!get_uint(kf, s, "workers", "min_workers", 1, 0, 64, &n, error))
+		return false;
+	s->min_workers = (guint)n;
+	if (!get_uint(kf, s, "workers", "login_rate", 5, 1, 100000, &n, error))
+		return false;
+	s->login_rate = (guint)n;
+	if (!get_uint(kf, s, "workers", "login_burst", 10, 1, 100000, &n, error))
+		return false;
+	s->login_burst = (guint)n;
 	s->legacy_ca_file = get_path(kf, s, "workers", "legacy_ca_file", NULL);
 	if (s->legacy_ca_file != NULL && !g_file_test(s->legacy_ca_file, G_FILE_TEST_IS_REGULAR))
 		return fail(error, SETTINGS_ERROR_INVALID, s, "workers", "legacy_ca_file",

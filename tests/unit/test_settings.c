@@ -19,7 +19,10 @@ static void test_defaults(void)
 	g_assert_false(s->component_tls);
 	g_assert_cmpuint(s->max_stanza_bytes, ==, 512 * 1024);
 	g_assert_cmpstr(s->legacy_protocol, ==, "prpl-irc");
-	g_assert_cmpuint(s->users_per_worker, ==, 25);
+	g_assert_cmpuint(s->users_per_worker, ==, 250);
+	g_assert_cmpuint(s->min_workers, ==, 1);
+	g_assert_cmpuint(s->login_rate, ==, 5);
+	g_assert_cmpuint(s->login_burst, ==, 10);
 	g_assert_cmpstr(s->database, ==, "/etc/ferry/ferry.db");
 	g_assert_cmpstr(s->key_file, ==, "/etc/ferry/ferry.key");
 	g_assert_cmpstr(s->allowed_domains[0], ==, "example.org");
@@ -39,6 +42,7 @@ static void test_full(void)
 	    "[legacy]\nprotocol = prpl-jabber\nname = Old XMPP\n"
 	    "server = irc.example.net\nport = 6697\nlocked = server; port\n"
 	    "[workers]\nusers_per_worker = 3\nprogram = /opt/ferry-worker\n"
+	    "min_workers = 0\nlogin_rate = 200\nlogin_burst = 1\n"
 	    "[storage]\ndatabase = /var/lib/ferry/db.sqlite\n"
 	    "[access]\nallowed_domains = a.org; B.org\nadmins = root@a.org\n"
 	    "[logging]\nlevel = debug\n";
@@ -58,6 +62,9 @@ static void test_full(void)
 	g_assert_cmpstr(s->legacy_locked[1], ==, "port");
 	g_assert_null(s->legacy_locked[2]);
 	g_assert_cmpuint(s->users_per_worker, ==, 3);
+	g_assert_cmpuint(s->min_workers, ==, 0);
+	g_assert_cmpuint(s->login_rate, ==, 200);
+	g_assert_cmpuint(s->login_burst, ==, 1);
 	g_assert_cmpstr(s->worker_program, ==, "/opt/ferry-worker");
 	g_assert_cmpstr(s->database, ==, "/var/lib/ferry/db.sqlite");
 	g_assert_true(settings_domain_allowed(s, "b.org"));
@@ -119,7 +126,11 @@ static void test_errors(void)
 	     "f.conf: [logging] level: 'loud' is not one of error, warning, message, info, "
 	     "debug"},
 	    {MINIMAL "[workers]\nusers_per_worker = 0\n", SETTINGS_ERROR_INVALID,
-	     "f.conf: [workers] users_per_worker: '0' is not a whole number from 1 to 10000"},
+	     "f.conf: [workers] users_per_worker: '0' is not a whole number from 1 to 100000"},
+	    {MINIMAL "[workers]\nlogin_rate = 0\n", SETTINGS_ERROR_INVALID,
+	     "f.conf: [workers] login_rate: '0' is not a whole number from 1 to 100000"},
+	    {MINIMAL "[workers]\nmin_workers = 65\n", SETTINGS_ERROR_INVALID,
+	     "f.conf: [workers] min_workers: '65' is not a whole number from 0 to 64"},
 	    {MINIMAL "tls_ca_file = /nonexistent/ca.pem\n", SETTINGS_ERROR_INVALID,
 	     "f.conf: [component] tls_ca_file: '/nonexistent/ca.pem' is not a readable file"},
 	};
