@@ -580,8 +580,13 @@ static bool configure(struct sqlite_backend *b, GError **error)
 	if (!wal)
 		return false;
 
+	/* In WAL mode NORMAL syncs at checkpoints, not at every commit: a
+	 * queued message or a contact change costs no fsync on the main loop,
+	 * and the database stays consistent after a crash (only the last
+	 * commits before a power loss can be lost). */
 	int fk = 0;
-	if (!exec(b, "PRAGMA foreign_keys = ON", "turn foreign keys on", error) ||
+	if (!exec(b, "PRAGMA synchronous = NORMAL", "set synchronous = NORMAL", error) ||
+	    !exec(b, "PRAGMA foreign_keys = ON", "turn foreign keys on", error) ||
 	    !query_int(b, "PRAGMA foreign_keys", &fk, error))
 		return false;
 	if (fk != 1) {

@@ -424,10 +424,11 @@ static const char *send_error(int result)
 
 /* libpurple 2.14's IRC prpl queues every line it sends and writes the
  * queue from a 1-second g_timeout_add_seconds source (irc.c,
- * irc_send_handler_cb), so each message would wait up to a second. Making
- * that source due now sends at once; the handler still applies the
- * account's ratelimit-interval/-burst itself. The source is looked up once
- * per connection (core_prpl_timer) and kept while it lives. */
+ * irc_send_handler_cb), so each message would wait up to a second. Running
+ * that source's callback right after a command sends at once, in the same
+ * main loop iteration; the handler still applies the account's
+ * ratelimit-interval/-burst itself. The source is looked up once per
+ * connection (core_prpl_timer) and kept while it lives. */
 static void flush_sends(struct account *account)
 {
 	if (account == NULL || !account->queued_sends)
@@ -441,8 +442,8 @@ static void flush_sends(struct account *account)
 		account->send_timer = core_prpl_timer(proto);
 		account->send_timer_of = proto;
 	}
-	if (account->send_timer != NULL)
-		g_source_set_ready_time(account->send_timer, 0);
+	if (account->send_timer != NULL && !core_run_prpl_timer(account->send_timer))
+		g_clear_pointer(&account->send_timer, g_source_unref);
 }
 
 static void send_im(guint32 id, struct account *account, GVariant *payload)

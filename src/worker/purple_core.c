@@ -17,93 +17,7 @@ static GHashTable *ui_info; /* what purple_core_get_ui_info() returns */
 static bool debug_enabled;  /* --debug */
 static bool core_running;   /* purple_core_init succeeded */
 
-/* ---- event loop: libpurple on the GLib main loop (nullclient.c) ---------- */
-
-#define READ_COND (G_IO_IN | G_IO_HUP | G_IO_ERR)
-#define WRITE_COND (G_IO_OUT | G_IO_HUP | G_IO_ERR | G_IO_NVAL)
-
-struct io_closure {
-	PurpleInputFunction function;
-	gpointer data;
-};
-
-static gboolean io_invoke(GIOChannel *source, GIOCondition condition, gpointer data)
-{
-	struct io_closure *closure = data;
-	PurpleInputCondition purple_cond = 0;
-	if (condition & READ_COND)
-		purple_cond |= PURPLE_INPUT_READ;
-	if (condition & WRITE_COND)
-		purple_cond |= PURPLE_INPUT_WRITE;
-	closure->function(closure->data, g_io_channel_unix_get_fd(source), purple_cond);
-	return G_SOURCE_CONTINUE;
-}
-
-static guint input_add(int fd, PurpleInputCondition condition, PurpleInputFunction function,
-                       gpointer data)
-{
-	struct io_closure *closure = g_new0(struct io_closure, 1);
-	closure->function = function;
-	closure->data = data;
-	GIOCondition cond = 0;
-	if (condition & PURPLE_INPUT_READ)
-		cond |= READ_COND;
-	if (condition & PURPLE_INPUT_WRITE)
-		cond |= WRITE_COND;
-	GIOChannel *channel = g_io_channel_unix_new(fd);
-	guint id =
-	    g_io_add_watch_full(channel, G_PRIORITY_DEFAULT, cond, io_invoke, closure, g_free);
-	g_io_channel_unref(channel);
-	return id;
-}
-
-/* libpurple's timeouts carry a closure as their data, like its inputs: a
- * timeout source whose data is a connection's protocol data can then only
- * be one the prpl added itself with g_timeout_add* (core_prpl_timer). */
-struct timeout_closure {
-	GSourceFunc function;
-	gpointer data;
-};
-
-static gboolean timeout_invoke(gpointer data)
-{
-	struct timeout_closure *closure = data;
-	return closure->function(closure->data);
-}
-
-static struct timeout_closure *timeout_closure_new(GSourceFunc function, gpointer data)
-{
-	struct timeout_closure *closure = g_new(struct timeout_closure, 1);
-	closure->function = function;
-	closure->data = data;
-	return closure;
-}
-
-static guint timeout_add(guint interval_ms, GSourceFunc function, gpointer data)
-{
-	return g_timeout_add_full(G_PRIORITY_DEFAULT, interval_ms, timeout_invoke,
-	                          timeout_closure_new(function, data), g_free);
-}
-
-static guint captured_save; /* see park_accounts_save() */
-static bool capturing_save;
-
-static guint timeout_add_seconds(guint interval, GSourceFunc function, gpointer data)
-{
-	guint id = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, interval, timeout_invoke,
-	                                      timeout_closure_new(function, data), g_free);
-	if (capturing_save && data == NULL && captured_save == 0)
-		captured_save = id;
-	return id;
-}
-
-static PurpleEventLoopUiOps eventloop_ops = {
-    .timeout_add = timeout_add,
-    .timeout_remove = g_source_remove,
-    .input_add = input_add,
-    .input_remove = g_source_remove,
-    .timeout_add_seconds = timeout_add_seconds,
-};
+/* ---- the event loop is loop.c's ---------------------------------------------- */
 
 GSource *core_prpl_timer(gpointer proto_data)
 {
@@ -113,6 +27,24 @@ GSource *core_prpl_timer(gpointer proto_data)
 	if (source == NULL || source->source_funcs != &g_timeout_funcs)
 		return NULL;
 	return g_source_ref(source);
+}
+
+bool core_run_prpl_timer(GSource *timer)
+{
+	GSourceFunc function = NULL;
+	gpointer data = NULL;
+	if (g_source_is_destroyed(timer))
+		return false;
+	if (timer->callback_funcs != NULL)
+		timer->callback_funcs->get(timer->callback_data, timer, &function, &data);
+	if (function == NULL) {
+		g_source_set_ready_time(timer, 0); /* let the main loop run it */
+		return true;
+	}
+	if (function(data))
+		return true;
+	g_source_destroy(timer); /* as a dispatch returning FALSE would */
+	return false;
 }
 
 /* ---- debug: stderr, and only with --debug --------------------------------- */
@@ -263,16 +195,13 @@ static void park_accounts_save(void)
 	GList *prpls = purple_plugins_get_protocols();
 	if (prpls == NULL)
 		return;
-	capturing_save = true;
+	loop_capture_timeouts(true);
 	PurpleAccount *probe = purple_account_new("ferry-probe", purple_plugin_get_id(prpls->data));
 	purple_accounts_add(probe);
-	capturing_save = false;
+	loop_capture_timeouts(false);
 	purple_accounts_delete(probe);
-	GSource *timer =
-	    captured_save != 0 ? g_main_context_find_source_by_id(NULL, captured_save) : NULL;
-	if (timer != NULL)
-		g_source_set_ready_time(timer, -1);
-	else
+	guint timer = loop_captured_timeout();
+	if (timer == 0 || !loop_timeout_park(timer))
 		g_warning("libpurple's accounts.xml writer was not found; it stays on");
 }
 
@@ -320,7 +249,11 @@ bool core_init(const struct worker_config *config, GError **error)
 	purple_util_set_user_dir(user_dir);
 	purple_certificate_add_ca_search_path(ca_dir);
 	purple_core_set_ui_ops(&core_ops);
-	purple_eventloop_set_ui_ops(&eventloop_ops);
+	if (!loop_install(error)) {
+		remove_tree(user_dir);
+		g_clear_pointer(&user_dir, g_free);
+		return false;
+	}
 	if (!purple_core_init(WORKER_UI_ID)) {
 		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
 		            "libpurple failed to initialize");
@@ -343,6 +276,7 @@ void core_quit(void)
 		purple_core_quit();
 		core_running = false;
 	}
+	loop_uninstall();
 	if (user_dir != NULL) {
 		remove_tree(user_dir);
 		g_clear_pointer(&user_dir, g_free);

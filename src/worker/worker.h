@@ -7,6 +7,7 @@
  *
  *   main.c         command line, signals, the GLib main loop
  *   purple_core.c  headless libpurple init/quit and the private user dir
+ *   loop.c         libpurple's inputs (epoll) and timeouts on the GLib loop
  *   dns.c          host/SRV/TXT lookups through GResolver (no forked resolvers)
  *   channel.c      the socket to ferry: frames in, frames out
  *   accounts.c     account ids <-> PurpleAccount, the commands from ferry
@@ -54,14 +55,45 @@ void core_quit(void);
 
 /* The timeout source a prpl added itself, with g_timeout_add* and
  * PROTO_DATA (its PurpleConnection's protocol data) as data, or NULL; a new
- * reference. libpurple's own timeouts never match (their data is a
- * closure). prpl-irc's 1-second send queue writer is such a source. */
+ * reference. libpurple's own timeouts never match (they are loop.c's, not
+ * GLib sources). prpl-irc's 1-second send queue writer is such a source. */
 GSource *core_prpl_timer(gpointer proto_data);
+
+/* Runs TIMER's callback now, outside the main loop's dispatch, and destroys
+ * the source if the callback returns FALSE (as GLib would). false when the
+ * timer is gone. */
+bool core_run_prpl_timer(GSource *timer);
 
 /* Returns the heap's free pages to the system (malloc_trim) a few seconds
  * from now, once: logins and logouts free much of what they allocate
  * (connection setup, the server's welcome burst). */
 void core_trim_later(void);
+
+/* ---- loop.c -------------------------------------------------------------- */
+
+/* Sets libpurple's event loop ui ops: its inputs on one epoll fd and its
+ * timeouts in one ordered queue, each behind one GSource on the default
+ * main context. */
+bool loop_install(GError **error);
+/* Removes both sources and frees what is left. NULL-safe to repeat. */
+void loop_uninstall(void);
+
+/* The ui ops themselves (ids from LOOP_ID_BASE up; a smaller id is passed
+ * to g_source_remove). */
+guint loop_timeout_add(guint interval_ms, GSourceFunc function, gpointer data);
+guint loop_timeout_add_seconds(guint interval, GSourceFunc function, gpointer data);
+gboolean loop_timeout_remove(guint id);
+guint loop_input_add(int fd, PurpleInputCondition cond, PurpleInputFunction function,
+                     gpointer data);
+gboolean loop_input_remove(guint id);
+
+/* Makes timeout ID never due (it stays until removed); false if unknown or
+ * running. */
+bool loop_timeout_park(guint id);
+/* While ON, the first timeout added with NULL data is remembered; turning
+ * it on forgets the previous one. */
+void loop_capture_timeouts(bool on);
+guint loop_captured_timeout(void);
 
 /* ---- dns.c --------------------------------------------------------------- */
 
