@@ -17,4 +17,8 @@ void log_init(enum settings_log_level level);
 /* Changes the level after log_init(). */
 void log_set_level(enum settings_log_level level);
 
+/* Whether messages at LEVEL are written: lets a per-message log line skip
+ * formatting its arguments when it would be dropped anyway. */
+bool log_enabled(enum settings_log_level level);
+
 #endif

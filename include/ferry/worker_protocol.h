@@ -37,8 +37,10 @@ enum worker_msg {
 	WORKER_LOGIN = 1, /* (sssa{ss}u) */
 	/* Log out and forget the account. () */
 	WORKER_LOGOUT = 2, /* () */
-	/* Send an IM. (sequence number, legacy name, HTML text). Answered by
-	 * WORKER_IM_RESULT with the same sequence number. */
+	/* Send an IM. (sequence number, legacy name, HTML text). A failure is
+	 * answered at once by WORKER_IM_RESULT (sent false) with the same
+	 * sequence number; successes together, a moment later, by
+	 * WORKER_IMS_SENT. Sequence numbers of an account only grow. */
 	WORKER_SEND_IM = 3, /* (uss) */
 	/* Set the legacy status. (WORKER_STATUS_*, status message). */
 	WORKER_SET_STATUS = 4, /* (us) */
@@ -85,6 +87,13 @@ enum worker_msg {
 	 * worker has already taken its default, or refused it when that was
 	 * unsafe), or a notification. (title, text). */
 	WORKER_NOTICE = 109, /* (ss) */
+	/* Every WORKER_SEND_IM of this account up to and including this
+	 * sequence number that was not answered by a failed WORKER_IM_RESULT
+	 * has been handed to the network. Sent once the worker has carried out
+	 * the commands it read together (and always before
+	 * WORKER_DISCONNECTED): one frame for a burst, written after the
+	 * messages themselves. (sequence number). */
+	WORKER_IMS_SENT = 110, /* (u) */
 };
 
 enum worker_login_flags {

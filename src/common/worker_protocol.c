@@ -33,6 +33,7 @@ static const struct {
     {WORKER_TYPING, "typing", "(su)"},
     {WORKER_AUTH_REQUEST, "auth-request", "(usss)"},
     {WORKER_NOTICE, "notice", "(ss)"},
+    {WORKER_IMS_SENT, "ims-sent", "(u)"},
 };
 
 const char *worker_msg_payload_type(guint32 type)

@@ -183,6 +183,7 @@ void contacts_remove_all(struct session *s);
 void messages_from_user(struct session *s, struct contact *c, const struct stanza *m);
 void messages_on_im(struct session *s, GVariant *payload);
 void messages_on_im_result(struct session *s, GVariant *payload);
+void messages_on_ims_sent(struct session *s, GVariant *payload);
 void messages_on_typing(struct session *s, GVariant *payload);
 void messages_on_notice(struct session *s, GVariant *payload);
 /* Signed on: send what waits in the outbox. */

@@ -6,6 +6,8 @@
 #include "config.h"
 #include "internal.h"
 
+#include "ferry/log.h"
+
 #include <string.h>
 
 #include "ferry/jid.h"
@@ -68,7 +70,9 @@ static void unstore_outbox(struct session *s, gint64 id)
 		          s->jid, id, err->message);
 }
 
-/* Hands TEXT to the worker; the outcome comes back as WORKER_IM_RESULT. */
+/* Hands TEXT to the worker; a failure comes back as WORKER_IM_RESULT,
+ * success (with others) as WORKER_IMS_SENT. Until then it is in flight:
+ * requeued if the worker goes away. */
 static void send_now(struct session *s, const char *legacy_name, const char *text,
                      const char *stanza_id, const char *sender, gint64 outbox_id)
 {
@@ -87,8 +91,9 @@ static void send_now(struct session *s, const char *legacy_name, const char *tex
 	f->stanza_id = g_strdup(stanza_id);
 	f->sender = g_strdup(sender);
 	g_hash_table_insert(s->inflight, GUINT_TO_POINTER(seq), f);
-	g_debug("messages: %s: relayed %zu bytes to '%s' (seq %u)", s->jid, strlen(text),
-	        legacy_name, seq);
+	if (log_enabled(SETTINGS_LOG_DEBUG))
+		g_debug("messages: %s: relayed %zu bytes to '%s' (seq %u)", s->jid, strlen(text),
+		        legacy_name, seq);
 }
 
 static guint32 typing_from_chatstate(const struct stanza *m, bool *found)
@@ -168,6 +173,23 @@ void messages_on_im_result(struct session *s, GVariant *payload)
 	}
 	unstore_outbox(s, f->outbox_id);
 	g_hash_table_remove(s->inflight, GUINT_TO_POINTER(seq));
+}
+
+void messages_on_ims_sent(struct session *s, GVariant *payload)
+{
+	guint32 through;
+	g_variant_get(payload, "(u)", &through);
+	/* In flight are the messages of the last few milliseconds: few. */
+	GHashTableIter it;
+	gpointer key, value;
+	g_hash_table_iter_init(&it, s->inflight);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		if (GPOINTER_TO_UINT(key) > through)
+			continue;
+		struct inflight *f = value;
+		unstore_outbox(s, f->outbox_id);
+		g_hash_table_iter_remove(&it);
+	}
 }
 
 void messages_requeue_inflight(struct session *s)
@@ -262,7 +284,8 @@ void messages_on_im(struct session *s, GVariant *payload)
 		stanza_set_attr(d, "stamp", stamp);
 	}
 	gateway_send(s->gw, m);
-	g_debug("messages: %s: delivered %zu bytes from '%s'", s->jid, strlen(text), from);
+	if (log_enabled(SETTINGS_LOG_DEBUG))
+		g_debug("messages: %s: delivered %zu bytes from '%s'", s->jid, strlen(text), from);
 }
 
 void messages_on_typing(struct session *s, GVariant *payload)

@@ -480,6 +480,9 @@ void session_on_event(struct session *s, guint32 type, GVariant *payload)
 	case WORKER_IM_RESULT:
 		messages_on_im_result(s, payload);
 		break;
+	case WORKER_IMS_SENT:
+		messages_on_ims_sent(s, payload);
+		break;
 	case WORKER_TYPING:
 		messages_on_typing(s, payload);
 		break;

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ferry/fdwatch.h"
 #include "ferry/worker_protocol.h"
 
 #define MAX_QUEUE_BYTES (16 * 1024 * 1024)
@@ -229,6 +230,7 @@ static void read_ready(struct worker *w)
 			return;
 		}
 		worker_reader_feed(w->reader, buf, (size_t)n);
+		bool drained = (size_t)n < sizeof buf; /* no need to read until EAGAIN */
 		for (;;) {
 			g_autoptr(GError) err = NULL;
 			g_autoptr(GBytes) body = worker_reader_next(w->reader, &err);
@@ -244,6 +246,8 @@ static void read_ready(struct worker *w)
 			if (w->dead)
 				return;
 		}
+		if (drained)
+			return;
 	}
 }
 
@@ -267,7 +271,7 @@ static void update_watch(struct worker *w)
 		return;
 	g_clear_handle_id(&w->watch, g_source_remove);
 	w->watch_cond = cond;
-	w->watch = g_unix_fd_add(w->fd, cond, on_io, w);
+	w->watch = fdwatch_add(w->fd, cond, on_io, w);
 }
 
 /* ---- life and death ------------------------------------------------------------ */

@@ -59,3 +59,8 @@ void log_set_level(enum settings_log_level level)
 {
 	max_level = level;
 }
+
+bool log_enabled(enum settings_log_level level)
+{
+	return level <= max_level;
+}

@@ -26,6 +26,8 @@ struct account {
 	enum account_state state; /* see above */
 	guint login_timer;        /* sign-on deadline, 0 once signed on */
 	GHashTable *presence;     /* buddy name -> summary of the last BUDDY_STATUS sent */
+	guint32 sent_through;     /* highest IM seq handed to the network */
+	bool ack_due;             /* SENT_THROUGH not yet reported (IMS_SENT) */
 	bool queued_sends;        /* the prpl writes what it sends from a timer */
 	GSource *send_timer;      /* that timer (a reference), see flush_sends() */
 	gpointer send_timer_of;   /* the protocol data SEND_TIMER was found for */
@@ -37,6 +39,7 @@ static guint destroy_idle;    /* source that destroys DYING */
 static guint login_timeout;   /* seconds */
 static bool shutting_down;    /* SHUTDOWN received: ignore further commands */
 static guint placeholder_seq; /* for duplicate usernames, see create_purple_account() */
+static GArray *acks_due;      /* guint32 ids of accounts with ack_due */
 
 guint32 account_id(const struct account *account)
 {
@@ -87,6 +90,38 @@ void account_presence_forget(struct account *account, const char *name)
 
 /* Destroys a dead account's PurpleAccount: connection, buddies,
  * conversations, pending requests. Runs outside libpurple callbacks. */
+/* ---- successful sends, reported together (WORKER_IMS_SENT) ----------------- */
+
+static void ack_now(struct account *account)
+{
+	if (!account->ack_due)
+		return;
+	account->ack_due = false;
+	channel_send(WORKER_IMS_SENT, account->id, g_variant_new("(u)", account->sent_through));
+}
+
+void accounts_send_acks(void)
+{
+	if (acks_due == NULL)
+		return;
+	for (guint i = 0; i < acks_due->len; i++) {
+		struct account *account = g_hash_table_lookup(
+		    by_id, GUINT_TO_POINTER(g_array_index(acks_due, guint32, i)));
+		if (account != NULL)
+			ack_now(account);
+	}
+	g_array_set_size(acks_due, 0);
+}
+
+static void ack_later(struct account *account, guint32 seq)
+{
+	account->sent_through = seq;
+	if (!account->ack_due) {
+		account->ack_due = true;
+		g_array_append_val(acks_due, account->id);
+	}
+}
+
 static void account_destroy(struct account *account)
 {
 	PurpleAccount *pa = account->pa;
@@ -140,6 +175,7 @@ void account_fail(struct account *account, enum worker_reason reason, const char
 		return;
 	g_message("account %u: disconnected (reason %d%s): %s", account->id, reason,
 	          fatal ? ", fatal" : "", text);
+	ack_now(account); /* ferry must not resend what went out */
 	channel_send(WORKER_DISCONNECTED, account->id,
 	             g_variant_new("(usb)", (guint32)reason, text, (gboolean)fatal));
 	account_kill(account);
@@ -471,12 +507,17 @@ static void send_im(guint32 id, struct account *account, GVariant *payload)
 		int result = serv_send_im(gc, name, text, PURPLE_MESSAGE_SEND);
 		if (result <= 0)
 			error = send_error(result);
-		g_debug("account %u: IM %u of %zu bytes relayed (%d)", id, seq, strlen(text),
-		        result);
+		if (WORKER_DEBUG_ON())
+			g_debug("account %u: IM %u of %zu bytes relayed (%d)", id, seq,
+			        strlen(text), result);
 	}
-	channel_send(
-	    WORKER_IM_RESULT, id,
-	    g_variant_new("(ubs)", seq, (gboolean)(error == NULL), error != NULL ? error : ""));
+	if (error != NULL) {
+		channel_send(WORKER_IM_RESULT, id, g_variant_new("(ubs)", seq, FALSE, error));
+		return;
+	}
+	/* On the wire first; ferry hears of it a moment later, with others. */
+	flush_sends(account);
+	ack_later(account, seq);
 }
 
 static void send_typing(struct account *account, GVariant *payload)
@@ -533,7 +574,6 @@ void accounts_handle(guint32 type, guint32 id, GVariant *payload)
 	struct account *account = g_hash_table_lookup(by_id, GUINT_TO_POINTER(id));
 	if (type == WORKER_SEND_IM) {
 		send_im(id, account, payload); /* answers even for unknown ids */
-		flush_sends(account);
 		return;
 	}
 	if (account == NULL) {
@@ -580,6 +620,7 @@ void accounts_init(guint timeout)
 	login_timeout = timeout;
 	by_id = g_hash_table_new(g_direct_hash, g_direct_equal);
 	dying = g_ptr_array_new();
+	acks_due = g_array_new(FALSE, FALSE, sizeof(guint32));
 }
 
 void accounts_shutdown(bool notify)
@@ -602,6 +643,7 @@ void accounts_shutdown(bool notify)
 		destroy_dying(NULL);
 	}
 	g_clear_handle_id(&destroy_idle, g_source_remove);
+	g_clear_pointer(&acks_due, g_array_unref);
 	g_clear_pointer(&by_id, g_hash_table_destroy);
 	g_ptr_array_free(dying, TRUE);
 	dying = NULL;

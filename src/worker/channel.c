@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ferry/fdwatch.h"
+
 /* Bound on unwritten output: ferry not reading for this long is broken. */
 #define MAX_QUEUED_BYTES (64u * 1024 * 1024)
 #define READ_CHUNK 65536
@@ -98,7 +100,7 @@ void channel_send(guint32 type, guint32 account, GVariant *payload)
 		return;
 	}
 	if (out_watch == 0 && write_some() && !g_queue_is_empty(&out_queue))
-		out_watch = g_unix_fd_add(channel_fd, G_IO_OUT, on_writable, NULL);
+		out_watch = fdwatch_add(channel_fd, G_IO_OUT, on_writable, NULL);
 }
 
 /* Decodes and dispatches every complete frame. False when the channel
@@ -147,8 +149,12 @@ static gboolean on_readable(gint fd, GIOCondition condition, gpointer user_data)
 		}
 		worker_reader_feed(reader, buf, (size_t)n);
 		memset(buf, 0, (size_t)n); /* frames carry passwords */
-		if (!dispatch_frames())
+		bool ok = dispatch_frames();
+		accounts_send_acks();
+		if (!ok)
 			return G_SOURCE_REMOVE;
+		if ((size_t)n < sizeof buf)
+			break; /* drained; poll says when more comes */
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -166,7 +172,7 @@ bool channel_open(int fd, GError **error)
 	}
 	channel_fd = fd;
 	reader = worker_reader_new();
-	in_watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, NULL);
+	in_watch = fdwatch_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, NULL);
 	return true;
 }
 

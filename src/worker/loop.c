@@ -386,9 +386,11 @@ bool loop_install(GError **error)
 	io_source = g_source_new(&io_funcs, sizeof(GSource));
 	g_source_set_name(io_source, "libpurple inputs");
 	io_tag = g_source_add_unix_fd(io_source, epfd, G_IO_IN);
+	g_source_set_can_recurse(io_source, TRUE); /* see include/ferry/fdwatch.h */
 	g_source_attach(io_source, NULL);
 	timer_source = g_source_new(&timer_funcs, sizeof(GSource));
 	g_source_set_name(timer_source, "libpurple timeouts");
+	g_source_set_can_recurse(timer_source, TRUE);
 	g_source_attach(timer_source, NULL);
 	purple_eventloop_set_ui_ops(&eventloop_ops);
 	return true;

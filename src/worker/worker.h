@@ -25,6 +25,10 @@
 
 #include "ferry/worker_protocol.h"
 
+/* Whether g_debug() output is written (--debug): per-message debug lines
+ * check it first so their arguments are not formatted for nothing. */
+#define WORKER_DEBUG_ON() (!g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+
 /* The UI id given to purple_core_init and used to enable accounts. */
 #define WORKER_UI_ID "ferry-worker"
 
@@ -128,6 +132,10 @@ void accounts_shutdown(bool notify);
 
 /* Carries out one command from ferry. PAYLOAD is borrowed. */
 void accounts_handle(guint32 type, guint32 id, GVariant *payload);
+
+/* Reports the IMs sent since the last call (WORKER_IMS_SENT, one per
+ * account): called after each batch of commands read together. */
+void accounts_send_acks(void);
 
 /* The live account behind PA, or NULL when PA is not ours or is being
  * torn down (events for it must then be dropped). */

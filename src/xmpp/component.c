@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "ferry/fdwatch.h"
 #include "ferry/xml_stream.h"
 #include "tls.h"
 
@@ -406,6 +407,10 @@ static void read_ready(struct component *c)
 			link_down(c, "bad XML from the server");
 			break;
 		}
+		/* A short read drained the socket (TLS may still hold bytes:
+		 * see read_pending); poll says when more comes. */
+		if (got < sizeof buf)
+			break;
 	}
 	c->in_read = false;
 	if (c->down_reason != NULL) {
@@ -450,7 +455,7 @@ static void set_watch(struct component *c, GIOCondition cond)
 		return;
 	g_clear_handle_id(&c->watch, g_source_remove);
 	c->watch_cond = cond;
-	c->watch = g_unix_fd_add(c->fd, cond, on_io, c);
+	c->watch = fdwatch_add(c->fd, cond, on_io, c);
 }
 
 static void update_watch(struct component *c)

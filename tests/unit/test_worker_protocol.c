@@ -194,6 +194,7 @@ static void test_catalogue(void)
 	g_assert_cmpstr(worker_msg_payload_type(WORKER_LOGIN), ==, "(sssa{ss}u)");
 	g_assert_cmpstr(worker_msg_payload_type(WORKER_DISCONNECTED), ==, "(usb)");
 	g_assert_cmpstr(worker_msg_payload_type(WORKER_KEEP), ==, "()");
+	g_assert_cmpstr(worker_msg_payload_type(WORKER_IMS_SENT), ==, "(u)");
 	g_assert_null(worker_msg_payload_type(0));
 	g_assert_cmpstr(worker_msg_name(WORKER_BUDDY_STATUS), ==, "buddy-status");
 }
