@@ -426,7 +426,7 @@ struct workers *workers_new(const struct workers_options *options,
 	pool->opt.program = g_strdup(options->program);
 	pool->opt.ca_file = g_strdup(options->ca_file);
 	if (pool->opt.users_per_worker == 0)
-		pool->opt.users_per_worker = 250;
+		pool->opt.users_per_worker = 500;
 	if (pool->opt.idle_stop_seconds == 0)
 		pool->opt.idle_stop_seconds = 30;
 	pool->cb = *callbacks;

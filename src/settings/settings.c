@@ -258,7 +258,7 @@ static bool load_rest(GKeyFile *kf, struct settings *s, GError **error)
 {
 	guint64 n = 0;
 	s->worker_program = get_path(kf, s, "workers", "program", NULL);
-	if (!get_uint(kf, s, "workers", "users_per_worker", 250, 1, 100000, &n, error))
+	if (!get_uint(kf, s, "workers", "users_per_worker", 500, 1, 100000, &n, error))
 		return false;
 	s->users_per_worker = (guint)n;
 	if (!get_uint(kf, s, "workers", "min_workers", 1, 0, 64, &n, error))

@@ -19,7 +19,7 @@ static void test_defaults(void)
 	g_assert_false(s->component_tls);
 	g_assert_cmpuint(s->max_stanza_bytes, ==, 512 * 1024);
 	g_assert_cmpstr(s->legacy_protocol, ==, "prpl-irc");
-	g_assert_cmpuint(s->users_per_worker, ==, 250);
+	g_assert_cmpuint(s->users_per_worker, ==, 500);
 	g_assert_cmpuint(s->min_workers, ==, 1);
 	g_assert_cmpuint(s->login_rate, ==, 5);
 	g_assert_cmpuint(s->login_burst, ==, 10);
