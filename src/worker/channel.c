@@ -30,11 +30,16 @@ static gsize out_bytes;                 /* total unwritten bytes */
 static guint in_watch;
 static guint out_watch;
 
+static bool shutdown_seen; /* ferry said WORKER_SHUTDOWN: its EOF is expected */
+
 static void channel_fail(const char *why)
 {
 	if (channel_fd < 0)
 		return;
-	g_warning("channel to ferry: %s; quitting", why);
+	if (shutdown_seen)
+		g_message("channel to ferry: %s after the shutdown request", why);
+	else
+		g_warning("channel to ferry: %s; quitting", why);
 	g_clear_handle_id(&in_watch, g_source_remove);
 	g_clear_handle_id(&out_watch, g_source_remove);
 	close(channel_fd);
@@ -126,6 +131,8 @@ static bool dispatch_frames(void)
 			channel_fail("ferry sent an event, not a command");
 			return false;
 		}
+		if (type == WORKER_SHUTDOWN)
+			shutdown_seen = true;
 		accounts_handle(type, account, payload);
 		if (channel_fd < 0)
 			return false;

@@ -256,7 +256,7 @@ def section_irc(binary, root):
         # IM to a missing nick
         w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (20, "nobody", "hello")))
         print("    IM to missing nick ->")
-        show([w.recv_type(wd.IM_RESULT, 1, where=lambda v: v[0] == 20),
+        show([w.recv_type(wd.IMS_SENT, 1, where=lambda v: v[0] == 20),
               w.recv_type(wd.NOTICE, 1, timeout=15)])
 
         # nick clash, and a second login of the same username in this worker
