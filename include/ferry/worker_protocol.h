@@ -26,6 +26,13 @@
 
 #define WORKER_MAX_FRAME (1024 * 1024)
 #define WORKER_FD 3
+/* A second socketpair, given as --acks-fd: the worker writes its
+ * WORKER_IMS_SENT frames there (nothing else), and ferry reads them when it
+ * needs them -- before handling a DISCONNECTED, before requeueing a dead
+ * worker's messages (the socket keeps them after the worker is gone), and
+ * once a second -- instead of being woken for each. Without it they come
+ * on the main socket. */
+#define WORKER_ACKS_FD 4
 
 enum worker_msg {
 	/* ---- down: ferry -> worker ---------------------------------------- */

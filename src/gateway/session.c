@@ -55,8 +55,10 @@ void session_free(gpointer data)
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
 	unpace(s);
 	if (s->account != 0) {
-		g_hash_table_remove(s->gw->accounts, GUINT_TO_POINTER(s->account));
+		/* as forget_account(): the last acknowledgements first (an
+		 * outbox message they confirm is deleted, not sent again) */
 		workers_logout(s->gw->workers, s->account);
+		g_hash_table_remove(s->gw->accounts, GUINT_TO_POINTER(s->account));
 	}
 	g_hash_table_unref(s->resources);
 	g_hash_table_unref(s->by_local);
@@ -252,8 +254,10 @@ static void forget_account(struct session *s)
 {
 	if (s->account == 0)
 		return;
-	g_hash_table_remove(s->gw->accounts, GUINT_TO_POINTER(s->account));
+	/* Logout first: the worker's last acknowledgements still reach this
+	 * session (nothing it sent is requeued). */
 	workers_logout(s->gw->workers, s->account);
+	g_hash_table_remove(s->gw->accounts, GUINT_TO_POINTER(s->account));
 	s->account = 0;
 }
 

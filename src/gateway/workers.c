@@ -31,6 +31,8 @@ struct worker {
 	guint watch; /* fd watch */
 	GIOCondition watch_cond;
 	struct worker_reader *reader;
+	int acks_fd; /* our end of the WORKER_ACKS_FD socketpair; -1 once closed */
+	struct worker_reader *acks_reader;
 	GQueue out;           /* GBytes frames to write */
 	size_t out_off;       /* bytes of the head frame written */
 	size_t out_bytes;     /* bytes queued */
@@ -52,6 +54,7 @@ struct workers {
 	GHashTable *by_account; /* account id -> struct worker * */
 	guint32 next_account;
 	guint respawn_timer;    /* brings the pool back to min_workers */
+	guint acks_timer;       /* reads the workers' acknowledgements, see drain_acks() */
 	guint respawn_delay_ms; /* doubles while new workers die before READY */
 };
 
@@ -127,6 +130,9 @@ static void worker_free(struct worker *w)
 	if (w->fd >= 0)
 		close(w->fd);
 	worker_reader_free(w->reader);
+	if (w->acks_fd >= 0)
+		close(w->acks_fd);
+	worker_reader_free(w->acks_reader);
 	g_queue_clear_full(&w->out, free_bytes);
 	g_hash_table_unref(w->accounts);
 	g_clear_object(&w->proc);
@@ -180,6 +186,75 @@ static bool queue_frame(struct worker *w, GBytes *frame)
 
 /* ---- reading ---------------------------------------------------------------- */
 
+static void deliver(struct worker *w, guint32 account, guint32 type, GVariant *payload)
+{
+	if (!g_hash_table_contains(w->accounts, GUINT_TO_POINTER(account))) {
+		/* Late events after a logout, or a worker naming an account
+		 * that is not its own: never delivered. */
+		g_debug("workers: worker %s: dropping %s for account %u it does not host", w->pid,
+		        worker_msg_name(type), account);
+		return;
+	}
+	w->pool->cb.event(w->pool->user_data, account, type, payload);
+}
+
+/* Reads the WORKER_IMS_SENT frames waiting on W's acknowledgement socket
+ * (WORKER_ACKS_FD) and delivers them. False if the worker broke the
+ * protocol there (WHY is then set); EOF is not an error: a dead worker's
+ * last acknowledgements are still read. */
+static bool read_acks(struct worker *w, char **why)
+{
+	char buf[READ_CHUNK];
+	for (int i = 0; i < READS_PER_WAKEUP && w->acks_fd >= 0; i++) {
+		ssize_t n = recv(w->acks_fd, buf, sizeof buf, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		worker_reader_feed(w->acks_reader, buf, (size_t)n);
+		for (;;) {
+			g_autoptr(GError) err = NULL;
+			g_autoptr(GBytes) body = worker_reader_next(w->acks_reader, &err);
+			guint32 type = 0, account = 0;
+			g_autoptr(GVariant) payload = NULL;
+			if (body == NULL && err == NULL)
+				break;
+			if (err != NULL ||
+			    !worker_frame_decode(body, &type, &account, &payload, &err)) {
+				*why = g_strdup_printf("sent a malformed acknowledgement (%s)",
+				                       err->message);
+				return false;
+			}
+			if (type != WORKER_IMS_SENT) {
+				*why = g_strdup_printf("sent %s on the acknowledgement socket",
+				                       worker_msg_name(type));
+				return false;
+			}
+			deliver(w, account, type, payload);
+		}
+		if ((size_t)n < sizeof buf)
+			break;
+	}
+	return true;
+}
+
+static void drain_acks(struct worker *w)
+{
+	g_autofree char *why = NULL;
+	if (!w->dead && !read_acks(w, &why))
+		worker_died(w, why);
+}
+
+static gboolean drain_all_acks(gpointer data)
+{
+	struct workers *pool = data;
+	/* worker_died() takes a worker out of the list: walk a copy */
+	g_autoptr(GPtrArray) all = g_ptr_array_copy(pool->list, NULL, NULL);
+	for (guint i = 0; i < all->len; i++)
+		drain_acks(g_ptr_array_index(all, i));
+	return G_SOURCE_CONTINUE;
+}
+
 static void handle_frame(struct worker *w, GBytes *body)
 {
 	guint32 type = 0, account = 0;
@@ -207,13 +282,12 @@ static void handle_frame(struct worker *w, GBytes *body)
 			w->pool->respawn_delay_ms = RESPAWN_MIN_MS;
 			g_info("workers: worker %s ready (libpurple %s)", w->pid, purple);
 		}
-	} else if (!g_hash_table_contains(w->accounts, GUINT_TO_POINTER(account))) {
-		/* Late events after a logout, or a worker naming an account
-		 * that is not its own: never delivered. */
-		g_debug("workers: worker %s: dropping %s for account %u it does not host", w->pid,
-		        worker_msg_name(type), account);
 	} else {
-		w->pool->cb.event(w->pool->user_data, account, type, payload);
+		/* What was sent before the account went down is settled first. */
+		if (type == WORKER_DISCONNECTED)
+			drain_acks(w);
+		if (!w->dead)
+			deliver(w, account, type, payload);
 	}
 	g_variant_unref(payload);
 }
@@ -300,6 +374,10 @@ static void worker_died(struct worker *w, const char *why)
 	g_clear_handle_id(&w->idle_timer, g_source_remove);
 	if (w->proc != NULL && g_subprocess_get_identifier(w->proc) != NULL)
 		g_subprocess_force_exit(w->proc);
+	/* Messages it acknowledged were sent: they must not be sent again. */
+	g_autofree char *ack_error = NULL;
+	if (!read_acks(w, &ack_error))
+		g_warning("workers: worker %s %s", w->pid, ack_error);
 	g_ptr_array_remove(pool->list, w);
 	GList *ids = g_hash_table_get_keys(w->accounts);
 	for (GList *l = ids; l != NULL; l = l->next)
@@ -335,26 +413,38 @@ static void on_worker_exit(GObject *source, GAsyncResult *res, gpointer data)
 
 static struct worker *spawn(struct workers *pool, GError **error)
 {
-	int sv[2];
+	int sv[2], av[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "socketpair: %s",
 		            g_strerror(errno));
+		return NULL;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, av) != 0) {
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "socketpair: %s",
+		            g_strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
 		return NULL;
 	}
 	g_autofree char *tmpdir = g_dir_make_tmp("ferry-worker-XXXXXX", error);
 	if (tmpdir == NULL) {
 		close(sv[0]);
 		close(sv[1]);
+		close(av[0]);
+		close(av[1]);
 		return NULL;
 	}
 	g_autoptr(GSubprocessLauncher) launcher =
 	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
 	g_subprocess_launcher_take_fd(launcher, sv[1], WORKER_FD);
+	g_subprocess_launcher_take_fd(launcher, av[1], WORKER_ACKS_FD);
 	g_subprocess_launcher_setenv(launcher, "TMPDIR", tmpdir, TRUE);
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_ptr_array_add(argv, g_strdup(pool->opt.program));
 	g_ptr_array_add(argv, g_strdup("--fd"));
 	g_ptr_array_add(argv, g_strdup_printf("%d", WORKER_FD));
+	g_ptr_array_add(argv, g_strdup("--acks-fd"));
+	g_ptr_array_add(argv, g_strdup_printf("%d", WORKER_ACKS_FD));
 	if (pool->opt.ca_file != NULL) {
 		g_ptr_array_add(argv, g_strdup("--ca-file"));
 		g_ptr_array_add(argv, g_strdup(pool->opt.ca_file));
@@ -368,6 +458,7 @@ static struct worker *spawn(struct workers *pool, GError **error)
 	    g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, error);
 	if (proc == NULL) {
 		close(sv[0]);
+		close(av[0]);
 		remove_tree(tmpdir);
 		return NULL;
 	}
@@ -379,6 +470,8 @@ static struct worker *spawn(struct workers *pool, GError **error)
 	w->tmpdir = g_steal_pointer(&tmpdir);
 	w->fd = sv[0];
 	w->reader = worker_reader_new();
+	w->acks_fd = av[0];
+	w->acks_reader = worker_reader_new();
 	g_queue_init(&w->out);
 	w->accounts = g_hash_table_new(g_direct_hash, g_direct_equal);
 	w->wait_cancel = g_cancellable_new();
@@ -434,6 +527,7 @@ struct workers *workers_new(const struct workers_options *options,
 	pool->list = g_ptr_array_new();
 	pool->by_account = g_hash_table_new(g_direct_hash, g_direct_equal);
 	pool->respawn_delay_ms = RESPAWN_MIN_MS;
+	pool->acks_timer = g_timeout_add_seconds(1, drain_all_acks, pool);
 	ensure_min(pool);
 	return pool;
 }
@@ -443,6 +537,7 @@ void workers_free(struct workers *pool)
 	if (pool == NULL)
 		return;
 	g_clear_handle_id(&pool->respawn_timer, g_source_remove);
+	g_clear_handle_id(&pool->acks_timer, g_source_remove);
 	/* Ask every worker to log out and exit; closing our end of the socket
 	 * tells it too. Then give them a moment before killing. */
 	g_autoptr(GBytes) bye = worker_frame_encode(WORKER_SHUTDOWN, 0, g_variant_new("()"));
@@ -526,6 +621,9 @@ void workers_logout(struct workers *pool, guint32 account)
 {
 	struct worker *w = g_hash_table_lookup(pool->by_account, GUINT_TO_POINTER(account));
 	if (w == NULL)
+		return;
+	drain_acks(w); /* settle what this account sent before it goes */
+	if (w->dead)
 		return;
 	GBytes *f = worker_frame_encode(WORKER_LOGOUT, account, g_variant_new("()"));
 	g_hash_table_remove(pool->by_account, GUINT_TO_POINTER(account));

@@ -22,13 +22,27 @@
 #define MAX_QUEUED_BYTES (64u * 1024 * 1024)
 #define READ_CHUNK 65536
 
+/* Frames waiting for a socket that did not take them at once. */
+struct outq {
+	int fd;        /* -1: closed */
+	GQueue frames; /* GBytes, oldest first */
+	gsize offset;  /* bytes of the head already written */
+	gsize bytes;   /* total unwritten bytes */
+	guint watch;   /* writability, while FRAMES is not empty */
+};
+
 static int channel_fd = -1;
 static struct worker_reader *reader;
-static GQueue out_queue = G_QUEUE_INIT; /* GBytes frames, oldest first */
-static gsize out_offset;                /* bytes of the head already written */
-static gsize out_bytes;                 /* total unwritten bytes */
+static struct outq out = {.fd = -1, .frames = G_QUEUE_INIT};
+static struct outq acks = {.fd = -1, .frames = G_QUEUE_INIT}; /* see channel_open_acks() */
 static guint in_watch;
-static guint out_watch;
+
+static void outq_clear(struct outq *q)
+{
+	g_clear_handle_id(&q->watch, g_source_remove);
+	g_queue_clear_full(&q->frames, (GDestroyNotify)g_bytes_unref);
+	q->bytes = q->offset = 0;
+}
 
 static bool shutdown_seen; /* ferry said WORKER_SHUTDOWN: its EOF is expected */
 
@@ -41,23 +55,25 @@ static void channel_fail(const char *why)
 	else
 		g_warning("channel to ferry: %s; quitting", why);
 	g_clear_handle_id(&in_watch, g_source_remove);
-	g_clear_handle_id(&out_watch, g_source_remove);
+	outq_clear(&out);
+	outq_clear(&acks);
 	close(channel_fd);
-	channel_fd = -1;
-	g_queue_clear_full(&out_queue, (GDestroyNotify)g_bytes_unref);
-	out_bytes = out_offset = 0;
+	channel_fd = out.fd = -1;
+	if (acks.fd >= 0)
+		close(acks.fd);
+	acks.fd = -1;
 	worker_quit();
 }
 
-/* Writes as much of the queue as the socket takes. False on a fatal error
- * (the channel is then closed). */
-static bool write_some(void)
+/* Writes as much of Q as its socket takes. False on a fatal error (the
+ * channel is then closed). */
+static bool write_some(struct outq *q)
 {
-	while (!g_queue_is_empty(&out_queue)) {
-		GBytes *head = g_queue_peek_head(&out_queue);
+	while (!g_queue_is_empty(&q->frames)) {
+		GBytes *head = g_queue_peek_head(&q->frames);
 		gsize len = 0;
 		const guint8 *data = g_bytes_get_data(head, &len);
-		ssize_t n = write(channel_fd, data + out_offset, len - out_offset);
+		ssize_t n = write(q->fd, data + q->offset, len - q->offset);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -66,11 +82,11 @@ static bool write_some(void)
 			channel_fail(g_strerror(errno));
 			return false;
 		}
-		out_offset += (gsize)n;
-		out_bytes -= (gsize)n;
-		if (out_offset == len) {
-			g_bytes_unref(g_queue_pop_head(&out_queue));
-			out_offset = 0;
+		q->offset += (gsize)n;
+		q->bytes -= (gsize)n;
+		if (q->offset == len) {
+			g_bytes_unref(g_queue_pop_head(&q->frames));
+			q->offset = 0;
 		}
 	}
 	return true;
@@ -78,13 +94,26 @@ static bool write_some(void)
 
 static gboolean on_writable(gint fd, GIOCondition condition, gpointer user_data)
 {
-	if (!write_some())
+	struct outq *q = user_data;
+	if (!write_some(q))
 		return G_SOURCE_REMOVE; /* channel_fail() removed the watch */
-	if (g_queue_is_empty(&out_queue)) {
-		out_watch = 0;
+	if (g_queue_is_empty(&q->frames)) {
+		q->watch = 0;
 		return G_SOURCE_REMOVE;
 	}
 	return G_SOURCE_CONTINUE;
+}
+
+static void outq_send(struct outq *q, GBytes *frame)
+{
+	q->bytes += g_bytes_get_size(frame);
+	g_queue_push_tail(&q->frames, frame);
+	if (q->bytes > MAX_QUEUED_BYTES) {
+		channel_fail("ferry is not reading (output queue full)");
+		return;
+	}
+	if (q->watch == 0 && write_some(q) && !g_queue_is_empty(&q->frames))
+		q->watch = fdwatch_add(q->fd, G_IO_OUT, on_writable, q);
 }
 
 void channel_send(guint32 type, guint32 account, GVariant *payload)
@@ -98,14 +127,10 @@ void channel_send(guint32 type, guint32 account, GVariant *payload)
 	GBytes *frame = worker_frame_encode(type, account, payload);
 	if (frame == NULL)
 		return; /* a programming error, already logged */
-	out_bytes += g_bytes_get_size(frame);
-	g_queue_push_tail(&out_queue, frame);
-	if (out_bytes > MAX_QUEUED_BYTES) {
-		channel_fail("ferry is not reading (output queue full)");
-		return;
-	}
-	if (out_watch == 0 && write_some() && !g_queue_is_empty(&out_queue))
-		out_watch = fdwatch_add(channel_fd, G_IO_OUT, on_writable, NULL);
+	/* Successes go where ferry reads them when it needs them, without a
+	 * wake-up (worker_protocol.h, WORKER_ACKS_FD). */
+	bool lazy = type == WORKER_IMS_SENT && acks.fd >= 0 && g_queue_is_empty(&acks.frames);
+	outq_send(lazy ? &acks : &out, frame);
 }
 
 /* Decodes and dispatches every complete frame. False when the channel
@@ -177,9 +202,40 @@ bool channel_open(int fd, GError **error)
 		            "fd %d (the socket to ferry): %s", fd, g_strerror(errno));
 		return false;
 	}
-	channel_fd = fd;
+	channel_fd = out.fd = fd;
 	reader = worker_reader_new();
 	in_watch = fdwatch_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, NULL);
+	return true;
+}
+
+/* Writes what Q holds, waiting at most until DEADLINE (monotonic). */
+static void outq_drain(struct outq *q, gint64 deadline)
+{
+	g_clear_handle_id(&q->watch, g_source_remove);
+	while (!g_queue_is_empty(&q->frames) && q->fd >= 0) {
+		gint64 left = (deadline - g_get_monotonic_time()) / 1000;
+		if (left <= 0)
+			break;
+		struct pollfd p = {.fd = q->fd, .events = POLLOUT};
+		if (poll(&p, 1, (int)left) <= 0)
+			break;
+		if (!write_some(q))
+			break;
+	}
+}
+
+bool channel_open_acks(int fd, GError **error)
+{
+	g_return_val_if_fail(acks.fd < 0, false);
+	int fdflags = fcntl(fd, F_GETFD);
+	int flflags = fcntl(fd, F_GETFL);
+	if (fdflags < 0 || flflags < 0 || fcntl(fd, F_SETFD, fdflags | FD_CLOEXEC) < 0 ||
+	    fcntl(fd, F_SETFL, flflags | O_NONBLOCK) < 0) {
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+		            "fd %d (the acknowledgement socket): %s", fd, g_strerror(errno));
+		return false;
+	}
+	acks.fd = fd;
 	return true;
 }
 
@@ -187,23 +243,17 @@ void channel_close(guint timeout_ms)
 {
 	if (channel_fd >= 0) {
 		g_clear_handle_id(&in_watch, g_source_remove);
-		g_clear_handle_id(&out_watch, g_source_remove);
 		gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-		while (!g_queue_is_empty(&out_queue) && channel_fd >= 0) {
-			gint64 left = (deadline - g_get_monotonic_time()) / 1000;
-			if (left <= 0)
-				break;
-			struct pollfd p = {.fd = channel_fd, .events = POLLOUT};
-			if (poll(&p, 1, (int)left) <= 0)
-				break;
-			if (!write_some())
-				break;
-		}
+		outq_drain(&acks, deadline); /* before the events that depend on them */
+		outq_drain(&out, deadline);
 		if (channel_fd >= 0)
 			close(channel_fd);
-		channel_fd = -1;
+		channel_fd = out.fd = -1;
 	}
-	g_queue_clear_full(&out_queue, (GDestroyNotify)g_bytes_unref);
-	out_bytes = out_offset = 0;
+	if (acks.fd >= 0)
+		close(acks.fd);
+	acks.fd = -1;
+	outq_clear(&out);
+	outq_clear(&acks);
 	g_clear_pointer(&reader, worker_reader_free);
 }

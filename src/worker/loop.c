@@ -20,8 +20,11 @@
 
 #include <errno.h>
 #include <glib-unix.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define LOOP_ID_BASE 0x40000000u
@@ -125,6 +128,12 @@ guint loop_input_add(int fd, PurpleInputCondition cond, PurpleInputFunction func
 	struct fd_entry *e = g_hash_table_lookup(fds, GINT_TO_POINTER(fd));
 	bool known = e != NULL;
 	if (e == NULL) {
+		/* Chat protocols write a line per message and wait for nothing:
+		 * Nagle would hold a line until the server acknowledges the last
+		 * (up to its delayed-ACK timeout). Fails harmlessly (ENOTSOCK,
+		 * EOPNOTSUPP) for descriptors that are not TCP sockets. */
+		int one = 1;
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		e = g_new0(struct fd_entry, 1);
 		e->fd = fd;
 		e->inputs = g_ptr_array_new();

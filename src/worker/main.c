@@ -28,12 +28,15 @@ static gboolean on_signal(gpointer user_data)
 static bool parse_args(int argc, char **argv, struct worker_config *config)
 {
 	int fd = WORKER_FD;
+	int acks_fd = -1;
 	int login_timeout = 60;
 	gboolean debug = FALSE;
 	char *describe = NULL;
 	char **ca_files = NULL;
 	GOptionEntry entries[] = {
 	    {"fd", 0, 0, G_OPTION_ARG_INT, &fd, "socket to ferry (default 3)", "N"},
+	    {"acks-fd", 0, 0, G_OPTION_ARG_INT, &acks_fd,
+	     "socket for sent-message acknowledgements (default: none, they go to --fd)", "N"},
 	    {"describe", 0, 0, G_OPTION_ARG_STRING, &describe,
 	     "print what PROTOCOL_ID needs at registration and exit", "PROTOCOL_ID"},
 	    {"ca-file", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ca_files,
@@ -60,6 +63,7 @@ static bool parse_args(int argc, char **argv, struct worker_config *config)
 		return false;
 	}
 	config->fd = fd;
+	config->acks_fd = acks_fd;
 	config->login_timeout = (guint)login_timeout;
 	config->debug = debug;
 	config->describe = describe;
@@ -70,7 +74,8 @@ static bool parse_args(int argc, char **argv, struct worker_config *config)
 static int run(const struct worker_config *config)
 {
 	g_autoptr(GError) error = NULL;
-	if (!channel_open(config->fd, &error)) {
+	if (!channel_open(config->fd, &error) ||
+	    (config->acks_fd >= 0 && !channel_open_acks(config->acks_fd, &error))) {
 		g_critical("%s", error->message);
 		return 1;
 	}

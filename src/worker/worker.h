@@ -35,6 +35,7 @@
 /* What main.c parsed from the command line. */
 struct worker_config {
 	int fd;              /* the socket to ferry */
+	int acks_fd;         /* WORKER_ACKS_FD, or -1 */
 	char **ca_files;     /* extra CA certificates (NULL-terminated; may be NULL) */
 	guint login_timeout; /* seconds from LOGIN to sign-on */
 	bool debug;          /* libpurple debug output on stderr */
@@ -115,6 +116,10 @@ bool channel_open(int fd, GError **error);
  * have TYPE's payload type. Dropped (logged at debug) once the channel is
  * closed. */
 void channel_send(guint32 type, guint32 account, GVariant *payload);
+
+/* Sends WORKER_IMS_SENT on FD (made non-blocking and close-on-exec) from
+ * now on, while it takes them at once; see WORKER_ACKS_FD. */
+bool channel_open_acks(int fd, GError **error);
 
 /* Writes what is queued, waiting at most TIMEOUT_MS, then closes the fd. */
 void channel_close(guint timeout_ms);

@@ -82,16 +82,27 @@ def log(msg):
 
 # ---- /proc --------------------------------------------------------------------
 
+def _cpu_one(pid):
+    """CPU seconds of one process: /proc/PID/sched's se.sum_exec_runtime
+    (nanosecond accounting, printed in ms) when the kernel has it, else
+    utime+stime from /proc/PID/stat (clock ticks, 10 ms)."""
+    try:
+        with open("/proc/%d/sched" % pid) as f:
+            for line in f:
+                if line.startswith("se.sum_exec_runtime"):
+                    return float(line.split(":", 1)[1]) / 1000.0
+    except (OSError, ValueError):
+        pass
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            rest = f.read().rsplit(")", 1)[1].split()
+        return (int(rest[11]) + int(rest[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def cpu_seconds(pids):
-    total = 0
-    for pid in pids:
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                rest = f.read().rsplit(")", 1)[1].split()
-            total += int(rest[11]) + int(rest[12])
-        except (OSError, IndexError, ValueError):
-            pass
-    return total / CLK_TCK
+    return sum(_cpu_one(pid) for pid in pids)
 
 
 def memory_kib(pids):
@@ -504,6 +515,7 @@ class Env:
         if a.window > 0:
             ph.on_recv = send_one
         gw0, srv0 = cpu_seconds(self.gateway_pids()), cpu_seconds(self.server_pids())
+        main0 = cpu_seconds(self.gateway_pids()[:1])
         t0 = time.monotonic_ns()
         first = min(a.window, n) if a.window > 0 else n
         for r in range(first):
@@ -518,6 +530,7 @@ class Env:
         except asyncio.TimeoutError:
             pass
         gw1, srv1 = cpu_seconds(self.gateway_pids()), cpu_seconds(self.server_pids())
+        main1 = cpu_seconds(self.gateway_pids()[:1])
         self.phase = None
         got = len(ph.seen)
         if got == 0:
@@ -528,6 +541,8 @@ class Env:
         self.add("burst_%s_lost" % direction, n - got)
         if self.kind in ("biboumi", "ferry"):
             self.add("cpu_%s_s_per_1000" % direction, (gw1 - gw0) / got * 1000)
+        if self.kind == "ferry":  # of which ferry's main process (the rest: workers)
+            self.add("cpu_main_%s_s_per_1000" % direction, (main1 - main0) / got * 1000)
         self.add("srv_cpu_%s_s_per_1000" % direction, (srv1 - srv0) / got * 1000)
         await asyncio.sleep(a.settle)
 
@@ -712,7 +727,9 @@ def fmt_num(v):
         return "%.0f" % v
     if a >= 10:
         return "%.1f" % v
-    return "%.2f" % v
+    if a >= 1:
+        return "%.2f" % v
+    return "%.3f" % v
 
 
 def fmt_cell(s):
@@ -733,6 +750,8 @@ ROWS = [
         ("lost XMPP->IRC", "burst_x2i_lost"), ("lost IRC->XMPP", "burst_i2x_lost"),
         ("gw CPU s/1000 XMPP->IRC", "cpu_x2i_s_per_1000"),
         ("gw CPU s/1000 IRC->XMPP", "cpu_i2x_s_per_1000"),
+        ("  ferry main X->I", "cpu_main_x2i_s_per_1000"),
+        ("  ferry main I->X", "cpu_main_i2x_s_per_1000"),
         ("servers CPU s/1000 X->I", "srv_cpu_x2i_s_per_1000"),
         ("servers CPU s/1000 I->X", "srv_cpu_i2x_s_per_1000")]),
     ("3. memory (KiB, gateway processes summed)", [
