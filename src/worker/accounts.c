@@ -471,6 +471,13 @@ static void flush_sends(struct account *account)
 		return;
 	PurpleConnection *gc = purple_account_get_connection(account->pa);
 	gpointer proto = gc != NULL ? purple_connection_get_protocol_data(gc) : NULL;
+	guint queued = proto != NULL ? loop_timer_of(proto) : 0;
+	if (queued != 0) {
+		(void)loop_timer_run(queued); /* loop.c took the plugin's timer */
+		return;
+	}
+	/* Only if loop.c's g_timeout_add_seconds() was not the one the plugin
+	 * called: the timer is then a GLib source. */
 	if (account->send_timer != NULL &&
 	    (account->send_timer_of != proto || g_source_is_destroyed(account->send_timer)))
 		g_clear_pointer(&account->send_timer, g_source_unref);

@@ -12,12 +12,20 @@
  * Ours start at LOOP_ID_BASE, far above GLib's source ids, so a stray
  * g_source_remove() of one of ours finds nothing instead of the wrong
  * source, and a GLib id passed to our remove is handed to g_source_remove.
- * A timeout's data is the caller's own pointer, but it is no GLib source:
- * core_prpl_timer() only ever finds timeouts a prpl added with GLib
- * directly. */
+ * A timeout's data is the caller's own pointer, but it is no GLib source.
+ *
+ * Protocol plugins may also call g_timeout_add_seconds() themselves: prpl-irc
+ * keeps a 1-second send-queue timer per connection, 500 more GLib sources
+ * for 500 accounts. ferry-worker therefore defines g_timeout_add_seconds()
+ * and g_source_remove() itself (exported with --export-dynamic-symbol, so
+ * the plugins' calls resolve here first): on the main thread the timeout
+ * joins the queue (loop_timer_of() finds it by its data), and removing one
+ * of our ids removes it there; everything else goes on to GLib's own
+ * functions (dlsym RTLD_NEXT). */
 #include "config.h"
 #include "worker.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <glib-unix.h>
 #include <netinet/in.h>
@@ -53,6 +61,7 @@ struct timer {
 	gpointer data;
 	GSequenceIter *pos; /* in TIMERS; NULL while running */
 	bool removed;       /* removed while running */
+	bool foreign;       /* added through g_timeout_add_seconds(): in BY_DATA */
 };
 
 static guint next_id = LOOP_ID_BASE;
@@ -64,6 +73,8 @@ static GHashTable *fds;    /* fd -> struct fd_entry * (owned) */
 static GSource *timer_source;
 static GSequence *timers;     /* struct timer *, by due time then id */
 static GHashTable *timer_ids; /* id -> struct timer * (owned) */
+static GHashTable *by_data;   /* data -> foreign struct timer * (not owned) */
+static GThread *loop_thread;  /* the thread that installed the loop */
 static bool capturing;        /* see loop_capture_timeouts() */
 static guint captured;
 
@@ -216,6 +227,14 @@ static GSourceFuncs io_funcs = {.dispatch = io_dispatch};
 
 /* ---- timeouts ----------------------------------------------------------------- */
 
+static void timer_free(gpointer data)
+{
+	struct timer *t = data;
+	if (t->foreign && by_data != NULL && g_hash_table_lookup(by_data, t->data) == t)
+		g_hash_table_remove(by_data, t->data);
+	g_free(t);
+}
+
 static gint timer_cmp(gconstpointer a, gconstpointer b, gpointer user_data)
 {
 	(void)user_data;
@@ -362,6 +381,67 @@ static GSourceFuncs timer_funcs = {
     .dispatch = timer_dispatch,
 };
 
+guint loop_timer_of(gpointer data)
+{
+	struct timer *t = by_data != NULL ? g_hash_table_lookup(by_data, data) : NULL;
+	return t != NULL && !t->removed ? t->id : 0;
+}
+
+bool loop_timer_run(guint id)
+{
+	struct timer *t =
+	    timer_ids != NULL ? g_hash_table_lookup(timer_ids, GUINT_TO_POINTER(id)) : NULL;
+	if (t == NULL || t->removed)
+		return false;
+	if (t->pos == NULL)
+		return true; /* running now (this is a call from inside it) */
+	g_sequence_remove(t->pos);
+	t->pos = NULL;
+	bool again = t->function(t->data);
+	if (again && !t->removed) {
+		t->due_us = g_get_monotonic_time() + (gint64)t->interval_ms * 1000;
+		timer_queue(t);
+		return true;
+	}
+	g_hash_table_remove(timer_ids, GUINT_TO_POINTER(t->id)); /* frees T */
+	return false;
+}
+
+static bool ours(void)
+{
+	return timer_ids != NULL && g_thread_self() == loop_thread;
+}
+
+guint g_timeout_add_seconds(guint interval, GSourceFunc function, gpointer data)
+{
+	static guint (*next)(guint, GSourceFunc, gpointer);
+	if (!ours()) {
+		if (next == NULL)
+			*(void **)&next = dlsym(RTLD_NEXT, "g_timeout_add_seconds");
+		return next(interval, function, data);
+	}
+	guint id = timer_add(interval * 1000, function, data);
+	struct timer *t = g_hash_table_lookup(timer_ids, GUINT_TO_POINTER(id));
+	t->foreign = true;
+	if (!g_hash_table_contains(by_data, data))
+		g_hash_table_insert(by_data, data, t);
+	return id;
+}
+
+gboolean g_source_remove(guint id)
+{
+	static gboolean (*next)(guint);
+	if (id >= LOOP_ID_BASE && timer_ids != NULL) {
+		if (g_hash_table_contains(timer_ids, GUINT_TO_POINTER(id)))
+			return loop_timeout_remove(id);
+		if (g_hash_table_contains(inputs, GUINT_TO_POINTER(id)))
+			return loop_input_remove(id);
+	}
+	if (next == NULL)
+		*(void **)&next = dlsym(RTLD_NEXT, "g_source_remove");
+	return next(id);
+}
+
 /* ---- ui ops ------------------------------------------------------------------- */
 
 static void free_fd_entry(gpointer data)
@@ -390,7 +470,9 @@ bool loop_install(GError **error)
 	inputs = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	fds = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free_fd_entry);
 	timers = g_sequence_new(NULL);
-	timer_ids = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	timer_ids = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, timer_free);
+	by_data = g_hash_table_new(g_direct_hash, g_direct_equal);
+	loop_thread = g_thread_self();
 
 	io_source = g_source_new(&io_funcs, sizeof(GSource));
 	g_source_set_name(io_source, "libpurple inputs");
@@ -425,6 +507,7 @@ void loop_uninstall(void)
 	g_clear_pointer(&inputs, g_hash_table_destroy);
 	g_clear_pointer(&timers, g_sequence_free);
 	g_clear_pointer(&timer_ids, g_hash_table_destroy);
+	g_clear_pointer(&by_data, g_hash_table_destroy);
 	close(epfd);
 	epfd = -1;
 }

@@ -92,6 +92,13 @@ guint loop_input_add(int fd, PurpleInputCondition cond, PurpleInputFunction func
                      gpointer data);
 gboolean loop_input_remove(guint id);
 
+/* The timeout a plugin added with g_timeout_add_seconds(…, DATA) (see
+ * loop.c), or 0. */
+guint loop_timer_of(gpointer data);
+/* Runs timeout ID's callback now; it is then due again one interval later,
+ * or removed if the callback returns FALSE (then false is returned). */
+bool loop_timer_run(guint id);
+
 /* Makes timeout ID never due (it stays until removed); false if unknown or
  * running. */
 bool loop_timeout_park(guint id);
