@@ -42,9 +42,23 @@ static void on_online(void *data)
 	gateway_link_up(app->gateway);
 }
 
+static void on_batch_begin(void *data)
+{
+	struct app *app = data;
+	gateway_hold_writes(app->gateway, true);
+}
+
+static void on_batch_end(void *data)
+{
+	struct app *app = data;
+	gateway_hold_writes(app->gateway, false);
+}
+
 static const struct component_callbacks component_callbacks = {
     .online = on_online,
     .stanza = on_stanza,
+    .batch_begin = on_batch_begin,
+    .batch_end = on_batch_end,
 };
 
 static gboolean on_quit_signal(gpointer data)

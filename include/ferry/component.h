@@ -42,6 +42,10 @@ struct component_callbacks {
 	/* An inbound stanza (not a handshake, stream error or own ping reply).
 	 * The callee owns STANZA. */
 	void (*stanza)(void *user_data, struct stanza *stanza);
+	/* Optional: the stanzas of one read are about to be delivered / have
+	 * been delivered. Lets the callee write what they cause together. */
+	void (*batch_begin)(void *user_data);
+	void (*batch_end)(void *user_data);
 };
 
 /* Copies OPTIONS (strings included) and CALLBACKS. Does not connect yet. */

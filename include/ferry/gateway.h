@@ -32,6 +32,11 @@ void gateway_free(struct gateway *gateway);
  * registered user, whose answer restores their session. */
 void gateway_link_up(struct gateway *gateway);
 
+/* While HOLD, what the gateway sends to its workers waits; releasing writes
+ * it, one system call per worker (a read of several stanzas from the
+ * server then costs each worker one wake-up, not one per stanza). */
+void gateway_hold_writes(struct gateway *gateway, bool hold);
+
 /* The worker program ferry uses by default: the one next to the running
  * binary when there is one (a build tree), else the installed one. Caller
  * frees. */

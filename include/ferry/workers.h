@@ -50,6 +50,10 @@ guint32 workers_login(struct workers *workers, const char *protocol, const char 
  * account is unknown (its worker died). */
 bool workers_send(struct workers *workers, guint32 account, guint32 type, GVariant *payload);
 
+/* While HOLD, frames for the workers are queued, not written; releasing
+ * writes each worker's queue with as few system calls as it takes. */
+void workers_hold(struct workers *workers, bool hold);
+
 /* Logs ACCOUNT out and forgets it. Unknown accounts are ignored. */
 void workers_logout(struct workers *workers, guint32 account);
 

@@ -320,6 +320,11 @@ void gateway_free(struct gateway *gw)
 	g_free(gw);
 }
 
+void gateway_hold_writes(struct gateway *gw, bool hold)
+{
+	workers_hold(gw->workers, hold);
+}
+
 void gateway_link_up(struct gateway *gw)
 {
 	g_autoptr(GError) err = NULL;

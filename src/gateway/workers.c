@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ferry/fdwatch.h"
@@ -55,6 +56,7 @@ struct workers {
 	guint32 next_account;
 	guint respawn_timer;    /* brings the pool back to min_workers */
 	guint acks_timer;       /* reads the workers' acknowledgements, see drain_acks() */
+	bool hold;              /* workers_hold(): queue, do not write yet */
 	guint respawn_delay_ms; /* doubles while new workers die before READY */
 };
 
@@ -146,13 +148,25 @@ static void worker_free(struct worker *w)
 
 /* ---- writing ---------------------------------------------------------------- */
 
+#define MAX_IOV 64
+
 static void flush(struct worker *w)
 {
 	while (!w->dead && !g_queue_is_empty(&w->out)) {
-		GBytes *head = g_queue_peek_head(&w->out);
-		gsize len = 0;
-		const guint8 *p = g_bytes_get_data(head, &len);
-		ssize_t n = send(w->fd, p + w->out_off, len - w->out_off, MSG_NOSIGNAL);
+		/* as many queued frames as one sendmsg takes */
+		struct iovec iov[MAX_IOV];
+		int n_iov = 0;
+		gsize off = w->out_off;
+		for (GList *l = w->out.head; l != NULL && n_iov < MAX_IOV; l = l->next) {
+			gsize len = 0;
+			const guint8 *p = g_bytes_get_data(l->data, &len);
+			iov[n_iov].iov_base = (void *)(p + off);
+			iov[n_iov].iov_len = len - off;
+			n_iov++;
+			off = 0;
+		}
+		struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n_iov};
+		ssize_t n = sendmsg(w->fd, &msg, MSG_NOSIGNAL);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			break;
 		if (n < 0) {
@@ -161,8 +175,16 @@ static void flush(struct worker *w)
 			worker_died(w, why);
 			return;
 		}
-		w->out_off += (size_t)n;
-		if (w->out_off == len) {
+		size_t done = (size_t)n;
+		while (done > 0) {
+			gsize len = 0;
+			(void)g_bytes_get_data(g_queue_peek_head(&w->out), &len);
+			size_t left = len - w->out_off;
+			if (done < left) {
+				w->out_off += done;
+				break;
+			}
+			done -= left;
 			w->out_bytes -= len;
 			w->out_off = 0;
 			g_bytes_unref(g_queue_pop_head(&w->out));
@@ -180,7 +202,8 @@ static bool queue_frame(struct worker *w, GBytes *frame)
 	}
 	w->out_bytes += g_bytes_get_size(frame);
 	g_queue_push_tail(&w->out, frame);
-	flush(w);
+	if (!w->pool->hold)
+		flush(w);
 	return true;
 }
 
@@ -615,6 +638,19 @@ bool workers_send(struct workers *pool, guint32 account, guint32 type, GVariant 
 	}
 	GBytes *f = worker_frame_encode(type, account, payload);
 	return f != NULL && queue_frame(w, f);
+}
+
+void workers_hold(struct workers *pool, bool hold)
+{
+	pool->hold = hold;
+	if (hold)
+		return;
+	g_autoptr(GPtrArray) all = g_ptr_array_copy(pool->list, NULL, NULL);
+	for (guint i = 0; i < all->len; i++) {
+		struct worker *w = g_ptr_array_index(all, i);
+		if (!w->dead)
+			flush(w);
+	}
 }
 
 void workers_logout(struct workers *pool, guint32 account)

@@ -14,6 +14,7 @@
 #include <glib-unix.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ferry/fdwatch.h"
@@ -36,6 +37,7 @@ static struct worker_reader *reader;
 static struct outq out = {.fd = -1, .frames = G_QUEUE_INIT};
 static struct outq acks = {.fd = -1, .frames = G_QUEUE_INIT}; /* see channel_open_acks() */
 static guint in_watch;
+static int corked; /* channel_cork() depth: frames wait for channel_uncork() */
 
 static void outq_clear(struct outq *q)
 {
@@ -67,13 +69,23 @@ static void channel_fail(const char *why)
 
 /* Writes as much of Q as its socket takes. False on a fatal error (the
  * channel is then closed). */
+#define MAX_IOV 64
+
 static bool write_some(struct outq *q)
 {
 	while (!g_queue_is_empty(&q->frames)) {
-		GBytes *head = g_queue_peek_head(&q->frames);
-		gsize len = 0;
-		const guint8 *data = g_bytes_get_data(head, &len);
-		ssize_t n = write(q->fd, data + q->offset, len - q->offset);
+		struct iovec iov[MAX_IOV];
+		int n_iov = 0;
+		gsize off = q->offset;
+		for (GList *l = q->frames.head; l != NULL && n_iov < MAX_IOV; l = l->next) {
+			gsize len = 0;
+			const guint8 *data = g_bytes_get_data(l->data, &len);
+			iov[n_iov].iov_base = (void *)(data + off);
+			iov[n_iov].iov_len = len - off;
+			n_iov++;
+			off = 0;
+		}
+		ssize_t n = writev(q->fd, iov, n_iov);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -82,11 +94,19 @@ static bool write_some(struct outq *q)
 			channel_fail(g_strerror(errno));
 			return false;
 		}
-		q->offset += (gsize)n;
 		q->bytes -= (gsize)n;
-		if (q->offset == len) {
-			g_bytes_unref(g_queue_pop_head(&q->frames));
+		size_t done = (size_t)n;
+		while (done > 0) {
+			gsize len = 0;
+			(void)g_bytes_get_data(g_queue_peek_head(&q->frames), &len);
+			size_t left = len - q->offset;
+			if (done < left) {
+				q->offset += done;
+				break;
+			}
+			done -= left;
 			q->offset = 0;
+			g_bytes_unref(g_queue_pop_head(&q->frames));
 		}
 	}
 	return true;
@@ -112,8 +132,27 @@ static void outq_send(struct outq *q, GBytes *frame)
 		channel_fail("ferry is not reading (output queue full)");
 		return;
 	}
-	if (q->watch == 0 && write_some(q) && !g_queue_is_empty(&q->frames))
+	if (corked == 0 && q->watch == 0 && write_some(q) && !g_queue_is_empty(&q->frames))
 		q->watch = fdwatch_add(q->fd, G_IO_OUT, on_writable, q);
+}
+
+void channel_cork(void)
+{
+	corked++;
+}
+
+void channel_uncork(void)
+{
+	g_return_if_fail(corked > 0);
+	if (--corked > 0)
+		return;
+	struct outq *queues[] = {&acks, &out}; /* acknowledgements first */
+	for (gsize i = 0; i < G_N_ELEMENTS(queues) && channel_fd >= 0; i++) {
+		struct outq *q = queues[i];
+		if (q->fd >= 0 && q->watch == 0 && !g_queue_is_empty(&q->frames) && write_some(q) &&
+		    !g_queue_is_empty(&q->frames))
+			q->watch = fdwatch_add(q->fd, G_IO_OUT, on_writable, q);
+	}
 }
 
 void channel_send(guint32 type, guint32 account, GVariant *payload)
@@ -129,7 +168,7 @@ void channel_send(guint32 type, guint32 account, GVariant *payload)
 		return; /* a programming error, already logged */
 	/* Successes go where ferry reads them when it needs them, without a
 	 * wake-up (worker_protocol.h, WORKER_ACKS_FD). */
-	bool lazy = type == WORKER_IMS_SENT && acks.fd >= 0 && g_queue_is_empty(&acks.frames);
+	bool lazy = type == WORKER_IMS_SENT && acks.fd >= 0 && acks.watch == 0; /* not blocked */
 	outq_send(lazy ? &acks : &out, frame);
 }
 
@@ -164,7 +203,8 @@ static bool dispatch_frames(void)
 	}
 }
 
-static gboolean on_readable(gint fd, GIOCondition condition, gpointer user_data)
+/* Reads and carries out what ferry sent; false when the channel is gone. */
+static bool read_commands(void)
 {
 	static guint8 buf[READ_CHUNK];
 	/* A bounded number of reads per wake-up keeps libpurple's sources fed. */
@@ -173,22 +213,31 @@ static gboolean on_readable(gint fd, GIOCondition condition, gpointer user_data)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return G_SOURCE_CONTINUE;
+			return true;
 		if (n <= 0) {
 			in_watch = 0; /* removed by returning G_SOURCE_REMOVE */
 			channel_fail(n == 0 ? "ferry closed the socket" : g_strerror(errno));
-			return G_SOURCE_REMOVE;
+			return false;
 		}
 		worker_reader_feed(reader, buf, (size_t)n);
 		memset(buf, 0, (size_t)n); /* frames carry passwords */
 		bool ok = dispatch_frames();
 		accounts_send_acks();
 		if (!ok)
-			return G_SOURCE_REMOVE;
+			return false;
 		if ((size_t)n < sizeof buf)
 			break; /* drained; poll says when more comes */
 	}
-	return G_SOURCE_CONTINUE;
+	return true;
+}
+
+static gboolean on_readable(gint fd, GIOCondition condition, gpointer user_data)
+{
+	/* What the commands cause goes out together, after them. */
+	channel_cork();
+	bool ok = read_commands();
+	channel_uncork();
+	return ok ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 bool channel_open(int fd, GError **error)

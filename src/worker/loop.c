@@ -198,6 +198,7 @@ static gboolean io_dispatch(GSource *source, GSourceFunc callback, gpointer user
 	(void)user_data;
 	struct epoll_event evs[MAX_EVENTS];
 	int n = epoll_wait(epfd, evs, MAX_EVENTS, 0);
+	channel_cork(); /* the events of this batch go to ferry together */
 	for (int i = 0; i < n; i++) {
 		struct fd_entry *e = g_hash_table_lookup(fds, GINT_TO_POINTER(evs[i].data.fd));
 		if (e == NULL)
@@ -220,6 +221,7 @@ static gboolean io_dispatch(GSource *source, GSourceFunc callback, gpointer user
 				in->function(in->data, fd, in->cond & ready);
 		}
 	}
+	channel_uncork();
 	return G_SOURCE_CONTINUE;
 }
 
@@ -362,6 +364,7 @@ static gboolean timer_dispatch(GSource *source, GSourceFunc callback, gpointer u
 		g_ptr_array_add(due, t);
 		it = next;
 	}
+	channel_cork();
 	for (guint i = 0; i < due->len; i++) {
 		struct timer *t = g_ptr_array_index(due, i);
 		bool again = !t->removed && t->function(t->data);
@@ -372,6 +375,7 @@ static gboolean timer_dispatch(GSource *source, GSourceFunc callback, gpointer u
 			g_hash_table_remove(timer_ids, GUINT_TO_POINTER(t->id)); /* frees T */
 		}
 	}
+	channel_uncork();
 	return G_SOURCE_CONTINUE;
 }
 

@@ -128,6 +128,11 @@ void channel_send(guint32 type, guint32 account, GVariant *payload);
  * now on, while it takes them at once; see WORKER_ACKS_FD. */
 bool channel_open_acks(int fd, GError **error);
 
+/* Between channel_cork() and channel_uncork() (nested), frames are queued
+ * and then written together, one system call per socket. */
+void channel_cork(void);
+void channel_uncork(void);
+
 /* Writes what is queued, waiting at most TIMEOUT_MS, then closes the fd. */
 void channel_close(guint timeout_ms);
 

@@ -388,6 +388,8 @@ static void read_ready(struct component *c)
 {
 	char buf[READ_CHUNK];
 	c->in_read = true;
+	if (c->cb.batch_begin != NULL)
+		c->cb.batch_begin(c->user_data);
 	for (int i = 0; i < READS_PER_WAKEUP && c->down_reason == NULL; i++) {
 		size_t got = 0;
 		g_autoptr(GError) err = NULL;
@@ -413,6 +415,8 @@ static void read_ready(struct component *c)
 			break;
 	}
 	c->in_read = false;
+	if (c->cb.batch_end != NULL)
+		c->cb.batch_end(c->user_data);
 	if (c->down_reason != NULL) {
 		g_autofree char *why = g_steal_pointer(&c->down_reason);
 		link_down(c, why);
