@@ -79,6 +79,15 @@ static GBytes *bytes_take_wiped(gpointer data, gsize len)
 	return g_bytes_new_with_free_func(data, len, wipe_block_free, b);
 }
 
+/* A frame body is the GVariant "(uuv)" (type, account, payload) in normal
+ * form. It is laid out here by hand, byte for byte what GVariant itself
+ * would write and accept (host byte order, as GVariant's own): the two
+ * guint32 at offsets 0 and 4, then the variant at offset 8 -- the payload's
+ * serialized data, a zero byte, its type string. Building and parsing the
+ * outer tuple through GVariant cost a type lookup under a global lock and
+ * a tree of values for every frame. */
+#define BODY_HEAD 8
+
 GBytes *worker_frame_encode(guint32 type, guint32 account, GVariant *payload)
 {
 	const char *want = worker_msg_payload_type(type);
@@ -89,19 +98,23 @@ GBytes *worker_frame_encode(guint32 type, guint32 account, GVariant *payload)
 		g_variant_unref(payload);
 		return NULL;
 	}
-	GVariant *msg = g_variant_ref_sink(g_variant_new("(uuv)", type, account, payload));
-	gsize n = g_variant_get_size(msg);
+	gsize size = g_variant_get_size(payload);
+	gsize tlen = strlen(want);
+	gsize n = BODY_HEAD + size + 1 + tlen;
 	/* GVariant serializes only to 8-byte aligned memory: the body goes at
-	 * offset 8, the length prefix right before it, and the frame is the
-	 * slice from offset 4. */
+	 * offset 8 (the payload at 16), the length prefix right before it, and
+	 * the frame is the slice from offset 4. */
 	guint8 *buf = g_malloc(n + 8);
 	memset(buf, 0, 4);
 	buf[4] = (guint8)(n >> 24);
 	buf[5] = (guint8)(n >> 16);
 	buf[6] = (guint8)(n >> 8);
 	buf[7] = (guint8)n;
-	g_variant_store(msg, buf + 8);
-	g_variant_unref(msg);
+	memcpy(buf + 8, &type, 4);
+	memcpy(buf + 12, &account, 4);
+	g_variant_store(payload, buf + 8 + BODY_HEAD);
+	buf[8 + BODY_HEAD + size] = 0;
+	memcpy(buf + 8 + BODY_HEAD + size + 1, want, tlen);
 	g_variant_unref(payload);
 	GBytes *whole = bytes_take_wiped(buf, n + 8);
 	GBytes *frame = g_bytes_new_from_bytes(whole, 4, n + 4);
@@ -109,33 +122,56 @@ GBytes *worker_frame_encode(guint32 type, guint32 account, GVariant *payload)
 	return frame;
 }
 
+static bool frame_error(GError **error, int code, const char *what)
+{
+	g_set_error(error, WORKER_PROTOCOL_ERROR, code, "%s", what);
+	return false;
+}
+
 bool worker_frame_decode(GBytes *body, guint32 *type, guint32 *account, GVariant **payload,
                          GError **error)
 {
-	GVariant *msg =
-	    g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE("(uuv)"), body, FALSE));
-	if (!g_variant_is_normal_form(msg)) {
-		g_variant_unref(msg);
-		g_set_error(error, WORKER_PROTOCOL_ERROR, WORKER_PROTOCOL_ERROR_FRAME,
-		            "frame is not a (uuv) in normal form");
-		return false;
-	}
-	GVariant *inner = NULL;
-	g_variant_get(msg, "(uuv)", type, account, &inner);
-	g_variant_unref(msg);
+	gsize n = 0;
+	const guint8 *p = g_bytes_get_data(body, &n);
+	/* the variant: data, a zero byte, a type string of at least one
+	 * character; the type string cannot hold a zero byte, so the last one
+	 * separates them */
+	if (p == NULL || n < BODY_HEAD + 2)
+		return frame_error(error, WORKER_PROTOCOL_ERROR_FRAME,
+		                   "frame is not a (uuv) in normal form");
+	gsize zero = n;
+	while (zero > BODY_HEAD && p[zero - 1] != 0)
+		zero--;
+	if (zero == BODY_HEAD || zero == n)
+		return frame_error(error, WORKER_PROTOCOL_ERROR_FRAME,
+		                   "frame is not a (uuv) in normal form");
+	zero--; /* index of the separator */
+	memcpy(type, p, 4);
+	memcpy(account, p + 4, 4);
+	const char *typestr = (const char *)p + zero + 1;
+	gsize tlen = n - zero - 1;
 	const char *want = worker_msg_payload_type(*type);
 	if (want == NULL) {
-		g_variant_unref(inner);
 		g_set_error(error, WORKER_PROTOCOL_ERROR, WORKER_PROTOCOL_ERROR_TYPE,
 		            "unknown message type %u", *type);
 		return false;
 	}
-	if (!g_variant_is_of_type(inner, G_VARIANT_TYPE(want))) {
+	if (tlen != strlen(want) || memcmp(typestr, want, tlen) != 0) {
+		g_autofree char *got = g_strndup(typestr, tlen);
+		if (!g_variant_type_string_is_valid(got))
+			return frame_error(error, WORKER_PROTOCOL_ERROR_FRAME,
+			                   "frame is not a (uuv) in normal form");
 		g_set_error(error, WORKER_PROTOCOL_ERROR, WORKER_PROTOCOL_ERROR_PAYLOAD,
-		            "message %s carries %s, not %s", worker_msg_name(*type),
-		            g_variant_get_type_string(inner), want);
-		g_variant_unref(inner);
+		            "message %s carries %s, not %s", worker_msg_name(*type), got, want);
 		return false;
+	}
+	g_autoptr(GBytes) data = g_bytes_new_from_bytes(body, BODY_HEAD, zero - BODY_HEAD);
+	GVariant *inner =
+	    g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE(want), data, FALSE));
+	if (!g_variant_is_normal_form(inner)) {
+		g_variant_unref(inner);
+		return frame_error(error, WORKER_PROTOCOL_ERROR_FRAME,
+		                   "frame is not a (uuv) in normal form");
 	}
 	*payload = inner;
 	return true;

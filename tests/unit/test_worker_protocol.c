@@ -149,6 +149,49 @@ static GBytes *raw_body(guint32 type, guint32 account, GVariant *payload)
 	return b;
 }
 
+/* The hand-made frame body is exactly GVariant's own serialization of the
+ * (uuv) in normal form, and GVariant's is decoded: for payloads of every
+ * shape in the catalogue (unit, strings with and without zero-size parts,
+ * numbers, booleans, a dictionary, an int64). */
+static void test_same_bytes_as_gvariant(void)
+{
+	GVariantBuilder opts;
+	g_variant_builder_init(&opts, G_VARIANT_TYPE("a{ss}"));
+	g_variant_builder_add(&opts, "{ss}", "port", "6697");
+	struct {
+		guint32 type;
+		GVariant *payload;
+	} cases[] = {
+	    {WORKER_LOGOUT, g_variant_new("()")},
+	    {WORKER_SEND_IM, g_variant_new("(uss)", 7, "bob", "h\xc3\xa9llo <b>")},
+	    {WORKER_SEND_IM, g_variant_new("(uss)", 0, "", "")},
+	    {WORKER_LOGIN, g_variant_new("(sssa{ss}u)", "prpl-irc", "a@b", "", &opts, 1)},
+	    {WORKER_IM_RECEIVED, g_variant_new("(ssx)", "bob", "hi", (gint64)-1)},
+	    {WORKER_IM_RESULT, g_variant_new("(ubs)", 3, FALSE, "not connected")},
+	    {WORKER_IMS_SENT, g_variant_new("(u)", G_MAXUINT32)},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		GVariant *payload = g_variant_ref_sink(cases[i].payload);
+		g_autoptr(GBytes) want = raw_body(cases[i].type, 77, payload);
+		g_autoptr(GBytes) frame =
+		    worker_frame_encode(cases[i].type, 77, g_variant_ref(payload));
+		g_assert_nonnull(frame);
+		g_autoptr(GBytes) body =
+		    g_bytes_new_from_bytes(frame, 4, g_bytes_get_size(frame) - 4);
+		g_assert_true(g_bytes_equal(body, want));
+
+		guint32 type = 0, account = 0;
+		g_autoptr(GVariant) got = NULL;
+		g_autoptr(GError) err = NULL;
+		g_assert_true(worker_frame_decode(want, &type, &account, &got, &err));
+		g_assert_no_error(err);
+		g_assert_cmpuint(type, ==, cases[i].type);
+		g_assert_cmpuint(account, ==, 77);
+		g_assert_true(g_variant_equal(got, payload));
+		g_variant_unref(payload);
+	}
+}
+
 static void test_malicious(void)
 {
 	struct {
@@ -162,6 +205,11 @@ static void test_malicious(void)
 	     WORKER_PROTOCOL_ERROR_PAYLOAD},
 	    /* An unknown message type. */
 	    {raw_body(9999, 1, g_variant_new("()")), WORKER_PROTOCOL_ERROR_TYPE},
+	    /* The right type string after a payload that is not in normal form
+	     * (a string without its terminating zero byte). */
+	    {g_bytes_new("\x65\0\0\0\1\0\0\0abc\0(s)", 16), WORKER_PROTOCOL_ERROR_FRAME},
+	    /* A type string that is no type at all. */
+	    {g_bytes_new("\x65\0\0\0\1\0\0\0abc\0\0((", 15), WORKER_PROTOCOL_ERROR_FRAME},
 	    /* Not a (uuv) at all: garbage bytes that are not in normal form. */
 	    {g_bytes_new("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x09", 12),
 	     WORKER_PROTOCOL_ERROR_FRAME},
@@ -210,5 +258,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/worker-protocol/encode-refuses-wrong-payload",
 	                test_encode_refuses_wrong_payload);
 	g_test_add_func("/worker-protocol/catalogue", test_catalogue);
+	g_test_add_func("/worker-protocol/same-bytes-as-gvariant", test_same_bytes_as_gvariant);
 	return g_test_run();
 }
