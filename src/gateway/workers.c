@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <glib-unix.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -564,12 +565,30 @@ void workers_free(struct workers *pool)
 	/* Ask every worker to log out and exit; closing our end of the socket
 	 * tells it too. Then give them a moment before killing. */
 	g_autoptr(GBytes) bye = worker_frame_encode(WORKER_SHUTDOWN, 0, g_variant_new("()"));
+	gint64 deadline = g_get_monotonic_time() + STOP_GRACE_MS * 1000 / 2;
 	for (guint i = 0; i < pool->list->len; i++) {
 		struct worker *w = g_ptr_array_index(pool->list, i);
-		gsize len = 0;
-		const guint8 *p = g_bytes_get_data(bye, &len);
-		if (g_queue_is_empty(&w->out))
-			(void)send(w->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		/* what is still queued (the sessions' logouts), then the request */
+		g_queue_push_tail(&w->out, g_bytes_ref(bye));
+		while (!g_queue_is_empty(&w->out)) {
+			gsize len = 0;
+			const guint8 *p = g_bytes_get_data(g_queue_peek_head(&w->out), &len);
+			ssize_t n = send(w->fd, p + w->out_off, len - w->out_off,
+			                 MSG_NOSIGNAL | MSG_DONTWAIT);
+			gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
+			if (n < 0 && (errno == EAGAIN || errno == EINTR) && left_ms > 0) {
+				struct pollfd pfd = {.fd = w->fd, .events = POLLOUT};
+				(void)poll(&pfd, 1, (int)left_ms);
+				continue;
+			}
+			if (n < 0)
+				break; /* gone, or out of time: it sees EOF */
+			w->out_off += (size_t)n;
+			if (w->out_off == len) {
+				w->out_off = 0;
+				g_bytes_unref(g_queue_pop_head(&w->out));
+			}
+		}
 		shutdown(w->fd, SHUT_WR);
 	}
 	for (int t = 0; t < STOP_GRACE_MS / 50; t++) {

@@ -830,7 +830,17 @@ def table(result):
     out.append("-- 5. parser micro-benchmark (bench_parser)")
     p = result["parser"]
     if "results" in p:
-        out.append(json.dumps(p["results"], indent=1, sort_keys=True))
+        r = p["results"]
+
+        def mbps(k):
+            return "%.1f MB/s [%.1f-%.1f]" % (r[k]["median_mbps"], r[k]["min_mbps"],
+                                              r[k]["max_mbps"])
+        out.append("  %d bytes, %d stanzas per pass (%s), %d-byte reads, %d samples"
+                   % (r["bytes"], r["stanzas_per_pass"], os.path.basename(r["file"]),
+                      r["chunk_bytes"], r["samples"]))
+        out.append("  ferry xml_stream   %s" % mbps("ferry"))
+        out.append("  bare expat         %s" % mbps("expat"))
+        out.append("  ratio ferry/expat  %.3f (target >= 0.8)" % r["ratio_ferry_expat"])
     else:
         out.append("NOT RUN: " + p.get("missing", p.get("error", "?")))
     if result["errors"]:
