@@ -211,7 +211,9 @@ static void write_im(PurpleConversation *conv, const char *who, const char *mess
 	if (who == NULL || *who == '\0')
 		who = purple_conversation_get_name(conv);
 	who = canonical_name(pa, who);
-	g_debug("account %u: IM of %zu bytes received", account_id(account), strlen(message));
+	if (WORKER_DEBUG_ON())
+		g_debug("account %u: IM of %zu bytes received", account_id(account),
+		        strlen(message));
 	account_emit(account, WORKER_IM_RECEIVED,
 	             g_variant_new("(ssx)", who, message, (gint64)mtime));
 }
