@@ -191,4 +191,32 @@ void worker_reader_feed(struct worker_reader *reader, const void *data, size_t l
  * returned bytes are wiped when the caller's last reference is dropped. */
 GBytes *worker_reader_next(struct worker_reader *reader, GError **error);
 
+/* Encoded frames waiting for a socket, oldest first; both ends queue
+ * what the socket did not take at once. */
+struct frame_queue {
+	GQueue frames; /* GBytes */
+	gsize offset;  /* bytes of the head already written */
+	gsize bytes;   /* total unwritten bytes */
+};
+
+#define FRAME_QUEUE_INIT                                                                           \
+	{                                                                                          \
+		G_QUEUE_INIT, 0, 0                                                                 \
+	}
+
+/* Appends FRAME (taken). */
+void frame_queue_push(struct frame_queue *queue, GBytes *frame);
+
+/* Writes what FD takes of the queue with one sendmsg (non-blocking, no
+ * SIGPIPE): the bytes written, or -1 with errno set (EAGAIN: try later). */
+gssize frame_queue_send(struct frame_queue *queue, int fd);
+
+static inline bool frame_queue_is_empty(const struct frame_queue *queue)
+{
+	return queue->frames.length == 0;
+}
+
+/* Drops everything queued. */
+void frame_queue_clear(struct frame_queue *queue);
+
 #endif

@@ -5,6 +5,8 @@
 #include "ferry/worker_protocol.h"
 
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 G_DEFINE_QUARK(ferry - worker - protocol - error - quark, worker_protocol_error)
 
@@ -233,4 +235,56 @@ GBytes *worker_reader_next(struct worker_reader *r, GError **error)
 	memcpy(body, p + 4, n);
 	r->off += 4 + (size_t)n;
 	return bytes_take_wiped(body, n);
+}
+
+/* ---- frame queue ---------------------------------------------------------- */
+
+#define MAX_IOV 64
+
+void frame_queue_push(struct frame_queue *q, GBytes *frame)
+{
+	q->bytes += g_bytes_get_size(frame);
+	g_queue_push_tail(&q->frames, frame);
+}
+
+gssize frame_queue_send(struct frame_queue *q, int fd)
+{
+	struct iovec iov[MAX_IOV];
+	int n_iov = 0;
+	gsize off = q->offset;
+	for (GList *l = q->frames.head; l != NULL && n_iov < MAX_IOV; l = l->next) {
+		gsize len = 0;
+		const guint8 *p = g_bytes_get_data(l->data, &len);
+		iov[n_iov].iov_base = (void *)(p + off);
+		iov[n_iov].iov_len = len - off;
+		n_iov++;
+		off = 0;
+	}
+	if (n_iov == 0)
+		return 0;
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n_iov};
+	ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0)
+		return -1;
+	q->bytes -= (gsize)n;
+	size_t done = (size_t)n;
+	while (done > 0) {
+		gsize len = 0;
+		(void)g_bytes_get_data(g_queue_peek_head(&q->frames), &len);
+		size_t left = len - q->offset;
+		if (done < left) {
+			q->offset += done;
+			break;
+		}
+		done -= left;
+		q->offset = 0;
+		g_bytes_unref(g_queue_pop_head(&q->frames));
+	}
+	return n;
+}
+
+void frame_queue_clear(struct frame_queue *q)
+{
+	g_queue_clear_full(&q->frames, (GDestroyNotify)g_bytes_unref);
+	q->offset = q->bytes = 0;
 }

@@ -12,7 +12,6 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ferry/fdwatch.h"
@@ -35,10 +34,8 @@ struct worker {
 	struct worker_reader *reader;
 	int acks_fd; /* our end of the WORKER_ACKS_FD socketpair; -1 once closed */
 	struct worker_reader *acks_reader;
-	GQueue out;           /* GBytes frames to write */
-	size_t out_off;       /* bytes of the head frame written */
-	size_t out_bytes;     /* bytes queued */
-	GHashTable *accounts; /* account ids (GUINT_TO_POINTER) hosted here */
+	struct frame_queue out; /* frames to write */
+	GHashTable *accounts;   /* account ids (GUINT_TO_POINTER) hosted here */
 	GCancellable *wait_cancel;
 	char *tmpdir; /* the worker's TMPDIR (libpurple's private dir lives
 	                     there); ferry removes it after the worker exits */
@@ -97,11 +94,6 @@ static gboolean respawn(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static void free_bytes(gpointer b)
-{
-	g_bytes_unref(b);
-}
-
 /* Removes PATH and everything below it (a worker's private files, which
  * a killed worker could not remove itself). Symlinks are not followed. */
 static void remove_tree(const char *path)
@@ -136,7 +128,7 @@ static void worker_free(struct worker *w)
 	if (w->acks_fd >= 0)
 		close(w->acks_fd);
 	worker_reader_free(w->acks_reader);
-	g_queue_clear_full(&w->out, free_bytes);
+	frame_queue_clear(&w->out);
 	g_hash_table_unref(w->accounts);
 	g_clear_object(&w->proc);
 	if (w->tmpdir != NULL) {
@@ -149,60 +141,28 @@ static void worker_free(struct worker *w)
 
 /* ---- writing ---------------------------------------------------------------- */
 
-#define MAX_IOV 64
-
 static void flush(struct worker *w)
 {
-	while (!w->dead && !g_queue_is_empty(&w->out)) {
-		/* as many queued frames as one sendmsg takes */
-		struct iovec iov[MAX_IOV];
-		int n_iov = 0;
-		gsize off = w->out_off;
-		for (GList *l = w->out.head; l != NULL && n_iov < MAX_IOV; l = l->next) {
-			gsize len = 0;
-			const guint8 *p = g_bytes_get_data(l->data, &len);
-			iov[n_iov].iov_base = (void *)(p + off);
-			iov[n_iov].iov_len = len - off;
-			n_iov++;
-			off = 0;
-		}
-		struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n_iov};
-		ssize_t n = sendmsg(w->fd, &msg, MSG_NOSIGNAL);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	while (!w->dead && !frame_queue_is_empty(&w->out)) {
+		if (frame_queue_send(&w->out, w->fd) >= 0)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			break;
-		if (n < 0) {
-			g_autofree char *why =
-			    g_strdup_printf("write failed: %s", g_strerror(errno));
-			worker_died(w, why);
-			return;
-		}
-		size_t done = (size_t)n;
-		while (done > 0) {
-			gsize len = 0;
-			(void)g_bytes_get_data(g_queue_peek_head(&w->out), &len);
-			size_t left = len - w->out_off;
-			if (done < left) {
-				w->out_off += done;
-				break;
-			}
-			done -= left;
-			w->out_bytes -= len;
-			w->out_off = 0;
-			g_bytes_unref(g_queue_pop_head(&w->out));
-		}
+		g_autofree char *why = g_strdup_printf("write failed: %s", g_strerror(errno));
+		worker_died(w, why);
+		return;
 	}
 	update_watch(w);
 }
 
 static bool queue_frame(struct worker *w, GBytes *frame)
 {
-	if (w->out_bytes + g_bytes_get_size(frame) > MAX_QUEUE_BYTES) {
+	if (w->out.bytes + g_bytes_get_size(frame) > MAX_QUEUE_BYTES) {
 		g_bytes_unref(frame);
 		worker_died(w, "not reading its socket (queue full)");
 		return false;
 	}
-	w->out_bytes += g_bytes_get_size(frame);
-	g_queue_push_tail(&w->out, frame);
+	frame_queue_push(&w->out, frame);
 	if (!w->pool->hold)
 		flush(w);
 	return true;
@@ -364,7 +324,7 @@ static void update_watch(struct worker *w)
 {
 	if (w->dead)
 		return;
-	GIOCondition cond = G_IO_IN | (g_queue_is_empty(&w->out) ? 0 : G_IO_OUT);
+	GIOCondition cond = G_IO_IN | (frame_queue_is_empty(&w->out) ? 0 : G_IO_OUT);
 	if (w->watch != 0 && cond == w->watch_cond)
 		return;
 	g_clear_handle_id(&w->watch, g_source_remove);
@@ -496,7 +456,6 @@ static struct worker *spawn(struct workers *pool, GError **error)
 	w->reader = worker_reader_new();
 	w->acks_fd = av[0];
 	w->acks_reader = worker_reader_new();
-	g_queue_init(&w->out);
 	w->accounts = g_hash_table_new(g_direct_hash, g_direct_equal);
 	w->wait_cancel = g_cancellable_new();
 	g_subprocess_wait_async(proc, w->wait_cancel, on_worker_exit, w);
@@ -569,25 +528,15 @@ void workers_free(struct workers *pool)
 	for (guint i = 0; i < pool->list->len; i++) {
 		struct worker *w = g_ptr_array_index(pool->list, i);
 		/* what is still queued (the sessions' logouts), then the request */
-		g_queue_push_tail(&w->out, g_bytes_ref(bye));
-		while (!g_queue_is_empty(&w->out)) {
-			gsize len = 0;
-			const guint8 *p = g_bytes_get_data(g_queue_peek_head(&w->out), &len);
-			ssize_t n = send(w->fd, p + w->out_off, len - w->out_off,
-			                 MSG_NOSIGNAL | MSG_DONTWAIT);
-			gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
-			if (n < 0 && (errno == EAGAIN || errno == EINTR) && left_ms > 0) {
-				struct pollfd pfd = {.fd = w->fd, .events = POLLOUT};
-				(void)poll(&pfd, 1, (int)left_ms);
+		frame_queue_push(&w->out, g_bytes_ref(bye));
+		while (!frame_queue_is_empty(&w->out)) {
+			if (frame_queue_send(&w->out, w->fd) >= 0)
 				continue;
-			}
-			if (n < 0)
+			gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
+			if ((errno != EAGAIN && errno != EINTR) || left_ms <= 0)
 				break; /* gone, or out of time: it sees EOF */
-			w->out_off += (size_t)n;
-			if (w->out_off == len) {
-				w->out_off = 0;
-				g_bytes_unref(g_queue_pop_head(&w->out));
-			}
+			struct pollfd pfd = {.fd = w->fd, .events = POLLOUT};
+			(void)poll(&pfd, 1, (int)left_ms);
 		}
 		shutdown(w->fd, SHUT_WR);
 	}

@@ -14,7 +14,6 @@
 #include <glib-unix.h>
 #include <poll.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ferry/fdwatch.h"
@@ -25,25 +24,22 @@
 
 /* Frames waiting for a socket that did not take them at once. */
 struct outq {
-	int fd;        /* -1: closed */
-	GQueue frames; /* GBytes, oldest first */
-	gsize offset;  /* bytes of the head already written */
-	gsize bytes;   /* total unwritten bytes */
-	guint watch;   /* writability, while FRAMES is not empty */
+	int fd;                 /* -1: closed */
+	struct frame_queue out; /* unwritten frames */
+	guint watch;            /* writability, while OUT is not empty */
 };
 
 static int channel_fd = -1;
 static struct worker_reader *reader;
-static struct outq out = {.fd = -1, .frames = G_QUEUE_INIT};
-static struct outq acks = {.fd = -1, .frames = G_QUEUE_INIT}; /* see channel_open_acks() */
+static struct outq out = {.fd = -1, .out = FRAME_QUEUE_INIT};
+static struct outq acks = {.fd = -1, .out = FRAME_QUEUE_INIT}; /* see channel_open_acks() */
 static guint in_watch;
 static int corked; /* channel_cork() depth: frames wait for channel_uncork() */
 
 static void outq_clear(struct outq *q)
 {
 	g_clear_handle_id(&q->watch, g_source_remove);
-	g_queue_clear_full(&q->frames, (GDestroyNotify)g_bytes_unref);
-	q->bytes = q->offset = 0;
+	frame_queue_clear(&q->out);
 }
 
 static bool shutdown_seen; /* ferry said WORKER_SHUTDOWN: its EOF is expected */
@@ -69,45 +65,17 @@ static void channel_fail(const char *why)
 
 /* Writes as much of Q as its socket takes. False on a fatal error (the
  * channel is then closed). */
-#define MAX_IOV 64
-
 static bool write_some(struct outq *q)
 {
-	while (!g_queue_is_empty(&q->frames)) {
-		struct iovec iov[MAX_IOV];
-		int n_iov = 0;
-		gsize off = q->offset;
-		for (GList *l = q->frames.head; l != NULL && n_iov < MAX_IOV; l = l->next) {
-			gsize len = 0;
-			const guint8 *data = g_bytes_get_data(l->data, &len);
-			iov[n_iov].iov_base = (void *)(data + off);
-			iov[n_iov].iov_len = len - off;
-			n_iov++;
-			off = 0;
-		}
-		ssize_t n = writev(q->fd, iov, n_iov);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return true;
-			channel_fail(g_strerror(errno));
-			return false;
-		}
-		q->bytes -= (gsize)n;
-		size_t done = (size_t)n;
-		while (done > 0) {
-			gsize len = 0;
-			(void)g_bytes_get_data(g_queue_peek_head(&q->frames), &len);
-			size_t left = len - q->offset;
-			if (done < left) {
-				q->offset += done;
-				break;
-			}
-			done -= left;
-			q->offset = 0;
-			g_bytes_unref(g_queue_pop_head(&q->frames));
-		}
+	while (!frame_queue_is_empty(&q->out)) {
+		if (frame_queue_send(&q->out, q->fd) >= 0)
+			continue;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return true;
+		channel_fail(g_strerror(errno));
+		return false;
 	}
 	return true;
 }
@@ -117,7 +85,7 @@ static gboolean on_writable(gint fd, GIOCondition condition, gpointer user_data)
 	struct outq *q = user_data;
 	if (!write_some(q))
 		return G_SOURCE_REMOVE; /* channel_fail() removed the watch */
-	if (g_queue_is_empty(&q->frames)) {
+	if (frame_queue_is_empty(&q->out)) {
 		q->watch = 0;
 		return G_SOURCE_REMOVE;
 	}
@@ -126,13 +94,12 @@ static gboolean on_writable(gint fd, GIOCondition condition, gpointer user_data)
 
 static void outq_send(struct outq *q, GBytes *frame)
 {
-	q->bytes += g_bytes_get_size(frame);
-	g_queue_push_tail(&q->frames, frame);
-	if (q->bytes > MAX_QUEUED_BYTES) {
+	frame_queue_push(&q->out, frame);
+	if (q->out.bytes > MAX_QUEUED_BYTES) {
 		channel_fail("ferry is not reading (output queue full)");
 		return;
 	}
-	if (corked == 0 && q->watch == 0 && write_some(q) && !g_queue_is_empty(&q->frames))
+	if (corked == 0 && q->watch == 0 && write_some(q) && !frame_queue_is_empty(&q->out))
 		q->watch = fdwatch_add(q->fd, G_IO_OUT, on_writable, q);
 }
 
@@ -149,8 +116,8 @@ void channel_uncork(void)
 	struct outq *queues[] = {&acks, &out}; /* acknowledgements first */
 	for (gsize i = 0; i < G_N_ELEMENTS(queues) && channel_fd >= 0; i++) {
 		struct outq *q = queues[i];
-		if (q->fd >= 0 && q->watch == 0 && !g_queue_is_empty(&q->frames) && write_some(q) &&
-		    !g_queue_is_empty(&q->frames))
+		if (q->fd >= 0 && q->watch == 0 && !frame_queue_is_empty(&q->out) &&
+		    write_some(q) && !frame_queue_is_empty(&q->out))
 			q->watch = fdwatch_add(q->fd, G_IO_OUT, on_writable, q);
 	}
 }
@@ -261,7 +228,7 @@ bool channel_open(int fd, GError **error)
 static void outq_drain(struct outq *q, gint64 deadline)
 {
 	g_clear_handle_id(&q->watch, g_source_remove);
-	while (!g_queue_is_empty(&q->frames) && q->fd >= 0) {
+	while (!frame_queue_is_empty(&q->out) && q->fd >= 0) {
 		gint64 left = (deadline - g_get_monotonic_time()) / 1000;
 		if (left <= 0)
 			break;

@@ -3,7 +3,10 @@
  * form) are rejected. */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "ferry/worker_protocol.h"
 
@@ -192,6 +195,58 @@ static void test_same_bytes_as_gvariant(void)
 	}
 }
 
+/* A frame queue written through a socket that takes a little at a time
+ * (partial writes in the middle of frames) delivers every frame whole and
+ * in order. */
+static void test_frame_queue_partial_writes(void)
+{
+	int sv[2];
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+	int small = 4096;
+	g_assert_cmpint(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small), ==, 0);
+	g_assert_cmpint(setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof small), ==, 0);
+	struct frame_queue q = FRAME_QUEUE_INIT;
+	g_autofree char *text = g_strnfill(3000, 'x');
+	for (guint32 i = 1; i <= 200; i++)
+		frame_queue_push(&q, worker_frame_encode(WORKER_SEND_IM, i,
+		                                         g_variant_new("(uss)", i, "bob", text)));
+	gsize queued = q.bytes;
+	struct worker_reader *r = worker_reader_new();
+	guint32 next = 1;
+	gsize sent = 0;
+	guint8 buf[1500]; /* reads smaller than a frame */
+	for (int round = 0; round < 100000 && next <= 200; round++) {
+		gssize n = frame_queue_send(&q, sv[0]);
+		if (n < 0)
+			g_assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+		else
+			sent += (gsize)n;
+		ssize_t got = recv(sv[1], buf, sizeof buf, MSG_DONTWAIT);
+		if (got > 0)
+			worker_reader_feed(r, buf, (size_t)got);
+		for (;;) {
+			g_autoptr(GError) err = NULL;
+			g_autoptr(GBytes) body = worker_reader_next(r, &err);
+			g_assert_no_error(err);
+			if (body == NULL)
+				break;
+			guint32 type = 0, account = 0;
+			g_autoptr(GVariant) payload = NULL;
+			g_assert_true(worker_frame_decode(body, &type, &account, &payload, &err));
+			g_assert_cmpuint(account, ==, next);
+			next++;
+		}
+	}
+	g_assert_cmpuint(next, ==, 201);
+	g_assert_cmpuint(sent, ==, queued);
+	g_assert_true(frame_queue_is_empty(&q));
+	g_assert_cmpuint(q.bytes, ==, 0);
+	worker_reader_free(r);
+	frame_queue_clear(&q);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void test_malicious(void)
 {
 	struct {
@@ -259,5 +314,7 @@ int main(int argc, char **argv)
 	                test_encode_refuses_wrong_payload);
 	g_test_add_func("/worker-protocol/catalogue", test_catalogue);
 	g_test_add_func("/worker-protocol/same-bytes-as-gvariant", test_same_bytes_as_gvariant);
+	g_test_add_func("/worker-protocol/frame-queue-partial-writes",
+	                test_frame_queue_partial_writes);
 	return g_test_run();
 }
