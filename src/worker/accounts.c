@@ -29,8 +29,6 @@ struct account {
 	guint32 sent_through;     /* highest IM seq handed to the network */
 	bool ack_due;             /* SENT_THROUGH not yet reported (IMS_SENT) */
 	bool queued_sends;        /* the prpl writes what it sends from a timer */
-	GSource *send_timer;      /* that timer (a reference), see flush_sends() */
-	gpointer send_timer_of;   /* the protocol data SEND_TIMER was found for */
 };
 
 static GHashTable *by_id;     /* id -> live struct account (owned) */
@@ -136,7 +134,6 @@ static void account_destroy(struct account *account)
 	if (!purple_account_is_disconnected(pa))
 		purple_account_disconnect(pa);
 	purple_accounts_delete(pa);
-	g_clear_pointer(&account->send_timer, g_source_unref);
 	g_hash_table_destroy(account->presence);
 	g_free(account);
 }
@@ -459,34 +456,21 @@ static const char *send_error(int result)
 }
 
 /* libpurple 2.14's IRC prpl queues every line it sends and writes the
- * queue from a 1-second g_timeout_add_seconds source (irc.c,
- * irc_send_handler_cb), so each message would wait up to a second. Running
- * that source's callback right after a command sends at once, in the same
- * main loop iteration; the handler still applies the account's
- * ratelimit-interval/-burst itself. The source is looked up once per
- * connection (core_prpl_timer) and kept while it lives. */
+ * queue from a 1-second g_timeout_add_seconds() timer (irc.c,
+ * irc_send_handler_cb), so each message would wait up to a second. That
+ * timer is loop.c's (see there), found by its data, the connection's
+ * protocol data; running it right after a command sends at once, in the
+ * same main loop iteration. The handler still applies the account's
+ * ratelimit-interval/-burst itself. */
 static void flush_sends(struct account *account)
 {
 	if (account == NULL || !account->queued_sends)
 		return;
 	PurpleConnection *gc = purple_account_get_connection(account->pa);
 	gpointer proto = gc != NULL ? purple_connection_get_protocol_data(gc) : NULL;
-	guint queued = proto != NULL ? loop_timer_of(proto) : 0;
-	if (queued != 0) {
-		(void)loop_timer_run(queued); /* loop.c took the plugin's timer */
-		return;
-	}
-	/* Only if loop.c's g_timeout_add_seconds() was not the one the plugin
-	 * called: the timer is then a GLib source. */
-	if (account->send_timer != NULL &&
-	    (account->send_timer_of != proto || g_source_is_destroyed(account->send_timer)))
-		g_clear_pointer(&account->send_timer, g_source_unref);
-	if (account->send_timer == NULL && proto != NULL) {
-		account->send_timer = core_prpl_timer(proto);
-		account->send_timer_of = proto;
-	}
-	if (account->send_timer != NULL && !core_run_prpl_timer(account->send_timer))
-		g_clear_pointer(&account->send_timer, g_source_unref);
+	guint timer = proto != NULL ? loop_timer_of(proto) : 0;
+	if (timer != 0)
+		(void)loop_timer_run(timer);
 }
 
 static void send_im(guint32 id, struct account *account, GVariant *payload)

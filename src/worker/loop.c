@@ -12,7 +12,7 @@
  * Ours start at LOOP_ID_BASE, far above GLib's source ids, so a stray
  * g_source_remove() of one of ours finds nothing instead of the wrong
  * source, and a GLib id passed to our remove is handed to g_source_remove.
- * A timeout's data is the caller's own pointer, but it is no GLib source.
+ * A timeout's data is the caller's own pointer.
  *
  * Protocol plugins may also call g_timeout_add_seconds() themselves: prpl-irc
  * keeps a 1-second send-queue timer per connection, 500 more GLib sources
@@ -488,6 +488,13 @@ bool loop_install(GError **error)
 	g_source_set_can_recurse(timer_source, TRUE);
 	g_source_attach(timer_source, NULL);
 	purple_eventloop_set_ui_ops(&eventloop_ops);
+	/* Plugins reach our g_timeout_add_seconds() only if the executable
+	 * exports it (Makefile.am: --export-dynamic-symbol); otherwise their
+	 * timers stay GLib's and prpl-irc sends once a second. */
+	if (dlsym(RTLD_DEFAULT, "g_timeout_add_seconds") != (void *)g_timeout_add_seconds)
+		g_warning("g_timeout_add_seconds is not interposed: prpl-irc will send its "
+		          "queue once a second (was ferry-worker linked with "
+		          "--export-dynamic-symbol?)");
 	return true;
 }
 

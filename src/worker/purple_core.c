@@ -17,35 +17,7 @@ static GHashTable *ui_info; /* what purple_core_get_ui_info() returns */
 static bool debug_enabled;  /* --debug */
 static bool core_running;   /* purple_core_init succeeded */
 
-/* ---- the event loop is loop.c's ---------------------------------------------- */
-
-GSource *core_prpl_timer(gpointer proto_data)
-{
-	if (proto_data == NULL)
-		return NULL;
-	GSource *source = g_main_context_find_source_by_user_data(NULL, proto_data);
-	if (source == NULL || source->source_funcs != &g_timeout_funcs)
-		return NULL;
-	return g_source_ref(source);
-}
-
-bool core_run_prpl_timer(GSource *timer)
-{
-	GSourceFunc function = NULL;
-	gpointer data = NULL;
-	if (g_source_is_destroyed(timer))
-		return false;
-	if (timer->callback_funcs != NULL)
-		timer->callback_funcs->get(timer->callback_data, timer, &function, &data);
-	if (function == NULL) {
-		g_source_set_ready_time(timer, 0); /* let the main loop run it */
-		return true;
-	}
-	if (function(data))
-		return true;
-	g_source_destroy(timer); /* as a dispatch returning FALSE would */
-	return false;
-}
+/* The event loop ui ops are loop.c's. */
 
 /* ---- debug: stderr, and only with --debug --------------------------------- */
 

@@ -58,17 +58,6 @@ bool core_init(const struct worker_config *config, GError **error);
 /* Quits libpurple and removes the private user dir. NULL-safe to repeat. */
 void core_quit(void);
 
-/* The timeout source a prpl added itself, with g_timeout_add* and
- * PROTO_DATA (its PurpleConnection's protocol data) as data, or NULL; a new
- * reference. libpurple's own timeouts never match (they are loop.c's, not
- * GLib sources). prpl-irc's 1-second send queue writer is such a source. */
-GSource *core_prpl_timer(gpointer proto_data);
-
-/* Runs TIMER's callback now, outside the main loop's dispatch, and destroys
- * the source if the callback returns FALSE (as GLib would). false when the
- * timer is gone. */
-bool core_run_prpl_timer(GSource *timer);
-
 /* Returns the heap's free pages to the system (malloc_trim) a few seconds
  * from now, once: logins and logouts free much of what they allocate
  * (connection setup, the server's welcome burst). */
