@@ -21,22 +21,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import Ferry, run_test, start_ferry  # noqa: E402
 from servers import Ngircd, Prosody  # noqa: E402
-from transport import irc_presets, IrcPeer, XmppUser, children_of, transport_config  # noqa: E402
+from transport import irc_presets, IrcPeer, XmppUser, transport_config, worker_pids  # noqa: E402
 
 T = "irc.localhost"
 BOB = "bob@" + T
-
-
-def worker_pids(ferry):
-    out = []
-    for pid in children_of(ferry.popen.pid):
-        try:
-            with open("/proc/%d/cmdline" % pid, "rb") as f:
-                if b"ferry-worker" in f.read():
-                    out.append(pid)
-        except OSError:
-            pass
-    return out
 
 
 async def round_trip(tap, alice, bob, label):

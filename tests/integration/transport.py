@@ -352,3 +352,16 @@ def children_of(pid):
         if ppid == pid:
             out.append(int(name))
     return out
+
+
+def worker_pids(ferry):
+    """PIDs of the ferry-worker processes of a harness.Ferry."""
+    out = []
+    for pid in children_of(ferry.popen.pid):
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                if b"ferry-worker" in f.read():
+                    out.append(pid)
+        except OSError:
+            pass
+    return out
