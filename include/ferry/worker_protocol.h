@@ -5,7 +5,8 @@
  * A frame is a 4-byte big-endian length N (1 <= N <= WORKER_MAX_FRAME)
  * followed by N bytes: a GVariant of type "(uuv)" in normal form holding
  * (message type, account id, payload). Each message type has exactly one
- * payload type, listed below; a frame whose payload does not have it, whose
+ * payload type, given by the catalogue below (WORKER_MESSAGES), and a typed
+ * codec in worker_msgs.h; a frame whose payload does not have it, whose
  * type is unknown, or that is not in normal form is rejected, and ferry then
  * treats the worker as broken (kills and replaces it).
  *
@@ -34,74 +35,104 @@
  * on the main socket. */
 #define WORKER_ACKS_FD 4
 
-enum worker_msg {
-	/* ---- down: ferry -> worker ---------------------------------------- */
+/* ---- the catalogue ---------------------------------------------------------
+ *
+ * Every message, once: X(NAME, number, name, fields), where FIELDS is one
+ * F(kind, member) per payload member, in wire order. From this list come
+ * the enum (WORKER_NAME = number), the names for logs ("send_im"), the
+ * payload type strings ("(uss)") and, in worker_msgs.h, a struct per
+ * message with typed encode, decode and dispatch. Growing the catalogue is
+ * one line here and a handler on the side that receives it.
+ *
+ * Kinds: STR (UTF-8 text, "s"), SECRET (text wiped from memory after use,
+ * "s"), U32 ("u"), BOOL ("b"), I64 ("x"), DICT (text -> text, "a{ss}").
+ */
 
-	/* Log in. (protocol id, legacy username with its splits joined, e.g.
-	 * "nick@irc.example.org", password ("" for none), account options
-	 * (setting key -> value as text; the worker converts by the option's
-	 * type), flags (WORKER_LOGIN_*)). */
-	WORKER_LOGIN = 1, /* (sssa{ss}u) */
-	/* Log out and forget the account. () */
-	WORKER_LOGOUT = 2, /* () */
-	/* Send an IM. (sequence number, legacy name, HTML text). A failure is
-	 * answered at once by WORKER_IM_RESULT (sent false) with the same
-	 * sequence number; successes together, a moment later, by
-	 * WORKER_IMS_SENT. Sequence numbers of an account only grow. */
-	WORKER_SEND_IM = 3, /* (uss) */
-	/* Set the legacy status. (WORKER_STATUS_*, status message). */
-	WORKER_SET_STATUS = 4, /* (us) */
-	/* Add a buddy to the legacy contact list. (legacy name, alias). */
-	WORKER_ADD_BUDDY = 5, /* (ss) */
-	/* Remove a buddy. (legacy name). */
-	WORKER_REMOVE_BUDDY = 6, /* (s) */
-	/* Our typing state towards a buddy. (legacy name, WORKER_TYPING_*). */
-	WORKER_SEND_TYPING = 7, /* (su) */
-	/* Answer an authorization request. (request id, granted). */
-	WORKER_AUTH_REPLY = 8, /* (ub) */
-	/* Stop: log everyone out and exit. () on account 0. */
-	WORKER_SHUTDOWN = 9, /* () */
-	/* A test login (WORKER_LOGIN_TEST) becomes a normal one: from now on
-	 * its events flow, starting with every buddy it has. Lets a
-	 * registration's check login carry on as the user's session instead of
-	 * a second login (no nick clash, no reconnect throttling). () */
-	WORKER_KEEP = 10, /* () */
+/* clang-format off */
+#define WORKER_COMMANDS(X, F)                                                              \
+	/* Log in. (protocol id; legacy username with its splits joined, e.g.            \
+	 * "nick@irc.example.org"; password, "" for none; account options: setting        \
+	 * key -> value as text, the worker converts by the option's type;                \
+	 * WORKER_LOGIN_* flags) */                                                        \
+	X(LOGIN, 1, login, F(STR, protocol) F(STR, username) F(SECRET, password)          \
+	                   F(DICT, options) F(U32, flags))                                 \
+	/* Log out and forget the account. */                                              \
+	X(LOGOUT, 2, logout, )                                                             \
+	/* Send an IM (sequence number, legacy name, HTML text). A failure is answered   \
+	 * at once by IM_RESULT (sent false) with the same sequence number; successes     \
+	 * together, a moment later, by IMS_SENT. Sequence numbers of an account only     \
+	 * grow. */                                                                        \
+	X(SEND_IM, 3, send_im, F(U32, seq) F(STR, name) F(STR, text))                      \
+	/* Set the legacy status (WORKER_STATUS_*, status message). */                     \
+	X(SET_STATUS, 4, set_status, F(U32, status) F(STR, message))                       \
+	/* Add a buddy to the legacy contact list (legacy name, alias). */                 \
+	X(ADD_BUDDY, 5, add_buddy, F(STR, name) F(STR, alias))                             \
+	/* Remove a buddy (legacy name). */                                                \
+	X(REMOVE_BUDDY, 6, remove_buddy, F(STR, name))                                     \
+	/* Our typing state towards a buddy (legacy name, WORKER_TYPING_*). */             \
+	X(SEND_TYPING, 7, send_typing, F(STR, name) F(U32, state))                         \
+	/* Answer an authorization request (request id, granted). */                       \
+	X(AUTH_REPLY, 8, auth_reply, F(U32, request) F(BOOL, granted))                     \
+	/* Stop: log everyone out and exit. On account 0. */                               \
+	X(SHUTDOWN, 9, shutdown, )                                                         \
+	/* A test login (WORKER_LOGIN_TEST) becomes a normal one: from now on its         \
+	 * events flow, starting with every buddy it has. Lets a registration's check     \
+	 * login carry on as the user's session instead of a second login (no nick        \
+	 * clash, no reconnect throttling). */                                             \
+	X(KEEP, 10, keep, )
 
-	/* ---- up: worker -> ferry ------------------------------------------- */
+#define WORKER_EVENTS(X, F)                                                                \
+	/* The worker is up (worker protocol version, libpurple version). On account 0. */ \
+	X(READY, 100, ready, F(U32, version) F(STR, libpurple))                            \
+	/* Signed on (the display name the network gave us, e.g. "nick1"). */              \
+	X(CONNECTED, 101, connected, F(STR, nick))                                         \
+	/* Connection lost or login failed (WORKER_REASON_*, human-readable reason       \
+	 * from the network, fatal: retrying cannot help). */                              \
+	X(DISCONNECTED, 102, disconnected, F(U32, reason) F(STR, text) F(BOOL, fatal))     \
+	/* A buddy's presence (legacy name, alias, WORKER_STATUS_*, status message as    \
+	 * plain text). */                                                                 \
+	X(BUDDY_STATUS, 103, buddy_status, F(STR, name) F(STR, alias) F(U32, status)      \
+	                                   F(STR, message))                                \
+	/* A buddy left the legacy contact list (legacy name). */                          \
+	X(BUDDY_REMOVED, 104, buddy_removed, F(STR, name))                                 \
+	/* An IM arrived (legacy name, HTML text, unix time). */                           \
+	X(IM_RECEIVED, 105, im_received, F(STR, name) F(STR, text) F(I64, when))           \
+	/* Outcome of SEND_IM (sequence number, sent, error text). */                      \
+	X(IM_RESULT, 106, im_result, F(U32, seq) F(BOOL, sent) F(STR, error))              \
+	/* A buddy's typing state (legacy name, WORKER_TYPING_*). */                       \
+	X(TYPING, 107, typing, F(STR, name) F(U32, state))                                 \
+	/* A legacy user asks to add us (request id, legacy name, alias, message).       \
+	 * Answered with AUTH_REPLY. */                                                    \
+	X(AUTH_REQUEST, 108, auth_request, F(U32, request) F(STR, name) F(STR, alias)     \
+	                                   F(STR, message))                                \
+	/* Something the user should read: a question libpurple asked (the worker has    \
+	 * already taken its default, or refused it when that was unsafe), or a           \
+	 * notification (title, text). */                                                  \
+	X(NOTICE, 109, notice, F(STR, title) F(STR, text))                                 \
+	/* Every SEND_IM of this account up to and including this sequence number that   \
+	 * was not answered by a failed IM_RESULT has been handed to the network. Sent    \
+	 * once the worker has carried out the commands it read together (and always      \
+	 * before DISCONNECTED): one frame for a burst, written after the messages        \
+	 * themselves, on WORKER_ACKS_FD when there is one. */                             \
+	X(IMS_SENT, 110, ims_sent, F(U32, through))
 
-	/* The worker is up. (worker protocol version, libpurple version). */
-	WORKER_READY = 100, /* (us) */
-	/* Signed on. (the display name the network gave us, e.g. "nick1"). */
-	WORKER_CONNECTED = 101, /* (s) */
-	/* Connection lost or login failed. (WORKER_REASON_*, human-readable
-	 * reason from the network, fatal: retrying cannot help). */
-	WORKER_DISCONNECTED = 102, /* (usb) */
-	/* A buddy's presence. (legacy name, alias, WORKER_STATUS_*, status
-	 * message as plain text). */
-	WORKER_BUDDY_STATUS = 103, /* (ssus) */
-	/* A buddy left the legacy contact list. (legacy name). */
-	WORKER_BUDDY_REMOVED = 104, /* (s) */
-	/* An IM arrived. (legacy name, HTML text, unix time). */
-	WORKER_IM_RECEIVED = 105, /* (ssx) */
-	/* Outcome of WORKER_SEND_IM. (sequence number, sent, error text). */
-	WORKER_IM_RESULT = 106, /* (ubs) */
-	/* A buddy's typing state. (legacy name, WORKER_TYPING_*). */
-	WORKER_TYPING = 107, /* (su) */
-	/* A legacy user asks to add us. (request id, legacy name, alias,
-	 * message). Answered with WORKER_AUTH_REPLY. */
-	WORKER_AUTH_REQUEST = 108, /* (usss) */
-	/* Something the user should read: a question libpurple asked (the
-	 * worker has already taken its default, or refused it when that was
-	 * unsafe), or a notification. (title, text). */
-	WORKER_NOTICE = 109, /* (ss) */
-	/* Every WORKER_SEND_IM of this account up to and including this
-	 * sequence number that was not answered by a failed WORKER_IM_RESULT
-	 * has been handed to the network. Sent once the worker has carried out
-	 * the commands it read together (and always before
-	 * WORKER_DISCONNECTED): one frame for a burst, written after the
-	 * messages themselves. (sequence number). */
-	WORKER_IMS_SENT = 110, /* (u) */
-};
+#define WORKER_MESSAGES(X, F) WORKER_COMMANDS(X, F) WORKER_EVENTS(X, F)
+/* clang-format on */
+
+/* The wire type of each kind. */
+#define WORKER_WIRE_STR "s"
+#define WORKER_WIRE_SECRET "s"
+#define WORKER_WIRE_U32 "u"
+#define WORKER_WIRE_BOOL "b"
+#define WORKER_WIRE_I64 "x"
+#define WORKER_WIRE_DICT "a{ss}"
+
+#define WORKER_ENUM_ITEM_(NAME, number, name, fields) WORKER_##NAME = number,
+#define WORKER_NO_FIELD_(kind, member)
+
+/* Commands (ferry -> worker) are below WORKER_READY, events (worker ->
+ * ferry) from it on. */
+enum worker_msg { WORKER_MESSAGES(WORKER_ENUM_ITEM_, WORKER_NO_FIELD_) };
 
 enum worker_login_flags {
 	WORKER_LOGIN_TEST = 1 << 0, /* a credentials check: no buddies, no messages */
@@ -178,6 +209,15 @@ GBytes *worker_frame_encode(guint32 type, guint32 account, GVariant *payload);
  * *TYPE, *ACCOUNT and *PAYLOAD (a new reference the caller unrefs). */
 bool worker_frame_decode(GBytes *body, guint32 *type, guint32 *account, GVariant **payload,
                          GError **error);
+
+/* A copy of LEN bytes of DATA whose memory is overwritten when its last
+ * reference goes: for frames and values that carry passwords. */
+GBytes *worker_wiped_bytes_new(const void *data, gsize len);
+
+/* The message type and account of an encoded FRAME (length prefix
+ * included, as worker_frame_encode() returns it). */
+guint32 worker_frame_type(GBytes *frame);
+guint32 worker_frame_account(GBytes *frame);
 
 /* Reassembles frames from a byte stream: feed bytes, take complete bodies.
  * Holds at most one frame's worth of data. */

@@ -8,50 +8,32 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-G_DEFINE_QUARK(ferry - worker - protocol - error - quark, worker_protocol_error)
+G_DEFINE_QUARK(ferry-worker-protocol-error-quark, worker_protocol_error)
 
-static const struct {
-	guint32 type;
-	const char *name;
-	const char *payload;
-} catalogue[] = {
-    {WORKER_LOGIN, "login", "(sssa{ss}u)"},
-    {WORKER_LOGOUT, "logout", "()"},
-    {WORKER_SEND_IM, "send-im", "(uss)"},
-    {WORKER_SET_STATUS, "set-status", "(us)"},
-    {WORKER_ADD_BUDDY, "add-buddy", "(ss)"},
-    {WORKER_REMOVE_BUDDY, "remove-buddy", "(s)"},
-    {WORKER_SEND_TYPING, "send-typing", "(su)"},
-    {WORKER_AUTH_REPLY, "auth-reply", "(ub)"},
-    {WORKER_SHUTDOWN, "shutdown", "()"},
-    {WORKER_KEEP, "keep", "()"},
-    {WORKER_READY, "ready", "(us)"},
-    {WORKER_CONNECTED, "connected", "(s)"},
-    {WORKER_DISCONNECTED, "disconnected", "(usb)"},
-    {WORKER_BUDDY_STATUS, "buddy-status", "(ssus)"},
-    {WORKER_BUDDY_REMOVED, "buddy-removed", "(s)"},
-    {WORKER_IM_RECEIVED, "im-received", "(ssx)"},
-    {WORKER_IM_RESULT, "im-result", "(ubs)"},
-    {WORKER_TYPING, "typing", "(su)"},
-    {WORKER_AUTH_REQUEST, "auth-request", "(usss)"},
-    {WORKER_NOTICE, "notice", "(ss)"},
-    {WORKER_IMS_SENT, "ims-sent", "(u)"},
-};
+#define WIRE_FIELD(kind, member) WORKER_WIRE_##kind
+#define PAYLOAD_CASE(NAME, number, name, fields)                                                   \
+	case WORKER_##NAME:                                                                        \
+		return "(" fields ")";
+#define NAME_CASE(NAME, number, name, fields)                                                      \
+	case WORKER_##NAME:                                                                        \
+		return #name;
 
 const char *worker_msg_payload_type(guint32 type)
 {
-	for (gsize i = 0; i < G_N_ELEMENTS(catalogue); i++)
-		if (catalogue[i].type == type)
-			return catalogue[i].payload;
-	return NULL;
+	switch (type) {
+		WORKER_MESSAGES(PAYLOAD_CASE, WIRE_FIELD)
+	default:
+		return NULL;
+	}
 }
 
 const char *worker_msg_name(guint32 type)
 {
-	for (gsize i = 0; i < G_N_ELEMENTS(catalogue); i++)
-		if (catalogue[i].type == type)
-			return catalogue[i].name;
-	return "unknown";
+	switch (type) {
+		WORKER_MESSAGES(NAME_CASE, WORKER_NO_FIELD_)
+	default:
+		return "unknown";
+	}
 }
 
 /* Frees a buffer after overwriting it: frames can carry passwords. */
@@ -79,6 +61,14 @@ static GBytes *bytes_take_wiped(gpointer data, gsize len)
 	b->data = data;
 	b->len = len;
 	return g_bytes_new_with_free_func(data, len, wipe_block_free, b);
+}
+
+GBytes *worker_wiped_bytes_new(const void *data, gsize len)
+{
+	gpointer copy = g_malloc(len > 0 ? len : 1);
+	if (len > 0)
+		memcpy(copy, data, len);
+	return bytes_take_wiped(copy, len);
 }
 
 /* A frame body is the GVariant "(uuv)" (type, account, payload) in normal
@@ -122,6 +112,27 @@ GBytes *worker_frame_encode(guint32 type, guint32 account, GVariant *payload)
 	GBytes *frame = g_bytes_new_from_bytes(whole, 4, n + 4);
 	g_bytes_unref(whole);
 	return frame;
+}
+
+/* The frame's body starts after the 4-byte length: type, then account. */
+guint32 worker_frame_type(GBytes *frame)
+{
+	guint32 v = 0;
+	gsize n = 0;
+	const guint8 *p = g_bytes_get_data(frame, &n);
+	g_return_val_if_fail(n >= 4 + BODY_HEAD, 0);
+	memcpy(&v, p + 4, 4);
+	return v;
+}
+
+guint32 worker_frame_account(GBytes *frame)
+{
+	guint32 v = 0;
+	gsize n = 0;
+	const guint8 *p = g_bytes_get_data(frame, &n);
+	g_return_val_if_fail(n >= 4 + BODY_HEAD, 0);
+	memcpy(&v, p + 8, 4);
+	return v;
 }
 
 static bool frame_error(GError **error, int code, const char *what)

@@ -1,7 +1,7 @@
 /* channel: the worker's end of the socketpair to ferry.
  *
  * Frames are reassembled and validated by the shared worker_protocol code;
- * each command goes to accounts_handle(). Output is a queue of encoded
+ * each command goes to the handler given to channel_open(). Output is a queue of encoded
  * frames written as the socket accepts them. EOF, a read or write error or
  * a bad frame all mean ferry is gone or broken: the channel closes and the
  * worker quits (ferry restarts workers; a worker never retries). */
@@ -34,6 +34,7 @@ static struct worker_reader *reader;
 static struct outq out = {.fd = -1, .out = FRAME_QUEUE_INIT};
 static struct outq acks = {.fd = -1, .out = FRAME_QUEUE_INIT}; /* see channel_open_acks() */
 static guint in_watch;
+static const struct channel_handler *handler;
 static int corked; /* channel_cork() depth: frames wait for channel_uncork() */
 
 static void outq_clear(struct outq *q)
@@ -122,17 +123,17 @@ void channel_uncork(void)
 	}
 }
 
-void channel_send(guint32 type, guint32 account, GVariant *payload)
+void channel_send(GBytes *frame)
 {
-	if (channel_fd < 0) {
-		g_variant_unref(g_variant_ref_sink(payload));
-		g_debug("channel closed: %s for account %u dropped", worker_msg_name(type),
-		        account);
-		return;
-	}
-	GBytes *frame = worker_frame_encode(type, account, payload);
 	if (frame == NULL)
 		return; /* a programming error, already logged */
+	guint32 type = worker_frame_type(frame);
+	if (channel_fd < 0) {
+		g_debug("channel closed: %s for account %u dropped", worker_msg_name(type),
+		        worker_frame_account(frame));
+		g_bytes_unref(frame);
+		return;
+	}
 	/* Successes go where ferry reads them when it needs them, without a
 	 * wake-up (worker_protocol.h, WORKER_ACKS_FD). */
 	bool lazy = type == WORKER_IMS_SENT && acks.fd >= 0 && acks.watch == 0; /* not blocked */
@@ -164,7 +165,7 @@ static bool dispatch_frames(void)
 		}
 		if (type == WORKER_SHUTDOWN)
 			shutdown_seen = true;
-		accounts_handle(type, account, payload);
+		handler->command(type, account, payload);
 		if (channel_fd < 0)
 			return false;
 	}
@@ -189,7 +190,7 @@ static bool read_commands(void)
 		worker_reader_feed(reader, buf, (size_t)n);
 		memset(buf, 0, (size_t)n); /* frames carry passwords */
 		bool ok = dispatch_frames();
-		accounts_send_acks();
+		handler->batch_done();
 		if (!ok)
 			return false;
 		if ((size_t)n < sizeof buf)
@@ -207,7 +208,7 @@ static gboolean on_readable(gint fd, GIOCondition condition, gpointer user_data)
 	return ok ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
-bool channel_open(int fd, GError **error)
+bool channel_open(int fd, const struct channel_handler *command_handler, GError **error)
 {
 	g_return_val_if_fail(channel_fd < 0, false);
 	int fdflags = fcntl(fd, F_GETFD);
@@ -219,6 +220,7 @@ bool channel_open(int fd, GError **error)
 		return false;
 	}
 	channel_fd = out.fd = fd;
+	handler = command_handler;
 	reader = worker_reader_new();
 	in_watch = fdwatch_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, NULL);
 	return true;

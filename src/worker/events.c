@@ -136,8 +136,9 @@ void events_report_buddy(PurpleBuddy *buddy)
 	g_autofree char *summary = g_strdup_printf("%u\n%s\n%s", status, alias, message);
 	if (!account_presence_update(account, name, summary))
 		return;
-	account_emit(account, WORKER_BUDDY_STATUS,
-	             g_variant_new("(ssus)", name, alias, status, message));
+	account_emit(account, WORKER_FRAME(buddy_status, .account = account_id(account),
+	                                   .name = name, .alias = alias, .status = status,
+	                                   .message = message));
 }
 
 /* The buddy-list spelling of WHO when it is a buddy: prpl-jabber reports
@@ -175,7 +176,8 @@ static void on_buddy_removed(PurpleBuddy *buddy, gpointer data)
 	if (account == NULL || purple_find_buddy(pa, name) != NULL)
 		return;
 	account_presence_forget(account, name);
-	account_emit(account, WORKER_BUDDY_REMOVED, g_variant_new("(s)", name));
+	account_emit(account,
+	             WORKER_FRAME(buddy_removed, .account = account_id(account), .name = name));
 }
 
 /* ---- conversations ------------------------------------------------------------- */
@@ -214,8 +216,8 @@ static void write_im(PurpleConversation *conv, const char *who, const char *mess
 	if (WORKER_DEBUG_ON())
 		g_debug("account %u: IM of %zu bytes received", account_id(account),
 		        strlen(message));
-	account_emit(account, WORKER_IM_RECEIVED,
-	             g_variant_new("(ssx)", who, message, (gint64)mtime));
+	account_emit(account, WORKER_FRAME(im_received, .account = account_id(account),
+	                                   .name = who, .text = message, .when = mtime));
 }
 
 /* Lines written with purple_conversation_write (not the IM path). */
@@ -244,8 +246,8 @@ static void emit_typing(PurpleAccount *pa, const char *name, guint32 state)
 {
 	struct account *account = accounts_find(pa);
 	if (account != NULL && name != NULL)
-		account_emit(account, WORKER_TYPING,
-		             g_variant_new("(su)", canonical_name(pa, name), state));
+		account_emit(account, WORKER_FRAME(typing, .account = account_id(account),
+		                                   .name = canonical_name(pa, name), .state = state));
 }
 
 static void on_typing(PurpleAccount *pa, const char *name, gpointer data)

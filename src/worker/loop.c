@@ -76,6 +76,8 @@ static GHashTable *timer_ids; /* id -> struct timer * (owned) */
 static GHashTable *by_data;   /* data -> foreign struct timer * (not owned) */
 static GThread *loop_thread;  /* the thread that installed the loop */
 static bool capturing;        /* see loop_capture_timeouts() */
+static void (*batch_begin)(void); /* see loop_set_batch_hooks() */
+static void (*batch_end)(void);
 static guint captured;
 
 static guint new_id(void)
@@ -198,7 +200,8 @@ static gboolean io_dispatch(GSource *source, GSourceFunc callback, gpointer user
 	(void)user_data;
 	struct epoll_event evs[MAX_EVENTS];
 	int n = epoll_wait(epfd, evs, MAX_EVENTS, 0);
-	channel_cork(); /* the events of this batch go to ferry together */
+	if (batch_begin != NULL)
+		batch_begin(); /* the events of this batch go to ferry together */
 	for (int i = 0; i < n; i++) {
 		struct fd_entry *e = g_hash_table_lookup(fds, GINT_TO_POINTER(evs[i].data.fd));
 		if (e == NULL)
@@ -221,7 +224,8 @@ static gboolean io_dispatch(GSource *source, GSourceFunc callback, gpointer user
 				in->function(in->data, fd, in->cond & ready);
 		}
 	}
-	channel_uncork();
+	if (batch_end != NULL)
+		batch_end();
 	return G_SOURCE_CONTINUE;
 }
 
@@ -364,7 +368,8 @@ static gboolean timer_dispatch(GSource *source, GSourceFunc callback, gpointer u
 		g_ptr_array_add(due, t);
 		it = next;
 	}
-	channel_cork();
+	if (batch_begin != NULL)
+		batch_begin();
 	for (guint i = 0; i < due->len; i++) {
 		struct timer *t = g_ptr_array_index(due, i);
 		bool again = !t->removed && t->function(t->data);
@@ -375,7 +380,8 @@ static gboolean timer_dispatch(GSource *source, GSourceFunc callback, gpointer u
 			g_hash_table_remove(timer_ids, GUINT_TO_POINTER(t->id)); /* frees T */
 		}
 	}
-	channel_uncork();
+	if (batch_end != NULL)
+		batch_end();
 	return G_SOURCE_CONTINUE;
 }
 
@@ -462,6 +468,12 @@ static PurpleEventLoopUiOps eventloop_ops = {
     .input_remove = loop_input_remove,
     .timeout_add_seconds = loop_timeout_add_seconds,
 };
+
+void loop_set_batch_hooks(void (*begin)(void), void (*end)(void))
+{
+	batch_begin = begin;
+	batch_end = end;
+}
 
 bool loop_install(GError **error)
 {

@@ -71,10 +71,17 @@ static bool parse_args(int argc, char **argv, struct worker_config *config)
 	return true;
 }
 
+static const struct channel_handler commands = {
+    .command = commands_handle,
+    .batch_done = accounts_send_acks,
+};
+
 static int run(const struct worker_config *config)
 {
 	g_autoptr(GError) error = NULL;
-	if (!channel_open(config->fd, &error) ||
+	/* What one batch of libpurple callbacks causes goes out together. */
+	loop_set_batch_hooks(channel_cork, channel_uncork);
+	if (!channel_open(config->fd, &commands, &error) ||
 	    (config->acks_fd >= 0 && !channel_open_acks(config->acks_fd, &error))) {
 		g_critical("%s", error->message);
 		return 1;
@@ -89,9 +96,8 @@ static int run(const struct worker_config *config)
 	guint sigterm = g_unix_signal_add(SIGTERM, on_signal, GINT_TO_POINTER(SIGTERM));
 	guint sigint = g_unix_signal_add(SIGINT, on_signal, GINT_TO_POINTER(SIGINT));
 
-	channel_send(
-	    WORKER_READY, 0,
-	    g_variant_new("(us)", (guint32)WORKER_PROTOCOL_VERSION, purple_core_get_version()));
+	channel_send(WORKER_FRAME(ready, .account = 0, .version = WORKER_PROTOCOL_VERSION,
+	                          .libpurple = purple_core_get_version()));
 	g_main_loop_run(loop);
 
 	/* Out of the loop: log everyone out while the socket may still take

@@ -59,12 +59,12 @@ static guint cert_flush_idle; /* sends an unclaimed CERT_PROBLEM to account 0 */
 void requests_notice(PurpleAccount *pa, const char *title, const char *text)
 {
 	struct account *account = accounts_find(pa);
-	GVariant *payload =
-	    g_variant_new("(ss)", title != NULL ? title : "", text != NULL ? text : "");
+	GBytes *frame = WORKER_FRAME(notice, .account = account != NULL ? account_id(account) : 0,
+	                             .title = title, .text = text);
 	if (account != NULL)
-		account_emit(account, WORKER_NOTICE, payload);
+		account_emit(account, frame);
 	else
-		channel_send(WORKER_NOTICE, 0, payload);
+		channel_send(frame);
 }
 
 /* ---- certificate problems --------------------------------------------------- */
@@ -473,9 +473,9 @@ static void *request_authorize(PurpleAccount *pa, const char *remote_user, const
 	struct account *account = accounts_find(pa);
 	if (account != NULL) {
 		auth->account = account_id(account);
-		account_emit(account, WORKER_AUTH_REQUEST,
-		             g_variant_new("(usss)", auth->id, remote_user, alias ? alias : "",
-		                           message ? message : ""));
+		account_emit(account, WORKER_FRAME(auth_request, .account = auth->account,
+		                                   .request = auth->id, .name = remote_user,
+		                                   .alias = alias, .message = message));
 	}
 	/* else it stays until libpurple closes it with its connection */
 	return auth;

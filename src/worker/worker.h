@@ -10,7 +10,9 @@
  *   loop.c         libpurple's inputs (epoll) and timeouts on the GLib loop
  *   dns.c          host/SRV/TXT lookups through GResolver (no forked resolvers)
  *   channel.c      the socket to ferry: frames in, frames out
- *   accounts.c     account ids <-> PurpleAccount, the commands from ferry
+ *   accounts.c     account ids <-> PurpleAccount: lifecycle, acknowledgements
+ *   commands.c     one handler per command from ferry (the catalogue's down half)
+ *   quirks.c       what differs between protocols (prpl-irc's send timer, ...)
  *   events.c       libpurple signals and connection/conversation ops -> events
  *   requests.c     request, notify and account ui ops (questions libpurple asks)
  *   describe.c     --describe: a protocol's user splits and options
@@ -23,6 +25,7 @@
 
 #include <purple.h>
 
+#include "ferry/worker_msgs.h"
 #include "ferry/worker_protocol.h"
 
 /* Whether g_debug() output is written (--debug): per-message debug lines
@@ -69,6 +72,10 @@ void core_trim_later(void);
  * timeouts in one ordered queue, each behind one GSource on the default
  * main context. */
 bool loop_install(GError **error);
+/* BEGIN and END run around each batch of libpurple callbacks (an epoll
+ * batch, a round of timers): main.c corks the channel with them, so what a
+ * batch causes goes to ferry together. Set before loop_install(). */
+void loop_set_batch_hooks(void (*begin)(void), void (*end)(void));
 /* Removes both sources and frees what is left. NULL-safe to repeat. */
 void loop_uninstall(void);
 
@@ -103,15 +110,22 @@ void dns_install(void);
 
 /* ---- channel.c ----------------------------------------------------------- */
 
-/* Starts watching FD (made non-blocking and close-on-exec). Incoming
- * commands go to accounts_handle(); EOF or a bad frame calls
- * worker_quit(). */
-bool channel_open(int fd, GError **error);
+/* Where the commands read from ferry go. */
+struct channel_handler {
+	/* One command (PAYLOAD checked against the catalogue, borrowed). */
+	void (*command)(guint32 type, guint32 account, GVariant *payload);
+	/* After the commands of one read: time to acknowledge what they sent. */
+	void (*batch_done)(void);
+};
 
-/* Queues one message for ferry. PAYLOAD is consumed if floating and must
- * have TYPE's payload type. Dropped (logged at debug) once the channel is
- * closed. */
-void channel_send(guint32 type, guint32 account, GVariant *payload);
+/* Starts watching FD (made non-blocking and close-on-exec). Incoming
+ * commands go to HANDLER (borrowed, static); EOF or a bad frame calls
+ * worker_quit(). */
+bool channel_open(int fd, const struct channel_handler *handler, GError **error);
+
+/* Queues one frame (taken; WORKER_FRAME() builds one) for ferry. Dropped
+ * (logged at debug) once the channel is closed. */
+void channel_send(GBytes *frame);
 
 /* Sends WORKER_IMS_SENT on FD (made non-blocking and close-on-exec) from
  * now on, while it takes them at once; see WORKER_ACKS_FD. */
@@ -136,9 +150,6 @@ void accounts_init(guint login_timeout);
  * destroys them now; for the end of the process, outside the main loop. */
 void accounts_shutdown(bool notify);
 
-/* Carries out one command from ferry. PAYLOAD is borrowed. */
-void accounts_handle(guint32 type, guint32 id, GVariant *payload);
-
 /* Reports the IMs sent since the last call (WORKER_IMS_SENT, one per
  * account): called after each batch of commands read together. */
 void accounts_send_acks(void);
@@ -147,13 +158,34 @@ void accounts_send_acks(void);
  * torn down (events for it must then be dropped). */
 struct account *accounts_find(PurpleAccount *pa);
 
+/* The live account with ferry's id ID, or NULL. */
+struct account *accounts_lookup(guint32 id);
+
+/* A new account ID (WORKER_LOGIN_* FLAGS) for USERNAME on PROTOCOL, added
+ * to libpurple but not enabled; an older account with the same id is
+ * dropped. Its login deadline starts with account_connect(). */
+struct account *accounts_add(guint32 id, guint32 flags, const char *protocol,
+                             const char *username);
+
+/* Starts the login deadline and connects (this may end the account before
+ * it returns). */
+void account_connect(struct account *account);
+
 guint32 account_id(const struct account *account);
 PurpleAccount *account_purple(const struct account *account);
 bool account_is_test(const struct account *account);
+/* A test login becomes a normal one (WORKER_KEEP); false if it was not a
+ * test login. */
+bool account_keep(struct account *account);
+/* true when signed on (its connection is up). */
+bool account_is_connected(const struct account *account);
 
-/* Sends an event about ACCOUNT. For test logins everything except
- * CONNECTED and DISCONNECTED is dropped. PAYLOAD as for channel_send(). */
-void account_emit(struct account *account, guint32 type, GVariant *payload);
+/* Sends an event about ACCOUNT (FRAME taken, built for its id). For test
+ * logins everything except CONNECTED and DISCONNECTED is dropped. */
+void account_emit(struct account *account, GBytes *frame);
+
+/* IM SEQ went to the network: acknowledged with the next IMS_SENT. */
+void account_sent(struct account *account, guint32 seq);
 
 /* The account signed on as DISPLAY_NAME: stops the login timer, sends
  * CONNECTED. */
@@ -171,6 +203,22 @@ bool account_presence_update(struct account *account, const char *name, const ch
 
 /* Forgets what was sent for NAME (the next presence is always sent). */
 void account_presence_forget(struct account *account, const char *name);
+
+/* ---- commands.c ---------------------------------------------------------- */
+
+/* Carries out one command from ferry (channel_handler.command). PAYLOAD is
+ * borrowed. */
+void commands_handle(guint32 type, guint32 id, GVariant *payload);
+
+/* ---- quirks.c ------------------------------------------------------------ */
+
+/* After a command for ACCOUNT: sends what its protocol queued at once
+ * (prpl-irc writes from a 1-second timer). NULL is a no-op. */
+void quirks_flush_sends(struct account *account);
+
+/* true when adding a buddy that is already listed must not be asked of the
+ * protocol again (prpl-irc counts its adds). */
+bool quirks_add_buddy_counts(const char *protocol_id);
 
 /* ---- events.c ------------------------------------------------------------ */
 

@@ -299,7 +299,7 @@ static void test_catalogue(void)
 	g_assert_cmpstr(worker_msg_payload_type(WORKER_KEEP), ==, "()");
 	g_assert_cmpstr(worker_msg_payload_type(WORKER_IMS_SENT), ==, "(u)");
 	g_assert_null(worker_msg_payload_type(0));
-	g_assert_cmpstr(worker_msg_name(WORKER_BUDDY_STATUS), ==, "buddy-status");
+	g_assert_cmpstr(worker_msg_name(WORKER_BUDDY_STATUS), ==, "buddy_status");
 }
 
 int main(int argc, char **argv)
