@@ -56,7 +56,8 @@ WORKER_MESSAGES(WORKER_PROTOTYPES_, WORKER_NO_FIELD_)
 /* The frame of message NAME built from designated initializers:
  * WORKER_FRAME(send_im, .account = id, .seq = 7, .name = "bob", .text = t).
  * The compiler checks every member against the catalogue. */
-#define WORKER_FRAME(name, ...) worker_msg_##name##_frame(&(const struct worker_msg_##name){__VA_ARGS__})
+#define WORKER_FRAME(name, ...)                                                                    \
+	worker_msg_##name##_frame(&(const struct worker_msg_##name){__VA_ARGS__})
 
 #define WORKER_HANDLER_(NAME, number, name, fields)                                                \
 	void (*name)(void *data, const struct worker_msg_##name *msg);

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-G_DEFINE_QUARK(ferry-worker-protocol-error-quark, worker_protocol_error)
+G_DEFINE_QUARK(ferry-worker-protocol-error-quark, worker_protocol_error);
 
 #define WIRE_FIELD(kind, member) WORKER_WIRE_##kind
 #define PAYLOAD_CASE(NAME, number, name, fields)                                                   \

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK(ferry - settings - error - quark, settings_error)
+G_DEFINE_QUARK(ferry-settings-error-quark, settings_error);
 
 /* Keys ferry knows, per group. [legacy] is open: its other keys override
  * registration form fields by name. */

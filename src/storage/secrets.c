@@ -28,7 +28,7 @@ struct secrets {
 	guint8 key[SECRETS_KEY_BYTES]; /* wiped by secrets_free() */
 };
 
-G_DEFINE_QUARK(ferry - secrets - error - quark, secrets_error)
+G_DEFINE_QUARK(ferry-secrets-error-quark, secrets_error);
 
 /* ---- the key file ------------------------------------------------------ */
 

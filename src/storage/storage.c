@@ -23,7 +23,7 @@ struct storage {
 	struct secrets *secrets;         /* borrowed; outlives us */
 };
 
-G_DEFINE_QUARK(ferry - storage - error - quark, storage_error)
+G_DEFINE_QUARK(ferry-storage-error-quark, storage_error);
 
 /* ---- sealing with a kind ----------------------------------------------- */
 

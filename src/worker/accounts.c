@@ -109,7 +109,8 @@ static void ack_now(struct account *account)
 	if (!account->ack_due)
 		return;
 	account->ack_due = false;
-	channel_send(WORKER_FRAME(ims_sent, .account = account->id, .through = account->sent_through));
+	channel_send(
+	    WORKER_FRAME(ims_sent, .account = account->id, .through = account->sent_through));
 }
 
 void accounts_send_acks(void)
@@ -232,8 +233,7 @@ static PurpleAccount *create_purple_account(const char *username, const char *pr
 	return pa;
 }
 
-struct account *accounts_add(guint32 id, guint32 flags, const char *protocol,
-                             const char *username)
+struct account *accounts_add(guint32 id, guint32 flags, const char *protocol, const char *username)
 {
 	struct account *old = accounts_lookup(id);
 	if (old != NULL) {

@@ -122,9 +122,8 @@ static void on_login(void *data, const struct worker_msg_login *m)
 		return;
 	}
 	struct account *account = accounts_add(m->account, m->flags, m->protocol, m->username);
-	g_autofree char *error = apply_options(account_purple(account),
-	                                       PURPLE_PLUGIN_PROTOCOL_INFO(prpl), m->account,
-	                                       m->options);
+	g_autofree char *error = apply_options(
+	    account_purple(account), PURPLE_PLUGIN_PROTOCOL_INFO(prpl), m->account, m->options);
 	if (error != NULL) {
 		account_fail(account, WORKER_REASON_INVALID, error, true);
 		return;

@@ -136,9 +136,9 @@ void events_report_buddy(PurpleBuddy *buddy)
 	g_autofree char *summary = g_strdup_printf("%u\n%s\n%s", status, alias, message);
 	if (!account_presence_update(account, name, summary))
 		return;
-	account_emit(account, WORKER_FRAME(buddy_status, .account = account_id(account),
-	                                   .name = name, .alias = alias, .status = status,
-	                                   .message = message));
+	account_emit(account,
+	             WORKER_FRAME(buddy_status, .account = account_id(account), .name = name,
+	                          .alias = alias, .status = status, .message = message));
 }
 
 /* The buddy-list spelling of WHO when it is a buddy: prpl-jabber reports
@@ -216,8 +216,8 @@ static void write_im(PurpleConversation *conv, const char *who, const char *mess
 	if (WORKER_DEBUG_ON())
 		g_debug("account %u: IM of %zu bytes received", account_id(account),
 		        strlen(message));
-	account_emit(account, WORKER_FRAME(im_received, .account = account_id(account),
-	                                   .name = who, .text = message, .when = mtime));
+	account_emit(account, WORKER_FRAME(im_received, .account = account_id(account), .name = who,
+	                                   .text = message, .when = mtime));
 }
 
 /* Lines written with purple_conversation_write (not the IM path). */
@@ -246,8 +246,9 @@ static void emit_typing(PurpleAccount *pa, const char *name, guint32 state)
 {
 	struct account *account = accounts_find(pa);
 	if (account != NULL && name != NULL)
-		account_emit(account, WORKER_FRAME(typing, .account = account_id(account),
-		                                   .name = canonical_name(pa, name), .state = state));
+		account_emit(account,
+		             WORKER_FRAME(typing, .account = account_id(account),
+		                          .name = canonical_name(pa, name), .state = state));
 }
 
 static void on_typing(PurpleAccount *pa, const char *name, gpointer data)

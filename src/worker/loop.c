@@ -71,11 +71,11 @@ static gpointer io_tag;
 static GHashTable *inputs; /* id -> struct input * (owned) */
 static GHashTable *fds;    /* fd -> struct fd_entry * (owned) */
 static GSource *timer_source;
-static GSequence *timers;     /* struct timer *, by due time then id */
-static GHashTable *timer_ids; /* id -> struct timer * (owned) */
-static GHashTable *by_data;   /* data -> foreign struct timer * (not owned) */
-static GThread *loop_thread;  /* the thread that installed the loop */
-static bool capturing;        /* see loop_capture_timeouts() */
+static GSequence *timers;         /* struct timer *, by due time then id */
+static GHashTable *timer_ids;     /* id -> struct timer * (owned) */
+static GHashTable *by_data;       /* data -> foreign struct timer * (not owned) */
+static GThread *loop_thread;      /* the thread that installed the loop */
+static bool capturing;            /* see loop_capture_timeouts() */
 static void (*batch_begin)(void); /* see loop_set_batch_hooks() */
 static void (*batch_end)(void);
 static guint captured;

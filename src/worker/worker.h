@@ -164,8 +164,7 @@ struct account *accounts_lookup(guint32 id);
 /* A new account ID (WORKER_LOGIN_* FLAGS) for USERNAME on PROTOCOL, added
  * to libpurple but not enabled; an older account with the same id is
  * dropped. Its login deadline starts with account_connect(). */
-struct account *accounts_add(guint32 id, guint32 flags, const char *protocol,
-                             const char *username);
+struct account *accounts_add(guint32 id, guint32 flags, const char *protocol, const char *username);
 
 /* Starts the login deadline and connects (this may end the account before
  * it returns). */

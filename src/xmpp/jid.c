@@ -19,7 +19,7 @@ struct jid {
 	char *full;     /* bare, or "bare/resource" */
 };
 
-G_DEFINE_QUARK(ferry - jid - error - quark, jid_error)
+G_DEFINE_QUARK(ferry-jid-error-quark, jid_error);
 
 /* true for code points PRECIS puts in the Controls category (Cc). */
 static bool is_control(gunichar c)

@@ -37,7 +37,7 @@ struct xml_stream {
 	GError *error;                         /* why a handler halted the parse */
 };
 
-G_DEFINE_QUARK(ferry - xml - stream - error - quark, xml_stream_error)
+G_DEFINE_QUARK(ferry-xml-stream-error-quark, xml_stream_error);
 
 const char *xml_stream_error_condition(int code)
 {

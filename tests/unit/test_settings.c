@@ -4,7 +4,12 @@
 
 #include <string.h>
 
+#include "ferry/jid.h"
+#include "ferry/secrets.h"
 #include "ferry/settings.h"
+#include "ferry/storage.h"
+#include "ferry/worker_protocol.h"
+#include "ferry/xml_stream.h"
 
 #define MINIMAL "[component]\njid = irc.example.org\nsecret = s3cret\n"
 
@@ -155,6 +160,25 @@ static void test_not_ini(void)
 	g_assert_true(g_str_has_prefix(err->message, "/nonexistent/ferry.conf: "));
 }
 
+/* Error domains are registered under dashed names (clang-format once
+ * turned them into "ferry - storage - error - quark"). */
+static void test_quark_names(void)
+{
+	const struct {
+		GQuark quark;
+		const char *name;
+	} cases[] = {
+	    {SETTINGS_ERROR, "ferry-settings-error-quark"},
+	    {JID_ERROR, "ferry-jid-error-quark"},
+	    {XML_STREAM_ERROR, "ferry-xml-stream-error-quark"},
+	    {SECRETS_ERROR, "ferry-secrets-error-quark"},
+	    {STORAGE_ERROR, "ferry-storage-error-quark"},
+	    {WORKER_PROTOCOL_ERROR, "ferry-worker-protocol-error-quark"},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
+		g_assert_cmpstr(g_quark_to_string(cases[i].quark), ==, cases[i].name);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -163,5 +187,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/settings/gateway-types", test_gateway_types);
 	g_test_add_func("/settings/errors", test_errors);
 	g_test_add_func("/settings/not-ini", test_not_ini);
+	g_test_add_func("/settings/quark-names", test_quark_names);
 	return g_test_run();
 }

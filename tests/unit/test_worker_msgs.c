@@ -48,7 +48,8 @@ static gint64 sample_I64(const char *member)
 static GHashTable *sample_DICT(const char *member)
 {
 	GHashTable *t = g_hash_table_new(g_str_hash, g_str_equal);
-	g_hash_table_insert(t, (gpointer)keep(g_strdup_printf("%s-port", member)), (gpointer) "6697");
+	g_hash_table_insert(t, (gpointer)keep(g_strdup_printf("%s-port", member)),
+	                    (gpointer) "6697");
 	g_hash_table_insert(t, (gpointer) "ssl", (gpointer) "true");
 	g_hash_table_insert(t, (gpointer) "empty", (gpointer) "");
 	g_ptr_array_add(tables, t);
@@ -183,10 +184,11 @@ static void test_null_members(void)
  * built with g_variant_new() reads the same. */
 static void test_same_payload_as_gvariant_new(void)
 {
-	g_autoptr(GBytes) f = WORKER_FRAME(send_im, .account = 9, .seq = 5, .name = "bob",
-	                                   .text = "h\xc3\xa9llo");
+	g_autoptr(GBytes) f =
+	    WORKER_FRAME(send_im, .account = 9, .seq = 5, .name = "bob", .text = "h\xc3\xa9llo");
 	g_autoptr(GVariant) got = decode_frame(f, WORKER_SEND_IM, 9);
-	g_autoptr(GVariant) want = g_variant_ref_sink(g_variant_new("(uss)", 5, "bob", "h\xc3\xa9llo"));
+	g_autoptr(GVariant) want =
+	    g_variant_ref_sink(g_variant_new("(uss)", 5, "bob", "h\xc3\xa9llo"));
 	g_assert_true(g_variant_equal(got, want));
 }
 
@@ -242,7 +244,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/worker-msgs/round-trip/" #name, test_round_trip_##name);
 	WORKER_MESSAGES(ADD_ROUND_TRIP, WORKER_NO_FIELD_)
 	g_test_add_func("/worker-msgs/null-members", test_null_members);
-	g_test_add_func("/worker-msgs/same-payload-as-gvariant-new", test_same_payload_as_gvariant_new);
+	g_test_add_func("/worker-msgs/same-payload-as-gvariant-new",
+	                test_same_payload_as_gvariant_new);
 	g_test_add_func("/worker-msgs/dispatch", test_dispatch);
 	g_test_add_func("/worker-msgs/directions", test_directions);
 	return g_test_run();
