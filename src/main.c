@@ -1,22 +1,37 @@
 /* main: ferry's entry point. Parses the command line, loads the settings,
- * and wires the modules together; the only place that sees all of them. */
+ * opens what the transport stands on (the key, the database, the legacy
+ * side and its registration form) and wires the modules together; the only
+ * place that sees all of them. */
 #include "config.h"
 
+#include <errno.h>
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ferry/basic.h"
 #include "ferry/component.h"
+#include "ferry/disco.h"
 #include "ferry/gateway.h"
-#include "ferry/handlers.h"
+#include "ferry/legacy.h"
 #include "ferry/log.h"
+#include "ferry/ns.h"
+#include "ferry/regform.h"
 #include "ferry/router.h"
+#include "ferry/secrets.h"
 #include "ferry/settings.h"
+#include "ferry/storage.h"
+#include "ferry/workers.h"
 
 struct app {
 	struct settings *settings;
+	struct secrets *secrets;
+	struct storage *storage;
+	struct regform *form;
+	struct legacy *legacy;
 	struct router *router;
 	struct disco *disco;
 	struct component *component;
@@ -42,16 +57,19 @@ static void on_online(void *data)
 	gateway_link_up(app->gateway);
 }
 
+/* What the transport sends to the legacy side while the component link
+ * delivers the stanzas of one read waits, and then goes out with one
+ * system call per worker (one wake-up each, not one per stanza). */
 static void on_batch_begin(void *data)
 {
 	struct app *app = data;
-	gateway_hold_writes(app->gateway, true);
+	legacy_hold(app->legacy, true);
 }
 
 static void on_batch_end(void *data)
 {
 	struct app *app = data;
-	gateway_hold_writes(app->gateway, false);
+	legacy_hold(app->legacy, false);
 }
 
 static const struct component_callbacks component_callbacks = {
@@ -69,17 +87,70 @@ static gboolean on_quit_signal(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* Creates the directory holding PATH (mode 0700) when missing. */
+static bool ensure_parent(const char *path, GError **error)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+	if (g_mkdir_with_parents(dir, 0700) != 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+		            "cannot create %s: %s", dir, g_strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* The key, the database, the protocol's registration form (asked of the
+ * worker program) and the legacy side. */
+static bool app_open(struct app *app, GError **error)
+{
+	const struct settings *s = app->settings;
+	if (!ensure_parent(s->key_file, error) || !ensure_parent(s->database, error))
+		return false;
+	app->secrets = secrets_open(s->key_file, error);
+	if (app->secrets == NULL)
+		return false;
+	app->storage = storage_open_sqlite(s->database, app->secrets, error);
+	if (app->storage == NULL)
+		return false;
+	g_autofree char *program =
+	    s->worker_program != NULL ? g_strdup(s->worker_program) : workers_default_program();
+	g_autoptr(GVariant) describe = workers_describe(program, s->legacy_protocol, error);
+	if (describe == NULL)
+		return false;
+	app->form = regform_new(describe, s->legacy_overrides, s->legacy_locked, error);
+	if (app->form == NULL)
+		return false;
+	const struct workers_options wopt = {
+	    .program = program,
+	    .users_per_worker = s->users_per_worker,
+	    .min_workers = s->min_workers,
+	    .ca_file = s->legacy_ca_file,
+	};
+	app->legacy = legacy_new_workers(&wopt);
+	g_message("gateway: %s (%s) through %s, database %s", regform_protocol_name(app->form),
+	          regform_protocol(app->form), program, s->database);
+	return true;
+}
+
 static bool app_wire(struct app *app, GError **error)
 {
 	const struct settings *s = app->settings;
+	if (!app_open(app, error))
+		return false;
 	app->router = router_new(s->component_jid, send_to_component, app);
 	app->disco = disco_new(app->router);
 	disco_add_identity(app->disco, "gateway", settings_gateway_type(s), s->legacy_name);
-	disco_add_feature(app->disco, "jid\\20escaping");
+	disco_add_feature(app->disco, NS_JID_ESCAPING);
 	basic_handlers_register(app->router, app->disco);
-	app->gateway = gateway_new(s, app->router, app->disco, error);
-	if (app->gateway == NULL)
-		return false;
+	const struct gateway_ports ports = {
+	    .settings = s,
+	    .router = app->router,
+	    .disco = app->disco,
+	    .storage = app->storage,
+	    .legacy = app->legacy,
+	    .form = app->form,
+	};
+	app->gateway = gateway_new(&ports);
 
 	struct component_options opt = {
 	    .jid = s->component_jid,
@@ -99,12 +170,17 @@ static bool app_wire(struct app *app, GError **error)
 
 static void app_clear(struct app *app)
 {
-	/* The gateway first (sessions log out), then the router, whose cancelled
+	/* The gateway first (sessions log out through the legacy side), then
+	 * the legacy side (workers stop), then the router, whose cancelled
 	 * requests may still send through the link. */
 	g_clear_pointer(&app->gateway, gateway_free);
+	g_clear_pointer(&app->legacy, legacy_free);
 	g_clear_pointer(&app->router, router_free);
 	g_clear_pointer(&app->disco, disco_free);
 	g_clear_pointer(&app->component, component_free);
+	g_clear_pointer(&app->form, regform_free);
+	g_clear_pointer(&app->storage, storage_free);
+	g_clear_pointer(&app->secrets, secrets_free);
 	g_clear_pointer(&app->loop, g_main_loop_unref);
 	g_clear_pointer(&app->settings, settings_free);
 }

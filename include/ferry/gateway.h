@@ -1,45 +1,46 @@
 /* gateway: the transport itself — registration (XEP-0077, XEP-0100),
- * per-user sessions on the legacy network through the workers, contacts in
- * the roster, presence and messages both ways.
+ * per-user sessions on the legacy network, contacts in the roster,
+ * presence and messages both ways.
  *
- * It registers its handlers on the router and its identity and features on
- * disco; main.c creates it after the router and tells it when the
- * component link comes up (to probe registered users and restore their
- * sessions).
+ * main.c opens what it stands on (storage, the legacy side, the protocol's
+ * registration form) and passes them in as ports; the gateway registers
+ * its handlers on the router and its entries on disco, and main.c tells it
+ * when the component link comes up (to probe registered users and restore
+ * their sessions). Unit tests pass a fake legacy side instead.
  */
 #ifndef FERRY_GATEWAY_H
 #define FERRY_GATEWAY_H
 
 #include <glib.h>
 
-#include "ferry/handlers.h"
+#include "ferry/disco.h"
+#include "ferry/legacy.h"
+#include "ferry/regform.h"
 #include "ferry/router.h"
 #include "ferry/settings.h"
+#include "ferry/storage.h"
 
 struct gateway;
 
-/* Loads the key and database, asks the worker program for the protocol's
- * registration needs, and registers the handlers. SETTINGS, ROUTER and DISCO
- * are borrowed and must outlive the gateway. NULL with ERROR on failure (the
- * message is meant for the admin). */
-struct gateway *gateway_new(const struct settings *settings, struct router *router,
-                            struct disco *disco, GError **error);
+/* What the gateway stands on; all borrowed, and all must outlive it. */
+struct gateway_ports {
+	const struct settings *settings;
+	struct router *router;
+	struct disco *disco;
+	struct storage *storage;
+	struct legacy *legacy;
+	const struct regform *form;
+};
 
-/* Logs every session out, stops the workers, closes storage. */
+/* Registers the handlers and takes the legacy side's events. */
+struct gateway *gateway_new(const struct gateway_ports *ports);
+
+/* Logs every session out through the legacy side and lets go of it. NULL
+ * is a no-op. */
 void gateway_free(struct gateway *gateway);
 
 /* The component link is up (again): announce the transport and probe every
  * registered user, whose answer restores their session. */
 void gateway_link_up(struct gateway *gateway);
-
-/* While HOLD, what the gateway sends to its workers waits; releasing writes
- * it, one system call per worker (a read of several stanzas from the
- * server then costs each worker one wake-up, not one per stanza). */
-void gateway_hold_writes(struct gateway *gateway, bool hold);
-
-/* The worker program ferry uses by default: the one next to the running
- * binary when there is one (a build tree), else the installed one. Caller
- * frees. */
-char *gateway_default_worker_program(void);
 
 #endif

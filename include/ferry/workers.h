@@ -14,6 +14,8 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "ferry/worker_msgs.h"
+
 struct workers;
 
 struct workers_callbacks {
@@ -40,15 +42,15 @@ struct workers *workers_new(const struct workers_options *options,
  * running after a short grace) and frees. NULL is a no-op. */
 void workers_free(struct workers *workers);
 
-/* Starts a login in a worker with room (spawning one if needed). OPTIONS
- * maps account option keys to values. PASSWORD is not kept. Returns the new
+/* Starts LOGIN (its account member ignored) in a worker with room
+ * (spawning one if needed). The password is not kept. Returns the new
  * account id, or 0 with ERROR set when no worker could be started. */
-guint32 workers_login(struct workers *workers, const char *protocol, const char *username,
-                      const char *password, GHashTable *options, guint32 flags, GError **error);
+guint32 workers_login(struct workers *workers, const struct worker_msg_login *login,
+                      GError **error);
 
-/* Sends a message for ACCOUNT (PAYLOAD consumed if floating). false when the
- * account is unknown (its worker died). */
-bool workers_send(struct workers *workers, guint32 account, guint32 type, GVariant *payload);
+/* Sends FRAME (taken) to the worker of its account. false when the account
+ * is unknown (its worker died). */
+bool workers_send(struct workers *workers, GBytes *frame);
 
 /* While HOLD, frames for the workers are queued, not written; releasing
  * writes each worker's queue with as few system calls as it takes. */
@@ -56,6 +58,11 @@ void workers_hold(struct workers *workers, bool hold);
 
 /* Logs ACCOUNT out and forgets it. Unknown accounts are ignored. */
 void workers_logout(struct workers *workers, guint32 account);
+
+/* The worker program ferry uses by default: the one next to the running
+ * binary when there is one (a build tree), else the installed one. Caller
+ * frees. */
+char *workers_default_program(void);
 
 /* Runs PROGRAM --describe PROTOCOL and returns the parsed description
  * (type WORKER_DESCRIBE_TYPE), or NULL with ERROR set. */

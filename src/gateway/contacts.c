@@ -1,14 +1,31 @@
 /* contacts: a session's legacy buddies as XMPP contacts at the transport
- * domain — their presence, the user's subscriptions to them, and legacy
- * authorization requests as subscription requests. */
+ * domain — their presence, the user's subscriptions to them, legacy
+ * authorization requests as subscription requests, and what disco says
+ * of a contact JID. */
 #include "config.h"
 #include "internal.h"
 
 #include <string.h>
 
-#include "ferry/jid.h"
+struct contacts {
+	struct session *session;
+	GHashTable *by_name;  /* legacy name -> struct contact * (owned) */
+	GHashTable *by_local; /* address_local_key(escaped localpart) -> struct contact * */
+	bool loaded;          /* the stored buddies were read */
+};
 
-void contact_free(gpointer data)
+struct contact {
+	char *legacy_name;    /* as the legacy network spells it */
+	char *jid;            /* escaped localpart @ transport; NULL if not escapable */
+	char *alias;          /* may be NULL */
+	guint32 status;       /* WORKER_STATUS_* */
+	char *message;        /* status text, may be NULL */
+	guint flags;          /* enum storage_contact_flags */
+	bool buddy;           /* on the legacy contact list (and stored) */
+	guint32 auth_request; /* pending authorization request id, 0 if none */
+};
+
+static void contact_free(gpointer data)
 {
 	struct contact *c = data;
 	g_free(c->legacy_name);
@@ -18,48 +35,91 @@ void contact_free(gpointer data)
 	g_free(c);
 }
 
+struct contacts *contacts_new(struct session *s)
+{
+	struct contacts *cs = g_new0(struct contacts, 1);
+	cs->session = s;
+	cs->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, contact_free);
+	cs->by_local = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	return cs;
+}
+
+void contacts_free(struct contacts *cs)
+{
+	if (cs == NULL)
+		return;
+	g_hash_table_unref(cs->by_local);
+	g_hash_table_unref(cs->by_name);
+	g_free(cs);
+}
+
+const char *contact_jid(const struct contact *c)
+{
+	return c->jid;
+}
+
+const char *contact_legacy_name(const struct contact *c)
+{
+	return c->legacy_name;
+}
+
+const char *contact_display_name(const struct contact *c)
+{
+	return c->alias != NULL ? c->alias : c->legacy_name;
+}
+
+guint contact_flags(const struct contact *c)
+{
+	return c->flags;
+}
+
+void contact_set_flags(struct contact *c, guint flags)
+{
+	c->flags = flags;
+}
+
 struct contact *contact_get(struct session *s, const char *legacy_name, bool create)
 {
-	struct contact *c = g_hash_table_lookup(s->contacts, legacy_name);
+	struct contacts *cs = session_contacts(s);
+	struct contact *c = g_hash_table_lookup(cs->by_name, legacy_name);
 	if (c != NULL || !create)
 		return c;
 	c = g_new0(struct contact, 1);
 	c->legacy_name = g_strdup(legacy_name);
-	g_autofree char *local = jid_escape_local(legacy_name);
-	if (local != NULL) {
-		c->jid = g_strdup_printf("%s@%s", local, s->gw->jid);
-		/* Servers case-fold localparts: look contacts up folded. */
-		g_hash_table_replace(s->by_local, g_utf8_casefold(local, -1), c);
+	c->jid = address_contact_jid(session_ctx(s)->address, legacy_name);
+	if (c->jid != NULL) {
+		g_autofree char *local = g_strndup(c->jid, strcspn(c->jid, "@"));
+		g_hash_table_replace(cs->by_local, address_local_key(local), c);
 	} else {
-		g_info("contacts: %s: legacy name '%s' cannot be a JID localpart", s->jid,
+		g_info("contacts: %s: legacy name '%s' cannot be a JID localpart", session_jid(s),
 		       legacy_name);
 	}
-	g_hash_table_insert(s->contacts, c->legacy_name, c);
+	g_hash_table_insert(cs->by_name, c->legacy_name, c);
 	return c;
 }
 
 struct contact *contact_by_local(struct session *s, const char *localpart)
 {
 	contacts_load(s);
-	g_autofree char *folded = g_utf8_casefold(localpart, -1);
-	struct contact *c = g_hash_table_lookup(s->by_local, folded);
+	g_autofree char *key = address_local_key(localpart);
+	struct contact *c = g_hash_table_lookup(session_contacts(s)->by_local, key);
 	if (c != NULL)
 		return c;
-	g_autofree char *name = jid_unescape_local(localpart);
-	if (name == NULL || *name == '\0')
-		return NULL;
-	return contact_get(s, name, true);
+	g_autofree char *name = address_legacy_name(localpart);
+	return name != NULL ? contact_get(s, name, true) : NULL;
 }
 
 void contacts_load(struct session *s)
 {
-	if (s->contacts_loaded)
+	struct contacts *cs = session_contacts(s);
+	if (cs->loaded)
 		return;
-	s->contacts_loaded = true;
+	cs->loaded = true;
 	g_autoptr(GError) err = NULL;
-	g_autoptr(GPtrArray) list = storage_contact_list(s->gw->storage, s->jid, &err);
+	g_autoptr(GPtrArray) list =
+	    storage_contact_list(session_ctx(s)->storage, session_jid(s), &err);
 	if (list == NULL) {
-		g_warning("contacts: %s: cannot read contacts: %s", s->jid, err->message);
+		g_warning("contacts: %s: cannot read contacts: %s", session_jid(s), err->message);
 		return;
 	}
 	for (guint i = 0; i < list->len; i++) {
@@ -70,20 +130,21 @@ void contacts_load(struct session *s)
 	}
 }
 
-static void store(struct session *s, struct contact *c)
+void contact_store(struct session *s, struct contact *c)
 {
 	g_autoptr(GError) err = NULL;
-	if (!storage_contact_put(s->gw->storage, s->jid, c->legacy_name, c->flags, &err))
-		g_warning("contacts: %s: cannot store contact '%s': %s", s->jid, c->legacy_name,
-		          err->message);
+	if (!storage_contact_put(session_ctx(s)->storage, session_jid(s), c->legacy_name, c->flags,
+	                         &err))
+		g_warning("contacts: %s: cannot store contact '%s': %s", session_jid(s),
+		          c->legacy_name, err->message);
 }
 
 static void unstore(struct session *s, struct contact *c)
 {
 	g_autoptr(GError) err = NULL;
-	if (!storage_contact_delete(s->gw->storage, s->jid, c->legacy_name, &err))
-		g_warning("contacts: %s: cannot delete contact '%s': %s", s->jid, c->legacy_name,
-		          err->message);
+	if (!storage_contact_delete(session_ctx(s)->storage, session_jid(s), c->legacy_name, &err))
+		g_warning("contacts: %s: cannot delete contact '%s': %s", session_jid(s),
+		          c->legacy_name, err->message);
 }
 
 /* ---- presence ------------------------------------------------------------------------ */
@@ -106,22 +167,23 @@ void contact_send_presence(struct session *s, struct contact *c, const char *to)
 {
 	if (c->jid == NULL)
 		return;
-	const char *dest = to != NULL ? to : s->jid;
-	bool online = s->state == SESSION_ONLINE && c->status != WORKER_STATUS_OFFLINE;
-	struct stanza *p = gateway_presence(s->gw, c->jid, dest, online ? NULL : "unavailable");
+	struct router *router = session_ctx(s)->router;
+	const char *dest = to != NULL ? to : session_jid(s);
+	bool online = session_state(s) == SESSION_ONLINE && c->status != WORKER_STATUS_OFFLINE;
+	struct stanza *p = out_presence_new(router, c->jid, dest, online ? NULL : "unavailable");
 	const char *show = show_for(c->status);
 	if (online && show != NULL)
 		stanza_add_text_child(p, "show", show);
 	if (online && c->message != NULL && *c->message != '\0')
 		stanza_add_text_child(p, "status", c->message);
-	gateway_send(s->gw, p);
+	router_send(router, p);
 }
 
 void contacts_all_offline(struct session *s)
 {
 	GHashTableIter it;
 	gpointer value;
-	g_hash_table_iter_init(&it, s->contacts);
+	g_hash_table_iter_init(&it, session_contacts(s)->by_name);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct contact *c = value;
 		if (c->status == WORKER_STATUS_OFFLINE)
@@ -131,17 +193,22 @@ void contacts_all_offline(struct session *s)
 	}
 }
 
+/* Asks the legacy side to list C (again: harmless). */
+static void add_on_legacy_side(struct session *s, struct contact *c)
+{
+	(void)LEGACY_SEND(session_ctx(s)->legacy, add_buddy, .account = session_account(s),
+	                  .name = c->legacy_name, .alias = c->alias);
+}
+
 void contacts_push_buddies(struct session *s)
 {
 	GHashTableIter it;
 	gpointer value;
-	g_hash_table_iter_init(&it, s->contacts);
+	g_hash_table_iter_init(&it, session_contacts(s)->by_name);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct contact *c = value;
 		if (c->buddy)
-			workers_send(s->gw->workers, s->account, WORKER_ADD_BUDDY,
-			             g_variant_new("(ss)", c->legacy_name,
-			                           c->alias != NULL ? c->alias : ""));
+			add_on_legacy_side(s, c);
 	}
 }
 
@@ -151,34 +218,32 @@ static void make_buddy(struct session *s, struct contact *c)
 	if (c->buddy)
 		return;
 	c->buddy = true;
-	store(s, c);
+	contact_store(s, c);
 	roster_add(s, c);
 }
 
-void contacts_on_buddy_status(struct session *s, GVariant *payload)
+void contacts_on_buddy_status(void *session, const struct worker_msg_buddy_status *m)
 {
-	const char *name, *alias, *message;
-	guint32 status;
-	g_variant_get(payload, "(&s&su&s)", &name, &alias, &status, &message);
-	struct contact *c = contact_get(s, name, true);
-	if (*alias != '\0' && g_strcmp0(alias, name) != 0 && g_strcmp0(alias, c->alias) != 0) {
+	struct session *s = session;
+	struct contact *c = contact_get(s, m->name, true);
+	if (*m->alias != '\0' && g_strcmp0(m->alias, m->name) != 0 &&
+	    g_strcmp0(m->alias, c->alias) != 0) {
 		g_free(c->alias);
-		c->alias = g_strdup(alias);
+		c->alias = g_strdup(m->alias);
 	}
-	bool changed = c->status != status || g_strcmp0(c->message, message) != 0;
-	c->status = status;
+	bool changed = c->status != m->status || g_strcmp0(c->message, m->message) != 0;
+	c->status = m->status;
 	g_free(c->message);
-	c->message = g_strdup(message);
+	c->message = g_strdup(m->message);
 	make_buddy(s, c);
 	if (changed)
 		contact_send_presence(s, c, NULL);
 }
 
-void contacts_on_buddy_removed(struct session *s, GVariant *payload)
+void contacts_on_buddy_removed(void *session, const struct worker_msg_buddy_removed *m)
 {
-	const char *name;
-	g_variant_get(payload, "(&s)", &name);
-	struct contact *c = contact_get(s, name, false);
+	struct session *s = session;
+	struct contact *c = contact_get(s, m->name, false);
 	if (c == NULL || !c->buddy)
 		return;
 	c->buddy = false;
@@ -187,39 +252,39 @@ void contacts_on_buddy_removed(struct session *s, GVariant *payload)
 	roster_remove(s, c);
 }
 
-void contacts_on_auth_request(struct session *s, GVariant *payload)
+void contacts_on_auth_request(void *session, const struct worker_msg_auth_request *m)
 {
-	guint32 id;
-	const char *name, *alias, *message;
-	g_variant_get(payload, "(u&s&s&s)", &id, &name, &alias, &message);
-	struct contact *c = contact_get(s, name, true);
+	struct session *s = session;
+	const struct gateway_ctx *ctx = session_ctx(s);
+	struct contact *c = contact_get(s, m->name, true);
 	if (c->jid == NULL) {
-		workers_send(s->gw->workers, s->account, WORKER_AUTH_REPLY,
-		             g_variant_new("(ub)", id, FALSE));
+		(void)LEGACY_SEND(ctx->legacy, auth_reply, .account = session_account(s),
+		                  .request = m->request, .granted = false);
 		return;
 	}
-	c->auth_request = id;
-	struct stanza *p = gateway_presence(s->gw, c->jid, s->jid, "subscribe");
-	if (*message != '\0')
-		stanza_add_text_child(p, "status", message);
-	if (*alias != '\0') {
-		struct stanza *nick = stanza_add_text_child(p, "nick", alias);
-		stanza_set_attr(nick, "xmlns", "http://jabber.org/protocol/nick");
+	c->auth_request = m->request;
+	struct stanza *p = out_presence_new(ctx->router, c->jid, session_jid(s), "subscribe");
+	if (*m->message != '\0')
+		stanza_add_text_child(p, "status", m->message);
+	if (*m->alias != '\0') {
+		struct stanza *nick = stanza_add_text_child(p, "nick", m->alias);
+		stanza_set_attr(nick, "xmlns", NS_NICK);
 	}
-	gateway_send(s->gw, p);
+	router_send(ctx->router, p);
 }
 
 static void answer_auth(struct session *s, struct contact *c, bool granted)
 {
 	if (c->auth_request == 0)
 		return;
-	workers_send(s->gw->workers, s->account, WORKER_AUTH_REPLY,
-	             g_variant_new("(ub)", c->auth_request, granted));
+	(void)LEGACY_SEND(session_ctx(s)->legacy, auth_reply, .account = session_account(s),
+	                  .request = c->auth_request, .granted = granted);
 	c->auth_request = 0;
 }
 
 void contacts_on_user_presence(struct session *s, struct contact *c, const struct stanza *p)
 {
+	const struct gateway_ctx *ctx = session_ctx(s);
 	const char *type = stanza_get_type(p);
 	const char *from = stanza_get_from(p);
 	if (c->jid == NULL || type == NULL)
@@ -233,13 +298,11 @@ void contacts_on_user_presence(struct session *s, struct contact *c, const struc
 		 * and adding again is harmless. */
 		if (!c->buddy) {
 			c->buddy = true;
-			store(s, c);
+			contact_store(s, c);
 		}
-		if (s->state == SESSION_ONLINE)
-			workers_send(s->gw->workers, s->account, WORKER_ADD_BUDDY,
-			             g_variant_new("(ss)", c->legacy_name,
-			                           c->alias != NULL ? c->alias : ""));
-		gateway_send(s->gw, gateway_presence(s->gw, c->jid, s->jid, "subscribed"));
+		if (session_state(s) == SESSION_ONLINE)
+			add_on_legacy_side(s, c);
+		out_presence(ctx->router, c->jid, session_jid(s), "subscribed");
 		contact_send_presence(s, c, NULL);
 	} else if (strcmp(type, "subscribed") == 0) {
 		answer_auth(s, c, true);
@@ -251,12 +314,13 @@ void contacts_on_user_presence(struct session *s, struct contact *c, const struc
 			c->buddy = false;
 			c->flags = 0;
 			unstore(s, c);
-			if (s->state == SESSION_ONLINE)
-				workers_send(s->gw->workers, s->account, WORKER_REMOVE_BUDDY,
-				             g_variant_new("(s)", c->legacy_name));
+			if (session_state(s) == SESSION_ONLINE)
+				(void)LEGACY_SEND(ctx->legacy, remove_buddy,
+				                  .account = session_account(s),
+				                  .name = c->legacy_name);
 		}
-		gateway_send(s->gw, gateway_presence(s->gw, c->jid, s->jid, "unsubscribed"));
-		gateway_send(s->gw, gateway_presence(s->gw, c->jid, s->jid, "unavailable"));
+		out_presence(ctx->router, c->jid, session_jid(s), "unsubscribed");
+		out_presence(ctx->router, c->jid, session_jid(s), "unavailable");
 	}
 }
 
@@ -265,10 +329,59 @@ void contacts_remove_all(struct session *s)
 	contacts_load(s);
 	GHashTableIter it;
 	gpointer value;
-	g_hash_table_iter_init(&it, s->contacts);
+	g_hash_table_iter_init(&it, session_contacts(s)->by_name);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct contact *c = value;
 		if (c->buddy)
 			roster_remove(s, c);
 	}
+}
+
+/* ---- disco of contact JIDs ----------------------------------------------------------- */
+
+/* A contact JID (bare or full) is an IM client of the legacy network: its
+ * name is the legacy name; it takes chat states (relayed both ways). */
+static enum disco_answer contact_info(void *data, const struct stanza *iq, const struct jid *to,
+                                      const char *node, struct disco_info *info)
+{
+	const struct gateway_ctx *ctx = data;
+	enum address_kind kind = address_classify(ctx->address, to);
+	if (kind != ADDRESS_CONTACT && kind != ADDRESS_CONTACT_RESOURCE)
+		return DISCO_PASS;
+	struct jid *from = address_check_sender(ctx->address, ctx->router, iq);
+	if (from == NULL)
+		return DISCO_REFUSED;
+	jid_free(from);
+	g_autofree char *name = address_legacy_name(jid_local(to));
+	if (name == NULL || node != NULL)
+		return DISCO_NOT_FOUND;
+	disco_info_add_identity(info, "client", "pc", name);
+	disco_info_add_feature(info, NS_DISCO_INFO);
+	disco_info_add_feature(info, NS_CHATSTATES);
+	return DISCO_ANSWER;
+}
+
+static enum disco_answer contact_items(void *data, const struct stanza *iq, const struct jid *to,
+                                       const char *node, struct disco_items *items)
+{
+	const struct gateway_ctx *ctx = data;
+	enum address_kind kind = address_classify(ctx->address, to);
+	if (kind != ADDRESS_CONTACT && kind != ADDRESS_CONTACT_RESOURCE)
+		return DISCO_PASS;
+	struct jid *from = address_check_sender(ctx->address, ctx->router, iq);
+	if (from == NULL)
+		return DISCO_REFUSED;
+	jid_free(from);
+	g_autofree char *name = address_legacy_name(jid_local(to));
+	return name == NULL || node != NULL ? DISCO_NOT_FOUND : DISCO_ANSWER;
+}
+
+static const struct disco_provider contact_disco = {
+    .info = contact_info,
+    .items = contact_items,
+};
+
+void contacts_register_disco(const struct gateway_ctx *ctx)
+{
+	disco_add_provider(ctx->disco, &contact_disco, (void *)ctx);
 }

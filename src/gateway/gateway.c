@@ -1,77 +1,26 @@
-/* gateway: wires registration, sessions, contacts, messages and the roster
- * to the router and the workers; checks who may use the transport. */
+/* gateway: wires the transport's modules to the router and the legacy
+ * side, and dispatches: stanzas by the kind of address they are sent to,
+ * legacy events by the owner of their account (a registration's test
+ * login, a kept login, or a session). */
 #include "config.h"
 #include "internal.h"
 
-#include <errno.h>
-#include <glib/gstdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "ferry/jid.h"
-
-/* ---- helpers shared by the gateway's files ---------------------------------- */
-
-void gateway_send(struct gateway *gw, struct stanza *stanza)
-{
-	router_send(gw->router, stanza);
-}
-
-struct stanza *gateway_presence(struct gateway *gw, const char *from, const char *to,
-                                const char *type)
-{
-	struct stanza *p = stanza_new("presence");
-	stanza_set_attr(p, "from", from != NULL ? from : gw->jid);
-	stanza_set_attr(p, "to", to);
-	if (type != NULL)
-		stanza_set_attr(p, "type", type);
-	return p;
-}
-
-void gateway_tell_user(struct gateway *gw, const char *bare_jid, const char *text)
-{
-	struct stanza *m = stanza_new("message");
-	stanza_set_attr(m, "from", gw->jid);
-	stanza_set_attr(m, "to", bare_jid);
-	stanza_set_attr(m, "type", "chat");
-	stanza_add_text_child(m, "body", text);
-	gateway_send(gw, m);
-}
-
-/* ---- access control ---------------------------------------------------------------- */
-
-/* The sender as a parsed JID when its domain may use the transport; else
- * answers STANZA with an error (never an error to an error) and returns
- * NULL. */
-static struct jid *allowed_sender(struct gateway *gw, const struct stanza *stanza)
-{
-	g_autoptr(GError) err = NULL;
-	const char *from = stanza_get_from(stanza);
-	struct jid *j = from != NULL ? jid_parse(from, &err) : NULL;
-	if (j == NULL) {
-		g_debug("gateway: ignoring <%s> with an invalid sender", stanza_name(stanza));
-		return NULL;
-	}
-	if (jid_local(j) == NULL || !settings_domain_allowed(gw->settings, jid_domain(j))) {
-		g_info("gateway: refusing <%s> from %s: domain not allowed", stanza_name(stanza),
-		       jid_bare(j));
-		g_autofree char *text = g_strdup_printf("%s serves users of %s only", gw->jid,
-		                                        gw->settings->allowed_domains[0]);
-		router_send_error(gw->router, stanza, "forbidden", text);
-		jid_free(j);
-		return NULL;
-	}
-	return j;
-}
+struct gateway {
+	struct gateway_ctx ctx; /* what the modules share (they hold &ctx) */
+};
 
 /* ---- presence ----------------------------------------------------------------------- */
 
+/* A presence from the user FROM to the transport itself. */
 static void transport_presence(struct gateway *gw, const struct stanza *p, struct jid *from)
 {
+	const struct gateway_ctx *ctx = &gw->ctx;
 	const char *type = stanza_get_type(p);
 	const char *bare = jid_bare(from);
 	const char *resource = jid_resource(from) != NULL ? jid_resource(from) : "";
-	struct session *s = session_get(gw, bare, true);
+	struct session *s = sessions_get(ctx->sessions, bare, true);
 
 	if (type == NULL || strcmp(type, "unavailable") == 0) {
 		if (s != NULL)
@@ -82,17 +31,16 @@ static void transport_presence(struct gateway *gw, const struct stanza *p, struc
 		if (s != NULL)
 			session_send_transport_presence(s, stanza_get_from(p));
 		else
-			gateway_send(gw, gateway_presence(gw, NULL, bare, "unavailable"));
+			out_presence(ctx->router, NULL, bare, "unavailable");
 	} else if (strcmp(type, "subscribe") == 0) {
 		/* Approve registered users only (XEP-0100 §4.1.1). */
-		gateway_send(gw, gateway_presence(gw, NULL, bare,
-		                                  s != NULL ? "subscribed" : "unsubscribed"));
+		out_presence(ctx->router, NULL, bare, s != NULL ? "subscribed" : "unsubscribed");
 		if (s != NULL)
 			session_send_transport_presence(s, NULL);
 	} else if (strcmp(type, "unsubscribe") == 0 || strcmp(type, "unsubscribed") == 0) {
 		/* The user took the transport out of the roster: stop the session
 		 * (the registration stays until <remove/>). */
-		if (s != NULL && s->state != SESSION_OFFLINE)
+		if (s != NULL && session_state(s) != SESSION_OFFLINE)
 			session_logout(s, "the transport was removed from your contact list");
 	} else if (strcmp(type, "error") == 0) {
 		if (s != NULL)
@@ -100,42 +48,57 @@ static void transport_presence(struct gateway *gw, const struct stanza *p, struc
 	}
 }
 
+/* A presence from the user FROM to contact TARGET. */
+static void contact_presence(struct gateway *gw, const struct stanza *p, struct jid *from,
+                             const struct jid *target)
+{
+	const struct gateway_ctx *ctx = &gw->ctx;
+	struct session *s = sessions_get(ctx->sessions, jid_bare(from), true);
+	if (s == NULL) {
+		if (g_strcmp0(stanza_get_type(p), "subscribe") == 0)
+			router_send_error(ctx->router, p, "registration-required",
+			                  "register with the transport first");
+		return;
+	}
+	struct contact *c = contact_by_local(s, jid_local(target));
+	if (c != NULL)
+		contacts_on_user_presence(s, c, p);
+}
+
+/* The sender of an error presence, when it may use the transport: errors
+ * are never answered, not even with 'forbidden'. */
+static struct jid *error_sender(const struct gateway_ctx *ctx, const struct stanza *p)
+{
+	const char *f = stanza_get_from(p);
+	struct jid *from = f != NULL ? jid_parse(f, NULL) : NULL;
+	if (from != NULL && !address_may_use(ctx->address, from))
+		g_clear_pointer(&from, jid_free);
+	return from;
+}
+
 static enum router_result on_presence(struct router *r, const struct stanza *p, void *data)
 {
 	struct gateway *gw = data;
+	const struct gateway_ctx *ctx = &gw->ctx;
 	const char *to = stanza_get_to(p);
-	const char *type = stanza_get_type(p);
-	if (to == NULL)
-		return ROUTER_HANDLED;
-	g_autoptr(GError) err = NULL;
-	struct jid *target = jid_parse(to, &err);
+	struct jid *target = to != NULL ? jid_parse(to, NULL) : NULL;
 	if (target == NULL)
 		return ROUTER_HANDLED;
-	struct jid *from = NULL;
-	if (g_strcmp0(type, "error") == 0) {
-		const char *f = stanza_get_from(p);
-		from = f != NULL ? jid_parse(f, NULL) : NULL;
-		if (from != NULL && !settings_domain_allowed(gw->settings, jid_domain(from)))
-			g_clear_pointer(&from, jid_free);
-	} else {
-		from = allowed_sender(gw, p);
-	}
-	if (from == NULL) {
-		jid_free(target);
-		return ROUTER_HANDLED;
-	}
-	if (jid_local(target) == NULL) {
-		transport_presence(gw, p, from);
-	} else {
-		struct session *s = session_get(gw, jid_bare(from), true);
-		if (s == NULL) {
-			if (g_strcmp0(type, "subscribe") == 0)
-				router_send_error(r, p, "registration-required",
-				                  "register with the transport first");
-		} else {
-			struct contact *c = contact_by_local(s, jid_local(target));
-			if (c != NULL)
-				contacts_on_user_presence(s, c, p);
+	struct jid *from = g_strcmp0(stanza_get_type(p), "error") == 0
+	                       ? error_sender(ctx, p)
+	                       : address_check_sender(ctx->address, r, p);
+	if (from != NULL) {
+		switch (address_classify(ctx->address, target)) {
+		case ADDRESS_TRANSPORT:
+		case ADDRESS_TRANSPORT_RESOURCE:
+			transport_presence(gw, p, from);
+			break;
+		case ADDRESS_CONTACT:
+		case ADDRESS_CONTACT_RESOURCE:
+			contact_presence(gw, p, from, target);
+			break;
+		case ADDRESS_OTHER:
+			break;
 		}
 	}
 	jid_free(from);
@@ -148,26 +111,27 @@ static enum router_result on_presence(struct router *r, const struct stanza *p, 
 static enum router_result on_message(struct router *r, const struct stanza *m, void *data)
 {
 	struct gateway *gw = data;
-	const char *type = stanza_get_type(m);
+	const struct gateway_ctx *ctx = &gw->ctx;
 	const char *to = stanza_get_to(m);
-	if (g_strcmp0(type, "error") == 0 || to == NULL)
+	if (g_strcmp0(stanza_get_type(m), "error") == 0 || to == NULL)
 		return ROUTER_HANDLED;
 	struct jid *target = jid_parse(to, NULL);
 	if (target == NULL)
 		return ROUTER_HANDLED;
-	if (jid_local(target) == NULL) {
+	enum address_kind kind = address_classify(ctx->address, target);
+	if (kind == ADDRESS_TRANSPORT || kind == ADDRESS_TRANSPORT_RESOURCE) {
 		/* To the transport itself: privilege grants from the server; chat
 		 * from users is not a command interface (yet) and is ignored. */
 		jid_free(target);
-		(void)roster_on_privilege(gw->roster, m);
+		(void)roster_on_privilege(ctx->roster, m);
 		return ROUTER_HANDLED;
 	}
-	struct jid *from = allowed_sender(gw, m);
+	struct jid *from = address_check_sender(ctx->address, r, m);
 	if (from == NULL) {
 		jid_free(target);
 		return ROUTER_HANDLED;
 	}
-	struct session *s = session_get(gw, jid_bare(from), true);
+	struct session *s = sessions_get(ctx->sessions, jid_bare(from), true);
 	if (s == NULL) {
 		router_send_error(r, m, "registration-required",
 		                  "register with the transport before sending messages");
@@ -184,118 +148,80 @@ static enum router_result on_message(struct router *r, const struct stanza *m, v
 	return ROUTER_HANDLED;
 }
 
-/* ---- worker events ------------------------------------------------------------------ */
+/* ---- legacy events, by the owner of the account --------------------------------------- */
 
-static void on_worker_event(void *data, guint32 account, guint32 type, GVariant *payload)
+static void on_legacy_event(void *data, guint32 account, const struct legacy_event *event)
 {
 	struct gateway *gw = data;
-	if (registration_owns(gw, account)) {
-		registration_on_event(gw, account, type, payload);
+	const struct gateway_ctx *ctx = &gw->ctx;
+	if (registration_owns(ctx->registration, account)) {
+		registration_on_event(ctx->registration, account, event);
 		return;
 	}
-	struct session *s = g_hash_table_lookup(gw->accounts, GUINT_TO_POINTER(account));
+	if (logins_owns(ctx->logins, account)) {
+		logins_on_event(ctx->logins, account, event);
+		return;
+	}
+	struct session *s = sessions_by_account(ctx->sessions, account);
 	if (s != NULL)
-		session_on_event(s, type, payload);
+		session_on_event(s, event);
 }
 
-static void on_account_lost(void *data, guint32 account)
+static void on_legacy_lost(void *data, guint32 account)
 {
 	struct gateway *gw = data;
-	if (registration_owns(gw, account)) {
-		registration_on_lost(gw, account);
+	const struct gateway_ctx *ctx = &gw->ctx;
+	if (registration_owns(ctx->registration, account)) {
+		registration_on_lost(ctx->registration, account);
 		return;
 	}
-	struct session *s = g_hash_table_lookup(gw->accounts, GUINT_TO_POINTER(account));
+	if (logins_owns(ctx->logins, account)) {
+		logins_on_lost(ctx->logins, account);
+		return;
+	}
+	struct session *s = sessions_by_account(ctx->sessions, account);
 	if (s != NULL)
 		session_on_lost(s);
 }
 
-static const struct workers_callbacks worker_callbacks = {
-    .event = on_worker_event,
-    .account_lost = on_account_lost,
+static const struct legacy_callbacks legacy_callbacks = {
+    .event = on_legacy_event,
+    .lost = on_legacy_lost,
+};
+
+static void on_login_ready(void *data, const char *bare_jid)
+{
+	struct gateway *gw = data;
+	sessions_login_ready(gw->ctx.sessions, bare_jid);
+}
+
+static const struct logins_callbacks login_callbacks = {
+    .ready = on_login_ready,
 };
 
 /* ---- life cycle --------------------------------------------------------------------- */
 
-char *gateway_default_worker_program(void)
-{
-	g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
-	if (self != NULL) {
-		g_autofree char *dir = g_path_get_dirname(self);
-		char *beside = g_build_filename(dir, "ferry-worker", NULL);
-		if (g_file_test(beside, G_FILE_TEST_IS_EXECUTABLE))
-			return beside;
-		g_free(beside);
-	}
-	return g_build_filename(FERRY_LIBEXECDIR, "ferry-worker", NULL);
-}
-
-/* Creates the directory holding PATH (mode 0700) when missing. */
-static bool ensure_parent(const char *path, GError **error)
-{
-	g_autofree char *dir = g_path_get_dirname(path);
-	if (g_mkdir_with_parents(dir, 0700) != 0) {
-		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
-		            "cannot create %s: %s", dir, g_strerror(errno));
-		return false;
-	}
-	return true;
-}
-
-/* Opens what the gateway needs: key, database, the protocol's form, workers. */
-static bool gateway_open(struct gateway *gw, const char *program, GError **error)
-{
-	const struct settings *st = gw->settings;
-	if (!ensure_parent(st->key_file, error) || !ensure_parent(st->database, error))
-		return false;
-	gw->secrets = secrets_open(st->key_file, error);
-	if (gw->secrets == NULL)
-		return false;
-	gw->storage = storage_open_sqlite(st->database, gw->secrets, error);
-	if (gw->storage == NULL)
-		return false;
-	g_autoptr(GVariant) describe = workers_describe(program, st->legacy_protocol, error);
-	if (describe == NULL)
-		return false;
-	gw->form = regform_new(describe, st->legacy_overrides, st->legacy_locked, error);
-	if (gw->form == NULL)
-		return false;
-	const struct workers_options wopt = {
-	    .program = program,
-	    .users_per_worker = st->users_per_worker,
-	    .min_workers = st->min_workers,
-	    .ca_file = st->legacy_ca_file,
-	};
-	gw->workers = workers_new(&wopt, &worker_callbacks, gw);
-	gw->roster = roster_new(gw);
-	return true;
-}
-
-struct gateway *gateway_new(const struct settings *settings, struct router *router,
-                            struct disco *disco, GError **error)
+struct gateway *gateway_new(const struct gateway_ports *ports)
 {
 	struct gateway *gw = g_new0(struct gateway, 1);
-	gw->settings = settings;
-	gw->router = router;
-	gw->disco = disco;
-	gw->jid = settings->component_jid;
-	gw->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, session_free);
-	gw->accounts = g_hash_table_new(g_direct_hash, g_direct_equal);
-	gw->pending_regs = g_hash_table_new(g_direct_hash, g_direct_equal);
-	gw->kept_logins = g_hash_table_new(g_direct_hash, g_direct_equal);
-	gw->logins = pacer_new(settings->login_rate, settings->login_burst, g_get_monotonic_time());
-	g_autofree char *program = settings->worker_program != NULL
-	                               ? g_strdup(settings->worker_program)
-	                               : gateway_default_worker_program();
-	if (!gateway_open(gw, program, error)) {
-		gateway_free(gw);
-		return NULL;
-	}
-	registration_register(gw);
-	router_add_presence_handler(router, on_presence, gw);
-	router_add_message_handler(router, on_message, gw);
-	g_message("gateway: %s (%s) through %s, database %s", regform_protocol_name(gw->form),
-	          regform_protocol(gw->form), program, settings->database);
+	struct gateway_ctx *ctx = &gw->ctx;
+	ctx->settings = ports->settings;
+	ctx->router = ports->router;
+	ctx->disco = ports->disco;
+	ctx->storage = ports->storage;
+	ctx->legacy = ports->legacy;
+	ctx->form = ports->form;
+	ctx->jid = ports->settings->component_jid;
+	ctx->address = address_new(ports->settings);
+	ctx->logins = logins_new(ctx->legacy, ports->settings->login_rate,
+	                         ports->settings->login_burst, &login_callbacks, gw);
+	ctx->sessions = sessions_new(ctx);
+	ctx->roster = roster_new(ctx);
+	ctx->registration = registration_new(ctx);
+	contacts_register_disco(ctx);
+	router_add_presence_handler(ctx->router, on_presence, gw);
+	router_add_message_handler(ctx->router, on_message, gw);
+	legacy_set_callbacks(ctx->legacy, &legacy_callbacks, gw);
 	return gw;
 }
 
@@ -303,32 +229,27 @@ void gateway_free(struct gateway *gw)
 {
 	if (gw == NULL)
 		return;
-	if (gw->pending_regs != NULL)
-		registration_free_all(gw);
-	/* Sessions first: they log out through the workers. */
-	g_clear_pointer(&gw->sessions, g_hash_table_unref);
-	g_clear_handle_id(&gw->login_timer, g_source_remove);
-	g_clear_pointer(&gw->logins, pacer_free);
-	g_clear_pointer(&gw->workers, workers_free);
-	g_clear_pointer(&gw->roster, roster_free);
-	g_clear_pointer(&gw->accounts, g_hash_table_unref);
-	g_clear_pointer(&gw->pending_regs, g_hash_table_unref);
-	g_clear_pointer(&gw->kept_logins, g_hash_table_unref);
-	g_clear_pointer(&gw->form, regform_free);
-	g_clear_pointer(&gw->storage, storage_free);
-	g_clear_pointer(&gw->secrets, secrets_free);
+	struct gateway_ctx *ctx = &gw->ctx;
+	/* Registrations being checked are answered and forgotten. */
+	registration_cancel_all(ctx->registration);
+	/* Sessions next: they log out through the legacy side, whose last
+	 * acknowledgements still reach them through the dispatch below, so
+	 * every module stays in place until they are gone. */
+	sessions_free(ctx->sessions);
+	ctx->sessions = NULL;
+	legacy_set_callbacks(ctx->legacy, NULL, NULL);
+	g_clear_pointer(&ctx->registration, registration_free);
+	g_clear_pointer(&ctx->logins, logins_free);
+	g_clear_pointer(&ctx->roster, roster_free);
+	g_clear_pointer(&ctx->address, address_free);
 	g_free(gw);
-}
-
-void gateway_hold_writes(struct gateway *gw, bool hold)
-{
-	workers_hold(gw->workers, hold);
 }
 
 void gateway_link_up(struct gateway *gw)
 {
+	const struct gateway_ctx *ctx = &gw->ctx;
 	g_autoptr(GError) err = NULL;
-	g_autoptr(GPtrArray) users = storage_user_list(gw->storage, &err);
+	g_autoptr(GPtrArray) users = storage_user_list(ctx->storage, &err);
 	if (users == NULL) {
 		g_warning("gateway: cannot list registered users: %s", err->message);
 		return;
@@ -337,9 +258,9 @@ void gateway_link_up(struct gateway *gw)
 	 * (or keeps) their session (XEP-0100 §8). */
 	for (guint i = 0; i < users->len; i++) {
 		const char *bare = g_ptr_array_index(users, i);
-		gateway_send(gw, gateway_presence(gw, NULL, bare, "probe"));
-		struct session *s = g_hash_table_lookup(gw->sessions, bare);
-		if (s != NULL && s->state != SESSION_OFFLINE)
+		out_presence(ctx->router, NULL, bare, "probe");
+		struct session *s = sessions_get(ctx->sessions, bare, false);
+		if (s != NULL && session_state(s) != SESSION_OFFLINE)
 			session_send_transport_presence(s, NULL);
 	}
 	g_info("gateway: probed %u registered user(s)", users->len);

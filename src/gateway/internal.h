@@ -1,12 +1,23 @@
-/* internal: the structures the files of src/gateway/ share. Nothing outside
- * src/gateway/ includes this; the rest of ferry sees include/ferry/gateway.h.
+/* internal: the modules of the transport and what they share. Nothing
+ * outside src/gateway/ includes this; the rest of ferry sees
+ * include/ferry/gateway.h.
  *
- * gateway.c    wiring, access control, dispatch of stanzas and worker events
+ * gateway.c       wiring; stanzas dispatched by address kind, legacy events
+ *                 by the owner of their account
+ * out.c           outbound stanza builders: presence, notices, bounces
+ * address.c       legacy names <-> JIDs (XEP-0106), address kinds, who may
+ *                 use the transport
+ * logins.c        login pacing, and registrations' checked logins kept for
+ *                 the session that follows
  * registration.c  jabber:iq:register (XEP-0077/0100) and jabber:iq:gateway
- * session.c    per-user state machine: resources, legacy login, retries
- * contacts.c   legacy buddies as XMPP contacts: presence, subscriptions
- * messages.c   messages and chat states both ways, the outbox, notices
- * roster.c     XEP-0356 roster pushes, or one subscription request each
+ * session.c       per-user state machine: resources, legacy login, retries
+ * contacts.c      legacy buddies as XMPP contacts: presence, subscriptions
+ * messages.c      messages and chat states both ways, the outbox, notices
+ * roster.c        XEP-0356 roster pushes, or one subscription request each
+ *
+ * Each module owns its struct; the others see it through functions. They
+ * reach one another through struct gateway_ctx, which gateway.c fills in
+ * and nobody else writes.
  */
 #ifndef FERRY_GATEWAY_INTERNAL_H
 #define FERRY_GATEWAY_INTERNAL_H
@@ -14,158 +25,238 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "ferry/disco.h"
 #include "ferry/gateway.h"
-#include "ferry/pacer.h"
+#include "ferry/jid.h"
+#include "ferry/legacy.h"
+#include "ferry/ns.h"
 #include "ferry/regform.h"
-#include "ferry/secrets.h"
+#include "ferry/router.h"
+#include "ferry/settings.h"
 #include "ferry/stanza.h"
 #include "ferry/storage.h"
-#include "ferry/worker_protocol.h"
-#include "ferry/workers.h"
-
-#define NS_REGISTER "jabber:iq:register"
-#define NS_GATEWAY "jabber:iq:gateway"
-#define NS_ROSTER "jabber:iq:roster"
-#define NS_CHATSTATES "http://jabber.org/protocol/chatstates"
-#define NS_DELAY "urn:xmpp:delay"
 
 /* How long a registration's test login may take before the user is told. */
 #define GATEWAY_TEST_LOGIN_SECONDS 45
 /* How long an undelivered message may wait in the outbox for a reconnect. */
 #define GATEWAY_OUTBOX_MAX_AGE_SECONDS (15 * 60)
 
+struct address;
+struct logins;
+struct registration;
+struct sessions;
+struct session;
+struct contacts;
+struct contact;
+struct messages;
 struct roster;
 
-struct gateway {
+/* The ports main.c passed in and the modules, for the modules. */
+struct gateway_ctx {
 	const struct settings *settings;
-	struct router *router;
-	struct disco *disco;
-	const char *jid; /* the transport domain (settings') */
-	struct secrets *secrets;
-	struct storage *storage;
-	struct regform *form;
-	struct workers *workers;
-	struct roster *roster;
-	GHashTable *sessions;     /* bare JID -> struct session * */
-	GHashTable *accounts;     /* worker account id -> struct session * */
-	GHashTable *pending_regs; /* worker account id -> struct pending_reg * */
-	GHashTable *kept_logins;  /* worker account id -> struct kept_login *:
-	                             checked registrations waiting to become
-	                             the user's session */
-	struct pacer *logins;     /* paces legacy logins ([workers] login_rate) */
-	guint login_timer;        /* hands out the next paced login */
+	struct router *router;             /* sending, and the handlers */
+	struct disco *disco;               /* modules add their entries */
+	struct storage *storage;           /* registrations, contacts, the outbox */
+	struct legacy *legacy;             /* the legacy accounts */
+	const struct regform *form;        /* the protocol's registration form */
+	const char *jid;                   /* the transport domain */
+	struct address *address;           /* address.c */
+	struct logins *logins;             /* logins.c */
+	struct sessions *sessions;         /* session.c */
+	struct roster *roster;             /* roster.c */
+	struct registration *registration; /* registration.c */
 };
+
+/* ---- out.c ---------------------------------------------------------------------- */
+
+/* A <presence/> from FROM (NULL: the transport) to TO, of TYPE (NULL:
+ * available), to complete and send. Caller owns it. */
+struct stanza *out_presence_new(struct router *router, const char *from, const char *to,
+                                const char *type);
+/* The same presence, sent at once. */
+void out_presence(struct router *router, const char *from, const char *to, const char *type);
+/* A type='chat' <message/> from FROM to TO, to complete. Caller owns it. */
+struct stanza *out_chat_new(const char *from, const char *to);
+/* A chat message from the transport to BARE_JID, e.g. a notice. */
+void out_tell_user(struct router *router, const char *bare_jid, const char *text);
+/* A message error (a bounce) from FROM (NULL: the transport) to TO,
+ * echoing ID and BODY (both may be NULL), with CONDITION and a readable
+ * WHY. */
+void out_message_error(struct router *router, const char *from, const char *to, const char *id,
+                       const char *body, const char *condition, const char *why);
+
+/* ---- address.c ------------------------------------------------------------------ */
+
+enum address_kind {
+	ADDRESS_TRANSPORT,          /* the transport's domain itself */
+	ADDRESS_TRANSPORT_RESOURCE, /* a full JID of the transport (domain/resource) */
+	ADDRESS_CONTACT,            /* a legacy contact's bare JID (localpart@domain) */
+	ADDRESS_CONTACT_RESOURCE,   /* a full JID of a legacy contact */
+	ADDRESS_OTHER,              /* not at the transport's domain */
+};
+
+struct address *address_new(const struct settings *settings);
+void address_free(struct address *address);
+
+/* The transport domain. Borrowed. */
+const char *address_transport(const struct address *address);
+
+/* What TO is, as an address at the transport. */
+enum address_kind address_classify(const struct address *address, const struct jid *to);
+
+/* The contact JID of legacy name NAME: its XEP-0106-escaped form at the
+ * transport, or NULL when no localpart can carry it. Caller frees. */
+char *address_contact_jid(const struct address *address, const char *name);
+/* The legacy name a contact localpart stands for (XEP-0106 unescaped), or
+ * NULL when it stands for none (empty). Caller frees. */
+char *address_legacy_name(const char *localpart);
+/* The key contacts are looked up by: servers case-fold localparts, so a
+ * contact is found by any spelling of its escaped localpart. Caller frees. */
+char *address_local_key(const char *localpart);
+
+/* true when USER (a parsed JID) may use the transport: it is a user's JID
+ * (with a localpart) on one of [access] allowed_domains. */
+bool address_may_use(const struct address *address, const struct jid *user);
+/* The sender of STANZA, parsed, when it may use the transport. Otherwise
+ * NULL: an allowed-domain check that fails is answered with 'forbidden'
+ * (never an error to an error), a missing or invalid sender is ignored.
+ * Caller frees. */
+struct jid *address_check_sender(const struct address *address, struct router *router,
+                                 const struct stanza *stanza);
+
+/* ---- logins.c ------------------------------------------------------------------- */
+
+struct logins_callbacks {
+	/* The paced login of BARE_JID may start now. */
+	void (*ready)(void *data, const char *bare_jid);
+};
+
+/* Paces legacy logins ([workers] login_rate, login_burst) and keeps
+ * checked registration logins. LEGACY is borrowed. */
+struct logins *logins_new(struct legacy *legacy, guint rate, guint burst,
+                          const struct logins_callbacks *callbacks, void *data);
+/* Kept logins are forgotten, not logged out (the legacy side is stopping). */
+void logins_free(struct logins *logins);
+
+/* true when BARE_JID may log in now (a token taken); false when it waits
+ * in line: ready() is called when its turn comes. */
+bool logins_admit(struct logins *logins, const char *bare_jid);
+/* BARE_JID leaves the line. */
+void logins_cancel(struct logins *logins, const char *bare_jid);
+guint logins_waiting(const struct logins *logins);
+/* A login that does not wait (a registration's check) takes a token. */
+void logins_charge(struct logins *logins);
+
+/* Keeps ACCOUNT, a checked login of BARE_JID signed on as NICK, for the
+ * session that normally starts a moment later; logged out if none takes
+ * it within a minute. */
+void logins_keep(struct logins *logins, guint32 account, const char *bare_jid, const char *nick);
+/* Takes the kept login of BARE_JID: sets *ACCOUNT and *NICK (caller frees)
+ * and returns true, or false when there is none. */
+bool logins_take_kept(struct logins *logins, const char *bare_jid, guint32 *account, char **nick);
+/* true when ACCOUNT is a kept login. */
+bool logins_owns(const struct logins *logins, guint32 account);
+/* An event for a kept login: a disconnect ends it. */
+void logins_on_event(struct logins *logins, guint32 account, const struct legacy_event *event);
+/* A kept login's worker died. */
+void logins_on_lost(struct logins *logins, guint32 account);
+
+/* ---- registration.c -------------------------------------------------------------- */
+
+/* Registers the jabber:iq:register and jabber:iq:gateway handlers and
+ * their disco features. */
+struct registration *registration_new(const struct gateway_ctx *ctx);
+/* Answers registrations still being checked with service-unavailable and
+ * forgets them (their test logins end with the legacy side). */
+void registration_cancel_all(struct registration *registration);
+/* The same, then frees. NULL is a no-op. */
+void registration_free(struct registration *registration);
+/* true when ACCOUNT is a registration's test login under way. */
+bool registration_owns(const struct registration *registration, guint32 account);
+void registration_on_event(struct registration *registration, guint32 account,
+                           const struct legacy_event *event);
+void registration_on_lost(struct registration *registration, guint32 account);
+
+/* ---- session.c ------------------------------------------------------------------- */
 
 enum session_state {
 	SESSION_OFFLINE,      /* not logged in, and not trying */
-	SESSION_CONNECTING,   /* a login is under way */
+	SESSION_CONNECTING,   /* a login is under way (or waiting for its turn) */
 	SESSION_ONLINE,       /* signed on */
 	SESSION_RECONNECTING, /* lost; the next login is scheduled */
 	SESSION_FAILED,       /* a fatal error (wrong password...): no retries */
 };
 
-struct resource {
-	int priority;
-	guint32 status; /* WORKER_STATUS_* */
-	char *message;  /* status text, may be NULL */
-	guint64 order;  /* arrival order, newest wins ties */
-};
-
-struct contact {
-	char *legacy_name;    /* as the legacy network spells it */
-	char *jid;            /* escaped localpart @ transport; NULL if not escapable */
-	char *alias;          /* may be NULL */
-	guint32 status;       /* WORKER_STATUS_* */
-	char *message;        /* status text, may be NULL */
-	guint flags;          /* enum storage_contact_flags */
-	bool buddy;           /* on the legacy contact list (and stored) */
-	guint32 auth_request; /* pending authorization request id, 0 if none */
-};
-
-struct session {
-	struct gateway *gw;
-	char *jid; /* the user's bare JID */
-	enum session_state state;
-	GHashTable *resources; /* resource -> struct resource *; available ones only */
-	guint64 resource_order;
-	guint32 account;      /* worker account id, 0 when none */
-	char *nick;           /* our name on the legacy network once signed on */
-	GHashTable *contacts; /* legacy name -> struct contact * */
-	GHashTable *by_local; /* lower-case escaped localpart -> struct contact * */
-	GHashTable *inflight; /* IM sequence number -> struct inflight * */
-	guint32 next_seq;
-	guint retry_timer;
-	guint attempts;      /* consecutive failed logins */
-	char *failure;       /* why the last login failed, for the user */
-	guint32 sent_status; /* last status sent to the worker */
-	char *sent_message;
-	bool contacts_loaded;
-	bool paced; /* waiting in gw->logins for its turn to log in */
-};
-
-/* ---- gateway.c ---------------------------------------------------------------- */
-
-/* Sends STANZA (taking it) through the router. */
-void gateway_send(struct gateway *gw, struct stanza *stanza);
-/* A <presence/> from FROM (NULL: the transport) to TO, of TYPE (NULL:
- * available). Caller owns it. */
-struct stanza *gateway_presence(struct gateway *gw, const char *from, const char *to,
-                                const char *type);
-/* A chat message from the transport to the user, e.g. a notice. */
-void gateway_tell_user(struct gateway *gw, const char *bare_jid, const char *text);
-
-/* ---- registration.c --------------------------------------------------------------- */
-
-void registration_register(struct gateway *gw);
-/* Events for a registration's test login (account not a session's). */
-void registration_on_event(struct gateway *gw, guint32 account, guint32 type, GVariant *payload);
-void registration_on_lost(struct gateway *gw, guint32 account);
-void registration_free_all(struct gateway *gw);
-/* true when ACCOUNT is a registration's (pending or kept) login. */
-bool registration_owns(struct gateway *gw, guint32 account);
-/* Takes over the checked login of a just registered BARE_JID, if one is
- * still up: sets *ACCOUNT and *NICK (caller frees) and returns true. */
-bool registration_take_login(struct gateway *gw, const char *bare_jid, guint32 *account,
-                             char **nick);
-
-/* ---- session.c --------------------------------------------------------------------- */
-
+struct sessions *sessions_new(const struct gateway_ctx *ctx);
+/* Frees every session: each logs out through the legacy side. */
+void sessions_free(struct sessions *sessions);
 /* The session of BARE_JID, created when CREATE and the user is registered;
  * NULL otherwise. */
-struct session *session_get(struct gateway *gw, const char *bare_jid, bool create);
-void session_free(gpointer session);
+struct session *sessions_get(struct sessions *sessions, const char *bare_jid, bool create);
+/* The session whose legacy account is ACCOUNT, or NULL. */
+struct session *sessions_by_account(struct sessions *sessions, guint32 account);
+/* Frees the session of BARE_JID (logging its account out), if any. */
+void sessions_remove(struct sessions *sessions, const char *bare_jid);
+/* The login pacer's turn for BARE_JID (logins_callbacks.ready). */
+void sessions_login_ready(struct sessions *sessions, const char *bare_jid);
+
+const struct gateway_ctx *session_ctx(const struct session *s);
+/* The user's bare JID. Borrowed. */
+const char *session_jid(const struct session *s);
+enum session_state session_state(const struct session *s);
+/* The legacy account id, 0 when none. */
+guint32 session_account(const struct session *s);
+/* Why the last login failed, for the user, or NULL. Borrowed. */
+const char *session_failure(const struct session *s);
+struct contacts *session_contacts(struct session *s);
+struct messages *session_messages(struct session *s);
+/* true when at least one of the user's resources is available. */
+bool session_user_available(const struct session *s);
+
 /* A presence from one of the user's resources to the transport. */
 void session_on_user_presence(struct session *s, const char *resource, bool available,
                               const struct stanza *presence);
-/* Starts the legacy login (state CONNECTING): now, or when the login pacer
- * lets it through. */
+/* Starts the legacy login (state CONNECTING): with the registration's kept
+ * login, now, or when the login pacer lets it through. */
 void session_login(struct session *s);
-/* A registration's test login is starting now: it counts against the pace. */
-void session_charge_login(struct gateway *gw);
 /* Logs out of the legacy network and tells the user (OFFLINE). */
 void session_logout(struct session *s, const char *why);
-/* Worker events for this session's account. */
-void session_on_event(struct session *s, guint32 type, GVariant *payload);
+/* An event for this session's account. */
+void session_on_event(struct session *s, const struct legacy_event *event);
 /* The worker hosting this session died. */
 void session_on_lost(struct session *s);
 /* Sends the transport's presence (reflecting the legacy state) to TO (NULL:
  * the user's bare JID). */
 void session_send_transport_presence(struct session *s, const char *to);
-/* true when at least one resource is available. */
-bool session_user_available(const struct session *s);
 
-/* ---- contacts.c ---------------------------------------------------------------------- */
+/* ---- contacts.c ------------------------------------------------------------------ */
 
+/* A session's contacts (owned by the session). */
+struct contacts *contacts_new(struct session *s);
+void contacts_free(struct contacts *contacts);
+/* Registers the disco#info and #items answers of contact JIDs. */
+void contacts_register_disco(const struct gateway_ctx *ctx);
+
+/* Loads the stored buddies once. */
 void contacts_load(struct session *s);
 /* The contact for LEGACY_NAME, created (not as a buddy) when CREATE. */
 struct contact *contact_get(struct session *s, const char *legacy_name, bool create);
 /* The contact addressed by LOCALPART (escaped, any case); when unknown, a
- * transient contact for the unescaped name. NULL if LOCALPART is invalid. */
+ * transient contact for the unescaped name. NULL if LOCALPART stands for
+ * no name. */
 struct contact *contact_by_local(struct session *s, const char *localpart);
-void contact_free(gpointer contact);
-void contacts_on_buddy_status(struct session *s, GVariant *payload);
-void contacts_on_buddy_removed(struct session *s, GVariant *payload);
-void contacts_on_auth_request(struct session *s, GVariant *payload);
+
+/* The contact's JID (NULL when its name cannot be a localpart), legacy
+ * spelling, the name the roster shows (alias, else legacy name). Borrowed. */
+const char *contact_jid(const struct contact *c);
+const char *contact_legacy_name(const struct contact *c);
+const char *contact_display_name(const struct contact *c);
+/* enum storage_contact_flags */
+guint contact_flags(const struct contact *c);
+void contact_set_flags(struct contact *c, guint flags);
+/* Writes C (a buddy) with its flags to storage. */
+void contact_store(struct session *s, struct contact *c);
+
 /* Sends C's presence to TO (NULL: the user's bare JID). */
 void contact_send_presence(struct session *s, struct contact *c, const char *to);
 /* Every contact's presence goes unavailable (session down). */
@@ -177,15 +268,19 @@ void contacts_on_user_presence(struct session *s, struct contact *c, const struc
 /* The user unregistered: take every contact out of the roster. */
 void contacts_remove_all(struct session *s);
 
-/* ---- messages.c ------------------------------------------------------------------------ */
+/* Legacy events (DATA: the session). */
+void contacts_on_buddy_status(void *session, const struct worker_msg_buddy_status *msg);
+void contacts_on_buddy_removed(void *session, const struct worker_msg_buddy_removed *msg);
+void contacts_on_auth_request(void *session, const struct worker_msg_auth_request *msg);
+
+/* ---- messages.c ------------------------------------------------------------------ */
+
+/* A session's messages in flight (owned by the session). */
+struct messages *messages_new(struct session *s);
+void messages_free(struct messages *messages);
 
 /* A message from the user to contact C. */
 void messages_from_user(struct session *s, struct contact *c, const struct stanza *m);
-void messages_on_im(struct session *s, GVariant *payload);
-void messages_on_im_result(struct session *s, GVariant *payload);
-void messages_on_ims_sent(struct session *s, GVariant *payload);
-void messages_on_typing(struct session *s, GVariant *payload);
-void messages_on_notice(struct session *s, GVariant *payload);
 /* Signed on: send what waits in the outbox. */
 void messages_flush_outbox(struct session *s);
 /* In-flight messages of a lost worker go back to the outbox. */
@@ -193,11 +288,17 @@ void messages_requeue_inflight(struct session *s);
 /* Nothing can be delivered (fatal failure, logout): every waiting message
  * comes back to its sender as an error with WHY. */
 void messages_bounce_all(struct session *s, const char *why);
-void inflight_free(gpointer inflight);
 
-/* ---- roster.c ------------------------------------------------------------------------------ */
+/* Legacy events (DATA: the session). */
+void messages_on_im_received(void *session, const struct worker_msg_im_received *msg);
+void messages_on_im_result(void *session, const struct worker_msg_im_result *msg);
+void messages_on_ims_sent(void *session, const struct worker_msg_ims_sent *msg);
+void messages_on_typing(void *session, const struct worker_msg_typing *msg);
+void messages_on_notice(void *session, const struct worker_msg_notice *msg);
 
-struct roster *roster_new(struct gateway *gw);
+/* ---- roster.c -------------------------------------------------------------------- */
+
+struct roster *roster_new(const struct gateway_ctx *ctx);
 void roster_free(struct roster *roster);
 /* A <message/> from the server granting XEP-0356 privileges; true if it was one. */
 bool roster_on_privilege(struct roster *roster, const struct stanza *message);

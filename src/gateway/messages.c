@@ -1,18 +1,25 @@
 /* messages: one-to-one messages and chat states (XEP-0085) both ways, the
  * outbox of messages the legacy side could not take yet, and notices from
- * the worker. Nothing is dropped silently: a message is delivered, waits
- * (encrypted, in storage) for a reconnect, or comes back to its sender as
- * an error with a reason. */
+ * the legacy side. Nothing is dropped silently: a message is delivered,
+ * waits (encrypted, in storage) for a reconnect, or comes back to its
+ * sender as an error with a reason. */
 #include "config.h"
 #include "internal.h"
 
-#include "ferry/log.h"
-
 #include <string.h>
 
-#include "ferry/jid.h"
+#include "ferry/log.h"
 #include "ferry/markup.h"
+#include "ferry/secrets.h"
 
+struct messages {
+	struct session *session;
+	GHashTable *inflight; /* IM sequence number -> struct inflight * (owned) */
+	guint32 next_seq;     /* of the last IM handed to the legacy side */
+	guint32 next_id;      /* for the ids of messages delivered to the user */
+};
+
+/* A message handed to the legacy side, until it reports it sent or failed. */
 struct inflight {
 	gint64 outbox_id; /* its outbox row, 0 if never stored */
 	char *legacy_name;
@@ -21,7 +28,7 @@ struct inflight {
 	char *sender;    /* the user's full JID */
 };
 
-void inflight_free(gpointer data)
+static void inflight_free(gpointer data)
 {
 	struct inflight *f = data;
 	g_free(f->legacy_name);
@@ -31,55 +38,64 @@ void inflight_free(gpointer data)
 	g_free(f);
 }
 
-/* Sends a message error to SENDER from the contact LEGACY_NAME (or the
- * transport), echoing TEXT, with CONDITION and a readable WHY. */
+struct messages *messages_new(struct session *s)
+{
+	struct messages *ms = g_new0(struct messages, 1);
+	ms->session = s;
+	ms->inflight = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, inflight_free);
+	return ms;
+}
+
+void messages_free(struct messages *ms)
+{
+	if (ms == NULL)
+		return;
+	g_hash_table_unref(ms->inflight);
+	g_free(ms);
+}
+
+/* Sends a message error to SENDER (NULL: the user's bare JID) from the
+ * contact LEGACY_NAME (or the transport, when no JID carries the name),
+ * echoing TEXT, with CONDITION and a readable WHY. */
 static void bounce(struct session *s, const char *legacy_name, const char *sender,
                    const char *stanza_id, const char *text, const char *condition, const char *why)
 {
-	g_autofree char *local = jid_escape_local(legacy_name);
-	g_autofree char *from =
-	    local != NULL ? g_strdup_printf("%s@%s", local, s->gw->jid) : g_strdup(s->gw->jid);
-	struct stanza *m = stanza_new("message");
-	stanza_set_attr(m, "from", from);
-	stanza_set_attr(m, "to", sender != NULL ? sender : s->jid);
-	stanza_set_attr(m, "type", "error");
-	if (stanza_id != NULL)
-		stanza_set_attr(m, "id", stanza_id);
-	if (text != NULL)
-		stanza_add_text_child(m, "body", text);
-	stanza_add_error(m, NULL, condition, why);
-	gateway_send(s->gw, m);
+	const struct gateway_ctx *ctx = session_ctx(s);
+	g_autofree char *from = address_contact_jid(ctx->address, legacy_name);
+	out_message_error(ctx->router, from, sender != NULL ? sender : session_jid(s), stanza_id,
+	                  text, condition, why);
 }
 
 static gint64 store_outbox(struct session *s, const char *legacy_name, const char *text,
                            const char *stanza_id, const char *sender)
 {
 	g_autoptr(GError) err = NULL;
-	gint64 id =
-	    storage_outbox_add(s->gw->storage, s->jid, legacy_name, text, stanza_id, sender, &err);
+	gint64 id = storage_outbox_add(session_ctx(s)->storage, session_jid(s), legacy_name, text,
+	                               stanza_id, sender, &err);
 	if (id == 0)
-		g_warning("messages: %s: cannot queue a message: %s", s->jid, err->message);
+		g_warning("messages: %s: cannot queue a message: %s", session_jid(s), err->message);
 	return id;
 }
 
 static void unstore_outbox(struct session *s, gint64 id)
 {
 	g_autoptr(GError) err = NULL;
-	if (id != 0 && !storage_outbox_delete(s->gw->storage, id, &err))
+	if (id != 0 && !storage_outbox_delete(session_ctx(s)->storage, id, &err))
 		g_warning("messages: %s: cannot delete outbox item %" G_GINT64_FORMAT ": %s",
-		          s->jid, id, err->message);
+		          session_jid(s), id, err->message);
 }
 
-/* Hands TEXT to the worker; a failure comes back as WORKER_IM_RESULT,
- * success (with others) as WORKER_IMS_SENT. Until then it is in flight:
- * requeued if the worker goes away. */
+/* Hands TEXT to the legacy side; a failure comes back as IM_RESULT,
+ * success (with others) as IMS_SENT. Until then it is in flight: requeued
+ * if the worker goes away. */
 static void send_now(struct session *s, const char *legacy_name, const char *text,
                      const char *stanza_id, const char *sender, gint64 outbox_id)
 {
-	guint32 seq = ++s->next_seq;
+	struct messages *ms = session_messages(s);
+	guint32 seq = ++ms->next_seq;
 	g_autofree char *html = markup_from_text(text);
-	if (!workers_send(s->gw->workers, s->account, WORKER_SEND_IM,
-	                  g_variant_new("(uss)", seq, legacy_name, html))) {
+	if (!LEGACY_SEND(session_ctx(s)->legacy, send_im, .account = session_account(s), .seq = seq,
+	                 .name = legacy_name, .text = html)) {
 		if (outbox_id == 0)
 			(void)store_outbox(s, legacy_name, text, stanza_id, sender);
 		return;
@@ -90,10 +106,10 @@ static void send_now(struct session *s, const char *legacy_name, const char *tex
 	f->text = g_strdup(text);
 	f->stanza_id = g_strdup(stanza_id);
 	f->sender = g_strdup(sender);
-	g_hash_table_insert(s->inflight, GUINT_TO_POINTER(seq), f);
+	g_hash_table_insert(ms->inflight, GUINT_TO_POINTER(seq), f);
 	if (log_enabled(SETTINGS_LOG_DEBUG))
-		g_debug("messages: %s: relayed %zu bytes to '%s' (seq %u)", s->jid, strlen(text),
-		        legacy_name, seq);
+		g_debug("messages: %s: relayed %zu bytes to '%s' (seq %u)", session_jid(s),
+		        strlen(text), legacy_name, seq);
 }
 
 static guint32 typing_from_chatstate(const struct stanza *m, bool *found)
@@ -117,9 +133,10 @@ static guint32 typing_from_chatstate(const struct stanza *m, bool *found)
 
 void messages_from_user(struct session *s, struct contact *c, const struct stanza *m)
 {
-	struct gateway *gw = s->gw;
+	const struct gateway_ctx *ctx = session_ctx(s);
+	const char *name = contact_legacy_name(c);
 	if (g_strcmp0(stanza_get_type(m), "groupchat") == 0) {
-		router_send_error(gw->router, m, "not-acceptable",
+		router_send_error(ctx->router, m, "not-acceptable",
 		                  "group chats are not available through this transport yet");
 		return;
 	}
@@ -127,64 +144,62 @@ void messages_from_user(struct session *s, struct contact *c, const struct stanz
 	bool has_state = false;
 	guint32 typing = typing_from_chatstate(m, &has_state);
 	if (body == NULL) {
-		if (has_state && s->state == SESSION_ONLINE)
-			workers_send(gw->workers, s->account, WORKER_SEND_TYPING,
-			             g_variant_new("(su)", c->legacy_name, typing));
+		if (has_state && session_state(s) == SESSION_ONLINE)
+			(void)LEGACY_SEND(ctx->legacy, send_typing, .account = session_account(s),
+			                  .name = name, .state = typing);
 		return;
 	}
 	const char *sender = stanza_get_from(m);
 	const char *id = stanza_get_id(m);
-	switch (s->state) {
+	switch (session_state(s)) {
 	case SESSION_ONLINE:
-		send_now(s, c->legacy_name, body, id, sender, 0);
+		send_now(s, name, body, id, sender, 0);
 		break;
 	case SESSION_CONNECTING:
 	case SESSION_RECONNECTING:
 		/* Waits (encrypted) for the login; sent after it. */
-		if (store_outbox(s, c->legacy_name, body, id, sender) == 0)
-			bounce(s, c->legacy_name, sender, id, body, "internal-server-error",
+		if (store_outbox(s, name, body, id, sender) == 0)
+			bounce(s, name, sender, id, body, "internal-server-error",
 			       "the message could not be queued");
 		break;
 	default: {
+		const char *failure = session_failure(s);
 		g_autofree char *why = g_strdup_printf(
-		    "you are not connected to %s%s%s", regform_protocol_name(gw->form),
-		    s->failure != NULL ? ": " : " (be available to the transport to connect)",
-		    s->failure != NULL ? s->failure : "");
-		bounce(s, c->legacy_name, sender, id, body, "recipient-unavailable", why);
+		    "you are not connected to %s%s%s", regform_protocol_name(ctx->form),
+		    failure != NULL ? ": " : " (be available to the transport to connect)",
+		    failure != NULL ? failure : "");
+		bounce(s, name, sender, id, body, "recipient-unavailable", why);
 	}
 	}
 }
 
-void messages_on_im_result(struct session *s, GVariant *payload)
+void messages_on_im_result(void *session, const struct worker_msg_im_result *m)
 {
-	guint32 seq;
-	gboolean sent;
-	const char *error;
-	g_variant_get(payload, "(ub&s)", &seq, &sent, &error);
-	struct inflight *f = g_hash_table_lookup(s->inflight, GUINT_TO_POINTER(seq));
+	struct session *s = session;
+	struct messages *ms = session_messages(s);
+	struct inflight *f = g_hash_table_lookup(ms->inflight, GUINT_TO_POINTER(m->seq));
 	if (f == NULL)
 		return;
-	if (!sent) {
-		g_autofree char *why = g_strdup_printf("%s did not take the message: %s",
-		                                       regform_protocol_name(s->gw->form),
-		                                       *error != '\0' ? error : "unknown error");
+	if (!m->sent) {
+		g_autofree char *why = g_strdup_printf(
+		    "%s did not take the message: %s", regform_protocol_name(session_ctx(s)->form),
+		    *m->error != '\0' ? m->error : "unknown error");
 		bounce(s, f->legacy_name, f->sender, f->stanza_id, f->text, "recipient-unavailable",
 		       why);
 	}
 	unstore_outbox(s, f->outbox_id);
-	g_hash_table_remove(s->inflight, GUINT_TO_POINTER(seq));
+	g_hash_table_remove(ms->inflight, GUINT_TO_POINTER(m->seq));
 }
 
-void messages_on_ims_sent(struct session *s, GVariant *payload)
+void messages_on_ims_sent(void *session, const struct worker_msg_ims_sent *m)
 {
-	guint32 through;
-	g_variant_get(payload, "(u)", &through);
+	struct session *s = session;
 	/* In flight are the messages of the last few milliseconds: few. */
 	GHashTableIter it;
 	gpointer key, value;
-	g_hash_table_iter_init(&it, s->inflight);
+	g_hash_table_iter_init(&it, session_messages(s)->inflight);
 	while (g_hash_table_iter_next(&it, &key, &value)) {
-		if (GPOINTER_TO_UINT(key) > through)
+		if (GPOINTER_TO_UINT(key) > m->through)
 			continue;
 		struct inflight *f = value;
 		unstore_outbox(s, f->outbox_id);
@@ -194,23 +209,25 @@ void messages_on_ims_sent(struct session *s, GVariant *payload)
 
 void messages_requeue_inflight(struct session *s)
 {
+	struct messages *ms = session_messages(s);
 	GHashTableIter it;
 	gpointer value;
-	g_hash_table_iter_init(&it, s->inflight);
+	g_hash_table_iter_init(&it, ms->inflight);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct inflight *f = value;
 		if (f->outbox_id == 0)
 			(void)store_outbox(s, f->legacy_name, f->text, f->stanza_id, f->sender);
 	}
-	g_hash_table_remove_all(s->inflight);
+	g_hash_table_remove_all(ms->inflight);
 }
 
 void messages_flush_outbox(struct session *s)
 {
 	g_autoptr(GError) err = NULL;
-	g_autoptr(GPtrArray) items = storage_outbox_list(s->gw->storage, s->jid, &err);
+	g_autoptr(GPtrArray) items =
+	    storage_outbox_list(session_ctx(s)->storage, session_jid(s), &err);
 	if (items == NULL) {
-		g_warning("messages: %s: cannot read the outbox: %s", s->jid, err->message);
+		g_warning("messages: %s: cannot read the outbox: %s", session_jid(s), err->message);
 		return;
 	}
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
@@ -231,9 +248,10 @@ void messages_bounce_all(struct session *s, const char *why)
 {
 	messages_requeue_inflight(s);
 	g_autoptr(GError) err = NULL;
-	g_autoptr(GPtrArray) items = storage_outbox_list(s->gw->storage, s->jid, &err);
+	g_autoptr(GPtrArray) items =
+	    storage_outbox_list(session_ctx(s)->storage, session_jid(s), &err);
 	if (items == NULL) {
-		g_warning("messages: %s: cannot read the outbox: %s", s->jid, err->message);
+		g_warning("messages: %s: cannot read the outbox: %s", session_jid(s), err->message);
 		return;
 	}
 	for (guint i = 0; i < items->len; i++) {
@@ -246,70 +264,58 @@ void messages_bounce_all(struct session *s, const char *why)
 
 /* ---- legacy -> XMPP ------------------------------------------------------------------ */
 
-static struct stanza *chat_from(struct session *s, struct contact *c)
+void messages_on_im_received(void *session, const struct worker_msg_im_received *m)
 {
-	struct stanza *m = stanza_new("message");
-	stanza_set_attr(m, "from", c->jid);
-	stanza_set_attr(m, "to", s->jid);
-	stanza_set_attr(m, "type", "chat");
-	return m;
-}
-
-void messages_on_im(struct session *s, GVariant *payload)
-{
-	const char *from, *html;
-	gint64 when;
-	g_variant_get(payload, "(&s&sx)", &from, &html, &when);
-	struct contact *c = contact_get(s, from, true);
-	g_autofree char *text = markup_to_text(html);
-	if (c->jid == NULL) {
+	struct session *s = session;
+	const struct gateway_ctx *ctx = session_ctx(s);
+	struct contact *c = contact_get(s, m->name, true);
+	g_autofree char *text = markup_to_text(m->text);
+	if (contact_jid(c) == NULL) {
 		/* No JID can carry this name: deliver it from the transport. */
-		g_autofree char *line = g_strdup_printf("<%s> %s", from, text);
-		gateway_tell_user(s->gw, s->jid, line);
+		g_autofree char *line = g_strdup_printf("<%s> %s", m->name, text);
+		out_tell_user(ctx->router, session_jid(s), line);
 		return;
 	}
-	struct stanza *m = chat_from(s, c);
+	struct stanza *msg = out_chat_new(contact_jid(c), session_jid(s));
 	char id[32];
-	g_snprintf(id, sizeof id, "ferry-%u-%" G_GINT64_FORMAT, s->next_seq++,
+	g_snprintf(id, sizeof id, "ferry-%u-%" G_GINT64_FORMAT, ++session_messages(s)->next_id,
 	           g_get_real_time() / 1000);
-	stanza_set_attr(m, "id", id);
-	stanza_add_text_child(m, "body", text);
-	stanza_add_child(m, "active", NS_CHATSTATES);
+	stanza_set_attr(msg, "id", id);
+	stanza_add_text_child(msg, "body", text);
+	stanza_add_child(msg, "active", NS_CHATSTATES);
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-	if (when > 0 && now - when > 10) {
-		g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(when);
+	if (m->when > 0 && now - m->when > 10) {
+		g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(m->when);
 		g_autofree char *stamp = g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ");
-		struct stanza *d = stanza_add_child(m, "delay", NS_DELAY);
-		stanza_set_attr(d, "from", s->gw->jid);
+		struct stanza *d = stanza_add_child(msg, "delay", NS_DELAY);
+		stanza_set_attr(d, "from", ctx->jid);
 		stanza_set_attr(d, "stamp", stamp);
 	}
-	gateway_send(s->gw, m);
+	router_send(ctx->router, msg);
 	if (log_enabled(SETTINGS_LOG_DEBUG))
-		g_debug("messages: %s: delivered %zu bytes from '%s'", s->jid, strlen(text), from);
+		g_debug("messages: %s: delivered %zu bytes from '%s'", session_jid(s), strlen(text),
+		        m->name);
 }
 
-void messages_on_typing(struct session *s, GVariant *payload)
+void messages_on_typing(void *session, const struct worker_msg_typing *m)
 {
-	const char *from;
-	guint32 state;
-	g_variant_get(payload, "(&su)", &from, &state);
-	struct contact *c = contact_get(s, from, true);
-	if (c->jid == NULL)
+	struct session *s = session;
+	struct contact *c = contact_get(s, m->name, true);
+	if (contact_jid(c) == NULL)
 		return;
-	struct stanza *m = chat_from(s, c);
-	const char *name = state == WORKER_TYPING_ACTIVE   ? "composing"
-	                   : state == WORKER_TYPING_PAUSED ? "paused"
-	                                                   : "active";
-	stanza_add_child(m, name, NS_CHATSTATES);
-	gateway_send(s->gw, m);
+	struct stanza *msg = out_chat_new(contact_jid(c), session_jid(s));
+	const char *name = m->state == WORKER_TYPING_ACTIVE   ? "composing"
+	                   : m->state == WORKER_TYPING_PAUSED ? "paused"
+	                                                      : "active";
+	stanza_add_child(msg, name, NS_CHATSTATES);
+	router_send(session_ctx(s)->router, msg);
 }
 
-void messages_on_notice(struct session *s, GVariant *payload)
+void messages_on_notice(void *session, const struct worker_msg_notice *m)
 {
-	const char *title, *text;
-	g_variant_get(payload, "(&s&s)", &title, &text);
-	g_autofree char *plain = markup_to_text(text);
+	struct session *s = session;
+	g_autofree char *plain = markup_to_text(m->text);
 	g_autofree char *line =
-	    *title != '\0' ? g_strdup_printf("%s: %s", title, plain) : g_strdup(plain);
-	gateway_tell_user(s->gw, s->jid, line);
+	    *m->title != '\0' ? g_strdup_printf("%s: %s", m->title, plain) : g_strdup(plain);
+	out_tell_user(session_ctx(s)->router, session_jid(s), line);
 }

@@ -9,12 +9,10 @@
 
 #include <string.h>
 
-#define NS_PRIVILEGE_1 "urn:xmpp:privilege:1"
-#define NS_PRIVILEGE_2 "urn:xmpp:privilege:2"
 #define PUSH_TIMEOUT_MS 15000
 
 struct roster {
-	struct gateway *gw;
+	const struct gateway_ctx *ctx;
 	GHashTable *granted; /* server domains that granted roster access; each
 	                        vhost of a server sends its own grant */
 	bool broken;         /* a push failed: grants are not honoured */
@@ -24,22 +22,27 @@ struct roster {
 /* Identifies the contact of a pending push without holding pointers that
  * may be gone when the answer comes. */
 struct push {
-	struct gateway *gw;
+	struct roster *roster;
 	char *user;
 	char *legacy_name;
 	bool remove;
 };
 
-struct roster *roster_new(struct gateway *gw)
+struct roster *roster_new(const struct gateway_ctx *ctx)
 {
 	struct roster *r = g_new0(struct roster, 1);
-	r->gw = gw;
+	r->ctx = ctx;
 	r->pending = g_hash_table_new(g_direct_hash, g_direct_equal);
 	r->granted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return r;
 }
 
-static void push_free(struct push *p);
+static void push_free(struct push *p)
+{
+	g_free(p->user);
+	g_free(p->legacy_name);
+	g_free(p);
+}
 
 void roster_free(struct roster *r)
 {
@@ -50,7 +53,7 @@ void roster_free(struct roster *r)
 	gpointer key;
 	g_hash_table_iter_init(&it, r->pending);
 	while (g_hash_table_iter_next(&it, &key, NULL)) {
-		router_cancel_requests(r->gw->router, key);
+		router_cancel_requests(r->ctx->router, key);
 		push_free(key);
 	}
 	g_hash_table_unref(r->pending);
@@ -97,49 +100,36 @@ static bool can_push(const struct roster *r, const char *user)
 
 static void ask_subscription(struct session *s, struct contact *c)
 {
-	if (c->flags & STORAGE_CONTACT_SUBSCRIBE_SENT)
+	guint flags = contact_flags(c);
+	if (flags & STORAGE_CONTACT_SUBSCRIBE_SENT)
 		return;
-	struct stanza *p = gateway_presence(s->gw, c->jid, s->jid, "subscribe");
-	const char *name = c->alias != NULL ? c->alias : c->legacy_name;
-	struct stanza *nick = stanza_add_text_child(p, "nick", name);
-	stanza_set_attr(nick, "xmlns", "http://jabber.org/protocol/nick");
-	gateway_send(s->gw, p);
-	c->flags |= STORAGE_CONTACT_SUBSCRIBE_SENT;
-	g_autoptr(GError) err = NULL;
-	if (!storage_contact_put(s->gw->storage, s->jid, c->legacy_name, c->flags, &err))
-		g_warning("roster: %s: cannot store contact '%s': %s", s->jid, c->legacy_name,
-		          err->message);
-}
-
-static void push_free(struct push *p)
-{
-	g_free(p->user);
-	g_free(p->legacy_name);
-	g_free(p);
+	struct router *router = session_ctx(s)->router;
+	struct stanza *p = out_presence_new(router, contact_jid(c), session_jid(s), "subscribe");
+	struct stanza *nick = stanza_add_text_child(p, "nick", contact_display_name(c));
+	stanza_set_attr(nick, "xmlns", NS_NICK);
+	router_send(router, p);
+	contact_set_flags(c, flags | STORAGE_CONTACT_SUBSCRIBE_SENT);
+	contact_store(s, c);
 }
 
 static void on_push_answer(struct router *router, const struct stanza *reply, void *data)
 {
 	struct push *p = data;
-	struct gateway *gw = p->gw;
-	g_hash_table_remove(gw->roster->pending, p);
+	struct roster *r = p->roster;
+	g_hash_table_remove(r->pending, p);
 	bool ok = reply != NULL && g_strcmp0(stanza_get_type(reply), "result") == 0;
-	struct session *s = g_hash_table_lookup(gw->sessions, p->user);
+	struct session *s = sessions_get(r->ctx->sessions, p->user, false);
 	struct contact *c = s != NULL ? contact_get(s, p->legacy_name, false) : NULL;
-	if (!ok && !gw->roster->broken) {
-		gw->roster->broken = true;
+	if (!ok && !r->broken) {
+		r->broken = true;
 		g_warning("roster: a privileged roster push to %s failed (%s); asking users to "
 		          "accept contacts instead",
 		          p->user, reply == NULL ? "no answer" : "error");
 	}
 	if (c != NULL && !p->remove) {
 		if (ok) {
-			c->flags |= STORAGE_CONTACT_IN_ROSTER;
-			g_autoptr(GError) err = NULL;
-			if (!storage_contact_put(gw->storage, s->jid, c->legacy_name, c->flags,
-			                         &err))
-				g_warning("roster: %s: cannot store contact: %s", s->jid,
-				          err->message);
+			contact_set_flags(c, contact_flags(c) | STORAGE_CONTACT_IN_ROSTER);
+			contact_store(s, c);
 			contact_send_presence(s, c, NULL);
 		} else {
 			ask_subscription(s, c);
@@ -150,35 +140,35 @@ static void on_push_answer(struct router *router, const struct stanza *reply, vo
 
 static void push(struct session *s, struct contact *c, bool remove)
 {
-	struct gateway *gw = s->gw;
+	const struct gateway_ctx *ctx = session_ctx(s);
 	struct stanza *iq = stanza_new("iq");
 	stanza_set_attr(iq, "type", "set");
-	stanza_set_attr(iq, "from", gw->jid);
-	stanza_set_attr(iq, "to", s->jid);
+	stanza_set_attr(iq, "from", ctx->jid);
+	stanza_set_attr(iq, "to", session_jid(s));
 	struct stanza *q = stanza_add_child(iq, "query", NS_ROSTER);
 	struct stanza *item = stanza_add_child(q, "item", NULL);
-	stanza_set_attr(item, "jid", c->jid);
+	stanza_set_attr(item, "jid", contact_jid(c));
 	if (remove) {
 		stanza_set_attr(item, "subscription", "remove");
 	} else {
-		stanza_set_attr(item, "name", c->alias != NULL ? c->alias : c->legacy_name);
+		stanza_set_attr(item, "name", contact_display_name(c));
 		stanza_set_attr(item, "subscription", "both");
-		stanza_add_text_child(item, "group", regform_protocol_name(gw->form));
+		stanza_add_text_child(item, "group", regform_protocol_name(ctx->form));
 	}
 	struct push *p = g_new0(struct push, 1);
-	p->gw = gw;
-	p->user = g_strdup(s->jid);
-	p->legacy_name = g_strdup(c->legacy_name);
+	p->roster = ctx->roster;
+	p->user = g_strdup(session_jid(s));
+	p->legacy_name = g_strdup(contact_legacy_name(c));
 	p->remove = remove;
-	g_hash_table_add(gw->roster->pending, p);
-	router_send_iq(gw->router, iq, PUSH_TIMEOUT_MS, on_push_answer, p);
+	g_hash_table_add(ctx->roster->pending, p);
+	router_send_iq(ctx->router, iq, PUSH_TIMEOUT_MS, on_push_answer, p);
 }
 
 void roster_add(struct session *s, struct contact *c)
 {
-	if (c->jid == NULL || (c->flags & STORAGE_CONTACT_IN_ROSTER))
+	if (contact_jid(c) == NULL || (contact_flags(c) & STORAGE_CONTACT_IN_ROSTER))
 		return;
-	if (can_push(s->gw->roster, s->jid))
+	if (can_push(session_ctx(s)->roster, session_jid(s)))
 		push(s, c, false);
 	else
 		ask_subscription(s, c);
@@ -186,14 +176,17 @@ void roster_add(struct session *s, struct contact *c)
 
 void roster_remove(struct session *s, struct contact *c)
 {
-	if (c->jid == NULL)
+	const char *jid = contact_jid(c);
+	if (jid == NULL)
 		return;
-	if ((c->flags & STORAGE_CONTACT_IN_ROSTER) && can_push(s->gw->roster, s->jid)) {
+	const struct gateway_ctx *ctx = session_ctx(s);
+	if ((contact_flags(c) & STORAGE_CONTACT_IN_ROSTER) &&
+	    can_push(ctx->roster, session_jid(s))) {
 		push(s, c, true);
 	} else {
-		gateway_send(s->gw, gateway_presence(s->gw, c->jid, s->jid, "unsubscribe"));
-		gateway_send(s->gw, gateway_presence(s->gw, c->jid, s->jid, "unsubscribed"));
+		out_presence(ctx->router, jid, session_jid(s), "unsubscribe");
+		out_presence(ctx->router, jid, session_jid(s), "unsubscribed");
 	}
-	gateway_send(s->gw, gateway_presence(s->gw, c->jid, s->jid, "unavailable"));
-	c->flags = 0;
+	out_presence(ctx->router, jid, session_jid(s), "unavailable");
+	contact_set_flags(c, 0);
 }

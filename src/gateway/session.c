@@ -1,6 +1,7 @@
 /* session: one registered user's legacy login — which of their XMPP
- * resources are available and at what status, the login through a worker,
- * and retries with backoff after non-fatal losses. */
+ * resources are available and at what status, the login through the
+ * legacy side, and retries with backoff after non-fatal losses. Sessions
+ * are kept by bare JID and by legacy account id (struct sessions). */
 #include "config.h"
 #include "internal.h"
 
@@ -11,6 +12,38 @@
 #define RETRY_CAP_MS (5 * 60 * 1000)
 #define LOST_WORKER_DELAY_MS 500
 
+struct sessions {
+	const struct gateway_ctx *ctx;
+	GHashTable *by_jid;     /* bare JID -> struct session * (owned) */
+	GHashTable *by_account; /* legacy account id -> struct session * */
+};
+
+struct resource {
+	int priority;
+	guint32 status; /* WORKER_STATUS_* */
+	char *message;  /* status text, may be NULL */
+	guint64 order;  /* arrival order, newest wins ties */
+};
+
+struct session {
+	struct sessions *sessions;
+	const struct gateway_ctx *ctx;
+	char *jid; /* the user's bare JID */
+	enum session_state state;
+	GHashTable *resources; /* resource -> struct resource *; available ones only */
+	guint64 resource_order;
+	guint32 account; /* legacy account id, 0 when none */
+	char *nick;      /* our name on the legacy network once signed on */
+	struct contacts *contacts;
+	struct messages *messages;
+	guint retry_timer;
+	guint attempts;      /* consecutive failed logins */
+	char *failure;       /* why the last login failed, for the user */
+	guint32 sent_status; /* last status sent to the legacy side */
+	char *sent_message;
+	bool paced; /* waiting in the login pacer for its turn */
+};
+
 static void resource_free(gpointer data)
 {
 	struct resource *r = data;
@@ -18,38 +51,14 @@ static void resource_free(gpointer data)
 	g_free(r);
 }
 
-struct session *session_get(struct gateway *gw, const char *bare_jid, bool create)
-{
-	struct session *s = g_hash_table_lookup(gw->sessions, bare_jid);
-	if (s != NULL || !create)
-		return s;
-	g_autoptr(GError) err = NULL;
-	g_autoptr(GHashTable) settings = storage_user_settings(gw->storage, bare_jid, &err);
-	if (settings == NULL) {
-		if (err != NULL)
-			g_warning("session: cannot read the registration of %s: %s", bare_jid,
-			          err->message);
-		return NULL;
-	}
-	s = g_new0(struct session, 1);
-	s->gw = gw;
-	s->jid = g_strdup(bare_jid);
-	s->resources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, resource_free);
-	s->contacts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, contact_free);
-	s->by_local = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	s->inflight = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, inflight_free);
-	g_hash_table_insert(gw->sessions, s->jid, s);
-	return s;
-}
-
 static void unpace(struct session *s)
 {
 	if (s->paced)
-		pacer_remove(s->gw->logins, s->jid);
+		logins_cancel(s->ctx->logins, s->jid);
 	s->paced = false;
 }
 
-void session_free(gpointer data)
+static void session_free(gpointer data)
 {
 	struct session *s = data;
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
@@ -57,18 +66,111 @@ void session_free(gpointer data)
 	if (s->account != 0) {
 		/* as forget_account(): the last acknowledgements first (an
 		 * outbox message they confirm is deleted, not sent again) */
-		workers_logout(s->gw->workers, s->account);
-		g_hash_table_remove(s->gw->accounts, GUINT_TO_POINTER(s->account));
+		legacy_logout(s->ctx->legacy, s->account);
+		g_hash_table_remove(s->sessions->by_account, GUINT_TO_POINTER(s->account));
 	}
 	g_hash_table_unref(s->resources);
-	g_hash_table_unref(s->by_local);
-	g_hash_table_unref(s->contacts);
-	g_hash_table_unref(s->inflight);
+	contacts_free(s->contacts);
+	messages_free(s->messages);
 	g_free(s->nick);
 	g_free(s->failure);
 	g_free(s->sent_message);
 	g_free(s->jid);
 	g_free(s);
+}
+
+/* ---- the table -------------------------------------------------------------------------- */
+
+struct sessions *sessions_new(const struct gateway_ctx *ctx)
+{
+	struct sessions *ss = g_new0(struct sessions, 1);
+	ss->ctx = ctx;
+	ss->by_jid = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, session_free);
+	ss->by_account = g_hash_table_new(g_direct_hash, g_direct_equal);
+	return ss;
+}
+
+void sessions_free(struct sessions *ss)
+{
+	if (ss == NULL)
+		return;
+	/* Each session logs out; by_account stays usable meanwhile (the last
+	 * acknowledgements still reach their session). */
+	g_hash_table_remove_all(ss->by_jid);
+	g_hash_table_unref(ss->by_jid);
+	g_hash_table_unref(ss->by_account);
+	g_free(ss);
+}
+
+struct session *sessions_get(struct sessions *ss, const char *bare_jid, bool create)
+{
+	struct session *s = g_hash_table_lookup(ss->by_jid, bare_jid);
+	if (s != NULL || !create)
+		return s;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GHashTable) settings = storage_user_settings(ss->ctx->storage, bare_jid, &err);
+	if (settings == NULL) {
+		if (err != NULL)
+			g_warning("session: cannot read the registration of %s: %s", bare_jid,
+			          err->message);
+		return NULL;
+	}
+	s = g_new0(struct session, 1);
+	s->sessions = ss;
+	s->ctx = ss->ctx;
+	s->jid = g_strdup(bare_jid);
+	s->resources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, resource_free);
+	s->contacts = contacts_new(s);
+	s->messages = messages_new(s);
+	g_hash_table_insert(ss->by_jid, s->jid, s);
+	return s;
+}
+
+struct session *sessions_by_account(struct sessions *ss, guint32 account)
+{
+	return g_hash_table_lookup(ss->by_account, GUINT_TO_POINTER(account));
+}
+
+void sessions_remove(struct sessions *ss, const char *bare_jid)
+{
+	g_hash_table_remove(ss->by_jid, bare_jid);
+}
+
+/* ---- what the other modules read ---------------------------------------------------------- */
+
+const struct gateway_ctx *session_ctx(const struct session *s)
+{
+	return s->ctx;
+}
+
+const char *session_jid(const struct session *s)
+{
+	return s->jid;
+}
+
+enum session_state session_state(const struct session *s)
+{
+	return s->state;
+}
+
+guint32 session_account(const struct session *s)
+{
+	return s->account;
+}
+
+const char *session_failure(const struct session *s)
+{
+	return s->failure;
+}
+
+struct contacts *session_contacts(struct session *s)
+{
+	return s->contacts;
+}
+
+struct messages *session_messages(struct session *s)
+{
+	return s->messages;
 }
 
 bool session_user_available(const struct session *s)
@@ -119,8 +221,8 @@ static void sync_status(struct session *s)
 	s->sent_status = r->status;
 	g_free(s->sent_message);
 	s->sent_message = g_strdup(msg);
-	workers_send(s->gw->workers, s->account, WORKER_SET_STATUS,
-	             g_variant_new("(us)", r->status, msg));
+	(void)LEGACY_SEND(s->ctx->legacy, set_status, .account = s->account, .status = r->status,
+	                  .message = msg);
 }
 
 void session_on_user_presence(struct session *s, const char *resource, bool available,
@@ -185,48 +287,48 @@ static const char *error_condition(guint32 reason)
 
 void session_send_transport_presence(struct session *s, const char *to)
 {
-	struct gateway *gw = s->gw;
+	const struct gateway_ctx *ctx = s->ctx;
 	const char *dest = to != NULL ? to : s->jid;
+	const char *protocol = regform_protocol_name(ctx->form);
 	struct stanza *p;
 	switch (s->state) {
 	case SESSION_ONLINE: {
-		p = gateway_presence(gw, NULL, dest, NULL);
-		g_autofree char *status = g_strdup_printf("Connected to %s as %s",
-		                                          regform_protocol_name(gw->form), s->nick);
+		p = out_presence_new(ctx->router, NULL, dest, NULL);
+		g_autofree char *status =
+		    g_strdup_printf("Connected to %s as %s", protocol, s->nick);
 		stanza_add_text_child(p, "status", status);
 		break;
 	}
 	case SESSION_CONNECTING:
 	case SESSION_RECONNECTING: {
-		p = gateway_presence(gw, NULL, dest, NULL);
+		p = out_presence_new(ctx->router, NULL, dest, NULL);
 		stanza_add_text_child(p, "show", "away");
 		g_autofree char *status = g_strdup_printf(
 		    "%s to %s…", s->state == SESSION_CONNECTING ? "Connecting" : "Reconnecting",
-		    regform_protocol_name(gw->form));
+		    protocol);
 		stanza_add_text_child(p, "status", status);
 		break;
 	}
 	default:
-		p = gateway_presence(gw, NULL, dest, "unavailable");
+		p = out_presence_new(ctx->router, NULL, dest, "unavailable");
 		if (s->failure != NULL)
 			stanza_add_text_child(p, "status", s->failure);
 		break;
 	}
-	gateway_send(gw, p);
+	router_send(ctx->router, p);
 }
 
 /* Tells the user why the login failed: a presence error from the transport
  * (XEP-0100 §4.4.2) and, for clients that do not show those, a message. */
 static void report_failure(struct session *s, guint32 reason, const char *text)
 {
-	struct gateway *gw = s->gw;
-	const char *cond = error_condition(reason);
-	struct stanza *p = gateway_presence(gw, NULL, s->jid, "error");
-	stanza_add_error(p, NULL, cond, text);
-	gateway_send(gw, p);
+	const struct gateway_ctx *ctx = s->ctx;
+	struct stanza *p = out_presence_new(ctx->router, NULL, s->jid, "error");
+	stanza_add_error(p, NULL, error_condition(reason), text);
+	router_send(ctx->router, p);
 	g_autofree char *msg =
-	    g_strdup_printf("Could not log in to %s: %s", regform_protocol_name(gw->form), text);
-	gateway_tell_user(gw, s->jid, msg);
+	    g_strdup_printf("Could not log in to %s: %s", regform_protocol_name(ctx->form), text);
+	out_tell_user(ctx->router, s->jid, msg);
 }
 
 /* ---- login and logout ------------------------------------------------------------------- */
@@ -250,20 +352,27 @@ static void schedule_retry(struct session *s, guint delay_ms)
 	session_send_transport_presence(s, NULL);
 }
 
+static void adopt_account(struct session *s, guint32 account)
+{
+	s->account = account;
+	g_hash_table_insert(s->sessions->by_account, GUINT_TO_POINTER(account), s);
+	s->sent_status = WORKER_STATUS_AVAILABLE;
+	g_clear_pointer(&s->sent_message, g_free);
+}
+
 static void forget_account(struct session *s)
 {
 	if (s->account == 0)
 		return;
-	/* Logout first: the worker's last acknowledgements still reach this
-	 * session (nothing it sent is requeued). */
-	workers_logout(s->gw->workers, s->account);
-	g_hash_table_remove(s->gw->accounts, GUINT_TO_POINTER(s->account));
+	/* Logout first: the last acknowledgements still reach this session
+	 * (nothing it sent is requeued). */
+	legacy_logout(s->ctx->legacy, s->account);
+	g_hash_table_remove(s->sessions->by_account, GUINT_TO_POINTER(s->account));
 	s->account = 0;
 }
 
 static void signed_on(struct session *s, const char *nick);
 static void start_login(struct session *s);
-static void arm_pacer(struct gateway *gw);
 
 /* CONNECTING for a first login (the user is told), RECONNECTING after a
  * loss (the user was told already). */
@@ -276,70 +385,42 @@ static void enter_connecting(struct session *s)
 		session_send_transport_presence(s, NULL);
 }
 
-static gboolean release_logins(gpointer data)
+void sessions_login_ready(struct sessions *ss, const char *bare_jid)
 {
-	struct gateway *gw = data;
-	gw->login_timer = 0;
-	gint64 now = g_get_monotonic_time();
-	char *jid;
-	while ((jid = pacer_next(gw->logins, now)) != NULL) {
-		struct session *s = g_hash_table_lookup(gw->sessions, jid);
-		if (s != NULL && s->paced) {
-			s->paced = false;
-			start_login(s);
-		}
-		g_free(jid);
+	struct session *s = g_hash_table_lookup(ss->by_jid, bare_jid);
+	if (s != NULL && s->paced) {
+		s->paced = false;
+		start_login(s);
 	}
-	arm_pacer(gw);
-	return G_SOURCE_REMOVE;
-}
-
-static void arm_pacer(struct gateway *gw)
-{
-	if (gw->login_timer != 0)
-		return;
-	gint64 wait_us = pacer_wait_us(gw->logins, g_get_monotonic_time());
-	if (wait_us >= 0)
-		gw->login_timer =
-		    g_timeout_add((guint)MAX(1, (wait_us + 999) / 1000), release_logins, gw);
-}
-
-void session_charge_login(struct gateway *gw)
-{
-	pacer_charge(gw->logins, g_get_monotonic_time());
 }
 
 void session_login(struct session *s)
 {
-	struct gateway *gw = s->gw;
+	const struct gateway_ctx *ctx = s->ctx;
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
 	forget_account(s);
 	unpace(s);
 	guint32 kept = 0;
 	g_autofree char *kept_nick = NULL;
-	bool have_kept = registration_take_login(gw, s->jid, &kept, &kept_nick);
-	if (have_kept && !workers_send(gw->workers, kept, WORKER_KEEP, g_variant_new("()"))) {
-		workers_logout(gw->workers, kept);
+	bool have_kept = logins_take_kept(ctx->logins, s->jid, &kept, &kept_nick);
+	if (have_kept && !LEGACY_SEND(ctx->legacy, keep, .account = kept)) {
+		legacy_logout(ctx->legacy, kept);
 		have_kept = false;
 	}
 	if (have_kept) {
 		/* The registration's check login is still up: carry on with it. */
 		g_info("session: %s: continuing the registration's login (account %u)", s->jid,
 		       kept);
-		s->account = kept;
-		g_hash_table_insert(gw->accounts, GUINT_TO_POINTER(kept), s);
-		s->sent_status = WORKER_STATUS_AVAILABLE;
-		g_clear_pointer(&s->sent_message, g_free);
+		adopt_account(s, kept);
 		g_clear_pointer(&s->failure, g_free);
 		signed_on(s, kept_nick);
 		return;
 	}
-	if (!pacer_admit(gw->logins, s->jid, g_get_monotonic_time())) {
+	if (!logins_admit(ctx->logins, s->jid)) {
 		s->paced = true;
 		g_debug("session: %s: waiting for a login slot (%u waiting)", s->jid,
-		        pacer_queued(gw->logins));
+		        logins_waiting(ctx->logins));
 		enter_connecting(s);
-		arm_pacer(gw);
 		return;
 	}
 	start_login(s);
@@ -347,18 +428,23 @@ void session_login(struct session *s)
 
 static void start_login(struct session *s)
 {
-	struct gateway *gw = s->gw;
+	const struct gateway_ctx *ctx = s->ctx;
 	g_autoptr(GError) err = NULL;
-	struct storage_user *u = storage_user_get(gw->storage, s->jid, &err);
+	struct storage_user *u = storage_user_get(ctx->storage, s->jid, &err);
 	if (u == NULL) {
 		g_warning("session: %s: cannot log in: %s", s->jid,
 		          err != NULL ? err->message : "no longer registered");
 		return;
 	}
-	g_autofree char *username = regform_legacy_username(gw->form, u->settings);
-	g_autoptr(GHashTable) options = regform_account_options(gw->form, u->settings);
-	guint32 id = workers_login(gw->workers, regform_protocol(gw->form), username, u->password,
-	                           options, 0, &err);
+	g_autofree char *username = regform_legacy_username(ctx->form, u->settings);
+	g_autoptr(GHashTable) options = regform_account_options(ctx->form, u->settings);
+	const struct worker_msg_login login = {
+	    .protocol = regform_protocol(ctx->form),
+	    .username = username,
+	    .password = u->password,
+	    .options = options,
+	};
+	guint32 id = legacy_login(ctx->legacy, &login, &err);
 	storage_user_free(u);
 	if (id == 0) {
 		g_warning("session: %s: no worker for the login: %s", s->jid, err->message);
@@ -368,11 +454,8 @@ static void start_login(struct session *s)
 		return;
 	}
 	g_info("session: %s: logging in to %s as %s (account %u)", s->jid,
-	       regform_protocol(gw->form), username, id);
-	s->account = id;
-	g_hash_table_insert(gw->accounts, GUINT_TO_POINTER(id), s);
-	s->sent_status = WORKER_STATUS_AVAILABLE;
-	g_clear_pointer(&s->sent_message, g_free);
+	       regform_protocol(ctx->form), username, id);
+	adopt_account(s, id);
 	enter_connecting(s);
 }
 
@@ -392,13 +475,6 @@ void session_logout(struct session *s, const char *why)
 	session_send_transport_presence(s, NULL);
 }
 
-static void on_connected(struct session *s, GVariant *payload)
-{
-	const char *nick = NULL;
-	g_variant_get(payload, "(&s)", &nick);
-	signed_on(s, nick);
-}
-
 static void signed_on(struct session *s, const char *nick)
 {
 	g_info("session: %s: signed on as %s", s->jid, nick);
@@ -413,13 +489,15 @@ static void signed_on(struct session *s, const char *nick)
 	messages_flush_outbox(s);
 }
 
-static void on_disconnected(struct session *s, GVariant *payload)
+static void on_connected(void *data, const struct worker_msg_connected *m)
 {
-	guint32 reason = 0;
-	const char *text = NULL;
-	gboolean fatal = FALSE;
-	g_variant_get(payload, "(u&sb)", &reason, &text, &fatal);
-	if (reason == WORKER_REASON_LOGOUT)
+	signed_on(data, m->nick);
+}
+
+static void on_disconnected(void *data, const struct worker_msg_disconnected *m)
+{
+	struct session *s = data;
+	if (m->reason == WORKER_REASON_LOGOUT)
 		return;
 	forget_account(s);
 	messages_requeue_inflight(s);
@@ -428,28 +506,29 @@ static void on_disconnected(struct session *s, GVariant *payload)
 		session_logout(s, NULL);
 		return;
 	}
-	if (fatal) {
-		g_warning("session: %s: login failed for good: %s", s->jid, text);
+	if (m->fatal) {
+		g_warning("session: %s: login failed for good: %s", s->jid, m->text);
 		s->state = SESSION_FAILED;
 		g_free(s->failure);
-		s->failure = g_strdup(text);
-		report_failure(s, reason, text);
-		g_autofree char *why = g_strdup_printf("not connected to %s: %s",
-		                                       regform_protocol_name(s->gw->form), text);
+		s->failure = g_strdup(m->text);
+		report_failure(s, m->reason, m->text);
+		g_autofree char *why = g_strdup_printf(
+		    "not connected to %s: %s", regform_protocol_name(s->ctx->form), m->text);
 		messages_bounce_all(s, why);
 		return;
 	}
 	s->attempts++;
 	guint delay = component_backoff_ms(s->attempts, RETRY_CAP_MS, g_random_double());
-	g_info("session: %s: disconnected (%s); retrying in %.1f s", s->jid, text, delay / 1000.0);
+	g_info("session: %s: disconnected (%s); retrying in %.1f s", s->jid, m->text,
+	       delay / 1000.0);
 	g_free(s->failure);
-	s->failure = g_strdup(text);
+	s->failure = g_strdup(m->text);
 	schedule_retry(s, delay);
 }
 
 void session_on_lost(struct session *s)
 {
-	g_hash_table_remove(s->gw->accounts, GUINT_TO_POINTER(s->account));
+	g_hash_table_remove(s->sessions->by_account, GUINT_TO_POINTER(s->account));
 	s->account = 0;
 	messages_requeue_inflight(s);
 	if (!session_user_available(s)) {
@@ -463,40 +542,23 @@ void session_on_lost(struct session *s)
 	schedule_retry(s, delay);
 }
 
-void session_on_event(struct session *s, guint32 type, GVariant *payload)
+/* Every event a session's account reports, to the module that handles it
+ * (DATA: the session). */
+static const struct worker_msg_handlers session_handlers = {
+    .connected = on_connected,
+    .disconnected = on_disconnected,
+    .buddy_status = contacts_on_buddy_status,
+    .buddy_removed = contacts_on_buddy_removed,
+    .auth_request = contacts_on_auth_request,
+    .im_received = messages_on_im_received,
+    .im_result = messages_on_im_result,
+    .ims_sent = messages_on_ims_sent,
+    .typing = messages_on_typing,
+    .notice = messages_on_notice,
+};
+
+void session_on_event(struct session *s, const struct legacy_event *event)
 {
-	switch (type) {
-	case WORKER_CONNECTED:
-		on_connected(s, payload);
-		break;
-	case WORKER_DISCONNECTED:
-		on_disconnected(s, payload);
-		break;
-	case WORKER_BUDDY_STATUS:
-		contacts_on_buddy_status(s, payload);
-		break;
-	case WORKER_BUDDY_REMOVED:
-		contacts_on_buddy_removed(s, payload);
-		break;
-	case WORKER_IM_RECEIVED:
-		messages_on_im(s, payload);
-		break;
-	case WORKER_IM_RESULT:
-		messages_on_im_result(s, payload);
-		break;
-	case WORKER_IMS_SENT:
-		messages_on_ims_sent(s, payload);
-		break;
-	case WORKER_TYPING:
-		messages_on_typing(s, payload);
-		break;
-	case WORKER_AUTH_REQUEST:
-		contacts_on_auth_request(s, payload);
-		break;
-	case WORKER_NOTICE:
-		messages_on_notice(s, payload);
-		break;
-	default:
-		g_debug("session: %s: ignoring worker event %s", s->jid, worker_msg_name(type));
-	}
+	if (!legacy_event_dispatch(event, &session_handlers, s))
+		g_debug("session: %s: ignoring legacy event %s", s->jid, legacy_event_name(event));
 }

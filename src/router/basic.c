@@ -1,10 +1,9 @@
 /* basic: jabber:iq:version (XEP-0092) and urn:xmpp:ping (XEP-0199) for the
  * transport domain. */
 #include "config.h"
-#include "ferry/handlers.h"
+#include "ferry/basic.h"
 
-#define NS_VERSION "jabber:iq:version"
-#define NS_PING "urn:xmpp:ping"
+#include "ferry/ns.h"
 
 static enum router_result on_version(struct router *r, const struct stanza *s, void *data)
 {

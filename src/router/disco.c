@@ -1,11 +1,12 @@
-/* disco: XEP-0030 info and items for the transport domain. */
+/* disco: XEP-0030 info and items for every address at the transport: its
+ * own JID with its nodes, and the providers modules register for theirs.
+ * See include/ferry/disco.h. */
 #include "config.h"
-#include "ferry/handlers.h"
+#include "ferry/disco.h"
 
 #include <string.h>
 
-#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
-#define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
+#include "ferry/ns.h"
 
 struct identity {
 	char *category;
@@ -13,10 +14,31 @@ struct identity {
 	char *name;
 };
 
+struct disco_info {
+	GArray *identities;  /* struct identity */
+	GPtrArray *features; /* char *, sorted, unique */
+};
+
+struct item {
+	char *jid;
+	char *node;
+	char *name;
+};
+
+struct disco_items {
+	GArray *items; /* struct item */
+};
+
+struct provider {
+	const struct disco_provider *ops;
+	void *data;
+};
+
 struct disco {
 	struct router *router;
-	GArray *identities;  /* struct identity */
-	GPtrArray *features; /* char *, sorted */
+	struct disco_info self; /* the transport's identities and features */
+	GHashTable *nodes;      /* node -> struct provider * of the transport */
+	GArray *providers;      /* struct provider, for other addresses */
 };
 
 static void identity_clear(gpointer data)
@@ -27,59 +49,217 @@ static void identity_clear(gpointer data)
 	g_free(id->name);
 }
 
-static enum router_result on_info(struct router *r, const struct stanza *s, void *data)
+static void item_clear(gpointer data)
 {
-	struct disco *d = data;
-	if (!router_to_transport(r, s) || g_strcmp0(stanza_get_type(s), "get") != 0)
-		return ROUTER_PASS;
-	const struct stanza *q = stanza_find_child(s, "query", NS_DISCO_INFO);
-	if (q == NULL)
-		return ROUTER_PASS;
-	if (stanza_get_attr(q, "node") != NULL) {
-		router_send_error(r, s, "item-not-found", "no such node");
-		return ROUTER_HANDLED;
-	}
-	struct stanza *reply = stanza_new_reply(s, "result");
-	struct stanza *rq = stanza_add_child(reply, "query", NS_DISCO_INFO);
-	for (guint i = 0; i < d->identities->len; i++) {
-		const struct identity *id = &g_array_index(d->identities, struct identity, i);
-		struct stanza *e = stanza_add_child(rq, "identity", NULL);
+	struct item *it = data;
+	g_free(it->jid);
+	g_free(it->node);
+	g_free(it->name);
+}
+
+static void info_init(struct disco_info *info)
+{
+	info->identities = g_array_new(FALSE, TRUE, sizeof(struct identity));
+	g_array_set_clear_func(info->identities, identity_clear);
+	info->features = g_ptr_array_new_with_free_func(g_free);
+}
+
+static void info_clear(struct disco_info *info)
+{
+	g_clear_pointer(&info->identities, g_array_unref);
+	g_clear_pointer(&info->features, g_ptr_array_unref);
+}
+
+void disco_info_add_identity(struct disco_info *info, const char *category, const char *type,
+                             const char *name)
+{
+	struct identity id = {g_strdup(category), g_strdup(type), g_strdup(name)};
+	g_array_append_val(info->identities, id);
+}
+
+static gint compare_str(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void disco_info_add_feature(struct disco_info *info, const char *var)
+{
+	for (guint i = 0; i < info->features->len; i++)
+		if (strcmp(g_ptr_array_index(info->features, i), var) == 0)
+			return;
+	g_ptr_array_add(info->features, g_strdup(var));
+	g_ptr_array_sort(info->features, compare_str);
+}
+
+void disco_items_add(struct disco_items *items, const char *jid, const char *node, const char *name)
+{
+	struct item it = {g_strdup(jid), g_strdup(node), g_strdup(name)};
+	g_array_append_val(items->items, it);
+}
+
+/* ---- answering ------------------------------------------------------------------ */
+
+/* The result skeleton for request IQ: its query, echoing the node. */
+static struct stanza *reply_query(const struct stanza *iq, const char *ns, const char *node,
+                                  struct stanza **reply)
+{
+	*reply = stanza_new_reply(iq, "result");
+	struct stanza *q = stanza_add_child(*reply, "query", ns);
+	if (node != NULL)
+		stanza_set_attr(q, "node", node);
+	return q;
+}
+
+static void send_info(struct router *r, const struct stanza *iq, const char *node,
+                      const struct disco_info *info)
+{
+	struct stanza *reply;
+	struct stanza *q = reply_query(iq, NS_DISCO_INFO, node, &reply);
+	for (guint i = 0; i < info->identities->len; i++) {
+		const struct identity *id = &g_array_index(info->identities, struct identity, i);
+		struct stanza *e = stanza_add_child(q, "identity", NULL);
 		stanza_set_attr(e, "category", id->category);
 		stanza_set_attr(e, "type", id->type);
 		if (id->name != NULL)
 			stanza_set_attr(e, "name", id->name);
 	}
-	for (guint i = 0; i < d->features->len; i++)
-		stanza_set_attr(stanza_add_child(rq, "feature", NULL), "var",
-		                g_ptr_array_index(d->features, i));
+	for (guint i = 0; i < info->features->len; i++)
+		stanza_set_attr(stanza_add_child(q, "feature", NULL), "var",
+		                g_ptr_array_index(info->features, i));
 	router_send(r, reply);
-	return ROUTER_HANDLED;
 }
 
-static enum router_result on_items(struct router *r, const struct stanza *s, void *data)
+static void send_items(struct router *r, const struct stanza *iq, const char *node,
+                       const struct disco_items *items)
 {
-	if (!router_to_transport(r, s) || g_strcmp0(stanza_get_type(s), "get") != 0)
-		return ROUTER_PASS;
-	const struct stanza *q = stanza_find_child(s, "query", NS_DISCO_ITEMS);
-	if (q == NULL)
-		return ROUTER_PASS;
-	if (stanza_get_attr(q, "node") != NULL) {
-		router_send_error(r, s, "item-not-found", "no such node");
-		return ROUTER_HANDLED;
+	struct stanza *reply;
+	struct stanza *q = reply_query(iq, NS_DISCO_ITEMS, node, &reply);
+	for (guint i = 0; i < items->items->len; i++) {
+		const struct item *it = &g_array_index(items->items, struct item, i);
+		struct stanza *e = stanza_add_child(q, "item", NULL);
+		stanza_set_attr(e, "jid", it->jid);
+		if (it->node != NULL)
+			stanza_set_attr(e, "node", it->node);
+		if (it->name != NULL)
+			stanza_set_attr(e, "name", it->name);
 	}
-	struct stanza *reply = stanza_new_reply(s, "result");
-	stanza_add_child(reply, "query", NS_DISCO_ITEMS);
 	router_send(r, reply);
-	return ROUTER_HANDLED;
 }
+
+/* The request's query in NS and its addressee, when IQ is a get that disco
+ * answers; NULL otherwise. Caller frees the JID. */
+static struct jid *request_target(const struct stanza *iq, const char *ns, const char **node)
+{
+	if (g_strcmp0(stanza_get_type(iq), "get") != 0)
+		return NULL;
+	const struct stanza *q = stanza_find_child(iq, "query", ns);
+	const char *to = stanza_get_to(iq);
+	if (q == NULL || to == NULL)
+		return NULL;
+	*node = stanza_get_attr(q, "node");
+	return jid_parse(to, NULL);
+}
+
+/* true when TO is the transport's own JID, bare or full: disco answers it
+ * (and its nodes); other addresses go to the providers. */
+static bool to_self(const struct disco *d, const struct jid *to)
+{
+	return jid_local(to) == NULL &&
+	       g_ascii_strcasecmp(jid_domain(to), router_jid(d->router)) == 0;
+}
+
+enum kind { INFO, ITEMS };
+
+/* Asks the N providers at P in turn for IQ's answer: the first that is
+ * not DISCO_PASS gives it. */
+static enum disco_answer ask(const struct provider *p, guint n, enum kind kind,
+                             const struct stanza *iq, const struct jid *to, const char *node,
+                             struct disco_info *info, struct disco_items *items)
+{
+	for (guint i = 0; i < n; i++) {
+		enum disco_answer a = DISCO_PASS;
+		if (kind == INFO && p[i].ops->info != NULL)
+			a = p[i].ops->info(p[i].data, iq, to, node, info);
+		else if (kind == ITEMS && p[i].ops->items != NULL)
+			a = p[i].ops->items(p[i].data, iq, to, node, items);
+		if (a != DISCO_PASS)
+			return a;
+	}
+	return DISCO_PASS;
+}
+
+static enum router_result answer(struct router *r, const struct stanza *iq, struct disco *d,
+                                 enum kind kind)
+{
+	const char *node = NULL;
+	struct jid *to = request_target(iq, kind == INFO ? NS_DISCO_INFO : NS_DISCO_ITEMS, &node);
+	if (to == NULL)
+		return ROUTER_PASS;
+	struct disco_info info;
+	struct disco_items items = {g_array_new(FALSE, TRUE, sizeof(struct item))};
+	g_array_set_clear_func(items.items, item_clear);
+	info_init(&info);
+	enum disco_answer a;
+	if (to_self(d, to) && node == NULL) {
+		a = DISCO_ANSWER;
+		if (kind == INFO) {
+			for (guint i = 0; i < d->self.identities->len; i++) {
+				const struct identity *id =
+				    &g_array_index(d->self.identities, struct identity, i);
+				disco_info_add_identity(&info, id->category, id->type, id->name);
+			}
+			for (guint i = 0; i < d->self.features->len; i++)
+				disco_info_add_feature(&info,
+				                       g_ptr_array_index(d->self.features, i));
+		}
+	} else if (to_self(d, to)) {
+		const struct provider *p = g_hash_table_lookup(d->nodes, node);
+		a = p != NULL ? ask(p, 1, kind, iq, to, node, &info, &items) : DISCO_NOT_FOUND;
+		if (a == DISCO_PASS)
+			a = DISCO_NOT_FOUND;
+	} else {
+		a = ask((const struct provider *)d->providers->data, d->providers->len, kind, iq,
+		        to, node, &info, &items);
+	}
+	switch (a) {
+	case DISCO_ANSWER:
+		if (kind == INFO)
+			send_info(r, iq, node, &info);
+		else
+			send_items(r, iq, node, &items);
+		break;
+	case DISCO_NOT_FOUND:
+		router_send_error(r, iq, "item-not-found",
+		                  node != NULL ? "no such node" : "no such entity");
+		break;
+	default:
+		break;
+	}
+	info_clear(&info);
+	g_array_unref(items.items);
+	jid_free(to);
+	return a == DISCO_PASS ? ROUTER_PASS : ROUTER_HANDLED;
+}
+
+static enum router_result on_info(struct router *r, const struct stanza *iq, void *data)
+{
+	return answer(r, iq, data, INFO);
+}
+
+static enum router_result on_items(struct router *r, const struct stanza *iq, void *data)
+{
+	return answer(r, iq, data, ITEMS);
+}
+
+/* ---- life cycle and registration -------------------------------------------------- */
 
 struct disco *disco_new(struct router *router)
 {
 	struct disco *d = g_new0(struct disco, 1);
 	d->router = router;
-	d->identities = g_array_new(FALSE, TRUE, sizeof(struct identity));
-	g_array_set_clear_func(d->identities, identity_clear);
-	d->features = g_ptr_array_new_with_free_func(g_free);
+	info_init(&d->self);
+	d->nodes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	d->providers = g_array_new(FALSE, FALSE, sizeof(struct provider));
 	disco_add_feature(d, NS_DISCO_INFO);
 	disco_add_feature(d, NS_DISCO_ITEMS);
 	router_add_iq_handler(router, NS_DISCO_INFO, on_info, d);
@@ -91,32 +271,39 @@ void disco_free(struct disco *d)
 {
 	if (d == NULL)
 		return;
-	g_array_unref(d->identities);
-	g_ptr_array_unref(d->features);
+	info_clear(&d->self);
+	g_hash_table_unref(d->nodes);
+	g_array_unref(d->providers);
 	g_free(d);
 }
 
 void disco_add_identity(struct disco *d, const char *category, const char *type, const char *name)
 {
-	struct identity id = {g_strdup(category), g_strdup(type), g_strdup(name)};
-	g_array_append_val(d->identities, id);
-}
-
-static gint compare_str(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	disco_info_add_identity(&d->self, category, type, name);
 }
 
 void disco_add_feature(struct disco *d, const char *var)
 {
-	for (guint i = 0; i < d->features->len; i++)
-		if (strcmp(g_ptr_array_index(d->features, i), var) == 0)
-			return;
-	g_ptr_array_add(d->features, g_strdup(var));
-	g_ptr_array_sort(d->features, compare_str);
+	disco_info_add_feature(&d->self, var);
 }
 
 const GPtrArray *disco_features(const struct disco *d)
 {
-	return d->features;
+	return d->self.features;
+}
+
+void disco_add_node(struct disco *d, const char *node, const struct disco_provider *provider,
+                    void *data)
+{
+	g_return_if_fail(!g_hash_table_contains(d->nodes, node));
+	struct provider *p = g_new(struct provider, 1);
+	p->ops = provider;
+	p->data = data;
+	g_hash_table_insert(d->nodes, g_strdup(node), p);
+}
+
+void disco_add_provider(struct disco *d, const struct disco_provider *provider, void *data)
+{
+	struct provider p = {provider, data};
+	g_array_append_val(d->providers, p);
 }

@@ -4,6 +4,8 @@
 #include "config.h"
 #include "ferry/component.h"
 
+#include "ferry/ns.h"
+
 #include <errno.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
@@ -278,7 +280,7 @@ static gboolean ping_tick(gpointer data)
 	stanza_set_attr(iq, "id", c->ping_id);
 	stanza_set_attr(iq, "from", c->opt.jid);
 	stanza_set_attr(iq, "to", c->opt.ping_to != NULL ? c->opt.ping_to : c->opt.jid);
-	stanza_add_child(iq, "ping", "urn:xmpp:ping");
+	stanza_add_child(iq, "ping", NS_PING);
 	c->ping_outstanding = true;
 	/* Past the queue bound check: a ping must go out even when the queue is
 	 * near full, or a stuck link would never be detected. */

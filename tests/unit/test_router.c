@@ -5,7 +5,8 @@
 
 #include <string.h>
 
-#include "ferry/handlers.h"
+#include "ferry/basic.h"
+#include "ferry/disco.h"
 #include "ferry/router.h"
 #include "helpers.h"
 

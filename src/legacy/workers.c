@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ferry/fdwatch.h"
+#include "ferry/worker_msgs.h"
 #include "ferry/worker_protocol.h"
 
 #define MAX_QUEUE_BYTES (16 * 1024 * 1024)
@@ -254,18 +255,18 @@ static void handle_frame(struct worker *w, GBytes *body)
 		    g_strdup_printf("sent a command (%s), not an event", worker_msg_name(type));
 		worker_died(w, why);
 	} else if (account == 0 && type == WORKER_READY) {
-		guint32 version = 0;
-		const char *purple = NULL;
-		g_variant_get(payload, "(u&s)", &version, &purple);
-		if (version != WORKER_PROTOCOL_VERSION) {
+		struct worker_msg_ready ready;
+		worker_msg_ready_read(payload, account, &ready);
+		if (ready.version != WORKER_PROTOCOL_VERSION) {
 			g_autofree char *why = g_strdup_printf("speaks protocol version %u, not %u",
-			                                       version, WORKER_PROTOCOL_VERSION);
+			                                       ready.version, WORKER_PROTOCOL_VERSION);
 			worker_died(w, why);
 		} else {
 			w->ready = true;
 			w->pool->respawn_delay_ms = RESPAWN_MIN_MS;
-			g_info("workers: worker %s ready (libpurple %s)", w->pid, purple);
+			g_info("workers: worker %s ready (libpurple %s)", w->pid, ready.libpurple);
 		}
+		worker_msg_ready_clear(&ready);
 	} else {
 		/* What was sent before the account went down is settled first. */
 		if (type == WORKER_DISCONNECTED)
@@ -472,8 +473,7 @@ static gboolean idle_stop(gpointer data)
 	if (g_hash_table_size(w->accounts) > 0 || live_workers(w->pool) <= w->pool->opt.min_workers)
 		return G_SOURCE_REMOVE;
 	w->retiring = true;
-	g_autoptr(GBytes) f = worker_frame_encode(WORKER_SHUTDOWN, 0, g_variant_new("()"));
-	(void)queue_frame(w, g_bytes_ref(f));
+	(void)queue_frame(w, WORKER_FRAME(shutdown, .account = 0));
 	return G_SOURCE_REMOVE;
 }
 
@@ -523,7 +523,7 @@ void workers_free(struct workers *pool)
 	g_clear_handle_id(&pool->acks_timer, g_source_remove);
 	/* Ask every worker to log out and exit; closing our end of the socket
 	 * tells it too. Then give them a moment before killing. */
-	g_autoptr(GBytes) bye = worker_frame_encode(WORKER_SHUTDOWN, 0, g_variant_new("()"));
+	g_autoptr(GBytes) bye = WORKER_FRAME(shutdown, .account = 0);
 	gint64 deadline = g_get_monotonic_time() + STOP_GRACE_MS * 1000 / 2;
 	for (guint i = 0; i < pool->list->len; i++) {
 		struct worker *w = g_ptr_array_index(pool->list, i);
@@ -566,8 +566,7 @@ void workers_free(struct workers *pool)
 	g_free(pool);
 }
 
-guint32 workers_login(struct workers *pool, const char *protocol, const char *username,
-                      const char *password, GHashTable *options, guint32 flags, GError **error)
+guint32 workers_login(struct workers *pool, const struct worker_msg_login *login, GError **error)
 {
 	struct worker *w = pick(pool, error);
 	if (w == NULL)
@@ -575,18 +574,9 @@ guint32 workers_login(struct workers *pool, const char *protocol, const char *us
 	guint32 id = ++pool->next_account;
 	if (id == 0)
 		id = ++pool->next_account;
-	GVariantBuilder b;
-	g_variant_builder_init(&b, G_VARIANT_TYPE("a{ss}"));
-	if (options != NULL) {
-		GHashTableIter it;
-		gpointer k, v;
-		g_hash_table_iter_init(&it, options);
-		while (g_hash_table_iter_next(&it, &k, &v))
-			g_variant_builder_add(&b, "{ss}", k, v);
-	}
-	GBytes *f = worker_frame_encode(WORKER_LOGIN, id,
-	                                g_variant_new("(sssa{ss}u)", protocol, username,
-	                                              password != NULL ? password : "", &b, flags));
+	struct worker_msg_login m = *login;
+	m.account = id;
+	GBytes *f = worker_msg_login_frame(&m);
 	g_clear_handle_id(&w->idle_timer, g_source_remove);
 	g_hash_table_add(w->accounts, GUINT_TO_POINTER(id));
 	g_hash_table_insert(pool->by_account, GUINT_TO_POINTER(id), w);
@@ -597,15 +587,15 @@ guint32 workers_login(struct workers *pool, const char *protocol, const char *us
 	return id;
 }
 
-bool workers_send(struct workers *pool, guint32 account, guint32 type, GVariant *payload)
+bool workers_send(struct workers *pool, GBytes *frame)
 {
+	guint32 account = worker_frame_account(frame);
 	struct worker *w = g_hash_table_lookup(pool->by_account, GUINT_TO_POINTER(account));
-	if (w == NULL) {
-		g_variant_unref(g_variant_ref_sink(payload));
+	if (w == NULL || account == 0) {
+		g_bytes_unref(frame);
 		return false;
 	}
-	GBytes *f = worker_frame_encode(type, account, payload);
-	return f != NULL && queue_frame(w, f);
+	return queue_frame(w, frame);
 }
 
 void workers_hold(struct workers *pool, bool hold)
@@ -629,13 +619,26 @@ void workers_logout(struct workers *pool, guint32 account)
 	drain_acks(w); /* settle what this account sent before it goes */
 	if (w->dead)
 		return;
-	GBytes *f = worker_frame_encode(WORKER_LOGOUT, account, g_variant_new("()"));
+	GBytes *f = WORKER_FRAME(logout, .account = account);
 	g_hash_table_remove(pool->by_account, GUINT_TO_POINTER(account));
 	g_hash_table_remove(w->accounts, GUINT_TO_POINTER(account));
 	if (!queue_frame(w, f))
 		return;
 	if (g_hash_table_size(w->accounts) == 0 && w->idle_timer == 0)
 		w->idle_timer = g_timeout_add_seconds(pool->opt.idle_stop_seconds, idle_stop, w);
+}
+
+char *workers_default_program(void)
+{
+	g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+	if (self != NULL) {
+		g_autofree char *dir = g_path_get_dirname(self);
+		char *beside = g_build_filename(dir, "ferry-worker", NULL);
+		if (g_file_test(beside, G_FILE_TEST_IS_EXECUTABLE))
+			return beside;
+		g_free(beside);
+	}
+	return g_build_filename(FERRY_LIBEXECDIR, "ferry-worker", NULL);
 }
 
 GVariant *workers_describe(const char *program, const char *protocol, GError **error)

@@ -1,0 +1,81 @@
+/* disco: XEP-0030 service discovery for every address at the transport.
+ *
+ * The transport's own JID (its domain, and any full JID of it) answers
+ * with the identities and features modules add at wiring time, and with
+ * the nodes they register (XEP-0050 command nodes, ...). Every other
+ * address is answered by providers that modules register for the
+ * addresses they own (contact JIDs, rooms to come): each is asked in turn
+ * and says whether the address is its own. An address nobody claims gets
+ * service-unavailable (the router's answer to an unhandled iq); a known
+ * address with an unknown node gets item-not-found.
+ */
+#ifndef FERRY_DISCO_H
+#define FERRY_DISCO_H
+
+#include <glib.h>
+
+#include "ferry/jid.h"
+#include "ferry/router.h"
+#include "ferry/stanza.h"
+
+struct disco;
+
+/* An answer being built: what a provider fills in. */
+struct disco_info;
+struct disco_items;
+
+enum disco_answer {
+	DISCO_PASS,      /* not this provider's address: ask the next */
+	DISCO_ANSWER,    /* the address is known: send what was filled in */
+	DISCO_NOT_FOUND, /* the address (or the node at it) does not exist: item-not-found */
+	DISCO_REFUSED,   /* the provider answered the request with an error itself */
+};
+
+struct disco_provider {
+	/* A disco#info get to TO, parsed (NODE: NULL for none), in request IQ
+	 * (borrowed, for the sender and for answering errors). NULL: the
+	 * provider answers no disco#info. */
+	enum disco_answer (*info)(void *data, const struct stanza *iq, const struct jid *to,
+	                          const char *node, struct disco_info *info);
+	/* The same for disco#items. */
+	enum disco_answer (*items)(void *data, const struct stanza *iq, const struct jid *to,
+	                           const char *node, struct disco_items *items);
+};
+
+/* Registers the disco#info and disco#items handlers on ROUTER. */
+struct disco *disco_new(struct router *router);
+void disco_free(struct disco *disco);
+
+/* ---- the transport's own JID --------------------------------------------- */
+
+/* Adds an identity (NAME may be NULL). Strings are copied. */
+void disco_add_identity(struct disco *disco, const char *category, const char *type,
+                        const char *name);
+/* Adds a feature var (duplicates are ignored). */
+void disco_add_feature(struct disco *disco, const char *var);
+/* The transport's features, sorted, for tests and caps. Borrowed. */
+const GPtrArray *disco_features(const struct disco *disco);
+
+/* Registers NODE of the transport's JID, answered by PROVIDER (borrowed,
+ * with DATA; TO is the transport's JID). A node registered twice is a
+ * programming error. */
+void disco_add_node(struct disco *disco, const char *node, const struct disco_provider *provider,
+                    void *data);
+
+/* ---- other addresses ------------------------------------------------------- */
+
+/* Adds PROVIDER (borrowed, with DATA) for addresses other than the
+ * transport's own; providers are asked in the order they were added. */
+void disco_add_provider(struct disco *disco, const struct disco_provider *provider, void *data);
+
+/* ---- building answers -------------------------------------------------------- */
+
+void disco_info_add_identity(struct disco_info *info, const char *category, const char *type,
+                             const char *name);
+/* Duplicates are ignored; features are sent sorted. */
+void disco_info_add_feature(struct disco_info *info, const char *var);
+/* An item: JID, with NODE and NAME (both may be NULL). */
+void disco_items_add(struct disco_items *items, const char *jid, const char *node,
+                     const char *name);
+
+#endif

@@ -1,0 +1,103 @@
+/* legacy: what the transport sees of the legacy side. One legacy account
+ * per login, named by an account id; typed commands go down (the
+ * catalogue's commands, worker_protocol.h) and decoded events come up (its
+ * events), dispatched to typed callbacks (worker_msgs.h). The transport
+ * never sees a format string or a frame.
+ *
+ * Two implementations: legacy_new_workers() over the pool of ferry-worker
+ * processes (src/legacy/legacy.c), and a scripted fake for unit tests
+ * (tests/unit/fake_legacy.c). Both go through legacy_new() with their
+ * struct legacy_ops.
+ */
+#ifndef FERRY_LEGACY_H
+#define FERRY_LEGACY_H
+
+#include <glib.h>
+#include <stdbool.h>
+
+#include "ferry/worker_msgs.h"
+
+struct legacy;
+struct workers_options;
+
+/* One event from the legacy side; borrowed for the callback. */
+struct legacy_event;
+
+struct legacy_callbacks {
+	/* An event for ACCOUNT (never 0); legacy_event_dispatch() decodes it. */
+	void (*event)(void *data, guint32 account, const struct legacy_event *event);
+	/* ACCOUNT is gone (its worker died); it needs no logout. */
+	void (*lost)(void *data, guint32 account);
+};
+
+/* ---- commands -------------------------------------------------------------- */
+
+/* Starts a login (LOGIN's account member is ignored): returns the new
+ * account id, or 0 with ERROR set when nothing could take the login. The
+ * password is not kept. */
+guint32 legacy_login(struct legacy *legacy, const struct worker_msg_login *login, GError **error);
+
+/* Sends command NAME built from designated initializers, e.g.
+ * LEGACY_SEND(legacy, send_im, .account = id, .seq = 7, .name = "bob",
+ * .text = html). The compiler checks the members against the catalogue.
+ * Evaluates to false when the account is unknown (its worker died): the
+ * command went nowhere. */
+#define LEGACY_SEND(legacy, name, ...) legacy_send_frame((legacy), WORKER_FRAME(name, __VA_ARGS__))
+
+/* Logs ACCOUNT out and forgets it; what it acknowledged before is reported
+ * first. Unknown accounts are ignored. */
+void legacy_logout(struct legacy *legacy, guint32 account);
+
+/* While HOLD, commands wait; releasing sends them with as few system calls
+ * as it takes (main.c holds them over one read from the server). */
+void legacy_hold(struct legacy *legacy, bool hold);
+
+/* ---- events ---------------------------------------------------------------- */
+
+/* Where events go from now on (DATA borrowed; NULL CALLBACKS: nowhere). */
+void legacy_set_callbacks(struct legacy *legacy, const struct legacy_callbacks *callbacks,
+                          void *data);
+
+/* Decodes EVENT and calls HANDLERS' callback for its type with DATA; false
+ * (nothing called) when HANDLERS has none for it. */
+bool legacy_event_dispatch(const struct legacy_event *event,
+                           const struct worker_msg_handlers *handlers, void *data);
+
+/* The event's message type (WORKER_CONNECTED, ...) and its name, for logs. */
+guint32 legacy_event_type(const struct legacy_event *event);
+const char *legacy_event_name(const struct legacy_event *event);
+
+/* ---- implementations ---------------------------------------------------------- */
+
+struct legacy_ops {
+	/* as legacy_login(): assigns the account id */
+	guint32 (*login)(void *impl, const struct worker_msg_login *login, GError **error);
+	/* sends FRAME (taken) to the frame's account; false when unknown */
+	bool (*send)(void *impl, GBytes *frame);
+	void (*logout)(void *impl, guint32 account);
+	void (*hold)(void *impl, bool hold);
+	/* frees IMPL: stops everything (no events after it) */
+	void (*free)(void *impl);
+};
+
+/* A legacy side over OPS with IMPL (taken: freed with ops->free). */
+struct legacy *legacy_new(const struct legacy_ops *ops, void *impl);
+
+/* Frees the implementation, then LEGACY. NULL is a no-op. */
+void legacy_free(struct legacy *legacy);
+
+/* For implementations: an event of TYPE for ACCOUNT with PAYLOAD (checked
+ * against the catalogue; borrowed), or the loss of ACCOUNT, to whoever set
+ * the callbacks. */
+void legacy_emit(struct legacy *legacy, guint32 type, guint32 account, GVariant *payload);
+void legacy_emit_lost(struct legacy *legacy, guint32 account);
+
+/* For LEGACY_SEND: sends FRAME (taken; NULL, a programming error already
+ * logged, is refused). */
+bool legacy_send_frame(struct legacy *legacy, GBytes *frame);
+
+/* The legacy side over ferry-worker processes (include/ferry/workers.h):
+ * OPTIONS is copied; min_workers are started now. */
+struct legacy *legacy_new_workers(const struct workers_options *options);
+
+#endif

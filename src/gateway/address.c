@@ -1,0 +1,88 @@
+/* address: where things are at the transport's domain — legacy names as
+ * contact JIDs (XEP-0106 escaping), the kind of an address, and who may
+ * use the transport ([access] allowed_domains). */
+#include "config.h"
+#include "internal.h"
+
+#include <string.h>
+
+struct address {
+	const struct settings *settings; /* allowed domains */
+	char *jid;                       /* the transport domain */
+};
+
+struct address *address_new(const struct settings *settings)
+{
+	struct address *a = g_new0(struct address, 1);
+	a->settings = settings;
+	a->jid = g_strdup(settings->component_jid);
+	return a;
+}
+
+void address_free(struct address *a)
+{
+	if (a == NULL)
+		return;
+	g_free(a->jid);
+	g_free(a);
+}
+
+const char *address_transport(const struct address *a)
+{
+	return a->jid;
+}
+
+enum address_kind address_classify(const struct address *a, const struct jid *to)
+{
+	if (g_ascii_strcasecmp(jid_domain(to), a->jid) != 0)
+		return ADDRESS_OTHER;
+	bool resource = jid_resource(to) != NULL;
+	if (jid_local(to) == NULL)
+		return resource ? ADDRESS_TRANSPORT_RESOURCE : ADDRESS_TRANSPORT;
+	return resource ? ADDRESS_CONTACT_RESOURCE : ADDRESS_CONTACT;
+}
+
+char *address_contact_jid(const struct address *a, const char *name)
+{
+	g_autofree char *local = jid_escape_local(name);
+	return local != NULL ? g_strdup_printf("%s@%s", local, a->jid) : NULL;
+}
+
+char *address_legacy_name(const char *localpart)
+{
+	char *name = jid_unescape_local(localpart);
+	if (name != NULL && *name == '\0')
+		g_clear_pointer(&name, g_free);
+	return name;
+}
+
+char *address_local_key(const char *localpart)
+{
+	return g_utf8_casefold(localpart, -1);
+}
+
+bool address_may_use(const struct address *a, const struct jid *user)
+{
+	return jid_local(user) != NULL && settings_domain_allowed(a->settings, jid_domain(user));
+}
+
+struct jid *address_check_sender(const struct address *a, struct router *router,
+                                 const struct stanza *stanza)
+{
+	const char *from = stanza_get_from(stanza);
+	struct jid *j = from != NULL ? jid_parse(from, NULL) : NULL;
+	if (j == NULL) {
+		g_debug("gateway: ignoring <%s> with an invalid sender", stanza_name(stanza));
+		return NULL;
+	}
+	if (!address_may_use(a, j)) {
+		g_info("gateway: refusing <%s> from %s: domain not allowed", stanza_name(stanza),
+		       jid_bare(j));
+		g_autofree char *text = g_strdup_printf("%s serves users of %s only", a->jid,
+		                                        a->settings->allowed_domains[0]);
+		router_send_error(router, stanza, "forbidden", text);
+		jid_free(j);
+		return NULL;
+	}
+	return j;
+}

@@ -1,0 +1,185 @@
+/* logins: the pace of legacy logins (a token bucket, include/ferry/pacer.h,
+ * with the timer that hands out waiting logins), and registrations'
+ * checked logins kept for the session that follows.
+ *
+ * A registration checks the credentials with one login; when it succeeds
+ * that login is kept here for a minute, and the user's session (which
+ * starts when their presence arrives, after the subscription dance) takes
+ * it over instead of logging in a second time: no nick clash with our own
+ * check, no reconnect throttling. */
+#include "config.h"
+#include "internal.h"
+
+#include <string.h>
+
+#include "ferry/pacer.h"
+
+#define KEPT_LOGIN_SECONDS 60
+
+struct logins {
+	struct legacy *legacy;
+	struct pacer *pacer;
+	guint timer; /* hands out the next waiting login */
+	const struct logins_callbacks *callbacks;
+	void *data;
+	GHashTable *kept; /* account id -> struct kept * */
+};
+
+/* A checked login waiting for its session. */
+struct kept {
+	struct logins *logins;
+	guint32 account;
+	char *jid;
+	char *nick;
+	guint timer; /* KEPT_LOGIN_SECONDS: logged out unless taken */
+};
+
+static void kept_free(gpointer data)
+{
+	struct kept *k = data;
+	g_clear_handle_id(&k->timer, g_source_remove);
+	g_free(k->jid);
+	g_free(k->nick);
+	g_free(k);
+}
+
+struct logins *logins_new(struct legacy *legacy, guint rate, guint burst,
+                          const struct logins_callbacks *callbacks, void *data)
+{
+	struct logins *l = g_new0(struct logins, 1);
+	l->legacy = legacy;
+	l->pacer = pacer_new(rate, burst, g_get_monotonic_time());
+	l->callbacks = callbacks;
+	l->data = data;
+	l->kept = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, kept_free);
+	return l;
+}
+
+void logins_free(struct logins *l)
+{
+	if (l == NULL)
+		return;
+	g_clear_handle_id(&l->timer, g_source_remove);
+	g_clear_pointer(&l->pacer, pacer_free);
+	g_hash_table_unref(l->kept);
+	g_free(l);
+}
+
+/* ---- pacing ----------------------------------------------------------------------- */
+
+static void arm(struct logins *l);
+
+static gboolean release(gpointer data)
+{
+	struct logins *l = data;
+	l->timer = 0;
+	gint64 now = g_get_monotonic_time();
+	char *jid;
+	while ((jid = pacer_next(l->pacer, now)) != NULL) {
+		l->callbacks->ready(l->data, jid);
+		g_free(jid);
+	}
+	arm(l);
+	return G_SOURCE_REMOVE;
+}
+
+static void arm(struct logins *l)
+{
+	if (l->timer != 0)
+		return;
+	gint64 wait_us = pacer_wait_us(l->pacer, g_get_monotonic_time());
+	if (wait_us >= 0)
+		l->timer = g_timeout_add((guint)MAX(1, (wait_us + 999) / 1000), release, l);
+}
+
+bool logins_admit(struct logins *l, const char *bare_jid)
+{
+	if (pacer_admit(l->pacer, bare_jid, g_get_monotonic_time()))
+		return true;
+	arm(l);
+	return false;
+}
+
+void logins_cancel(struct logins *l, const char *bare_jid)
+{
+	(void)pacer_remove(l->pacer, bare_jid);
+}
+
+guint logins_waiting(const struct logins *l)
+{
+	return pacer_queued(l->pacer);
+}
+
+void logins_charge(struct logins *l)
+{
+	pacer_charge(l->pacer, g_get_monotonic_time());
+}
+
+/* ---- kept logins ------------------------------------------------------------------- */
+
+static gboolean kept_expired(gpointer data)
+{
+	struct kept *k = data;
+	k->timer = 0;
+	struct logins *l = k->logins;
+	guint32 account = k->account;
+	g_hash_table_remove(l->kept, GUINT_TO_POINTER(account)); /* frees K */
+	legacy_logout(l->legacy, account);
+	return G_SOURCE_REMOVE;
+}
+
+void logins_keep(struct logins *l, guint32 account, const char *bare_jid, const char *nick)
+{
+	struct kept *k = g_new0(struct kept, 1);
+	k->logins = l;
+	k->account = account;
+	k->jid = g_strdup(bare_jid);
+	k->nick = g_strdup(nick);
+	k->timer = g_timeout_add_seconds(KEPT_LOGIN_SECONDS, kept_expired, k);
+	g_hash_table_insert(l->kept, GUINT_TO_POINTER(account), k);
+}
+
+bool logins_take_kept(struct logins *l, const char *bare_jid, guint32 *account, char **nick)
+{
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, l->kept);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		struct kept *k = value;
+		if (strcmp(k->jid, bare_jid) != 0)
+			continue;
+		*account = k->account;
+		*nick = g_steal_pointer(&k->nick);
+		g_hash_table_iter_remove(&it); /* frees K */
+		return true;
+	}
+	return false;
+}
+
+bool logins_owns(const struct logins *l, guint32 account)
+{
+	return g_hash_table_contains(l->kept, GUINT_TO_POINTER(account));
+}
+
+/* Only sign-on events reach a kept login (it is still a test login); a
+ * disconnect ends it. */
+static void on_kept_disconnected(void *data, const struct worker_msg_disconnected *m)
+{
+	struct logins *l = data;
+	g_hash_table_remove(l->kept, GUINT_TO_POINTER(m->account));
+	legacy_logout(l->legacy, m->account);
+}
+
+static const struct worker_msg_handlers kept_handlers = {
+    .disconnected = on_kept_disconnected,
+};
+
+void logins_on_event(struct logins *l, guint32 account, const struct legacy_event *event)
+{
+	(void)legacy_event_dispatch(event, &kept_handlers, l);
+}
+
+void logins_on_lost(struct logins *l, guint32 account)
+{
+	g_hash_table_remove(l->kept, GUINT_TO_POINTER(account));
+}
