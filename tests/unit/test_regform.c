@@ -95,6 +95,61 @@ static void test_irc_form(void)
 	regform_free(f);
 }
 
+/* The whole query, pinned: regform_fill_query() is what every client
+ * shows, so a change to it must be deliberate. */
+#define IRC_INSTRUCTIONS                                                                           \
+	"<instructions>Enter your IRC account details. ferry checks them by logging in once "      \
+	"before storing them; your password is stored encrypted.</instructions>"
+#define XMPP_INSTRUCTIONS                                                                          \
+	"<instructions>Enter your XMPP account details. ferry checks them by logging in once "     \
+	"before storing them; your password is stored encrypted.</instructions>"
+
+static const char irc_query[] =
+    "<query xmlns='jabber:iq:register'>" IRC_INSTRUCTIONS "<username/><password/>"
+    "<x xmlns='jabber:x:data' type='form'>"
+    "<title>IRC registration</title>" IRC_INSTRUCTIONS
+    "<field type='hidden' var='FORM_TYPE'><value>jabber:iq:register</value></field>"
+    "<field type='text-single' var='username' label='Nickname'><required/><value/></field>"
+    "<field type='text-private' var='password' label='Password'/>"
+    "<field type='text-single' var='server' label='Server'><value>irc.libera.chat</value>"
+    "</field>"
+    "<field type='text-single' var='port' label='Port'><value>6667</value></field>"
+    "<field type='text-single' var='encoding' label='Encodings'><value>UTF-8</value></field>"
+    "<field type='text-single' var='option_username' label='Ident name'><value/></field>"
+    "<field type='boolean' var='ssl' label='Use SSL'><value>false</value></field>"
+    "</x></query>";
+
+static const char xmpp_query[] =
+    "<query xmlns='jabber:iq:register'>" XMPP_INSTRUCTIONS "<username/><password/>"
+    "<x xmlns='jabber:x:data' type='form'>"
+    "<title>XMPP registration</title>" XMPP_INSTRUCTIONS
+    "<field type='hidden' var='FORM_TYPE'><value>jabber:iq:register</value></field>"
+    "<field type='text-single' var='username' label='Username'><required/><value/></field>"
+    "<field type='text-private' var='password' label='Password'><required/></field>"
+    "<field type='text-single' var='domain' label='Domain'><value/></field>"
+    "<field type='text-single' var='resource' label='Resource'><value/></field>"
+    "<field type='list-single' var='connection_security' label='Connection security'>"
+    "<value>require_starttls</value>"
+    "<option label='Require encryption'><value>require_starttls</value></option>"
+    "<option label='Use encryption if available'><value>opportunistic_tls</value></option>"
+    "</field></x></query>";
+
+static void test_query_pinned(void)
+{
+	const struct {
+		const char *desc, *xml;
+	} cases[] = {{IRC_DESC, irc_query}, {XMPP_DESC, xmpp_query}};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct regform *f = new_form(cases[i].desc, NULL, NULL);
+		struct stanza *q = stanza_new_ns("query", "jabber:iq:register");
+		regform_fill_query(f, q, NULL);
+		g_autofree char *xml = stanza_to_string(q);
+		g_assert_cmpstr(xml, ==, cases[i].xml);
+		stanza_free(q);
+		regform_free(f);
+	}
+}
+
 static void test_list_options(void)
 {
 	struct regform *f = new_form(XMPP_DESC, NULL, NULL);
@@ -287,6 +342,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/regform/irc-form", test_irc_form);
+	g_test_add_func("/regform/query-pinned", test_query_pinned);
 	g_test_add_func("/regform/list-options", test_list_options);
 	g_test_add_func("/regform/presets-and-locks", test_presets_and_locks);
 	g_test_add_func("/regform/bad-presets", test_bad_presets);
