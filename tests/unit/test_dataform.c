@@ -739,6 +739,11 @@ static void test_check_invalid_utf8(void)
 	dataform_free(form);
 }
 
+static void test_error_quark(void)
+{
+	g_assert_cmpstr(g_quark_to_string(DATAFORM_ERROR), ==, "ferry-dataform-error-quark");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -757,5 +762,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/dataform/check/types-from-form", test_check_types_from_form);
 	g_test_add_func("/dataform/check/required-private", test_check_required_private);
 	g_test_add_func("/dataform/check/invalid-utf8", test_check_invalid_utf8);
+	g_test_add_func("/dataform/error-quark", test_error_quark);
 	return g_test_run();
 }
