@@ -5,12 +5,14 @@
 
 #include <string.h>
 
+#include "ferry/ns.h"
 #include "ferry/secrets.h"
+#include "ferry/worker_protocol.h"
 
-G_DEFINE_QUARK(ferry - regform - error - quark, regform_error)
-
-#define NS_DATA "jabber:x:data"
-#define NS_REGISTER "jabber:iq:register"
+/* The quark's name is stringified: clang-format must not space it out. */
+/* clang-format off */
+G_DEFINE_QUARK(ferry-regform-error-quark, regform_error)
+/* clang-format on */
 
 enum field_kind {
 	FIELD_USERNAME,
@@ -120,13 +122,13 @@ static void build_fields(struct regform *form, GVariant *describe)
 	user->def = g_strdup("");
 	user->required = true;
 	add_field(form, user);
-	if (!(flags & 2 /* WORKER_DESCRIBE_NO_PASSWORD */)) {
+	if (!(flags & WORKER_DESCRIBE_NO_PASSWORD)) {
 		struct field *pw = g_new0(struct field, 1);
 		pw->kind = FIELD_PASSWORD;
 		pw->var = g_strdup("password");
 		pw->label = g_strdup("Password");
 		pw->def = g_strdup("");
-		pw->required = !(flags & 1 /* WORKER_DESCRIBE_PASSWORD_OPTIONAL */);
+		pw->required = !(flags & WORKER_DESCRIBE_PASSWORD_OPTIONAL);
 		add_field(form, pw);
 	}
 	const char *label, *def, *sep;
