@@ -304,9 +304,9 @@ static void answer_set(struct gateway *gw, const struct stanza *iq, const char *
 	}
 	GHashTable *settings = NULL;
 	char *password = NULL;
-	g_autofree char *problem = NULL;
+	g_autoptr(GError) problem = NULL;
 	if (!regform_parse(gw->form, q, &settings, &password, &problem)) {
-		router_send_error(gw->router, iq, "not-acceptable", problem);
+		router_send_error(gw->router, iq, "not-acceptable", problem->message);
 		return;
 	}
 	if (pending_for(gw, bare)) {
