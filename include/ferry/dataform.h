@@ -87,8 +87,7 @@ void dataform_field_set_integer(struct dataform_field *field, gint64 min, gint64
  * call replaces it). */
 void dataform_field_add_value(struct dataform_field *field, const char *value);
 /* Appends an option of a list field. LABEL may be NULL. */
-void dataform_field_add_option(struct dataform_field *field, const char *label,
-                               const char *value);
+void dataform_field_add_option(struct dataform_field *field, const char *label, const char *value);
 
 /* ---- reading ------------------------------------------------------------ */
 

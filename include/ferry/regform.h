@@ -12,6 +12,15 @@
  *
  * Settings (what is stored per user) are field -> text value, password
  * excluded; booleans are "true"/"false".
+ *
+ * The XEP-0004 side goes through dataform: the <x/> is written by
+ * dataform_add_to() and submissions are checked by dataform_check(), legacy
+ * <username/>/<password/> included. So integer option fields carry an
+ * XEP-0122 <validate datatype='xs:integer'/> with the range G_MININT32 to
+ * G_MAXINT32 (the one difference from the form written by hand before),
+ * and a control character (TAB and newline included) in any field, the
+ * username and password included, is refused; the password is otherwise
+ * kept byte for byte.
  */
 #ifndef FERRY_REGFORM_H
 #define FERRY_REGFORM_H
@@ -26,10 +35,18 @@ struct regform;
 #define REGFORM_ERROR (regform_error_quark())
 GQuark regform_error_quark(void);
 
+enum regform_error_code {
+	REGFORM_ERROR_CONFIG,     /* a [legacy] preset or lock does not fit the form */
+	REGFORM_ERROR_SUBMISSION, /* a submission is refused; the message is for the user */
+};
+
 /* DESCRIBE is the worker's description (WORKER_DESCRIBE_TYPE). PRESETS
  * (field -> value) and LOCKED come from [legacy]; a preset for an unknown
- * field or with a value of the wrong type is an error naming it. */
+ * field or with a value of the wrong type is an error (REGFORM_ERROR_CONFIG)
+ * naming it. Presets and defaults are checked and normalized as submitted
+ * values are. Caller frees with regform_free(). */
 struct regform *regform_new(GVariant *describe, GHashTable *presets, char **locked, GError **error);
+/* NULL is a no-op. */
 void regform_free(struct regform *form);
 
 /* The protocol's id and human name ("IRC"). Borrowed. */
@@ -45,13 +62,14 @@ bool regform_password_optional(const struct regform *form);
  * never included. */
 void regform_fill_query(const struct regform *form, struct stanza *query, GHashTable *values);
 
-/* Reads a submission (an XEP-0004 form, which wins, or legacy
- * <username/>/<password/>) from QUERY. On success sets *SETTINGS (new
- * table, locked fields and defaults applied) and *PASSWORD (caller wipes
- * with secrets_wipe_free). On failure returns false with a text for the
- * user naming the field in *ERROR_TEXT. */
+/* Reads a submission (an XEP-0004 form of type submit, which wins, or
+ * legacy <username/>/<password/>) from QUERY and checks it against the form.
+ * On success sets *SETTINGS (new table, caller unrefs; locked fields and
+ * defaults applied) and *PASSWORD (caller wipes with secrets_wipe_free; ""
+ * when none was given and none is required). On failure returns false with
+ * REGFORM_ERROR_SUBMISSION and a text for the user naming the field. */
 bool regform_parse(const struct regform *form, const struct stanza *query, GHashTable **settings,
-                   char **password, char **error_text);
+                   char **password, GError **error);
 
 /* The legacy account name: username joined with each split's value
  * ("nick" + "@" + "irc.example.org"). Caller frees. */

@@ -1,16 +1,18 @@
-/* regform: builds the XEP-0077/XEP-0004 registration form from a protocol
- * description and reads submissions back. See include/ferry/regform.h. */
+/* regform: the XEP-0077 registration form's fields, built from a protocol
+ * description, presets and locks, and the submissions read back. The
+ * XEP-0004 side (the <x/> both ways, the checks by field type) is
+ * dataform's. See include/ferry/regform.h. */
 #include "config.h"
 #include "ferry/regform.h"
 
 #include <string.h>
 
+#include "ferry/dataform.h"
+#include "ferry/ns.h"
 #include "ferry/secrets.h"
+#include "ferry/worker_protocol.h"
 
-G_DEFINE_QUARK(ferry - regform - error - quark, regform_error)
-
-#define NS_DATA "jabber:x:data"
-#define NS_REGISTER "jabber:iq:register"
+G_DEFINE_QUARK(ferry-regform-error-quark, regform_error);
 
 enum field_kind {
 	FIELD_USERNAME,
@@ -72,30 +74,56 @@ static char *split_var(const char *label)
 	return v;
 }
 
-/* Normalizes VALUE for F; NULL when it does not fit. */
-static char *normalize(const struct field *f, const char *value)
+static enum dataform_field_type field_type(const struct field *f)
 {
+	if (f->kind == FIELD_PASSWORD)
+		return DATAFORM_TEXT_PRIVATE;
 	switch (f->value) {
 	case VALUE_BOOL:
-		if (g_ascii_strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0)
-			return g_strdup("true");
-		if (g_ascii_strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0)
-			return g_strdup("false");
-		return NULL;
-	case VALUE_INT: {
-		gint64 n = 0;
-		if (!g_ascii_string_to_signed(value, 10, G_MININT32, G_MAXINT32, &n, NULL))
-			return NULL;
-		return g_strdup_printf("%" G_GINT64_FORMAT, n);
-	}
+		return DATAFORM_BOOLEAN;
 	case VALUE_LIST:
-		for (guint i = 1; i < f->choices->len; i += 2)
-			if (strcmp(g_ptr_array_index(f->choices, i), value) == 0)
-				return g_strdup(value);
-		return NULL;
+		return DATAFORM_LIST_SINGLE;
 	default:
-		return g_utf8_validate(value, -1, NULL) ? g_strdup(value) : NULL;
+		return DATAFORM_TEXT_SINGLE; /* VALUE_INT with an integer range */
 	}
+}
+
+/* Appends F to DF as an XEP-0004 field, without a value. */
+static struct dataform_field *add_to_dataform(struct dataform *df, const struct field *f)
+{
+	struct dataform_field *d = dataform_add_field(df, field_type(f), f->var, f->label);
+	dataform_field_set_required(d, f->required);
+	if (f->value == VALUE_INT)
+		dataform_field_set_integer(d, G_MININT32, G_MAXINT32);
+	for (guint c = 0; f->choices != NULL && c + 1 < f->choices->len; c += 2)
+		dataform_field_add_option(d, g_ptr_array_index(f->choices, c),
+		                          g_ptr_array_index(f->choices, c + 1));
+	return d;
+}
+
+/* VALUE (a default or a preset) checked and normalized for F as a
+ * submitted value would be; NULL when it does not fit. An empty value fits
+ * text fields only. */
+static char *normalize(const struct field *f, const char *value)
+{
+	struct dataform *one = dataform_new(DATAFORM_FORM);
+	dataform_field_set_required(add_to_dataform(one, f), false);
+	struct dataform *sub = dataform_new(DATAFORM_SUBMIT);
+	dataform_field_add_value(dataform_add_field(sub, DATAFORM_TEXT_SINGLE, f->var, NULL),
+	                         value);
+	struct dataform *checked = dataform_check(one, sub, NULL);
+	char *norm = NULL;
+	if (checked != NULL) {
+		const char *v = dataform_get_value(checked, f->var);
+		if (v != NULL)
+			norm = g_strdup(v);
+		else if (f->value == VALUE_TEXT)
+			norm = g_strdup("");
+	}
+	dataform_free(checked);
+	dataform_free(sub);
+	dataform_free(one);
+	return norm;
 }
 
 static void add_field(struct regform *form, struct field *f)
@@ -120,13 +148,13 @@ static void build_fields(struct regform *form, GVariant *describe)
 	user->def = g_strdup("");
 	user->required = true;
 	add_field(form, user);
-	if (!(flags & 2 /* WORKER_DESCRIBE_NO_PASSWORD */)) {
+	if (!(flags & WORKER_DESCRIBE_NO_PASSWORD)) {
 		struct field *pw = g_new0(struct field, 1);
 		pw->kind = FIELD_PASSWORD;
 		pw->var = g_strdup("password");
 		pw->label = g_strdup("Password");
 		pw->def = g_strdup("");
-		pw->required = !(flags & 1 /* WORKER_DESCRIBE_PASSWORD_OPTIONAL */);
+		pw->required = !(flags & WORKER_DESCRIBE_PASSWORD_OPTIONAL);
 		add_field(form, pw);
 	}
 	const char *label, *def, *sep;
@@ -182,7 +210,7 @@ struct regform *regform_new(GVariant *describe, GHashTable *presets, char **lock
 			struct field *f = find(form, k);
 			if (f == NULL || f->kind == FIELD_PASSWORD) {
 				g_set_error(
-				    error, REGFORM_ERROR, 0,
+				    error, REGFORM_ERROR, REGFORM_ERROR_CONFIG,
 				    "[legacy] %s: %s has no registration field of that name",
 				    (char *)k, form->protocol);
 				regform_free(form);
@@ -190,7 +218,7 @@ struct regform *regform_new(GVariant *describe, GHashTable *presets, char **lock
 			}
 			char *norm = normalize(f, v);
 			if (norm == NULL) {
-				g_set_error(error, REGFORM_ERROR, 0,
+				g_set_error(error, REGFORM_ERROR, REGFORM_ERROR_CONFIG,
 				            "[legacy] %s: '%s' is not a valid value for this field",
 				            (char *)k, (char *)v);
 				regform_free(form);
@@ -203,7 +231,7 @@ struct regform *regform_new(GVariant *describe, GHashTable *presets, char **lock
 	for (gsize i = 0; locked != NULL && locked[i] != NULL; i++) {
 		struct field *f = find(form, locked[i]);
 		if (f == NULL || f->kind == FIELD_USERNAME || f->kind == FIELD_PASSWORD) {
-			g_set_error(error, REGFORM_ERROR, 0,
+			g_set_error(error, REGFORM_ERROR, REGFORM_ERROR_CONFIG,
 			            "[legacy] locked: '%s' is not a field that can be locked",
 			            locked[i]);
 			regform_free(form);
@@ -240,126 +268,146 @@ bool regform_password_optional(const struct regform *form)
 	return pw == NULL || !pw->required;
 }
 
-static const char *field_type(const struct field *f)
+static char *instructions_for(const struct regform *form)
 {
-	if (f->kind == FIELD_PASSWORD)
-		return "text-private";
-	switch (f->value) {
-	case VALUE_BOOL:
-		return "boolean";
-	case VALUE_LIST:
-		return "list-single";
-	default:
-		return "text-single";
+	return g_strdup_printf("Enter your %s account details. ferry checks them by logging in "
+	                       "once before storing them; your password is stored encrypted.",
+	                       form->protocol_name);
+}
+
+/* The XEP-0004 form: title, instructions, FORM_TYPE, then every field that
+ * is not locked, with its value from VALUES (NULL: none), else its default
+ * (the password has none). Caller frees. */
+static struct dataform *to_dataform(const struct regform *form, GHashTable *values)
+{
+	struct dataform *df = dataform_new(DATAFORM_FORM);
+	g_autofree char *title = g_strdup_printf("%s registration", form->protocol_name);
+	g_autofree char *instructions = instructions_for(form);
+	dataform_set_title(df, title);
+	dataform_add_instructions(df, instructions);
+	dataform_set_form_type(df, NS_REGISTER);
+	for (guint i = 0; i < form->fields->len; i++) {
+		const struct field *f = g_ptr_array_index(form->fields, i);
+		if (f->locked)
+			continue;
+		struct dataform_field *d = add_to_dataform(df, f);
+		if (f->kind != FIELD_PASSWORD) {
+			const char *v = values != NULL ? g_hash_table_lookup(values, f->var) : NULL;
+			dataform_field_add_value(d, v != NULL ? v : f->def);
+		}
 	}
+	return df;
 }
 
 void regform_fill_query(const struct regform *form, struct stanza *query, GHashTable *values)
 {
-	g_autofree char *instructions = g_strdup_printf(
-	    "Enter your %s account details. ferry checks them by logging in once before "
-	    "storing them; your password is stored encrypted.",
-	    form->protocol_name);
+	g_return_if_fail(form != NULL && query != NULL);
+	g_autofree char *instructions = instructions_for(form);
 	stanza_add_text_child(query, "instructions", instructions);
 	const char *user = values != NULL ? g_hash_table_lookup(values, "username") : NULL;
 	stanza_add_text_child(query, "username", user != NULL ? user : "");
 	if (find(form, "password") != NULL)
 		stanza_add_child(query, "password", NULL);
-
-	struct stanza *x = stanza_add_child(query, "x", NS_DATA);
-	stanza_set_attr(x, "type", "form");
-	g_autofree char *title = g_strdup_printf("%s registration", form->protocol_name);
-	stanza_add_text_child(x, "title", title);
-	stanza_add_text_child(x, "instructions", instructions);
-	struct stanza *ft = stanza_add_child(x, "field", NULL);
-	stanza_set_attr(ft, "type", "hidden");
-	stanza_set_attr(ft, "var", "FORM_TYPE");
-	stanza_add_text_child(ft, "value", NS_REGISTER);
-	for (guint i = 0; i < form->fields->len; i++) {
-		const struct field *f = g_ptr_array_index(form->fields, i);
-		if (f->locked)
-			continue;
-		struct stanza *e = stanza_add_child(x, "field", NULL);
-		stanza_set_attr(e, "type", field_type(f));
-		stanza_set_attr(e, "var", f->var);
-		stanza_set_attr(e, "label", f->label);
-		if (f->required)
-			stanza_add_child(e, "required", NULL);
-		if (f->kind != FIELD_PASSWORD) {
-			const char *v = values != NULL ? g_hash_table_lookup(values, f->var) : NULL;
-			stanza_add_text_child(e, "value", v != NULL ? v : f->def);
-		}
-		for (guint c = 0; f->choices != NULL && c + 1 < f->choices->len; c += 2) {
-			struct stanza *o = stanza_add_child(e, "option", NULL);
-			stanza_set_attr(o, "label", g_ptr_array_index(f->choices, c));
-			stanza_add_text_child(o, "value", g_ptr_array_index(f->choices, c + 1));
-		}
-	}
+	struct dataform *df = to_dataform(form, values);
+	dataform_add_to(df, query);
+	dataform_free(df);
 }
 
-/* The submitted text of field VAR in form X, or NULL when absent. */
-static char *form_value(const struct stanza *x, const char *var)
+/* The submission in QUERY: its XEP-0004 form, which must be of type
+ * submit, else the legacy <username/> and <password/> as one. Caller
+ * frees. */
+static struct dataform *read_submission(const struct stanza *query, GError **error)
 {
-	for (struct stanza *c = stanza_next_child(x, NULL); c != NULL; c = stanza_next_child(x, c))
-		if (stanza_is(c, "field", NULL) && g_strcmp0(stanza_get_attr(c, "var"), var) == 0)
-			return stanza_get_child_text(c, "value", NULL);
-	return NULL;
+	const struct stanza *x = stanza_find_child(query, "x", NS_DATA);
+	if (x != NULL) {
+		if (g_strcmp0(stanza_get_attr(x, "type"), "submit") != 0) {
+			g_set_error_literal(error, REGFORM_ERROR, REGFORM_ERROR_SUBMISSION,
+			                    "the form must be of type 'submit'");
+			return NULL;
+		}
+		g_autoptr(GError) err = NULL;
+		struct dataform *sub = dataform_parse(x, &err);
+		if (sub == NULL)
+			g_set_error_literal(error, REGFORM_ERROR, REGFORM_ERROR_SUBMISSION,
+			                    err->message);
+		return sub;
+	}
+	struct dataform *sub = dataform_new(DATAFORM_SUBMIT);
+	const struct {
+		const char *var;
+		enum dataform_field_type type;
+	} legacy[] = {{"username", DATAFORM_TEXT_SINGLE}, {"password", DATAFORM_TEXT_PRIVATE}};
+	for (gsize i = 0; i < G_N_ELEMENTS(legacy); i++) {
+		const struct stanza *e = stanza_find_child(query, legacy[i].var, NULL);
+		if (e == NULL)
+			continue;
+		char *text = stanza_get_text(e);
+		dataform_field_add_value(
+		    dataform_add_field(sub, legacy[i].type, legacy[i].var, NULL), text);
+		secrets_wipe_free(text);
+	}
+	return sub;
+}
+
+/* The checked submission: every value fits its field, required fields
+ * other than the password have one. Caller frees. */
+static struct dataform *check_submission(const struct regform *form, const struct stanza *query,
+                                         GError **error)
+{
+	struct dataform *sub = read_submission(query, error);
+	if (sub == NULL)
+		return NULL;
+	struct dataform *df = to_dataform(form, NULL);
+	/* regform_parse() says what is wrong with a missing password. */
+	struct dataform_field *pw = dataform_find_field(df, "password");
+	if (pw != NULL)
+		dataform_field_set_required(pw, false);
+	g_autoptr(GError) err = NULL;
+	struct dataform *checked = dataform_check(df, sub, &err);
+	if (checked == NULL)
+		g_set_error_literal(error, REGFORM_ERROR, REGFORM_ERROR_SUBMISSION, err->message);
+	dataform_free(df);
+	dataform_free(sub);
+	return checked;
 }
 
 bool regform_parse(const struct regform *form, const struct stanza *query,
-                   GHashTable **settings_out, char **password_out, char **error_text)
+                   GHashTable **settings_out, char **password_out, GError **error)
 {
-	const struct stanza *x = stanza_find_child(query, "x", NS_DATA);
-	if (x != NULL && g_strcmp0(stanza_get_attr(x, "type"), "submit") != 0) {
-		*error_text = g_strdup("the form must be of type 'submit'");
+	g_return_val_if_fail(form != NULL && query != NULL, false);
+	g_return_val_if_fail(settings_out != NULL && password_out != NULL, false);
+	struct dataform *checked = check_submission(form, query, error);
+	if (checked == NULL)
 		return false;
-	}
 	GHashTable *settings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	char *password = NULL;
 	for (guint i = 0; i < form->fields->len; i++) {
 		const struct field *f = g_ptr_array_index(form->fields, i);
-		char *v = NULL;
-		if (f->locked)
-			v = g_strdup(f->def);
-		else if (x != NULL)
-			v = form_value(x, f->var);
-		else if (f->kind == FIELD_USERNAME || f->kind == FIELD_PASSWORD)
-			v = stanza_get_child_text(query, f->var, NULL);
-		if (v != NULL && f->kind != FIELD_PASSWORD)
-			g_strstrip(v);
-		if (v == NULL || (*v == '\0' && f->kind != FIELD_PASSWORD)) {
-			if (f->required) {
-				*error_text = g_strdup_printf("the field '%s' (%s) is required",
-				                              f->var, f->label);
-				g_free(v);
-				goto fail;
-			}
-			g_free(v);
-			v = g_strdup(f->def);
-		}
-		if (f->kind == FIELD_PASSWORD) {
-			if (*v == '\0' && f->required) {
-				*error_text = g_strdup("a password is required");
-				secrets_wipe_free(v);
-				goto fail;
-			}
-			password = v;
+		const char *v = f->locked ? NULL : dataform_get_value(checked, f->var);
+		if (f->kind != FIELD_PASSWORD) {
+			g_hash_table_replace(settings, g_strdup(f->var),
+			                     g_strdup(v != NULL ? v : f->def));
 			continue;
 		}
-		char *norm = normalize(f, v);
-		if (norm == NULL) {
-			*error_text = g_strdup_printf("'%s' is not a valid value for '%s' (%s)", v,
-			                              f->var, f->label);
-			g_free(v);
+		/* Absent, or present and empty (kept by the check). */
+		if (f->required && v == NULL) {
+			g_set_error(error, REGFORM_ERROR, REGFORM_ERROR_SUBMISSION,
+			            "the field '%s' (%s) is required", f->var, f->label);
 			goto fail;
 		}
-		g_free(v);
-		g_hash_table_replace(settings, g_strdup(f->var), norm);
+		if (f->required && *v == '\0') {
+			g_set_error_literal(error, REGFORM_ERROR, REGFORM_ERROR_SUBMISSION,
+			                    "a password is required");
+			goto fail;
+		}
+		password = g_strdup(v != NULL ? v : "");
 	}
+	dataform_free(checked);
 	*settings_out = settings;
 	*password_out = password != NULL ? password : g_strdup("");
 	return true;
 fail:
+	dataform_free(checked);
 	g_hash_table_unref(settings);
 	secrets_wipe_free(password);
 	return false;

@@ -226,9 +226,9 @@ static void answer_set(struct registration *reg, const struct stanza *iq, const 
 	}
 	GHashTable *settings = NULL;
 	char *password = NULL;
-	g_autofree char *problem = NULL;
+	g_autoptr(GError) problem = NULL;
 	if (!regform_parse(ctx->form, q, &settings, &password, &problem)) {
-		router_send_error(ctx->router, iq, "not-acceptable", problem);
+		router_send_error(ctx->router, iq, "not-acceptable", problem->message);
 		return;
 	}
 	if (pending_for(reg, bare)) {

@@ -258,8 +258,9 @@ static void handle_frame(struct worker *w, GBytes *body)
 		struct worker_msg_ready ready;
 		worker_msg_ready_read(payload, account, &ready);
 		if (ready.version != WORKER_PROTOCOL_VERSION) {
-			g_autofree char *why = g_strdup_printf("speaks protocol version %u, not %u",
-			                                       ready.version, WORKER_PROTOCOL_VERSION);
+			g_autofree char *why =
+			    g_strdup_printf("speaks protocol version %u, not %u", ready.version,
+			                    WORKER_PROTOCOL_VERSION);
 			worker_died(w, why);
 		} else {
 			w->ready = true;

@@ -95,6 +95,64 @@ static void test_irc_form(void)
 	regform_free(f);
 }
 
+/* The whole query, pinned: regform_fill_query() is what every client
+ * shows, so a change to it must be deliberate. The one since the form was
+ * written by hand: integer fields carry an XEP-0122 <validate/>. */
+#define IRC_INSTRUCTIONS                                                                           \
+	"<instructions>Enter your IRC account details. ferry checks them by logging in once "      \
+	"before storing them; your password is stored encrypted.</instructions>"
+#define XMPP_INSTRUCTIONS                                                                          \
+	"<instructions>Enter your XMPP account details. ferry checks them by logging in once "     \
+	"before storing them; your password is stored encrypted.</instructions>"
+
+static const char irc_query[] =
+    "<query xmlns='jabber:iq:register'>" IRC_INSTRUCTIONS "<username/><password/>"
+    "<x xmlns='jabber:x:data' type='form'>"
+    "<title>IRC registration</title>" IRC_INSTRUCTIONS
+    "<field type='hidden' var='FORM_TYPE'><value>jabber:iq:register</value></field>"
+    "<field type='text-single' var='username' label='Nickname'><required/><value/></field>"
+    "<field type='text-private' var='password' label='Password'/>"
+    "<field type='text-single' var='server' label='Server'><value>irc.libera.chat</value>"
+    "</field>"
+    "<field type='text-single' var='port' label='Port'>"
+    "<validate xmlns='http://jabber.org/protocol/xdata-validate' datatype='xs:integer'>"
+    "<range min='-2147483648' max='2147483647'/></validate><value>6667</value></field>"
+    "<field type='text-single' var='encoding' label='Encodings'><value>UTF-8</value></field>"
+    "<field type='text-single' var='option_username' label='Ident name'><value/></field>"
+    "<field type='boolean' var='ssl' label='Use SSL'><value>false</value></field>"
+    "</x></query>";
+
+static const char xmpp_query[] =
+    "<query xmlns='jabber:iq:register'>" XMPP_INSTRUCTIONS "<username/><password/>"
+    "<x xmlns='jabber:x:data' type='form'>"
+    "<title>XMPP registration</title>" XMPP_INSTRUCTIONS
+    "<field type='hidden' var='FORM_TYPE'><value>jabber:iq:register</value></field>"
+    "<field type='text-single' var='username' label='Username'><required/><value/></field>"
+    "<field type='text-private' var='password' label='Password'><required/></field>"
+    "<field type='text-single' var='domain' label='Domain'><value/></field>"
+    "<field type='text-single' var='resource' label='Resource'><value/></field>"
+    "<field type='list-single' var='connection_security' label='Connection security'>"
+    "<value>require_starttls</value>"
+    "<option label='Require encryption'><value>require_starttls</value></option>"
+    "<option label='Use encryption if available'><value>opportunistic_tls</value></option>"
+    "</field></x></query>";
+
+static void test_query_pinned(void)
+{
+	const struct {
+		const char *desc, *xml;
+	} cases[] = {{IRC_DESC, irc_query}, {XMPP_DESC, xmpp_query}};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct regform *f = new_form(cases[i].desc, NULL, NULL);
+		struct stanza *q = stanza_new_ns("query", "jabber:iq:register");
+		regform_fill_query(f, q, NULL);
+		g_autofree char *xml = stanza_to_string(q);
+		g_assert_cmpstr(xml, ==, cases[i].xml);
+		stanza_free(q);
+		regform_free(f);
+	}
+}
+
 static void test_list_options(void)
 {
 	struct regform *f = new_form(XMPP_DESC, NULL, NULL);
@@ -144,9 +202,11 @@ static void test_presets_and_locks(void)
 	                          "<field var='server'><value>evil.example</value></field>"
 	                          "<field var='port'><value>1</value></field></x></query></iq>");
 	GHashTable *settings = NULL;
-	char *password = NULL, *problem = NULL;
+	char *password = NULL;
+	g_autoptr(GError) err = NULL;
 	g_assert_true(
-	    regform_parse(f, stanza_find_child(iq, "query", NULL), &settings, &password, &problem));
+	    regform_parse(f, stanza_find_child(iq, "query", NULL), &settings, &password, &err));
+	g_assert_no_error(err);
 	g_assert_cmpstr(g_hash_table_lookup(settings, "server"), ==, "irc.example.org");
 	g_assert_cmpstr(g_hash_table_lookup(settings, "port"), ==, "6697");
 	g_assert_cmpstr(g_hash_table_lookup(settings, "ssl"), ==, "true");
@@ -231,6 +291,50 @@ static void test_submissions(void)
 	     "</field><field var='password'><value>p</value></field>"
 	     "<field var='connection_security'><value>none</value></field></x>",
 	     NULL, "'none' is not a valid value for 'connection_security' (Connection security)"},
+	    /* Since dataform: the same checks on both paths. Control characters
+	     * are refused in every field, and not echoed. */
+	    {irc, "<username>bo&#10;b</username>", NULL,
+	     "'username' (Nickname) must be a single line without control characters"},
+	    {irc, "<username>bob&#9;</username>", NULL,
+	     "'username' (Nickname) must be a single line without control characters"},
+	    {irc, "<username>bob</username><password>p&#9;w</password>", NULL,
+	     "'password' (Password) must be a single line without control characters"},
+	    {irc, "<username>bob</username><password>pw&#10;</password>", NULL,
+	     "'password' (Password) must be a single line without control characters"},
+	    {irc,
+	     "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>a&#13;b</value>"
+	     "</field></x>",
+	     NULL, "'username' (Nickname) must be a single line without control characters"},
+	    {xmpp,
+	     "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>c</value>"
+	     "</field><field var='password'><value>se&#9;cret</value></field></x>",
+	     NULL, "'password' (Password) must be a single line without control characters"},
+	    {irc,
+	     "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>a</value>"
+	     "</field><field var='server'><value>irc.example.org&#10;PRIVMSG x</value></field></x>",
+	     NULL, "'server' (Server) must be a single line without control characters"},
+	    {irc,
+	     "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>a</value>"
+	     "</field><field var='encoding'><value>UTF-8&#9;</value></field></x>",
+	     NULL, "'encoding' (Encodings) must be a single line without control characters"},
+	    /* The password byte for byte on the legacy path too; the username
+	     * trimmed. */
+	    {xmpp, "<username> carol </username><password>  two  spaces  </password>", "carol",
+	     "  two  spaces  "},
+	    /* One value per field; a form that is not well-formed. */
+	    {irc,
+	     "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>a</value>"
+	     "<value>b</value></field></x>",
+	     NULL, "'username' (Nickname) takes one value"},
+	    {irc,
+	     "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>a</value>"
+	     "</field><field var='username'><value>b</value></field></x>",
+	     NULL, "the field 'username' appears twice"},
+	    {irc, "<x xmlns='jabber:x:data'/>", NULL, "the form must be of type 'submit'"},
+	    {xmpp,
+	     "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>c</value>"
+	     "</field><field var='password'><value/></field></x>",
+	     NULL, "a password is required"},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree char *xml = g_strdup_printf(
@@ -238,14 +342,18 @@ static void test_submissions(void)
 		    cases[i].xml);
 		struct stanza *iq = parse(xml);
 		GHashTable *settings = NULL;
-		char *password = NULL, *problem = NULL;
+		char *password = NULL;
+		g_autoptr(GError) err = NULL;
 		bool ok = regform_parse(cases[i].form, stanza_find_child(iq, "query", NULL),
-		                        &settings, &password, &problem);
+		                        &settings, &password, &err);
 		if (cases[i].user == NULL) {
 			g_assert_false(ok);
-			g_assert_cmpstr(problem, ==, cases[i].password);
-			g_free(problem);
+			g_assert_error(err, REGFORM_ERROR, REGFORM_ERROR_SUBMISSION);
+			g_assert_cmpstr(err->message, ==, cases[i].password);
+			g_assert_null(settings);
+			g_assert_null(password);
 		} else {
+			g_assert_no_error(err);
 			g_assert_true(ok);
 			g_autofree char *user = regform_legacy_username(cases[i].form, settings);
 			g_assert_cmpstr(user, ==, cases[i].user);
@@ -258,6 +366,58 @@ static void test_submissions(void)
 	}
 	regform_free(irc);
 	regform_free(xmpp);
+}
+
+/* What is stored: values normalized by type (dataform_check), defaults
+ * for what was left empty, the password apart. */
+static void test_normalized_settings(void)
+{
+	struct regform *f = new_form(IRC_DESC, NULL, NULL);
+	struct stanza *iq =
+	    parse("<iq type='set'><query xmlns='jabber:iq:register'>"
+	          "<x xmlns='jabber:x:data' type='submit'>"
+	          "<field type='hidden' var='FORM_TYPE'>"
+	          "<value>jabber:iq:register</value></field>"
+	          "<field var='username'><value> alice </value></field>"
+	          "<field var='password'><value> pw </value></field>"
+	          "<field var='port'><value>+06697</value></field>"
+	          "<field var='ssl'><value>1</value></field>"
+	          "<field var='encoding'><value/></field>"
+	          "<field var='colour'><value>red</value></field></x></query></iq>");
+	GHashTable *settings = NULL;
+	char *password = NULL;
+	g_autoptr(GError) err = NULL;
+	g_assert_true(
+	    regform_parse(f, stanza_find_child(iq, "query", NULL), &settings, &password, &err));
+	g_assert_no_error(err);
+	g_assert_cmpstr(password, ==, " pw ");
+	const char *const expected[][2] = {
+	    {"username", "alice"}, {"server", "irc.libera.chat"}, {"port", "6697"},
+	    {"encoding", "UTF-8"}, {"option_username", ""},       {"ssl", "true"},
+	};
+	g_assert_cmpuint(g_hash_table_size(settings), ==, G_N_ELEMENTS(expected));
+	for (gsize i = 0; i < G_N_ELEMENTS(expected); i++)
+		g_assert_cmpstr(g_hash_table_lookup(settings, expected[i][0]), ==, expected[i][1]);
+	g_hash_table_unref(settings);
+	secrets_wipe_free(password);
+	stanza_free(iq);
+
+	/* The integer range is that of the legacy option (gint32). */
+	iq = parse("<iq type='set'><query xmlns='jabber:iq:register'>"
+	           "<x xmlns='jabber:x:data' type='submit'>"
+	           "<field var='username'><value>a</value></field>"
+	           "<field var='port'><value>2147483648</value></field></x></query></iq>");
+	g_assert_false(
+	    regform_parse(f, stanza_find_child(iq, "query", NULL), &settings, &password, &err));
+	g_assert_error(err, REGFORM_ERROR, REGFORM_ERROR_SUBMISSION);
+	g_assert_cmpstr(err->message, ==, "'2147483648' is not a valid value for 'port' (Port)");
+	stanza_free(iq);
+	regform_free(f);
+}
+
+static void test_error_quark(void)
+{
+	g_assert_cmpstr(g_quark_to_string(REGFORM_ERROR), ==, "ferry-regform-error-quark");
 }
 
 static void test_prefilled(void)
@@ -287,10 +447,13 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/regform/irc-form", test_irc_form);
+	g_test_add_func("/regform/query-pinned", test_query_pinned);
 	g_test_add_func("/regform/list-options", test_list_options);
 	g_test_add_func("/regform/presets-and-locks", test_presets_and_locks);
 	g_test_add_func("/regform/bad-presets", test_bad_presets);
 	g_test_add_func("/regform/submissions", test_submissions);
+	g_test_add_func("/regform/normalized-settings", test_normalized_settings);
 	g_test_add_func("/regform/prefilled", test_prefilled);
+	g_test_add_func("/regform/error-quark", test_error_quark);
 	return g_test_run();
 }
