@@ -1,0 +1,83 @@
+/* gateway_fixture: a whole transport (include/ferry/gateway.h) in a unit
+ * test, on real parts except the legacy side: a router whose output is
+ * captured, disco, SQLite storage in a temporary directory with a fixed
+ * key, an IRC-like registration form, and fake_legacy.h. Stanzas go in as
+ * XML text; what the transport sends comes out as parsed stanzas. */
+#ifndef FERRY_TEST_GATEWAY_FIXTURE_H
+#define FERRY_TEST_GATEWAY_FIXTURE_H
+
+#include <glib.h>
+#include <stdbool.h>
+
+#include "fake_legacy.h"
+#include "ferry/disco.h"
+#include "ferry/gateway.h"
+#include "ferry/regform.h"
+#include "ferry/router.h"
+#include "ferry/secrets.h"
+#include "ferry/settings.h"
+#include "ferry/storage.h"
+
+/* The transport's domain, its users' domain, and a user. */
+#define GW_JID "irc.example.org"
+#define GW_DOMAIN "example.org"
+#define ALICE "alice@example.org"
+#define ALICE_PC "alice@example.org/pc"
+
+struct gw {
+	char *dir;
+	struct settings *settings;
+	struct secrets *secrets;
+	struct storage *storage;
+	struct regform *form;
+	struct fake_legacy *fake;
+	struct legacy *legacy;
+	struct router *router;
+	struct disco *disco;
+	struct gateway *gateway;
+	GQueue sent; /* struct stanza *: what the transport sent, oldest first */
+};
+
+/* Builds the transport. EXTRA is appended to the configuration (e.g.
+ * "[workers]\nlogin_rate = 1\n"; NULL for none). */
+void gw_setup(struct gw *gw, const char *extra);
+/* Frees the transport and then checks nothing is left in the temporary
+ * directory but the database and key. */
+void gw_teardown(struct gw *gw);
+
+/* Parses XML (one stanza, in the component stream's namespace) and hands
+ * it to the router as the server would. */
+void gw_inject(struct gw *gw, const char *xml);
+/* printf-style gw_inject. */
+void gw_injectf(struct gw *gw, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+/* The oldest stanza the transport sent and nobody took, or NULL. Caller
+ * frees. */
+struct stanza *gw_take(struct gw *gw);
+/* Takes the oldest sent stanza that is a NAME with TYPE (NULL: none, the
+ * attribute absent; "*": any) to TO (NULL: any); others stay. NULL if
+ * there is none. Caller frees. */
+struct stanza *gw_take_match(struct gw *gw, const char *name, const char *type, const char *to);
+/* As gw_take_match, asserting there is one. */
+struct stanza *gw_expect(struct gw *gw, const char *name, const char *type, const char *to);
+/* Forgets what was sent. */
+void gw_clear(struct gw *gw);
+/* How many stanzas are waiting. */
+guint gw_sent_count(const struct gw *gw);
+
+/* Stores BARE as a registered user (nickname NICK, password PASSWORD),
+ * as a finished registration would. */
+void gw_register_user(struct gw *gw, const char *bare, const char *nick, const char *password);
+
+/* Runs the main loop until COND(DATA) holds or TIMEOUT_MS pass; returns
+ * COND's last value. */
+bool gw_run_until(bool (*cond)(void *data), void *data, guint timeout_ms);
+/* Runs the main loop for MS milliseconds. */
+void gw_run_for(guint ms);
+
+/* Brings ALICE's session online: her presence from ALICE_PC, the login it
+ * causes, and CONNECTED as NICK. Returns the account id; what was sent
+ * and commanded on the way is cleared. */
+guint32 gw_online(struct gw *gw, const char *nick);
+
+#endif
