@@ -1,8 +1,424 @@
-/* placeholder */
+/* Unit tests for registration through the fake legacy side: the form,
+ * the test login and its outcomes (stored and answered only on success),
+ * the checked login handed to the session instead of a second login,
+ * updates, unregistration, refusals, and jabber:iq:gateway. */
 #include "config.h"
-#include <glib.h>
+
+#include <string.h>
+
+#include "gateway_fixture.h"
+#include "ferry/stanza.h"
+
+#define BOB "bob@example.org"
+#define BOB_PC "bob@example.org/pc"
+
+static void setup(struct gw *gw, gconstpointer extra)
+{
+	gw_setup(gw, extra);
+}
+
+static void teardown(struct gw *gw, gconstpointer unused)
+{
+	gw_teardown(gw);
+}
+
+/* Sends a registration of BOB with the form's nick NICK and password PW. */
+static void submit(struct gw *gw, const char *id, const char *nick, const char *pw)
+{
+	gw_injectf(gw,
+	           "<iq type='set' id='%s' from='" BOB_PC "' to='" GW_JID "'>"
+	           "<query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' type='submit'>"
+	           "<field var='FORM_TYPE'><value>jabber:iq:register</value></field>"
+	           "<field var='username'><value>%s</value></field>"
+	           "<field var='password'><value>%s</value></field>"
+	           "<field var='port'><value>6697</value></field>"
+	           "<field var='ssl'><value>1</value></field>"
+	           "</x></query></iq>",
+	           id, nick, pw);
+}
+
+/* Takes the test login the registration started; returns its account. */
+static guint32 take_test_login(struct gw *gw, const char *username, const char *password)
+{
+	struct fake_command *c = fake_legacy_take_type(gw->fake, WORKER_LOGIN);
+	g_assert_nonnull(c);
+	struct worker_msg_login m;
+	worker_msg_login_read(c->payload, c->account, &m);
+	g_assert_cmpuint(m.flags, ==, WORKER_LOGIN_TEST);
+	g_assert_cmpstr(m.username, ==, username);
+	g_assert_cmpstr(m.password, ==, password);
+	g_assert_cmpstr(g_hash_table_lookup(m.options, "port"), ==, "6697");
+	g_assert_cmpstr(g_hash_table_lookup(m.options, "ssl"), ==, "true");
+	worker_msg_login_clear(&m);
+	guint32 account = c->account;
+	fake_command_free(c);
+	return account;
+}
+
+/* Takes the iq error answering ID and checks its condition and text. */
+static void expect_iq_error(struct gw *gw, const char *id, const char *to, const char *condition,
+                            const char *text)
+{
+	struct stanza *e = gw_expect(gw, "iq", "error", to);
+	g_assert_cmpstr(stanza_get_id(e), ==, id);
+	const struct stanza *err = stanza_find_child(e, "error", NULL);
+	g_assert_nonnull(stanza_find_child(err, condition, STANZA_NS_STANZAS));
+	if (text != NULL) {
+		g_autofree char *got = stanza_get_child_text(err, "text", STANZA_NS_STANZAS);
+		g_assert_cmpstr(got, ==, text);
+	}
+	stanza_free(e);
+}
+
+static bool registered(struct gw *gw, const char *bare)
+{
+	g_autoptr(GError) err = NULL;
+	GHashTable *settings = storage_user_settings(gw->storage, bare, &err);
+	g_assert_no_error(err);
+	if (settings != NULL)
+		g_hash_table_unref(settings);
+	return settings != NULL;
+}
+
+/* ---- the form ---------------------------------------------------------------------------- */
+
+static void test_form(struct gw *gw, gconstpointer unused)
+{
+	gw_inject(gw, "<iq type='get' id='g1' from='" BOB_PC "' to='" GW_JID "'>"
+	              "<query xmlns='jabber:iq:register'/></iq>");
+	struct stanza *r = gw_expect(gw, "iq", "result", BOB_PC);
+	g_assert_cmpstr(stanza_get_id(r), ==, "g1");
+	const struct stanza *q = stanza_find_child(r, "query", "jabber:iq:register");
+	g_assert_nonnull(q);
+	g_assert_null(stanza_find_child(q, "registered", NULL));
+	const struct stanza *x = stanza_find_child(q, "x", "jabber:x:data");
+	g_assert_cmpstr(stanza_get_attr(x, "type"), ==, "form");
+	const char *vars[] = {"FORM_TYPE", "username", "password", "server", "port", "ssl"};
+	gsize n = 0;
+	for (struct stanza *f = stanza_next_child(x, NULL); f != NULL;
+	     f = stanza_next_child(x, f)) {
+		if (strcmp(stanza_name(f), "field") != 0)
+			continue;
+		g_assert_cmpuint(n, <, G_N_ELEMENTS(vars));
+		g_assert_cmpstr(stanza_get_attr(f, "var"), ==, vars[n++]);
+	}
+	g_assert_cmpuint(n, ==, G_N_ELEMENTS(vars));
+	stanza_free(r);
+
+	/* once registered: <registered/>, the stored values, never the password */
+	gw_register_user(gw, BOB, "bobby", "secret-pw");
+	gw_inject(gw, "<iq type='get' id='g2' from='" BOB_PC "' to='" GW_JID "'>"
+	              "<query xmlns='jabber:iq:register'/></iq>");
+	r = gw_expect(gw, "iq", "result", BOB_PC);
+	q = stanza_find_child(r, "query", "jabber:iq:register");
+	g_assert_nonnull(stanza_find_child(q, "registered", NULL));
+	g_autofree char *user = stanza_get_child_text(q, "username", NULL);
+	g_assert_cmpstr(user, ==, "bobby");
+	g_autofree char *xml = stanza_to_string(r);
+	g_assert_null(strstr(xml, "secret-pw"));
+	stanza_free(r);
+}
+
+/* ---- the test login ------------------------------------------------------------------------ */
+
+/* Success: stored, answered, subscription asked; the user's presence then
+ * continues the checked login (KEEP) instead of logging in again. */
+static void test_register_and_keep(struct gw *gw, gconstpointer unused)
+{
+	submit(gw, "r1", "bob", "pw");
+	guint32 account = take_test_login(gw, "bob@irc.libera.chat", "pw");
+	g_assert_cmpuint(gw_sent_count(gw), ==, 0); /* nothing answered yet */
+	g_assert_false(registered(gw, BOB));
+
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "bob");
+	struct stanza *r = gw_expect(gw, "iq", "result", BOB_PC);
+	g_assert_cmpstr(stanza_get_id(r), ==, "r1");
+	stanza_free(r);
+	stanza_free(gw_expect(gw, "presence", "subscribe", BOB));
+	g_assert_true(registered(gw, BOB));
+	g_autoptr(GError) err = NULL;
+	struct storage_user *u = storage_user_get(gw->storage, BOB, &err);
+	g_assert_no_error(err);
+	g_assert_cmpstr(u->password, ==, "pw");
+	g_assert_cmpstr(g_hash_table_lookup(u->settings, "port"), ==, "6697");
+	storage_user_free(u);
+	/* the test account is not logged out */
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0);
+
+	gw_inject(gw, "<presence from='" BOB_PC "' to='" GW_JID "'/>");
+	struct fake_command *c = fake_legacy_take_type(gw->fake, WORKER_KEEP);
+	g_assert_nonnull(c);
+	g_assert_cmpuint(c->account, ==, account);
+	fake_command_free(c);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGIN), ==, 0);
+	struct stanza *p = gw_expect(gw, "presence", NULL, BOB);
+	g_autofree char *status = stanza_get_child_text(p, "status", NULL);
+	g_assert_cmpstr(status, ==, "Connected to IRC as bob");
+	stanza_free(p);
+}
+
+/* The kept login ends before the session takes it: the session logs in
+ * anew. */
+static void test_kept_login_lost(struct gw *gw, gconstpointer unused)
+{
+	submit(gw, "r1", "bob", "pw");
+	guint32 account = take_test_login(gw, "bob@irc.libera.chat", "pw");
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "bob");
+	FAKE_EMIT(gw->fake, disconnected, .account = account, .reason = WORKER_REASON_NETWORK,
+	          .text = "reset", .fatal = false);
+	struct fake_command *c = fake_legacy_take_type(gw->fake, WORKER_LOGOUT);
+	g_assert_nonnull(c);
+	g_assert_cmpuint(c->account, ==, account);
+	fake_command_free(c);
+	gw_inject(gw, "<presence from='" BOB_PC "' to='" GW_JID "'/>");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_KEEP), ==, 0);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGIN), ==, 1);
+}
+
+/* The kept login's worker died: forgotten; the session logs in anew. */
+static void test_kept_login_worker_lost(struct gw *gw, gconstpointer unused)
+{
+	submit(gw, "r1", "bob", "pw");
+	guint32 account = take_test_login(gw, "bob@irc.libera.chat", "pw");
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "bob");
+	fake_legacy_lose(gw->fake, account);
+	gw_inject(gw, "<presence from='" BOB_PC "' to='" GW_JID "'/>");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_KEEP), ==, 0);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGIN), ==, 1);
+}
+
+/* Wrong credentials: not-authorized with the network's reason; nothing
+ * stored; the test account logged out. Other failures: not-acceptable. */
+static void test_failures(struct gw *gw, gconstpointer unused)
+{
+	const struct {
+		guint32 reason;
+		const char *condition;
+	} cases[] = {
+	    {WORKER_REASON_AUTH, "not-authorized"},
+	    {WORKER_REASON_NAME_IN_USE, "not-acceptable"},
+	    {WORKER_REASON_NETWORK, "not-acceptable"},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		submit(gw, "r1", "bob", "pw");
+		guint32 account = take_test_login(gw, "bob@irc.libera.chat", "pw");
+		FAKE_EMIT(gw->fake, disconnected, .account = account, .reason = cases[i].reason,
+		          .text = "Nickname is already in use", .fatal = true);
+		expect_iq_error(gw, "r1", BOB_PC, cases[i].condition,
+		                "IRC login failed: Nickname is already in use");
+		g_assert_false(registered(gw, BOB));
+		struct fake_command *c = fake_legacy_take_type(gw->fake, WORKER_LOGOUT);
+		g_assert_nonnull(c);
+		fake_command_free(c);
+		g_assert_cmpuint(gw_sent_count(gw), ==, 0); /* no subscribe */
+	}
+}
+
+/* The worker of the test login died: the user is told to try again. */
+static void test_worker_lost(struct gw *gw, gconstpointer unused)
+{
+	submit(gw, "r1", "bob", "pw");
+	guint32 account = take_test_login(gw, "bob@irc.libera.chat", "pw");
+	fake_legacy_lose(gw->fake, account);
+	expect_iq_error(gw, "r1", BOB_PC, "internal-server-error",
+	                "the login check was interrupted; please try again");
+	g_assert_false(registered(gw, BOB));
+}
+
+/* No worker could start the test login. */
+static void test_no_worker(struct gw *gw, gconstpointer unused)
+{
+	fake_legacy_fail_logins(gw->fake, 1);
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+	                      "*bob@example.org: cannot start a test login*");
+	submit(gw, "r1", "bob", "pw");
+	g_test_assert_expected_messages();
+	expect_iq_error(gw, "r1", BOB_PC, "internal-server-error",
+	                "the transport cannot log in right now");
+}
+
+/* A second registration while one is being checked. */
+static void test_conflict(struct gw *gw, gconstpointer unused)
+{
+	submit(gw, "r1", "bob", "pw");
+	submit(gw, "r2", "bob", "pw2");
+	expect_iq_error(gw, "r2", BOB_PC, "conflict",
+	                "a registration of yours is already being checked");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGIN), ==, 1);
+}
+
+/* Submissions the form refuses are answered not-acceptable, naming the
+ * field; no login is tried. */
+static void test_bad_submissions(struct gw *gw, gconstpointer unused)
+{
+	const struct {
+		const char *query;
+		const char *text;
+	} cases[] = {
+	    {"<x xmlns='jabber:x:data' type='submit'/>",
+	     "the field 'username' (Nickname) is required"},
+	    {"<x xmlns='jabber:x:data' type='submit'><field var='username'><value>bob</value>"
+	     "</field><field var='port'><value>http</value></field></x>",
+	     "'http' is not a valid value for 'port' (Port)"},
+	    {"<username>bob&#10;QUIT</username>",
+	     "'username' (Nickname) must be a single line without control characters"},
+	    {"<x xmlns='jabber:x:data' type='form'/>", "the form must be of type 'submit'"},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		gw_injectf(gw,
+		           "<iq type='set' id='b%zu' from='" BOB_PC "' to='" GW_JID "'>"
+		           "<query xmlns='jabber:iq:register'>%s</query></iq>",
+		           i, cases[i].query);
+		g_autofree char *id = g_strdup_printf("b%zu", i);
+		expect_iq_error(gw, id, BOB_PC, "not-acceptable", cases[i].text);
+	}
+	g_assert_cmpuint(fake_legacy_count(gw->fake), ==, 0);
+}
+
+/* Users of other domains may not register, nor read the form. */
+static void test_foreign_domain(struct gw *gw, gconstpointer unused)
+{
+	gw_inject(gw, "<iq type='get' id='f1' from='eve@evil.org/pc' to='" GW_JID "'>"
+	              "<query xmlns='jabber:iq:register'/></iq>");
+	expect_iq_error(gw, "f1", "eve@evil.org/pc", "forbidden",
+	                GW_JID " serves users of " GW_DOMAIN " only");
+	gw_inject(gw, "<iq type='set' id='f2' from='eve@evil.org/pc' to='" GW_JID "'>"
+	              "<query xmlns='jabber:iq:register'><username>eve</username></query></iq>");
+	expect_iq_error(gw, "f2", "eve@evil.org/pc", "forbidden", NULL);
+	g_assert_cmpuint(fake_legacy_count(gw->fake), ==, 0);
+}
+
+/* New credentials while online: stored, and the session logs in again
+ * with the checked login. */
+static void test_update_while_online(struct gw *gw, gconstpointer unused)
+{
+	gw_register_user(gw, ALICE, "alice", "old");
+	guint32 first = gw_online(gw, "alice");
+	gw_inject(gw, "<iq type='set' id='u1' from='" ALICE_PC "' to='" GW_JID "'>"
+	              "<query xmlns='jabber:iq:register'><username>alice2</username>"
+	              "<password>new</password></query></iq>");
+	struct fake_command *c = fake_legacy_take_type(gw->fake, WORKER_LOGIN);
+	g_assert_nonnull(c);
+	guint32 test = c->account;
+	fake_command_free(c);
+	FAKE_EMIT(gw->fake, connected, .account = test, .nick = "alice2");
+	struct stanza *r = gw_expect(gw, "iq", "result", ALICE_PC);
+	stanza_free(r);
+	g_assert_null(gw_take_match(gw, "presence", "subscribe", ALICE)); /* known already */
+	/* the old login went, the checked one stays as the session's */
+	c = fake_legacy_take_type(gw->fake, WORKER_LOGOUT);
+	g_assert_nonnull(c);
+	g_assert_cmpuint(c->account, ==, first);
+	fake_command_free(c);
+	c = fake_legacy_take_type(gw->fake, WORKER_KEEP);
+	g_assert_nonnull(c);
+	g_assert_cmpuint(c->account, ==, test);
+	fake_command_free(c);
+	g_autoptr(GError) err = NULL;
+	struct storage_user *u = storage_user_get(gw->storage, ALICE, &err);
+	g_assert_cmpstr(u->password, ==, "new");
+	storage_user_free(u);
+}
+
+/* ---- unregistration ------------------------------------------------------------------------- */
+
+static void test_unregister(struct gw *gw, gconstpointer unused)
+{
+	gw_register_user(gw, ALICE, "alice", "pw");
+	g_autoptr(GError) err = NULL;
+	g_assert_true(storage_contact_put(gw->storage, ALICE, "carol", 0, &err));
+	guint32 account = gw_online(gw, "alice");
+	gw_inject(gw, "<iq type='set' id='x1' from='" ALICE_PC "' to='" GW_JID "'>"
+	              "<query xmlns='jabber:iq:register'><remove/></query></iq>");
+	/* the contact leaves the roster, the session ends, the user is gone */
+	stanza_free(gw_expect(gw, "presence", "unsubscribe", ALICE));
+	struct stanza *p = gw_expect(gw, "presence", "unsubscribed", ALICE);
+	g_assert_cmpstr(stanza_get_from(p), ==, "carol@" GW_JID);
+	stanza_free(p);
+	struct fake_command *c = fake_legacy_take_type(gw->fake, WORKER_LOGOUT);
+	g_assert_cmpuint(c->account, ==, account);
+	fake_command_free(c);
+	struct stanza *r = gw_expect(gw, "iq", "result", ALICE_PC);
+	g_assert_cmpstr(stanza_get_id(r), ==, "x1");
+	stanza_free(r);
+	g_assert_false(registered(gw, ALICE));
+	/* and the transport leaves the roster */
+	const char *types[] = {"unsubscribe", "unsubscribed", "unavailable"};
+	for (gsize i = 0; i < G_N_ELEMENTS(types); i++) {
+		struct stanza *t = NULL;
+		while ((t = gw_take_match(gw, "presence", types[i], ALICE)) != NULL &&
+		       strcmp(stanza_get_from(t), GW_JID) != 0)
+			stanza_free(t);
+		g_assert_nonnull(t);
+		stanza_free(t);
+	}
+
+	/* again: not registered */
+	gw_inject(gw, "<iq type='set' id='x2' from='" ALICE_PC "' to='" GW_JID "'>"
+	              "<query xmlns='jabber:iq:register'><remove/></query></iq>");
+	expect_iq_error(gw, "x2", ALICE_PC, "registration-required", "you are not registered");
+	/* <remove/> must come alone */
+	gw_inject(gw, "<iq type='set' id='x3' from='" ALICE_PC "' to='" GW_JID "'>"
+	              "<query xmlns='jabber:iq:register'><remove/><username>a</username>"
+	              "</query></iq>");
+	expect_iq_error(gw, "x3", ALICE_PC, "bad-request", "<remove/> must come alone");
+}
+
+/* Registrations still being checked when the transport stops are told. */
+static void test_shutdown_answers_pending(struct gw *gw, gconstpointer unused)
+{
+	submit(gw, "r1", "bob", "pw");
+	gateway_free(gw->gateway);
+	gw->gateway = NULL;
+	expect_iq_error(gw, "r1", BOB_PC, "service-unavailable", "the transport is shutting down");
+}
+
+/* ---- jabber:iq:gateway ------------------------------------------------------------------------ */
+
+static void test_iq_gateway(struct gw *gw, gconstpointer unused)
+{
+	gw_inject(gw, "<iq type='get' id='q1' from='" BOB_PC "' to='" GW_JID "'>"
+	              "<query xmlns='jabber:iq:gateway'/></iq>");
+	struct stanza *r = gw_expect(gw, "iq", "result", BOB_PC);
+	const struct stanza *q = stanza_find_child(r, "query", "jabber:iq:gateway");
+	g_autofree char *desc = stanza_get_child_text(q, "desc", NULL);
+	g_autofree char *prompt = stanza_get_child_text(q, "prompt", NULL);
+	g_assert_cmpstr(desc, ==, "Enter the IRC name of the contact to add.");
+	g_assert_cmpstr(prompt, ==, "Contact ID");
+	stanza_free(r);
+
+	gw_inject(gw,
+	          "<iq type='set' id='q2' from='" BOB_PC "' to='" GW_JID "'>"
+	          "<query xmlns='jabber:iq:gateway'><prompt> John Smith </prompt></query></iq>");
+	r = gw_expect(gw, "iq", "result", BOB_PC);
+	g_autofree char *jid =
+	    stanza_get_child_text(stanza_find_child(r, "query", NULL), "jid", NULL);
+	g_assert_cmpstr(jid, ==, "John\\20Smith@" GW_JID);
+	stanza_free(r);
+
+	gw_inject(gw, "<iq type='set' id='q3' from='" BOB_PC "' to='" GW_JID "'>"
+	              "<query xmlns='jabber:iq:gateway'><prompt>   </prompt></query></iq>");
+	expect_iq_error(gw, "q3", BOB_PC, "not-acceptable",
+	                "that is not a legacy name a JID can carry");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add(path, struct gw, NULL, setup, fn, teardown)
+	ADD("/registration/form", test_form);
+	ADD("/registration/register-and-keep", test_register_and_keep);
+	ADD("/registration/kept-login-lost", test_kept_login_lost);
+	ADD("/registration/kept-login-worker-lost", test_kept_login_worker_lost);
+	ADD("/registration/failures", test_failures);
+	ADD("/registration/worker-lost", test_worker_lost);
+	ADD("/registration/no-worker", test_no_worker);
+	ADD("/registration/conflict", test_conflict);
+	ADD("/registration/bad-submissions", test_bad_submissions);
+	ADD("/registration/foreign-domain", test_foreign_domain);
+	ADD("/registration/update-while-online", test_update_while_online);
+	ADD("/registration/unregister", test_unregister);
+	ADD("/registration/shutdown-answers-pending", test_shutdown_answers_pending);
+	ADD("/registration/iq-gateway", test_iq_gateway);
 	return g_test_run();
 }

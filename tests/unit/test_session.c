@@ -138,6 +138,14 @@ static void test_status_follows_best_resource(struct gw *gw, gconstpointer unuse
 {
 	(void)gw_online(gw, "alice");
 	g_autofree char *msg = NULL;
+	/* at equal priority the newest resource wins */
+	gw_inject(gw,
+	          "<presence from='" ALICE "/tablet' to='" GW_JID "'><show>xa</show></presence>");
+	g_assert_cmpuint(take_status(gw, &msg), ==, WORKER_STATUS_XA);
+	g_clear_pointer(&msg, g_free);
+	gw_inject(gw, "<presence from='" ALICE "/tablet' to='" GW_JID "' type='unavailable'/>");
+	g_assert_cmpuint(take_status(gw, &msg), ==, WORKER_STATUS_AVAILABLE);
+	g_clear_pointer(&msg, g_free);
 	/* away at priority 5 beats the available pc at priority 0 */
 	gw_inject(gw, "<presence from='" ALICE "/phone' to='" GW_JID "'><show>away</show>"
 	              "<status>on the bus</status><priority>5</priority></presence>");
