@@ -114,25 +114,26 @@ GBytes *worker_frame_encode(guint32 type, guint32 account, GVariant *payload)
 	return frame;
 }
 
-/* The frame's body starts after the 4-byte length: type, then account. */
-guint32 worker_frame_type(GBytes *frame)
+/* The guint32 at OFFSET of FRAME's body (after the 4-byte length): the
+ * type at 0, the account at 4. */
+static guint32 frame_head(GBytes *frame, gsize offset)
 {
 	guint32 v = 0;
 	gsize n = 0;
 	const guint8 *p = g_bytes_get_data(frame, &n);
 	g_return_val_if_fail(n >= 4 + BODY_HEAD, 0);
-	memcpy(&v, p + 4, 4);
+	memcpy(&v, p + 4 + offset, 4);
 	return v;
+}
+
+guint32 worker_frame_type(GBytes *frame)
+{
+	return frame_head(frame, 0);
 }
 
 guint32 worker_frame_account(GBytes *frame)
 {
-	guint32 v = 0;
-	gsize n = 0;
-	const guint8 *p = g_bytes_get_data(frame, &n);
-	g_return_val_if_fail(n >= 4 + BODY_HEAD, 0);
-	memcpy(&v, p + 8, 4);
-	return v;
+	return frame_head(frame, 4);
 }
 
 static bool frame_error(GError **error, int code, const char *what)

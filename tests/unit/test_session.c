@@ -165,6 +165,8 @@ static void test_status_follows_best_resource(struct gw *gw, gconstpointer unuse
 	/* the pc leaves: the phone's away wins again */
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
 	g_assert_cmpuint(take_status(gw, &msg), ==, WORKER_STATUS_AWAY);
+	g_assert_cmpstr(msg, ==, "on the bus");
+	g_clear_pointer(&msg, g_free);
 	/* xa and chat */
 	gw_inject(gw, "<presence from='" ALICE "/phone' to='" GW_JID "'><show>xa</show>"
 	              "<priority>5</priority></presence>");
