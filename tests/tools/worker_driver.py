@@ -31,47 +31,35 @@ WORKER_PROTOCOL_VERSION = 1
 WORKER_MAX_FRAME = 1024 * 1024
 WORKER_FD = 3
 
-# down: ferry -> worker
-LOGIN = 1
-LOGOUT = 2
-SEND_IM = 3
-SET_STATUS = 4
-ADD_BUDDY = 5
-REMOVE_BUDDY = 6
-SEND_TYPING = 7
-AUTH_REPLY = 8
-SHUTDOWN = 9
-# up: worker -> ferry
-READY = 100
-CONNECTED = 101
-DISCONNECTED = 102
-BUDDY_STATUS = 103
-BUDDY_REMOVED = 104
-IM_RECEIVED = 105
-IM_RESULT = 106
-TYPING = 107
-AUTH_REQUEST = 108
-NOTICE = 109
-IMS_SENT = 110
+# The message catalogue comes from the one list in worker_protocol.h
+# (WORKER_COMMANDS, WORKER_EVENTS): each message's constant (LOGIN = 1, ...),
+# its name and its payload type.
+def _read_catalogue():
+    import re
+    here = os.path.dirname(os.path.abspath(__file__))
+    header = os.path.join(here, "..", "..", "include", "ferry", "worker_protocol.h")
+    with open(header, encoding="utf-8") as f:
+        text = f.read()
+    wire = dict(re.findall(r'#define WORKER_WIRE_(\w+) "([^"]+)"', text))
+    start = text.index("#define WORKER_COMMANDS(X, F)")
+    end = text.index("#define WORKER_MESSAGES(X, F)")
+    body = re.sub(r"/\*.*?\*/", " ", text[start:end], flags=re.S).replace("\\\n", " ")
+    catalogue = []
+    for name, number, fields in re.findall(
+            r"X\((\w+),\s*(\d+),\s*\w+,((?:\s*F\(\w+,\s*\w+\))*)\s*\)", body):
+        kinds = re.findall(r"F\((\w+),\s*\w+\)", fields)
+        catalogue.append((name, int(number), "(" + "".join(wire[k] for k in kinds) + ")"))
+    if not catalogue:
+        raise RuntimeError("no catalogue found in " + header)
+    return catalogue
 
-PAYLOAD_TYPES = {
-    LOGIN: "(sssa{ss}u)", LOGOUT: "()", SEND_IM: "(uss)", SET_STATUS: "(us)",
-    ADD_BUDDY: "(ss)", REMOVE_BUDDY: "(s)", SEND_TYPING: "(su)",
-    AUTH_REPLY: "(ub)", SHUTDOWN: "()",
-    READY: "(us)", CONNECTED: "(s)", DISCONNECTED: "(usb)",
-    BUDDY_STATUS: "(ssus)", BUDDY_REMOVED: "(s)", IM_RECEIVED: "(ssx)",
-    IM_RESULT: "(ubs)", TYPING: "(su)", AUTH_REQUEST: "(usss)", NOTICE: "(ss)", IMS_SENT: "(u)",
-}
-NAMES = {
-    LOGIN: "LOGIN", LOGOUT: "LOGOUT", SEND_IM: "SEND_IM",
-    SET_STATUS: "SET_STATUS", ADD_BUDDY: "ADD_BUDDY",
-    REMOVE_BUDDY: "REMOVE_BUDDY", SEND_TYPING: "SEND_TYPING",
-    AUTH_REPLY: "AUTH_REPLY", SHUTDOWN: "SHUTDOWN", READY: "READY",
-    CONNECTED: "CONNECTED", DISCONNECTED: "DISCONNECTED",
-    BUDDY_STATUS: "BUDDY_STATUS", BUDDY_REMOVED: "BUDDY_REMOVED",
-    IM_RECEIVED: "IM_RECEIVED", IM_RESULT: "IM_RESULT", TYPING: "TYPING",
-    AUTH_REQUEST: "AUTH_REQUEST", NOTICE: "NOTICE", IMS_SENT: "IMS_SENT",
-}
+
+PAYLOAD_TYPES = {}
+NAMES = {}
+for _name, _number, _type in _read_catalogue():
+    globals()[_name] = _number
+    NAMES[_number] = _name
+    PAYLOAD_TYPES[_number] = _type
 
 LOGIN_TEST = 1 << 0
 
