@@ -103,47 +103,47 @@ static bool ensure_parent(const char *path, GError **error)
  * worker program) and the legacy side. */
 static bool app_open(struct app *app, GError **error)
 {
-	const struct settings *s = app->settings;
-	if (!ensure_parent(s->key_file, error) || !ensure_parent(s->database, error))
+	const struct settings *st = app->settings;
+	if (!ensure_parent(st->key_file, error) || !ensure_parent(st->database, error))
 		return false;
-	app->secrets = secrets_open(s->key_file, error);
+	app->secrets = secrets_open(st->key_file, error);
 	if (app->secrets == NULL)
 		return false;
-	app->storage = storage_open_sqlite(s->database, app->secrets, error);
+	app->storage = storage_open_sqlite(st->database, app->secrets, error);
 	if (app->storage == NULL)
 		return false;
 	g_autofree char *program =
-	    s->worker_program != NULL ? g_strdup(s->worker_program) : workers_default_program();
-	g_autoptr(GVariant) describe = workers_describe(program, s->legacy_protocol, error);
+	    st->worker_program != NULL ? g_strdup(st->worker_program) : workers_default_program();
+	g_autoptr(GVariant) describe = workers_describe(program, st->legacy_protocol, error);
 	if (describe == NULL)
 		return false;
-	app->form = regform_new(describe, s->legacy_overrides, s->legacy_locked, error);
+	app->form = regform_new(describe, st->legacy_overrides, st->legacy_locked, error);
 	if (app->form == NULL)
 		return false;
 	const struct workers_options wopt = {
 	    .program = program,
-	    .users_per_worker = s->users_per_worker,
-	    .min_workers = s->min_workers,
-	    .ca_file = s->legacy_ca_file,
+	    .users_per_worker = st->users_per_worker,
+	    .min_workers = st->min_workers,
+	    .ca_file = st->legacy_ca_file,
 	};
 	app->legacy = legacy_new_workers(&wopt);
 	g_message("gateway: %s (%s) through %s, database %s", regform_protocol_name(app->form),
-	          regform_protocol(app->form), program, s->database);
+	          regform_protocol(app->form), program, st->database);
 	return true;
 }
 
 static bool app_wire(struct app *app, GError **error)
 {
-	const struct settings *s = app->settings;
+	const struct settings *st = app->settings;
 	if (!app_open(app, error))
 		return false;
-	app->router = router_new(s->component_jid, send_to_component, app);
+	app->router = router_new(st->component_jid, send_to_component, app);
 	app->disco = disco_new(app->router);
-	disco_add_identity(app->disco, "gateway", settings_gateway_type(s), s->legacy_name);
+	disco_add_identity(app->disco, "gateway", settings_gateway_type(st), st->legacy_name);
 	disco_add_feature(app->disco, NS_JID_ESCAPING);
 	basic_handlers_register(app->router, app->disco);
 	const struct gateway_ports ports = {
-	    .settings = s,
+	    .settings = st,
 	    .router = app->router,
 	    .disco = app->disco,
 	    .storage = app->storage,
@@ -153,16 +153,16 @@ static bool app_wire(struct app *app, GError **error)
 	app->gateway = gateway_new(&ports);
 
 	struct component_options opt = {
-	    .jid = s->component_jid,
-	    .host = s->component_host,
-	    .port = s->component_port,
-	    .secret = s->component_secret,
-	    .tls = s->component_tls,
-	    .tls_ca_file = s->tls_ca_file,
-	    .tls_server_name = s->tls_server_name,
-	    .max_stanza_bytes = s->max_stanza_bytes,
-	    .ping_interval = s->ping_interval,
-	    .ping_to = s->allowed_domains[0],
+	    .jid = st->component_jid,
+	    .host = st->component_host,
+	    .port = st->component_port,
+	    .secret = st->component_secret,
+	    .tls = st->component_tls,
+	    .tls_ca_file = st->tls_ca_file,
+	    .tls_server_name = st->tls_server_name,
+	    .max_stanza_bytes = st->max_stanza_bytes,
+	    .ping_interval = st->ping_interval,
+	    .ping_to = st->allowed_domains[0],
 	};
 	app->component = component_new(&opt, &component_callbacks, app);
 	return true;
@@ -211,14 +211,14 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (check != NULL) {
-		struct settings *s = settings_load(check, &err);
-		if (s == NULL) {
+		struct settings *st = settings_load(check, &err);
+		if (st == NULL) {
 			fprintf(stderr, "ferry: %s\n", err->message);
 			return 1;
 		}
-		printf("%s: OK (component %s at %s:%u, protocol %s)\n", check, s->component_jid,
-		       s->component_host, s->component_port, s->legacy_protocol);
-		settings_free(s);
+		printf("%s: OK (component %s at %s:%u, protocol %s)\n", check, st->component_jid,
+		       st->component_host, st->component_port, st->legacy_protocol);
+		settings_free(st);
 		return 0;
 	}
 	if (config == NULL) {

@@ -5,15 +5,15 @@
 
 #include "ferry/ns.h"
 
-static enum router_result on_version(struct router *r, const struct stanza *s, void *data)
+static enum router_result on_version(struct router *r, const struct stanza *iq, void *data)
 {
-	if (!router_to_transport(r, s))
+	if (!router_to_transport(r, iq))
 		return ROUTER_PASS;
-	if (g_strcmp0(stanza_get_type(s), "get") != 0) {
-		router_send_error(r, s, "bad-request", "the version can only be read");
+	if (g_strcmp0(stanza_get_type(iq), "get") != 0) {
+		router_send_error(r, iq, "bad-request", "the version can only be read");
 		return ROUTER_HANDLED;
 	}
-	struct stanza *reply = stanza_new_reply(s, "result");
+	struct stanza *reply = stanza_new_reply(iq, "result");
 	struct stanza *q = stanza_add_child(reply, "query", NS_VERSION);
 	/* No <os/>: the host's OS is nobody's business. */
 	stanza_add_text_child(q, "name", PACKAGE_NAME);
@@ -22,11 +22,11 @@ static enum router_result on_version(struct router *r, const struct stanza *s, v
 	return ROUTER_HANDLED;
 }
 
-static enum router_result on_ping(struct router *r, const struct stanza *s, void *data)
+static enum router_result on_ping(struct router *r, const struct stanza *iq, void *data)
 {
-	if (!router_to_transport(r, s) || g_strcmp0(stanza_get_type(s), "get") != 0)
+	if (!router_to_transport(r, iq) || g_strcmp0(stanza_get_type(iq), "get") != 0)
 		return ROUTER_PASS;
-	router_send_result(r, s);
+	router_send_result(r, iq);
 	return ROUTER_HANDLED;
 }
 
