@@ -114,10 +114,11 @@ static bool app_open(struct app *app, GError **error)
 		return false;
 	g_autofree char *program =
 	    st->worker_program != NULL ? g_strdup(st->worker_program) : workers_default_program();
-	g_autoptr(GVariant) describe = workers_describe(program, st->legacy_protocol, error);
+	struct worker_description *describe = workers_describe(program, st->legacy_protocol, error);
 	if (describe == NULL)
 		return false;
 	app->form = regform_new(describe, st->legacy_overrides, st->legacy_locked, error);
+	worker_description_free(describe);
 	if (app->form == NULL)
 		return false;
 	const struct workers_options wopt = {

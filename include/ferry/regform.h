@@ -29,6 +29,7 @@
 #include <stdbool.h>
 
 #include "ferry/stanza.h"
+#include "ferry/worker_describe.h"
 
 struct regform;
 
@@ -40,12 +41,13 @@ enum regform_error_code {
 	REGFORM_ERROR_SUBMISSION, /* a submission is refused; the message is for the user */
 };
 
-/* DESCRIBE is the worker's description (WORKER_DESCRIBE_TYPE). PRESETS
+/* DESCRIBE is the worker's description of the protocol (borrowed). PRESETS
  * (field -> value) and LOCKED come from [legacy]; a preset for an unknown
  * field or with a value of the wrong type is an error (REGFORM_ERROR_CONFIG)
  * naming it. Presets and defaults are checked and normalized as submitted
  * values are. Caller frees with regform_free(). */
-struct regform *regform_new(GVariant *describe, GHashTable *presets, char **locked, GError **error);
+struct regform *regform_new(const struct worker_description *describe, GHashTable *presets,
+                            char **locked, GError **error);
 /* NULL is a no-op. */
 void regform_free(struct regform *form);
 

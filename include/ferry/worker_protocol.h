@@ -166,22 +166,8 @@ enum worker_reason {
 
 #define WORKER_PROTOCOL_VERSION 1
 
-/* ---- protocol descriptions --------------------------------------------------- */
-
-/* `ferry-worker --describe PROTOCOL_ID` prints one GVariant in text form
- * (g_variant_print with type annotations off) of this type:
- *   (protocol id, protocol name, WORKER_DESCRIBE_* flags,
- *    user splits: [(label, default value, separator)],
- *    account options: [(setting key, kind, label, default value,
- *                       choices: [(label, value)])])
- * kind is "bool", "int", "string" or "list" (a choice among CHOICES).
- * Defaults are given as text ("true"/"false" for bool). */
-#define WORKER_DESCRIBE_TYPE "(ssua(sss)a(ssssa(ss)))"
-
-enum worker_describe_flags {
-	WORKER_DESCRIBE_PASSWORD_OPTIONAL = 1 << 0, /* a password may be empty */
-	WORKER_DESCRIBE_NO_PASSWORD = 1 << 1,       /* the protocol takes none */
-};
+/* The protocol descriptions ferry-worker --describe prints are in
+ * worker_describe.h. */
 
 /* ---- frames ---------------------------------------------------------------- */
 

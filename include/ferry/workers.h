@@ -14,6 +14,7 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "ferry/worker_describe.h"
 #include "ferry/worker_msgs.h"
 
 struct workers;
@@ -64,8 +65,9 @@ void workers_logout(struct workers *workers, guint32 account);
  * frees. */
 char *workers_default_program(void);
 
-/* Runs PROGRAM --describe PROTOCOL and returns the parsed description
- * (type WORKER_DESCRIBE_TYPE), or NULL with ERROR set. */
-GVariant *workers_describe(const char *program, const char *protocol, GError **error);
+/* Runs PROGRAM --describe PROTOCOL and returns the parsed description, or
+ * NULL with ERROR set. Caller frees. */
+struct worker_description *workers_describe(const char *program, const char *protocol,
+                                            GError **error);
 
 #endif

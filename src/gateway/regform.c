@@ -10,7 +10,7 @@
 #include "ferry/dataform.h"
 #include "ferry/ns.h"
 #include "ferry/secrets.h"
-#include "ferry/worker_protocol.h"
+#include "ferry/worker_describe.h"
 
 G_DEFINE_QUARK(ferry-regform-error-quark, regform_error);
 
@@ -131,73 +131,68 @@ static void add_field(struct regform *form, struct field *f)
 	g_ptr_array_add(form->fields, f);
 }
 
-static void build_fields(struct regform *form, GVariant *describe)
+static void build_fields(struct regform *form, const struct worker_description *describe)
 {
-	const char *id, *name;
-	guint32 flags;
-	GVariantIter *splits, *options;
-	g_variant_get(describe, "(&s&sua(sss)a(ssssa(ss)))", &id, &name, &flags, &splits, &options);
-	form->protocol = g_strdup(id);
-	form->protocol_name = g_strdup(name);
-	form->flags = flags;
+	form->protocol = g_strdup(describe->protocol);
+	form->protocol_name = g_strdup(describe->name);
+	form->flags = describe->flags;
 
 	struct field *user = g_new0(struct field, 1);
 	user->kind = FIELD_USERNAME;
 	user->var = g_strdup("username");
-	user->label = g_strdup(strcmp(id, "prpl-irc") == 0 ? "Nickname" : "Username");
+	user->label =
+	    g_strdup(strcmp(describe->protocol, "prpl-irc") == 0 ? "Nickname" : "Username");
 	user->def = g_strdup("");
 	user->required = true;
 	add_field(form, user);
-	if (!(flags & WORKER_DESCRIBE_NO_PASSWORD)) {
+	if (!(describe->flags & WORKER_DESCRIBE_NO_PASSWORD)) {
 		struct field *pw = g_new0(struct field, 1);
 		pw->kind = FIELD_PASSWORD;
 		pw->var = g_strdup("password");
 		pw->label = g_strdup("Password");
 		pw->def = g_strdup("");
-		pw->required = !(flags & WORKER_DESCRIBE_PASSWORD_OPTIONAL);
+		pw->required = !(describe->flags & WORKER_DESCRIBE_PASSWORD_OPTIONAL);
 		add_field(form, pw);
 	}
-	const char *label, *def, *sep;
-	while (g_variant_iter_loop(splits, "(&s&s&s)", &label, &def, &sep)) {
+	for (guint i = 0; i < describe->splits->len; i++) {
+		const struct worker_split *split = g_ptr_array_index(describe->splits, i);
 		struct field *f = g_new0(struct field, 1);
 		f->kind = FIELD_SPLIT;
-		f->var = split_var(label);
-		f->label = g_strdup(label);
-		f->def = g_strdup(def);
-		f->separator = g_strdup(sep);
+		f->var = split_var(split->label);
+		f->label = g_strdup(split->label);
+		f->def = g_strdup(split->def);
+		f->separator = g_strdup(split->separator);
 		add_field(form, f);
 	}
-	g_variant_iter_free(splits);
-	const char *key, *kind;
-	GVariantIter *choices;
-	while (
-	    g_variant_iter_loop(options, "(&s&s&s&sa(ss))", &key, &kind, &label, &def, &choices)) {
+	for (guint i = 0; i < describe->options->len; i++) {
+		const struct worker_option *option = g_ptr_array_index(describe->options, i);
 		struct field *f = g_new0(struct field, 1);
 		f->kind = FIELD_OPTION;
-		f->option_key = g_strdup(key);
-		f->var =
-		    find(form, key) != NULL ? g_strdup_printf("option_%s", key) : g_strdup(key);
-		f->label = g_strdup(label);
-		f->value = strcmp(kind, "bool") == 0   ? VALUE_BOOL
-		           : strcmp(kind, "int") == 0  ? VALUE_INT
-		           : strcmp(kind, "list") == 0 ? VALUE_LIST
-		                                       : VALUE_TEXT;
+		f->option_key = g_strdup(option->key);
+		f->var = find(form, option->key) != NULL ? g_strdup_printf("option_%s", option->key)
+		                                         : g_strdup(option->key);
+		f->label = g_strdup(option->label);
+		f->value = option->kind == WORKER_OPTION_BOOL   ? VALUE_BOOL
+		           : option->kind == WORKER_OPTION_INT  ? VALUE_INT
+		           : option->kind == WORKER_OPTION_LIST ? VALUE_LIST
+		                                                : VALUE_TEXT;
 		if (f->value == VALUE_LIST) {
 			f->choices = g_ptr_array_new_with_free_func(g_free);
-			const char *cl, *cv;
-			while (g_variant_iter_next(choices, "(&s&s)", &cl, &cv)) {
-				g_ptr_array_add(f->choices, g_strdup(cl));
-				g_ptr_array_add(f->choices, g_strdup(cv));
+			for (guint c = 0; c < option->choices->len; c++) {
+				const struct worker_choice *ch =
+				    g_ptr_array_index(option->choices, c);
+				g_ptr_array_add(f->choices, g_strdup(ch->label));
+				g_ptr_array_add(f->choices, g_strdup(ch->value));
 			}
 		}
-		char *norm = normalize(f, def);
-		f->def = norm != NULL ? norm : g_strdup(def);
+		char *norm = normalize(f, option->def);
+		f->def = norm != NULL ? norm : g_strdup(option->def);
 		add_field(form, f);
 	}
-	g_variant_iter_free(options);
 }
 
-struct regform *regform_new(GVariant *describe, GHashTable *presets, char **locked, GError **error)
+struct regform *regform_new(const struct worker_description *describe, GHashTable *presets,
+                            char **locked, GError **error)
 {
 	struct regform *form = g_new0(struct regform, 1);
 	form->fields = g_ptr_array_new_with_free_func(field_free);

@@ -642,7 +642,8 @@ char *workers_default_program(void)
 	return g_build_filename(FERRY_LIBEXECDIR, "ferry-worker", NULL);
 }
 
-GVariant *workers_describe(const char *program, const char *protocol, GError **error)
+struct worker_description *workers_describe(const char *program, const char *protocol,
+                                            GError **error)
 {
 	const char *argv[] = {program, "--describe", protocol, NULL};
 	g_autoptr(GSubprocess) p = g_subprocess_newv(
@@ -657,10 +658,10 @@ GVariant *workers_describe(const char *program, const char *protocol, GError **e
 		            program, protocol, err_text != NULL ? g_strstrip(err_text) : "");
 		return NULL;
 	}
-	GVariant *v = g_variant_parse(G_VARIANT_TYPE(WORKER_DESCRIBE_TYPE), out, NULL, NULL, error);
-	if (v == NULL)
+	struct worker_description *d = worker_description_parse(out, error);
+	if (d == NULL)
 		g_prefix_error(error,
 		               "%s --describe %s printed an unreadable description: ", program,
 		               protocol);
-	return v;
+	return d;
 }

@@ -25,6 +25,7 @@
 
 #include <purple.h>
 
+#include "ferry/worker_describe.h"
 #include "ferry/worker_msgs.h"
 #include "ferry/worker_protocol.h"
 
@@ -249,7 +250,7 @@ void requests_notice(PurpleAccount *pa, const char *title, const char *text);
 
 /* ---- describe.c ---------------------------------------------------------- */
 
-/* Prints PROTOCOL_ID's description (WORKER_DESCRIBE_TYPE) on stdout.
+/* Prints PROTOCOL_ID's description (worker_describe.h) on stdout.
  * Returns the process exit status: 0, or 2 for an unknown protocol (the
  * known ids are listed on stderr). Needs an initialized core. */
 int describe_protocol(const char *protocol_id);

@@ -45,11 +45,11 @@ void gw_setup(struct gw *gw, const char *extra)
 	gw->secrets = secrets_new_from_key(key);
 	gw->storage = storage_open_sqlite(gw->settings->database, gw->secrets, &err);
 	g_assert_no_error(err);
-	g_autoptr(GVariant) describe =
-	    g_variant_parse(G_VARIANT_TYPE(WORKER_DESCRIBE_TYPE), IRC_DESC, NULL, NULL, &err);
+	struct worker_description *describe = worker_description_parse(IRC_DESC, &err);
 	g_assert_no_error(err);
 	gw->form = regform_new(describe, gw->settings->legacy_overrides,
 	                       gw->settings->legacy_locked, &err);
+	worker_description_free(describe);
 	g_assert_no_error(err);
 	gw->legacy = fake_legacy_new(&gw->fake);
 	gw->router = router_new(GW_JID, on_send, gw);

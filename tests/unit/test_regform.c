@@ -33,20 +33,20 @@ static void put(GHashTable *t, const char *key, const char *value)
 	g_hash_table_insert(t, g_strdup(key), g_strdup(value));
 }
 
-static GVariant *desc(const char *text)
+static struct worker_description *desc(const char *text)
 {
 	g_autoptr(GError) err = NULL;
-	GVariant *v =
-	    g_variant_parse(G_VARIANT_TYPE("(ssua(sss)a(ssssa(ss)))"), text, NULL, NULL, &err);
+	struct worker_description *d = worker_description_parse(text, &err);
 	g_assert_no_error(err);
-	return v;
+	return d;
 }
 
 static struct regform *new_form(const char *text, GHashTable *presets, char **locked)
 {
-	g_autoptr(GVariant) d = desc(text);
+	struct worker_description *d = desc(text);
 	g_autoptr(GError) err = NULL;
 	struct regform *f = regform_new(d, presets, locked, &err);
+	worker_description_free(d);
 	g_assert_no_error(err);
 	return f;
 }
@@ -242,9 +242,10 @@ static void test_bad_presets(void)
 		put(presets, cases[i].key, cases[i].value);
 		g_auto(GStrv) locked =
 		    g_strsplit(cases[i].lock != NULL ? cases[i].lock : "", ";", -1);
-		g_autoptr(GVariant) d = desc(IRC_DESC);
+		struct worker_description *d = desc(IRC_DESC);
 		g_autoptr(GError) err = NULL;
 		g_assert_null(regform_new(d, presets, locked, &err));
+		worker_description_free(d);
 		g_assert_nonnull(err);
 		g_assert_cmpstr(err->message, ==, cases[i].message);
 	}

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "ferry/worker_describe.h"
 #include "ferry/worker_msgs.h"
 
 /* Strings and tables made for one test, freed at its end. */
@@ -237,6 +238,52 @@ static void test_directions(void)
 	WORKER_EVENTS(EVENT_FROM_READY, WORKER_NO_FIELD_)
 }
 
+/* ---- protocol descriptions (worker_describe.h) ---------------------------------------- */
+
+/* What ferry-worker --describe prints for prpl-jabber, trimmed: built,
+ * printed, parsed back, the same again; an unknown kind reads as string. */
+static void test_describe_round_trip(void)
+{
+	struct worker_description *d =
+	    worker_description_new("prpl-jabber", "XMPP", WORKER_DESCRIBE_PASSWORD_OPTIONAL);
+	worker_description_add_split(d, "Domain", NULL, "@");
+	worker_description_add_split(d, "Resource", "", "/");
+	struct worker_option *o = worker_description_add_option(
+	    d, "connection_security", WORKER_OPTION_LIST, "Connection security", "require_tls");
+	worker_option_add_choice(o, "Require encryption", "require_tls");
+	worker_option_add_choice(o, "Use old-style SSL", "old_ssl");
+	worker_description_add_option(d, "port", WORKER_OPTION_INT, "Connect port", "5222");
+	worker_description_add_option(d, "plain", WORKER_OPTION_BOOL, "Allow plaintext", "false");
+	g_autofree char *text = worker_description_print(d);
+	g_assert_cmpstr(text, ==,
+	                "('prpl-jabber', 'XMPP', 1, [('Domain', '', '@'), ('Resource', '', '/')], "
+	                "[('connection_security', 'list', 'Connection security', 'require_tls', "
+	                "[('Require encryption', 'require_tls'), ('Use old-style SSL', "
+	                "'old_ssl')]), ('port', 'int', 'Connect port', '5222', []), "
+	                "('plain', 'bool', 'Allow plaintext', 'false', [])])");
+	g_autoptr(GError) err = NULL;
+	struct worker_description *back = worker_description_parse(text, &err);
+	g_assert_no_error(err);
+	g_autofree char *again = worker_description_print(back);
+	g_assert_cmpstr(again, ==, text);
+	g_assert_cmpuint(back->options->len, ==, 3);
+	const struct worker_option *list = g_ptr_array_index(back->options, 0);
+	g_assert_cmpint(list->kind, ==, WORKER_OPTION_LIST);
+	g_assert_cmpuint(list->choices->len, ==, 2);
+	worker_description_free(back);
+	worker_description_free(d);
+
+	back =
+	    worker_description_parse("('p', 'P', 0, [], [('k', 'colour', 'K', 'red', [])])", &err);
+	g_assert_no_error(err);
+	g_assert_cmpint(((struct worker_option *)g_ptr_array_index(back->options, 0))->kind, ==,
+	                WORKER_OPTION_STRING);
+	worker_description_free(back);
+
+	g_assert_null(worker_description_parse("('p', 'P', 0, [])", &err));
+	g_assert_nonnull(err);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -248,5 +295,6 @@ int main(int argc, char **argv)
 	                test_same_payload_as_gvariant_new);
 	g_test_add_func("/worker-msgs/dispatch", test_dispatch);
 	g_test_add_func("/worker-msgs/directions", test_directions);
+	g_test_add_func("/worker-describe/round-trip", test_describe_round_trip);
 	return g_test_run();
 }
