@@ -131,7 +131,8 @@ static void on_push_answer(struct router *router, const struct stanza *reply, vo
 		          "accept contacts instead",
 		          p->user, reply == NULL ? "no answer" : "error");
 	}
-	if (c != NULL && !p->remove) {
+	/* A contact removed meanwhile stays removed: not stored again, not asked. */
+	if (c != NULL && !p->remove && contact_is_buddy(c)) {
 		if (ok) {
 			contact_set_flags(c, contact_flags(c) | STORAGE_CONTACT_IN_ROSTER);
 			contact_store(s, c);
