@@ -543,9 +543,14 @@ static void disco(struct gw *gw, const char *from, const char *to, const char *n
 
 static void test_disco(struct gw *gw, gconstpointer unused)
 {
-	/* no session is needed: a registered user, online or not */
+	/* no session is needed: a registered user not online */
 	disco(gw, ALICE_PC, JOHN, NS_DISCO_INFO, NULL);
 	expect_next(gw, INFO_RESULT(JOHN, "john smith"));
+	/* nor a registration: any user of an allowed domain is answered */
+	disco(gw, "bob@example.org/pc", BOB, NS_DISCO_INFO, NULL);
+	struct stanza *r = gw_expect(gw, "iq", "result", "bob@example.org/pc");
+	g_assert_nonnull(stanza_find_child(r, "query", NS_DISCO_INFO));
+	stanza_free(r);
 	disco(gw, ALICE_PC, JOHN "/res", NS_DISCO_INFO, NULL);
 	expect_next(gw, INFO_RESULT(JOHN "/res", "john smith"));
 	disco(gw, ALICE_PC, JOHN, NS_DISCO_ITEMS, NULL);

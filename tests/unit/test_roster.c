@@ -266,6 +266,22 @@ static void test_grant(struct gw *gw, gconstpointer data)
 	expect_nothing(gw);
 }
 
+/* A privilege message from a JID with a localpart is no server's: not
+ * even taken as a withdrawal (only the server's own message is logged). */
+static void test_grant_not_a_server(struct gw *gw, gconstpointer data)
+{
+	guint32 account = gw_online(gw, "alice");
+	grant(gw, GW_DOMAIN, NS_PRIVILEGE_2, "roster", "both");
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE,
+	                      "roster: " GW_DOMAIN " grants roster access (" NS_PRIVILEGE_2 ")");
+	grant(gw, "admin@" GW_DOMAIN, NS_PRIVILEGE_2, "roster", "both");
+	grant(gw, "admin@" GW_DOMAIN, NS_PRIVILEGE_2, "message", "outgoing");
+	grant(gw, GW_DOMAIN, NS_PRIVILEGE_2, "roster", "both");
+	g_test_assert_expected_messages();
+	buddy(gw, account, "bob", "");
+	g_autofree char *id = expect_push(gw, PUSH(BOB, "bob"));
+}
+
 /* A later privilege message without roster access takes the grant back,
  * however the server spells its domain. */
 static void test_grant_withdrawn(struct gw *gw, gconstpointer data)
@@ -303,5 +319,6 @@ int main(int argc, char **argv)
 		ADD(path, test_grant, c);
 	}
 	ADD("/roster/grant/withdrawn", test_grant_withdrawn, NULL);
+	ADD("/roster/grant/not-a-server", test_grant_not_a_server, NULL);
 	return g_test_run();
 }
