@@ -68,6 +68,11 @@ const char *contact_display_name(const struct contact *c)
 	return c->alias != NULL ? c->alias : c->legacy_name;
 }
 
+bool contact_is_buddy(const struct contact *c)
+{
+	return c->buddy;
+}
+
 guint contact_flags(const struct contact *c)
 {
 	return c->flags;

@@ -251,6 +251,8 @@ struct contact *contact_by_local(struct session *s, const char *localpart);
 const char *contact_jid(const struct contact *c);
 const char *contact_legacy_name(const struct contact *c);
 const char *contact_display_name(const struct contact *c);
+/* true while C is a buddy: on the legacy contact list, and stored. */
+bool contact_is_buddy(const struct contact *c);
 /* enum storage_contact_flags */
 guint contact_flags(const struct contact *c);
 void contact_set_flags(struct contact *c, guint flags);

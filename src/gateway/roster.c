@@ -77,10 +77,15 @@ bool roster_on_privilege(struct roster *r, const struct stanza *m)
 		    (g_strcmp0(type, "set") == 0 || g_strcmp0(type, "both") == 0))
 			roster = true;
 	}
-	if (roster)
-		g_hash_table_add(r->granted, g_ascii_strdown(from, -1));
-	else
-		g_hash_table_remove(r->granted, from);
+	/* Domains are kept lower-cased: a withdrawal spelled differently
+	 * from its grant still takes it back. */
+	char *domain = g_ascii_strdown(from, -1);
+	if (roster) {
+		g_hash_table_add(r->granted, domain);
+	} else {
+		g_hash_table_remove(r->granted, domain);
+		g_free(domain);
+	}
 	g_message("roster: %s %s roster access (%s)", from, roster ? "grants" : "does not grant",
 	          stanza_ns(priv));
 	return true;
@@ -126,7 +131,8 @@ static void on_push_answer(struct router *router, const struct stanza *reply, vo
 		          "accept contacts instead",
 		          p->user, reply == NULL ? "no answer" : "error");
 	}
-	if (c != NULL && !p->remove) {
+	/* A contact removed meanwhile stays removed: not stored again, not asked. */
+	if (c != NULL && !p->remove && contact_is_buddy(c)) {
 		if (ok) {
 			contact_set_flags(c, contact_flags(c) | STORAGE_CONTACT_IN_ROSTER);
 			contact_store(s, c);

@@ -69,6 +69,9 @@ static void session_free(gpointer data)
 		legacy_logout(s->ctx->legacy, s->account);
 		g_hash_table_remove(s->sessions->by_account, GUINT_TO_POINTER(s->account));
 	}
+	/* as session_logout(): what is still unacknowledged waits in the
+	 * outbox for the next run instead of being forgotten */
+	messages_requeue_inflight(s);
 	g_hash_table_unref(s->resources);
 	contacts_free(s->contacts);
 	messages_free(s->messages);

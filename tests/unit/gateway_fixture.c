@@ -25,6 +25,22 @@ static void on_send(void *data, struct stanza *stanza)
 	g_queue_push_tail(&gw->sent, test_parse_stanza(xml));
 }
 
+/* The router, disco and transport on the parts gw_setup() made. */
+static void start(struct gw *gw)
+{
+	gw->router = router_new(GW_JID, on_send, gw);
+	gw->disco = disco_new(gw->router);
+	const struct gateway_ports ports = {
+	    .settings = gw->settings,
+	    .router = gw->router,
+	    .disco = gw->disco,
+	    .storage = gw->storage,
+	    .legacy = gw->legacy,
+	    .form = gw->form,
+	};
+	gw->gateway = gateway_new(&ports);
+}
+
 void gw_setup(struct gw *gw, const char *extra)
 {
 	memset(gw, 0, sizeof *gw);
@@ -52,17 +68,17 @@ void gw_setup(struct gw *gw, const char *extra)
 	worker_description_free(describe);
 	g_assert_no_error(err);
 	gw->legacy = fake_legacy_new(&gw->fake);
-	gw->router = router_new(GW_JID, on_send, gw);
-	gw->disco = disco_new(gw->router);
-	const struct gateway_ports ports = {
-	    .settings = gw->settings,
-	    .router = gw->router,
-	    .disco = gw->disco,
-	    .storage = gw->storage,
-	    .legacy = gw->legacy,
-	    .form = gw->form,
-	};
-	gw->gateway = gateway_new(&ports);
+	start(gw);
+}
+
+void gw_restart(struct gw *gw)
+{
+	g_clear_pointer(&gw->gateway, gateway_free);
+	g_clear_pointer(&gw->disco, disco_free);
+	g_clear_pointer(&gw->router, router_free);
+	gw_clear(gw);
+	fake_legacy_clear(gw->fake);
+	start(gw);
 }
 
 void gw_teardown(struct gw *gw)

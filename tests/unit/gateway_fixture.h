@@ -45,6 +45,11 @@ void gw_setup(struct gw *gw, const char *extra);
  * directory but the database and key. */
 void gw_teardown(struct gw *gw);
 
+/* Frees the transport (its sessions log out), the router and disco, and
+ * builds them anew on the same storage and legacy side, as a restart of
+ * ferry would. What was sent and commanded is forgotten. */
+void gw_restart(struct gw *gw);
+
 /* Parses XML (one stanza, in the component stream's namespace) and hands
  * it to the router as the server would. */
 void gw_inject(struct gw *gw, const char *xml);
