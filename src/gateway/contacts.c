@@ -344,41 +344,45 @@ void contacts_remove_all(struct session *s)
 
 /* ---- disco of contact JIDs ----------------------------------------------------------- */
 
+/* Whether disco of TO is the contacts' to answer: DISCO_PASS when TO is no
+ * contact JID, DISCO_REFUSED when the sender may not use the transport
+ * (answered), DISCO_NOT_FOUND for a node (contacts have none) or a
+ * localpart that stands for no name, else DISCO_ANSWER with *NAME set. */
+static enum disco_answer contact_entity(const struct gateway_ctx *ctx, const struct stanza *iq,
+                                        const struct jid *to, const char *node, char **name)
+{
+	enum address_kind kind = address_classify(ctx->address, to);
+	if (kind != ADDRESS_CONTACT && kind != ADDRESS_CONTACT_RESOURCE)
+		return DISCO_PASS;
+	struct jid *from = address_check_sender(ctx->address, ctx->router, iq);
+	if (from == NULL)
+		return DISCO_REFUSED;
+	jid_free(from);
+	*name = address_legacy_name(jid_local(to));
+	return *name == NULL || node != NULL ? DISCO_NOT_FOUND : DISCO_ANSWER;
+}
+
 /* A contact JID (bare or full) is an IM client of the legacy network: its
  * name is the legacy name; it takes chat states (relayed both ways). */
 static enum disco_answer contact_info(void *data, const struct stanza *iq, const struct jid *to,
                                       const char *node, struct disco_info *info)
 {
-	const struct gateway_ctx *ctx = data;
-	enum address_kind kind = address_classify(ctx->address, to);
-	if (kind != ADDRESS_CONTACT && kind != ADDRESS_CONTACT_RESOURCE)
-		return DISCO_PASS;
-	struct jid *from = address_check_sender(ctx->address, ctx->router, iq);
-	if (from == NULL)
-		return DISCO_REFUSED;
-	jid_free(from);
-	g_autofree char *name = address_legacy_name(jid_local(to));
-	if (name == NULL || node != NULL)
-		return DISCO_NOT_FOUND;
-	disco_info_add_identity(info, "client", "pc", name);
-	disco_info_add_feature(info, NS_DISCO_INFO);
-	disco_info_add_feature(info, NS_CHATSTATES);
-	return DISCO_ANSWER;
+	g_autofree char *name = NULL;
+	enum disco_answer a = contact_entity(data, iq, to, node, &name);
+	if (a == DISCO_ANSWER) {
+		disco_info_add_identity(info, "client", "pc", name);
+		disco_info_add_feature(info, NS_DISCO_INFO);
+		disco_info_add_feature(info, NS_CHATSTATES);
+	}
+	return a;
 }
 
+/* A contact has no items. */
 static enum disco_answer contact_items(void *data, const struct stanza *iq, const struct jid *to,
                                        const char *node, struct disco_items *items)
 {
-	const struct gateway_ctx *ctx = data;
-	enum address_kind kind = address_classify(ctx->address, to);
-	if (kind != ADDRESS_CONTACT && kind != ADDRESS_CONTACT_RESOURCE)
-		return DISCO_PASS;
-	struct jid *from = address_check_sender(ctx->address, ctx->router, iq);
-	if (from == NULL)
-		return DISCO_REFUSED;
-	jid_free(from);
-	g_autofree char *name = address_legacy_name(jid_local(to));
-	return name == NULL || node != NULL ? DISCO_NOT_FOUND : DISCO_ANSWER;
+	g_autofree char *name = NULL;
+	return contact_entity(data, iq, to, node, &name);
 }
 
 static const struct disco_provider contact_disco = {

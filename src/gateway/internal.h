@@ -287,8 +287,10 @@ void messages_from_user(struct session *s, struct contact *c, const struct stanz
 void messages_flush_outbox(struct session *s);
 /* In-flight messages of a lost worker go back to the outbox. */
 void messages_requeue_inflight(struct session *s);
-/* Nothing can be delivered (fatal failure, logout): every waiting message
- * comes back to its sender as an error with WHY. */
+/* Nothing can be delivered (a fatal failure, unregistration): every waiting
+ * message (in flight or in the outbox) comes back to its sender as an error
+ * with WHY. A plain logout does not bounce: messages wait for the next
+ * login, and are bounced on it when older than the outbox limit. */
 void messages_bounce_all(struct session *s, const char *why);
 
 /* Legacy events (DATA: the session). */

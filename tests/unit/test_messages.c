@@ -323,9 +323,9 @@ static void test_outbox_while_reconnecting(struct gw *gw, gconstpointer unused)
 
 /* The user goes away with a message waiting (queued while connecting) and
  * one in flight: neither is bounced; both wait for the next login. */
-/* today's behaviour: session_logout() requeues and keeps them, though
- * internal.h names logout among the cases of messages_bounce_all() (to
- * change: the code or that comment) */
+/* (session_logout() requeues: internal.h's messages_bounce_all() comment
+ * now says so; a later issue may bounce them to a resource that is gone
+ * through a chat message instead.) */
 static void test_outbox_kept_over_logout(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = connecting(gw);
