@@ -46,8 +46,8 @@ void router_free(struct router *router);
 /* The component domain. Borrowed. */
 const char *router_jid(const struct router *router);
 
-/* true when STANZA is addressed to the transport domain itself (not to a
- * contact at it). */
+/* true when STANZA is addressed to the transport itself, its domain or a
+ * full JID of it (domain/resource), not to a contact at it. */
 bool router_to_transport(const struct router *router, const struct stanza *stanza);
 
 /* Handlers for iq get/set whose payload is in namespace NS. */

@@ -17,7 +17,9 @@
  *                               worker_frame_decode() returns it) and
  *                               account A: strings are borrowed from P, a
  *                               DICT is a new table of borrowed strings;
- *                               release with worker_msg_NAME_clear(m)
+ *                               release with worker_msg_NAME_clear(m).
+ *                               false (a programming error, logged; M
+ *                               holds only A) when P has another type
  *
  * and, for receivers, struct worker_msg_handlers: one callback per message
  * (NULL: not handled here), run by worker_msg_dispatch() with the decoded
@@ -48,7 +50,7 @@ WORKER_MESSAGES(WORKER_STRUCT_, WORKER_MEMBER_)
 
 #define WORKER_PROTOTYPES_(NAME, number, name, fields)                                             \
 	GBytes *worker_msg_##name##_frame(const struct worker_msg_##name *msg);                    \
-	void worker_msg_##name##_read(GVariant *payload, guint32 account,                          \
+	bool worker_msg_##name##_read(GVariant *payload, guint32 account,                          \
 	                              struct worker_msg_##name *msg);                              \
 	void worker_msg_##name##_clear(struct worker_msg_##name *msg);
 WORKER_MESSAGES(WORKER_PROTOTYPES_, WORKER_NO_FIELD_)
@@ -67,7 +69,8 @@ struct worker_msg_handlers {
 
 /* Decodes PAYLOAD (of TYPE, already checked against the catalogue) for
  * ACCOUNT and calls HANDLERS' callback for TYPE with DATA. false, calling
- * nothing, when HANDLERS has no callback for TYPE or TYPE is unknown. */
+ * nothing, when HANDLERS has no callback for TYPE, TYPE is unknown, or
+ * PAYLOAD is not of TYPE's payload type (a programming error, logged). */
 bool worker_msg_dispatch(const struct worker_msg_handlers *handlers, void *data, guint32 type,
                          guint32 account, GVariant *payload);
 

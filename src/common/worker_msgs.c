@@ -151,14 +151,16 @@ WORKER_MESSAGES(ENCODER, ENCODE_MEMBER)
 
 #define DECODE_MEMBER(kind, member) dec_##kind(payload, i++, &msg->member);
 #define DECODER(NAME, number, name, fields)                                                        \
-	void worker_msg_##name##_read(GVariant *payload, guint32 account,                          \
+	bool worker_msg_##name##_read(GVariant *payload, guint32 account,                          \
 	                              struct worker_msg_##name *msg)                               \
 	{                                                                                          \
 		*msg = (struct worker_msg_##name){.account = account};                             \
-		g_return_if_fail(g_variant_is_of_type(                                             \
-		    payload, G_VARIANT_TYPE(worker_msg_payload_type(WORKER_##NAME))));             \
+		g_return_val_if_fail(                                                              \
+		    g_variant_is_of_type(payload,                                                  \
+		                         G_VARIANT_TYPE(worker_msg_payload_type(WORKER_##NAME))),  \
+		    false);                                                                        \
 		G_GNUC_UNUSED gsize i = 0;                                                         \
-		fields                                                                             \
+		fields return true;                                                                \
 	}
 WORKER_MESSAGES(DECODER, DECODE_MEMBER)
 
@@ -176,7 +178,8 @@ WORKER_MESSAGES(CLEARER, CLEAR_MEMBER)
 		if (handlers->name == NULL)                                                        \
 			return false;                                                              \
 		struct worker_msg_##name msg;                                                      \
-		worker_msg_##name##_read(payload, account, &msg);                                  \
+		if (!worker_msg_##name##_read(payload, account, &msg))                             \
+			return false;                                                              \
 		handlers->name(data, &msg);                                                        \
 		worker_msg_##name##_clear(&msg);                                                   \
 		return true;                                                                       \

@@ -119,6 +119,12 @@ static enum router_result on_message(struct router *r, const struct stanza *m, v
 	if (target == NULL)
 		return ROUTER_HANDLED;
 	enum address_kind kind = address_classify(ctx->address, target);
+	if (kind == ADDRESS_OTHER) {
+		/* A domain the server routes here that is not the transport's. */
+		jid_free(target);
+		router_send_error(r, m, "item-not-found", "no such address at this transport");
+		return ROUTER_HANDLED;
+	}
 	if (kind == ADDRESS_TRANSPORT || kind == ADDRESS_TRANSPORT_RESOURCE) {
 		/* To the transport itself: privilege grants from the server; chat
 		 * from users is not a command interface (yet) and is ignored. */
@@ -150,16 +156,19 @@ static enum router_result on_message(struct router *r, const struct stanza *m, v
 
 /* ---- legacy events, by the owner of the account --------------------------------------- */
 
+/* A kept login is asked first: a registration's account becomes a kept one
+ * while the registration finishes. */
+
 static void on_legacy_event(void *data, guint32 account, const struct legacy_event *event)
 {
 	struct gateway *gw = data;
 	const struct gateway_ctx *ctx = &gw->ctx;
-	if (registration_owns(ctx->registration, account)) {
-		registration_on_event(ctx->registration, account, event);
-		return;
-	}
 	if (logins_owns(ctx->logins, account)) {
 		logins_on_event(ctx->logins, account, event);
+		return;
+	}
+	if (registration_owns(ctx->registration, account)) {
+		registration_on_event(ctx->registration, account, event);
 		return;
 	}
 	struct session *s = sessions_by_account(ctx->sessions, account);
@@ -171,12 +180,12 @@ static void on_legacy_lost(void *data, guint32 account)
 {
 	struct gateway *gw = data;
 	const struct gateway_ctx *ctx = &gw->ctx;
-	if (registration_owns(ctx->registration, account)) {
-		registration_on_lost(ctx->registration, account);
-		return;
-	}
 	if (logins_owns(ctx->logins, account)) {
 		logins_on_lost(ctx->logins, account);
+		return;
+	}
+	if (registration_owns(ctx->registration, account)) {
+		registration_on_lost(ctx->registration, account);
 		return;
 	}
 	struct session *s = sessions_by_account(ctx->sessions, account);

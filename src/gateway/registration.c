@@ -100,9 +100,15 @@ static bool registration_done(struct pending *p, const char *nick)
 static void on_connected(void *data, const struct worker_msg_connected *m)
 {
 	struct pending *p = data;
-	/* On success the check login lives on (kept) as the session about to
-	 * start: it is not logged out. */
-	pending_end(p, !registration_done(p, m->nick));
+	/* Out of the table first: storing and the session's new login may log
+	 * other accounts out, which can end a worker and report this account
+	 * lost while we are here; it is the kept login's by then. On success
+	 * the check login lives on (kept) as the session about to start: it is
+	 * not logged out. */
+	g_hash_table_steal(p->reg->pending, GUINT_TO_POINTER(p->account));
+	if (!registration_done(p, m->nick))
+		legacy_logout(p->reg->ctx->legacy, p->account);
+	pending_free(p);
 }
 
 static void on_disconnected(void *data, const struct worker_msg_disconnected *m)

@@ -68,6 +68,8 @@ static void session_free(gpointer data)
 		 * outbox message they confirm is deleted, not sent again) */
 		legacy_logout(s->ctx->legacy, s->account);
 		g_hash_table_remove(s->sessions->by_account, GUINT_TO_POINTER(s->account));
+		/* a worker lost during that logout scheduled a retry */
+		g_clear_handle_id(&s->retry_timer, g_source_remove);
 	}
 	/* as session_logout(): what is still unacknowledged waits in the
 	 * outbox for the next run instead of being forgotten */
@@ -402,6 +404,8 @@ void session_login(struct session *s)
 	const struct gateway_ctx *ctx = s->ctx;
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
 	forget_account(s);
+	/* a worker lost during that logout scheduled a retry: this is it */
+	g_clear_handle_id(&s->retry_timer, g_source_remove);
 	unpace(s);
 	guint32 kept = 0;
 	g_autofree char *kept_nick = NULL;

@@ -88,7 +88,10 @@ const char *router_jid(const struct router *r)
 bool router_to_transport(const struct router *r, const struct stanza *stanza)
 {
 	const char *to = stanza_get_to(stanza);
-	return to != NULL && g_ascii_strcasecmp(to, r->jid) == 0;
+	if (to == NULL)
+		return false;
+	size_t n = strlen(r->jid);
+	return g_ascii_strncasecmp(to, r->jid, n) == 0 && (to[n] == '\0' || to[n] == '/');
 }
 
 void router_add_iq_handler(struct router *r, const char *ns, router_handler fn, void *user_data)

@@ -233,13 +233,18 @@ static PurpleAccount *create_purple_account(const char *username, const char *pr
 	return pa;
 }
 
-struct account *accounts_add(guint32 id, guint32 flags, const char *protocol, const char *username)
+void accounts_drop(guint32 id)
 {
 	struct account *old = accounts_lookup(id);
 	if (old != NULL) {
 		g_warning("account %u: login for an id in use; the old account is dropped", id);
 		account_kill(old);
 	}
+}
+
+struct account *accounts_add(guint32 id, guint32 flags, const char *protocol, const char *username)
+{
+	accounts_drop(id);
 	struct account *account = g_new0(struct account, 1);
 	account->id = id;
 	account->flags = flags;

@@ -111,6 +111,7 @@ static void send_disconnected(guint32 id, enum worker_reason reason, const char 
 
 static void on_login(void *data, const struct worker_msg_login *m)
 {
+	accounts_drop(m->account);
 	PurplePlugin *prpl = purple_find_prpl(m->protocol);
 	if (prpl == NULL) {
 		g_autofree char *text = g_strdup_printf("unknown protocol %s", m->protocol);

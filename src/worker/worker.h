@@ -162,6 +162,10 @@ struct account *accounts_find(PurpleAccount *pa);
 /* The live account with ferry's id ID, or NULL. */
 struct account *accounts_lookup(guint32 id);
 
+/* Kills the live account ID, if any, without telling ferry (a LOGIN reuses
+ * its id: ferry has forgotten it). */
+void accounts_drop(guint32 id);
+
 /* A new account ID (WORKER_LOGIN_* FLAGS) for USERNAME on PROTOCOL, added
  * to libpurple but not enabled; an older account with the same id is
  * dropped. Its login deadline starts with account_connect(). */

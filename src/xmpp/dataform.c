@@ -174,8 +174,9 @@ static struct dataform_field *field_new(enum dataform_field_type type, const cha
 	f->type = type;
 	f->var = g_strdup(var);
 	f->label = g_strdup(label);
-	f->values =
-	    g_ptr_array_new_with_free_func(type == DATAFORM_TEXT_PRIVATE ? wipe_free : g_free);
+	/* Every value is wiped when freed, not only text-private ones: a
+	 * submission may carry a password in a field without a type. */
+	f->values = g_ptr_array_new_with_free_func(wipe_free);
 	f->options = g_ptr_array_new_with_free_func(option_free);
 	return f;
 }
@@ -582,7 +583,7 @@ static bool check_field(const struct dataform_field *f, const struct dataform_fi
 		            name);
 		return false;
 	}
-	g_autoptr(GPtrArray) trimmed = g_ptr_array_new_with_free_func(secret ? wipe_free : g_free);
+	g_autoptr(GPtrArray) trimmed = g_ptr_array_new_with_free_func(wipe_free);
 	*filled = false;
 	for (guint i = 0; i < in->len; i++) {
 		const char *v = g_ptr_array_index(in, i);

@@ -13,6 +13,7 @@ struct fake_legacy {
 	guint32 last_account;
 	guint fail_logins;
 	bool ack_on_logout;
+	bool die_on_logout;
 };
 
 void fake_command_free(struct fake_command *c)
@@ -72,7 +73,7 @@ static bool fake_send(void *impl, GBytes *frame)
 		struct fake_command *c = decode(frame);
 		if (c->type == WORKER_SEND_IM) {
 			struct worker_msg_send_im m;
-			worker_msg_send_im_read(c->payload, account, &m);
+			g_assert_true(worker_msg_send_im_read(c->payload, account, &m));
 			g_hash_table_insert(f->last_im, GUINT_TO_POINTER(account),
 			                    GUINT_TO_POINTER(m.seq));
 			worker_msg_send_im_clear(&m);
@@ -83,11 +84,29 @@ static bool fake_send(void *impl, GBytes *frame)
 	return live;
 }
 
+/* The one worker dies: every account is forgotten, then reported lost. */
+static void die(struct fake_legacy *f)
+{
+	GList *all = g_hash_table_get_keys(f->live);
+	g_hash_table_remove_all(f->live);
+	g_hash_table_remove_all(f->last_im);
+	for (GList *l = all; l != NULL; l = l->next)
+		legacy_emit_lost(f->legacy, GPOINTER_TO_UINT(l->data));
+	g_list_free(all);
+}
+
 static void fake_logout(void *impl, guint32 account)
 {
 	struct fake_legacy *f = impl;
 	if (!g_hash_table_contains(f->live, GUINT_TO_POINTER(account)))
 		return;
+	if (f->die_on_logout) {
+		/* as the pool when reading the worker's last acknowledgements
+		 * fails: it dies before the logout is sent */
+		f->die_on_logout = false;
+		die(f);
+		return;
+	}
 	gpointer seq = g_hash_table_lookup(f->last_im, GUINT_TO_POINTER(account));
 	if (f->ack_on_logout && seq != NULL)
 		FAKE_EMIT(f, ims_sent, .account = account, .through = GPOINTER_TO_UINT(seq));
@@ -185,15 +204,27 @@ void fake_legacy_emit(struct fake_legacy *f, GBytes *frame)
 {
 	struct fake_command *c = decode(frame);
 	g_bytes_unref(frame);
-	legacy_emit(f->legacy, c->type, c->account, c->payload);
+	/* As the pool: events for an account that is not logged in are
+	 * dropped (late events after a logout). */
+	if (g_hash_table_contains(f->live, GUINT_TO_POINTER(c->account)))
+		legacy_emit(f->legacy, c->type, c->account, c->payload);
+	else
+		g_test_message("fake_legacy: %s for account %u dropped: not logged in",
+		               worker_msg_name(c->type), c->account);
 	fake_command_free(c);
 }
 
 void fake_legacy_lose(struct fake_legacy *f, guint32 account)
 {
-	g_hash_table_remove(f->live, GUINT_TO_POINTER(account));
+	if (!g_hash_table_remove(f->live, GUINT_TO_POINTER(account)))
+		return; /* the pool reports only the accounts it hosts */
 	g_hash_table_remove(f->last_im, GUINT_TO_POINTER(account));
 	legacy_emit_lost(f->legacy, account);
+}
+
+void fake_legacy_die_on_logout(struct fake_legacy *f)
+{
+	f->die_on_logout = true;
 }
 
 void fake_legacy_ack_on_logout(struct fake_legacy *f, bool on)

@@ -45,12 +45,20 @@ bool fake_legacy_has_account(const struct fake_legacy *fake, guint32 account);
 guint32 fake_legacy_last_account(const struct fake_legacy *fake);
 
 /* Delivers the event FRAME (taken; FAKE_EMIT builds it) as the legacy
- * side would: to the callbacks, decoded. */
+ * side would: to the callbacks, decoded; dropped, as the pool drops late
+ * events, when its account is not logged in. */
 void fake_legacy_emit(struct fake_legacy *fake, GBytes *frame);
 #define FAKE_EMIT(fake, name, ...) fake_legacy_emit((fake), WORKER_FRAME(name, __VA_ARGS__))
 
-/* ACCOUNT's worker dies: the account is forgotten and reported lost. */
+/* ACCOUNT's worker dies: the account is forgotten and reported lost (an
+ * account not logged in is not reported, as with the pool). */
 void fake_legacy_lose(struct fake_legacy *fake, guint32 account);
+
+/* The next logout finds the (one) worker dead: instead of logging out,
+ * every account is forgotten and reported lost, synchronously, inside
+ * legacy_logout(), as the pool does when reading the worker's last
+ * acknowledgements fails. */
+void fake_legacy_die_on_logout(struct fake_legacy *fake);
 
 /* When ON, a logout first acknowledges (IMS_SENT) every SEND_IM the
  * account was sent, as the worker pool does with the acknowledgements

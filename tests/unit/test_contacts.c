@@ -61,7 +61,7 @@ static char *take_add_buddy(struct gw *gw, guint32 account, const char *alias)
 {
 	struct fake_command *c = take(gw, WORKER_ADD_BUDDY);
 	struct worker_msg_add_buddy m;
-	worker_msg_add_buddy_read(c->payload, c->account, &m);
+	g_assert_true(worker_msg_add_buddy_read(c->payload, c->account, &m));
 	g_assert_cmpuint(m.account, ==, account);
 	g_assert_cmpstr(m.alias, ==, alias);
 	char *name = g_strdup(m.name);
@@ -74,7 +74,7 @@ static void expect_remove_buddy(struct gw *gw, guint32 account, const char *name
 {
 	struct fake_command *c = take(gw, WORKER_REMOVE_BUDDY);
 	struct worker_msg_remove_buddy m;
-	worker_msg_remove_buddy_read(c->payload, c->account, &m);
+	g_assert_true(worker_msg_remove_buddy_read(c->payload, c->account, &m));
 	g_assert_cmpuint(m.account, ==, account);
 	g_assert_cmpstr(m.name, ==, name);
 	worker_msg_remove_buddy_clear(&m);
@@ -85,7 +85,7 @@ static void expect_auth_reply(struct gw *gw, guint32 account, guint32 request, b
 {
 	struct fake_command *c = take(gw, WORKER_AUTH_REPLY);
 	struct worker_msg_auth_reply m;
-	worker_msg_auth_reply_read(c->payload, c->account, &m);
+	g_assert_true(worker_msg_auth_reply_read(c->payload, c->account, &m));
 	g_assert_cmpuint(m.account, ==, account);
 	g_assert_cmpuint(m.request, ==, request);
 	g_assert_cmpint(m.granted, ==, granted);
@@ -504,7 +504,7 @@ static void test_case_insensitive(struct gw *gw, gconstpointer unused)
 	for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
 		struct fake_command *c = take(gw, WORKER_SEND_IM);
 		struct worker_msg_send_im m;
-		worker_msg_send_im_read(c->payload, c->account, &m);
+		g_assert_true(worker_msg_send_im_read(c->payload, c->account, &m));
 		g_assert_cmpstr(m.name, ==, names[i]);
 		worker_msg_send_im_clear(&m);
 		fake_command_free(c);
@@ -521,7 +521,7 @@ static void test_case_insensitive(struct gw *gw, gconstpointer unused)
 	              "<body>?</body></message>");
 	struct fake_command *c = take(gw, WORKER_SEND_IM);
 	struct worker_msg_send_im m;
-	worker_msg_send_im_read(c->payload, c->account, &m);
+	g_assert_true(worker_msg_send_im_read(c->payload, c->account, &m));
 	g_assert_cmpstr(m.name, ==, "Carol");
 	worker_msg_send_im_clear(&m);
 	fake_command_free(c);

@@ -58,7 +58,7 @@ static guint32 expect_im(struct gw *gw, guint32 account, const char *name, const
 {
 	struct fake_command *c = take(gw, WORKER_SEND_IM);
 	struct worker_msg_send_im m;
-	worker_msg_send_im_read(c->payload, c->account, &m);
+	g_assert_true(worker_msg_send_im_read(c->payload, c->account, &m));
 	g_assert_cmpuint(m.account, ==, account);
 	g_assert_cmpstr(m.name, ==, name);
 	g_assert_cmpstr(m.text, ==, text);
@@ -199,7 +199,7 @@ static void test_chat_states_to_legacy(struct gw *gw, gconstpointer unused)
 		           cases[i].state);
 		struct fake_command *c = take(gw, WORKER_SEND_TYPING);
 		struct worker_msg_send_typing m;
-		worker_msg_send_typing_read(c->payload, c->account, &m);
+		g_assert_true(worker_msg_send_typing_read(c->payload, c->account, &m));
 		g_assert_cmpuint(m.account, ==, account);
 		g_assert_cmpstr(m.name, ==, "john smith");
 		g_assert_cmpuint(m.state, ==, cases[i].typing);
@@ -644,6 +644,28 @@ static void test_refusals(struct gw *gw, gconstpointer unused)
 	g_assert_cmpuint(fake_legacy_count(gw->fake), ==, 0);
 }
 
+/* A domain the server routes to the component that is not the
+ * transport's (ejabberd with several hosts): item-not-found, nothing
+ * relayed, whether it has a localpart or not. */
+static void test_other_domain(struct gw *gw, gconstpointer unused)
+{
+	const char *tos[] = {"other.example.net", "bob@other.example.net", "other.example.net/x"};
+	(void)gw_online(gw, "alice");
+	for (gsize i = 0; i < G_N_ELEMENTS(tos); i++) {
+		gw_injectf(gw,
+		           "<message from='" ALICE_PC "' to='%s' type='chat' id='o%zu'>"
+		           "<body>hi</body></message>",
+		           tos[i], i);
+		struct stanza *e = gw_expect(gw, "message", "error", ALICE_PC);
+		g_assert_cmpstr(stanza_get_from(e), ==, tos[i]);
+		g_assert_nonnull(stanza_find_child(stanza_find_child(e, "error", NULL),
+		                                   "item-not-found", STANZA_NS_STANZAS));
+		stanza_free(e);
+	}
+	g_assert_cmpuint(gw_sent_count(gw), ==, 0);
+	g_assert_cmpuint(fake_legacy_count(gw->fake), ==, 0);
+}
+
 /* Message errors are never answered, whoever sends them; chat to the
  * transport itself is ignored. */
 static void test_errors_unanswered(struct gw *gw, gconstpointer unused)
@@ -707,6 +729,7 @@ int main(int argc, char **argv)
 	ADD("/messages/receive/unaddressable", test_receive_unaddressable);
 	ADD("/messages/notice", test_notice);
 	ADD("/messages/refusals", test_refusals);
+	ADD("/messages/other-domain", test_other_domain);
 	ADD("/messages/errors-unanswered", test_errors_unanswered);
 	ADD("/messages/unaddressable-localpart", test_unaddressable_localpart);
 	return g_test_run();

@@ -43,7 +43,7 @@ static guint32 take_test_login(struct gw *gw, const char *username, const char *
 	struct fake_command *c = fake_legacy_take_type(gw->fake, WORKER_LOGIN);
 	g_assert_nonnull(c);
 	struct worker_msg_login m;
-	worker_msg_login_read(c->payload, c->account, &m);
+	g_assert_true(worker_msg_login_read(c->payload, c->account, &m));
 	g_assert_cmpuint(m.flags, ==, WORKER_LOGIN_TEST);
 	g_assert_cmpstr(m.username, ==, username);
 	g_assert_cmpstr(m.password, ==, password);
@@ -320,6 +320,38 @@ static void test_update_while_online(struct gw *gw, gconstpointer unused)
 	storage_user_free(u);
 }
 
+/* The same while the worker dies as the old login is logged out (it hosts
+ * both): the registration is answered once, the checked login is gone
+ * with the worker, and the session logs in anew, once. */
+static void test_update_while_worker_dies(struct gw *gw, gconstpointer unused)
+{
+	gw_register_user(gw, ALICE, "alice", "old");
+	(void)gw_online(gw, "alice");
+	gw_inject(gw, "<iq type='set' id='u1' from='" ALICE_PC "' to='" GW_JID "'>"
+	              "<query xmlns='jabber:iq:register'><username>alice2</username>"
+	              "<password>new</password></query></iq>");
+	struct fake_command *c = fake_legacy_take_type(gw->fake, WORKER_LOGIN);
+	guint32 test = c->account;
+	fake_command_free(c);
+	fake_legacy_die_on_logout(gw->fake);
+	FAKE_EMIT(gw->fake, connected, .account = test, .nick = "alice2");
+	stanza_free(gw_expect(gw, "iq", "result", ALICE_PC));
+	g_assert_null(gw_take_match(gw, "iq", "error", NULL));
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_KEEP), ==, 0);
+	c = fake_legacy_take_type(gw->fake, WORKER_LOGIN);
+	g_assert_nonnull(c);
+	struct worker_msg_login m;
+	g_assert_true(worker_msg_login_read(c->payload, c->account, &m));
+	g_assert_cmpstr(m.username, ==, "alice2@irc.libera.chat");
+	g_assert_cmpstr(m.password, ==, "new");
+	g_assert_cmpuint(m.flags, ==, 0);
+	worker_msg_login_clear(&m);
+	fake_command_free(c);
+	/* and no second login later from a retry the loss had scheduled */
+	gw_run_for(1600);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGIN), ==, 0);
+}
+
 /* ---- unregistration ------------------------------------------------------------------------- */
 
 static void test_unregister(struct gw *gw, gconstpointer unused)
@@ -417,6 +449,7 @@ int main(int argc, char **argv)
 	ADD("/registration/bad-submissions", test_bad_submissions);
 	ADD("/registration/foreign-domain", test_foreign_domain);
 	ADD("/registration/update-while-online", test_update_while_online);
+	ADD("/registration/update-while-worker-dies", test_update_while_worker_dies);
 	ADD("/registration/unregister", test_unregister);
 	ADD("/registration/shutdown-answers-pending", test_shutdown_answers_pending);
 	ADD("/registration/iq-gateway", test_iq_gateway);

@@ -289,11 +289,34 @@ static void test_disco_version_ping(struct fixture *f, gconstpointer unused)
 	disco_free(d);
 }
 
+/* The transport is its domain and any full JID of it, in any case; not a
+ * contact, not a longer domain. */
+static void test_to_transport(struct fixture *f, gconstpointer unused)
+{
+	const struct {
+		const char *to;
+		bool transport;
+	} cases[] = {
+	    {"irc.localhost", true},       {"IRC.localhost", true},
+	    {"irc.localhost/ferry", true}, {"irc.localhost/a/b", true},
+	    {"bob@irc.localhost", false},  {"irc.localhost.evil", false},
+	    {"irc.localhos", false},       {"localhost", false},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *xml =
+		    g_strdup_printf("<iq type='get' id='x' to='%s'/>", cases[i].to);
+		struct stanza *s = parse(xml);
+		g_assert_cmpint(router_to_transport(f->router, s), ==, cases[i].transport);
+		stanza_free(s);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, struct fixture, NULL, setup, fn, teardown)
 	ADD("/router/dispatch/order", test_dispatch_order);
+	ADD("/router/to-transport", test_to_transport);
 	ADD("/router/dispatch/unhandled", test_unhandled_iq);
 	ADD("/router/dispatch/bad-iq", test_bad_iq);
 	ADD("/router/dispatch/error-never-answered", test_error_never_answered);

@@ -155,7 +155,7 @@ WORKER_MESSAGES(CHECKER, CHECK_MEMBER)
 		g_assert_nonnull(frame);                                                           \
 		g_autoptr(GVariant) payload = decode_frame(frame, WORKER_##NAME, 77);              \
 		struct worker_msg_##name got;                                                      \
-		worker_msg_##name##_read(payload, 77, &got);                                       \
+		g_assert_true(worker_msg_##name##_read(payload, 77, &got));                        \
 		check_##name(&want, &got);                                                         \
 		worker_msg_##name##_clear(&got);                                                   \
 		g_ptr_array_unref(garbage);                                                        \
@@ -171,7 +171,7 @@ static void test_null_members(void)
 	g_autoptr(GBytes) f = WORKER_FRAME(login, .account = 3, .protocol = "prpl-irc");
 	g_autoptr(GVariant) payload = decode_frame(f, WORKER_LOGIN, 3);
 	struct worker_msg_login got;
-	worker_msg_login_read(payload, 3, &got);
+	g_assert_true(worker_msg_login_read(payload, 3, &got));
 	g_assert_cmpstr(got.protocol, ==, "prpl-irc");
 	g_assert_cmpstr(got.username, ==, "");
 	g_assert_cmpstr(got.password, ==, "");

@@ -292,14 +292,52 @@ static void test_encode_refuses_wrong_payload(void)
 	g_test_trap_assert_stderr("*does not fit message*");
 }
 
+/* Every message's number, name and payload type, written out by hand
+ * from the protocol as ferry-worker and ferry have spoken it since
+ * version 1: a change to the catalogue that breaks the wire fails here. */
 static void test_catalogue(void)
 {
-	g_assert_cmpstr(worker_msg_payload_type(WORKER_LOGIN), ==, "(sssa{ss}u)");
-	g_assert_cmpstr(worker_msg_payload_type(WORKER_DISCONNECTED), ==, "(usb)");
-	g_assert_cmpstr(worker_msg_payload_type(WORKER_KEEP), ==, "()");
-	g_assert_cmpstr(worker_msg_payload_type(WORKER_IMS_SENT), ==, "(u)");
+	const struct {
+		guint32 type;
+		guint32 number;
+		const char *name;
+		const char *payload;
+	} cases[] = {
+	    {WORKER_LOGIN, 1, "login", "(sssa{ss}u)"},
+	    {WORKER_LOGOUT, 2, "logout", "()"},
+	    {WORKER_SEND_IM, 3, "send_im", "(uss)"},
+	    {WORKER_SET_STATUS, 4, "set_status", "(us)"},
+	    {WORKER_ADD_BUDDY, 5, "add_buddy", "(ss)"},
+	    {WORKER_REMOVE_BUDDY, 6, "remove_buddy", "(s)"},
+	    {WORKER_SEND_TYPING, 7, "send_typing", "(su)"},
+	    {WORKER_AUTH_REPLY, 8, "auth_reply", "(ub)"},
+	    {WORKER_SHUTDOWN, 9, "shutdown", "()"},
+	    {WORKER_KEEP, 10, "keep", "()"},
+	    {WORKER_READY, 100, "ready", "(us)"},
+	    {WORKER_CONNECTED, 101, "connected", "(s)"},
+	    {WORKER_DISCONNECTED, 102, "disconnected", "(usb)"},
+	    {WORKER_BUDDY_STATUS, 103, "buddy_status", "(ssus)"},
+	    {WORKER_BUDDY_REMOVED, 104, "buddy_removed", "(s)"},
+	    {WORKER_IM_RECEIVED, 105, "im_received", "(ssx)"},
+	    {WORKER_IM_RESULT, 106, "im_result", "(ubs)"},
+	    {WORKER_TYPING, 107, "typing", "(su)"},
+	    {WORKER_AUTH_REQUEST, 108, "auth_request", "(usss)"},
+	    {WORKER_NOTICE, 109, "notice", "(ss)"},
+	    {WORKER_IMS_SENT, 110, "ims_sent", "(u)"},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_assert_cmpuint(cases[i].type, ==, cases[i].number);
+		g_assert_cmpstr(worker_msg_name(cases[i].type), ==, cases[i].name);
+		g_assert_cmpstr(worker_msg_payload_type(cases[i].type), ==, cases[i].payload);
+	}
+	/* and nothing else: every other number is unknown */
+	guint known = 0;
+	for (guint32 t = 0; t < 300; t++)
+		if (worker_msg_payload_type(t) != NULL)
+			known++;
+	g_assert_cmpuint(known, ==, G_N_ELEMENTS(cases));
 	g_assert_null(worker_msg_payload_type(0));
-	g_assert_cmpstr(worker_msg_name(WORKER_BUDDY_STATUS), ==, "buddy_status");
+	g_assert_cmpstr(worker_msg_name(0), ==, "unknown");
 }
 
 int main(int argc, char **argv)
