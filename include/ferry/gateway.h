@@ -36,7 +36,9 @@ struct gateway_ports {
 struct gateway *gateway_new(const struct gateway_ports *ports);
 
 /* Logs every session out through the legacy side and lets go of it. NULL
- * is a no-op. */
+ * is a no-op. The router keeps the gateway's handlers and disco its
+ * entries (neither can remove them): free both after the gateway, and do
+ * not build a second gateway on them. */
 void gateway_free(struct gateway *gateway);
 
 /* The component link is up (again): announce the transport and probe every
