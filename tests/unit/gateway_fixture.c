@@ -214,3 +214,71 @@ guint32 gw_online(struct gw *gw, const char *nick)
 	fake_legacy_clear(gw->fake);
 	return account;
 }
+
+void gw_test_setup(struct gw *gw, gconstpointer extra)
+{
+	gw_setup(gw, extra);
+	gw_register_user(gw, ALICE, "alice", "pw");
+}
+
+void gw_test_teardown(struct gw *gw, gconstpointer unused)
+{
+	gw_teardown(gw);
+}
+
+struct fake_command *gw_take_command(struct gw *gw, guint32 type)
+{
+	struct fake_command *c = fake_legacy_take_type(gw->fake, type);
+	if (c == NULL)
+		g_error("no %s command was sent", worker_msg_name(type));
+	return c;
+}
+
+void gw_expect_next(struct gw *gw, const char *xml)
+{
+	struct stanza *s = gw_take(gw);
+	if (s == NULL)
+		g_error("nothing was sent; expected %s", xml);
+	g_autofree char *got = stanza_to_string(s);
+	stanza_free(s);
+	g_assert_cmpstr(got, ==, xml);
+}
+
+void gw_expect_nothing(struct gw *gw)
+{
+	struct stanza *s = gw_take(gw);
+	if (s != NULL) {
+		g_autofree char *got = stanza_to_string(s);
+		stanza_free(s);
+		g_error("unexpected %s", got);
+	}
+}
+
+bool gw_has_login(void *data)
+{
+	struct gw *gw = data;
+	return fake_legacy_count_type(gw->fake, WORKER_LOGIN) > 0;
+}
+
+guint32 gw_relogin(struct gw *gw, const char *nick)
+{
+	g_assert_true(gw_run_until(gw_has_login, gw, 3000));
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
+	guint32 account = c->account;
+	fake_command_free(c);
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = nick);
+	return account;
+}
+
+char *gw_stored_contacts(struct gw *gw)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GPtrArray) list = storage_contact_list(gw->storage, ALICE, &err);
+	g_assert_no_error(err);
+	GString *out = g_string_new(NULL);
+	for (guint i = 0; i < list->len; i++) {
+		const struct storage_contact *c = g_ptr_array_index(list, i);
+		g_string_append_printf(out, "%s%s:%u", i > 0 ? "," : "", c->legacy_name, c->flags);
+	}
+	return g_string_free(out, FALSE);
+}

@@ -80,6 +80,34 @@ bool gw_run_until(bool (*cond)(void *data), void *data, guint timeout_ms);
 /* Runs the main loop for MS milliseconds. */
 void gw_run_for(guint ms);
 
+/* GTest fixture functions: gw_setup(EXTRA) with ALICE registered (nick
+ * "alice", password "pw"), and gw_teardown. */
+void gw_test_setup(struct gw *gw, gconstpointer extra);
+void gw_test_teardown(struct gw *gw, gconstpointer unused);
+
+/* Takes the oldest recorded command of TYPE; the test fails when there is
+ * none. Caller frees. */
+struct fake_command *gw_take_command(struct gw *gw, guint32 type);
+/* Takes the oldest sent stanza and asserts it serializes to XML; the test
+ * fails when nothing was sent. */
+void gw_expect_next(struct gw *gw, const char *xml);
+/* Asserts that nothing (more) was sent. */
+void gw_expect_nothing(struct gw *gw);
+
+/* true once a LOGIN was recorded (for gw_run_until; DATA is the gw). */
+bool gw_has_login(void *gw);
+/* After a lost worker or a disconnect: waits (3 s at most) for the
+ * session's next login, signs it on as NICK, returns its account. */
+guint32 gw_relogin(struct gw *gw, const char *nick);
+
+/* ALICE's stored contacts as "name:flags,..." in name order. Caller frees. */
+char *gw_stored_contacts(struct gw *gw);
+#define GW_ASSERT_STORED(gw, expected)                                                             \
+	do {                                                                                       \
+		g_autofree char *got_ = gw_stored_contacts(gw);                                    \
+		g_assert_cmpstr(got_, ==, (expected));                                             \
+	} while (0)
+
 /* Brings ALICE's session online: her presence from ALICE_PC, the login it
  * causes, and CONNECTED as NICK. Returns the account id; what was sent
  * and commanded on the way is cleared. */

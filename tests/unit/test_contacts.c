@@ -16,50 +16,10 @@
 #define BOB "bob@" GW_JID
 #define NICK_NS " xmlns='" NS_NICK "'"
 
-static void setup(struct gw *gw, gconstpointer extra)
-{
-	gw_setup(gw, extra);
-	gw_register_user(gw, ALICE, "alice", "pw");
-}
-
-static void teardown(struct gw *gw, gconstpointer unused)
-{
-	gw_teardown(gw);
-}
-
-/* Takes the oldest sent stanza, asserting it is exactly XML. */
-static void expect_next(struct gw *gw, const char *xml)
-{
-	struct stanza *s = gw_take(gw);
-	if (s == NULL)
-		g_error("nothing was sent; expected %s", xml);
-	g_autofree char *got = stanza_to_string(s);
-	stanza_free(s);
-	g_assert_cmpstr(got, ==, xml);
-}
-
-static void expect_nothing(struct gw *gw)
-{
-	struct stanza *s = gw_take(gw);
-	if (s != NULL) {
-		g_autofree char *got = stanza_to_string(s);
-		stanza_free(s);
-		g_error("unexpected %s", got);
-	}
-}
-
-static struct fake_command *take(struct gw *gw, guint32 type)
-{
-	struct fake_command *c = fake_legacy_take_type(gw->fake, type);
-	if (c == NULL)
-		g_error("no %s command was sent", worker_msg_name(type));
-	return c;
-}
-
 /* Takes the oldest ADD_BUDDY, checks its account and alias; returns its name. */
 static char *take_add_buddy(struct gw *gw, guint32 account, const char *alias)
 {
-	struct fake_command *c = take(gw, WORKER_ADD_BUDDY);
+	struct fake_command *c = gw_take_command(gw, WORKER_ADD_BUDDY);
 	struct worker_msg_add_buddy m;
 	g_assert_true(worker_msg_add_buddy_read(c->payload, c->account, &m));
 	g_assert_cmpuint(m.account, ==, account);
@@ -72,7 +32,7 @@ static char *take_add_buddy(struct gw *gw, guint32 account, const char *alias)
 
 static void expect_remove_buddy(struct gw *gw, guint32 account, const char *name)
 {
-	struct fake_command *c = take(gw, WORKER_REMOVE_BUDDY);
+	struct fake_command *c = gw_take_command(gw, WORKER_REMOVE_BUDDY);
 	struct worker_msg_remove_buddy m;
 	g_assert_true(worker_msg_remove_buddy_read(c->payload, c->account, &m));
 	g_assert_cmpuint(m.account, ==, account);
@@ -83,7 +43,7 @@ static void expect_remove_buddy(struct gw *gw, guint32 account, const char *name
 
 static void expect_auth_reply(struct gw *gw, guint32 account, guint32 request, bool granted)
 {
-	struct fake_command *c = take(gw, WORKER_AUTH_REPLY);
+	struct fake_command *c = gw_take_command(gw, WORKER_AUTH_REPLY);
 	struct worker_msg_auth_reply m;
 	g_assert_true(worker_msg_auth_reply_read(c->payload, c->account, &m));
 	g_assert_cmpuint(m.account, ==, account);
@@ -92,26 +52,6 @@ static void expect_auth_reply(struct gw *gw, guint32 account, guint32 request, b
 	worker_msg_auth_reply_clear(&m);
 	fake_command_free(c);
 }
-
-/* ALICE's stored contacts as "name:flags,..." in name order. */
-static char *stored(struct gw *gw)
-{
-	g_autoptr(GError) err = NULL;
-	g_autoptr(GPtrArray) list = storage_contact_list(gw->storage, ALICE, &err);
-	g_assert_no_error(err);
-	GString *out = g_string_new(NULL);
-	for (guint i = 0; i < list->len; i++) {
-		const struct storage_contact *c = g_ptr_array_index(list, i);
-		g_string_append_printf(out, "%s%s:%u", i > 0 ? "," : "", c->legacy_name, c->flags);
-	}
-	return g_string_free(out, FALSE);
-}
-
-#define assert_stored(gw, expected)                                                                \
-	do {                                                                                       \
-		g_autofree char *got_ = stored(gw);                                                \
-		g_assert_cmpstr(got_, ==, (expected));                                             \
-	} while (0)
 
 static void buddy(struct gw *gw, guint32 account, const char *name, const char *alias,
                   guint32 status, const char *message)
@@ -125,24 +65,7 @@ static void buddy(struct gw *gw, guint32 account, const char *name, const char *
 static guint32 sign_on(struct gw *gw)
 {
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "'/>");
-	struct fake_command *c = take(gw, WORKER_LOGIN);
-	guint32 account = c->account;
-	fake_command_free(c);
-	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "alice");
-	return account;
-}
-
-static bool has_login(void *data)
-{
-	struct gw *gw = data;
-	return fake_legacy_count_type(gw->fake, WORKER_LOGIN) > 0;
-}
-
-/* The session's next login after a loss (0.5-1.5 s later), signed on. */
-static guint32 relogin(struct gw *gw)
-{
-	g_assert_true(gw_run_until(has_login, gw, 3000));
-	struct fake_command *c = take(gw, WORKER_LOGIN);
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
 	guint32 account = c->account;
 	fake_command_free(c);
 	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "alice");
@@ -157,16 +80,16 @@ static void test_new_buddy(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = gw_online(gw, "alice");
 	buddy(gw, account, "john smith", "John", WORKER_STATUS_AWAY, "lunch");
-	assert_stored(gw, "john smith:1"); /* STORAGE_CONTACT_SUBSCRIBE_SENT */
-	expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='subscribe'>"
-	                "<nick" NICK_NS ">John</nick></presence>");
-	expect_next(gw, "<presence from='" JOHN "' to='" ALICE "'><show>away</show>"
-	                "<status>lunch</status></presence>");
-	expect_nothing(gw);
+	GW_ASSERT_STORED(gw, "john smith:1"); /* STORAGE_CONTACT_SUBSCRIBE_SENT */
+	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='subscribe'>"
+	                   "<nick" NICK_NS ">John</nick></presence>");
+	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "'><show>away</show>"
+	                   "<status>lunch</status></presence>");
+	gw_expect_nothing(gw);
 
 	/* the same again: nothing */
 	buddy(gw, account, "john smith", "John", WORKER_STATUS_AWAY, "lunch");
-	expect_nothing(gw);
+	gw_expect_nothing(gw);
 	/* each change, never a second request */
 	const struct {
 		guint32 status;
@@ -187,10 +110,10 @@ static void test_new_buddy(struct gw *gw, gconstpointer unused)
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(changes); i++) {
 		buddy(gw, account, "john smith", "", changes[i].status, changes[i].message);
-		expect_next(gw, changes[i].xml);
-		expect_nothing(gw);
+		gw_expect_next(gw, changes[i].xml);
+		gw_expect_nothing(gw);
 	}
-	assert_stored(gw, "john smith:1");
+	GW_ASSERT_STORED(gw, "john smith:1");
 }
 
 /* Without an alias (or one equal to the name) the nick is the name. */
@@ -198,15 +121,15 @@ static void test_new_buddy_no_alias(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = gw_online(gw, "alice");
 	buddy(gw, account, "bob", "", WORKER_STATUS_AVAILABLE, "");
-	expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='subscribe'>"
-	                "<nick" NICK_NS ">bob</nick></presence>");
-	expect_next(gw, "<presence from='" BOB "' to='" ALICE "'/>");
+	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='subscribe'>"
+	                   "<nick" NICK_NS ">bob</nick></presence>");
+	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "'/>");
 	buddy(gw, account, "carol", "carol", WORKER_STATUS_OFFLINE, "");
-	expect_next(gw, "<presence from='carol@" GW_JID "' to='" ALICE "' type='subscribe'>"
-	                "<nick" NICK_NS ">carol</nick></presence>");
-	expect_next(gw, "<presence from='carol@" GW_JID "' to='" ALICE "' type='unavailable'/>");
-	expect_nothing(gw);
-	assert_stored(gw, "bob:1,carol:1");
+	gw_expect_next(gw, "<presence from='carol@" GW_JID "' to='" ALICE "' type='subscribe'>"
+	                   "<nick" NICK_NS ">carol</nick></presence>");
+	gw_expect_next(gw, "<presence from='carol@" GW_JID "' to='" ALICE "' type='unavailable'/>");
+	gw_expect_nothing(gw);
+	GW_ASSERT_STORED(gw, "bob:1,carol:1");
 }
 
 /* A name no JID can carry is stored but asks nothing and shows nothing. */
@@ -214,8 +137,8 @@ static void test_unaddressable_buddy(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = gw_online(gw, "alice");
 	buddy(gw, account, " lead space", "", WORKER_STATUS_AVAILABLE, "");
-	expect_nothing(gw);
-	assert_stored(gw, " lead space:0");
+	gw_expect_nothing(gw);
+	GW_ASSERT_STORED(gw, " lead space:0");
 }
 
 /* The request is remembered in storage: a restarted transport does not
@@ -235,9 +158,9 @@ static void test_asked_once_across_runs(struct gw *gw, gconstpointer unused)
 	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_ADD_BUDDY), ==, 0);
 	gw_clear(gw);
 	buddy(gw, account, "bob", "Bobby", WORKER_STATUS_AVAILABLE, "");
-	expect_next(gw, "<presence from='" BOB "' to='" ALICE "'/>");
-	expect_nothing(gw);
-	assert_stored(gw, "bob:1,john smith:1");
+	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "'/>");
+	gw_expect_nothing(gw);
+	GW_ASSERT_STORED(gw, "bob:1,john smith:1");
 }
 
 /* A reconnect pushes the buddies again, with the aliases known. */
@@ -246,7 +169,7 @@ static void test_pushed_after_reconnect(struct gw *gw, gconstpointer unused)
 	guint32 account = gw_online(gw, "alice");
 	buddy(gw, account, "bob", "Bobby", WORKER_STATUS_AVAILABLE, "");
 	fake_legacy_lose(gw->fake, account);
-	account = relogin(gw);
+	account = gw_relogin(gw, "alice");
 	g_autofree char *name = take_add_buddy(gw, account, "Bobby");
 	g_assert_cmpstr(name, ==, "bob");
 }
@@ -281,9 +204,9 @@ static void test_offline_on_logout(struct gw *gw, gconstpointer unused)
 {
 	(void)two_buddies(gw);
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
-	expect_next(gw, BOB_OFFLINE);
+	gw_expect_next(gw, BOB_OFFLINE);
 	expect_transport(gw, "unavailable");
-	expect_nothing(gw);
+	gw_expect_nothing(gw);
 }
 
 /* The same before the transport's "Reconnecting…"; back online, bob's
@@ -293,14 +216,14 @@ static void test_offline_on_disconnect(struct gw *gw, gconstpointer unused)
 	guint32 account = two_buddies(gw);
 	FAKE_EMIT(gw->fake, disconnected, .account = account, .reason = WORKER_REASON_NETWORK,
 	          .text = "reset", .fatal = false);
-	expect_next(gw, BOB_OFFLINE);
+	gw_expect_next(gw, BOB_OFFLINE);
 	expect_transport(gw, NULL);
-	expect_nothing(gw);
-	account = relogin(gw);
+	gw_expect_nothing(gw);
+	account = gw_relogin(gw, "alice");
 	gw_clear(gw);
 	buddy(gw, account, "bob", "", WORKER_STATUS_AWAY, "out");
-	expect_next(gw, "<presence from='" BOB "' to='" ALICE "'><show>away</show>"
-	                "<status>out</status></presence>");
+	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "'><show>away</show>"
+	                   "<status>out</status></presence>");
 }
 
 /* The same before the failure is reported. */
@@ -311,10 +234,10 @@ static void test_offline_on_fatal(struct gw *gw, gconstpointer unused)
 	FAKE_EMIT(gw->fake, disconnected, .account = account, .reason = WORKER_REASON_AUTH,
 	          .text = "no", .fatal = true);
 	g_test_assert_expected_messages();
-	expect_next(gw, BOB_OFFLINE);
+	gw_expect_next(gw, BOB_OFFLINE);
 	expect_transport(gw, "error");
 	stanza_free(gw_expect(gw, "message", "chat", ALICE));
-	expect_nothing(gw);
+	gw_expect_nothing(gw);
 }
 
 /* A lost worker is not the contacts' news: they keep their presence while
@@ -324,7 +247,7 @@ static void test_lost_worker_keeps_presence(struct gw *gw, gconstpointer unused)
 	guint32 account = two_buddies(gw);
 	fake_legacy_lose(gw->fake, account);
 	expect_transport(gw, NULL); /* Reconnecting… */
-	expect_nothing(gw);
+	gw_expect_nothing(gw);
 }
 
 /* ---- the legacy side removes a buddy ---------------------------------------------------- */
@@ -335,19 +258,19 @@ static void test_buddy_removed(struct gw *gw, gconstpointer unused)
 	buddy(gw, account, "john smith", "", WORKER_STATUS_AVAILABLE, "");
 	gw_clear(gw);
 	FAKE_EMIT(gw->fake, buddy_removed, .account = account, .name = "john smith");
-	assert_stored(gw, "");
-	expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unsubscribe'/>");
-	expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unsubscribed'/>");
-	expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unavailable'/>");
-	expect_nothing(gw);
+	GW_ASSERT_STORED(gw, "");
+	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unsubscribe'/>");
+	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unsubscribed'/>");
+	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unavailable'/>");
+	gw_expect_nothing(gw);
 	/* again, or a name never seen: nothing */
 	FAKE_EMIT(gw->fake, buddy_removed, .account = account, .name = "john smith");
 	FAKE_EMIT(gw->fake, buddy_removed, .account = account, .name = "nobody");
-	expect_nothing(gw);
+	gw_expect_nothing(gw);
 	/* back: a new buddy, asked again */
 	buddy(gw, account, "john smith", "", WORKER_STATUS_AVAILABLE, "");
-	expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='subscribe'>"
-	                "<nick" NICK_NS ">john smith</nick></presence>");
+	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='subscribe'>"
+	                   "<nick" NICK_NS ">john smith</nick></presence>");
 }
 
 /* ---- the user's presence to contacts ------------------------------------------------------ */
@@ -356,33 +279,35 @@ static void test_user_subscribe(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = gw_online(gw, "alice");
 	gw_inject(gw, "<presence from='" ALICE "' to='" JOHN "' type='subscribe'/>");
-	assert_stored(gw, "john smith:0");
+	GW_ASSERT_STORED(gw, "john smith:0");
 	g_autofree char *name = take_add_buddy(gw, account, "");
 	g_assert_cmpstr(name, ==, "john smith");
-	expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='subscribed'/>");
-	expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unavailable'/>");
-	expect_nothing(gw);
+	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='subscribed'/>");
+	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unavailable'/>");
+	gw_expect_nothing(gw);
 	/* its status arrives: presence, no request of its own */
 	buddy(gw, account, "john smith", "", WORKER_STATUS_AVAILABLE, "hi");
-	expect_next(gw, "<presence from='" JOHN "' to='" ALICE "'><status>hi</status></presence>");
-	expect_nothing(gw);
+	gw_expect_next(gw,
+	               "<presence from='" JOHN "' to='" ALICE "'><status>hi</status></presence>");
+	gw_expect_nothing(gw);
 	/* subscribing again adds again (harmless) and answers with the presence */
 	gw_inject(gw, "<presence from='" ALICE "' to='" JOHN "' type='subscribe'/>");
 	g_autofree char *again = take_add_buddy(gw, account, "");
 	g_assert_cmpstr(again, ==, "john smith");
-	expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='subscribed'/>");
-	expect_next(gw, "<presence from='" JOHN "' to='" ALICE "'><status>hi</status></presence>");
-	expect_nothing(gw);
+	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='subscribed'/>");
+	gw_expect_next(gw,
+	               "<presence from='" JOHN "' to='" ALICE "'><status>hi</status></presence>");
+	gw_expect_nothing(gw);
 }
 
 /* Not signed on: stored, answered, and added at sign-on. */
 static void test_user_subscribe_offline(struct gw *gw, gconstpointer unused)
 {
 	gw_inject(gw, "<presence from='" ALICE "' to='" BOB "' type='subscribe'/>");
-	assert_stored(gw, "bob:0");
+	GW_ASSERT_STORED(gw, "bob:0");
 	g_assert_cmpuint(fake_legacy_count(gw->fake), ==, 0);
-	expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='subscribed'/>");
-	expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='unavailable'/>");
+	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='subscribed'/>");
+	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='unavailable'/>");
 	guint32 account = sign_on(gw);
 	g_autofree char *name = take_add_buddy(gw, account, "");
 	g_assert_cmpstr(name, ==, "bob");
@@ -395,15 +320,15 @@ static void test_user_unsubscribe(struct gw *gw, gconstpointer unused)
 	gw_clear(gw);
 	gw_inject(gw, "<presence from='" ALICE "' to='" JOHN "' type='unsubscribe'/>");
 	expect_remove_buddy(gw, account, "john smith");
-	assert_stored(gw, "");
-	expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unsubscribed'/>");
-	expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unavailable'/>");
-	expect_nothing(gw);
+	GW_ASSERT_STORED(gw, "");
+	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unsubscribed'/>");
+	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unavailable'/>");
+	gw_expect_nothing(gw);
 	/* not a buddy (any more): answered, nothing removed */
 	gw_inject(gw, "<presence from='" ALICE "' to='" JOHN "' type='unsubscribe'/>");
 	g_assert_cmpuint(fake_legacy_count(gw->fake), ==, 0);
-	expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unsubscribed'/>");
-	expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unavailable'/>");
+	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unsubscribed'/>");
+	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unavailable'/>");
 	/* its flags went with it: listed again, it asks again */
 	buddy(gw, account, "john smith", "", WORKER_STATUS_AVAILABLE, "");
 	struct stanza *p = gw_expect(gw, "presence", "subscribe", ALICE);
@@ -417,16 +342,16 @@ static void test_probe(struct gw *gw, gconstpointer unused)
 	buddy(gw, account, "bob", "", WORKER_STATUS_DND, "busy");
 	gw_clear(gw);
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" BOB "' type='probe'/>");
-	expect_next(gw, "<presence from='" BOB "' to='" ALICE_PC "'><show>dnd</show>"
-	                "<status>busy</status></presence>");
+	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE_PC "'><show>dnd</show>"
+	                   "<status>busy</status></presence>");
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" JOHN "' type='probe'/>");
-	expect_next(gw, "<presence from='" JOHN "' to='" ALICE_PC "' type='unavailable'/>");
+	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE_PC "' type='unavailable'/>");
 	/* not signed on: everyone is unavailable */
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
 	gw_clear(gw);
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" BOB "' type='probe'/>");
-	expect_next(gw, "<presence from='" BOB "' to='" ALICE_PC "' type='unavailable'/>");
-	expect_nothing(gw);
+	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE_PC "' type='unavailable'/>");
+	gw_expect_nothing(gw);
 }
 
 /* Unregistered users may not subscribe; other presence of theirs and
@@ -435,22 +360,22 @@ static void test_presence_refusals(struct gw *gw, gconstpointer unused)
 {
 	gw_inject(gw,
 	          "<presence from='bob@example.org/pc' to='" JOHN "' type='subscribe' id='s1'/>");
-	expect_next(gw, "<presence from='" JOHN "' to='bob@example.org/pc' id='s1' type='error'>"
-	                "<error type='auth'><registration-required xmlns='" STANZA_NS_STANZAS
-	                "'/><text xmlns='" STANZA_NS_STANZAS "'>register with the transport "
-	                "first</text></error></presence>");
+	gw_expect_next(gw, "<presence from='" JOHN "' to='bob@example.org/pc' id='s1' type='error'>"
+	                   "<error type='auth'><registration-required xmlns='" STANZA_NS_STANZAS
+	                   "'/><text xmlns='" STANZA_NS_STANZAS "'>register with the transport "
+	                   "first</text></error></presence>");
 	gw_inject(gw, "<presence from='bob@example.org/pc' to='" JOHN "' type='probe'/>");
 	gw_inject(gw, "<presence from='bob@example.org/pc' to='" JOHN "' type='unsubscribe'/>");
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" JOHN "' type='error'/>");
 	gw_inject(gw, "<presence from='eve@evil.org/pc' to='" JOHN "' type='error'/>");
-	expect_nothing(gw);
+	gw_expect_nothing(gw);
 	gw_inject(gw, "<presence from='eve@evil.org/pc' to='" JOHN "' type='subscribe'/>");
 	struct stanza *e = gw_expect(gw, "presence", "error", "eve@evil.org/pc");
 	g_assert_nonnull(
 	    stanza_find_child(stanza_find_child(e, "error", NULL), "forbidden", STANZA_NS_STANZAS));
 	stanza_free(e);
-	expect_nothing(gw);
-	assert_stored(gw, "");
+	gw_expect_nothing(gw);
+	GW_ASSERT_STORED(gw, "");
 	g_assert_cmpuint(fake_legacy_count(gw->fake), ==, 0);
 }
 
@@ -461,8 +386,8 @@ static void test_auth_request(struct gw *gw, gconstpointer unused)
 	guint32 account = gw_online(gw, "alice");
 	FAKE_EMIT(gw->fake, auth_request, .account = account, .request = 7, .name = "john smith",
 	          .alias = "John", .message = "please add me");
-	expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='subscribe'>"
-	                "<status>please add me</status><nick" NICK_NS ">John</nick></presence>");
+	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='subscribe'>"
+	                   "<status>please add me</status><nick" NICK_NS ">John</nick></presence>");
 	g_assert_cmpuint(fake_legacy_count(gw->fake), ==, 0);
 	gw_inject(gw, "<presence from='" ALICE "' to='" JOHN "' type='subscribed'/>");
 	expect_auth_reply(gw, account, 7, true);
@@ -473,17 +398,17 @@ static void test_auth_request(struct gw *gw, gconstpointer unused)
 
 	FAKE_EMIT(gw->fake, auth_request, .account = account, .request = 8, .name = "bob",
 	          .alias = "", .message = "");
-	expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='subscribe'/>");
+	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='subscribe'/>");
 	gw_inject(gw, "<presence from='" ALICE "' to='" BOB "' type='unsubscribed'/>");
 	expect_auth_reply(gw, account, 8, false);
-	expect_nothing(gw);
-	assert_stored(gw, ""); /* asking is not being a buddy */
+	gw_expect_nothing(gw);
+	GW_ASSERT_STORED(gw, ""); /* asking is not being a buddy */
 
 	/* a name no JID can carry: refused at once */
 	FAKE_EMIT(gw->fake, auth_request, .account = account, .request = 9, .name = " lead space",
 	          .alias = "", .message = "hi");
 	expect_auth_reply(gw, account, 9, false);
-	expect_nothing(gw);
+	gw_expect_nothing(gw);
 }
 
 /* ---- case-insensitive contact JIDs ------------------------------------------------------- */
@@ -502,7 +427,7 @@ static void test_case_insensitive(struct gw *gw, gconstpointer unused)
 	              "<body>yo</body></message>");
 	const char *names[] = {"alice1", "BoB"};
 	for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
-		struct fake_command *c = take(gw, WORKER_SEND_IM);
+		struct fake_command *c = gw_take_command(gw, WORKER_SEND_IM);
 		struct worker_msg_send_im m;
 		g_assert_true(worker_msg_send_im_read(c->payload, c->account, &m));
 		g_assert_cmpstr(m.name, ==, names[i]);
@@ -510,16 +435,16 @@ static void test_case_insensitive(struct gw *gw, gconstpointer unused)
 		fake_command_free(c);
 	}
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='Alice1@" GW_JID "/x' type='probe'/>");
-	expect_next(gw, "<presence from='alice1@" GW_JID "' to='" ALICE_PC "'/>");
+	gw_expect_next(gw, "<presence from='alice1@" GW_JID "' to='" ALICE_PC "'/>");
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='BOB@" GW_JID "' type='probe'/>");
-	expect_next(gw, "<presence from='BoB@" GW_JID "' to='" ALICE_PC "'/>");
+	gw_expect_next(gw, "<presence from='BoB@" GW_JID "' to='" ALICE_PC "'/>");
 	gw_inject(gw, "<presence from='" ALICE "' to='ALICE1@" GW_JID "' type='unsubscribe'/>");
 	expect_remove_buddy(gw, account, "alice1");
-	assert_stored(gw, "BoB:1");
+	GW_ASSERT_STORED(gw, "BoB:1");
 	/* an unknown spelling is taken as written */
 	gw_inject(gw, "<message from='" ALICE_PC "' to='Carol@" GW_JID "' type='chat'>"
 	              "<body>?</body></message>");
-	struct fake_command *c = take(gw, WORKER_SEND_IM);
+	struct fake_command *c = gw_take_command(gw, WORKER_SEND_IM);
 	struct worker_msg_send_im m;
 	g_assert_true(worker_msg_send_im_read(c->payload, c->account, &m));
 	g_assert_cmpstr(m.name, ==, "Carol");
@@ -545,36 +470,36 @@ static void test_disco(struct gw *gw, gconstpointer unused)
 {
 	/* no session is needed: a registered user not online */
 	disco(gw, ALICE_PC, JOHN, NS_DISCO_INFO, NULL);
-	expect_next(gw, INFO_RESULT(JOHN, "john smith"));
+	gw_expect_next(gw, INFO_RESULT(JOHN, "john smith"));
 	/* nor a registration: any user of an allowed domain is answered */
 	disco(gw, "bob@example.org/pc", BOB, NS_DISCO_INFO, NULL);
 	struct stanza *r = gw_expect(gw, "iq", "result", "bob@example.org/pc");
 	g_assert_nonnull(stanza_find_child(r, "query", NS_DISCO_INFO));
 	stanza_free(r);
 	disco(gw, ALICE_PC, JOHN "/res", NS_DISCO_INFO, NULL);
-	expect_next(gw, INFO_RESULT(JOHN "/res", "john smith"));
+	gw_expect_next(gw, INFO_RESULT(JOHN "/res", "john smith"));
 	disco(gw, ALICE_PC, JOHN, NS_DISCO_ITEMS, NULL);
-	expect_next(gw, "<iq from='" JOHN "' to='" ALICE_PC "' id='d1' type='result'>"
-	                "<query xmlns='" NS_DISCO_ITEMS "'/></iq>");
+	gw_expect_next(gw, "<iq from='" JOHN "' to='" ALICE_PC "' id='d1' type='result'>"
+	                   "<query xmlns='" NS_DISCO_ITEMS "'/></iq>");
 	disco(gw, ALICE_PC, JOHN, NS_DISCO_INFO, "x");
-	expect_next(gw, "<iq from='" JOHN "' to='" ALICE_PC "' id='d1' type='error'>"
-	                "<error type='cancel'><item-not-found xmlns='" STANZA_NS_STANZAS "'/>"
-	                "<text xmlns='" STANZA_NS_STANZAS "'>no such node</text></error></iq>");
+	gw_expect_next(gw, "<iq from='" JOHN "' to='" ALICE_PC "' id='d1' type='error'>"
+	                   "<error type='cancel'><item-not-found xmlns='" STANZA_NS_STANZAS "'/>"
+	                   "<text xmlns='" STANZA_NS_STANZAS "'>no such node</text></error></iq>");
 	disco(gw, ALICE_PC, JOHN, NS_DISCO_ITEMS, "x");
-	expect_next(gw, "<iq from='" JOHN "' to='" ALICE_PC "' id='d1' type='error'>"
-	                "<error type='cancel'><item-not-found xmlns='" STANZA_NS_STANZAS "'/>"
-	                "<text xmlns='" STANZA_NS_STANZAS "'>no such node</text></error></iq>");
+	gw_expect_next(gw, "<iq from='" JOHN "' to='" ALICE_PC "' id='d1' type='error'>"
+	                   "<error type='cancel'><item-not-found xmlns='" STANZA_NS_STANZAS "'/>"
+	                   "<text xmlns='" STANZA_NS_STANZAS "'>no such node</text></error></iq>");
 	disco(gw, "eve@evil.org/pc", JOHN, NS_DISCO_INFO, NULL);
-	expect_next(gw, "<iq from='" JOHN "' to='eve@evil.org/pc' id='d1' type='error'>"
-	                "<error type='auth'><forbidden xmlns='" STANZA_NS_STANZAS "'/>"
-	                "<text xmlns='" STANZA_NS_STANZAS "'>" GW_JID " serves users of " GW_DOMAIN
-	                " only</text></error></iq>");
+	gw_expect_next(gw, "<iq from='" JOHN "' to='eve@evil.org/pc' id='d1' type='error'>"
+	                   "<error type='auth'><forbidden xmlns='" STANZA_NS_STANZAS "'/>"
+	                   "<text xmlns='" STANZA_NS_STANZAS "'>" GW_JID
+	                   " serves users of " GW_DOMAIN " only</text></error></iq>");
 	disco(gw, "eve@evil.org/pc", JOHN, NS_DISCO_ITEMS, NULL);
 	struct stanza *e = gw_expect(gw, "iq", "error", "eve@evil.org/pc");
 	g_assert_nonnull(
 	    stanza_find_child(stanza_find_child(e, "error", NULL), "forbidden", STANZA_NS_STANZAS));
 	stanza_free(e);
-	expect_nothing(gw);
+	gw_expect_nothing(gw);
 }
 
 /* The name is the localpart unescaped, whatever spelling a buddy has. No
@@ -584,15 +509,15 @@ static void test_disco(struct gw *gw, gconstpointer unused)
 static void test_disco_names(struct gw *gw, gconstpointer unused)
 {
 	disco(gw, ALICE_PC, "a\\40b\\2fc@" GW_JID, NS_DISCO_INFO, NULL);
-	expect_next(gw, INFO_RESULT("a\\40b\\2fc@" GW_JID, "a@b/c"));
+	gw_expect_next(gw, INFO_RESULT("a\\40b\\2fc@" GW_JID, "a@b/c"));
 	disco(gw, ALICE_PC, "\\20lead@" GW_JID, NS_DISCO_INFO, NULL);
-	expect_next(gw, INFO_RESULT("\\20lead@" GW_JID, " lead"));
+	gw_expect_next(gw, INFO_RESULT("\\20lead@" GW_JID, " lead"));
 }
 
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-#define ADD(path, fn) g_test_add(path, struct gw, NULL, setup, fn, teardown)
+#define ADD(path, fn) g_test_add(path, struct gw, NULL, gw_test_setup, fn, gw_test_teardown)
 	ADD("/contacts/buddy/new", test_new_buddy);
 	ADD("/contacts/buddy/no-alias", test_new_buddy_no_alias);
 	ADD("/contacts/buddy/unaddressable", test_unaddressable_buddy);

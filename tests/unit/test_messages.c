@@ -17,17 +17,6 @@
 #define JOHN "john\\20smith@" GW_JID /* the contact JID of "john smith" */
 #define BOB "bob@" GW_JID
 
-static void setup(struct gw *gw, gconstpointer extra)
-{
-	gw_setup(gw, extra);
-	gw_register_user(gw, ALICE, "alice", "pw");
-}
-
-static void teardown(struct gw *gw, gconstpointer unused)
-{
-	gw_teardown(gw);
-}
-
 /* Asserts that stanza S serializes to exactly XML. */
 #define assert_xml(s, xml)                                                                         \
 	do {                                                                                       \
@@ -44,19 +33,11 @@ static void expect_xml(struct gw *gw, const char *name, const char *type, const 
 	stanza_free(s);
 }
 
-static struct fake_command *take(struct gw *gw, guint32 type)
-{
-	struct fake_command *c = fake_legacy_take_type(gw->fake, type);
-	if (c == NULL)
-		g_error("no %s command was sent", worker_msg_name(type));
-	return c;
-}
-
 /* Takes the oldest SEND_IM, asserts its account, name and text, and
  * returns its sequence number. */
 static guint32 expect_im(struct gw *gw, guint32 account, const char *name, const char *text)
 {
-	struct fake_command *c = take(gw, WORKER_SEND_IM);
+	struct fake_command *c = gw_take_command(gw, WORKER_SEND_IM);
 	struct worker_msg_send_im m;
 	g_assert_true(worker_msg_send_im_read(c->payload, c->account, &m));
 	g_assert_cmpuint(m.account, ==, account);
@@ -91,28 +72,10 @@ static guint outbox_count(struct gw *gw)
 static guint32 connecting(struct gw *gw)
 {
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "'/>");
-	struct fake_command *c = take(gw, WORKER_LOGIN);
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
 	guint32 account = c->account;
 	fake_command_free(c);
 	gw_clear(gw);
-	return account;
-}
-
-static bool has_login(void *data)
-{
-	struct gw *gw = data;
-	return fake_legacy_count_type(gw->fake, WORKER_LOGIN) > 0;
-}
-
-/* After a lost worker: waits for the session's new login (0.5-1.5 s) and
- * signs it on. Returns the new account. */
-static guint32 relogin(struct gw *gw)
-{
-	g_assert_true(gw_run_until(has_login, gw, 3000));
-	struct fake_command *c = take(gw, WORKER_LOGIN);
-	guint32 account = c->account;
-	fake_command_free(c);
-	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "alice");
 	return account;
 }
 
@@ -147,7 +110,7 @@ static void test_send_online(struct gw *gw, gconstpointer unused)
 	g_assert_cmpuint(gw_sent_count(gw), ==, 0);
 	fake_legacy_lose(gw->fake, account);
 	g_assert_cmpuint(outbox_count(gw), ==, 0);
-	(void)relogin(gw);
+	(void)gw_relogin(gw, "alice");
 	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SEND_IM), ==, 0);
 }
 
@@ -197,7 +160,7 @@ static void test_chat_states_to_legacy(struct gw *gw, gconstpointer unused)
 		           "<message from='" ALICE_PC "' to='" JOHN "' type='chat'>"
 		           "<%s xmlns='" NS_CHATSTATES "'/></message>",
 		           cases[i].state);
-		struct fake_command *c = take(gw, WORKER_SEND_TYPING);
+		struct fake_command *c = gw_take_command(gw, WORKER_SEND_TYPING);
 		struct worker_msg_send_typing m;
 		g_assert_true(worker_msg_send_typing_read(c->payload, c->account, &m));
 		g_assert_cmpuint(m.account, ==, account);
@@ -316,7 +279,7 @@ static void test_outbox_while_reconnecting(struct gw *gw, gconstpointer unused)
 	send_chat(gw, "bob", "m2", "later");
 	g_assert_cmpuint(outbox_count(gw), ==, 2);
 	g_assert_null(gw_take_match(gw, "message", "*", NULL));
-	account = relogin(gw);
+	account = gw_relogin(gw, "alice");
 	(void)expect_im(gw, account, "bob", "in flight");
 	(void)expect_im(gw, account, "bob", "later");
 }
@@ -382,7 +345,7 @@ static void test_inflight_requeued_on_loss(struct gw *gw, gconstpointer unused)
 	fake_legacy_lose(gw->fake, account);
 	g_assert_cmpuint(outbox_count(gw), ==, 1);
 	g_assert_null(gw_take_match(gw, "message", "*", NULL));
-	guint32 again = relogin(gw);
+	guint32 again = gw_relogin(gw, "alice");
 	g_assert_cmpuint(again, !=, account);
 	guint32 seq2 = expect_im(gw, again, "john smith", "one");
 	g_assert_cmpuint(seq2, >, seq);
@@ -406,7 +369,7 @@ static void test_inflight_partly_acknowledged(struct gw *gw, gconstpointer unuse
 	FAKE_EMIT(gw->fake, ims_sent, .account = account, .through = first);
 	fake_legacy_lose(gw->fake, account);
 	g_assert_cmpuint(outbox_count(gw), ==, 1);
-	account = relogin(gw);
+	account = gw_relogin(gw, "alice");
 	(void)expect_im(gw, account, "bob", "second");
 	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SEND_IM), ==, 0);
 }
@@ -707,7 +670,7 @@ static void test_unaddressable_localpart(struct gw *gw, gconstpointer unused)
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-#define ADD(path, fn) g_test_add(path, struct gw, NULL, setup, fn, teardown)
+#define ADD(path, fn) g_test_add(path, struct gw, NULL, gw_test_setup, fn, gw_test_teardown)
 	ADD("/messages/send/online", test_send_online);
 	ADD("/messages/send/failed", test_send_failed);
 	ADD("/messages/chat-states/to-legacy", test_chat_states_to_legacy);

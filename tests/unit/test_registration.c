@@ -17,11 +17,6 @@ static void setup(struct gw *gw, gconstpointer extra)
 	gw_setup(gw, extra);
 }
 
-static void teardown(struct gw *gw, gconstpointer unused)
-{
-	gw_teardown(gw);
-}
-
 /* Sends a registration of BOB with the form's nick NICK and password PW. */
 static void submit(struct gw *gw, const char *id, const char *nick, const char *pw)
 {
@@ -437,7 +432,7 @@ static void test_iq_gateway(struct gw *gw, gconstpointer unused)
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-#define ADD(path, fn) g_test_add(path, struct gw, NULL, setup, fn, teardown)
+#define ADD(path, fn) g_test_add(path, struct gw, NULL, setup, fn, gw_test_teardown)
 	ADD("/registration/form", test_form);
 	ADD("/registration/register-and-keep", test_register_and_keep);
 	ADD("/registration/kept-login-lost", test_kept_login_lost);

@@ -15,39 +15,14 @@
 #define CAROL "carol@" GW_JID
 #define NICK_NS " xmlns='" NS_NICK "'"
 
-static void setup(struct gw *gw, gconstpointer data)
-{
-	gw_setup(gw, NULL);
-	gw_register_user(gw, ALICE, "alice", "pw");
-}
-
-static void teardown(struct gw *gw, gconstpointer data)
-{
-	gw_teardown(gw);
-}
-
-static void expect_next(struct gw *gw, const char *xml)
-{
-	struct stanza *s = gw_take(gw);
-	if (s == NULL)
-		g_error("nothing was sent; expected %s", xml);
-	g_autofree char *got = stanza_to_string(s);
-	stanza_free(s);
-	g_assert_cmpstr(got, ==, xml);
-}
-
-static void expect_nothing(struct gw *gw)
-{
-	struct stanza *s = gw_take(gw);
-	if (s != NULL) {
-		g_autofree char *got = stanza_to_string(s);
-		stanza_free(s);
-		g_error("unexpected %s", got);
-	}
-}
-
 /* Takes the next stanza, a roster push: checks it is XML once its id is
  * left out, and returns the id. Caller frees. */
+/* The grant cases pass their case as the test data: not a configuration. */
+static void setup(struct gw *gw, gconstpointer data)
+{
+	gw_test_setup(gw, NULL);
+}
+
 static char *expect_push(struct gw *gw, const char *xml)
 {
 	struct stanza *s = gw_take(gw);
@@ -65,25 +40,6 @@ static void answer(struct gw *gw, const char *from, const char *id, const char *
 {
 	gw_injectf(gw, "<iq from='%s' to='" GW_JID "' id='%s' type='%s'/>", from, id, type);
 }
-
-static char *stored(struct gw *gw)
-{
-	g_autoptr(GError) err = NULL;
-	g_autoptr(GPtrArray) list = storage_contact_list(gw->storage, ALICE, &err);
-	g_assert_no_error(err);
-	GString *out = g_string_new(NULL);
-	for (guint i = 0; i < list->len; i++) {
-		const struct storage_contact *c = g_ptr_array_index(list, i);
-		g_string_append_printf(out, "%s%s:%u", i > 0 ? "," : "", c->legacy_name, c->flags);
-	}
-	return g_string_free(out, FALSE);
-}
-
-#define assert_stored(gw, expected)                                                                \
-	do {                                                                                       \
-		g_autofree char *got_ = stored(gw);                                                \
-		g_assert_cmpstr(got_, ==, (expected));                                             \
-	} while (0)
 
 static void grant(struct gw *gw, const char *from, const char *ns, const char *access,
                   const char *type)
@@ -121,31 +77,31 @@ static void test_push_accepted(struct gw *gw, gconstpointer data)
 {
 	guint32 account = gw_online(gw, "alice");
 	grant(gw, GW_DOMAIN, NS_PRIVILEGE_2, "roster", "both");
-	expect_nothing(gw);
+	gw_expect_nothing(gw);
 	buddy(gw, account, "bob", "Bobby");
 	g_autofree char *id = expect_push(gw, PUSH(BOB, "Bobby"));
-	expect_next(gw, AVAILABLE(BOB));
-	expect_nothing(gw);
-	assert_stored(gw, "bob:0");
+	gw_expect_next(gw, AVAILABLE(BOB));
+	gw_expect_nothing(gw);
+	GW_ASSERT_STORED(gw, "bob:0");
 	/* an answer from anyone else is not the answer */
 	answer(gw, "bob@example.org", id, "result");
-	expect_nothing(gw);
-	assert_stored(gw, "bob:0");
+	gw_expect_nothing(gw);
+	GW_ASSERT_STORED(gw, "bob:0");
 	answer(gw, ALICE, id, "result");
-	assert_stored(gw, "bob:2"); /* STORAGE_CONTACT_IN_ROSTER */
-	expect_next(gw, AVAILABLE(BOB));
-	expect_nothing(gw);
+	GW_ASSERT_STORED(gw, "bob:2"); /* STORAGE_CONTACT_IN_ROSTER */
+	gw_expect_next(gw, AVAILABLE(BOB));
+	gw_expect_nothing(gw);
 	/* still in the roster: never asked */
 	buddy(gw, account, "bob", "Bobby");
-	expect_nothing(gw);
+	gw_expect_nothing(gw);
 
 	FAKE_EMIT(gw->fake, buddy_removed, .account = account, .name = "bob");
 	g_autofree char *rid = expect_push(gw, PUSH_REMOVE(BOB));
-	expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='unavailable'/>");
-	expect_nothing(gw);
-	assert_stored(gw, "");
+	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='unavailable'/>");
+	gw_expect_nothing(gw);
+	GW_ASSERT_STORED(gw, "");
 	answer(gw, ALICE, rid, "result");
-	expect_nothing(gw);
+	gw_expect_nothing(gw);
 }
 
 /* A failed push: that contact asks once instead, and no contact is pushed
@@ -156,21 +112,21 @@ static void test_push_failed(struct gw *gw, gconstpointer data)
 	grant(gw, GW_DOMAIN, NS_PRIVILEGE_2, "roster", "both");
 	buddy(gw, account, "bob", "");
 	g_autofree char *id = expect_push(gw, PUSH(BOB, "bob"));
-	expect_next(gw, AVAILABLE(BOB));
+	gw_expect_next(gw, AVAILABLE(BOB));
 	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
 	                      "roster: a privileged roster push to " ALICE " failed (error); *");
 	answer(gw, ALICE, id, "error");
 	g_test_assert_expected_messages();
-	expect_next(gw, SUBSCRIBE(BOB, "bob"));
-	expect_nothing(gw);
-	assert_stored(gw, "bob:1");
+	gw_expect_next(gw, SUBSCRIBE(BOB, "bob"));
+	gw_expect_nothing(gw);
+	GW_ASSERT_STORED(gw, "bob:1");
 
 	grant(gw, GW_DOMAIN, NS_PRIVILEGE_2, "roster", "both");
 	buddy(gw, account, "carol", "Carol");
-	expect_next(gw, SUBSCRIBE(CAROL, "Carol"));
-	expect_next(gw, AVAILABLE(CAROL));
-	expect_nothing(gw);
-	assert_stored(gw, "bob:1,carol:1");
+	gw_expect_next(gw, SUBSCRIBE(CAROL, "Carol"));
+	gw_expect_next(gw, AVAILABLE(CAROL));
+	gw_expect_nothing(gw);
+	GW_ASSERT_STORED(gw, "bob:1,carol:1");
 }
 
 /* The in-roster flag outlives the run: no push, no request, presence only;
@@ -182,17 +138,17 @@ static void test_in_roster_across_runs(struct gw *gw, gconstpointer data)
 	buddy(gw, account, "bob", "");
 	g_autofree char *id = expect_push(gw, PUSH(BOB, "bob"));
 	answer(gw, ALICE, id, "result");
-	assert_stored(gw, "bob:2");
+	GW_ASSERT_STORED(gw, "bob:2");
 	gw_restart(gw);
 	account = gw_online(gw, "alice");
 	buddy(gw, account, "bob", "");
-	expect_next(gw, AVAILABLE(BOB));
-	expect_nothing(gw);
+	gw_expect_next(gw, AVAILABLE(BOB));
+	gw_expect_nothing(gw);
 	FAKE_EMIT(gw->fake, buddy_removed, .account = account, .name = "bob");
-	expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='unsubscribe'/>");
-	expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='unsubscribed'/>");
-	expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='unavailable'/>");
-	expect_nothing(gw);
+	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='unsubscribe'/>");
+	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='unsubscribed'/>");
+	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='unavailable'/>");
+	gw_expect_nothing(gw);
 }
 
 /* The answer to a push comes after the contact stopped being a buddy (the
@@ -204,15 +160,15 @@ static void test_answer_after_removal(struct gw *gw, gconstpointer data)
 	grant(gw, GW_DOMAIN, NS_PRIVILEGE_2, "roster", "both");
 	buddy(gw, account, "bob", "");
 	g_autofree char *id = expect_push(gw, PUSH(BOB, "bob"));
-	expect_next(gw, AVAILABLE(BOB));
+	gw_expect_next(gw, AVAILABLE(BOB));
 	/* not in the roster yet (no answer): removed as without pushes */
 	FAKE_EMIT(gw->fake, buddy_removed, .account = account, .name = "bob");
-	expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='unsubscribe'/>");
-	expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='unsubscribed'/>");
-	expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='unavailable'/>");
+	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='unsubscribe'/>");
+	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='unsubscribed'/>");
+	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='unavailable'/>");
 	answer(gw, ALICE, id, "result");
-	expect_nothing(gw);
-	assert_stored(gw, "");
+	gw_expect_nothing(gw);
+	GW_ASSERT_STORED(gw, "");
 
 	/* the user unsubscribes while the push is out, and it fails */
 	buddy(gw, account, "carol", "");
@@ -222,8 +178,8 @@ static void test_answer_after_removal(struct gw *gw, gconstpointer data)
 	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "*push to " ALICE " failed*");
 	answer(gw, ALICE, cid, "error");
 	g_test_assert_expected_messages();
-	expect_nothing(gw);
-	assert_stored(gw, "");
+	gw_expect_nothing(gw);
+	GW_ASSERT_STORED(gw, "");
 }
 
 /* ---- what is a grant ------------------------------------------------------------------------ */
@@ -255,15 +211,15 @@ static void test_grant(struct gw *gw, gconstpointer data)
 	const struct grant_case *c = data;
 	guint32 account = gw_online(gw, "alice");
 	grant(gw, c->from, c->ns, c->access, c->type);
-	expect_nothing(gw);
+	gw_expect_nothing(gw);
 	buddy(gw, account, "bob", "");
 	if (c->push) {
 		g_autofree char *id = expect_push(gw, PUSH(BOB, "bob"));
 	} else {
-		expect_next(gw, SUBSCRIBE(BOB, "bob"));
+		gw_expect_next(gw, SUBSCRIBE(BOB, "bob"));
 	}
-	expect_next(gw, AVAILABLE(BOB));
-	expect_nothing(gw);
+	gw_expect_next(gw, AVAILABLE(BOB));
+	gw_expect_nothing(gw);
 }
 
 /* A privilege message from a JID with a localpart is no server's: not
@@ -306,7 +262,7 @@ static void test_grant_withdrawn(struct gw *gw, gconstpointer data)
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-#define ADD(path, fn, data) g_test_add(path, struct gw, data, setup, fn, teardown)
+#define ADD(path, fn, data) g_test_add(path, struct gw, data, setup, fn, gw_test_teardown)
 	ADD("/roster/push/accepted", test_push_accepted, NULL);
 	ADD("/roster/push/failed", test_push_failed, NULL);
 	ADD("/roster/push/in-roster-across-runs", test_in_roster_across_runs, NULL);

@@ -10,17 +10,6 @@
 #include "gateway_fixture.h"
 #include "ferry/stanza.h"
 
-static void setup(struct gw *gw, gconstpointer extra)
-{
-	gw_setup(gw, extra);
-	gw_register_user(gw, ALICE, "alice", "pw");
-}
-
-static void teardown(struct gw *gw, gconstpointer unused)
-{
-	gw_teardown(gw);
-}
-
 /* The <status/> text of presence P ("" when absent). */
 static char *status_of(const struct stanza *p)
 {
@@ -50,20 +39,12 @@ static void expect_transport(struct gw *gw, const char *type, const char *status
 	expect_transport_to(gw, ALICE, type, status, show);
 }
 
-static struct fake_command *take(struct gw *gw, guint32 type)
-{
-	struct fake_command *c = fake_legacy_take_type(gw->fake, type);
-	if (c == NULL)
-		g_error("no %s command was sent", worker_msg_name(type));
-	return c;
-}
-
 /* ---- login and logout ---------------------------------------------------------------- */
 
 static void test_login_logout(struct gw *gw, gconstpointer unused)
 {
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "'/>");
-	struct fake_command *c = take(gw, WORKER_LOGIN);
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
 	struct worker_msg_login login;
 	g_assert_true(worker_msg_login_read(c->payload, c->account, &login));
 	g_assert_cmpstr(login.protocol, ==, "prpl-irc");
@@ -90,7 +71,7 @@ static void test_login_logout(struct gw *gw, gconstpointer unused)
 	gw_inject(gw, "<presence from='" ALICE "/phone' to='" GW_JID "' type='unavailable'/>");
 	g_assert_true(fake_legacy_has_account(gw->fake, account));
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
-	c = take(gw, WORKER_LOGOUT);
+	c = gw_take_command(gw, WORKER_LOGOUT);
 	g_assert_cmpuint(c->account, ==, account);
 	fake_command_free(c);
 	expect_transport(gw, "unavailable", "", NULL);
@@ -124,7 +105,7 @@ static void test_foreign_domain(struct gw *gw, gconstpointer unused)
 
 static guint32 take_status(struct gw *gw, char **message)
 {
-	struct fake_command *c = take(gw, WORKER_SET_STATUS);
+	struct fake_command *c = gw_take_command(gw, WORKER_SET_STATUS);
 	struct worker_msg_set_status m;
 	g_assert_true(worker_msg_set_status_read(c->payload, c->account, &m));
 	guint32 status = m.status;
@@ -179,12 +160,6 @@ static void test_status_follows_best_resource(struct gw *gw, gconstpointer unuse
 
 /* ---- failures and retries ------------------------------------------------------------ */
 
-static bool has_login(void *data)
-{
-	struct gw *gw = data;
-	return fake_legacy_count_type(gw->fake, WORKER_LOGIN) > 0;
-}
-
 /* A network loss retries after a backoff (1 s with jitter for the first);
  * the user sees "Reconnecting…" meanwhile. */
 static void test_reconnect_with_backoff(struct gw *gw, gconstpointer unused)
@@ -197,8 +172,8 @@ static void test_reconnect_with_backoff(struct gw *gw, gconstpointer unused)
 	/* not before half a second (the smallest jittered first delay) */
 	gw_run_for(400);
 	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGIN), ==, 0);
-	g_assert_true(gw_run_until(has_login, gw, 3000));
-	struct fake_command *c = take(gw, WORKER_LOGIN);
+	g_assert_true(gw_run_until(gw_has_login, gw, 3000));
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
 	guint32 again = c->account;
 	fake_command_free(c);
 	g_assert_cmpuint(again, !=, account);
@@ -213,14 +188,14 @@ static void test_backoff_grows(struct gw *gw, gconstpointer unused)
 	guint32 account = gw_online(gw, "alice");
 	FAKE_EMIT(gw->fake, disconnected, .account = account, .reason = WORKER_REASON_NETWORK,
 	          .text = "down", .fatal = false);
-	g_assert_true(gw_run_until(has_login, gw, 3000));
-	struct fake_command *c = take(gw, WORKER_LOGIN);
+	g_assert_true(gw_run_until(gw_has_login, gw, 3000));
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
 	guint32 second = c->account;
 	fake_command_free(c);
 	gint64 t0 = g_get_monotonic_time();
 	FAKE_EMIT(gw->fake, disconnected, .account = second, .reason = WORKER_REASON_TIMEOUT,
 	          .text = "no sign-on within 60 s", .fatal = false);
-	g_assert_true(gw_run_until(has_login, gw, 5000));
+	g_assert_true(gw_run_until(gw_has_login, gw, 5000));
 	/* the second delay is 2 s x [0.5, 1): never under one second */
 	g_assert_cmpint(g_get_monotonic_time() - t0, >=, 990 * 1000);
 }
@@ -230,7 +205,7 @@ static void test_backoff_grows(struct gw *gw, gconstpointer unused)
 static void test_fatal_failure(struct gw *gw, gconstpointer unused)
 {
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "'/>");
-	struct fake_command *c = take(gw, WORKER_LOGIN);
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
 	guint32 account = c->account;
 	fake_command_free(c);
 	gw_clear(gw);
@@ -299,7 +274,7 @@ static void test_worker_lost(struct gw *gw, gconstpointer unused)
 	fake_legacy_lose(gw->fake, account);
 	expect_transport(gw, NULL, "Reconnecting to IRC…", "away");
 	g_assert_null(gw_take_match(gw, "message", "*", NULL));
-	g_assert_true(gw_run_until(has_login, gw, 3000));
+	g_assert_true(gw_run_until(gw_has_login, gw, 3000));
 }
 
 /* No worker could take the login: retried with backoff. */
@@ -311,7 +286,7 @@ static void test_no_worker(struct gw *gw, gconstpointer unused)
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "'/>");
 	g_test_assert_expected_messages();
 	expect_transport(gw, NULL, "Reconnecting to IRC…", "away");
-	g_assert_true(gw_run_until(has_login, gw, 3000));
+	g_assert_true(gw_run_until(gw_has_login, gw, 3000));
 }
 
 /* The user removes the transport from the roster: logged out. */
@@ -319,7 +294,7 @@ static void test_unsubscribe_logs_out(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = gw_online(gw, "alice");
 	gw_inject(gw, "<presence from='" ALICE "' to='" GW_JID "' type='unsubscribe'/>");
-	struct fake_command *c = take(gw, WORKER_LOGOUT);
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGOUT);
 	g_assert_cmpuint(c->account, ==, account);
 	fake_command_free(c);
 }
@@ -352,8 +327,8 @@ static void test_paced(struct gw *gw, gconstpointer unused)
 	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGIN), ==, 1);
 	stanza_free(gw_expect(gw, "presence", NULL, "bob@example.org"));
 	fake_legacy_clear(gw->fake);
-	g_assert_true(gw_run_until(has_login, gw, 2500));
-	struct fake_command *c = take(gw, WORKER_LOGIN);
+	g_assert_true(gw_run_until(gw_has_login, gw, 2500));
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
 	struct worker_msg_login login;
 	g_assert_true(worker_msg_login_read(c->payload, c->account, &login));
 	g_assert_cmpstr(login.username, ==, "bob@irc.libera.chat");
@@ -388,7 +363,7 @@ static void test_link_up(struct gw *gw, gconstpointer unused)
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-#define ADD(path, fn, extra) g_test_add(path, struct gw, extra, setup, fn, teardown)
+#define ADD(path, fn, extra) g_test_add(path, struct gw, extra, gw_test_setup, fn, gw_test_teardown)
 	ADD("/session/login-logout", test_login_logout, NULL);
 	ADD("/session/unregistered", test_unregistered, NULL);
 	ADD("/session/foreign-domain", test_foreign_domain, NULL);
