@@ -41,7 +41,8 @@ struct session {
 	char *failure;       /* why the last login failed, for the user */
 	guint32 sent_status; /* last status sent to the legacy side */
 	char *sent_message;
-	bool paced; /* waiting in the login pacer for its turn */
+	bool paced;      /* waiting in the login pacer for its turn */
+	bool forgetting; /* inside forget_account(): a loss there is no news */
 };
 
 static void resource_free(gpointer data)
@@ -58,19 +59,16 @@ static void unpace(struct session *s)
 	s->paced = false;
 }
 
+static void forget_account(struct session *s);
+
 static void session_free(gpointer data)
 {
 	struct session *s = data;
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
 	unpace(s);
-	if (s->account != 0) {
-		/* as forget_account(): the last acknowledgements first (an
-		 * outbox message they confirm is deleted, not sent again) */
-		legacy_logout(s->ctx->legacy, s->account);
-		g_hash_table_remove(s->sessions->by_account, GUINT_TO_POINTER(s->account));
-		/* a worker lost during that logout scheduled a retry */
-		g_clear_handle_id(&s->retry_timer, g_source_remove);
-	}
+	/* the last acknowledgements first (an outbox message they confirm is
+	 * deleted, not sent again) */
+	forget_account(s);
 	/* as session_logout(): what is still unacknowledged waits in the
 	 * outbox for the next run instead of being forgotten */
 	messages_requeue_inflight(s);
@@ -369,9 +367,13 @@ static void forget_account(struct session *s)
 {
 	if (s->account == 0)
 		return;
-	/* Logout first: the last acknowledgements still reach this session
-	 * (nothing it sent is requeued). */
+	/* Logout first: the worker's last acknowledgements still reach this
+	 * session (nothing it sent is requeued). The worker may die while
+	 * they are read: session_on_lost() then only lets the account go,
+	 * and the caller decides what comes next. */
+	s->forgetting = true;
 	legacy_logout(s->ctx->legacy, s->account);
+	s->forgetting = false;
 	g_hash_table_remove(s->sessions->by_account, GUINT_TO_POINTER(s->account));
 	s->account = 0;
 }
@@ -404,8 +406,6 @@ void session_login(struct session *s)
 	const struct gateway_ctx *ctx = s->ctx;
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
 	forget_account(s);
-	/* a worker lost during that logout scheduled a retry: this is it */
-	g_clear_handle_id(&s->retry_timer, g_source_remove);
 	unpace(s);
 	guint32 kept = 0;
 	g_autofree char *kept_nick = NULL;
@@ -538,6 +538,8 @@ void session_on_lost(struct session *s)
 	g_hash_table_remove(s->sessions->by_account, GUINT_TO_POINTER(s->account));
 	s->account = 0;
 	messages_requeue_inflight(s);
+	if (s->forgetting)
+		return; /* lost inside our own logout: no retry, no presence */
 	if (!session_user_available(s)) {
 		session_logout(s, NULL);
 		return;

@@ -4,7 +4,9 @@
  *
  * Fields are a singly linked list (FORM_TYPE goes in front, the rest are
  * appended); forms have a few dozen fields at most, so lookups are linear.
- * Values of text-private fields are wiped when the form is freed.
+ * Every value is wiped when the form is freed (a password may come in a
+ * field without a type). ferry/secrets.h has secrets_wipe_free, but
+ * src/xmpp/ does not depend on storage: the few lines are repeated here.
  */
 #include "config.h"
 #include "ferry/dataform.h"

@@ -277,6 +277,21 @@ static void test_worker_lost(struct gw *gw, gconstpointer unused)
 	g_assert_true(gw_run_until(gw_has_login, gw, 3000));
 }
 
+/* The worker dies while the user's logout reads its last
+ * acknowledgements: the session ends as a logout, not as a loss (no
+ * "Reconnecting…", no new login). */
+static void test_worker_dies_during_logout(struct gw *gw, gconstpointer unused)
+{
+	(void)gw_online(gw, "alice");
+	fake_legacy_die_on_logout(gw->fake);
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
+	expect_transport(gw, "unavailable", "", NULL);
+	g_assert_null(gw_take_match(gw, "presence", NULL, ALICE));
+	gw_run_for(1600);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGIN), ==, 0);
+	g_assert_null(gw_take_match(gw, "presence", "*", NULL));
+}
+
 /* No worker could take the login: retried with backoff. */
 static void test_no_worker(struct gw *gw, gconstpointer unused)
 {
@@ -373,6 +388,7 @@ int main(int argc, char **argv)
 	ADD("/session/fatal-failure", test_fatal_failure, NULL);
 	ADD("/session/failure-conditions", test_failure_conditions, NULL);
 	ADD("/session/worker-lost", test_worker_lost, NULL);
+	ADD("/session/worker-dies-during-logout", test_worker_dies_during_logout, NULL);
 	ADD("/session/no-worker", test_no_worker, NULL);
 	ADD("/session/unsubscribe-logs-out", test_unsubscribe_logs_out, NULL);
 	ADD("/session/probe-and-subscribe", test_probe_and_subscribe, NULL);
