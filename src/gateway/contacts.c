@@ -103,11 +103,17 @@ struct contact *contact_get(struct session *s, const char *legacy_name, bool cre
 	return c;
 }
 
-struct contact *contact_by_local(struct session *s, const char *localpart)
+/* The known contact LOCALPART (escaped, any case) addresses, or NULL. */
+static struct contact *lookup_local(struct session *s, const char *localpart)
 {
 	contacts_load(s);
 	g_autofree char *key = address_local_key(localpart);
-	struct contact *c = g_hash_table_lookup(session_contacts(s)->by_local, key);
+	return g_hash_table_lookup(session_contacts(s)->by_local, key);
+}
+
+struct contact *contact_by_local(struct session *s, const char *localpart)
+{
+	struct contact *c = lookup_local(s, localpart);
 	if (c != NULL)
 		return c;
 	g_autofree char *name = address_legacy_name(localpart);
@@ -357,8 +363,12 @@ static enum disco_answer contact_entity(const struct gateway_ctx *ctx, const str
 	struct jid *from = address_check_sender(ctx->address, ctx->router, iq);
 	if (from == NULL)
 		return DISCO_REFUSED;
+	/* Servers case-fold the localpart on the way here: a contact the user
+	 * knows is named as the legacy network spells it. */
+	struct session *s = sessions_get(ctx->sessions, jid_bare(from), false);
+	const struct contact *c = s != NULL ? lookup_local(s, jid_local(to)) : NULL;
 	jid_free(from);
-	*name = address_legacy_name(jid_local(to));
+	*name = c != NULL ? g_strdup(c->legacy_name) : address_legacy_name(jid_local(to));
 	return *name == NULL || node != NULL ? DISCO_NOT_FOUND : DISCO_ANSWER;
 }
 

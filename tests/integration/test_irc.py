@@ -53,6 +53,23 @@ async def scenario(tap, run, prosody, irc, ferry, password):
     async with IrcPeer(irc.port, "bob", password=password) as bob, \
             XmppUser("alice@localhost", "alicepw", prosody.c2s_port) as alice:
         # -- the form
+        # -- disco of contact JIDs (bare and full) and of the transport's full JID
+        # (an unknown contact is named by its localpart, which the server
+        # case-folds on the way: "john smith")
+        for who, name in (("bob@%s" % T, "bob"), ("bob@%s/phone" % T, "bob"),
+                          ("John\\20Smith@%s" % T, "john smith")):
+            r, ids, feats = await alice.disco_info(who)
+            tap.ok(r.type == "result" and ids == [("client", "pc", name)]
+                   and "http://jabber.org/protocol/chatstates" in feats,
+                   "disco#info of %s: client/pc named %r, chat states" % (who, name),
+                   "%s %s %s" % (r, ids, feats))
+        r, ids, feats = await alice.disco_info(T + "/anything")
+        tap.ok(r.type == "result" and ("gateway", "irc", "IRC Transport") in ids
+               and "jabber:iq:register" in feats,
+               "disco#info of the transport's full JID is the transport's", str(r))
+        r = await alice.iq(T + "/anything", "<ping xmlns='urn:xmpp:ping'/>")
+        tap.ok(r.type == "result", "the transport's full JID answers a ping", str(r))
+
         r, fields, registered = await alice.registration_form(T)
         tap.ok(r.type == "result" and not registered,
                "registration form answered; not registered yet", str(r))
@@ -140,6 +157,10 @@ async def scenario(tap, run, prosody, irc, ferry, password):
             tap.ok(msg is not None and msg.sender.lower().startswith("zed[away]@"),
                    "a message from a non-buddy arrives from nick@transport",
                    str(msg))
+            r, ids, feats = await alice.disco_info("Zed[away]@%s" % T)
+            tap.ok(ids == [("client", "pc", "Zed[away]")],
+                   "disco#info names a known contact as IRC spells it, though the "
+                   "server folds the JID", "%s %s" % (r, ids))
             if msg is not None:
                 alice.send_message(msg.sender.split("/")[0], "reply to stranger")
                 tap.ok(await zed.privmsg_from("alice") == "reply to stranger",

@@ -502,16 +502,34 @@ static void test_disco(struct gw *gw, gconstpointer unused)
 	gw_expect_nothing(gw);
 }
 
-/* The name is the localpart unescaped, whatever spelling a buddy has. No
- * localpart stands for no name (a parsed one is never empty), so the
- * item-not-found for one cannot be reached; one escaping would refuse
- * (a leading space) is answered as a name. */
+/* A contact the user's session does not know is named by the localpart
+ * unescaped. No localpart stands for no name (a parsed one is never
+ * empty), so the item-not-found for one cannot be reached; one escaping
+ * would refuse (a leading space) is answered as a name. */
 static void test_disco_names(struct gw *gw, gconstpointer unused)
 {
 	disco(gw, ALICE_PC, "a\\40b\\2fc@" GW_JID, NS_DISCO_INFO, NULL);
 	gw_expect_next(gw, INFO_RESULT("a\\40b\\2fc@" GW_JID, "a@b/c"));
 	disco(gw, ALICE_PC, "\\20lead@" GW_JID, NS_DISCO_INFO, NULL);
 	gw_expect_next(gw, INFO_RESULT("\\20lead@" GW_JID, " lead"));
+}
+
+/* A contact the session knows is named as the legacy network spells it,
+ * though the server case-folds the localpart on the way (Prosody does). */
+static void test_disco_known_spelling(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = sign_on(gw);
+	buddy(gw, account, "CamelNick", "", WORKER_STATUS_AVAILABLE, "");
+	gw_clear(gw);
+	disco(gw, ALICE_PC, "camelnick@" GW_JID, NS_DISCO_INFO, NULL);
+	gw_expect_next(gw, INFO_RESULT("camelnick@" GW_JID, "CamelNick"));
+	/* another user's session does not know it */
+	disco(gw, "bob@example.org/pc", "camelnick@" GW_JID, NS_DISCO_INFO, NULL);
+	gw_expect_next(gw,
+	               "<iq from='camelnick@" GW_JID "' to='bob@example.org/pc' id='d1' "
+	               "type='result'><query xmlns='" NS_DISCO_INFO "'><identity "
+	               "category='client' type='pc' name='camelnick'/><feature var='" NS_CHATSTATES
+	               "'/><feature var='" NS_DISCO_INFO "'/></query></iq>");
 }
 
 int main(int argc, char **argv)
@@ -536,6 +554,7 @@ int main(int argc, char **argv)
 	ADD("/contacts/auth-request", test_auth_request);
 	ADD("/contacts/case-insensitive", test_case_insensitive);
 	ADD("/contacts/disco/contact", test_disco);
+	ADD("/contacts/disco/known-spelling", test_disco_known_spelling);
 	ADD("/contacts/disco/names", test_disco_names);
 	return g_test_run();
 }
