@@ -66,15 +66,18 @@ static void bounce(struct session *s, const char *legacy_name, const char *sende
 	                  text, condition, why);
 }
 
-static gint64 store_outbox(struct session *s, const char *legacy_name, const char *text,
+/* Puts a message that cannot go now into the outbox; when even that
+ * fails, it comes back to its sender: never lost without a word. */
+static void keep_in_outbox(struct session *s, const char *legacy_name, const char *text,
                            const char *stanza_id, const char *sender)
 {
 	g_autoptr(GError) err = NULL;
-	gint64 id = storage_outbox_add(session_ctx(s)->storage, session_jid(s), legacy_name, text,
-	                               stanza_id, sender, &err);
-	if (id == 0)
-		g_warning("messages: %s: cannot queue a message: %s", session_jid(s), err->message);
-	return id;
+	if (storage_outbox_add(session_ctx(s)->storage, session_jid(s), legacy_name, text,
+	                       stanza_id, sender, &err) != 0)
+		return;
+	g_warning("messages: %s: cannot queue a message: %s", session_jid(s), err->message);
+	bounce(s, legacy_name, sender, stanza_id, text, "internal-server-error",
+	       "the message could not be queued");
 }
 
 static void unstore_outbox(struct session *s, gint64 id)
@@ -97,7 +100,7 @@ static void send_now(struct session *s, const char *legacy_name, const char *tex
 	if (!LEGACY_SEND(session_ctx(s)->legacy, send_im, .account = session_account(s), .seq = seq,
 	                 .name = legacy_name, .text = html)) {
 		if (outbox_id == 0)
-			(void)store_outbox(s, legacy_name, text, stanza_id, sender);
+			keep_in_outbox(s, legacy_name, text, stanza_id, sender);
 		return;
 	}
 	struct inflight *f = g_new0(struct inflight, 1);
@@ -158,9 +161,7 @@ void messages_from_user(struct session *s, struct contact *c, const struct stanz
 	case SESSION_CONNECTING:
 	case SESSION_RECONNECTING:
 		/* Waits (encrypted) for the login; sent after it. */
-		if (store_outbox(s, name, body, id, sender) == 0)
-			bounce(s, name, sender, id, body, "internal-server-error",
-			       "the message could not be queued");
+		keep_in_outbox(s, name, body, id, sender);
 		break;
 	default: {
 		const char *failure = session_failure(s);
@@ -216,7 +217,7 @@ void messages_requeue_inflight(struct session *s)
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct inflight *f = value;
 		if (f->outbox_id == 0)
-			(void)store_outbox(s, f->legacy_name, f->text, f->stanza_id, f->sender);
+			keep_in_outbox(s, f->legacy_name, f->text, f->stanza_id, f->sender);
 	}
 	g_hash_table_remove_all(ms->inflight);
 }

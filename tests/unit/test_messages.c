@@ -358,6 +358,25 @@ static void test_inflight_requeued_on_loss(struct gw *gw, gconstpointer unused)
 	g_assert_cmpuint(outbox_count(gw), ==, 0);
 }
 
+/* A message in flight that cannot even be kept (the outbox write fails:
+ * here the registration row went away underneath) comes back to its
+ * sender instead of vanishing. */
+static void test_inflight_unstorable_bounced(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	send_chat(gw, "john\\20smith", "m1", "one");
+	(void)expect_im(gw, account, "john smith", "one");
+	g_autoptr(GError) err = NULL;
+	g_assert_true(storage_user_delete(gw->storage, ALICE, &err));
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+	                      "*alice@example.org: cannot queue a message*");
+	fake_legacy_lose(gw->fake, account);
+	g_test_assert_expected_messages();
+	expect_xml(gw, "message", "error", ALICE_PC,
+	           JOHN_BOUNCE("m1", "one", "cancel", "internal-server-error",
+	                       "the message could not be queued"));
+}
+
 /* Acknowledged up to the first of two: only the second is sent again. */
 static void test_inflight_partly_acknowledged(struct gw *gw, gconstpointer unused)
 {
@@ -683,6 +702,7 @@ int main(int argc, char **argv)
 	ADD("/messages/outbox/too-old", test_outbox_too_old);
 	ADD("/messages/bounce/not-connected", test_bounce_not_connected);
 	ADD("/messages/inflight/requeued-on-loss", test_inflight_requeued_on_loss);
+	ADD("/messages/inflight/unstorable-bounced", test_inflight_unstorable_bounced);
 	ADD("/messages/inflight/partly-acknowledged", test_inflight_partly_acknowledged);
 	ADD("/messages/inflight/fatal-bounces-all", test_fatal_bounces_all);
 	ADD("/messages/shutdown/acknowledged", test_shutdown_acknowledged);
