@@ -63,8 +63,7 @@ void legacy_set_callbacks(struct legacy *legacy, const struct legacy_callbacks *
 bool legacy_event_dispatch(const struct legacy_event *event,
                            const struct worker_msg_handlers *handlers, void *data);
 
-/* The event's message type (WORKER_CONNECTED, ...) and its name, for logs. */
-guint32 legacy_event_type(const struct legacy_event *event);
+/* The name of the event's message type, for logs. */
 const char *legacy_event_name(const struct legacy_event *event);
 
 /* ---- implementations ---------------------------------------------------------- */

@@ -27,11 +27,6 @@ void address_free(struct address *a)
 	g_free(a);
 }
 
-const char *address_transport(const struct address *a)
-{
-	return a->jid;
-}
-
 enum address_kind address_classify(const struct address *a, const struct jid *to)
 {
 	if (g_ascii_strcasecmp(jid_domain(to), a->jid) != 0)

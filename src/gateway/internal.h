@@ -98,9 +98,6 @@ enum address_kind {
 struct address *address_new(const struct settings *settings);
 void address_free(struct address *address);
 
-/* The transport domain. Borrowed. */
-const char *address_transport(const struct address *address);
-
 /* What TO is, as an address at the transport. */
 enum address_kind address_classify(const struct address *address, const struct jid *to);
 

@@ -84,11 +84,6 @@ bool legacy_event_dispatch(const struct legacy_event *event,
 	return worker_msg_dispatch(handlers, data, event->type, event->account, event->payload);
 }
 
-guint32 legacy_event_type(const struct legacy_event *event)
-{
-	return event->type;
-}
-
 const char *legacy_event_name(const struct legacy_event *event)
 {
 	return worker_msg_name(event->type);
