@@ -200,8 +200,8 @@ static void unregister(struct registration *reg, const struct stanza *iq, const 
 	struct session *s = sessions_get(ctx->sessions, bare, true);
 	if (s != NULL) {
 		contacts_remove_all(s);
-		session_logout(s, "unregistered");
-		messages_bounce_all(s, "you unregistered from the transport");
+		/* the errors before the unsubscribe below */
+		session_unregister(s, "you unregistered from the transport");
 		sessions_remove(ctx->sessions, bare);
 	}
 	g_autoptr(GError) err = NULL;

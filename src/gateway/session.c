@@ -43,6 +43,10 @@ struct session {
 	char *sent_message;
 	bool paced;      /* waiting in the login pacer for its turn */
 	bool forgetting; /* inside forget_account(): a loss there is no news */
+
+	/* the user left with messages in flight: still logged in (see start_drain) */
+	bool draining;
+	guint drain_timer; /* ends the drain: its deadline, or at once once drained */
 };
 
 static void resource_free(gpointer data)
@@ -65,6 +69,7 @@ static void session_free(gpointer data)
 {
 	struct session *s = data;
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
+	g_clear_handle_id(&s->drain_timer, g_source_remove);
 	unpace(s);
 	/* the last acknowledgements first (an outbox message they confirm is
 	 * deleted, not sent again) */
@@ -181,7 +186,72 @@ bool session_user_available(const struct session *s)
 	return g_hash_table_size(s->resources) > 0;
 }
 
+bool session_resource_available(const struct session *s, const char *full_jid)
+{
+	const char *slash = full_jid != NULL ? strchr(full_jid, '/') : NULL;
+	return slash != NULL && g_hash_table_contains(s->resources, slash + 1);
+}
+
 /* ---- the user's resources ------------------------------------------------------------- */
+
+/* ---- draining: the user has gone, lines are still queued ----------------------------------
+ *
+ * When the last resource goes unavailable while messages are in flight
+ * (a long message is still being paced out, line by line), the legacy
+ * login stays until they are sent, so that nothing the user wrote is cut
+ * off; bounded by the outbox's expiry, after which what is left is
+ * reported (a chat message from the transport, which the server stores
+ * for the offline user). A resource coming back ends the drain: the
+ * session simply goes on. */
+
+static gboolean drain_expired(gpointer data)
+{
+	struct session *s = data;
+	s->drain_timer = 0;
+	s->draining = false;
+	g_warning("session: %s: messages still unsent %d s after the user left: reported", s->jid,
+	          GATEWAY_OUTBOX_MAX_AGE_SECONDS);
+	forget_account(s); /* the worker's last progress first */
+	messages_fail_inflight(s, "it could not be sent within 15 minutes of your going offline");
+	session_logout(s, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean drain_done(gpointer data)
+{
+	struct session *s = data;
+	s->drain_timer = 0;
+	s->draining = false;
+	g_info("session: %s: every message sent; logging out now", s->jid);
+	session_logout(s, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+static void start_drain(struct session *s)
+{
+	g_info("session: %s: the user left with messages in flight: staying logged in until "
+	       "they are sent",
+	       s->jid);
+	s->draining = true;
+	g_clear_handle_id(&s->drain_timer, g_source_remove);
+	s->drain_timer = g_timeout_add_seconds(GATEWAY_OUTBOX_MAX_AGE_SECONDS, drain_expired, s);
+}
+
+static void stop_drain(struct session *s)
+{
+	s->draining = false;
+	g_clear_handle_id(&s->drain_timer, g_source_remove);
+}
+
+void session_drained(struct session *s)
+{
+	if (!s->draining || session_user_available(s))
+		return;
+	/* not from inside the event that told us: the logout reads the
+	 * worker's acknowledgements, which dispatch events again */
+	g_clear_handle_id(&s->drain_timer, g_source_remove);
+	s->drain_timer = g_idle_add(drain_done, s);
+}
 
 static guint32 status_from_show(const char *show)
 {
@@ -234,11 +304,17 @@ void session_on_user_presence(struct session *s, const char *resource, bool avai
 	bool is_new = !g_hash_table_contains(s->resources, resource);
 	if (!available) {
 		g_hash_table_remove(s->resources, resource);
-		if (!session_user_available(s) && s->state != SESSION_OFFLINE)
+		if (!session_user_available(s) && s->state == SESSION_ONLINE && messages_pending(s))
+			start_drain(s);
+		else if (!session_user_available(s) && s->state != SESSION_OFFLINE)
 			session_logout(s, NULL);
 		else
 			sync_status(s);
 		return;
+	}
+	if (s->draining) {
+		g_info("session: %s: back while messages were still going out", s->jid);
+		stop_drain(s);
 	}
 	struct resource *r = g_new0(struct resource, 1);
 	g_autofree char *prio = stanza_get_child_text(p, "priority", NULL);
@@ -469,6 +545,7 @@ static void start_login(struct session *s)
 void session_logout(struct session *s, const char *why)
 {
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
+	stop_drain(s);
 	unpace(s);
 	if (s->account != 0)
 		g_info("session: %s: logging out%s%s", s->jid, why != NULL ? ": " : "",
@@ -480,6 +557,17 @@ void session_logout(struct session *s, const char *why)
 	s->attempts = 0;
 	g_clear_pointer(&s->nick, g_free);
 	session_send_transport_presence(s, NULL);
+}
+
+void session_unregister(struct session *s, const char *why)
+{
+	/* logout first: the worker's last progress says how much of each
+	 * message went; then every message is answered while the user's
+	 * resources are still subscribed to hear it */
+	forget_account(s);
+	messages_fail_inflight(s, why);
+	session_logout(s, "unregistered");
+	messages_bounce_all(s, why);
 }
 
 static void signed_on(struct session *s, const char *nick)
@@ -562,6 +650,8 @@ static const struct worker_msg_handlers session_handlers = {
     .im_received = messages_on_im_received,
     .im_result = messages_on_im_result,
     .ims_sent = messages_on_ims_sent,
+    .im_queued = messages_on_im_queued,
+    .im_progress = messages_on_im_progress,
     .typing = messages_on_typing,
     .notice = messages_on_notice,
 };

@@ -28,6 +28,7 @@ struct account {
 	GHashTable *presence;     /* buddy name -> summary of the last BUDDY_STATUS sent */
 	guint32 sent_through;     /* highest IM seq handed to the network */
 	bool ack_due;             /* SENT_THROUGH not yet reported (IMS_SENT) */
+	struct sendq *sendq;      /* paced lines (prpl-irc), NULL elsewhere; owned */
 };
 
 static GHashTable *by_id;     /* id -> live struct account (owned) */
@@ -58,6 +59,17 @@ bool account_keep(struct account *account)
 		return false;
 	account->flags &= ~(guint32)WORKER_LOGIN_TEST;
 	return true;
+}
+
+struct sendq *account_sendq(const struct account *account)
+{
+	return account->sendq;
+}
+
+void account_set_sendq(struct account *account, struct sendq *q)
+{
+	sendq_free(account->sendq);
+	account->sendq = q;
 }
 
 bool account_is_connected(const struct account *account)
@@ -176,6 +188,7 @@ static gboolean destroy_dying(gpointer user_data)
 static void account_kill(struct account *account)
 {
 	account->state = ACCOUNT_DEAD;
+	g_clear_pointer(&account->sendq, sendq_free);
 	account->pa->ui_data = NULL;
 	g_clear_handle_id(&account->login_timer, g_source_remove);
 	if (g_hash_table_lookup(by_id, GUINT_TO_POINTER(account->id)) == account)
@@ -191,6 +204,8 @@ void account_fail(struct account *account, enum worker_reason reason, const char
 		return;
 	g_message("account %u: disconnected (reason %d%s): %s", account->id, reason,
 	          fatal ? ", fatal" : "", text);
+	if (account->sendq != NULL)
+		sendq_finish(account->sendq);
 	ack_now(account); /* ferry must not resend what went out */
 	channel_send(WORKER_FRAME(disconnected, .account = account->id, .reason = reason,
 	                          .text = text, .fatal = fatal));

@@ -131,6 +131,8 @@ static void on_login(void *data, const struct worker_msg_login *m)
 	}
 	if (*m->password != '\0')
 		purple_account_set_password(account_purple(account), m->password);
+	if (quirks_paced_lines(m->protocol))
+		account_set_sendq(account, sendq_new(account));
 	account_connect(account);
 }
 
@@ -237,13 +239,20 @@ static void on_send_im(void *data, const struct worker_msg_send_im *m)
 {
 	struct account *account = data;
 	const char *error = NULL;
+	guint32 reason = WORKER_IM_NOT_CONNECTED;
 	if (account == NULL)
 		error = "not logged in";
 	else if (account_is_test(account))
 		error = "a test login sends no messages";
 	else if (!account_is_connected(account))
 		error = "not connected yet";
+	if (error == NULL && account_sendq(account) != NULL) {
+		/* split, paced and acknowledged by the queue */
+		sendq_push(account_sendq(account), m->seq, m->name, m->text, m->max_lines);
+		return;
+	}
 	if (error == NULL) {
+		reason = WORKER_IM_FAILED;
 		PurpleAccount *pa = account_purple(account);
 		/* serv_send_im, not purple_conv_im_send: the latter linkifies
 		 * the text for HTML protocols (URLs become <a> markup). Some
@@ -262,7 +271,8 @@ static void on_send_im(void *data, const struct worker_msg_send_im *m)
 	}
 	if (error != NULL) {
 		channel_send(WORKER_FRAME(im_result, .account = m->account, .seq = m->seq,
-		                          .sent = false, .error = error));
+		                          .sent = false, .reason = reason, .error = error,
+		                          .lines = 1));
 		return;
 	}
 	/* On the wire first; ferry hears of it a moment later, with others. */

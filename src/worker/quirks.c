@@ -14,10 +14,12 @@ struct quirk {
 	/* purple_account_add_buddy() takes a reference per call (irc_add_buddy),
 	 * so a listed buddy must not be added again. */
 	bool add_buddy_counts;
+	/* Messages become lines, split and paced by the worker (sendq.c). */
+	bool paced_lines;
 };
 
 static const struct quirk quirks[] = {
-    {.protocol = "prpl-irc", .timer_sends = true, .add_buddy_counts = true},
+    {.protocol = "prpl-irc", .timer_sends = true, .add_buddy_counts = true, .paced_lines = true},
 };
 
 static const struct quirk *quirk_of(const char *protocol_id)
@@ -33,8 +35,8 @@ static const struct quirk *quirk_of(const char *protocol_id)
  * irc_send_handler_cb), so each message would wait up to a second. That
  * timer is loop.c's (see there), found by its data, the connection's
  * protocol data; running it right after a command sends at once, in the
- * same main loop iteration. The handler still applies the account's
- * ratelimit-interval/-burst itself. */
+ * same main loop iteration. Its own rate limiter is off (sendq.c paces
+ * the lines), so what it queued is written now. */
 void quirks_flush_sends(struct account *account)
 {
 	if (account == NULL)
@@ -54,4 +56,10 @@ bool quirks_add_buddy_counts(const char *protocol_id)
 {
 	const struct quirk *q = quirk_of(protocol_id);
 	return q != NULL && q->add_buddy_counts;
+}
+
+bool quirks_paced_lines(const char *protocol_id)
+{
+	const struct quirk *q = quirk_of(protocol_id);
+	return q != NULL && q->paced_lines;
 }
