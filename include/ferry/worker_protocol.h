@@ -81,7 +81,12 @@
 	 * events flow, starting with every buddy it has. Lets a registration's check     \
 	 * login carry on as the user's session instead of a second login (no nick        \
 	 * clash, no reconnect throttling). */                                             \
-	X(KEEP, 10, keep, )
+	X(KEEP, 10, keep, )                                                                \
+	/* Drop every SEND_IM not yet sent in full (each answered by IM_RESULT,          \
+	 * WORKER_IM_CANCELLED, with how much went); lines already written are still     \
+	 * confirmed (IMS_SENT). Before a logout that must not leave lines behind         \
+	 * unreported (an unregistration). */                                             \
+	X(CANCEL_IMS, 30, cancel_ims, )
 
 #define WORKER_EVENTS(X, F)                                                                \
 	/* The worker is up (worker protocol version, libpurple version). On account 0. */ \
@@ -175,6 +180,7 @@ enum worker_im_failure {
 	WORKER_IM_NO_RECIPIENT = 1,  /* nobody of that name is on the network (IRC 401) */
 	WORKER_IM_TOO_LONG = 2,      /* more lines than SEND_IM's max_lines */
 	WORKER_IM_NOT_CONNECTED = 3, /* the account is not (or no longer) signed on */
+	WORKER_IM_CANCELLED = 4,     /* CANCEL_IMS came before it was sent in full */
 };
 
 /* Why a connection ended: how ferry reports it and whether it retries. */
@@ -189,7 +195,8 @@ enum worker_reason {
 	WORKER_REASON_LOGOUT = 7,      /* we asked for it */
 };
 
-/* 2: SEND_IM max_lines, IM_RESULT reason and progress, IM_QUEUED, IM_PROGRESS */
+/* 2: SEND_IM max_lines, IM_RESULT reason and progress, IM_QUEUED, IM_PROGRESS,
+ * CANCEL_IMS */
 #define WORKER_PROTOCOL_VERSION 2
 
 /* The protocol descriptions ferry-worker --describe prints are in

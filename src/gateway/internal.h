@@ -218,9 +218,17 @@ void session_on_user_presence(struct session *s, const char *resource, bool avai
 void session_login(struct session *s);
 /* Logs out of the legacy network and tells the user (OFFLINE). */
 void session_logout(struct session *s, const char *why);
-/* Logs out for good (the user unregistered): every message not yet sent
- * is answered now, with WHY and how much of it went. */
-void session_unregister(struct session *s, const char *why);
+/* Logs out for good (the user unregistered): messages still queued in the
+ * worker are cancelled, every message not sent is answered with WHY and how
+ * much of it went, then DONE(DATA) runs (at once, or once the worker has
+ * answered, within 10 s; it may free the session); FREE_DATA(DATA) after
+ * it, or instead of it if the session goes first. */
+void session_unregister(struct session *s, const char *why, void (*done)(void *data), void *data,
+                        GDestroyNotify free_data);
+/* true while an unregistration waits (session_unregister). */
+bool session_leaving(const struct session *s);
+/* Its reason, NULL when none waits. */
+const char *session_leaving_why(const struct session *s);
 /* Nothing is in flight any more (messages.c): a session kept for its
  * messages after the user left logs out now. */
 void session_drained(struct session *s);

@@ -244,6 +244,11 @@ void messages_on_im_result(void *session, const struct worker_msg_im_result *m)
 			why =
 			    g_strdup_printf("the message is too long for %s: %s", protocol, error);
 			break;
+		case WORKER_IM_CANCELLED: {
+			const char *leaving = session_leaving_why(s);
+			why = g_strdup(leaving != NULL ? leaving : error);
+			break;
+		}
 		default:
 			why = g_strdup_printf("%s did not take the message: %s", protocol, error);
 		}
@@ -367,6 +372,7 @@ void messages_requeue_inflight(struct session *s)
 		}
 	}
 	g_hash_table_remove_all(ms->inflight);
+	session_drained(s);
 }
 
 void messages_flush_outbox(struct session *s)

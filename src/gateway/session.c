@@ -11,6 +11,9 @@
 
 #define RETRY_CAP_MS (5 * 60 * 1000)
 #define LOST_WORKER_DELAY_MS 500
+/* How long an unregistration waits for the worker to confirm the lines it
+ * had written (their PONG) before it goes on regardless. */
+#define LEAVE_WAIT_SECONDS 10
 
 struct sessions {
 	const struct gateway_ctx *ctx;
@@ -47,6 +50,13 @@ struct session {
 	/* the user left with messages in flight: still logged in (see start_drain) */
 	bool draining;
 	guint drain_timer; /* ends the drain: its deadline, or at once once drained */
+
+	/* an unregistration waiting for the worker's last word (session_unregister) */
+	char *leaving_why;
+	void (*leaving_done)(void *data);
+	void *leaving_data;
+	GDestroyNotify leaving_free;
+	guint leaving_timer;
 };
 
 static void resource_free(gpointer data)
@@ -70,6 +80,10 @@ static void session_free(gpointer data)
 	struct session *s = data;
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
 	g_clear_handle_id(&s->drain_timer, g_source_remove);
+	g_clear_handle_id(&s->leaving_timer, g_source_remove);
+	if (s->leaving_free != NULL) /* ferry stops first: the user stays registered */
+		s->leaving_free(s->leaving_data);
+	g_free(s->leaving_why);
 	unpace(s);
 	/* the last acknowledgements first (an outbox message they confirm is
 	 * deleted, not sent again) */
@@ -243,8 +257,15 @@ static void stop_drain(struct session *s)
 	g_clear_handle_id(&s->drain_timer, g_source_remove);
 }
 
+static gboolean leave_now(gpointer data);
+
 void session_drained(struct session *s)
 {
+	if (s->leaving_done != NULL) {
+		g_clear_handle_id(&s->leaving_timer, g_source_remove);
+		s->leaving_timer = g_idle_add(leave_now, s);
+		return;
+	}
 	if (!s->draining || session_user_available(s))
 		return;
 	/* not from inside the event that told us: the logout reads the
@@ -559,7 +580,7 @@ void session_logout(struct session *s, const char *why)
 	session_send_transport_presence(s, NULL);
 }
 
-void session_unregister(struct session *s, const char *why)
+static void finish_unregister(struct session *s, const char *why)
 {
 	/* logout first: the worker's last progress says how much of each
 	 * message went; then every message is answered while the user's
@@ -568,6 +589,59 @@ void session_unregister(struct session *s, const char *why)
 	messages_fail_inflight(s, why);
 	session_logout(s, "unregistered");
 	messages_bounce_all(s, why);
+}
+
+static gboolean leave_now(gpointer data)
+{
+	struct session *s = data;
+	s->leaving_timer = 0;
+	g_autofree char *why = g_steal_pointer(&s->leaving_why);
+	void (*done)(void *) = s->leaving_done;
+	void *done_data = s->leaving_data;
+	GDestroyNotify done_free = s->leaving_free;
+	s->leaving_done = NULL;
+	s->leaving_free = NULL;
+	finish_unregister(s, why);
+	done(done_data); /* may free the session */
+	if (done_free != NULL)
+		done_free(done_data);
+	return G_SOURCE_REMOVE;
+}
+
+bool session_leaving(const struct session *s)
+{
+	return s->leaving_done != NULL;
+}
+
+const char *session_leaving_why(const struct session *s)
+{
+	return s->leaving_why;
+}
+
+void session_unregister(struct session *s, const char *why, void (*done)(void *data), void *data,
+                        GDestroyNotify free_data)
+{
+	/* Lines still queued in the worker are cancelled first, and the
+	 * logout waits for the worker's word on each message (sent, or how
+	 * far it went): a logout sent with the messages would close the IRC
+	 * connection under lines just written, and the report could not say
+	 * what went. */
+	if (s->state == SESSION_ONLINE && messages_pending(s) &&
+	    LEGACY_SEND(s->ctx->legacy, cancel_ims, .account = s->account)) {
+		g_info("session: %s: unregistering: waiting for the worker's word on the messages "
+		       "in flight",
+		       s->jid);
+		s->leaving_why = g_strdup(why);
+		s->leaving_done = done;
+		s->leaving_data = data;
+		s->leaving_free = free_data;
+		s->leaving_timer = g_timeout_add_seconds(LEAVE_WAIT_SECONDS, leave_now, s);
+		return;
+	}
+	finish_unregister(s, why);
+	done(data);
+	if (free_data != NULL)
+		free_data(data);
 }
 
 static void signed_on(struct session *s, const char *nick)

@@ -313,6 +313,14 @@ static void on_keep(void *data, const struct worker_msg_keep *m)
 	g_slist_free(buddies);
 }
 
+static void on_cancel_ims(void *data, const struct worker_msg_cancel_ims *m)
+{
+	/* where messages go out whole, nothing waits in the worker */
+	struct sendq *q = account_sendq(data);
+	if (q != NULL)
+		sendq_cancel(q);
+}
+
 /* Commands with no account behind them yet (DATA unused). */
 static const struct worker_msg_handlers unbound = {
     .login = on_login,
@@ -329,6 +337,7 @@ static const struct worker_msg_handlers bound = {
     .send_typing = on_send_typing,
     .auth_reply = on_auth_reply,
     .keep = on_keep,
+    .cancel_ims = on_cancel_ims,
 };
 
 void commands_handle(guint32 type, guint32 id, GVariant *payload)

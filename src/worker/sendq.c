@@ -462,6 +462,22 @@ bool sendq_swallow_line(struct sendq *q, const char *conversation)
 
 /* ---- the end ---------------------------------------------------------------------- */
 
+void sendq_cancel(struct sendq *q)
+{
+	g_clear_handle_id(&q->timer, g_source_remove);
+	while (!g_queue_is_empty(&q->queue)) {
+		struct qmsg *m = g_queue_pop_head(&q->queue);
+		report_failure(q, m, WORKER_IM_CANCELLED, "cancelled before it was sent in full");
+		qmsg_free(m);
+	}
+	/* the lines of a message cut short still get their PONG */
+	if (!g_queue_is_empty(&q->unfenced) &&
+	    ((struct sent_line *)g_queue_peek_tail(&q->unfenced))->fence == 0) {
+		send_fence(q);
+		quirks_flush_sends(q->account);
+	}
+}
+
 void sendq_finish(struct sendq *q)
 {
 	g_clear_handle_id(&q->timer, g_source_remove);

@@ -233,6 +233,10 @@ void sendq_push(struct sendq *q, guint32 seq, const char *name, const char *html
 /* The account is ending: acknowledges what was written in full, reports
  * how far the rest went (IM_PROGRESS), and drops it. */
 void sendq_finish(struct sendq *q);
+/* CANCEL_IMS: every message not yet written in full is dropped and
+ * answered (IM_RESULT, WORKER_IM_CANCELLED); what was written is still
+ * confirmed by its PONG. */
+void sendq_cancel(struct sendq *q);
 void sendq_free(struct sendq *q);
 /* true (once) when the next system line in the conversation with
  * CONVERSATION is the protocol's own word for an error already answered

@@ -447,16 +447,31 @@ static void test_unregister_reports_first(struct gw *gw, gconstpointer unused)
 	FAKE_EMIT(gw->fake, im_progress, .account = account, .seq = seq, .lines_sent = 3,
 	          .lines = 10, .done = 2);
 	gw_clear(gw);
+	send_chat(gw, "bob", "m2", "whole");
+	guint32 whole = expect_im(gw, account, "bob", "whole");
 	gw_inject(gw, "<iq from='" ALICE_PC "' to='" GW_JID "' type='set' id='u1'>"
 	              "<query xmlns='jabber:iq:register'><remove/></query></iq>");
+	/* the worker is asked to drop what it has not sent; the logout waits
+	 * for its answer */
+	fake_command_free(gw_take_command(gw, WORKER_CANCEL_IMS));
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0);
+	g_assert_null(gw_take_match(gw, "iq", "result", NULL));
+	FAKE_EMIT(gw->fake, im_result, .account = account, .seq = seq, .sent = false,
+	          .reason = WORKER_IM_CANCELLED, .error = "cancelled", .lines_sent = 3, .lines = 10,
+	          .done = 2);
+	FAKE_EMIT(gw->fake, ims_sent, .account = account, .through = whole);
+	gw_run_for(20);
+	fake_command_free(gw_take_command(gw, WORKER_LOGOUT));
 	struct stanza *first = NULL;
 	guint error_at = 0, unsubscribe_at = 0;
 	for (guint i = 1; (first = gw_take(gw)) != NULL; i++) {
 		if (g_strcmp0(stanza_get_type(first), "error") == 0 &&
 		    g_strcmp0(stanza_name(first), "message") == 0) {
 			g_autofree char *xml = stanza_to_string(first);
-			g_assert_nonnull(strstr(xml, "3 of 10 lines were sent"));
-			g_assert_cmpstr(stanza_get_id(first), ==, "m1");
+			g_assert_nonnull(strstr(
+			    xml, "you unregistered from the transport (3 of 10 lines were sent)"));
+			g_assert_cmpstr(stanza_get_id(first), ==, "m1"); /* m2 went */
+			g_assert_cmpuint(error_at, ==, 0);
 			error_at = i;
 		}
 		if (g_strcmp0(stanza_get_type(first), "unsubscribe") == 0 &&
@@ -466,6 +481,8 @@ static void test_unregister_reports_first(struct gw *gw, gconstpointer unused)
 	}
 	g_assert_cmpuint(error_at, >, 0);
 	g_assert_cmpuint(unsubscribe_at, >, error_at);
+	g_autoptr(GError) err = NULL;
+	g_assert_null(storage_user_get(gw->storage, ALICE, &err));
 }
 
 /* Offline (never available) or failed: bounced at once, with the reason. */
