@@ -218,6 +218,11 @@ bool session_resource_available(const struct session *s, const char *full_jid)
  * for the offline user). A resource coming back ends the drain: the
  * session simply goes on. */
 
+static void drain_left(void *data)
+{
+	/* finish_leaving() has logged out and reported */
+}
+
 static gboolean drain_expired(gpointer data)
 {
 	struct session *s = data;
@@ -225,9 +230,10 @@ static gboolean drain_expired(gpointer data)
 	s->draining = false;
 	g_warning("session: %s: messages still unsent %d s after the user left: reported", s->jid,
 	          GATEWAY_OUTBOX_MAX_AGE_SECONDS);
-	forget_account(s); /* the worker's last progress first */
-	messages_fail_inflight(s, "it could not be sent within 15 minutes of your going offline");
-	session_logout(s, NULL);
+	/* as an unregistration: the rest is cancelled, the worker says how
+	 * far each message went, then the logout and the report */
+	session_unregister(s, "it could not be sent within 15 minutes of your going offline",
+	                   drain_left, s, NULL);
 	return G_SOURCE_REMOVE;
 }
 
@@ -580,14 +586,14 @@ void session_logout(struct session *s, const char *why)
 	session_send_transport_presence(s, NULL);
 }
 
-static void finish_unregister(struct session *s, const char *why)
+static void finish_leaving(struct session *s, const char *why)
 {
 	/* logout first: the worker's last progress says how much of each
 	 * message went; then every message is answered while the user's
 	 * resources are still subscribed to hear it */
 	forget_account(s);
 	messages_fail_inflight(s, why);
-	session_logout(s, "unregistered");
+	session_logout(s, NULL);
 	messages_bounce_all(s, why);
 }
 
@@ -601,7 +607,7 @@ static gboolean leave_now(gpointer data)
 	GDestroyNotify done_free = s->leaving_free;
 	s->leaving_done = NULL;
 	s->leaving_free = NULL;
-	finish_unregister(s, why);
+	finish_leaving(s, why);
 	done(done_data); /* may free the session */
 	if (done_free != NULL)
 		done_free(done_data);
@@ -638,7 +644,7 @@ void session_unregister(struct session *s, const char *why, void (*done)(void *d
 		s->leaving_timer = g_timeout_add_seconds(LEAVE_WAIT_SECONDS, leave_now, s);
 		return;
 	}
-	finish_unregister(s, why);
+	finish_leaving(s, why);
 	done(data);
 	if (free_data != NULL)
 		free_data(data);
