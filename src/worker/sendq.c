@@ -325,6 +325,11 @@ void sendq_push(struct sendq *q, guint32 seq, const char *name, const char *html
 	if (WORKER_DEBUG_ON())
 		g_debug("account %u: IM %u: %u lines of at most %zu bytes", id, seq, m->lines->len,
 		        budget);
+	/* prpl-irc writes a 401 into the conversation (which sendq_swallow_line
+	 * then keeps from the user); without one it raises a notification */
+	PurpleAccount *pa = account_purple(q->account);
+	if (purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, name, pa) == NULL)
+		purple_conversation_new(PURPLE_CONV_TYPE_IM, pa, name);
 	g_queue_push_tail(&q->queue, m);
 	pump(q);
 }
