@@ -331,6 +331,8 @@ void session_on_user_presence(struct session *s, const char *resource, bool avai
 	bool is_new = !g_hash_table_contains(s->resources, resource);
 	if (!available) {
 		g_hash_table_remove(s->resources, resource);
+		if (!session_user_available(s) && s->state == SESSION_ONLINE)
+			legacy_sync(s->ctx->legacy, s->account); /* what is still in flight? */
 		if (!session_user_available(s) && s->state == SESSION_ONLINE && messages_pending(s))
 			start_drain(s);
 		else if (!session_user_available(s) && s->state != SESSION_OFFLINE)

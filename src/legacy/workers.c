@@ -629,6 +629,13 @@ void workers_logout(struct workers *pool, guint32 account)
 		w->idle_timer = g_timeout_add_seconds(pool->opt.idle_stop_seconds, idle_stop, w);
 }
 
+void workers_sync(struct workers *pool, guint32 account)
+{
+	struct worker *w = g_hash_table_lookup(pool->by_account, GUINT_TO_POINTER(account));
+	if (w != NULL)
+		drain_acks(w);
+}
+
 char *workers_default_program(void)
 {
 	g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);

@@ -437,6 +437,23 @@ static void test_requeue_only_the_rest(struct gw *gw, gconstpointer unused)
 	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SEND_IM), ==, 0);
 }
 
+/* A dropped connection: the worker said how far the message went before
+ * DISCONNECTED; the next login sends only the rest. */
+static void test_disconnect_requeues_the_rest(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	send_chat(gw, "bob", "m1", "went\nstill to go");
+	guint32 seq = expect_im(gw, account, "bob", "went\nstill to go");
+	FAKE_EMIT(gw->fake, im_progress, .account = account, .seq = seq, .lines_sent = 1,
+	          .lines = 2, .done = 5);
+	FAKE_EMIT(gw->fake, disconnected, .account = account, .reason = WORKER_REASON_NETWORK,
+	          .text = "reset", .fatal = false);
+	g_assert_cmpuint(outbox_count(gw), ==, 1);
+	g_assert_null(gw_take_match(gw, "message", "*", NULL));
+	account = gw_relogin(gw, "alice");
+	(void)expect_im(gw, account, "bob", "still to go");
+}
+
 /* Unregistering with a message half sent: its error, saying how much
  * went, comes before the unsubscribe. */
 static void test_unregister_reports_first(struct gw *gw, gconstpointer unused)
@@ -882,6 +899,7 @@ int main(int argc, char **argv)
 	ADD("/messages/lines/max-lines-passed", test_max_lines_passed);
 	ADD("/messages/lines/slow-announced", test_slow_message_announced);
 	ADD("/messages/lines/requeue-only-the-rest", test_requeue_only_the_rest);
+	ADD("/messages/lines/disconnect-requeues-the-rest", test_disconnect_requeues_the_rest);
 	ADD("/messages/lines/unregister-reports-first", test_unregister_reports_first);
 	ADD("/messages/outbox/too-old", test_outbox_too_old);
 	ADD("/messages/bounce/not-connected", test_bounce_not_connected);
