@@ -114,7 +114,11 @@
 	 * once the worker has carried out the commands it read together (and always      \
 	 * before DISCONNECTED): one frame for a burst, written after the messages        \
 	 * themselves, on WORKER_ACKS_FD when there is one. */                             \
-	X(IMS_SENT, 110, ims_sent, F(U32, through))
+	X(IMS_SENT, 110, ims_sent, F(U32, through))                                       \
+	/* The network answered an IM with the contact's away text (an automatic       \
+	 * reply, such as IRC's 301: legacy name, HTML text). Not the contact's words:   \
+	 * their presence, until they stir. */                                            \
+	X(BUDDY_AWAY, 120, buddy_away, F(STR, name) F(STR, message))
 
 #define WORKER_MESSAGES(X, F) WORKER_COMMANDS(X, F) WORKER_EVENTS(X, F)
 /* clang-format on */
