@@ -362,8 +362,8 @@ void session_send_transport_presence(struct session *s, const char *to)
 static void report_failure(struct session *s, guint32 reason, const char *text)
 {
 	const struct gateway_ctx *ctx = s->ctx;
-	struct stanza *p =
-	    out_presence_new(ctx->router, address_transport_full(ctx->address), s->jid, "error");
+	/* from the address the user's presence went to (RFC 6120 §8.3.1) */
+	struct stanza *p = out_presence_new(ctx->router, NULL, s->jid, "error");
 	stanza_add_error(p, NULL, error_condition(reason), text);
 	router_send(ctx->router, p);
 	g_autofree char *msg =

@@ -210,7 +210,8 @@ static void expect_transport(struct gw *gw, const char *type)
 	struct stanza *p = gw_take(gw);
 	g_assert_nonnull(p);
 	g_assert_cmpstr(stanza_name(p), ==, "presence");
-	g_assert_cmpstr(stanza_get_from(p), ==, GW_FULL);
+	/* errors answer the user's presence to the bare JID */
+	g_assert_cmpstr(stanza_get_from(p), ==, g_strcmp0(type, "error") == 0 ? GW_JID : GW_FULL);
 	g_assert_cmpstr(stanza_get_type(p), ==, type);
 	stanza_free(p);
 }

@@ -230,6 +230,8 @@ static void test_fatal_failure(struct gw *gw, gconstpointer unused)
 	          .text = "Incorrect password", .fatal = true);
 	g_test_assert_expected_messages();
 	struct stanza *e = gw_expect(gw, "presence", "error", ALICE);
+	/* from the address alice's presence went to */
+	g_assert_cmpstr(stanza_get_from(e), ==, GW_JID);
 	const struct stanza *err = stanza_find_child(e, "error", NULL);
 	g_assert_nonnull(stanza_find_child(err, "not-authorized", STANZA_NS_STANZAS));
 	g_autofree char *text = stanza_get_child_text(err, "text", STANZA_NS_STANZAS);
