@@ -306,16 +306,16 @@ static const char *error_condition(guint32 reason)
 }
 
 /* The transport's presence (from its full JID) of TYPE (NULL: available)
- * to DEST, to complete. The first in this run is preceded by an unavailable
- * from the bare JID, which older versions sent presence from: clients
- * drop what they kept of it (never after: they apply it to every
- * resource). */
+ * to DEST, to complete. The first in this run is preceded by one
+ * unavailable from the bare JID, which older versions sent presence from,
+ * to the user's bare JID: clients drop what they kept of it (never after:
+ * they apply it to every resource). */
 static struct stanza *transport_presence_new(struct session *s, const char *dest, const char *type)
 {
 	const struct gateway_ctx *ctx = s->ctx;
 	if (!s->bare_cleared) {
 		s->bare_cleared = true;
-		out_presence(ctx->router, NULL, dest, "unavailable");
+		out_presence(ctx->router, NULL, s->jid, "unavailable");
 	}
 	return out_presence_new(ctx->router, address_transport_full(ctx->address), dest, type);
 }
