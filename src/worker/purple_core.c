@@ -89,6 +89,7 @@ static void ui_init(void)
 	dns_install();
 	requests_install();
 	events_install();
+	quirks_install();
 }
 
 static GHashTable *get_ui_info(void)

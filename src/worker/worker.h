@@ -183,9 +183,17 @@ bool account_is_test(const struct account *account);
 bool account_keep(struct account *account);
 /* true when signed on (its connection is up). */
 bool account_is_connected(const struct account *account);
+/* true from LOGIN until the sign-on (or the end). */
+bool account_is_signing_on(const struct account *account);
+/* What the network said against the login while it was signing on (e.g.
+ * an IRC server's ERROR line), for the DISCONNECTED text; NULL: nothing. */
+void account_set_complaint(struct account *account, const char *text);
+const char *account_complaint(const struct account *account);
 
 /* Sends an event about ACCOUNT (FRAME taken, built for its id). For test
- * logins everything except CONNECTED and DISCONNECTED is dropped. */
+ * logins only CONNECTED, NAME_FALLBACK and DISCONNECTED go now; IMs,
+ * notices and authorization requests are held for KEEP (bounded), the rest
+ * is dropped. */
 void account_emit(struct account *account, GBytes *frame);
 
 /* IM SEQ went to the network: acknowledged with the next IMS_SENT. */
@@ -223,6 +231,24 @@ void quirks_flush_sends(struct account *account);
 /* true when adding a buddy that is already listed must not be asked of the
  * protocol again (prpl-irc counts its adds). */
 bool quirks_add_buddy_counts(const char *protocol_id);
+
+/* Hooks into the protocols that need it (prpl-irc's raw input). Once, after
+ * the core is up. */
+void quirks_install(void);
+
+/* Before ACCOUNT connects, with its options set: fills in what its protocol
+ * would derive badly (prpl-irc: an ident made from the nick). */
+void quirks_before_login(struct account *account);
+
+/* The name ACCOUNT asked for when the network gave it DISPLAY_NAME instead
+ * (prpl-irc: "bob" when signed on as "bob1"), else NULL. Caller frees. */
+char *quirks_fallback(struct account *account, const char *display_name);
+
+/* For a login that ends while signing on: one line, about what the user
+ * typed, with the network's own reason (an IRC server's ERROR line or error
+ * numeric) instead of libpurple's TEXT, and *REASON adjusted; NULL when the
+ * network said nothing. Caller frees. */
+char *quirks_login_failure(struct account *account, enum worker_reason *reason, const char *text);
 
 /* ---- events.c ------------------------------------------------------------ */
 
