@@ -153,6 +153,8 @@ void logins_keep(struct logins *logins, guint32 account, const char *bare_jid, c
 bool logins_take_kept(struct logins *logins, const char *bare_jid, guint32 *account, char **nick);
 /* true when ACCOUNT is a kept login. */
 bool logins_owns(const struct logins *logins, guint32 account);
+/* The nick of BARE_JID's kept login, or NULL if there is none. Borrowed. */
+const char *logins_kept_nick(const struct logins *logins, const char *bare_jid);
 /* An event for a kept login: a disconnect ends it. */
 void logins_on_event(struct logins *logins, guint32 account, const struct legacy_event *event);
 /* A kept login's worker died. */
@@ -205,6 +207,9 @@ enum session_state session_state(const struct session *s);
 guint32 session_account(const struct session *s);
 /* Why the last login failed, for the user, or NULL. Borrowed. */
 const char *session_failure(const struct session *s);
+/* The name the legacy network gave the session when it signed on ("bob1"),
+ * NULL while not signed on. Borrowed. */
+const char *session_nick(const struct session *s);
 struct contacts *session_contacts(struct session *s);
 struct messages *session_messages(struct session *s);
 /* true when at least one of the user's resources is available. */
