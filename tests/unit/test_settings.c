@@ -46,6 +46,7 @@ static void test_full(void)
 	    "max_stanza_bytes = 65536\n"
 	    "[legacy]\nprotocol = prpl-jabber\nname = Old XMPP\n"
 	    "server = irc.example.net\nport = 6697\nlocked = server; port\n"
+	    "ferry.fields = sasl, realname\n"
 	    "[workers]\nusers_per_worker = 3\nprogram = /opt/ferry-worker\n"
 	    "min_workers = 0\nlogin_rate = 200\nlogin_burst = 1\n"
 	    "[storage]\ndatabase = /var/lib/ferry/db.sqlite\n"
@@ -63,6 +64,9 @@ static void test_full(void)
 	g_assert_cmpstr(s->legacy_name, ==, "Old XMPP");
 	g_assert_cmpstr(g_hash_table_lookup(s->legacy_overrides, "server"), ==, "irc.example.net");
 	g_assert_cmpstr(g_hash_table_lookup(s->legacy_overrides, "port"), ==, "6697");
+	/* ferry's own keys travel with the presets; regform reads them */
+	g_assert_cmpstr(g_hash_table_lookup(s->legacy_overrides, "ferry.fields"), ==,
+	                "sasl, realname");
 	g_assert_cmpstr(s->legacy_locked[0], ==, "server");
 	g_assert_cmpstr(s->legacy_locked[1], ==, "port");
 	g_assert_null(s->legacy_locked[2]);
@@ -127,6 +131,13 @@ static void test_errors(void)
 	     "'/')"},
 	    {MINIMAL "[legacy]\nlocked = server\n", SETTINGS_ERROR_INVALID,
 	     "f.conf: [legacy] locked: 'server' is locked but has no value in [legacy]"},
+	    /* ferry's own [legacy] keys are ferry.<name>; no preset has a dot */
+	    {MINIMAL "[legacy]\nferry.feilds = sasl\n", SETTINGS_ERROR_UNKNOWN,
+	     "f.conf: [legacy] ferry.feilds: ferry has no such setting (its own [legacy] keys: "
+	     "ferry.fields)"},
+	    {MINIMAL "[legacy]\nsasl.name = x\n", SETTINGS_ERROR_INVALID,
+	     "f.conf: [legacy] sasl.name: no protocol field has a '.' in its name; ferry's own "
+	     "keys are written ferry.<name>"},
 	    {MINIMAL "[logging]\nlevel = loud\n", SETTINGS_ERROR_INVALID,
 	     "f.conf: [logging] level: 'loud' is not one of error, warning, message, info, "
 	     "debug"},
