@@ -106,16 +106,26 @@ static void on_name_fallback(void *data, const struct worker_msg_name_fallback *
 	p->wanted = g_strdup(m->wanted);
 }
 
-/* The user's own login holds NAME: their session, or the check login an
- * earlier registration left for it. Legacy names compare without case
- * (IRC nicks do). */
-static bool holds_name(const struct gateway_ctx *ctx, const char *bare, const char *name)
+/* The user's own login holds NAME on the network P checks: their session,
+ * or the check login an earlier registration left for it, under the same
+ * legacy account name as P's (same nick, same server). Legacy names
+ * compare without case (IRC nicks do). */
+static bool holds_name(const struct pending *p, const char *name)
 {
-	struct session *s = sessions_get(ctx->sessions, bare, false);
+	const struct gateway_ctx *ctx = p->reg->ctx;
+	struct session *s = sessions_get(ctx->sessions, p->jid, false);
 	const char *nick = s != NULL ? session_nick(s) : NULL;
 	if (nick == NULL)
-		nick = logins_kept_nick(ctx->logins, bare);
-	return nick != NULL && g_ascii_strcasecmp(nick, name) == 0;
+		nick = logins_kept_nick(ctx->logins, p->jid);
+	if (nick == NULL || g_ascii_strcasecmp(nick, name) != 0)
+		return false;
+	GHashTable *stored = NULL;
+	if (!is_registered(ctx, p->jid, &stored))
+		return false;
+	g_autofree char *now = regform_legacy_username(ctx->form, stored);
+	g_autofree char *asked = regform_legacy_username(ctx->form, p->settings);
+	g_hash_table_unref(stored);
+	return g_ascii_strcasecmp(now, asked) == 0;
 }
 
 /* The check login signed on under another name than the one asked for.
@@ -128,7 +138,7 @@ static void name_taken(struct pending *p, const char *given)
 	const struct gateway_ctx *ctx = p->reg->ctx;
 	const char *network = regform_protocol_name(ctx->form);
 	legacy_logout(ctx->legacy, p->account);
-	if (!holds_name(ctx, p->jid, p->wanted)) {
+	if (!holds_name(p, p->wanted)) {
 		g_info("registration: %s: %s is taken on %s (offered %s)", p->jid, p->wanted,
 		       network, given);
 		g_autofree char *why = g_strdup_printf("the nick %s is taken on %s; choose another",

@@ -487,6 +487,29 @@ static void test_reregister_own_nick(struct gw *gw, gconstpointer unused)
 	stanza_free(m);
 }
 
+/* The same nick on another server is someone else's: the session's own
+ * nick on the old server does not count. */
+static void test_other_server_nick_taken(struct gw *gw, gconstpointer unused)
+{
+	(void)gw_online(gw, "alice");
+	gw_inject(gw, "<iq type='set' id='u1' from='" ALICE_PC "' to='" GW_JID "'>"
+	              "<query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' type='submit'>"
+	              "<field var='username'><value>alice</value></field>"
+	              "<field var='server'><value>irc.other.net</value></field>"
+	              "</x></query></iq>");
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
+	guint32 test = c->account;
+	fake_command_free(c);
+	FAKE_EMIT(gw->fake, name_fallback, .account = test, .wanted = "alice", .given = "alice1");
+	FAKE_EMIT(gw->fake, connected, .account = test, .nick = "alice1");
+	expect_iq_error(gw, "u1", ALICE_PC, "conflict",
+	                "the nick alice is taken on IRC; choose another");
+	g_autoptr(GError) err = NULL;
+	struct storage_user *u = storage_user_get(gw->storage, ALICE, &err);
+	g_assert_null(g_hash_table_lookup(u->settings, "server")); /* not stored */
+	storage_user_free(u);
+}
+
 /* A later login that falls back tells the user what others see. */
 static void test_session_fallback(struct gw *gw, gconstpointer unused)
 {
@@ -526,6 +549,8 @@ int main(int argc, char **argv)
 	ADD("/registration/name-taken", test_name_taken);
 	g_test_add("/registration/reregister-own-nick", struct gw, NULL, gw_test_setup,
 	           test_reregister_own_nick, gw_test_teardown);
+	g_test_add("/registration/other-server-nick-taken", struct gw, NULL, gw_test_setup,
+	           test_other_server_nick_taken, gw_test_teardown);
 	g_test_add("/registration/session-fallback", struct gw, NULL, gw_test_setup,
 	           test_session_fallback, gw_test_teardown);
 	return g_test_run();
