@@ -15,7 +15,8 @@ the first messages (Prosody + ngircd with a server password + ferry).
 - error texts: a non-ASCII nick, a too-long nick, a wrong server password,
   each one line about what the user typed, with the network's reason;
 - a message an IRC user sends the new nick between the registration's
-  check login and the session taking it over is delivered.
+  check login and the session taking it over is delivered; past the
+  worker's bound (200), the user is told how many were lost.
 Prints TAP.
 """
 
@@ -190,17 +191,49 @@ async def nicks(tap, prosody, irc, password):
                    str(note))
 
 
+HELD_MAX = 200  # frames a test login holds for KEEP (src/worker/accounts.c)
+
+
+async def flood_before_takeover(tap, prosody, irc, password):
+    """More messages than the worker holds for a check login: the first
+    HELD_MAX arrive in order, and the user is told how many were lost."""
+    extra = 5
+    async with IrcPeer(irc.port, "flooder", password=password) as fl, \
+            SilentUser("frank@localhost", "frankpw", prosody.c2s_port) as frank:
+        m0 = frank.mark()
+        r = await frank.register(T, {"username": "frank", "password": password})
+        tap.ok(r.type == "result", "frank registers", str(r))
+        for i in range(HELD_MAX + extra):
+            fl.send("PRIVMSG frank :flood %d" % i)
+        tap.ok(await synced(fl, 30), "ngircd has relayed %d messages" % (HELD_MAX + extra))
+        frank.send_presence()
+        note = await frank.wait_for(
+            lambda x: x.kind == "message" and x.sender == T and
+            "lost" in (x.child_text("body") or ""), since=m0, timeout=30)
+        tap.ok(note is not None and ("%d events" % extra) in note.child_text("body"),
+               "the user is told how many held messages were lost", str(note))
+        last = await frank.wait_for(
+            lambda x: x.kind == "message" and (x.child_text("body") or "") ==
+            "flood %d" % (HELD_MAX - 1), since=m0, timeout=30)
+        got = [x.child_text("body") for x in frank.inbox[m0:]
+               if x.kind == "message" and (x.sender or "").startswith("flooder@")]
+        tap.ok(last is not None and got == ["flood %d" % i for i in range(HELD_MAX)],
+               "the first %d held messages arrive, in order" % HELD_MAX,
+               "got %d: %s ... %s" % (len(got), got[:2], got[-2:]))
+
+
 async def scenario(tap, prosody, irc, password):
     await form(tap, prosody)
     await errors(tap, prosody, password)
     await nicks(tap, prosody, irc, password)
+    await flood_before_takeover(tap, prosody, irc, password)
 
 
 def body(tap, run):
     prosody = run.add(Prosody(run.path("prosody"), component=T,
                               secret="s3cret-%s" % os.urandom(6).hex()))
     prosody.start()
-    for user in ("bob", "carol", "dave", "erin"):
+    for user in ("bob", "carol", "dave", "erin", "frank"):
         prosody.register(user, "localhost", user + "pw")
     password = "Irc-Pa55-%s" % os.urandom(8).hex()
     irc = run.add(Ngircd(run.path("ngircd"), password=password))
