@@ -137,8 +137,9 @@ static void name_taken(struct pending *p, const char *given)
 {
 	const struct gateway_ctx *ctx = p->reg->ctx;
 	const char *network = regform_protocol_name(ctx->form);
+	bool own = holds_name(p, p->wanted); /* before the logout, which may end a worker */
 	legacy_logout(ctx->legacy, p->account);
-	if (!holds_name(p, p->wanted)) {
+	if (!own) {
 		g_info("registration: %s: %s is taken on %s (offered %s)", p->jid, p->wanted,
 		       network, given);
 		g_autofree char *why = g_strdup_printf("the nick %s is taken on %s; choose another",

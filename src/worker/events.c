@@ -79,7 +79,7 @@ static void report_disconnect_reason(PurpleConnection *gc, PurpleConnectionError
 	if (cert_problem == NULL) {
 		/* The network's own reason when it gave one during sign-on, and
 		 * one line in any case ("Disconnected.\nERROR :..." is two). */
-		g_autofree char *own = quirks_login_failure(account, &reason, text);
+		g_autofree char *own = quirks_login_failure(account, &reason);
 		g_autofree char *line = g_strdup(own != NULL ? own : text);
 		g_strdelimit(line, "\r\n", ' ');
 		if (reason == WORKER_REASON_AUTH || reason == WORKER_REASON_CERTIFICATE)

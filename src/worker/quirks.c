@@ -146,7 +146,9 @@ static void on_irc_text(PurpleConnection *gc, char **text, gpointer data)
 	const char *trailing = strstr(line, " :");
 	trailing = trailing != NULL ? trailing + 2 : "";
 	if (g_str_has_prefix(line, "ERROR ")) {
-		account_set_complaint(account, *trailing != '\0' ? trailing : line + 6);
+		/* A refusal numeric before it says more ("Closing link" does not) */
+		if (account_complaint(account) == NULL)
+			account_set_complaint(account, *trailing != '\0' ? trailing : line + 6);
 		return;
 	}
 	/* The numerics that refuse a registration: "432 * nick :Erroneous
@@ -172,7 +174,7 @@ void quirks_install(void)
 		g_warning("prpl-irc: cannot watch its input; login errors keep libpurple's words");
 }
 
-char *quirks_login_failure(struct account *account, enum worker_reason *reason, const char *text)
+char *quirks_login_failure(struct account *account, enum worker_reason *reason)
 {
 	PurpleAccount *pa = account_purple(account);
 	const struct quirk *q = quirk_of(purple_account_get_protocol_id(pa));
@@ -200,6 +202,5 @@ char *quirks_login_failure(struct account *account, enum worker_reason *reason, 
 	g_autofree char *folded = g_ascii_strdown(complaint, -1);
 	if (strstr(folded, "password") != NULL)
 		*reason = WORKER_REASON_AUTH;
-	(void)text;
 	return g_strdup(complaint);
 }

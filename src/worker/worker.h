@@ -246,9 +246,9 @@ char *quirks_fallback(struct account *account, const char *display_name);
 
 /* For a login that ends while signing on: one line, about what the user
  * typed, with the network's own reason (an IRC server's ERROR line or error
- * numeric) instead of libpurple's TEXT, and *REASON adjusted; NULL when the
- * network said nothing. Caller frees. */
-char *quirks_login_failure(struct account *account, enum worker_reason *reason, const char *text);
+ * numeric) to use instead of libpurple's text, and *REASON adjusted; NULL
+ * when the network said nothing. Caller frees. */
+char *quirks_login_failure(struct account *account, enum worker_reason *reason);
 
 /* ---- events.c ------------------------------------------------------------ */
 
