@@ -28,6 +28,7 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "ferry/settings.h"
 #include "ferry/stanza.h"
 #include "ferry/worker_describe.h"
 
@@ -50,6 +51,11 @@ struct regform *regform_new(const struct worker_description *describe, GHashTabl
                             char **locked, GError **error);
 /* NULL is a no-op. */
 void regform_free(struct regform *form);
+
+/* The [legacy] presets and locks of SETTINGS against DESCRIBE, as
+ * regform_new() checks them, without a gateway: for --check-config. */
+bool regform_check_presets(const struct settings *settings,
+                           const struct worker_description *describe, GError **error);
 
 /* The protocol's id and human name ("IRC"). Borrowed. */
 const char *regform_protocol(const struct regform *form);

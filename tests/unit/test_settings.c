@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ferry/jid.h"
+#include "ferry/log.h"
 #include "ferry/secrets.h"
 #include "ferry/settings.h"
 #include "ferry/storage.h"
@@ -179,6 +180,35 @@ static void test_quark_names(void)
 		g_assert_cmpstr(g_quark_to_string(cases[i].quark), ==, cases[i].name);
 }
 
+/* log.c's stderr line: the same for ferry and ferry-worker, one line per
+ * entry whatever the message holds. */
+static void test_log_line(void)
+{
+	g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+	g_autoptr(GDateTime) when = g_date_time_new(utc, 2026, 12, 1, 23, 27, 11.042);
+	g_autofree char *a = log_format_line("ferry", 42, when, SETTINGS_LOG_ERROR, "cannot start");
+	g_assert_cmpstr(a, ==, "2026-12-01 23:27:11.042 ferry[42] error: cannot start\n");
+	g_autofree char *b = log_format_line("ferry-worker", 7, when, SETTINGS_LOG_DEBUG,
+	                                     "purple irc: line one\nline two\r\n\n");
+	g_assert_cmpstr(b, ==,
+	                "2026-12-01 23:27:11.042 ferry-worker[7] debug: purple irc: line "
+	                "one\\nline two\n");
+	g_autofree char *c = log_format_line("ferry", 1, when, SETTINGS_LOG_WARNING,
+	                                     "tab\tstays, bell\a and DEL\x7f do not");
+	g_assert_cmpstr(c, ==,
+	                "2026-12-01 23:27:11.042 ferry[1] warning: tab\tstays, bell\\x07 and "
+	                "DEL\\x7f do not\n");
+	g_autofree char *d = log_format_line("ferry", 1, when, SETTINGS_LOG_INFO, NULL);
+	g_assert_cmpstr(d, ==, "2026-12-01 23:27:11.042 ferry[1] info: (no message)\n");
+
+	enum settings_log_level level = SETTINGS_LOG_INFO;
+	g_assert_true(log_level_parse("DEBUG", &level));
+	g_assert_cmpint(level, ==, SETTINGS_LOG_DEBUG);
+	g_assert_false(log_level_parse("loud", &level));
+	g_assert_false(log_level_parse(NULL, &level));
+	g_assert_cmpstr(log_level_name(SETTINGS_LOG_MESSAGE), ==, "message");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -188,5 +218,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/settings/errors", test_errors);
 	g_test_add_func("/settings/not-ini", test_not_ini);
 	g_test_add_func("/settings/quark-names", test_quark_names);
+	g_test_add_func("/log/line", test_log_line);
 	return g_test_run();
 }
