@@ -6,6 +6,7 @@
 
 #include "ferry/jid.h"
 #include "ferry/log.h"
+#include "ferry/regform.h"
 #include "ferry/secrets.h"
 #include "ferry/settings.h"
 #include "ferry/storage.h"
@@ -180,6 +181,42 @@ static void test_quark_names(void)
 		g_assert_cmpstr(g_quark_to_string(cases[i].quark), ==, cases[i].name);
 }
 
+/* The [legacy] check --check-config shares with the gateway's start. */
+static void test_legacy_presets_checked(void)
+{
+	struct worker_description *d = worker_description_new("prpl-irc", "IRC", 0);
+	worker_description_add_split(d, "Server", "irc.libera.chat", "@");
+	worker_description_add_option(d, "port", WORKER_OPTION_INT, "Port", "6667");
+	const struct {
+		const char *legacy;
+		const char *error; /* NULL: passes */
+	} cases[] = {
+	    {"server = irc.example.org\nport = 6697\nlocked = server\n", NULL},
+	    {"sever = irc.example.org\n",
+	     "[legacy] sever: prpl-irc has no registration field of that name"},
+	    {"port = many\n", "[legacy] port: 'many' is not a valid value for this field"},
+	    {"locked = username\nusername = x\n",
+	     "[legacy] locked: 'username' is not a field that can be locked"},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *data = g_strconcat(MINIMAL, "[legacy]\n", cases[i].legacy, NULL);
+		g_autoptr(GError) err = NULL;
+		struct settings *st = settings_load_data(data, "f.conf", &err);
+		g_assert_no_error(err);
+		bool ok = regform_check_presets(st, d, &err);
+		if (cases[i].error == NULL) {
+			g_assert_no_error(err);
+			g_assert_true(ok);
+		} else {
+			g_assert_false(ok);
+			g_assert_error(err, REGFORM_ERROR, REGFORM_ERROR_CONFIG);
+			g_assert_cmpstr(err->message, ==, cases[i].error);
+		}
+		settings_free(st);
+	}
+	worker_description_free(d);
+}
+
 /* log.c's stderr line: the same for ferry and ferry-worker, one line per
  * entry whatever the message holds. */
 static void test_log_line(void)
@@ -218,6 +255,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/settings/errors", test_errors);
 	g_test_add_func("/settings/not-ini", test_not_ini);
 	g_test_add_func("/settings/quark-names", test_quark_names);
+	g_test_add_func("/settings/legacy-presets-checked", test_legacy_presets_checked);
 	g_test_add_func("/log/line", test_log_line);
 	return g_test_run();
 }
