@@ -41,4 +41,11 @@ void log_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 char *log_format_line(const char *program, int pid, GDateTime *when, enum settings_log_level level,
                       const char *message);
 
+/* The fields sent to the journal for an entry at LEVEL: FIELDS without
+ * their PRIORITY, then ferry's (error 3, warning 4, message 5, info 6,
+ * debug 7) and SYSLOG_IDENTIFIER = PROGRAM unless given. OUT has room for
+ * N_FIELDS + 2; returns how many it holds (borrowing FIELDS' strings). */
+gsize log_journal_fields(enum settings_log_level level, const char *program,
+                         const GLogField *fields, gsize n_fields, GLogField *out);
+
 #endif

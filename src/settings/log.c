@@ -59,23 +59,40 @@ char *log_format_line(const char *prog, int pid, GDateTime *when, enum settings_
 	return g_string_free(line, FALSE);
 }
 
+gsize log_journal_fields(enum settings_log_level level, const char *prog, const GLogField *fields,
+                         gsize n_fields, GLogField *out)
+{
+	static const char *const priorities[] = {"3", "4", "5", "6", "7"};
+	gsize n = 0;
+	bool identified = false;
+	for (gsize i = 0; i < n_fields; i++) {
+		if (g_strcmp0(fields[i].key, "PRIORITY") == 0)
+			continue;
+		if (g_strcmp0(fields[i].key, "SYSLOG_IDENTIFIER") == 0)
+			identified = true;
+		out[n++] = fields[i];
+	}
+	out[n++] = (GLogField){"PRIORITY", priorities[level], -1};
+	if (!identified)
+		out[n++] = (GLogField){"SYSLOG_IDENTIFIER", prog, -1};
+	return n;
+}
+
 static GLogWriterOutput writer(GLogLevelFlags flags, const GLogField *fields, gsize n_fields,
                                gpointer user_data)
 {
 	enum settings_log_level level = level_of(flags);
 	if (level > max_level)
 		return G_LOG_WRITER_HANDLED;
-	/* GLib gives G_LOG_LEVEL_CRITICAL journal priority 4, like a warning;
-	 * ferry's error level is CRITICAL (G_LOG_LEVEL_ERROR aborts), so it
-	 * goes to the journal as G_LOG_LEVEL_ERROR, priority 3. Passing the
-	 * flag to the writer aborts nothing: only g_log_structured_array()
-	 * aborts, on the flags it was called with. */
-	GLogLevelFlags journal_flags =
-	    level == SETTINGS_LOG_ERROR ? (flags & ~G_LOG_LEVEL_MASK) | G_LOG_LEVEL_ERROR : flags;
-	if (g_log_writer_is_journald(fileno(stderr)) &&
-	    g_log_writer_journald(journal_flags, fields, n_fields, user_data) ==
-	        G_LOG_WRITER_HANDLED)
-		return G_LOG_WRITER_HANDLED;
+	if (g_log_writer_is_journald(fileno(stderr))) {
+		/* The journal takes PRIORITY from the fields, where GLib put 4 for a
+		 * critical (ferry's error level; G_LOG_LEVEL_ERROR would abort):
+		 * ferry's own mapping replaces it, error = 3. */
+		GLogField *jfields = g_newa(GLogField, n_fields + 2);
+		gsize n = log_journal_fields(level, program, fields, n_fields, jfields);
+		if (g_log_writer_journald(flags, jfields, n, user_data) == G_LOG_WRITER_HANDLED)
+			return G_LOG_WRITER_HANDLED;
+	}
 
 	const char *message = NULL;
 	for (gsize i = 0; i < n_fields; i++)
@@ -137,6 +154,6 @@ void log_error(const char *fmt, ...)
 	};
 	/* CRITICAL, through the structured API: g_critical() would abort under
 	 * G_DEBUG=fatal-criticals, g_log_structured_array() aborts only for
-	 * G_LOG_LEVEL_ERROR. */
+	 * G_LOG_LEVEL_ERROR. The writer adds PRIORITY. */
 	g_log_structured_array(G_LOG_LEVEL_CRITICAL, fields, G_N_ELEMENTS(fields));
 }

@@ -238,6 +238,24 @@ static void test_log_line(void)
 	g_autofree char *d = log_format_line("ferry", 1, when, SETTINGS_LOG_INFO, NULL);
 	g_assert_cmpstr(d, ==, "2026-12-01 23:27:11.042 ferry[1] info: (no message)\n");
 
+	/* The journal: GLib's PRIORITY (4 for a critical) replaced by ferry's. */
+	const GLogField in[] = {
+	    {"PRIORITY", "4", -1}, {"GLIB_DOMAIN", "ferry", -1}, {"MESSAGE", "cannot start", -1}};
+	GLogField out[G_N_ELEMENTS(in) + 2];
+	gsize n = log_journal_fields(SETTINGS_LOG_ERROR, "ferry", in, G_N_ELEMENTS(in), out);
+	g_assert_cmpuint(n, ==, 4);
+	g_assert_cmpstr(out[0].key, ==, "GLIB_DOMAIN");
+	g_assert_cmpstr(out[1].key, ==, "MESSAGE");
+	g_assert_cmpstr(out[2].key, ==, "PRIORITY");
+	g_assert_cmpstr(out[2].value, ==, "3");
+	g_assert_cmpstr(out[3].key, ==, "SYSLOG_IDENTIFIER");
+	g_assert_cmpstr(out[3].value, ==, "ferry");
+	const GLogField named[] = {{"MESSAGE", "x", -1}, {"SYSLOG_IDENTIFIER", "other", -1}};
+	n = log_journal_fields(SETTINGS_LOG_DEBUG, "ferry-worker", named, 2, out);
+	g_assert_cmpuint(n, ==, 3);
+	g_assert_cmpstr(out[1].value, ==, "other");
+	g_assert_cmpstr(out[2].value, ==, "7");
+
 	enum settings_log_level level = SETTINGS_LOG_INFO;
 	g_assert_true(log_level_parse("DEBUG", &level));
 	g_assert_cmpint(level, ==, SETTINGS_LOG_DEBUG);
