@@ -43,6 +43,7 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "ferry/settings.h"
 #include "ferry/stanza.h"
 #include "ferry/worker_describe.h"
 

@@ -25,13 +25,15 @@
 
 #include <purple.h>
 
+#include "ferry/log.h"
 #include "ferry/worker_describe.h"
 #include "ferry/worker_msgs.h"
 #include "ferry/worker_protocol.h"
 
-/* Whether g_debug() output is written (--debug): per-message debug lines
- * check it first so their arguments are not formatted for nothing. */
-#define WORKER_DEBUG_ON() (!g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+/* Whether g_debug() output is written (ferry at level debug, or --debug):
+ * per-message debug lines check it first so their arguments are not
+ * formatted for nothing. */
+#define WORKER_DEBUG_ON() log_enabled(SETTINGS_LOG_DEBUG)
 
 /* The UI id given to purple_core_init and used to enable accounts. */
 #define WORKER_UI_ID "ferry-worker"
