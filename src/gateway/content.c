@@ -33,7 +33,9 @@
 
 struct content {
 	const struct gateway_ctx *ctx;
-	GHashTable *answered; /* bare JID -> gint64 * (monotonic µs of the last answer) */
+	/* Who was answered when: "+" (registered) or "-" and the bare JID ->
+	 * gint64 * (monotonic µs of the last answer). */
+	GHashTable *answered;
 };
 
 struct content *content_new(const struct gateway_ctx *ctx)
@@ -204,13 +206,13 @@ bool content_may_relay(struct session *s, const struct stanza *m)
 
 /* ---- chat sent to the transport ---------------------------------------------------- */
 
-/* true when BARE was answered less than the window ago; otherwise records
+/* true when KEY was answered less than the window ago; otherwise records
  * this answer. */
-static bool answered_recently(struct content *c, const char *bare)
+static bool answered_recently(struct content *c, const char *key)
 {
 	gint64 now = g_get_monotonic_time();
 	gint64 window = (gint64)CONTENT_ANSWER_SECONDS * G_USEC_PER_SEC;
-	gint64 *last = g_hash_table_lookup(c->answered, bare);
+	gint64 *last = g_hash_table_lookup(c->answered, key);
 	if (last != NULL && now - *last < window)
 		return true;
 	if (g_hash_table_size(c->answered) >= CONTENT_ANSWERS_PRUNE) {
@@ -223,7 +225,7 @@ static bool answered_recently(struct content *c, const char *bare)
 	}
 	gint64 *stamp = g_new(gint64, 1);
 	*stamp = now;
-	g_hash_table_replace(c->answered, g_strdup(bare), stamp);
+	g_hash_table_replace(c->answered, g_strdup(key), stamp);
 	return false;
 }
 
@@ -246,12 +248,15 @@ void content_to_transport(struct content *c, const struct stanza *m, const struc
 	if (body == NULL || *g_strstrip(body) == '\0')
 		return;
 	const char *bare = jid_bare(from);
-	if (answered_recently(c, bare)) {
+	struct session *s = sessions_get(ctx->sessions, bare, true);
+	/* Keyed by the answer too: a user who just registered is told the
+	 * next step at once. */
+	g_autofree char *key = g_strdup_printf("%s%s", s != NULL ? "+" : "-", bare);
+	if (answered_recently(c, key)) {
 		g_debug("content: %s wrote to the transport again; answered a moment ago", bare);
 		return;
 	}
 	const char *network = regform_protocol_name(ctx->form);
-	struct session *s = sessions_get(ctx->sessions, bare, true);
 	g_autofree char *text = NULL;
 	if (s == NULL) {
 		g_autofree char *how = content_how_to_register(ctx);
