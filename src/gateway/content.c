@@ -63,9 +63,11 @@ static const struct {
 	const char *ns;
 	const char *name;
 } encryptions[] = {
-    {"encrypted", NS_OMEMO_2, "OMEMO"},  {"encrypted", NS_OMEMO_LEGACY, "OMEMO"},
-    {"openpgp", NS_OPENPGP, "OpenPGP"},  {"x", NS_PGP_LEGACY, "OpenPGP (XEP-0027)"},
-    {NULL, "urn:xmpp:omemo:1", "OMEMO"}, {NULL, "urn:xmpp:otr:0", "OTR"},
+    {"encrypted", NS_OMEMO_2, "OMEMO"},         /* XEP-0384 */
+    {"encrypted", NS_OMEMO_LEGACY, "OMEMO"},    /* what clients deploy today */
+    {"openpgp", NS_OPENPGP, "OpenPGP"},         /* XEP-0373 */
+    {"x", NS_PGP_LEGACY, "OpenPGP (XEP-0027)"}, /* XEP-0027 */
+    {NULL, "urn:xmpp:omemo:1", "OMEMO"},        /* XEP-0380's list */
 };
 
 static const char *encryption_name(const char *ns)
@@ -127,11 +129,11 @@ static const char *const metadata_namespaces[] = {
 
 static bool is_metadata(const struct stanza *child)
 {
-	const char *name = stanza_name(child);
-	/* <thread/> is in the stanza's own namespace. */
-	if (strcmp(name, "thread") == 0)
-		return true;
 	const char *ns = stanza_ns(child);
+	/* <thread/> is in the stanza's own namespace. */
+	if (strcmp(stanza_name(child), "thread") == 0 &&
+	    g_strcmp0(ns, stanza_ns(stanza_parent(child))) == 0)
+		return true;
 	for (gsize i = 0; i < G_N_ELEMENTS(metadata_namespaces); i++)
 		if (g_strcmp0(ns, metadata_namespaces[i]) == 0)
 			return true;
@@ -162,8 +164,11 @@ static char *uncarried_payload(const struct stanza *m)
 		if (is_retraction(m))
 			return g_strdup("a retraction");
 		const char *ns = stanza_ns(c);
-		return ns != NULL ? g_strdup_printf("<%s xmlns='%s'/>", stanza_name(c), ns)
-		                  : g_strdup_printf("<%s/>", stanza_name(c));
+		/* An element of the stanza's own namespace (<subject/>) is named
+		 * alone. */
+		return ns != NULL && g_strcmp0(ns, stanza_ns(m)) != 0
+		           ? g_strdup_printf("<%s xmlns='%s'/>", stanza_name(c), ns)
+		           : g_strdup_printf("<%s/>", stanza_name(c));
 	}
 	return NULL;
 }

@@ -108,6 +108,8 @@ static void test_uncarried_refused(struct gw *gw, gconstpointer unused)
 	     "IRC carries text only: a reaction (\xF0\x9F\x91\x8D) cannot cross"},
 	    {"<reactions xmlns='urn:xmpp:reactions:0' id='m1'/>", "taking a reaction back"},
 	    {"<retract xmlns='urn:xmpp:message-retract:1' id='m1'/>", "a retraction"},
+	    {"<subject>a subject alone</subject>",
+	     "IRC carries text only: <subject/> cannot cross"},
 	    {"<attention xmlns='urn:xmpp:attention:0'/>",
 	     "<attention xmlns='urn:xmpp:attention:0'/> cannot cross"},
 	};
