@@ -22,6 +22,9 @@ struct quirk {
 	 * server refuses when the nick is not an ident; the server's own lines
 	 * during sign-on say why a login failed (see quirks_install()). */
 	bool irc_login;
+	/* The "encoding" option's value when the account leaves libpurple's
+	 * own default (see default_encodings()), or NULL. */
+	const char *encodings;
 };
 
 static const struct quirk quirks[] = {
@@ -29,7 +32,8 @@ static const struct quirk quirks[] = {
      .timer_sends = true,
      .add_buddy_counts = true,
      .name_fallback = true,
-     .irc_login = true},
+     .irc_login = true,
+     .encodings = "UTF-8,ISO-8859-1"},
 };
 
 static const struct quirk *quirk_of(const char *protocol_id)
@@ -112,10 +116,32 @@ static char *ident_from(const char *nick)
 	return g_string_free(ident, FALSE);
 }
 
+/* prpl-irc decodes each line it reads with the account's "encoding" list
+ * (libpurple 2.14 parse.c, irc_recv_convert): each charset in turn, UTF-8
+ * only when the line is valid UTF-8, and purple_utf8_salvage() -- every
+ * byte that is not UTF-8 becomes '?' -- when none fits. Its default is
+ * "UTF-8" alone, so Latin-1 text ("caf\xe9") arrives as "caf?". With
+ * "UTF-8,ISO-8859-1" a valid UTF-8 line is taken as it is and any other
+ * is read as Latin-1, which decodes every byte string. Sending uses only
+ * the list's first charset (irc_send_convert), UTF-8, as before. So the
+ * list replaces libpurple's default, "UTF-8", whether unset or passed on
+ * as the option's default value by the registration form, and nothing
+ * else: an account that names other charsets keeps them. */
+static void default_encodings(PurpleAccount *pa, const struct quirk *q)
+{
+	if (q == NULL || q->encodings == NULL)
+		return;
+	g_autofree char *set = g_strdup(purple_account_get_string(pa, "encoding", ""));
+	g_strstrip(set);
+	if (*set == '\0' || g_ascii_strcasecmp(set, "UTF-8") == 0)
+		purple_account_set_string(pa, "encoding", q->encodings);
+}
+
 void quirks_before_login(struct account *account)
 {
 	PurpleAccount *pa = account_purple(account);
 	const struct quirk *q = quirk_of(purple_account_get_protocol_id(pa));
+	default_encodings(pa, q);
 	if (q == NULL || !q->irc_login)
 		return;
 	const char *ident = purple_account_get_string(pa, "username", "");

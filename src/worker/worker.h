@@ -239,7 +239,9 @@ bool quirks_add_buddy_counts(const char *protocol_id);
 void quirks_install(void);
 
 /* Before ACCOUNT connects, with its options set: fills in what its protocol
- * would derive badly (prpl-irc: an ident made from the nick). */
+ * would derive badly (prpl-irc: an ident made from the nick) and defaults
+ * that differ from libpurple's (prpl-irc: a line that is not UTF-8 is read
+ * as Latin-1 instead of each byte becoming '?'). */
 void quirks_before_login(struct account *account);
 
 /* The name ACCOUNT asked for when the network gave it DISPLAY_NAME instead
