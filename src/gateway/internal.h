@@ -57,6 +57,7 @@ struct contacts;
 struct contact;
 struct messages;
 struct roster;
+struct content;
 
 /* The ports main.c passed in and the modules, for the modules. */
 struct gateway_ctx {
@@ -72,6 +73,7 @@ struct gateway_ctx {
 	struct sessions *sessions;         /* session.c */
 	struct roster *roster;             /* roster.c */
 	struct registration *registration; /* registration.c */
+	struct content *content;           /* content.c */
 };
 
 /* ---- out.c ---------------------------------------------------------------------- */
@@ -165,6 +167,8 @@ void logins_keep(struct logins *logins, guint32 account, const char *bare_jid, c
 bool logins_take_kept(struct logins *logins, const char *bare_jid, guint32 *account, char **nick);
 /* true when ACCOUNT is a kept login. */
 bool logins_owns(const struct logins *logins, guint32 account);
+/* The nick of BARE_JID's kept login, or NULL if there is none. Borrowed. */
+const char *logins_kept_nick(const struct logins *logins, const char *bare_jid);
 /* An event for a kept login: a disconnect ends it. */
 void logins_on_event(struct logins *logins, guint32 account, const struct legacy_event *event);
 /* A kept login's worker died. */
@@ -217,6 +221,9 @@ enum session_state session_state(const struct session *s);
 guint32 session_account(const struct session *s);
 /* Why the last login failed, for the user, or NULL. Borrowed. */
 const char *session_failure(const struct session *s);
+/* The name the legacy network gave the session when it signed on ("bob1"),
+ * NULL while not signed on. Borrowed. */
+const char *session_nick(const struct session *s);
 struct contacts *session_contacts(struct session *s);
 struct messages *session_messages(struct session *s);
 /* true when at least one of the user's resources is available. */
@@ -322,6 +329,23 @@ void messages_on_im_result(void *session, const struct worker_msg_im_result *msg
 void messages_on_ims_sent(void *session, const struct worker_msg_ims_sent *msg);
 void messages_on_typing(void *session, const struct worker_msg_typing *msg);
 void messages_on_notice(void *session, const struct worker_msg_notice *msg);
+
+/* ---- content.c ------------------------------------------------------------------ */
+
+struct content *content_new(const struct gateway_ctx *ctx);
+void content_free(struct content *content);
+/* Judges a message from the user (session S) to a contact before it is
+ * relayed: true when it goes on (text, chat states, metadata); false when
+ * the legacy network cannot carry it (end-to-end encryption, a retraction,
+ * a reaction or another payload without text), which was answered with an
+ * error here and must not be sent. */
+bool content_may_relay(struct session *s, const struct stanza *m);
+/* A message from the user FROM to the transport itself (not a privilege
+ * grant): chat with text is answered with how to use the transport, at
+ * most once per user every few seconds; nothing else is answered. */
+void content_to_transport(struct content *content, const struct stanza *m, const struct jid *from);
+/* How an unregistered user registers, for error texts. Caller frees. */
+char *content_how_to_register(const struct gateway_ctx *ctx);
 
 /* ---- roster.c -------------------------------------------------------------------- */
 

@@ -143,6 +143,8 @@ void messages_from_user(struct session *s, struct contact *c, const struct stanz
 		                  "group chats are not available through this transport yet");
 		return;
 	}
+	if (!content_may_relay(s, m))
+		return;
 	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
 	bool has_state = false;
 	guint32 typing = typing_from_chatstate(m, &has_state);

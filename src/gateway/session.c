@@ -168,6 +168,11 @@ const char *session_jid(const struct session *s)
 	return s->jid;
 }
 
+const char *session_nick(const struct session *s)
+{
+	return s->nick;
+}
+
 enum session_state session_state(const struct session *s)
 {
 	return s->state;
@@ -538,6 +543,18 @@ static void on_connected(void *data, const struct worker_msg_connected *m)
 	signed_on(data, m->nick);
 }
 
+/* libpurple signed on under another name than the user's (IRC: the nick
+ * was taken): the user must know what others see. */
+static void on_name_fallback(void *data, const struct worker_msg_name_fallback *m)
+{
+	struct session *s = data;
+	const struct gateway_ctx *ctx = s->ctx;
+	g_info("session: %s: %s was taken; signed on as %s", s->jid, m->wanted, m->given);
+	g_autofree char *text = g_strdup_printf("%s was taken on %s; you are %s", m->wanted,
+	                                        regform_protocol_name(ctx->form), m->given);
+	out_tell_user(ctx->router, s->jid, text);
+}
+
 static void on_disconnected(void *data, const struct worker_msg_disconnected *m)
 {
 	struct session *s = data;
@@ -607,6 +624,7 @@ static void on_typing(void *data, const struct worker_msg_typing *m)
  * (DATA: the session). */
 static const struct worker_msg_handlers session_handlers = {
     .connected = on_connected,
+    .name_fallback = on_name_fallback,
     .disconnected = on_disconnected,
     .buddy_status = contacts_on_buddy_status,
     .buddy_removed = contacts_on_buddy_removed,

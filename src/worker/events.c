@@ -77,10 +77,15 @@ static void report_disconnect_reason(PurpleConnection *gc, PurpleConnectionError
 		return;
 	enum worker_reason reason = map_reason(error);
 	bool fatal = purple_connection_error_is_fatal(error);
-	if (reason == WORKER_REASON_AUTH || reason == WORKER_REASON_CERTIFICATE)
-		fatal = true;
 	if (cert_problem == NULL) {
-		account_fail(account, reason, text, fatal);
+		/* The network's own reason when it gave one during sign-on, and
+		 * one line in any case ("Disconnected.\nERROR :..." is two). */
+		g_autofree char *own = quirks_login_failure(account, &reason);
+		g_autofree char *line = g_strdup(own != NULL ? own : text);
+		g_strdelimit(line, "\r\n", ' ');
+		if (reason == WORKER_REASON_AUTH || reason == WORKER_REASON_CERTIFICATE)
+			fatal = true;
+		account_fail(account, reason, line, fatal);
 		return;
 	}
 	/* The TLS certificate was refused while this connection was being

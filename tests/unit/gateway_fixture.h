@@ -27,6 +27,10 @@
 #define GW_DOMAIN "example.org"
 #define ALICE "alice@example.org"
 #define ALICE_PC "alice@example.org/pc"
+/* The text of registration-required, to users who are not registered. */
+#define GW_NOT_REGISTERED                                                                          \
+	"you are not registered with " GW_JID "; to register, use your client's \"Register\" "     \
+	"command on " GW_JID " (find " GW_JID " in your client's service discovery)"
 
 struct gw {
 	char *dir;

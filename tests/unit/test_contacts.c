@@ -375,18 +375,28 @@ static void test_probe(struct gw *gw, gconstpointer unused)
 	gw_expect_nothing(gw);
 }
 
-/* Unregistered users may not subscribe; other presence of theirs and
- * error presence are not answered; foreign domains are refused. */
+/* Unregistered users are told to register when they ask for something
+ * (subscribe, probe, available, subscribed); leaving and error presence
+ * are not answered; foreign domains are refused. */
 static void test_presence_refusals(struct gw *gw, gconstpointer unused)
 {
 	gw_inject(gw,
 	          "<presence from='bob@example.org/pc' to='" JOHN "' type='subscribe' id='s1'/>");
 	gw_expect_next(gw, "<presence from='" JOHN "' to='bob@example.org/pc' id='s1' type='error'>"
 	                   "<error type='auth'><registration-required xmlns='" STANZA_NS_STANZAS
-	                   "'/><text xmlns='" STANZA_NS_STANZAS "'>register with the transport "
-	                   "first</text></error></presence>");
-	gw_inject(gw, "<presence from='bob@example.org/pc' to='" JOHN "' type='probe'/>");
+	                   "'/><text xmlns='" STANZA_NS_STANZAS "'>" GW_NOT_REGISTERED
+	                   "</text></error></presence>");
+	const char *asking[] = {" type='probe'", "", " type='subscribed'"};
+	for (gsize i = 0; i < G_N_ELEMENTS(asking); i++) {
+		gw_injectf(gw, "<presence from='bob@example.org/pc' to='" JOHN "'%s/>", asking[i]);
+		struct stanza *e = gw_expect(gw, "presence", "error", "bob@example.org/pc");
+		g_assert_nonnull(stanza_find_child(stanza_find_child(e, "error", NULL),
+		                                   "registration-required", STANZA_NS_STANZAS));
+		stanza_free(e);
+	}
+	gw_inject(gw, "<presence from='bob@example.org/pc' to='" JOHN "' type='unavailable'/>");
 	gw_inject(gw, "<presence from='bob@example.org/pc' to='" JOHN "' type='unsubscribe'/>");
+	gw_inject(gw, "<presence from='bob@example.org/pc' to='" JOHN "' type='unsubscribed'/>");
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" JOHN "' type='error'/>");
 	gw_inject(gw, "<presence from='eve@evil.org/pc' to='" JOHN "' type='error'/>");
 	gw_expect_nothing(gw);
