@@ -5,6 +5,7 @@
 #ifndef FERRY_NS_H
 #define FERRY_NS_H
 
+#define NS_CAPS "http://jabber.org/protocol/caps"                    /* XEP-0115 */
 #define NS_CHATSTATES "http://jabber.org/protocol/chatstates"        /* XEP-0085 */
 #define NS_DATA "jabber:x:data"                                      /* XEP-0004 */
 #define NS_DATA_VALIDATE "http://jabber.org/protocol/xdata-validate" /* XEP-0122 */

@@ -116,6 +116,10 @@
 	 * before DISCONNECTED): one frame for a burst, written after the messages        \
 	 * themselves, on WORKER_ACKS_FD when there is one. */                             \
 	X(IMS_SENT, 110, ims_sent, F(U32, through))                                         \
+	/* The network answered an IM with the contact's away text (an automatic         \
+	 * reply, such as IRC's 301: legacy name, HTML text). Not the contact's words:     \
+	 * their presence, until they stir. */                                            \
+	X(BUDDY_AWAY, 120, buddy_away, F(STR, name) F(STR, message))                       \
 	/* The network refused the name asked for and libpurple signed on under another  \
 	 * (prpl-irc: nick "bob" in use, signed on as "bob1"): (the name asked for, the   \
 	 * name given). Sent right before CONNECTED, test logins included. */             \

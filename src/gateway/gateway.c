@@ -298,6 +298,8 @@ struct gateway *gateway_new(const struct gateway_ports *ports)
 	ctx->registration = registration_new(ctx);
 	ctx->content = content_new(ctx);
 	contacts_register_disco(ctx);
+	/* the transport's and contacts' presence carries XEP-0115 caps */
+	disco_add_feature(ctx->disco, NS_CAPS);
 	router_add_presence_handler(ctx->router, on_presence, gw);
 	router_add_message_handler(ctx->router, on_message, gw);
 	router_add_iq_filter(ctx->router, on_iq, gw);

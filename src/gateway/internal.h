@@ -38,6 +38,13 @@
 
 /* How long a registration's test login may take before the user is told. */
 #define GATEWAY_TEST_LOGIN_SECONDS 45
+/* The one resource of the transport's and every contact's full JID, from
+ * which they send presence and messages (clients such as Gajim 1.7 track
+ * presence of full JIDs only). Subscriptions and roster items stay on the
+ * bare JIDs. A constant: a client that locks onto it keeps it across
+ * restarts, and prpl-jabber's many resources of one contact are one
+ * buddy to libpurple anyway. */
+#define GATEWAY_RESOURCE "ferry"
 /* How long an undelivered message may wait in the outbox for a reconnect. */
 #define GATEWAY_OUTBOX_MAX_AGE_SECONDS (15 * 60)
 
@@ -106,6 +113,11 @@ enum address_kind address_classify(const struct address *address, const struct j
 /* The contact JID of legacy name NAME: its XEP-0106-escaped form at the
  * transport, or NULL when no localpart can carry it. Caller frees. */
 char *address_contact_jid(const struct address *address, const char *name);
+/* The transport's full JID (domain/GATEWAY_RESOURCE). Borrowed. */
+const char *address_transport_full(const struct address *address);
+/* BARE/GATEWAY_RESOURCE. Caller frees. */
+char *address_full(const char *bare);
+
 /* The legacy name a contact localpart stands for (XEP-0106 unescaped), or
  * NULL when it stands for none (empty). Caller frees. */
 char *address_legacy_name(const char *localpart);
@@ -254,6 +266,9 @@ struct contact *contact_by_local(struct session *s, const char *localpart);
  * spelling, the name the roster shows (alias, else legacy name). Borrowed. */
 const char *contact_jid(const struct contact *c);
 const char *contact_legacy_name(const struct contact *c);
+/* contact_jid()/GATEWAY_RESOURCE, which presence and messages come from
+ * (NULL with contact_jid()). Borrowed. */
+const char *contact_full_jid(const struct contact *c);
 const char *contact_display_name(const struct contact *c);
 /* true while C is a buddy: on the legacy contact list, and stored. */
 bool contact_is_buddy(const struct contact *c);
@@ -263,7 +278,12 @@ void contact_set_flags(struct contact *c, guint flags);
 /* Writes C (a buddy) with its flags to storage. */
 void contact_store(struct session *s, struct contact *c);
 
-/* Sends C's presence to TO (NULL: the user's bare JID). */
+/* The XEP-0115 ver of what contacts' full JIDs answer to disco#info.
+ * Caller frees. */
+char *contacts_caps_ver(const struct gateway_ctx *ctx);
+/* Sends C's presence to TO (NULL: the user's bare JID), from its full JID
+ * (the first time in this run preceded by an unavailable from the bare
+ * JID, which older versions used). */
 void contact_send_presence(struct session *s, struct contact *c, const char *to);
 /* Every contact's presence goes unavailable (session down). */
 void contacts_all_offline(struct session *s);
@@ -278,6 +298,12 @@ void contacts_remove_all(struct session *s);
 void contacts_on_buddy_status(void *session, const struct worker_msg_buddy_status *msg);
 void contacts_on_buddy_removed(void *session, const struct worker_msg_buddy_removed *msg);
 void contacts_on_auth_request(void *session, const struct worker_msg_auth_request *msg);
+/* The legacy network said a contact is away (an automatic reply, such as
+ * IRC's 301): away with that text until the contact stirs. */
+void contacts_on_buddy_away(void *session, const struct worker_msg_buddy_away *msg);
+/* A sign of life from LEGACY_NAME (a message, typing): an away text
+ * learned from an automatic reply ends. */
+void contacts_on_activity(struct session *s, const char *legacy_name);
 
 /* ---- messages.c ------------------------------------------------------------------ */
 

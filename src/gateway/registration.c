@@ -284,7 +284,7 @@ static void unregister(struct registration *reg, const struct stanza *iq, const 
 	router_send_result(ctx->router, iq);
 	out_presence(ctx->router, NULL, bare, "unsubscribe");
 	out_presence(ctx->router, NULL, bare, "unsubscribed");
-	out_presence(ctx->router, NULL, bare, "unavailable");
+	out_presence(ctx->router, address_transport_full(ctx->address), bare, "unavailable");
 }
 
 static void answer_set(struct registration *reg, const struct stanza *iq, const char *bare)

@@ -7,7 +7,8 @@
  * received-im-msg signal they carry the message's own time, e.g. of
  * offline messages, and owning them stops libpurple's per-conversation
  * history from growing; system and error lines written into a
- * conversation become NOTICEs) and the typing signals (TYPING). Anything
+ * conversation become NOTICEs; automatic replies, such as IRC's away
+ * text, become BUDDY_AWAY) and the typing signals (TYPING). Anything
  * about an account that is not ours or already ended is dropped. */
 #include "config.h"
 #include "worker.h"
@@ -218,6 +219,14 @@ static void write_im(PurpleConversation *conv, const char *who, const char *mess
 	if (who == NULL || *who == '\0')
 		who = purple_conversation_get_name(conv);
 	who = canonical_name(pa, who);
+	if (flags & PURPLE_MESSAGE_AUTO_RESP) {
+		/* Written by the network, not typed: prpl-irc turns the 301 that
+		 * answers our PRIVMSG into an IM of the away text (libpurple 2.14
+		 * irc_msg_away). It is the contact's presence, not their words. */
+		account_emit(account, WORKER_FRAME(buddy_away, .account = account_id(account),
+		                                   .name = who, .message = message));
+		return;
+	}
 	if (WORKER_DEBUG_ON())
 		g_debug("account %u: IM of %zu bytes received", account_id(account),
 		        strlen(message));

@@ -20,6 +20,10 @@
 
 /* The transport's domain, its users' domain, and a user. */
 #define GW_JID "irc.example.org"
+/* The resource of the transport's and contacts' full JIDs, and the
+ * transport's full JID, which its presence comes from. */
+#define GW_RESOURCE "ferry"
+#define GW_FULL GW_JID "/" GW_RESOURCE
 #define GW_DOMAIN "example.org"
 #define ALICE "alice@example.org"
 #define ALICE_PC "alice@example.org/pc"

@@ -16,6 +16,9 @@
 
 #define JOHN "john\\20smith@" GW_JID /* the contact JID of "john smith" */
 #define BOB "bob@" GW_JID
+/* contacts' messages come from their full JIDs */
+#define JOHN_FULL JOHN "/" GW_RESOURCE
+#define BOB_FULL BOB "/" GW_RESOURCE
 
 /* Asserts that stanza S serializes to exactly XML. */
 #define assert_xml(s, xml)                                                                         \
@@ -210,7 +213,7 @@ static void test_typing_from_legacy(struct gw *gw, gconstpointer unused)
 		FAKE_EMIT(gw->fake, typing, .account = account, .name = "john smith",
 		          .state = cases[i].typing);
 		g_autofree char *xml =
-		    g_strdup_printf("<message from='" JOHN "' to='" ALICE "' type='chat'>"
+		    g_strdup_printf("<message from='" JOHN_FULL "' to='" ALICE "' type='chat'>"
 		                    "<%s xmlns='" NS_CHATSTATES "'/></message>",
 		                    cases[i].state);
 		expect_xml(gw, "message", "chat", ALICE, xml);
@@ -523,7 +526,7 @@ static void test_receive(struct gw *gw, gconstpointer unused)
 	          .text = "<b>bold</b> &amp; &lt;tag&gt;<br>2 &quot;q&quot;", .when = now);
 	struct stanza *m = gw_expect(gw, "message", "chat", ALICE);
 	check_and_drop_id(m, 1);
-	assert_xml(m, "<message from='" JOHN "' to='" ALICE "' type='chat'>"
+	assert_xml(m, "<message from='" JOHN_FULL "' to='" ALICE "' type='chat'>"
 	              "<body>bold &amp; &lt;tag&gt;\n2 \"q\"</body>"
 	              "<active xmlns='" NS_CHATSTATES "'/></message>");
 	stanza_free(m);
@@ -550,9 +553,10 @@ static void test_receive_delayed(struct gw *gw, gconstpointer unused)
 	          .when = 1700000000);
 	struct stanza *m = gw_expect(gw, "message", "chat", ALICE);
 	check_and_drop_id(m, 1);
-	assert_xml(m, "<message from='" BOB "' to='" ALICE "' type='chat'><body>old news</body>"
-	              "<active xmlns='" NS_CHATSTATES "'/><delay xmlns='" NS_DELAY "' from='" GW_JID
-	              "' stamp='2023-11-14T22:13:20Z'/></message>");
+	assert_xml(m,
+	           "<message from='" BOB_FULL "' to='" ALICE "' type='chat'><body>old news</body>"
+	           "<active xmlns='" NS_CHATSTATES "'/><delay xmlns='" NS_DELAY "' from='" GW_JID
+	           "' stamp='2023-11-14T22:13:20Z'/></message>");
 	stanza_free(m);
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 	FAKE_EMIT(gw->fake, im_received, .account = account, .name = "bob", .text = "x",

@@ -324,6 +324,7 @@ static void test_catalogue(void)
 	    {WORKER_AUTH_REQUEST, 108, "auth_request", "(usss)"},
 	    {WORKER_NOTICE, 109, "notice", "(ss)"},
 	    {WORKER_IMS_SENT, 110, "ims_sent", "(u)"},
+	    {WORKER_BUDDY_AWAY, 120, "buddy_away", "(ss)"},
 	    {WORKER_NAME_FALLBACK, 150, "name_fallback", "(ss)"},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
