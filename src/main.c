@@ -283,6 +283,11 @@ static void check_key_file(const struct settings *st, GPtrArray *problems)
 	struct secrets *secrets = open_key(st, &err);
 	if (secrets == NULL)
 		add_problem(problems, "%s: [storage] key_file: %s", st->path, err->message);
+	else if (database_exists(st->database) &&
+	         !storage_check_key_sqlite(st->database, secrets, &err) &&
+	         !g_error_matches(err, STORAGE_ERROR, STORAGE_ERROR_VERSION))
+		/* (a schema to migrate: the start checks the key after it) */
+		add_problem(problems, "%s: [storage] key_file: %s", st->path, err->message);
 	secrets_free(secrets);
 }
 

@@ -70,6 +70,13 @@ struct storage_outbox_item {
  * is STORAGE_ERROR_KEY, with a message naming the key file and the fix. */
 struct storage *storage_open_sqlite(const char *path, struct secrets *secrets, GError **error);
 
+/* The key check storage_open_sqlite() makes, on the database at PATH as it
+ * is, read only (nothing written, no migration): STORAGE_ERROR_KEY as
+ * there; STORAGE_ERROR_VERSION when the schema is not the current one (the
+ * start would migrate or refuse it first); STORAGE_ERROR_OPEN when it
+ * cannot be read. For --check-config. */
+bool storage_check_key_sqlite(const char *path, struct secrets *secrets, GError **error);
+
 /* One ferry per database: an exclusive flock on PATH.lock (created 0600,
  * never removed; the holder's pid written in it). The kernel releases it
  * when the process ends, a crash or SIGKILL included, and no child

@@ -103,6 +103,11 @@ struct storage_backend {
  * the database is newer than this code. */
 struct storage_backend *storage_backend_sqlite_open(const char *path, GError **error);
 
+/* The same database read only, as it is: no file created, no WAL switch,
+ * no migration (a schema other than the current one is
+ * STORAGE_ERROR_VERSION). Writes fail. For --check-config. */
+struct storage_backend *storage_backend_sqlite_open_readonly(const char *path, GError **error);
+
 /* Element destructors for the arrays backends return (storage.c). */
 void storage_backend_contact_free(gpointer contact);
 void storage_backend_outbox_row_free(gpointer row);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -752,6 +753,47 @@ struct storage_backend *storage_backend_sqlite_open(const char *path, GError **e
 	return &b->base;
 }
 
+struct storage_backend *storage_backend_sqlite_open_readonly(const char *path, GError **error)
+{
+	g_return_val_if_fail(path != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	struct sqlite_backend *b = g_new0(struct sqlite_backend, 1);
+	b->base = sqlite_operations;
+	b->path = g_strdup(path);
+	if (sqlite3_open_v2(path, &b->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		if (b->db != NULL)
+			set_db_error(b, error, STORAGE_ERROR_OPEN, "open the database");
+		else
+			g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_OPEN,
+			            "%s: cannot open the database: out of memory", path);
+		backend_free(&b->base);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(b->db, 1);
+	sqlite3_busy_timeout(b->db, BUSY_TIMEOUT_MS);
+	int version = 0;
+	if (!query_int(b, "PRAGMA user_version", &version, error)) {
+		backend_free(&b->base);
+		return NULL;
+	}
+	if (version != SCHEMA_VERSION) {
+		/* Older: the start migrates it first; newer: the start refuses it. */
+		g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_VERSION,
+		            "%s: the database schema is version %d, not %d: a start would %s it",
+		            path, version, SCHEMA_VERSION,
+		            version < SCHEMA_VERSION ? "migrate" : "refuse");
+		backend_free(&b->base);
+		return NULL;
+	}
+	b->schema_version = version;
+	if (!prepare_all(b, error)) {
+		backend_free(&b->base);
+		return NULL;
+	}
+	return &b->base;
+}
+
 /* ---- the lock: one ferry per database ----------------------------------- */
 
 struct storage_lock {
@@ -773,12 +815,36 @@ static long lock_holder(int fd)
 	return (long)pid;
 }
 
+/* PATH with its symlinks, "." and ".." resolved: the file's own, or its
+ * directory's when the database does not exist yet; PATH itself when
+ * neither resolves (the open that follows reports why). */
+static char *canonical_path(const char *path)
+{
+	char *real = realpath(path, NULL);
+	if (real != NULL) {
+		char *copy = g_strdup(real);
+		free(real);
+		return copy;
+	}
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *base = g_path_get_basename(path);
+	real = realpath(dir, NULL);
+	if (real == NULL)
+		return g_strdup(path);
+	char *joined = g_build_filename(real, base, NULL);
+	free(real);
+	return joined;
+}
+
 struct storage_lock *storage_lock_sqlite(const char *path, GError **error)
 {
 	g_return_val_if_fail(path != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-	g_autofree char *lock_path = g_strconcat(path, ".lock", NULL);
+	/* Named after the database's real path, so another spelling of it (a
+	 * symlink, "./", a bind of its directory) meets the same lock. */
+	g_autofree char *real = canonical_path(path);
+	g_autofree char *lock_path = g_strconcat(real, ".lock", NULL);
 	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		int err = errno;

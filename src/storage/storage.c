@@ -118,7 +118,7 @@ static bool sealed_opens(struct storage *storage, const struct storage_backend_s
 /* Makes sure the database belongs to our key (see storage.h): checks the
  * check value, or, when there is none yet, that the sealed values open,
  * and then writes it. */
-static bool check_key(struct storage *storage, const char *path, GError **error)
+static bool check_key(struct storage *storage, const char *path, bool write, GError **error)
 {
 	struct storage_backend *be = storage->backend;
 	g_autoptr(GBytes) check = NULL;
@@ -155,6 +155,8 @@ static bool check_key(struct storage *storage, const char *path, GError **error)
 		g_warning("%s: %u of %u sealed values do not open with this key (damaged rows; "
 		          "the others do, so the key is right)",
 		          path, rows->len - opened, rows->len);
+	if (!write)
+		return true;
 	g_autoptr(GBytes) sealed =
 	    seal_text(storage, KEY_CHECK_OWNER, KIND_KEY_CHECK, KEY_CHECK_TEXT, error);
 	return sealed != NULL && be->meta_put(be, KEY_CHECK_META, sealed, error);
@@ -174,11 +176,26 @@ struct storage *storage_open_sqlite(const char *path, struct secrets *secrets, G
 	struct storage *storage = g_new0(struct storage, 1);
 	storage->backend = backend;
 	storage->secrets = secrets;
-	if (!check_key(storage, path, error)) {
+	if (!check_key(storage, path, true, error)) {
 		storage_free(storage);
 		return NULL;
 	}
 	return storage;
+}
+
+bool storage_check_key_sqlite(const char *path, struct secrets *secrets, GError **error)
+{
+	g_return_val_if_fail(path != NULL, false);
+	g_return_val_if_fail(secrets != NULL, false);
+	g_return_val_if_fail(error == NULL || *error == NULL, false);
+
+	struct storage_backend *backend = storage_backend_sqlite_open_readonly(path, error);
+	if (backend == NULL)
+		return false;
+	struct storage storage = {.backend = backend, .secrets = secrets};
+	bool ok = check_key(&storage, path, false, error);
+	backend->free(backend);
+	return ok;
 }
 
 void storage_free(struct storage *storage)

@@ -230,6 +230,12 @@ def keys(tap, run, prosody, irc, password):
                "missing %s; running %s; log:\n%s" % (missing, ferry.running(), text))
         if ferry.running():
             ferry.stop()
+        # --check-config meets what the start met, and changes nothing
+        before = os.path.exists(key)
+        rc, out = check_config(ferry.cfg_path)
+        tap.ok(rc == 1 and key in out and "restore" in out.lower()
+               and os.path.exists(key) == before,
+               "%s: --check-config refuses it too (exit %s)" % (label, rc), out)
 
     os.unlink(key)
     refused("a missing key file", [key, db, "restore"])
@@ -240,6 +246,8 @@ def keys(tap, run, prosody, irc, password):
     refused("a different key", [key, db, "restore"])
     with open(key, "wb") as f:
         f.write(original)
+    rc, out = check_config(ferry.cfg_path)
+    tap.ok(rc == 0, "the original key: --check-config passes (exit %s)" % rc, out)
     mark = ferry.mark()
     ferry.start()
     tap.ok(ferry.wait_for_log(Ferry.ONLINE, 30, since=mark) is not None,

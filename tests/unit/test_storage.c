@@ -836,6 +836,34 @@ static void test_lock(struct fixture *f, gconstpointer data)
 	storage_lock_free(lock);
 }
 
+/* Another spelling of the same database meets the same lock: through a
+ * symlink to the file, a symlink to its directory, and "..". */
+static void test_lock_other_spellings(struct fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) err = NULL;
+	struct storage_lock *lock = storage_lock_sqlite(f->db_path, &err);
+	g_assert_no_error(err);
+	g_autofree char *file_link = g_build_filename(f->dir, "link.db", NULL);
+	g_autofree char *dir_link = g_strconcat(f->dir, "-link", NULL);
+	g_assert_cmpint(symlink(f->db_path, file_link), ==, 0);
+	g_assert_cmpint(symlink(f->dir, dir_link), ==, 0);
+	g_autofree char *base = g_path_get_basename(f->dir);
+	const char *spellings[] = {
+	    file_link,
+	    g_build_filename(dir_link, "ferry.db", NULL),
+	    g_build_filename(f->dir, "..", base, "ferry.db", NULL),
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(spellings); i++) {
+		g_assert_null(storage_lock_sqlite(spellings[i], &err));
+		g_assert_error(err, STORAGE_ERROR, STORAGE_ERROR_LOCKED);
+		g_clear_error(&err);
+	}
+	storage_lock_free(lock);
+	g_free((char *)spellings[1]);
+	g_free((char *)spellings[2]);
+	g_assert_cmpint(unlink(dir_link), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -861,6 +889,7 @@ int main(int argc, char **argv)
 	ADD("/storage/key/old-database-damaged-row", test_key_old_database_damaged_row);
 	ADD("/storage/key/old-database-nothing-sealed", test_key_old_database_nothing_sealed);
 	ADD("/storage/lock", test_lock);
+	ADD("/storage/lock/other-spellings", test_lock_other_spellings);
 #undef ADD
 	return g_test_run();
 }
