@@ -238,10 +238,8 @@ void contact_send_presence(struct session *s, struct contact *c, const char *to)
 		stanza_add_text_child(p, "show", show);
 	if (online && text != NULL && *text != '\0')
 		stanza_add_text_child(p, "status", text);
-	if (online) {
-		g_autofree char *ver = contacts_caps_ver(ctx);
-		disco_add_caps(p, ver);
-	}
+	if (online)
+		disco_add_caps(p, ctx->contact_caps);
 	router_send(router, p);
 }
 
@@ -470,6 +468,9 @@ static enum disco_answer contact_info(void *data, const struct stanza *iq, const
 {
 	g_autofree char *name = NULL;
 	enum disco_answer a = contact_entity(data, iq, to, node, &name);
+	if (a == DISCO_ANSWER && jid_resource(to) != NULL &&
+	    strcmp(jid_resource(to), GATEWAY_RESOURCE) != 0)
+		return DISCO_NOT_FOUND; /* no such resource: contacts have one */
 	if (a == DISCO_ANSWER && jid_resource(to) != NULL) {
 		full_jid_info(data, info);
 	} else if (a == DISCO_ANSWER) {

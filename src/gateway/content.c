@@ -227,6 +227,13 @@ static bool answered_recently(struct content *c, const char *key)
 		while (g_hash_table_iter_next(&it, NULL, &value))
 			if (now - *(gint64 *)value >= window)
 				g_hash_table_iter_remove(&it);
+		/* Still full: that many senders inside one window is a flood,
+		 * which is not answered (the table stays bounded). */
+		if (g_hash_table_size(c->answered) >= CONTENT_ANSWERS_PRUNE) {
+			g_debug("content: %u senders in %d s; not answering %s",
+			        g_hash_table_size(c->answered), CONTENT_ANSWER_SECONDS, key);
+			return true;
+		}
 	}
 	gint64 *stamp = g_new(gint64, 1);
 	*stamp = now;

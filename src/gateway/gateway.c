@@ -298,6 +298,7 @@ struct gateway *gateway_new(const struct gateway_ports *ports)
 	ctx->registration = registration_new(ctx);
 	ctx->content = content_new(ctx);
 	contacts_register_disco(ctx);
+	ctx->contact_caps = contacts_caps_ver(ctx);
 	/* the transport's and contacts' presence carries XEP-0115 caps */
 	disco_add_feature(ctx->disco, NS_CAPS);
 	router_add_presence_handler(ctx->router, on_presence, gw);
@@ -325,6 +326,7 @@ void gateway_free(struct gateway *gw)
 	g_clear_pointer(&ctx->roster, roster_free);
 	g_clear_pointer(&ctx->content, content_free);
 	g_clear_pointer(&ctx->address, address_free);
+	g_free(ctx->contact_caps);
 	g_free(gw);
 }
 

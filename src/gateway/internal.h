@@ -74,6 +74,7 @@ struct gateway_ctx {
 	struct roster *roster;             /* roster.c */
 	struct registration *registration; /* registration.c */
 	struct content *content;           /* content.c */
+	char *contact_caps;                /* contacts.c: XEP-0115 ver of contacts' full JIDs */
 };
 
 /* ---- out.c ---------------------------------------------------------------------- */
@@ -278,8 +279,9 @@ void contact_set_flags(struct contact *c, guint flags);
 /* Writes C (a buddy) with its flags to storage. */
 void contact_store(struct session *s, struct contact *c);
 
-/* The XEP-0115 ver of what contacts' full JIDs answer to disco#info.
- * Caller frees. */
+/* The XEP-0115 ver of what contacts' full JIDs answer to disco#info (the
+ * same for the whole run: computed once, into ctx->contact_caps). Caller
+ * frees. */
 char *contacts_caps_ver(const struct gateway_ctx *ctx);
 /* Sends C's presence to TO (NULL: the user's bare JID), from its full JID
  * (the first time in this run preceded by an unavailable from the bare

@@ -514,10 +514,16 @@ static void test_disco(struct gw *gw, gconstpointer unused)
 	struct stanza *r = gw_expect(gw, "iq", "result", "bob@example.org/pc");
 	g_assert_nonnull(stanza_find_child(r, "query", NS_DISCO_INFO));
 	stanza_free(r);
-	/* every full JID answers the same, named by the protocol: what the
-	 * caps in contacts' presence hash to (pinned as CONTACT_VER) */
+	/* every contact's full JID answers the same, named by the protocol:
+	 * what the caps in contacts' presence hash to (pinned as CONTACT_VER) */
+	disco(gw, ALICE_PC, FULL(JOHN), NS_DISCO_INFO, NULL);
+	gw_expect_next(gw, FULL_INFO_RESULT(FULL(JOHN), ""));
+	/* a contact has no other resource */
 	disco(gw, ALICE_PC, JOHN "/res", NS_DISCO_INFO, NULL);
-	gw_expect_next(gw, FULL_INFO_RESULT(JOHN "/res", ""));
+	struct stanza *nr = gw_expect(gw, "iq", "error", ALICE_PC);
+	g_assert_nonnull(stanza_find_child(stanza_find_child(nr, "error", NULL), "item-not-found",
+	                                   STANZA_NS_STANZAS));
+	stanza_free(nr);
 	disco(gw, ALICE_PC, FULL(JOHN), NS_DISCO_INFO, DISCO_CAPS_NODE "#" CONTACT_VER);
 	gw_expect_next(gw,
 	               FULL_INFO_RESULT(FULL(JOHN), " node='" DISCO_CAPS_NODE "#" CONTACT_VER "'"));

@@ -224,6 +224,25 @@ static void test_transport_chat(struct gw *gw, gconstpointer unused)
 	gw_expect_nothing(gw);
 }
 
+/* A flood of senders inside one window: answered up to the table's bound,
+ * then not (the table does not grow past it). */
+static void test_transport_chat_flood(struct gw *gw, gconstpointer unused)
+{
+	guint answered = 0;
+	for (guint i = 0; i < 300; i++) {
+		gw_injectf(gw,
+		           "<message from='u%u@example.org/pc' to='" GW_JID "' type='chat'>"
+		           "<body>hi</body></message>",
+		           i);
+		struct stanza *m;
+		while ((m = gw_take(gw)) != NULL) {
+			answered += g_strcmp0(stanza_name(m), "message") == 0;
+			stanza_free(m);
+		}
+	}
+	g_assert_cmpuint(answered, ==, 256);
+}
+
 /* ---- unregistered users and foreign domains at contact JIDs ----------------------------- */
 
 static void test_unregistered_iq(struct gw *gw, gconstpointer unused)
@@ -294,6 +313,7 @@ int main(int argc, char **argv)
 	ADD("/content/uncarried-refused", test_uncarried_refused);
 	ADD("/content/metadata-quiet", test_metadata_quiet);
 	ADD("/content/transport-chat", test_transport_chat);
+	ADD("/content/transport-chat/flood", test_transport_chat_flood);
 	ADD("/content/unregistered-iq", test_unregistered_iq);
 	ADD("/content/muc-join", test_muc_join);
 	return g_test_run();
