@@ -114,7 +114,10 @@ static bool holds_name(const struct pending *p, const char *name)
 {
 	const struct gateway_ctx *ctx = p->reg->ctx;
 	struct session *s = sessions_get(ctx->sessions, p->jid, false);
-	const char *nick = s != NULL ? session_nick(s) : NULL;
+	/* Only a session signed on holds its nick: a reconnecting one's is
+	 * the nick it had, which someone else may have taken since. */
+	const char *nick =
+	    s != NULL && session_state(s) == SESSION_ONLINE ? session_nick(s) : NULL;
 	if (nick == NULL)
 		nick = logins_kept_nick(ctx->logins, p->jid);
 	if (nick == NULL || g_ascii_strcasecmp(nick, name) != 0)
@@ -156,6 +159,11 @@ static void name_taken(struct pending *p, const char *given)
 	}
 	g_message("registration: %s updated; its login as %s goes on", p->jid, p->wanted);
 	router_send_result(ctx->router, p->request);
+	g_autofree char *note = g_strdup_printf(
+	    "Your registration is saved. Your %s session as %s goes on; changed settings "
+	    "take effect the next time you log in.",
+	    network, p->wanted);
+	out_tell_user(ctx->router, p->jid, note);
 }
 
 static void on_connected(void *data, const struct worker_msg_connected *m)

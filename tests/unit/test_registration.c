@@ -479,6 +479,13 @@ static void test_reregister_own_nick(struct gw *gw, gconstpointer unused)
 	struct storage_user *u = storage_user_get(gw->storage, ALICE, &err);
 	g_assert_cmpstr(u->password, ==, "new");
 	storage_user_free(u);
+	/* told when the new settings apply */
+	struct stanza *note = gw_expect(gw, "message", "chat", ALICE);
+	g_autofree char *said = stanza_get_child_text(note, "body", NULL);
+	g_assert_cmpstr(said, ==,
+	                "Your registration is saved. Your IRC session as alice goes on; changed "
+	                "settings take effect the next time you log in.");
+	stanza_free(note);
 	gw_expect_nothing(gw); /* no presence change: still "Connected as Alice" */
 	/* the session goes on with its own account */
 	FAKE_EMIT(gw->fake, im_received, .account = session, .name = "zed", .text = "still?",
@@ -487,6 +494,31 @@ static void test_reregister_own_nick(struct gw *gw, gconstpointer unused)
 	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
 	g_assert_cmpstr(body, ==, "still?");
 	stanza_free(m);
+}
+
+/* A session that lost its connection holds no nick: whoever got "alice"
+ * meanwhile is someone else, so a re-registration that falls back is
+ * refused. */
+static void test_reregister_while_reconnecting(struct gw *gw, gconstpointer unused)
+{
+	guint32 session = gw_online(gw, "alice");
+	FAKE_EMIT(gw->fake, disconnected, .account = session, .reason = WORKER_REASON_NETWORK,
+	          .text = "Connection reset", .fatal = false);
+	gw_clear(gw);
+	gw_inject(gw, "<iq type='set' id='u2' from='" ALICE_PC "' to='" GW_JID "'>"
+	              "<query xmlns='jabber:iq:register'><username>alice</username>"
+	              "<password>new</password></query></iq>");
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
+	guint32 test = c->account;
+	fake_command_free(c);
+	FAKE_EMIT(gw->fake, name_fallback, .account = test, .wanted = "alice", .given = "alice1");
+	FAKE_EMIT(gw->fake, connected, .account = test, .nick = "alice1");
+	expect_iq_error(gw, "u2", ALICE_PC, "conflict",
+	                "the nick alice is taken on IRC; choose another");
+	g_autoptr(GError) err = NULL;
+	struct storage_user *u = storage_user_get(gw->storage, ALICE, &err);
+	g_assert_cmpstr(u->password, !=, "new");
+	storage_user_free(u);
 }
 
 /* The same nick on another server is someone else's: the session's own
@@ -551,6 +583,8 @@ int main(int argc, char **argv)
 	ADD("/registration/name-taken", test_name_taken);
 	g_test_add("/registration/reregister-own-nick", struct gw, NULL, gw_test_setup,
 	           test_reregister_own_nick, gw_test_teardown);
+	g_test_add("/registration/reregister-while-reconnecting", struct gw, NULL, gw_test_setup,
+	           test_reregister_while_reconnecting, gw_test_teardown);
 	g_test_add("/registration/other-server-nick-taken", struct gw, NULL, gw_test_setup,
 	           test_other_server_nick_taken, gw_test_teardown);
 	g_test_add("/registration/session-fallback", struct gw, NULL, gw_test_setup,
