@@ -8,9 +8,12 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "ferry/basic.h"
 #include "ferry/component.h"
@@ -28,6 +31,7 @@
 
 struct app {
 	struct settings *settings;
+	struct storage_lock *lock;
 	struct secrets *secrets;
 	struct storage *storage;
 	struct regform *form;
@@ -99,21 +103,64 @@ static bool ensure_parent(const char *path, GError **error)
 	return true;
 }
 
+/* Whether the database file exists with something in it: only a new
+ * database may get a new key. (An empty file is what a start that died
+ * before creating the schema leaves.) */
+static bool database_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && st.st_size > 0;
+}
+
+/* The key for DATABASE: made only with a new database; a missing key over
+ * an existing one is refused with what to do. */
+static struct secrets *open_key(const struct settings *st, GError **error)
+{
+	bool is_new = !database_exists(st->database);
+	g_autoptr(GError) local = NULL;
+	struct secrets *secrets = secrets_open(st->key_file, is_new, &local);
+	if (secrets != NULL)
+		return secrets;
+	if (g_error_matches(local, SECRETS_ERROR, SECRETS_ERROR_KEY_MISSING)) {
+		g_set_error(error, SECRETS_ERROR, SECRETS_ERROR_KEY_MISSING,
+		            "%s: the key file is missing, and the database %s exists: its "
+		            "passwords can only be opened with the key it was made with, so no "
+		            "new key is made. Restore the key file (from your backup, mode 0600); "
+		            "or, to start over with a new database and a new key (every user "
+		            "registers again), move the database away with its -wal and -shm "
+		            "files (mv %s %s.old)",
+		            st->key_file, st->database, st->database, st->database);
+		return NULL;
+	}
+	g_propagate_error(error, g_steal_pointer(&local));
+	return NULL;
+}
+
+/* The worker program: [workers] program, else the default one. */
+static char *worker_program(const struct settings *st)
+{
+	return st->worker_program != NULL ? g_strdup(st->worker_program)
+	                                  : workers_default_program();
+}
+
 /* The key, the database, the protocol's registration form (asked of the
- * worker program) and the legacy side. */
+ * worker program) and the legacy side. The database's lock comes first:
+ * a second ferry must not even make a key. */
 static bool app_open(struct app *app, GError **error)
 {
 	const struct settings *st = app->settings;
 	if (!ensure_parent(st->key_file, error) || !ensure_parent(st->database, error))
 		return false;
-	app->secrets = secrets_open(st->key_file, error);
+	app->lock = storage_lock_sqlite(st->database, error);
+	if (app->lock == NULL)
+		return false;
+	app->secrets = open_key(st, error);
 	if (app->secrets == NULL)
 		return false;
 	app->storage = storage_open_sqlite(st->database, app->secrets, error);
 	if (app->storage == NULL)
 		return false;
-	g_autofree char *program =
-	    st->worker_program != NULL ? g_strdup(st->worker_program) : workers_default_program();
+	g_autofree char *program = worker_program(st);
 	struct worker_description *describe = workers_describe(program, st->legacy_protocol, error);
 	if (describe == NULL)
 		return false;
@@ -182,12 +229,186 @@ static void app_clear(struct app *app)
 	g_clear_pointer(&app->form, regform_free);
 	g_clear_pointer(&app->storage, storage_free);
 	g_clear_pointer(&app->secrets, secrets_free);
+	g_clear_pointer(&app->lock, storage_lock_free);
 	g_clear_pointer(&app->loop, g_main_loop_unref);
 	g_clear_pointer(&app->settings, settings_free);
 }
 
+/* ---- checks of the configuration -----------------------------------------
+ * --check-config runs them all and reports every problem; a start runs the
+ * cheap ones before anything else (the rest it meets as it opens things). */
+
+/* The example file's placeholder: a secret everybody knows. */
+#define PLACEHOLDER_SECRET "change-me"
+
+static void add_problem(GPtrArray *problems, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void add_problem(GPtrArray *problems, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	g_ptr_array_add(problems, g_strdup_vprintf(fmt, ap));
+	va_end(ap);
+}
+
+static void check_secret(const struct settings *st, GPtrArray *problems)
+{
+	if (strcmp(st->component_secret, PLACEHOLDER_SECRET) == 0)
+		add_problem(problems,
+		            "%s: [component] secret: '%s' is the example file's placeholder, which "
+		            "anyone may know: set the secret the XMPP server has for %s (Prosody "
+		            "component_secret, ejabberd password)",
+		            st->path, PLACEHOLDER_SECRET, st->component_jid);
+}
+
+/* The config file holds the component secret: others must not read it. */
+static bool config_mode_problem(const struct settings *st, GPtrArray *problems)
+{
+	struct stat sb;
+	if (stat(st->path, &sb) != 0 || (sb.st_mode & S_IROTH) == 0)
+		return false;
+	add_problem(problems,
+	            "%s: the file holds [component] secret and anyone on this machine may read "
+	            "it (mode %04o); run: chmod 600 %s (or chmod 640 and a group for ferry)",
+	            st->path, (unsigned)(sb.st_mode & 07777), st->path);
+	return true;
+}
+
+/* The key file as a start would meet it, read only: too open, wrong size,
+ * or missing over an existing database. */
+static void check_key_file(const struct settings *st, GPtrArray *problems)
+{
+	if (!g_file_test(st->key_file, G_FILE_TEST_EXISTS) && !database_exists(st->database))
+		return; /* made at the first start, with the database */
+	g_autoptr(GError) err = NULL;
+	struct secrets *secrets = open_key(st, &err);
+	if (secrets == NULL)
+		add_problem(problems, "%s: [storage] key_file: %s", st->path, err->message);
+	else if (database_exists(st->database) &&
+	         !storage_check_key_sqlite(st->database, secrets, &err) &&
+	         !g_error_matches(err, STORAGE_ERROR, STORAGE_ERROR_VERSION))
+		/* (a schema to migrate: the start checks the key after it) */
+		add_problem(problems, "%s: [storage] key_file: %s", st->path, err->message);
+	secrets_free(secrets);
+}
+
+/* The protocol's user splits and account options, as the admin's hint
+ * when a preset names none of them ("server, port, ssl, ..."), named as
+ * the form names them (regform.h: option_<key> on a clash). */
+static char *offered_fields(const struct worker_description *describe)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(names, g_strdup("username"));
+	g_ptr_array_add(names, g_strdup("password"));
+	for (guint i = 0; i < describe->splits->len; i++) {
+		const struct worker_split *split = describe->splits->pdata[i];
+		char *name = g_ascii_strdown(split->label, -1);
+		g_ptr_array_add(names, g_strdelimit(name, " ", '_'));
+	}
+	for (guint i = 0; i < describe->options->len; i++) {
+		const struct worker_option *option = describe->options->pdata[i];
+		bool clash = false;
+		for (guint n = 0; n < names->len; n++)
+			clash = clash || strcmp(names->pdata[n], option->key) == 0;
+		g_ptr_array_add(names, clash ? g_strdup_printf("option_%s", option->key)
+		                             : g_strdup(option->key));
+	}
+	GString *out = g_string_new(NULL);
+	for (guint i = 2; i < names->len; i++) /* username and password take no preset */
+		g_string_append_printf(out, "%s%s", i > 2 ? ", " : "", (char *)names->pdata[i]);
+	return g_string_free(out, FALSE);
+}
+
+/* The worker program, the protocol and the [legacy] presets, against what
+ * `ferry-worker --describe` reports, with the check the gateway runs. */
+static void check_legacy(const struct settings *st, GPtrArray *problems)
+{
+	g_autofree char *program = worker_program(st);
+	if (!g_file_test(program, G_FILE_TEST_IS_REGULAR) ||
+	    !g_file_test(program, G_FILE_TEST_IS_EXECUTABLE)) {
+		if (st->worker_program != NULL)
+			add_problem(
+			    problems,
+			    "%s: [workers] program: '%s' is not an executable file: give the "
+			    "path of ferry-worker (installed under %s)",
+			    st->path, program, FERRY_LIBEXECDIR);
+		else
+			add_problem(
+			    problems,
+			    "%s: the worker program %s is not installed: install ferry-worker "
+			    "there, or set [workers] program",
+			    st->path, program);
+		return;
+	}
+	g_autoptr(GError) err = NULL;
+	struct worker_description *describe = workers_describe(program, st->legacy_protocol, &err);
+	if (describe == NULL) {
+		/* The worker's list of protocols, on one line. */
+		g_auto(GStrv) lines = g_strsplit(err->message, "\n", -1);
+		for (gsize i = 0; lines[i] != NULL; i++)
+			g_strstrip(lines[i]);
+		g_autofree char *text = g_strjoinv(" ", lines);
+		add_problem(problems, "%s: [legacy] protocol: '%s': %s", st->path,
+		            st->legacy_protocol, text);
+		return;
+	}
+	if (!regform_check_presets(st, describe, &err)) {
+		g_autofree char *offered = offered_fields(describe);
+		add_problem(problems, "%s: %s; what %s offers: %s", st->path, err->message,
+		            describe->protocol, offered);
+	}
+	worker_description_free(describe);
+}
+
+/* --check-config PATH: every problem on stderr, one a line; 0 when none. */
+static int check_config(const char *path)
+{
+	g_autoptr(GError) err = NULL;
+	struct settings *st = settings_load(path, &err);
+	if (st == NULL) {
+		fprintf(stderr, "ferry: %s\n", err->message);
+		return 1;
+	}
+	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+	check_secret(st, problems);
+	config_mode_problem(st, problems);
+	check_key_file(st, problems);
+	check_legacy(st, problems);
+	for (guint i = 0; i < problems->len; i++)
+		fprintf(stderr, "ferry: %s\n", (char *)problems->pdata[i]);
+	int status = 0;
+	if (problems->len > 0) {
+		fprintf(stderr, "%s: %u problem%s\n", path, problems->len,
+		        problems->len == 1 ? "" : "s");
+		status = 1;
+	} else {
+		printf("%s: OK (component %s at %s:%u, protocol %s)\n", path, st->component_jid,
+		       st->component_host, st->component_port, st->legacy_protocol);
+	}
+	settings_free(st);
+	return status;
+}
+
+/* The checks a start makes before opening anything: a placeholder secret
+ * stops it; a config file others may read is worth a warning. */
+static bool start_checks(const struct settings *st, GError **error)
+{
+	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+	if (config_mode_problem(st, problems))
+		g_warning("%s", (char *)problems->pdata[0]);
+	g_ptr_array_set_size(problems, 0);
+	check_secret(st, problems);
+	if (problems->len > 0) {
+		g_set_error_literal(error, SETTINGS_ERROR, SETTINGS_ERROR_INVALID,
+		                    problems->pdata[0]);
+		return false;
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
+	/* Every line ferry writes, from the first, in the one format. */
+	log_init("ferry", SETTINGS_LOG_INFO);
 	g_autofree char *config = NULL;
 	g_autofree char *check = NULL;
 	gboolean version = FALSE;
@@ -207,21 +428,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ferry: %s\n", err->message);
 		return 2;
 	}
+	if (argc > 1) {
+		fprintf(stderr, "ferry: unexpected argument '%s' (see --help)\n", argv[1]);
+		return 2;
+	}
 	if (version) {
 		printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 		return 0;
 	}
-	if (check != NULL) {
-		struct settings *st = settings_load(check, &err);
-		if (st == NULL) {
-			fprintf(stderr, "ferry: %s\n", err->message);
-			return 1;
-		}
-		printf("%s: OK (component %s at %s:%u, protocol %s)\n", check, st->component_jid,
-		       st->component_host, st->component_port, st->legacy_protocol);
-		settings_free(st);
-		return 0;
-	}
+	if (check != NULL)
+		return check_config(check);
 	if (config == NULL) {
 		fprintf(stderr, "ferry: no configuration given; use --config PATH (see --help)\n");
 		return 2;
@@ -230,10 +446,12 @@ int main(int argc, char **argv)
 	struct app app = {0};
 	app.settings = settings_load(config, &err);
 	if (app.settings == NULL) {
-		fprintf(stderr, "ferry: %s\n", err->message);
+		log_error("ferry: cannot start: %s", err->message);
 		return 1;
 	}
-	log_init(app.settings->log_level);
+	log_set_level(app.settings->log_level);
+	/* The workers log at the same level (they inherit the environment). */
+	g_setenv("FERRY_LOG_LEVEL", log_level_name(app.settings->log_level), TRUE);
 	signal(SIGPIPE, SIG_IGN);
 	app.loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGTERM, on_quit_signal, &app);
@@ -243,8 +461,8 @@ int main(int argc, char **argv)
 	          app.settings->component_jid, app.settings->component_host,
 	          app.settings->component_port, app.settings->component_tls ? " (TLS)" : "",
 	          app.settings->legacy_protocol);
-	if (!app_wire(&app, &err)) {
-		g_warning("ferry: cannot start: %s", err->message);
+	if (!start_checks(app.settings, &err) || !app_wire(&app, &err)) {
+		log_error("ferry: cannot start: %s", err->message);
 		app_clear(&app);
 		return 1;
 	}

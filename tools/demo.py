@@ -7,12 +7,15 @@ Starts Prosody (c2s on 127.0.0.1:5222 when that port is free) and ngircd
 that pins the transport to that IRC server, and runs ferry from the build
 tree.
 Prints how to log in with an XMPP client (Gajim, Dino, profanity...), then
-waits; Ctrl-C stops every process it started (by PID) and removes the
-temporary directory.  Run it through tools/demo.sh, which builds first.
+waits; Ctrl-C stops every process it started (by PID), keeps the logs of
+ferry, Prosody and ngircd in a directory of their own (printed, to attach
+to a bug report) and removes the rest of the temporary directory.  Run it
+through tools/demo.sh, which builds first.
 """
 
 import os
 import secrets
+import shutil
 import signal
 import sys
 import tempfile
@@ -27,6 +30,24 @@ from servers import Ngircd, Prosody, port_accepts  # noqa: E402
 
 DOMAIN = "localhost"
 TRANSPORT = "irc.localhost"
+
+
+def keep_logs(started, work):
+    """Copies the log files of the STARTED objects (log_path, and a
+    console_log when there is one) into a new directory beside WORK;
+    returns its path, or None if there was nothing to keep."""
+    logs = []
+    for p in started:
+        for attr in ("log_path", "console_log"):
+            path = getattr(p, attr, None)
+            if path and os.path.isfile(path):
+                logs.append(path)
+    if not logs:
+        return None
+    kept = tempfile.mkdtemp(prefix="ferry-demo-logs-", dir=os.path.dirname(work))
+    for path in logs:
+        shutil.copy2(path, os.path.join(kept, os.path.basename(path)))
+    return kept
 
 
 def main():
@@ -78,7 +99,7 @@ ferry is running, attached to a throwaway Prosody on loopback.
        and talk to yourself: an IRC user "bob" is bob@%(transport)s in XMPP.
 
   ferry's log:   %(log)s
-  Stop with Ctrl-C.
+  Stop with Ctrl-C (the logs are kept; the path is printed then).
 """ % {"domain": DOMAIN, "password": password, "port": prosody.c2s_port,
        "transport": TRANSPORT, "log": ferry.log_path, "irc": irc.port})
         sys.stdout.flush()
@@ -91,8 +112,13 @@ ferry is running, attached to a throwaway Prosody on loopback.
     finally:
         for p in reversed(started):
             p.stop()
-        import shutil
+        # The logs outlive the demo: what a bug report needs.
+        kept = keep_logs(started, work)
         shutil.rmtree(work, ignore_errors=True)
+        if kept:
+            print("\nferry's, Prosody's and ngircd's logs are kept in %s\n"
+                  "(attach them to a bug report; remove the directory when done)" % kept)
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":

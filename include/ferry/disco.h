@@ -8,6 +8,10 @@
  * and says whether the address is its own. An address nobody claims gets
  * service-unavailable (the router's answer to an unhandled iq); a known
  * address with an unknown node gets item-not-found.
+ *
+ * XEP-0115: disco_info_caps_ver() hashes an answer; a disco#info at node
+ * DISCO_CAPS_NODE#VER is answered as the address's plain disco#info when
+ * that hashes to VER (clients check it), and with item-not-found when not.
  */
 #ifndef FERRY_DISCO_H
 #define FERRY_DISCO_H
@@ -19,6 +23,10 @@
 #include "ferry/stanza.h"
 
 struct disco;
+
+/* The node of the <c/> ferry puts in presence (XEP-0115 §4: a URI naming
+ * the software). */
+#define DISCO_CAPS_NODE "urn:x-ferry:caps"
 
 /* An answer being built: what a provider fills in. */
 struct disco_info;
@@ -55,6 +63,8 @@ void disco_add_identity(struct disco *disco, const char *category, const char *t
 void disco_add_feature(struct disco *disco, const char *var);
 /* The transport's features, sorted, for tests and caps. Borrowed. */
 const GPtrArray *disco_features(const struct disco *disco);
+/* The XEP-0115 ver of the transport's own disco#info. Caller frees. */
+char *disco_caps_ver(const struct disco *disco);
 
 /* Registers NODE of the transport's JID, answered by PROVIDER (borrowed,
  * with DATA; TO is the transport's JID). A node registered twice is a
@@ -74,6 +84,16 @@ void disco_info_add_identity(struct disco_info *info, const char *category, cons
                              const char *name);
 /* Duplicates are ignored; features are sent sorted. */
 void disco_info_add_feature(struct disco_info *info, const char *var);
+/* An empty answer, for modules that announce caps of addresses they own. */
+struct disco_info *disco_info_new(void);
+void disco_info_free(struct disco_info *info);
+/* The XEP-0115 §5.1 ver of INFO: SHA-1 over its identities and features,
+ * base64. Caller frees. */
+char *disco_info_caps_ver(const struct disco_info *info);
+/* Adds the XEP-0115 <c hash='sha-1' node=DISCO_CAPS_NODE ver=VER/> to
+ * PRESENCE. */
+void disco_add_caps(struct stanza *presence, const char *ver);
+
 /* An item: JID, with NODE and NAME (both may be NULL). */
 void disco_items_add(struct disco_items *items, const char *jid, const char *node,
                      const char *name);

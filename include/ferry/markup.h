@@ -3,9 +3,10 @@
  * Outgoing plain text is escaped so libpurple passes it on literally: a
  * typed "<b>" arrives as those three characters, and "?OTR:..." or OTR's
  * whitespace tag arrive byte for byte. Incoming HTML is turned into plain
- * text: tags dropped (<br> becomes a newline), entities decoded, control
- * characters XML cannot carry (raw IRC formatting codes) dropped; other
- * text passes unchanged.
+ * text: tags dropped (<br> becomes a newline), entities decoded (not those
+ * of characters XML cannot carry, which stay as written), characters XML
+ * cannot carry (C0 controls such as raw IRC formatting codes, U+FFFE,
+ * U+FFFF) dropped; other text passes unchanged.
  */
 #ifndef FERRY_MARKUP_H
 #define FERRY_MARKUP_H

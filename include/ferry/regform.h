@@ -10,6 +10,21 @@
  * replace defaults; locked fields are left out of the form and always take
  * the preset.
  *
+ * The form shows what a user needs, not every libpurple option: the
+ * username, the password (IRC: labelled as the server password, or the SASL
+ * one), the user splits that are not locked, the options that go with an
+ * open server split (IRC: port, ssl; locking the server hides them too),
+ * and a short per-protocol list of essentials (IRC: sasl, saslname). Any
+ * other option is shown only when [legacy] `ferry.fields` lists it (by
+ * field name); one the form does not show takes its preset or default,
+ * like a locked one. A protocol ferry has no list for shows every option.
+ *
+ * [legacy] keys: `protocol`, `name`, `locked` and presets by field name,
+ * as before; ferry's own newer keys are written `ferry.<name>` (today
+ * `ferry.fields`), a name no protocol field can have: an account option
+ * whose key contains a '.' is left out of the form (logged), and a dotted
+ * [legacy] key other than a known ferry.<name> is an error.
+ *
  * Settings (what is stored per user) are field -> text value, password
  * excluded; booleans are "true"/"false".
  *
@@ -28,10 +43,12 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "ferry/settings.h"
 #include "ferry/stanza.h"
 #include "ferry/worker_describe.h"
 
 struct regform;
+struct settings;
 
 #define REGFORM_ERROR (regform_error_quark())
 GQuark regform_error_quark(void);
@@ -50,6 +67,12 @@ struct regform *regform_new(const struct worker_description *describe, GHashTabl
                             char **locked, GError **error);
 /* NULL is a no-op. */
 void regform_free(struct regform *form);
+
+/* The check regform_new() makes of SETTINGS' [legacy] keys (presets,
+ * locked, ferry.<name> keys) against DESCRIBE, without a gateway: for
+ * --check-config. false with REGFORM_ERROR_CONFIG naming the key. */
+bool regform_check_presets(const struct settings *settings,
+                           const struct worker_description *describe, GError **error);
 
 /* The protocol's id and human name ("IRC"). Borrowed. */
 const char *regform_protocol(const struct regform *form);

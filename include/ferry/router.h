@@ -53,6 +53,10 @@ bool router_to_transport(const struct router *router, const struct stanza *stanz
 /* Handlers for iq get/set whose payload is in namespace NS. */
 void router_add_iq_handler(struct router *router, const char *ns, router_handler handler,
                            void *user_data);
+/* A handler asked about every well-formed iq get/set before the chain of
+ * its namespace, e.g. a check by the address it is sent to: ROUTER_HANDLED
+ * stops it there (answered), ROUTER_PASS lets it go on. */
+void router_add_iq_filter(struct router *router, router_handler handler, void *user_data);
 void router_add_message_handler(struct router *router, router_handler handler, void *user_data);
 void router_add_presence_handler(struct router *router, router_handler handler, void *user_data);
 

@@ -19,19 +19,25 @@
 GQuark secrets_error_quark(void);
 
 enum secrets_error_code {
-	SECRETS_ERROR_KEY_FILE, /* missing, unreadable, wrong size, or too open */
-	SECRETS_ERROR_DECRYPT,  /* tampered, truncated, another owner's, or another key */
+	SECRETS_ERROR_KEY_FILE,    /* missing, unreadable, wrong size, or too open */
+	SECRETS_ERROR_DECRYPT,     /* tampered, truncated, another owner's, or another key */
+	SECRETS_ERROR_KEY_MISSING, /* no key file, and not asked to create one */
 };
 
 struct secrets;
 
-/* Loads the key from KEY_FILE, creating it (mode 0600, random key) when it
- * does not exist. Refuses a file that group or others may read, or that is
- * not exactly 32 bytes. */
-struct secrets *secrets_open(const char *key_file, GError **error);
+/* Loads the key from KEY_FILE. When it does not exist: creates it (mode
+ * 0600, random key) if CREATE, which only a new database may ask (a new key
+ * opens nothing an old one sealed), else SECRETS_ERROR_KEY_MISSING. Refuses
+ * a file that group or others may read, or that is not exactly 32 bytes. */
+struct secrets *secrets_open(const char *key_file, bool create, GError **error);
 
 /* For tests: a key given directly. */
 struct secrets *secrets_new_from_key(const guint8 key[SECRETS_KEY_BYTES]);
+
+/* The key file the key came from, for messages; NULL for a key given
+ * directly. Borrowed. */
+const char *secrets_key_file(const struct secrets *secrets);
 
 /* Wipes the key and frees. NULL is a no-op. */
 void secrets_free(struct secrets *secrets);

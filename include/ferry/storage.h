@@ -28,6 +28,8 @@ enum storage_error_code {
 	STORAGE_ERROR_IO,      /* a statement failed */
 	STORAGE_ERROR_VERSION, /* the schema is newer than this ferry */
 	STORAGE_ERROR_NO_USER, /* a write for a JID that is not registered */
+	STORAGE_ERROR_KEY,     /* the key is not the one the database was made with */
+	STORAGE_ERROR_LOCKED,  /* another process holds the database's lock */
 };
 
 struct storage;
@@ -59,8 +61,32 @@ struct storage_outbox_item {
 
 /* Opens (creating if needed) the SQLite database at PATH, in WAL mode, and
  * migrates its schema to the current version. SECRETS is borrowed and must
- * outlive the storage. */
+ * outlive the storage.
+ *
+ * The database knows its key: a check value sealed with it, written when
+ * the database is new, or, for a database from before the check, at the
+ * first open whose key opens its sealed values (passwords, outbox text).
+ * A key that does not open the check value, or none of the sealed values,
+ * is STORAGE_ERROR_KEY, with a message naming the key file and the fix. */
 struct storage *storage_open_sqlite(const char *path, struct secrets *secrets, GError **error);
+
+/* The key check storage_open_sqlite() makes, on the database at PATH as it
+ * is, read only (nothing written, no migration): STORAGE_ERROR_KEY as
+ * there; STORAGE_ERROR_VERSION when the schema is not the current one (the
+ * start would migrate or refuse it first); STORAGE_ERROR_OPEN when it
+ * cannot be read. For --check-config. */
+bool storage_check_key_sqlite(const char *path, struct secrets *secrets, GError **error);
+
+/* One ferry per database: an exclusive flock on PATH.lock (created 0600,
+ * never removed; the holder's pid written in it). The kernel releases it
+ * when the process ends, a crash or SIGKILL included, and no child
+ * inherits it. Taken before the key is read or made and held for the
+ * process's life; STORAGE_ERROR_LOCKED (naming the database and the
+ * holder's pid) while another process holds it. */
+struct storage_lock;
+struct storage_lock *storage_lock_sqlite(const char *path, GError **error);
+/* Releases the lock. NULL is a no-op. */
+void storage_lock_free(struct storage_lock *lock);
 void storage_free(struct storage *storage);
 
 /* The schema version the database is at. */

@@ -78,9 +78,10 @@
 	/* Stop: log everyone out and exit. On account 0. */                               \
 	X(SHUTDOWN, 9, shutdown, )                                                         \
 	/* A test login (WORKER_LOGIN_TEST) becomes a normal one: from now on its         \
-	 * events flow, starting with every buddy it has. Lets a registration's check     \
-	 * login carry on as the user's session instead of a second login (no nick        \
-	 * clash, no reconnect throttling). */                                             \
+	 * events flow, starting with what it held (IMs received meanwhile, in order)     \
+	 * and every buddy it has. Lets a registration's check login carry on as the     \
+	 * user's session instead of a second login (no nick clash, no reconnect          \
+	 * throttling). */                                                                 \
 	X(KEEP, 10, keep, )                                                                \
 	/* Drop every SEND_IM not yet sent in full (each answered by IM_RESULT,          \
 	 * WORKER_IM_CANCELLED, with how much went); lines already written are still     \
@@ -125,7 +126,11 @@
 	 * once the worker has carried out the commands it read together (and always      \
 	 * before DISCONNECTED): one frame for a burst, written after the messages        \
 	 * themselves, on WORKER_ACKS_FD when there is one. */                             \
-	X(IMS_SENT, 110, ims_sent, F(U32, through))                                        \
+	X(IMS_SENT, 110, ims_sent, F(U32, through))                                         \
+	/* The network answered an IM with the contact's away text (an automatic         \
+	 * reply, such as IRC's 301: legacy name, HTML text). Not the contact's words:     \
+	 * their presence, until they stir. */                                            \
+	X(BUDDY_AWAY, 120, buddy_away, F(STR, name) F(STR, message))                       \
 	/* A SEND_IM will take a while (sequence number, lines, estimated seconds until  \
 	 * its last line is sent at the account's pace). Sent at once, before any line.  \
 	 * Only for messages of more than one line. */                                    \
@@ -136,7 +141,11 @@
 	 * DISCONNECTED; lets ferry requeue only the rest after a crash or a lost         \
 	 * connection, and say how much went. */                                          \
 	X(IM_PROGRESS, 131, im_progress, F(U32, seq) F(U32, lines_sent) F(U32, lines)      \
-	                                 F(U32, done))
+	                                 F(U32, done))                                      \
+	/* The network refused the name asked for and libpurple signed on under another  \
+	 * (prpl-irc: nick "bob" in use, signed on as "bob1"): (the name asked for, the   \
+	 * name given). Sent right before CONNECTED, test logins included. */             \
+	X(NAME_FALLBACK, 150, name_fallback, F(STR, wanted) F(STR, given))
 
 #define WORKER_MESSAGES(X, F) WORKER_COMMANDS(X, F) WORKER_EVENTS(X, F)
 /* clang-format on */
@@ -157,7 +166,10 @@
 enum worker_msg { WORKER_MESSAGES(WORKER_ENUM_ITEM_, WORKER_NO_FIELD_) };
 
 enum worker_login_flags {
-	WORKER_LOGIN_TEST = 1 << 0, /* a credentials check: no buddies, no messages */
+	/* A credentials check: only CONNECTED, NAME_FALLBACK and DISCONNECTED go up;
+	 * IMs, notices and authorization requests are held (bounded) and sent at
+	 * KEEP, anything else is dropped (KEEP reports the buddies anew). */
+	WORKER_LOGIN_TEST = 1 << 0,
 };
 
 enum worker_status {

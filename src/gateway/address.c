@@ -9,6 +9,7 @@
 struct address {
 	const struct settings *settings; /* allowed domains */
 	char *jid;                       /* the transport domain */
+	char *full;                      /* its full JID, domain/GATEWAY_RESOURCE */
 };
 
 struct address *address_new(const struct settings *settings)
@@ -16,6 +17,7 @@ struct address *address_new(const struct settings *settings)
 	struct address *a = g_new0(struct address, 1);
 	a->settings = settings;
 	a->jid = g_strdup(settings->component_jid);
+	a->full = address_full(a->jid);
 	return a;
 }
 
@@ -24,6 +26,7 @@ void address_free(struct address *a)
 	if (a == NULL)
 		return;
 	g_free(a->jid);
+	g_free(a->full);
 	g_free(a);
 }
 
@@ -41,6 +44,16 @@ char *address_contact_jid(const struct address *a, const char *name)
 {
 	g_autofree char *local = jid_escape_local(name);
 	return local != NULL ? g_strdup_printf("%s@%s", local, a->jid) : NULL;
+}
+
+const char *address_transport_full(const struct address *a)
+{
+	return a->full;
+}
+
+char *address_full(const char *bare)
+{
+	return g_strconcat(bare, "/" GATEWAY_RESOURCE, NULL);
 }
 
 char *address_legacy_name(const char *localpart)

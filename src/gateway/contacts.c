@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "ferry/markup.h"
+
 struct contacts {
 	struct session *session;
 	GHashTable *by_name;  /* legacy name -> struct contact * (owned) */
@@ -17,11 +19,14 @@ struct contacts {
 struct contact {
 	char *legacy_name;    /* as the legacy network spells it */
 	char *jid;            /* escaped localpart @ transport; NULL if not escapable */
+	char *full;           /* jid/GATEWAY_RESOURCE: presence and messages come from it */
 	char *alias;          /* may be NULL */
 	guint32 status;       /* WORKER_STATUS_* */
 	char *message;        /* status text, may be NULL */
+	char *auto_away;      /* away text from an automatic reply, until they stir; or NULL */
 	guint flags;          /* enum storage_contact_flags */
 	bool buddy;           /* on the legacy contact list (and stored) */
+	bool bare_cleared;    /* the unavailable from the bare JID was sent */
 	guint32 auth_request; /* pending authorization request id, 0 if none */
 };
 
@@ -30,8 +35,10 @@ static void contact_free(gpointer data)
 	struct contact *c = data;
 	g_free(c->legacy_name);
 	g_free(c->jid);
+	g_free(c->full);
 	g_free(c->alias);
 	g_free(c->message);
+	g_free(c->auto_away);
 	g_free(c);
 }
 
@@ -56,6 +63,11 @@ void contacts_free(struct contacts *cs)
 const char *contact_jid(const struct contact *c)
 {
 	return c->jid;
+}
+
+const char *contact_full_jid(const struct contact *c)
+{
+	return c->full;
 }
 
 const char *contact_legacy_name(const struct contact *c)
@@ -93,6 +105,7 @@ struct contact *contact_get(struct session *s, const char *legacy_name, bool cre
 	c->legacy_name = g_strdup(legacy_name);
 	c->jid = address_contact_jid(session_ctx(s)->address, legacy_name);
 	if (c->jid != NULL) {
+		c->full = address_full(c->jid);
 		g_autofree char *local = g_strndup(c->jid, strcspn(c->jid, "@"));
 		g_hash_table_replace(cs->by_local, address_local_key(local), c);
 	} else {
@@ -174,20 +187,91 @@ static const char *show_for(guint32 status)
 	}
 }
 
+/* What every contact's full JID answers to disco#info: the same for all,
+ * so that clients fetch one caps ver per transport, not one per contact
+ * (the legacy spelling is in the bare JID's answer). */
+static void full_jid_info(const struct gateway_ctx *ctx, struct disco_info *info)
+{
+	disco_info_add_identity(info, "client", "pc", regform_protocol_name(ctx->form));
+	disco_info_add_feature(info, NS_DISCO_INFO);
+	disco_info_add_feature(info, NS_CAPS);
+	disco_info_add_feature(info, NS_CHATSTATES);
+}
+
+char *contacts_caps_ver(const struct gateway_ctx *ctx)
+{
+	struct disco_info *info = disco_info_new();
+	full_jid_info(ctx, info);
+	char *ver = disco_info_caps_ver(info);
+	disco_info_free(info);
+	return ver;
+}
+
 void contact_send_presence(struct session *s, struct contact *c, const char *to)
 {
 	if (c->jid == NULL)
 		return;
-	struct router *router = session_ctx(s)->router;
+	const struct gateway_ctx *ctx = session_ctx(s);
+	struct router *router = ctx->router;
 	const char *dest = to != NULL ? to : session_jid(s);
-	bool online = session_state(s) == SESSION_ONLINE && c->status != WORKER_STATUS_OFFLINE;
-	struct stanza *p = out_presence_new(router, c->jid, dest, online ? NULL : "unavailable");
-	const char *show = show_for(c->status);
+	/* A contact the legacy network just said is away (an automatic
+	 * reply) is on it, whatever the buddy list knows. */
+	guint32 status = c->status;
+	if (c->auto_away != NULL &&
+	    (status == WORKER_STATUS_OFFLINE || status == WORKER_STATUS_AVAILABLE))
+		status = WORKER_STATUS_AWAY;
+	const char *text = c->auto_away != NULL ? c->auto_away : c->message;
+	bool online = session_state(s) == SESSION_ONLINE && status != WORKER_STATUS_OFFLINE;
+	if (!c->bare_cleared) {
+		/* Before the first presence from the full JID, one unavailable
+		 * from the bare JID (to every resource of the user), which ferry
+		 * used until presence moved to the full JID: clients drop what
+		 * they kept of it. Never after: Dino,
+		 * Conversations and Gajim apply a bare unavailable to every
+		 * resource of the contact. */
+		c->bare_cleared = true;
+		out_presence(router, c->jid, session_jid(s), "unavailable");
+	}
+	struct stanza *p = out_presence_new(router, c->full, dest, online ? NULL : "unavailable");
+	const char *show = show_for(status);
 	if (online && show != NULL)
 		stanza_add_text_child(p, "show", show);
-	if (online && c->message != NULL && *c->message != '\0')
-		stanza_add_text_child(p, "status", c->message);
+	if (online && text != NULL && *text != '\0')
+		stanza_add_text_child(p, "status", text);
+	if (online)
+		disco_add_caps(p, ctx->contact_caps);
 	router_send(router, p);
+}
+
+/* C showed a sign of life: an away text learned from an automatic reply
+ * no longer holds. true if there was one. */
+static bool stirred(struct contact *c)
+{
+	if (c->auto_away == NULL)
+		return false;
+	g_clear_pointer(&c->auto_away, g_free);
+	return true;
+}
+
+void contacts_on_activity(struct session *s, const char *legacy_name)
+{
+	struct contact *c = contact_get(s, legacy_name, false);
+	if (c != NULL && stirred(c))
+		contact_send_presence(s, c, NULL);
+}
+
+void contacts_on_buddy_away(void *session, const struct worker_msg_buddy_away *m)
+{
+	struct session *s = session;
+	struct contact *c = contact_get(s, m->name, true);
+	g_autofree char *text = markup_to_text(m->message);
+	g_strstrip(text);
+	if (g_strcmp0(c->auto_away, text) == 0)
+		return;
+	g_free(c->auto_away);
+	c->auto_away = g_steal_pointer(&text);
+	g_debug("contacts: %s: '%s' is away (an automatic reply)", session_jid(s), m->name);
+	contact_send_presence(s, c, NULL);
 }
 
 void contacts_all_offline(struct session *s)
@@ -197,7 +281,8 @@ void contacts_all_offline(struct session *s)
 	g_hash_table_iter_init(&it, session_contacts(s)->by_name);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct contact *c = value;
-		if (c->status == WORKER_STATUS_OFFLINE)
+		bool was_away = stirred(c);
+		if (c->status == WORKER_STATUS_OFFLINE && !was_away)
 			continue;
 		c->status = WORKER_STATUS_OFFLINE;
 		contact_send_presence(s, c, NULL);
@@ -243,6 +328,9 @@ void contacts_on_buddy_status(void *session, const struct worker_msg_buddy_statu
 		c->alias = g_strdup(m->alias);
 	}
 	bool changed = c->status != m->status || g_strcmp0(c->message, m->message) != 0;
+	/* a new status is a sign of life: an automatic reply's away ends */
+	if (changed)
+		(void)stirred(c);
 	c->status = m->status;
 	g_free(c->message);
 	c->message = g_strdup(m->message);
@@ -331,7 +419,7 @@ void contacts_on_user_presence(struct session *s, struct contact *c, const struc
 				                  .name = c->legacy_name);
 		}
 		out_presence(ctx->router, c->jid, session_jid(s), "unsubscribed");
-		out_presence(ctx->router, c->jid, session_jid(s), "unavailable");
+		out_presence(ctx->router, c->full, session_jid(s), "unavailable");
 	}
 }
 
@@ -372,14 +460,20 @@ static enum disco_answer contact_entity(const struct gateway_ctx *ctx, const str
 	return *name == NULL || node != NULL ? DISCO_NOT_FOUND : DISCO_ANSWER;
 }
 
-/* A contact JID (bare or full) is an IM client of the legacy network: its
- * name is the legacy name; it takes chat states (relayed both ways). */
+/* A contact JID is an IM client of the legacy network that takes chat
+ * states (relayed both ways). The bare JID is named by the legacy name;
+ * full JIDs all answer the same (full_jid_info), which their caps hash. */
 static enum disco_answer contact_info(void *data, const struct stanza *iq, const struct jid *to,
                                       const char *node, struct disco_info *info)
 {
 	g_autofree char *name = NULL;
 	enum disco_answer a = contact_entity(data, iq, to, node, &name);
-	if (a == DISCO_ANSWER) {
+	if (a == DISCO_ANSWER && jid_resource(to) != NULL &&
+	    strcmp(jid_resource(to), GATEWAY_RESOURCE) != 0)
+		return DISCO_NOT_FOUND; /* no such resource: contacts have one */
+	if (a == DISCO_ANSWER && jid_resource(to) != NULL) {
+		full_jid_info(data, info);
+	} else if (a == DISCO_ANSWER) {
 		disco_info_add_identity(info, "client", "pc", name);
 		disco_info_add_feature(info, NS_DISCO_INFO);
 		disco_info_add_feature(info, NS_CHATSTATES);

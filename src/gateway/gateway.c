@@ -48,16 +48,41 @@ static void transport_presence(struct gateway *gw, const struct stanza *p, struc
 	}
 }
 
+/* Answers STANZA, from a user who is not registered, with
+ * registration-required and how to register: never silence, so that a
+ * client can tell the user why nothing happens. */
+static void refuse_unregistered(const struct gateway_ctx *ctx, const struct stanza *stanza)
+{
+	g_autofree char *how = content_how_to_register(ctx);
+	g_autofree char *text =
+	    g_strdup_printf("you are not registered with %s; %s", ctx->jid, how);
+	router_send_error(ctx->router, stanza, "registration-required", text);
+}
+
+/* true for a MUC join (XEP-0045 §7.2): a presence with <x xmlns='…muc'/>. */
+static bool is_muc_join(const struct stanza *p)
+{
+	return stanza_find_child(p, "x", NS_MUC) != NULL;
+}
+
 /* A presence from the user FROM to contact TARGET. */
 static void contact_presence(struct gateway *gw, const struct stanza *p, struct jid *from,
                              const struct jid *target)
 {
 	const struct gateway_ctx *ctx = &gw->ctx;
+	const char *type = stanza_get_type(p);
 	struct session *s = sessions_get(ctx->sessions, jid_bare(from), true);
 	if (s == NULL) {
-		if (g_strcmp0(stanza_get_type(p), "subscribe") == 0)
-			router_send_error(ctx->router, p, "registration-required",
-			                  "register with the transport first");
+		/* What asks for something is answered; leaving (unavailable,
+		 * unsubscribe, unsubscribed) needs no registration and no answer. */
+		if (type == NULL || strcmp(type, "probe") == 0 || strcmp(type, "subscribe") == 0 ||
+		    strcmp(type, "subscribed") == 0)
+			refuse_unregistered(ctx, p);
+		return;
+	}
+	if (type == NULL && is_muc_join(p)) {
+		router_send_error(ctx->router, p, "not-acceptable",
+		                  "group chats are not available through this transport yet");
 		return;
 	}
 	struct contact *c = contact_by_local(s, jid_local(target));
@@ -125,22 +150,35 @@ static enum router_result on_message(struct router *r, const struct stanza *m, v
 		router_send_error(r, m, "item-not-found", "no such address at this transport");
 		return ROUTER_HANDLED;
 	}
+	struct jid *from = NULL;
 	if (kind == ADDRESS_TRANSPORT || kind == ADDRESS_TRANSPORT_RESOURCE) {
 		/* To the transport itself: privilege grants from the server; chat
-		 * from users is not a command interface (yet) and is ignored. */
+		 * from users is answered with how to use the transport (there is
+		 * no command interface yet). */
 		jid_free(target);
-		(void)roster_on_privilege(ctx->roster, m);
+		if (roster_on_privilege(ctx->roster, m))
+			return ROUTER_HANDLED;
+		/* Servers and other services (no localpart) are not answered. */
+		const char *f = stanza_get_from(m);
+		from = f != NULL ? jid_parse(f, NULL) : NULL;
+		bool user = from != NULL && jid_local(from) != NULL;
+		g_clear_pointer(&from, jid_free);
+		if (!user)
+			return ROUTER_HANDLED;
+		from = address_check_sender(ctx->address, r, m);
+		if (from != NULL)
+			content_to_transport(ctx->content, m, from);
+		jid_free(from);
 		return ROUTER_HANDLED;
 	}
-	struct jid *from = address_check_sender(ctx->address, r, m);
+	from = address_check_sender(ctx->address, r, m);
 	if (from == NULL) {
 		jid_free(target);
 		return ROUTER_HANDLED;
 	}
 	struct session *s = sessions_get(ctx->sessions, jid_bare(from), true);
 	if (s == NULL) {
-		router_send_error(r, m, "registration-required",
-		                  "register with the transport before sending messages");
+		refuse_unregistered(ctx, m);
 	} else {
 		struct contact *c = contact_by_local(s, jid_local(target));
 		if (c == NULL)
@@ -151,6 +189,37 @@ static enum router_result on_message(struct router *r, const struct stanza *m, v
 	}
 	jid_free(from);
 	jid_free(target);
+	return ROUTER_HANDLED;
+}
+
+/* ---- iq to contact JIDs -------------------------------------------------------------- */
+
+/* Every iq get/set to a contact JID, before its namespace's handlers: a
+ * user of another domain is refused ('forbidden'), and one who is not
+ * registered gets registration-required for anything but disco#info,
+ * which describes the address to anyone (clients ask it before showing a
+ * contact; the contacts' disco provider answers it). */
+static enum router_result on_iq(struct router *r, const struct stanza *iq, void *data)
+{
+	struct gateway *gw = data;
+	const struct gateway_ctx *ctx = &gw->ctx;
+	const char *to = stanza_get_to(iq);
+	struct jid *target = to != NULL ? jid_parse(to, NULL) : NULL;
+	if (target == NULL)
+		return ROUTER_PASS;
+	enum address_kind kind = address_classify(ctx->address, target);
+	jid_free(target);
+	if (kind != ADDRESS_CONTACT && kind != ADDRESS_CONTACT_RESOURCE)
+		return ROUTER_PASS;
+	struct jid *from = address_check_sender(ctx->address, r, iq);
+	if (from == NULL)
+		return ROUTER_HANDLED;
+	const struct stanza *payload = stanza_next_child(iq, NULL);
+	bool registered = sessions_get(ctx->sessions, jid_bare(from), true) != NULL;
+	jid_free(from);
+	if (registered || stanza_is(payload, "query", NS_DISCO_INFO))
+		return ROUTER_PASS;
+	refuse_unregistered(ctx, iq);
 	return ROUTER_HANDLED;
 }
 
@@ -227,9 +296,14 @@ struct gateway *gateway_new(const struct gateway_ports *ports)
 	ctx->sessions = sessions_new(ctx);
 	ctx->roster = roster_new(ctx);
 	ctx->registration = registration_new(ctx);
+	ctx->content = content_new(ctx);
 	contacts_register_disco(ctx);
+	ctx->contact_caps = contacts_caps_ver(ctx);
+	/* the transport's and contacts' presence carries XEP-0115 caps */
+	disco_add_feature(ctx->disco, NS_CAPS);
 	router_add_presence_handler(ctx->router, on_presence, gw);
 	router_add_message_handler(ctx->router, on_message, gw);
+	router_add_iq_filter(ctx->router, on_iq, gw);
 	legacy_set_callbacks(ctx->legacy, &legacy_callbacks, gw);
 	return gw;
 }
@@ -250,7 +324,9 @@ void gateway_free(struct gateway *gw)
 	g_clear_pointer(&ctx->registration, registration_free);
 	g_clear_pointer(&ctx->logins, logins_free);
 	g_clear_pointer(&ctx->roster, roster_free);
+	g_clear_pointer(&ctx->content, content_free);
 	g_clear_pointer(&ctx->address, address_free);
+	g_free(ctx->contact_caps);
 	g_free(gw);
 }
 

@@ -38,6 +38,13 @@
 
 /* How long a registration's test login may take before the user is told. */
 #define GATEWAY_TEST_LOGIN_SECONDS 45
+/* The one resource of the transport's and every contact's full JID, from
+ * which they send presence and messages (clients such as Gajim 1.7 track
+ * presence of full JIDs only). Subscriptions and roster items stay on the
+ * bare JIDs. A constant: a client that locks onto it keeps it across
+ * restarts, and prpl-jabber's many resources of one contact are one
+ * buddy to libpurple anyway. */
+#define GATEWAY_RESOURCE "ferry"
 /* How long an undelivered message may wait in the outbox for a reconnect. */
 #define GATEWAY_OUTBOX_MAX_AGE_SECONDS (15 * 60)
 
@@ -50,6 +57,7 @@ struct contacts;
 struct contact;
 struct messages;
 struct roster;
+struct content;
 
 /* The ports main.c passed in and the modules, for the modules. */
 struct gateway_ctx {
@@ -65,6 +73,8 @@ struct gateway_ctx {
 	struct sessions *sessions;         /* session.c */
 	struct roster *roster;             /* roster.c */
 	struct registration *registration; /* registration.c */
+	struct content *content;           /* content.c */
+	char *contact_caps;                /* contacts.c: XEP-0115 ver of contacts' full JIDs */
 };
 
 /* ---- out.c ---------------------------------------------------------------------- */
@@ -104,6 +114,11 @@ enum address_kind address_classify(const struct address *address, const struct j
 /* The contact JID of legacy name NAME: its XEP-0106-escaped form at the
  * transport, or NULL when no localpart can carry it. Caller frees. */
 char *address_contact_jid(const struct address *address, const char *name);
+/* The transport's full JID (domain/GATEWAY_RESOURCE). Borrowed. */
+const char *address_transport_full(const struct address *address);
+/* BARE/GATEWAY_RESOURCE. Caller frees. */
+char *address_full(const char *bare);
+
 /* The legacy name a contact localpart stands for (XEP-0106 unescaped), or
  * NULL when it stands for none (empty). Caller frees. */
 char *address_legacy_name(const char *localpart);
@@ -153,6 +168,8 @@ void logins_keep(struct logins *logins, guint32 account, const char *bare_jid, c
 bool logins_take_kept(struct logins *logins, const char *bare_jid, guint32 *account, char **nick);
 /* true when ACCOUNT is a kept login. */
 bool logins_owns(const struct logins *logins, guint32 account);
+/* The nick of BARE_JID's kept login, or NULL if there is none. Borrowed. */
+const char *logins_kept_nick(const struct logins *logins, const char *bare_jid);
 /* An event for a kept login: a disconnect ends it. */
 void logins_on_event(struct logins *logins, guint32 account, const struct legacy_event *event);
 /* A kept login's worker died. */
@@ -205,6 +222,9 @@ enum session_state session_state(const struct session *s);
 guint32 session_account(const struct session *s);
 /* Why the last login failed, for the user, or NULL. Borrowed. */
 const char *session_failure(const struct session *s);
+/* The name the legacy network gave the session when it signed on ("bob1"),
+ * NULL while not signed on. Borrowed. */
+const char *session_nick(const struct session *s);
 struct contacts *session_contacts(struct session *s);
 struct messages *session_messages(struct session *s);
 /* true when at least one of the user's resources is available. */
@@ -263,6 +283,9 @@ struct contact *contact_by_local(struct session *s, const char *localpart);
  * spelling, the name the roster shows (alias, else legacy name). Borrowed. */
 const char *contact_jid(const struct contact *c);
 const char *contact_legacy_name(const struct contact *c);
+/* contact_jid()/GATEWAY_RESOURCE, which presence and messages come from
+ * (NULL with contact_jid()). Borrowed. */
+const char *contact_full_jid(const struct contact *c);
 const char *contact_display_name(const struct contact *c);
 /* true while C is a buddy: on the legacy contact list, and stored. */
 bool contact_is_buddy(const struct contact *c);
@@ -272,7 +295,13 @@ void contact_set_flags(struct contact *c, guint flags);
 /* Writes C (a buddy) with its flags to storage. */
 void contact_store(struct session *s, struct contact *c);
 
-/* Sends C's presence to TO (NULL: the user's bare JID). */
+/* The XEP-0115 ver of what contacts' full JIDs answer to disco#info (the
+ * same for the whole run: computed once, into ctx->contact_caps). Caller
+ * frees. */
+char *contacts_caps_ver(const struct gateway_ctx *ctx);
+/* Sends C's presence to TO (NULL: the user's bare JID), from its full JID
+ * (the first time in this run preceded by an unavailable from the bare
+ * JID, which older versions used). */
 void contact_send_presence(struct session *s, struct contact *c, const char *to);
 /* Every contact's presence goes unavailable (session down). */
 void contacts_all_offline(struct session *s);
@@ -287,6 +316,12 @@ void contacts_remove_all(struct session *s);
 void contacts_on_buddy_status(void *session, const struct worker_msg_buddy_status *msg);
 void contacts_on_buddy_removed(void *session, const struct worker_msg_buddy_removed *msg);
 void contacts_on_auth_request(void *session, const struct worker_msg_auth_request *msg);
+/* The legacy network said a contact is away (an automatic reply, such as
+ * IRC's 301): away with that text until the contact stirs. */
+void contacts_on_buddy_away(void *session, const struct worker_msg_buddy_away *msg);
+/* A sign of life from LEGACY_NAME (a message, typing): an away text
+ * learned from an automatic reply ends. */
+void contacts_on_activity(struct session *s, const char *legacy_name);
 
 /* ---- messages.c ------------------------------------------------------------------ */
 
@@ -321,6 +356,23 @@ bool messages_pending(struct session *s);
 void messages_fail_inflight(struct session *s, const char *why);
 void messages_on_typing(void *session, const struct worker_msg_typing *msg);
 void messages_on_notice(void *session, const struct worker_msg_notice *msg);
+
+/* ---- content.c ------------------------------------------------------------------ */
+
+struct content *content_new(const struct gateway_ctx *ctx);
+void content_free(struct content *content);
+/* Judges a message from the user (session S) to a contact before it is
+ * relayed: true when it goes on (text, chat states, metadata); false when
+ * the legacy network cannot carry it (end-to-end encryption, a retraction,
+ * a reaction or another payload without text), which was answered with an
+ * error here and must not be sent. */
+bool content_may_relay(struct session *s, const struct stanza *m);
+/* A message from the user FROM to the transport itself (not a privilege
+ * grant): chat with text is answered with how to use the transport, at
+ * most once per user every few seconds; nothing else is answered. */
+void content_to_transport(struct content *content, const struct stanza *m, const struct jid *from);
+/* How an unregistered user registers, for error texts. Caller frees. */
+char *content_how_to_register(const struct gateway_ctx *ctx);
 
 /* ---- roster.c -------------------------------------------------------------------- */
 

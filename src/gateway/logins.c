@@ -156,13 +156,24 @@ bool logins_take_kept(struct logins *l, const char *bare_jid, guint32 *account, 
 	return false;
 }
 
+const char *logins_kept_nick(const struct logins *l, const char *bare_jid)
+{
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, l->kept);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		if (strcmp(((struct kept *)value)->jid, bare_jid) == 0)
+			return ((struct kept *)value)->nick;
+	return NULL;
+}
+
 bool logins_owns(const struct logins *l, guint32 account)
 {
 	return g_hash_table_contains(l->kept, GUINT_TO_POINTER(account));
 }
 
-/* Only sign-on events reach a kept login (it is still a test login); a
- * disconnect ends it. */
+/* Only sign-on events reach a kept login (it is still a test login: the
+ * worker holds its messages until KEEP); a disconnect ends it. */
 static void on_kept_disconnected(void *data, const struct worker_msg_disconnected *m)
 {
 	struct logins *l = data;

@@ -185,6 +185,8 @@ void messages_from_user(struct session *s, struct contact *c, const struct stanz
 		                  "group chats are not available through this transport yet");
 		return;
 	}
+	if (!content_may_relay(s, m))
+		return;
 	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
 	bool has_state = false;
 	guint32 typing = typing_from_chatstate(m, &has_state);
@@ -431,7 +433,7 @@ void messages_on_im_received(void *session, const struct worker_msg_im_received 
 		out_tell_user(ctx->router, session_jid(s), line);
 		return;
 	}
-	struct stanza *msg = out_chat_new(contact_jid(c), session_jid(s));
+	struct stanza *msg = out_chat_new(contact_full_jid(c), session_jid(s));
 	char id[32];
 	g_snprintf(id, sizeof id, "ferry-%u-%" G_GINT64_FORMAT, ++session_messages(s)->next_id,
 	           g_get_real_time() / 1000);
@@ -458,7 +460,7 @@ void messages_on_typing(void *session, const struct worker_msg_typing *m)
 	struct contact *c = contact_get(s, m->name, true);
 	if (contact_jid(c) == NULL)
 		return;
-	struct stanza *msg = out_chat_new(contact_jid(c), session_jid(s));
+	struct stanza *msg = out_chat_new(contact_full_jid(c), session_jid(s));
 	const char *name = m->state == WORKER_TYPING_ACTIVE   ? "composing"
 	                   : m->state == WORKER_TYPING_PAUSED ? "paused"
 	                                                      : "active";

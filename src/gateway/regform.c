@@ -10,6 +10,7 @@
 #include "ferry/dataform.h"
 #include "ferry/ns.h"
 #include "ferry/secrets.h"
+#include "ferry/settings.h"
 #include "ferry/worker_describe.h"
 
 G_DEFINE_QUARK(ferry-regform-error-quark, regform_error);
@@ -33,8 +34,52 @@ struct field {
 	char *separator;    /* FIELD_SPLIT: joins it to the name */
 	GPtrArray *choices; /* VALUE_LIST: char * pairs label, value */
 	bool required;
-	bool locked;
+	bool locked; /* [legacy] locked */
+	bool hidden; /* not in the form: takes its preset or default */
 };
+
+/* What a protocol's form shows of its account options, beyond the
+ * username, password and user splits. */
+struct protocol_form {
+	const char *protocol;
+	const char *password_label; /* NULL: "Password" */
+	/* Options shown always (field names); NULL: every option (a protocol
+	 * ferry knows nothing of). Others only when [legacy] ferry.fields lists
+	 * them. */
+	const char *const *essentials;
+	/* The user split the options in WITH_SERVER go with: shown while it is
+	 * open, hidden with it when the admin locks it ("Use SSL" on a pinned
+	 * plain server only hangs). */
+	const char *server;
+	const char *const *with_server;
+};
+
+static const char *const irc_essentials[] = {"sasl", "saslname", NULL};
+static const char *const irc_with_server[] = {"port", "ssl", NULL};
+static const char *const none[] = {NULL};
+static const char *const xmpp_with_server[] = {"connection_security", "connect_server", "port",
+                                               NULL};
+
+static const struct protocol_form protocol_forms[] = {
+    /* prpl-irc sends the password as PASS (the server password), or, with
+     * SASL, as the SASL password; services networks need SASL. */
+    {"prpl-irc", "IRC server password, or SASL password with SASL", irc_essentials, "server",
+     irc_with_server},
+    {"prpl-jabber", NULL, none, "domain", xmpp_with_server},
+};
+
+static const struct protocol_form *protocol_form_of(const char *protocol)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(protocol_forms); i++)
+		if (strcmp(protocol_forms[i].protocol, protocol) == 0)
+			return &protocol_forms[i];
+	return NULL;
+}
+
+static bool listed(const char *const *list, const char *name)
+{
+	return list != NULL && g_strv_contains(list, name);
+}
 
 struct regform {
 	char *protocol;
@@ -137,6 +182,7 @@ static void build_fields(struct regform *form, const struct worker_description *
 	form->protocol_name = g_strdup(describe->name);
 	form->flags = describe->flags;
 
+	const struct protocol_form *pf = protocol_form_of(describe->protocol);
 	struct field *user = g_new0(struct field, 1);
 	user->kind = FIELD_USERNAME;
 	user->var = g_strdup("username");
@@ -149,7 +195,8 @@ static void build_fields(struct regform *form, const struct worker_description *
 		struct field *pw = g_new0(struct field, 1);
 		pw->kind = FIELD_PASSWORD;
 		pw->var = g_strdup("password");
-		pw->label = g_strdup("Password");
+		pw->label = g_strdup(pf != NULL && pf->password_label != NULL ? pf->password_label
+		                                                              : "Password");
 		pw->def = g_strdup("");
 		pw->required = !(describe->flags & WORKER_DESCRIBE_PASSWORD_OPTIONAL);
 		add_field(form, pw);
@@ -166,6 +213,14 @@ static void build_fields(struct regform *form, const struct worker_description *
 	}
 	for (guint i = 0; i < describe->options->len; i++) {
 		const struct worker_option *option = g_ptr_array_index(describe->options, i);
+		if (strchr(option->key, '.') != NULL) {
+			/* [legacy] keeps dotted names for ferry's own keys (ferry.fields) */
+			g_warning("%s: account option '%s' left out of the form: a '.' in a key "
+			          "is reserved for ferry's [legacy] keys; it keeps libpurple's "
+			          "default",
+			          describe->protocol, option->key);
+			continue;
+		}
 		struct field *f = g_new0(struct field, 1);
 		f->kind = FIELD_OPTION;
 		f->option_key = g_strdup(option->key);
@@ -187,8 +242,55 @@ static void build_fields(struct regform *form, const struct worker_description *
 		}
 		char *norm = normalize(f, option->def);
 		f->def = norm != NULL ? norm : g_strdup(option->def);
+		f->hidden = pf != NULL && pf->essentials != NULL &&
+		            !listed(pf->essentials, f->var) && !listed(pf->with_server, f->var);
 		add_field(form, f);
 	}
+}
+
+/* [legacy] ferry.fields: the fields shown beyond the essentials. */
+static bool show_fields(struct regform *form, const struct protocol_form *pf, const char *value,
+                        GError **error)
+{
+	g_auto(GStrv) names = g_strsplit_set(value, ",;", -1);
+	for (gsize i = 0; names[i] != NULL; i++) {
+		const char *name = g_strstrip(names[i]);
+		if (*name == '\0')
+			continue;
+		struct field *f = find(form, name);
+		if (f == NULL || f->kind != FIELD_OPTION) {
+			g_set_error(error, REGFORM_ERROR, REGFORM_ERROR_CONFIG,
+			            "[legacy] ferry.fields: '%s' is not an account option of %s",
+			            name, form->protocol);
+			return false;
+		}
+		if (f->locked) {
+			g_set_error(error, REGFORM_ERROR, REGFORM_ERROR_CONFIG,
+			            "[legacy] ferry.fields: '%s' is locked", name);
+			return false;
+		}
+		if (pf != NULL && listed(pf->with_server, name) && f->hidden) {
+			g_set_error(error, REGFORM_ERROR, REGFORM_ERROR_CONFIG,
+			            "[legacy] ferry.fields: '%s' goes with the locked '%s'", name,
+			            pf->server);
+			return false;
+		}
+		f->hidden = false;
+	}
+	return true;
+}
+
+/* A [legacy] key of ferry's own (with a '.': no protocol field has one). */
+static bool ferry_key(struct regform *form, const struct protocol_form *pf, const char *key,
+                      const char *value, GError **error)
+{
+	if (strcmp(key, "ferry.fields") == 0)
+		return show_fields(form, pf, value, error);
+	g_set_error(error, REGFORM_ERROR, REGFORM_ERROR_CONFIG,
+	            "[legacy] %s: ferry has no such setting (its own [legacy] keys are "
+	            "written ferry.<name>: ferry.fields)",
+	            key);
+	return false;
 }
 
 struct regform *regform_new(const struct worker_description *describe, GHashTable *presets,
@@ -197,11 +299,14 @@ struct regform *regform_new(const struct worker_description *describe, GHashTabl
 	struct regform *form = g_new0(struct regform, 1);
 	form->fields = g_ptr_array_new_with_free_func(field_free);
 	build_fields(form, describe);
+	const struct protocol_form *pf = protocol_form_of(describe->protocol);
 	if (presets != NULL) {
 		GHashTableIter it;
 		gpointer k, v;
 		g_hash_table_iter_init(&it, presets);
 		while (g_hash_table_iter_next(&it, &k, &v)) {
+			if (strchr(k, '.') != NULL)
+				continue; /* ferry's own keys, once the locks are known */
 			struct field *f = find(form, k);
 			if (f == NULL || f->kind == FIELD_PASSWORD) {
 				g_set_error(
@@ -233,8 +338,47 @@ struct regform *regform_new(const struct worker_description *describe, GHashTabl
 			return NULL;
 		}
 		f->locked = true;
+		f->hidden = true;
+		if (pf != NULL && g_strcmp0(pf->server, f->var) == 0)
+			for (gsize j = 0; pf->with_server[j] != NULL; j++) {
+				struct field *w = find(form, pf->with_server[j]);
+				if (w != NULL)
+					w->hidden = true;
+			}
+	}
+	if (presets != NULL) {
+		GHashTableIter it;
+		gpointer k, v;
+		g_hash_table_iter_init(&it, presets);
+		while (g_hash_table_iter_next(&it, &k, &v)) {
+			if (strchr(k, '.') == NULL)
+				continue;
+			if (!g_str_has_prefix(k, "ferry.")) {
+				g_set_error(error, REGFORM_ERROR, REGFORM_ERROR_CONFIG,
+				            "[legacy] %s: no %s field has a '.' in its name; "
+				            "ferry's own keys are written ferry.<name>",
+				            (char *)k, form->protocol);
+				regform_free(form);
+				return NULL;
+			}
+			if (!ferry_key(form, pf, k, v, error)) {
+				regform_free(form);
+				return NULL;
+			}
+		}
 	}
 	return form;
+}
+
+bool regform_check_presets(const struct settings *settings,
+                           const struct worker_description *describe, GError **error)
+{
+	/* The very check the gateway's start makes: build the form and drop it. */
+	struct regform *form =
+	    regform_new(describe, settings->legacy_overrides, settings->legacy_locked, error);
+	bool ok = form != NULL;
+	regform_free(form);
+	return ok;
 }
 
 void regform_free(struct regform *form)
@@ -283,7 +427,7 @@ static struct dataform *to_dataform(const struct regform *form, GHashTable *valu
 	dataform_set_form_type(df, NS_REGISTER);
 	for (guint i = 0; i < form->fields->len; i++) {
 		const struct field *f = g_ptr_array_index(form->fields, i);
-		if (f->locked)
+		if (f->hidden)
 			continue;
 		struct dataform_field *d = add_to_dataform(df, f);
 		if (f->kind != FIELD_PASSWORD) {
@@ -378,7 +522,7 @@ bool regform_parse(const struct regform *form, const struct stanza *query,
 	char *password = NULL;
 	for (guint i = 0; i < form->fields->len; i++) {
 		const struct field *f = g_ptr_array_index(form->fields, i);
-		const char *v = f->locked ? NULL : dataform_get_value(checked, f->var);
+		const char *v = f->hidden ? NULL : dataform_get_value(checked, f->var);
 		if (f->kind != FIELD_PASSWORD) {
 			g_hash_table_replace(settings, g_strdup(f->var),
 			                     g_strdup(v != NULL ? v : f->def));
@@ -408,10 +552,12 @@ fail:
 	return false;
 }
 
-/* A field's value: the locked preset, else the stored one, else the default. */
+/* A field's value: for a field the form does not show (locked, or not
+ * listed), its preset or default, whatever was stored before; else the
+ * stored one, else the default. */
 static const char *value_of(const struct field *f, GHashTable *settings)
 {
-	const char *v = f->locked ? NULL : g_hash_table_lookup(settings, f->var);
+	const char *v = f->hidden ? NULL : g_hash_table_lookup(settings, f->var);
 	return v != NULL ? v : f->def;
 }
 

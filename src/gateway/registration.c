@@ -23,6 +23,7 @@ struct pending {
 	GHashTable *settings;
 	char *password; /* wiped on free */
 	guint timer;
+	char *wanted; /* NAME_FALLBACK: the name asked for, refused by the network */
 };
 
 static void pending_free(struct pending *p)
@@ -32,6 +33,7 @@ static void pending_free(struct pending *p)
 	g_free(p->jid);
 	g_hash_table_unref(p->settings);
 	secrets_wipe_free(p->password);
+	g_free(p->wanted);
 	g_free(p);
 }
 
@@ -97,9 +99,82 @@ static bool registration_done(struct pending *p, const char *nick)
 	return true;
 }
 
+static void on_name_fallback(void *data, const struct worker_msg_name_fallback *m)
+{
+	struct pending *p = data;
+	g_free(p->wanted);
+	p->wanted = g_strdup(m->wanted);
+}
+
+/* The user's own login holds NAME on the network P checks: their session,
+ * or the check login an earlier registration left for it, under the same
+ * legacy account name as P's (same nick, same server). Legacy names
+ * compare without case (IRC nicks do). */
+static bool holds_name(const struct pending *p, const char *name)
+{
+	const struct gateway_ctx *ctx = p->reg->ctx;
+	struct session *s = sessions_get(ctx->sessions, p->jid, false);
+	/* Only a session signed on holds its nick: a reconnecting one's is
+	 * the nick it had, which someone else may have taken since. */
+	const char *nick =
+	    s != NULL && session_state(s) == SESSION_ONLINE ? session_nick(s) : NULL;
+	if (nick == NULL)
+		nick = logins_kept_nick(ctx->logins, p->jid);
+	if (nick == NULL || g_ascii_strcasecmp(nick, name) != 0)
+		return false;
+	GHashTable *stored = NULL;
+	if (!is_registered(ctx, p->jid, &stored))
+		return false;
+	g_autofree char *now = regform_legacy_username(ctx->form, stored);
+	g_autofree char *asked = regform_legacy_username(ctx->form, p->settings);
+	g_hash_table_unref(stored);
+	return g_ascii_strcasecmp(now, asked) == 0;
+}
+
+/* The check login signed on under another name than the one asked for.
+ * If the user's own login holds that name, the check is as good as passed
+ * (same network, credentials accepted): the settings are stored and that
+ * login goes on, as nothing in it needs to change for the name. Otherwise
+ * someone else has it: refused, rather than a silent "bob1". */
+static void name_taken(struct pending *p, const char *given)
+{
+	const struct gateway_ctx *ctx = p->reg->ctx;
+	const char *network = regform_protocol_name(ctx->form);
+	bool own = holds_name(p, p->wanted); /* before the logout, which may end a worker */
+	legacy_logout(ctx->legacy, p->account);
+	if (!own) {
+		g_info("registration: %s: %s is taken on %s (offered %s)", p->jid, p->wanted,
+		       network, given);
+		g_autofree char *why = g_strdup_printf("the nick %s is taken on %s; choose another",
+		                                       p->wanted, network);
+		router_send_error(ctx->router, p->request, "conflict", why);
+		return;
+	}
+	g_autoptr(GError) err = NULL;
+	if (!storage_user_put(ctx->storage, p->jid, p->settings, p->password, &err)) {
+		g_warning("registration: cannot store %s: %s", p->jid, err->message);
+		router_send_error(ctx->router, p->request, "internal-server-error",
+		                  "the registration could not be stored");
+		return;
+	}
+	g_message("registration: %s updated; its login as %s goes on", p->jid, p->wanted);
+	router_send_result(ctx->router, p->request);
+	g_autofree char *note = g_strdup_printf(
+	    "Your registration is saved. Your %s session as %s goes on; changed settings "
+	    "take effect the next time you log in.",
+	    network, p->wanted);
+	out_tell_user(ctx->router, p->jid, note);
+}
+
 static void on_connected(void *data, const struct worker_msg_connected *m)
 {
 	struct pending *p = data;
+	if (p->wanted != NULL) {
+		g_hash_table_steal(p->reg->pending, GUINT_TO_POINTER(p->account));
+		name_taken(p, m->nick);
+		pending_free(p);
+		return;
+	}
 	/* Out of the table first: storing and the session's new login may log
 	 * other accounts out, which can end a worker and report this account
 	 * lost while we are here; it is the kept login's by then. On success
@@ -124,9 +199,11 @@ static void on_disconnected(void *data, const struct worker_msg_disconnected *m)
 	pending_end(p, true);
 }
 
-/* A test login reports nothing but its sign-on or its end. */
+/* A test login reports nothing but its sign-on (with the name it got) or
+ * its end. */
 static const struct worker_msg_handlers test_login_handlers = {
     .connected = on_connected,
+    .name_fallback = on_name_fallback,
     .disconnected = on_disconnected,
 };
 
@@ -223,7 +300,7 @@ static void unregister_done(void *data)
 	router_send_result(ctx->router, iq);
 	out_presence(ctx->router, NULL, bare, "unsubscribe");
 	out_presence(ctx->router, NULL, bare, "unsubscribed");
-	out_presence(ctx->router, NULL, bare, "unavailable");
+	out_presence(ctx->router, address_transport_full(ctx->address), bare, "unavailable");
 }
 
 static void unregister(struct registration *reg, const struct stanza *iq, const char *bare)

@@ -193,6 +193,6 @@ void roster_remove(struct session *s, struct contact *c)
 		out_presence(ctx->router, jid, session_jid(s), "unsubscribe");
 		out_presence(ctx->router, jid, session_jid(s), "unsubscribed");
 	}
-	out_presence(ctx->router, jid, session_jid(s), "unavailable");
+	out_presence(ctx->router, contact_full_jid(c), session_jid(s), "unavailable");
 	contact_set_flags(c, 0);
 }

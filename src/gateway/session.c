@@ -44,8 +44,9 @@ struct session {
 	char *failure;       /* why the last login failed, for the user */
 	guint32 sent_status; /* last status sent to the legacy side */
 	char *sent_message;
-	bool paced;      /* waiting in the login pacer for its turn */
-	bool forgetting; /* inside forget_account(): a loss there is no news */
+	bool paced;        /* waiting in the login pacer for its turn */
+	bool forgetting;   /* inside forget_account(): a loss there is no news */
+	bool bare_cleared; /* the transport's unavailable from its bare JID was sent */
 
 	/* the user left with messages in flight: still logged in (see start_drain) */
 	bool draining;
@@ -116,6 +117,22 @@ void sessions_free(struct sessions *ss)
 {
 	if (ss == NULL)
 		return;
+	/* Users still online see the transport and their contacts go: nobody
+	 * else would tell their clients (the server keeps a component's
+	 * presence as it was). */
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, ss->by_jid);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		struct session *s = value;
+		if (s->state == SESSION_OFFLINE)
+			continue;
+		contacts_all_offline(s);
+		s->state = SESSION_OFFLINE;
+		g_free(s->failure);
+		s->failure = g_strdup("The transport is shutting down");
+		session_send_transport_presence(s, NULL);
+	}
 	/* Each session logs out; by_account stays usable meanwhile (the last
 	 * acknowledgements still reach their session). */
 	g_hash_table_remove_all(ss->by_jid);
@@ -168,6 +185,11 @@ const struct gateway_ctx *session_ctx(const struct session *s)
 const char *session_jid(const struct session *s)
 {
 	return s->jid;
+}
+
+const char *session_nick(const struct session *s)
+{
+	return s->nick;
 }
 
 enum session_state session_state(const struct session *s)
@@ -393,6 +415,21 @@ static const char *error_condition(guint32 reason)
 	}
 }
 
+/* The transport's presence (from its full JID) of TYPE (NULL: available)
+ * to DEST, to complete. The first in this run is preceded by one
+ * unavailable from the bare JID, which older versions sent presence from,
+ * to the user's bare JID: clients drop what they kept of it (never after:
+ * they apply it to every resource). */
+static struct stanza *transport_presence_new(struct session *s, const char *dest, const char *type)
+{
+	const struct gateway_ctx *ctx = s->ctx;
+	if (!s->bare_cleared) {
+		s->bare_cleared = true;
+		out_presence(ctx->router, NULL, s->jid, "unavailable");
+	}
+	return out_presence_new(ctx->router, address_transport_full(ctx->address), dest, type);
+}
+
 void session_send_transport_presence(struct session *s, const char *to)
 {
 	const struct gateway_ctx *ctx = s->ctx;
@@ -401,7 +438,7 @@ void session_send_transport_presence(struct session *s, const char *to)
 	struct stanza *p;
 	switch (s->state) {
 	case SESSION_ONLINE: {
-		p = out_presence_new(ctx->router, NULL, dest, NULL);
+		p = transport_presence_new(s, dest, NULL);
 		g_autofree char *status =
 		    g_strdup_printf("Connected to %s as %s", protocol, s->nick);
 		stanza_add_text_child(p, "status", status);
@@ -409,7 +446,7 @@ void session_send_transport_presence(struct session *s, const char *to)
 	}
 	case SESSION_CONNECTING:
 	case SESSION_RECONNECTING: {
-		p = out_presence_new(ctx->router, NULL, dest, NULL);
+		p = transport_presence_new(s, dest, NULL);
 		stanza_add_text_child(p, "show", "away");
 		g_autofree char *status = g_strdup_printf(
 		    "%s to %s…", s->state == SESSION_CONNECTING ? "Connecting" : "Reconnecting",
@@ -418,10 +455,14 @@ void session_send_transport_presence(struct session *s, const char *to)
 		break;
 	}
 	default:
-		p = out_presence_new(ctx->router, NULL, dest, "unavailable");
+		p = transport_presence_new(s, dest, "unavailable");
 		if (s->failure != NULL)
 			stanza_add_text_child(p, "status", s->failure);
 		break;
+	}
+	if (stanza_get_type(p) == NULL) {
+		g_autofree char *ver = disco_caps_ver(ctx->disco);
+		disco_add_caps(p, ver);
 	}
 	router_send(ctx->router, p);
 }
@@ -431,6 +472,7 @@ void session_send_transport_presence(struct session *s, const char *to)
 static void report_failure(struct session *s, guint32 reason, const char *text)
 {
 	const struct gateway_ctx *ctx = s->ctx;
+	/* from the address the user's presence went to (RFC 6120 §8.3.1) */
 	struct stanza *p = out_presence_new(ctx->router, NULL, s->jid, "error");
 	stanza_add_error(p, NULL, error_condition(reason), text);
 	router_send(ctx->router, p);
@@ -671,6 +713,18 @@ static void on_connected(void *data, const struct worker_msg_connected *m)
 	signed_on(data, m->nick);
 }
 
+/* libpurple signed on under another name than the user's (IRC: the nick
+ * was taken): the user must know what others see. */
+static void on_name_fallback(void *data, const struct worker_msg_name_fallback *m)
+{
+	struct session *s = data;
+	const struct gateway_ctx *ctx = s->ctx;
+	g_info("session: %s: %s was taken; signed on as %s", s->jid, m->wanted, m->given);
+	g_autofree char *text = g_strdup_printf("%s was taken on %s; you are %s", m->wanted,
+	                                        regform_protocol_name(ctx->form), m->given);
+	out_tell_user(ctx->router, s->jid, text);
+}
+
 static void on_disconnected(void *data, const struct worker_msg_disconnected *m)
 {
 	struct session *s = data;
@@ -721,20 +775,37 @@ void session_on_lost(struct session *s)
 	schedule_retry(s, delay);
 }
 
+/* A message or typing from a contact is a sign of life (contacts.c ends
+ * an away learned from an automatic reply) before it is relayed. */
+static void on_im_received(void *data, const struct worker_msg_im_received *m)
+{
+	contacts_on_activity(data, m->name);
+	messages_on_im_received(data, m);
+}
+
+static void on_typing(void *data, const struct worker_msg_typing *m)
+{
+	if (m->state == WORKER_TYPING_ACTIVE)
+		contacts_on_activity(data, m->name);
+	messages_on_typing(data, m);
+}
+
 /* Every event a session's account reports, to the module that handles it
  * (DATA: the session). */
 static const struct worker_msg_handlers session_handlers = {
     .connected = on_connected,
+    .name_fallback = on_name_fallback,
     .disconnected = on_disconnected,
     .buddy_status = contacts_on_buddy_status,
     .buddy_removed = contacts_on_buddy_removed,
     .auth_request = contacts_on_auth_request,
-    .im_received = messages_on_im_received,
+    .buddy_away = contacts_on_buddy_away,
+    .im_received = on_im_received,
     .im_result = messages_on_im_result,
     .ims_sent = messages_on_ims_sent,
     .im_queued = messages_on_im_queued,
     .im_progress = messages_on_im_progress,
-    .typing = messages_on_typing,
+    .typing = on_typing,
     .notice = messages_on_notice,
 };
 

@@ -37,6 +37,13 @@ static const struct {
     {"lt", "<"}, {"gt", ">"}, {"amp", "&"}, {"quot", "\""}, {"apos", "'"}, {"nbsp", " "},
 };
 
+/* true when XML 1.0 can carry C (its Char production). */
+static bool xml_char(gunichar c)
+{
+	return c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c <= 0xD7FF) ||
+	       (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
+}
+
 /* Decodes the entity at P ('&'); on success appends it and returns the
  * length consumed, else 0. */
 static size_t decode_entity(const char *p, GString *out)
@@ -52,7 +59,8 @@ static size_t decode_entity(const char *p, GString *out)
 			c = (gunichar)g_ascii_strtoull(p + 3, &end, 16);
 		else
 			c = (gunichar)g_ascii_strtoull(p + 2, &end, 10);
-		if (end != semi || c == 0 || !g_unichar_validate(c))
+		/* One XML cannot carry stays as it was written. */
+		if (end != semi || !xml_char(c))
 			return 0;
 		g_string_append_unichar(out, c);
 		return len;
@@ -96,8 +104,16 @@ char *markup_to_text(const char *html)
 			}
 		}
 		/* IRC formatting codes (italic \x1d, reverse \x16, ...) that
-		 * libpurple leaves raw: XML cannot carry C0 controls. */
-		if ((unsigned char)*p >= 0x20 || *p == '\t' || *p == '\n' || *p == '\r')
+		 * libpurple leaves raw, and any other C0 control, U+FFFE and
+		 * U+FFFF: XML cannot carry them, so they are removed and the rest
+		 * delivered (the serializer would make each a U+FFFD). */
+		unsigned char c = (unsigned char)*p;
+		if (c == 0xEF && (unsigned char)p[1] == 0xBF &&
+		    ((unsigned char)p[2] == 0xBE || (unsigned char)p[2] == 0xBF)) {
+			p += 3;
+			continue;
+		}
+		if (c >= 0x20 || c == '\t' || c == '\n' || c == '\r')
 			g_string_append_c(out, *p);
 		p++;
 	}

@@ -91,6 +91,67 @@ void disco_info_add_feature(struct disco_info *info, const char *var)
 	g_ptr_array_sort(info->features, compare_str);
 }
 
+struct disco_info *disco_info_new(void)
+{
+	struct disco_info *info = g_new0(struct disco_info, 1);
+	info_init(info);
+	return info;
+}
+
+void disco_info_free(struct disco_info *info)
+{
+	if (info == NULL)
+		return;
+	info_clear(info);
+	g_free(info);
+}
+
+/* XEP-0115 §5.1 orders identities by category, type and xml:lang (ferry
+ * sends none), then by name so that the string is one for one set. */
+static gint compare_identity(gconstpointer a, gconstpointer b)
+{
+	const struct identity *x = *(const struct identity *const *)a;
+	const struct identity *y = *(const struct identity *const *)b;
+	int c = strcmp(x->category, y->category);
+	if (c == 0)
+		c = strcmp(x->type, y->type);
+	if (c == 0)
+		c = g_strcmp0(x->name, y->name);
+	return c;
+}
+
+char *disco_info_caps_ver(const struct disco_info *info)
+{
+	g_autoptr(GPtrArray) ids = g_ptr_array_new();
+	for (guint i = 0; i < info->identities->len; i++)
+		g_ptr_array_add(ids, &g_array_index(info->identities, struct identity, i));
+	g_ptr_array_sort(ids, compare_identity);
+	g_autoptr(GString) s = g_string_new(NULL);
+	for (guint i = 0; i < ids->len; i++) {
+		const struct identity *id = g_ptr_array_index(ids, i);
+		g_string_append_printf(s, "%s/%s//%s<", id->category, id->type,
+		                       id->name != NULL ? id->name : "");
+	}
+	/* features are kept sorted (octet order, as §5.1 asks) */
+	for (guint i = 0; i < info->features->len; i++)
+		g_string_append_printf(s, "%s<",
+		                       (const char *)g_ptr_array_index(info->features, i));
+	g_autoptr(GChecksum) sha1 = g_checksum_new(G_CHECKSUM_SHA1);
+	g_checksum_update(sha1, (const guchar *)s->str, s->len);
+	guint8 digest[20];
+	gsize len = sizeof digest;
+	g_checksum_get_digest(sha1, digest, &len);
+	return g_base64_encode(digest, len);
+}
+
+void disco_add_caps(struct stanza *presence, const char *ver)
+{
+	struct stanza *c = stanza_add_child(presence, "c", NS_CAPS);
+	stanza_set_attr(c, "hash", "sha-1");
+	stanza_set_attr(c, "node", DISCO_CAPS_NODE);
+	stanza_set_attr(c, "ver", ver);
+}
+
 void disco_items_add(struct disco_items *items, const char *jid, const char *node, const char *name)
 {
 	struct item it = {g_strdup(jid), g_strdup(node), g_strdup(name)};
@@ -199,8 +260,13 @@ static enum router_result answer(struct router *r, const struct stanza *iq, stru
 	struct disco_items items = {g_array_new(FALSE, TRUE, sizeof(struct item))};
 	g_array_set_clear_func(items.items, item_clear);
 	info_init(&info);
+	/* DISCO_CAPS_NODE#VER is the plain disco#info, if VER is its hash */
+	const char *caps_ver = NULL;
+	if (kind == INFO && node != NULL && g_str_has_prefix(node, DISCO_CAPS_NODE "#"))
+		caps_ver = node + strlen(DISCO_CAPS_NODE "#");
+	const char *asked = caps_ver != NULL ? NULL : node;
 	enum disco_answer a;
-	if (to_self(d, to) && node == NULL) {
+	if (to_self(d, to) && asked == NULL) {
 		a = DISCO_ANSWER;
 		if (kind == INFO) {
 			for (guint i = 0; i < d->self.identities->len; i++) {
@@ -219,7 +285,12 @@ static enum router_result answer(struct router *r, const struct stanza *iq, stru
 			a = DISCO_NOT_FOUND;
 	} else {
 		a = ask((const struct provider *)d->providers->data, d->providers->len, kind, iq,
-		        to, node, &info, &items);
+		        to, asked, &info, &items);
+	}
+	if (a == DISCO_ANSWER && caps_ver != NULL) {
+		g_autofree char *ver = disco_info_caps_ver(&info);
+		if (strcmp(ver, caps_ver) != 0)
+			a = DISCO_NOT_FOUND;
 	}
 	switch (a) {
 	case DISCO_ANSWER:
@@ -290,6 +361,11 @@ void disco_add_feature(struct disco *d, const char *var)
 const GPtrArray *disco_features(const struct disco *d)
 {
 	return d->self.features;
+}
+
+char *disco_caps_ver(const struct disco *d)
+{
+	return disco_info_caps_ver(&d->self);
 }
 
 void disco_add_node(struct disco *d, const char *node, const struct disco_provider *provider,

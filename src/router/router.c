@@ -24,6 +24,7 @@ struct router {
 	router_send_fn send;
 	void *send_data;
 	GHashTable *iq_handlers; /* namespace -> GArray of struct handler */
+	GArray *iq_filters;      /* asked before any namespace's chain */
 	GArray *message_handlers;
 	GArray *presence_handlers;
 	GHashTable *pending; /* id -> struct pending */
@@ -51,6 +52,7 @@ struct router *router_new(const char *jid, router_send_fn send, void *send_data)
 	r->send = send;
 	r->send_data = send_data;
 	r->iq_handlers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, handler_array_free);
+	r->iq_filters = g_array_new(FALSE, FALSE, sizeof(struct handler));
 	r->message_handlers = g_array_new(FALSE, FALSE, sizeof(struct handler));
 	r->presence_handlers = g_array_new(FALSE, FALSE, sizeof(struct handler));
 	r->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, pending_free);
@@ -74,6 +76,7 @@ void router_free(struct router *r)
 	}
 	g_hash_table_unref(r->pending);
 	g_hash_table_unref(r->iq_handlers);
+	g_array_unref(r->iq_filters);
 	g_array_unref(r->message_handlers);
 	g_array_unref(r->presence_handlers);
 	g_free(r->jid);
@@ -103,6 +106,12 @@ void router_add_iq_handler(struct router *r, const char *ns, router_handler fn, 
 	}
 	struct handler h = {fn, user_data};
 	g_array_append_val(chain, h);
+}
+
+void router_add_iq_filter(struct router *r, router_handler fn, void *user_data)
+{
+	struct handler h = {fn, user_data};
+	g_array_append_val(r->iq_filters, h);
 }
 
 void router_add_message_handler(struct router *r, router_handler fn, void *user_data)
@@ -195,6 +204,8 @@ static void dispatch_iq(struct router *r, const struct stanza *s)
 		router_send_error(r, s, "bad-request", "an iq get or set has exactly one payload");
 		return;
 	}
+	if (run_chain(r, r->iq_filters, s) == ROUTER_HANDLED)
+		return;
 	const char *ns = stanza_ns(payload);
 	GArray *chain = ns != NULL ? g_hash_table_lookup(r->iq_handlers, ns) : NULL;
 	if (run_chain(r, chain, s) == ROUTER_PASS)

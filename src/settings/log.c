@@ -1,12 +1,19 @@
-/* log: a GLib log writer with a level filter; the journal when stderr is
- * the journal, else one line per message on stderr. */
+/* log: a GLib log writer with a level filter, shared by ferry and
+ * ferry-worker; the journal when stderr is the journal, else one line per
+ * entry on stderr, the same for both programs. */
 #include "config.h"
 #include "ferry/log.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 static enum settings_log_level max_level = SETTINGS_LOG_INFO;
+static const char *program = "ferry";
+static bool installed;
+
+static const char *const level_names[] = {"error", "warning", "message", "info", "debug"};
 
 static enum settings_log_level level_of(GLogLevelFlags flags)
 {
@@ -21,10 +28,54 @@ static enum settings_log_level level_of(GLogLevelFlags flags)
 	return SETTINGS_LOG_DEBUG;
 }
 
-static const char *level_name(enum settings_log_level level)
+char *log_format_line(const char *prog, int pid, GDateTime *when, enum settings_log_level level,
+                      const char *message)
 {
-	static const char *const names[] = {"error", "warning", "message", "info", "debug"};
-	return names[level];
+	g_autofree char *stamp = g_date_time_format(when, "%Y-%m-%d %H:%M:%S");
+	GString *line = g_string_new(NULL);
+	g_string_printf(line, "%s.%03d %s[%d] %s: ", stamp,
+	                g_date_time_get_microsecond(when) / 1000, prog, pid, level_names[level]);
+	if (message == NULL)
+		message = "(no message)";
+	/* One entry, one line: trailing newlines (libpurple's debug lines end
+	 * with one) go, embedded ones and other control characters are
+	 * escaped, so a reader (or grep) never takes a continuation line for
+	 * an entry of its own. TAB stays. */
+	size_t len = strlen(message);
+	while (len > 0 && (message[len - 1] == '\n' || message[len - 1] == '\r'))
+		len--;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)message[i];
+		if (c == '\n')
+			g_string_append(line, "\\n");
+		else if (c == '\r')
+			g_string_append(line, "\\r");
+		else if ((c < 0x20 && c != '\t') || c == 0x7f)
+			g_string_append_printf(line, "\\x%02x", c);
+		else
+			g_string_append_c(line, (char)c);
+	}
+	g_string_append_c(line, '\n');
+	return g_string_free(line, FALSE);
+}
+
+gsize log_journal_fields(enum settings_log_level level, const char *prog, const GLogField *fields,
+                         gsize n_fields, GLogField *out)
+{
+	static const char *const priorities[] = {"3", "4", "5", "6", "7"};
+	gsize n = 0;
+	bool identified = false;
+	for (gsize i = 0; i < n_fields; i++) {
+		if (g_strcmp0(fields[i].key, "PRIORITY") == 0)
+			continue;
+		if (g_strcmp0(fields[i].key, "SYSLOG_IDENTIFIER") == 0)
+			identified = true;
+		out[n++] = fields[i];
+	}
+	out[n++] = (GLogField){"PRIORITY", priorities[level], -1};
+	if (!identified)
+		out[n++] = (GLogField){"SYSLOG_IDENTIFIER", prog, -1};
+	return n;
 }
 
 static GLogWriterOutput writer(GLogLevelFlags flags, const GLogField *fields, gsize n_fields,
@@ -33,26 +84,36 @@ static GLogWriterOutput writer(GLogLevelFlags flags, const GLogField *fields, gs
 	enum settings_log_level level = level_of(flags);
 	if (level > max_level)
 		return G_LOG_WRITER_HANDLED;
-	if (g_log_writer_is_journald(fileno(stderr)) &&
-	    g_log_writer_journald(flags, fields, n_fields, user_data) == G_LOG_WRITER_HANDLED)
-		return G_LOG_WRITER_HANDLED;
+	if (g_log_writer_is_journald(fileno(stderr))) {
+		/* The journal takes PRIORITY from the fields, where GLib put 4 for a
+		 * critical (ferry's error level; G_LOG_LEVEL_ERROR would abort):
+		 * ferry's own mapping replaces it, error = 3. */
+		GLogField *jfields = g_newa(GLogField, n_fields + 2);
+		gsize n = log_journal_fields(level, program, fields, n_fields, jfields);
+		if (g_log_writer_journald(flags, jfields, n, user_data) == G_LOG_WRITER_HANDLED)
+			return G_LOG_WRITER_HANDLED;
+	}
 
 	const char *message = NULL;
 	for (gsize i = 0; i < n_fields; i++)
 		if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
 			message = fields[i].value;
 	g_autoptr(GDateTime) now = g_date_time_new_now_local();
-	g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S");
-	fprintf(stderr, "%s.%03d %s: %s\n", stamp, g_date_time_get_microsecond(now) / 1000,
-	        level_name(level), message != NULL ? message : "(no message)");
+	g_autofree char *line = log_format_line(program, (int)getpid(), now, level, message);
+	/* One write per entry: ferry and its workers share this stderr, and a
+	 * single write(2) of a line to a pipe or file is not interleaved. */
+	fputs(line, stderr);
 	fflush(stderr);
 	return G_LOG_WRITER_HANDLED;
 }
 
-void log_init(enum settings_log_level level)
+void log_init(const char *prog, enum settings_log_level level)
 {
+	program = prog;
 	max_level = level;
-	g_log_set_writer_func(writer, NULL, NULL);
+	if (!installed) /* GLib allows setting the writer once only */
+		g_log_set_writer_func(writer, NULL, NULL);
+	installed = true;
 }
 
 void log_set_level(enum settings_log_level level)
@@ -63,4 +124,36 @@ void log_set_level(enum settings_log_level level)
 bool log_enabled(enum settings_log_level level)
 {
 	return level <= max_level;
+}
+
+bool log_level_parse(const char *name, enum settings_log_level *level)
+{
+	for (gsize i = 0; name != NULL && i < G_N_ELEMENTS(level_names); i++) {
+		if (g_ascii_strcasecmp(name, level_names[i]) == 0) {
+			*level = (enum settings_log_level)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *log_level_name(enum settings_log_level level)
+{
+	return level_names[level];
+}
+
+void log_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	g_autofree char *text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	const GLogField fields[] = {
+	    {"GLIB_DOMAIN", G_LOG_DOMAIN, -1},
+	    {"MESSAGE", text, -1},
+	};
+	/* CRITICAL, through the structured API: g_critical() would abort under
+	 * G_DEBUG=fatal-criticals, g_log_structured_array() aborts only for
+	 * G_LOG_LEVEL_ERROR. The writer adds PRIORITY. */
+	g_log_structured_array(G_LOG_LEVEL_CRITICAL, fields, G_N_ELEMENTS(fields));
 }

@@ -8,7 +8,10 @@
 G_DEFINE_QUARK(ferry-settings-error-quark, settings_error);
 
 /* Keys ferry knows, per group. [legacy] is open: its other keys override
- * registration form fields by name. */
+ * registration form fields by name. ferry's own [legacy] keys beyond the
+ * first three are written ferry.<name>, a name no protocol field can have
+ * (regform leaves an option with a '.' in its key out of the form), so a
+ * new one can never shadow a preset; regform interprets them. */
 static const char *const component_keys[] = {"jid",
                                              "host",
                                              "port",
@@ -20,6 +23,7 @@ static const char *const component_keys[] = {"jid",
                                              "ping_interval",
                                              NULL};
 static const char *const legacy_keys[] = {"protocol", "name", "locked", NULL};
+static const char *const legacy_ferry_keys[] = {"ferry.fields", NULL};
 static const char *const workers_keys[] = {
     "program",     "users_per_worker", "min_workers",       "login_rate",
     "login_burst", "legacy_ca_file",   "max_message_lines", NULL};
@@ -242,6 +246,15 @@ static bool load_legacy(GKeyFile *kf, struct settings *s, GError **error)
 	for (gsize i = 0; keys != NULL && keys[i] != NULL; i++) {
 		if (g_strv_contains(legacy_keys, keys[i]))
 			continue;
+		if (strchr(keys[i], '.') != NULL && !g_strv_contains(legacy_ferry_keys, keys[i])) {
+			if (g_str_has_prefix(keys[i], "ferry."))
+				return fail(error, SETTINGS_ERROR_UNKNOWN, s, g, keys[i],
+				            "ferry has no such setting (its own [legacy] keys: "
+				            "ferry.fields)");
+			return fail(error, SETTINGS_ERROR_INVALID, s, g, keys[i],
+			            "no protocol field has a '.' in its name; ferry's own keys "
+			            "are written ferry.<name>");
+		}
 		char *v = g_key_file_get_string(kf, g, keys[i], NULL);
 		if (v != NULL)
 			g_hash_table_replace(s->legacy_overrides, g_strdup(keys[i]), g_strstrip(v));

@@ -29,6 +29,18 @@ struct storage_backend_outbox_row {
 	gint64 created;    /* unix time */
 };
 
+/* A sealed value as stored, for the key check (storage.c). */
+enum storage_sealed_column {
+	STORAGE_SEALED_PASSWORD,    /* a user's password */
+	STORAGE_SEALED_OUTBOX_TEXT, /* a queued message's text */
+};
+
+struct storage_backend_sealed {
+	char *jid; /* the owner */
+	enum storage_sealed_column column;
+	GBytes *value;
+};
+
 struct storage_backend {
 	/* Closes the database and frees the backend. */
 	void (*free)(struct storage_backend *backend);
@@ -74,6 +86,16 @@ struct storage_backend {
 	/* struct storage_backend_outbox_row * (freed with the array, see
 	 * storage_backend_outbox_row_free()), oldest first. */
 	GPtrArray *(*outbox_list)(struct storage_backend *backend, const char *jid, GError **error);
+
+	/* Facts about the database (the key check value): *VALUE is NULL
+	 * when KEY has none. */
+	bool (*meta_get)(struct storage_backend *backend, const char *key, GBytes **value,
+	                 GError **error);
+	bool (*meta_put)(struct storage_backend *backend, const char *key, GBytes *value,
+	                 GError **error);
+	/* Every sealed value (struct storage_backend_sealed *, freed with the
+	 * array, see storage_backend_sealed_free()), in no particular order. */
+	GPtrArray *(*sealed_list)(struct storage_backend *backend, GError **error);
 };
 
 /* The SQLite backend (sqlite.c): opens or creates the database file at
@@ -81,8 +103,14 @@ struct storage_backend {
  * the database is newer than this code. */
 struct storage_backend *storage_backend_sqlite_open(const char *path, GError **error);
 
+/* The same database read only, as it is: no file created, no WAL switch,
+ * no migration (a schema other than the current one is
+ * STORAGE_ERROR_VERSION). Writes fail. For --check-config. */
+struct storage_backend *storage_backend_sqlite_open_readonly(const char *path, GError **error);
+
 /* Element destructors for the arrays backends return (storage.c). */
 void storage_backend_contact_free(gpointer contact);
 void storage_backend_outbox_row_free(gpointer row);
+void storage_backend_sealed_free(gpointer row);
 
 #endif

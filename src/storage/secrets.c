@@ -26,6 +26,7 @@
 
 struct secrets {
 	guint8 key[SECRETS_KEY_BYTES]; /* wiped by secrets_free() */
+	char *key_file;                /* NULL for a key given directly */
 };
 
 G_DEFINE_QUARK(ferry-secrets-error-quark, secrets_error);
@@ -162,7 +163,7 @@ static bool read_key_file(const char *key_file, guint8 key[SECRETS_KEY_BYTES], G
 	return ok;
 }
 
-struct secrets *secrets_open(const char *key_file, GError **error)
+struct secrets *secrets_open(const char *key_file, bool create, GError **error)
 {
 	g_return_val_if_fail(key_file != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
@@ -175,12 +176,18 @@ struct secrets *secrets_open(const char *key_file, GError **error)
 			            "%s: cannot stat the key file: %s", key_file, g_strerror(err));
 			return NULL;
 		}
+		if (!create) {
+			g_set_error(error, SECRETS_ERROR, SECRETS_ERROR_KEY_MISSING,
+			            "%s: the key file is missing", key_file);
+			return NULL;
+		}
 		bool exists;
 		if (!create_key_file(key_file, &exists, error) && !exists)
 			return NULL;
 	}
 
 	struct secrets *secrets = g_new0(struct secrets, 1);
+	secrets->key_file = g_strdup(key_file);
 	if (!read_key_file(key_file, secrets->key, error)) {
 		secrets_free(secrets);
 		return NULL;
@@ -202,7 +209,14 @@ void secrets_free(struct secrets *secrets)
 	if (secrets == NULL)
 		return;
 	OPENSSL_cleanse(secrets->key, sizeof secrets->key);
+	g_free(secrets->key_file);
 	g_free(secrets);
+}
+
+const char *secrets_key_file(const struct secrets *secrets)
+{
+	g_return_val_if_fail(secrets != NULL, NULL);
+	return secrets->key_file;
 }
 
 /* ---- sealing ----------------------------------------------------------- */

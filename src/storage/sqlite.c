@@ -9,7 +9,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +56,12 @@ static const char *const migrations[] = {
     "  created INTEGER NOT NULL"
     ");"
     "CREATE INDEX outbox_by_user ON outbox (user_id, id);",
+    /* 2: facts about the database itself: the key check value (storage.c),
+	 * which says which key the sealed values belong to. */
+    "CREATE TABLE meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value BLOB NOT NULL"
+    ");",
 };
 
 #define SCHEMA_VERSION ((int)G_N_ELEMENTS(migrations))
@@ -74,6 +83,9 @@ enum stmt_id {
 	STMT_OUTBOX_ADD,
 	STMT_OUTBOX_DELETE,
 	STMT_OUTBOX_LIST,
+	STMT_META_GET,
+	STMT_META_PUT,
+	STMT_SEALED_LIST,
 	STMT_COUNT
 };
 
@@ -105,6 +117,12 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_OUTBOX_LIST] = "SELECT o.id, o.legacy_name, o.text, o.stanza_id, o.sender, "
                          "o.created FROM outbox AS o JOIN users AS u ON u.id = o.user_id "
                          "WHERE u.jid = ?1 ORDER BY o.id",
+    [STMT_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [STMT_META_PUT] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    [STMT_SEALED_LIST] = "SELECT jid, 0, password FROM users WHERE password IS NOT NULL "
+                         "UNION ALL SELECT u.jid, 1, o.text FROM outbox AS o "
+                         "JOIN users AS u ON u.id = o.user_id",
 };
 
 struct sqlite_backend {
@@ -467,6 +485,63 @@ static GPtrArray *outbox_list(struct storage_backend *backend, const char *jid, 
 	return rows;
 }
 
+/* ---- facts about the database ------------------------------------------- */
+
+static bool meta_get(struct storage_backend *backend, const char *key, GBytes **value,
+                     GError **error)
+{
+	struct sqlite_backend *b = from_base(backend);
+	sqlite3_stmt *stmt = b->stmts[STMT_META_GET];
+	*value = NULL;
+	if (!bind_text(stmt, 1, key)) {
+		set_db_error(b, error, STORAGE_ERROR_IO, "read the database's facts");
+		stmt_done(stmt);
+		return false;
+	}
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*value = column_bytes(stmt, 0);
+	else if (rc != SQLITE_DONE)
+		set_db_error(b, error, STORAGE_ERROR_IO, "read the database's facts");
+	stmt_done(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
+static bool meta_put(struct storage_backend *backend, const char *key, GBytes *value,
+                     GError **error)
+{
+	struct sqlite_backend *b = from_base(backend);
+	sqlite3_stmt *stmt = b->stmts[STMT_META_PUT];
+	if (!bind_text(stmt, 1, key) || !bind_bytes(stmt, 2, value)) {
+		set_db_error(b, error, STORAGE_ERROR_IO, "store the database's facts");
+		stmt_done(stmt);
+		return false;
+	}
+	return step_done(b, stmt, "store the database's facts", error);
+}
+
+static GPtrArray *sealed_list(struct storage_backend *backend, GError **error)
+{
+	struct sqlite_backend *b = from_base(backend);
+	sqlite3_stmt *stmt = b->stmts[STMT_SEALED_LIST];
+	GPtrArray *rows = g_ptr_array_new_with_free_func(storage_backend_sealed_free);
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct storage_backend_sealed *row = g_new0(struct storage_backend_sealed, 1);
+		row->jid = column_strdup(stmt, 0);
+		row->column = sqlite3_column_int(stmt, 1) == 0 ? STORAGE_SEALED_PASSWORD
+		                                               : STORAGE_SEALED_OUTBOX_TEXT;
+		row->value = column_bytes(stmt, 2);
+		g_ptr_array_add(rows, row);
+	}
+	if (rc != SQLITE_DONE) {
+		set_db_error(b, error, STORAGE_ERROR_IO, "list the sealed values");
+		g_clear_pointer(&rows, g_ptr_array_unref);
+	}
+	stmt_done(stmt);
+	return rows;
+}
+
 /* ---- opening, migrating, closing ---------------------------------------- */
 
 static int schema_version(struct storage_backend *backend)
@@ -498,6 +573,9 @@ static const struct storage_backend sqlite_operations = {
     .outbox_add = outbox_add,
     .outbox_delete = outbox_delete,
     .outbox_list = outbox_list,
+    .meta_get = meta_get,
+    .meta_put = meta_put,
+    .sealed_list = sealed_list,
 };
 
 /* Creates PATH with mode 0600 if it does not exist, so that SQLite (which
@@ -673,4 +751,147 @@ struct storage_backend *storage_backend_sqlite_open(const char *path, GError **e
 		return NULL;
 	}
 	return &b->base;
+}
+
+struct storage_backend *storage_backend_sqlite_open_readonly(const char *path, GError **error)
+{
+	g_return_val_if_fail(path != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	struct sqlite_backend *b = g_new0(struct sqlite_backend, 1);
+	b->base = sqlite_operations;
+	b->path = g_strdup(path);
+	if (sqlite3_open_v2(path, &b->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		if (b->db != NULL)
+			set_db_error(b, error, STORAGE_ERROR_OPEN, "open the database");
+		else
+			g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_OPEN,
+			            "%s: cannot open the database: out of memory", path);
+		backend_free(&b->base);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(b->db, 1);
+	sqlite3_busy_timeout(b->db, BUSY_TIMEOUT_MS);
+	int version = 0;
+	if (!query_int(b, "PRAGMA user_version", &version, error)) {
+		backend_free(&b->base);
+		return NULL;
+	}
+	if (version != SCHEMA_VERSION) {
+		/* Older: the start migrates it first; newer: the start refuses it. */
+		g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_VERSION,
+		            "%s: the database schema is version %d, not %d: a start would %s it",
+		            path, version, SCHEMA_VERSION,
+		            version < SCHEMA_VERSION ? "migrate" : "refuse");
+		backend_free(&b->base);
+		return NULL;
+	}
+	b->schema_version = version;
+	if (!prepare_all(b, error)) {
+		backend_free(&b->base);
+		return NULL;
+	}
+	return &b->base;
+}
+
+/* ---- the lock: one ferry per database ----------------------------------- */
+
+struct storage_lock {
+	int fd; /* holds the flock; O_CLOEXEC, so no worker inherits it */
+};
+
+/* The pid the holder wrote into the lock file, or 0 when unknown. */
+static long lock_holder(int fd)
+{
+	char buf[32] = {0};
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	guint64 pid = 0;
+	g_strstrip(buf);
+	if (!g_ascii_string_to_unsigned(buf, 10, 1, G_MAXINT32, &pid, NULL))
+		return 0;
+	return (long)pid;
+}
+
+/* PATH with its symlinks, "." and ".." resolved: the file's own, or its
+ * directory's when the database does not exist yet; PATH itself when
+ * neither resolves (the open that follows reports why). */
+static char *canonical_path(const char *path)
+{
+	char *real = realpath(path, NULL);
+	if (real != NULL) {
+		char *copy = g_strdup(real);
+		free(real);
+		return copy;
+	}
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *base = g_path_get_basename(path);
+	real = realpath(dir, NULL);
+	if (real == NULL)
+		return g_strdup(path);
+	char *joined = g_build_filename(real, base, NULL);
+	free(real);
+	return joined;
+}
+
+struct storage_lock *storage_lock_sqlite(const char *path, GError **error)
+{
+	g_return_val_if_fail(path != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	/* Named after the database's real path, so another spelling of it (a
+	 * symlink, "./", a bind of its directory) meets the same lock. */
+	g_autofree char *real = canonical_path(path);
+	g_autofree char *lock_path = g_strconcat(real, ".lock", NULL);
+	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		int err = errno;
+		g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_OPEN,
+		            "%s: cannot open the lock file %s: %s", path, lock_path,
+		            g_strerror(err));
+		return NULL;
+	}
+	/* flock, not fcntl: the lock belongs to this open file, so closing
+	 * some other descriptor of the file (SQLite does) keeps it, and the
+	 * kernel drops it when the process ends, however it ends. */
+	int rc;
+	while ((rc = flock(fd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR)
+		;
+	if (rc != 0) {
+		int err = errno;
+		if (err == EWOULDBLOCK) {
+			long pid = lock_holder(fd);
+			g_autofree char *who = pid > 0
+			                           ? g_strdup_printf("another ferry (pid %ld)", pid)
+			                           : g_strdup("another ferry");
+			g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_LOCKED,
+			            "%s: %s is using this database (it holds %s): stop it first, "
+			            "or give this one a [storage] database of its own",
+			            path, who, lock_path);
+		} else {
+			g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_OPEN,
+			            "%s: cannot lock %s: %s", path, lock_path, g_strerror(err));
+		}
+		close(fd);
+		return NULL;
+	}
+	/* For the message of the next one that tries; the file is never
+	 * removed (unlinking a lock file lets two processes lock two files). */
+	char pid[32];
+	int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		g_warning("%s: cannot write this process's pid into it", lock_path);
+	struct storage_lock *lock = g_new0(struct storage_lock, 1);
+	lock->fd = fd;
+	return lock;
+}
+
+void storage_lock_free(struct storage_lock *lock)
+{
+	if (lock == NULL)
+		return;
+	close(lock->fd); /* releases the flock */
+	g_free(lock);
 }

@@ -17,6 +17,13 @@
 
 #define KIND_PASSWORD 'P'
 #define KIND_OUTBOX_TEXT 'O'
+#define KIND_KEY_CHECK 'K'
+
+/* The key check value: this text sealed for the owner "" (no JID is
+ * empty) with its own kind, stored under this meta key. */
+#define KEY_CHECK_META "key_check"
+#define KEY_CHECK_OWNER ""
+#define KEY_CHECK_TEXT "ferry key check"
 
 struct storage {
 	struct storage_backend *backend; /* owned */
@@ -70,6 +77,91 @@ static char *open_text(struct storage *storage, const char *jid, char kind, GByt
 	return text;
 }
 
+/* ---- the key check ------------------------------------------------------ */
+
+void storage_backend_sealed_free(gpointer data)
+{
+	struct storage_backend_sealed *row = data;
+	if (row == NULL)
+		return;
+	g_free(row->jid);
+	if (row->value != NULL)
+		g_bytes_unref(row->value);
+	g_free(row);
+}
+
+/* STORAGE_ERROR_KEY for PATH: what is wrong (WHY), and what to do. */
+static void set_key_error(struct storage *storage, const char *path, GError **error,
+                          const char *why)
+{
+	const char *key_file = secrets_key_file(storage->secrets);
+	g_autofree char *key = key_file != NULL ? g_strdup_printf("the key file %s", key_file)
+	                                        : g_strdup("the key given");
+	g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_KEY,
+	            "%s: %s with %s: it is not the key this database was made with. Restore "
+	            "that key file (from your backup, mode 0600); or, to start over with a new "
+	            "database (every user registers again), move this one away with its -wal "
+	            "and -shm files (mv %s %s.old)",
+	            path, why, key, path, path);
+}
+
+/* Whether SEALED (from COLUMN of JID) opens with our key. */
+static bool sealed_opens(struct storage *storage, const struct storage_backend_sealed *row)
+{
+	char kind = row->column == STORAGE_SEALED_PASSWORD ? KIND_PASSWORD : KIND_OUTBOX_TEXT;
+	g_autoptr(GError) local = NULL;
+	char *text = open_text(storage, row->jid, kind, row->value, &local);
+	secrets_wipe_free(text);
+	return text != NULL;
+}
+
+/* Makes sure the database belongs to our key (see storage.h): checks the
+ * check value, or, when there is none yet, that the sealed values open,
+ * and then writes it. */
+static bool check_key(struct storage *storage, const char *path, bool write, GError **error)
+{
+	struct storage_backend *be = storage->backend;
+	g_autoptr(GBytes) check = NULL;
+	if (!be->meta_get(be, KEY_CHECK_META, &check, error))
+		return false;
+	if (check != NULL) {
+		g_autoptr(GError) local = NULL;
+		char *text = open_text(storage, KEY_CHECK_OWNER, KIND_KEY_CHECK, check, &local);
+		bool ok = text != NULL && strcmp(text, KEY_CHECK_TEXT) == 0;
+		secrets_wipe_free(text);
+		if (!ok)
+			set_key_error(storage, path, error, "its key check value does not open");
+		return ok;
+	}
+
+	/* No check value: a new database, or one from before the check. One
+	 * value that opens proves the key (a wrong key opens none: GCM's tag);
+	 * values that do not open beside it are damaged rows, which their own
+	 * readers report and skip. */
+	g_autoptr(GPtrArray) rows = be->sealed_list(be, error);
+	if (rows == NULL)
+		return false;
+	guint opened = 0;
+	for (guint i = 0; i < rows->len; i++)
+		if (sealed_opens(storage, rows->pdata[i]))
+			opened++;
+	if (rows->len > 0 && opened == 0) {
+		g_autofree char *why = g_strdup_printf(
+		    "none of its %u sealed values (passwords, queued messages) opens", rows->len);
+		set_key_error(storage, path, error, why);
+		return false;
+	}
+	if (opened < rows->len)
+		g_warning("%s: %u of %u sealed values do not open with this key (damaged rows; "
+		          "the others do, so the key is right)",
+		          path, rows->len - opened, rows->len);
+	if (!write)
+		return true;
+	g_autoptr(GBytes) sealed =
+	    seal_text(storage, KEY_CHECK_OWNER, KIND_KEY_CHECK, KEY_CHECK_TEXT, error);
+	return sealed != NULL && be->meta_put(be, KEY_CHECK_META, sealed, error);
+}
+
 /* ---- lifecycle ---------------------------------------------------------- */
 
 struct storage *storage_open_sqlite(const char *path, struct secrets *secrets, GError **error)
@@ -84,7 +176,26 @@ struct storage *storage_open_sqlite(const char *path, struct secrets *secrets, G
 	struct storage *storage = g_new0(struct storage, 1);
 	storage->backend = backend;
 	storage->secrets = secrets;
+	if (!check_key(storage, path, true, error)) {
+		storage_free(storage);
+		return NULL;
+	}
 	return storage;
+}
+
+bool storage_check_key_sqlite(const char *path, struct secrets *secrets, GError **error)
+{
+	g_return_val_if_fail(path != NULL, false);
+	g_return_val_if_fail(secrets != NULL, false);
+	g_return_val_if_fail(error == NULL || *error == NULL, false);
+
+	struct storage_backend *backend = storage_backend_sqlite_open_readonly(path, error);
+	if (backend == NULL)
+		return false;
+	struct storage storage = {.backend = backend, .secrets = secrets};
+	bool ok = check_key(&storage, path, false, error);
+	backend->free(backend);
+	return ok;
 }
 
 void storage_free(struct storage *storage)

@@ -28,8 +28,17 @@ struct account {
 	GHashTable *presence;     /* buddy name -> summary of the last BUDDY_STATUS sent */
 	guint32 sent_through;     /* highest IM seq handed to the network */
 	bool ack_due;             /* SENT_THROUGH not yet reported (IMS_SENT) */
+	GQueue held;              /* a test login's frames for KEEP (GBytes), oldest first */
+	gsize held_bytes;         /* their total size */
+	guint held_dropped;       /* frames that did not fit */
+	char *complaint;          /* what the network said against our login, or NULL */
 	struct sendq *sendq;      /* paced lines (prpl-irc), NULL elsewhere; owned */
 };
+
+/* What a test login may hold for KEEP: a registration's login is kept for
+ * at most a minute (logins.c), so this only bounds a flood. */
+#define HELD_MAX_FRAMES 200
+#define HELD_MAX_BYTES (256 * 1024)
 
 static GHashTable *by_id;     /* id -> live struct account (owned) */
 static GPtrArray *dying;      /* dead accounts awaiting account_destroy() */
@@ -58,6 +67,22 @@ bool account_keep(struct account *account)
 	if (!account_is_test(account))
 		return false;
 	account->flags &= ~(guint32)WORKER_LOGIN_TEST;
+	/* What arrived meanwhile goes first, in order. */
+	GBytes *frame;
+	while ((frame = g_queue_pop_head(&account->held)) != NULL)
+		channel_send(frame);
+	account->held_bytes = 0;
+	if (account->held_dropped > 0) {
+		g_autofree char *text = g_strdup_printf(
+		    "%u events (messages among them) that arrived before your session started "
+		    "were too many to keep and are lost",
+		    account->held_dropped);
+		g_warning("account %u: %u held events were dropped", account->id,
+		          account->held_dropped);
+		channel_send(WORKER_FRAME(notice, .account = account->id, .title = "Messages lost",
+		                          .text = text));
+		account->held_dropped = 0;
+	}
 	return true;
 }
 
@@ -70,6 +95,28 @@ void account_set_sendq(struct account *account, struct sendq *q)
 {
 	sendq_free(account->sendq);
 	account->sendq = q;
+}
+
+bool account_is_signing_on(const struct account *account)
+{
+	return account->state == ACCOUNT_CONNECTING;
+}
+
+void account_set_complaint(struct account *account, const char *text)
+{
+	g_free(account->complaint);
+	account->complaint = g_strdup(text);
+}
+
+const char *account_complaint(const struct account *account)
+{
+	return account->complaint;
+}
+
+static void held_clear(struct account *account)
+{
+	g_queue_clear_full(&account->held, (GDestroyNotify)g_bytes_unref);
+	account->held_bytes = 0;
 }
 
 bool account_is_connected(const struct account *account)
@@ -94,11 +141,30 @@ struct account *accounts_lookup(guint32 id)
 void account_emit(struct account *account, GBytes *frame)
 {
 	guint32 type = worker_frame_type(frame);
-	if (account_is_test(account) && type != WORKER_CONNECTED && type != WORKER_DISCONNECTED) {
+	if (!account_is_test(account) || type == WORKER_CONNECTED || type == WORKER_DISCONNECTED ||
+	    type == WORKER_NAME_FALLBACK) {
+		channel_send(frame);
+		return;
+	}
+	/* A test login's messages wait for KEEP: the registration's session
+	 * takes the login over and must not lose what was said to the new
+	 * nick meanwhile. Buddies are reported anew at KEEP; the rest (typing)
+	 * is stale by then. */
+	bool keep =
+	    type == WORKER_IM_RECEIVED || type == WORKER_NOTICE || type == WORKER_AUTH_REQUEST;
+	if (!keep) {
 		g_bytes_unref(frame);
 		return;
 	}
-	channel_send(frame);
+	gsize size = g_bytes_get_size(frame);
+	if (account->held.length >= HELD_MAX_FRAMES ||
+	    account->held_bytes + size > HELD_MAX_BYTES) {
+		account->held_dropped++;
+		g_bytes_unref(frame);
+		return;
+	}
+	account->held_bytes += size;
+	g_queue_push_tail(&account->held, frame);
 }
 
 bool account_presence_update(struct account *account, const char *name, const char *state)
@@ -166,6 +232,8 @@ static void account_destroy(struct account *account)
 		purple_account_disconnect(pa);
 	purple_accounts_delete(pa);
 	g_hash_table_destroy(account->presence);
+	held_clear(account);
+	g_free(account->complaint);
 	g_free(account);
 }
 
@@ -190,6 +258,7 @@ static void account_kill(struct account *account)
 	account->state = ACCOUNT_DEAD;
 	g_clear_pointer(&account->sendq, sendq_free);
 	account->pa->ui_data = NULL;
+	held_clear(account);
 	g_clear_handle_id(&account->login_timer, g_source_remove);
 	if (g_hash_table_lookup(by_id, GUINT_TO_POINTER(account->id)) == account)
 		g_hash_table_steal(by_id, GUINT_TO_POINTER(account->id));
@@ -219,6 +288,13 @@ void account_signed_on(struct account *account, const char *display_name)
 	account->state = ACCOUNT_ONLINE;
 	g_clear_handle_id(&account->login_timer, g_source_remove);
 	g_message("account %u: signed on as %s", account->id, display_name);
+	g_autofree char *wanted = quirks_fallback(account, display_name);
+	if (wanted != NULL) {
+		g_message("account %u: %s was taken; signed on as %s", account->id, wanted,
+		          display_name);
+		account_emit(account, WORKER_FRAME(name_fallback, .account = account->id,
+		                                   .wanted = wanted, .given = display_name));
+	}
 	account_emit(account,
 	             WORKER_FRAME(connected, .account = account->id, .nick = display_name));
 	core_trim_later();
@@ -264,6 +340,7 @@ struct account *accounts_add(guint32 id, guint32 flags, const char *protocol, co
 	account->id = id;
 	account->flags = flags;
 	account->presence = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_queue_init(&account->held);
 	account->pa = create_purple_account(username, protocol);
 	account->pa->ui_data = account;
 	g_hash_table_insert(by_id, GUINT_TO_POINTER(id), account);

@@ -131,6 +131,7 @@ static void on_login(void *data, const struct worker_msg_login *m)
 	}
 	if (*m->password != '\0')
 		purple_account_set_password(account_purple(account), m->password);
+	quirks_before_login(account);
 	if (quirks_paced_lines(m->protocol))
 		account_set_sendq(account, sendq_new(account));
 	account_connect(account);

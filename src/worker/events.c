@@ -8,7 +8,8 @@
  * offline messages, and owning them stops libpurple's per-conversation
  * history from growing; system and error lines written into a
  * conversation become NOTICEs, except those sendq.c already answered as
- * a failed IM) and the typing signals (TYPING). Anything
+ * a failed IM; automatic replies, such as IRC's away text, become
+ * BUDDY_AWAY) and the typing signals (TYPING). Anything
  * about an account that is not ours or already ended is dropped. */
 #include "config.h"
 #include "worker.h"
@@ -77,10 +78,15 @@ static void report_disconnect_reason(PurpleConnection *gc, PurpleConnectionError
 		return;
 	enum worker_reason reason = map_reason(error);
 	bool fatal = purple_connection_error_is_fatal(error);
-	if (reason == WORKER_REASON_AUTH || reason == WORKER_REASON_CERTIFICATE)
-		fatal = true;
 	if (cert_problem == NULL) {
-		account_fail(account, reason, text, fatal);
+		/* The network's own reason when it gave one during sign-on, and
+		 * one line in any case ("Disconnected.\nERROR :..." is two). */
+		g_autofree char *own = quirks_login_failure(account, &reason);
+		g_autofree char *line = g_strdup(own != NULL ? own : text);
+		g_strdelimit(line, "\r\n", ' ');
+		if (reason == WORKER_REASON_AUTH || reason == WORKER_REASON_CERTIFICATE)
+			fatal = true;
+		account_fail(account, reason, line, fatal);
 		return;
 	}
 	/* The TLS certificate was refused while this connection was being
@@ -220,6 +226,14 @@ static void write_im(PurpleConversation *conv, const char *who, const char *mess
 	if (who == NULL || *who == '\0')
 		who = purple_conversation_get_name(conv);
 	who = canonical_name(pa, who);
+	if (flags & PURPLE_MESSAGE_AUTO_RESP) {
+		/* Written by the network, not typed: prpl-irc turns the 301 that
+		 * answers our PRIVMSG into an IM of the away text (libpurple 2.14
+		 * irc_msg_away). It is the contact's presence, not their words. */
+		account_emit(account, WORKER_FRAME(buddy_away, .account = account_id(account),
+		                                   .name = who, .message = message));
+		return;
+	}
 	if (WORKER_DEBUG_ON())
 		g_debug("account %u: IM of %zu bytes received", account_id(account),
 		        strlen(message));

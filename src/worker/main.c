@@ -5,6 +5,8 @@
 #include "config.h"
 #include "worker.h"
 
+#include "ferry/log.h"
+
 #include <glib-unix.h>
 #include <signal.h>
 #include <stdio.h>
@@ -136,8 +138,14 @@ int main(int argc, char **argv)
 	struct worker_config config = {0};
 	if (!parse_args(argc, argv, &config))
 		return 2;
-	if (config.debug)
-		g_setenv("G_MESSAGES_DEBUG", "all", TRUE);
+	/* ferry's own format and level: the level ferry runs at comes in
+	 * FERRY_LOG_LEVEL (ferry sets it for its children); --debug (a
+	 * developer's run by hand) shows everything. */
+	enum settings_log_level level = SETTINGS_LOG_INFO;
+	const char *env_level = g_getenv("FERRY_LOG_LEVEL");
+	if (env_level != NULL && !log_level_parse(env_level, &level))
+		level = SETTINGS_LOG_INFO;
+	log_init("ferry-worker", config.debug ? SETTINGS_LOG_DEBUG : level);
 	/* Writes to a closed socket (ferry, a legacy server) must fail with
 	 * EPIPE, not kill the process. */
 	signal(SIGPIPE, SIG_IGN);

@@ -19,14 +19,13 @@ static bool core_running;   /* purple_core_init succeeded */
 
 /* The event loop ui ops are loop.c's. */
 
-/* ---- debug: stderr, and only with --debug --------------------------------- */
+/* ---- debug: the log at level debug, and only with --debug ---------------- */
 
 static void debug_print(PurpleDebugLevel level, const char *category, const char *arg)
 {
-	/* arg normally ends with a newline already */
-	size_t n = strlen(arg);
-	fprintf(stderr, "purple %s: %s%s", category != NULL ? category : "-", arg,
-	        n > 0 && arg[n - 1] == '\n' ? "" : "\n");
+	/* Through the log writer, which drops arg's final newline and escapes
+	 * the inner ones (a multi-line protocol dump stays one entry). */
+	g_debug("purple %s: %s", category != NULL ? category : "-", arg);
 }
 
 static gboolean debug_is_enabled(PurpleDebugLevel level, const char *category)
@@ -89,6 +88,7 @@ static void ui_init(void)
 	dns_install();
 	requests_install();
 	events_install();
+	quirks_install();
 }
 
 static GHashTable *get_ui_info(void)

@@ -25,13 +25,15 @@
 
 #include <purple.h>
 
+#include "ferry/log.h"
 #include "ferry/worker_describe.h"
 #include "ferry/worker_msgs.h"
 #include "ferry/worker_protocol.h"
 
-/* Whether g_debug() output is written (--debug): per-message debug lines
- * check it first so their arguments are not formatted for nothing. */
-#define WORKER_DEBUG_ON() (!g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+/* Whether g_debug() output is written (ferry at level debug, or --debug):
+ * per-message debug lines check it first so their arguments are not
+ * formatted for nothing. */
+#define WORKER_DEBUG_ON() log_enabled(SETTINGS_LOG_DEBUG)
 
 /* The UI id given to purple_core_init and used to enable accounts. */
 #define WORKER_UI_ID "ferry-worker"
@@ -183,9 +185,17 @@ bool account_is_test(const struct account *account);
 bool account_keep(struct account *account);
 /* true when signed on (its connection is up). */
 bool account_is_connected(const struct account *account);
+/* true from LOGIN until the sign-on (or the end). */
+bool account_is_signing_on(const struct account *account);
+/* What the network said against the login while it was signing on (e.g.
+ * an IRC server's ERROR line), for the DISCONNECTED text; NULL: nothing. */
+void account_set_complaint(struct account *account, const char *text);
+const char *account_complaint(const struct account *account);
 
 /* Sends an event about ACCOUNT (FRAME taken, built for its id). For test
- * logins everything except CONNECTED and DISCONNECTED is dropped. */
+ * logins only CONNECTED, NAME_FALLBACK and DISCONNECTED go now; IMs,
+ * notices and authorization requests are held for KEEP (bounded), the rest
+ * is dropped. */
 void account_emit(struct account *account, GBytes *frame);
 
 /* IM SEQ went to the network: acknowledged with the next IMS_SENT. */
@@ -262,6 +272,26 @@ bool quirks_add_buddy_counts(const char *protocol_id);
 /* true when the worker splits and paces the protocol's messages itself
  * (sendq.c): prpl-irc. */
 bool quirks_paced_lines(const char *protocol_id);
+
+/* Hooks into the protocols that need it (prpl-irc's raw input). Once, after
+ * the core is up. */
+void quirks_install(void);
+
+/* Before ACCOUNT connects, with its options set: fills in what its protocol
+ * would derive badly (prpl-irc: an ident made from the nick) and defaults
+ * that differ from libpurple's (prpl-irc: a line that is not UTF-8 is read
+ * as Latin-1 instead of each byte becoming '?'). */
+void quirks_before_login(struct account *account);
+
+/* The name ACCOUNT asked for when the network gave it DISPLAY_NAME instead
+ * (prpl-irc: "bob" when signed on as "bob1"), else NULL. Caller frees. */
+char *quirks_fallback(struct account *account, const char *display_name);
+
+/* For a login that ends while signing on: one line, about what the user
+ * typed, with the network's own reason (an IRC server's ERROR line or error
+ * numeric) to use instead of libpurple's text, and *REASON adjusted; NULL
+ * when the network said nothing. Caller frees. */
+char *quirks_login_failure(struct account *account, enum worker_reason *reason);
 
 /* ---- events.c ------------------------------------------------------------ */
 

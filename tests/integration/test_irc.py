@@ -55,8 +55,9 @@ async def scenario(tap, run, prosody, irc, ferry, password):
         # -- the form
         # -- disco of contact JIDs (bare and full) and of the transport's full JID
         # (an unknown contact is named by its localpart, which the server
-        # case-folds on the way: "john smith")
-        for who, name in (("bob@%s" % T, "bob"), ("bob@%s/phone" % T, "bob"),
+        # case-folds on the way: "john smith"; every full JID answers the
+        # same, named by the protocol, which its caps hash: test_presence.py)
+        for who, name in (("bob@%s" % T, "bob"), ("bob@%s/phone" % T, "IRC"),
                           ("John\\20Smith@%s" % T, "john smith")):
             r, ids, feats = await alice.disco_info(who)
             tap.ok(r.type == "result" and ids == [("client", "pc", name)]

@@ -26,7 +26,7 @@ from transport import IrcPeer, XmppUser, irc_presets, transport_config, worker_p
 T = "irc.localhost"
 USERS = ["ann", "ben", "cat", "dan"]
 RATE = 2  # logins per second
-LOGIN = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \w+: session: (\w+)@localhost: "
+LOGIN = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \S+ \w+: session: (\w+)@localhost: "
                    r"logging in to ", re.M)
 
 

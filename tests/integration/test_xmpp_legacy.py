@@ -63,6 +63,12 @@ async def scenario(tap, prosody):
         alice.send_presence(to=DAVE, ptype="subscribe")
         avail = await alice.presence_from(DAVE, None, since=m0, timeout=30)
         tap.ok(avail is not None, "dave's presence shows once alice added him")
+        # libpurple keeps one buddy per bare JID (the worker reports
+        # BUDDY_STATUS by buddy and names IMs by their buddy): dave's own
+        # resource becomes the transport's fixed one
+        tap.ok(avail is not None and avail.sender == DAVE + "/ferry",
+               "dave's presence comes from %s/ferry, whatever his resource" % DAVE,
+               str(avail))
 
         for show, status in (("away", "out for lunch"), ("dnd", "in a meeting"),
                              ("xa", "gone home")):
@@ -102,6 +108,8 @@ async def scenario(tap, prosody):
         got = await alice.message_from(DAVE, since=m0)
         tap.ok(got is not None and got.child_text("body") == text,
                "legacy XMPP -> XMPP arrives exactly", str(got))
+        tap.ok(got is not None and got.sender == DAVE + "/ferry",
+               "and from %s/ferry, like his presence" % DAVE, str(got))
 
         # -- alice's status becomes carol's: the highest-priority resource wins
         m0 = dave.mark()

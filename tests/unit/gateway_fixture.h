@@ -20,9 +20,17 @@
 
 /* The transport's domain, its users' domain, and a user. */
 #define GW_JID "irc.example.org"
+/* The resource of the transport's and contacts' full JIDs, and the
+ * transport's full JID, which its presence comes from. */
+#define GW_RESOURCE "ferry"
+#define GW_FULL GW_JID "/" GW_RESOURCE
 #define GW_DOMAIN "example.org"
 #define ALICE "alice@example.org"
 #define ALICE_PC "alice@example.org/pc"
+/* The text of registration-required, to users who are not registered. */
+#define GW_NOT_REGISTERED                                                                          \
+	"you are not registered with " GW_JID "; to register, use your client's \"Register\" "     \
+	"command on " GW_JID " (find " GW_JID " in your client's service discovery)"
 
 struct gw {
 	char *dir;

@@ -9,12 +9,21 @@
 #include <string.h>
 
 #include "gateway_fixture.h"
+#include "ferry/disco.h"
 #include "ferry/ns.h"
 #include "ferry/stanza.h"
 
 #define JOHN "john\\20smith@" GW_JID /* the contact JID of "john smith" */
 #define BOB "bob@" GW_JID
 #define NICK_NS " xmlns='" NS_NICK "'"
+/* Contacts' presence comes from their full JIDs, available with the caps
+ * of what every contact's full JID answers (one ver for all, pinned). */
+#define FULL(jid) jid "/" GW_RESOURCE
+#define CONTACT_VER "7Li1raYnBvJ/pcrs3bPQ9bIWQWw="
+#define CAPS                                                                                       \
+	"<c xmlns='" NS_CAPS "' hash='sha-1' node='" DISCO_CAPS_NODE "' ver='" CONTACT_VER "'/>"
+/* The unavailable from a contact's bare JID before its first presence */
+#define CLEAR(jid, to) "<presence from='" jid "' to='" to "' type='unavailable'/>"
 
 /* Takes the oldest ADD_BUDDY, checks its account and alias; returns its name. */
 static char *take_add_buddy(struct gw *gw, guint32 account, const char *alias)
@@ -64,7 +73,7 @@ static void buddy(struct gw *gw, guint32 account, const char *name, const char *
  * be checked. Returns the account. */
 static guint32 sign_on(struct gw *gw)
 {
-	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "'/>");
+	gw_inject(gw, "<presence from='" FULL(ALICE_PC) "' to='" GW_JID "'>" CAPS "</presence>");
 	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
 	guint32 account = c->account;
 	fake_command_free(c);
@@ -83,8 +92,10 @@ static void test_new_buddy(struct gw *gw, gconstpointer unused)
 	GW_ASSERT_STORED(gw, "john smith:1"); /* STORAGE_CONTACT_SUBSCRIBE_SENT */
 	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='subscribe'>"
 	                   "<nick" NICK_NS ">John</nick></presence>");
-	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "'><show>away</show>"
-	                   "<status>lunch</status></presence>");
+	gw_expect_next(gw, CLEAR(JOHN, ALICE));
+	gw_expect_next(gw,
+	               "<presence from='" FULL(JOHN) "' to='" ALICE "'><show>away</show>"
+	                                             "<status>lunch</status>" CAPS "</presence>");
 	gw_expect_nothing(gw);
 
 	/* the same again: nothing */
@@ -97,16 +108,17 @@ static void test_new_buddy(struct gw *gw, gconstpointer unused)
 		const char *xml;
 	} changes[] = {
 	    {WORKER_STATUS_AWAY, "back soon",
-	     "<presence from='" JOHN "' to='" ALICE "'><show>away</show>"
-	     "<status>back soon</status></presence>"},
+	     "<presence from='" FULL(JOHN) "' to='" ALICE "'><show>away</show>"
+	                                   "<status>back soon</status>" CAPS "</presence>"},
 	    {WORKER_STATUS_XA, "back soon",
-	     "<presence from='" JOHN "' to='" ALICE "'><show>xa</show>"
-	     "<status>back soon</status></presence>"},
+	     "<presence from='" FULL(JOHN) "' to='" ALICE "'><show>xa</show>"
+	                                   "<status>back soon</status>" CAPS "</presence>"},
 	    {WORKER_STATUS_DND, "",
-	     "<presence from='" JOHN "' to='" ALICE "'><show>dnd</show></presence>"},
-	    {WORKER_STATUS_AVAILABLE, "", "<presence from='" JOHN "' to='" ALICE "'/>"},
+	     "<presence from='" FULL(JOHN) "' to='" ALICE "'><show>dnd</show>" CAPS "</presence>"},
+	    {WORKER_STATUS_AVAILABLE, "",
+	     "<presence from='" FULL(JOHN) "' to='" ALICE "'>" CAPS "</presence>"},
 	    {WORKER_STATUS_OFFLINE, "bye",
-	     "<presence from='" JOHN "' to='" ALICE "' type='unavailable'/>"},
+	     "<presence from='" FULL(JOHN) "' to='" ALICE "' type='unavailable'/>"},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(changes); i++) {
 		buddy(gw, account, "john smith", "", changes[i].status, changes[i].message);
@@ -123,11 +135,14 @@ static void test_new_buddy_no_alias(struct gw *gw, gconstpointer unused)
 	buddy(gw, account, "bob", "", WORKER_STATUS_AVAILABLE, "");
 	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='subscribe'>"
 	                   "<nick" NICK_NS ">bob</nick></presence>");
-	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "'/>");
+	gw_expect_next(gw, CLEAR(BOB, ALICE));
+	gw_expect_next(gw, "<presence from='" FULL(BOB) "' to='" ALICE "'>" CAPS "</presence>");
 	buddy(gw, account, "carol", "carol", WORKER_STATUS_OFFLINE, "");
 	gw_expect_next(gw, "<presence from='carol@" GW_JID "' to='" ALICE "' type='subscribe'>"
 	                   "<nick" NICK_NS ">carol</nick></presence>");
-	gw_expect_next(gw, "<presence from='carol@" GW_JID "' to='" ALICE "' type='unavailable'/>");
+	gw_expect_next(gw, CLEAR("carol@" GW_JID, ALICE));
+	gw_expect_next(gw, "<presence from='carol@" GW_JID "/" GW_RESOURCE "' to='" ALICE
+	                   "' type='unavailable'/>");
 	gw_expect_nothing(gw);
 	GW_ASSERT_STORED(gw, "bob:1,carol:1");
 }
@@ -158,7 +173,8 @@ static void test_asked_once_across_runs(struct gw *gw, gconstpointer unused)
 	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_ADD_BUDDY), ==, 0);
 	gw_clear(gw);
 	buddy(gw, account, "bob", "Bobby", WORKER_STATUS_AVAILABLE, "");
-	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "'/>");
+	gw_expect_next(gw, CLEAR(BOB, ALICE)); /* a new run */
+	gw_expect_next(gw, "<presence from='" FULL(BOB) "' to='" ALICE "'>" CAPS "</presence>");
 	gw_expect_nothing(gw);
 	GW_ASSERT_STORED(gw, "bob:1,john smith:1");
 }
@@ -186,7 +202,7 @@ static guint32 two_buddies(struct gw *gw)
 	return account;
 }
 
-#define BOB_OFFLINE "<presence from='" BOB "' to='" ALICE "' type='unavailable'/>"
+#define BOB_OFFLINE "<presence from='" FULL(BOB) "' to='" ALICE "' type='unavailable'/>"
 
 /* Takes the transport's own next presence, of TYPE. */
 static void expect_transport(struct gw *gw, const char *type)
@@ -194,7 +210,8 @@ static void expect_transport(struct gw *gw, const char *type)
 	struct stanza *p = gw_take(gw);
 	g_assert_nonnull(p);
 	g_assert_cmpstr(stanza_name(p), ==, "presence");
-	g_assert_cmpstr(stanza_get_from(p), ==, GW_JID);
+	/* errors answer the user's presence to the bare JID */
+	g_assert_cmpstr(stanza_get_from(p), ==, g_strcmp0(type, "error") == 0 ? GW_JID : GW_FULL);
 	g_assert_cmpstr(stanza_get_type(p), ==, type);
 	stanza_free(p);
 }
@@ -222,8 +239,8 @@ static void test_offline_on_disconnect(struct gw *gw, gconstpointer unused)
 	account = gw_relogin(gw, "alice");
 	gw_clear(gw);
 	buddy(gw, account, "bob", "", WORKER_STATUS_AWAY, "out");
-	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "'><show>away</show>"
-	                   "<status>out</status></presence>");
+	gw_expect_next(gw, "<presence from='" FULL(BOB) "' to='" ALICE "'><show>away</show>"
+	                                                "<status>out</status>" CAPS "</presence>");
 }
 
 /* The same before the failure is reported. */
@@ -261,7 +278,7 @@ static void test_buddy_removed(struct gw *gw, gconstpointer unused)
 	GW_ASSERT_STORED(gw, "");
 	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unsubscribe'/>");
 	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unsubscribed'/>");
-	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unavailable'/>");
+	gw_expect_next(gw, "<presence from='" FULL(JOHN) "' to='" ALICE "' type='unavailable'/>");
 	gw_expect_nothing(gw);
 	/* again, or a name never seen: nothing */
 	FAKE_EMIT(gw->fake, buddy_removed, .account = account, .name = "john smith");
@@ -283,20 +300,21 @@ static void test_user_subscribe(struct gw *gw, gconstpointer unused)
 	g_autofree char *name = take_add_buddy(gw, account, "");
 	g_assert_cmpstr(name, ==, "john smith");
 	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='subscribed'/>");
-	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unavailable'/>");
+	gw_expect_next(gw, CLEAR(JOHN, ALICE));
+	gw_expect_next(gw, "<presence from='" FULL(JOHN) "' to='" ALICE "' type='unavailable'/>");
 	gw_expect_nothing(gw);
 	/* its status arrives: presence, no request of its own */
 	buddy(gw, account, "john smith", "", WORKER_STATUS_AVAILABLE, "hi");
-	gw_expect_next(gw,
-	               "<presence from='" JOHN "' to='" ALICE "'><status>hi</status></presence>");
+	gw_expect_next(gw, "<presence from='" FULL(JOHN) "' to='" ALICE "'><status>hi</status>" CAPS
+	                                                 "</presence>");
 	gw_expect_nothing(gw);
 	/* subscribing again adds again (harmless) and answers with the presence */
 	gw_inject(gw, "<presence from='" ALICE "' to='" JOHN "' type='subscribe'/>");
 	g_autofree char *again = take_add_buddy(gw, account, "");
 	g_assert_cmpstr(again, ==, "john smith");
 	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='subscribed'/>");
-	gw_expect_next(gw,
-	               "<presence from='" JOHN "' to='" ALICE "'><status>hi</status></presence>");
+	gw_expect_next(gw, "<presence from='" FULL(JOHN) "' to='" ALICE "'><status>hi</status>" CAPS
+	                                                 "</presence>");
 	gw_expect_nothing(gw);
 }
 
@@ -307,7 +325,8 @@ static void test_user_subscribe_offline(struct gw *gw, gconstpointer unused)
 	GW_ASSERT_STORED(gw, "bob:0");
 	g_assert_cmpuint(fake_legacy_count(gw->fake), ==, 0);
 	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='subscribed'/>");
-	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE "' type='unavailable'/>");
+	gw_expect_next(gw, CLEAR(BOB, ALICE));
+	gw_expect_next(gw, "<presence from='" FULL(BOB) "' to='" ALICE "' type='unavailable'/>");
 	guint32 account = sign_on(gw);
 	g_autofree char *name = take_add_buddy(gw, account, "");
 	g_assert_cmpstr(name, ==, "bob");
@@ -322,13 +341,13 @@ static void test_user_unsubscribe(struct gw *gw, gconstpointer unused)
 	expect_remove_buddy(gw, account, "john smith");
 	GW_ASSERT_STORED(gw, "");
 	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unsubscribed'/>");
-	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unavailable'/>");
+	gw_expect_next(gw, "<presence from='" FULL(JOHN) "' to='" ALICE "' type='unavailable'/>");
 	gw_expect_nothing(gw);
 	/* not a buddy (any more): answered, nothing removed */
 	gw_inject(gw, "<presence from='" ALICE "' to='" JOHN "' type='unsubscribe'/>");
 	g_assert_cmpuint(fake_legacy_count(gw->fake), ==, 0);
 	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unsubscribed'/>");
-	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE "' type='unavailable'/>");
+	gw_expect_next(gw, "<presence from='" FULL(JOHN) "' to='" ALICE "' type='unavailable'/>");
 	/* its flags went with it: listed again, it asks again */
 	buddy(gw, account, "john smith", "", WORKER_STATUS_AVAILABLE, "");
 	struct stanza *p = gw_expect(gw, "presence", "subscribe", ALICE);
@@ -342,30 +361,42 @@ static void test_probe(struct gw *gw, gconstpointer unused)
 	buddy(gw, account, "bob", "", WORKER_STATUS_DND, "busy");
 	gw_clear(gw);
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" BOB "' type='probe'/>");
-	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE_PC "'><show>dnd</show>"
-	                   "<status>busy</status></presence>");
+	gw_expect_next(gw, "<presence from='" FULL(BOB) "' to='" ALICE_PC "'><show>dnd</show>"
+	                                                "<status>busy</status>" CAPS "</presence>");
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" JOHN "' type='probe'/>");
-	gw_expect_next(gw, "<presence from='" JOHN "' to='" ALICE_PC "' type='unavailable'/>");
+	gw_expect_next(gw, CLEAR(JOHN, ALICE)); /* john's first in this run: to all of alice */
+	gw_expect_next(gw,
+	               "<presence from='" FULL(JOHN) "' to='" ALICE_PC "' type='unavailable'/>");
 	/* not signed on: everyone is unavailable */
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
 	gw_clear(gw);
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" BOB "' type='probe'/>");
-	gw_expect_next(gw, "<presence from='" BOB "' to='" ALICE_PC "' type='unavailable'/>");
+	gw_expect_next(gw, "<presence from='" FULL(BOB) "' to='" ALICE_PC "' type='unavailable'/>");
 	gw_expect_nothing(gw);
 }
 
-/* Unregistered users may not subscribe; other presence of theirs and
- * error presence are not answered; foreign domains are refused. */
+/* Unregistered users are told to register when they ask for something
+ * (subscribe, probe, available, subscribed); leaving and error presence
+ * are not answered; foreign domains are refused. */
 static void test_presence_refusals(struct gw *gw, gconstpointer unused)
 {
 	gw_inject(gw,
 	          "<presence from='bob@example.org/pc' to='" JOHN "' type='subscribe' id='s1'/>");
 	gw_expect_next(gw, "<presence from='" JOHN "' to='bob@example.org/pc' id='s1' type='error'>"
 	                   "<error type='auth'><registration-required xmlns='" STANZA_NS_STANZAS
-	                   "'/><text xmlns='" STANZA_NS_STANZAS "'>register with the transport "
-	                   "first</text></error></presence>");
-	gw_inject(gw, "<presence from='bob@example.org/pc' to='" JOHN "' type='probe'/>");
+	                   "'/><text xmlns='" STANZA_NS_STANZAS "'>" GW_NOT_REGISTERED
+	                   "</text></error></presence>");
+	const char *asking[] = {" type='probe'", "", " type='subscribed'"};
+	for (gsize i = 0; i < G_N_ELEMENTS(asking); i++) {
+		gw_injectf(gw, "<presence from='bob@example.org/pc' to='" JOHN "'%s/>", asking[i]);
+		struct stanza *e = gw_expect(gw, "presence", "error", "bob@example.org/pc");
+		g_assert_nonnull(stanza_find_child(stanza_find_child(e, "error", NULL),
+		                                   "registration-required", STANZA_NS_STANZAS));
+		stanza_free(e);
+	}
+	gw_inject(gw, "<presence from='bob@example.org/pc' to='" JOHN "' type='unavailable'/>");
 	gw_inject(gw, "<presence from='bob@example.org/pc' to='" JOHN "' type='unsubscribe'/>");
+	gw_inject(gw, "<presence from='bob@example.org/pc' to='" JOHN "' type='unsubscribed'/>");
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" JOHN "' type='error'/>");
 	gw_inject(gw, "<presence from='eve@evil.org/pc' to='" JOHN "' type='error'/>");
 	gw_expect_nothing(gw);
@@ -435,9 +466,11 @@ static void test_case_insensitive(struct gw *gw, gconstpointer unused)
 		fake_command_free(c);
 	}
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='Alice1@" GW_JID "/x' type='probe'/>");
-	gw_expect_next(gw, "<presence from='alice1@" GW_JID "' to='" ALICE_PC "'/>");
+	gw_expect_next(gw, "<presence from='alice1@" GW_JID "/" GW_RESOURCE "' to='" ALICE_PC
+	                   "'>" CAPS "</presence>");
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='BOB@" GW_JID "' type='probe'/>");
-	gw_expect_next(gw, "<presence from='BoB@" GW_JID "' to='" ALICE_PC "'/>");
+	gw_expect_next(gw, "<presence from='BoB@" GW_JID "/" GW_RESOURCE "' to='" ALICE_PC "'>" CAPS
+	                   "</presence>");
 	gw_inject(gw, "<presence from='" ALICE "' to='ALICE1@" GW_JID "' type='unsubscribe'/>");
 	expect_remove_buddy(gw, account, "alice1");
 	GW_ASSERT_STORED(gw, "BoB:1");
@@ -459,6 +492,11 @@ static void test_case_insensitive(struct gw *gw, gconstpointer unused)
 	"'><identity category='client' type='pc' name='" name "'/><feature var='" NS_CHATSTATES    \
 	"'/><feature var='" NS_DISCO_INFO "'/></query></iq>"
 
+#define FULL_INFO_RESULT(from, node)                                                               \
+	"<iq from='" from "' to='" ALICE_PC "' id='d1' type='result'><query xmlns='" NS_DISCO_INFO \
+	"'" node "><identity category='client' type='pc' name='IRC'/><feature var='" NS_CAPS       \
+	"'/><feature var='" NS_CHATSTATES "'/><feature var='" NS_DISCO_INFO "'/></query></iq>"
+
 static void disco(struct gw *gw, const char *from, const char *to, const char *ns, const char *node)
 {
 	g_autofree char *attr = node != NULL ? g_strdup_printf(" node='%s'", node) : g_strdup("");
@@ -476,8 +514,25 @@ static void test_disco(struct gw *gw, gconstpointer unused)
 	struct stanza *r = gw_expect(gw, "iq", "result", "bob@example.org/pc");
 	g_assert_nonnull(stanza_find_child(r, "query", NS_DISCO_INFO));
 	stanza_free(r);
+	/* every contact's full JID answers the same, named by the protocol:
+	 * what the caps in contacts' presence hash to (pinned as CONTACT_VER) */
+	disco(gw, ALICE_PC, FULL(JOHN), NS_DISCO_INFO, NULL);
+	gw_expect_next(gw, FULL_INFO_RESULT(FULL(JOHN), ""));
+	/* a contact has no other resource */
 	disco(gw, ALICE_PC, JOHN "/res", NS_DISCO_INFO, NULL);
-	gw_expect_next(gw, INFO_RESULT(JOHN "/res", "john smith"));
+	struct stanza *nr = gw_expect(gw, "iq", "error", ALICE_PC);
+	g_assert_nonnull(stanza_find_child(stanza_find_child(nr, "error", NULL), "item-not-found",
+	                                   STANZA_NS_STANZAS));
+	stanza_free(nr);
+	disco(gw, ALICE_PC, FULL(JOHN), NS_DISCO_INFO, DISCO_CAPS_NODE "#" CONTACT_VER);
+	gw_expect_next(gw,
+	               FULL_INFO_RESULT(FULL(JOHN), " node='" DISCO_CAPS_NODE "#" CONTACT_VER "'"));
+	/* the caps node of another ver does not exist */
+	disco(gw, ALICE_PC, FULL(JOHN), NS_DISCO_INFO, DISCO_CAPS_NODE "#AAAA");
+	struct stanza *nf = gw_expect(gw, "iq", "error", ALICE_PC);
+	g_assert_nonnull(stanza_find_child(stanza_find_child(nf, "error", NULL), "item-not-found",
+	                                   STANZA_NS_STANZAS));
+	stanza_free(nf);
 	disco(gw, ALICE_PC, JOHN, NS_DISCO_ITEMS, NULL);
 	gw_expect_next(gw, "<iq from='" JOHN "' to='" ALICE_PC "' id='d1' type='result'>"
 	                   "<query xmlns='" NS_DISCO_ITEMS "'/></iq>");
@@ -532,6 +587,75 @@ static void test_disco_known_spelling(struct gw *gw, gconstpointer unused)
 	               "'/><feature var='" NS_DISCO_INFO "'/></query></iq>");
 }
 
+/* ---- away learned from an automatic reply ------------------------------------------------- */
+
+#define BOB_AWAY(text)                                                                             \
+	"<presence from='" FULL(BOB) "' to='" ALICE "'><show>away</show><status>" text             \
+	                             "</status>" CAPS "</presence>"
+#define BOB_AVAILABLE "<presence from='" FULL(BOB) "' to='" ALICE "'>" CAPS "</presence>"
+
+/* An automatic reply (IRC's 301) is bob's presence, away with its text as
+ * plain text, and no message; it lasts until bob stirs: a message (shown
+ * after his presence is back), typing, or a new status. */
+static void test_auto_reply_away(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	buddy(gw, account, "bob", "", WORKER_STATUS_AVAILABLE, "");
+	gw_clear(gw);
+	FAKE_EMIT(gw->fake, buddy_away, .account = account, .name = "bob",
+	          .message = "gone &amp; fishing <b>now</b>");
+	gw_expect_next(gw, BOB_AWAY("gone &amp; fishing now"));
+	gw_expect_nothing(gw);
+	/* the same reply to the next message: nothing new */
+	FAKE_EMIT(gw->fake, buddy_away, .account = account, .name = "bob",
+	          .message = "gone &amp; fishing <b>now</b>");
+	gw_expect_nothing(gw);
+	/* bob speaks: available, then his words */
+	FAKE_EMIT(gw->fake, im_received, .account = account, .name = "bob", .text = "back",
+	          .when = 0);
+	gw_expect_next(gw, BOB_AVAILABLE);
+	struct stanza *m = gw_expect(gw, "message", "chat", ALICE);
+	g_assert_cmpstr(stanza_get_from(m), ==, FULL(BOB));
+	stanza_free(m);
+	gw_expect_nothing(gw);
+	/* typing ends it too */
+	FAKE_EMIT(gw->fake, buddy_away, .account = account, .name = "bob", .message = "afk");
+	gw_expect_next(gw, BOB_AWAY("afk"));
+	FAKE_EMIT(gw->fake, typing, .account = account, .name = "bob",
+	          .state = WORKER_TYPING_ACTIVE);
+	gw_expect_next(gw, BOB_AVAILABLE);
+	stanza_free(gw_expect(gw, "message", "chat", ALICE));
+	gw_expect_nothing(gw);
+	/* a new status from the legacy side replaces it */
+	FAKE_EMIT(gw->fake, buddy_away, .account = account, .name = "bob", .message = "afk");
+	gw_expect_next(gw, BOB_AWAY("afk"));
+	buddy(gw, account, "bob", "", WORKER_STATUS_DND, "");
+	gw_expect_next(gw, "<presence from='" FULL(BOB) "' to='" ALICE "'><show>dnd</show>" CAPS
+	                                                "</presence>");
+	gw_expect_nothing(gw);
+	/* the session ends: unavailable, and the away text is forgotten */
+	FAKE_EMIT(gw->fake, buddy_away, .account = account, .name = "bob", .message = "afk");
+	gw_expect_next(gw, "<presence from='" FULL(BOB) "' to='" ALICE "'><show>dnd</show>"
+	                                                "<status>afk</status>" CAPS "</presence>");
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
+	gw_expect_next(gw, "<presence from='" FULL(BOB) "' to='" ALICE "' type='unavailable'/>");
+}
+
+/* Someone not on the buddy list answers with an away text: presence
+ * only (the 301 proves they are on the network), never a message. */
+static void test_auto_reply_non_buddy(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	FAKE_EMIT(gw->fake, buddy_away, .account = account, .name = "john smith",
+	          .message = "on holiday");
+	gw_expect_next(gw, CLEAR(JOHN, ALICE));
+	gw_expect_next(gw, "<presence from='" FULL(JOHN) "' to='" ALICE "'><show>away</show>"
+	                                                 "<status>on holiday</status>" CAPS
+	                                                 "</presence>");
+	gw_expect_nothing(gw);
+	GW_ASSERT_STORED(gw, "");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -546,6 +670,8 @@ int main(int argc, char **argv)
 	ADD("/contacts/offline/disconnect", test_offline_on_disconnect);
 	ADD("/contacts/offline/fatal", test_offline_on_fatal);
 	ADD("/contacts/offline/lost-worker", test_lost_worker_keeps_presence);
+	ADD("/contacts/away/auto-reply", test_auto_reply_away);
+	ADD("/contacts/away/non-buddy", test_auto_reply_non_buddy);
 	ADD("/contacts/user/subscribe", test_user_subscribe);
 	ADD("/contacts/user/subscribe-offline", test_user_subscribe_offline);
 	ADD("/contacts/user/unsubscribe", test_user_unsubscribe);

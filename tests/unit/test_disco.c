@@ -264,6 +264,70 @@ static void test_not_disco(struct fixture *f, gconstpointer unused)
 	stanza_free(r);
 }
 
+/* ---- XEP-0115 caps ---------------------------------------------------------------------- */
+
+/* The ver of XEP-0115 §5.2's example, whatever order things were added in. */
+static void test_caps_vector(void)
+{
+	struct disco_info *info = disco_info_new();
+	disco_info_add_feature(info, "http://jabber.org/protocol/muc");
+	disco_info_add_feature(info, "http://jabber.org/protocol/disco#items");
+	disco_info_add_identity(info, "client", "pc", "Exodus 0.9.1");
+	disco_info_add_feature(info, "http://jabber.org/protocol/caps");
+	disco_info_add_feature(info, "http://jabber.org/protocol/disco#info");
+	g_autofree char *ver = disco_info_caps_ver(info);
+	g_assert_cmpstr(ver, ==, "QgayPKawpkPSDYmwT/WM94uAlu0=");
+	disco_info_free(info);
+	/* identities sort by category, type, then name */
+	struct disco_info *a = disco_info_new(), *b = disco_info_new();
+	disco_info_add_identity(a, "gateway", "irc", "x");
+	disco_info_add_identity(a, "client", "pc", "y");
+	disco_info_add_identity(b, "client", "pc", "y");
+	disco_info_add_identity(b, "gateway", "irc", "x");
+	g_autofree char *va = disco_info_caps_ver(a);
+	g_autofree char *vb = disco_info_caps_ver(b);
+	g_assert_cmpstr(va, ==, vb);
+	disco_info_free(a);
+	disco_info_free(b);
+
+	struct stanza *p = stanza_new("presence");
+	disco_add_caps(p, "abc=");
+	g_autofree char *xml = stanza_to_string(p);
+	g_assert_cmpstr(xml, ==,
+	                "<presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' "
+	                "node='" DISCO_CAPS_NODE "' ver='abc='/></presence>");
+	stanza_free(p);
+}
+
+/* node#ver of the transport (bare or full) is its plain disco#info when ver
+ * is its hash (clients compare), item-not-found when not. */
+static void test_caps_node(struct fixture *f, gconstpointer unused)
+{
+	g_autofree char *ver = disco_caps_ver(f->disco);
+	g_autofree char *node = g_strdup_printf(DISCO_CAPS_NODE "#%s", ver);
+	const char *tos[] = {JID, JID "/ferry"};
+	for (gsize i = 0; i < G_N_ELEMENTS(tos); i++) {
+		struct stanza *r = ask(f, false, tos[i], node);
+		g_autofree char *s = summary(r);
+		g_assert_cmpstr(s, ==, SELF);
+		g_assert_cmpstr(stanza_get_attr(stanza_find_child(r, "query", NULL), "node"), ==,
+		                node);
+		stanza_free(r);
+		r = ask(f, false, tos[i], DISCO_CAPS_NODE "#QgayPKawpkPSDYmwT/WM94uAlu0=");
+		assert_error(r, "item-not-found", "no such node");
+		stanza_free(r);
+	}
+	/* the hash of exactly what is answered */
+	struct disco_info *info = disco_info_new();
+	disco_info_add_identity(info, "gateway", "irc", "IRC Transport");
+	disco_info_add_feature(info, NS_DISCO_INFO);
+	disco_info_add_feature(info, NS_DISCO_ITEMS);
+	disco_info_add_feature(info, "jabber:iq:register");
+	g_autofree char *want = disco_info_caps_ver(info);
+	disco_info_free(info);
+	g_assert_cmpstr(ver, ==, want);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -273,5 +337,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/disco/node-twice", test_node_twice);
 	ADD("/disco/providers", test_providers);
 	ADD("/disco/not-disco", test_not_disco);
+	g_test_add_func("/disco/caps/vector", test_caps_vector);
+	ADD("/disco/caps/node", test_caps_node);
 	return g_test_run();
 }

@@ -44,6 +44,9 @@ static void test_to_text(void)
 	    {"<a href=\"http://x\">http://x</a>", "http://x"},
 	    {"&#0;&#xD800;", "&#0;&#xD800;"},
 	    {"\x1ditalic\x1d \x16rev\x0f\ttab", "italic rev\ttab"},
+	    {"bell\x07 esc\x1b nonchars\xEF\xBF\xBE\xEF\xBF\xBF end\xEF\xBF\xBD",
+	     "bell esc nonchars end\xEF\xBF\xBD"},
+	    {"&#7;&#xFFFE;&#xffff;&#9;&#xFFFD;", "&#7;&#xFFFE;&#xffff;\t\xEF\xBF\xBD"},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree char *out = markup_to_text(cases[i].in);

@@ -8,6 +8,7 @@
 
 #include "ferry/regform.h"
 #include "ferry/secrets.h"
+#include "ferry/settings.h"
 #include "helpers.h"
 
 #define IRC_DESC                                                                                   \
@@ -51,6 +52,15 @@ static struct regform *new_form(const char *text, GHashTable *presets, char **lo
 	return f;
 }
 
+/* The IRC form with every option of IRC_DESC shown, as before the form
+ * was cut to the essentials: for the tests of submissions and values. */
+static struct regform *irc_all(void)
+{
+	g_autoptr(GHashTable) presets = new_table();
+	put(presets, "ferry.fields", "encoding, option_username");
+	return new_form(IRC_DESC, presets, NULL);
+}
+
 static struct stanza *parse(const char *xml)
 {
 	return test_parse_stanza(xml);
@@ -89,8 +99,7 @@ static void test_irc_form(void)
 	g_assert_cmpstr(fields, ==,
 	                "FORM_TYPE=hidden=jabber:iq:register;username=text-single=!;"
 	                "password=text-private=(none);server=text-single=irc.libera.chat;"
-	                "port=text-single=6667;encoding=text-single=UTF-8;"
-	                "option_username=text-single=;ssl=boolean=false;");
+	                "port=text-single=6667;ssl=boolean=false;");
 	stanza_free(q);
 	regform_free(f);
 }
@@ -111,14 +120,13 @@ static const char irc_query[] =
     "<title>IRC registration</title>" IRC_INSTRUCTIONS
     "<field type='hidden' var='FORM_TYPE'><value>jabber:iq:register</value></field>"
     "<field type='text-single' var='username' label='Nickname'><required/><value/></field>"
-    "<field type='text-private' var='password' label='Password'/>"
+    "<field type='text-private' var='password' label='IRC server password, or SASL "
+    "password with SASL'/>"
     "<field type='text-single' var='server' label='Server'><value>irc.libera.chat</value>"
     "</field>"
     "<field type='text-single' var='port' label='Port'>"
     "<validate xmlns='http://jabber.org/protocol/xdata-validate' datatype='xs:integer'>"
     "<range min='-2147483648' max='2147483647'/></validate><value>6667</value></field>"
-    "<field type='text-single' var='encoding' label='Encodings'><value>UTF-8</value></field>"
-    "<field type='text-single' var='option_username' label='Ident name'><value/></field>"
     "<field type='boolean' var='ssl' label='Use SSL'><value>false</value></field>"
     "</x></query>";
 
@@ -191,8 +199,7 @@ static void test_presets_and_locks(void)
 	g_autofree char *fields = describe_form(q);
 	g_assert_cmpstr(fields, ==,
 	                "FORM_TYPE=hidden=jabber:iq:register;username=text-single=!;"
-	                "password=text-private=(none);encoding=text-single=ISO-8859-1;"
-	                "option_username=text-single=;");
+	                "password=text-private=(none);");
 	stanza_free(q);
 
 	/* A submission cannot override a locked field. */
@@ -253,7 +260,7 @@ static void test_bad_presets(void)
 
 static void test_submissions(void)
 {
-	struct regform *irc = new_form(IRC_DESC, NULL, NULL);
+	struct regform *irc = irc_all();
 	struct regform *xmpp = new_form(XMPP_DESC, NULL, NULL);
 	const struct {
 		struct regform *form;
@@ -299,9 +306,11 @@ static void test_submissions(void)
 	    {irc, "<username>bob&#9;</username>", NULL,
 	     "'username' (Nickname) must be a single line without control characters"},
 	    {irc, "<username>bob</username><password>p&#9;w</password>", NULL,
-	     "'password' (Password) must be a single line without control characters"},
+	     "'password' (IRC server password, or SASL password with SASL) must be a single "
+	     "line without control characters"},
 	    {irc, "<username>bob</username><password>pw&#10;</password>", NULL,
-	     "'password' (Password) must be a single line without control characters"},
+	     "'password' (IRC server password, or SASL password with SASL) must be a single "
+	     "line without control characters"},
 	    {irc,
 	     "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>a&#13;b</value>"
 	     "</field></x>",
@@ -373,7 +382,7 @@ static void test_submissions(void)
  * for what was left empty, the password apart. */
 static void test_normalized_settings(void)
 {
-	struct regform *f = new_form(IRC_DESC, NULL, NULL);
+	struct regform *f = irc_all();
 	struct stanza *iq =
 	    parse("<iq type='set'><query xmlns='jabber:iq:register'>"
 	          "<x xmlns='jabber:x:data' type='submit'>"
@@ -423,7 +432,7 @@ static void test_error_quark(void)
 
 static void test_prefilled(void)
 {
-	struct regform *f = new_form(IRC_DESC, NULL, NULL);
+	struct regform *f = irc_all();
 	g_autoptr(GHashTable) values = new_table();
 	put(values, "username", "alice");
 	put(values, "server", "127.0.0.1");
@@ -444,6 +453,140 @@ static void test_prefilled(void)
 	regform_free(f);
 }
 
+/* The description prpl-irc 2.14.12 gives (ferry-worker --describe). */
+#define IRC_FULL_DESC                                                                              \
+	"('prpl-irc', 'IRC', uint32 1, [('Server', 'irc.libera.chat', '@')], "                     \
+	"[('port', 'int', 'Port', '6667', @a(ss) []), "                                            \
+	"('encoding', 'string', 'Encodings', 'UTF-8', []), "                                       \
+	"('autodetect_utf8', 'bool', 'Auto-detect incoming UTF-8', 'false', []), "                 \
+	"('username', 'string', 'Ident name', '', []), "                                           \
+	"('realname', 'string', 'Real name', '', []), "                                            \
+	"('ssl', 'bool', 'Use SSL', 'false', []), "                                                \
+	"('sasl', 'bool', 'Authenticate with SASL', 'false', []), "                                \
+	"('saslname', 'string', 'SASL login name', '', []), "                                      \
+	"('auth_plain_in_clear', 'bool', 'Allow plaintext SASL auth over unencrypted "             \
+	"connection', 'false', []), "                                                              \
+	"('ratelimit-interval', 'int', 'Seconds between sending messages', '2', []), "             \
+	"('ratelimit-burst', 'int', 'Maximum messages to send at once', '5', [])])"
+
+static char *form_of(struct regform *f, GHashTable *values)
+{
+	struct stanza *q = stanza_new_ns("query", "jabber:iq:register");
+	regform_fill_query(f, q, values);
+	char *fields = describe_form(q);
+	stanza_free(q);
+	return fields;
+}
+
+/* What a user needs, not every libpurple option; the admin adds fields
+ * with ferry.fields; locking the server hides "Use SSL" and the port. */
+static void test_essentials(void)
+{
+	struct regform *f = new_form(IRC_FULL_DESC, NULL, NULL);
+	g_autofree char *open = form_of(f, NULL);
+	g_assert_cmpstr(open, ==,
+	                "FORM_TYPE=hidden=jabber:iq:register;username=text-single=!;"
+	                "password=text-private=(none);server=text-single=irc.libera.chat;"
+	                "port=text-single=6667;ssl=boolean=false;sasl=boolean=false;"
+	                "saslname=text-single=;");
+	/* hidden options still reach the worker, with their defaults */
+	g_autoptr(GHashTable) none = new_table();
+	g_autoptr(GHashTable) opts = regform_account_options(f, none);
+	g_assert_cmpstr(g_hash_table_lookup(opts, "ratelimit-interval"), ==, "2");
+	g_assert_cmpstr(g_hash_table_lookup(opts, "encoding"), ==, "UTF-8");
+	regform_free(f);
+
+	g_autoptr(GHashTable) presets = new_table();
+	put(presets, "server", "127.0.0.1");
+	put(presets, "ratelimit-interval", "0");
+	put(presets, "ferry.fields", "realname; ratelimit-burst");
+	g_auto(GStrv) locked = g_strsplit("server", ";", -1);
+	f = new_form(IRC_FULL_DESC, presets, locked);
+	g_autofree char *pinned = form_of(f, NULL);
+	g_assert_cmpstr(pinned, ==,
+	                "FORM_TYPE=hidden=jabber:iq:register;username=text-single=!;"
+	                "password=text-private=(none);realname=text-single=;"
+	                "sasl=boolean=false;saslname=text-single=;"
+	                "ratelimit-burst=text-single=5;");
+	/* What the form does not show takes its preset or default, whatever
+	 * was stored (or submitted) before. */
+	g_autoptr(GHashTable) stored = new_table();
+	put(stored, "username", "bob");
+	put(stored, "ssl", "true");
+	put(stored, "ratelimit-interval", "7");
+	put(stored, "realname", "Bob B");
+	g_autoptr(GHashTable) o = regform_account_options(f, stored);
+	g_assert_cmpstr(g_hash_table_lookup(o, "ssl"), ==, "false");
+	g_assert_cmpstr(g_hash_table_lookup(o, "ratelimit-interval"), ==, "0");
+	g_assert_cmpstr(g_hash_table_lookup(o, "realname"), ==, "Bob B");
+	g_autofree char *user = regform_legacy_username(f, stored);
+	g_assert_cmpstr(user, ==, "bob@127.0.0.1");
+	regform_free(f);
+}
+
+/* ferry's own [legacy] keys are ferry.<name>; no protocol field has a dot. */
+static void test_ferry_keys(void)
+{
+	const struct {
+		const char *key, *value, *lock, *message;
+	} cases[] = {
+	    {"ferry.feilds", "sasl", NULL,
+	     "[legacy] ferry.feilds: ferry has no such setting (its own [legacy] keys are "
+	     "written ferry.<name>: ferry.fields)"},
+	    {"se.rver", "x", NULL,
+	     "[legacy] se.rver: no prpl-irc field has a '.' in its name; ferry's own keys are "
+	     "written ferry.<name>"},
+	    {"ferry.fields", "colour", NULL,
+	     "[legacy] ferry.fields: 'colour' is not an account option of prpl-irc"},
+	    {"ferry.fields", "server", NULL,
+	     "[legacy] ferry.fields: 'server' is not an account option of prpl-irc"},
+	    {"ferry.fields", "ssl", "server",
+	     "[legacy] ferry.fields: 'ssl' goes with the locked 'server'"},
+	    {"ferry.fields", "encoding", "encoding", "[legacy] ferry.fields: 'encoding' is locked"},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GHashTable) presets = new_table();
+		put(presets, cases[i].key, cases[i].value);
+		put(presets, "server", "irc.example.org");
+		put(presets, "encoding", "UTF-8");
+		g_auto(GStrv) locked =
+		    g_strsplit(cases[i].lock != NULL ? cases[i].lock : "", ";", -1);
+		struct worker_description *d = desc(IRC_FULL_DESC);
+		g_autoptr(GError) err = NULL;
+		g_assert_null(regform_new(d, presets, locked, &err));
+		g_assert_error(err, REGFORM_ERROR, REGFORM_ERROR_CONFIG);
+		g_assert_cmpstr(err->message, ==, cases[i].message);
+		/* the same check without a gateway, as --check-config makes it */
+		struct settings st = {.legacy_overrides = presets, .legacy_locked = locked};
+		g_autoptr(GError) err2 = NULL;
+		g_assert_false(regform_check_presets(&st, d, &err2));
+		g_assert_cmpstr(err2->message, ==, cases[i].message);
+		worker_description_free(d);
+	}
+	g_autoptr(GHashTable) good = new_table();
+	put(good, "ferry.fields", "realname");
+	g_auto(GStrv) nolock = g_new0(char *, 1);
+	struct settings st = {.legacy_overrides = good, .legacy_locked = nolock};
+	struct worker_description *d = desc(IRC_FULL_DESC);
+	g_autoptr(GError) err = NULL;
+	g_assert_true(regform_check_presets(&st, d, &err));
+	g_assert_no_error(err);
+	worker_description_free(d);
+
+	/* A protocol option with a '.' in its key stays out of the form. */
+	g_test_expect_message("ferry", G_LOG_LEVEL_WARNING, "*option 'a.b' left out*");
+	struct regform *f = new_form("('prpl-x', 'X', uint32 0, @a(sss) [], "
+	                             "[('a.b', 'string', 'Dotted', 'v', @a(ss) []), "
+	                             "('c', 'string', 'Plain', 'w', [])])",
+	                             NULL, NULL);
+	g_test_assert_expected_messages();
+	g_autofree char *fields = form_of(f, NULL);
+	g_assert_cmpstr(fields, ==,
+	                "FORM_TYPE=hidden=jabber:iq:register;username=text-single=!;"
+	                "password=text-private=(none)!;c=text-single=w;");
+	regform_free(f);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -456,5 +599,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/regform/normalized-settings", test_normalized_settings);
 	g_test_add_func("/regform/prefilled", test_prefilled);
 	g_test_add_func("/regform/error-quark", test_error_quark);
+	g_test_add_func("/regform/essentials", test_essentials);
+	g_test_add_func("/regform/ferry-keys", test_ferry_keys);
 	return g_test_run();
 }

@@ -371,10 +371,12 @@ static void test_unregister(struct gw *gw, gconstpointer unused)
 	g_assert_false(registered(gw, ALICE));
 	/* and the transport leaves the roster */
 	const char *types[] = {"unsubscribe", "unsubscribed", "unavailable"};
+	/* subscriptions from the bare JID, presence from the full one */
+	const char *froms[] = {GW_JID, GW_JID, GW_FULL};
 	for (gsize i = 0; i < G_N_ELEMENTS(types); i++) {
 		struct stanza *t = NULL;
 		while ((t = gw_take_match(gw, "presence", types[i], ALICE)) != NULL &&
-		       strcmp(stanza_get_from(t), GW_JID) != 0)
+		       strcmp(stanza_get_from(t), froms[i]) != 0)
 			stanza_free(t);
 		g_assert_nonnull(t);
 		stanza_free(t);
@@ -429,6 +431,136 @@ static void test_iq_gateway(struct gw *gw, gconstpointer unused)
 	                "that is not a legacy name a JID can carry");
 }
 
+/* The network gave the check login another nick (IRC: "bob" is taken, so
+ * "bob1"): refused with conflict naming the nick, nothing stored, the
+ * check login logged out -- never a silent "bob1". */
+static void test_name_taken(struct gw *gw, gconstpointer unused)
+{
+	submit(gw, "r1", "bob", "pw");
+	guint32 account = take_test_login(gw, "bob@irc.libera.chat", "pw");
+	FAKE_EMIT(gw->fake, name_fallback, .account = account, .wanted = "bob", .given = "bob1");
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "bob1");
+	expect_iq_error(gw, "r1", BOB_PC, "conflict",
+	                "the nick bob is taken on IRC; choose another");
+	g_assert_false(registered(gw, BOB));
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGOUT);
+	g_assert_cmpuint(c->account, ==, account);
+	fake_command_free(c);
+	gw_expect_nothing(gw); /* no subscribe */
+	/* nothing is kept for a session */
+	gw_inject(gw, "<presence from='" BOB_PC "' to='" GW_JID "'/>");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_KEEP), ==, 0);
+}
+
+/* Re-registering while one's own session holds the nick: the check login
+ * falls back ("alice1") because of that session, so the settings are
+ * stored, the check login goes, and the session goes on untouched. */
+static void test_reregister_own_nick(struct gw *gw, gconstpointer unused)
+{
+	guint32 session = gw_online(gw, "Alice");
+	gw_inject(gw, "<iq type='set' id='u1' from='" ALICE_PC "' to='" GW_JID "'>"
+	              "<query xmlns='jabber:iq:register'><username>alice</username>"
+	              "<password>new</password></query></iq>");
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
+	guint32 test = c->account;
+	fake_command_free(c);
+	FAKE_EMIT(gw->fake, name_fallback, .account = test, .wanted = "alice", .given = "alice1");
+	FAKE_EMIT(gw->fake, connected, .account = test, .nick = "alice1");
+	struct stanza *r = gw_expect(gw, "iq", "result", ALICE_PC);
+	g_assert_cmpstr(stanza_get_id(r), ==, "u1");
+	stanza_free(r);
+	c = gw_take_command(gw, WORKER_LOGOUT);
+	g_assert_cmpuint(c->account, ==, test);
+	fake_command_free(c);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGIN), ==, 0);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_KEEP), ==, 0);
+	g_autoptr(GError) err = NULL;
+	struct storage_user *u = storage_user_get(gw->storage, ALICE, &err);
+	g_assert_cmpstr(u->password, ==, "new");
+	storage_user_free(u);
+	/* told when the new settings apply */
+	struct stanza *note = gw_expect(gw, "message", "chat", ALICE);
+	g_autofree char *said = stanza_get_child_text(note, "body", NULL);
+	g_assert_cmpstr(said, ==,
+	                "Your registration is saved. Your IRC session as alice goes on; changed "
+	                "settings take effect the next time you log in.");
+	stanza_free(note);
+	gw_expect_nothing(gw); /* no presence change: still "Connected as Alice" */
+	/* the session goes on with its own account */
+	FAKE_EMIT(gw->fake, im_received, .account = session, .name = "zed", .text = "still?",
+	          .when = 0);
+	struct stanza *m = gw_expect(gw, "message", "chat", ALICE);
+	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
+	g_assert_cmpstr(body, ==, "still?");
+	stanza_free(m);
+}
+
+/* A session that lost its connection holds no nick: whoever got "alice"
+ * meanwhile is someone else, so a re-registration that falls back is
+ * refused. */
+static void test_reregister_while_reconnecting(struct gw *gw, gconstpointer unused)
+{
+	guint32 session = gw_online(gw, "alice");
+	FAKE_EMIT(gw->fake, disconnected, .account = session, .reason = WORKER_REASON_NETWORK,
+	          .text = "Connection reset", .fatal = false);
+	gw_clear(gw);
+	gw_inject(gw, "<iq type='set' id='u2' from='" ALICE_PC "' to='" GW_JID "'>"
+	              "<query xmlns='jabber:iq:register'><username>alice</username>"
+	              "<password>new</password></query></iq>");
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
+	guint32 test = c->account;
+	fake_command_free(c);
+	FAKE_EMIT(gw->fake, name_fallback, .account = test, .wanted = "alice", .given = "alice1");
+	FAKE_EMIT(gw->fake, connected, .account = test, .nick = "alice1");
+	expect_iq_error(gw, "u2", ALICE_PC, "conflict",
+	                "the nick alice is taken on IRC; choose another");
+	g_autoptr(GError) err = NULL;
+	struct storage_user *u = storage_user_get(gw->storage, ALICE, &err);
+	g_assert_cmpstr(u->password, !=, "new");
+	storage_user_free(u);
+}
+
+/* The same nick on another server is someone else's: the session's own
+ * nick on the old server does not count. */
+static void test_other_server_nick_taken(struct gw *gw, gconstpointer unused)
+{
+	(void)gw_online(gw, "alice");
+	gw_inject(gw, "<iq type='set' id='u1' from='" ALICE_PC "' to='" GW_JID "'>"
+	              "<query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' type='submit'>"
+	              "<field var='username'><value>alice</value></field>"
+	              "<field var='server'><value>irc.other.net</value></field>"
+	              "</x></query></iq>");
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
+	guint32 test = c->account;
+	fake_command_free(c);
+	FAKE_EMIT(gw->fake, name_fallback, .account = test, .wanted = "alice", .given = "alice1");
+	FAKE_EMIT(gw->fake, connected, .account = test, .nick = "alice1");
+	expect_iq_error(gw, "u1", ALICE_PC, "conflict",
+	                "the nick alice is taken on IRC; choose another");
+	g_autoptr(GError) err = NULL;
+	struct storage_user *u = storage_user_get(gw->storage, ALICE, &err);
+	g_assert_null(g_hash_table_lookup(u->settings, "server")); /* not stored */
+	storage_user_free(u);
+}
+
+/* A later login that falls back tells the user what others see. */
+static void test_session_fallback(struct gw *gw, gconstpointer unused)
+{
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "'/>");
+	struct fake_command *login = gw_take_command(gw, WORKER_LOGIN);
+	guint32 account = login->account;
+	fake_command_free(login);
+	gw_clear(gw);
+	FAKE_EMIT(gw->fake, name_fallback, .account = account, .wanted = "alice",
+	          .given = "alice1");
+	struct stanza *m = gw_expect(gw, "message", "chat", ALICE);
+	g_assert_cmpstr(stanza_get_attr(m, "from"), ==, GW_JID);
+	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
+	g_assert_cmpstr(body, ==, "alice was taken on IRC; you are alice1");
+	stanza_free(m);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -448,5 +580,14 @@ int main(int argc, char **argv)
 	ADD("/registration/unregister", test_unregister);
 	ADD("/registration/shutdown-answers-pending", test_shutdown_answers_pending);
 	ADD("/registration/iq-gateway", test_iq_gateway);
+	ADD("/registration/name-taken", test_name_taken);
+	g_test_add("/registration/reregister-own-nick", struct gw, NULL, gw_test_setup,
+	           test_reregister_own_nick, gw_test_teardown);
+	g_test_add("/registration/reregister-while-reconnecting", struct gw, NULL, gw_test_setup,
+	           test_reregister_while_reconnecting, gw_test_teardown);
+	g_test_add("/registration/other-server-nick-taken", struct gw, NULL, gw_test_setup,
+	           test_other_server_nick_taken, gw_test_teardown);
+	g_test_add("/registration/session-fallback", struct gw, NULL, gw_test_setup,
+	           test_session_fallback, gw_test_teardown);
 	return g_test_run();
 }

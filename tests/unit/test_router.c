@@ -89,6 +89,48 @@ static void test_dispatch_order(struct fixture *f, gconstpointer unused)
 	stanza_free(reply);
 }
 
+/* A filter that takes iq sent to a contact of the transport. */
+static enum router_result filter_contacts(struct router *r, const struct stanza *s, void *data)
+{
+	struct fixture *f = data;
+	g_ptr_array_add(f->calls, g_strdup_printf("F:%s", stanza_get_id(s)));
+	if (strchr(stanza_get_to(s), '@') == NULL)
+		return ROUTER_PASS;
+	router_send_error(r, s, "registration-required", NULL);
+	return ROUTER_HANDLED;
+}
+
+/* Filters see every well-formed iq get/set, before the namespace's chain;
+ * one that handles it ends it there. Answers and bad iqs never reach them. */
+static void test_iq_filter(struct fixture *f, gconstpointer unused)
+{
+	router_add_iq_handler(f->router, "urn:test", take, f);
+	router_add_iq_filter(f->router, filter_contacts, f);
+	router_dispatch(f->router, parse("<iq type='get' id='q1' from='a@localhost/r' "
+	                                 "to='irc.localhost'><x xmlns='urn:test'/></iq>"));
+	router_dispatch(f->router, parse("<iq type='set' id='q2' from='a@localhost/r' "
+	                                 "to='bob@irc.localhost'><x xmlns='urn:test'/></iq>"));
+	router_dispatch(f->router, parse("<iq type='get' id='q3' from='a@localhost/r' "
+	                                 "to='bob@irc.localhost'/>"));
+	router_dispatch(f->router, parse("<iq type='result' id='q4' from='a@localhost/r' "
+	                                 "to='bob@irc.localhost'/>"));
+	g_assert_cmpuint(f->calls->len, ==, 3);
+	g_assert_cmpstr(g_ptr_array_index(f->calls, 0), ==, "F:q1");
+	g_assert_cmpstr(g_ptr_array_index(f->calls, 1), ==, "B:q1");
+	g_assert_cmpstr(g_ptr_array_index(f->calls, 2), ==, "F:q2");
+	g_assert_cmpuint(f->sent->len, ==, 3);
+	const char *conditions[] = {NULL, "registration-required", "bad-request"};
+	for (guint i = 0; i < 3; i++) {
+		struct stanza *e = parse_sent(f, i);
+		struct stanza *err = stanza_find_child(e, "error", NULL);
+		if (conditions[i] == NULL)
+			g_assert_cmpstr(stanza_get_type(e), ==, "result");
+		else
+			g_assert_nonnull(stanza_find_child(err, conditions[i], STANZA_NS_STANZAS));
+		stanza_free(e);
+	}
+}
+
 static void test_unhandled_iq(struct fixture *f, gconstpointer unused)
 {
 	router_add_iq_handler(f->router, "urn:test", record, f);
@@ -316,6 +358,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, struct fixture, NULL, setup, fn, teardown)
 	ADD("/router/dispatch/order", test_dispatch_order);
+	ADD("/router/dispatch/iq-filter", test_iq_filter);
 	ADD("/router/to-transport", test_to_transport);
 	ADD("/router/dispatch/unhandled", test_unhandled_iq);
 	ADD("/router/dispatch/bad-iq", test_bad_iq);

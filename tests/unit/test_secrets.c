@@ -254,7 +254,7 @@ static void test_key_file_create(void)
 	g_autoptr(GError) err = NULL;
 
 	mode_t old_umask = umask(0); /* the mode must not depend on the umask */
-	struct secrets *s = secrets_open(path, &err);
+	struct secrets *s = secrets_open(path, true, &err);
 	umask(old_umask);
 	g_assert_no_error(err);
 	g_assert_nonnull(s);
@@ -274,7 +274,7 @@ static void test_key_file_create(void)
 	secrets_free(s);
 
 	/* Reopening uses the same file and key. */
-	s = secrets_open(path, &err);
+	s = secrets_open(path, true, &err);
 	g_assert_no_error(err);
 	char *text = secrets_open_string(s, ALICE, sealed, &err);
 	g_assert_no_error(err);
@@ -297,11 +297,34 @@ static void test_key_file_create(void)
 
 	/* A second key file gets a different random key. */
 	g_autofree char *other = g_build_filename(dir, "other.key", NULL);
-	s = secrets_open(other, &err);
+	s = secrets_open(other, true, &err);
 	g_assert_no_error(err);
 	assert_open_fails(s, ALICE, sealed);
 	secrets_free(s);
 
+	remove_tmp_dir(dir);
+}
+
+static void test_key_file_missing_not_created(void)
+{
+	char *dir = make_tmp_dir();
+	g_autofree char *path = g_build_filename(dir, "ferry.key", NULL);
+	g_autoptr(GError) err = NULL;
+	g_assert_null(secrets_open(path, false, &err));
+	g_assert_error(err, SECRETS_ERROR, SECRETS_ERROR_KEY_MISSING);
+	g_autofree char *expected = g_strdup_printf("%s: the key file is missing", path);
+	g_assert_cmpstr(err->message, ==, expected);
+	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_clear_error(&err);
+
+	/* An existing key is read either way, and names its file. */
+	struct secrets *s = secrets_open(path, true, &err);
+	g_assert_no_error(err);
+	g_assert_cmpstr(secrets_key_file(s), ==, path);
+	secrets_free(s);
+	s = secrets_open(path, false, &err);
+	g_assert_no_error(err);
+	secrets_free(s);
 	remove_tmp_dir(dir);
 }
 
@@ -315,7 +338,7 @@ static void test_key_file_too_open(void)
 	for (gsize i = 0; i < G_N_ELEMENTS(modes); i++) {
 		write_file(path, key, sizeof key, modes[i]);
 		g_autoptr(GError) err = NULL;
-		g_assert_null(secrets_open(path, &err));
+		g_assert_null(secrets_open(path, true, &err));
 		g_assert_error(err, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE);
 		g_autofree char *expected = g_strdup_printf(
 		    "%s: the key file may be read or written by group or others (mode %04o); "
@@ -329,7 +352,7 @@ static void test_key_file_too_open(void)
 	g_assert_cmpuint(st.st_mode & 07777, ==, 0660);
 	g_assert_cmpint(chmod(path, 0400), ==, 0);
 	g_autoptr(GError) err = NULL;
-	struct secrets *s = secrets_open(path, &err);
+	struct secrets *s = secrets_open(path, true, &err);
 	g_assert_no_error(err);
 	secrets_free(s);
 
@@ -346,7 +369,7 @@ static void test_key_file_wrong_size(void)
 	for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
 		write_file(path, key, sizes[i], 0600);
 		g_autoptr(GError) err = NULL;
-		g_assert_null(secrets_open(path, &err));
+		g_assert_null(secrets_open(path, true, &err));
 		g_assert_error(err, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE);
 		g_autofree char *expected = g_strdup_printf(
 		    "%s: the key file is %zu bytes, not 32; restore the original file (a new "
@@ -368,7 +391,7 @@ static void test_key_file_not_regular(void)
 	g_assert_cmpint(g_mkdir(path, 0700), ==, 0);
 
 	g_autoptr(GError) err = NULL;
-	g_assert_null(secrets_open(path, &err));
+	g_assert_null(secrets_open(path, true, &err));
 	g_assert_error(err, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE);
 	g_autofree char *expected = g_strdup_printf("%s: the key file is not a regular file", path);
 	g_assert_cmpstr(err->message, ==, expected);
@@ -382,7 +405,7 @@ static void test_key_file_no_dir(void)
 	g_autofree char *path = g_build_filename(missing, "ferry.key", NULL);
 
 	g_autoptr(GError) err = NULL;
-	g_assert_null(secrets_open(path, &err));
+	g_assert_null(secrets_open(path, true, &err));
 	g_assert_error(err, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE);
 	g_autofree char *expected =
 	    g_strdup_printf("%s: cannot create the key file: %s (create its directory first)", path,
@@ -404,6 +427,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/secrets/nonce", test_nonce);
 	g_test_add_func("/secrets/not-a-string", test_not_a_string);
 	g_test_add_func("/secrets/key-file/create", test_key_file_create);
+	g_test_add_func("/secrets/key-file/missing-not-created", test_key_file_missing_not_created);
 	g_test_add_func("/secrets/key-file/too-open", test_key_file_too_open);
 	g_test_add_func("/secrets/key-file/wrong-size", test_key_file_wrong_size);
 	g_test_add_func("/secrets/key-file/not-regular", test_key_file_not_regular);

@@ -17,13 +17,28 @@ static char *status_of(const struct stanza *p)
 	return s != NULL ? s : g_strdup("");
 }
 
+/* true when P is the unavailable from the transport's bare JID that
+ * precedes the run's first presence from its full JID. */
+static bool is_bare_clear(const struct stanza *p)
+{
+	return g_strcmp0(stanza_get_from(p), GW_JID) == 0 &&
+	       g_strcmp0(stanza_get_type(p), "unavailable") == 0 &&
+	       stanza_find_child(p, "status", NULL) == NULL;
+}
+
 /* Takes the transport's presence of TYPE to TO and checks its status text
  * (and show when SHOW is not NULL). */
 static void expect_transport_to(struct gw *gw, const char *to, const char *type, const char *status,
                                 const char *show)
 {
 	struct stanza *p = gw_expect(gw, "presence", type, to);
-	g_assert_cmpstr(stanza_get_from(p), ==, GW_JID);
+	/* the run's first is preceded by an unavailable from the bare JID
+	 * (test_bare_cleared) */
+	while (is_bare_clear(p)) {
+		stanza_free(p);
+		p = gw_expect(gw, "presence", type, to);
+	}
+	g_assert_cmpstr(stanza_get_from(p), ==, GW_FULL);
 	g_autofree char *got = status_of(p);
 	g_assert_cmpstr(got, ==, status);
 	if (show != NULL) {
@@ -215,6 +230,8 @@ static void test_fatal_failure(struct gw *gw, gconstpointer unused)
 	          .text = "Incorrect password", .fatal = true);
 	g_test_assert_expected_messages();
 	struct stanza *e = gw_expect(gw, "presence", "error", ALICE);
+	/* from the address alice's presence went to */
+	g_assert_cmpstr(stanza_get_from(e), ==, GW_JID);
 	const struct stanza *err = stanza_find_child(e, "error", NULL);
 	g_assert_nonnull(stanza_find_child(err, "not-authorized", STANZA_NS_STANZAS));
 	g_autofree char *text = stanza_get_child_text(err, "text", STANZA_NS_STANZAS);
@@ -375,6 +392,45 @@ static void test_link_up(struct gw *gw, gconstpointer unused)
 	expect_transport(gw, NULL, "Connected to IRC as alice", NULL);
 }
 
+/* ---- presence from the full JID ------------------------------------------------------------ */
+
+/* The transport's presence comes from its full JID with XEP-0115 caps of
+ * its disco#info; the run's first is preceded by one unavailable from the
+ * bare JID (older versions' address), never again; at shutdown the user
+ * sees it go unavailable from the full JID. */
+static void test_full_jid_presence(struct gw *gw, gconstpointer unused)
+{
+	g_autofree char *ver = disco_caps_ver(gw->disco);
+	g_autofree char *caps = g_strdup_printf("<c xmlns='http://jabber.org/protocol/caps' "
+	                                        "hash='sha-1' node='urn:x-ferry:caps' ver='%s'/>",
+	                                        ver);
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "'/>");
+	struct fake_command *login = gw_take_command(gw, WORKER_LOGIN);
+	guint32 account = login->account;
+	fake_command_free(login);
+	gw_expect_next(gw, "<presence from='" GW_JID "' to='" ALICE "' type='unavailable'/>");
+	g_autofree char *connecting =
+	    g_strdup_printf("<presence from='" GW_FULL "' to='" ALICE "'><show>away</show>"
+	                    "<status>Connecting to IRC…</status>%s</presence>",
+	                    caps);
+	gw_expect_next(gw, connecting);
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "alice1");
+	g_autofree char *connected = g_strdup_printf("<presence from='" GW_FULL "' to='" ALICE
+	                                             "'><status>Connected to IRC as alice1</status>"
+	                                             "%s</presence>",
+	                                             caps);
+	gw_expect_next(gw, connected);
+	gw_clear(gw);
+	/* a probe is answered from the full JID only */
+	gw_inject(gw, "<presence from='" ALICE "' to='" GW_JID "' type='probe'/>");
+	gw_expect_next(gw, connected);
+	gw_expect_nothing(gw);
+	/* the transport stops */
+	g_clear_pointer(&gw->gateway, gateway_free);
+	gw_expect_next(gw, "<presence from='" GW_FULL "' to='" ALICE "' type='unavailable'>"
+	                   "<status>The transport is shutting down</status></presence>");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -396,5 +452,6 @@ int main(int argc, char **argv)
 	ADD("/session/paced-user-leaves", test_paced_user_leaves,
 	    "[workers]\nlogin_rate = 1\nlogin_burst = 1\n");
 	ADD("/session/link-up", test_link_up, NULL);
+	ADD("/session/full-jid-presence", test_full_jid_presence, NULL);
 	return g_test_run();
 }

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "ferry/jid.h"
+#include "ferry/log.h"
+#include "ferry/regform.h"
 #include "ferry/secrets.h"
 #include "ferry/settings.h"
 #include "ferry/storage.h"
@@ -47,6 +49,7 @@ static void test_full(void)
 	    "max_stanza_bytes = 65536\n"
 	    "[legacy]\nprotocol = prpl-jabber\nname = Old XMPP\n"
 	    "server = irc.example.net\nport = 6697\nlocked = server; port\n"
+	    "ferry.fields = sasl, realname\n"
 	    "[workers]\nusers_per_worker = 3\nprogram = /opt/ferry-worker\n"
 	    "min_workers = 0\nlogin_rate = 200\nlogin_burst = 1\nmax_message_lines = 7\n"
 	    "[storage]\ndatabase = /var/lib/ferry/db.sqlite\n"
@@ -64,6 +67,9 @@ static void test_full(void)
 	g_assert_cmpstr(s->legacy_name, ==, "Old XMPP");
 	g_assert_cmpstr(g_hash_table_lookup(s->legacy_overrides, "server"), ==, "irc.example.net");
 	g_assert_cmpstr(g_hash_table_lookup(s->legacy_overrides, "port"), ==, "6697");
+	/* ferry's own keys travel with the presets; regform reads them */
+	g_assert_cmpstr(g_hash_table_lookup(s->legacy_overrides, "ferry.fields"), ==,
+	                "sasl, realname");
 	g_assert_cmpstr(s->legacy_locked[0], ==, "server");
 	g_assert_cmpstr(s->legacy_locked[1], ==, "port");
 	g_assert_null(s->legacy_locked[2]);
@@ -129,6 +135,13 @@ static void test_errors(void)
 	     "'/')"},
 	    {MINIMAL "[legacy]\nlocked = server\n", SETTINGS_ERROR_INVALID,
 	     "f.conf: [legacy] locked: 'server' is locked but has no value in [legacy]"},
+	    /* ferry's own [legacy] keys are ferry.<name>; no preset has a dot */
+	    {MINIMAL "[legacy]\nferry.feilds = sasl\n", SETTINGS_ERROR_UNKNOWN,
+	     "f.conf: [legacy] ferry.feilds: ferry has no such setting (its own [legacy] keys: "
+	     "ferry.fields)"},
+	    {MINIMAL "[legacy]\nsasl.name = x\n", SETTINGS_ERROR_INVALID,
+	     "f.conf: [legacy] sasl.name: no protocol field has a '.' in its name; ferry's own "
+	     "keys are written ferry.<name>"},
 	    {MINIMAL "[logging]\nlevel = loud\n", SETTINGS_ERROR_INVALID,
 	     "f.conf: [logging] level: 'loud' is not one of error, warning, message, info, "
 	     "debug"},
@@ -181,6 +194,89 @@ static void test_quark_names(void)
 		g_assert_cmpstr(g_quark_to_string(cases[i].quark), ==, cases[i].name);
 }
 
+/* The [legacy] check --check-config shares with the gateway's start. */
+static void test_legacy_presets_checked(void)
+{
+	struct worker_description *d = worker_description_new("prpl-irc", "IRC", 0);
+	worker_description_add_split(d, "Server", "irc.libera.chat", "@");
+	worker_description_add_option(d, "port", WORKER_OPTION_INT, "Port", "6667");
+	const struct {
+		const char *legacy;
+		const char *error; /* NULL: passes */
+	} cases[] = {
+	    {"server = irc.example.org\nport = 6697\nlocked = server\n", NULL},
+	    {"sever = irc.example.org\n",
+	     "[legacy] sever: prpl-irc has no registration field of that name"},
+	    {"port = many\n", "[legacy] port: 'many' is not a valid value for this field"},
+	    {"locked = username\nusername = x\n",
+	     "[legacy] locked: 'username' is not a field that can be locked"},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *data = g_strconcat(MINIMAL, "[legacy]\n", cases[i].legacy, NULL);
+		g_autoptr(GError) err = NULL;
+		struct settings *st = settings_load_data(data, "f.conf", &err);
+		g_assert_no_error(err);
+		bool ok = regform_check_presets(st, d, &err);
+		if (cases[i].error == NULL) {
+			g_assert_no_error(err);
+			g_assert_true(ok);
+		} else {
+			g_assert_false(ok);
+			g_assert_error(err, REGFORM_ERROR, REGFORM_ERROR_CONFIG);
+			g_assert_cmpstr(err->message, ==, cases[i].error);
+		}
+		settings_free(st);
+	}
+	worker_description_free(d);
+}
+
+/* log.c's stderr line: the same for ferry and ferry-worker, one line per
+ * entry whatever the message holds. */
+static void test_log_line(void)
+{
+	g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+	g_autoptr(GDateTime) when = g_date_time_new(utc, 2026, 12, 1, 23, 27, 11.042);
+	g_autofree char *a = log_format_line("ferry", 42, when, SETTINGS_LOG_ERROR, "cannot start");
+	g_assert_cmpstr(a, ==, "2026-12-01 23:27:11.042 ferry[42] error: cannot start\n");
+	g_autofree char *b = log_format_line("ferry-worker", 7, when, SETTINGS_LOG_DEBUG,
+	                                     "purple irc: line one\nline two\r\n\n");
+	g_assert_cmpstr(b, ==,
+	                "2026-12-01 23:27:11.042 ferry-worker[7] debug: purple irc: line "
+	                "one\\nline two\n");
+	g_autofree char *c = log_format_line("ferry", 1, when, SETTINGS_LOG_WARNING,
+	                                     "tab\tstays, bell\a and DEL\x7f do not");
+	g_assert_cmpstr(c, ==,
+	                "2026-12-01 23:27:11.042 ferry[1] warning: tab\tstays, bell\\x07 and "
+	                "DEL\\x7f do not\n");
+	g_autofree char *d = log_format_line("ferry", 1, when, SETTINGS_LOG_INFO, NULL);
+	g_assert_cmpstr(d, ==, "2026-12-01 23:27:11.042 ferry[1] info: (no message)\n");
+
+	/* The journal: GLib's PRIORITY (4 for a critical) replaced by ferry's. */
+	const GLogField in[] = {
+	    {"PRIORITY", "4", -1}, {"GLIB_DOMAIN", "ferry", -1}, {"MESSAGE", "cannot start", -1}};
+	GLogField out[G_N_ELEMENTS(in) + 2];
+	gsize n = log_journal_fields(SETTINGS_LOG_ERROR, "ferry", in, G_N_ELEMENTS(in), out);
+	g_assert_cmpuint(n, ==, 4);
+	g_assert_cmpstr(out[0].key, ==, "GLIB_DOMAIN");
+	g_assert_cmpstr(out[1].key, ==, "MESSAGE");
+	g_assert_cmpstr(out[2].key, ==, "PRIORITY");
+	g_assert_cmpstr(out[2].value, ==, "3");
+	g_assert_cmpstr(out[3].key, ==, "SYSLOG_IDENTIFIER");
+	g_assert_cmpstr(out[3].value, ==, "ferry");
+	const GLogField named[] = {{"MESSAGE", "x", -1}, {"SYSLOG_IDENTIFIER", "other", -1}};
+	n = log_journal_fields(SETTINGS_LOG_DEBUG, "ferry-worker", named, 2, out);
+	g_assert_cmpuint(n, ==, 3);
+	g_assert_cmpstr(out[1].value, ==, "other");
+	g_assert_cmpstr(out[2].value, ==, "7");
+
+	enum settings_log_level level = SETTINGS_LOG_INFO;
+	g_assert_true(log_level_parse("DEBUG", &level));
+	g_assert_cmpint(level, ==, SETTINGS_LOG_DEBUG);
+	g_assert_false(log_level_parse("loud", &level));
+	g_assert_false(log_level_parse(NULL, &level));
+	g_assert_cmpstr(log_level_name(SETTINGS_LOG_MESSAGE), ==, "message");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -190,5 +286,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/settings/errors", test_errors);
 	g_test_add_func("/settings/not-ini", test_not_ini);
 	g_test_add_func("/settings/quark-names", test_quark_names);
+	g_test_add_func("/settings/legacy-presets-checked", test_legacy_presets_checked);
+	g_test_add_func("/log/line", test_log_line);
 	return g_test_run();
 }

@@ -5,6 +5,7 @@
 
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <sqlite3.h>
@@ -614,13 +615,14 @@ static void test_delete_cascades(struct fixture *f, gconstpointer data)
 
 static void test_fresh(struct fixture *f, gconstpointer data)
 {
-	g_assert_cmpint(storage_schema_version(f->storage), ==, 1);
-	g_assert_cmpint(raw_int(f, "PRAGMA user_version"), ==, 1);
+	g_assert_cmpint(storage_schema_version(f->storage), ==, 2);
+	g_assert_cmpint(raw_int(f, "PRAGMA user_version"), ==, 2);
 	g_autofree char *mode = raw_text(f, "PRAGMA journal_mode");
 	g_assert_cmpstr(mode, ==, "wal");
-	g_assert_cmpint(raw_int(f, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
-	                           "name IN ('users', 'user_settings', 'contacts', 'outbox')"),
-	                ==, 4);
+	g_assert_cmpint(raw_int(f,
+	                        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
+	                        "name IN ('users', 'user_settings', 'contacts', 'outbox', 'meta')"),
+	                ==, 5);
 }
 
 static void test_reopen(struct fixture *f, gconstpointer data)
@@ -631,8 +633,8 @@ static void test_reopen(struct fixture *f, gconstpointer data)
 	storage_free(f->storage);
 	f->storage = open_storage(f);
 
-	g_assert_cmpint(storage_schema_version(f->storage), ==, 1);
-	g_assert_cmpint(raw_int(f, "PRAGMA user_version"), ==, 1);
+	g_assert_cmpint(storage_schema_version(f->storage), ==, 2);
+	g_assert_cmpint(raw_int(f, "PRAGMA user_version"), ==, 2);
 	g_autoptr(GError) err = NULL;
 	struct storage_user *u = storage_user_get(f->storage, ALICE, &err);
 	g_assert_no_error(err);
@@ -655,7 +657,7 @@ static void test_newer_version(struct fixture *f, gconstpointer data)
 	g_assert_null(storage_open_sqlite(f->db_path, f->secrets, &err));
 	g_assert_error(err, STORAGE_ERROR, STORAGE_ERROR_VERSION);
 	g_autofree char *expected = g_strdup_printf(
-	    "%s: the database schema is version 99, newer than this ferry knows (1); run a "
+	    "%s: the database schema is version 99, newer than this ferry knows (2); run a "
 	    "newer ferry, or restore a backup of this one's database",
 	    f->db_path);
 	g_assert_cmpstr(err->message, ==, expected);
@@ -663,7 +665,7 @@ static void test_newer_version(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(raw_int(f, "PRAGMA user_version"), ==, 99);
 	g_assert_cmpint(raw_int(f, "SELECT COUNT(*) FROM users"), ==, 1);
 
-	raw_exec(f, "PRAGMA user_version = 1");
+	raw_exec(f, "PRAGMA user_version = 2");
 	f->storage = open_storage(f);
 }
 
@@ -706,6 +708,162 @@ static void test_open_errors(struct fixture *f, gconstpointer data)
 	g_assert_true(g_str_has_prefix(err->message, garbage));
 }
 
+/* ---- the key check and the lock ----------------------------------------- */
+
+static struct secrets *other_key(void)
+{
+	guint8 key[SECRETS_KEY_BYTES];
+	for (int i = 0; i < SECRETS_KEY_BYTES; i++)
+		key[i] = (guint8)(0x10 + i);
+	return secrets_new_from_key(key);
+}
+
+/* Reopens with SECRETS, expecting STORAGE_ERROR_KEY with WHY in it. */
+static void assert_refused(struct fixture *f, struct secrets *secrets, const char *why)
+{
+	g_autoptr(GError) err = NULL;
+	g_assert_null(storage_open_sqlite(f->db_path, secrets, &err));
+	g_assert_error(err, STORAGE_ERROR, STORAGE_ERROR_KEY);
+	g_autofree char *start = g_strdup_printf("%s: %s with the key given: it is not the key "
+	                                         "this database was made with. Restore",
+	                                         f->db_path, why);
+	g_assert_true(g_str_has_prefix(err->message, start));
+	g_autofree char *mv = g_strdup_printf("(mv %s %s.old)", f->db_path, f->db_path);
+	g_assert_true(g_str_has_suffix(err->message, mv));
+}
+
+static void test_key_check_written(struct fixture *f, gconstpointer data)
+{
+	/* A new database knows its key at once, before anything is sealed. */
+	g_assert_cmpint(raw_int(f, "SELECT COUNT(*) FROM meta WHERE key = 'key_check'"), ==, 1);
+	storage_free(f->storage);
+	f->storage = NULL;
+	struct secrets *other = other_key();
+	assert_refused(f, other, "its key check value does not open");
+	secrets_free(other);
+	f->storage = open_storage(f);
+}
+
+/* A database from before the check: its sealed rows decide. */
+static void test_key_old_database(struct fixture *f, gconstpointer data)
+{
+	put_user(f, ALICE, "pw");
+	put_user(f, BOB, NULL);
+	add_outbox(f, BOB, "carol", "queued");
+	storage_free(f->storage);
+	f->storage = NULL;
+	raw_exec(f, "DELETE FROM meta");
+
+	struct secrets *other = other_key();
+	assert_refused(f, other, "none of its 2 sealed values (passwords, queued messages) opens");
+	/* Nothing written by the refused open. */
+	g_assert_cmpint(raw_int(f, "SELECT COUNT(*) FROM meta"), ==, 0);
+
+	/* The right key writes the check value, and then the wrong one is
+	 * refused by it. */
+	f->storage = open_storage(f);
+	g_assert_cmpint(raw_int(f, "SELECT COUNT(*) FROM meta WHERE key = 'key_check'"), ==, 1);
+	storage_free(f->storage);
+	f->storage = NULL;
+	assert_refused(f, other, "its key check value does not open");
+	secrets_free(other);
+	f->storage = open_storage(f);
+}
+
+static void test_key_old_database_damaged_row(struct fixture *f, gconstpointer data)
+{
+	put_user(f, ALICE, "pw");
+	put_user(f, BOB, "pw2");
+	storage_free(f->storage);
+	f->storage = NULL;
+	raw_exec(f, "DELETE FROM meta");
+	/* One row swapped to the other user does not open; the other does,
+	 * which proves the key. */
+	raw_exec(f, "UPDATE users SET password = (SELECT password FROM users WHERE jid = '" ALICE
+	            "') WHERE jid = '" BOB "'");
+	g_autofree char *pattern =
+	    g_strdup_printf("%s: 1 of 2 sealed values do not open with this key*", f->db_path);
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, pattern);
+	f->storage = open_storage(f);
+	g_test_assert_expected_messages();
+	g_assert_cmpint(raw_int(f, "SELECT COUNT(*) FROM meta WHERE key = 'key_check'"), ==, 1);
+}
+
+static void test_key_old_database_nothing_sealed(struct fixture *f, gconstpointer data)
+{
+	/* Nothing any key could lose: any key is taken, and then kept. */
+	put_user(f, ALICE, NULL);
+	storage_free(f->storage);
+	f->storage = NULL;
+	raw_exec(f, "DELETE FROM meta");
+	struct secrets *other = other_key();
+	g_autoptr(GError) err = NULL;
+	f->storage = storage_open_sqlite(f->db_path, other, &err);
+	g_assert_no_error(err);
+	storage_free(f->storage);
+	f->storage = NULL;
+	assert_refused(f, f->secrets, "its key check value does not open");
+	secrets_free(other);
+	raw_exec(f, "DELETE FROM meta");
+	f->storage = open_storage(f);
+}
+
+static void test_lock(struct fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) err = NULL;
+	struct storage_lock *lock = storage_lock_sqlite(f->db_path, &err);
+	g_assert_no_error(err);
+	g_assert_nonnull(lock);
+	/* flock belongs to the open file: a second open conflicts even in
+	 * this process, as it would in another. */
+	g_assert_null(storage_lock_sqlite(f->db_path, &err));
+	g_assert_error(err, STORAGE_ERROR, STORAGE_ERROR_LOCKED);
+	g_autofree char *expected = g_strdup_printf(
+	    "%s: another ferry (pid %ld) is using this database (it holds %s.lock): stop it "
+	    "first, or give this one a [storage] database of its own",
+	    f->db_path, (long)getpid(), f->db_path);
+	g_assert_cmpstr(err->message, ==, expected);
+	g_clear_error(&err);
+	g_autofree char *lock_path = g_strconcat(f->db_path, ".lock", NULL);
+	struct stat st;
+	g_assert_cmpint(stat(lock_path, &st), ==, 0);
+	g_assert_cmpuint(st.st_mode & 07777, ==, 0600);
+
+	storage_lock_free(lock);
+	lock = storage_lock_sqlite(f->db_path, &err);
+	g_assert_no_error(err);
+	g_assert_nonnull(lock);
+	storage_lock_free(lock);
+}
+
+/* Another spelling of the same database meets the same lock: through a
+ * symlink to the file, a symlink to its directory, and "..". */
+static void test_lock_other_spellings(struct fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) err = NULL;
+	struct storage_lock *lock = storage_lock_sqlite(f->db_path, &err);
+	g_assert_no_error(err);
+	g_autofree char *file_link = g_build_filename(f->dir, "link.db", NULL);
+	g_autofree char *dir_link = g_strconcat(f->dir, "-link", NULL);
+	g_assert_cmpint(symlink(f->db_path, file_link), ==, 0);
+	g_assert_cmpint(symlink(f->dir, dir_link), ==, 0);
+	g_autofree char *base = g_path_get_basename(f->dir);
+	const char *spellings[] = {
+	    file_link,
+	    g_build_filename(dir_link, "ferry.db", NULL),
+	    g_build_filename(f->dir, "..", base, "ferry.db", NULL),
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(spellings); i++) {
+		g_assert_null(storage_lock_sqlite(spellings[i], &err));
+		g_assert_error(err, STORAGE_ERROR, STORAGE_ERROR_LOCKED);
+		g_clear_error(&err);
+	}
+	storage_lock_free(lock);
+	g_free((char *)spellings[1]);
+	g_free((char *)spellings[2]);
+	g_assert_cmpint(unlink(dir_link), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -726,6 +884,12 @@ int main(int argc, char **argv)
 	ADD("/storage/schema/newer-version", test_newer_version);
 	ADD("/storage/file/mode", test_file_mode);
 	ADD("/storage/file/open-errors", test_open_errors);
+	ADD("/storage/key/check-written", test_key_check_written);
+	ADD("/storage/key/old-database", test_key_old_database);
+	ADD("/storage/key/old-database-damaged-row", test_key_old_database_damaged_row);
+	ADD("/storage/key/old-database-nothing-sealed", test_key_old_database_nothing_sealed);
+	ADD("/storage/lock", test_lock);
+	ADD("/storage/lock/other-spellings", test_lock_other_spellings);
 #undef ADD
 	return g_test_run();
 }

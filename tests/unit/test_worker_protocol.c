@@ -329,8 +329,10 @@ static void test_catalogue(void)
 	    {WORKER_AUTH_REQUEST, 108, "auth_request", "(usss)"},
 	    {WORKER_NOTICE, 109, "notice", "(ss)"},
 	    {WORKER_IMS_SENT, 110, "ims_sent", "(u)"},
+	    {WORKER_BUDDY_AWAY, 120, "buddy_away", "(ss)"},
 	    {WORKER_IM_QUEUED, 130, "im_queued", "(uuu)"},
 	    {WORKER_IM_PROGRESS, 131, "im_progress", "(uuuu)"},
+	    {WORKER_NAME_FALLBACK, 150, "name_fallback", "(ss)"},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_assert_cmpuint(cases[i].type, ==, cases[i].number);

@@ -1,0 +1,292 @@
+/* content: what a user's message holds, judged before it goes to the
+ * legacy network, and the answer to chat sent to the transport itself.
+ *
+ * The legacy networks carry plain text. A message whose text is only a
+ * fallback for something else (an end-to-end encrypted payload, a
+ * retraction) would reach the contact as if it were what the user meant,
+ * so it is refused with an error and nothing is sent; a payload without
+ * text that the network cannot carry (a reaction) is refused the same
+ * way. Metadata that needs no legacy counterpart (receipts, chat markers,
+ * hints, ids) is dropped without an answer: those are the client's own
+ * automatic stanzas, and an error for each would be noise. Chat states go
+ * on (messages.c relays them as typing). See ARCHITECTURE.md. */
+#include "config.h"
+#include "internal.h"
+
+#include <string.h>
+
+#define NS_EME "urn:xmpp:eme:0"                          /* XEP-0380 */
+#define NS_OMEMO_LEGACY "eu.siacs.conversations.axolotl" /* XEP-0384 before 0.4 */
+#define NS_OMEMO_2 "urn:xmpp:omemo:2"                    /* XEP-0384 */
+#define NS_OPENPGP "urn:xmpp:openpgp:0"                  /* XEP-0373 */
+#define NS_PGP_LEGACY "jabber:x:encrypted"               /* XEP-0027 */
+#define NS_OTR "urn:xmpp:otr:0"                          /* XEP-0364, as XEP-0380 names it */
+#define NS_REACTIONS "urn:xmpp:reactions:0"              /* XEP-0444 */
+#define NS_RETRACT_0 "urn:xmpp:message-retract:0"        /* XEP-0424 0.3 (in XEP-0422) */
+#define NS_RETRACT_1 "urn:xmpp:message-retract:1"        /* XEP-0424 */
+#define NS_FASTEN "urn:xmpp:fasten:0"                    /* XEP-0422 */
+
+/* One answer per user to chat sent to the transport within this time. */
+#define CONTENT_ANSWER_SECONDS 10
+/* Past this many remembered senders, the ones older than the window go. */
+#define CONTENT_ANSWERS_PRUNE 256
+
+struct content {
+	const struct gateway_ctx *ctx;
+	/* Who was answered when: "+" (registered) or "-" and the bare JID ->
+	 * gint64 * (monotonic µs of the last answer). */
+	GHashTable *answered;
+};
+
+struct content *content_new(const struct gateway_ctx *ctx)
+{
+	struct content *c = g_new0(struct content, 1);
+	c->ctx = ctx;
+	c->answered = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	return c;
+}
+
+void content_free(struct content *c)
+{
+	if (c == NULL)
+		return;
+	g_hash_table_unref(c->answered);
+	g_free(c);
+}
+
+/* ---- what a message holds ---------------------------------------------------------- */
+
+/* The encryption schemes of XEP-0380 by namespace, and the elements that
+ * carry them when a client sends no marker. */
+static const struct {
+	const char *element; /* the payload element, NULL for a marker-only namespace */
+	const char *ns;
+	const char *name;
+} encryptions[] = {
+    {"encrypted", NS_OMEMO_2, "OMEMO"},         /* XEP-0384 */
+    {"encrypted", NS_OMEMO_LEGACY, "OMEMO"},    /* what clients deploy today */
+    {"openpgp", NS_OPENPGP, "OpenPGP"},         /* XEP-0373 */
+    {"x", NS_PGP_LEGACY, "OpenPGP (XEP-0027)"}, /* XEP-0027 */
+    {NULL, "urn:xmpp:omemo:1", "OMEMO"},        /* XEP-0380's list */
+};
+
+static const char *encryption_name(const char *ns)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(encryptions); i++)
+		if (g_strcmp0(encryptions[i].ns, ns) == 0)
+			return encryptions[i].name;
+	return NULL;
+}
+
+/* The name of the end-to-end encryption M uses and the legacy network
+ * cannot carry, or NULL. OTR is no such encryption: its messages are text
+ * in the body, which crosses as it is and is decrypted by the contact's
+ * client (an XEP-0380 marker naming OTR changes nothing). */
+static const char *encryption_of(const struct stanza *m)
+{
+	const struct stanza *eme = stanza_find_child(m, "encryption", NS_EME);
+	if (eme != NULL) {
+		const char *ns = stanza_get_attr(eme, "namespace");
+		if (g_strcmp0(ns, NS_OTR) != 0) {
+			const char *name = encryption_name(ns);
+			if (name == NULL)
+				name = stanza_get_attr(eme, "name");
+			return name != NULL ? name : "end-to-end";
+		}
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(encryptions); i++)
+		if (encryptions[i].element != NULL &&
+		    stanza_find_child(m, encryptions[i].element, encryptions[i].ns) != NULL)
+			return encryptions[i].name;
+	return NULL;
+}
+
+/* true when M retracts an earlier message (XEP-0424, either version):
+ * its body is only a fallback for clients that do not know retraction. */
+static bool is_retraction(const struct stanza *m)
+{
+	if (stanza_find_child(m, "retract", NS_RETRACT_1) != NULL)
+		return true;
+	const struct stanza *fasten = stanza_find_child(m, "apply-to", NS_FASTEN);
+	return fasten != NULL && stanza_find_child(fasten, "retract", NS_RETRACT_0) != NULL;
+}
+
+/* Namespaces of payloads that are metadata about the conversation, never
+ * content the contact should see. */
+static const char *const metadata_namespaces[] = {
+    NS_CHATSTATES,                        /* XEP-0085: relayed as typing */
+    "urn:xmpp:receipts",                  /* XEP-0184 */
+    "urn:xmpp:chat-markers:0",            /* XEP-0333 */
+    "urn:xmpp:hints",                     /* XEP-0334 */
+    "urn:xmpp:sid:0",                     /* XEP-0359 */
+    "jabber:x:event",                     /* XEP-0022 */
+    NS_DELAY,                             /* XEP-0203 */
+    "urn:xmpp:carbons:2",                 /* XEP-0280 <private/> */
+    "urn:xmpp:styling:0",                 /* XEP-0393 <unstyled/> */
+    NS_NICK,                              /* XEP-0172 */
+    "http://jabber.org/protocol/address", /* XEP-0033 */
+};
+
+static bool is_metadata(const struct stanza *child)
+{
+	const char *ns = stanza_ns(child);
+	/* <thread/> is in the stanza's own namespace. */
+	if (strcmp(stanza_name(child), "thread") == 0 &&
+	    g_strcmp0(ns, stanza_ns(stanza_parent(child))) == 0)
+		return true;
+	for (gsize i = 0; i < G_N_ELEMENTS(metadata_namespaces); i++)
+		if (g_strcmp0(ns, metadata_namespaces[i]) == 0)
+			return true;
+	return false;
+}
+
+/* What a body-less payload is, for the user; NULL when M holds only
+ * metadata. Caller frees. */
+static char *uncarried_payload(const struct stanza *m)
+{
+	for (const struct stanza *c = stanza_next_child(m, NULL); c != NULL;
+	     c = stanza_next_child(m, c)) {
+		if (is_metadata(c))
+			continue;
+		if (g_strcmp0(stanza_ns(c), NS_REACTIONS) == 0) {
+			/* An empty <reactions/> takes the user's reactions back. */
+			if (stanza_next_child(c, NULL) == NULL)
+				return g_strdup("taking a reaction back");
+			GString *r = g_string_new("a reaction (");
+			for (const struct stanza *e = stanza_next_child(c, NULL); e != NULL;
+			     e = stanza_next_child(c, e)) {
+				g_autofree char *t = stanza_get_text(e);
+				g_string_append(r, t);
+			}
+			g_string_append_c(r, ')');
+			return g_string_free(r, FALSE);
+		}
+		if (is_retraction(m))
+			return g_strdup("a retraction");
+		const char *ns = stanza_ns(c);
+		/* An element of the stanza's own namespace (<subject/>) is named
+		 * alone. */
+		return ns != NULL && g_strcmp0(ns, stanza_ns(m)) != 0
+		           ? g_strdup_printf("<%s xmlns='%s'/>", stanza_name(c), ns)
+		           : g_strdup_printf("<%s/>", stanza_name(c));
+	}
+	return NULL;
+}
+
+bool content_may_relay(struct session *s, const struct stanza *m)
+{
+	const struct gateway_ctx *ctx = session_ctx(s);
+	const char *network = regform_protocol_name(ctx->form);
+	const char *encryption = encryption_of(m);
+	if (encryption != NULL) {
+		g_autofree char *why = g_strdup_printf(
+		    "this message is end-to-end encrypted (%s), and that cannot cross to %s, which "
+		    "carries plain text only: it was not sent; turn encryption off for this "
+		    "contact to write to them",
+		    encryption, network);
+		g_info("content: %s: refused a %s encrypted message", session_jid(s), encryption);
+		router_send_error(ctx->router, m, "not-acceptable", why);
+		return false;
+	}
+	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
+	if (body != NULL) {
+		if (is_retraction(m)) {
+			g_autofree char *why =
+			    g_strdup_printf("%s cannot take back a message already sent: the "
+			                    "retraction was not sent",
+			                    network);
+			router_send_error(ctx->router, m, "feature-not-implemented", why);
+			return false;
+		}
+		return true;
+	}
+	g_autofree char *what = uncarried_payload(m);
+	if (what == NULL)
+		return true; /* metadata only: chat states go on as typing, the rest ends here */
+	g_autofree char *why = g_strdup_printf(
+	    "%s carries text only: %s cannot cross to it and was not sent", network, what);
+	router_send_error(ctx->router, m, "feature-not-implemented", why);
+	return false;
+}
+
+/* ---- chat sent to the transport ---------------------------------------------------- */
+
+/* true when KEY was answered less than the window ago; otherwise records
+ * this answer. */
+static bool answered_recently(struct content *c, const char *key)
+{
+	gint64 now = g_get_monotonic_time();
+	gint64 window = (gint64)CONTENT_ANSWER_SECONDS * G_USEC_PER_SEC;
+	gint64 *last = g_hash_table_lookup(c->answered, key);
+	if (last != NULL && now - *last < window)
+		return true;
+	if (g_hash_table_size(c->answered) >= CONTENT_ANSWERS_PRUNE) {
+		GHashTableIter it;
+		gpointer value;
+		g_hash_table_iter_init(&it, c->answered);
+		while (g_hash_table_iter_next(&it, NULL, &value))
+			if (now - *(gint64 *)value >= window)
+				g_hash_table_iter_remove(&it);
+		/* Still full: that many senders inside one window is a flood,
+		 * which is not answered (the table stays bounded). */
+		if (g_hash_table_size(c->answered) >= CONTENT_ANSWERS_PRUNE) {
+			g_debug("content: %u senders in %d s; not answering %s",
+			        g_hash_table_size(c->answered), CONTENT_ANSWER_SECONDS, key);
+			return true;
+		}
+	}
+	gint64 *stamp = g_new(gint64, 1);
+	*stamp = now;
+	g_hash_table_replace(c->answered, g_strdup(key), stamp);
+	return false;
+}
+
+char *content_how_to_register(const struct gateway_ctx *ctx)
+{
+	return g_strdup_printf("to register, use your client's \"Register\" command on %s (find "
+	                       "%s in your client's service discovery)",
+	                       ctx->jid, ctx->jid);
+}
+
+void content_to_transport(struct content *c, const struct stanza *m, const struct jid *from)
+{
+	const struct gateway_ctx *ctx = c->ctx;
+	const char *type = stanza_get_type(m);
+	/* Errors, headlines and group chat are never answered (no loops with
+	 * other automatons), nor chat without text (chat states). */
+	if (type != NULL && strcmp(type, "chat") != 0 && strcmp(type, "normal") != 0)
+		return;
+	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
+	if (body == NULL || *g_strstrip(body) == '\0')
+		return;
+	const char *bare = jid_bare(from);
+	struct session *s = sessions_get(ctx->sessions, bare, true);
+	/* Keyed by the answer too: a user who just registered is told the
+	 * next step at once. */
+	g_autofree char *key = g_strdup_printf("%s%s", s != NULL ? "+" : "-", bare);
+	if (answered_recently(c, key)) {
+		g_debug("content: %s wrote to the transport again; answered a moment ago", bare);
+		return;
+	}
+	const char *network = regform_protocol_name(ctx->form);
+	g_autofree char *text = NULL;
+	if (s == NULL) {
+		g_autofree char *how = content_how_to_register(ctx);
+		text =
+		    g_strdup_printf("This is %s, a transport to %s. You are not registered: %s; it "
+		                    "asks for your %s account. Then write to name@%s to reach "
+		                    "someone on %s. This address takes no commands.",
+		                    ctx->jid, network, how, network, ctx->jid, network);
+	} else {
+		g_autofree char *example = address_contact_jid(ctx->address, "John Smith");
+		text = g_strdup_printf(
+		    "This is %s, a transport to %s; you are registered. To write to someone on %s, "
+		    "write to their name at this address: name@%s. Characters an address cannot "
+		    "hold are escaped as XEP-0106 says (a space is \\20, @ is \\40, / is \\2f): "
+		    "\"John Smith\" is %s. This address takes no commands.",
+		    ctx->jid, network, network, ctx->jid, example != NULL ? example : "");
+	}
+	struct stanza *answer = out_chat_new(ctx->jid, stanza_get_from(m));
+	stanza_add_text_child(answer, "body", text);
+	router_send(ctx->router, answer);
+}
