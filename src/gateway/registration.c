@@ -116,8 +116,7 @@ static bool holds_name(const struct pending *p, const char *name)
 	struct session *s = sessions_get(ctx->sessions, p->jid, false);
 	/* Only a session signed on holds its nick: a reconnecting one's is
 	 * the nick it had, which someone else may have taken since. */
-	const char *nick =
-	    s != NULL && session_state(s) == SESSION_ONLINE ? session_nick(s) : NULL;
+	const char *nick = s != NULL && session_state(s) == SESSION_ONLINE ? session_nick(s) : NULL;
 	if (nick == NULL)
 		nick = logins_kept_nick(ctx->logins, p->jid);
 	if (nick == NULL || g_ascii_strcasecmp(nick, name) != 0)
