@@ -94,3 +94,9 @@ struct jid *address_check_sender(const struct address *a, struct router *router,
 	}
 	return j;
 }
+
+bool address_name_shortened(const char *wanted, const char *given)
+{
+	gsize n = strlen(given);
+	return n > 0 && n < strlen(wanted) && g_ascii_strncasecmp(wanted, given, n) == 0;
+}

@@ -125,6 +125,10 @@ char *address_legacy_name(const char *localpart);
 /* The key contacts are looked up by: servers case-fold localparts, so a
  * contact is found by any spelling of its escaped localpart. Caller frees. */
 char *address_local_key(const char *localpart);
+/* Whether the network gave GIVEN for WANTED by cutting it to its length
+ * limit (a leading part, without case), not because WANTED is taken
+ * (libpurple's fallback then changes or adds characters). */
+bool address_name_shortened(const char *wanted, const char *given);
 
 /* true when USER (a parsed JID) may use the transport: it is a user's JID
  * (with a localpart) on one of [access] allowed_domains. */

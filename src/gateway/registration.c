@@ -116,8 +116,7 @@ static bool holds_name(const struct pending *p, const char *name)
 	struct session *s = sessions_get(ctx->sessions, p->jid, false);
 	/* Only a session signed on holds its nick: a reconnecting one's is
 	 * the nick it had, which someone else may have taken since. */
-	const char *nick =
-	    s != NULL && session_state(s) == SESSION_ONLINE ? session_nick(s) : NULL;
+	const char *nick = s != NULL && session_state(s) == SESSION_ONLINE ? session_nick(s) : NULL;
 	if (nick == NULL)
 		nick = logins_kept_nick(ctx->logins, p->jid);
 	if (nick == NULL || g_ascii_strcasecmp(nick, name) != 0)
@@ -142,6 +141,16 @@ static void name_taken(struct pending *p, const char *given)
 	const char *network = regform_protocol_name(ctx->form);
 	bool own = holds_name(p, p->wanted); /* before the logout, which may end a worker */
 	legacy_logout(ctx->legacy, p->account);
+	if (!own && address_name_shortened(p->wanted, given)) {
+		g_info("registration: %s: %s is too long for %s (cut to %s)", p->jid, p->wanted,
+		       network, given);
+		g_autofree char *why = g_strdup_printf(
+		    "the nick %s is longer than %s allows (it keeps %zu characters: %s); choose "
+		    "a shorter one",
+		    p->wanted, network, strlen(given), given);
+		router_send_error(ctx->router, p->request, "not-acceptable", why);
+		return;
+	}
 	if (!own) {
 		g_info("registration: %s: %s is taken on %s (offered %s)", p->jid, p->wanted,
 		       network, given);

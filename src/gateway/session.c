@@ -719,9 +719,12 @@ static void on_name_fallback(void *data, const struct worker_msg_name_fallback *
 {
 	struct session *s = data;
 	const struct gateway_ctx *ctx = s->ctx;
-	g_info("session: %s: %s was taken; signed on as %s", s->jid, m->wanted, m->given);
-	g_autofree char *text = g_strdup_printf("%s was taken on %s; you are %s", m->wanted,
-	                                        regform_protocol_name(ctx->form), m->given);
+	bool cut = address_name_shortened(m->wanted, m->given);
+	g_info("session: %s: %s was %s; signed on as %s", s->jid, m->wanted,
+	       cut ? "too long" : "taken", m->given);
+	g_autofree char *text = g_strdup_printf(
+	    cut ? "%s is longer than %s allows; you are %s" : "%s was taken on %s; you are %s",
+	    m->wanted, regform_protocol_name(ctx->form), m->given);
 	out_tell_user(ctx->router, s->jid, text);
 }
 

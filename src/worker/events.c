@@ -84,7 +84,8 @@ static void report_disconnect_reason(PurpleConnection *gc, PurpleConnectionError
 		g_autofree char *own = quirks_login_failure(account, &reason);
 		g_autofree char *line = g_strdup(own != NULL ? own : text);
 		g_strdelimit(line, "\r\n", ' ');
-		if (reason == WORKER_REASON_AUTH || reason == WORKER_REASON_CERTIFICATE)
+		if (reason == WORKER_REASON_AUTH || reason == WORKER_REASON_CERTIFICATE ||
+		    reason == WORKER_REASON_INVALID)
 			fatal = true;
 		account_fail(account, reason, line, fatal);
 		return;

@@ -229,7 +229,10 @@ char *quirks_login_failure(struct account *account, enum worker_reason *reason)
 			return g_strdup_printf("the server refused the password: %s",
 			                       *why != '\0' ? why : "password incorrect");
 		}
-		return g_strdup_printf("the server refused the login: %s", why); /* banned */
+		/* 465 ERR_YOUREBANNEDCREEP: retrying only knocks on again */
+		*reason = WORKER_REASON_INVALID;
+		return g_strdup_printf("the server refused the login (banned): %s",
+		                       *why != '\0' ? why : "you are banned");
 	}
 	/* An ERROR line that closed the connection during sign-on. A server
 	 * password is the only password prpl-irc sends without SASL, so a

@@ -544,6 +544,21 @@ static void test_other_server_nick_taken(struct gw *gw, gconstpointer unused)
 	storage_user_free(u);
 }
 
+/* A network that cuts a long nick to its limit (rather than refusing it
+ * with 432) gives a leading part of it: that nick is too long, not taken. */
+static void test_name_shortened(struct gw *gw, gconstpointer unused)
+{
+	submit(gw, "s1", "bobbytheverylongnick", "pw");
+	guint32 account = take_test_login(gw, "bobbytheverylongnick@irc.libera.chat", "pw");
+	FAKE_EMIT(gw->fake, name_fallback, .account = account, .wanted = "bobbytheverylongnick",
+	          .given = "BobbyTheVery");
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "BobbyTheVery");
+	expect_iq_error(gw, "s1", BOB_PC, "not-acceptable",
+	                "the nick bobbytheverylongnick is longer than IRC allows (it keeps 12 "
+	                "characters: BobbyTheVery); choose a shorter one");
+	g_assert_false(registered(gw, BOB));
+}
+
 /* A later login that falls back tells the user what others see. */
 static void test_session_fallback(struct gw *gw, gconstpointer unused)
 {
@@ -558,6 +573,12 @@ static void test_session_fallback(struct gw *gw, gconstpointer unused)
 	g_assert_cmpstr(stanza_get_attr(m, "from"), ==, GW_JID);
 	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
 	g_assert_cmpstr(body, ==, "alice was taken on IRC; you are alice1");
+	stanza_free(m);
+	/* cut to the network's limit: said so */
+	FAKE_EMIT(gw->fake, name_fallback, .account = account, .wanted = "alice", .given = "ali");
+	m = gw_expect(gw, "message", "chat", ALICE);
+	g_autofree char *cut = stanza_get_child_text(m, "body", NULL);
+	g_assert_cmpstr(cut, ==, "alice is longer than IRC allows; you are ali");
 	stanza_free(m);
 }
 
@@ -581,6 +602,7 @@ int main(int argc, char **argv)
 	ADD("/registration/shutdown-answers-pending", test_shutdown_answers_pending);
 	ADD("/registration/iq-gateway", test_iq_gateway);
 	ADD("/registration/name-taken", test_name_taken);
+	ADD("/registration/name-shortened", test_name_shortened);
 	g_test_add("/registration/reregister-own-nick", struct gw, NULL, gw_test_setup,
 	           test_reregister_own_nick, gw_test_teardown);
 	g_test_add("/registration/reregister-while-reconnecting", struct gw, NULL, gw_test_setup,
