@@ -52,6 +52,10 @@ void legacy_logout(struct legacy *legacy, guint32 account);
  * as it takes (main.c holds them over one read from the server). */
 void legacy_hold(struct legacy *legacy, bool hold);
 
+/* Delivers now what the legacy side already knows of ACCOUNT's messages
+ * (acknowledgements and progress, otherwise read about once a second). */
+void legacy_sync(struct legacy *legacy, guint32 account);
+
 /* ---- events ---------------------------------------------------------------- */
 
 /* Where events go from now on (DATA borrowed; NULL CALLBACKS: nowhere). */
@@ -75,6 +79,8 @@ struct legacy_ops {
 	bool (*send)(void *impl, GBytes *frame);
 	void (*logout)(void *impl, guint32 account);
 	void (*hold)(void *impl, bool hold);
+	/* as legacy_sync(); may be NULL (events are never late) */
+	void (*sync)(void *impl, guint32 account);
 	/* frees IMPL: stops everything (no events after it) */
 	void (*free)(void *impl);
 };

@@ -59,6 +59,9 @@ struct settings {
 	guint login_burst;      /* ... and at once after a quiet period */
 	char *legacy_ca_file;   /* extra CA (PEM) trusted for legacy TLS; NULL: none */
 
+	/* a message taking more lines on a line-based network (IRC) is refused */
+	guint max_message_lines;
+
 	/* [storage] */
 	char *database; /* SQLite file */
 	char *key_file; /* 32-byte secret key for credentials at rest */

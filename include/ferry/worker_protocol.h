@@ -58,11 +58,13 @@
 	                   F(DICT, options) F(U32, flags))                                 \
 	/* Log out and forget the account. */                                              \
 	X(LOGOUT, 2, logout, )                                                             \
-	/* Send an IM (sequence number, legacy name, HTML text). A failure is answered   \
-	 * at once by IM_RESULT (sent false) with the same sequence number; successes     \
-	 * together, a moment later, by IMS_SENT. Sequence numbers of an account only     \
-	 * grow. */                                                                        \
-	X(SEND_IM, 3, send_im, F(U32, seq) F(STR, name) F(STR, text))                      \
+	/* Send an IM (sequence number, legacy name, HTML text, at most this many lines  \
+	 * on a line-based network, 0: no limit). A failure is answered by IM_RESULT      \
+	 * (sent false) with the same sequence number; successes together, a moment      \
+	 * later, by IMS_SENT. Where the worker paces lines (prpl-irc), a long message   \
+	 * is announced by IM_QUEUED and its progress reported by IM_PROGRESS.           \
+	 * Sequence numbers of an account only grow. */                                  \
+	X(SEND_IM, 3, send_im, F(U32, seq) F(STR, name) F(STR, text) F(U32, max_lines))    \
 	/* Set the legacy status (WORKER_STATUS_*, status message). */                     \
 	X(SET_STATUS, 4, set_status, F(U32, status) F(STR, message))                       \
 	/* Add a buddy to the legacy contact list (legacy name, alias). */                 \
@@ -80,7 +82,12 @@
 	 * and every buddy it has. Lets a registration's check login carry on as the     \
 	 * user's session instead of a second login (no nick clash, no reconnect          \
 	 * throttling). */                                                                 \
-	X(KEEP, 10, keep, )
+	X(KEEP, 10, keep, )                                                                \
+	/* Drop every SEND_IM not yet sent in full (each answered by IM_RESULT,          \
+	 * WORKER_IM_CANCELLED, with how much went); lines already written are still     \
+	 * confirmed (IMS_SENT). Before a logout that must not leave lines behind         \
+	 * unreported (an unregistration). */                                             \
+	X(CANCEL_IMS, 30, cancel_ims, )
 
 #define WORKER_EVENTS(X, F)                                                                \
 	/* The worker is up (worker protocol version, libpurple version). On account 0. */ \
@@ -98,8 +105,12 @@
 	X(BUDDY_REMOVED, 104, buddy_removed, F(STR, name))                                 \
 	/* An IM arrived (legacy name, HTML text, unix time). */                           \
 	X(IM_RECEIVED, 105, im_received, F(STR, name) F(STR, text) F(I64, when))           \
-	/* Outcome of SEND_IM (sequence number, sent, error text). */                      \
-	X(IM_RESULT, 106, im_result, F(U32, seq) F(BOOL, sent) F(STR, error))              \
+	/* Outcome of SEND_IM (sequence number, sent, WORKER_IM_* why not, error text,   \
+	 * lines sent, lines in all, bytes of the plain text sent: the rest never went).  \
+	 * Lines are 1 and 0 or 1 where the protocol has no lines. */                      \
+	X(IM_RESULT, 106, im_result, F(U32, seq) F(BOOL, sent) F(U32, reason)              \
+	                             F(STR, error) F(U32, lines_sent) F(U32, lines)        \
+	                             F(U32, done))                                         \
 	/* A buddy's typing state (legacy name, WORKER_TYPING_*). */                       \
 	X(TYPING, 107, typing, F(STR, name) F(U32, state))                                 \
 	/* A legacy user asks to add us (request id, legacy name, alias, message).       \
@@ -120,6 +131,17 @@
 	 * reply, such as IRC's 301: legacy name, HTML text). Not the contact's words:     \
 	 * their presence, until they stir. */                                            \
 	X(BUDDY_AWAY, 120, buddy_away, F(STR, name) F(STR, message))                       \
+	/* A SEND_IM will take a while (sequence number, lines, estimated seconds until  \
+	 * its last line is sent at the account's pace). Sent at once, before any line.  \
+	 * Only for messages of more than one line. */                                    \
+	X(IM_QUEUED, 130, im_queued, F(U32, seq) F(U32, lines) F(U32, seconds))            \
+	/* How far a SEND_IM has gone (sequence number, lines sent, lines in all, bytes   \
+	 * of the plain text sent). Like IMS_SENT: written lazily, on WORKER_ACKS_FD      \
+	 * when there is one, after the lines themselves, and always before              \
+	 * DISCONNECTED; lets ferry requeue only the rest after a crash or a lost         \
+	 * connection, and say how much went. */                                          \
+	X(IM_PROGRESS, 131, im_progress, F(U32, seq) F(U32, lines_sent) F(U32, lines)      \
+	                                 F(U32, done))                                      \
 	/* The network refused the name asked for and libpurple signed on under another  \
 	 * (prpl-irc: nick "bob" in use, signed on as "bob1"): (the name asked for, the   \
 	 * name given). Sent right before CONNECTED, test logins included. */             \
@@ -164,6 +186,15 @@ enum worker_typing {
 	WORKER_TYPING_PAUSED = 2, /* typed, paused */
 };
 
+/* Why a SEND_IM failed (IM_RESULT reason): how ferry answers its sender. */
+enum worker_im_failure {
+	WORKER_IM_FAILED = 0,        /* the protocol refused it (the error says why) */
+	WORKER_IM_NO_RECIPIENT = 1,  /* nobody of that name is on the network (IRC 401) */
+	WORKER_IM_TOO_LONG = 2,      /* more lines than SEND_IM's max_lines */
+	WORKER_IM_NOT_CONNECTED = 3, /* the account is not (or no longer) signed on */
+	WORKER_IM_CANCELLED = 4,     /* CANCEL_IMS came before it was sent in full */
+};
+
 /* Why a connection ended: how ferry reports it and whether it retries. */
 enum worker_reason {
 	WORKER_REASON_NETWORK = 0,     /* network error: retry with backoff */
@@ -176,7 +207,9 @@ enum worker_reason {
 	WORKER_REASON_LOGOUT = 7,      /* we asked for it */
 };
 
-#define WORKER_PROTOCOL_VERSION 1
+/* 2: SEND_IM max_lines, IM_RESULT reason and progress, IM_QUEUED, IM_PROGRESS,
+ * CANCEL_IMS */
+#define WORKER_PROTOCOL_VERSION 2
 
 /* The protocol descriptions ferry-worker --describe prints are in
  * worker_describe.h. */

@@ -60,6 +60,11 @@ void workers_hold(struct workers *workers, bool hold);
 /* Logs ACCOUNT out and forgets it. Unknown accounts are ignored. */
 void workers_logout(struct workers *workers, guint32 account);
 
+/* Delivers now the acknowledgements and progress reports ACCOUNT's worker
+ * has written (its acknowledgement socket is otherwise read once a
+ * second). */
+void workers_sync(struct workers *workers, guint32 account);
+
 /* The worker program ferry uses by default: the one next to the running
  * binary when there is one (a build tree), else the installed one. Caller
  * frees. */

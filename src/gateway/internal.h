@@ -242,6 +242,22 @@ void session_on_user_presence(struct session *s, const char *resource, bool avai
 void session_login(struct session *s);
 /* Logs out of the legacy network and tells the user (OFFLINE). */
 void session_logout(struct session *s, const char *why);
+/* Logs out for good (the user unregistered, or a drain ran out of time):
+ * messages still queued in the worker are cancelled, every message not sent is answered with WHY and how
+ * much of it went, then DONE(DATA) runs (at once, or once the worker has
+ * answered, within 10 s; it may free the session); FREE_DATA(DATA) after
+ * it, or instead of it if the session goes first. */
+void session_unregister(struct session *s, const char *why, void (*done)(void *data), void *data,
+                        GDestroyNotify free_data);
+/* true while an unregistration waits (session_unregister). */
+bool session_leaving(const struct session *s);
+/* Its reason, NULL when none waits. */
+const char *session_leaving_why(const struct session *s);
+/* Nothing is in flight any more (messages.c): a session kept for its
+ * messages after the user left logs out now. */
+void session_drained(struct session *s);
+/* true when FULL_JID is one of the user's available resources. */
+bool session_resource_available(const struct session *s, const char *full_jid);
 /* An event for this session's account. */
 void session_on_event(struct session *s, const struct legacy_event *event);
 /* The worker hosting this session died. */
@@ -333,6 +349,15 @@ void messages_bounce_all(struct session *s, const char *why);
 void messages_on_im_received(void *session, const struct worker_msg_im_received *msg);
 void messages_on_im_result(void *session, const struct worker_msg_im_result *msg);
 void messages_on_ims_sent(void *session, const struct worker_msg_ims_sent *msg);
+void messages_on_im_queued(void *session, const struct worker_msg_im_queued *msg);
+void messages_on_im_progress(void *session, const struct worker_msg_im_progress *msg);
+/* true while messages are in flight (handed to the legacy side, not yet
+ * reported sent or failed). */
+bool messages_pending(struct session *s);
+/* Reports every message in flight as not delivered (WHY, with how much
+ * went) and forgets them: for an unregistration or a drain that ran out of
+ * time, after the logout (which reads the worker's last progress). */
+void messages_fail_inflight(struct session *s, const char *why);
 void messages_on_typing(void *session, const struct worker_msg_typing *msg);
 void messages_on_notice(void *session, const struct worker_msg_notice *msg);
 

@@ -23,10 +23,16 @@ struct messages {
 struct inflight {
 	gint64 outbox_id; /* its outbox row, 0 if never stored */
 	char *legacy_name;
-	char *text;      /* plain text, for storing or bouncing */
-	char *stanza_id; /* the user's message id, may be NULL */
-	char *sender;    /* the user's full JID */
+	char *text;         /* plain text, for storing or bouncing */
+	char *stanza_id;    /* the user's message id, may be NULL */
+	char *sender;       /* the user's full JID */
+	guint32 lines;      /* lines it takes on a line-based network, 0: unknown */
+	guint32 lines_sent; /* ... of which went (IM_PROGRESS) */
+	guint32 done;       /* bytes of TEXT that went: a requeue sends the rest */
 };
+
+/* A message that will take at least this long is announced to the user. */
+#define SLOW_NOTICE_SECONDS 10
 
 static void inflight_free(gpointer data)
 {
@@ -66,6 +72,41 @@ static void bounce(struct session *s, const char *legacy_name, const char *sende
 	                  text, condition, why);
 }
 
+/* "55 of 230 lines were sent", or NULL when the message is not in lines
+ * or nothing is known of its progress. */
+static char *lines_note(guint32 lines, guint32 sent)
+{
+	if (lines <= 1)
+		return NULL;
+	if (sent == 0)
+		return g_strdup_printf("none of its %u lines was sent", lines);
+	return g_strdup_printf("%u of %u lines were sent", sent, lines);
+}
+
+/* The outcome of a message, known only later (the worker's answer, a
+ * drain that ended, an unregistration): an error to its sender while that
+ * resource is still there, else a chat message from the transport, which
+ * servers store for an offline user (Prosody drops errors to a resource
+ * that has gone and to bare JIDs). Names the contact, how much went, and
+ * the beginning of the text. */
+static void bounce_late(struct session *s, const char *legacy_name, const char *sender,
+                        const char *stanza_id, const char *text, const char *condition,
+                        const char *why, guint32 lines, guint32 lines_sent)
+{
+	g_autofree char *note = lines_note(lines, lines_sent);
+	g_autofree char *full =
+	    note != NULL ? g_strdup_printf("%s (%s)", why, note) : g_strdup(why);
+	if (sender != NULL && session_resource_available(s, sender)) {
+		bounce(s, legacy_name, sender, stanza_id, text, condition, full);
+		return;
+	}
+	g_autofree char *start = g_utf8_substring(text, 0, MIN(g_utf8_strlen(text, -1), 80));
+	g_autofree char *tell =
+	    g_strdup_printf("Your message to %s was not delivered: %s. It began: \"%s%s\"",
+	                    legacy_name, full, start, g_utf8_strlen(text, -1) > 80 ? "…" : "");
+	out_tell_user(session_ctx(s)->router, session_jid(s), tell);
+}
+
 /* Puts a message that cannot go now into the outbox; when even that
  * fails, it comes back to its sender: never lost without a word. */
 static void keep_in_outbox(struct session *s, const char *legacy_name, const char *text,
@@ -98,7 +139,8 @@ static void send_now(struct session *s, const char *legacy_name, const char *tex
 	guint32 seq = ++ms->next_seq;
 	g_autofree char *html = markup_from_text(text);
 	if (!LEGACY_SEND(session_ctx(s)->legacy, send_im, .account = session_account(s), .seq = seq,
-	                 .name = legacy_name, .text = html)) {
+	                 .name = legacy_name, .text = html,
+	                 .max_lines = session_ctx(s)->settings->max_message_lines)) {
 		if (outbox_id == 0)
 			keep_in_outbox(s, legacy_name, text, stanza_id, sender);
 		return;
@@ -184,14 +226,74 @@ void messages_on_im_result(void *session, const struct worker_msg_im_result *m)
 	if (f == NULL)
 		return;
 	if (!m->sent) {
-		g_autofree char *why = g_strdup_printf(
-		    "%s did not take the message: %s", regform_protocol_name(session_ctx(s)->form),
-		    *m->error != '\0' ? m->error : "unknown error");
-		bounce(s, f->legacy_name, f->sender, f->stanza_id, f->text, "recipient-unavailable",
-		       why);
+		const char *protocol = regform_protocol_name(session_ctx(s)->form);
+		const char *error = *m->error != '\0' ? m->error : "unknown error";
+		const char *condition = "recipient-unavailable";
+		g_autofree char *why = NULL;
+		switch (m->reason) {
+		case WORKER_IM_NO_RECIPIENT:
+			/* The name is free on the network: whoever held it has left
+			 * (or never was there) and may come back, so "not there now",
+			 * as for a contact gone offline (RFC 6120 8.3.3.19), rather
+			 * than item-not-found, which says the address is wrong. */
+			why = g_strdup_printf("%s is not on %s: the message was not delivered",
+			                      f->legacy_name, protocol);
+			break;
+		case WORKER_IM_TOO_LONG:
+			/* a limit of this service, which the sender can meet by
+			 * sending less (RFC 6120 8.3.3.12) */
+			condition = "policy-violation";
+			why =
+			    g_strdup_printf("the message is too long for %s: %s", protocol, error);
+			break;
+		case WORKER_IM_CANCELLED: {
+			const char *leaving = session_leaving_why(s);
+			why = g_strdup(leaving != NULL ? leaving : error);
+			break;
+		}
+		default:
+			why = g_strdup_printf("%s did not take the message: %s", protocol, error);
+		}
+		bounce_late(s, f->legacy_name, f->sender, f->stanza_id, f->text, condition, why,
+		            m->lines, m->lines_sent);
 	}
 	unstore_outbox(s, f->outbox_id);
 	g_hash_table_remove(ms->inflight, GUINT_TO_POINTER(m->seq));
+	if (g_hash_table_size(ms->inflight) == 0)
+		session_drained(s);
+}
+
+void messages_on_im_queued(void *session, const struct worker_msg_im_queued *m)
+{
+	struct session *s = session;
+	struct inflight *f =
+	    g_hash_table_lookup(session_messages(s)->inflight, GUINT_TO_POINTER(m->seq));
+	if (f == NULL)
+		return;
+	f->lines = m->lines;
+	if (m->seconds < SLOW_NOTICE_SECONDS)
+		return;
+	g_autofree char *wait = m->seconds < 120
+	                            ? g_strdup_printf("%u seconds", m->seconds)
+	                            : g_strdup_printf("%u minutes", (m->seconds + 59) / 60);
+	g_autofree char *text = g_strdup_printf(
+	    "Your message to %s takes %u lines on %s, which go out at the network's pace: "
+	    "sending it will take about %s.",
+	    f->legacy_name, m->lines, regform_protocol_name(session_ctx(s)->form), wait);
+	out_tell_user(session_ctx(s)->router, session_jid(s), text);
+}
+
+void messages_on_im_progress(void *session, const struct worker_msg_im_progress *m)
+{
+	struct session *s = session;
+	struct inflight *f =
+	    g_hash_table_lookup(session_messages(s)->inflight, GUINT_TO_POINTER(m->seq));
+	if (f == NULL)
+		return;
+	f->lines = m->lines;
+	f->lines_sent = m->lines_sent;
+	if (m->done <= strlen(f->text))
+		f->done = m->done;
 }
 
 void messages_on_ims_sent(void *session, const struct worker_msg_ims_sent *m)
@@ -208,6 +310,44 @@ void messages_on_ims_sent(void *session, const struct worker_msg_ims_sent *m)
 		unstore_outbox(s, f->outbox_id);
 		g_hash_table_iter_remove(&it);
 	}
+	if (g_hash_table_size(session_messages(s)->inflight) == 0)
+		session_drained(s);
+}
+
+bool messages_pending(struct session *s)
+{
+	return g_hash_table_size(session_messages(s)->inflight) > 0;
+}
+
+/* What of F has not gone yet (NULL: nothing): the worker's progress says
+ * how many bytes went; lines already sent are never sent again. */
+static const char *unsent_rest(const struct inflight *f)
+{
+	if (f->done == 0)
+		return f->text;
+	const char *rest = f->text + f->done;
+	if (!g_utf8_validate(rest, -1, NULL) ||
+	    (*rest != '\0' && (*rest & 0xC0) == 0x80)) /* not a character boundary */
+		return f->text;
+	for (const char *p = rest; *p != '\0'; p++)
+		if (!g_ascii_isspace(*p))
+			return rest;
+	return NULL;
+}
+
+void messages_fail_inflight(struct session *s, const char *why)
+{
+	struct messages *ms = session_messages(s);
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, ms->inflight);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		struct inflight *f = value;
+		bounce_late(s, f->legacy_name, f->sender, f->stanza_id, f->text,
+		            "recipient-unavailable", why, f->lines, f->lines_sent);
+		unstore_outbox(s, f->outbox_id);
+	}
+	g_hash_table_remove_all(ms->inflight);
 }
 
 void messages_requeue_inflight(struct session *s)
@@ -218,10 +358,23 @@ void messages_requeue_inflight(struct session *s)
 	g_hash_table_iter_init(&it, ms->inflight);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct inflight *f = value;
-		if (f->outbox_id == 0)
+		const char *rest = unsent_rest(f);
+		if (rest == NULL) { /* every line went */
+			unstore_outbox(s, f->outbox_id);
+			continue;
+		}
+		if (rest != f->text) {
+			g_info("messages: %s: requeueing what did not go of a message to '%s' "
+			       "(%u of %u lines were sent)",
+			       session_jid(s), f->legacy_name, f->lines_sent, f->lines);
+			unstore_outbox(s, f->outbox_id);
+			keep_in_outbox(s, f->legacy_name, rest, f->stanza_id, f->sender);
+		} else if (f->outbox_id == 0) {
 			keep_in_outbox(s, f->legacy_name, f->text, f->stanza_id, f->sender);
+		}
 	}
 	g_hash_table_remove_all(ms->inflight);
+	session_drained(s);
 }
 
 void messages_flush_outbox(struct session *s)
@@ -237,9 +390,10 @@ void messages_flush_outbox(struct session *s)
 	for (guint i = 0; i < items->len; i++) {
 		const struct storage_outbox_item *it = g_ptr_array_index(items, i);
 		if (now - it->created > GATEWAY_OUTBOX_MAX_AGE_SECONDS) {
-			bounce(s, it->legacy_name, it->sender, it->stanza_id, it->text,
-			       "remote-server-timeout",
-			       "not delivered: the legacy network was unreachable for too long");
+			bounce_late(
+			    s, it->legacy_name, it->sender, it->stanza_id, it->text,
+			    "remote-server-timeout",
+			    "not delivered: the legacy network was unreachable for too long", 0, 0);
 			unstore_outbox(s, it->id);
 		} else {
 			send_now(s, it->legacy_name, it->text, it->stanza_id, it->sender, it->id);
@@ -259,8 +413,8 @@ void messages_bounce_all(struct session *s, const char *why)
 	}
 	for (guint i = 0; i < items->len; i++) {
 		const struct storage_outbox_item *it = g_ptr_array_index(items, i);
-		bounce(s, it->legacy_name, it->sender, it->stanza_id, it->text,
-		       "recipient-unavailable", why);
+		bounce_late(s, it->legacy_name, it->sender, it->stanza_id, it->text,
+		            "recipient-unavailable", why, 0, 0);
 		unstore_outbox(s, it->id);
 	}
 }

@@ -275,21 +275,29 @@ static void answer_get(struct registration *reg, const struct stanza *iq, const 
 	router_send(ctx->router, reply);
 }
 
-static void unregister(struct registration *reg, const struct stanza *iq, const char *bare)
+/* An unregistration once the session has answered every message. */
+struct unregistering {
+	const struct gateway_ctx *ctx;
+	struct stanza *iq; /* the <remove/>, answered at the end */
+	char *bare;
+};
+
+static void unregistering_free(void *data)
 {
-	const struct gateway_ctx *ctx = reg->ctx;
-	if (!is_registered(ctx, bare, NULL)) {
-		router_send_error(ctx->router, iq, "registration-required",
-		                  "you are not registered");
-		return;
-	}
-	struct session *s = sessions_get(ctx->sessions, bare, true);
-	if (s != NULL) {
-		contacts_remove_all(s);
-		session_logout(s, "unregistered");
-		messages_bounce_all(s, "you unregistered from the transport");
+	struct unregistering *u = data;
+	stanza_free(u->iq);
+	g_free(u->bare);
+	g_free(u);
+}
+
+static void unregister_done(void *data)
+{
+	struct unregistering *u = data;
+	const struct gateway_ctx *ctx = u->ctx;
+	const struct stanza *iq = u->iq;
+	const char *bare = u->bare;
+	if (sessions_get(ctx->sessions, bare, false) != NULL)
 		sessions_remove(ctx->sessions, bare);
-	}
 	g_autoptr(GError) err = NULL;
 	if (!storage_user_delete(ctx->storage, bare, &err)) {
 		g_warning("registration: cannot delete %s: %s", bare, err->message);
@@ -302,6 +310,36 @@ static void unregister(struct registration *reg, const struct stanza *iq, const 
 	out_presence(ctx->router, NULL, bare, "unsubscribe");
 	out_presence(ctx->router, NULL, bare, "unsubscribed");
 	out_presence(ctx->router, address_transport_full(ctx->address), bare, "unavailable");
+}
+
+static void unregister(struct registration *reg, const struct stanza *iq, const char *bare)
+{
+	const struct gateway_ctx *ctx = reg->ctx;
+	if (!is_registered(ctx, bare, NULL)) {
+		router_send_error(ctx->router, iq, "registration-required",
+		                  "you are not registered");
+		return;
+	}
+	struct unregistering *u = g_new0(struct unregistering, 1);
+	u->ctx = ctx;
+	u->iq = stanza_copy(iq);
+	u->bare = g_strdup(bare);
+	struct session *s = sessions_get(ctx->sessions, bare, true);
+	if (s == NULL) {
+		unregister_done(u);
+		unregistering_free(u);
+		return;
+	}
+	if (session_leaving(s)) {
+		router_send_error(ctx->router, iq, "unexpected-request",
+		                  "an unregistration is already under way");
+		unregistering_free(u);
+		return;
+	}
+	contacts_remove_all(s);
+	/* every message answered before the unsubscribe (unregister_done) */
+	session_unregister(s, "you unregistered from the transport", unregister_done, u,
+	                   unregistering_free);
 }
 
 static void answer_set(struct registration *reg, const struct stanza *iq, const char *bare)

@@ -11,6 +11,9 @@
 
 #define RETRY_CAP_MS (5 * 60 * 1000)
 #define LOST_WORKER_DELAY_MS 500
+/* How long an unregistration waits for the worker to confirm the lines it
+ * had written (their PONG) before it goes on regardless. */
+#define LEAVE_WAIT_SECONDS 10
 
 struct sessions {
 	const struct gateway_ctx *ctx;
@@ -44,6 +47,17 @@ struct session {
 	bool paced;        /* waiting in the login pacer for its turn */
 	bool forgetting;   /* inside forget_account(): a loss there is no news */
 	bool bare_cleared; /* the transport's unavailable from its bare JID was sent */
+
+	/* the user left with messages in flight: still logged in (see start_drain) */
+	bool draining;
+	guint drain_timer; /* ends the drain: its deadline, or at once once drained */
+
+	/* an unregistration waiting for the worker's last word (session_unregister) */
+	char *leaving_why;
+	void (*leaving_done)(void *data);
+	void *leaving_data;
+	GDestroyNotify leaving_free;
+	guint leaving_timer;
 };
 
 static void resource_free(gpointer data)
@@ -66,6 +80,11 @@ static void session_free(gpointer data)
 {
 	struct session *s = data;
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
+	g_clear_handle_id(&s->drain_timer, g_source_remove);
+	g_clear_handle_id(&s->leaving_timer, g_source_remove);
+	if (s->leaving_free != NULL) /* ferry stops first: the user stays registered */
+		s->leaving_free(s->leaving_data);
+	g_free(s->leaving_why);
 	unpace(s);
 	/* the last acknowledgements first (an outbox message they confirm is
 	 * deleted, not sent again) */
@@ -203,7 +222,85 @@ bool session_user_available(const struct session *s)
 	return g_hash_table_size(s->resources) > 0;
 }
 
+bool session_resource_available(const struct session *s, const char *full_jid)
+{
+	const char *slash = full_jid != NULL ? strchr(full_jid, '/') : NULL;
+	return slash != NULL && g_hash_table_contains(s->resources, slash + 1);
+}
+
 /* ---- the user's resources ------------------------------------------------------------- */
+
+/* ---- draining: the user has gone, lines are still queued ----------------------------------
+ *
+ * When the last resource goes unavailable while messages are in flight
+ * (a long message is still being paced out, line by line), the legacy
+ * login stays until they are sent, so that nothing the user wrote is cut
+ * off; bounded by the outbox's expiry, after which what is left is
+ * reported (a chat message from the transport, which the server stores
+ * for the offline user). A resource coming back ends the drain: the
+ * session simply goes on. */
+
+static void drain_left(void *data)
+{
+	/* finish_leaving() has logged out and reported */
+}
+
+static gboolean drain_expired(gpointer data)
+{
+	struct session *s = data;
+	s->drain_timer = 0;
+	s->draining = false;
+	g_warning("session: %s: messages still unsent %d s after the user left: reported", s->jid,
+	          GATEWAY_OUTBOX_MAX_AGE_SECONDS);
+	/* as an unregistration: the rest is cancelled, the worker says how
+	 * far each message went, then the logout and the report */
+	session_unregister(s, "it could not be sent within 15 minutes of your going offline",
+	                   drain_left, s, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean drain_done(gpointer data)
+{
+	struct session *s = data;
+	s->drain_timer = 0;
+	s->draining = false;
+	g_info("session: %s: every message sent; logging out now", s->jid);
+	session_logout(s, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+static void start_drain(struct session *s)
+{
+	g_info("session: %s: the user left with messages in flight: staying logged in until "
+	       "they are sent",
+	       s->jid);
+	s->draining = true;
+	g_clear_handle_id(&s->drain_timer, g_source_remove);
+	s->drain_timer = g_timeout_add_seconds(GATEWAY_OUTBOX_MAX_AGE_SECONDS, drain_expired, s);
+}
+
+static void stop_drain(struct session *s)
+{
+	s->draining = false;
+	g_clear_handle_id(&s->drain_timer, g_source_remove);
+}
+
+static gboolean leave_now(gpointer data);
+
+void session_drained(struct session *s)
+{
+	if (s->leaving_done != NULL) {
+		g_clear_handle_id(&s->leaving_timer, g_source_remove);
+		s->leaving_timer = g_idle_add(leave_now, s);
+		return;
+	}
+	if (!s->draining || session_user_available(s))
+		return;
+	/* not from inside the event that told us: the logout reads the
+	 * worker's acknowledgements, which dispatch events again */
+	g_clear_handle_id(&s->drain_timer, g_source_remove);
+	s->drain_timer = g_idle_add(drain_done, s);
+}
 
 static guint32 status_from_show(const char *show)
 {
@@ -256,11 +353,19 @@ void session_on_user_presence(struct session *s, const char *resource, bool avai
 	bool is_new = !g_hash_table_contains(s->resources, resource);
 	if (!available) {
 		g_hash_table_remove(s->resources, resource);
-		if (!session_user_available(s) && s->state != SESSION_OFFLINE)
+		if (!session_user_available(s) && s->state == SESSION_ONLINE)
+			legacy_sync(s->ctx->legacy, s->account); /* what is still in flight? */
+		if (!session_user_available(s) && s->state == SESSION_ONLINE && messages_pending(s))
+			start_drain(s);
+		else if (!session_user_available(s) && s->state != SESSION_OFFLINE)
 			session_logout(s, NULL);
 		else
 			sync_status(s);
 		return;
+	}
+	if (s->draining) {
+		g_info("session: %s: back while messages were still going out", s->jid);
+		stop_drain(s);
 	}
 	struct resource *r = g_new0(struct resource, 1);
 	g_autofree char *prio = stanza_get_child_text(p, "priority", NULL);
@@ -511,6 +616,7 @@ static void start_login(struct session *s)
 void session_logout(struct session *s, const char *why)
 {
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
+	stop_drain(s);
 	unpace(s);
 	if (s->account != 0)
 		g_info("session: %s: logging out%s%s", s->jid, why != NULL ? ": " : "",
@@ -522,6 +628,70 @@ void session_logout(struct session *s, const char *why)
 	s->attempts = 0;
 	g_clear_pointer(&s->nick, g_free);
 	session_send_transport_presence(s, NULL);
+}
+
+static void finish_leaving(struct session *s, const char *why)
+{
+	/* logout first: the worker's last progress says how much of each
+	 * message went; then every message is answered while the user's
+	 * resources are still subscribed to hear it */
+	forget_account(s);
+	messages_fail_inflight(s, why);
+	session_logout(s, NULL);
+	messages_bounce_all(s, why);
+}
+
+static gboolean leave_now(gpointer data)
+{
+	struct session *s = data;
+	s->leaving_timer = 0;
+	g_autofree char *why = g_steal_pointer(&s->leaving_why);
+	void (*done)(void *) = s->leaving_done;
+	void *done_data = s->leaving_data;
+	GDestroyNotify done_free = s->leaving_free;
+	s->leaving_done = NULL;
+	s->leaving_free = NULL;
+	finish_leaving(s, why);
+	done(done_data); /* may free the session */
+	if (done_free != NULL)
+		done_free(done_data);
+	return G_SOURCE_REMOVE;
+}
+
+bool session_leaving(const struct session *s)
+{
+	return s->leaving_done != NULL;
+}
+
+const char *session_leaving_why(const struct session *s)
+{
+	return s->leaving_why;
+}
+
+void session_unregister(struct session *s, const char *why, void (*done)(void *data), void *data,
+                        GDestroyNotify free_data)
+{
+	/* Lines still queued in the worker are cancelled first, and the
+	 * logout waits for the worker's word on each message (sent, or how
+	 * far it went): a logout sent with the messages would close the IRC
+	 * connection under lines just written, and the report could not say
+	 * what went. */
+	if (s->state == SESSION_ONLINE && messages_pending(s) &&
+	    LEGACY_SEND(s->ctx->legacy, cancel_ims, .account = s->account)) {
+		g_info("session: %s: unregistering: waiting for the worker's word on the messages "
+		       "in flight",
+		       s->jid);
+		s->leaving_why = g_strdup(why);
+		s->leaving_done = done;
+		s->leaving_data = data;
+		s->leaving_free = free_data;
+		s->leaving_timer = g_timeout_add_seconds(LEAVE_WAIT_SECONDS, leave_now, s);
+		return;
+	}
+	finish_leaving(s, why);
+	done(data);
+	if (free_data != NULL)
+		free_data(data);
 }
 
 static void signed_on(struct session *s, const char *nick)
@@ -636,6 +806,8 @@ static const struct worker_msg_handlers session_handlers = {
     .im_received = on_im_received,
     .im_result = messages_on_im_result,
     .ims_sent = messages_on_ims_sent,
+    .im_queued = messages_on_im_queued,
+    .im_progress = messages_on_im_progress,
     .typing = on_typing,
     .notice = messages_on_notice,
 };

@@ -64,6 +64,12 @@ void legacy_hold(struct legacy *l, bool hold)
 	l->ops->hold(l->impl, hold);
 }
 
+void legacy_sync(struct legacy *l, guint32 account)
+{
+	if (l->ops->sync != NULL)
+		l->ops->sync(l->impl, account);
+}
+
 void legacy_emit(struct legacy *l, guint32 type, guint32 account, GVariant *payload)
 {
 	if (l->callbacks == NULL || l->callbacks->event == NULL)
@@ -146,11 +152,18 @@ static void pool_free(void *impl)
 	g_free(p);
 }
 
+static void pool_sync(void *impl, guint32 account)
+{
+	struct pool_impl *p = impl;
+	workers_sync(p->workers, account);
+}
+
 static const struct legacy_ops pool_ops = {
     .login = pool_login,
     .send = pool_send,
     .logout = pool_logout,
     .hold = pool_hold,
+    .sync = pool_sync,
     .free = pool_free,
 };
 

@@ -183,7 +183,7 @@ static void deliver(struct worker *w, guint32 account, guint32 type, GVariant *p
 	w->pool->cb.event(w->pool->user_data, account, type, payload);
 }
 
-/* Reads the WORKER_IMS_SENT frames waiting on W's acknowledgement socket
+/* Reads the WORKER_IMS_SENT and WORKER_IM_PROGRESS frames waiting on W's acknowledgement socket
  * (WORKER_ACKS_FD) and delivers them. False if the worker broke the
  * protocol there (WHY is then set); EOF is not an error: a dead worker's
  * last acknowledgements are still read. */
@@ -210,7 +210,7 @@ static bool read_acks(struct worker *w, char **why)
 				                       err->message);
 				return false;
 			}
-			if (type != WORKER_IMS_SENT) {
+			if (type != WORKER_IMS_SENT && type != WORKER_IM_PROGRESS) {
 				*why = g_strdup_printf("sent %s on the acknowledgement socket",
 				                       worker_msg_name(type));
 				return false;
@@ -627,6 +627,13 @@ void workers_logout(struct workers *pool, guint32 account)
 		return;
 	if (g_hash_table_size(w->accounts) == 0 && w->idle_timer == 0)
 		w->idle_timer = g_timeout_add_seconds(pool->opt.idle_stop_seconds, idle_stop, w);
+}
+
+void workers_sync(struct workers *pool, guint32 account)
+{
+	struct worker *w = g_hash_table_lookup(pool->by_account, GUINT_TO_POINTER(account));
+	if (w != NULL)
+		drain_acks(w);
 }
 
 char *workers_default_program(void)

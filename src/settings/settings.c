@@ -24,9 +24,9 @@ static const char *const component_keys[] = {"jid",
                                              NULL};
 static const char *const legacy_keys[] = {"protocol", "name", "locked", NULL};
 static const char *const legacy_ferry_keys[] = {"ferry.fields", NULL};
-static const char *const workers_keys[] = {"program",    "users_per_worker", "min_workers",
-                                           "login_rate", "login_burst",      "legacy_ca_file",
-                                           NULL};
+static const char *const workers_keys[] = {
+    "program",     "users_per_worker", "min_workers",       "login_rate",
+    "login_burst", "legacy_ca_file",   "max_message_lines", NULL};
 static const char *const storage_keys[] = {"database", "key_file", NULL};
 static const char *const access_keys[] = {"allowed_domains", "admins", NULL};
 static const char *const logging_keys[] = {"level", NULL};
@@ -283,6 +283,9 @@ static bool load_rest(GKeyFile *kf, struct settings *s, GError **error)
 	if (!get_uint(kf, s, "workers", "login_burst", 10, 1, 100000, &n, error))
 		return false;
 	s->login_burst = (guint)n;
+	if (!get_uint(kf, s, "workers", "max_message_lines", 40, 1, 100000, &n, error))
+		return false;
+	s->max_message_lines = (guint)n;
 	s->legacy_ca_file = get_path(kf, s, "workers", "legacy_ca_file", NULL);
 	if (s->legacy_ca_file != NULL && !g_file_test(s->legacy_ca_file, G_FILE_TEST_IS_REGULAR))
 		return fail(error, SETTINGS_ERROR_INVALID, s, "workers", "legacy_ca_file",

@@ -32,6 +32,7 @@ struct account {
 	gsize held_bytes;         /* their total size */
 	guint held_dropped;       /* frames that did not fit */
 	char *complaint;          /* what the network said against our login, or NULL */
+	struct sendq *sendq;      /* paced lines (prpl-irc), NULL elsewhere; owned */
 };
 
 /* What a test login may hold for KEEP: a registration's login is kept for
@@ -83,6 +84,17 @@ bool account_keep(struct account *account)
 		account->held_dropped = 0;
 	}
 	return true;
+}
+
+struct sendq *account_sendq(const struct account *account)
+{
+	return account->sendq;
+}
+
+void account_set_sendq(struct account *account, struct sendq *q)
+{
+	sendq_free(account->sendq);
+	account->sendq = q;
 }
 
 bool account_is_signing_on(const struct account *account)
@@ -244,6 +256,7 @@ static gboolean destroy_dying(gpointer user_data)
 static void account_kill(struct account *account)
 {
 	account->state = ACCOUNT_DEAD;
+	g_clear_pointer(&account->sendq, sendq_free);
 	account->pa->ui_data = NULL;
 	held_clear(account);
 	g_clear_handle_id(&account->login_timer, g_source_remove);
@@ -260,6 +273,8 @@ void account_fail(struct account *account, enum worker_reason reason, const char
 		return;
 	g_message("account %u: disconnected (reason %d%s): %s", account->id, reason,
 	          fatal ? ", fatal" : "", text);
+	if (account->sendq != NULL)
+		sendq_finish(account->sendq);
 	ack_now(account); /* ferry must not resend what went out */
 	channel_send(WORKER_FRAME(disconnected, .account = account->id, .reason = reason,
 	                          .text = text, .fatal = fatal));

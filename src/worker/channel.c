@@ -136,7 +136,8 @@ void channel_send(GBytes *frame)
 	}
 	/* Successes go where ferry reads them when it needs them, without a
 	 * wake-up (worker_protocol.h, WORKER_ACKS_FD). */
-	bool lazy = type == WORKER_IMS_SENT && acks.fd >= 0 && acks.watch == 0; /* not blocked */
+	bool lazy = (type == WORKER_IMS_SENT || type == WORKER_IM_PROGRESS) && acks.fd >= 0 &&
+	            acks.watch == 0; /* not blocked */
 	outq_send(lazy ? &acks : &out, frame);
 }
 

@@ -132,6 +132,8 @@ static void on_login(void *data, const struct worker_msg_login *m)
 	if (*m->password != '\0')
 		purple_account_set_password(account_purple(account), m->password);
 	quirks_before_login(account);
+	if (quirks_paced_lines(m->protocol))
+		account_set_sendq(account, sendq_new(account));
 	account_connect(account);
 }
 
@@ -238,13 +240,20 @@ static void on_send_im(void *data, const struct worker_msg_send_im *m)
 {
 	struct account *account = data;
 	const char *error = NULL;
+	guint32 reason = WORKER_IM_NOT_CONNECTED;
 	if (account == NULL)
 		error = "not logged in";
 	else if (account_is_test(account))
 		error = "a test login sends no messages";
 	else if (!account_is_connected(account))
 		error = "not connected yet";
+	if (error == NULL && account_sendq(account) != NULL) {
+		/* split, paced and acknowledged by the queue */
+		sendq_push(account_sendq(account), m->seq, m->name, m->text, m->max_lines);
+		return;
+	}
 	if (error == NULL) {
+		reason = WORKER_IM_FAILED;
 		PurpleAccount *pa = account_purple(account);
 		/* serv_send_im, not purple_conv_im_send: the latter linkifies
 		 * the text for HTML protocols (URLs become <a> markup). Some
@@ -263,7 +272,8 @@ static void on_send_im(void *data, const struct worker_msg_send_im *m)
 	}
 	if (error != NULL) {
 		channel_send(WORKER_FRAME(im_result, .account = m->account, .seq = m->seq,
-		                          .sent = false, .error = error));
+		                          .sent = false, .reason = reason, .error = error,
+		                          .lines = 1));
 		return;
 	}
 	/* On the wire first; ferry hears of it a moment later, with others. */
@@ -304,6 +314,14 @@ static void on_keep(void *data, const struct worker_msg_keep *m)
 	g_slist_free(buddies);
 }
 
+static void on_cancel_ims(void *data, const struct worker_msg_cancel_ims *m)
+{
+	/* where messages go out whole, nothing waits in the worker */
+	struct sendq *q = account_sendq(data);
+	if (q != NULL)
+		sendq_cancel(q);
+}
+
 /* Commands with no account behind them yet (DATA unused). */
 static const struct worker_msg_handlers unbound = {
     .login = on_login,
@@ -320,6 +338,7 @@ static const struct worker_msg_handlers bound = {
     .send_typing = on_send_typing,
     .auth_reply = on_auth_reply,
     .keep = on_keep,
+    .cancel_ims = on_cancel_ims,
 };
 
 void commands_handle(guint32 type, guint32 id, GVariant *payload)

@@ -7,8 +7,9 @@
  * received-im-msg signal they carry the message's own time, e.g. of
  * offline messages, and owning them stops libpurple's per-conversation
  * history from growing; system and error lines written into a
- * conversation become NOTICEs; automatic replies, such as IRC's away
- * text, become BUDDY_AWAY) and the typing signals (TYPING). Anything
+ * conversation become NOTICEs, except those sendq.c already answered as
+ * a failed IM; automatic replies, such as IRC's away text, become
+ * BUDDY_AWAY) and the typing signals (TYPING). Anything
  * about an account that is not ours or already ended is dropped. */
 #include "config.h"
 #include "worker.h"
@@ -198,6 +199,12 @@ static void conversation_notice(PurpleConversation *conv, const char *message,
 	PurpleAccount *pa = purple_conversation_get_account(conv);
 	if (!(flags & (PURPLE_MESSAGE_SYSTEM | PURPLE_MESSAGE_ERROR)) || message == NULL) {
 		g_debug("conversation line (flags 0x%x) not relayed", (unsigned)flags);
+		return;
+	}
+	struct account *account = accounts_find(pa);
+	if (account != NULL &&
+	    sendq_swallow_line(account_sendq(account), purple_conversation_get_name(conv))) {
+		g_debug("conversation line answered as a failed IM: not relayed");
 		return;
 	}
 	g_autofree char *title = g_strdup_printf(

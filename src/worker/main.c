@@ -78,11 +78,19 @@ static const struct channel_handler commands = {
     .batch_done = accounts_send_acks,
 };
 
+/* The end of a batch of libpurple callbacks: a PONG there may have
+ * confirmed messages (sendq.c), acknowledged with the batch. */
+static void batch_end(void)
+{
+	accounts_send_acks();
+	channel_uncork();
+}
+
 static int run(const struct worker_config *config)
 {
 	g_autoptr(GError) error = NULL;
 	/* What one batch of libpurple callbacks causes goes out together. */
-	loop_set_batch_hooks(channel_cork, channel_uncork);
+	loop_set_batch_hooks(channel_cork, batch_end);
 	if (!channel_open(config->fd, &commands, &error) ||
 	    (config->acks_fd >= 0 && !channel_open_acks(config->acks_fd, &error))) {
 		g_critical("%s", error->message);

@@ -25,6 +25,8 @@ struct quirk {
 	/* The "encoding" option's value when the account leaves libpurple's
 	 * own default (see default_encodings()), or NULL. */
 	const char *encodings;
+	/* Messages become lines, split and paced by the worker (sendq.c). */
+	bool paced_lines;
 };
 
 static const struct quirk quirks[] = {
@@ -33,7 +35,8 @@ static const struct quirk quirks[] = {
      .add_buddy_counts = true,
      .name_fallback = true,
      .irc_login = true,
-     .encodings = "UTF-8,ISO-8859-1"},
+     .encodings = "UTF-8,ISO-8859-1",
+     .paced_lines = true},
 };
 
 static const struct quirk *quirk_of(const char *protocol_id)
@@ -49,8 +52,8 @@ static const struct quirk *quirk_of(const char *protocol_id)
  * irc_send_handler_cb), so each message would wait up to a second. That
  * timer is loop.c's (see there), found by its data, the connection's
  * protocol data; running it right after a command sends at once, in the
- * same main loop iteration. The handler still applies the account's
- * ratelimit-interval/-burst itself. */
+ * same main loop iteration. Its own rate limiter is off (sendq.c paces
+ * the lines), so what it queued is written now. */
 void quirks_flush_sends(struct account *account)
 {
 	if (account == NULL)
@@ -70,6 +73,12 @@ bool quirks_add_buddy_counts(const char *protocol_id)
 {
 	const struct quirk *q = quirk_of(protocol_id);
 	return q != NULL && q->add_buddy_counts;
+}
+
+bool quirks_paced_lines(const char *protocol_id)
+{
+	const struct quirk *q = quirk_of(protocol_id);
+	return q != NULL && q->paced_lines;
 }
 
 /* ---- names ----------------------------------------------------------------------- */

@@ -218,6 +218,41 @@ bool account_presence_update(struct account *account, const char *name, const ch
 /* Forgets what was sent for NAME (the next presence is always sent). */
 void account_presence_forget(struct account *account, const char *name);
 
+/* The account's paced line queue (sendq.c), or NULL where the protocol
+ * sends messages whole. */
+struct sendq *account_sendq(const struct account *account);
+/* Gives ACCOUNT a line queue (taken). */
+void account_set_sendq(struct account *account, struct sendq *q);
+
+/* ---- sendq.c ------------------------------------------------------------- */
+
+/* The lines of an account's messages on a line-based network (prpl-irc):
+ * split, paced, fenced by a PING (see sendq.c). */
+struct sendq;
+
+/* Connects the prpl-irc signal the queues listen to (PONG, 401); done by
+ * the first sendq_new() at the latest. */
+void sendq_install(void);
+/* A queue for ACCOUNT, whose options are set: takes over the account's
+ * ratelimit-interval/-burst and turns the protocol's own limiter off. */
+struct sendq *sendq_new(struct account *account);
+/* Queues SEND_IM SEQ to NAME (HTML TEXT, at most MAX_LINES lines, 0: any)
+ * and sends what the pace allows; refusals are answered (IM_RESULT). */
+void sendq_push(struct sendq *q, guint32 seq, const char *name, const char *html,
+                guint32 max_lines);
+/* The account is ending: acknowledges what was written in full, reports
+ * how far the rest went (IM_PROGRESS), and drops it. */
+void sendq_finish(struct sendq *q);
+/* CANCEL_IMS: every message not yet written in full is dropped and
+ * answered (IM_RESULT, WORKER_IM_CANCELLED); what was written is still
+ * confirmed by its PONG. */
+void sendq_cancel(struct sendq *q);
+void sendq_free(struct sendq *q);
+/* true (once) when the next system line in the conversation with
+ * CONVERSATION is the protocol's own word for an error already answered
+ * (IRC 401's "User is not logged in"): not to be relayed. Q may be NULL. */
+bool sendq_swallow_line(struct sendq *q, const char *conversation);
+
 /* ---- commands.c ---------------------------------------------------------- */
 
 /* Carries out one command from ferry (channel_handler.command). PAYLOAD is
@@ -233,6 +268,10 @@ void quirks_flush_sends(struct account *account);
 /* true when adding a buddy that is already listed must not be asked of the
  * protocol again (prpl-irc counts its adds). */
 bool quirks_add_buddy_counts(const char *protocol_id);
+
+/* true when the worker splits and paces the protocol's messages itself
+ * (sendq.c): prpl-irc. */
+bool quirks_paced_lines(const char *protocol_id);
 
 /* Hooks into the protocols that need it (prpl-irc's raw input). Once, after
  * the core is up. */

@@ -140,13 +140,15 @@ async def scenario(tap, run, prosody, irc, ferry, password):
             tap.ok(body == direct[text], "IRC -> XMPP arrives exactly: %r" % text[:40],
                    "XMPP got %r, a direct IRC message gives %r" % (body, direct[text]))
 
-        # -- what the legacy network says back reaches alice from the transport
+        # -- what the legacy network says back answers the message itself
+        # (test_delivery.py checks no separate chat comes too)
         m0 = alice.mark()
-        alice.send_message("nobody@%s" % T, "anyone there?")
-        note = await alice.wait_for(lambda x: x.kind == "message" and x.sender == T and
-                                    "nobody" in (x.child_text("body") or ""), since=m0)
-        tap.ok(note is not None, "IRC's answer about a missing nick reaches alice as a "
-               "message from the transport", str(note))
+        mid = alice.send_message("nobody@%s" % T, "anyone there?")
+        note = await alice.wait_for(lambda x: x.kind == "message" and x.type == "error" and
+                                    x.xml.get("id") == mid and
+                                    "nobody" in (x.error_text() or ""), since=m0)
+        tap.ok(note is not None, "IRC's answer about a missing nick comes back as an error "
+               "answering the message", str(note))
 
         # -- a legacy user not in the buddy list, with an odd nick
         async with IrcPeer(irc.port, "Zed[away]", password=password) as zed:

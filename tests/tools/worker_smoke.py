@@ -210,7 +210,7 @@ def section_irc(binary, root):
 
         # ferry -> IRC
         for n, text in enumerate([TEXT, WHITESPACE, "two\nlines", QUOTES], start=1):
-            w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (n, "bob", esc(text))))
+            w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (n, "bob", esc(text), 0)))
             r = w.recv_type(wd.IMS_SENT, 1, where=lambda v, n=n: v[0] >= n)
             check(r[2][0] == n, "IMS_SENT %d" % n)
             nlines = text.count("\n") + 1
@@ -220,7 +220,7 @@ def section_irc(binary, root):
             if nlines == 1:
                 check(got[0] == text.encode(), "IRC received exactly the typed text")
         # raw markup sent unescaped, for the record
-        w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (9, "bob", TEXT)))
+        w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (9, "bob", TEXT, 0)))
         w.recv_type(wd.IMS_SENT, 1, where=lambda v: v[0] == 9)
         got = privmsg_text(bob.wait(lambda l: b"PRIVMSG bob :" in l))
         print("    unescaped %r -> IRC got %r" % (TEXT, got))
@@ -254,7 +254,7 @@ def section_irc(binary, root):
         w.send(wd.SET_STATUS, 1, wd.payload(wd.SET_STATUS, (wd.STATUS_AVAILABLE, "")))
 
         # IM to a missing nick
-        w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (20, "nobody", "hello")))
+        w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (20, "nobody", "hello", 0)))
         print("    IM to missing nick ->")
         show([w.recv_type(wd.IMS_SENT, 1, where=lambda v: v[0] == 20),
               w.recv_type(wd.NOTICE, 1, timeout=15)])
@@ -286,7 +286,7 @@ def section_irc(binary, root):
         w.recv_type(wd.CONNECTED, 4)
         t0 = time.monotonic()
         for n in range(8):
-            w.send(wd.SEND_IM, 4, wd.payload(wd.SEND_IM, (100 + n, "bob", "burst %d" % n)))
+            w.send(wd.SEND_IM, 4, wd.payload(wd.SEND_IM, (100 + n, "bob", "burst %d" % n, 0)))
         for n in range(8):
             bob.wait(lambda l, n=n: b"burst %d" % n in l, timeout=20)
         print("    8 IMs with ratelimit-interval=0 arrived in %.2fs" % (time.monotonic() - t0))
@@ -405,7 +405,7 @@ def section_protocol(binary, root):
     silent.listen(5)  # accepts TCP, never says anything
     try:
         w.recv_type(wd.READY)
-        w.send(wd.SEND_IM, 5, wd.payload(wd.SEND_IM, (7, "x", "y")))
+        w.send(wd.SEND_IM, 5, wd.payload(wd.SEND_IM, (7, "x", "y", 0)))
         m = w.recv_type(wd.IM_RESULT, 5)
         print("    SEND_IM for an unknown account -> %s" % wd.fmt(m))
         check(m[2][:2] == (7, False), "IM_RESULT not sent")
@@ -621,26 +621,26 @@ def section_xmpp(binary, root):
         m = w.recv_type(wd.BUDDY_STATUS, 1, timeout=10, where=lambda v: v[2] == wd.STATUS_DND)
         print("    dave dnd -> %s" % wd.fmt(m))
 
-        w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (1, "dave@legacy.localhost", esc(TEXT))))
+        w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (1, "dave@legacy.localhost", esc(TEXT), 0)))
         check(w.recv_type(wd.IMS_SENT, 1)[2] == (1,), "IMS_SENT 1")
         ev = dave.wait(lambda e: e[0] == "message" and e[2])
         print("    sent %r escaped -> XMPP body %r" % (TEXT, ev[2]))
         check(ev[2] == TEXT, "XMPP peer received exactly the typed text")
-        w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (6, "dave@legacy.localhost", esc(QUOTES))))
+        w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (6, "dave@legacy.localhost", esc(QUOTES), 0)))
         ev = dave.wait(lambda e: e[0] == "message" and e[2])
         print("    sent %r escaped -> XMPP body %r" % (QUOTES, ev[2]))
         check(ev[2] == QUOTES, "XMPP peer received exactly the typed text (quotes)")
-        w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (2, "dave@legacy.localhost", esc(WHITESPACE + "  "))))
+        w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (2, "dave@legacy.localhost", esc(WHITESPACE + "  "), 0)))
         ev = dave.wait(lambda e: e[0] == "message" and e[2])
         print("    sent %r escaped -> XMPP body %r" % (WHITESPACE + "  ", ev[2]))
-        w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (3, "dave@legacy.localhost", esc("see http://example.org/?a=1&b=2"))))
+        w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (3, "dave@legacy.localhost", esc("see http://example.org/?a=1&b=2"), 0)))
         ev = dave.wait(lambda e: e[0] == "message" and e[2])
         print("    sent a URL escaped -> XMPP body %r" % (ev[2],))
 
-        w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (4, "dave@legacy.localhost", esc("line1\nline2"))))
+        w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (4, "dave@legacy.localhost", esc("line1\nline2"), 0)))
         ev = dave.wait(lambda e: e[0] == "message" and e[2])
         print("    sent 'line1\\nline2' escaped -> XMPP body %r" % (ev[2],))
-        w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (5, "dave@legacy.localhost", "a<br>b")))
+        w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (5, "dave@legacy.localhost", "a<br>b", 0)))
         ev = dave.wait(lambda e: e[0] == "message" and e[2])
         print("    sent 'a<br>b' (markup) -> XMPP body %r" % (ev[2],))
 

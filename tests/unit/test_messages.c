@@ -290,27 +290,221 @@ static void test_outbox_while_reconnecting(struct gw *gw, gconstpointer unused)
 }
 
 /* The user goes away with a message waiting (queued while connecting) and
- * one in flight: neither is bounced; both wait for the next login. */
-/* (session_logout() requeues: internal.h's messages_bounce_all() comment
- * now says so; a later issue may bounce them to a resource that is gone
- * through a chat message instead.) */
-static void test_outbox_kept_over_logout(struct gw *gw, gconstpointer unused)
+ * one in flight: the login stays until the worker has sent both (a long
+ * message is still going out line by line), then logs out; nothing is
+ * bounced, stored or sent twice. */
+static void test_drain_on_logout(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = connecting(gw);
 	send_chat(gw, "bob", "m1", "queued");
 	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "alice");
-	(void)expect_im(gw, account, "bob", "queued");
+	guint32 first = expect_im(gw, account, "bob", "queued");
 	send_chat(gw, "bob", "m2", "direct");
-	(void)expect_im(gw, account, "bob", "direct");
+	guint32 second = expect_im(gw, account, "bob", "direct");
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
+	/* still logged in: no logout, nothing said */
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0);
 	g_assert_null(gw_take_match(gw, "message", "*", NULL));
-	g_assert_cmpuint(outbox_count(gw), ==, 2);
+	FAKE_EMIT(gw->fake, ims_sent, .account = account, .through = first);
+	gw_run_for(20);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0);
+	FAKE_EMIT(gw->fake, ims_sent, .account = account, .through = second);
+	gw_run_for(20);
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGOUT);
+	g_assert_cmpuint(c->account, ==, account);
+	fake_command_free(c);
+	g_assert_cmpuint(outbox_count(gw), ==, 0);
+	g_assert_null(gw_take_match(gw, "message", "*", NULL));
+	/* the next login sends nothing again */
 	fake_legacy_clear(gw->fake);
 	account = connecting(gw);
 	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "alice");
-	(void)expect_im(gw, account, "bob", "queued");
-	(void)expect_im(gw, account, "bob", "direct");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SEND_IM), ==, 0);
+}
+
+/* Coming back while the drain runs: the session goes on, no new login. */
+static void test_drain_interrupted(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	send_chat(gw, "bob", "m1", "long");
+	guint32 seq = expect_im(gw, account, "bob", "long");
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "'/>");
+	FAKE_EMIT(gw->fake, ims_sent, .account = account, .through = seq);
+	gw_run_for(20);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGIN), ==, 0);
+}
+
+/* A failure reported after the user left reaches them as a chat message
+ * from the transport (a server drops errors to a resource that has gone),
+ * naming the contact and how much went. */
+static void test_drain_failure_told(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	send_chat(gw, "bob", "m1", "a very long text");
+	guint32 seq = expect_im(gw, account, "bob", "a very long text");
+	FAKE_EMIT(gw->fake, im_progress, .account = account, .seq = seq, .lines_sent = 55,
+	          .lines = 230, .done = 5);
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
+	gw_clear(gw);
+	FAKE_EMIT(gw->fake, im_result, .account = account, .seq = seq, .sent = false,
+	          .reason = WORKER_IM_FAILED, .error = "the connection was closed",
+	          .lines_sent = 55, .lines = 230, .done = 5);
+	struct stanza *m = gw_expect(gw, "message", "chat", ALICE);
+	g_assert_cmpstr(stanza_get_from(m), ==, GW_JID);
+	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
+	g_assert_nonnull(strstr(body, "Your message to bob was not delivered"));
+	g_assert_nonnull(strstr(body, "55 of 230 lines were sent"));
+	g_assert_nonnull(strstr(body, "It began: \"a very long text\""));
+	stanza_free(m);
+	gw_run_for(20);
+	fake_command_free(gw_take_command(gw, WORKER_LOGOUT));
+}
+
+/* IRC's 401 answers the message itself: an error with its id, saying who
+ * is not there; a message over the line limit is refused as a policy. */
+static void test_no_recipient_and_too_long(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	send_chat(gw, "bob", "m1", "hi");
+	guint32 seq = expect_im(gw, account, "bob", "hi");
+	FAKE_EMIT(gw->fake, im_result, .account = account, .seq = seq, .sent = false,
+	          .reason = WORKER_IM_NO_RECIPIENT, .error = "bob is not on the network",
+	          .lines = 1);
+	struct stanza *e = gw_expect(gw, "message", "error", ALICE_PC);
+	g_assert_cmpstr(stanza_get_id(e), ==, "m1");
+	g_autofree char *xml = stanza_to_string(e);
+	g_assert_nonnull(strstr(xml, "<recipient-unavailable "));
+	g_assert_nonnull(strstr(xml, "bob is not on IRC: the message was not delivered"));
+	stanza_free(e);
+
+	send_chat(gw, "bob", "m2", "long");
+	seq = expect_im(gw, account, "bob", "long");
+	FAKE_EMIT(gw->fake, im_result, .account = account, .seq = seq, .sent = false,
+	          .reason = WORKER_IM_TOO_LONG,
+	          .error = "the message would take 41 lines; the limit is 40", .lines = 41);
+	e = gw_expect(gw, "message", "error", ALICE_PC);
+	g_assert_cmpstr(stanza_get_id(e), ==, "m2");
+	g_autofree char *xml2 = stanza_to_string(e);
+	g_assert_nonnull(strstr(xml2, "<policy-violation "));
+	g_assert_nonnull(strstr(xml2, "too long for IRC: the message would take 41 lines"));
+	stanza_free(e);
+}
+
+/* The configured line limit goes down with every message. */
+static void test_max_lines_passed(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	send_chat(gw, "bob", "m1", "hi");
+	struct fake_command *c = gw_take_command(gw, WORKER_SEND_IM);
+	struct worker_msg_send_im m;
+	g_assert_true(worker_msg_send_im_read(c->payload, c->account, &m));
+	g_assert_cmpuint(m.account, ==, account);
+	g_assert_cmpuint(m.max_lines, ==, 40);
+	worker_msg_send_im_clear(&m);
+	fake_command_free(c);
+}
+
+/* A message that will take a while is announced, with the estimate. */
+static void test_slow_message_announced(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	send_chat(gw, "bob", "m1", "many lines");
+	guint32 seq = expect_im(gw, account, "bob", "many lines");
+	FAKE_EMIT(gw->fake, im_queued, .account = account, .seq = seq, .lines = 3, .seconds = 2);
 	g_assert_null(gw_take_match(gw, "message", "*", NULL));
+	FAKE_EMIT(gw->fake, im_queued, .account = account, .seq = seq, .lines = 30, .seconds = 52);
+	struct stanza *m = gw_expect(gw, "message", "chat", ALICE);
+	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
+	g_assert_cmpstr(body, ==,
+	                "Your message to bob takes 30 lines on IRC, which go out at the network's "
+	                "pace: sending it will take about 52 seconds.");
+	stanza_free(m);
+}
+
+/* After a lost worker, only what did not go is sent again. */
+static void test_requeue_only_the_rest(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	send_chat(gw, "bob", "m1", "first line\nsecond line");
+	guint32 seq = expect_im(gw, account, "bob", "first line\nsecond line");
+	FAKE_EMIT(gw->fake, im_progress, .account = account, .seq = seq, .lines_sent = 1,
+	          .lines = 2, .done = 11);
+	send_chat(gw, "bob", "m2", "all sent");
+	guint32 second = expect_im(gw, account, "bob", "all sent");
+	FAKE_EMIT(gw->fake, im_progress, .account = account, .seq = second, .lines_sent = 1,
+	          .lines = 1, .done = 8);
+	fake_legacy_lose(gw->fake, account);
+	g_assert_cmpuint(outbox_count(gw), ==, 1);
+	account = gw_relogin(gw, "alice");
+	(void)expect_im(gw, account, "bob", "second line");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SEND_IM), ==, 0);
+}
+
+/* A dropped connection: the worker said how far the message went before
+ * DISCONNECTED; the next login sends only the rest. */
+static void test_disconnect_requeues_the_rest(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	send_chat(gw, "bob", "m1", "went\nstill to go");
+	guint32 seq = expect_im(gw, account, "bob", "went\nstill to go");
+	FAKE_EMIT(gw->fake, im_progress, .account = account, .seq = seq, .lines_sent = 1,
+	          .lines = 2, .done = 5);
+	FAKE_EMIT(gw->fake, disconnected, .account = account, .reason = WORKER_REASON_NETWORK,
+	          .text = "reset", .fatal = false);
+	g_assert_cmpuint(outbox_count(gw), ==, 1);
+	g_assert_null(gw_take_match(gw, "message", "*", NULL));
+	account = gw_relogin(gw, "alice");
+	(void)expect_im(gw, account, "bob", "still to go");
+}
+
+/* Unregistering with a message half sent: its error, saying how much
+ * went, comes before the unsubscribe. */
+static void test_unregister_reports_first(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	send_chat(gw, "bob", "m1", "half");
+	guint32 seq = expect_im(gw, account, "bob", "half");
+	FAKE_EMIT(gw->fake, im_progress, .account = account, .seq = seq, .lines_sent = 3,
+	          .lines = 10, .done = 2);
+	gw_clear(gw);
+	send_chat(gw, "bob", "m2", "whole");
+	guint32 whole = expect_im(gw, account, "bob", "whole");
+	gw_inject(gw, "<iq from='" ALICE_PC "' to='" GW_JID "' type='set' id='u1'>"
+	              "<query xmlns='jabber:iq:register'><remove/></query></iq>");
+	/* the worker is asked to drop what it has not sent; the logout waits
+	 * for its answer */
+	fake_command_free(gw_take_command(gw, WORKER_CANCEL_IMS));
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0);
+	g_assert_null(gw_take_match(gw, "iq", "result", NULL));
+	FAKE_EMIT(gw->fake, im_result, .account = account, .seq = seq, .sent = false,
+	          .reason = WORKER_IM_CANCELLED, .error = "cancelled", .lines_sent = 3, .lines = 10,
+	          .done = 2);
+	FAKE_EMIT(gw->fake, ims_sent, .account = account, .through = whole);
+	gw_run_for(20);
+	fake_command_free(gw_take_command(gw, WORKER_LOGOUT));
+	struct stanza *first = NULL;
+	guint error_at = 0, unsubscribe_at = 0;
+	for (guint i = 1; (first = gw_take(gw)) != NULL; i++) {
+		if (g_strcmp0(stanza_get_type(first), "error") == 0 &&
+		    g_strcmp0(stanza_name(first), "message") == 0) {
+			g_autofree char *xml = stanza_to_string(first);
+			g_assert_nonnull(strstr(
+			    xml, "you unregistered from the transport (3 of 10 lines were sent)"));
+			g_assert_cmpstr(stanza_get_id(first), ==, "m1"); /* m2 went */
+			g_assert_cmpuint(error_at, ==, 0);
+			error_at = i;
+		}
+		if (g_strcmp0(stanza_get_type(first), "unsubscribe") == 0 &&
+		    g_strcmp0(stanza_get_from(first), GW_JID) == 0)
+			unsubscribe_at = i; /* the transport's own */
+		stanza_free(first);
+	}
+	g_assert_cmpuint(error_at, >, 0);
+	g_assert_cmpuint(unsubscribe_at, >, error_at);
+	g_autoptr(GError) err = NULL;
+	g_assert_null(storage_user_get(gw->storage, ALICE, &err));
 }
 
 /* Offline (never available) or failed: bounced at once, with the reason. */
@@ -701,7 +895,15 @@ int main(int argc, char **argv)
 	ADD("/messages/outbox/while-connecting", test_outbox_while_connecting);
 	ADD("/messages/outbox/item-failed", test_outbox_item_failed);
 	ADD("/messages/outbox/while-reconnecting", test_outbox_while_reconnecting);
-	ADD("/messages/outbox/kept-over-logout", test_outbox_kept_over_logout);
+	ADD("/messages/drain/on-logout", test_drain_on_logout);
+	ADD("/messages/drain/interrupted", test_drain_interrupted);
+	ADD("/messages/drain/failure-told", test_drain_failure_told);
+	ADD("/messages/lines/no-recipient-and-too-long", test_no_recipient_and_too_long);
+	ADD("/messages/lines/max-lines-passed", test_max_lines_passed);
+	ADD("/messages/lines/slow-announced", test_slow_message_announced);
+	ADD("/messages/lines/requeue-only-the-rest", test_requeue_only_the_rest);
+	ADD("/messages/lines/disconnect-requeues-the-rest", test_disconnect_requeues_the_rest);
+	ADD("/messages/lines/unregister-reports-first", test_unregister_reports_first);
 	ADD("/messages/outbox/too-old", test_outbox_too_old);
 	ADD("/messages/bounce/not-connected", test_bounce_not_connected);
 	ADD("/messages/inflight/requeued-on-loss", test_inflight_requeued_on_loss);

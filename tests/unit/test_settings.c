@@ -30,6 +30,7 @@ static void test_defaults(void)
 	g_assert_cmpuint(s->min_workers, ==, 1);
 	g_assert_cmpuint(s->login_rate, ==, 5);
 	g_assert_cmpuint(s->login_burst, ==, 10);
+	g_assert_cmpuint(s->max_message_lines, ==, 40);
 	g_assert_cmpstr(s->database, ==, "/etc/ferry/ferry.db");
 	g_assert_cmpstr(s->key_file, ==, "/etc/ferry/ferry.key");
 	g_assert_cmpstr(s->allowed_domains[0], ==, "example.org");
@@ -50,7 +51,7 @@ static void test_full(void)
 	    "server = irc.example.net\nport = 6697\nlocked = server; port\n"
 	    "ferry.fields = sasl, realname\n"
 	    "[workers]\nusers_per_worker = 3\nprogram = /opt/ferry-worker\n"
-	    "min_workers = 0\nlogin_rate = 200\nlogin_burst = 1\n"
+	    "min_workers = 0\nlogin_rate = 200\nlogin_burst = 1\nmax_message_lines = 7\n"
 	    "[storage]\ndatabase = /var/lib/ferry/db.sqlite\n"
 	    "[access]\nallowed_domains = a.org; B.org\nadmins = root@a.org\n"
 	    "[logging]\nlevel = debug\n";
@@ -76,6 +77,7 @@ static void test_full(void)
 	g_assert_cmpuint(s->min_workers, ==, 0);
 	g_assert_cmpuint(s->login_rate, ==, 200);
 	g_assert_cmpuint(s->login_burst, ==, 1);
+	g_assert_cmpuint(s->max_message_lines, ==, 7);
 	g_assert_cmpstr(s->worker_program, ==, "/opt/ferry-worker");
 	g_assert_cmpstr(s->database, ==, "/var/lib/ferry/db.sqlite");
 	g_assert_true(settings_domain_allowed(s, "b.org"));

@@ -185,11 +185,11 @@ static void test_null_members(void)
  * built with g_variant_new() reads the same. */
 static void test_same_payload_as_gvariant_new(void)
 {
-	g_autoptr(GBytes) f =
-	    WORKER_FRAME(send_im, .account = 9, .seq = 5, .name = "bob", .text = "h\xc3\xa9llo");
+	g_autoptr(GBytes) f = WORKER_FRAME(send_im, .account = 9, .seq = 5, .name = "bob",
+	                                   .text = "h\xc3\xa9llo", .max_lines = 12);
 	g_autoptr(GVariant) got = decode_frame(f, WORKER_SEND_IM, 9);
 	g_autoptr(GVariant) want =
-	    g_variant_ref_sink(g_variant_new("(uss)", 5, "bob", "h\xc3\xa9llo"));
+	    g_variant_ref_sink(g_variant_new("(ussu)", 5, "bob", "h\xc3\xa9llo", 12));
 	g_assert_true(g_variant_equal(got, want));
 }
 

@@ -166,11 +166,13 @@ static void test_same_bytes_as_gvariant(void)
 		GVariant *payload;
 	} cases[] = {
 	    {WORKER_LOGOUT, g_variant_new("()")},
-	    {WORKER_SEND_IM, g_variant_new("(uss)", 7, "bob", "h\xc3\xa9llo <b>")},
-	    {WORKER_SEND_IM, g_variant_new("(uss)", 0, "", "")},
+	    {WORKER_SEND_IM, g_variant_new("(ussu)", 7, "bob", "h\xc3\xa9llo <b>", 20)},
+	    {WORKER_SEND_IM, g_variant_new("(ussu)", 0, "", "", 0)},
 	    {WORKER_LOGIN, g_variant_new("(sssa{ss}u)", "prpl-irc", "a@b", "", &opts, 1)},
 	    {WORKER_IM_RECEIVED, g_variant_new("(ssx)", "bob", "hi", (gint64)-1)},
-	    {WORKER_IM_RESULT, g_variant_new("(ubs)", 3, FALSE, "not connected")},
+	    {WORKER_IM_RESULT, g_variant_new("(ubusuuu)", 3, FALSE, 3, "not connected", 0, 1, 0)},
+	    {WORKER_IM_QUEUED, g_variant_new("(uuu)", 3, 230, 460)},
+	    {WORKER_IM_PROGRESS, g_variant_new("(uuuu)", 3, 55, 230, 20000)},
 	    {WORKER_IMS_SENT, g_variant_new("(u)", G_MAXUINT32)},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -208,8 +210,9 @@ static void test_frame_queue_partial_writes(void)
 	struct frame_queue q = FRAME_QUEUE_INIT;
 	g_autofree char *text = g_strnfill(3000, 'x');
 	for (guint32 i = 1; i <= 200; i++)
-		frame_queue_push(&q, worker_frame_encode(WORKER_SEND_IM, i,
-		                                         g_variant_new("(uss)", i, "bob", text)));
+		frame_queue_push(&q,
+		                 worker_frame_encode(WORKER_SEND_IM, i,
+		                                     g_variant_new("(ussu)", i, "bob", text, 0)));
 	gsize queued = q.bytes;
 	struct worker_reader *r = worker_reader_new();
 	guint32 next = 1;
@@ -293,8 +296,9 @@ static void test_encode_refuses_wrong_payload(void)
 }
 
 /* Every message's number, name and payload type, written out by hand
- * from the protocol as ferry-worker and ferry have spoken it since
- * version 1: a change to the catalogue that breaks the wire fails here. */
+ * from the protocol as ferry-worker and ferry speak it (version 2: SEND_IM
+ * took max_lines, IM_RESULT the reason and how much went): a change to the
+ * catalogue that breaks the wire fails here. */
 static void test_catalogue(void)
 {
 	const struct {
@@ -305,7 +309,7 @@ static void test_catalogue(void)
 	} cases[] = {
 	    {WORKER_LOGIN, 1, "login", "(sssa{ss}u)"},
 	    {WORKER_LOGOUT, 2, "logout", "()"},
-	    {WORKER_SEND_IM, 3, "send_im", "(uss)"},
+	    {WORKER_SEND_IM, 3, "send_im", "(ussu)"},
 	    {WORKER_SET_STATUS, 4, "set_status", "(us)"},
 	    {WORKER_ADD_BUDDY, 5, "add_buddy", "(ss)"},
 	    {WORKER_REMOVE_BUDDY, 6, "remove_buddy", "(s)"},
@@ -313,18 +317,21 @@ static void test_catalogue(void)
 	    {WORKER_AUTH_REPLY, 8, "auth_reply", "(ub)"},
 	    {WORKER_SHUTDOWN, 9, "shutdown", "()"},
 	    {WORKER_KEEP, 10, "keep", "()"},
+	    {WORKER_CANCEL_IMS, 30, "cancel_ims", "()"},
 	    {WORKER_READY, 100, "ready", "(us)"},
 	    {WORKER_CONNECTED, 101, "connected", "(s)"},
 	    {WORKER_DISCONNECTED, 102, "disconnected", "(usb)"},
 	    {WORKER_BUDDY_STATUS, 103, "buddy_status", "(ssus)"},
 	    {WORKER_BUDDY_REMOVED, 104, "buddy_removed", "(s)"},
 	    {WORKER_IM_RECEIVED, 105, "im_received", "(ssx)"},
-	    {WORKER_IM_RESULT, 106, "im_result", "(ubs)"},
+	    {WORKER_IM_RESULT, 106, "im_result", "(ubusuuu)"},
 	    {WORKER_TYPING, 107, "typing", "(su)"},
 	    {WORKER_AUTH_REQUEST, 108, "auth_request", "(usss)"},
 	    {WORKER_NOTICE, 109, "notice", "(ss)"},
 	    {WORKER_IMS_SENT, 110, "ims_sent", "(u)"},
 	    {WORKER_BUDDY_AWAY, 120, "buddy_away", "(ss)"},
+	    {WORKER_IM_QUEUED, 130, "im_queued", "(uuu)"},
+	    {WORKER_IM_PROGRESS, 131, "im_progress", "(uuuu)"},
 	    {WORKER_NAME_FALLBACK, 150, "name_fallback", "(ss)"},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
