@@ -57,13 +57,18 @@ async def scenario(tap, run, prosody, irc, ferry, password):
         # (an unknown contact is named by its localpart, which the server
         # case-folds on the way: "john smith"; every full JID answers the
         # same, named by the protocol, which its caps hash: test_presence.py)
-        for who, name in (("bob@%s" % T, "bob"), ("bob@%s/phone" % T, "IRC"),
+        for who, name in (("bob@%s" % T, "bob"), ("bob@%s/ferry" % T, "IRC"),
                           ("John\\20Smith@%s" % T, "john smith")):
             r, ids, feats = await alice.disco_info(who)
             tap.ok(r.type == "result" and ids == [("client", "pc", name)]
                    and "http://jabber.org/protocol/chatstates" in feats,
                    "disco#info of %s: client/pc named %r, chat states" % (who, name),
                    "%s %s %s" % (r, ids, feats))
+        # a contact has one resource: another is not found
+        r, ids, feats = await alice.disco_info("bob@%s/phone" % T)
+        tap.ok(r.type == "error" and r.condition == "item-not-found",
+               "disco#info of bob@%s/phone: item-not-found (contacts have /ferry only)" % T,
+               str(r))
         r, ids, feats = await alice.disco_info(T + "/anything")
         tap.ok(r.type == "result" and ("gateway", "irc", "IRC Transport") in ids
                and "jabber:iq:register" in feats,
