@@ -57,7 +57,10 @@ struct settings {
 	guint min_workers;      /* workers kept running with no users (started at once) */
 	guint login_rate;       /* legacy logins started per second, at most */
 	guint login_burst;      /* ... and at once after a quiet period */
-	char *legacy_ca_file;   /* extra CA (PEM) trusted for legacy TLS; NULL: none */
+	/* How long a registration's checked login waits for the user's session
+	 * (60 000). Not a key of the file: the unit tests shorten it. */
+	guint kept_login_ms;
+	char *legacy_ca_file; /* extra CA (PEM) trusted for legacy TLS; NULL: none */
 
 	/* a message taking more lines on a line-based network (IRC) is refused */
 	guint max_message_lines;

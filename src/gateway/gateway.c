@@ -273,8 +273,23 @@ static void on_login_ready(void *data, const char *bare_jid)
 	sessions_login_ready(gw->ctx.sessions, bare_jid);
 }
 
+static void on_held_message(void *data, const char *bare_jid,
+                            const struct worker_msg_im_received *m)
+{
+	struct gateway *gw = data;
+	messages_deliver_held(&gw->ctx, bare_jid, m);
+}
+
+static void on_held_notice(void *data, const char *bare_jid, const struct worker_msg_notice *m)
+{
+	struct gateway *gw = data;
+	messages_tell_notice(&gw->ctx, bare_jid, m);
+}
+
 static const struct logins_callbacks login_callbacks = {
     .ready = on_login_ready,
+    .held_message = on_held_message,
+    .held_notice = on_held_notice,
 };
 
 /* ---- life cycle --------------------------------------------------------------------- */
@@ -291,8 +306,9 @@ struct gateway *gateway_new(const struct gateway_ports *ports)
 	ctx->form = ports->form;
 	ctx->jid = ports->settings->component_jid;
 	ctx->address = address_new(ports->settings);
-	ctx->logins = logins_new(ctx->legacy, ports->settings->login_rate,
-	                         ports->settings->login_burst, &login_callbacks, gw);
+	ctx->logins =
+	    logins_new(ctx->legacy, ports->settings->login_rate, ports->settings->login_burst,
+	               ports->settings->kept_login_ms, &login_callbacks, gw);
 	ctx->sessions = sessions_new(ctx);
 	ctx->roster = roster_new(ctx);
 	ctx->registration = registration_new(ctx);

@@ -145,11 +145,16 @@ struct jid *address_check_sender(const struct address *address, struct router *r
 struct logins_callbacks {
 	/* The paced login of BARE_JID may start now. */
 	void (*ready)(void *data, const char *bare_jid);
+	/* A message BARE_JID's kept login held, replayed as it expires. */
+	void (*held_message)(void *data, const char *bare_jid,
+	                     const struct worker_msg_im_received *msg);
+	/* A notice of the kept login, as it expires (e.g. held messages lost). */
+	void (*held_notice)(void *data, const char *bare_jid, const struct worker_msg_notice *msg);
 };
 
 /* Paces legacy logins ([workers] login_rate, login_burst) and keeps
  * checked registration logins. LEGACY is borrowed. */
-struct logins *logins_new(struct legacy *legacy, guint rate, guint burst,
+struct logins *logins_new(struct legacy *legacy, guint rate, guint burst, guint kept_ms,
                           const struct logins_callbacks *callbacks, void *data);
 /* Kept logins are forgotten, not logged out (the legacy side is stopping). */
 void logins_free(struct logins *logins);
@@ -347,6 +352,13 @@ void messages_bounce_all(struct session *s, const char *why);
 
 /* Legacy events (DATA: the session). */
 void messages_on_im_received(void *session, const struct worker_msg_im_received *msg);
+/* Notice M (title: text) to BARE_JID, from the transport. */
+void messages_tell_notice(const struct gateway_ctx *ctx, const char *bare_jid,
+                          const struct worker_msg_notice *m);
+/* MSG, which arrived for BARE_JID's kept login while no session was there
+ * to take it, to BARE_JID (servers keep it offline), delay-stamped. */
+void messages_deliver_held(const struct gateway_ctx *ctx, const char *bare_jid,
+                           const struct worker_msg_im_received *msg);
 void messages_on_im_result(void *session, const struct worker_msg_im_result *msg);
 void messages_on_ims_sent(void *session, const struct worker_msg_ims_sent *msg);
 void messages_on_im_queued(void *session, const struct worker_msg_im_queued *msg);

@@ -14,7 +14,9 @@
 
 #include "ferry/pacer.h"
 
-#define KEPT_LOGIN_SECONDS 60
+/* How long an expiring kept login stays up after KEEP for the worker to
+ * replay what it held (it does so at once, in one step). */
+#define KEPT_REPLAY_MS 2000
 
 struct logins {
 	struct legacy *legacy;
@@ -23,6 +25,7 @@ struct logins {
 	const struct logins_callbacks *callbacks;
 	void *data;
 	GHashTable *kept; /* account id -> struct kept * */
+	guint kept_ms;    /* how long a kept login waits ([settings] kept_login_ms) */
 };
 
 /* A checked login waiting for its session. */
@@ -31,7 +34,8 @@ struct kept {
 	guint32 account;
 	char *jid;
 	char *nick;
-	guint timer; /* KEPT_LOGIN_SECONDS: logged out unless taken */
+	guint timer;   /* kept_ms: logged out unless taken; then KEPT_REPLAY_MS */
+	bool expiring; /* KEEP sent: its held messages go to the user offline */
 };
 
 static void kept_free(gpointer data)
@@ -43,12 +47,13 @@ static void kept_free(gpointer data)
 	g_free(k);
 }
 
-struct logins *logins_new(struct legacy *legacy, guint rate, guint burst,
+struct logins *logins_new(struct legacy *legacy, guint rate, guint burst, guint kept_ms,
                           const struct logins_callbacks *callbacks, void *data)
 {
 	struct logins *l = g_new0(struct logins, 1);
 	l->legacy = legacy;
 	l->pacer = pacer_new(rate, burst, g_get_monotonic_time());
+	l->kept_ms = kept_ms;
 	l->callbacks = callbacks;
 	l->data = data;
 	l->kept = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, kept_free);
@@ -117,7 +122,7 @@ void logins_charge(struct logins *l)
 
 /* ---- kept logins ------------------------------------------------------------------- */
 
-static gboolean kept_expired(gpointer data)
+static gboolean kept_replayed(gpointer data)
 {
 	struct kept *k = data;
 	k->timer = 0;
@@ -128,6 +133,23 @@ static gboolean kept_expired(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* No session took the login in time (the user went offline, or their
+ * presence never reached us). The worker has been holding what arrived
+ * for it: KEEP releases that, and the messages go to the user's bare JID,
+ * which the server keeps offline; then the login ends. */
+static gboolean kept_expired(gpointer data)
+{
+	struct kept *k = data;
+	k->timer = 0;
+	k->expiring = true;
+	g_info("logins: %s: no session took the registration's login (account %u); ending it",
+	       k->jid, k->account);
+	if (!LEGACY_SEND(k->logins->legacy, keep, .account = k->account))
+		return kept_replayed(k);
+	k->timer = g_timeout_add(KEPT_REPLAY_MS, kept_replayed, k);
+	return G_SOURCE_REMOVE;
+}
+
 void logins_keep(struct logins *l, guint32 account, const char *bare_jid, const char *nick)
 {
 	struct kept *k = g_new0(struct kept, 1);
@@ -135,7 +157,7 @@ void logins_keep(struct logins *l, guint32 account, const char *bare_jid, const 
 	k->account = account;
 	k->jid = g_strdup(bare_jid);
 	k->nick = g_strdup(nick);
-	k->timer = g_timeout_add_seconds(KEPT_LOGIN_SECONDS, kept_expired, k);
+	k->timer = g_timeout_add(l->kept_ms, kept_expired, k);
 	g_hash_table_insert(l->kept, GUINT_TO_POINTER(account), k);
 }
 
@@ -146,7 +168,7 @@ bool logins_take_kept(struct logins *l, const char *bare_jid, guint32 *account, 
 	g_hash_table_iter_init(&it, l->kept);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct kept *k = value;
-		if (strcmp(k->jid, bare_jid) != 0)
+		if (k->expiring || strcmp(k->jid, bare_jid) != 0)
 			continue;
 		*account = k->account;
 		*nick = g_steal_pointer(&k->nick);
@@ -173,21 +195,41 @@ bool logins_owns(const struct logins *l, guint32 account)
 }
 
 /* Only sign-on events reach a kept login (it is still a test login: the
- * worker holds its messages until KEEP); a disconnect ends it. */
+ * worker holds its messages until KEEP); a disconnect ends it. Once it
+ * expires (KEEP sent), its messages and notices too. DATA: the kept. */
 static void on_kept_disconnected(void *data, const struct worker_msg_disconnected *m)
 {
-	struct logins *l = data;
-	g_hash_table_remove(l->kept, GUINT_TO_POINTER(m->account));
+	struct kept *k = data;
+	struct logins *l = k->logins;
+	g_hash_table_remove(l->kept, GUINT_TO_POINTER(m->account)); /* frees K */
 	legacy_logout(l->legacy, m->account);
+}
+
+static void on_kept_im(void *data, const struct worker_msg_im_received *m)
+{
+	struct kept *k = data;
+	if (k->expiring)
+		k->logins->callbacks->held_message(k->logins->data, k->jid, m);
+}
+
+static void on_kept_notice(void *data, const struct worker_msg_notice *m)
+{
+	struct kept *k = data;
+	if (k->expiring)
+		k->logins->callbacks->held_notice(k->logins->data, k->jid, m);
 }
 
 static const struct worker_msg_handlers kept_handlers = {
     .disconnected = on_kept_disconnected,
+    .im_received = on_kept_im,
+    .notice = on_kept_notice,
 };
 
 void logins_on_event(struct logins *l, guint32 account, const struct legacy_event *event)
 {
-	(void)legacy_event_dispatch(event, &kept_handlers, l);
+	struct kept *k = g_hash_table_lookup(l->kept, GUINT_TO_POINTER(account));
+	if (k != NULL)
+		(void)legacy_event_dispatch(event, &kept_handlers, k);
 }
 
 void logins_on_lost(struct logins *l, guint32 account)

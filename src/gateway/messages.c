@@ -421,6 +421,46 @@ void messages_bounce_all(struct session *s, const char *why)
 
 /* ---- legacy -> XMPP ------------------------------------------------------------------ */
 
+/* The chat message M becomes, from FROM (a contact's full JID) to TO, with
+ * ID: its text, an active chat state, and a delay stamp when it is old. */
+static void send_received(const struct gateway_ctx *ctx, const char *from, const char *to,
+                          const char *id, const char *text, gint64 when)
+{
+	struct stanza *msg = out_chat_new(from, to);
+	stanza_set_attr(msg, "id", id);
+	stanza_add_text_child(msg, "body", text);
+	stanza_add_child(msg, "active", NS_CHATSTATES);
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	if (when > 0 && now - when > 10) {
+		g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(when);
+		g_autofree char *stamp = g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ");
+		struct stanza *d = stanza_add_child(msg, "delay", NS_DELAY);
+		stanza_set_attr(d, "from", ctx->jid);
+		stanza_set_attr(d, "stamp", stamp);
+	}
+	router_send(ctx->router, msg);
+}
+
+void messages_deliver_held(const struct gateway_ctx *ctx, const char *bare_jid,
+                           const struct worker_msg_im_received *m)
+{
+	g_autofree char *text = markup_to_text(m->text);
+	g_autofree char *contact = address_contact_jid(ctx->address, m->name);
+	if (contact == NULL) {
+		g_autofree char *line = g_strdup_printf("<%s> %s", m->name, text);
+		out_tell_user(ctx->router, bare_jid, line);
+		return;
+	}
+	g_autofree char *full = address_full(contact);
+	g_autofree char *id = g_uuid_string_random();
+	/* stamped as it arrived: the user reads it later, from their archive */
+	send_received(ctx, full, bare_jid, id, text,
+	              m->when > 0 ? m->when : g_get_real_time() / G_USEC_PER_SEC - 11);
+	g_info("messages: %s: a message from '%s' that arrived before the session went to "
+	       "the user's bare JID (kept offline by the server)",
+	       bare_jid, m->name);
+}
+
 void messages_on_im_received(void *session, const struct worker_msg_im_received *m)
 {
 	struct session *s = session;
@@ -433,22 +473,10 @@ void messages_on_im_received(void *session, const struct worker_msg_im_received 
 		out_tell_user(ctx->router, session_jid(s), line);
 		return;
 	}
-	struct stanza *msg = out_chat_new(contact_full_jid(c), session_jid(s));
 	char id[32];
 	g_snprintf(id, sizeof id, "ferry-%u-%" G_GINT64_FORMAT, ++session_messages(s)->next_id,
 	           g_get_real_time() / 1000);
-	stanza_set_attr(msg, "id", id);
-	stanza_add_text_child(msg, "body", text);
-	stanza_add_child(msg, "active", NS_CHATSTATES);
-	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-	if (m->when > 0 && now - m->when > 10) {
-		g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(m->when);
-		g_autofree char *stamp = g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ");
-		struct stanza *d = stanza_add_child(msg, "delay", NS_DELAY);
-		stanza_set_attr(d, "from", ctx->jid);
-		stanza_set_attr(d, "stamp", stamp);
-	}
-	router_send(ctx->router, msg);
+	send_received(ctx, contact_full_jid(c), session_jid(s), id, text, m->when);
 	if (log_enabled(SETTINGS_LOG_DEBUG))
 		g_debug("messages: %s: delivered %zu bytes from '%s'", session_jid(s), strlen(text),
 		        m->name);
@@ -468,11 +496,17 @@ void messages_on_typing(void *session, const struct worker_msg_typing *m)
 	router_send(session_ctx(s)->router, msg);
 }
 
-void messages_on_notice(void *session, const struct worker_msg_notice *m)
+void messages_tell_notice(const struct gateway_ctx *ctx, const char *bare_jid,
+                          const struct worker_msg_notice *m)
 {
-	struct session *s = session;
 	g_autofree char *plain = markup_to_text(m->text);
 	g_autofree char *line =
 	    *m->title != '\0' ? g_strdup_printf("%s: %s", m->title, plain) : g_strdup(plain);
-	out_tell_user(session_ctx(s)->router, session_jid(s), line);
+	out_tell_user(ctx->router, bare_jid, line);
+}
+
+void messages_on_notice(void *session, const struct worker_msg_notice *m)
+{
+	struct session *s = session;
+	messages_tell_notice(session_ctx(s), session_jid(s), m);
 }

@@ -283,6 +283,7 @@ static bool load_rest(GKeyFile *kf, struct settings *s, GError **error)
 	if (!get_uint(kf, s, "workers", "login_burst", 10, 1, 100000, &n, error))
 		return false;
 	s->login_burst = (guint)n;
+	s->kept_login_ms = 60 * 1000;
 	if (!get_uint(kf, s, "workers", "max_message_lines", 40, 1, 100000, &n, error))
 		return false;
 	s->max_message_lines = (guint)n;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gateway_fixture.h"
+#include "ferry/ns.h"
 #include "ferry/stanza.h"
 
 #define BOB "bob@example.org"
@@ -168,6 +169,57 @@ static void test_kept_login_lost(struct gw *gw, gconstpointer unused)
 	gw_inject(gw, "<presence from='" BOB_PC "' to='" GW_JID "'/>");
 	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_KEEP), ==, 0);
 	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGIN), ==, 1);
+}
+
+static bool has_logout(void *data)
+{
+	struct gw *gw = data;
+	return fake_legacy_count_type(gw->fake, WORKER_LOGOUT) > 0;
+}
+
+static bool has_keep(void *data)
+{
+	struct gw *gw = data;
+	return fake_legacy_count_type(gw->fake, WORKER_KEEP) > 0;
+}
+
+/* No session takes the kept login in time (the user went offline): what
+ * it held is released (KEEP) and reaches the user's bare JID, where the
+ * server keeps it offline, delay-stamped; then the login ends. */
+static void test_kept_login_expires(struct gw *gw, gconstpointer unused)
+{
+	gw->settings->kept_login_ms = 50;
+	gw_restart(gw);
+	submit(gw, "r1", "bob", "pw");
+	guint32 account = take_test_login(gw, "bob@irc.libera.chat", "pw");
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "bob");
+	gw_clear(gw);
+	g_assert_true(gw_run_until(has_keep, gw, 5000));
+	struct fake_command *c = fake_legacy_take_type(gw->fake, WORKER_KEEP);
+	g_assert_cmpuint(c->account, ==, account);
+	fake_command_free(c);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0);
+	/* the replay */
+	FAKE_EMIT(gw->fake, im_received, .account = account, .name = "Carol", .text = "welcome!",
+	          .when = g_get_real_time() / G_USEC_PER_SEC - 30);
+	FAKE_EMIT(gw->fake, notice, .account = account, .title = "Messages lost",
+	          .text = "3 events were too many to keep");
+	struct stanza *m = gw_expect(gw, "message", "chat", BOB);
+	g_assert_cmpstr(stanza_get_from(m), ==, "Carol@" GW_JID "/ferry");
+	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
+	g_assert_cmpstr(body, ==, "welcome!");
+	g_assert_nonnull(stanza_find_child(m, "delay", NS_DELAY));
+	stanza_free(m);
+	m = gw_expect(gw, "message", "chat", BOB);
+	g_assert_cmpstr(stanza_get_from(m), ==, GW_JID);
+	g_autofree char *notice = stanza_get_child_text(m, "body", NULL);
+	g_assert_cmpstr(notice, ==, "Messages lost: 3 events were too many to keep");
+	stanza_free(m);
+	/* a session arriving now logs in anew: this login is on its way out */
+	g_assert_true(gw_run_until(has_logout, gw, 5000));
+	c = fake_legacy_take_type(gw->fake, WORKER_LOGOUT);
+	g_assert_cmpuint(c->account, ==, account);
+	fake_command_free(c);
 }
 
 /* The kept login's worker died: forgotten; the session logs in anew. */
@@ -589,6 +641,7 @@ int main(int argc, char **argv)
 	ADD("/registration/form", test_form);
 	ADD("/registration/register-and-keep", test_register_and_keep);
 	ADD("/registration/kept-login-lost", test_kept_login_lost);
+	ADD("/registration/kept-login-expires", test_kept_login_expires);
 	ADD("/registration/kept-login-worker-lost", test_kept_login_worker_lost);
 	ADD("/registration/failures", test_failures);
 	ADD("/registration/worker-lost", test_worker_lost);
