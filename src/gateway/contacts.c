@@ -24,6 +24,7 @@ struct contact {
 	guint32 status;       /* WORKER_STATUS_* */
 	char *message;        /* status text, may be NULL */
 	char *auto_away;      /* away text from an automatic reply, until they stir; or NULL */
+	guint32 away_test;    /* seq of the message testing AUTO_AWAY (0: none yet) */
 	guint flags;          /* enum storage_contact_flags */
 	bool buddy;           /* on the legacy contact list (and stored) */
 	bool bare_cleared;    /* the unavailable from the bare JID was sent */
@@ -250,10 +251,36 @@ static bool stirred(struct contact *c)
 	if (c->auto_away == NULL)
 		return false;
 	g_clear_pointer(&c->auto_away, g_free);
+	c->away_test = 0;
 	return true;
 }
 
 void contacts_on_activity(struct session *s, const char *legacy_name)
+{
+	struct contact *c = contact_get(s, legacy_name, false);
+	if (c != NULL && stirred(c))
+		contact_send_presence(s, c, NULL);
+}
+
+void contacts_on_sending(struct session *s, const char *legacy_name, guint32 seq)
+{
+	struct contact *c = contact_get(s, legacy_name, false);
+	if (c != NULL && c->auto_away != NULL && c->away_test == 0)
+		c->away_test = seq;
+}
+
+void contacts_on_delivered(struct session *s, const char *legacy_name, guint32 seq)
+{
+	struct contact *c = contact_get(s, legacy_name, false);
+	if (c == NULL || c->away_test == 0 || seq < c->away_test)
+		return;
+	g_debug("contacts: %s: '%s' is back (no automatic reply to message %u)", session_jid(s),
+	        legacy_name, seq);
+	if (stirred(c))
+		contact_send_presence(s, c, NULL);
+}
+
+void contacts_on_absent(struct session *s, const char *legacy_name)
 {
 	struct contact *c = contact_get(s, legacy_name, false);
 	if (c != NULL && stirred(c))
@@ -266,6 +293,7 @@ void contacts_on_buddy_away(void *session, const struct worker_msg_buddy_away *m
 	struct contact *c = contact_get(s, m->name, true);
 	g_autofree char *text = markup_to_text(m->message);
 	g_strstrip(text);
+	c->away_test = 0; /* confirmed: the next message tests it again */
 	if (g_strcmp0(c->auto_away, text) == 0)
 		return;
 	g_free(c->auto_away);

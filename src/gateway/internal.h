@@ -331,6 +331,17 @@ void contacts_on_buddy_away(void *session, const struct worker_msg_buddy_away *m
 /* A sign of life from LEGACY_NAME (a message, typing): an away text
  * learned from an automatic reply ends. */
 void contacts_on_activity(struct session *s, const char *legacy_name);
+/* The user's message SEQ to LEGACY_NAME is handed to the legacy side. While
+ * the contact shows away from an automatic reply, the first such message
+ * tests it: networks answer every message to an away user (IRC's 301,
+ * before the fence that confirms the message). */
+void contacts_on_sending(struct session *s, const char *legacy_name, guint32 seq);
+/* Message SEQ to LEGACY_NAME went (confirmed). If it tested an away and no
+ * new automatic reply came before, the contact is back. */
+void contacts_on_delivered(struct session *s, const char *legacy_name, guint32 seq);
+/* LEGACY_NAME is not on the network (a message to it failed so): an away
+ * learned from an automatic reply ends with it. */
+void contacts_on_absent(struct session *s, const char *legacy_name);
 
 /* ---- messages.c ------------------------------------------------------------------ */
 

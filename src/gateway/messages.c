@@ -152,6 +152,7 @@ static void send_now(struct session *s, const char *legacy_name, const char *tex
 	f->stanza_id = g_strdup(stanza_id);
 	f->sender = g_strdup(sender);
 	g_hash_table_insert(ms->inflight, GUINT_TO_POINTER(seq), f);
+	contacts_on_sending(s, legacy_name, seq);
 	if (log_enabled(SETTINGS_LOG_DEBUG))
 		g_debug("messages: %s: relayed %zu bytes to '%s' (seq %u)", session_jid(s),
 		        strlen(text), legacy_name, seq);
@@ -256,6 +257,10 @@ void messages_on_im_result(void *session, const struct worker_msg_im_result *m)
 		}
 		bounce_late(s, f->legacy_name, f->sender, f->stanza_id, f->text, condition, why,
 		            m->lines, m->lines_sent);
+		if (m->reason == WORKER_IM_NO_RECIPIENT)
+			contacts_on_absent(s, f->legacy_name);
+	} else {
+		contacts_on_delivered(s, f->legacy_name, m->seq);
 	}
 	unstore_outbox(s, f->outbox_id);
 	g_hash_table_remove(ms->inflight, GUINT_TO_POINTER(m->seq));
@@ -308,6 +313,7 @@ void messages_on_ims_sent(void *session, const struct worker_msg_ims_sent *m)
 			continue;
 		struct inflight *f = value;
 		unstore_outbox(s, f->outbox_id);
+		contacts_on_delivered(s, f->legacy_name, GPOINTER_TO_UINT(key));
 		g_hash_table_iter_remove(&it);
 	}
 	if (g_hash_table_size(session_messages(s)->inflight) == 0)

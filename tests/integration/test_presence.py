@@ -186,6 +186,31 @@ async def scenario(tap, prosody, irc, ferry):
         tap.ok(not leaked, "the away text never arrives as a chat message",
                str([str(x) for x in leaked]))
 
+        # -- bob comes back without a word: alice's next message is answered
+        # by no 301, so the away ends once that message is confirmed
+        tap.ok(await irc_reply(bob, "306", "AWAY :lunch") is not None,
+               "bob is away on IRC again (306)")
+        m3 = alice.mark()
+        alice.send_message(BOB, "lunch?")
+        await bob.privmsg_from("alice")
+        away = await alice.wait_for(
+            lambda x: x.kind == "presence" and x.sender == BOB_FULL and
+            x.child_text("status") == "lunch", since=m3, timeout=20)
+        tap.ok(away is not None, "alice sees bob away ('lunch')",
+               str([str(x) for x in alice.inbox[m3:]]))
+        tap.ok(await irc_reply(bob, "305", "AWAY") is not None,
+               "bob is back on IRC (305), silently")
+        m4 = alice.mark()
+        alice.send_message(BOB, "still at lunch?")
+        tap.ok(await bob.privmsg_from("alice") == "still at lunch?",
+               "alice's next message reaches bob")
+        back = await alice.wait_for(
+            lambda x: x.kind == "presence" and x.sender == BOB_FULL and x.type is None and
+            x.child_text("show") is None, since=m4, timeout=20)
+        tap.ok(back is not None,
+               "no automatic reply to it: bob is available again without a word",
+               str([str(x) for x in alice.inbox[m4:]]))
+
         # -- the transport goes down: unavailable from the full JIDs
         m2 = alice.mark()
         t0 = time.monotonic()

@@ -641,6 +641,54 @@ static void test_auto_reply_away(struct gw *gw, gconstpointer unused)
 	gw_expect_next(gw, "<presence from='" FULL(BOB) "' to='" ALICE "' type='unavailable'/>");
 }
 
+/* Alice writes to bob, who shows away from an automatic reply.
+ * Returns the message's seq. */
+static guint32 write_bob(struct gw *gw, const char *text)
+{
+	gw_injectf(
+	    gw, "<message from='" ALICE_PC "' to='" BOB "' type='chat'><body>%s</body></message>",
+	    text);
+	struct fake_command *c = gw_take_command(gw, WORKER_SEND_IM);
+	struct worker_msg_send_im m;
+	g_assert_true(worker_msg_send_im_read(c->payload, c->account, &m));
+	guint32 seq = m.seq;
+	worker_msg_send_im_clear(&m);
+	fake_command_free(c);
+	return seq;
+}
+
+/* An away learned from an automatic reply ends without a word from bob:
+ * a message to him goes through with no new automatic reply (the network
+ * answers every message to an away user before the message is
+ * confirmed), or fails because he is not on the network. */
+static void test_auto_reply_away_ends(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	buddy(gw, account, "bob", "", WORKER_STATUS_AVAILABLE, "");
+	FAKE_EMIT(gw->fake, buddy_away, .account = account, .name = "bob", .message = "afk");
+	gw_clear(gw);
+	/* still away: the reply comes again before the confirmation */
+	guint32 seq = write_bob(gw, "one");
+	FAKE_EMIT(gw->fake, buddy_away, .account = account, .name = "bob", .message = "afk");
+	FAKE_EMIT(gw->fake, ims_sent, .account = account, .through = seq);
+	gw_expect_nothing(gw);
+	/* back: confirmed with no reply */
+	seq = write_bob(gw, "two");
+	FAKE_EMIT(gw->fake, ims_sent, .account = account, .through = seq);
+	gw_expect_next(gw, BOB_AVAILABLE);
+	gw_expect_nothing(gw);
+	/* gone from the network: the away ends with the failure */
+	FAKE_EMIT(gw->fake, buddy_away, .account = account, .name = "bob", .message = "afk");
+	gw_expect_next(gw, BOB_AWAY("afk"));
+	seq = write_bob(gw, "three");
+	FAKE_EMIT(gw->fake, im_result, .account = account, .seq = seq, .sent = false,
+	          .reason = WORKER_IM_NO_RECIPIENT, .error = "No such nick", .lines = 1);
+	struct stanza *e = gw_expect(gw, "message", "error", ALICE_PC);
+	stanza_free(e);
+	gw_expect_next(gw, BOB_AVAILABLE);
+	gw_expect_nothing(gw);
+}
+
 /* Someone not on the buddy list answers with an away text: presence
  * only (the 301 proves they are on the network), never a message. */
 static void test_auto_reply_non_buddy(struct gw *gw, gconstpointer unused)
@@ -672,6 +720,7 @@ int main(int argc, char **argv)
 	ADD("/contacts/offline/lost-worker", test_lost_worker_keeps_presence);
 	ADD("/contacts/away/auto-reply", test_auto_reply_away);
 	ADD("/contacts/away/non-buddy", test_auto_reply_non_buddy);
+	ADD("/contacts/away/ends", test_auto_reply_away_ends);
 	ADD("/contacts/user/subscribe", test_user_subscribe);
 	ADD("/contacts/user/subscribe-offline", test_user_subscribe_offline);
 	ADD("/contacts/user/unsubscribe", test_user_unsubscribe);
