@@ -256,8 +256,11 @@ def section_irc(binary, root):
         # IM to a missing nick
         w.send(wd.SEND_IM, 1, wd.payload(wd.SEND_IM, (20, "nobody", "hello", 0)))
         print("    IM to missing nick ->")
-        show([w.recv_type(wd.IMS_SENT, 1, where=lambda v: v[0] == 20),
-              w.recv_type(wd.NOTICE, 1, timeout=15)])
+        m = w.recv_type(wd.IM_RESULT, 1, where=lambda v: v[0] == 20, timeout=15)
+        show([m])
+        # (seq, sent, reason, error, ...): refused, WORKER_IM_NO_RECIPIENT (1)
+        check(m[2][1] is False and m[2][2] == 1 and "nobody" in m[2][3],
+              "IM to a missing nick: IM_RESULT not sent, no such recipient, naming it")
 
         # nick clash, and a second login of the same username in this worker
         irc_login(w, 2, "alice", ircd.port)
