@@ -272,19 +272,20 @@ void content_to_transport(struct content *c, const struct stanza *m, const struc
 	g_autofree char *text = NULL;
 	if (s == NULL) {
 		g_autofree char *how = content_how_to_register(ctx);
-		text =
-		    g_strdup_printf("This is %s, a transport to %s. You are not registered: %s; it "
-		                    "asks for your %s account. Then write to name@%s to reach "
-		                    "someone on %s. This address takes no commands.",
-		                    ctx->jid, network, how, network, ctx->jid, network);
+		text = g_strdup_printf(
+		    "This is %s, a transport to %s. You are not registered yet: %s; it asks for "
+		    "your %s account. Then add people as contacts at this address (bob@%s is the "
+		    "%s user bob) and chat with them. This address takes no commands.",
+		    ctx->jid, network, how, network, ctx->jid, network);
 	} else {
 		g_autofree char *example = address_contact_jid(ctx->address, "John Smith");
 		text = g_strdup_printf(
-		    "This is %s, a transport to %s; you are registered. To write to someone on %s, "
-		    "write to their name at this address: name@%s. Characters an address cannot "
-		    "hold are escaped as XEP-0106 says (a space is \\20, @ is \\40, / is \\2f): "
-		    "\"John Smith\" is %s. This address takes no commands.",
-		    ctx->jid, network, network, ctx->jid, example != NULL ? example : "");
+		    "This is %s, a transport to %s, and you are registered. To chat with someone "
+		    "on %s, add them as a contact at this address: bob@%s is the %s user bob (in "
+		    "a name with a space, @ or / in it, write \\20, \\40 or \\2f instead: %s is "
+		    "\"John Smith\"). Group chats are not available yet, and this address takes "
+		    "no commands.",
+		    ctx->jid, network, network, ctx->jid, network, example != NULL ? example : "");
 	}
 	struct stanza *answer = out_chat_new(ctx->jid, stanza_get_from(m));
 	stanza_add_text_child(answer, "body", text);
