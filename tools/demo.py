@@ -88,6 +88,9 @@ ferry is running, attached to a throwaway Prosody on loopback.
     account   alice@%(domain)s
     password  %(password)s
     server    127.0.0.1, port %(port)d (plain connection, no TLS: loopback only)
+  (Gajim: "Add account" -> "Advanced", set host 127.0.0.1, the port, and
+  connection type PLAIN; answer "Connect Anyway" to its insecure-connection
+  warning -- the demo server has no certificate.)
 
   Then, in the client:
     1. Browse the services of %(domain)s (or open %(transport)s directly) and
@@ -96,7 +99,8 @@ ferry is running, attached to a throwaway Prosody on loopback.
        added to your contacts: accept.
     2. Your nickname is now on the demo IRC network at 127.0.0.1:%(irc)d.
        Connect any IRC client there (e.g. `irssi -c 127.0.0.1 -p %(irc)d`)
-       and talk to yourself: an IRC user "bob" is bob@%(transport)s in XMPP.
+       and talk to yourself: an IRC user "bob" is bob@%(transport)s in XMPP
+       (add it to your contacts to see bob online and to chat).
 
   ferry's log:   %(log)s
   Stop with Ctrl-C (the logs are kept; the path is printed then).
