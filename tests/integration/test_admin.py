@@ -26,15 +26,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from harness import Ferry, builddir, ferry_binary, run_test, start_ferry  # noqa: E402
-from servers import Ngircd, Prosody, ProcRecord, wait_until  # noqa: E402
-from transport import IrcPeer, XmppUser, irc_presets, transport_config  # noqa: E402
+from servers import ProcRecord, wait_until  # noqa: E402
+from transport import start_xmpp_and_irc, IrcPeer, XmppUser, irc_presets, transport_config  # noqa: E402
 
 T = "irc.localhost"
 # date time.ms program[pid] level: text -- ferry's and ferry-worker's lines
@@ -296,14 +295,8 @@ def demo(tap, run):
 def body(tap, run):
     check_config_cases(tap, run)
     fatal_start_error(tap, run)
-    prosody = run.add(Prosody(run.path("prosody"), component=T,
-                              secret="s3cret-%s" % os.urandom(6).hex()))
-    prosody.start()
-    prosody.register("alice", "localhost", "alicepw")
-    prosody.register("eve", "localhost", "evepw")
     password = "Irc-Pa55-%s" % os.urandom(8).hex()
-    irc = run.add(Ngircd(run.path("ngircd"), password=password))
-    irc.start()
+    prosody, irc = start_xmpp_and_irc(run, T, ("alice@localhost", "eve@localhost"), password)
     lock(tap, run, prosody)
     keys(tap, run, prosody, irc, password)
     irc.stop()

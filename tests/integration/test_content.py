@@ -29,8 +29,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import NS_CLIENT, run_test, start_ferry  # noqa: E402
-from servers import Ngircd, Prosody  # noqa: E402
-from transport import irc_presets, IrcPeer, XmppUser, transport_config  # noqa: E402
+from transport import start_xmpp_and_irc, irc_presets, IrcPeer, XmppUser, transport_config  # noqa: E402
 
 T = "irc.localhost"
 BOB = "bob@%s" % T
@@ -246,14 +245,9 @@ async def scenario(tap, prosody, irc, ferry, password):
 
 
 def body(tap, run):
-    prosody = run.add(Prosody(run.path("prosody"), vhosts=["localhost", "other.localhost"],
-                              component=T, secret="s3cret-%s" % os.urandom(6).hex()))
-    prosody.start()
-    prosody.register("alice", "localhost", "alicepw")
-    prosody.register("eve", "other.localhost", "evepw")
     password = "Irc-Pa55-%s" % os.urandom(8).hex()
-    irc = run.add(Ngircd(run.path("ngircd"), password=password))
-    irc.start()
+    prosody, irc = start_xmpp_and_irc(run, T, ("alice@localhost", "eve@other.localhost"),
+                                      password)
     ferry = start_ferry(tap, run, **transport_config(prosody, presets=irc_presets(irc)))
     if ferry is None:
         return

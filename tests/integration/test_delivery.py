@@ -34,8 +34,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import run_test, start_ferry  # noqa: E402
-from servers import Ngircd, Prosody  # noqa: E402
-from transport import IrcPeer, XmppUser, irc_presets, transport_config, worker_pids  # noqa: E402
+from transport import start_xmpp_and_irc, IrcPeer, XmppUser, irc_presets, transport_config, worker_pids  # noqa: E402
 
 T = "irc.localhost"
 BOB = "bob@" + T
@@ -221,11 +220,7 @@ async def scenario(tap, prosody, irc, ferry):
 
 
 def body(tap, run):
-    prosody = run.add(Prosody(run.path("prosody"), vhosts=["localhost"], component=T))
-    prosody.start()
-    prosody.register("alice", "localhost", "alicepw")
-    irc = run.add(Ngircd(run.path("ngircd")))
-    irc.start()
+    prosody, irc = start_xmpp_and_irc(run, T)
     presets = irc_presets(irc)
     presets.update({"ratelimit-interval": "1", "ratelimit-burst": "2"})
     ferry = start_ferry(tap, run, **transport_config(

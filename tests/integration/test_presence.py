@@ -29,8 +29,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import run_test, start_ferry  # noqa: E402
-from servers import Ngircd, Prosody  # noqa: E402
-from transport import IrcPeer, XmppUser, irc_presets, transport_config  # noqa: E402
+from transport import start_xmpp_and_irc, IrcPeer, XmppUser, irc_presets, transport_config  # noqa: E402
 
 T = "irc.localhost"
 RESOURCE = "ferry"
@@ -228,12 +227,7 @@ async def scenario(tap, prosody, irc, ferry):
 
 
 def body(tap, run):
-    prosody = run.add(Prosody(run.path("prosody"), vhosts=["localhost"], component=T,
-                              secret="s3cret-%s" % os.urandom(6).hex()))
-    prosody.start()
-    prosody.register("alice", "localhost", "alicepw")
-    irc = run.add(Ngircd(run.path("ngircd")))
-    irc.start()
+    prosody, irc = start_xmpp_and_irc(run, T)
     ferry = start_ferry(tap, run, **transport_config(prosody, presets=irc_presets(irc)))
     if ferry is None:
         return

@@ -29,8 +29,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import run_test, start_ferry  # noqa: E402
-from servers import Ngircd, Prosody  # noqa: E402
-from transport import irc_presets, IrcPeer, XmppUser, transport_config  # noqa: E402
+from transport import start_xmpp_and_irc, irc_presets, IrcPeer, XmppUser, transport_config  # noqa: E402
 
 T = "irc.localhost"
 
@@ -230,14 +229,10 @@ async def scenario(tap, prosody, irc, password):
 
 
 def body(tap, run):
-    prosody = run.add(Prosody(run.path("prosody"), component=T,
-                              secret="s3cret-%s" % os.urandom(6).hex()))
-    prosody.start()
-    for user in ("bob", "carol", "dave", "erin", "frank"):
-        prosody.register(user, "localhost", user + "pw")
     password = "Irc-Pa55-%s" % os.urandom(8).hex()
-    irc = run.add(Ngircd(run.path("ngircd"), password=password))
-    irc.start()
+    prosody, irc = start_xmpp_and_irc(
+        run, T, ["%s@localhost" % u for u in ("bob", "carol", "dave", "erin", "frank")],
+        password)
     presets = irc_presets(irc)
     presets["locked"] = "server, port"
     presets["ferry.fields"] = "realname"

@@ -365,3 +365,28 @@ def worker_pids(ferry):
         except OSError:
             pass
     return out
+
+
+# ---- the servers most tests need ------------------------------------------------
+
+def start_xmpp_and_irc(run, component="irc.localhost", users=("alice@localhost",),
+                       irc_password=None):
+    """Prosody (a vhost per user domain, COMPONENT attached with a random
+    secret; each user registered with password <name>pw) and ngircd (with
+    IRC_PASSWORD as its server password, if given), started under RUN.
+    Returns (prosody, irc)."""
+    from servers import Ngircd, Prosody
+    vhosts = []
+    for user in users:
+        domain = user.split("@", 1)[1]
+        if domain not in vhosts:
+            vhosts.append(domain)
+    prosody = run.add(Prosody(run.path("prosody"), vhosts=vhosts, component=component,
+                              secret="s3cret-%s" % os.urandom(6).hex()))
+    prosody.start()
+    for user in users:
+        name, domain = user.split("@", 1)
+        prosody.register(name, domain, name + "pw")
+    irc = run.add(Ngircd(run.path("ngircd"), password=irc_password))
+    irc.start()
+    return prosody, irc
