@@ -268,11 +268,16 @@ void messages_on_im_result(void *session, const struct worker_msg_im_result *m)
 		session_drained(s);
 }
 
+/* The message in flight as SEQ, or NULL (already settled). */
+static struct inflight *inflight_of(struct session *s, guint32 seq)
+{
+	return g_hash_table_lookup(session_messages(s)->inflight, GUINT_TO_POINTER(seq));
+}
+
 void messages_on_im_queued(void *session, const struct worker_msg_im_queued *m)
 {
 	struct session *s = session;
-	struct inflight *f =
-	    g_hash_table_lookup(session_messages(s)->inflight, GUINT_TO_POINTER(m->seq));
+	struct inflight *f = inflight_of(s, m->seq);
 	if (f == NULL)
 		return;
 	f->lines = m->lines;
@@ -290,9 +295,7 @@ void messages_on_im_queued(void *session, const struct worker_msg_im_queued *m)
 
 void messages_on_im_progress(void *session, const struct worker_msg_im_progress *m)
 {
-	struct session *s = session;
-	struct inflight *f =
-	    g_hash_table_lookup(session_messages(s)->inflight, GUINT_TO_POINTER(m->seq));
+	struct inflight *f = inflight_of(session, m->seq);
 	if (f == NULL)
 		return;
 	f->lines = m->lines;

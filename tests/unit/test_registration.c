@@ -504,6 +504,18 @@ static void test_name_taken(struct gw *gw, gconstpointer unused)
 	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_KEEP), ==, 0);
 }
 
+/* The check login a registration of alice started signs on as "alice1"
+ * (libpurple's fallback: someone holds "alice"). Returns its account. */
+static guint32 check_login_falls_back(struct gw *gw)
+{
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
+	guint32 test = c->account;
+	fake_command_free(c);
+	FAKE_EMIT(gw->fake, name_fallback, .account = test, .wanted = "alice", .given = "alice1");
+	FAKE_EMIT(gw->fake, connected, .account = test, .nick = "alice1");
+	return test;
+}
+
 /* Re-registering while one's own session holds the nick: the check login
  * falls back ("alice1") because of that session, so the settings are
  * stored, the check login goes, and the session goes on untouched. */
@@ -513,15 +525,11 @@ static void test_reregister_own_nick(struct gw *gw, gconstpointer unused)
 	gw_inject(gw, "<iq type='set' id='u1' from='" ALICE_PC "' to='" GW_JID "'>"
 	              "<query xmlns='jabber:iq:register'><username>alice</username>"
 	              "<password>new</password></query></iq>");
-	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
-	guint32 test = c->account;
-	fake_command_free(c);
-	FAKE_EMIT(gw->fake, name_fallback, .account = test, .wanted = "alice", .given = "alice1");
-	FAKE_EMIT(gw->fake, connected, .account = test, .nick = "alice1");
+	guint32 test = check_login_falls_back(gw);
 	struct stanza *r = gw_expect(gw, "iq", "result", ALICE_PC);
 	g_assert_cmpstr(stanza_get_id(r), ==, "u1");
 	stanza_free(r);
-	c = gw_take_command(gw, WORKER_LOGOUT);
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGOUT);
 	g_assert_cmpuint(c->account, ==, test);
 	fake_command_free(c);
 	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0);
@@ -560,11 +568,7 @@ static void test_reregister_while_reconnecting(struct gw *gw, gconstpointer unus
 	gw_inject(gw, "<iq type='set' id='u2' from='" ALICE_PC "' to='" GW_JID "'>"
 	              "<query xmlns='jabber:iq:register'><username>alice</username>"
 	              "<password>new</password></query></iq>");
-	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
-	guint32 test = c->account;
-	fake_command_free(c);
-	FAKE_EMIT(gw->fake, name_fallback, .account = test, .wanted = "alice", .given = "alice1");
-	FAKE_EMIT(gw->fake, connected, .account = test, .nick = "alice1");
+	(void)check_login_falls_back(gw);
 	expect_iq_error(gw, "u2", ALICE_PC, "conflict",
 	                "the nick alice is taken on IRC; choose another");
 	g_autoptr(GError) err = NULL;
@@ -583,11 +587,7 @@ static void test_other_server_nick_taken(struct gw *gw, gconstpointer unused)
 	              "<field var='username'><value>alice</value></field>"
 	              "<field var='server'><value>irc.other.net</value></field>"
 	              "</x></query></iq>");
-	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
-	guint32 test = c->account;
-	fake_command_free(c);
-	FAKE_EMIT(gw->fake, name_fallback, .account = test, .wanted = "alice", .given = "alice1");
-	FAKE_EMIT(gw->fake, connected, .account = test, .nick = "alice1");
+	(void)check_login_falls_back(gw);
 	expect_iq_error(gw, "u1", ALICE_PC, "conflict",
 	                "the nick alice is taken on IRC; choose another");
 	g_autoptr(GError) err = NULL;
