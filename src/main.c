@@ -151,7 +151,7 @@ static bool app_open(struct app *app, GError **error)
 	const struct settings *st = app->settings;
 	if (!ensure_parent(st->key_file, error) || !ensure_parent(st->database, error))
 		return false;
-	app->lock = storage_lock_sqlite(st->database, error);
+	app->lock = storage_lock(st->database, error);
 	if (app->lock == NULL)
 		return false;
 	app->secrets = open_key(st, error);

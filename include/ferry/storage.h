@@ -84,7 +84,7 @@ bool storage_check_key_sqlite(const char *path, struct secrets *secrets, GError 
  * process's life; STORAGE_ERROR_LOCKED (naming the database and the
  * holder's pid) while another process holds it. */
 struct storage_lock;
-struct storage_lock *storage_lock_sqlite(const char *path, GError **error);
+struct storage_lock *storage_lock(const char *path, GError **error);
 /* Releases the lock. NULL is a no-op. */
 void storage_lock_free(struct storage_lock *lock);
 void storage_free(struct storage *storage);

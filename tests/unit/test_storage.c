@@ -811,12 +811,12 @@ static void test_key_old_database_nothing_sealed(struct fixture *f, gconstpointe
 static void test_lock(struct fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) err = NULL;
-	struct storage_lock *lock = storage_lock_sqlite(f->db_path, &err);
+	struct storage_lock *lock = storage_lock(f->db_path, &err);
 	g_assert_no_error(err);
 	g_assert_nonnull(lock);
 	/* flock belongs to the open file: a second open conflicts even in
 	 * this process, as it would in another. */
-	g_assert_null(storage_lock_sqlite(f->db_path, &err));
+	g_assert_null(storage_lock(f->db_path, &err));
 	g_assert_error(err, STORAGE_ERROR, STORAGE_ERROR_LOCKED);
 	g_autofree char *expected = g_strdup_printf(
 	    "%s: another ferry (pid %ld) is using this database (it holds %s.lock): stop it "
@@ -830,7 +830,7 @@ static void test_lock(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(st.st_mode & 07777, ==, 0600);
 
 	storage_lock_free(lock);
-	lock = storage_lock_sqlite(f->db_path, &err);
+	lock = storage_lock(f->db_path, &err);
 	g_assert_no_error(err);
 	g_assert_nonnull(lock);
 	storage_lock_free(lock);
@@ -841,7 +841,7 @@ static void test_lock(struct fixture *f, gconstpointer data)
 static void test_lock_other_spellings(struct fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) err = NULL;
-	struct storage_lock *lock = storage_lock_sqlite(f->db_path, &err);
+	struct storage_lock *lock = storage_lock(f->db_path, &err);
 	g_assert_no_error(err);
 	g_autofree char *file_link = g_build_filename(f->dir, "link.db", NULL);
 	g_autofree char *dir_link = g_strconcat(f->dir, "-link", NULL);
@@ -854,7 +854,7 @@ static void test_lock_other_spellings(struct fixture *f, gconstpointer data)
 	    g_build_filename(f->dir, "..", base, "ferry.db", NULL),
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(spellings); i++) {
-		g_assert_null(storage_lock_sqlite(spellings[i], &err));
+		g_assert_null(storage_lock(spellings[i], &err));
 		g_assert_error(err, STORAGE_ERROR, STORAGE_ERROR_LOCKED);
 		g_clear_error(&err);
 	}
