@@ -63,8 +63,9 @@ void disco_add_identity(struct disco *disco, const char *category, const char *t
 void disco_add_feature(struct disco *disco, const char *var);
 /* The transport's features, sorted, for tests and caps. Borrowed. */
 const GPtrArray *disco_features(const struct disco *disco);
-/* The XEP-0115 ver of the transport's own disco#info. Caller frees. */
-char *disco_caps_ver(const struct disco *disco);
+/* The XEP-0115 ver of the transport's own disco#info: computed once, again
+ * only after an identity or feature is added. Borrowed. */
+const char *disco_caps_ver(struct disco *disco);
 
 /* Registers NODE of the transport's JID, answered by PROVIDER (borrowed,
  * with DATA; TO is the transport's JID). A node registered twice is a

@@ -461,8 +461,7 @@ void session_send_transport_presence(struct session *s, const char *to)
 		break;
 	}
 	if (stanza_get_type(p) == NULL) {
-		g_autofree char *ver = disco_caps_ver(ctx->disco);
-		disco_add_caps(p, ver);
+		disco_add_caps(p, disco_caps_ver(ctx->disco));
 	}
 	router_send(ctx->router, p);
 }

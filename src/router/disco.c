@@ -37,6 +37,7 @@ struct provider {
 struct disco {
 	struct router *router;
 	struct disco_info self; /* the transport's identities and features */
+	char *self_ver;         /* its XEP-0115 ver, computed when first asked; NULL: not yet */
 	GHashTable *nodes;      /* node -> struct provider * of the transport */
 	GArray *providers;      /* struct provider, for other addresses */
 };
@@ -266,18 +267,10 @@ static enum router_result answer(struct router *r, const struct stanza *iq, stru
 		caps_ver = node + strlen(DISCO_CAPS_NODE "#");
 	const char *asked = caps_ver != NULL ? NULL : node;
 	enum disco_answer a;
+	const struct disco_info *answered = &info;
 	if (to_self(d, to) && asked == NULL) {
 		a = DISCO_ANSWER;
-		if (kind == INFO) {
-			for (guint i = 0; i < d->self.identities->len; i++) {
-				const struct identity *id =
-				    &g_array_index(d->self.identities, struct identity, i);
-				disco_info_add_identity(&info, id->category, id->type, id->name);
-			}
-			for (guint i = 0; i < d->self.features->len; i++)
-				disco_info_add_feature(&info,
-				                       g_ptr_array_index(d->self.features, i));
-		}
+		answered = &d->self; /* sent as it is, no copy */
 	} else if (to_self(d, to)) {
 		const struct provider *p = g_hash_table_lookup(d->nodes, node);
 		a = p != NULL ? ask(p, 1, kind, iq, to, node, &info, &items) : DISCO_NOT_FOUND;
@@ -288,14 +281,15 @@ static enum router_result answer(struct router *r, const struct stanza *iq, stru
 		        to, asked, &info, &items);
 	}
 	if (a == DISCO_ANSWER && caps_ver != NULL) {
-		g_autofree char *ver = disco_info_caps_ver(&info);
+		g_autofree char *ver = answered == &d->self ? g_strdup(disco_caps_ver(d))
+		                                            : disco_info_caps_ver(answered);
 		if (strcmp(ver, caps_ver) != 0)
 			a = DISCO_NOT_FOUND;
 	}
 	switch (a) {
 	case DISCO_ANSWER:
 		if (kind == INFO)
-			send_info(r, iq, node, &info);
+			send_info(r, iq, node, answered);
 		else
 			send_items(r, iq, node, &items);
 		break;
@@ -343,6 +337,7 @@ void disco_free(struct disco *d)
 	if (d == NULL)
 		return;
 	info_clear(&d->self);
+	g_free(d->self_ver);
 	g_hash_table_unref(d->nodes);
 	g_array_unref(d->providers);
 	g_free(d);
@@ -351,11 +346,13 @@ void disco_free(struct disco *d)
 void disco_add_identity(struct disco *d, const char *category, const char *type, const char *name)
 {
 	disco_info_add_identity(&d->self, category, type, name);
+	g_clear_pointer(&d->self_ver, g_free);
 }
 
 void disco_add_feature(struct disco *d, const char *var)
 {
 	disco_info_add_feature(&d->self, var);
+	g_clear_pointer(&d->self_ver, g_free);
 }
 
 const GPtrArray *disco_features(const struct disco *d)
@@ -363,9 +360,11 @@ const GPtrArray *disco_features(const struct disco *d)
 	return d->self.features;
 }
 
-char *disco_caps_ver(const struct disco *d)
+const char *disco_caps_ver(struct disco *d)
 {
-	return disco_info_caps_ver(&d->self);
+	if (d->self_ver == NULL)
+		d->self_ver = disco_info_caps_ver(&d->self);
+	return d->self_ver;
 }
 
 void disco_add_node(struct disco *d, const char *node, const struct disco_provider *provider,

@@ -303,7 +303,7 @@ static void test_caps_vector(void)
  * is its hash (clients compare), item-not-found when not. */
 static void test_caps_node(struct fixture *f, gconstpointer unused)
 {
-	g_autofree char *ver = disco_caps_ver(f->disco);
+	const char *ver = disco_caps_ver(f->disco);
 	g_autofree char *node = g_strdup_printf(DISCO_CAPS_NODE "#%s", ver);
 	const char *tos[] = {JID, JID "/ferry"};
 	for (gsize i = 0; i < G_N_ELEMENTS(tos); i++) {
@@ -326,6 +326,16 @@ static void test_caps_node(struct fixture *f, gconstpointer unused)
 	g_autofree char *want = disco_info_caps_ver(info);
 	disco_info_free(info);
 	g_assert_cmpstr(ver, ==, want);
+	/* the ver is kept, and follows a feature added later */
+	g_assert_true(disco_caps_ver(f->disco) == ver);
+	g_autofree char *before = g_strdup(ver);
+	disco_add_feature(f->disco, "urn:example:later");
+	g_assert_cmpstr(disco_caps_ver(f->disco), !=, before);
+	/* the old ver's node is gone */
+	g_autofree char *old_node = g_strdup_printf(DISCO_CAPS_NODE "#%s", before);
+	struct stanza *r = ask(f, false, JID, old_node);
+	assert_error(r, "item-not-found", "no such node");
+	stanza_free(r);
 }
 
 int main(int argc, char **argv)

@@ -400,7 +400,7 @@ static void test_link_up(struct gw *gw, gconstpointer unused)
  * sees it go unavailable from the full JID. */
 static void test_full_jid_presence(struct gw *gw, gconstpointer unused)
 {
-	g_autofree char *ver = disco_caps_ver(gw->disco);
+	const char *ver = disco_caps_ver(gw->disco);
 	g_autofree char *caps = g_strdup_printf("<c xmlns='http://jabber.org/protocol/caps' "
 	                                        "hash='sha-1' node='urn:x-ferry:caps' ver='%s'/>",
 	                                        ver);
