@@ -248,10 +248,12 @@ void session_login(struct session *s);
 /* Logs out of the legacy network and tells the user (OFFLINE). */
 void session_logout(struct session *s, const char *why);
 /* Logs out for good (the user unregistered, or a drain ran out of time):
- * messages still queued in the worker are cancelled, every message not sent is answered with WHY and how
- * much of it went, then DONE(DATA) runs (at once, or once the worker has
- * answered, within 10 s; it may free the session); FREE_DATA(DATA) after
- * it, or instead of it if the session goes first. */
+ * messages still queued in the worker are cancelled, every message not
+ * sent is answered with WHY and how much of it went, then DONE(DATA) runs
+ * (at once, or once the worker has answered, within 10 s; it may free the
+ * session); FREE_DATA(DATA) after it, or instead of it if the session goes
+ * first. DONE NULL (a drain): a user available again by then logs in
+ * again. */
 void session_unregister(struct session *s, const char *why, void (*done)(void *data), void *data,
                         GDestroyNotify free_data);
 /* true while an unregistration waits (session_unregister). */

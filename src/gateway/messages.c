@@ -117,8 +117,9 @@ static void keep_in_outbox(struct session *s, const char *legacy_name, const cha
 	                       stanza_id, sender, &err) != 0)
 		return;
 	g_warning("messages: %s: cannot queue a message: %s", session_jid(s), err->message);
-	bounce(s, legacy_name, sender, stanza_id, text, "internal-server-error",
-	       "the message could not be queued");
+	/* late: a requeue runs when the user may have gone */
+	bounce_late(s, legacy_name, sender, stanza_id, text, "internal-server-error",
+	            "the message could not be queued", 0, 0);
 }
 
 static void unstore_outbox(struct session *s, gint64 id)
@@ -383,7 +384,6 @@ void messages_requeue_inflight(struct session *s)
 		}
 	}
 	g_hash_table_remove_all(ms->inflight);
-	session_drained(s);
 }
 
 void messages_flush_outbox(struct session *s)

@@ -53,6 +53,7 @@ struct session {
 	guint drain_timer; /* ends the drain: its deadline, or at once once drained */
 
 	/* an unregistration waiting for the worker's last word (session_unregister) */
+	bool leaving;
 	char *leaving_why;
 	void (*leaving_done)(void *data);
 	void *leaving_data;
@@ -82,9 +83,12 @@ static void session_free(gpointer data)
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
 	g_clear_handle_id(&s->drain_timer, g_source_remove);
 	g_clear_handle_id(&s->leaving_timer, g_source_remove);
+	s->draining = false;
 	if (s->leaving_free != NULL) /* ferry stops first: the user stays registered */
 		s->leaving_free(s->leaving_data);
-	g_free(s->leaving_why);
+	s->leaving_done = NULL;
+	s->leaving_free = NULL;
+	g_clear_pointer(&s->leaving_why, g_free);
 	unpace(s);
 	/* the last acknowledgements first (an outbox message they confirm is
 	 * deleted, not sent again) */
@@ -240,11 +244,6 @@ bool session_resource_available(const struct session *s, const char *full_jid)
  * for the offline user). A resource coming back ends the drain: the
  * session simply goes on. */
 
-static void drain_left(void *data)
-{
-	/* finish_leaving() has logged out and reported */
-}
-
 static gboolean drain_expired(gpointer data)
 {
 	struct session *s = data;
@@ -254,8 +253,8 @@ static gboolean drain_expired(gpointer data)
 	          GATEWAY_OUTBOX_MAX_AGE_SECONDS);
 	/* as an unregistration: the rest is cancelled, the worker says how
 	 * far each message went, then the logout and the report */
-	session_unregister(s, "it could not be sent within 15 minutes of your going offline",
-	                   drain_left, s, NULL);
+	session_unregister(s, "it could not be sent within 15 minutes of your going offline", NULL,
+	                   NULL, NULL);
 	return G_SOURCE_REMOVE;
 }
 
@@ -289,7 +288,7 @@ static gboolean leave_now(gpointer data);
 
 void session_drained(struct session *s)
 {
-	if (s->leaving_done != NULL) {
+	if (s->leaving) {
 		g_clear_handle_id(&s->leaving_timer, g_source_remove);
 		s->leaving_timer = g_idle_add(leave_now, s);
 		return;
@@ -648,9 +647,16 @@ static gboolean leave_now(gpointer data)
 	void (*done)(void *) = s->leaving_done;
 	void *done_data = s->leaving_data;
 	GDestroyNotify done_free = s->leaving_free;
+	s->leaving = false;
 	s->leaving_done = NULL;
 	s->leaving_free = NULL;
 	finish_leaving(s, why);
+	if (done == NULL) {
+		/* a drain that ran out of time: a user back meanwhile goes on */
+		if (session_user_available(s))
+			session_login(s);
+		return G_SOURCE_REMOVE;
+	}
 	done(done_data); /* may free the session */
 	if (done_free != NULL)
 		done_free(done_data);
@@ -659,7 +665,7 @@ static gboolean leave_now(gpointer data)
 
 bool session_leaving(const struct session *s)
 {
-	return s->leaving_done != NULL;
+	return s->leaving;
 }
 
 const char *session_leaving_why(const struct session *s)
@@ -680,6 +686,7 @@ void session_unregister(struct session *s, const char *why, void (*done)(void *d
 		g_info("session: %s: unregistering: waiting for the worker's word on the messages "
 		       "in flight",
 		       s->jid);
+		s->leaving = true;
 		s->leaving_why = g_strdup(why);
 		s->leaving_done = done;
 		s->leaving_data = data;
@@ -688,7 +695,8 @@ void session_unregister(struct session *s, const char *why, void (*done)(void *d
 		return;
 	}
 	finish_leaving(s, why);
-	done(data);
+	if (done != NULL)
+		done(data);
 	if (free_data != NULL)
 		free_data(data);
 }
@@ -727,11 +735,30 @@ static void on_name_fallback(void *data, const struct worker_msg_name_fallback *
 	out_tell_user(ctx->router, s->jid, text);
 }
 
+/* The user had gone, leaving lines to send, and the connection went: no
+ * session will send the rest, so each message is answered now with how
+ * much of it went (chat messages from the transport, kept offline). */
+static void drain_cut(struct session *s, const char *what)
+{
+	g_info("session: %s: %s while the user's messages were still going out", s->jid, what);
+	g_autofree char *why =
+	    g_strdup_printf("%s while it was being sent, after you had gone offline", what);
+	stop_drain(s);
+	finish_leaving(s, why);
+}
+
 static void on_disconnected(void *data, const struct worker_msg_disconnected *m)
 {
 	struct session *s = data;
 	if (m->reason == WORKER_REASON_LOGOUT)
 		return;
+	if (s->draining) {
+		g_autofree char *what =
+		    g_strdup_printf("the connection to %s was lost (%s)",
+		                    regform_protocol_name(s->ctx->form), m->text);
+		drain_cut(s, what);
+		return;
+	}
 	forget_account(s);
 	messages_requeue_inflight(s);
 	contacts_all_offline(s);
@@ -763,6 +790,10 @@ void session_on_lost(struct session *s)
 {
 	g_hash_table_remove(s->sessions->by_account, GUINT_TO_POINTER(s->account));
 	s->account = 0;
+	if (s->draining && !s->forgetting) {
+		drain_cut(s, "the transport's connection process for it stopped");
+		return;
+	}
 	messages_requeue_inflight(s);
 	if (s->forgetting)
 		return; /* lost inside our own logout: no retry, no presence */

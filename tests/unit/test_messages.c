@@ -362,6 +362,46 @@ static void test_drain_failure_told(struct gw *gw, gconstpointer unused)
 	fake_command_free(gw_take_command(gw, WORKER_LOGOUT));
 }
 
+/* The connection goes while the drain runs (the user has gone): nobody
+ * will send the rest, so each message is reported at once, with how much
+ * of it went, and the login ends; nothing waits in the outbox unsaid. */
+static void test_drain_cut(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	send_chat(gw, "bob", "m1", "a very long text");
+	guint32 seq = expect_im(gw, account, "bob", "a very long text");
+	FAKE_EMIT(gw->fake, im_progress, .account = account, .seq = seq, .lines_sent = 55,
+	          .lines = 230, .done = 5);
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
+	gw_clear(gw);
+	FAKE_EMIT(gw->fake, disconnected, .account = account, .reason = WORKER_REASON_NETWORK,
+	          .text = "Connection reset", .fatal = false);
+	struct stanza *m = gw_expect(gw, "message", "chat", ALICE);
+	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
+	g_assert_nonnull(strstr(body, "Your message to bob was not delivered"));
+	g_assert_nonnull(strstr(body, "the connection to IRC was lost (Connection reset)"));
+	g_assert_nonnull(strstr(body, "55 of 230 lines were sent"));
+	stanza_free(m);
+	g_assert_cmpuint(outbox_count(gw), ==, 0);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGIN), ==, 0); /* no retry */
+}
+
+/* ferry stops while an unregistration waits for the worker's word:
+ * nothing runs on the session after it is gone (ASan would see it). */
+static void test_shutdown_while_leaving(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	send_chat(gw, "bob", "m1", "long");
+	(void)expect_im(gw, account, "bob", "long");
+	gw_inject(gw, "<iq type='set' id='u' from='" ALICE_PC "' to='" GW_JID "'>"
+	              "<query xmlns='jabber:iq:register'><remove/></query></iq>");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_CANCEL_IMS), ==, 1);
+	gw_restart(gw);
+	gw_run_for(50);
+	/* the message is still in the outbox for the next run */
+	g_assert_cmpuint(outbox_count(gw), ==, 1);
+}
+
 /* IRC's 401 answers the message itself: an error with its id, saying who
  * is not there; a message over the line limit is refused as a policy. */
 static void test_no_recipient_and_too_long(struct gw *gw, gconstpointer unused)
@@ -898,6 +938,8 @@ int main(int argc, char **argv)
 	ADD("/messages/drain/on-logout", test_drain_on_logout);
 	ADD("/messages/drain/interrupted", test_drain_interrupted);
 	ADD("/messages/drain/failure-told", test_drain_failure_told);
+	ADD("/messages/drain/cut", test_drain_cut);
+	ADD("/messages/drain/shutdown-while-leaving", test_shutdown_while_leaving);
 	ADD("/messages/lines/no-recipient-and-too-long", test_no_recipient_and_too_long);
 	ADD("/messages/lines/max-lines-passed", test_max_lines_passed);
 	ADD("/messages/lines/slow-announced", test_slow_message_announced);
