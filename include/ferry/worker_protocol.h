@@ -28,11 +28,14 @@
 #define WORKER_MAX_FRAME (1024 * 1024)
 #define WORKER_FD 3
 /* A second socketpair, given as --acks-fd: the worker writes its
- * WORKER_IMS_SENT frames there (nothing else), and ferry reads them when it
- * needs them -- before handling a DISCONNECTED, before requeueing a dead
- * worker's messages (the socket keeps them after the worker is gone), and
- * once a second -- instead of being woken for each. Without it they come
- * on the main socket. */
+ * WORKER_IMS_SENT and WORKER_IM_PROGRESS frames there, and a copy of each
+ * failed WORKER_IM_RESULT (which also goes at once on the main socket):
+ * ferry reads this socket when it needs to -- before handling a
+ * DISCONNECTED, before requeueing a dead worker's messages (the socket
+ * keeps them after the worker is gone), before a logout, and once a
+ * second -- and on it a failure always comes before the IMS_SENT that
+ * passes over its sequence number. Without it they come on the main
+ * socket. */
 #define WORKER_ACKS_FD 4
 
 /* ---- the catalogue ---------------------------------------------------------

@@ -210,7 +210,8 @@ static bool read_acks(struct worker *w, char **why)
 				                       err->message);
 				return false;
 			}
-			if (type != WORKER_IMS_SENT && type != WORKER_IM_PROGRESS) {
+			if (type != WORKER_IMS_SENT && type != WORKER_IM_PROGRESS &&
+			    type != WORKER_IM_RESULT) {
 				*why = g_strdup_printf("sent %s on the acknowledgement socket",
 				                       worker_msg_name(type));
 				return false;

@@ -135,9 +135,14 @@ void channel_send(GBytes *frame)
 		return;
 	}
 	/* Successes go where ferry reads them when it needs them, without a
-	 * wake-up (worker_protocol.h, WORKER_ACKS_FD). */
-	bool lazy = (type == WORKER_IMS_SENT || type == WORKER_IM_PROGRESS) && acks.fd >= 0 &&
-	            acks.watch == 0; /* not blocked */
+	 * wake-up (worker_protocol.h, WORKER_ACKS_FD). A failure goes at once
+	 * on the main socket, and a copy on the acknowledgement socket, ahead
+	 * of the IMS_SENT that will pass over its sequence number: ferry may
+	 * read that socket first (ferry ignores whichever copy comes second). */
+	bool acks_open = acks.fd >= 0 && acks.watch == 0; /* not blocked */
+	bool lazy = (type == WORKER_IMS_SENT || type == WORKER_IM_PROGRESS) && acks_open;
+	if (type == WORKER_IM_RESULT && acks_open)
+		outq_send(&acks, g_bytes_ref(frame));
 	outq_send(lazy ? &acks : &out, frame);
 }
 
