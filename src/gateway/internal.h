@@ -10,6 +10,7 @@
  * logins.c        login pacing, and registrations' checked logins kept for
  *                 the session that follows
  * registration.c  jabber:iq:register (XEP-0077/0100) and jabber:iq:gateway
+ * resources.c     a user's available resources and which sets the status
  * session.c       per-user state machine: resources, legacy login, retries
  * contacts.c      legacy buddies as XMPP contacts: presence, subscriptions
  * messages.c      messages and chat states both ways, the outbox, notices
@@ -199,6 +200,22 @@ bool registration_owns(const struct registration *registration, guint32 account)
 void registration_on_event(struct registration *registration, guint32 account,
                            const struct legacy_event *event);
 void registration_on_lost(struct registration *registration, guint32 account);
+
+/* ---- resources.c ----------------------------------------------------------------- */
+
+struct resources;
+struct resources *resources_new(void);
+void resources_free(struct resources *resources);
+/* RESOURCE is available with presence P (priority, show, status). */
+void resources_update(struct resources *resources, const char *resource, const struct stanza *p);
+void resources_remove(struct resources *resources, const char *resource);
+bool resources_has(const struct resources *resources, const char *resource);
+bool resources_any(const struct resources *resources);
+/* The status of the resource that sets the legacy one (the highest
+ * priority, the newest on ties) into STATUS (WORKER_STATUS_*) and MESSAGE
+ * ("" for none; borrowed until the next change); false when none is
+ * available. */
+bool resources_best(const struct resources *resources, guint32 *status, const char **message);
 
 /* ---- session.c ------------------------------------------------------------------- */
 

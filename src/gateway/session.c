@@ -21,22 +21,14 @@ struct sessions {
 	GHashTable *by_account; /* legacy account id -> struct session * */
 };
 
-struct resource {
-	int priority;
-	guint32 status; /* WORKER_STATUS_* */
-	char *message;  /* status text, may be NULL */
-	guint64 order;  /* arrival order, newest wins ties */
-};
-
 struct session {
 	struct sessions *sessions;
 	const struct gateway_ctx *ctx;
 	char *jid; /* the user's bare JID */
 	enum session_state state;
-	GHashTable *resources; /* resource -> struct resource *; available ones only */
-	guint64 resource_order;
-	guint32 account; /* legacy account id, 0 when none */
-	char *nick;      /* our name on the legacy network once signed on */
+	struct resources *resources; /* the user's available resources (resources.c) */
+	guint32 account;             /* legacy account id, 0 when none */
+	char *nick;                  /* our name on the legacy network once signed on */
 	struct contacts *contacts;
 	struct messages *messages;
 	guint retry_timer;
@@ -60,13 +52,6 @@ struct session {
 	GDestroyNotify leaving_free;
 	guint leaving_timer;
 };
-
-static void resource_free(gpointer data)
-{
-	struct resource *r = data;
-	g_free(r->message);
-	g_free(r);
-}
 
 static void unpace(struct session *s)
 {
@@ -96,7 +81,7 @@ static void session_free(gpointer data)
 	/* as session_logout(): what is still unacknowledged waits in the
 	 * outbox for the next run instead of being forgotten */
 	messages_requeue_inflight(s);
-	g_hash_table_unref(s->resources);
+	resources_free(s->resources);
 	contacts_free(s->contacts);
 	messages_free(s->messages);
 	g_free(s->nick);
@@ -162,7 +147,7 @@ struct session *sessions_get(struct sessions *ss, const char *bare_jid, bool cre
 	s->sessions = ss;
 	s->ctx = ss->ctx;
 	s->jid = g_strdup(bare_jid);
-	s->resources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, resource_free);
+	s->resources = resources_new();
 	s->contacts = contacts_new(s);
 	s->messages = messages_new(s);
 	g_hash_table_insert(ss->by_jid, s->jid, s);
@@ -223,16 +208,14 @@ struct messages *session_messages(struct session *s)
 
 bool session_user_available(const struct session *s)
 {
-	return g_hash_table_size(s->resources) > 0;
+	return resources_any(s->resources);
 }
 
 bool session_resource_available(const struct session *s, const char *full_jid)
 {
 	const char *slash = full_jid != NULL ? strchr(full_jid, '/') : NULL;
-	return slash != NULL && g_hash_table_contains(s->resources, slash + 1);
+	return slash != NULL && resources_has(s->resources, slash + 1);
 }
-
-/* ---- the user's resources ------------------------------------------------------------- */
 
 /* ---- draining: the user has gone, lines are still queued ----------------------------------
  *
@@ -301,57 +284,30 @@ void session_drained(struct session *s)
 	s->drain_timer = g_idle_add(drain_done, s);
 }
 
-static guint32 status_from_show(const char *show)
-{
-	if (show == NULL || strcmp(show, "chat") == 0)
-		return WORKER_STATUS_AVAILABLE;
-	if (strcmp(show, "away") == 0)
-		return WORKER_STATUS_AWAY;
-	if (strcmp(show, "xa") == 0)
-		return WORKER_STATUS_XA;
-	if (strcmp(show, "dnd") == 0)
-		return WORKER_STATUS_DND;
-	return WORKER_STATUS_AVAILABLE;
-}
-
-/* The resource that sets the legacy status: highest priority, newest on ties. */
-static const struct resource *best_resource(const struct session *s)
-{
-	const struct resource *best = NULL;
-	GHashTableIter it;
-	gpointer value;
-	g_hash_table_iter_init(&it, s->resources);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		const struct resource *r = value;
-		if (best == NULL || r->priority > best->priority ||
-		    (r->priority == best->priority && r->order > best->order))
-			best = r;
-	}
-	return best;
-}
+/* ---- the user's resources ------------------------------------------------------------- */
 
 /* Sends the best resource's status to the legacy side if it changed. */
 static void sync_status(struct session *s)
 {
-	const struct resource *r = best_resource(s);
-	if (r == NULL || s->state != SESSION_ONLINE)
+	guint32 status;
+	const char *msg;
+	if (!resources_best(s->resources, &status, &msg) || s->state != SESSION_ONLINE)
 		return;
-	const char *msg = r->message != NULL ? r->message : "";
-	if (r->status == s->sent_status && g_strcmp0(msg, s->sent_message) == 0)
+	if (status == s->sent_status && g_strcmp0(msg, s->sent_message) == 0)
 		return;
-	s->sent_status = r->status;
+	s->sent_status = status;
 	g_free(s->sent_message);
 	s->sent_message = g_strdup(msg);
-	(void)LEGACY_SEND(s->ctx->legacy, set_status, .account = s->account, .status = r->status,
+	(void)LEGACY_SEND(s->ctx->legacy, set_status, .account = s->account, .status = status,
 	                  .message = msg);
 }
 
 void session_on_user_presence(struct session *s, const char *resource, bool available,
                               const struct stanza *p)
 {
-	bool is_new = !g_hash_table_contains(s->resources, resource);
+	bool is_new = !resources_has(s->resources, resource);
 	if (!available) {
-		g_hash_table_remove(s->resources, resource);
+		resources_remove(s->resources, resource);
 		if (!session_user_available(s) && s->state == SESSION_ONLINE)
 			legacy_sync(s->ctx->legacy, s->account); /* what is still in flight? */
 		if (!session_user_available(s) && s->state == SESSION_ONLINE && messages_pending(s))
@@ -366,14 +322,7 @@ void session_on_user_presence(struct session *s, const char *resource, bool avai
 		g_info("session: %s: back while messages were still going out", s->jid);
 		stop_drain(s);
 	}
-	struct resource *r = g_new0(struct resource, 1);
-	g_autofree char *prio = stanza_get_child_text(p, "priority", NULL);
-	r->priority = prio != NULL ? (int)g_ascii_strtoll(prio, NULL, 10) : 0;
-	g_autofree char *show = stanza_get_child_text(p, "show", NULL);
-	r->status = status_from_show(show);
-	r->message = stanza_get_child_text(p, "status", NULL);
-	r->order = ++s->resource_order;
-	g_hash_table_replace(s->resources, g_strdup(resource), r);
+	resources_update(s->resources, resource, p);
 
 	switch (s->state) {
 	case SESSION_OFFLINE:
