@@ -2,6 +2,7 @@
  * every key once, so the rest of ferry can trust the values. */
 #include "config.h"
 #include "ferry/settings.h"
+#include "ferry/log.h"
 
 #include <string.h>
 
@@ -311,19 +312,11 @@ static bool load_rest(GKeyFile *kf, struct settings *s, GError **error)
 	if (s->admins == NULL)
 		s->admins = g_new0(char *, 1);
 
-	static const char *const levels[] = {"error", "warning", "message", "info", "debug"};
 	g_autofree char *level = get_string(kf, "logging", "level");
 	s->log_level = SETTINGS_LOG_INFO;
-	if (level != NULL) {
-		gsize i = 0;
-		while (i < G_N_ELEMENTS(levels) && g_ascii_strcasecmp(level, levels[i]) != 0)
-			i++;
-		if (i == G_N_ELEMENTS(levels))
-			return fail(error, SETTINGS_ERROR_INVALID, s, "logging", "level",
-			            "'%s' is not one of error, warning, message, info, debug",
-			            level);
-		s->log_level = (enum settings_log_level)i;
-	}
+	if (level != NULL && !log_level_parse(level, &s->log_level))
+		return fail(error, SETTINGS_ERROR_INVALID, s, "logging", "level",
+		            "'%s' is not one of error, warning, message, info, debug", level);
 	return true;
 }
 

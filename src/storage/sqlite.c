@@ -640,10 +640,29 @@ static bool exec(struct sqlite_backend *b, const char *sql, const char *what, GE
 
 /* Sets the connection up: WAL, foreign keys (the cascades depend on them),
  * a busy timeout for the moments another process holds the lock. */
-static bool configure(struct sqlite_backend *b, GError **error)
+/* The backend for the database at PATH opened with FLAGS (SQLite's), with
+ * extended result codes and the busy timeout; nothing else set. */
+static struct sqlite_backend *open_db(const char *path, int flags, GError **error)
 {
+	struct sqlite_backend *b = g_new0(struct sqlite_backend, 1);
+	b->base = sqlite_operations;
+	b->path = g_strdup(path);
+	if (sqlite3_open_v2(path, &b->db, flags, NULL) != SQLITE_OK) {
+		if (b->db != NULL)
+			set_db_error(b, error, STORAGE_ERROR_OPEN, "open the database");
+		else
+			g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_OPEN,
+			            "%s: cannot open the database: out of memory", path);
+		backend_free(&b->base);
+		return NULL;
+	}
 	sqlite3_extended_result_codes(b->db, 1);
 	sqlite3_busy_timeout(b->db, BUSY_TIMEOUT_MS);
+	return b;
+}
+
+static bool configure(struct sqlite_backend *b, GError **error)
+{
 
 	sqlite3_stmt *stmt = NULL;
 	bool wal = false;
@@ -731,19 +750,10 @@ struct storage_backend *storage_backend_sqlite_open(const char *path, GError **e
 	if (!create_file(path, error))
 		return NULL;
 
-	struct sqlite_backend *b = g_new0(struct sqlite_backend, 1);
-	b->base = sqlite_operations;
-	b->path = g_strdup(path);
 	/* No SQLITE_OPEN_CREATE: create_file() made it, with the right mode. */
-	if (sqlite3_open_v2(path, &b->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-		if (b->db != NULL)
-			set_db_error(b, error, STORAGE_ERROR_OPEN, "open the database");
-		else
-			g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_OPEN,
-			            "%s: cannot open the database: out of memory", path);
-		backend_free(&b->base);
+	struct sqlite_backend *b = open_db(path, SQLITE_OPEN_READWRITE, error);
+	if (b == NULL)
 		return NULL;
-	}
 	if (!configure(b, error) || !migrate(b, error) || !prepare_all(b, error)) {
 		backend_free(&b->base);
 		return NULL;
@@ -756,20 +766,9 @@ struct storage_backend *storage_backend_sqlite_open_readonly(const char *path, G
 	g_return_val_if_fail(path != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-	struct sqlite_backend *b = g_new0(struct sqlite_backend, 1);
-	b->base = sqlite_operations;
-	b->path = g_strdup(path);
-	if (sqlite3_open_v2(path, &b->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		if (b->db != NULL)
-			set_db_error(b, error, STORAGE_ERROR_OPEN, "open the database");
-		else
-			g_set_error(error, STORAGE_ERROR, STORAGE_ERROR_OPEN,
-			            "%s: cannot open the database: out of memory", path);
-		backend_free(&b->base);
+	struct sqlite_backend *b = open_db(path, SQLITE_OPEN_READONLY, error);
+	if (b == NULL)
 		return NULL;
-	}
-	sqlite3_extended_result_codes(b->db, 1);
-	sqlite3_busy_timeout(b->db, BUSY_TIMEOUT_MS);
 	int version = 0;
 	if (!query_int(b, "PRAGMA user_version", &version, error)) {
 		backend_free(&b->base);

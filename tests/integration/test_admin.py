@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 
@@ -86,7 +87,10 @@ def check_config_cases(tap, run):
                "missing %s in: %s" % (missing, out))
         return out
 
-    rc, out = check_config(os.path.join(d, "none.conf"))
+    none = os.path.join(d, "none.conf")
+    rc, out = check_config(none)
+    tap.ok(rc != 0 and none in out, "--check-config of a missing file fails, naming it (exit %s)"
+           % rc, out)
     good = os.path.join(d, "good.conf")
     write_config(good, good_groups(d))
     rc, out = check_config(good)
@@ -236,6 +240,23 @@ def keys(tap, run, prosody, irc, password):
                and os.path.exists(key) == before,
                "%s: --check-config refuses it too (exit %s)" % (label, rc), out)
 
+    # a database from before the check value: the right key opens its
+    # sealed rows, so it starts and the check value is written
+    con = sqlite3.connect(db)
+    con.execute("DELETE FROM meta")
+    con.commit()
+    con.close()
+    mark = ferry.mark()
+    ferry.start()
+    tap.ok(ferry.wait_for_log(Ferry.ONLINE, 30, since=mark) is not None,
+           "a database without a key check value starts with the key that opens it",
+           ferry.log_tail)
+    ferry.stop()
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT count(*) FROM meta").fetchone()[0]
+    con.close()
+    tap.ok(rows == 1, "... and its check value is written then (%d row)" % rows)
+
     os.unlink(key)
     refused("a missing key file", [key, db, "restore"])
     tap.ok(not os.path.exists(key), "no new key was made over the existing database")
@@ -243,6 +264,12 @@ def keys(tap, run, prosody, irc, password):
         f.write(os.urandom(32))
     os.chmod(key, 0o600)
     refused("a different key", [key, db, "restore"])
+    con = sqlite3.connect(db)
+    con.execute("DELETE FROM meta")
+    con.commit()
+    con.close()
+    refused("a different key over a database without a check value",
+            [key, db, "none of its", "restore"])
     with open(key, "wb") as f:
         f.write(original)
     rc, out = check_config(ferry.cfg_path)
