@@ -115,6 +115,13 @@ const char *account_complaint(const struct account *account)
 
 static void held_clear(struct account *account)
 {
+	/* a check login ended without KEEP: what it held goes with it (ferry
+	 * sends KEEP first when one expires unused, so this is a failed check
+	 * or a shutdown) */
+	if (account->held.length > 0)
+		g_message("account %u: %u events held for the user's session are dropped with the "
+		          "login",
+		          account->id, account->held.length);
 	g_queue_clear_full(&account->held, (GDestroyNotify)g_bytes_unref);
 	account->held_bytes = 0;
 }

@@ -132,14 +132,13 @@ static bool may_send(struct sendq *q)
 
 static void pump(struct sendq *q);
 
+/* A loop timer (loop.h): the batch hooks cork the channel around it and
+ * send the acknowledgements after it. */
 static gboolean on_due(gpointer data)
 {
 	struct sendq *q = data;
 	q->timer = 0;
-	channel_cork();
 	pump(q);
-	accounts_send_acks();
-	channel_uncork();
 	return G_SOURCE_REMOVE;
 }
 
@@ -148,7 +147,7 @@ static void schedule(struct sendq *q)
 	if (q->timer != 0 || g_queue_is_empty(&q->queue) || q->interval == 0)
 		return;
 	guint delay = (guint)((1.0 - q->tokens) * q->interval) + 1;
-	q->timer = g_timeout_add(delay, on_due, q);
+	q->timer = loop_timeout_add(delay, on_due, q);
 }
 
 /* ---- writing lines --------------------------------------------------------------- */
@@ -223,12 +222,10 @@ static void pump(struct sendq *q)
 			finished = true;
 		}
 	}
+	if (finished)
+		send_fence(q); /* queued behind the lines: one flush sends both */
 	if (wrote)
 		quirks_flush_sends(q->account);
-	if (finished) {
-		send_fence(q);
-		quirks_flush_sends(q->account);
-	}
 	struct qmsg *head = g_queue_peek_head(&q->queue);
 	if (wrote && head != NULL && head->next > 0)
 		report_progress(q, head);
@@ -469,7 +466,7 @@ bool sendq_swallow_line(struct sendq *q, const char *conversation)
 
 void sendq_cancel(struct sendq *q)
 {
-	g_clear_handle_id(&q->timer, g_source_remove);
+	g_clear_handle_id(&q->timer, loop_timeout_remove);
 	while (!g_queue_is_empty(&q->queue)) {
 		struct qmsg *m = g_queue_pop_head(&q->queue);
 		report_failure(q, m, WORKER_IM_CANCELLED, "cancelled before it was sent in full");
@@ -485,7 +482,7 @@ void sendq_cancel(struct sendq *q)
 
 void sendq_finish(struct sendq *q)
 {
-	g_clear_handle_id(&q->timer, g_source_remove);
+	g_clear_handle_id(&q->timer, loop_timeout_remove);
 	/* written lines are not sent twice: what was written in full counts as
 	 * sent, what was written in part says how far it went */
 	while (!g_queue_is_empty(&q->awaiting)) {
@@ -510,7 +507,7 @@ void sendq_free(struct sendq *q)
 {
 	if (q == NULL)
 		return;
-	g_clear_handle_id(&q->timer, g_source_remove);
+	g_clear_handle_id(&q->timer, loop_timeout_remove);
 	g_queue_clear_full(&q->queue, qmsg_free);
 	g_queue_clear_full(&q->awaiting, qmsg_free);
 	g_queue_clear_full(&q->unfenced, sent_line_free);
