@@ -162,14 +162,15 @@ void quirks_before_login(struct account *account)
 }
 
 /* prpl-irc's raw input (the "irc-receiving-text" signal, one line without
- * its CR LF): while an account signs on, an ERROR line or an error numeric
- * is the network's reason for what libpurple then reports in its own words
- * ("Disconnected.", "It probably contains invalid characters"). Kept for
- * quirks_login_failure(). */
+ * its CR LF), watched once for the whole worker: the paced queue's PONGs
+ * and 401s (sendq.c); and while an account signs on, an ERROR line or an
+ * error numeric, the network's reason for what libpurple then reports in
+ * its own words ("Disconnected.", "It probably contains invalid
+ * characters"), kept for quirks_login_failure(). */
 static void on_irc_text(PurpleConnection *gc, char **text, gpointer data)
 {
 	struct account *account = accounts_find(purple_connection_get_account(gc));
-	if (account == NULL || !account_is_signing_on(account) || text == NULL || *text == NULL)
+	if (account == NULL || text == NULL || *text == NULL)
 		return;
 	const char *line = *text;
 	if (*line == ':') { /* the prefix */
@@ -178,6 +179,11 @@ static void on_irc_text(PurpleConnection *gc, char **text, gpointer data)
 			return;
 		line++;
 	}
+	struct sendq *q = account_sendq(account);
+	if (q != NULL)
+		sendq_on_irc_line(q, line);
+	if (!account_is_signing_on(account))
+		return;
 	const char *trailing = strstr(line, " :");
 	trailing = trailing != NULL ? trailing + 2 : "";
 	if (g_str_has_prefix(line, "ERROR ")) {

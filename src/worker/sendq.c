@@ -67,9 +67,6 @@ struct sendq {
 	char *swallow;   /* conversation whose next system line we answered */
 };
 
-static int handle; /* our signal handle */
-static bool installed;
-
 static void qmsg_free(gpointer data)
 {
 	struct qmsg *m = data;
@@ -236,8 +233,6 @@ static void pump(struct sendq *q)
 
 struct sendq *sendq_new(struct account *account)
 {
-	if (!installed)
-		sendq_install();
 	struct sendq *q = g_new0(struct sendq, 1);
 	q->account = account;
 	g_queue_init(&q->queue);
@@ -422,14 +417,13 @@ static char **irc_params(const char *line, char **command)
 	return (char **)g_ptr_array_free(params, FALSE);
 }
 
-static void on_receiving_text(PurpleConnection *gc, char **text, gpointer data)
+void sendq_on_irc_line(struct sendq *q, const char *line)
 {
-	struct account *account = accounts_find(purple_connection_get_account(gc));
-	struct sendq *q = account != NULL ? account_sendq(account) : NULL;
-	if (q == NULL || text == NULL || *text == NULL)
+	/* only what the queue waits for: the rest is not even split */
+	if (!g_str_has_prefix(line, "PONG ") && !g_str_has_prefix(line, "401 "))
 		return;
 	g_autofree char *command = NULL;
-	g_auto(GStrv) params = irc_params(*text, &command);
+	g_auto(GStrv) params = irc_params(line, &command);
 	if (params == NULL)
 		return;
 	guint n = g_strv_length(params);
@@ -442,16 +436,6 @@ static void on_receiving_text(PurpleConnection *gc, char **text, gpointer data)
 	} else if (strcmp(command, "401") == 0 && n >= 2) {
 		(void)on_no_such_nick(q, params[1], n >= 3 ? params[2] : "");
 	}
-}
-
-void sendq_install(void)
-{
-	PurplePlugin *irc = purple_find_prpl("prpl-irc");
-	if (irc == NULL || installed)
-		return;
-	installed = true;
-	purple_signal_connect(irc, "irc-receiving-text", &handle,
-	                      PURPLE_CALLBACK(on_receiving_text), NULL);
 }
 
 bool sendq_swallow_line(struct sendq *q, const char *conversation)

@@ -230,9 +230,10 @@ void account_set_sendq(struct account *account, struct sendq *q);
  * split, paced, fenced by a PING (see sendq.c). */
 struct sendq;
 
-/* Connects the prpl-irc signal the queues listen to (PONG, 401); done by
- * the first sendq_new() at the latest. */
-void sendq_install(void);
+/* A raw line prpl-irc received for Q's account, its prefix skipped (from
+ * quirks.c's one watch on the input): our fence's PONG, or a 401 for a
+ * nick we wrote to. */
+void sendq_on_irc_line(struct sendq *q, const char *line);
 /* A queue for ACCOUNT, whose options are set: takes over the account's
  * ratelimit-interval/-burst and turns the protocol's own limiter off. */
 struct sendq *sendq_new(struct account *account);
