@@ -390,14 +390,7 @@ void contacts_on_auth_request(void *session, const struct worker_msg_auth_reques
 		return;
 	}
 	c->auth_request = m->request;
-	struct stanza *p = out_presence_new(ctx->router, c->jid, session_jid(s), "subscribe");
-	if (*m->message != '\0')
-		stanza_add_text_child(p, "status", m->message);
-	if (*m->alias != '\0') {
-		struct stanza *nick = stanza_add_text_child(p, "nick", m->alias);
-		stanza_set_attr(nick, "xmlns", NS_NICK);
-	}
-	router_send(ctx->router, p);
+	out_subscribe(ctx->router, c->jid, session_jid(s), m->alias, m->message);
 }
 
 static void answer_auth(struct session *s, struct contact *c, bool granted)

@@ -287,7 +287,5 @@ void content_to_transport(struct content *c, const struct stanza *m, const struc
 		    "no commands.",
 		    ctx->jid, network, network, ctx->jid, network, example != NULL ? example : "");
 	}
-	struct stanza *answer = out_chat_new(ctx->jid, stanza_get_from(m));
-	stanza_add_text_child(answer, "body", text);
-	router_send(ctx->router, answer);
+	out_tell_user(ctx->router, stanza_get_from(m), text);
 }

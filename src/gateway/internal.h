@@ -86,6 +86,11 @@ struct stanza *out_presence_new(struct router *router, const char *from, const c
                                 const char *type);
 /* The same presence, sent at once. */
 void out_presence(struct router *router, const char *from, const char *to, const char *type);
+/* A subscription request from FROM (NULL: the transport) to TO, with the
+ * name to show (XEP-0172 nick) and a STATUS text, each NULL or "" for
+ * none. */
+void out_subscribe(struct router *router, const char *from, const char *to, const char *nick,
+                   const char *status);
 /* A type='chat' <message/> from FROM to TO, to complete. Caller owns it. */
 struct stanza *out_chat_new(const char *from, const char *to);
 /* A chat message from the transport to BARE_JID, e.g. a notice. */

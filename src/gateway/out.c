@@ -35,6 +35,19 @@ void out_tell_user(struct router *router, const char *bare_jid, const char *text
 	router_send(router, m);
 }
 
+void out_subscribe(struct router *router, const char *from, const char *to, const char *nick,
+                   const char *status)
+{
+	struct stanza *p = out_presence_new(router, from, to, "subscribe");
+	if (status != NULL && *status != '\0')
+		stanza_add_text_child(p, "status", status);
+	if (nick != NULL && *nick != '\0') {
+		struct stanza *n = stanza_add_text_child(p, "nick", nick);
+		stanza_set_attr(n, "xmlns", NS_NICK);
+	}
+	router_send(router, p);
+}
+
 void out_message_error(struct router *router, const char *from, const char *to, const char *id,
                        const char *body, const char *condition, const char *why)
 {

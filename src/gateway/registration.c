@@ -90,7 +90,7 @@ static bool registration_done(struct pending *p, const char *nick)
 	if (!existed) {
 		/* Ask to be in the user's roster (XEP-0100 §4.1.1): the server's
 		 * answer, and the user's presence, start the session. */
-		out_presence(ctx->router, NULL, p->jid, "subscribe");
+		out_subscribe(ctx->router, NULL, p->jid, ctx->settings->legacy_name, NULL);
 		return true;
 	}
 	struct session *s = sessions_get(ctx->sessions, p->jid, false);

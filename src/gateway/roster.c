@@ -109,10 +109,7 @@ static void ask_subscription(struct session *s, struct contact *c)
 	if (flags & STORAGE_CONTACT_SUBSCRIBE_SENT)
 		return;
 	struct router *router = session_ctx(s)->router;
-	struct stanza *p = out_presence_new(router, contact_jid(c), session_jid(s), "subscribe");
-	struct stanza *nick = stanza_add_text_child(p, "nick", contact_display_name(c));
-	stanza_set_attr(nick, "xmlns", NS_NICK);
-	router_send(router, p);
+	out_subscribe(router, contact_jid(c), session_jid(s), contact_display_name(c), NULL);
 	contact_set_flags(c, flags | STORAGE_CONTACT_SUBSCRIBE_SENT);
 	contact_store(s, c);
 }

@@ -130,7 +130,11 @@ static void test_register_and_keep(struct gw *gw, gconstpointer unused)
 	struct stanza *r = gw_expect(gw, "iq", "result", BOB_PC);
 	g_assert_cmpstr(stanza_get_id(r), ==, "r1");
 	stanza_free(r);
-	stanza_free(gw_expect(gw, "presence", "subscribe", BOB));
+	/* the transport asks to be in the roster, under its name (XEP-0172) */
+	struct stanza *sub = gw_expect(gw, "presence", "subscribe", BOB);
+	g_autofree char *nick = stanza_get_child_text(sub, "nick", NS_NICK);
+	g_assert_cmpstr(nick, ==, "irc transport"); /* [legacy] name, default */
+	stanza_free(sub);
 	g_assert_true(registered(gw, BOB));
 	g_autoptr(GError) err = NULL;
 	struct storage_user *u = storage_user_get(gw->storage, BOB, &err);
