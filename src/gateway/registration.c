@@ -71,21 +71,31 @@ static bool is_registered(const struct gateway_ctx *ctx, const char *bare, GHash
 
 /* ---- the test login ------------------------------------------------------------------ */
 
-/* Stores the checked registration, answers, and keeps its login for the
- * session; false if it could not be stored. */
-static bool registration_done(struct pending *p, const char *nick)
+/* Stores P's checked settings and answers its request: the result, or an
+ * internal-server-error when they could not be stored (false). */
+static bool store_and_answer(struct pending *p)
 {
 	const struct gateway_ctx *ctx = p->reg->ctx;
 	g_autoptr(GError) err = NULL;
-	bool existed = is_registered(ctx, p->jid, NULL);
 	if (!storage_user_put(ctx->storage, p->jid, p->settings, p->password, &err)) {
 		g_warning("registration: cannot store %s: %s", p->jid, err->message);
 		router_send_error(ctx->router, p->request, "internal-server-error",
 		                  "the registration could not be stored");
 		return false;
 	}
-	g_message("registration: %s %s", p->jid, existed ? "updated" : "registered");
 	router_send_result(ctx->router, p->request);
+	return true;
+}
+
+/* Stores the checked registration, answers, and keeps its login for the
+ * session; false if it could not be stored. */
+static bool registration_done(struct pending *p, const char *nick)
+{
+	const struct gateway_ctx *ctx = p->reg->ctx;
+	bool existed = is_registered(ctx, p->jid, NULL);
+	if (!store_and_answer(p))
+		return false;
+	g_message("registration: %s %s", p->jid, existed ? "updated" : "registered");
 	logins_keep(ctx->logins, p->account, p->jid, nick);
 	if (!existed) {
 		/* Ask to be in the user's roster (XEP-0100 §4.1.1): the server's
@@ -159,15 +169,9 @@ static void name_taken(struct pending *p, const char *given)
 		router_send_error(ctx->router, p->request, "conflict", why);
 		return;
 	}
-	g_autoptr(GError) err = NULL;
-	if (!storage_user_put(ctx->storage, p->jid, p->settings, p->password, &err)) {
-		g_warning("registration: cannot store %s: %s", p->jid, err->message);
-		router_send_error(ctx->router, p->request, "internal-server-error",
-		                  "the registration could not be stored");
+	if (!store_and_answer(p))
 		return;
-	}
 	g_message("registration: %s updated; its login as %s goes on", p->jid, p->wanted);
-	router_send_result(ctx->router, p->request);
 	g_autofree char *note = g_strdup_printf(
 	    "Your registration is saved. Your %s session as %s goes on; changed settings "
 	    "take effect the next time you log in.",
