@@ -74,24 +74,34 @@ bool address_may_use(const struct address *a, const struct jid *user)
 	return jid_local(user) != NULL && settings_domain_allowed(a->settings, jid_domain(user));
 }
 
-struct jid *address_check_sender(const struct address *a, struct router *router,
-                                 const struct stanza *stanza)
+struct jid *address_sender(const struct stanza *stanza)
 {
 	const char *from = stanza_get_from(stanza);
 	struct jid *j = from != NULL ? jid_parse(from, NULL) : NULL;
-	if (j == NULL) {
+	if (j == NULL)
 		g_debug("gateway: ignoring <%s> with an invalid sender", stanza_name(stanza));
-		return NULL;
-	}
-	if (!address_may_use(a, j)) {
-		g_info("gateway: refusing <%s> from %s: domain not allowed", stanza_name(stanza),
-		       jid_bare(j));
-		g_autofree char *text = g_strdup_printf("%s serves users of %s only", a->jid,
-		                                        a->settings->allowed_domains[0]);
-		router_send_error(router, stanza, "forbidden", text);
-		jid_free(j);
-		return NULL;
-	}
+	return j;
+}
+
+bool address_admit(const struct address *a, struct router *router, const struct stanza *stanza,
+                   const struct jid *from)
+{
+	if (address_may_use(a, from))
+		return true;
+	g_info("gateway: refusing <%s> from %s: domain not allowed", stanza_name(stanza),
+	       jid_bare(from));
+	g_autofree char *text =
+	    g_strdup_printf("%s serves users of %s only", a->jid, a->settings->allowed_domains[0]);
+	router_send_error(router, stanza, "forbidden", text);
+	return false;
+}
+
+struct jid *address_check_sender(const struct address *a, struct router *router,
+                                 const struct stanza *stanza)
+{
+	struct jid *j = address_sender(stanza);
+	if (j != NULL && !address_admit(a, router, stanza, j))
+		g_clear_pointer(&j, jid_free);
 	return j;
 }
 

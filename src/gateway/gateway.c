@@ -94,8 +94,7 @@ static void contact_presence(struct gateway *gw, const struct stanza *p, struct 
  * are never answered, not even with 'forbidden'. */
 static struct jid *error_sender(const struct gateway_ctx *ctx, const struct stanza *p)
 {
-	const char *f = stanza_get_from(p);
-	struct jid *from = f != NULL ? jid_parse(f, NULL) : NULL;
+	struct jid *from = address_sender(p);
 	if (from != NULL && !address_may_use(ctx->address, from))
 		g_clear_pointer(&from, jid_free);
 	return from;
@@ -159,14 +158,9 @@ static enum router_result on_message(struct router *r, const struct stanza *m, v
 		if (roster_on_privilege(ctx->roster, m))
 			return ROUTER_HANDLED;
 		/* Servers and other services (no localpart) are not answered. */
-		const char *f = stanza_get_from(m);
-		from = f != NULL ? jid_parse(f, NULL) : NULL;
-		bool user = from != NULL && jid_local(from) != NULL;
-		g_clear_pointer(&from, jid_free);
-		if (!user)
-			return ROUTER_HANDLED;
-		from = address_check_sender(ctx->address, r, m);
-		if (from != NULL)
+		from = address_sender(m);
+		if (from != NULL && jid_local(from) != NULL &&
+		    address_admit(ctx->address, r, m, from))
 			content_to_transport(ctx->content, m, from);
 		jid_free(from);
 		return ROUTER_HANDLED;

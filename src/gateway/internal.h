@@ -139,10 +139,16 @@ bool address_name_shortened(const char *wanted, const char *given);
 /* true when USER (a parsed JID) may use the transport: it is a user's JID
  * (with a localpart) on one of [access] allowed_domains. */
 bool address_may_use(const struct address *address, const struct jid *user);
-/* The sender of STANZA, parsed, when it may use the transport. Otherwise
- * NULL: an allowed-domain check that fails is answered with 'forbidden'
- * (never an error to an error), a missing or invalid sender is ignored.
+/* The sender of STANZA, parsed; NULL (logged) when missing or invalid.
  * Caller frees. */
+struct jid *address_sender(const struct stanza *stanza);
+/* Whether FROM, STANZA's sender, may use the transport; if not, STANZA
+ * is answered with 'forbidden' (never an error to an error). */
+bool address_admit(const struct address *address, struct router *router,
+                   const struct stanza *stanza, const struct jid *from);
+/* The sender of STANZA, parsed, when it may use the transport (the two
+ * above). Otherwise NULL: a refused domain answered, a missing or invalid
+ * sender ignored. Caller frees. */
 struct jid *address_check_sender(const struct address *address, struct router *router,
                                  const struct stanza *stanza);
 
