@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "fake_legacy.h"
+#include "helpers.h"
 #include "ferry/disco.h"
 #include "ferry/gateway.h"
 #include "ferry/regform.h"

@@ -28,3 +28,14 @@ struct stanza *test_parse_stanza(const char *xml)
 	g_assert_nonnull(out);
 	return out;
 }
+
+char *test_error_text(const struct stanza *stanza, const char *condition)
+{
+	g_assert_cmpstr(stanza_get_type(stanza), ==, "error");
+	const struct stanza *e = stanza_find_child(stanza, "error", NULL);
+	g_assert_nonnull(e);
+	if (stanza_find_child(e, condition, STANZA_NS_STANZAS) == NULL)
+		g_error("<%s> error without <%s/>", stanza_name(stanza), condition);
+	char *text = stanza_get_child_text(e, "text", STANZA_NS_STANZAS);
+	return text != NULL ? text : g_strdup("");
+}

@@ -9,4 +9,9 @@
  * exactly one well-formed stanza. Caller frees. */
 struct stanza *test_parse_stanza(const char *xml);
 
+/* Asserts that STANZA is of type error with the defined CONDITION (RFC
+ * 6120 stanza error), and returns its <text/> ("" when none). Caller
+ * frees. */
+char *test_error_text(const struct stanza *stanza, const char *condition);
+
 #endif

@@ -24,11 +24,7 @@ static void expect_error(struct gw *gw, const char *name, const char *to, const 
 {
 	struct stanza *e = gw_expect(gw, name, "error", to);
 	g_assert_cmpstr(stanza_get_id(e), ==, id);
-	struct stanza *err = stanza_find_child(e, "error", NULL);
-	g_assert_nonnull(err);
-	g_assert_nonnull(stanza_find_child(err, condition, STANZA_NS_STANZAS));
-	g_autofree char *text = stanza_get_child_text(err, "text", STANZA_NS_STANZAS);
-	g_assert_nonnull(text);
+	g_autofree char *text = test_error_text(e, condition);
 	if (strstr(text, part) == NULL)
 		g_error("error text '%s' does not contain '%s'", text, part);
 	stanza_free(e);

@@ -84,13 +84,9 @@ static char *summary(const struct stanza *reply)
 
 static void assert_error(const struct stanza *reply, const char *condition, const char *text)
 {
-	g_assert_cmpstr(stanza_get_type(reply), ==, "error");
-	const struct stanza *e = stanza_find_child(reply, "error", NULL);
-	g_assert_nonnull(stanza_find_child(e, condition, STANZA_NS_STANZAS));
-	if (text != NULL) {
-		g_autofree char *got = stanza_get_child_text(e, "text", STANZA_NS_STANZAS);
+	g_autofree char *got = test_error_text(reply, condition);
+	if (text != NULL)
 		g_assert_cmpstr(got, ==, text);
-	}
 }
 
 #define SELF                                                                                       \

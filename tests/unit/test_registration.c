@@ -57,12 +57,9 @@ static void expect_iq_error(struct gw *gw, const char *id, const char *to, const
 {
 	struct stanza *e = gw_expect(gw, "iq", "error", to);
 	g_assert_cmpstr(stanza_get_id(e), ==, id);
-	const struct stanza *err = stanza_find_child(e, "error", NULL);
-	g_assert_nonnull(stanza_find_child(err, condition, STANZA_NS_STANZAS));
-	if (text != NULL) {
-		g_autofree char *got = stanza_get_child_text(err, "text", STANZA_NS_STANZAS);
+	g_autofree char *got = test_error_text(e, condition);
+	if (text != NULL)
 		g_assert_cmpstr(got, ==, text);
-	}
 	stanza_free(e);
 }
 
