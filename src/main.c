@@ -291,33 +291,6 @@ static void check_key_file(const struct settings *st, GPtrArray *problems)
 	secrets_free(secrets);
 }
 
-/* The protocol's user splits and account options, as the admin's hint
- * when a preset names none of them ("server, port, ssl, ..."), named as
- * the form names them (regform.h: option_<key> on a clash). */
-static char *offered_fields(const struct worker_description *describe)
-{
-	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-	g_ptr_array_add(names, g_strdup("username"));
-	g_ptr_array_add(names, g_strdup("password"));
-	for (guint i = 0; i < describe->splits->len; i++) {
-		const struct worker_split *split = describe->splits->pdata[i];
-		char *name = g_ascii_strdown(split->label, -1);
-		g_ptr_array_add(names, g_strdelimit(name, " ", '_'));
-	}
-	for (guint i = 0; i < describe->options->len; i++) {
-		const struct worker_option *option = describe->options->pdata[i];
-		bool clash = false;
-		for (guint n = 0; n < names->len; n++)
-			clash = clash || strcmp(names->pdata[n], option->key) == 0;
-		g_ptr_array_add(names, clash ? g_strdup_printf("option_%s", option->key)
-		                             : g_strdup(option->key));
-	}
-	GString *out = g_string_new(NULL);
-	for (guint i = 2; i < names->len; i++) /* username and password take no preset */
-		g_string_append_printf(out, "%s%s", i > 2 ? ", " : "", (char *)names->pdata[i]);
-	return g_string_free(out, FALSE);
-}
-
 /* The worker program, the protocol and the [legacy] presets, against what
  * `ferry-worker --describe` reports, with the check the gateway runs. */
 static void check_legacy(const struct settings *st, GPtrArray *problems)
@@ -351,11 +324,8 @@ static void check_legacy(const struct settings *st, GPtrArray *problems)
 		            st->legacy_protocol, text);
 		return;
 	}
-	if (!regform_check_presets(st, describe, &err)) {
-		g_autofree char *offered = offered_fields(describe);
-		add_problem(problems, "%s: %s; what %s offers: %s", st->path, err->message,
-		            describe->protocol, offered);
-	}
+	if (!regform_check_presets(st, describe, &err))
+		add_problem(problems, "%s: %s", st->path, err->message);
 	worker_description_free(describe);
 }
 

@@ -293,6 +293,20 @@ static bool ferry_key(struct regform *form, const struct protocol_form *pf, cons
 	return false;
 }
 
+/* The fields a [legacy] preset may name ("server, port, ssl, ..."), for
+ * the admin who named another. */
+static char *preset_names(const struct regform *form)
+{
+	GString *out = g_string_new(NULL);
+	for (guint i = 0; i < form->fields->len; i++) {
+		const struct field *f = g_ptr_array_index(form->fields, i);
+		if (f->kind == FIELD_USERNAME || f->kind == FIELD_PASSWORD)
+			continue;
+		g_string_append_printf(out, "%s%s", out->len > 0 ? ", " : "", f->var);
+	}
+	return g_string_free(out, FALSE);
+}
+
 struct regform *regform_new(const struct worker_description *describe, GHashTable *presets,
                             char **locked, GError **error)
 {
@@ -309,10 +323,12 @@ struct regform *regform_new(const struct worker_description *describe, GHashTabl
 				continue; /* ferry's own keys, once the locks are known */
 			struct field *f = find(form, k);
 			if (f == NULL || f->kind == FIELD_PASSWORD) {
+				g_autofree char *names = preset_names(form);
 				g_set_error(
 				    error, REGFORM_ERROR, REGFORM_ERROR_CONFIG,
-				    "[legacy] %s: %s has no registration field of that name",
-				    (char *)k, form->protocol);
+				    "[legacy] %s: %s has no registration field of that name; "
+				    "what it offers: %s",
+				    (char *)k, form->protocol, names);
 				regform_free(form);
 				return NULL;
 			}

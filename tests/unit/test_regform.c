@@ -240,7 +240,8 @@ static void test_bad_presets(void)
 	    {"port", "http", NULL, "[legacy] port: 'http' is not a valid value for this field"},
 	    {"ssl", "maybe", NULL, "[legacy] ssl: 'maybe' is not a valid value for this field"},
 	    {"colour", "red", NULL,
-	     "[legacy] colour: prpl-irc has no registration field of that name"},
+	     "[legacy] colour: prpl-irc has no registration field of that name; what it offers: "
+	     "server, port, encoding, option_username, ssl"},
 	    {"server", "x", "username",
 	     "[legacy] locked: 'username' is not a field that can be locked"},
 	};

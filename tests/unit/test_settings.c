@@ -206,7 +206,8 @@ static void test_legacy_presets_checked(void)
 	} cases[] = {
 	    {"server = irc.example.org\nport = 6697\nlocked = server\n", NULL},
 	    {"sever = irc.example.org\n",
-	     "[legacy] sever: prpl-irc has no registration field of that name"},
+	     "[legacy] sever: prpl-irc has no registration field of that name; what it offers: "
+	     "server, port"},
 	    {"port = many\n", "[legacy] port: 'many' is not a valid value for this field"},
 	    {"locked = username\nusername = x\n",
 	     "[legacy] locked: 'username' is not a field that can be locked"},
