@@ -709,20 +709,28 @@ static void on_disconnected(void *data, const struct worker_msg_disconnected *m)
 		return;
 	}
 	forget_account(s);
-	messages_requeue_inflight(s);
+	bool failed = m->fatal && session_user_available(s);
+	g_autofree char *why = failed
+	                           ? g_strdup_printf("not connected to %s: %s",
+	                                             regform_protocol_name(s->ctx->form), m->text)
+	                           : NULL;
+	/* no retry will send what was in flight: answered now, with how much
+	 * of each went; otherwise its unsent rest waits for the next login */
+	if (failed)
+		messages_fail_inflight(s, why);
+	else
+		messages_requeue_inflight(s);
 	contacts_all_offline(s);
 	if (!session_user_available(s)) {
 		session_logout(s, NULL);
 		return;
 	}
-	if (m->fatal) {
+	if (failed) {
 		g_warning("session: %s: login failed for good: %s", s->jid, m->text);
 		s->state = SESSION_FAILED;
 		g_free(s->failure);
 		s->failure = g_strdup(m->text);
 		report_failure(s, m->reason, m->text);
-		g_autofree char *why = g_strdup_printf(
-		    "not connected to %s: %s", regform_protocol_name(s->ctx->form), m->text);
 		messages_bounce_all(s, why);
 		return;
 	}

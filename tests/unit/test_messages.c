@@ -386,6 +386,29 @@ static void test_drain_cut(struct gw *gw, gconstpointer unused)
 	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGIN), ==, 0); /* no retry */
 }
 
+/* A fatal loss (here: the password no longer works) ends the session: the
+ * message in flight is answered at once with how much of it went, not put
+ * back for a login that will not come. */
+static void test_fatal_loss_reports_progress(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	send_chat(gw, "bob", "m1", "a very long text");
+	guint32 seq = expect_im(gw, account, "bob", "a very long text");
+	FAKE_EMIT(gw->fake, im_progress, .account = account, .seq = seq, .lines_sent = 3,
+	          .lines = 9, .done = 5);
+	gw_clear(gw);
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "*login failed for good*");
+	FAKE_EMIT(gw->fake, disconnected, .account = account, .reason = WORKER_REASON_AUTH,
+	          .text = "Bad password", .fatal = true);
+	g_test_assert_expected_messages();
+	struct stanza *e = gw_expect(gw, "message", "error", ALICE_PC);
+	g_assert_cmpstr(stanza_get_id(e), ==, "m1");
+	g_autofree char *text = test_error_text(e, "recipient-unavailable");
+	g_assert_cmpstr(text, ==, "not connected to IRC: Bad password (3 of 9 lines were sent)");
+	stanza_free(e);
+	g_assert_cmpuint(outbox_count(gw), ==, 0);
+}
+
 /* ferry stops while an unregistration waits for the worker's word:
  * nothing runs on the session after it is gone (ASan would see it). */
 static void test_shutdown_while_leaving(struct gw *gw, gconstpointer unused)
@@ -939,6 +962,7 @@ int main(int argc, char **argv)
 	ADD("/messages/drain/interrupted", test_drain_interrupted);
 	ADD("/messages/drain/failure-told", test_drain_failure_told);
 	ADD("/messages/drain/cut", test_drain_cut);
+	ADD("/messages/fatal-loss-reports-progress", test_fatal_loss_reports_progress);
 	ADD("/messages/drain/shutdown-while-leaving", test_shutdown_while_leaving);
 	ADD("/messages/lines/no-recipient-and-too-long", test_no_recipient_and_too_long);
 	ADD("/messages/lines/max-lines-passed", test_max_lines_passed);
