@@ -223,17 +223,9 @@ void contact_send_presence(struct session *s, struct contact *c, const char *to)
 		status = WORKER_STATUS_AWAY;
 	const char *text = c->auto_away != NULL ? c->auto_away : c->message;
 	bool online = session_state(s) == SESSION_ONLINE && status != WORKER_STATUS_OFFLINE;
-	if (!c->bare_cleared) {
-		/* Before the first presence from the full JID, one unavailable
-		 * from the bare JID (to every resource of the user), which ferry
-		 * used until presence moved to the full JID: clients drop what
-		 * they kept of it. Never after: Dino,
-		 * Conversations and Gajim apply a bare unavailable to every
-		 * resource of the contact. */
-		c->bare_cleared = true;
-		out_presence(router, c->jid, session_jid(s), "unavailable");
-	}
-	struct stanza *p = out_presence_new(router, c->full, dest, online ? NULL : "unavailable");
+	struct stanza *p =
+	    out_full_presence_new(router, &c->bare_cleared, c->jid, c->full, session_jid(s), dest,
+	                          online ? NULL : "unavailable");
 	const char *show = show_for(status);
 	if (online && show != NULL)
 		stanza_add_text_child(p, "show", show);

@@ -12,6 +12,7 @@
  * registration.c  jabber:iq:register (XEP-0077/0100) and jabber:iq:gateway
  * resources.c     a user's available resources and which sets the status
  * session.c       per-user state machine: resources, legacy login, retries
+ * status.c        the transport's presence to a user; failed-login reports
  * contacts.c      legacy buddies as XMPP contacts: presence, subscriptions
  * messages.c      messages and chat states both ways, the outbox, notices
  * roster.c        XEP-0356 roster pushes, or one subscription request each
@@ -86,6 +87,13 @@ struct stanza *out_presence_new(struct router *router, const char *from, const c
                                 const char *type);
 /* The same presence, sent at once. */
 void out_presence(struct router *router, const char *from, const char *to, const char *type);
+/* A presence from FULL (a contact's or the transport's full JID) to TO, of
+ * TYPE, to complete. The first of a run (*CLEARED false, then set) is
+ * preceded by one unavailable from BARE to the user's bare JID USER:
+ * presence came from bare JIDs before. Caller owns it. */
+struct stanza *out_full_presence_new(struct router *router, bool *cleared, const char *bare,
+                                     const char *full, const char *user, const char *to,
+                                     const char *type);
 /* A subscription request from FROM (NULL: the transport) to TO, with the
  * name to show (XEP-0172 nick) and a STATUS text, each NULL or "" for
  * none. */
@@ -297,9 +305,14 @@ bool session_resource_available(const struct session *s, const char *full_jid);
 void session_on_event(struct session *s, const struct legacy_event *event);
 /* The worker hosting this session died. */
 void session_on_lost(struct session *s);
-/* Sends the transport's presence (reflecting the legacy state) to TO (NULL:
- * the user's bare JID). */
+/* status.c: sends the transport's presence (reflecting the legacy state)
+ * to TO (NULL: the user's bare JID). */
 void session_send_transport_presence(struct session *s, const char *to);
+/* status.c: tells the user why the login failed for good (WORKER_REASON_*
+ * REASON, TEXT): a presence error from the transport and a chat message. */
+void session_report_failure(struct session *s, guint32 reason, const char *text);
+/* The session's flag for out_full_presence_new() (the transport's). */
+bool *session_bare_cleared(struct session *s);
 
 /* ---- contacts.c ------------------------------------------------------------------ */
 

@@ -35,6 +35,22 @@ void out_tell_user(struct router *router, const char *bare_jid, const char *text
 	router_send(router, m);
 }
 
+struct stanza *out_full_presence_new(struct router *router, bool *cleared, const char *bare,
+                                     const char *full, const char *user, const char *to,
+                                     const char *type)
+{
+	if (!*cleared) {
+		/* Before the first presence from the full JID, one unavailable
+		 * from the bare JID, which ferry used until presence moved to the
+		 * full JID: clients drop what they kept of it. Never after: Dino,
+		 * Conversations and Gajim apply a bare unavailable to every
+		 * resource of the contact. */
+		*cleared = true;
+		out_presence(router, bare, user, "unavailable");
+	}
+	return out_presence_new(router, full, to, type);
+}
+
 void out_subscribe(struct router *router, const char *from, const char *to, const char *nick,
                    const char *status)
 {

@@ -38,7 +38,7 @@ struct session {
 	char *sent_message;
 	bool paced;        /* waiting in the login pacer for its turn */
 	bool forgetting;   /* inside forget_account(): a loss there is no news */
-	bool bare_cleared; /* the transport's unavailable from its bare JID was sent */
+	bool bare_cleared; /* the transport's unavailable from its bare JID was sent (status.c) */
 
 	/* the user left with messages in flight: still logged in (see start_drain) */
 	bool draining;
@@ -196,6 +196,11 @@ const char *session_failure(const struct session *s)
 	return s->failure;
 }
 
+bool *session_bare_cleared(struct session *s)
+{
+	return &s->bare_cleared;
+}
+
 struct contacts *session_contacts(struct session *s)
 {
 	return s->contacts;
@@ -344,88 +349,6 @@ void session_on_user_presence(struct session *s, const char *resource, bool avai
 	default:
 		break;
 	}
-}
-
-/* ---- presence of the transport ---------------------------------------------------------- */
-
-static const char *error_condition(guint32 reason)
-{
-	switch (reason) {
-	case WORKER_REASON_AUTH:
-		return "not-authorized";
-	case WORKER_REASON_TIMEOUT:
-	case WORKER_REASON_NETWORK:
-		return "remote-server-timeout";
-	case WORKER_REASON_NAME_IN_USE:
-		return "conflict";
-	default:
-		return "not-acceptable";
-	}
-}
-
-/* The transport's presence (from its full JID) of TYPE (NULL: available)
- * to DEST, to complete. The first in this run is preceded by one
- * unavailable from the bare JID, which older versions sent presence from,
- * to the user's bare JID: clients drop what they kept of it (never after:
- * they apply it to every resource). */
-static struct stanza *transport_presence_new(struct session *s, const char *dest, const char *type)
-{
-	const struct gateway_ctx *ctx = s->ctx;
-	if (!s->bare_cleared) {
-		s->bare_cleared = true;
-		out_presence(ctx->router, NULL, s->jid, "unavailable");
-	}
-	return out_presence_new(ctx->router, address_transport_full(ctx->address), dest, type);
-}
-
-void session_send_transport_presence(struct session *s, const char *to)
-{
-	const struct gateway_ctx *ctx = s->ctx;
-	const char *dest = to != NULL ? to : s->jid;
-	const char *protocol = regform_protocol_name(ctx->form);
-	struct stanza *p;
-	switch (s->state) {
-	case SESSION_ONLINE: {
-		p = transport_presence_new(s, dest, NULL);
-		g_autofree char *status =
-		    g_strdup_printf("Connected to %s as %s", protocol, s->nick);
-		stanza_add_text_child(p, "status", status);
-		break;
-	}
-	case SESSION_CONNECTING:
-	case SESSION_RECONNECTING: {
-		p = transport_presence_new(s, dest, NULL);
-		stanza_add_text_child(p, "show", "away");
-		g_autofree char *status = g_strdup_printf(
-		    "%s to %s…", s->state == SESSION_CONNECTING ? "Connecting" : "Reconnecting",
-		    protocol);
-		stanza_add_text_child(p, "status", status);
-		break;
-	}
-	default:
-		p = transport_presence_new(s, dest, "unavailable");
-		if (s->failure != NULL)
-			stanza_add_text_child(p, "status", s->failure);
-		break;
-	}
-	if (stanza_get_type(p) == NULL) {
-		disco_add_caps(p, disco_caps_ver(ctx->disco));
-	}
-	router_send(ctx->router, p);
-}
-
-/* Tells the user why the login failed: a presence error from the transport
- * (XEP-0100 §4.4.2) and, for clients that do not show those, a message. */
-static void report_failure(struct session *s, guint32 reason, const char *text)
-{
-	const struct gateway_ctx *ctx = s->ctx;
-	/* from the address the user's presence went to (RFC 6120 §8.3.1) */
-	struct stanza *p = out_presence_new(ctx->router, NULL, s->jid, "error");
-	stanza_add_error(p, NULL, error_condition(reason), text);
-	router_send(ctx->router, p);
-	g_autofree char *msg =
-	    g_strdup_printf("Could not log in to %s: %s", regform_protocol_name(ctx->form), text);
-	out_tell_user(ctx->router, s->jid, msg);
 }
 
 /* ---- login and logout ------------------------------------------------------------------- */
@@ -730,7 +653,7 @@ static void on_disconnected(void *data, const struct worker_msg_disconnected *m)
 		s->state = SESSION_FAILED;
 		g_free(s->failure);
 		s->failure = g_strdup(m->text);
-		report_failure(s, m->reason, m->text);
+		session_report_failure(s, m->reason, m->text);
 		messages_bounce_all(s, why);
 		return;
 	}
