@@ -25,7 +25,7 @@ struct logins {
 	const struct logins_callbacks *callbacks;
 	void *data;
 	GHashTable *kept; /* account id -> struct kept * */
-	guint kept_ms;    /* how long a kept login waits ([settings] kept_login_ms) */
+	guint kept_ms;    /* how long a kept login waits (settings->kept_login_ms) */
 };
 
 /* A checked login waiting for its session. */
