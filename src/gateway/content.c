@@ -278,13 +278,14 @@ void content_to_transport(struct content *c, const struct stanza *m, const struc
 		    "%s user bob) and chat with them. This address takes no commands.",
 		    ctx->jid, network, how, network, ctx->jid, network);
 	} else {
-		g_autofree char *example = address_contact_jid(ctx->address, "John Smith");
+		/* the escaping, shown on an address as the transport writes it */
+		g_autofree char *example = address_contact_jid(ctx->address, "ann@example.net");
 		text = g_strdup_printf(
 		    "This is %s, a transport to %s, and you are registered. To chat with someone "
-		    "on %s, add them as a contact at this address: bob@%s is the %s user bob (in "
-		    "a name with a space, @ or / in it, write \\20, \\40 or \\2f instead: %s is "
-		    "\"John Smith\"). Group chats are not available yet, and this address takes "
-		    "no commands.",
+		    "on %s, add them as a contact at this address: bob@%s is the %s user bob. "
+		    "Group chats are not available yet, and this address takes no commands. (A "
+		    "name with a space, @ or / in it is written with \\20, \\40 or \\2f in their "
+		    "place: \"ann@example.net\" is %s.)",
 		    ctx->jid, network, network, ctx->jid, network, example != NULL ? example : "");
 	}
 	out_tell_user(ctx->router, stanza_get_from(m), text);

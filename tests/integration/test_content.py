@@ -165,7 +165,7 @@ async def scenario(tap, prosody, irc, ferry, password):
         alice.send_message(T, "help")
         note = await alice.wait_for(lambda r: r in transport_chats(alice, m0), 10, m0)
         body = note.child_text("body") if note else ""
-        tap.ok(note is not None and "registered" in body and "John\\20Smith@" + T in body,
+        tap.ok(note is not None and "registered" in body and "ann\\40example.net@" + T in body,
                "chat to the transport from a registered user says how to write to IRC "
                "users (with an XEP-0106 example)", str(note))
 

@@ -194,7 +194,7 @@ static void test_transport_chat(struct gw *gw, gconstpointer unused)
 	g_autofree char *b2 = body_of(m);
 	g_assert_nonnull(strstr(b2, "you are registered"));
 	g_assert_nonnull(strstr(b2, "bob@" GW_JID " is the IRC user bob"));
-	g_assert_nonnull(strstr(b2, "John\\20Smith@" GW_JID));
+	g_assert_nonnull(strstr(b2, "\"ann@example.net\" is ann\\40example.net@" GW_JID));
 	stanza_free(m);
 	/* never answered: errors, headlines, group chat, no text, servers */
 	const char *quiet[] = {
