@@ -77,7 +77,8 @@ def main():
         ferry = Ferry(os.path.join(work, "ferry"), prosody.component_port, secret,
                       jid=TRANSPORT, legacy_name="IRC Transport", level="info",
                       extra={"legacy": {"server": "127.0.0.1", "port": str(irc.port),
-                                        "locked": "server;port"}})
+                                        "ssl": "false",  # the demo ngircd is plain
+                                        "locked": "server;port;ssl"}})
         ferry.start()
         started.append(ferry)
         ferry.wait_for_log(Ferry.ONLINE, 30)

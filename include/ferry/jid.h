@@ -3,7 +3,9 @@
  *
  * Validation is structural, not full PRECIS: valid UTF-8, no control
  * characters, each part 1..1023 bytes, the localpart free of the characters
- * RFC 7622 forbids ("&'/:<>@ and space), the domain free of spaces and '@'.
+ * RFC 7622 forbids ("&'/:<>@ and space), the domain free of spaces, '@'
+ * and empty labels (one trailing dot is dropped), so that parsing what
+ * jid_full() gives returns the same JID.
  * Domains are lower-cased (ASCII). Localparts keep their case: servers
  * case-fold them, so ferry stores the legacy spelling separately.
  */

@@ -5,8 +5,9 @@
  * stderr as one line each, the same for both programs:
  *   2026-12-01 23:27:11.042 ferry[4242] warning: component: link down ...
  * (local time with milliseconds, program[pid], level, message; embedded
- * newlines and control characters escaped as \n, \r, \xNN, so an entry is
- * always one line). Only messages at or above the configured level are
+ * newlines and control characters escaped as \n, \r, \xNN, \uNNNN — see
+ * log_escape() — so an entry is always one line and a terminal never acts
+ * on what a legacy name carried). Only messages at or above the configured level are
  * written. Module code logs with g_debug(), g_info(), g_message(),
  * g_warning() (never g_error(), which aborts), and never logs a secret;
  * ferry's own error level (a fatal start error) is log_error(): "error" on
@@ -35,6 +36,12 @@ const char *log_level_name(enum settings_log_level level);
 /* Logs at ferry's error level (G_LOG_LEVEL_CRITICAL, which never aborts
  * here; journal priority 3). For what stops ferry. */
 void log_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+/* TEXT (LEN bytes, or up to its NUL when LEN < 0; NULL: "") escaped as
+ * every logged value is, on stderr and for the journal: \n, \r, \xNN for
+ * other C0 controls, DEL and bytes that are not UTF-8, \uNNNN for C1 and
+ * bidi controls; TAB and other text as they are. Caller frees. */
+char *log_escape(const char *text, gssize len);
 
 /* The stderr line for one entry (with its newline), for the writer and
  * tests. Caller frees. */

@@ -118,6 +118,17 @@ bool storage_contact_delete(struct storage *storage, const char *jid, const char
  * in byte order, or NULL on error. */
 GPtrArray *storage_contact_list(struct storage *storage, const char *jid, GError **error);
 
+/* Contact addresses, for every user: the localpart (as the server folds
+ * it) given to a legacy name that does not keep its plain XEP-0106 form,
+ * and the exact name (any bytes but NUL), so that the address stays the
+ * same across restarts and is read back. get: *LEGACY_NAME (caller frees)
+ * is NULL when LOCALPART stands for no name. put: fails when LOCALPART
+ * has a name already. */
+bool storage_address_get(struct storage *storage, const char *localpart, char **legacy_name,
+                         GError **error);
+bool storage_address_put(struct storage *storage, const char *localpart, const char *legacy_name,
+                         GError **error);
+
 /* Queues TEXT for LEGACY_NAME; returns the item id (never reused), or 0 on
  * error (STORAGE_ERROR_NO_USER if JID is not registered). */
 gint64 storage_outbox_add(struct storage *storage, const char *jid, const char *legacy_name,

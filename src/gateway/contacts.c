@@ -104,7 +104,7 @@ struct contact *contact_get(struct session *s, const char *legacy_name, bool cre
 		return c;
 	c = g_new0(struct contact, 1);
 	c->legacy_name = g_strdup(legacy_name);
-	c->jid = address_contact_jid(session_ctx(s)->address, legacy_name);
+	c->jid = address_contact_jid_for(session_ctx(s)->address, session_jid(s), legacy_name);
 	if (c->jid != NULL) {
 		c->full = address_full(c->jid);
 		g_autofree char *local = g_strndup(c->jid, strcspn(c->jid, "@"));
@@ -130,7 +130,7 @@ struct contact *contact_by_local(struct session *s, const char *localpart)
 	struct contact *c = lookup_local(s, localpart);
 	if (c != NULL)
 		return c;
-	g_autofree char *name = address_legacy_name(localpart);
+	g_autofree char *name = address_legacy_name(session_ctx(s)->address, localpart);
 	return name != NULL ? contact_get(s, name, true) : NULL;
 }
 
@@ -469,7 +469,8 @@ static enum disco_answer contact_entity(const struct gateway_ctx *ctx, const str
 	struct session *s = sessions_get(ctx->sessions, jid_bare(from), false);
 	const struct contact *c = s != NULL ? lookup_local(s, jid_local(to)) : NULL;
 	jid_free(from);
-	*name = c != NULL ? g_strdup(c->legacy_name) : address_legacy_name(jid_local(to));
+	*name =
+	    c != NULL ? g_strdup(c->legacy_name) : address_legacy_name(ctx->address, jid_local(to));
 	return *name == NULL || node != NULL ? DISCO_NOT_FOUND : DISCO_ANSWER;
 }
 

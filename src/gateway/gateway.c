@@ -299,7 +299,8 @@ struct gateway *gateway_new(const struct gateway_ports *ports)
 	ctx->legacy = ports->legacy;
 	ctx->form = ports->form;
 	ctx->jid = ports->settings->component_jid;
-	ctx->address = address_new(ports->settings);
+	ctx->address = address_new(ports->settings, ports->storage, ports->router,
+	                           regform_protocol_name(ports->form));
 	ctx->logins =
 	    logins_new(ctx->legacy, ports->settings->login_rate, ports->settings->login_burst,
 	               ports->settings->kept_login_ms, &login_callbacks, gw);

@@ -119,23 +119,34 @@ enum address_kind {
 	ADDRESS_OTHER,              /* not at the transport's domain */
 };
 
-struct address *address_new(const struct settings *settings);
+/* STORAGE keeps the marked addresses (may be NULL: not kept), ROUTER
+ * sends the notices, PROTOCOL_NAME ("IRC") names the network in them. */
+struct address *address_new(const struct settings *settings, struct storage *storage,
+                            struct router *router, const char *protocol_name);
 void address_free(struct address *address);
 
 /* What TO is, as an address at the transport. */
 enum address_kind address_classify(const struct address *address, const struct jid *to);
 
-/* The contact JID of legacy name NAME: its XEP-0106-escaped form at the
- * transport, or NULL when no localpart can carry it. Caller frees. */
+/* The contact JID of legacy name NAME (one JID for one name: address.c):
+ * its XEP-0106-escaped form at the transport when the server's folding
+ * leaves that alone, else its folded form with a stable mark
+ * ("alice~2bd806c9"), kept in storage; NULL when no localpart can carry
+ * it (empty, a control character, spaces at an end). Caller frees. */
 char *address_contact_jid(const struct address *address, const char *name);
+/* As address_contact_jid(), and a marked JID is told to USER (a bare JID)
+ * in a chat message from the transport, once per name and run. */
+char *address_contact_jid_for(struct address *address, const char *user, const char *name);
 /* The transport's full JID (domain/GATEWAY_RESOURCE). Borrowed. */
 const char *address_transport_full(const struct address *address);
 /* BARE/GATEWAY_RESOURCE. Caller frees. */
 char *address_full(const char *bare);
 
-/* The legacy name a contact localpart stands for (XEP-0106 unescaped), or
- * NULL when it stands for none (empty). Caller frees. */
-char *address_legacy_name(const char *localpart);
+/* The legacy name a contact localpart stands for: a marked one's from
+ * storage, else XEP-0106 unescaped; NULL when it stands for none (empty,
+ * unknown, or the plain form of a name that has a marked address).
+ * Caller frees. */
+char *address_legacy_name(const struct address *address, const char *localpart);
 /* The key contacts are looked up by: servers case-fold localparts, so a
  * contact is found by any spelling of its escaped localpart. Caller frees. */
 char *address_local_key(const char *localpart);

@@ -454,7 +454,7 @@ void messages_deliver_held(const struct gateway_ctx *ctx, const char *bare_jid,
                            const struct worker_msg_im_received *m)
 {
 	g_autofree char *text = markup_to_text(m->text);
-	g_autofree char *contact = address_contact_jid(ctx->address, m->name);
+	g_autofree char *contact = address_contact_jid_for(ctx->address, bare_jid, m->name);
 	if (contact == NULL) {
 		g_autofree char *line = g_strdup_printf("<%s> %s", m->name, text);
 		out_tell_user(ctx->router, bare_jid, line);

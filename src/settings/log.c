@@ -28,6 +28,59 @@ static enum settings_log_level level_of(GLogLevelFlags flags)
 	return SETTINGS_LOG_DEBUG;
 }
 
+/* Bidirectional controls: they reorder what a terminal shows, so a name
+ * could make a line read as another. */
+static bool is_bidi_control(gunichar c)
+{
+	return c == 0x061c || c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+	       (c >= 0x2066 && c <= 0x2069);
+}
+
+/* Appends LEN bytes of TEXT to OUT, escaped so that a terminal shows them
+ * as they are and never acts on them: \n, \r, \xNN for other C0
+ * controls, DEL and bytes that are not UTF-8 (a raw 0x9b is CSI to an
+ * 8-bit terminal), \uNNNN for C1 controls (U+009B is CSI too) and bidi
+ * controls. TAB stays. */
+static void escape_into(GString *out, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	while (p < end) {
+		unsigned char b = (unsigned char)*p;
+		if (b < 0x80) {
+			if (b == '\n')
+				g_string_append(out, "\\n");
+			else if (b == '\r')
+				g_string_append(out, "\\r");
+			else if ((b < 0x20 && b != '\t') || b == 0x7f)
+				g_string_append_printf(out, "\\x%02x", b);
+			else
+				g_string_append_c(out, (char)b);
+			p++;
+			continue;
+		}
+		gunichar c = g_utf8_get_char_validated(p, end - p);
+		if (c == (gunichar)-1 || c == (gunichar)-2) {
+			g_string_append_printf(out, "\\x%02x", b);
+			p++;
+			continue;
+		}
+		const char *next = g_utf8_next_char(p);
+		if (c <= 0x9f || is_bidi_control(c))
+			g_string_append_printf(out, "\\u%04x", (unsigned)c);
+		else
+			g_string_append_len(out, p, next - p);
+		p = next;
+	}
+}
+
+char *log_escape(const char *text, gssize len)
+{
+	GString *out = g_string_new(NULL);
+	if (text != NULL)
+		escape_into(out, text, len < 0 ? strlen(text) : (size_t)len);
+	return g_string_free(out, FALSE);
+}
+
 char *log_format_line(const char *prog, int pid, GDateTime *when, enum settings_log_level level,
                       const char *message)
 {
@@ -40,21 +93,12 @@ char *log_format_line(const char *prog, int pid, GDateTime *when, enum settings_
 	/* One entry, one line: trailing newlines (libpurple's debug lines end
 	 * with one) go, embedded ones and other control characters are
 	 * escaped, so a reader (or grep) never takes a continuation line for
-	 * an entry of its own. TAB stays. */
+	 * an entry of its own, and a terminal never acts on what a legacy
+	 * name or text carried. */
 	size_t len = strlen(message);
 	while (len > 0 && (message[len - 1] == '\n' || message[len - 1] == '\r'))
 		len--;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)message[i];
-		if (c == '\n')
-			g_string_append(line, "\\n");
-		else if (c == '\r')
-			g_string_append(line, "\\r");
-		else if ((c < 0x20 && c != '\t') || c == 0x7f)
-			g_string_append_printf(line, "\\x%02x", c);
-		else
-			g_string_append_c(line, (char)c);
-	}
+	escape_into(line, message, len);
 	g_string_append_c(line, '\n');
 	return g_string_free(line, FALSE);
 }
@@ -90,7 +134,16 @@ static GLogWriterOutput writer(GLogLevelFlags flags, const GLogField *fields, gs
 		 * ferry's own mapping replaces it, error = 3. */
 		GLogField *jfields = g_newa(GLogField, n_fields + 2);
 		gsize n = log_journal_fields(level, program, fields, n_fields, jfields);
-		if (g_log_writer_journald(flags, jfields, n, user_data) == G_LOG_WRITER_HANDLED)
+		/* every value escaped as on stderr: journalctl shows them too */
+		char **escaped = g_new0(char *, n + 1);
+		for (gsize i = 0; i < n; i++) {
+			escaped[i] = log_escape(jfields[i].value, jfields[i].length);
+			jfields[i].value = escaped[i];
+			jfields[i].length = -1;
+		}
+		GLogWriterOutput out = g_log_writer_journald(flags, jfields, n, user_data);
+		g_strfreev(escaped);
+		if (out == G_LOG_WRITER_HANDLED)
 			return G_LOG_WRITER_HANDLED;
 	}
 

@@ -96,6 +96,13 @@ struct storage_backend {
 	/* Every sealed value (struct storage_backend_sealed *, freed with the
 	 * array, see storage_backend_sealed_free()), in no particular order. */
 	GPtrArray *(*sealed_list)(struct storage_backend *backend, GError **error);
+
+	/* Contact addresses (storage_address_get/put): *LEGACY_NAME is NULL
+	 * when LOCALPART has none; putting a LOCALPART that has one fails. */
+	bool (*address_get)(struct storage_backend *backend, const char *localpart,
+	                    char **legacy_name, GError **error);
+	bool (*address_put)(struct storage_backend *backend, const char *localpart,
+	                    const char *legacy_name, GError **error);
 };
 
 /* The SQLite backend (sqlite.c): opens or creates the database file at

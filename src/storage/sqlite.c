@@ -60,6 +60,13 @@ static const char *const migrations[] = {
     "  key TEXT PRIMARY KEY,"
     "  value BLOB NOT NULL"
     ");",
+    /* 3: the contact JIDs of legacy names that do not keep their plain
+	 * XEP-0106 form (gateway/address.c): the localpart, as the server
+	 * folds it, and the exact name it stands for, for every user. */
+    "CREATE TABLE contact_addresses ("
+    "  localpart TEXT PRIMARY KEY,"
+    "  legacy_name BLOB NOT NULL" /* exact bytes: not always UTF-8 */
+    ");",
 };
 
 #define SCHEMA_VERSION ((int)G_N_ELEMENTS(migrations))
@@ -84,6 +91,8 @@ enum stmt_id {
 	STMT_META_GET,
 	STMT_META_PUT,
 	STMT_SEALED_LIST,
+	STMT_ADDRESS_GET,
+	STMT_ADDRESS_PUT,
 	STMT_COUNT
 };
 
@@ -121,6 +130,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_SEALED_LIST] = "SELECT jid, 0, password FROM users WHERE password IS NOT NULL "
                          "UNION ALL SELECT u.jid, 1, o.text FROM outbox AS o "
                          "JOIN users AS u ON u.id = o.user_id",
+    [STMT_ADDRESS_GET] = "SELECT legacy_name FROM contact_addresses WHERE localpart = ?1",
+    [STMT_ADDRESS_PUT] = "INSERT INTO contact_addresses (localpart, legacy_name) VALUES (?1, ?2)",
 };
 
 struct sqlite_backend {
@@ -540,6 +551,44 @@ static GPtrArray *sealed_list(struct storage_backend *backend, GError **error)
 	return rows;
 }
 
+/* ---- contact addresses ----------------------------------------------------- */
+
+static bool address_get(struct storage_backend *backend, const char *localpart, char **legacy_name,
+                        GError **error)
+{
+	struct sqlite_backend *b = from_base(backend);
+	sqlite3_stmt *stmt = b->stmts[STMT_ADDRESS_GET];
+	*legacy_name = NULL;
+	if (!bind_text(stmt, 1, localpart)) {
+		set_db_error(b, error, STORAGE_ERROR_IO, "read a contact address");
+		stmt_done(stmt);
+		return false;
+	}
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*legacy_name =
+		    g_strndup(sqlite3_column_blob(stmt, 0), (gsize)sqlite3_column_bytes(stmt, 0));
+	else if (rc != SQLITE_DONE)
+		set_db_error(b, error, STORAGE_ERROR_IO, "read a contact address");
+	stmt_done(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
+static bool address_put(struct storage_backend *backend, const char *localpart,
+                        const char *legacy_name, GError **error)
+{
+	struct sqlite_backend *b = from_base(backend);
+	sqlite3_stmt *stmt = b->stmts[STMT_ADDRESS_PUT];
+	if (!bind_text(stmt, 1, localpart) ||
+	    sqlite3_bind_blob(stmt, 2, legacy_name, (int)strlen(legacy_name), SQLITE_TRANSIENT) !=
+	        SQLITE_OK) {
+		set_db_error(b, error, STORAGE_ERROR_IO, "store a contact address");
+		stmt_done(stmt);
+		return false;
+	}
+	return step_done(b, stmt, "store a contact address", error);
+}
+
 /* ---- opening, migrating, closing ---------------------------------------- */
 
 static int schema_version(struct storage_backend *backend)
@@ -574,6 +623,8 @@ static const struct storage_backend sqlite_operations = {
     .meta_get = meta_get,
     .meta_put = meta_put,
     .sealed_list = sealed_list,
+    .address_get = address_get,
+    .address_put = address_put,
 };
 
 /* Creates PATH with mode 0600 if it does not exist, so that SQLite (which

@@ -343,6 +343,26 @@ GPtrArray *storage_contact_list(struct storage *storage, const char *jid, GError
 	return storage->backend->contact_list(storage->backend, jid, error);
 }
 
+/* ---- contact addresses -------------------------------------------------- */
+
+bool storage_address_get(struct storage *storage, const char *localpart, char **legacy_name,
+                         GError **error)
+{
+	g_return_val_if_fail(storage != NULL, false);
+	g_return_val_if_fail(localpart != NULL && legacy_name != NULL, false);
+	g_return_val_if_fail(error == NULL || *error == NULL, false);
+	return storage->backend->address_get(storage->backend, localpart, legacy_name, error);
+}
+
+bool storage_address_put(struct storage *storage, const char *localpart, const char *legacy_name,
+                         GError **error)
+{
+	g_return_val_if_fail(storage != NULL, false);
+	g_return_val_if_fail(localpart != NULL && legacy_name != NULL, false);
+	g_return_val_if_fail(error == NULL || *error == NULL, false);
+	return storage->backend->address_put(storage->backend, localpart, legacy_name, error);
+}
+
 /* ---- outbox ------------------------------------------------------------- */
 
 void storage_backend_outbox_row_free(gpointer data)

@@ -5,6 +5,7 @@
 #include "worker.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static gint compare_ids(gconstpointer a, gconstpointer b)
 {
@@ -69,6 +70,33 @@ static void describe_option(struct worker_description *d, PurpleAccountOption *o
 	}
 }
 
+/* Defaults ferry sets instead of libpurple's. prpl-irc's ssl is off, so a
+ * user's password (server password, NickServ, SASL) would cross the
+ * network in clear: ferry's form offers TLS, on the TLS port, unless the
+ * admin presets ssl = false (and the port) for a server without it. */
+static const struct {
+	const char *protocol;
+	const char *key;
+	const char *def;
+} own_defaults[] = {
+    {"prpl-irc", "ssl", "true"},
+    {"prpl-irc", "port", "6697"},
+};
+
+static void apply_own_defaults(struct worker_description *d)
+{
+	for (guint i = 0; i < d->options->len; i++) {
+		struct worker_option *o = g_ptr_array_index(d->options, i);
+		for (gsize j = 0; j < G_N_ELEMENTS(own_defaults); j++) {
+			if (strcmp(own_defaults[j].protocol, d->protocol) == 0 &&
+			    strcmp(own_defaults[j].key, o->key) == 0) {
+				g_free(o->def);
+				o->def = g_strdup(own_defaults[j].def);
+			}
+		}
+	}
+}
+
 int describe_protocol(const char *protocol_id)
 {
 	PurplePlugin *prpl = purple_find_prpl(protocol_id);
@@ -87,6 +115,7 @@ int describe_protocol(const char *protocol_id)
 	describe_splits(d, info);
 	for (GList *l = info->protocol_options; l != NULL; l = l->next)
 		describe_option(d, l->data);
+	apply_own_defaults(d);
 	g_autofree char *text = worker_description_print(d);
 	worker_description_free(d);
 	printf("%s\n", text);

@@ -9,7 +9,8 @@
  * history from growing; system and error lines written into a
  * conversation become NOTICEs, except those sendq.c already answered as
  * a failed IM; automatic replies, such as IRC's away text, become
- * BUDDY_AWAY) and the typing signals (TYPING). Anything
+ * BUDDY_AWAY) and the typing signals (TYPING); and prpl-irc's own CTCP
+ * VERSION answer, which names ferry. Anything
  * about an account that is not ours or already ended is dropped. */
 #include "config.h"
 #include "worker.h"
@@ -288,6 +289,28 @@ static void on_typing_stopped(PurpleAccount *pa, const char *name, gpointer data
 	emit_typing(pa, name, WORKER_TYPING_NONE);
 }
 
+/* ---- what prpl-irc says on its own ---------------------------------------------- */
+
+/* prpl-irc answers a CTCP VERSION itself, with libpurple's name (parse.c,
+ * irc_parse_ctcp: "\001VERSION Purple IRC\001"), to anyone who asks.
+ * The reply names ferry instead: honest to the network (some bots check
+ * that clients answer) and no fingerprint of the library underneath. The
+ * line is replaced on its way out ("irc-sending-text"): libpurple 2.14
+ * writes strlen() of what the signal leaves and frees it with g_free(). */
+static void on_irc_sending(PurpleConnection *gc, char **text, gpointer data)
+{
+	static const char purple[] = "\001VERSION Purple IRC\001\r\n";
+	if (text == NULL || *text == NULL || !g_str_has_prefix(*text, "NOTICE ") ||
+	    !g_str_has_suffix(*text, purple))
+		return;
+	int head = (int)(strlen(*text) - strlen(purple));
+	char *line = g_strdup_printf("%.*s\001VERSION " PACKAGE_NAME " " PACKAGE_VERSION
+	                             " (XMPP transport)\001\r\n",
+	                             head, *text);
+	g_free(*text);
+	*text = line;
+}
+
 void events_install(void)
 {
 	purple_connections_set_ui_ops(&connection_ops);
@@ -319,4 +342,9 @@ void events_install(void)
 	                      NULL);
 	purple_signal_connect(conversations, "buddy-typing-stopped", &handle,
 	                      PURPLE_CALLBACK(on_typing_stopped), NULL);
+
+	PurplePlugin *irc = purple_plugins_find_with_id("prpl-irc");
+	if (irc != NULL && purple_signal_connect(irc, "irc-sending-text", &handle,
+	                                         PURPLE_CALLBACK(on_irc_sending), NULL) == 0)
+		g_warning("prpl-irc: cannot watch its output; CTCP VERSION names libpurple");
 }

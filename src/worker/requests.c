@@ -4,9 +4,12 @@
  * No libpurple request is left open: each is answered from an idle
  * callback right after it is asked (never inside the request call itself,
  * whose caller has not registered it yet), and ferry gets a NOTICE saying
- * what was asked and chosen. The answer is the request's default, except:
+ * what was asked and chosen (a notice libpurple gives without an account
+ * goes to the connection whose input it is handling in that dispatch, or
+ * to the log). The answer is the request's default, except:
  *   - a TLS certificate prompt is always REJECTED (its default is Accept);
- *     the problem text ends up in the account's DISCONNECTED reason;
+ *     the problem text ends up in the DISCONNECTED reason of the account
+ *     whose connection fails in the same dispatch, and no other;
  *   - a password prompt (a masked field) is cancelled and the account ends
  *     with DISCONNECTED AUTH "a password is required";
  *   - file and folder prompts are cancelled (there is no file to offer and
@@ -51,26 +54,79 @@ struct auth {
 	void *user_data;
 };
 
-static GHashTable *auths;     /* id -> struct auth (owned) */
-static guint32 last_auth_id;  /* ids handed out so far */
-static char *cert_problem;    /* see requests_take_cert_problem() */
-static guint cert_flush_idle; /* sends an unclaimed CERT_PROBLEM to account 0 */
+static GHashTable *auths;    /* id -> struct auth (owned) */
+static guint32 last_auth_id; /* ids handed out so far */
+
+/* A main-loop dispatch: the source running now and its id (a freed
+ * source's address can come back). What libpurple says without naming an
+ * account belongs to the connection it was handling in the same one. */
+struct dispatch {
+	GSource *source;
+	guint id;
+};
+
+static struct dispatch dispatch_now(void)
+{
+	GSource *source = g_main_current_source();
+	return (struct dispatch){source, source != NULL ? g_source_get_id(source) : 0};
+}
+
+static bool dispatch_is_now(struct dispatch d)
+{
+	struct dispatch now = dispatch_now();
+	return d.source == now.source && d.id == now.id;
+}
+
+/* The certificate problem libpurple just reported, and the dispatch it
+ * came in: only a connection failing in that same dispatch takes it
+ * (requests_take_cert_problem()), never another account's later one. */
+static char *cert_problem;
+static struct dispatch cert_dispatch;
+static guint cert_flush_idle; /* logs an unclaimed CERT_PROBLEM */
+
+/* The connection whose input prpl-irc or prpl-jabber is handling: each
+ * says so before every line or stanza it parses. */
+static struct {
+	PurpleConnection *gc;
+	struct dispatch dispatch;
+} input;
+
+static void on_input(PurpleConnection *gc, gpointer packet, gpointer data)
+{
+	input.gc = gc;
+	input.dispatch = dispatch_now();
+}
+
+/* The account of a notice libpurple gave without one (notify ui ops take
+ * no account: prpl-irc's "No such nick", "Could not send", a ban, MOTD
+ * text all come so): the connection whose input is being handled in this
+ * very dispatch, when it is still there and ours; else NULL. */
+static struct account *input_account(void)
+{
+	if (input.gc == NULL || !dispatch_is_now(input.dispatch) ||
+	    g_list_find(purple_connections_get_all(), input.gc) == NULL)
+		return NULL;
+	return accounts_find(purple_connection_get_account(input.gc));
+}
 
 void requests_notice(PurpleAccount *pa, const char *title, const char *text)
 {
-	struct account *account = accounts_find(pa);
-	GBytes *frame = WORKER_FRAME(notice, .account = account != NULL ? account_id(account) : 0,
-	                             .title = title, .text = text);
-	if (account != NULL)
-		account_emit(account, frame);
-	else
-		channel_send(frame);
+	struct account *account = pa != NULL ? accounts_find(pa) : input_account();
+	if (account == NULL) {
+		/* ferry takes notices for its accounts only: no user to tell */
+		g_message("libpurple said, about no account of ours: %s: %s", title, text);
+		return;
+	}
+	account_emit(account, WORKER_FRAME(notice, .account = account_id(account), .title = title,
+	                                   .text = text));
 }
 
 /* ---- certificate problems --------------------------------------------------- */
 
 char *requests_take_cert_problem(void)
 {
+	if (cert_problem == NULL || !dispatch_is_now(cert_dispatch))
+		return NULL; /* another dispatch's: the flush logs it */
 	g_clear_handle_id(&cert_flush_idle, g_source_remove);
 	return g_steal_pointer(&cert_problem);
 }
@@ -80,17 +136,18 @@ static gboolean flush_cert_problem(gpointer data)
 	cert_flush_idle = 0;
 	g_autofree char *text = g_steal_pointer(&cert_problem);
 	if (text != NULL)
-		requests_notice(NULL, "Untrusted certificate: connection refused", text);
+		g_message("untrusted certificate, no connection failed with it: %s", text);
 	return G_SOURCE_REMOVE;
 }
 
 /* Records TEXT as the reason of the certificate failure libpurple is about
- * to report, normally synchronously, to report_disconnect_reason (events.c),
- * which knows the account. Unclaimed, it goes out on account 0. */
+ * to report synchronously, in this dispatch, to report_disconnect_reason
+ * (events.c), which knows the account. Unclaimed, it is logged. */
 static void set_cert_problem(const char *text)
 {
 	g_free(cert_problem);
 	cert_problem = g_strdup(text);
+	cert_dispatch = dispatch_now();
 	if (cert_flush_idle == 0)
 		cert_flush_idle = g_idle_add(flush_cert_problem, NULL);
 }
@@ -140,10 +197,11 @@ static gboolean answer(gpointer data)
 	call_answer(req);
 	req->answering = false;
 	if (req->cert_problem != NULL) {
-		/* not claimed by a failing connection right away: say it anyway */
+		/* not claimed by a failing connection right away: no account to
+		 * tell, so the log says it */
 		g_autofree char *left = requests_take_cert_problem();
 		if (left != NULL)
-			requests_notice(NULL, "Untrusted certificate: connection refused", left);
+			g_message("untrusted certificate, no connection failed with it: %s", left);
 	}
 	if (req->closed)
 		request_free(req);
@@ -529,4 +587,13 @@ void requests_install(void)
 	purple_request_set_ui_ops(&request_ops);
 	purple_notify_set_ui_ops(&notify_ops);
 	purple_accounts_set_ui_ops(&account_ops);
+	static int handle;
+	PurplePlugin *irc = purple_plugins_find_with_id("prpl-irc");
+	if (irc != NULL)
+		purple_signal_connect(irc, "irc-receiving-text", &handle, PURPLE_CALLBACK(on_input),
+		                      NULL);
+	PurplePlugin *jabber = purple_plugins_find_with_id("prpl-jabber");
+	if (jabber != NULL)
+		purple_signal_connect(jabber, "jabber-receiving-xmlnode", &handle,
+		                      PURPLE_CALLBACK(on_input), NULL);
 }

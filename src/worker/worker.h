@@ -313,13 +313,16 @@ void requests_install(void);
  * is none (already answered, or gone with its connection). */
 bool requests_answer_auth(struct account *account, guint32 id, bool granted);
 
-/* The certificate problem libpurple reported just now (while the current
- * TLS connection is being failed), or NULL. The caller takes it; the
- * matching notice is then the caller's to send. */
+/* The certificate problem libpurple reported in this main-loop dispatch
+ * (while the current TLS connection is being failed), or NULL: one from
+ * another dispatch is never another account's reason. The caller takes
+ * it; the matching notice is then the caller's to send. */
 char *requests_take_cert_problem(void);
 
-/* Sends WORKER_NOTICE to PA's account id, or to id 0 when PA is NULL or not
- * ours. TEXT is plain text. */
+/* Sends WORKER_NOTICE to PA's account. PA NULL (libpurple's notify ops
+ * name no account): to the account whose input prpl-irc or prpl-jabber is
+ * handling in this dispatch; failing that, or PA not ours, only logged.
+ * TEXT is plain text. */
 void requests_notice(PurpleAccount *pa, const char *title, const char *text);
 
 /* ---- describe.c ---------------------------------------------------------- */

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "ferry/component.h"
 
+#include "ferry/jid.h"
 #include "ferry/ns.h"
 
 #include <errno.h>
@@ -685,13 +686,14 @@ const char *component_jid(const struct component *c)
 	return c->opt.jid;
 }
 
-/* true when FROM is the component domain or an address at it. */
+/* true when FROM is a valid JID at the component domain. Parsed as a JID:
+ * in "x/y@domain" the domain is x (the resource may hold an '@'). */
 static bool from_is_ours(const struct component *c, const char *from)
 {
-	const char *domain = strchr(from, '@');
-	domain = domain != NULL ? domain + 1 : from;
-	size_t n = strcspn(domain, "/");
-	return n == strlen(c->opt.jid) && g_ascii_strncasecmp(domain, c->opt.jid, n) == 0;
+	struct jid *j = jid_parse(from, NULL);
+	bool ours = j != NULL && g_ascii_strcasecmp(jid_domain(j), c->opt.jid) == 0;
+	jid_free(j);
+	return ours;
 }
 
 bool component_send(struct component *c, struct stanza *stanza)

@@ -52,6 +52,21 @@ static const char local_forbidden[] = "\"&'/:<>@ ";
 static const char domain_forbidden[] = "@ ";
 static const char resource_forbidden[] = "";
 
+/* true when the LEN bytes of DOMAIN (its one trailing dot dropped) have
+ * an empty label: a leading or trailing dot, or two in a row. Otherwise
+ * ".." would parse as "." and that would not parse again (RFC 7622 §3.2:
+ * a domainpart is labels, each of at least one character). */
+static bool has_empty_label(const char *domain, size_t len)
+{
+	if (len > 0 && (domain[0] == '.' || domain[len - 1] == '.'))
+		return true;
+	for (size_t i = 1; i < len; i++) {
+		if (domain[i] == '.' && domain[i - 1] == '.')
+			return true;
+	}
+	return false;
+}
+
 /* Validates the parts (LOCAL and RESOURCE may be NULL; lengths in bytes)
  * and builds the JID, lower-casing the domain and dropping one final dot. */
 static struct jid *build(const char *local, size_t local_len, const char *domain, size_t domain_len,
@@ -62,6 +77,8 @@ static struct jid *build(const char *local, size_t local_len, const char *domain
 		domain_len--;
 	const char *what = "domainpart";
 	const char *why = check_part(domain, domain_len, domain_forbidden);
+	if (why == NULL && has_empty_label(domain, domain_len))
+		why = "has an empty label";
 	if (why == NULL && local != NULL) {
 		what = "localpart";
 		why = check_part(local, local_len, local_forbidden);

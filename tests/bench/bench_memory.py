@@ -79,7 +79,8 @@ def run_one(count, settle=12):
         irc = run.add(Ngircd(run.path("ngircd")))
         irc.start()
         ferry = run.add(Ferry(run.path("ferry"), level="message", **transport_config(
-            prosody, presets={"server": "127.0.0.1", "port": str(irc.port)})))
+            prosody, presets={"server": "127.0.0.1", "port": str(irc.port),
+                              "ssl": "false"})))
         ferry.start()
         ferry.wait_for_log(Ferry.ONLINE, 20)
         time.sleep(2)

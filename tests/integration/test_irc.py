@@ -3,21 +3,25 @@
 
 alice@localhost registers her IRC nick through the XEP-0077 form, comes
 online and appears on IRC; messages go both ways byte for byte (markup
-characters, non-ASCII, OTR); a buddy's presence shows; going offline logs
+characters, non-ASCII, OTR); a raw CTCP VERSION is answered with ferry's
+name; a buddy's presence shows; going offline logs
 out; unregistering removes everything. Errors: an empty username, a user of
 a domain that is not allowed, an unregistered sender. The password is in
 no file ferry wrote and in no process's arguments or environment.
 Prints TAP.
 """
 
+import ast
 import asyncio
 import os
+import subprocess
 import sys
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import run_test, start_ferry  # noqa: E402
+from harness import builddir, run_test, start_ferry  # noqa: E402
 from transport import (irc_presets, IrcPeer, XmppUser, children_of, files_containing,  # noqa: E402
                        proc_contains, start_xmpp_and_irc, transport_config)
 
@@ -42,6 +46,29 @@ async def network_delivers(irc, password, texts):
             a.send("PRIVMSG probe2 :%s" % text)
             out[text] = await b.privmsg_from("probe1")
     return out
+
+
+async def line_matching(peer, since, pred, timeout=15):
+    """The first line the IRC peer read after index `since` that `pred`
+    accepts, waiting up to `timeout` seconds; None if none came."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in peer.lines[since:]:
+            if pred(line):
+                return line
+        await asyncio.sleep(0.1)
+    return None
+
+
+def ssl_defaults(tap):
+    """The IRC form's defaults as the real worker describes them: TLS on,
+    on the TLS port (libpurple's own: off, 6667)."""
+    out = subprocess.run([os.path.join(builddir(), "src", "ferry-worker"), "--describe",
+                          "prpl-irc"], capture_output=True, text=True, timeout=60).stdout
+    opts = {o[0]: o[3] for o in ast.literal_eval(out.strip())[4]}
+    tap.ok(opts.get("ssl") == "true" and opts.get("port") == "6697",
+           "IRC defaults to TLS (ssl true, port 6697) unless the admin presets ssl = false",
+           "ssl %r, port %r" % (opts.get("ssl"), opts.get("port")))
 
 
 async def scenario(tap, run, prosody, irc, ferry, password):
@@ -83,6 +110,9 @@ async def scenario(tap, run, prosody, irc, ferry, password):
                "fields: %s" % fields)
         tap.ok(fields.get("server", (None, None))[1] == "127.0.0.1",
                "[legacy] server preset is the form's default", str(fields.get("server")))
+        tap.ok(fields.get("ssl", (None, None))[1] in ("0", "false"),
+               "[legacy] ssl = false (the test ngircd is plain) is the form's default",
+               str(fields.get("ssl")))
 
         # -- jabber:iq:gateway: legacy name -> JID (XEP-0100 §6.3)
         r = await alice.iq(T, "<query xmlns='jabber:iq:gateway'/>")
@@ -143,6 +173,14 @@ async def scenario(tap, run, prosody, irc, ferry, password):
             body = msg.child_text("body") if msg else None
             tap.ok(body == direct[text], "IRC -> XMPP arrives exactly: %r" % text[:40],
                    "XMPP got %r, a direct IRC message gives %r" % (body, direct[text]))
+
+        # -- CTCP VERSION from a raw IRC client: answered with ferry's name,
+        # not libpurple's ("Purple IRC")
+        seen = len(bob.lines)
+        bob.send("PRIVMSG alice :\x01VERSION\x01")
+        reply = await line_matching(bob, seen, lambda l: " NOTICE bob :\x01VERSION " in l)
+        tap.ok(reply is not None and "ferry" in reply and "Purple" not in reply,
+               "CTCP VERSION is answered with ferry's own name", repr(reply))
 
         # -- what the legacy network says back answers the message itself
         # (test_delivery.py checks no separate chat comes too)
@@ -226,6 +264,7 @@ async def scenario(tap, run, prosody, irc, ferry, password):
 
 
 def body(tap, run):
+    ssl_defaults(tap)
     # The IRC network has a server password: alice's legacy password.
     password = "Irc-Pa55-%s" % os.urandom(8).hex()
     prosody, irc = start_xmpp_and_irc(run, T, ("alice@localhost", "eve@other.localhost"),

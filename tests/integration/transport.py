@@ -295,8 +295,10 @@ def transport_config(server, jid="irc.localhost", protocol="prpl-irc",
 
 def irc_presets(irc):
     """[legacy] presets pinning the IRC transport to the test ngircd, with
-    libpurple's own send spacing off (ngircd's flood penalty is off too)."""
-    return {"server": "127.0.0.1", "port": str(irc.port), "ratelimit-interval": "0"}
+    libpurple's own send spacing off (ngircd's flood penalty is off too),
+    and TLS off: the test ngircd is plain (ferry's form defaults to ssl)."""
+    return {"server": "127.0.0.1", "port": str(irc.port), "ssl": "false",
+            "ratelimit-interval": "0"}
 
 
 def legacy_xmpp_config(server, jid):

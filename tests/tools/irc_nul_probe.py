@@ -72,7 +72,7 @@ async def probe(run, prosody, port):
     fake = FakeIrc()
     server = await asyncio.start_server(fake.serve, "127.0.0.1", port)
     ferry = run.add(Ferry(run.path("ferry"), **transport_config(
-        prosody, presets={"server": "127.0.0.1", "port": str(port),
+        prosody, presets={"server": "127.0.0.1", "port": str(port), "ssl": "false",
                           "ratelimit-interval": "0"})))
     ferry.start()
     if ferry.wait_for_log(Ferry.ONLINE, 30) is None:

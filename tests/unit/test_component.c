@@ -254,6 +254,15 @@ static void test_handshake_and_reconnect(void)
 	stanza_set_attr(bad, "to", "alice@localhost");
 	stanza_set_attr(bad, "from", "bob@evil.example");
 	g_assert_false(component_send(c, bad));
+	/* the domain of "x/y@irc.localhost" is x: its resource holds the '@' */
+	bad = stanza_new("message");
+	stanza_set_attr(bad, "to", "alice@localhost");
+	stanza_set_attr(bad, "from", "evil.example/y@irc.localhost");
+	g_assert_false(component_send(c, bad));
+	bad = stanza_new("message");
+	stanza_set_attr(bad, "to", "alice@localhost");
+	stanza_set_attr(bad, "from", "a@b@irc.localhost");
+	g_assert_false(component_send(c, bad));
 	struct stanza *m = stanza_new("message");
 	stanza_set_attr(m, "to", "alice@localhost");
 	stanza_add_text_child(m, "body", "a < b & c");

@@ -54,6 +54,11 @@ static const struct parse_case parse_cases[] = {
     {"/jid/parse/invalid/only-resource", "/foo", NULL, NULL, NULL, NULL, NULL},
     {"/jid/parse/invalid/empty-resource", "juliet@example.com/", NULL, NULL, NULL, NULL, NULL},
     {"/jid/parse/invalid/only-dot", ".", NULL, NULL, NULL, NULL, NULL},
+    {"/jid/parse/invalid/two-dots", "..", NULL, NULL, NULL, NULL, NULL},
+    {"/jid/parse/invalid/two-dots-local", "a@../r", NULL, NULL, NULL, NULL, NULL},
+    {"/jid/parse/invalid/leading-dot", ".example.com", NULL, NULL, NULL, NULL, NULL},
+    {"/jid/parse/invalid/inner-empty-label", "a@example..com", NULL, NULL, NULL, NULL, NULL},
+    {"/jid/parse/invalid/two-trailing-dots", "example.com..", NULL, NULL, NULL, NULL, NULL},
     {"/jid/parse/invalid/two-at", "a@b@example.com", NULL, NULL, NULL, NULL, NULL},
     {"/jid/parse/invalid/space-local", "jul iet@example.com", NULL, NULL, NULL, NULL, NULL},
     {"/jid/parse/invalid/quote-local", "jul\"iet@example.com", NULL, NULL, NULL, NULL, NULL},
@@ -339,12 +344,51 @@ static void test_unescape_only_sequences(void)
 	}
 }
 
+/* parse -> format -> parse is the same JID, for every input that parses:
+ * over 200 000 strings of up to 12 characters drawn from the ones that
+ * matter to the structure (a fixed seed, so a failure repeats). */
+static void test_parse_idempotent(void)
+{
+	static const char *const pieces[] = {
+	    "a",        "B",        ".",    "@",  "/", " ", "\\",
+	    "\xc3\xa9", "\xce\xa0", "\x01", ":",  "[", "]", "\xef\xbd\x81",
+	    "\xff",     "\"",       "x.y",  "..", "\t"};
+	GRand *rand = g_rand_new_with_seed(10);
+	guint parsed = 0;
+	for (guint n = 0; n < 200000; n++) {
+		GString *text = g_string_new(NULL);
+		gint32 len = g_rand_int_range(rand, 0, 13);
+		for (gint32 i = 0; i < len; i++)
+			g_string_append(
+			    text, pieces[g_rand_int_range(rand, 0, (gint32)G_N_ELEMENTS(pieces))]);
+		struct jid *first = jid_parse(text->str, NULL);
+		if (first != NULL) {
+			parsed++;
+			struct jid *second = jid_parse(jid_full(first), NULL);
+			if (second == NULL || strcmp(jid_full(first), jid_full(second)) != 0)
+				g_error("'%s' parses as '%s', which parses as '%s'", text->str,
+				        jid_full(first),
+				        second != NULL ? jid_full(second) : "(error)");
+			g_assert_cmpstr(jid_local(first), ==, jid_local(second));
+			g_assert_cmpstr(jid_domain(first), ==, jid_domain(second));
+			g_assert_cmpstr(jid_resource(first), ==, jid_resource(second));
+			jid_free(second);
+			jid_free(first);
+		}
+		g_string_free(text, TRUE);
+	}
+	g_test_message("%u of 200000 inputs parsed", parsed);
+	g_assert_cmpuint(parsed, >, 1000);
+	g_rand_free(rand);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	for (size_t i = 0; i < G_N_ELEMENTS(parse_cases); i++)
 		g_test_add_data_func(parse_cases[i].path, &parse_cases[i], test_parse);
 	g_test_add_func("/jid/parse/lengths", test_parse_lengths);
+	g_test_add_func("/jid/parse/idempotent", test_parse_idempotent);
 	g_test_add_func("/jid/new", test_new);
 	g_test_add_func("/jid/copy-and-compare", test_copy_and_compare);
 	g_test_add_func("/jid/bare-of", test_bare_of);

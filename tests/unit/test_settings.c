@@ -249,6 +249,19 @@ static void test_log_line(void)
 	g_assert_cmpstr(c, ==,
 	                "2026-12-01 23:27:11.042 ferry[1] warning: tab\tstays, bell\\x07 and "
 	                "DEL\\x7f do not\n");
+	/* what a legacy name may carry to a terminal: ESC sequences, C1 CSI
+	 * (U+009B, and a raw 0x9b byte that is not UTF-8), a bidi override */
+	g_autofree char *e = log_format_line("ferry", 1, when, SETTINGS_LOG_INFO,
+	                                     "nick '\x1b[31mred\xc2\x9b"
+	                                     "2J\x9b' \xe2\x80\xae"
+	                                     "evil caf\xc3\xa9");
+	g_assert_cmpstr(e, ==,
+	                "2026-12-01 23:27:11.042 ferry[1] info: nick '\\x1b[31mred\\u009b2J\\x9b' "
+	                "\\u202eevil caf\xc3\xa9\n");
+	g_autofree char *f = log_escape("a\x1b\tb\xff", -1);
+	g_assert_cmpstr(f, ==, "a\\x1b\tb\\xff");
+	g_autofree char *g = log_escape("x\ny", 1);
+	g_assert_cmpstr(g, ==, "x");
 	g_autofree char *d = log_format_line("ferry", 1, when, SETTINGS_LOG_INFO, NULL);
 	g_assert_cmpstr(d, ==, "2026-12-01 23:27:11.042 ferry[1] info: (no message)\n");
 

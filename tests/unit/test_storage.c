@@ -615,8 +615,8 @@ static void test_delete_cascades(struct fixture *f, gconstpointer data)
 
 static void test_fresh(struct fixture *f, gconstpointer data)
 {
-	g_assert_cmpint(storage_schema_version(f->storage), ==, 2);
-	g_assert_cmpint(raw_int(f, "PRAGMA user_version"), ==, 2);
+	g_assert_cmpint(storage_schema_version(f->storage), ==, 3);
+	g_assert_cmpint(raw_int(f, "PRAGMA user_version"), ==, 3);
 	g_autofree char *mode = raw_text(f, "PRAGMA journal_mode");
 	g_assert_cmpstr(mode, ==, "wal");
 	g_assert_cmpint(raw_int(f,
@@ -633,8 +633,8 @@ static void test_reopen(struct fixture *f, gconstpointer data)
 	storage_free(f->storage);
 	f->storage = open_storage(f);
 
-	g_assert_cmpint(storage_schema_version(f->storage), ==, 2);
-	g_assert_cmpint(raw_int(f, "PRAGMA user_version"), ==, 2);
+	g_assert_cmpint(storage_schema_version(f->storage), ==, 3);
+	g_assert_cmpint(raw_int(f, "PRAGMA user_version"), ==, 3);
 	g_autoptr(GError) err = NULL;
 	struct storage_user *u = storage_user_get(f->storage, ALICE, &err);
 	g_assert_no_error(err);
@@ -644,6 +644,32 @@ static void test_reopen(struct fixture *f, gconstpointer data)
 	g_assert_cmpstr(c, ==, "bob=1");
 	g_autofree char *t = outbox_texts(f, ALICE);
 	g_assert_cmpstr(t, ==, "queued");
+}
+
+/* Contact addresses: held once, read back byte for byte (a name that is
+ * not UTF-8 too), kept across a reopen, for every user. */
+static void test_addresses(struct fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) err = NULL;
+	char *name = NULL;
+	g_assert_true(storage_address_get(f->storage, "alice~c9bf9f6c", &name, &err));
+	g_assert_no_error(err);
+	g_assert_null(name);
+	g_assert_true(storage_address_put(f->storage, "alice~c9bf9f6c", "\xef\xbd\x81lice", &err));
+	g_assert_true(storage_address_put(f->storage, "bad~01234567", "bad\xff", &err));
+	g_assert_no_error(err);
+	g_assert_false(storage_address_put(f->storage, "bad~01234567", "other", &err));
+	g_assert_error(err, STORAGE_ERROR, STORAGE_ERROR_IO);
+	g_clear_error(&err);
+	storage_free(f->storage);
+	f->storage = open_storage(f);
+	g_assert_true(storage_address_get(f->storage, "alice~c9bf9f6c", &name, &err));
+	g_assert_cmpstr(name, ==, "\xef\xbd\x81lice");
+	g_free(name);
+	g_assert_true(storage_address_get(f->storage, "bad~01234567", &name, &err));
+	g_assert_cmpstr(name, ==, "bad\xff");
+	g_free(name);
+	g_assert_no_error(err);
 }
 
 static void test_newer_version(struct fixture *f, gconstpointer data)
@@ -657,7 +683,7 @@ static void test_newer_version(struct fixture *f, gconstpointer data)
 	g_assert_null(storage_open_sqlite(f->db_path, f->secrets, &err));
 	g_assert_error(err, STORAGE_ERROR, STORAGE_ERROR_VERSION);
 	g_autofree char *expected = g_strdup_printf(
-	    "%s: the database schema is version 99, newer than this ferry knows (2); run a "
+	    "%s: the database schema is version 99, newer than this ferry knows (3); run a "
 	    "newer ferry, or restore a backup of this one's database",
 	    f->db_path);
 	g_assert_cmpstr(err->message, ==, expected);
@@ -665,7 +691,7 @@ static void test_newer_version(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(raw_int(f, "PRAGMA user_version"), ==, 99);
 	g_assert_cmpint(raw_int(f, "SELECT COUNT(*) FROM users"), ==, 1);
 
-	raw_exec(f, "PRAGMA user_version = 2");
+	raw_exec(f, "PRAGMA user_version = 3");
 	f->storage = open_storage(f);
 }
 
@@ -881,6 +907,7 @@ int main(int argc, char **argv)
 	ADD("/storage/delete-cascades", test_delete_cascades);
 	ADD("/storage/schema/fresh", test_fresh);
 	ADD("/storage/schema/reopen", test_reopen);
+	ADD("/storage/addresses", test_addresses);
 	ADD("/storage/schema/newer-version", test_newer_version);
 	ADD("/storage/file/mode", test_file_mode);
 	ADD("/storage/file/open-errors", test_open_errors);

@@ -1,0 +1,190 @@
+#!/usr/bin/python3
+"""Legacy names as contact JIDs through real Prosody, and libpurple's
+notices that name no account.
+
+ngircd refuses every nick that is not ASCII (432 Erroneous nickname, for
+"ａlice", "café" and bytes that are not UTF-8 alike), so a scripted IRC
+server plays a network that allows them: ferry (prpl-irc in a worker)
+logs alice in there. A message from "bob" comes from bob@irc.localhost; one
+from the fullwidth "ｂob" (which Prosody's nodeprep would fold to bob)
+comes from a JID of its own, bob~<8 hex digits>, as Prosody delivers it,
+with a chat from the transport saying so; replies to each reach the exact
+nick, also after ferry restarts (the address is the same). A 404 numeric
+("Cannot send to channel", which prpl-irc reports through a notify call
+without an account) reaches alice as a chat from the transport instead of
+vanishing. Prints TAP.
+"""
+
+import asyncio
+import os
+import re
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import Ferry, run_test, start_ferry  # noqa: E402
+from servers import Prosody, free_ports  # noqa: E402
+from transport import XmppUser, transport_config  # noqa: E402
+
+T = "irc.localhost"
+LOOKALIKE = "\uff42ob"  # fullwidth b, then "ob"
+MARKED = re.compile(r"^bob~[0-9a-f]{8}@" + re.escape(T) + "$")
+
+
+class FakeIrc:
+    """An IRC server for one user at a time: welcomes each connection,
+    answers PING and ISON, records every line it reads (bytes), and keeps
+    the newest connection to write to."""
+
+    def __init__(self):
+        self.writer = None
+        self.received = []
+
+    async def serve(self, reader, writer):
+        nick, user, welcomed = None, False, False
+        while True:
+            raw = await reader.readline()
+            if not raw:
+                return
+            line = raw.rstrip(b"\r\n")
+            self.received.append(line)
+            words = line.split(b" ")
+            cmd = words[0].upper()
+            if cmd == b"NICK":
+                nick = words[1]
+            elif cmd == b"USER":
+                user = True
+            if nick and user and not welcomed:
+                welcomed = True
+                writer.write(b":fake 001 %s :Welcome\r\n:fake 375 %s :motd\r\n"
+                             b":fake 376 %s :End\r\n" % (nick, nick, nick))
+                self.writer = writer
+            elif cmd == b"PING":
+                writer.write(b":fake PONG fake :%s\r\n" % line.split(b" ", 1)[1].lstrip(b":"))
+            elif cmd == b"ISON":
+                writer.write(b":fake 303 %s :\r\n" % nick)
+            await writer.drain()
+
+    async def send(self, line):
+        self.writer.write(line.encode("utf-8") + b"\r\n")
+        await self.writer.drain()
+
+    async def line(self, since, wanted, timeout=15):
+        """True once the exact line `wanted` (bytes) was read after index
+        `since`, within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if wanted in self.received[since:]:
+                return True
+            await asyncio.sleep(0.1)
+        return False
+
+
+def bare(jid):
+    return jid.split("/", 1)[0] if jid else None
+
+
+async def from_nick(tap, fake, alice, nick, text):
+    """The fake network delivers TEXT from NICK; returns the message as
+    alice got it (or None)."""
+    m0 = alice.mark()
+    await fake.send(":%s!u@h PRIVMSG alice :%s" % (nick, text))
+    return await alice.wait_for(lambda x: x.kind == "message" and x.type != "error" and
+                                x.child_text("body") == text, 15, m0)
+
+
+async def reply_reaches(tap, fake, alice, jid, nick, text, what):
+    seen = len(fake.received)
+    alice.send_message(jid, text)
+    tap.ok(await fake.line(seen, b"PRIVMSG %s :%s" % (nick.encode(), text.encode())),
+           what, repr(fake.received[seen:]))
+
+
+async def scenario(tap, run, prosody, fake, ferry):
+    async with XmppUser("alice@localhost", "alicepw", prosody.c2s_port) as alice:
+        r = await alice.register(T, {"username": "alice"})
+        tap.ok(r.type == "result", "alice registers on the scripted IRC network", str(r))
+        connected = await alice.transport_connected(T, timeout=40)
+        tap.ok(connected is not None and fake.writer is not None, "alice's session is up")
+        if connected is None or fake.writer is None:
+            return
+
+        msg = await from_nick(tap, fake, alice, "bob", "from bob")
+        tap.ok(msg is not None and bare(msg.sender) == "bob@" + T,
+               "a message from bob comes from bob@" + T, str(msg))
+
+        m0 = alice.mark()
+        msg = await from_nick(tap, fake, alice, LOOKALIKE, "from the look-alike")
+        marked = bare(msg.sender) if msg is not None else None
+        tap.ok(marked is not None and MARKED.match(marked) is not None,
+               "a message from %r comes from a JID of its own (bob~digits), "
+               "not bob@%s, as Prosody delivers it" % (LOOKALIKE, T), str(msg))
+        note = await alice.wait_for(lambda x: x.kind == "message" and x.sender == T and
+                                    LOOKALIKE in (x.child_text("body") or ""), 10, m0)
+        tap.ok(note is not None and marked is not None and marked in note.child_text("body"),
+               "the transport tells alice which address the look-alike has", str(note))
+        if marked is None:
+            return
+        await reply_reaches(tap, fake, alice, marked, LOOKALIKE, "who are you?",
+                            "a reply to %s reaches the exact nick %r" % (marked, LOOKALIKE))
+        await reply_reaches(tap, fake, alice, "bob@" + T, "bob", "hi bob",
+                            "a reply to bob@%s reaches bob" % T)
+
+        # -- a notice libpurple gives without an account
+        m0 = alice.mark()
+        await fake.send(":fake 404 alice #x :Cannot send to channel")
+        note = await alice.wait_for(lambda x: x.kind == "message" and x.sender == T and
+                                    "Cannot send to channel" in (x.child_text("body") or ""),
+                                    10, m0)
+        tap.ok(note is not None, "prpl-irc's account-less notice (404) reaches alice",
+               str(note))
+
+        # -- the same address after a restart
+        m1 = alice.mark()
+        rc, killed = ferry.stop()
+        mark = ferry.mark()
+        fake.writer = None
+        ferry.start()
+        tap.ok(ferry.wait_for_log(Ferry.ONLINE, 20, since=mark) is not None, "ferry restarts")
+        deadline = time.monotonic() + 40
+        while fake.writer is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        await alice.transport_connected(T, timeout=20, since=m1)
+        await asyncio.sleep(1)
+        msg = await from_nick(tap, fake, alice, LOOKALIKE, "after the restart")
+        tap.ok(msg is not None and bare(msg.sender) == marked,
+               "after a restart the look-alike has the same address", str(msg))
+        await reply_reaches(tap, fake, alice, marked, LOOKALIKE, "still you?",
+                            "and a reply to it still reaches %r" % LOOKALIKE)
+
+
+def body(tap, run):
+    prosody = run.add(Prosody(run.path("prosody"), vhosts=["localhost"], component=T,
+                              secret="s3cret-%s" % os.urandom(6).hex()))
+    prosody.start()
+    prosody.register("alice", "localhost", "alicepw")
+    port = free_ports(1)[0]
+    fake = FakeIrc()
+
+    async def main():
+        server = await asyncio.start_server(fake.serve, "127.0.0.1", port)
+        try:
+            ferry = start_ferry(tap, run, **transport_config(
+                prosody, presets={"server": "127.0.0.1", "port": str(port), "ssl": "false",
+                                  "ratelimit-interval": "0"}))
+            if ferry is not None:
+                await scenario(tap, run, prosody, fake, ferry)
+                ferry.stop()
+        finally:
+            server.close()
+    asyncio.run(asyncio.wait_for(main(), 240))
+
+
+def main():
+    return run_test("names", ("prosody", "prosodyctl"), body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
