@@ -24,7 +24,9 @@ static void test_defaults(void)
 	g_assert_cmpstr(s->component_host, ==, "127.0.0.1");
 	g_assert_cmpuint(s->component_port, ==, 5347);
 	g_assert_false(s->component_tls);
-	g_assert_cmpuint(s->max_stanza_bytes, ==, 512 * 1024);
+	g_assert_cmpuint(s->max_stanza_bytes, ==, 4 * 1024 * 1024);
+	g_assert_cmpuint(s->max_token_bytes, ==, 8 * 1024 * 1024);
+	g_assert_cmpuint(s->max_outbound_bytes, ==, 256 * 1024);
 	g_assert_cmpstr(s->legacy_protocol, ==, "prpl-irc");
 	g_assert_cmpuint(s->users_per_worker, ==, 500);
 	g_assert_cmpuint(s->min_workers, ==, 1);
