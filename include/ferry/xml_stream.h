@@ -7,7 +7,8 @@
  * Limits: a stanza larger than max_stanza_bytes, or with elements nested
  * deeper than max_depth, is skipped without being built: its head is
  * reported through the skipped callback and the stream goes on, since any
- * user of the network can send one. Elements nested 16 times deeper than
+ * user of the network can send one; so is a stanza of more than
+ * XML_STREAM_MAX_ELEMENTS elements. Elements nested 16 times deeper than
  * max_depth, a single XML token (a start or end tag; expat buffers one
  * whole) larger than max_token_bytes, any DOCTYPE or entity declaration,
  * comments and processing instructions, text outside stanzas, and invalid
@@ -38,6 +39,7 @@ enum xml_stream_error_code {
 	                                     stanza over max_depth */
 	XML_STREAM_ERROR_RESTRICTED,      /* DOCTYPE, entity, comment, PI */
 	XML_STREAM_ERROR_CLOSED,          /* input after the end or after an error */
+	XML_STREAM_ERROR_TOO_MANY,        /* a skipped stanza over XML_STREAM_MAX_ELEMENTS */
 };
 
 /* The RFC 6120 stream error condition for an xml_stream error code. */
@@ -51,6 +53,10 @@ const char *xml_stream_error_condition(int code);
  * twice the stanza limit. */
 #define XML_STREAM_DEFAULT_MAX_STANZA_BYTES (4 * 1024 * 1024)
 #define XML_STREAM_DEFAULT_MAX_DEPTH 64
+/* Elements in one stanza, its own included; beyond, it is skipped. A tree
+ * node takes some 80 bytes, so this bounds a tree of tiny elements to about
+ * 5 MB, and leaves room for a roster of 20 000 contacts. */
+#define XML_STREAM_MAX_ELEMENTS 65536
 
 struct xml_stream_callbacks {
 	/* The root element opened. ATTRS is a NULL-terminated name/value
@@ -63,8 +69,8 @@ struct xml_stream_callbacks {
 	void (*stanza)(void *user_data, struct stanza *stanza);
 	/* The root element closed. */
 	void (*stream_end)(void *user_data);
-	/* A depth-1 element was skipped, WHY being XML_STREAM_ERROR_TOO_BIG or
-	 * XML_STREAM_ERROR_TOO_DEEP, after its last byte: BYTES long. HEAD is
+	/* A depth-1 element was skipped, WHY being XML_STREAM_ERROR_TOO_BIG,
+	 * _TOO_DEEP or _TOO_MANY, after its last byte: BYTES long. HEAD is
 	 * borrowed for the call: an element of the stanza's name carrying only
 	 * its from, to, id and type attributes (each when present and at most
 	 * 3071 bytes long), no children. */

@@ -375,6 +375,8 @@ static void on_skipped(void *data, const struct stanza *head, int why, guint64 b
 	if (why == XML_STREAM_ERROR_TOO_DEEP)
 		problem = g_strdup_printf("elements nested deeper than %u levels",
 		                          XML_STREAM_DEFAULT_MAX_DEPTH);
+	else if (why == XML_STREAM_ERROR_TOO_MANY)
+		problem = g_strdup_printf("more than %u elements", XML_STREAM_MAX_ELEMENTS);
 	else
 		problem = g_strdup_printf("%" G_GUINT64_FORMAT " bytes, over the limit of %zu",
 		                          bytes, c->opt.max_stanza_bytes);

@@ -12,7 +12,9 @@
  * rest of the stanza is parsed without building anything ("skipping"), and
  * when it ends its head (name, from, to, id, type) is reported through the
  * skipped callback; the stream goes on. Too deep nesting is skipped the same
- * way, up to a hard depth.
+ * way, up to a hard depth, and so is a stanza of more than
+ * XML_STREAM_MAX_ELEMENTS elements: each node costs some 80 bytes however
+ * short its tag, so 4 MiB of "<a/>" would build an 80 MB tree.
  *
  * The token limit (max_token_bytes) bounds what expat itself holds: it
  * buffers an unfinished token (a start tag with a huge attribute value, say)
@@ -54,7 +56,8 @@ struct xml_stream {
 	struct stanza *current;                /* its innermost open element */
 	GString *text;                         /* character data not yet in current */
 	struct stanza *head;                   /* the skipped stanza's head, or NULL */
-	int skip_why;                          /* TOO_BIG or TOO_DEEP, while skipping */
+	int skip_why;                          /* TOO_BIG, TOO_DEEP or TOO_MANY */
+	unsigned elements;                     /* built in the current stanza */
 	guint64 fed;                           /* bytes given to expat this stream */
 	guint64 mark;                          /* bytes before this are consumed */
 	guint64 consumed;                      /* end of the last event seen */
@@ -72,6 +75,7 @@ const char *xml_stream_error_condition(int code)
 		return "not-well-formed";
 	case XML_STREAM_ERROR_TOO_BIG:
 	case XML_STREAM_ERROR_TOO_DEEP:
+	case XML_STREAM_ERROR_TOO_MANY:
 		return "policy-violation";
 	case XML_STREAM_ERROR_RESTRICTED:
 		return "restricted-xml";
@@ -195,11 +199,15 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
 			s->callbacks.stream_start(s->user_data, name, attrs);
 		return;
 	}
+	if (level == 1)
+		s->elements = 0;
 	if (s->head == NULL) {
 		if (level > s->max_depth)
 			start_skipping(s, XML_STREAM_ERROR_TOO_DEEP, name, attrs);
 		else if (over_limit(s, end))
 			start_skipping(s, XML_STREAM_ERROR_TOO_BIG, name, attrs);
+		else if (++s->elements > XML_STREAM_MAX_ELEMENTS)
+			start_skipping(s, XML_STREAM_ERROR_TOO_MANY, name, attrs);
 	}
 	if (s->head != NULL) {
 		if (level > s->max_depth * HARD_DEPTH_FACTOR) {

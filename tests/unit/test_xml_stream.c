@@ -50,9 +50,12 @@ static void rec_skipped(void *data, const struct stanza *head, int why, guint64 
 	struct recorder *r = data;
 	g_string_append(r->log, "K ");
 	stanza_serialize(head, r->log);
-	g_assert_true(why == XML_STREAM_ERROR_TOO_BIG || why == XML_STREAM_ERROR_TOO_DEEP);
-	g_string_append_printf(r->log, " %s %" G_GUINT64_FORMAT "\n",
-	                       why == XML_STREAM_ERROR_TOO_BIG ? "big" : "deep", bytes);
+	const char *what = why == XML_STREAM_ERROR_TOO_BIG    ? "big"
+	                   : why == XML_STREAM_ERROR_TOO_DEEP ? "deep"
+	                   : why == XML_STREAM_ERROR_TOO_MANY ? "many"
+	                                                      : NULL;
+	g_assert_nonnull(what);
+	g_string_append_printf(r->log, " %s %" G_GUINT64_FORMAT "\n", what, bytes);
 }
 
 static const struct xml_stream_callbacks rec_callbacks = {
@@ -406,6 +409,29 @@ static void test_endless_attribute_list(void)
 	rec_clear(&r);
 }
 
+/* 4 MB of "<a/>" built an 80 MB tree: a stanza of more elements than
+ * XML_STREAM_MAX_ELEMENTS is skipped whatever its size. */
+static void test_many_elements(void)
+{
+	struct recorder r;
+	rec_init(&r, 4 * 1024 * 1024, 0);
+	for (unsigned n = XML_STREAM_MAX_ELEMENTS; n <= XML_STREAM_MAX_ELEMENTS + 1; n++) {
+		GString *in = g_string_new(n == XML_STREAM_MAX_ELEMENTS ? "<s>" : "");
+		g_string_append_printf(in, "<iq id='%u'>", n);
+		for (unsigned i = 1; i < n; i++)
+			g_string_append(in, "<a/>");
+		g_string_append(in, "</iq><p/>");
+		g_assert_true(xml_stream_feed(r.stream, in->str, in->len, NULL));
+		g_string_free(in, TRUE);
+	}
+	g_assert_cmpint(r.stanzas, ==, 3);
+	g_autofree char *skipped =
+	    g_strdup_printf("\nK <iq id='%u'/> many %u\n<p/>\n", XML_STREAM_MAX_ELEMENTS + 1,
+	                    15 + 4 * XML_STREAM_MAX_ELEMENTS + 5);
+	g_assert_true(g_str_has_suffix(r.log->str, skipped));
+	rec_clear(&r);
+}
+
 static void test_many_stanzas_one_feed(void)
 {
 	/* The limit is per stanza, not per feed. */
@@ -677,6 +703,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/xml_stream/limits/endless-text", test_endless_text);
 	g_test_add_func("/xml_stream/limits/endless-attribute-list", test_endless_attribute_list);
 	g_test_add_func("/xml_stream/limits/many-stanzas-one-feed", test_many_stanzas_one_feed);
+	g_test_add_func("/xml_stream/limits/many-elements", test_many_elements);
 	g_test_add_func("/xml_stream/limits/depth", test_depth);
 	g_test_add_func("/xml_stream/restricted/doctype", test_doctype);
 	g_test_add_func("/xml_stream/restricted/billion-laughs", test_billion_laughs);
