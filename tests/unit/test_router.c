@@ -380,6 +380,16 @@ static void test_skipped(struct fixture *f, gconstpointer unused)
 		stanza_free(reply);
 		stanza_free(head);
 	}
+	/* The log line cannot be split by a newline in the id. */
+	struct stanza *forging = parse("<message from='eve@remote/x' to='bob@irc.localhost' "
+	                               "id='a&#10;ferry: forged' type='error'/>");
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE,
+	                      "router: skipped <message type=error> id 'a?ferry: forged' from "
+	                      "eve@remote/x to bob@irc.localhost (too big); dropped");
+	router_dispatch_skipped(f->router, forging, "too big");
+	g_test_assert_expected_messages();
+	stanza_free(forging);
+
 	/* Nothing to answer: errors, results nobody waits for, no sender. */
 	static const char *const silent[] = {
 	    "<message from='eve@remote/x' to='bob@irc.localhost' type='error'/>",
