@@ -55,6 +55,12 @@ static void on_stanza(void *data, struct stanza *stanza)
 	router_dispatch(app->router, stanza);
 }
 
+static void on_skipped(void *data, const struct stanza *head, const char *problem)
+{
+	struct app *app = data;
+	router_dispatch_skipped(app->router, head, problem);
+}
+
 static void on_online(void *data)
 {
 	struct app *app = data;
@@ -79,6 +85,7 @@ static void on_batch_end(void *data)
 static const struct component_callbacks component_callbacks = {
     .online = on_online,
     .stanza = on_stanza,
+    .skipped = on_skipped,
     .batch_begin = on_batch_begin,
     .batch_end = on_batch_end,
 };
@@ -209,6 +216,8 @@ static bool app_wire(struct app *app, GError **error)
 	    .tls_ca_file = st->tls_ca_file,
 	    .tls_server_name = st->tls_server_name,
 	    .max_stanza_bytes = st->max_stanza_bytes,
+	    .max_token_bytes = st->max_token_bytes,
+	    .max_outbound_bytes = st->max_outbound_bytes,
 	    .ping_interval = st->ping_interval,
 	    .ping_to = st->allowed_domains[0],
 	};

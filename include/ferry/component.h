@@ -27,7 +27,10 @@ struct component_options {
 	bool tls;                    /* Direct TLS */
 	const char *tls_ca_file;     /* NULL: system trust store */
 	const char *tls_server_name; /* NULL: host */
-	size_t max_stanza_bytes;     /* 0: default */
+	size_t max_stanza_bytes;     /* larger inbound stanzas are skipped; 0: default */
+	size_t max_token_bytes;      /* a larger XML token closes the stream; 0: twice
+	                                max_stanza_bytes */
+	size_t max_outbound_bytes;   /* bound on each stanza written; 0: 256 KiB */
 	guint ping_interval;         /* seconds; 0: no pings */
 	const char *ping_to;         /* the domain pinged (a domain the server hosts) */
 	size_t max_queue_bytes;      /* write queue bound; 0: default (4 MiB) */
@@ -42,6 +45,10 @@ struct component_callbacks {
 	/* An inbound stanza (not a handshake, stream error or own ping reply).
 	 * The callee owns STANZA. */
 	void (*stanza)(void *user_data, struct stanza *stanza);
+	/* Optional: an inbound stanza was skipped without being built (too large
+	 * or too deep). HEAD (its name, from, to, id, type) is borrowed; PROBLEM
+	 * says what was wrong, for a log line and an error text. */
+	void (*skipped)(void *user_data, const struct stanza *head, const char *problem);
 	/* Optional: the stanzas of one read are about to be delivered / have
 	 * been delivered. Lets the callee write what they cause together. */
 	void (*batch_begin)(void *user_data);
@@ -62,8 +69,10 @@ void component_start(struct component *component);
 /* Queues STANZA for the server, taking ownership. A missing 'from' is set
  * to the component domain; a stanza without 'to', or with a 'from' outside
  * the component domain, is refused (logged). While the link is down,
- * stanzas wait in the queue and are sent after the next handshake. Returns
- * false when the stanza was refused or the queue is full. */
+ * stanzas wait in the queue and are sent after the next handshake. No
+ * stanza over max_outbound_bytes is written: a message's body is cut to fit
+ * with a note saying so (logged); anything else is refused (logged).
+ * Returns false when the stanza was refused or the queue is full. */
 bool component_send(struct component *component, struct stanza *stanza);
 
 bool component_is_online(const struct component *component);

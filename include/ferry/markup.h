@@ -3,18 +3,33 @@
  * Outgoing plain text is escaped so libpurple passes it on literally: a
  * typed "<b>" arrives as those three characters, and "?OTR:..." or OTR's
  * whitespace tag arrive byte for byte. Incoming HTML is turned into plain
- * text: tags dropped (<br> becomes a newline), entities decoded (not those
- * of characters XML cannot carry, which stay as written), characters XML
- * cannot carry (C0 controls such as raw IRC formatting codes, U+FFFE,
- * U+FFFF) dropped; other text passes unchanged.
+ * text: tags dropped (<br> becomes a newline), entities decoded (a numeric
+ * reference to a control character other than TAB, LF and CR, or to one
+ * XML cannot carry, becomes U+FFFD), characters XML cannot carry (C0
+ * controls such as raw IRC formatting codes, U+FFFE, U+FFFF) dropped; other
+ * text passes unchanged. Linear time.
+ *
+ * Text from a worker is converted on ferry's main loop: only its first
+ * MARKUP_MAX_BYTES are, and "[message truncated by the transport: N bytes
+ * not shown]" is appended on a line of its own. 256 KiB: nothing longer
+ * could reach a user anyway ([component] max_outbound_bytes, 256 KiB by
+ * default, bounds each stanza ferry writes).
  */
 #ifndef FERRY_MARKUP_H
 #define FERRY_MARKUP_H
 
+#include <stddef.h>
+
+#define MARKUP_MAX_BYTES (256 * 1024)
+
 /* Plain text -> libpurple markup. Caller frees. */
 char *markup_from_text(const char *text);
 
-/* libpurple markup -> plain text. Caller frees. */
+/* libpurple markup -> plain text, the first MARKUP_MAX_BYTES of HTML (see
+ * above). Caller frees. */
 char *markup_to_text(const char *html);
+
+/* The same with the bound MAX_BYTES (0: none). */
+char *markup_to_text_max(const char *html, size_t max_bytes);
 
 #endif

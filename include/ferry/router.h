@@ -63,6 +63,17 @@ void router_add_presence_handler(struct router *router, router_handler handler, 
 /* Routes an inbound stanza, taking ownership. */
 void router_dispatch(struct router *router, struct stanza *stanza);
 
+/* Answers a stanza the parser skipped without building it (over the size
+ * or depth limit; see xml_stream.h), so that it costs only itself. HEAD is
+ * what was kept of it: its name, from, to, id and type. PROBLEM says what
+ * was wrong, e.g. "1228827 bytes, over the limit of 4194304", for the log
+ * and the error text. A message, presence or iq get/set with a sender gets
+ * a policy-violation error (modify) with the text; an iq result or error
+ * that answers a pending request fails that request: its callback gets a
+ * policy-violation error in place of the answer, at once rather than at
+ * the timeout. Errors are never answered. Logs one line either way. */
+void router_dispatch_skipped(struct router *router, const struct stanza *head, const char *problem);
+
 /* Sends a stanza, taking ownership. */
 void router_send(struct router *router, struct stanza *stanza);
 

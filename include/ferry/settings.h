@@ -42,8 +42,13 @@ struct settings {
 	char *tls_ca_file;       /* CA bundle; NULL: the system store */
 	char *tls_server_name;   /* name verified in the certificate and sent as SNI;
 	                            NULL: component_host */
-	size_t max_stanza_bytes; /* inbound stanza size cap */
+	size_t max_stanza_bytes; /* inbound: larger stanzas are skipped and answered */
 	guint ping_interval;     /* seconds between XEP-0199 pings to the server */
+
+	/* inbound: a larger XML token (one tag) closes the stream */
+	size_t max_token_bytes;
+	/* each stanza ferry writes stays within it */
+	size_t max_outbound_bytes;
 
 	/* [legacy] */
 	char *legacy_protocol;        /* libpurple protocol id, e.g. prpl-irc */

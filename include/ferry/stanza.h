@@ -82,6 +82,10 @@ void stanza_unlink(struct stanza *child);
 void stanza_add_text(struct stanza *parent, const char *text, gssize len);
 
 /* Appends a child element NAME containing TEXT; returns the child, borrowed. */
+/* Replaces all of STANZA's children (text and elements) with TEXT (LEN
+ * bytes, or up to its NUL when LEN < 0). */
+void stanza_set_text(struct stanza *stanza, const char *text, gssize len);
+
 struct stanza *stanza_add_text_child(struct stanza *parent, const char *name, const char *text);
 
 /* The first child element named NAME (NULL: any name) in namespace NS
@@ -127,6 +131,23 @@ void stanza_serialize(const struct stanza *stanza, GString *out);
 
 /* Serializes to a new string. Caller frees. */
 char *stanza_to_string(const struct stanza *stanza);
+
+/* What stanza_serialize_within() did. */
+enum stanza_fit {
+	STANZA_FITS,      /* written whole */
+	STANZA_TRUNCATED, /* a message's body was cut to fit, with a note */
+	STANZA_TOO_BIG,   /* nothing written: over the bound, and no body to cut */
+};
+
+/* Serializes STANZA into OUT (appending) so that it takes at most MAX_BYTES.
+ * A message over the bound has its <body> cut on a character boundary,
+ * measured as escaped, and "[message truncated by the transport: N bytes
+ * not shown]" appended on a line of its own (N: the UTF-8 bytes cut); the
+ * stanza is changed to match. Anything else over the bound, or a message
+ * that does not fit even with an empty body, is not written. *CUT (may be
+ * NULL) gets the bytes cut. */
+enum stanza_fit stanza_serialize_within(struct stanza *stanza, size_t max_bytes, GString *out,
+                                        size_t *cut);
 
 /* ---- stanza construction helpers --------------------------------------- */
 

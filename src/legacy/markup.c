@@ -44,25 +44,37 @@ static bool xml_char(gunichar c)
 	       (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
 }
 
-/* Decodes the entity at P ('&'); on success appends it and returns the
- * length consumed, else 0. */
-static size_t decode_entity(const char *p, GString *out)
+/* What a numeric character reference to C stands for: C itself, or U+FFFD
+ * for a control character (a terminal escape such as &#x1b; must not reach
+ * a client; TAB, LF and CR stay) and for what XML cannot carry. */
+static gunichar numeric_char(guint64 c)
 {
-	const char *semi = strchr(p, ';');
-	if (semi == NULL || semi - p > 12)
+	if (c == '\t' || c == '\n' || c == '\r')
+		return (gunichar)c;
+	if (c > 0x10FFFF || c < 0x20 || (c >= 0x7F && c <= 0x9F) || !xml_char((gunichar)c))
+		return 0xFFFD;
+	return (gunichar)c;
+}
+
+/* Decodes the entity at P ('&', before END); on success appends it and
+ * returns the length consumed, else 0. Looks at most 13 bytes ahead, so a
+ * long run of '&' costs linear time. */
+static size_t decode_entity(const char *p, const char *end, GString *out)
+{
+	const char *semi = memchr(p, ';', MIN((size_t)(end - p), 13));
+	if (semi == NULL)
 		return 0;
 	size_t len = (size_t)(semi - p) + 1;
 	if (p[1] == '#') {
-		gunichar c = 0;
-		char *end = NULL;
-		if (p[2] == 'x' || p[2] == 'X')
-			c = (gunichar)g_ascii_strtoull(p + 3, &end, 16);
-		else
-			c = (gunichar)g_ascii_strtoull(p + 2, &end, 10);
-		/* One XML cannot carry stays as it was written. */
-		if (end != semi || !xml_char(c))
+		bool hex = p[2] == 'x' || p[2] == 'X';
+		const char *digits = hex ? p + 3 : p + 2;
+		if (digits == semi || !(hex ? g_ascii_isxdigit(*digits) : g_ascii_isdigit(*digits)))
 			return 0;
-		g_string_append_unichar(out, c);
+		char *stop = NULL;
+		guint64 c = g_ascii_strtoull(digits, &stop, hex ? 16 : 10);
+		if (stop != semi)
+			return 0;
+		g_string_append_unichar(out, numeric_char(c));
 		return len;
 	}
 	for (gsize i = 0; i < G_N_ELEMENTS(entities); i++) {
@@ -82,22 +94,49 @@ static bool is_break(const char *p, size_t len)
 	        (p[3] == '>' || p[3] == '/' || p[3] == ' '));
 }
 
+/* The end of the first MAX bytes of TEXT (LEN bytes) on a character
+ * boundary. */
+static size_t utf8_cut(const char *text, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	size_t n = max;
+	while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
 char *markup_to_text(const char *html)
 {
-	GString *out = g_string_sized_new(strlen(html));
+	return markup_to_text_max(html, MARKUP_MAX_BYTES);
+}
+
+char *markup_to_text_max(const char *html, size_t max_bytes)
+{
+	size_t total = strlen(html);
+	size_t len = max_bytes != 0 ? utf8_cut(html, total, max_bytes) : total;
+	GString *out = g_string_sized_new(len);
 	const char *p = html;
-	while (*p != '\0') {
+	const char *end = html + len;
+	/* The next '>' at or after p, found once and reused: searching again
+	 * from every '<' made 1 MB of '<' take 10 s. */
+	const char *gt = NULL;
+	bool no_gt = false;
+	while (p < end) {
 		if (*p == '<') {
-			const char *end = strchr(p, '>');
+			if (!no_gt && (gt == NULL || gt < p)) {
+				gt = memchr(p, '>', (size_t)(end - p));
+				no_gt = gt == NULL;
+			}
 			/* Only something shaped like a tag is one: "a < b" stays. */
-			if (end != NULL && (g_ascii_isalpha(p[1]) || p[1] == '/' || p[1] == '!')) {
-				if (is_break(p, (size_t)(end - p) + 1))
+			if (!no_gt && (g_ascii_isalpha(p[1]) || p[1] == '/' || p[1] == '!')) {
+				if (is_break(p, (size_t)(gt - p) + 1))
 					g_string_append_c(out, '\n');
-				p = end + 1;
+				p = gt + 1;
 				continue;
 			}
 		} else if (*p == '&') {
-			size_t n = decode_entity(p, out);
+			size_t n = decode_entity(p, end, out);
 			if (n > 0) {
 				p += n;
 				continue;
@@ -108,7 +147,7 @@ char *markup_to_text(const char *html)
 		 * U+FFFF: XML cannot carry them, so they are removed and the rest
 		 * delivered (the serializer would make each a U+FFFD). */
 		unsigned char c = (unsigned char)*p;
-		if (c == 0xEF && (unsigned char)p[1] == 0xBF &&
+		if (c == 0xEF && end - p >= 3 && (unsigned char)p[1] == 0xBF &&
 		    ((unsigned char)p[2] == 0xBE || (unsigned char)p[2] == 0xBF)) {
 			p += 3;
 			continue;
@@ -117,5 +156,9 @@ char *markup_to_text(const char *html)
 			g_string_append_c(out, *p);
 		p++;
 	}
+	if (len < total)
+		g_string_append_printf(
+		    out, "\n[message truncated by the transport: %zu bytes not shown]",
+		    total - len);
 	return g_string_free(out, FALSE);
 }

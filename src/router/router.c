@@ -230,6 +230,68 @@ void router_dispatch(struct router *r, struct stanza *s)
 	stanza_free(s);
 }
 
+/* The error a pending request's callback gets when its answer was skipped:
+ * an iq error from the address asked, with the request's id. */
+static void fail_pending(struct router *r, struct pending *p, const char *text)
+{
+	struct stanza *reply = stanza_new("iq");
+	stanza_set_attr(reply, "type", "error");
+	stanza_set_attr(reply, "id", p->id);
+	stanza_set_attr(reply, "from", p->to);
+	stanza_set_attr(reply, "to", r->jid);
+	stanza_add_error(reply, "modify", "policy-violation", text);
+	g_hash_table_steal(r->pending, p->id);
+	p->callback(r, reply, p->user_data);
+	pending_free(p);
+	stanza_free(reply);
+}
+
+/* S for a log line: a stranger's id may hold a newline (&#10;) that would
+ * forge a line of its own, so control characters become '?'. */
+static char *loggable(const char *s)
+{
+	char *out = g_strdup(s != NULL ? s : "?");
+	for (char *p = out; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7F)
+			*p = '?';
+	return out;
+}
+
+void router_dispatch_skipped(struct router *r, const struct stanza *head, const char *problem)
+{
+	const char *name = stanza_name(head);
+	const char *type = stanza_get_type(head);
+	const char *from = stanza_get_from(head);
+	const char *id = stanza_get_id(head);
+	bool is_iq = strcmp(name, "iq") == 0;
+	bool is_answer = is_iq && (g_strcmp0(type, "result") == 0 || g_strcmp0(type, "error") == 0);
+	const char *outcome = "dropped";
+	if (is_answer) {
+		struct pending *p = id != NULL ? g_hash_table_lookup(r->pending, id) : NULL;
+		if (p != NULL && sender_matches(p->to, from)) {
+			g_autofree char *text = g_strdup_printf(
+			    "The answer was too large for the transport (%s).", problem);
+			fail_pending(r, p, text);
+			outcome = "failed the request it answered";
+		}
+	} else if (from != NULL && g_strcmp0(type, "error") != 0 &&
+	           (strcmp(name, "message") == 0 || strcmp(name, "presence") == 0 ||
+	            (is_iq && (g_strcmp0(type, "get") == 0 || g_strcmp0(type, "set") == 0)))) {
+		g_autofree char *text = g_strdup_printf(
+		    "The transport cannot take this %s: %s. Send it in smaller parts.", name,
+		    problem);
+		router_send(r, stanza_new_error(head, "modify", "policy-violation", text, false));
+		outcome = "answered policy-violation";
+	}
+	g_autofree char *log_name = loggable(name);
+	g_autofree char *log_type = loggable(type);
+	g_autofree char *log_id = loggable(id);
+	g_autofree char *log_from = loggable(from);
+	g_autofree char *log_to = loggable(stanza_get_to(head));
+	g_message("router: skipped <%s type=%s> id '%s' from %s to %s (%s); %s", log_name, log_type,
+	          log_id, log_from, log_to, problem, outcome);
+}
+
 static gboolean pending_timeout(gpointer data)
 {
 	struct pending *p = data;

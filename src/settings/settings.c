@@ -21,6 +21,8 @@ static const char *const component_keys[] = {"jid",
                                              "tls_ca_file",
                                              "tls_server_name",
                                              "max_stanza_bytes",
+                                             "max_token_bytes",
+                                             "max_outbound_bytes",
                                              "ping_interval",
                                              NULL};
 static const char *const legacy_keys[] = {"protocol", "name", "locked", NULL};
@@ -221,9 +223,30 @@ static bool load_component(GKeyFile *kf, struct settings *s, GError **error)
 		return fail(error, SETTINGS_ERROR_INVALID, s, g, "tls_ca_file",
 		            "'%s' is not a readable file", s->tls_ca_file);
 	s->tls_server_name = get_string(kf, g, "tls_server_name");
-	if (!get_uint(kf, s, g, "max_stanza_bytes", 512 * 1024, 4096, 64 * 1024 * 1024, &n, error))
+	/* 4 MiB: more than any stanza Prosody can deliver. Its c2s and s2s
+	 * limits are 256 and 512 KiB, but it forwards to a component with each
+	 * ' and " written as a 6-byte entity, so a remote user's 512 KiB of
+	 * quotes arrives as 3 MiB. A larger stanza is skipped and answered. */
+	if (!get_uint(kf, s, g, "max_stanza_bytes", 4 * 1024 * 1024, 4096, 64 * 1024 * 1024, &n,
+	              error))
 		return false;
 	s->max_stanza_bytes = (size_t)n;
+	/* The hard limit, on one XML token (a tag) that expat buffers whole:
+	 * twice the stanza limit by default, never below it. */
+	if (!get_uint(kf, s, g, "max_token_bytes", 2 * (guint64)s->max_stanza_bytes, 4096,
+	              256 * 1024 * 1024, &n, error))
+		return false;
+	if (n < s->max_stanza_bytes)
+		return fail(error, SETTINGS_ERROR_INVALID, s, g, "max_token_bytes",
+		            "%" G_GUINT64_FORMAT " is below max_stanza_bytes (%zu)", n,
+		            s->max_stanza_bytes);
+	s->max_token_bytes = (size_t)n;
+	/* Below Prosody's component_stanza_size_limit (512 KiB), over which it
+	 * closes the stream: ferry's escaping can grow text 5 times. */
+	if (!get_uint(kf, s, g, "max_outbound_bytes", 256 * 1024, 1024, 64 * 1024 * 1024, &n,
+	              error))
+		return false;
+	s->max_outbound_bytes = (size_t)n;
 	if (!get_uint(kf, s, g, "ping_interval", 60, 5, 3600, &n, error))
 		return false;
 	s->ping_interval = (guint)n;

@@ -21,6 +21,9 @@
 #include "tls.h"
 
 #define DEFAULT_QUEUE_BYTES (4 * 1024 * 1024)
+/* Half of Prosody's component_stanza_size_limit (512 KiB), which closes the
+ * stream on any larger stanza from ferry. */
+#define DEFAULT_OUTBOUND_BYTES (256 * 1024)
 #define DEFAULT_BACKOFF_CAP_MS 60000
 #define HANDSHAKE_TIMEOUT_S 30
 #define CONNECT_TIMEOUT_S 15
@@ -361,6 +364,30 @@ static void on_stanza(void *data, struct stanza *stanza)
 		stanza_free(stanza);
 }
 
+static void on_skipped(void *data, const struct stanza *head, int why, guint64 bytes)
+{
+	struct component *c = data;
+	if (c->state != ST_ONLINE) {
+		g_debug("component: ignoring a skipped <%s> before the handshake",
+		        stanza_name(head));
+		return;
+	}
+	g_autofree char *problem = NULL;
+	if (why == XML_STREAM_ERROR_TOO_DEEP)
+		problem = g_strdup_printf("elements nested deeper than %u levels",
+		                          XML_STREAM_DEFAULT_MAX_DEPTH);
+	else if (why == XML_STREAM_ERROR_TOO_MANY)
+		problem = g_strdup_printf("more than %u elements", XML_STREAM_MAX_ELEMENTS);
+	else
+		problem = g_strdup_printf("%" G_GUINT64_FORMAT " bytes, over the limit of %zu",
+		                          bytes, c->opt.max_stanza_bytes);
+	if (c->cb.skipped != NULL)
+		c->cb.skipped(c->user_data, head, problem);
+	else
+		g_message("component: skipped <%s> from %s (%s)", stanza_name(head),
+		          stanza_get_from(head) != NULL ? stanza_get_from(head) : "?", problem);
+}
+
 static void on_stream_end(void *data)
 {
 	link_down(data, "the server closed the stream");
@@ -370,6 +397,7 @@ static const struct xml_stream_callbacks stream_callbacks = {
     .stream_start = on_stream_start,
     .stanza = on_stanza,
     .stream_end = on_stream_end,
+    .skipped = on_skipped,
 };
 
 static void start_stream(struct component *c)
@@ -611,6 +639,10 @@ struct component *component_new(const struct component_options *options,
 	c->opt.tls_ca_file = g_strdup(options->tls_ca_file);
 	c->opt.tls_server_name = g_strdup(options->tls_server_name);
 	c->opt.ping_to = g_strdup(options->ping_to);
+	if (c->opt.max_stanza_bytes == 0)
+		c->opt.max_stanza_bytes = XML_STREAM_DEFAULT_MAX_STANZA_BYTES;
+	if (c->opt.max_outbound_bytes == 0)
+		c->opt.max_outbound_bytes = DEFAULT_OUTBOUND_BYTES;
 	if (c->opt.max_queue_bytes == 0)
 		c->opt.max_queue_bytes = DEFAULT_QUEUE_BYTES;
 	if (c->opt.max_backoff_ms == 0)
@@ -621,7 +653,8 @@ struct component *component_new(const struct component_options *options,
 	c->fd = -1;
 	c->ctl = g_string_new(NULL);
 	g_queue_init(&c->out);
-	c->xs = xml_stream_new(options->max_stanza_bytes, 0, &stream_callbacks, c);
+	c->xs = xml_stream_new(c->opt.max_stanza_bytes, 0, &stream_callbacks, c);
+	xml_stream_set_max_token_bytes(c->xs, c->opt.max_token_bytes);
 	return c;
 }
 
@@ -713,8 +746,25 @@ bool component_send(struct component *c, struct stanza *stanza)
 		stanza_free(stanza);
 		return false;
 	}
+	/* The server closes the whole stream on a stanza over its own limit
+	 * (Prosody: 512 KiB), so none is written over max_outbound_bytes. */
 	GString *s = g_string_sized_new(256);
-	stanza_serialize(stanza, s);
+	size_t cut = 0;
+	switch (stanza_serialize_within(stanza, c->opt.max_outbound_bytes, s, &cut)) {
+	case STANZA_FITS:
+		break;
+	case STANZA_TRUNCATED:
+		g_message("component: <message> to %s cut by %zu bytes of its body to fit "
+		          "max_outbound_bytes (%zu)",
+		          stanza_get_to(stanza), cut, c->opt.max_outbound_bytes);
+		break;
+	case STANZA_TOO_BIG:
+		g_warning("component: refusing to send <%s> to %s: over max_outbound_bytes (%zu)",
+		          stanza_name(stanza), stanza_get_to(stanza), c->opt.max_outbound_bytes);
+		stanza_free(stanza);
+		g_string_free(s, TRUE);
+		return false;
+	}
 	stanza_free(stanza);
 	if (c->out_bytes + s->len > c->opt.max_queue_bytes) {
 		g_string_free(s, TRUE);

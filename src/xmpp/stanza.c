@@ -396,6 +396,24 @@ void stanza_unlink(struct stanza *child)
 	child->parent = NULL;
 }
 
+void stanza_set_text(struct stanza *stanza, const char *text, gssize len)
+{
+	g_return_if_fail(stanza != NULL && text != NULL);
+	while (stanza->first != NULL) {
+		struct stanza_node *n = stanza->first;
+		if (n->is_text) {
+			stanza->first = n->next;
+			g_free(n);
+		} else {
+			struct stanza *child = (struct stanza *)n;
+			stanza_unlink(child);
+			stanza_free(child);
+		}
+	}
+	stanza->last = NULL;
+	stanza_add_text(stanza, text, len);
+}
+
 void stanza_add_text(struct stanza *parent, const char *text, gssize len)
 {
 	g_return_if_fail(parent != NULL && text != NULL);

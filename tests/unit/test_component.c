@@ -283,6 +283,49 @@ static void test_handshake_and_reconnect(void)
 	server_free(sv);
 }
 
+/* No stanza over max_outbound_bytes reaches the server (issue 10 item 1):
+ * a message's body is cut with a note, a presence is refused. */
+static void test_outbound_bound(void)
+{
+	struct server *sv = server_start(SCRIPT_ACCEPT_THEN_CLOSE);
+	struct observed obs = {.stanzas = g_ptr_array_new_with_free_func(g_free)};
+	g_ptr_array_set_size(logged, 0);
+	struct component_options opt = {
+	    .jid = "irc.localhost",
+	    .host = "127.0.0.1",
+	    .port = sv->port,
+	    .secret = "s3cret",
+	    .max_backoff_ms = 2000,
+	    .max_outbound_bytes = 1024,
+	};
+	struct component *c = component_new(&opt, &callbacks, &obs);
+	component_start(c);
+	RUN_UNTIL(obs.online == 1);
+	g_assert_cmpint(obs.online, ==, 1);
+	g_autofree char *amps = g_strnfill(400, '&');
+	struct stanza *p = stanza_new("presence");
+	stanza_set_attr(p, "to", "alice@localhost");
+	stanza_add_text_child(p, "status", amps);
+	g_assert_false(component_send(c, p));
+	g_assert_true(log_contains("over max_outbound_bytes"));
+	struct stanza *m = stanza_new("message");
+	stanza_set_attr(m, "to", "alice@localhost");
+	stanza_add_text_child(m, "body", amps);
+	g_assert_true(component_send(c, m));
+	RUN_UNTIL(obs.online == 2);
+	g_mutex_lock(&sv->lock);
+	g_assert_nonnull(sv->message);
+	const char *end = strstr(sv->message, "</message>");
+	g_assert_nonnull(end);
+	g_assert_cmpuint((size_t)(end - sv->message) + strlen("</message>"), <=, 1024);
+	g_assert_nonnull(strstr(sv->message, "[message truncated by the transport: "));
+	g_assert_null(strstr(sv->message, "<presence"));
+	g_mutex_unlock(&sv->lock);
+	component_free(c);
+	g_ptr_array_unref(obs.stanzas);
+	server_free(sv);
+}
+
 static void test_refused_secret(void)
 {
 	struct server *sv = server_start(SCRIPT_REFUSE);
@@ -362,6 +405,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/component/backoff", test_backoff);
 	g_test_add_func("/component/handshake-and-reconnect", test_handshake_and_reconnect);
 	g_test_add_func("/component/refused-secret", test_refused_secret);
+	g_test_add_func("/component/outbound-bound", test_outbound_bound);
 	g_test_add_func("/component/queue-overflow", test_queue_overflow);
 	g_test_add_func("/component/dead-link", test_dead_link);
 	int rc = g_test_run();

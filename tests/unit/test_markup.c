@@ -5,6 +5,7 @@
 #include "ferry/markup.h"
 
 #include <glib.h>
+#include <string.h>
 
 static void test_from_text(void)
 {
@@ -42,16 +43,90 @@ static void test_to_text(void)
 	    {"&unknown; &amp", "&unknown; &amp"},
 	    {"?OTR:AAMGAAAAAAAAAAEAAAABAAAAwE+/=.", "?OTR:AAMGAAAAAAAAAAEAAAABAAAAwE+/=."},
 	    {"<a href=\"http://x\">http://x</a>", "http://x"},
-	    {"&#0;&#xD800;", "&#0;&#xD800;"},
+	    {"&#0;&#xD800;", "\xEF\xBF\xBD\xEF\xBF\xBD"},
 	    {"\x1ditalic\x1d \x16rev\x0f\ttab", "italic rev\ttab"},
 	    {"bell\x07 esc\x1b nonchars\xEF\xBF\xBE\xEF\xBF\xBF end\xEF\xBF\xBD",
 	     "bell esc nonchars end\xEF\xBF\xBD"},
-	    {"&#7;&#xFFFE;&#xffff;&#9;&#xFFFD;", "&#7;&#xFFFE;&#xffff;\t\xEF\xBF\xBD"},
+	    {"&#7;&#xFFFE;&#xffff;&#9;&#xFFFD;",
+	     "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\t\xEF\xBF\xBD"},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree char *out = markup_to_text(cases[i].in);
 		g_assert_cmpstr(out, ==, cases[i].out);
 	}
+}
+
+/* Numeric references to control characters (issue 10, Low): a terminal
+ * escape must not reach a client. TAB, LF and CR stay; every other control,
+ * C1 (CSI is U+009B) and DEL included, and a value past U+10FFFF (which
+ * used to wrap around to a small one) become U+FFFD. */
+static void test_control_references(void)
+{
+	const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"a&#1;b", "a\xEF\xBF\xBD"
+	               "b"},
+	    {"&#x1b;[31mred", "\xEF\xBF\xBD[31mred"},
+	    {"&#x9b;31m &#127; &#x80;", "\xEF\xBF\xBD"
+	                                "31m \xEF\xBF\xBD \xEF\xBF\xBD"},
+	    {"&#4294967306;&#x10000000a;", "\xEF\xBF\xBD\xEF\xBF\xBD"},
+	    {"&#10;&#9;&#13;&#xA0;", "\n\t\r\xC2\xA0"},
+	    {"&#-1; &# 65; &#x; &#;", "&#-1; &# 65; &#x; &#;"},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *out = markup_to_text(cases[i].in);
+		g_assert_cmpstr(out, ==, cases[i].out);
+	}
+}
+
+/* 1 MB of '<' (no tag in it) took 9.8 s: every '<' searched the rest of
+ * the text for a '>'. Now linear; the bound here is only against a hang
+ * (the figure is in tests/bench/bench_markup.c). */
+static void test_linear(void)
+{
+	const size_t n = 1000 * 1000;
+	const char fills[] = {'<', '&'};
+	for (gsize f = 0; f < G_N_ELEMENTS(fills); f++) {
+		char *big = g_strnfill(n, fills[f]);
+		gint64 t0 = g_get_monotonic_time();
+		g_autofree char *out = markup_to_text_max(big, 0);
+		g_assert_cmpstr(out, ==, big);
+		g_assert_cmpint(g_get_monotonic_time() - t0, <, 5 * G_USEC_PER_SEC);
+		g_free(big);
+	}
+	/* '<' all the way, then one tag at the very end. */
+	GString *in = g_string_new(NULL);
+	for (size_t i = 0; i < n; i++)
+		g_string_append_c(in, '<');
+	g_string_append(in, "b>x");
+	g_autofree char *out = markup_to_text_max(in->str, 0);
+	g_assert_cmpuint(strlen(out), ==, n);
+	g_assert_true(out[n - 2] == '<' && out[n - 1] == 'x');
+	g_string_free(in, TRUE);
+}
+
+/* Text from a worker is converted up to MARKUP_MAX_BYTES, cut on a
+ * character boundary, with the note. */
+static void test_bound(void)
+{
+	GString *in = g_string_new(NULL);
+	while (in->len < MARKUP_MAX_BYTES - 1)
+		g_string_append_c(in, 'a');
+	while (in->len < MARKUP_MAX_BYTES + 1000)
+		g_string_append(in, "\xC3\xA9"); /* é straddles the bound */
+	g_autofree char *out = markup_to_text(in->str);
+	g_assert_true(g_utf8_validate(out, -1, NULL));
+	g_autofree char *note =
+	    g_strdup_printf("\n[message truncated by the transport: %zu bytes not shown]",
+	                    in->len - MARKUP_MAX_BYTES + 1);
+	g_assert_true(g_str_has_suffix(out, note));
+	g_assert_cmpuint(strlen(out) - strlen(note), ==, MARKUP_MAX_BYTES - 1);
+	/* Within the bound, nothing is added. */
+	g_string_truncate(in, MARKUP_MAX_BYTES - 1);
+	g_autofree char *whole = markup_to_text(in->str);
+	g_assert_cmpstr(whole, ==, in->str);
+	g_string_free(in, TRUE);
 }
 
 static void test_round_trip(void)
@@ -79,5 +154,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/markup/from-text", test_from_text);
 	g_test_add_func("/markup/to-text", test_to_text);
 	g_test_add_func("/markup/round-trip", test_round_trip);
+	g_test_add_func("/markup/control-references", test_control_references);
+	g_test_add_func("/markup/linear", test_linear);
+	g_test_add_func("/markup/bound", test_bound);
 	return g_test_run();
 }

@@ -353,6 +353,80 @@ static void test_to_transport(struct fixture *f, gconstpointer unused)
 	}
 }
 
+/* Stanzas the parser skipped (issue 10 item 1): the sender hears why, a
+ * request the skipped stanza answered fails at once, errors get nothing. */
+static void test_skipped(struct fixture *f, gconstpointer unused)
+{
+	static const char *const answered[] = {
+	    "<message from='eve@remote/x' to='bob@irc.localhost' id='m1' type='chat'/>",
+	    "<presence from='eve@remote/x' to='bob@irc.localhost' id='p1'/>",
+	    "<iq from='eve@remote/x' to='irc.localhost' id='q1' type='set'/>",
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(answered); i++) {
+		struct stanza *head = parse(answered[i]);
+		router_dispatch_skipped(f->router, head,
+		                        "1200000 bytes, over the limit of 4194304");
+		g_assert_cmpuint(f->sent->len, ==, i + 1);
+		struct stanza *reply = parse_sent(f, (guint)i);
+		g_assert_cmpstr(stanza_name(reply), ==, stanza_name(head));
+		g_assert_cmpstr(stanza_get_type(reply), ==, "error");
+		g_assert_cmpstr(stanza_get_id(reply), ==, stanza_get_id(head));
+		g_assert_cmpstr(stanza_get_to(reply), ==, "eve@remote/x");
+		g_assert_cmpstr(stanza_get_from(reply), ==, stanza_get_to(head));
+		g_autofree char *text = test_error_text(reply, "policy-violation");
+		g_assert_nonnull(strstr(text, "1200000 bytes, over the limit of 4194304"));
+		struct stanza *error = stanza_find_child(reply, "error", NULL);
+		g_assert_cmpstr(stanza_get_attr(error, "type"), ==, "modify");
+		stanza_free(reply);
+		stanza_free(head);
+	}
+	/* The log line cannot be split by a newline in the id. */
+	struct stanza *forging = parse("<message from='eve@remote/x' to='bob@irc.localhost' "
+	                               "id='a&#10;ferry: forged' type='error'/>");
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE,
+	                      "router: skipped <message type=error> id 'a?ferry: forged' from "
+	                      "eve@remote/x to bob@irc.localhost (too big); dropped");
+	router_dispatch_skipped(f->router, forging, "too big");
+	g_test_assert_expected_messages();
+	stanza_free(forging);
+
+	/* Nothing to answer: errors, results nobody waits for, no sender. */
+	static const char *const silent[] = {
+	    "<message from='eve@remote/x' to='bob@irc.localhost' type='error'/>",
+	    "<iq from='eve@remote/x' to='irc.localhost' id='q2' type='result'/>",
+	    "<message to='bob@irc.localhost'/>",
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(silent); i++) {
+		struct stanza *head = parse(silent[i]);
+		router_dispatch_skipped(f->router, head, "too big");
+		stanza_free(head);
+	}
+	g_assert_cmpuint(f->sent->len, ==, G_N_ELEMENTS(answered));
+
+	/* A pending request whose answer was skipped: only from the address
+	 * asked, and its callback gets an error now, not NULL at the timeout. */
+	struct answer a = {0};
+	router_send_iq(f->router, new_ping("localhost"), 60000, on_answer, &a);
+	struct stanza *sent = parse_sent(f, f->sent->len - 1);
+	g_autofree char *forged = g_strdup_printf(
+	    "<iq type='result' id='%s' from='mallory@localhost'/>", stanza_get_id(sent));
+	struct stanza *head = parse(forged);
+	router_dispatch_skipped(f->router, head, "too big");
+	stanza_free(head);
+	g_assert_cmpint(a.calls, ==, 0);
+	g_autofree char *real =
+	    g_strdup_printf("<iq type='result' id='%s' from='localhost'/>", stanza_get_id(sent));
+	head = parse(real);
+	router_dispatch_skipped(f->router, head, "too big");
+	stanza_free(head);
+	g_assert_cmpint(a.calls, ==, 1);
+	g_assert_cmpstr(a.type, ==, "error");
+	g_assert_cmpuint(router_pending_count(f->router), ==, 0);
+	g_assert_cmpuint(f->sent->len, ==, G_N_ELEMENTS(answered) + 1);
+	stanza_free(sent);
+	g_free(a.type);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -366,6 +440,7 @@ int main(int argc, char **argv)
 	ADD("/router/request/answered", test_request_answered);
 	ADD("/router/request/timeout", test_request_timeout);
 	ADD("/router/request/cancel", test_request_cancel);
+	ADD("/router/skipped", test_skipped);
 	ADD("/router/handlers/disco-version-ping", test_disco_version_ping);
 	return g_test_run();
 }

@@ -24,7 +24,9 @@ static void test_defaults(void)
 	g_assert_cmpstr(s->component_host, ==, "127.0.0.1");
 	g_assert_cmpuint(s->component_port, ==, 5347);
 	g_assert_false(s->component_tls);
-	g_assert_cmpuint(s->max_stanza_bytes, ==, 512 * 1024);
+	g_assert_cmpuint(s->max_stanza_bytes, ==, 4 * 1024 * 1024);
+	g_assert_cmpuint(s->max_token_bytes, ==, 8 * 1024 * 1024);
+	g_assert_cmpuint(s->max_outbound_bytes, ==, 256 * 1024);
 	g_assert_cmpstr(s->legacy_protocol, ==, "prpl-irc");
 	g_assert_cmpuint(s->users_per_worker, ==, 500);
 	g_assert_cmpuint(s->min_workers, ==, 1);
@@ -46,7 +48,7 @@ static void test_full(void)
 	const char *data =
 	    "[component]\njid = IRC.Example.org\nhost = xmpp.example.org\n"
 	    "port = 5348\nsecret = x\ntls = true\ntls_server_name = xmpp.example.org\n"
-	    "max_stanza_bytes = 65536\n"
+	    "max_stanza_bytes = 65536\nmax_outbound_bytes = 4096\n"
 	    "[legacy]\nprotocol = prpl-jabber\nname = Old XMPP\n"
 	    "server = irc.example.net\nport = 6697\nlocked = server; port\n"
 	    "ferry.fields = sasl, realname\n"
@@ -63,6 +65,8 @@ static void test_full(void)
 	g_assert_true(s->component_tls);
 	g_assert_cmpstr(s->tls_server_name, ==, "xmpp.example.org");
 	g_assert_cmpuint(s->max_stanza_bytes, ==, 65536);
+	g_assert_cmpuint(s->max_token_bytes, ==, 2 * 65536); /* follows max_stanza_bytes */
+	g_assert_cmpuint(s->max_outbound_bytes, ==, 4096);
 	g_assert_cmpstr(settings_gateway_type(s), ==, "xmpp");
 	g_assert_cmpstr(s->legacy_name, ==, "Old XMPP");
 	g_assert_cmpstr(g_hash_table_lookup(s->legacy_overrides, "server"), ==, "irc.example.net");
@@ -151,6 +155,11 @@ static void test_errors(void)
 	     "f.conf: [workers] login_rate: '0' is not a whole number from 1 to 100000"},
 	    {MINIMAL "[workers]\nmin_workers = 65\n", SETTINGS_ERROR_INVALID,
 	     "f.conf: [workers] min_workers: '65' is not a whole number from 0 to 64"},
+	    {MINIMAL "max_stanza_bytes = 100000\nmax_token_bytes = 99999\n", SETTINGS_ERROR_INVALID,
+	     "f.conf: [component] max_token_bytes: 99999 is below max_stanza_bytes (100000)"},
+	    {MINIMAL "max_outbound_bytes = 100\n", SETTINGS_ERROR_INVALID,
+	     "f.conf: [component] max_outbound_bytes: '100' is not a whole number from 1024 to "
+	     "67108864"},
 	    {MINIMAL "tls_ca_file = /nonexistent/ca.pem\n", SETTINGS_ERROR_INVALID,
 	     "f.conf: [component] tls_ca_file: '/nonexistent/ca.pem' is not a readable file"},
 	};

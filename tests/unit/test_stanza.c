@@ -450,6 +450,84 @@ static void test_error_type_for(void)
 	g_assert_cmpstr(stanza_error_type_for(NULL), ==, "cancel");
 }
 
+/* A message over the outbound bound (issue 10 item 1): its body is cut on
+ * a character boundary, measured escaped, with the note; & takes 5 bytes
+ * written, < and > 4. */
+static void test_serialize_within(void)
+{
+	struct stanza *m = stanza_new("message");
+	stanza_set_attr(m, "to", "alice@localhost");
+	stanza_set_attr(m, "from", "bob@irc.localhost");
+	stanza_set_attr(m, "id", "m1");
+	GString *text = g_string_new(NULL);
+	for (int i = 0; i < 400; i++)
+		g_string_append(text, i % 3 == 0 ? "&" : i % 3 == 1 ? "<" : "\xc3\xa9>");
+	stanza_add_text_child(m, "body", text->str);
+	stanza_add_child(m, "active", "http://jabber.org/protocol/chatstates");
+	char *whole = stanza_to_string(m);
+	g_assert_cmpuint(strlen(whole), >, 1024);
+
+	/* Within the bound: written whole, unchanged. */
+	GString *out = g_string_new("prefix");
+	g_assert_cmpint(stanza_serialize_within(m, strlen(whole), out, NULL), ==, STANZA_FITS);
+	g_assert_cmpstr(out->str + 6, ==, whole);
+
+	g_string_assign(out, "prefix");
+	size_t cut = 0;
+	g_assert_cmpint(stanza_serialize_within(m, 1024, out, &cut), ==, STANZA_TRUNCATED);
+	g_assert_cmpuint(out->len - 6, <=, 1024);
+	/* Nearly all of the room is used: at most the widest character (5
+	 * bytes) and the note's unused digits are left. */
+	g_assert_cmpuint(out->len - 6, >, 1024 - 5 - 20);
+	g_assert_true(g_utf8_validate(out->str, -1, NULL));
+	struct stanza *back = parse_one(out->str + 6);
+	g_autofree char *body = stanza_get_child_text(back, "body", NULL);
+	g_autofree char *note =
+	    g_strdup_printf("\n[message truncated by the transport: %zu bytes not shown]", cut);
+	g_assert_true(g_str_has_suffix(body, note));
+	size_t kept = strlen(body) - strlen(note);
+	g_assert_cmpuint(kept + cut, ==, text->len);
+	g_assert_true(strncmp(body, text->str, kept) == 0);
+	g_assert_nonnull(stanza_find_child(back, "active", NULL));
+	g_assert_cmpstr(stanza_get_id(back), ==, "m1");
+	stanza_free(back);
+	/* The stanza itself now holds the cut body. */
+	char *now = stanza_to_string(m);
+	g_assert_cmpstr(now, ==, out->str + 6);
+	g_free(now);
+
+	/* Too small for even the note: not written. */
+	g_string_assign(out, "prefix");
+	g_assert_cmpint(stanza_serialize_within(m, 100, out, NULL), ==, STANZA_TOO_BIG);
+	g_assert_cmpstr(out->str, ==, "prefix");
+	stanza_free(m);
+
+	/* Anything but a message's body is never cut. */
+	struct stanza *p = stanza_new("presence");
+	stanza_set_attr(p, "to", "alice@localhost");
+	stanza_add_text_child(p, "status", text->str);
+	g_string_assign(out, "");
+	g_assert_cmpint(stanza_serialize_within(p, 1024, out, NULL), ==, STANZA_TOO_BIG);
+	g_assert_cmpuint(out->len, ==, 0);
+	stanza_free(p);
+	g_free(whole);
+	g_string_free(out, TRUE);
+	g_string_free(text, TRUE);
+}
+
+static void test_set_text(void)
+{
+	struct stanza *b = stanza_new("body");
+	stanza_add_text(b, "one", -1);
+	stanza_add_child(b, "x", NULL);
+	stanza_add_text(b, "two", -1);
+	stanza_set_text(b, "three", -1);
+	assert_xml(b, "<body>three</body>");
+	stanza_add_text(b, "+four", -1);
+	assert_xml(b, "<body>three+four</body>");
+	stanza_free(b);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -466,6 +544,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/stanza/serialize/invalid-chars", test_escape_invalid);
 	g_test_add_func("/stanza/serialize/round-trip", test_round_trip);
 	g_test_add_func("/stanza/serialize/round-trip-parsed", test_round_trip_parsed);
+	g_test_add_func("/stanza/serialize/within", test_serialize_within);
+	g_test_add_func("/stanza/set-text", test_set_text);
 	g_test_add_func("/stanza/reply", test_reply);
 	g_test_add_func("/stanza/error", test_error);
 	g_test_add_func("/stanza/error-type-for", test_error_type_for);

@@ -44,10 +44,25 @@ static void rec_end(void *data)
 	g_string_append(r->log, "E\n");
 }
 
+/* "K <head/> big|deep BYTES" */
+static void rec_skipped(void *data, const struct stanza *head, int why, guint64 bytes)
+{
+	struct recorder *r = data;
+	g_string_append(r->log, "K ");
+	stanza_serialize(head, r->log);
+	const char *what = why == XML_STREAM_ERROR_TOO_BIG    ? "big"
+	                   : why == XML_STREAM_ERROR_TOO_DEEP ? "deep"
+	                   : why == XML_STREAM_ERROR_TOO_MANY ? "many"
+	                                                      : NULL;
+	g_assert_nonnull(what);
+	g_string_append_printf(r->log, " %s %" G_GUINT64_FORMAT "\n", what, bytes);
+}
+
 static const struct xml_stream_callbacks rec_callbacks = {
     .stream_start = rec_start,
     .stanza = rec_stanza,
     .stream_end = rec_end,
+    .skipped = rec_skipped,
 };
 
 static void rec_init(struct recorder *r, size_t max_bytes, unsigned max_depth)
@@ -216,7 +231,8 @@ static void test_keepalives(void)
 
 static void test_size_boundary(void)
 {
-	/* The limit counts a stanza's own bytes: exactly 100 pass, 101 fail. */
+	/* The limit counts a stanza's own bytes: exactly 100 pass, 101 are
+	 * skipped and the stream goes on. */
 	static const char ok100[] =
 	    "<message><body>"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -235,22 +251,85 @@ static void test_size_boundary(void)
 	g_assert_true(feed_str(&r, ok100, NULL));
 	g_assert_cmpuint(r.stanzas, ==, 2);
 	GError *error = NULL;
-	g_assert_false(feed_str(&r, bad101, &error));
-	g_assert_error(error, XML_STREAM_ERROR, XML_STREAM_ERROR_TOO_BIG);
-	g_assert_cmpstr(xml_stream_error_condition(error->code), ==, "policy-violation");
-	g_clear_error(&error);
-	g_assert_cmpuint(r.stanzas, ==, 2);
+	g_assert_true(feed_str(&r, bad101, &error));
+	g_assert_no_error(error);
+	g_assert_true(feed_str(&r, ok100, NULL));
+	g_assert_cmpuint(r.stanzas, ==, 3);
+	g_assert_true(g_str_has_suffix(r.log->str, "</message>\nK <message/> big 101\n<message>"
+	                                           "<body>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	                                           "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa</body>"
+	                                           "</message>\n"));
 
-	/* The same when the oversized stanza comes within one feed after good
-	 * ones: those are delivered, then the error stops the parse. */
+	/* The same within one feed. */
 	rec_clear(&r);
 	rec_init(&r, 100, 0);
 	char *all = g_strconcat("<s>", ok100, ok100, bad101, ok100, NULL);
-	g_assert_false(feed_str(&r, all, &error));
-	g_assert_error(error, XML_STREAM_ERROR, XML_STREAM_ERROR_TOO_BIG);
-	g_clear_error(&error);
-	g_assert_cmpuint(r.stanzas, ==, 2);
+	g_assert_true(feed_str(&r, all, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(r.stanzas, ==, 3);
+	g_assert_nonnull(strstr(r.log->str, "K <message/> big 101\n"));
 	g_free(all);
+	rec_clear(&r);
+}
+
+/* What Prosody forwards from a user's message of quotes: each '"' as
+ * &quot; (issue 10 item 1). The head keeps from, to, id and type only. */
+static void test_oversized_head(void)
+{
+	struct recorder r;
+	rec_init(&r, 200, 0);
+	GString *in = g_string_new("<s><message from='eve@localhost/x' to='bob@t.localhost' "
+	                           "id='m1' type='chat' xml:lang='en'><body>");
+	for (int i = 0; i < 300; i++)
+		g_string_append(in, "&quot;");
+	g_string_append(in, "</body><x xmlns='y'/></message><presence id='p'/>");
+	g_assert_true(xml_stream_feed(r.stream, in->str, in->len, NULL));
+	g_assert_cmpstr(r.log->str, ==,
+	                "S s\nK <message from='eve@localhost/x' to='bob@t.localhost' id='m1' "
+	                "type='chat'/> big 1924\n<presence id='p'/>\n");
+	g_string_free(in, TRUE);
+	rec_clear(&r);
+
+	/* A start tag over the stanza limit (under the token limit) is skipped
+	 * from the start; a value no address or id can be long is left out. */
+	rec_init(&r, 100, 0);
+	xml_stream_set_max_token_bytes(r.stream, 100000);
+	char *id = g_strnfill(4000, 'i');
+	char *big =
+	    g_strdup_printf("<s><iq from='a@b' id='%s' type='result' pad='%0200d'/><iq/>", id, 0);
+	g_assert_true(feed_str(&r, big, NULL));
+	g_assert_cmpstr(r.log->str, ==, "S s\nK <iq from='a@b' type='result'/> big 4243\n<iq/>\n");
+	g_free(big);
+	g_free(id);
+	rec_clear(&r);
+}
+
+/* A small stream with a tiny limit, split at every offset: the skip does
+ * not depend on where reads end. */
+static void test_oversized_every_split(void)
+{
+	static const char in[] = "<s><a id='1'>short</a><m from='u@d' id='2'><b>0123456789"
+	                         "0123456789012345678901234567890123456789</b><c/></m>"
+	                         "<p id='3'/><m id='4'><b>&amp;&amp;&amp;&amp;&amp;&amp;&amp;"
+	                         "&amp;&amp;&amp;&amp;&amp;&amp;</b></m><a id='5'/>";
+	static const char want[] = "S s\n<a id='1'>short</a>\nK <m from='u@d' id='2'/> big 86\n"
+	                           "<p id='3'/>\nK <m id='4'/> big 86\n<a id='5'/>\n";
+	size_t len = sizeof(in) - 1;
+	for (size_t k = 1; k <= len; k++) {
+		struct recorder r;
+		rec_init(&r, 64, 0);
+		xml_stream_set_max_token_bytes(r.stream, 64);
+		g_assert_true(xml_stream_feed(r.stream, in, k, NULL));
+		g_assert_true(xml_stream_feed(r.stream, in + k, len - k, NULL));
+		g_assert_cmpstr(r.log->str, ==, want);
+		rec_clear(&r);
+	}
+	struct recorder r;
+	rec_init(&r, 64, 0);
+	xml_stream_set_max_token_bytes(r.stream, 64);
+	for (size_t i = 0; i < len; i++)
+		g_assert_true(xml_stream_feed(r.stream, in + i, 1, NULL));
+	g_assert_cmpstr(r.log->str, ==, want);
 	rec_clear(&r);
 }
 
@@ -275,21 +354,41 @@ static int feed_until_failure(struct recorder *r, const char *prefix, char fill)
 
 static void test_endless_attribute(void)
 {
-	/* Expat buffers the unfinished value without calling any handler.
-	 * 13 prefix bytes + 16 * 255 = 4093 <= 4096; the 256th chunk fails. */
+	/* Expat buffers the unfinished value without calling any handler: the
+	 * token limit (twice 4096 by default) closes the stream. 13 prefix
+	 * bytes + 16 * 511 = 8189 <= 8192; the 512th chunk fails. */
 	struct recorder r;
 	rec_init(&r, 4096, 0);
-	g_assert_cmpint(feed_until_failure(&r, "<message to='", 'a'), ==, 255);
+	g_assert_cmpint(feed_until_failure(&r, "<message to='", 'a'), ==, 511);
 	g_assert_cmpuint(r.stanzas, ==, 0);
+	rec_clear(&r);
+
+	/* The same token in one feed. */
+	rec_init(&r, 100, 0);
+	char *tag = g_strdup_printf("<s><message to='%0300d'/>", 0);
+	GError *error = NULL;
+	g_assert_false(feed_str(&r, tag, &error));
+	g_assert_error(error, XML_STREAM_ERROR, XML_STREAM_ERROR_TOO_BIG);
+	g_assert_cmpstr(error->message, ==, "an XML token is larger than 200 bytes");
+	g_clear_error(&error);
+	g_free(tag);
 	rec_clear(&r);
 }
 
 static void test_endless_text(void)
 {
-	/* 15 prefix bytes + 16 * 255 = 4095 <= 4096; the 256th chunk fails. */
+	/* Text reaches the handler as it arrives and a skipped stanza keeps
+	 * none of it: 1.6 MB of it against a 4096-byte limit costs only that
+	 * stanza. */
 	struct recorder r;
 	rec_init(&r, 4096, 0);
-	g_assert_cmpint(feed_until_failure(&r, "<message><body>", 'a'), ==, 255);
+	char chunk[16];
+	memset(chunk, 'a', sizeof(chunk));
+	g_assert_true(feed_str(&r, "<s><message><body>", NULL));
+	for (int i = 0; i < 100000; i++)
+		g_assert_true(xml_stream_feed(r.stream, chunk, sizeof(chunk), NULL));
+	g_assert_true(feed_str(&r, "</body></message><presence/>", NULL));
+	g_assert_cmpstr(r.log->str, ==, "S s\nK <message/> big 1600032\n<presence/>\n");
 	rec_clear(&r);
 }
 
@@ -305,8 +404,31 @@ static void test_endless_attribute_list(void)
 		i++;
 	g_assert_error(error, XML_STREAM_ERROR, XML_STREAM_ERROR_TOO_BIG);
 	g_clear_error(&error);
-	/* 8 + 7 * 141 = 995 <= 1000 < 1002; the 142nd feed fails. */
-	g_assert_cmpint(i, ==, 141);
+	/* 8 + 7 * 284 = 1996 <= 2000 < 2003; the 285th feed fails. */
+	g_assert_cmpint(i, ==, 284);
+	rec_clear(&r);
+}
+
+/* 4 MB of "<a/>" built an 80 MB tree: a stanza of more elements than
+ * XML_STREAM_MAX_ELEMENTS is skipped whatever its size. */
+static void test_many_elements(void)
+{
+	struct recorder r;
+	rec_init(&r, 4 * 1024 * 1024, 0);
+	for (unsigned n = XML_STREAM_MAX_ELEMENTS; n <= XML_STREAM_MAX_ELEMENTS + 1; n++) {
+		GString *in = g_string_new(n == XML_STREAM_MAX_ELEMENTS ? "<s>" : "");
+		g_string_append_printf(in, "<iq id='%u'>", n);
+		for (unsigned i = 1; i < n; i++)
+			g_string_append(in, "<a/>");
+		g_string_append(in, "</iq><p/>");
+		g_assert_true(xml_stream_feed(r.stream, in->str, in->len, NULL));
+		g_string_free(in, TRUE);
+	}
+	g_assert_cmpint(r.stanzas, ==, 3);
+	g_autofree char *skipped =
+	    g_strdup_printf("\nK <iq id='%u'/> many %u\n<p/>\n", XML_STREAM_MAX_ELEMENTS + 1,
+	                    15 + 4 * XML_STREAM_MAX_ELEMENTS + 5);
+	g_assert_true(g_str_has_suffix(r.log->str, skipped));
 	rec_clear(&r);
 }
 
@@ -327,26 +449,26 @@ static void test_many_stanzas_one_feed(void)
 static void test_depth(void)
 {
 	/* The root is level 0, a stanza level 1: with max_depth 4, <d/> at
-	 * level 4 passes and <e/> at level 5 fails. */
+	 * level 4 passes and <e/> at level 5 makes its stanza skipped. */
 	struct recorder r;
 	rec_init(&r, 0, 4);
 	g_assert_true(feed_str(&r, "<s><a><b><c><d/></c></b></a>", NULL));
 	g_assert_cmpstr(r.log->str, ==, "S s\n<a><b><c><d/></c></b></a>\n");
 	GError *error = NULL;
-	g_assert_false(feed_str(&r, "<a><b><c><d><e/></d></c></b></a>", &error));
-	g_assert_error(error, XML_STREAM_ERROR, XML_STREAM_ERROR_TOO_DEEP);
-	g_assert_cmpstr(xml_stream_error_condition(error->code), ==, "policy-violation");
-	g_clear_error(&error);
-	g_assert_cmpstr(r.log->str, ==, "S s\n<a><b><c><d/></c></b></a>\n");
+	g_assert_true(feed_str(&r, "<a id='x'><b><c><d><e/></d></c></b></a><f/>", &error));
+	g_assert_no_error(error);
+	g_assert_cmpstr(r.log->str, ==,
+	                "S s\n<a><b><c><d/></c></b></a>\nK <a id='x'/> deep 39\n<f/>\n");
 	rec_clear(&r);
 
-	/* Default limit (64) against 100000 levels. */
+	/* 100000 levels against the hard depth (16 x 64). */
 	rec_init(&r, 0, 0);
 	GString *deep = g_string_new("<s>");
 	for (int i = 0; i < 100000; i++)
 		g_string_append(deep, "<a>");
 	g_assert_false(xml_stream_feed(r.stream, deep->str, deep->len, &error));
 	g_assert_error(error, XML_STREAM_ERROR, XML_STREAM_ERROR_TOO_DEEP);
+	g_assert_cmpstr(error->message, ==, "elements are nested deeper than 1024");
 	g_clear_error(&error);
 	g_string_free(deep, TRUE);
 	rec_clear(&r);
@@ -575,10 +697,13 @@ int main(int argc, char **argv)
 	g_test_add_func("/xml_stream/stream/empty-root", test_empty_root);
 	g_test_add_func("/xml_stream/stream/keepalives", test_keepalives);
 	g_test_add_func("/xml_stream/limits/size-boundary", test_size_boundary);
+	g_test_add_func("/xml_stream/limits/oversized-head", test_oversized_head);
+	g_test_add_func("/xml_stream/limits/oversized-every-split", test_oversized_every_split);
 	g_test_add_func("/xml_stream/limits/endless-attribute", test_endless_attribute);
 	g_test_add_func("/xml_stream/limits/endless-text", test_endless_text);
 	g_test_add_func("/xml_stream/limits/endless-attribute-list", test_endless_attribute_list);
 	g_test_add_func("/xml_stream/limits/many-stanzas-one-feed", test_many_stanzas_one_feed);
+	g_test_add_func("/xml_stream/limits/many-elements", test_many_elements);
 	g_test_add_func("/xml_stream/limits/depth", test_depth);
 	g_test_add_func("/xml_stream/restricted/doctype", test_doctype);
 	g_test_add_func("/xml_stream/restricted/billion-laughs", test_billion_laughs);
