@@ -31,13 +31,16 @@ build=$top/_build-fuzz
 [ -f "$build/Makefile" ] ||
     "$top/tools/build.sh" _build-fuzz CC=clang --enable-fuzzing --enable-werror \
         --disable-integration-tests
+# shellcheck disable=SC2046 # one make argument per target
 make -C "$build" -j2 $(for t in $targets; do echo "tests/fuzz/fuzz_$t"; done) >/dev/null
 
 run_one() {
     name=$1
     dir=$build/fuzz-runs/$name
     mkdir -p "$dir/corpus" "$dir/crashes"
-    cp -n "$top/tests/fuzz/corpus/$name/"* "$dir/corpus/"
+    for seed in "$top/tests/fuzz/corpus/$name/"*; do
+        [ -e "$dir/corpus/${seed##*/}" ] || cp "$seed" "$dir/corpus/"
+    done
     start=$(date +%s)
     # A broken promise is an abort: libFuzzer saves the input and stops.
     nice -n 19 "$build/tests/fuzz/fuzz_$name" -max_total_time="$seconds" \
