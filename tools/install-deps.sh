@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what ferry needs on Debian 12: build tools and libraries; with
 # --tests also the real servers and client library the tests drive; with
-# --bench also Biboumi, the gateway the benchmarks compare ferry with.
+# --bench also Biboumi, the gateway the benchmarks compare ferry with; with
+# --fuzz clang and its libFuzzer/sanitizer runtimes (tools/fuzz.sh; not CI).
 # Must run as root (or through sudo). Idempotent: apt runs only when a
 # package is missing.
 set -eu
@@ -10,12 +11,14 @@ build="gcc make autoconf automake libtool pkg-config libglib2.0-dev libexpat1-de
 run="prosody ngircd python3-slixmpp openssl ca-certificates iproute2 procps"
 tests="prosody-modules ejabberd clang-format"
 bench="biboumi"
+fuzz="clang libclang-rt-dev"
 pkgs="$build $run"
 for arg in "$@"; do
     case $arg in
     --tests) pkgs="$pkgs $tests" ;;
     --bench) pkgs="$pkgs $bench" ;;
-    *) echo "install-deps.sh: unknown option $arg (--tests, --bench)" >&2; exit 2 ;;
+    --fuzz) pkgs="$pkgs $fuzz" ;;
+    *) echo "install-deps.sh: unknown option $arg (--tests, --bench, --fuzz)" >&2; exit 2 ;;
     esac
 done
 if [ "$(id -u)" -ne 0 ]; then
