@@ -12,13 +12,6 @@
  *    id), and refuses only the names jid.h says it refuses;
  *  - as a localpart: escaping what unescaping gave round-trips too.
  * Any broken promise aborts.
- *
- * Known failure (issue 10, Low; being fixed in jid.c separately): a domain
- * ending in two dots ("..", "a..") loses one dot per parse, so parse .
- * format is not idempotent there. It is printed once and counted (the
- * count at exit), not aborted on, unless FERRY_FUZZ_STRICT is set in the
- * environment: remove known_trailing_dot() once jid_parse() refuses such
- * domains.
  */
 #include "config.h"
 #include "ferry/jid.h"
@@ -73,29 +66,6 @@ static bool same_jid(const struct jid *a, const struct jid *b)
 	       same_str(jid_full(a), jid_full(b));
 }
 
-static int known_failures;
-
-static void report_known_failures(void)
-{
-	if (known_failures > 0)
-		fprintf(stderr, "fuzz_jid: %d inputs hit the known failure\n", known_failures);
-}
-
-/* The known failure: a domain that still ends in a dot after parsing. */
-static bool known_trailing_dot(const struct jid *jid, const char *text)
-{
-	const char *domain = jid_domain(jid);
-	size_t n = strlen(domain);
-	if (n == 0 || domain[n - 1] != '.' || getenv("FERRY_FUZZ_STRICT") != NULL)
-		return false;
-	if (known_failures++ == 0) {
-		fprintf(stderr, "fuzz_jid: known failure: jid_parse(\"%s\") is not idempotent\n",
-		        text);
-		atexit(report_known_failures);
-	}
-	return true;
-}
-
 static void fuzz_parse(const char *text)
 {
 	GError *error = NULL;
@@ -123,12 +93,7 @@ static void fuzz_parse(const char *text)
 
 	/* parse . format is idempotent */
 	struct jid *again = jid_parse(jid_full(jid), NULL);
-	if (again == NULL || !same_jid(jid, again)) {
-		check(known_trailing_dot(jid, text));
-		jid_free(again);
-		jid_free(jid);
-		return;
-	}
+	check(again != NULL && same_jid(jid, again));
 	jid_free(again);
 	struct jid *bare = jid_parse(jid_bare(jid), NULL);
 	check(bare != NULL && jid_resource(bare) == NULL && jid_bare_equal(jid, bare));
