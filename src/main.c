@@ -27,6 +27,7 @@
 #include "ferry/secrets.h"
 #include "ferry/settings.h"
 #include "ferry/storage.h"
+#include "ferry/worker_user.h"
 #include "ferry/workers.h"
 
 struct app {
@@ -149,6 +150,13 @@ static char *worker_program(const struct settings *st)
 static bool app_open(struct app *app, GError **error)
 {
 	const struct settings *st = app->settings;
+	/* Who the workers run as: decided before anything is opened. */
+	struct worker_user wuser;
+	if (!worker_user_resolve(st->worker_user, &wuser, error))
+		return false;
+	g_message("workers: run as %s (uid %u)%s", wuser.name, (unsigned)wuser.uid,
+	          wuser.switch_user ? "" : ", ferry's own user: confined by Landlock");
+	worker_user_clear(&wuser);
 	if (!ensure_parent(st->key_file, error) || !ensure_parent(st->database, error))
 		return false;
 	app->lock = storage_lock(st->database, error);
@@ -173,6 +181,9 @@ static bool app_open(struct app *app, GError **error)
 	    .users_per_worker = st->users_per_worker,
 	    .min_workers = st->min_workers,
 	    .ca_file = st->legacy_ca_file,
+	    .switch_user = wuser.switch_user,
+	    .uid = wuser.uid,
+	    .gid = wuser.gid,
 	};
 	app->legacy = legacy_new_workers(&wopt);
 	g_message("gateway: %s (%s) through %s, database %s", regform_protocol_name(app->form),
@@ -343,6 +354,12 @@ static int check_config(const char *path)
 	config_mode_problem(st, problems);
 	check_key_file(st, problems);
 	check_legacy(st, problems);
+	struct worker_user wuser;
+	if (!worker_user_resolve(st->worker_user, &wuser, &err)) {
+		add_problem(problems, "%s: %s", st->path, err->message);
+		g_clear_error(&err);
+	}
+	worker_user_clear(&wuser);
 	for (guint i = 0; i < problems->len; i++)
 		fprintf(stderr, "ferry: %s\n", (char *)problems->pdata[i]);
 	int status = 0;

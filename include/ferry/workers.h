@@ -13,6 +13,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "ferry/worker_describe.h"
 #include "ferry/worker_msgs.h"
@@ -34,6 +35,12 @@ struct workers_options {
 	const char *ca_file;     /* extra CA for legacy TLS, or NULL */
 	guint idle_stop_seconds; /* stop an empty worker after this; 0: 30 */
 	guint login_timeout;     /* seconds; passed to the worker; 0: its default */
+	/* ferry runs as root: each worker runs as this user (no supplementary
+	 * groups), its private directory owned by it. Otherwise workers run as
+	 * ferry's user. See worker_user.h. */
+	bool switch_user;
+	uid_t uid;
+	gid_t gid;
 };
 
 struct workers *workers_new(const struct workers_options *options,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ferry/fdwatch.h"
+#include "ferry/worker_user.h"
 #include "ferry/worker_msgs.h"
 #include "ferry/worker_protocol.h"
 
@@ -421,11 +422,30 @@ static struct worker *spawn(struct workers *pool, GError **error)
 		close(av[1]);
 		return NULL;
 	}
+	/* The private directory is the worker's TMPDIR and working directory
+	 * (ferry's own holds the database and the key), owned by the worker
+	 * user when ferry is root; the child drops to that user before exec. */
+	const struct worker_user user = {
+	    .switch_user = pool->opt.switch_user,
+	    .uid = pool->opt.uid,
+	    .gid = pool->opt.gid,
+	};
+	if (!worker_user_prepare_dir(user.uid, user.gid, user.switch_user, tmpdir, error)) {
+		close(sv[0]);
+		close(sv[1]);
+		close(av[0]);
+		close(av[1]);
+		remove_tree(tmpdir);
+		return NULL;
+	}
 	g_autoptr(GSubprocessLauncher) launcher =
 	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
 	g_subprocess_launcher_take_fd(launcher, sv[1], WORKER_FD);
 	g_subprocess_launcher_take_fd(launcher, av[1], WORKER_ACKS_FD);
 	g_subprocess_launcher_setenv(launcher, "TMPDIR", tmpdir, TRUE);
+	g_subprocess_launcher_set_cwd(launcher, tmpdir);
+	g_subprocess_launcher_set_child_setup(launcher, worker_user_child_setup, (gpointer)&user,
+	                                      NULL);
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_ptr_array_add(argv, g_strdup(pool->opt.program));
 	g_ptr_array_add(argv, g_strdup("--fd"));

@@ -26,8 +26,8 @@ static const char *const component_keys[] = {"jid",
 static const char *const legacy_keys[] = {"protocol", "name", "locked", NULL};
 static const char *const legacy_ferry_keys[] = {"ferry.fields", NULL};
 static const char *const workers_keys[] = {
-    "program",     "users_per_worker", "min_workers",       "login_rate",
-    "login_burst", "legacy_ca_file",   "max_message_lines", NULL};
+    "program",        "users_per_worker",  "min_workers", "login_rate", "login_burst",
+    "legacy_ca_file", "max_message_lines", "user",        NULL};
 static const char *const storage_keys[] = {"database", "key_file", NULL};
 static const char *const access_keys[] = {"allowed_domains", "admins", NULL};
 static const char *const logging_keys[] = {"level", NULL};
@@ -288,6 +288,9 @@ static bool load_rest(GKeyFile *kf, struct settings *s, GError **error)
 	if (!get_uint(kf, s, "workers", "max_message_lines", 40, 1, 100000, &n, error))
 		return false;
 	s->max_message_lines = (guint)n;
+	/* Checked against the system's users at start (main.c): a file
+	 * checked elsewhere than where it runs must still load. */
+	s->worker_user = get_string(kf, "workers", "user");
 	s->legacy_ca_file = get_path(kf, s, "workers", "legacy_ca_file", NULL);
 	if (s->legacy_ca_file != NULL && !g_file_test(s->legacy_ca_file, G_FILE_TEST_IS_REGULAR))
 		return fail(error, SETTINGS_ERROR_INVALID, s, "workers", "legacy_ca_file",
@@ -369,6 +372,7 @@ void settings_free(struct settings *s)
 	g_clear_pointer(&s->legacy_overrides, g_hash_table_unref);
 	g_strfreev(s->legacy_locked);
 	g_free(s->worker_program);
+	g_free(s->worker_user);
 	g_free(s->legacy_ca_file);
 	g_free(s->database);
 	g_free(s->key_file);

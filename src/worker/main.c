@@ -149,6 +149,14 @@ int main(int argc, char **argv)
 	/* Writes to a closed socket (ferry, a legacy server) must fail with
 	 * EPIPE, not kill the process. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Before libpurple reads anything, the --describe run included. */
+	g_autoptr(GError) sandbox_error = NULL;
+	if (!sandbox_apply(&config, &sandbox_error)) {
+		g_critical("%s", sandbox_error->message);
+		g_strfreev(config.ca_files);
+		g_free(config.describe);
+		return 1;
+	}
 
 	int status;
 	if (config.describe != NULL) {

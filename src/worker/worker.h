@@ -16,6 +16,7 @@
  *   events.c       libpurple signals and connection/conversation ops -> events
  *   requests.c     request, notify and account ui ops (questions libpurple asks)
  *   describe.c     --describe: a protocol's user splits and options
+ *   sandbox.c      no core dumps, no new privileges, Landlock (before libpurple)
  */
 #ifndef FERRY_WORKER_H
 #define FERRY_WORKER_H
@@ -53,6 +54,15 @@ struct worker_config {
 /* Asks the main loop to stop; the worker then logs out and exits. Safe to
  * call from any callback, more than once. */
 void worker_quit(void);
+
+/* ---- sandbox.c ----------------------------------------------------------- */
+
+/* Confines the process before libpurple starts: RLIMIT_CORE 0, not
+ * dumpable, no new privileges, and Landlock (the kernel's ABI, capped by
+ * FERRY_WORKER_LANDLOCK_ABI): read-only system files, CONFIG's CA files,
+ * read-write only the private dir (TMPDIR). false with ERROR when a step
+ * the kernel offers fails. */
+bool sandbox_apply(const struct worker_config *config, GError **error);
 
 /* ---- purple_core.c ------------------------------------------------------- */
 

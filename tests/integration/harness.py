@@ -15,6 +15,7 @@ import asyncio
 import atexit
 import logging
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -179,6 +180,22 @@ class TestRun:
 
 # ---- ferry -----------------------------------------------------------------
 
+WORKER_USER = "ferry-worker"
+
+
+def ensure_worker_user():
+    """As root, ferry runs its workers as [workers] user, by default
+    ferry-worker: create that system user when it is missing."""
+    if os.geteuid() != 0:
+        return
+    try:
+        pwd.getpwnam(WORKER_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
+                        "/usr/sbin/nologin", WORKER_USER], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 class Ferry:
     """One ferry process with its own config file and log file.
 
@@ -225,6 +242,7 @@ class Ferry:
                     f.write("%s = %s\n" % (k, v))
                 f.write("\n")
         os.chmod(self.cfg_path, 0o600)
+        ensure_worker_user()
         self.popen = None
         self.records = []
 
@@ -241,6 +259,9 @@ class Ferry:
         for k, d in dirs.items():
             os.makedirs(d, mode=0o700, exist_ok=True)
             env[k] = d
+        # the workers' private dirs are made in TMPDIR: as root, ferry runs
+        # them as WORKER_USER, who must be able to walk into them
+        os.chmod(dirs["TMPDIR"], 0o711)
         return env
 
     def start(self):
