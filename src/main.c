@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "ferry/basic.h"
@@ -156,7 +158,6 @@ static bool app_open(struct app *app, GError **error)
 		return false;
 	g_message("workers: run as %s (uid %u)%s", wuser.name, (unsigned)wuser.uid,
 	          wuser.switch_user ? "" : ", ferry's own user: confined by Landlock");
-	worker_user_clear(&wuser);
 	if (!ensure_parent(st->key_file, error) || !ensure_parent(st->database, error))
 		return false;
 	app->lock = storage_lock(st->database, error);
@@ -169,7 +170,8 @@ static bool app_open(struct app *app, GError **error)
 	if (app->storage == NULL)
 		return false;
 	g_autofree char *program = worker_program(st);
-	struct worker_description *describe = workers_describe(program, st->legacy_protocol, error);
+	struct worker_description *describe =
+	    workers_describe(program, st->legacy_protocol, &wuser, error);
 	if (describe == NULL)
 		return false;
 	app->form = regform_new(describe, st->legacy_overrides, st->legacy_locked, error);
@@ -324,7 +326,15 @@ static void check_legacy(const struct settings *st, GPtrArray *problems)
 		return;
 	}
 	g_autoptr(GError) err = NULL;
-	struct worker_description *describe = workers_describe(program, st->legacy_protocol, &err);
+	/* The description is asked as the workers run: as their user. */
+	struct worker_user wuser;
+	bool have_user = worker_user_resolve(st->worker_user, &wuser, &err);
+	if (!have_user) {
+		add_problem(problems, "%s: %s", st->path, err->message);
+		g_clear_error(&err);
+	}
+	struct worker_description *describe =
+	    workers_describe(program, st->legacy_protocol, have_user ? &wuser : NULL, &err);
 	if (describe == NULL) {
 		/* The worker's list of protocols, on one line. */
 		g_auto(GStrv) lines = g_strsplit(err->message, "\n", -1);
@@ -354,12 +364,7 @@ static int check_config(const char *path)
 	config_mode_problem(st, problems);
 	check_key_file(st, problems);
 	check_legacy(st, problems);
-	struct worker_user wuser;
-	if (!worker_user_resolve(st->worker_user, &wuser, &err)) {
-		add_problem(problems, "%s: %s", st->path, err->message);
-		g_clear_error(&err);
-	}
-	worker_user_clear(&wuser);
+
 	for (guint i = 0; i < problems->len; i++)
 		fprintf(stderr, "ferry: %s\n", (char *)problems->pdata[i]);
 	int status = 0;
@@ -392,10 +397,21 @@ static bool start_checks(const struct settings *st, GError **error)
 	return true;
 }
 
+/* ferry holds the key, the component secret and passwords: no core file,
+ * and no ptrace or /proc/<pid>/mem by processes of the same user (the
+ * workers, when ferry runs as a system user). */
+static void no_core_dumps(void)
+{
+	const struct rlimit none = {0, 0};
+	if (setrlimit(RLIMIT_CORE, &none) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		g_message("ferry: cannot turn core dumps off: %s", g_strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	/* Every line ferry writes, from the first, in the one format. */
 	log_init("ferry", SETTINGS_LOG_INFO);
+	no_core_dumps();
 	g_autofree char *config = NULL;
 	g_autofree char *check = NULL;
 	gboolean version = FALSE;

@@ -22,15 +22,14 @@ struct worker_user {
 	bool switch_user; /* ferry is root: setgroups/setgid/setuid to uid, gid */
 	uid_t uid;
 	gid_t gid;
-	char *name; /* for messages */
+	char name[64]; /* for messages (cut at 63 bytes) */
 };
 
 /* The user for a ferry running as geteuid(): as root, NAME (NULL: the
  * default), which must exist and not be root; as another user, NAME must
  * be NULL or that user (switching needs root). false with ERROR naming
- * the fix. Clear with worker_user_clear(). */
+ * the fix. */
 bool worker_user_resolve(const char *name, struct worker_user *user, GError **error);
-void worker_user_clear(struct worker_user *user);
 
 /* Gives DIR (a new private directory, 0700) to the worker user, after
  * checking that user may reach it (every directory above it searchable).

@@ -77,9 +77,11 @@ void workers_sync(struct workers *workers, guint32 account);
  * frees. */
 char *workers_default_program(void);
 
-/* Runs PROGRAM --describe PROTOCOL and returns the parsed description, or
- * NULL with ERROR set. Caller frees. */
+/* Runs PROGRAM --describe PROTOCOL (as USER when it says to switch; NULL:
+ * as ferry) and returns the parsed description, or NULL with ERROR set.
+ * Caller frees. */
+struct worker_user;
 struct worker_description *workers_describe(const char *program, const char *protocol,
-                                            GError **error);
+                                            const struct worker_user *user, GError **error);
 
 #endif

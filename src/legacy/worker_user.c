@@ -29,7 +29,7 @@ bool worker_user_resolve(const char *name, struct worker_user *user, GError **er
 			            name, (unsigned)self);
 			return false;
 		}
-		user->name = g_strdup(pw != NULL ? pw->pw_name : "ferry's user");
+		g_strlcpy(user->name, pw != NULL ? pw->pw_name : "ferry's user", sizeof user->name);
 		user->uid = self;
 		user->gid = getegid();
 		return true;
@@ -53,13 +53,8 @@ bool worker_user_resolve(const char *name, struct worker_user *user, GError **er
 	user->switch_user = true;
 	user->uid = pw->pw_uid;
 	user->gid = pw->pw_gid;
-	user->name = g_strdup(pw->pw_name);
+	g_strlcpy(user->name, pw->pw_name, sizeof user->name);
 	return true;
-}
-
-void worker_user_clear(struct worker_user *user)
-{
-	g_clear_pointer(&user->name, g_free);
 }
 
 /* Whether UID/GID may search directory ST (the "x" bit that applies). */

@@ -670,12 +670,11 @@ char *workers_default_program(void)
 	return g_build_filename(FERRY_LIBEXECDIR, "ferry-worker", NULL);
 }
 
-struct worker_description *workers_describe(const char *program, const char *protocol,
-                                            GError **error)
+static struct worker_description *describe_in(GSubprocessLauncher *launcher, const char *program,
+                                              const char *protocol, GError **error)
 {
 	const char *argv[] = {program, "--describe", protocol, NULL};
-	g_autoptr(GSubprocess) p = g_subprocess_newv(
-	    argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
+	g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv(launcher, argv, error);
 	if (p == NULL)
 		return NULL;
 	g_autofree char *out = NULL, *err_text = NULL;
@@ -691,5 +690,32 @@ struct worker_description *workers_describe(const char *program, const char *pro
 		g_prefix_error(error,
 		               "%s --describe %s printed an unreadable description: ", program,
 		               protocol);
+	return d;
+}
+
+struct worker_description *workers_describe(const char *program, const char *protocol,
+                                            const struct worker_user *user, GError **error)
+{
+	/* As the workers run: as the worker user, in a private directory of
+	 * its own (libpurple starts there), never in ferry's. */
+	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+	    G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+	g_autofree char *tmpdir = NULL;
+	if (user != NULL && user->switch_user) {
+		tmpdir = g_dir_make_tmp("ferry-describe-XXXXXX", error);
+		if (tmpdir == NULL)
+			return NULL;
+		if (!worker_user_prepare_dir(user->uid, user->gid, true, tmpdir, error)) {
+			remove_tree(tmpdir);
+			return NULL;
+		}
+		g_subprocess_launcher_setenv(launcher, "TMPDIR", tmpdir, TRUE);
+		g_subprocess_launcher_set_child_setup(launcher, worker_user_child_setup,
+		                                      (gpointer)user, NULL);
+	}
+	g_subprocess_launcher_set_cwd(launcher, tmpdir != NULL ? tmpdir : g_get_tmp_dir());
+	struct worker_description *d = describe_in(launcher, program, protocol, error);
+	if (tmpdir != NULL)
+		remove_tree(tmpdir);
 	return d;
 }

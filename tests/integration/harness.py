@@ -216,8 +216,11 @@ class Ferry:
                  host="127.0.0.1", tls=False, tls_ca_file=None,
                  tls_server_name=None, max_stanza_bytes=524288,
                  protocol="prpl-irc", legacy_name="IRC Transport",
-                 level="debug", extra=None):
+                 level="debug", extra=None, env=None, run_as=None):
         self.name = name
+        # extra environment variables; run_as: a user to start ferry as
+        # (its work dir is given to that user)
+        self.extra_env, self.run_as = dict(env or {}), run_as
         self.workdir = workdir
         os.makedirs(workdir, exist_ok=True)
         self.jid, self.secret = jid, secret
@@ -262,15 +265,22 @@ class Ferry:
         # the workers' private dirs are made in TMPDIR: as root, ferry runs
         # them as WORKER_USER, who must be able to walk into them
         os.chmod(dirs["TMPDIR"], 0o711)
+        env.update(self.extra_env)
         return env
 
     def start(self):
         logf = open(self.log_path, "ab")
+        env = self._env()
+        who = {}
+        if self.run_as is not None:
+            servers.chown_tree(self.workdir, self.run_as)
+            pw = pwd.getpwnam(self.run_as)
+            who = dict(user=pw.pw_uid, group=pw.pw_gid, extra_groups=[])
         try:
             self.popen = subprocess.Popen(
                 [ferry_binary(), "--config", self.cfg_path],
                 stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
-                cwd=self.workdir, env=self._env(), start_new_session=True)
+                cwd=self.workdir, env=env, start_new_session=True, **who)
         finally:
             logf.close()
         self.records.append(ProcRecord(self.popen.pid))

@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+"""The workers cannot read ferry's key or database, however ferry is
+started (issue 10, item 4), and neither process leaves a core (item 11).
+
+Four runs against Prosody + ngircd, each with a fresh ferry:
+  root             ferry as root: workers as ferry-worker, Landlock on
+  root, no Landlock  the same with FERRY_WORKER_LANDLOCK_ABI=0 (a kernel
+                   without Landlock): the user switch alone protects
+  system user      ferry started as the unprivileged ferry-worker: the
+                   workers are that user too; only Landlock protects
+  system user, no Landlock  shows what Landlock prevents: the worker then
+                   opens the key (reported, not a failure)
+In each: the worker's uids and groups (/proc/<pid>/status), no new
+privileges, its working directory (its private dir, owned by it, 0700),
+core limit 0 (/proc/<pid>/limits) and non-dumpable (a non-dumpable
+process's /proc/<pid> belongs to root), the same for ferry, the key and
+database modes, and a real open() of each from inside the worker
+(FERRY_WORKER_TEST_OPEN, a test-only hook: the worker opens the paths
+once at start and logs the result). Then IRC messages flow both ways.
+Prints TAP.
+"""
+
+import asyncio
+import os
+import pwd
+import re
+import stat
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import WORKER_USER, run_test, start_ferry  # noqa: E402
+from transport import (irc_presets, IrcPeer, XmppUser, start_xmpp_and_irc,  # noqa: E402
+                       transport_config, worker_pids)
+import servers  # noqa: E402
+
+T = "irc.localhost"
+RUNS = [  # label, user ferry runs as (None: root), Landlock ABI cap
+    ("root", None, None),
+    ("root-nolandlock", None, "0"),
+    ("sysuser", WORKER_USER, None),
+    ("sysuser-nolandlock", WORKER_USER, "0"),
+]
+
+
+def status_fields(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            out[k] = v.split()
+    return out
+
+
+def core_limit(pid):
+    with open("/proc/%d/limits" % pid) as f:
+        for line in f:
+            if line.startswith("Max core file size"):
+                return line.split()[4:6]
+    return None
+
+
+def check_process(tap, label, what, pid, uid, confined_as_root_owner):
+    """Core limit 0 and, where it shows (the process is not root),
+    non-dumpable: its /proc/<pid> then belongs to root."""
+    lim = core_limit(pid)
+    tap.ok(lim == ["0", "0"], "%s: %s has core limit 0 (soft and hard)" % (label, what),
+           str(lim))
+    if confined_as_root_owner:
+        owner = os.stat("/proc/%d/status" % pid).st_uid
+        tap.ok(owner == 0, "%s: %s (uid %d) is not dumpable: /proc/%d/status belongs to root"
+               % (label, what, uid, pid), "owner %d" % owner)
+
+
+async def messages_flow(tap, label, prosody, irc, nick):
+    async with IrcPeer(irc.port, "bob" + nick[-1], password=None) as bob, \
+            XmppUser("alice@localhost", "alicepw", prosody.c2s_port) as alice:
+        r = await alice.register(T, {"username": nick})
+        tap.ok(r.type == "result", "%s: registration (a test login) works" % label, str(r))
+        tap.ok(await bob.wait_ison(nick, True, 30), "%s: alice is on IRC" % label)
+        online = await alice.presence_from(T, None, timeout=20, where=lambda p:
+                                           "Connected" in (p.child_text("status") or ""))
+        tap.ok(online is not None, "%s: the transport says it is connected" % label)
+        alice.send_message("%s@%s" % (bob.nick, T), "to irc " + label)
+        got = await bob.privmsg_from(nick)
+        tap.ok(got == "to irc " + label, "%s: XMPP -> IRC flows" % label, repr(got))
+        m0 = alice.mark()
+        bob.send("PRIVMSG %s :to xmpp %s" % (nick, label))
+        msg = await alice.message_from("%s@%s" % (bob.nick, T), since=m0)
+        body = msg.child_text("body") if msg else None
+        tap.ok(body == "to xmpp " + label, "%s: IRC -> XMPP flows" % label, repr(body))
+        await alice.unregister(T)
+
+
+def one_run(tap, run, prosody, irc, label, run_as, abi, index):
+    workdir = run.path(label)
+    key, db = os.path.join(workdir, "ferry.key"), os.path.join(workdir, "ferry.db")
+    env = {"FERRY_WORKER_TEST_OPEN": "%s:%s" % (key, db)}
+    if abi is not None:
+        env["FERRY_WORKER_LANDLOCK_ABI"] = abi
+    ferry = start_ferry(tap, run, label=label, env=env, run_as=run_as,
+                        **transport_config(prosody, presets=irc_presets(irc)))
+    if ferry is None:
+        return
+    wuid = pwd.getpwnam(WORKER_USER).pw_uid
+    ferry_uid = 0 if run_as is None else pwd.getpwnam(run_as).pw_uid
+    pids = []
+    servers.wait_until(lambda: bool(pids.extend(worker_pids(ferry)) or pids), 20)
+    if not tap.ok(len(pids) >= 1, "%s: a worker runs" % label, ferry.log_tail):
+        return
+    pid = pids[0]
+    st = status_fields(pid)
+    tap.ok(st["Uid"] == [str(wuid)] * 4 and st["Gid"][0] != "0" and
+           "0" not in st["Gid"] and st.get("Groups", []) == [],
+           "%s: the worker runs as %s (uid %d), no root group, no supplementary groups"
+           % (label, WORKER_USER, wuid),
+           "Uid %s Gid %s Groups %s" % (st["Uid"], st["Gid"], st.get("Groups")))
+    tap.ok(st.get("NoNewPrivs") == ["1"], "%s: the worker has no new privileges" % label,
+           str(st.get("NoNewPrivs")))
+    cwd = os.readlink("/proc/%d/cwd" % pid)
+    cst = os.stat(cwd)
+    tap.ok(cwd.startswith(os.path.join(workdir, "tmp", "ferry-worker-")) and
+           cst.st_uid == wuid and stat.S_IMODE(cst.st_mode) == 0o700,
+           "%s: the worker's working directory is its private dir (0700, its own)" % label,
+           "%s uid %d mode %o" % (cwd, cst.st_uid, cst.st_mode))
+    for path in (key, db):
+        fst = os.stat(path)
+        tap.ok(fst.st_uid == ferry_uid and stat.S_IMODE(fst.st_mode) == 0o600,
+               "%s: %s is ferry's (uid %d), mode 0600" % (label, os.path.basename(path),
+                                                        ferry_uid),
+               "uid %d mode %o" % (fst.st_uid, fst.st_mode))
+    check_process(tap, label, "the worker", pid, wuid, True)
+    check_process(tap, label, "ferry", ferry.popen.pid, ferry_uid, ferry_uid != 0)
+
+    # what the worker itself could open
+    for path in (key, db):
+        rx = (r"ferry-worker\[%d\] message: sandbox: test open of %s: (\S+)"
+              % (pid, re.escape(path)))
+        m = ferry.wait_for_log(rx, 10)
+        result = m.group(1) if m else None
+        if label == "sysuser-nolandlock":
+            tap.ok(result == "opened",
+                   "%s: without Landlock a worker of ferry's own user opens %s: what "
+                   "Landlock prevents in the run before" % (label, os.path.basename(path)),
+                   str(result))
+        else:
+            tap.ok(result == "refused:",
+                   "%s: the worker cannot open %s" % (label, os.path.basename(path)),
+                   str(m.group(0) if m else ferry.log_tail()))
+    if abi == "0" and run_as is not None:
+        tap.ok(ferry.count(r"sandbox: no Landlock in this kernel: the worker may read") >= 1,
+               "%s: the worker says it is not confined" % label)
+    elif abi is None:
+        tap.ok(ferry.count(r"sandbox: Landlock ABI \d+") >= 1,
+               "%s: the worker entered Landlock" % label, ferry.log_tail)
+
+    asyncio.run(asyncio.wait_for(
+        messages_flow(tap, label, prosody, irc, "alice%d" % index), 120))
+    ferry.stop()
+
+
+def body(tap, run):
+    prosody, irc = start_xmpp_and_irc(run, T)
+    for index, (label, run_as, abi) in enumerate(RUNS):
+        one_run(tap, run, prosody, irc, label, run_as, abi, index)
+
+
+def main():
+    return run_test("isolation", ("prosody", "prosodyctl", "ngircd"), body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
