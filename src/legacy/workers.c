@@ -443,6 +443,8 @@ static struct worker *spawn(struct workers *pool, GError **error)
 	g_subprocess_launcher_take_fd(launcher, sv[1], WORKER_FD);
 	g_subprocess_launcher_take_fd(launcher, av[1], WORKER_ACKS_FD);
 	g_subprocess_launcher_setenv(launcher, "TMPDIR", tmpdir, TRUE);
+	/* libpurple looks in HOME too (~/.zephyr.vars, themes): not ferry's. */
+	g_subprocess_launcher_setenv(launcher, "HOME", tmpdir, TRUE);
 	g_subprocess_launcher_set_cwd(launcher, tmpdir);
 	g_subprocess_launcher_set_child_setup(launcher, worker_user_child_setup, (gpointer)&user,
 	                                      NULL);

@@ -52,7 +52,9 @@ struct ruleset_attr {
 	 LANDLOCK_ACCESS_FS_IOCTL_DEV)
 
 /* What libpurple, GLib, GnuTLS and the resolver read (measured with
- * strace -f -e trace=file over an IRC login; see ARCHITECTURE.md):
+ * strace -f -e trace=file over an IRC login; see ARCHITECTURE.md; refused
+ * and harmless: a plugin's probe of /tmp and /var/tmp, the absent
+ * /etc/purple/prefs.xml):
  * system directories whole, and of /etc only the files they need, so a
  * key or database kept under /etc (e.g. /etc/ferry) stays out of reach. */
 static const char *const read_only[] = {
@@ -65,6 +67,7 @@ static const char *const read_only[] = {
     "/etc/ld.so.cache",
     "/etc/ld.so.preload",
     "/etc/localtime",
+    "/etc/locale.alias",
     "/etc/nsswitch.conf",
     "/etc/passwd",
     "/etc/group",
