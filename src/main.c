@@ -186,6 +186,7 @@ static bool app_open(struct app *app, GError **error)
 	    .switch_user = wuser.switch_user,
 	    .uid = wuser.uid,
 	    .gid = wuser.gid,
+	    .allowed_servers = regform_allowed_servers(app->form),
 	};
 	app->legacy = legacy_new_workers(&wopt);
 	g_message("gateway: %s (%s) through %s, database %s", regform_protocol_name(app->form),
@@ -345,8 +346,22 @@ static void check_legacy(const struct settings *st, GPtrArray *problems)
 		            st->legacy_protocol, text);
 		return;
 	}
-	if (!regform_check_presets(st, describe, &err))
+	if (!regform_check_presets(st, describe, &err)) {
 		add_problem(problems, "%s: %s", st->path, err->message);
+	} else {
+		/* Users may type any server: the admin must say which. */
+		struct regform *form =
+		    regform_new(describe, st->legacy_overrides, st->legacy_locked, NULL);
+		if (form != NULL && regform_server_open(form))
+			add_problem(
+			    problems,
+			    "%s: [legacy]: users choose their server in the registration form, "
+			    "and ferry.allowed_servers does not say which they may: list them "
+			    "(host names, addresses, CIDRs; * for any public server), or lock "
+			    "the server (locked = server)",
+			    st->path);
+		regform_free(form);
+	}
 	worker_description_free(describe);
 }
 

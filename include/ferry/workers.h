@@ -41,6 +41,9 @@ struct workers_options {
 	bool switch_user;
 	uid_t uid;
 	gid_t gid;
+	/* Internal addresses the workers may connect to (netpolicy.h:
+	 * regform_allowed_servers()); NULL: none. Copied. */
+	const char *const *allowed_servers;
 };
 
 struct workers *workers_new(const struct workers_options *options,

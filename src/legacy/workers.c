@@ -454,6 +454,12 @@ static struct worker *spawn(struct workers *pool, GError **error)
 	g_ptr_array_add(argv, g_strdup_printf("%d", WORKER_FD));
 	g_ptr_array_add(argv, g_strdup("--acks-fd"));
 	g_ptr_array_add(argv, g_strdup_printf("%d", WORKER_ACKS_FD));
+	/* The legacy address policy (netpolicy.h), always on. */
+	g_ptr_array_add(argv, g_strdup("--deny-internal"));
+	for (gsize i = 0; pool->opt.allowed_servers != NULL && pool->opt.allowed_servers[i] != NULL;
+	     i++)
+		g_ptr_array_add(argv,
+		                g_strdup_printf("--allow-server=%s", pool->opt.allowed_servers[i]));
 	if (pool->opt.ca_file != NULL) {
 		g_ptr_array_add(argv, g_strdup("--ca-file"));
 		g_ptr_array_add(argv, g_strdup(pool->opt.ca_file));
@@ -525,6 +531,8 @@ struct workers *workers_new(const struct workers_options *options,
 	pool->opt = *options;
 	pool->opt.program = g_strdup(options->program);
 	pool->opt.ca_file = g_strdup(options->ca_file);
+	pool->opt.allowed_servers =
+	    (const char *const *)g_strdupv((char **)options->allowed_servers);
 	if (pool->opt.users_per_worker == 0)
 		pool->opt.users_per_worker = 500;
 	if (pool->opt.idle_stop_seconds == 0)
@@ -587,6 +595,7 @@ void workers_free(struct workers *pool)
 	g_hash_table_unref(pool->by_account);
 	g_free((char *)pool->opt.program);
 	g_free((char *)pool->opt.ca_file);
+	g_strfreev((char **)pool->opt.allowed_servers);
 	g_free(pool);
 }
 

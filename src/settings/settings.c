@@ -24,7 +24,7 @@ static const char *const component_keys[] = {"jid",
                                              "ping_interval",
                                              NULL};
 static const char *const legacy_keys[] = {"protocol", "name", "locked", NULL};
-static const char *const legacy_ferry_keys[] = {"ferry.fields", NULL};
+static const char *const legacy_ferry_keys[] = {"ferry.fields", "ferry.allowed_servers", NULL};
 static const char *const workers_keys[] = {
     "program",        "users_per_worker",  "min_workers", "login_rate", "login_burst",
     "legacy_ca_file", "max_message_lines", "user",        NULL};
@@ -251,7 +251,7 @@ static bool load_legacy(GKeyFile *kf, struct settings *s, GError **error)
 			if (g_str_has_prefix(keys[i], "ferry."))
 				return fail(error, SETTINGS_ERROR_UNKNOWN, s, g, keys[i],
 				            "ferry has no such setting (its own [legacy] keys: "
-				            "ferry.fields)");
+				            "ferry.fields, ferry.allowed_servers)");
 			return fail(error, SETTINGS_ERROR_INVALID, s, g, keys[i],
 			            "no protocol field has a '.' in its name; ferry's own keys "
 			            "are written ferry.<name>");

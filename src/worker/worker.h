@@ -47,6 +47,10 @@ struct worker_config {
 	guint login_timeout; /* seconds from LOGIN to sign-on */
 	bool debug;          /* libpurple debug output on stderr */
 	char *describe;      /* --describe PROTOCOL_ID, or NULL */
+	/* --allow-server entries ([legacy] ferry.allowed_servers, or the
+	 * preset server), with --deny-internal: the address policy is on */
+	char **allowed_servers;
+	bool deny_internal;
 };
 
 /* ---- main.c -------------------------------------------------------------- */
@@ -120,6 +124,11 @@ guint loop_captured_timeout(void);
 
 /* Installs the DNS and SRV/TXT ui ops (GResolver, no forked resolvers). */
 void dns_install(void);
+
+/* Turns the address policy on (ferry/netpolicy.h): internal addresses
+ * refused at every resolve and connect unless ALLOWED lists them. false
+ * with ERROR for an entry that is no name, address or CIDR. */
+bool dns_set_policy(char **allowed, GError **error);
 
 /* ---- channel.c ----------------------------------------------------------- */
 

@@ -17,6 +17,14 @@ process's /proc/<pid> belongs to root), the same for ferry, the key and
 database modes, and a real open() of each from inside the worker
 (FERRY_WORKER_TEST_OPEN, a test-only hook: the worker opens the paths
 once at start and logs the result). Then IRC messages flow both ways.
+
+The legacy address policy (item 4's second half): a registration naming
+an internal server that is not listed is refused with the reason; with
+"*" (any public server) a name resolving to loopback is refused by the
+worker's resolver, logged, and the user told; a worker given no list
+refuses a literal loopback address at connect() and a loopback name at
+resolve, and connects to the listed one; --check-config refuses an open
+server field without a list.
 Prints TAP.
 """
 
@@ -30,10 +38,14 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import WORKER_USER, run_test, start_ferry  # noqa: E402
+from harness import WORKER_USER, builddir, ferry_binary, run_test, start_ferry  # noqa: E402
 from transport import (irc_presets, IrcPeer, XmppUser, start_xmpp_and_irc,  # noqa: E402
                        transport_config, worker_pids)
 import servers  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import worker_driver as wd  # noqa: E402
+import subprocess  # noqa: E402
 
 T = "irc.localhost"
 RUNS = [  # label, user ferry runs as (None: root), Landlock ABI cap
@@ -160,8 +172,111 @@ def one_run(tap, run, prosody, irc, label, run_as, abi, index):
     ferry.stop()
 
 
+async def registration_refused(tap, prosody, server, label, expect):
+    async with XmppUser("alice@localhost", "alicepw", prosody.c2s_port) as alice:
+        r = await alice.register(T, {"username": "pol", "server": server})
+        tap.ok(r.type == "error" and expect[0] in (None, r.condition) and expect[1] in str(r),
+               "%s: registering with server %s is refused (%s) with the reason"
+               % (label, server, expect[0] or "an error"), str(r))
+
+
+def policy_runs(tap, run, prosody, irc):
+    # the preset server 127.0.0.1 listed (irc_presets): 127.0.0.2 is not
+    ferry = start_ferry(tap, run, label="policy-listed",
+                        **transport_config(prosody, presets=irc_presets(irc)))
+    if ferry is None:
+        return
+    asyncio.run(asyncio.wait_for(registration_refused(
+        tap, prosody, "127.0.0.2", "listed",
+        ("not-acceptable", "'127.0.0.2' is not a server this transport connects to; it "
+                           "connects to: 127.0.0.1")), 60))
+    ferry.stop()
+    # "*": any public server; localhost is a name, let through the form, and
+    # the worker finds only loopback addresses for it
+    presets = irc_presets(irc)
+    presets["ferry.allowed_servers"] = "*"
+    ferry = start_ferry(tap, run, label="policy-any",
+                        **transport_config(prosody, presets=presets))
+    if ferry is None:
+        return
+    asyncio.run(asyncio.wait_for(registration_refused(
+        tap, prosody, "localhost", "any",
+        (None, "localhost resolves only to internal addresses")), 60))
+    tap.ok(ferry.count(r"policy: localhost resolves to 127\.0\.0\.1, a loopback address: "
+                       r"refused; ferry connects to internal addresses only when the admin "
+                       r"lists them in \[legacy\] ferry\.allowed_servers") >= 1,
+           "any: the worker logs the refused loopback address of localhost", ferry.log_tail)
+    asyncio.run(asyncio.wait_for(registration_refused(
+        tap, prosody, "127.0.0.2", "any",
+        ("not-acceptable", "'127.0.0.2' is not a server this transport connects to")), 60))
+    ferry.stop()
+
+
+def worker_policy(tap, run, irc):
+    """The worker alone (worker_driver): what its resolver and connect()
+    refuse, and that the listed address still connects."""
+    d = run.path("worker-policy")
+    os.makedirs(d, exist_ok=True)
+    binary = os.path.join(builddir(), "src", "ferry-worker")
+    env = dict(os.environ, TMPDIR=d, HOME=d, FERRY_LOG_LEVEL="info")
+    log = os.path.join(d, "worker.log")
+    port = {"port": str(irc.port)}
+    with wd.Worker(binary, ["--deny-internal"], env=env, stderr_path=log) as w:
+        w.recv_type(wd.READY)
+        w.send(wd.LOGIN, 1, wd.login_payload("prpl-irc", "pol1@127.0.0.2", "", port))
+        m = w.recv_type(wd.DISCONNECTED, account=1, timeout=30)
+        text = servers._read(log)
+        tap.ok(m is not None and "policy: connect to 127.0.0.2 port %d refused: a loopback "
+               "address" % irc.port in text,
+               "worker: a literal loopback address is refused at connect(), logged",
+               "%s / %s" % (m and wd.fmt(m), text[-800:]))
+        w.send(wd.LOGIN, 2, wd.login_payload("prpl-irc", "pol2@localhost", "", port))
+        m = w.recv_type(wd.DISCONNECTED, account=2, timeout=30)
+        tap.ok(m is not None and "localhost resolves only to internal addresses" in m[2][1],
+               "worker: a name with only loopback addresses is refused at resolve, with the "
+               "reason", str(m and wd.fmt(m)))
+    with wd.Worker(binary, ["--allow-server=127.0.0.1"], env=env, stderr_path=log) as w:
+        w.recv_type(wd.READY)
+        w.send(wd.LOGIN, 3, wd.login_payload("prpl-irc", "pol3@127.0.0.1", "", port))
+        m = w.recv_until(lambda x: x[1] == 3 and x[0] in (wd.CONNECTED, wd.DISCONNECTED),
+                         timeout=30)
+        tap.ok(m is not None and m[0] == wd.CONNECTED,
+               "worker: the listed address connects", str(m and wd.fmt(m)))
+        w.send(wd.LOGOUT, 3, wd.payload(wd.LOGOUT, ()))
+
+
+def check_config_policy(tap, run):
+    d = run.path("check")
+    os.makedirs(d, exist_ok=True)
+    base = ("[component]\njid = %s\nsecret = a-real-secret\n[workers]\nprogram = %s\n"
+            "[storage]\ndatabase = %s/ferry.db\nkey_file = %s/ferry.key\n[legacy]\n"
+            "server = 127.0.0.1\n" % (T, os.path.join(builddir(), "src", "ferry-worker"),
+                                     d, d))
+    for label, extra, refused in (("open", "", True),
+                                  ("listed", "ferry.allowed_servers = 127.0.0.1\n", False),
+                                  ("locked", "locked = server\n", False)):
+        path = os.path.join(d, label + ".conf")
+        with open(path, "w") as f:
+            f.write(base + extra)
+        os.chmod(path, 0o600)
+        p = subprocess.run([ferry_binary(), "--check-config", path], capture_output=True,
+                           text=True, timeout=60, stdin=subprocess.DEVNULL)
+        out = p.stdout + p.stderr
+        says = "ferry.allowed_servers does not say which they may" in out
+        if refused:
+            tap.ok(p.returncode != 0 and says,
+                   "--check-config refuses an open server field with no allowed_servers",
+                   out)
+        else:
+            tap.ok(p.returncode == 0 and not says,
+                   "--check-config passes the server field %s" % label, out)
+
+
 def body(tap, run):
     prosody, irc = start_xmpp_and_irc(run, T)
+    check_config_policy(tap, run)
+    worker_policy(tap, run, irc)
+    policy_runs(tap, run, prosody, irc)
     for index, (label, run_as, abi) in enumerate(RUNS):
         one_run(tap, run, prosody, irc, label, run_as, abi, index)
 

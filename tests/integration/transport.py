@@ -296,7 +296,10 @@ def transport_config(server, jid="irc.localhost", protocol="prpl-irc",
 def irc_presets(irc):
     """[legacy] presets pinning the IRC transport to the test ngircd, with
     libpurple's own send spacing off (ngircd's flood penalty is off too)."""
-    return {"server": "127.0.0.1", "port": str(irc.port), "ratelimit-interval": "0"}
+    return {"server": "127.0.0.1", "port": str(irc.port), "ratelimit-interval": "0",
+            # the server field is open: say which servers users may choose
+            # (the test ngircd's loopback address, an internal one)
+            "ferry.allowed_servers": "127.0.0.1"}
 
 
 def legacy_xmpp_config(server, jid):

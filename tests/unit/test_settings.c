@@ -138,7 +138,7 @@ static void test_errors(void)
 	    /* ferry's own [legacy] keys are ferry.<name>; no preset has a dot */
 	    {MINIMAL "[legacy]\nferry.feilds = sasl\n", SETTINGS_ERROR_UNKNOWN,
 	     "f.conf: [legacy] ferry.feilds: ferry has no such setting (its own [legacy] keys: "
-	     "ferry.fields)"},
+	     "ferry.fields, ferry.allowed_servers)"},
 	    {MINIMAL "[legacy]\nsasl.name = x\n", SETTINGS_ERROR_INVALID,
 	     "f.conf: [legacy] sasl.name: no protocol field has a '.' in its name; ferry's own "
 	     "keys are written ferry.<name>"},
