@@ -3,6 +3,7 @@
 #include "config.h"
 #include "ferry/settings.h"
 #include "ferry/log.h"
+#include "ferry/secrets.h"
 
 #include <string.h>
 
@@ -214,6 +215,10 @@ static bool load_component(GKeyFile *kf, struct settings *s, GError **error)
 	s->component_port = (guint16)n;
 	if (!get_required(kf, s, g, "secret", &s->component_secret, error))
 		return false;
+	/* Kept out of core dumps, wiped when freed (secrets.h). */
+	char *plain = s->component_secret;
+	s->component_secret = secrets_secure_strdup(plain);
+	secrets_wipe_free(plain);
 	if (!get_bool(kf, s, g, "tls", false, &s->component_tls, error))
 		return false;
 	s->tls_ca_file = get_path(kf, s, g, "tls_ca_file", NULL);
@@ -346,13 +351,18 @@ struct settings *settings_load_data(const char *data, const char *path, GError *
 struct settings *settings_load(const char *path, GError **error)
 {
 	g_autofree char *data = NULL;
+	gsize len = 0;
 	g_autoptr(GError) err = NULL;
-	if (!g_file_get_contents(path, &data, NULL, &err)) {
+	if (!g_file_get_contents(path, &data, &len, &err)) {
 		g_set_error(error, SETTINGS_ERROR, SETTINGS_ERROR_FILE, "%s: %s", path,
 		            err->message);
 		return NULL;
 	}
-	return settings_load_data(data, path, error);
+	struct settings *s = settings_load_data(data, path, error);
+	/* The file's text holds the component secret. (GKeyFile's own copy,
+	 * freed inside settings_load_data, is not wiped: GLib offers no way.) */
+	explicit_bzero(data, len);
+	return s;
 }
 
 void settings_free(struct settings *s)
@@ -362,9 +372,7 @@ void settings_free(struct settings *s)
 	g_free(s->path);
 	g_free(s->component_jid);
 	g_free(s->component_host);
-	if (s->component_secret != NULL)
-		memset(s->component_secret, 0, strlen(s->component_secret));
-	g_free(s->component_secret);
+	secrets_wipe_free(s->component_secret);
 	g_free(s->tls_ca_file);
 	g_free(s->tls_server_name);
 	g_free(s->legacy_protocol);
