@@ -11,7 +11,7 @@ Four runs against Prosody + ngircd, each with a fresh ferry:
   system user, no Landlock  shows what Landlock prevents: the worker then
                    opens the key (reported, not a failure)
 In each: the worker's uids and groups (/proc/<pid>/status), no new
-privileges, its working directory (its private dir, owned by it, 0700),
+privileges, its seccomp filter, its working directory (its private dir, owned by it, 0700),
 core limit 0 (/proc/<pid>/limits) and non-dumpable (a non-dumpable
 process's /proc/<pid> belongs to root), the same for ferry, the key and
 database modes, and a real open() of each from inside the worker
@@ -130,6 +130,11 @@ def one_run(tap, run, prosody, irc, label, run_as, abi, index):
            "Uid %s Gid %s Groups %s" % (st["Uid"], st["Gid"], st.get("Groups")))
     tap.ok(st.get("NoNewPrivs") == ["1"], "%s: the worker has no new privileges" % label,
            str(st.get("NoNewPrivs")))
+    built_without = ferry.count(r"sandbox: built without libseccomp") > 0
+    tap.ok(st.get("Seccomp") == ["2"] or built_without,
+           "%s: the worker runs under its seccomp filter%s"
+           % (label, " (built without libseccomp)" if built_without else ""),
+           "Seccomp %s" % st.get("Seccomp"))
     cwd = os.readlink("/proc/%d/cwd" % pid)
     cst = os.stat(cwd)
     tap.ok(cwd.startswith(os.path.join(workdir, "tmp", "ferry-worker-")) and
