@@ -379,7 +379,6 @@ static int check_config(const char *path)
 	config_mode_problem(st, problems);
 	check_key_file(st, problems);
 	check_legacy(st, problems);
-
 	for (guint i = 0; i < problems->len; i++)
 		fprintf(stderr, "ferry: %s\n", (char *)problems->pdata[i]);
 	int status = 0;

@@ -29,7 +29,8 @@ bool worker_user_resolve(const char *name, struct worker_user *user, GError **er
 			            name, (unsigned)self);
 			return false;
 		}
-		g_strlcpy(user->name, pw != NULL ? pw->pw_name : "ferry's user", sizeof user->name);
+		const struct passwd *me = getpwuid(self);
+		g_strlcpy(user->name, me != NULL ? me->pw_name : "ferry's user", sizeof user->name);
 		user->uid = self;
 		user->gid = getegid();
 		return true;
