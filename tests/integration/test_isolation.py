@@ -24,7 +24,8 @@ an internal server that is not listed is refused with the reason; with
 worker's resolver, logged, and the user told; a worker given no list
 refuses a literal loopback address at connect() and a loopback name at
 resolve, and connects to the listed one; --check-config refuses an open
-server field without a list.
+server field without a list, and a symlinked key or one in a directory
+others may write.
 Prints TAP.
 """
 
@@ -277,8 +278,44 @@ def check_config_policy(tap, run):
                    "--check-config passes the server field %s" % label, out)
 
 
+def check_config_key(tap, run):
+    """--check-config meets the key file as a start would: a symlink in its
+    place, and a directory others may write, are refused."""
+    d = run.path("keycheck")
+    os.makedirs(d, exist_ok=True)
+    real = os.path.join(d, "real.key")
+    with open(real, "wb") as f:
+        f.write(os.urandom(32))
+    os.chmod(real, 0o600)
+    link_dir = os.path.join(d, "link")
+    open_dir = os.path.join(d, "open")
+    for sub in (link_dir, open_dir):
+        os.makedirs(sub, exist_ok=True)
+    os.symlink(real, os.path.join(link_dir, "ferry.key"))
+    with open(os.path.join(open_dir, "ferry.key"), "wb") as f:
+        f.write(os.urandom(32))
+    os.chmod(os.path.join(open_dir, "ferry.key"), 0o600)
+    os.chmod(open_dir, 0o777)
+    for label, sub, expect in (("a symlinked key", link_dir, "is a symbolic link"),
+                               ("a key in a world-writable directory", open_dir,
+                                "may be written by group or others")):
+        path = os.path.join(sub, "ferry.conf")
+        with open(path, "w") as f:
+            f.write("[component]\njid = %s\nsecret = a-real-secret\n[workers]\nprogram = %s\n"
+                    "[storage]\ndatabase = %s/ferry.db\nkey_file = %s/ferry.key\n[legacy]\n"
+                    "server = 127.0.0.1\nlocked = server\n"
+                    % (T, os.path.join(builddir(), "src", "ferry-worker"), sub, sub))
+        os.chmod(path, 0o600)
+        p = subprocess.run([ferry_binary(), "--check-config", path], capture_output=True,
+                           text=True, timeout=60, stdin=subprocess.DEVNULL)
+        out = p.stdout + p.stderr
+        tap.ok(p.returncode != 0 and expect in out and "[storage] key_file" in out,
+               "--check-config refuses %s" % label, out)
+
+
 def body(tap, run):
     prosody, irc = start_xmpp_and_irc(run, T)
+    check_config_key(tap, run)
     check_config_policy(tap, run)
     worker_policy(tap, run, irc)
     policy_runs(tap, run, prosody, irc)
