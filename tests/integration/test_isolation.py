@@ -8,6 +8,7 @@ Four runs against Prosody + ngircd, each with a fresh ferry:
                    without Landlock): the user switch alone protects
   system user      ferry started as the unprivileged ferry-worker: the
                    workers are that user too; only Landlock protects
+  system user, ABI 2  the same at Debian 12's Landlock ABI (kernel 6.1)
   system user, no Landlock  shows what Landlock prevents: the worker then
                    opens the key (reported, not a failure)
 In each: the worker's uids and groups (/proc/<pid>/status), no new
@@ -53,6 +54,7 @@ RUNS = [  # label, user ferry runs as (None: root), Landlock ABI cap
     ("root", None, None),
     ("root-nolandlock", None, "0"),
     ("sysuser", WORKER_USER, None),
+    ("sysuser-abi2", WORKER_USER, "2"),  # Debian 12's kernel (6.1): Landlock ABI 2
     ("sysuser-nolandlock", WORKER_USER, "0"),
 ]
 
@@ -123,6 +125,10 @@ def one_run(tap, run, prosody, irc, label, run_as, abi, index):
     if not tap.ok(len(pids) >= 1, "%s: a worker runs" % label, ferry.log_tail):
         return
     pid = pids[0]
+    # the worker confines itself first thing; its test opens come right
+    # after: read its state once they are logged
+    ferry.wait_for_log(r"ferry-worker\[%d\] message: sandbox: test open of %s"
+                       % (pid, re.escape(db)), 20)
     st = status_fields(pid)
     tap.ok(st["Uid"] == [str(wuid)] * 4 and st["Gid"][0] != "0" and
            "0" not in st["Gid"] and st.get("Groups", []) == [],
@@ -172,6 +178,9 @@ def one_run(tap, run, prosody, irc, label, run_as, abi, index):
     elif abi is None:
         tap.ok(ferry.count(r"sandbox: Landlock ABI \d+") >= 1,
                "%s: the worker entered Landlock" % label, ferry.log_tail)
+    elif abi != "0":
+        tap.ok(ferry.count(r"sandbox: Landlock ABI %s:" % abi) >= 1,
+               "%s: the worker entered Landlock at ABI %s" % (label, abi), ferry.log_tail)
 
     asyncio.run(asyncio.wait_for(
         messages_flow(tap, label, prosody, irc, "alice%d" % index), 120))
