@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "ferry/basic.h"
@@ -27,6 +29,7 @@
 #include "ferry/secrets.h"
 #include "ferry/settings.h"
 #include "ferry/storage.h"
+#include "ferry/worker_user.h"
 #include "ferry/workers.h"
 
 struct app {
@@ -156,6 +159,12 @@ static char *worker_program(const struct settings *st)
 static bool app_open(struct app *app, GError **error)
 {
 	const struct settings *st = app->settings;
+	/* Who the workers run as: decided before anything is opened. */
+	struct worker_user wuser;
+	if (!worker_user_resolve(st->worker_user, &wuser, error))
+		return false;
+	g_message("workers: run as %s (uid %u)%s", wuser.name, (unsigned)wuser.uid,
+	          wuser.switch_user ? "" : ", ferry's own user: confined by Landlock");
 	if (!ensure_parent(st->key_file, error) || !ensure_parent(st->database, error))
 		return false;
 	app->lock = storage_lock(st->database, error);
@@ -168,7 +177,8 @@ static bool app_open(struct app *app, GError **error)
 	if (app->storage == NULL)
 		return false;
 	g_autofree char *program = worker_program(st);
-	struct worker_description *describe = workers_describe(program, st->legacy_protocol, error);
+	struct worker_description *describe =
+	    workers_describe(program, st->legacy_protocol, &wuser, error);
 	if (describe == NULL)
 		return false;
 	app->form = regform_new(describe, st->legacy_overrides, st->legacy_locked, error);
@@ -180,6 +190,10 @@ static bool app_open(struct app *app, GError **error)
 	    .users_per_worker = st->users_per_worker,
 	    .min_workers = st->min_workers,
 	    .ca_file = st->legacy_ca_file,
+	    .switch_user = wuser.switch_user,
+	    .uid = wuser.uid,
+	    .gid = wuser.gid,
+	    .allowed_servers = regform_allowed_servers(app->form),
 	};
 	app->legacy = legacy_new_workers(&wopt);
 	g_message("gateway: %s (%s) through %s, database %s", regform_protocol_name(app->form),
@@ -322,7 +336,15 @@ static void check_legacy(const struct settings *st, GPtrArray *problems)
 		return;
 	}
 	g_autoptr(GError) err = NULL;
-	struct worker_description *describe = workers_describe(program, st->legacy_protocol, &err);
+	/* The description is asked as the workers run: as their user. */
+	struct worker_user wuser;
+	bool have_user = worker_user_resolve(st->worker_user, &wuser, &err);
+	if (!have_user) {
+		add_problem(problems, "%s: %s", st->path, err->message);
+		g_clear_error(&err);
+	}
+	struct worker_description *describe =
+	    workers_describe(program, st->legacy_protocol, have_user ? &wuser : NULL, &err);
 	if (describe == NULL) {
 		/* The worker's list of protocols, on one line. */
 		g_auto(GStrv) lines = g_strsplit(err->message, "\n", -1);
@@ -333,8 +355,22 @@ static void check_legacy(const struct settings *st, GPtrArray *problems)
 		            st->legacy_protocol, text);
 		return;
 	}
-	if (!regform_check_presets(st, describe, &err))
+	if (!regform_check_presets(st, describe, &err)) {
 		add_problem(problems, "%s: %s", st->path, err->message);
+	} else {
+		/* Users may type any server: the admin must say which. */
+		struct regform *form =
+		    regform_new(describe, st->legacy_overrides, st->legacy_locked, NULL);
+		if (form != NULL && regform_server_open(form))
+			add_problem(
+			    problems,
+			    "%s: [legacy]: users choose their server in the registration form, "
+			    "and ferry.allowed_servers does not say which they may: list them "
+			    "(host names, addresses, CIDRs; * for any public server), or lock "
+			    "the server (locked = server)",
+			    st->path);
+		regform_free(form);
+	}
 	worker_description_free(describe);
 }
 
@@ -384,10 +420,21 @@ static bool start_checks(const struct settings *st, GError **error)
 	return true;
 }
 
+/* ferry holds the key, the component secret and passwords: no core file,
+ * and no ptrace or /proc/<pid>/mem by processes of the same user (the
+ * workers, when ferry runs as a system user). */
+static void no_core_dumps(void)
+{
+	const struct rlimit none = {0, 0};
+	if (setrlimit(RLIMIT_CORE, &none) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		g_message("ferry: cannot turn core dumps off: %s", g_strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	/* Every line ferry writes, from the first, in the one format. */
 	log_init("ferry", SETTINGS_LOG_INFO);
+	no_core_dumps();
 	g_autofree char *config = NULL;
 	g_autofree char *check = NULL;
 	gboolean version = FALSE;

@@ -52,6 +52,9 @@ def keep_logs(started, work):
 
 def main():
     work = tempfile.mkdtemp(prefix="ferry-demo-")
+    # as root, ferry runs its workers as ferry-worker (harness.Ferry creates
+    # that user), whose private dirs are made in here
+    os.chmod(work, 0o711)
     started = []
     stop = {"now": False}
 

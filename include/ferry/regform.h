@@ -68,6 +68,17 @@ struct regform *regform_new(const struct worker_description *describe, GHashTabl
 /* NULL is a no-op. */
 void regform_free(struct regform *form);
 
+/* The legacy servers users may choose (include/ferry/netpolicy.h): [legacy]
+ * ferry.allowed_servers, else the presets (or defaults) of the protocol's
+ * server fields (IRC server; XMPP domain, connect_server). A submission
+ * naming another is refused (regform_parse); the workers get this list
+ * and refuse internal addresses not in it. Borrowed, NULL-terminated. */
+const char *const *regform_allowed_servers(const struct regform *form);
+
+/* Whether users may type a server (the field is in the form) while no
+ * ferry.allowed_servers list says which: --check-config refuses that. */
+bool regform_server_open(const struct regform *form);
+
 /* The check regform_new() makes of SETTINGS' [legacy] keys (presets,
  * locked, ferry.<name> keys) against DESCRIBE, without a gateway: for
  * --check-config. false with REGFORM_ERROR_CONFIG naming the key. */

@@ -49,11 +49,25 @@ GBytes *secrets_seal(const struct secrets *secrets, const char *owner, const voi
 
 /* Opens a sealed value for OWNER as a NUL-terminated string; NULL with
  * ERROR (SECRETS_ERROR_DECRYPT) if it fails authentication or is malformed.
- * The caller frees the result with secrets_wipe_free(). */
+ * The result is in secure memory (secrets_secure_alloc); the caller frees
+ * it with secrets_wipe_free(). */
 char *secrets_open_string(const struct secrets *secrets, const char *owner, GBytes *sealed,
                           GError **error);
 
-/* Overwrites a string with zeros and frees it. NULL is a no-op. */
+/* Overwrites a string with zeros and frees it: one of
+ * secrets_secure_strdup()'s or secrets_open_string()'s, or a g_malloc'd
+ * one. NULL is a no-op. */
 void secrets_wipe_free(char *text);
+
+/* Memory for secrets (the key, the component secret, opened passwords):
+ * pages of their own marked MADV_DONTDUMP (left out of core files), zeroed
+ * when allocated and wiped when freed. Aborts when out of memory, like
+ * g_malloc. Free with secrets_secure_free() (strings also with
+ * secrets_wipe_free()). */
+void *secrets_secure_alloc(size_t len);
+void secrets_secure_free(void *p);
+char *secrets_secure_strdup(const char *text);
+/* Whether P is a live block of secrets_secure_alloc() (for tests). */
+bool secrets_secure_is(const void *p);
 
 #endif

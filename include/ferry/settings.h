@@ -66,6 +66,10 @@ struct settings {
 	 * (60 000). Not a key of the file: the unit tests shorten it. */
 	guint kept_login_ms;
 	char *legacy_ca_file; /* extra CA (PEM) trusted for legacy TLS; NULL: none */
+	/* The user the workers run as when ferry runs as root; NULL: unset
+	 * (then "ferry-worker" as root; as any other user the workers run as
+	 * ferry's own user, confined by Landlock). */
+	char *worker_user;
 
 	/* a message taking more lines on a line-based network (IRC) is refused */
 	guint max_message_lines;

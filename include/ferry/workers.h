@@ -13,6 +13,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "ferry/worker_describe.h"
 #include "ferry/worker_msgs.h"
@@ -34,6 +35,15 @@ struct workers_options {
 	const char *ca_file;     /* extra CA for legacy TLS, or NULL */
 	guint idle_stop_seconds; /* stop an empty worker after this; 0: 30 */
 	guint login_timeout;     /* seconds; passed to the worker; 0: its default */
+	/* ferry runs as root: each worker runs as this user (no supplementary
+	 * groups), its private directory owned by it. Otherwise workers run as
+	 * ferry's user. See worker_user.h. */
+	bool switch_user;
+	uid_t uid;
+	gid_t gid;
+	/* Internal addresses the workers may connect to (netpolicy.h:
+	 * regform_allowed_servers()); NULL: none. Copied. */
+	const char *const *allowed_servers;
 };
 
 struct workers *workers_new(const struct workers_options *options,
@@ -70,9 +80,11 @@ void workers_sync(struct workers *workers, guint32 account);
  * frees. */
 char *workers_default_program(void);
 
-/* Runs PROGRAM --describe PROTOCOL and returns the parsed description, or
- * NULL with ERROR set. Caller frees. */
+/* Runs PROGRAM --describe PROTOCOL (as USER when it says to switch; NULL:
+ * as ferry) and returns the parsed description, or NULL with ERROR set.
+ * Caller frees. */
+struct worker_user;
 struct worker_description *workers_describe(const char *program, const char *protocol,
-                                            GError **error);
+                                            const struct worker_user *user, GError **error);
 
 #endif

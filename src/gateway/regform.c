@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ferry/dataform.h"
+#include "ferry/netpolicy.h"
 #include "ferry/ns.h"
 #include "ferry/secrets.h"
 #include "ferry/settings.h"
@@ -86,6 +87,11 @@ struct regform {
 	char *protocol_name;
 	guint32 flags;
 	GPtrArray *fields; /* struct field *, form order */
+	/* The servers users may choose (netpolicy.h): [legacy]
+	 * ferry.allowed_servers, else the server fields' presets. */
+	char **allowed_listed; /* ferry.allowed_servers as written, or NULL */
+	char **allowed;        /* what is in force (NULL-terminated) */
+	struct netpolicy *policy;
 };
 
 static void field_free(gpointer data)
@@ -280,15 +286,125 @@ static bool show_fields(struct regform *form, const struct protocol_form *pf, co
 	return true;
 }
 
+/* The fields that name the server an account connects to, per protocol
+ * (the address policy checks them at registration). */
+static const char *const irc_server_fields[] = {"server", NULL};
+static const char *const xmpp_server_fields[] = {"domain", "connect_server", NULL};
+static const struct {
+	const char *protocol;
+	const char *const *fields;
+} server_fields[] = {
+    {"prpl-irc", irc_server_fields},
+    {"prpl-jabber", xmpp_server_fields},
+};
+
+static const char *const *server_fields_of(const char *protocol)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(server_fields); i++)
+		if (strcmp(server_fields[i].protocol, protocol) == 0)
+			return server_fields[i].fields;
+	return NULL;
+}
+
+/* [legacy] ferry.allowed_servers: names, addresses, CIDRs. */
+static bool allowed_servers(struct regform *form, const char *value, GError **error)
+{
+	g_auto(GStrv) parts = g_strsplit_set(value, ",;", -1);
+	GPtrArray *list = g_ptr_array_new();
+	for (gsize i = 0; parts[i] != NULL; i++) {
+		const char *e = g_strstrip(parts[i]);
+		if (*e != '\0')
+			g_ptr_array_add(list, g_strdup(e));
+	}
+	g_ptr_array_add(list, NULL);
+	g_strfreev(form->allowed_listed);
+	form->allowed_listed = (char **)g_ptr_array_free(list, FALSE);
+	g_autoptr(GError) err = NULL;
+	struct netpolicy *check = netpolicy_new((const char *const *)form->allowed_listed, &err);
+	if (check == NULL) {
+		g_set_error(error, REGFORM_ERROR, REGFORM_ERROR_CONFIG,
+		            "[legacy] ferry.allowed_servers: %s", err->message);
+		return false;
+	}
+	netpolicy_free(check);
+	return true;
+}
+
+/* The servers in force: the list, else the server fields' presets (or
+ * defaults), so a transport pinned to one network needs no list. */
+static void settle_policy(struct regform *form)
+{
+	GPtrArray *list = g_ptr_array_new();
+	if (form->allowed_listed != NULL) {
+		for (gsize i = 0; form->allowed_listed[i] != NULL; i++)
+			g_ptr_array_add(list, g_strdup(form->allowed_listed[i]));
+	} else {
+		const char *const *names = server_fields_of(form->protocol);
+		for (gsize i = 0; names != NULL && names[i] != NULL; i++) {
+			const struct field *f = find(form, names[i]);
+			if (f != NULL && *f->def != '\0')
+				g_ptr_array_add(list, g_strdup(f->def));
+		}
+	}
+	g_ptr_array_add(list, NULL);
+	form->allowed = (char **)g_ptr_array_free(list, FALSE);
+	form->policy = netpolicy_new((const char *const *)form->allowed, NULL);
+	if (form->policy == NULL) /* a preset that is no host: nothing listed */
+		form->policy = netpolicy_new(NULL, NULL);
+}
+
+/* A submission's server fields against the policy: an unlisted server
+ * is refused, naming what is allowed. */
+static bool check_servers(const struct regform *form, GHashTable *settings, GError **error)
+{
+	const char *const *names = server_fields_of(form->protocol);
+	for (gsize i = 0; names != NULL && names[i] != NULL; i++) {
+		const struct field *f = find(form, names[i]);
+		const char *v = f != NULL ? g_hash_table_lookup(settings, f->var) : NULL;
+		if (f == NULL || f->locked || v == NULL || *v == '\0' ||
+		    netpolicy_server_allowed(form->policy, v))
+			continue;
+		g_set_error(error, REGFORM_ERROR, REGFORM_ERROR_SUBMISSION,
+		            "%s: '%s' is not a server this transport connects to; it connects to: "
+		            "%s",
+		            f->var, v,
+		            *netpolicy_describe(form->policy) != '\0'
+		                ? netpolicy_describe(form->policy)
+		                : "none (ask the admin)");
+		return false;
+	}
+	return true;
+}
+
+const char *const *regform_allowed_servers(const struct regform *form)
+{
+	return (const char *const *)form->allowed;
+}
+
+bool regform_server_open(const struct regform *form)
+{
+	if (form->allowed_listed != NULL)
+		return false;
+	const char *const *names = server_fields_of(form->protocol);
+	for (gsize i = 0; names != NULL && names[i] != NULL; i++) {
+		const struct field *f = find(form, names[i]);
+		if (f != NULL && !f->locked && !f->hidden)
+			return true;
+	}
+	return false;
+}
+
 /* A [legacy] key of ferry's own (with a '.': no protocol field has one). */
 static bool ferry_key(struct regform *form, const struct protocol_form *pf, const char *key,
                       const char *value, GError **error)
 {
 	if (strcmp(key, "ferry.fields") == 0)
 		return show_fields(form, pf, value, error);
+	if (strcmp(key, "ferry.allowed_servers") == 0)
+		return allowed_servers(form, value, error);
 	g_set_error(error, REGFORM_ERROR, REGFORM_ERROR_CONFIG,
 	            "[legacy] %s: ferry has no such setting (its own [legacy] keys are "
-	            "written ferry.<name>: ferry.fields)",
+	            "written ferry.<name>: ferry.fields, ferry.allowed_servers)",
 	            key);
 	return false;
 }
@@ -383,6 +499,7 @@ struct regform *regform_new(const struct worker_description *describe, GHashTabl
 			}
 		}
 	}
+	settle_policy(form);
 	return form;
 }
 
@@ -402,6 +519,9 @@ void regform_free(struct regform *form)
 	if (form == NULL)
 		return;
 	g_ptr_array_unref(form->fields);
+	g_strfreev(form->allowed_listed);
+	g_strfreev(form->allowed);
+	netpolicy_free(form->policy);
 	g_free(form->protocol);
 	g_free(form->protocol_name);
 	g_free(form);
@@ -557,6 +677,8 @@ bool regform_parse(const struct regform *form, const struct stanza *query,
 		}
 		password = g_strdup(v != NULL ? v : "");
 	}
+	if (!check_servers(form, settings, error))
+		goto fail;
 	dataform_free(checked);
 	*settings_out = settings;
 	*password_out = password != NULL ? password : g_strdup("");

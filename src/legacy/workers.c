@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ferry/fdwatch.h"
+#include "ferry/worker_user.h"
 #include "ferry/worker_msgs.h"
 #include "ferry/worker_protocol.h"
 
@@ -421,17 +422,44 @@ static struct worker *spawn(struct workers *pool, GError **error)
 		close(av[1]);
 		return NULL;
 	}
+	/* The private directory is the worker's TMPDIR and working directory
+	 * (ferry's own holds the database and the key), owned by the worker
+	 * user when ferry is root; the child drops to that user before exec. */
+	const struct worker_user user = {
+	    .switch_user = pool->opt.switch_user,
+	    .uid = pool->opt.uid,
+	    .gid = pool->opt.gid,
+	};
+	if (!worker_user_prepare_dir(user.uid, user.gid, user.switch_user, tmpdir, error)) {
+		close(sv[0]);
+		close(sv[1]);
+		close(av[0]);
+		close(av[1]);
+		remove_tree(tmpdir);
+		return NULL;
+	}
 	g_autoptr(GSubprocessLauncher) launcher =
 	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
 	g_subprocess_launcher_take_fd(launcher, sv[1], WORKER_FD);
 	g_subprocess_launcher_take_fd(launcher, av[1], WORKER_ACKS_FD);
 	g_subprocess_launcher_setenv(launcher, "TMPDIR", tmpdir, TRUE);
+	/* libpurple looks in HOME too (~/.zephyr.vars, themes): not ferry's. */
+	g_subprocess_launcher_setenv(launcher, "HOME", tmpdir, TRUE);
+	g_subprocess_launcher_set_cwd(launcher, tmpdir);
+	g_subprocess_launcher_set_child_setup(launcher, worker_user_child_setup, (gpointer)&user,
+	                                      NULL);
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_ptr_array_add(argv, g_strdup(pool->opt.program));
 	g_ptr_array_add(argv, g_strdup("--fd"));
 	g_ptr_array_add(argv, g_strdup_printf("%d", WORKER_FD));
 	g_ptr_array_add(argv, g_strdup("--acks-fd"));
 	g_ptr_array_add(argv, g_strdup_printf("%d", WORKER_ACKS_FD));
+	/* The legacy address policy (netpolicy.h), always on. */
+	g_ptr_array_add(argv, g_strdup("--deny-internal"));
+	for (gsize i = 0; pool->opt.allowed_servers != NULL && pool->opt.allowed_servers[i] != NULL;
+	     i++)
+		g_ptr_array_add(argv,
+		                g_strdup_printf("--allow-server=%s", pool->opt.allowed_servers[i]));
 	if (pool->opt.ca_file != NULL) {
 		g_ptr_array_add(argv, g_strdup("--ca-file"));
 		g_ptr_array_add(argv, g_strdup(pool->opt.ca_file));
@@ -503,6 +531,8 @@ struct workers *workers_new(const struct workers_options *options,
 	pool->opt = *options;
 	pool->opt.program = g_strdup(options->program);
 	pool->opt.ca_file = g_strdup(options->ca_file);
+	pool->opt.allowed_servers =
+	    (const char *const *)g_strdupv((char **)options->allowed_servers);
 	if (pool->opt.users_per_worker == 0)
 		pool->opt.users_per_worker = 500;
 	if (pool->opt.idle_stop_seconds == 0)
@@ -565,6 +595,7 @@ void workers_free(struct workers *pool)
 	g_hash_table_unref(pool->by_account);
 	g_free((char *)pool->opt.program);
 	g_free((char *)pool->opt.ca_file);
+	g_strfreev((char **)pool->opt.allowed_servers);
 	g_free(pool);
 }
 
@@ -650,12 +681,11 @@ char *workers_default_program(void)
 	return g_build_filename(FERRY_LIBEXECDIR, "ferry-worker", NULL);
 }
 
-struct worker_description *workers_describe(const char *program, const char *protocol,
-                                            GError **error)
+static struct worker_description *describe_in(GSubprocessLauncher *launcher, const char *program,
+                                              const char *protocol, GError **error)
 {
 	const char *argv[] = {program, "--describe", protocol, NULL};
-	g_autoptr(GSubprocess) p = g_subprocess_newv(
-	    argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
+	g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv(launcher, argv, error);
 	if (p == NULL)
 		return NULL;
 	g_autofree char *out = NULL, *err_text = NULL;
@@ -671,5 +701,32 @@ struct worker_description *workers_describe(const char *program, const char *pro
 		g_prefix_error(error,
 		               "%s --describe %s printed an unreadable description: ", program,
 		               protocol);
+	return d;
+}
+
+struct worker_description *workers_describe(const char *program, const char *protocol,
+                                            const struct worker_user *user, GError **error)
+{
+	/* As the workers run: as the worker user, in a private directory of
+	 * its own (libpurple starts there), never in ferry's. */
+	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+	    G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+	g_autofree char *tmpdir = NULL;
+	if (user != NULL && user->switch_user) {
+		tmpdir = g_dir_make_tmp("ferry-describe-XXXXXX", error);
+		if (tmpdir == NULL)
+			return NULL;
+		if (!worker_user_prepare_dir(user->uid, user->gid, true, tmpdir, error)) {
+			remove_tree(tmpdir);
+			return NULL;
+		}
+		g_subprocess_launcher_setenv(launcher, "TMPDIR", tmpdir, TRUE);
+		g_subprocess_launcher_set_child_setup(launcher, worker_user_child_setup,
+		                                      (gpointer)user, NULL);
+	}
+	g_subprocess_launcher_set_cwd(launcher, tmpdir != NULL ? tmpdir : g_get_tmp_dir());
+	struct worker_description *d = describe_in(launcher, program, protocol, error);
+	if (tmpdir != NULL)
+		remove_tree(tmpdir);
 	return d;
 }

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "ferry/settings.h"
 #include "ferry/log.h"
+#include "ferry/secrets.h"
 
 #include <string.h>
 
@@ -26,10 +27,10 @@ static const char *const component_keys[] = {"jid",
                                              "ping_interval",
                                              NULL};
 static const char *const legacy_keys[] = {"protocol", "name", "locked", NULL};
-static const char *const legacy_ferry_keys[] = {"ferry.fields", NULL};
+static const char *const legacy_ferry_keys[] = {"ferry.fields", "ferry.allowed_servers", NULL};
 static const char *const workers_keys[] = {
-    "program",     "users_per_worker", "min_workers",       "login_rate",
-    "login_burst", "legacy_ca_file",   "max_message_lines", NULL};
+    "program",        "users_per_worker",  "min_workers", "login_rate", "login_burst",
+    "legacy_ca_file", "max_message_lines", "user",        NULL};
 static const char *const storage_keys[] = {"database", "key_file", NULL};
 static const char *const access_keys[] = {"allowed_domains", "admins", NULL};
 static const char *const logging_keys[] = {"level", NULL};
@@ -216,6 +217,10 @@ static bool load_component(GKeyFile *kf, struct settings *s, GError **error)
 	s->component_port = (guint16)n;
 	if (!get_required(kf, s, g, "secret", &s->component_secret, error))
 		return false;
+	/* Kept out of core dumps, wiped when freed (secrets.h). */
+	char *plain = s->component_secret;
+	s->component_secret = secrets_secure_strdup(plain);
+	secrets_wipe_free(plain);
 	if (!get_bool(kf, s, g, "tls", false, &s->component_tls, error))
 		return false;
 	s->tls_ca_file = get_path(kf, s, g, "tls_ca_file", NULL);
@@ -274,7 +279,7 @@ static bool load_legacy(GKeyFile *kf, struct settings *s, GError **error)
 			if (g_str_has_prefix(keys[i], "ferry."))
 				return fail(error, SETTINGS_ERROR_UNKNOWN, s, g, keys[i],
 				            "ferry has no such setting (its own [legacy] keys: "
-				            "ferry.fields)");
+				            "ferry.fields, ferry.allowed_servers)");
 			return fail(error, SETTINGS_ERROR_INVALID, s, g, keys[i],
 			            "no protocol field has a '.' in its name; ferry's own keys "
 			            "are written ferry.<name>");
@@ -311,6 +316,9 @@ static bool load_rest(GKeyFile *kf, struct settings *s, GError **error)
 	if (!get_uint(kf, s, "workers", "max_message_lines", 40, 1, 100000, &n, error))
 		return false;
 	s->max_message_lines = (guint)n;
+	/* Checked against the system's users at start (main.c): a file
+	 * checked elsewhere than where it runs must still load. */
+	s->worker_user = get_string(kf, "workers", "user");
 	s->legacy_ca_file = get_path(kf, s, "workers", "legacy_ca_file", NULL);
 	if (s->legacy_ca_file != NULL && !g_file_test(s->legacy_ca_file, G_FILE_TEST_IS_REGULAR))
 		return fail(error, SETTINGS_ERROR_INVALID, s, "workers", "legacy_ca_file",
@@ -366,13 +374,18 @@ struct settings *settings_load_data(const char *data, const char *path, GError *
 struct settings *settings_load(const char *path, GError **error)
 {
 	g_autofree char *data = NULL;
+	gsize len = 0;
 	g_autoptr(GError) err = NULL;
-	if (!g_file_get_contents(path, &data, NULL, &err)) {
+	if (!g_file_get_contents(path, &data, &len, &err)) {
 		g_set_error(error, SETTINGS_ERROR, SETTINGS_ERROR_FILE, "%s: %s", path,
 		            err->message);
 		return NULL;
 	}
-	return settings_load_data(data, path, error);
+	struct settings *s = settings_load_data(data, path, error);
+	/* The file's text holds the component secret. (GKeyFile's own copy,
+	 * freed inside settings_load_data, is not wiped: GLib offers no way.) */
+	explicit_bzero(data, len);
+	return s;
 }
 
 void settings_free(struct settings *s)
@@ -382,9 +395,7 @@ void settings_free(struct settings *s)
 	g_free(s->path);
 	g_free(s->component_jid);
 	g_free(s->component_host);
-	if (s->component_secret != NULL)
-		memset(s->component_secret, 0, strlen(s->component_secret));
-	g_free(s->component_secret);
+	secrets_wipe_free(s->component_secret);
 	g_free(s->tls_ca_file);
 	g_free(s->tls_server_name);
 	g_free(s->legacy_protocol);
@@ -392,6 +403,7 @@ void settings_free(struct settings *s)
 	g_clear_pointer(&s->legacy_overrides, g_hash_table_unref);
 	g_strfreev(s->legacy_locked);
 	g_free(s->worker_program);
+	g_free(s->worker_user);
 	g_free(s->legacy_ca_file);
 	g_free(s->database);
 	g_free(s->key_file);

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,92 @@ struct secrets {
 
 G_DEFINE_QUARK(ferry-secrets-error-quark, secrets_error);
 
+/* ---- memory for secrets ---------------------------------------------------
+ * Whole pages of their own (madvise works on pages), marked MADV_DONTDUMP
+ * so no core file or crash dump has them, wiped before they are
+ * unmapped. The mapping's size is kept in a header before the returned
+ * pointer; the live blocks are remembered so that secrets_wipe_free()
+ * knows them from g_malloc'd strings. */
+
+#define SECURE_HEADER 16
+static GHashTable *secure_blocks; /* returned pointer -> itself */
+G_LOCK_DEFINE_STATIC(secure_blocks);
+
+void *secrets_secure_alloc(size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	g_return_val_if_fail(len <= G_MAXSIZE - SECURE_HEADER - page, NULL);
+	size_t size = (len + SECURE_HEADER + page - 1) / page * page;
+	void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		g_error("secrets: cannot map %zu bytes: %s", size, g_strerror(errno));
+	/* Best effort: a kernel without it still has RLIMIT_CORE 0 and
+	 * PR_SET_DUMPABLE 0 (main.c). */
+	(void)madvise(base, size, MADV_DONTDUMP);
+	memcpy(base, &size, sizeof size);
+	guint8 *p = (guint8 *)base + SECURE_HEADER;
+	G_LOCK(secure_blocks);
+	if (secure_blocks == NULL)
+		secure_blocks = g_hash_table_new(g_direct_hash, g_direct_equal);
+	g_hash_table_add(secure_blocks, p);
+	G_UNLOCK(secure_blocks);
+	return p;
+}
+
+/* Whether P came from secrets_secure_alloc() (and forgets it if so). */
+static bool secure_forget(void *p)
+{
+	G_LOCK(secure_blocks);
+	bool found = secure_blocks != NULL && g_hash_table_remove(secure_blocks, p);
+	G_UNLOCK(secure_blocks);
+	return found;
+}
+
+static void secure_unmap(void *p)
+{
+	guint8 *base = (guint8 *)p - SECURE_HEADER;
+	size_t size;
+	memcpy(&size, base, sizeof size);
+	OPENSSL_cleanse(base, size);
+	munmap(base, size);
+}
+
+void secrets_secure_free(void *p)
+{
+	if (p == NULL)
+		return;
+	if (!secure_forget(p)) {
+		g_critical("secrets_secure_free: %p is not a secure block", p);
+		return;
+	}
+	secure_unmap(p);
+}
+
+bool secrets_secure_is(const void *p)
+{
+	G_LOCK(secure_blocks);
+	bool found = p != NULL && secure_blocks != NULL && g_hash_table_contains(secure_blocks, p);
+	G_UNLOCK(secure_blocks);
+	return found;
+}
+
+char *secrets_secure_strdup(const char *text)
+{
+	if (text == NULL)
+		return NULL;
+	size_t len = strlen(text);
+	char *copy = secrets_secure_alloc(len + 1);
+	memcpy(copy, text, len + 1);
+	return copy;
+}
+
+static struct secrets *secrets_alloc(void)
+{
+	struct secrets *s = secrets_secure_alloc(sizeof *s);
+	memset(s, 0, sizeof *s);
+	return s;
+}
+
 /* ---- the key file ------------------------------------------------------ */
 
 /* Writes all of BUF to FD, retrying short writes and EINTR. */
@@ -48,17 +135,19 @@ static bool write_all(int fd, const guint8 *buf, size_t len)
 	return true;
 }
 
-/* Creates KEY_FILE with a fresh random key. O_EXCL makes creation atomic
- * with respect to another ferry starting at the same time: exactly one of
- * them creates the file (the other gets EEXIST and reads it instead).
- * Returns false with errno-based ERROR; sets *EXISTS when the file appeared
- * meanwhile, which is not an error. */
-static bool create_key_file(const char *key_file, bool *exists, GError **error)
+/* Creates KEY_FILE (BASE in directory DFD) with a fresh random key.
+ * O_EXCL makes creation atomic with respect to another ferry starting at
+ * the same time: exactly one of them creates the file (the other gets
+ * EEXIST and reads it instead), and O_NOFOLLOW refuses a planted symlink.
+ * Returns false with errno-based ERROR; sets *EXISTS when the file
+ * appeared meanwhile, which is not an error. */
+static bool create_key_file(int dfd, const char *base, const char *key_file, bool *exists,
+                            GError **error)
 {
 	guint8 key[SECRETS_KEY_BYTES];
 	*exists = false;
 
-	int fd = open(key_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		int err = errno;
 		if (err == EEXIST) {
@@ -66,8 +155,7 @@ static bool create_key_file(const char *key_file, bool *exists, GError **error)
 			return false;
 		}
 		g_set_error(error, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE,
-		            "%s: cannot create the key file: %s%s", key_file, g_strerror(err),
-		            err == ENOENT ? " (create its directory first)" : "");
+		            "%s: cannot create the key file: %s", key_file, g_strerror(err));
 		return false;
 	}
 
@@ -92,7 +180,7 @@ static bool create_key_file(const char *key_file, bool *exists, GError **error)
 	}
 	if (failed != NULL) {
 		/* A half-written key file would be refused on every later start. */
-		unlink(key_file);
+		unlinkat(dfd, base, 0);
 		g_set_error(error, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE,
 		            "%s: cannot create the key file: cannot %s: %s", key_file, failed, why);
 		return false;
@@ -100,28 +188,16 @@ static bool create_key_file(const char *key_file, bool *exists, GError **error)
 
 	/* Make the new directory entry durable too, or a crash could lose the
 	 * key after values were sealed with it. Best effort. */
-	g_autofree char *dir = g_path_get_dirname(key_file);
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
+	(void)fsync(dfd);
 	return true;
 }
 
-/* Reads exactly SECRETS_KEY_BYTES from KEY_FILE into KEY after checking
- * that it is a regular file that only its owner may read or write. */
-static bool read_key_file(const char *key_file, guint8 key[SECRETS_KEY_BYTES], GError **error)
+/* Reads exactly SECRETS_KEY_BYTES from FD (KEY_FILE, opened) into KEY
+ * after checking, on the open file itself (no race with a rename or a
+ * chmod between a check and the open), that it is a regular file of
+ * ferry's own user that no one else may read or write. */
+static bool read_key_fd(int fd, const char *key_file, guint8 key[SECRETS_KEY_BYTES], GError **error)
 {
-	/* O_NONBLOCK: opening a FIFO put in place of the key must not hang. */
-	int fd = open(key_file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		int err = errno;
-		g_set_error(error, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE,
-		            "%s: cannot open the key file: %s", key_file, g_strerror(err));
-		return false;
-	}
-
 	bool ok = false;
 	struct stat st;
 	if (fstat(fd, &st) != 0) {
@@ -131,6 +207,12 @@ static bool read_key_file(const char *key_file, guint8 key[SECRETS_KEY_BYTES], G
 	} else if (!S_ISREG(st.st_mode)) {
 		g_set_error(error, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE,
 		            "%s: the key file is not a regular file", key_file);
+	} else if (st.st_uid != geteuid()) {
+		g_set_error(error, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE,
+		            "%s: the key file belongs to uid %u, not to ferry's user (uid %u), "
+		            "who alone may hold it; run: chown %u %s",
+		            key_file, (unsigned)st.st_uid, (unsigned)geteuid(), (unsigned)geteuid(),
+		            key_file);
 	} else if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 		g_set_error(error, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE,
 		            "%s: the key file may be read or written by group or others "
@@ -159,8 +241,39 @@ static bool read_key_file(const char *key_file, guint8 key[SECRETS_KEY_BYTES], G
 			            "%s: cannot read the key file", key_file);
 		}
 	}
-	close(fd);
 	return ok;
+}
+
+/* The key file's directory, open, after checking no one but its owner
+ * may write it (whoever may could put another key, or a link, in its
+ * place). -1 with ERROR; ENOENT is KEY_MISSING unless CREATE. */
+static int open_key_dir(const char *key_file, bool create, GError **error)
+{
+	g_autofree char *dir = g_path_get_dirname(key_file);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		int err = errno;
+		if (err == ENOENT && !create)
+			g_set_error(error, SECRETS_ERROR, SECRETS_ERROR_KEY_MISSING,
+			            "%s: the key file is missing", key_file);
+		else
+			g_set_error(error, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE,
+			            "%s: cannot create the key file: %s%s", key_file,
+			            g_strerror(err),
+			            err == ENOENT ? " (create its directory first)" : "");
+		return -1;
+	}
+	struct stat st;
+	if (fstat(dfd, &st) != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		g_set_error(error, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE,
+		            "%s: the key file's directory %s may be written by group or others "
+		            "(mode %04o), who could replace the key; keep the key in a directory "
+		            "only ferry's user writes (chmod go-w %s, or move the key)",
+		            key_file, dir, (unsigned)(st.st_mode & 07777), dir);
+		close(dfd);
+		return -1;
+	}
+	return dfd;
 }
 
 struct secrets *secrets_open(const char *key_file, bool create, GError **error)
@@ -168,27 +281,52 @@ struct secrets *secrets_open(const char *key_file, bool create, GError **error)
 	g_return_val_if_fail(key_file != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-	struct stat st;
-	if (lstat(key_file, &st) != 0) {
-		if (errno != ENOENT) {
-			int err = errno;
-			g_set_error(error, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE,
-			            "%s: cannot stat the key file: %s", key_file, g_strerror(err));
-			return NULL;
-		}
+	int dfd = open_key_dir(key_file, create, error);
+	if (dfd < 0)
+		return NULL;
+	g_autofree char *base = g_path_get_basename(key_file);
+	/* O_NOFOLLOW: a symlink in the key's place is refused, not followed;
+	 * O_NONBLOCK: opening a FIFO put there must not hang. Open first and
+	 * check what was opened: nothing can be swapped in between. */
+	int fd = -1;
+	for (int attempt = 0; fd < 0 && attempt < 2; attempt++) {
+		fd = openat(dfd, base, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+		if (fd >= 0 || errno != ENOENT)
+			break;
 		if (!create) {
 			g_set_error(error, SECRETS_ERROR, SECRETS_ERROR_KEY_MISSING,
 			            "%s: the key file is missing", key_file);
+			close(dfd);
 			return NULL;
 		}
 		bool exists;
-		if (!create_key_file(key_file, &exists, error) && !exists)
+		if (!create_key_file(dfd, base, key_file, &exists, error) && !exists) {
+			close(dfd);
 			return NULL;
+		}
 	}
+	if (fd < 0) {
+		int err = errno;
+		if (err == ELOOP)
+			g_set_error(
+			    error, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE,
+			    "%s: the key file is a symbolic link, which ferry does not follow "
+			    "(anyone who can change the link could give it another key): put "
+			    "the file itself there",
+			    key_file);
+		else
+			g_set_error(error, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE,
+			            "%s: cannot open the key file: %s", key_file, g_strerror(err));
+		close(dfd);
+		return NULL;
+	}
+	close(dfd);
 
-	struct secrets *secrets = g_new0(struct secrets, 1);
+	struct secrets *secrets = secrets_alloc();
 	secrets->key_file = g_strdup(key_file);
-	if (!read_key_file(key_file, secrets->key, error)) {
+	bool ok = read_key_fd(fd, key_file, secrets->key, error);
+	close(fd);
+	if (!ok) {
 		secrets_free(secrets);
 		return NULL;
 	}
@@ -199,7 +337,7 @@ struct secrets *secrets_new_from_key(const guint8 key[SECRETS_KEY_BYTES])
 {
 	g_return_val_if_fail(key != NULL, NULL);
 
-	struct secrets *secrets = g_new0(struct secrets, 1);
+	struct secrets *secrets = secrets_alloc();
 	memcpy(secrets->key, key, SECRETS_KEY_BYTES);
 	return secrets;
 }
@@ -208,9 +346,8 @@ void secrets_free(struct secrets *secrets)
 {
 	if (secrets == NULL)
 		return;
-	OPENSSL_cleanse(secrets->key, sizeof secrets->key);
 	g_free(secrets->key_file);
-	g_free(secrets);
+	secrets_secure_free(secrets); /* wipes the key */
 }
 
 const char *secrets_key_file(const struct secrets *secrets)
@@ -296,7 +433,7 @@ char *secrets_open_string(const struct secrets *secrets, const char *owner, GByt
 	const guint8 *ct = in + HEADER_BYTES;
 	size_t len = total - OVERHEAD_BYTES;
 	const guint8 *tag = ct + len;
-	char *plain = g_malloc(len + 1);
+	char *plain = secrets_secure_alloc(len + 1);
 
 	/* GCM releases plaintext before the tag is checked: PLAIN is wiped
 	 * and dropped unless EVP_DecryptFinal_ex() accepts the tag. */
@@ -318,8 +455,7 @@ char *secrets_open_string(const struct secrets *secrets, const char *owner, GByt
 	EVP_CIPHER_CTX_free(ctx);
 
 	if (!ok) {
-		OPENSSL_cleanse(plain, len + 1);
-		g_free(plain);
+		secrets_secure_free(plain);
 		set_decrypt_error(error, owner,
 		                  "authentication failed (tampered, another owner's, or "
 		                  "sealed with another key)");
@@ -328,8 +464,7 @@ char *secrets_open_string(const struct secrets *secrets, const char *owner, GByt
 	/* Authentic, but a string cannot carry a NUL: refuse rather than
 	 * return a silently shortened value. */
 	if (memchr(plain, '\0', len) != NULL) {
-		OPENSSL_cleanse(plain, len + 1);
-		g_free(plain);
+		secrets_secure_free(plain);
 		set_decrypt_error(error, owner, "it is not a string (contains a NUL byte)");
 		return NULL;
 	}
@@ -341,6 +476,10 @@ void secrets_wipe_free(char *text)
 {
 	if (text == NULL)
 		return;
+	if (secure_forget(text)) {
+		secure_unmap(text);
+		return;
+	}
 	OPENSSL_cleanse(text, strlen(text));
 	g_free(text);
 }

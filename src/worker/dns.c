@@ -1,4 +1,5 @@
-/* dns: libpurple's host, SRV and TXT lookups done by GResolver.
+/* dns: libpurple's host, SRV and TXT lookups done by GResolver, and the
+ * legacy address policy (ferry/netpolicy.h) on every resolve and connect.
  *
  * Without these ui ops libpurple forks resolver children on Linux: copies
  * of the whole worker that inherit every descriptor, including the socket
@@ -7,8 +8,84 @@
 #include "config.h"
 #include "worker.h"
 
+#include <errno.h>
 #include <gio/gio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ferry/netpolicy.h"
+
+/* ---- the address policy --------------------------------------------------- */
+
+/* NULL: no policy (a worker run by hand or by the protocol tools); ferry
+ * always gives one. */
+static struct netpolicy *policy;
+/* Addresses that listed host names resolved to (text form -> itself):
+ * connect() lets them through though they are internal. */
+static GHashTable *resolved_listed;
+G_LOCK_DEFINE_STATIC(resolved_listed);
+
+bool dns_set_policy(char **allowed, GError **error)
+{
+	struct netpolicy *p = netpolicy_new((const char *const *)allowed, error);
+	if (p == NULL) {
+		g_prefix_error(error, "--allow-server: ");
+		return false;
+	}
+	netpolicy_free(policy);
+	policy = p;
+	if (resolved_listed == NULL)
+		resolved_listed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	return true;
+}
+
+static const char ADVICE[] = "ferry connects to internal addresses only when the admin lists "
+                             "them in [legacy] ferry.allowed_servers";
+
+/* Whether the worker may connect to SA (IPv4 and IPv6 only; other
+ * families pass). Logs a refusal. */
+static bool connect_allowed(const struct sockaddr *sa, socklen_t len)
+{
+	if (policy == NULL || sa == NULL || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+		return true;
+	g_autoptr(GSocketAddress) gsa = g_socket_address_new_from_native((gpointer)sa, len);
+	if (gsa == NULL || !G_IS_INET_SOCKET_ADDRESS(gsa))
+		return true;
+	GInetAddress *a = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(gsa));
+	const char *kind = netpolicy_internal_kind(a);
+	if (kind == NULL || netpolicy_address_listed(policy, a))
+		return true;
+	g_autofree char *text = g_inet_address_to_string(a);
+	G_LOCK(resolved_listed);
+	bool resolved = g_hash_table_contains(resolved_listed, text);
+	G_UNLOCK(resolved_listed);
+	if (resolved)
+		return true;
+	g_message("policy: connect to %s port %u refused: a %s address; %s", text,
+	          g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(gsa)), kind, ADVICE);
+	return false;
+}
+
+/* Every connect() of the worker's libraries (libpurple's proxy code,
+ * the plugins) resolves to this one (the executable's symbols come first;
+ * see Makefile.am), which also sees address literals, which libpurple
+ * never hands to the resolver. libc's own (the stub resolver's) does not
+ * come here. */
+int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
+{
+#if defined(__USE_GNU) && !defined(__cplusplus)
+	const struct sockaddr *sa = addr.__sockaddr__;
+#else
+	const struct sockaddr *sa = addr;
+#endif
+	if (!connect_allowed(sa, len)) {
+		errno = EACCES;
+		return -1;
+	}
+	return (int)syscall(SYS_connect, fd, sa, len);
+}
 
 /* One lookup in flight. It belongs to the GResolver callback; libpurple
  * can cancel it meanwhile (destroy op), which clears QUERY. */
@@ -83,6 +160,42 @@ static GSList *native_addresses(GList *addresses, guint16 port)
 	return hosts;
 }
 
+/* The addresses of ADDRESSES (GInetAddress *, not owned) HOST may be
+ * reached at: all of them for a listed host (remembered for connect()),
+ * else the public ones and the listed internal ones. The others are
+ * logged and named in *REFUSED (NULL when none). */
+static GList *allowed_addresses(const char *host, GList *addresses, char **refused)
+{
+	*refused = NULL;
+	if (policy == NULL)
+		return g_list_copy(addresses);
+	bool listed = netpolicy_host_listed(policy, host);
+	GList *out = NULL;
+	GString *no = NULL;
+	for (GList *l = addresses; l != NULL; l = l->next) {
+		const char *kind = netpolicy_internal_kind(l->data);
+		if (listed || kind == NULL || netpolicy_address_listed(policy, l->data)) {
+			if (listed && kind != NULL) {
+				G_LOCK(resolved_listed);
+				g_hash_table_add(resolved_listed,
+				                 g_inet_address_to_string(l->data));
+				G_UNLOCK(resolved_listed);
+			}
+			out = g_list_append(out, l->data);
+			continue;
+		}
+		g_autofree char *text = g_inet_address_to_string(l->data);
+		g_message("policy: %s resolves to %s, a %s address: refused; %s", host, text, kind,
+		          ADVICE);
+		if (no == NULL)
+			no = g_string_new(NULL);
+		g_string_append_printf(no, "%s%s", no->len > 0 ? ", " : "", text);
+	}
+	if (no != NULL)
+		*refused = g_string_free(no, FALSE);
+	return out;
+}
+
 static void host_done(GObject *source, GAsyncResult *result, gpointer data)
 {
 	struct lookup *lookup = data;
@@ -90,9 +203,18 @@ static void host_done(GObject *source, GAsyncResult *result, gpointer data)
 	GList *addresses = g_resolver_lookup_by_name_finish(G_RESOLVER(source), result, &error);
 	PurpleDnsQueryData *query = lookup_take_query(lookup);
 	if (query != NULL) {
-		GSList *hosts = native_addresses(addresses, purple_dnsquery_get_port(query));
+		g_autofree char *refused = NULL;
+		GList *usable =
+		    allowed_addresses(purple_dnsquery_get_host(query), addresses, &refused);
+		GSList *hosts = native_addresses(usable, purple_dnsquery_get_port(query));
+		g_list_free(usable);
 		if (hosts != NULL) {
 			lookup->host_resolved(query, hosts);
+		} else if (refused != NULL) {
+			g_autofree char *msg =
+			    g_strdup_printf("%s resolves only to internal addresses (%s); %s",
+			                    purple_dnsquery_get_host(query), refused, ADVICE);
+			lookup->host_failed(query, msg);
 		} else {
 			/* GLib's message names the host already */
 			g_autofree char *msg =

@@ -35,6 +35,8 @@ static bool parse_args(int argc, char **argv, struct worker_config *config)
 	gboolean debug = FALSE;
 	char *describe = NULL;
 	char **ca_files = NULL;
+	char **allowed = NULL;
+	gboolean deny_internal = FALSE;
 	GOptionEntry entries[] = {
 	    {"fd", 0, 0, G_OPTION_ARG_INT, &fd, "socket to ferry (default 3)", "N"},
 	    {"acks-fd", 0, 0, G_OPTION_ARG_INT, &acks_fd,
@@ -43,6 +45,14 @@ static bool parse_args(int argc, char **argv, struct worker_config *config)
 	     "print what PROTOCOL_ID needs at registration and exit", "PROTOCOL_ID"},
 	    {"ca-file", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &ca_files,
 	     "also trust this CA certificate (PEM) for legacy TLS; may repeat", "FILE"},
+	    {"deny-internal", 0, 0, G_OPTION_ARG_NONE, &deny_internal,
+	     "refuse loopback, private and link-local addresses unless --allow-server lists "
+	     "them",
+	     NULL},
+	    {"allow-server", 0, 0, G_OPTION_ARG_STRING_ARRAY, &allowed,
+	     "a host name, address or CIDR the worker may connect to though it is internal "
+	     "(implies --deny-internal); may repeat",
+	     "ENTRY"},
 	    {"login-timeout", 0, 0, G_OPTION_ARG_INT, &login_timeout,
 	     "seconds from login to sign-on before giving up (default 60)", "SECONDS"},
 	    {"debug", 0, 0, G_OPTION_ARG_NONE, &debug,
@@ -70,6 +80,8 @@ static bool parse_args(int argc, char **argv, struct worker_config *config)
 	config->debug = debug;
 	config->describe = describe;
 	config->ca_files = ca_files;
+	config->allowed_servers = allowed;
+	config->deny_internal = deny_internal || allowed != NULL;
 	return true;
 }
 
@@ -149,6 +161,22 @@ int main(int argc, char **argv)
 	/* Writes to a closed socket (ferry, a legacy server) must fail with
 	 * EPIPE, not kill the process. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Before libpurple reads anything, the --describe run included. */
+	g_autoptr(GError) sandbox_error = NULL;
+	if (!sandbox_apply(&config, &sandbox_error)) {
+		g_critical("%s", sandbox_error->message);
+		g_strfreev(config.ca_files);
+		g_free(config.describe);
+		return 1;
+	}
+
+	if (config.deny_internal && !dns_set_policy(config.allowed_servers, &sandbox_error)) {
+		fprintf(stderr, "ferry-worker: %s\n", sandbox_error->message);
+		g_strfreev(config.ca_files);
+		g_strfreev(config.allowed_servers);
+		g_free(config.describe);
+		return 2;
+	}
 
 	int status;
 	if (config.describe != NULL) {
@@ -164,6 +192,7 @@ int main(int argc, char **argv)
 		status = run(&config);
 	}
 	g_strfreev(config.ca_files);
+	g_strfreev(config.allowed_servers);
 	g_free(config.describe);
 	return status;
 }

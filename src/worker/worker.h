@@ -16,6 +16,7 @@
  *   events.c       libpurple signals and connection/conversation ops -> events
  *   requests.c     request, notify and account ui ops (questions libpurple asks)
  *   describe.c     --describe: a protocol's user splits and options
+ *   sandbox.c      no core dumps, no new privileges, Landlock (before libpurple)
  */
 #ifndef FERRY_WORKER_H
 #define FERRY_WORKER_H
@@ -46,6 +47,10 @@ struct worker_config {
 	guint login_timeout; /* seconds from LOGIN to sign-on */
 	bool debug;          /* libpurple debug output on stderr */
 	char *describe;      /* --describe PROTOCOL_ID, or NULL */
+	/* --allow-server entries ([legacy] ferry.allowed_servers, or the
+	 * preset server), with --deny-internal: the address policy is on */
+	char **allowed_servers;
+	bool deny_internal;
 };
 
 /* ---- main.c -------------------------------------------------------------- */
@@ -53,6 +58,15 @@ struct worker_config {
 /* Asks the main loop to stop; the worker then logs out and exits. Safe to
  * call from any callback, more than once. */
 void worker_quit(void);
+
+/* ---- sandbox.c ----------------------------------------------------------- */
+
+/* Confines the process before libpurple starts: RLIMIT_CORE 0, not
+ * dumpable, no new privileges, and Landlock (the kernel's ABI, capped by
+ * FERRY_WORKER_LANDLOCK_ABI): read-only system files, CONFIG's CA files,
+ * read-write only the private dir (TMPDIR). false with ERROR when a step
+ * the kernel offers fails. */
+bool sandbox_apply(const struct worker_config *config, GError **error);
 
 /* ---- purple_core.c ------------------------------------------------------- */
 
@@ -110,6 +124,11 @@ guint loop_captured_timeout(void);
 
 /* Installs the DNS and SRV/TXT ui ops (GResolver, no forked resolvers). */
 void dns_install(void);
+
+/* Turns the address policy on (ferry/netpolicy.h): internal addresses
+ * refused at every resolve and connect unless ALLOWED lists them. false
+ * with ERROR for an entry that is no name, address or CIDR. */
+bool dns_set_policy(char **allowed, GError **error);
 
 /* ---- channel.c ----------------------------------------------------------- */
 

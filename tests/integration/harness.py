@@ -15,6 +15,7 @@ import asyncio
 import atexit
 import logging
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -179,6 +180,22 @@ class TestRun:
 
 # ---- ferry -----------------------------------------------------------------
 
+WORKER_USER = "ferry-worker"
+
+
+def ensure_worker_user():
+    """As root, ferry runs its workers as [workers] user, by default
+    ferry-worker: create that system user when it is missing."""
+    if os.geteuid() != 0:
+        return
+    try:
+        pwd.getpwnam(WORKER_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
+                        "/usr/sbin/nologin", WORKER_USER], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 class Ferry:
     """One ferry process with its own config file and log file.
 
@@ -199,8 +216,11 @@ class Ferry:
                  host="127.0.0.1", tls=False, tls_ca_file=None,
                  tls_server_name=None, max_stanza_bytes=524288,
                  protocol="prpl-irc", legacy_name="IRC Transport",
-                 level="debug", extra=None):
+                 level="debug", extra=None, env=None, run_as=None):
         self.name = name
+        # extra environment variables; run_as: a user to start ferry as
+        # (its work dir is given to that user)
+        self.extra_env, self.run_as = dict(env or {}), run_as
         self.workdir = workdir
         os.makedirs(workdir, exist_ok=True)
         self.jid, self.secret = jid, secret
@@ -225,6 +245,7 @@ class Ferry:
                     f.write("%s = %s\n" % (k, v))
                 f.write("\n")
         os.chmod(self.cfg_path, 0o600)
+        ensure_worker_user()
         self.popen = None
         self.records = []
 
@@ -241,15 +262,25 @@ class Ferry:
         for k, d in dirs.items():
             os.makedirs(d, mode=0o700, exist_ok=True)
             env[k] = d
+        # the workers' private dirs are made in TMPDIR: as root, ferry runs
+        # them as WORKER_USER, who must be able to walk into them
+        os.chmod(dirs["TMPDIR"], 0o711)
+        env.update(self.extra_env)
         return env
 
     def start(self):
         logf = open(self.log_path, "ab")
+        env = self._env()
+        who = {}
+        if self.run_as is not None:
+            servers.chown_tree(self.workdir, self.run_as)
+            pw = pwd.getpwnam(self.run_as)
+            who = dict(user=pw.pw_uid, group=pw.pw_gid, extra_groups=[])
         try:
             self.popen = subprocess.Popen(
                 [ferry_binary(), "--config", self.cfg_path],
                 stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
-                cwd=self.workdir, env=self._env(), start_new_session=True)
+                cwd=self.workdir, env=env, start_new_session=True, **who)
         finally:
             logf.close()
         self.records.append(ProcRecord(self.popen.pid))

@@ -58,7 +58,8 @@ def write_config(path, groups, mode=0o600):
 
 def good_groups(d):
     return {"component": {"jid": T, "secret": "a-real-secret-%s" % os.urandom(4).hex()},
-            "legacy": {"protocol": "prpl-irc", "server": "127.0.0.1"},
+            "legacy": {"protocol": "prpl-irc", "server": "127.0.0.1",
+                       "ferry.allowed_servers": "127.0.0.1"},
             "workers": {"program": worker_program()},
             "storage": {"database": os.path.join(d, "ferry.db"),
                         "key_file": os.path.join(d, "ferry.key")}}

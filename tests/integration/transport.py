@@ -298,7 +298,10 @@ def irc_presets(irc):
     libpurple's own send spacing off (ngircd's flood penalty is off too),
     and TLS off: the test ngircd is plain (ferry's form defaults to ssl)."""
     return {"server": "127.0.0.1", "port": str(irc.port), "ssl": "false",
-            "ratelimit-interval": "0"}
+            "ratelimit-interval": "0",
+            # the server field is open: say which servers users may choose
+            # (the test ngircd's loopback address, an internal one)
+            "ferry.allowed_servers": "127.0.0.1"}
 
 
 def legacy_xmpp_config(server, jid):

@@ -58,6 +58,8 @@ static struct regform *irc_all(void)
 {
 	g_autoptr(GHashTable) presets = new_table();
 	put(presets, "ferry.fields", "encoding, option_username");
+	/* any server (the address policy's own test: /regform/allowed-servers) */
+	put(presets, "ferry.allowed_servers", "*, 127.0.0.1");
 	return new_form(IRC_DESC, presets, NULL);
 }
 
@@ -262,7 +264,9 @@ static void test_bad_presets(void)
 static void test_submissions(void)
 {
 	struct regform *irc = irc_all();
-	struct regform *xmpp = new_form(XMPP_DESC, NULL, NULL);
+	g_autoptr(GHashTable) any = new_table();
+	put(any, "ferry.allowed_servers", "*");
+	struct regform *xmpp = new_form(XMPP_DESC, any, NULL);
 	const struct {
 		struct regform *form;
 		const char *xml;
@@ -533,7 +537,7 @@ static void test_ferry_keys(void)
 	} cases[] = {
 	    {"ferry.feilds", "sasl", NULL,
 	     "[legacy] ferry.feilds: ferry has no such setting (its own [legacy] keys are "
-	     "written ferry.<name>: ferry.fields)"},
+	     "written ferry.<name>: ferry.fields, ferry.allowed_servers)"},
 	    {"se.rver", "x", NULL,
 	     "[legacy] se.rver: no prpl-irc field has a '.' in its name; ferry's own keys are "
 	     "written ferry.<name>"},
@@ -588,6 +592,93 @@ static void test_ferry_keys(void)
 	regform_free(f);
 }
 
+/* Submits SERVER to FORM: NULL when accepted, else the error text. */
+static char *submit_server(struct regform *form, const char *server)
+{
+	g_autofree char *xml = g_strdup_printf(
+	    "<iq type='set'><query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' "
+	    "type='submit'><field var='username'><value>bob</value></field>"
+	    "<field var='server'><value>%s</value></field></x></query></iq>",
+	    server);
+	struct stanza *iq = parse(xml);
+	GHashTable *settings = NULL;
+	char *password = NULL;
+	GError *err = NULL;
+	bool ok =
+	    regform_parse(form, stanza_find_child(iq, "query", NULL), &settings, &password, &err);
+	stanza_free(iq);
+	if (ok) {
+		g_hash_table_unref(settings);
+		secrets_wipe_free(password);
+		return NULL;
+	}
+	g_assert_error(err, REGFORM_ERROR, REGFORM_ERROR_SUBMISSION);
+	char *msg = g_strdup(err->message);
+	g_error_free(err);
+	return msg;
+}
+
+/* The servers users may choose: the preset only, unless [legacy]
+ * ferry.allowed_servers lists more; what the workers are told. */
+static void test_allowed_servers(void)
+{
+	/* No list: the preset server only. */
+	g_autoptr(GHashTable) presets = new_table();
+	put(presets, "server", "irc.example.net");
+	struct regform *f = new_form(IRC_DESC, presets, NULL);
+	g_assert_null(submit_server(f, "irc.example.net"));
+	g_assert_null(submit_server(f, "IRC.Example.Net."));
+	g_autofree char *m1 = submit_server(f, "127.0.0.2");
+	g_assert_cmpstr(m1, ==,
+	                "server: '127.0.0.2' is not a server this transport connects to; it "
+	                "connects to: irc.example.net");
+	g_autofree char *m2 = submit_server(f, "irc.other.net");
+	g_assert_nonnull(m2);
+	const char *const *allowed = regform_allowed_servers(f);
+	g_assert_cmpstr(allowed[0], ==, "irc.example.net");
+	g_assert_null(allowed[1]);
+	g_assert_true(regform_server_open(f)); /* open, and no list */
+	regform_free(f);
+
+	/* A list: names, addresses, CIDRs. */
+	put(presets, "ferry.allowed_servers", "irc.example.net; 10.0.0.0/8, 127.0.0.1");
+	f = new_form(IRC_DESC, presets, NULL);
+	g_assert_null(submit_server(f, "10.20.30.40"));
+	g_assert_null(submit_server(f, "127.0.0.1"));
+	g_autofree char *m3 = submit_server(f, "127.0.0.2");
+	g_assert_cmpstr(m3, ==,
+	                "server: '127.0.0.2' is not a server this transport connects to; it "
+	                "connects to: irc.example.net, 10.0.0.0/8, 127.0.0.1");
+	g_autofree char *m4 = submit_server(f, "192.168.1.1");
+	g_assert_nonnull(m4);
+	g_assert_false(regform_server_open(f));
+	allowed = regform_allowed_servers(f);
+	g_assert_cmpstr(allowed[1], ==, "10.0.0.0/8");
+	regform_free(f);
+
+	/* Locked: the preset always, and nothing for users to choose. */
+	g_autoptr(GHashTable) pinned = new_table();
+	put(pinned, "server", "127.0.0.1");
+	char server[] = "server";
+	char *locked[] = {server, NULL};
+	f = new_form(IRC_DESC, pinned, locked);
+	g_assert_null(submit_server(f, "127.0.0.2")); /* hidden: the preset is taken */
+	g_assert_false(regform_server_open(f));
+	regform_free(f);
+
+	/* A bad entry is a configuration error naming the key. */
+	g_autoptr(GHashTable) bad = new_table();
+	put(bad, "ferry.allowed_servers", "irc.example.net, 10.0.0.0/33");
+	struct worker_description *d = desc(IRC_DESC);
+	g_autoptr(GError) err = NULL;
+	g_assert_null(regform_new(d, bad, NULL, &err));
+	worker_description_free(d);
+	g_assert_error(err, REGFORM_ERROR, REGFORM_ERROR_CONFIG);
+	g_assert_cmpstr(err->message, ==,
+	                "[legacy] ferry.allowed_servers: '10.0.0.0/33' is not a host name, an "
+	                "address, a CIDR or * (e.g. irc.example.net, 192.0.2.7, 10.1.0.0/16)");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -602,5 +693,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/regform/error-quark", test_error_quark);
 	g_test_add_func("/regform/essentials", test_essentials);
 	g_test_add_func("/regform/ferry-keys", test_ferry_keys);
+	g_test_add_func("/regform/allowed-servers", test_allowed_servers);
 	return g_test_run();
 }

@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -415,6 +417,153 @@ static void test_key_file_no_dir(void)
 	remove_tmp_dir(dir);
 }
 
+/* A symlink in the key's place is refused, not followed (it would let
+ * whoever controls the link choose the key). */
+static void test_key_file_symlink(void)
+{
+	char *dir = make_tmp_dir();
+	g_autofree char *real = g_build_filename(dir, "real.key", NULL);
+	g_autofree char *path = g_build_filename(dir, "ferry.key", NULL);
+	guint8 key[32] = {7};
+	write_file(real, key, sizeof key, 0600);
+	g_assert_cmpint(symlink(real, path), ==, 0);
+	g_autoptr(GError) err = NULL;
+	g_assert_null(secrets_open(path, true, &err));
+	g_assert_error(err, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE);
+	g_autofree char *expected = g_strdup_printf(
+	    "%s: the key file is a symbolic link, which ferry does not follow (anyone who can "
+	    "change the link could give it another key): put the file itself there",
+	    path);
+	g_assert_cmpstr(err->message, ==, expected);
+	g_clear_error(&err);
+	/* a dangling one is not "missing" either: no key is created through it */
+	g_assert_cmpint(g_unlink(real), ==, 0);
+	g_assert_null(secrets_open(path, true, &err));
+	g_assert_error(err, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE);
+	g_assert_false(g_file_test(real, G_FILE_TEST_EXISTS));
+	remove_tmp_dir(dir);
+}
+
+/* A key file of another user is refused (as root, which can make one). */
+static void test_key_file_owner(void)
+{
+	if (geteuid() != 0) {
+		g_test_skip("needs root to give a file to another user");
+		return;
+	}
+	char *dir = make_tmp_dir();
+	g_autofree char *path = g_build_filename(dir, "ferry.key", NULL);
+	guint8 key[32] = {0};
+	write_file(path, key, sizeof key, 0600);
+	g_assert_cmpint(chown(path, 4242, 4242), ==, 0);
+	g_autoptr(GError) err = NULL;
+	g_assert_null(secrets_open(path, true, &err));
+	g_assert_error(err, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE);
+	g_autofree char *expected = g_strdup_printf(
+	    "%s: the key file belongs to uid 4242, not to ferry's user (uid 0), who alone may "
+	    "hold it; run: chown 0 %s",
+	    path, path);
+	g_assert_cmpstr(err->message, ==, expected);
+	remove_tmp_dir(dir);
+}
+
+/* A directory others may write lets them swap the key: refused, with a
+ * key in it or not. */
+static void test_key_file_dir_writable(void)
+{
+	char *dir = make_tmp_dir();
+	g_autofree char *path = g_build_filename(dir, "ferry.key", NULL);
+	guint8 key[32] = {0};
+	write_file(path, key, sizeof key, 0600);
+	const mode_t modes[] = {0777, 01777, 0770, 0702};
+	for (gsize i = 0; i < G_N_ELEMENTS(modes); i++) {
+		g_assert_cmpint(chmod(dir, modes[i]), ==, 0);
+		for (int create = 0; create < 2; create++) {
+			g_autoptr(GError) err = NULL;
+			g_assert_null(secrets_open(path, create, &err));
+			g_assert_error(err, SECRETS_ERROR, SECRETS_ERROR_KEY_FILE);
+			g_autofree char *expected = g_strdup_printf(
+			    "%s: the key file's directory %s may be written by group or others "
+			    "(mode %04o), who could replace the key; keep the key in a directory "
+			    "only ferry's user writes (chmod go-w %s, or move the key)",
+			    path, dir, (unsigned)modes[i], dir);
+			g_assert_cmpstr(err->message, ==, expected);
+		}
+	}
+	/* read and search for others is fine */
+	g_assert_cmpint(chmod(dir, 0755), ==, 0);
+	g_autoptr(GError) err = NULL;
+	struct secrets *s = secrets_open(path, false, &err);
+	g_assert_no_error(err);
+	secrets_free(s);
+	remove_tmp_dir(dir);
+}
+
+/* The flags of the mapping holding P in /proc/self/smaps ("rd wr mr dd"). */
+static char *vm_flags_of(const void *p)
+{
+	g_autofree char *smaps = NULL;
+	g_assert_true(g_file_get_contents("/proc/self/smaps", &smaps, NULL, NULL));
+	g_auto(GStrv) lines = g_strsplit(smaps, "\n", -1);
+	bool inside = false;
+	for (gsize i = 0; lines[i] != NULL; i++) {
+		unsigned long lo, hi;
+		if (sscanf(lines[i], "%lx-%lx ", &lo, &hi) == 2 && strchr(lines[i], ':') != NULL &&
+		    !g_str_has_prefix(lines[i], "VmFlags"))
+			inside = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+		else if (inside && g_str_has_prefix(lines[i], "VmFlags:"))
+			return g_strdup(lines[i] + strlen("VmFlags:"));
+	}
+	return NULL;
+}
+
+/* Secrets live in pages of their own, left out of core dumps, wiped and
+ * unmapped when freed: the key, opened values, strdup'd ones. */
+static void test_secure_memory(void)
+{
+	guint8 *p = secrets_secure_alloc(100);
+	g_assert_nonnull(p);
+	for (int i = 0; i < 100; i++)
+		g_assert_cmpuint(p[i], ==, 0);
+	memset(p, 0xa5, 100);
+	g_assert_true(secrets_secure_is(p));
+	g_autofree char *flags = vm_flags_of(p);
+	g_assert_nonnull(flags);
+	g_assert_nonnull(strstr(flags, " dd")); /* MADV_DONTDUMP */
+	secrets_secure_free(p);
+	g_assert_false(secrets_secure_is(p));
+	g_autofree char *gone = vm_flags_of(p);
+	g_assert_null(gone); /* unmapped */
+
+	/* more than a page */
+	guint8 *big = secrets_secure_alloc(3 * 4096 + 5);
+	big[3 * 4096 + 4] = 1;
+	secrets_secure_free(big);
+
+	/* the key */
+	struct secrets *s = secrets_with_key_byte(9);
+	g_assert_true(secrets_secure_is(s));
+	g_autofree char *kflags = vm_flags_of(s);
+	g_assert_nonnull(strstr(kflags, " dd"));
+
+	/* an opened value, and a copy; secrets_wipe_free takes both, and
+	 * still a g_malloc'd string */
+	g_autoptr(GBytes) sealed = seal_str(s, ALICE, "the password");
+	g_autoptr(GError) err = NULL;
+	char *text = secrets_open_string(s, ALICE, sealed, &err);
+	g_assert_no_error(err);
+	g_assert_true(secrets_secure_is(text));
+	secrets_wipe_free(text);
+	g_assert_false(secrets_secure_is(text));
+	char *copy = secrets_secure_strdup("component secret");
+	g_assert_cmpstr(copy, ==, "component secret");
+	g_assert_true(secrets_secure_is(copy));
+	secrets_wipe_free(copy);
+	secrets_wipe_free(g_strdup("plain heap"));
+	g_assert_null(secrets_secure_strdup(NULL));
+	secrets_free(s);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -432,5 +581,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/secrets/key-file/wrong-size", test_key_file_wrong_size);
 	g_test_add_func("/secrets/key-file/not-regular", test_key_file_not_regular);
 	g_test_add_func("/secrets/key-file/no-dir", test_key_file_no_dir);
+	g_test_add_func("/secrets/key-file/symlink", test_key_file_symlink);
+	g_test_add_func("/secrets/key-file/owner", test_key_file_owner);
+	g_test_add_func("/secrets/key-file/dir-writable", test_key_file_dir_writable);
+	g_test_add_func("/secrets/secure-memory", test_secure_memory);
 	return g_test_run();
 }

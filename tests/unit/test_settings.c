@@ -40,6 +40,25 @@ static void test_defaults(void)
 	g_assert_true(settings_domain_allowed(s, "EXAMPLE.org"));
 	g_assert_false(settings_domain_allowed(s, "evil.org"));
 	g_assert_cmpint(s->log_level, ==, SETTINGS_LOG_INFO);
+	g_assert_null(s->worker_user); /* main.c: ferry-worker as root, else ferry's user */
+	/* the secret is in memory kept out of core dumps (secrets.h) */
+	g_assert_true(secrets_secure_is(s->component_secret));
+	settings_free(s);
+}
+
+/* [workers] user and [legacy] ferry.allowed_servers are read as given
+ * (checked against the system's users at start; the list by regform). */
+static void test_isolation_keys(void)
+{
+	g_autoptr(GError) err = NULL;
+	struct settings *s = settings_load_data(MINIMAL "[workers]\nuser = ferry-worker\n"
+	                                                "[legacy]\nferry.allowed_servers = "
+	                                                "irc.example.net; 10.0.0.0/8\n",
+	                                        "f.conf", &err);
+	g_assert_no_error(err);
+	g_assert_cmpstr(s->worker_user, ==, "ferry-worker");
+	g_assert_cmpstr(g_hash_table_lookup(s->legacy_overrides, "ferry.allowed_servers"), ==,
+	                "irc.example.net; 10.0.0.0/8");
 	settings_free(s);
 }
 
@@ -142,7 +161,7 @@ static void test_errors(void)
 	    /* ferry's own [legacy] keys are ferry.<name>; no preset has a dot */
 	    {MINIMAL "[legacy]\nferry.feilds = sasl\n", SETTINGS_ERROR_UNKNOWN,
 	     "f.conf: [legacy] ferry.feilds: ferry has no such setting (its own [legacy] keys: "
-	     "ferry.fields)"},
+	     "ferry.fields, ferry.allowed_servers)"},
 	    {MINIMAL "[legacy]\nsasl.name = x\n", SETTINGS_ERROR_INVALID,
 	     "f.conf: [legacy] sasl.name: no protocol field has a '.' in its name; ferry's own "
 	     "keys are written ferry.<name>"},
@@ -305,6 +324,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/settings/defaults", test_defaults);
 	g_test_add_func("/settings/full", test_full);
+	g_test_add_func("/settings/isolation-keys", test_isolation_keys);
 	g_test_add_func("/settings/gateway-types", test_gateway_types);
 	g_test_add_func("/settings/errors", test_errors);
 	g_test_add_func("/settings/not-ini", test_not_ini);
