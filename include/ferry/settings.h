@@ -75,6 +75,12 @@ struct settings {
 
 	/* [logging] */
 	enum settings_log_level log_level;
+
+	/* [limits], per user */
+	guint max_contacts;             /* contacts stored (in the roster) */
+	guint max_pending_probes;       /* contacts outside the roster kept in memory */
+	guint max_outbox;               /* messages waiting for a login */
+	guint registrations_per_minute; /* registration attempts (test logins) */
 };
 
 /* Reads and validates PATH. Returns NULL with ERROR set (domain
