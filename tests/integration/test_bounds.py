@@ -127,10 +127,172 @@ async def injection(tap, prosody, irc, ferry):
             tap.ok(r.type == "result", "alice registers again", str(r))
 
 
+# ---- the Low: a register set without <query/> ---------------------------------------------
+
+async def no_query(tap, prosody, ferry):
+    async with XmppUser("eve@localhost", "evepw", prosody.c2s_port) as eve:
+        r = await eve.iq(T, "<foo xmlns='jabber:iq:register'/>", itype="set", timeout=10)
+        tap.ok(r.type == "error" and r.condition == "bad-request",
+               "a register set with <foo/> instead of <query/> gets bad-request", str(r))
+        r = await eve.iq(T, "<query xmlns='http://jabber.org/protocol/disco#info'/>",
+                         timeout=10)
+        tap.ok(r.type == "result" and ferry.running(),
+               "ferry (G_DEBUG=fatal-criticals) is still up", str(r))
+
+
+# ---- item 8: login amplification ---------------------------------------------------------
+
+async def irc_users(peer):
+    """The number of users ngircd counts (LUSERS), or -1."""
+    fut = asyncio.get_running_loop().create_future()
+    peer._pending["251"] = fut
+    peer.send("LUSERS")
+    try:
+        line = await asyncio.wait_for(fut, 5)
+    except asyncio.TimeoutError:
+        return -1
+    words = line.split(":")[-1].split()
+    return int(words[2]) if len(words) > 2 and words[2].isdigit() else -1
+
+
+class Silent(XmppUser):
+    """No presence: the registrations' logins are never taken by a session."""
+
+    async def session_started(self, x):
+        try:
+            await x.get_roster(timeout=10)
+        except Exception:
+            pass
+
+
+async def amplification(tap, prosody, irc, ferry):
+    async with IrcPeer(irc.port, "counter") as counter, \
+            Silent("eve@localhost", "evepw", prosody.c2s_port) as eve:
+        await asyncio.sleep(1)
+        base = await irc_users(counter)
+        peak, results = 0, []
+        t0 = time.monotonic()
+        for i in range(10):
+            r = await eve.register(T, {"username": "eve%d" % i}, timeout=60)
+            results.append(r)
+            peak = max(peak, await irc_users(counter) - base)
+        took = time.monotonic() - t0
+        ok = [r for r in results if r.type == "result"]
+        limited = [r for r in results if r.type == "error" and r.condition ==
+                   "resource-constraint" and "try again in" in (err_text(r) or "")]
+        tap.diag("10 registrations in %.1f s: %d stored, %d rate-limited; eve's IRC "
+                 "connections at most %d" % (took, len(ok), len(limited), peak))
+        tap.ok(len(ok) == 5 and len(limited) == 5,
+               "five registrations a minute; the rest get resource-constraint with when "
+               "to retry", "%s" % [(r.type, r.condition, err_text(r)) for r in results])
+        tap.ok(0 < peak <= 2, "eve never holds more than two IRC connections (at most %d)"
+               % peak)
+        await asyncio.sleep(1)
+        left = await irc_users(counter) - base
+        tap.ok(left <= 1, "one kept login is left for eve's session (%d)" % left)
+
+
+# ---- item 7: per-user bounds ---------------------------------------------------------------
+
+async def connect(tap, user, nick):
+    r = await user.register(T, {"username": nick}, timeout=60)
+    tap.ok(r.type == "result", "%s registers" % nick, str(r))
+    tap.ok(await user.transport_connected(T, timeout=30) is not None,
+           "%s's session is up" % nick)
+
+
+def rows(ferry, sql, *args):
+    con = sqlite3.connect(database(ferry), timeout=10)
+    try:
+        return con.execute(sql, args).fetchone()[0]
+    finally:
+        con.close()
+
+
+async def contacts(tap, prosody, ferry):
+    async with XmppUser("dora@localhost", "dorapw", prosody.c2s_port) as dora:
+        await connect(tap, dora, "dora")
+        m = dora.mark()
+        mark = ferry.mark()
+        for i in range(MAX_CONTACTS + 1):
+            dora.send_presence(to="s%d@%s" % (i, T), ptype="subscribe")
+        over = "s%d@%s" % (MAX_CONTACTS, T)
+        refused = await dora.wait_for(
+            lambda x: x.kind == "presence" and (x.sender or "").split("/")[0] == over
+            and x.type in ("error", "unsubscribed"), since=m, timeout=20)
+        line = await ferry.await_log(r"contacts: dora@localhost: %d contacts, the most "
+                                     r"allowed; not adding 's%d'" % (MAX_CONTACTS, MAX_CONTACTS),
+                                     10, since=mark)
+        stored = rows(ferry, "SELECT count(*) FROM contacts AS c JOIN users AS u ON "
+                      "u.id = c.user_id WHERE u.jid = ?", "dora@localhost")
+        tap.ok(refused is not None and line is not None and stored == MAX_CONTACTS,
+               "a subscription past max_contacts (%d) is refused; %d stored"
+               % (MAX_CONTACTS, stored), str(refused))
+
+        # probes to many contacts outside the roster: state bounded
+        mark = ferry.mark()
+        for i in range(PROBES):
+            dora.send_presence(to="p%d@%s" % (i, T), ptype="probe")
+        await ferry.await_log(r"contacts: dora@localhost: \d+ contacts outside the roster in "
+                              r"memory \(bound %d\); %d forgotten so far"
+                              % (MAX_PROBES, (PROBES - MAX_PROBES) // 256 * 256), 60,
+                              since=mark)
+        import re
+        counts = [int(x) for x in re.findall(
+            r"contacts: dora@localhost: (\d+) contacts outside the roster in memory",
+            ferry.log_text()[mark:])]
+        tap.diag("%d probes: reports of the contacts held: %s" % (PROBES, counts))
+        tap.ok(len(counts) >= (PROBES - MAX_PROBES) // 256 and counts
+               and max(counts) <= MAX_PROBES,
+               "%d probes to distinct contacts leave at most %d contacts' state"
+               % (PROBES, MAX_PROBES), str(counts))
+
+
+async def outbox(tap, prosody, irc, ferry):
+    async with XmppUser("carl@localhost", "carlpw", prosody.c2s_port) as carl:
+        await connect(tap, carl, "carl")
+        mark = ferry.mark()
+        irc.stop()
+        line = await ferry.await_log(r"session: carl@localhost: (disconnected|.*retrying)",
+                                     30, since=mark)
+        tap.ok(line is not None, "carl's session notices IRC is gone", ferry.log_tail(10))
+        m = carl.mark()
+        ids = [carl.send_message("bob@" + T, "queued %d" % i) for i in range(SENT)]
+        bounced = []
+        deadline = time.monotonic() + 30
+        while len(bounced) < SENT - MAX_OUTBOX and time.monotonic() < deadline:
+            await carl.wait_for(lambda x: x.kind == "message" and x.type == "error"
+                                and x.xml.get("id") not in bounced, since=m, timeout=5)
+            bounced = [x.xml.get("id") for x in carl.inbox[m:]
+                       if x.kind == "message" and x.type == "error"]
+        errs = [x for x in carl.inbox[m:] if x.kind == "message" and x.type == "error"]
+        conds = {x.error_condition() for x in errs}
+        n = rows(ferry, "SELECT count(*) FROM outbox AS o JOIN users AS u ON "
+                 "u.id = o.user_id WHERE u.jid = ?", "carl@localhost")
+        tap.diag("%d messages while IRC is down: %d rows, %d bounced (%s)"
+                 % (SENT, n, len(errs), conds))
+        tap.ok(n == MAX_OUTBOX, "the outbox holds max_outbox (%d) rows" % MAX_OUTBOX,
+               "rows: %d" % n)
+        tap.ok(sorted(bounced) == sorted(ids[MAX_OUTBOX:]) and conds == {"resource-constraint"},
+               "the messages past it come back with resource-constraint, with their ids",
+               "bounced %s" % bounced)
+
+
 # ---- the run ----------------------------------------------------------------------------
+
+MAX_CONTACTS = 5
+MAX_PROBES = 50
+PROBES = 1000
+MAX_OUTBOX = 20
+SENT = 30
+
 
 async def scenario(tap, prosody, irc, ferry):
     await injection(tap, prosody, irc, ferry)
+    await no_query(tap, prosody, ferry)
+    await amplification(tap, prosody, irc, ferry)
+    await contacts(tap, prosody, ferry)
+    await outbox(tap, prosody, irc, ferry)
 
 
 def body(tap, run):
@@ -139,8 +301,15 @@ def body(tap, run):
     presets = irc_presets(irc)
     presets["locked"] = "server, port"
     presets["ferry.fields"] = "realname, option_username"
-    cfg = transport_config(prosody, presets=presets)
-    ferry = start_ferry(tap, run, **cfg)
+    cfg = transport_config(prosody, presets=presets, extra={"limits": {
+        "max_contacts": str(MAX_CONTACTS), "max_pending_probes": str(MAX_PROBES),
+        "max_outbox": str(MAX_OUTBOX)}})
+    # a GLib critical anywhere in ferry aborts it
+    os.environ["G_DEBUG"] = "fatal-criticals"
+    try:
+        ferry = start_ferry(tap, run, **cfg)
+    finally:
+        del os.environ["G_DEBUG"]
     if ferry is None:
         return
     t0 = time.monotonic()
