@@ -11,8 +11,10 @@
 /* The error replies to strangers (other domains, unregistered users) are
  * rate-limited, per sender and in all: each is an answer anyone on the
  * network can make ferry send, to an address they choose. */
-#define STRANGER_BURST 5        /* replies to one sender at once */
-#define STRANGER_RATE 0.2       /* ... then one every 5 s */
+/* replies to one sender at once: a client's first steps (disco, vCard,
+ * presence) fit */
+#define STRANGER_BURST 20
+#define STRANGER_RATE 0.5       /* ... then one every 2 s */
 #define STRANGER_KEYS 4096      /* senders remembered at once */
 #define STRANGERS_BURST 100     /* replies to all strangers at once */
 #define STRANGERS_RATE 20       /* ... then per second */
