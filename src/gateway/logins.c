@@ -176,7 +176,8 @@ void logins_keep(struct logins *l, guint32 account, const char *bare_jid, const 
 	g_hash_table_iter_init(&it, l->kept);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct kept *old = value;
-		if (strcmp(old->jid, bare_jid) != 0 || old->account == account)
+		/* one expiring already ends within KEPT_REPLAY_MS, replaying */
+		if (strcmp(old->jid, bare_jid) != 0 || old->account == account || old->expiring)
 			continue;
 		guint32 gone = old->account;
 		g_info("logins: %s: a newer registration's login replaces the kept one "
