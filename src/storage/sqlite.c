@@ -490,10 +490,9 @@ static gint64 outbox_count(struct storage_backend *backend, const char *jid, GEr
 {
 	struct sqlite_backend *b = from_base(backend);
 	sqlite3_stmt *stmt = b->stmts[STMT_OUTBOX_COUNT];
-	gint64 n = -1;
-	if (bind_text(stmt, 1, jid) && sqlite3_step(stmt) == SQLITE_ROW)
-		n = sqlite3_column_int64(stmt, 0);
-	else
+	bool ok = bind_text(stmt, 1, jid) && sqlite3_step(stmt) == SQLITE_ROW;
+	gint64 n = ok ? sqlite3_column_int64(stmt, 0) : -1;
+	if (!ok)
 		set_db_error(b, error, STORAGE_ERROR_IO, "count the queued messages");
 	stmt_done(stmt);
 	return n;
