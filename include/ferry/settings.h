@@ -81,6 +81,9 @@ struct settings {
 	guint max_pending_probes;       /* contacts outside the roster kept in memory */
 	guint max_outbox;               /* messages waiting for a login */
 	guint registrations_per_minute; /* registration attempts (test logins) */
+	/* How long a contact outside the roster stays in memory unused
+	 * (600 000). Not a key of the file: the unit tests shorten it. */
+	guint contact_idle_ms;
 };
 
 /* Reads and validates PATH. Returns NULL with ERROR set (domain

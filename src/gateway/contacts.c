@@ -22,10 +22,9 @@ struct contacts {
 	guint64 forgotten; /* others forgotten so far (reported in the log) */
 };
 
-/* A contact outside the roster unused this long is forgotten. */
-#define CONTACTS_IDLE_SECONDS 600
-/* How often the idle ones are looked for. */
-#define CONTACTS_SWEEP_SECONDS 60
+/* How often the idle ones are looked for, at most ([limits] say how long
+ * one may stay unused: settings->contact_idle_ms, 10 min). */
+#define CONTACTS_SWEEP_MS 60000
 /* One log line per this many forgotten: a count to watch, not a flood. */
 #define CONTACTS_FORGOTTEN_REPORT 256
 
@@ -176,7 +175,7 @@ static gboolean sweep(gpointer data)
 	struct session *s = data;
 	struct contacts *cs = session_contacts(s);
 	gint64 now = g_get_monotonic_time();
-	gint64 idle = (gint64)CONTACTS_IDLE_SECONDS * G_USEC_PER_SEC;
+	gint64 idle = (gint64)session_ctx(s)->settings->contact_idle_ms * 1000;
 	/* oldest first: stop at the first one still in use */
 	for (GList *l = cs->others.head; l != NULL;) {
 		struct contact *c = l->data;
@@ -205,7 +204,8 @@ static void make_room(struct session *s)
 			forget(s, c);
 	}
 	if (cs->sweep == 0)
-		cs->sweep = g_timeout_add_seconds(CONTACTS_SWEEP_SECONDS, sweep, s);
+		cs->sweep = g_timeout_add(
+		    MIN(CONTACTS_SWEEP_MS, session_ctx(s)->settings->contact_idle_ms), sweep, s);
 }
 
 guint contacts_others(struct session *s)

@@ -287,6 +287,7 @@ static bool load_limits(GKeyFile *kf, struct settings *s, GError **error)
 	if (!get_uint(kf, s, "limits", "registrations_per_minute", 5, 1, 10000, &n, error))
 		return false;
 	s->registrations_per_minute = (guint)n;
+	s->contact_idle_ms = 10 * 60 * 1000;
 	return true;
 }
 

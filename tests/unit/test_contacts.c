@@ -699,71 +699,6 @@ static void test_auto_reply_non_buddy(struct gw *gw, gconstpointer unused)
 	GW_ASSERT_STORED(gw, "");
 }
 
-/* ---- bounds ([limits]) ------------------------------------------------------------------ */
-
-#define SMALL_LIMITS "[limits]\nmax_contacts = 2\nmax_pending_probes = 3\n"
-
-/* Past max_contacts a subscription is refused with resource-constraint and
- * unsubscribed; nothing is stored or added on the legacy side. */
-static void test_max_contacts(struct gw *gw, gconstpointer unused)
-{
-	guint32 account = gw_online(gw, "alice");
-	gw_inject(gw, "<presence from='" ALICE "' to='" BOB "' type='subscribe'/>");
-	gw_inject(gw, "<presence from='" ALICE "' to='" JOHN "' type='subscribe'/>");
-	GW_ASSERT_STORED(gw, "bob:0,john smith:0");
-	g_free(take_add_buddy(gw, account, ""));
-	g_free(take_add_buddy(gw, account, ""));
-	gw_clear(gw);
-	gw_inject(gw, "<presence from='" ALICE "' to='carl@" GW_JID "' type='subscribe' id='s3'/>");
-	gw_expect_next(gw, "<presence from='carl@" GW_JID "' to='" ALICE "' id='s3' type='error'>"
-	                   "<error type='wait'><resource-constraint xmlns='" STANZA_NS_STANZAS "'/>"
-	                   "<text xmlns='" STANZA_NS_STANZAS "'>you have 2 contacts at " GW_JID
-	                   ", the most "
-	                   "it keeps for one user; remove one to add another</text></error>"
-	                   "</presence>");
-	gw_expect_next(gw, "<presence from='carl@" GW_JID "' to='" ALICE "' type='unsubscribed'/>");
-	gw_expect_nothing(gw);
-	GW_ASSERT_STORED(gw, "bob:0,john smith:0");
-	g_assert_cmpuint(fake_legacy_count(gw->fake), ==, 0);
-	/* one removed: room for another */
-	gw_inject(gw, "<presence from='" ALICE "' to='" BOB "' type='unsubscribe'/>");
-	gw_inject(gw, "<presence from='" ALICE "' to='carl@" GW_JID "' type='subscribe'/>");
-	GW_ASSERT_STORED(gw, "carl:0,john smith:0");
-}
-
-/* Probes to contacts outside the roster keep at most max_pending_probes
- * of them: the least recently used is forgotten (its next presence starts
- * anew with the bare JID's unavailable); buddies are never forgotten. */
-static void test_probes_bounded(struct gw *gw, gconstpointer unused)
-{
-	guint32 account = gw_online(gw, "alice");
-	buddy(gw, account, "bob", "", WORKER_STATUS_AVAILABLE, "");
-	gw_clear(gw);
-	const char *const others[] = {"c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8"};
-	for (int round = 0; round < 2; round++)
-		for (gsize i = 0; i < G_N_ELEMENTS(others); i++) {
-			gw_injectf(
-			    gw, "<presence from='" ALICE_PC "' to='%s@" GW_JID "' type='probe'/>",
-			    others[i]);
-			/* forgotten since the first round: starts anew */
-			g_autofree char *clear = g_strdup_printf(
-			    "<presence from='%s@" GW_JID "' to='" ALICE "' type='unavailable'/>",
-			    others[i]);
-			gw_expect_next(gw, clear);
-			struct stanza *p = gw_expect(gw, "presence", "unavailable", ALICE_PC);
-			stanza_free(p);
-			gw_expect_nothing(gw);
-		}
-	/* the most recent one is still known: no new bare unavailable */
-	gw_inject(gw, "<presence from='" ALICE_PC "' to='c8@" GW_JID "' type='probe'/>");
-	stanza_free(gw_expect(gw, "presence", "unavailable", ALICE_PC));
-	/* the buddy was never forgotten */
-	gw_inject(gw, "<presence from='" ALICE_PC "' to='" BOB "' type='probe'/>");
-	gw_expect_next(gw, "<presence from='" FULL(BOB) "' to='" ALICE_PC "'>" CAPS "</presence>");
-	gw_expect_nothing(gw);
-	GW_ASSERT_STORED(gw, "bob:1");
-}
-
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -791,9 +726,5 @@ int main(int argc, char **argv)
 	ADD("/contacts/disco/contact", test_disco);
 	ADD("/contacts/disco/known-spelling", test_disco_known_spelling);
 	ADD("/contacts/disco/names", test_disco_names);
-	g_test_add("/contacts/limits/max-contacts", struct gw, SMALL_LIMITS, gw_test_setup,
-	           test_max_contacts, gw_test_teardown);
-	g_test_add("/contacts/limits/probes-bounded", struct gw, SMALL_LIMITS, gw_test_setup,
-	           test_probes_bounded, gw_test_teardown);
 	return g_test_run();
 }
