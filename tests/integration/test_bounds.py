@@ -13,6 +13,7 @@
   a bounded number of presence states;
 - login amplification: ten quick registrations hold at most two IRC
   connections; past the per-user registration rate, resource-constraint;
+  six users registering at once get their check logins at login_rate;
 - a register set without a <query/> gets bad-request (ferry runs with
   G_DEBUG=fatal-criticals); a privilege grant from another domain is
   ignored.
@@ -192,6 +193,35 @@ async def amplification(tap, prosody, irc, ferry):
         tap.ok(left <= 1, "one kept login is left for eve's session (%d)" % left)
 
 
+async def paced_checks(tap, prosody, ferry):
+    """Registrations of many users at once are paced like logins (the
+    pacer's first lane): at [workers] login_rate, not all at once."""
+    await asyncio.sleep(2.0)  # the bucket full again
+    users = [Silent("%s@localhost" % u, "%spw" % u, prosody.c2s_port) for u in PACED]
+    for u in users:
+        await u.__aenter__()
+    try:
+        mark = ferry.mark()
+        results = await asyncio.gather(*[u.register(T, {"username": n}, timeout=60)
+                                         for u, n in zip(users, PACED)])
+        import re
+        stamps = []
+        for m in re.finditer(r"(\d\d):(\d\d):(\d\d\.\d+) ferry\[\d+\] info: registration: "
+                             r"\S+: checking", ferry.log_text()[mark:]):
+            stamps.append(int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3)))
+        spread = max(stamps) - min(stamps) if stamps else 0
+        need = (len(PACED) - LOGIN_BURST) / LOGIN_RATE
+        tap.diag("%d registrations at once: check logins started over %.2f s (login_rate %d, "
+                 "burst %d)" % (len(PACED), spread, LOGIN_RATE, LOGIN_BURST))
+        tap.ok(all(r.type == "result" for r in results) and len(stamps) == len(PACED),
+               "every registration is answered", str([r.type for r in results]))
+        tap.ok(spread >= need - 0.3,
+               "their check logins go at the login pace (%.2f s >= %.1f s)" % (spread, need))
+    finally:
+        for u in users:
+            await u.__aexit__(None, None, None)
+
+
 # ---- item 7: per-user bounds ---------------------------------------------------------------
 
 async def connect(tap, user, nick):
@@ -280,6 +310,9 @@ async def outbox(tap, prosody, irc, ferry):
 
 # ---- the run ----------------------------------------------------------------------------
 
+LOGIN_RATE = 2
+LOGIN_BURST = 2
+PACED = ["u%d" % i for i in range(1, 7)]
 MAX_CONTACTS = 5
 MAX_PROBES = 50
 PROBES = 1000
@@ -291,19 +324,21 @@ async def scenario(tap, prosody, irc, ferry):
     await injection(tap, prosody, irc, ferry)
     await no_query(tap, prosody, ferry)
     await amplification(tap, prosody, irc, ferry)
+    await paced_checks(tap, prosody, ferry)
     await contacts(tap, prosody, ferry)
     await outbox(tap, prosody, irc, ferry)
 
 
 def body(tap, run):
     prosody, irc = start_xmpp_and_irc(
-        run, T, ["%s@localhost" % u for u in ("alice", "carl", "dora", "eve")])
+        run, T, ["%s@localhost" % u for u in ["alice", "carl", "dora", "eve"] + PACED])
     presets = irc_presets(irc)
     presets["locked"] = "server, port"
     presets["ferry.fields"] = "realname, option_username"
     cfg = transport_config(prosody, presets=presets, extra={"limits": {
         "max_contacts": str(MAX_CONTACTS), "max_pending_probes": str(MAX_PROBES),
-        "max_outbox": str(MAX_OUTBOX)}})
+        "max_outbox": str(MAX_OUTBOX)},
+        "workers": {"login_rate": str(LOGIN_RATE), "login_burst": str(LOGIN_BURST)}})
     # a GLib critical anywhere in ferry aborts it
     os.environ["G_DEBUG"] = "fatal-criticals"
     try:
