@@ -10,10 +10,9 @@
 
 /* The error replies to strangers (other domains, unregistered users) are
  * rate-limited, per sender and in all: each is an answer anyone on the
- * network can make ferry send, to an address they choose. */
-/* replies to one sender at once: a client's first steps (disco, vCard,
- * presence) fit */
-#define STRANGER_BURST 20
+ * network can make ferry send, to an address they choose. A client's
+ * first steps (disco, vCard, presence: about ten stanzas) fit the burst. */
+#define STRANGER_BURST 20       /* replies to one sender at once */
 #define STRANGER_RATE 0.5       /* ... then one every 2 s */
 #define STRANGER_KEYS 4096      /* senders remembered at once */
 #define STRANGERS_BURST 100     /* replies to all strangers at once */

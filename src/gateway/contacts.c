@@ -208,11 +208,6 @@ static void make_room(struct session *s)
 		    MIN(CONTACTS_SWEEP_MS, session_ctx(s)->settings->contact_idle_ms), sweep, s);
 }
 
-guint contacts_others(struct session *s)
-{
-	return session_contacts(s)->others.length;
-}
-
 /* ---- lookup --------------------------------------------------------------------------- */
 
 struct contact *contact_get(struct session *s, const char *legacy_name, bool create)

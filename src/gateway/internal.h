@@ -342,9 +342,6 @@ struct contact *contact_get(struct session *s, const char *legacy_name, bool cre
  * transient contact for the unescaped name. NULL if LOCALPART stands for
  * no name. */
 struct contact *contact_by_local(struct session *s, const char *localpart);
-/* How many contacts outside the roster S keeps in memory ([limits]
- * max_pending_probes at most). */
-guint contacts_others(struct session *s);
 
 /* The contact's JID (NULL when its name cannot be a localpart), legacy
  * spelling, the name the roster shows (alias, else legacy name). Borrowed. */
