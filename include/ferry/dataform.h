@@ -136,7 +136,8 @@ struct dataform *dataform_parse(const struct stanza *x, GError **error);
  *  - required: at least one non-empty value, else DATAFORM_ERROR_REQUIRED;
  *  - single-value types (boolean, hidden, jid-single, list-single,
  *    text-private, text-single): at most one value, and no control
- *    character (Unicode Cc, TAB included) in it;
+ *    character (Unicode Cc, TAB included) nor line or paragraph separator
+ *    (U+2028, U+2029) in it;
  *  - text-multi: each value is one line, without control characters other
  *    than TAB; jid-multi and list-multi: each value as for the single type;
  *  - values other than text-private are trimmed of surrounding white
@@ -153,5 +154,10 @@ struct dataform *dataform_parse(const struct stanza *x, GError **error);
  * not a valid value for 'port' (Port)". */
 struct dataform *dataform_check(const struct dataform *form, const struct dataform *submission,
                                 GError **error);
+
+/* true when VALUE is valid UTF-8 without a control character or a line or
+ * paragraph separator: what dataform_check() asks of a single-value
+ * field, for values that come from elsewhere (stored settings). */
+bool dataform_value_is_single_line(const char *value);
 
 #endif

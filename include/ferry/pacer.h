@@ -1,4 +1,5 @@
-/* pacer: a token bucket with a queue, to spread legacy logins over time.
+/* pacer: a token bucket with a queue, to spread legacy logins over time;
+ * and ratelimit, token buckets by key, for what one sender may cause.
  *
  * Legacy servers limit how fast one address may connect (public IRC
  * networks throttle or ban a host that opens hundreds of connections at
@@ -26,13 +27,23 @@ void pacer_free(struct pacer *pacer);
  * non-empty queue. */
 bool pacer_admit(struct pacer *pacer, const char *key, gint64 now_us);
 
+/* The first lane, for logins a user is waiting for (a registration's
+ * check): true when a token is free, whatever waits in the other lane;
+ * false: KEY waits in the first lane (or already did), which
+ * pacer_next() serves before the other. Keys of the two lanes are apart:
+ * one key may wait in both. Counted like any login, so a flood of them
+ * is paced too. */
+bool pacer_admit_first(struct pacer *pacer, const char *key, gint64 now_us);
+
 /* Takes a token for a login that cannot wait (a user registering); the
  * bucket may go into debt, which delays the queue. */
 void pacer_charge(struct pacer *pacer, gint64 now_us);
 
-/* The next queued key that may go now (a token is taken), or NULL. The
- * caller frees it. */
+/* The next queued key that may go now (a token is taken), or NULL: the
+ * first lane's before the other's. The caller frees it. */
 char *pacer_next(struct pacer *pacer, gint64 now_us);
+/* The same, saying in *FIRST (if not NULL) which lane it came from. */
+char *pacer_next_lane(struct pacer *pacer, gint64 now_us, bool *first);
 
 /* Microseconds until pacer_next() can hand out a key: 0 now, -1 when the
  * queue is empty. */
@@ -41,8 +52,29 @@ gint64 pacer_wait_us(const struct pacer *pacer, gint64 now_us);
 /* Drops KEY from the queue (its user went away); false if it was not
  * queued. */
 bool pacer_remove(struct pacer *pacer, const char *key);
+/* The same for the first lane. */
+bool pacer_remove_first(struct pacer *pacer, const char *key);
 
-/* Keys waiting. */
+/* Keys waiting, in both lanes. */
 guint pacer_queued(const struct pacer *pacer);
+
+/* ---- ratelimit ---------------------------------------------------------------
+ *
+ * A token bucket per key (a sender's JID): BURST at once, then PER_SECOND.
+ * At most MAX_KEYS buckets are kept: a key whose bucket is full again is
+ * forgotten when room is needed, and while MAX_KEYS keys are inside their
+ * window any new key is refused, so a flood from many senders is bounded
+ * in memory and in what it causes. Pure logic, like the pacer. */
+struct ratelimit;
+
+struct ratelimit *ratelimit_new(double burst, double per_second, guint max_keys);
+void ratelimit_free(struct ratelimit *ratelimit);
+/* true: KEY may act now (a token is taken); false: over its rate, or too
+ * many keys at once. */
+bool ratelimit_take(struct ratelimit *ratelimit, const char *key, gint64 now_us);
+/* Microseconds until KEY has a token again (0: now). */
+gint64 ratelimit_wait_us(const struct ratelimit *ratelimit, const char *key, gint64 now_us);
+/* Buckets kept. */
+guint ratelimit_keys(const struct ratelimit *ratelimit);
 
 #endif

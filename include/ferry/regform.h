@@ -107,6 +107,18 @@ void regform_fill_query(const struct regform *form, struct stanza *query, GHashT
 bool regform_parse(const struct regform *form, const struct stanza *query, GHashTable **settings,
                    char **password, GError **error);
 
+/* The check, before a login, of what goes to the worker: every value of
+ * SETTINGS (stored at some registration) as the form would use it, and
+ * PASSWORD (NULL: not checked), must be one line without control
+ * characters (dataform_value_is_single_line()), whatever the field's
+ * type: a line break would end the legacy protocol's command early (an
+ * IRC realname becoming a raw command). Registration refuses such values
+ * already; this is the second line of defence for a database written by
+ * an older ferry or by hand. false with REGFORM_ERROR_SUBMISSION naming
+ * the field (never the value). */
+bool regform_check_login(const struct regform *form, GHashTable *settings, const char *password,
+                         GError **error);
+
 /* The legacy account name: username joined with each split's value
  * ("nick" + "@" + "irc.example.org"). Caller frees. */
 char *regform_legacy_username(const struct regform *form, GHashTable *settings);

@@ -84,6 +84,15 @@ struct settings {
 
 	/* [logging] */
 	enum settings_log_level log_level;
+
+	/* [limits], per user */
+	guint max_contacts;             /* contacts stored (in the roster) */
+	guint max_pending_probes;       /* contacts outside the roster kept in memory */
+	guint max_outbox;               /* messages waiting for a login */
+	guint registrations_per_minute; /* registration attempts (test logins) */
+	/* How long a contact outside the roster stays in memory unused
+	 * (600 000). Not a key of the file: the unit tests shorten it. */
+	guint contact_idle_ms;
 };
 
 /* Reads and validates PATH. Returns NULL with ERROR set (domain

@@ -135,6 +135,9 @@ gint64 storage_outbox_add(struct storage *storage, const char *jid, const char *
                           const char *text, const char *stanza_id, const char *sender,
                           GError **error);
 bool storage_outbox_delete(struct storage *storage, gint64 id, GError **error);
+/* How many items JID has queued (0 for an unknown user), or -1 on error:
+ * for the per-user bound ([limits] max_outbox). */
+gint64 storage_outbox_count(struct storage *storage, const char *jid, GError **error);
 /* struct storage_outbox_item * elements, oldest first (freed with the
  * array), or NULL on error. An item that fails to open is reported in the
  * log and skipped: left in place, never used. */

@@ -20,6 +20,7 @@
 
 #include <string.h>
 
+#include "ferry/pacer.h"
 #include "ferry/storage.h"
 
 #define MARK '~'
@@ -42,6 +43,24 @@ static const struct {
     {"prpl-jabber", NAME_CASE_XMPP},
 };
 
+/* The error replies to strangers (other domains, unregistered users) are
+ * rate-limited, per sender and in all: each is an answer anyone on the
+ * network can make ferry send, to an address they choose. A client's
+ * first steps (disco, vCard, presence: about ten stanzas) fit the burst. */
+#define STRANGER_BURST 20       /* replies to one sender at once */
+#define STRANGER_RATE 0.5       /* ... then one every 2 s */
+#define STRANGER_KEYS 4096      /* senders remembered at once */
+#define STRANGERS_BURST 100     /* replies to all strangers at once */
+#define STRANGERS_RATE 20       /* ... then per second */
+#define STRANGER_LOG_SECONDS 10 /* one log line per this, at most */
+
+struct stranger_replies {
+	struct ratelimit *each; /* by bare JID */
+	struct ratelimit *all;  /* one key */
+	guint dropped;          /* since the last log line */
+	gint64 logged_us;
+};
+
 struct address {
 	const struct settings *settings; /* allowed domains */
 	struct storage *storage;         /* contact addresses; NULL: not kept */
@@ -51,6 +70,7 @@ struct address {
 	char *jid;                       /* the transport domain */
 	char *full;                      /* its full JID, domain/GATEWAY_RESOURCE */
 	GHashTable *told;                /* "user\nname" told of its address this run */
+	struct stranger_replies *strangers;
 };
 
 struct address *address_new(const struct settings *settings, struct storage *storage,
@@ -69,6 +89,9 @@ struct address *address_new(const struct settings *settings, struct storage *sto
 	a->jid = g_strdup(settings->component_jid);
 	a->full = address_full(a->jid);
 	a->told = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	a->strangers = g_new0(struct stranger_replies, 1);
+	a->strangers->each = ratelimit_new(STRANGER_BURST, STRANGER_RATE, STRANGER_KEYS);
+	a->strangers->all = ratelimit_new(STRANGERS_BURST, STRANGERS_RATE, 1);
 	return a;
 }
 
@@ -80,8 +103,29 @@ void address_free(struct address *a)
 	g_free(a->jid);
 	g_free(a->full);
 	g_hash_table_unref(a->told);
+	ratelimit_free(a->strangers->each);
+	ratelimit_free(a->strangers->all);
+	g_free(a->strangers);
 	g_free(a);
 }
+
+bool address_may_answer_stranger(const struct address *a, const char *bare)
+{
+	struct stranger_replies *r = a->strangers;
+	gint64 now = g_get_monotonic_time();
+	if (ratelimit_take(r->each, bare, now) && ratelimit_take(r->all, "", now))
+		return true;
+	r->dropped++;
+	if (now - r->logged_us >= (gint64)STRANGER_LOG_SECONDS * G_USEC_PER_SEC) {
+		g_info("gateway: not answering %s: over the rate of error replies to strangers "
+		       "(%u not answered in the last %d s)",
+		       bare, r->dropped, STRANGER_LOG_SECONDS);
+		r->dropped = 0;
+		r->logged_us = now;
+	}
+	return false;
+}
+
 enum address_kind address_classify(const struct address *a, const struct jid *to)
 {
 	if (g_ascii_strcasecmp(jid_domain(to), a->jid) != 0)
@@ -289,6 +333,8 @@ bool address_admit(const struct address *a, struct router *router, const struct 
 {
 	if (address_may_use(a, from))
 		return true;
+	if (!address_may_answer_stranger(a, jid_bare(from)))
+		return false;
 	g_info("gateway: refusing <%s> from %s: domain not allowed", stanza_name(stanza),
 	       jid_bare(from));
 	g_autofree char *text =

@@ -14,7 +14,19 @@ struct contacts {
 	GHashTable *by_name;  /* legacy name -> struct contact * (owned) */
 	GHashTable *by_local; /* address_local_key(escaped localpart) -> struct contact * */
 	bool loaded;          /* the stored buddies were read */
+	/* The contacts that are no buddies (a probe, a message from or to a
+	 * name not in the roster), least recently used first: bounded by
+	 * [limits] max_pending_probes, and forgotten when idle. */
+	GQueue others;
+	guint sweep;       /* timer: forgets idle others */
+	guint64 forgotten; /* others forgotten so far (reported in the log) */
 };
+
+/* How often the idle ones are looked for, at most ([limits] say how long
+ * one may stay unused: settings->contact_idle_ms, 10 min). */
+#define CONTACTS_SWEEP_MS 60000
+/* One log line per this many forgotten: a count to watch, not a flood. */
+#define CONTACTS_FORGOTTEN_REPORT 256
 
 struct contact {
 	char *legacy_name;    /* as the legacy network spells it */
@@ -29,6 +41,8 @@ struct contact {
 	bool buddy;           /* on the legacy contact list (and stored) */
 	bool bare_cleared;    /* the unavailable from the bare JID was sent */
 	guint32 auth_request; /* pending authorization request id, 0 if none */
+	GList other;          /* its link in contacts.others while not a buddy */
+	gint64 used_us;       /* monotonic time of its last use, for the others */
 };
 
 static void contact_free(gpointer data)
@@ -56,6 +70,7 @@ void contacts_free(struct contacts *cs)
 {
 	if (cs == NULL)
 		return;
+	g_clear_handle_id(&cs->sweep, g_source_remove);
 	g_hash_table_unref(cs->by_local);
 	g_hash_table_unref(cs->by_name);
 	g_free(cs);
@@ -96,12 +111,114 @@ void contact_set_flags(struct contact *c, guint flags)
 	c->flags = flags;
 }
 
+/* ---- the contacts outside the roster ----------------------------------------------- */
+
+static bool is_other(const struct contact *c)
+{
+	return c->other.data != NULL;
+}
+
+/* C was used: the most recently used of the others. */
+static void touch(struct contacts *cs, struct contact *c)
+{
+	if (!is_other(c))
+		return;
+	c->used_us = g_get_monotonic_time();
+	g_queue_unlink(&cs->others, &c->other);
+	g_queue_push_tail_link(&cs->others, &c->other);
+}
+
+/* Whether C is a buddy (stored, in the roster) or one of the others. */
+static void set_buddy(struct contacts *cs, struct contact *c, bool buddy)
+{
+	c->buddy = buddy;
+	if (buddy && is_other(c)) {
+		g_queue_unlink(&cs->others, &c->other);
+		c->other.data = NULL;
+	} else if (!buddy && !is_other(c)) {
+		c->other.data = c;
+		c->used_us = g_get_monotonic_time();
+		g_queue_push_tail_link(&cs->others, &c->other);
+	}
+}
+
+/* Forgets C, one of the others: nothing of it is kept that ferry cannot
+ * learn again. */
+static void forget(struct session *s, struct contact *c)
+{
+	struct contacts *cs = session_contacts(s);
+	g_queue_unlink(&cs->others, &c->other);
+	c->other.data = NULL;
+	if (c->jid != NULL) {
+		g_autofree char *local = g_strndup(c->jid, strcspn(c->jid, "@"));
+		g_autofree char *key = address_local_key(local);
+		if (g_hash_table_lookup(cs->by_local, key) == c)
+			g_hash_table_remove(cs->by_local, key);
+	}
+	g_hash_table_remove(cs->by_name, c->legacy_name); /* frees C */
+	if (++cs->forgotten % CONTACTS_FORGOTTEN_REPORT == 0)
+		g_debug("contacts: %s: %u contacts outside the roster in memory (bound %u); "
+		        "%" G_GUINT64_FORMAT " forgotten so far",
+		        session_jid(s), cs->others.length,
+		        session_ctx(s)->settings->max_pending_probes, cs->forgotten);
+}
+
+/* An other that must stay: a legacy authorization request waits for the
+ * user's answer. */
+static bool pinned(const struct contact *c)
+{
+	return c->auth_request != 0;
+}
+
+static gboolean sweep(gpointer data)
+{
+	struct session *s = data;
+	struct contacts *cs = session_contacts(s);
+	gint64 now = g_get_monotonic_time();
+	gint64 idle = (gint64)session_ctx(s)->settings->contact_idle_ms * 1000;
+	/* oldest first: stop at the first one still in use */
+	for (GList *l = cs->others.head; l != NULL;) {
+		struct contact *c = l->data;
+		l = l->next;
+		if (now - c->used_us < idle)
+			break;
+		if (!pinned(c))
+			forget(s, c);
+	}
+	if (cs->others.length > 0)
+		return G_SOURCE_CONTINUE;
+	cs->sweep = 0;
+	return G_SOURCE_REMOVE;
+}
+
+/* Room for one more other: the least recently used ones go past the
+ * bound. */
+static void make_room(struct session *s)
+{
+	struct contacts *cs = session_contacts(s);
+	guint bound = session_ctx(s)->settings->max_pending_probes;
+	for (GList *l = cs->others.head; l != NULL && cs->others.length >= bound;) {
+		struct contact *c = l->data;
+		l = l->next;
+		if (!pinned(c))
+			forget(s, c);
+	}
+	if (cs->sweep == 0)
+		cs->sweep = g_timeout_add(
+		    MIN(CONTACTS_SWEEP_MS, session_ctx(s)->settings->contact_idle_ms), sweep, s);
+}
+
+/* ---- lookup --------------------------------------------------------------------------- */
+
 struct contact *contact_get(struct session *s, const char *legacy_name, bool create)
 {
 	struct contacts *cs = session_contacts(s);
 	struct contact *c = g_hash_table_lookup(cs->by_name, legacy_name);
+	if (c != NULL)
+		touch(cs, c);
 	if (c != NULL || !create)
 		return c;
+	make_room(s);
 	c = g_new0(struct contact, 1);
 	c->legacy_name = g_strdup(legacy_name);
 	c->jid = address_contact_jid_for(session_ctx(s)->address, session_jid(s), legacy_name);
@@ -114,6 +231,7 @@ struct contact *contact_get(struct session *s, const char *legacy_name, bool cre
 		       legacy_name);
 	}
 	g_hash_table_insert(cs->by_name, c->legacy_name, c);
+	set_buddy(cs, c, false);
 	return c;
 }
 
@@ -122,7 +240,10 @@ static struct contact *lookup_local(struct session *s, const char *localpart)
 {
 	contacts_load(s);
 	g_autofree char *key = address_local_key(localpart);
-	return g_hash_table_lookup(session_contacts(s)->by_local, key);
+	struct contact *c = g_hash_table_lookup(session_contacts(s)->by_local, key);
+	if (c != NULL)
+		touch(session_contacts(s), c);
+	return c;
 }
 
 struct contact *contact_by_local(struct session *s, const char *localpart)
@@ -150,7 +271,7 @@ void contacts_load(struct session *s)
 	for (guint i = 0; i < list->len; i++) {
 		const struct storage_contact *sc = g_ptr_array_index(list, i);
 		struct contact *c = contact_get(s, sc->legacy_name, true);
-		c->buddy = true;
+		set_buddy(cs, c, true);
 		c->flags = sc->flags;
 	}
 }
@@ -333,7 +454,7 @@ static void make_buddy(struct session *s, struct contact *c)
 {
 	if (c->buddy)
 		return;
-	c->buddy = true;
+	set_buddy(session_contacts(s), c, true);
 	contact_store(s, c);
 	roster_add(s, c);
 }
@@ -365,7 +486,7 @@ void contacts_on_buddy_removed(void *session, const struct worker_msg_buddy_remo
 	struct contact *c = contact_get(s, m->name, false);
 	if (c == NULL || !c->buddy)
 		return;
-	c->buddy = false;
+	set_buddy(session_contacts(s), c, false);
 	c->status = WORKER_STATUS_OFFLINE;
 	unstore(s, c);
 	roster_remove(s, c);
@@ -394,6 +515,28 @@ static void answer_auth(struct session *s, struct contact *c, bool granted)
 	c->auth_request = 0;
 }
 
+/* true when the user may add one more contact ([limits] max_contacts);
+ * otherwise the subscribe P is answered with an error saying so, and
+ * refused (unsubscribed) so that it does not stay pending. */
+static bool room_for_buddy(struct session *s, struct contact *c, const struct stanza *p)
+{
+	const struct gateway_ctx *ctx = session_ctx(s);
+	struct contacts *cs = session_contacts(s);
+	guint buddies = g_hash_table_size(cs->by_name) - cs->others.length;
+	guint bound = ctx->settings->max_contacts;
+	if (buddies < bound)
+		return true;
+	g_info("contacts: %s: %u contacts, the most allowed; not adding '%s'", session_jid(s),
+	       buddies, c->legacy_name);
+	g_autofree char *why =
+	    g_strdup_printf("you have %u contacts at %s, the most it keeps for one user; remove "
+	                    "one to add another",
+	                    buddies, ctx->jid);
+	router_send_error(ctx->router, p, "resource-constraint", why);
+	out_presence(ctx->router, c->jid, session_jid(s), "unsubscribed");
+	return false;
+}
+
 void contacts_on_user_presence(struct session *s, struct contact *c, const struct stanza *p)
 {
 	const struct gateway_ctx *ctx = session_ctx(s);
@@ -408,8 +551,10 @@ void contacts_on_user_presence(struct session *s, struct contact *c, const struc
 		 * even for a known buddy: it may be on the legacy list without our
 		 * subscription to it (an XMPP contact that only asked for ours),
 		 * and adding again is harmless. */
+		if (!c->buddy && !room_for_buddy(s, c, p))
+			return;
 		if (!c->buddy) {
-			c->buddy = true;
+			set_buddy(session_contacts(s), c, true);
 			contact_store(s, c);
 		}
 		if (session_state(s) == SESSION_ONLINE)
@@ -423,7 +568,7 @@ void contacts_on_user_presence(struct session *s, struct contact *c, const struc
 	} else if (strcmp(type, "unsubscribe") == 0) {
 		/* The user removed the contact: remove it on the legacy side. */
 		if (c->buddy) {
-			c->buddy = false;
+			set_buddy(session_contacts(s), c, false);
 			c->flags = 0;
 			unstore(s, c);
 			if (session_state(s) == SESSION_ONLINE)

@@ -15,6 +15,8 @@
 
 #include <string.h>
 
+#include "ferry/pacer.h"
+
 #define NS_EME "urn:xmpp:eme:0"                          /* XEP-0380 */
 #define NS_OMEMO_LEGACY "eu.siacs.conversations.axolotl" /* XEP-0384 before 0.4 */
 #define NS_OMEMO_2 "urn:xmpp:omemo:2"                    /* XEP-0384 */
@@ -33,16 +35,17 @@
 
 struct content {
 	const struct gateway_ctx *ctx;
-	/* Who was answered when: "+" (registered) or "-" and the bare JID ->
-	 * gint64 * (monotonic µs of the last answer). */
-	GHashTable *answered;
+	/* Who was answered: "+" (registered) or "-" and the bare JID, one
+	 * answer per window (the token buckets address.c uses for its error
+	 * replies to strangers). */
+	struct ratelimit *answered;
 };
 
 struct content *content_new(const struct gateway_ctx *ctx)
 {
 	struct content *c = g_new0(struct content, 1);
 	c->ctx = ctx;
-	c->answered = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	c->answered = ratelimit_new(1, 1.0 / CONTENT_ANSWER_SECONDS, CONTENT_ANSWERS_PRUNE);
 	return c;
 }
 
@@ -50,7 +53,7 @@ void content_free(struct content *c)
 {
 	if (c == NULL)
 		return;
-	g_hash_table_unref(c->answered);
+	ratelimit_free(c->answered);
 	g_free(c);
 }
 
@@ -211,34 +214,17 @@ bool content_may_relay(struct session *s, const struct stanza *m)
 
 /* ---- chat sent to the transport ---------------------------------------------------- */
 
-/* true when KEY was answered less than the window ago; otherwise records
- * this answer. */
+/* true when KEY was answered less than the window ago (or that many
+ * senders wrote within one window that the flood is not answered);
+ * otherwise records this answer. */
 static bool answered_recently(struct content *c, const char *key)
 {
-	gint64 now = g_get_monotonic_time();
-	gint64 window = (gint64)CONTENT_ANSWER_SECONDS * G_USEC_PER_SEC;
-	gint64 *last = g_hash_table_lookup(c->answered, key);
-	if (last != NULL && now - *last < window)
-		return true;
-	if (g_hash_table_size(c->answered) >= CONTENT_ANSWERS_PRUNE) {
-		GHashTableIter it;
-		gpointer value;
-		g_hash_table_iter_init(&it, c->answered);
-		while (g_hash_table_iter_next(&it, NULL, &value))
-			if (now - *(gint64 *)value >= window)
-				g_hash_table_iter_remove(&it);
-		/* Still full: that many senders inside one window is a flood,
-		 * which is not answered (the table stays bounded). */
-		if (g_hash_table_size(c->answered) >= CONTENT_ANSWERS_PRUNE) {
-			g_debug("content: %u senders in %d s; not answering %s",
-			        g_hash_table_size(c->answered), CONTENT_ANSWER_SECONDS, key);
-			return true;
-		}
-	}
-	gint64 *stamp = g_new(gint64, 1);
-	*stamp = now;
-	g_hash_table_replace(c->answered, g_strdup(key), stamp);
-	return false;
+	if (ratelimit_take(c->answered, key, g_get_monotonic_time()))
+		return false;
+	if (ratelimit_keys(c->answered) >= CONTENT_ANSWERS_PRUNE)
+		g_debug("content: %u senders in %d s; not answering %s",
+		        ratelimit_keys(c->answered), CONTENT_ANSWER_SECONDS, key);
+	return true;
 }
 
 char *content_how_to_register(const struct gateway_ctx *ctx)

@@ -50,9 +50,16 @@ static void transport_presence(struct gateway *gw, const struct stanza *p, struc
 
 /* Answers STANZA, from a user who is not registered, with
  * registration-required and how to register: never silence, so that a
- * client can tell the user why nothing happens. */
+ * client can tell the user why nothing happens (within the rate of
+ * replies to strangers: past it, a flood is dropped, logged). */
 static void refuse_unregistered(const struct gateway_ctx *ctx, const struct stanza *stanza)
 {
+	const char *sender = stanza_get_from(stanza);
+	struct jid *from = sender != NULL ? jid_parse(sender, NULL) : NULL;
+	bool may = from == NULL || address_may_answer_stranger(ctx->address, jid_bare(from));
+	jid_free(from);
+	if (!may)
+		return;
 	g_autofree char *how = content_how_to_register(ctx);
 	g_autofree char *text =
 	    g_strdup_printf("you are not registered with %s; %s", ctx->jid, how);
@@ -267,6 +274,12 @@ static void on_login_ready(void *data, const char *bare_jid)
 	sessions_login_ready(gw->ctx.sessions, bare_jid);
 }
 
+static void on_check_ready(void *data, const char *bare_jid)
+{
+	struct gateway *gw = data;
+	registration_login_ready(gw->ctx.registration, bare_jid);
+}
+
 static void on_held_message(void *data, const char *bare_jid,
                             const struct worker_msg_im_received *m)
 {
@@ -282,6 +295,7 @@ static void on_held_notice(void *data, const char *bare_jid, const struct worker
 
 static const struct logins_callbacks login_callbacks = {
     .ready = on_login_ready,
+    .check_ready = on_check_ready,
     .held_message = on_held_message,
     .held_notice = on_held_notice,
 };

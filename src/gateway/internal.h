@@ -163,6 +163,10 @@ bool address_may_use(const struct address *address, const struct jid *user);
 struct jid *address_sender(const struct stanza *stanza);
 /* Whether FROM, STANZA's sender, may use the transport; if not, STANZA
  * is answered with 'forbidden' (never an error to an error). */
+/* Whether an error reply to BARE, a stranger (another domain, or not
+ * registered), may go now: a token bucket per sender and one for all;
+ * beyond them the stanza is dropped with a rate-limited log line. */
+bool address_may_answer_stranger(const struct address *address, const char *bare);
 bool address_admit(const struct address *address, struct router *router,
                    const struct stanza *stanza, const struct jid *from);
 /* The sender of STANZA, parsed, when it may use the transport (the two
@@ -176,6 +180,8 @@ struct jid *address_check_sender(const struct address *address, struct router *r
 struct logins_callbacks {
 	/* The paced login of BARE_JID may start now. */
 	void (*ready)(void *data, const char *bare_jid);
+	/* The paced check login of BARE_JID's registration may start now. */
+	void (*check_ready)(void *data, const char *bare_jid);
 	/* A message BARE_JID's kept login held, replayed as it expires. */
 	void (*held_message)(void *data, const char *bare_jid,
 	                     const struct worker_msg_im_received *msg);
@@ -196,12 +202,15 @@ bool logins_admit(struct logins *logins, const char *bare_jid);
 /* BARE_JID leaves the line. */
 void logins_cancel(struct logins *logins, const char *bare_jid);
 guint logins_waiting(const struct logins *logins);
-/* A login that does not wait (a registration's check) takes a token. */
-void logins_charge(struct logins *logins);
+/* The same for a registration's check login, in the first lane: it goes
+ * before the sessions' logins; check_ready() is called when it may. */
+bool logins_admit_check(struct logins *logins, const char *bare_jid);
+/* BARE_JID's check leaves the line. */
+void logins_cancel_check(struct logins *logins, const char *bare_jid);
 
 /* Keeps ACCOUNT, a checked login of BARE_JID signed on as NICK, for the
  * session that normally starts a moment later; logged out if none takes
- * it within a minute. */
+ * it within a minute. An earlier kept login of BARE_JID is logged out. */
 void logins_keep(struct logins *logins, guint32 account, const char *bare_jid, const char *nick);
 /* Takes the kept login of BARE_JID: sets *ACCOUNT and *NICK (caller frees)
  * and returns true, or false when there is none. */
@@ -230,6 +239,9 @@ bool registration_owns(const struct registration *registration, guint32 account)
 void registration_on_event(struct registration *registration, guint32 account,
                            const struct legacy_event *event);
 void registration_on_lost(struct registration *registration, guint32 account);
+/* The check login of BARE_JID's registration may start (the pacer's
+ * turn). */
+void registration_login_ready(struct registration *registration, const char *bare_jid);
 
 /* ---- resources.c ----------------------------------------------------------------- */
 

@@ -6,7 +6,12 @@
  * that login is kept here for a minute, and the user's session (which
  * starts when their presence arrives, after the subscription dance) takes
  * it over instead of logging in a second time: no nick clash with our own
- * check, no reconnect throttling. */
+ * check, no reconnect throttling. A user has one kept login at most: a
+ * newer one replaces it.
+ *
+ * Checks are paced too, in the pacer's first lane: the user is waiting,
+ * so a check goes before every session login in line, but a flood of
+ * registrations cannot open connections faster than the pace. */
 #include "config.h"
 #include "internal.h"
 
@@ -80,8 +85,12 @@ static gboolean release(gpointer data)
 	l->timer = 0;
 	gint64 now = g_get_monotonic_time();
 	char *jid;
-	while ((jid = pacer_next(l->pacer, now)) != NULL) {
-		l->callbacks->ready(l->data, jid);
+	bool check = false;
+	while ((jid = pacer_next_lane(l->pacer, now, &check)) != NULL) {
+		if (check)
+			l->callbacks->check_ready(l->data, jid);
+		else
+			l->callbacks->ready(l->data, jid);
 		g_free(jid);
 	}
 	arm(l);
@@ -115,9 +124,17 @@ guint logins_waiting(const struct logins *l)
 	return pacer_queued(l->pacer);
 }
 
-void logins_charge(struct logins *l)
+bool logins_admit_check(struct logins *l, const char *bare_jid)
 {
-	pacer_charge(l->pacer, g_get_monotonic_time());
+	if (pacer_admit_first(l->pacer, bare_jid, g_get_monotonic_time()))
+		return true;
+	arm(l);
+	return false;
+}
+
+void logins_cancel_check(struct logins *l, const char *bare_jid)
+{
+	(void)pacer_remove_first(l->pacer, bare_jid);
 }
 
 /* ---- kept logins ------------------------------------------------------------------- */
@@ -152,6 +169,24 @@ static gboolean kept_expired(gpointer data)
 
 void logins_keep(struct logins *l, guint32 account, const char *bare_jid, const char *nick)
 {
+	/* One legacy connection per user: an earlier kept login (a
+	 * registration a moment ago that no session took yet) ends. */
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, l->kept);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		struct kept *old = value;
+		/* one expiring already ends within KEPT_REPLAY_MS, replaying */
+		if (strcmp(old->jid, bare_jid) != 0 || old->account == account || old->expiring)
+			continue;
+		guint32 gone = old->account;
+		g_info("logins: %s: a newer registration's login replaces the kept one "
+		       "(account %u)",
+		       bare_jid, gone);
+		g_hash_table_iter_remove(&it); /* frees OLD */
+		legacy_logout(l->legacy, gone);
+		break; /* there is one at most */
+	}
 	struct kept *k = g_new0(struct kept, 1);
 	k->logins = l;
 	k->account = account;

@@ -122,6 +122,30 @@ static void keep_in_outbox(struct session *s, const char *legacy_name, const cha
 	            "the message could not be queued", 0, 0);
 }
 
+/* true when the user's outbox may take one more message ([limits]
+ * max_outbox); otherwise the message comes back to its sender at once
+ * (resource-constraint: it may be sent again once the login is up). */
+static bool outbox_has_room(struct session *s, const char *legacy_name, const char *text,
+                            const char *stanza_id, const char *sender)
+{
+	const struct gateway_ctx *ctx = session_ctx(s);
+	g_autoptr(GError) err = NULL;
+	gint64 n = storage_outbox_count(ctx->storage, session_jid(s), &err);
+	if (n < 0)
+		g_warning("messages: %s: cannot count the outbox: %s", session_jid(s),
+		          err->message);
+	if (n < (gint64)ctx->settings->max_outbox)
+		return true; /* an unreadable count: keep_in_outbox() says if storing fails */
+	g_info("messages: %s: outbox full (%" G_GINT64_FORMAT " of %u); message %s bounced",
+	       session_jid(s), n, ctx->settings->max_outbox, stanza_id != NULL ? stanza_id : "-");
+	g_autofree char *why = g_strdup_printf(
+	    "%u messages of yours are already waiting for your %s login, the most the transport "
+	    "holds; this one was not queued: send it again once you are connected",
+	    ctx->settings->max_outbox, regform_protocol_name(ctx->form));
+	bounce(s, legacy_name, sender, stanza_id, text, "resource-constraint", why);
+	return false;
+}
+
 static void unstore_outbox(struct session *s, gint64 id)
 {
 	g_autoptr(GError) err = NULL;
@@ -207,7 +231,8 @@ void messages_from_user(struct session *s, struct contact *c, const struct stanz
 	case SESSION_CONNECTING:
 	case SESSION_RECONNECTING:
 		/* Waits (encrypted) for the login; sent after it. */
-		keep_in_outbox(s, name, body, id, sender);
+		if (outbox_has_room(s, name, body, id, sender))
+			keep_in_outbox(s, name, body, id, sender);
 		break;
 	default: {
 		const char *failure = session_failure(s);

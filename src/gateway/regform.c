@@ -699,6 +699,24 @@ static const char *value_of(const struct field *f, GHashTable *settings)
 	return v != NULL ? v : f->def;
 }
 
+bool regform_check_login(const struct regform *form, GHashTable *settings, const char *password,
+                         GError **error)
+{
+	g_return_val_if_fail(form != NULL && settings != NULL, false);
+	for (guint i = 0; i < form->fields->len; i++) {
+		const struct field *f = g_ptr_array_index(form->fields, i);
+		const char *v = f->kind == FIELD_PASSWORD ? password : value_of(f, settings);
+		if (v == NULL || dataform_value_is_single_line(v))
+			continue;
+		g_set_error(error, REGFORM_ERROR, REGFORM_ERROR_SUBMISSION,
+		            "the stored value of '%s' (%s) is not a single line without control "
+		            "characters",
+		            f->var, f->label);
+		return false;
+	}
+	return true;
+}
+
 char *regform_legacy_username(const struct regform *form, GHashTable *settings)
 {
 	GString *s = g_string_new(NULL);

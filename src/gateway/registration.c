@@ -7,14 +7,21 @@
 
 #include <string.h>
 
+#include "ferry/pacer.h"
 #include "ferry/secrets.h"
 
 struct registration {
 	const struct gateway_ctx *ctx;
-	GHashTable *pending; /* account id -> struct pending * */
+	GHashTable *pending;    /* account id -> struct pending * */
+	GHashTable *waiting;    /* bare JID -> struct pending *: for the pacer's turn */
+	struct ratelimit *rate; /* registrations per user ([limits]) */
 };
 
-/* A registration waiting for its test login. */
+/* Users whose registration rates are remembered at once: a flood of
+ * registering strangers beyond it is refused (resource-constraint). */
+#define REGISTRATION_RATE_KEYS 4096
+
+/* A registration waiting for its test login (ACCOUNT 0: for its turn). */
 struct pending {
 	struct registration *reg;
 	guint32 account;
@@ -41,6 +48,12 @@ static void pending_free(struct pending *p)
 static void pending_end(struct pending *p, bool logout)
 {
 	struct registration *reg = p->reg;
+	if (p->account == 0) {
+		g_hash_table_remove(reg->waiting, p->jid);
+		logins_cancel_check(reg->ctx->logins, p->jid);
+		pending_free(p);
+		return;
+	}
 	g_hash_table_remove(reg->pending, GUINT_TO_POINTER(p->account));
 	if (logout)
 		legacy_logout(reg->ctx->legacy, p->account);
@@ -244,8 +257,12 @@ static gboolean test_timeout(gpointer data)
 	p->timer = 0;
 	const struct gateway_ctx *ctx = p->reg->ctx;
 	g_autofree char *why =
-	    g_strdup_printf("no answer from %s within %d s", regform_protocol_name(ctx->form),
-	                    GATEWAY_TEST_LOGIN_SECONDS);
+	    p->account == 0
+	        ? g_strdup_printf("the transport had no free login slot within %d s (many users "
+	                          "are logging in); try again in a minute",
+	                          GATEWAY_TEST_LOGIN_SECONDS)
+	        : g_strdup_printf("no answer from %s within %d s", regform_protocol_name(ctx->form),
+	                          GATEWAY_TEST_LOGIN_SECONDS);
 	router_send_error(ctx->router, p->request, "remote-server-timeout", why);
 	pending_end(p, true);
 	return G_SOURCE_REMOVE;
@@ -253,6 +270,8 @@ static gboolean test_timeout(gpointer data)
 
 static bool pending_for(const struct registration *reg, const char *bare)
 {
+	if (g_hash_table_contains(reg->waiting, bare))
+		return true;
 	GHashTableIter it;
 	gpointer value;
 	g_hash_table_iter_init(&it, reg->pending);
@@ -346,10 +365,69 @@ static void unregister(struct registration *reg, const struct stanza *iq, const 
 	                   unregistering_free);
 }
 
+/* Starts P's test login (its turn has come); on failure P is answered
+ * and freed. */
+static void start_check(struct pending *p)
+{
+	struct registration *reg = p->reg;
+	const struct gateway_ctx *ctx = reg->ctx;
+	g_autofree char *username = regform_legacy_username(ctx->form, p->settings);
+	g_autoptr(GHashTable) options = regform_account_options(ctx->form, p->settings);
+	g_autoptr(GError) err = NULL;
+	const struct worker_msg_login login = {
+	    .protocol = regform_protocol(ctx->form),
+	    .username = username,
+	    .password = p->password,
+	    .options = options,
+	    .flags = WORKER_LOGIN_TEST,
+	};
+	guint32 account = legacy_login(ctx->legacy, &login, &err);
+	if (account == 0) {
+		g_warning("registration: %s: cannot start a test login: %s", p->jid, err->message);
+		router_send_error(ctx->router, p->request, "internal-server-error",
+		                  "the transport cannot log in right now");
+		pending_free(p);
+		return;
+	}
+	p->account = account;
+	g_hash_table_insert(reg->pending, GUINT_TO_POINTER(account), p);
+	g_info("registration: %s: checking %s credentials for %s", p->jid,
+	       regform_protocol(ctx->form), username);
+}
+
+/* true when BARE may start another registration now ([limits]
+ * registrations_per_minute); otherwise IQ is answered with when to try
+ * again. Each is a login to the legacy network, which throttles or bans a
+ * host that connects too often. */
+static bool rate_allows(struct registration *reg, const struct stanza *iq, const char *bare)
+{
+	const struct gateway_ctx *ctx = reg->ctx;
+	gint64 now = g_get_monotonic_time();
+	if (ratelimit_take(reg->rate, bare, now))
+		return true;
+	gint64 wait_s =
+	    (ratelimit_wait_us(reg->rate, bare, now) + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC;
+	g_info("registration: %s: over %u registrations a minute; refused", bare,
+	       ctx->settings->registrations_per_minute);
+	g_autofree char *why = g_strdup_printf(
+	    "too many registrations: the transport takes %u a minute from one user (each is "
+	    "a login to %s); try again in %" G_GINT64_FORMAT " s",
+	    ctx->settings->registrations_per_minute, regform_protocol_name(ctx->form),
+	    MAX(wait_s, 1));
+	router_send_error(ctx->router, iq, "resource-constraint", why);
+	return false;
+}
+
 static void answer_set(struct registration *reg, const struct stanza *iq, const char *bare)
 {
 	const struct gateway_ctx *ctx = reg->ctx;
 	const struct stanza *q = stanza_find_child(iq, "query", NS_REGISTER);
+	if (q == NULL) {
+		/* the router chose us by the namespace of another element */
+		router_send_error(ctx->router, iq, "bad-request",
+		                  "a registration is a <query xmlns='" NS_REGISTER "'/>");
+		return;
+	}
 	if (stanza_find_child(q, "remove", NULL) != NULL) {
 		if (stanza_child_count(q) != 1)
 			router_send_error(ctx->router, iq, "bad-request",
@@ -372,37 +450,34 @@ static void answer_set(struct registration *reg, const struct stanza *iq, const 
 		                  "a registration of yours is already being checked");
 		return;
 	}
-	g_autofree char *username = regform_legacy_username(ctx->form, settings);
-	g_autoptr(GHashTable) options = regform_account_options(ctx->form, settings);
-	g_autoptr(GError) err = NULL;
-	logins_charge(ctx->logins); /* the user waits: no queue, but it counts */
-	const struct worker_msg_login login = {
-	    .protocol = regform_protocol(ctx->form),
-	    .username = username,
-	    .password = password,
-	    .options = options,
-	    .flags = WORKER_LOGIN_TEST,
-	};
-	guint32 account = legacy_login(ctx->legacy, &login, &err);
-	if (account == 0) {
-		g_warning("registration: %s: cannot start a test login: %s", bare, err->message);
+	if (!rate_allows(reg, iq, bare)) {
 		g_hash_table_unref(settings);
 		secrets_wipe_free(password);
-		router_send_error(ctx->router, iq, "internal-server-error",
-		                  "the transport cannot log in right now");
 		return;
 	}
 	struct pending *p = g_new0(struct pending, 1);
 	p->reg = reg;
-	p->account = account;
 	p->request = stanza_copy(iq);
 	p->jid = g_strdup(bare);
 	p->settings = settings;
 	p->password = password;
+	/* from the request on: the wait for the pacer's turn counts */
 	p->timer = g_timeout_add_seconds(GATEWAY_TEST_LOGIN_SECONDS, test_timeout, p);
-	g_hash_table_insert(reg->pending, GUINT_TO_POINTER(account), p);
-	g_info("registration: %s: checking %s credentials for %s", bare,
-	       regform_protocol(ctx->form), username);
+	if (logins_admit_check(ctx->logins, bare)) {
+		start_check(p);
+		return;
+	}
+	g_debug("registration: %s: waiting for a login slot", bare);
+	g_hash_table_insert(reg->waiting, p->jid, p);
+}
+
+void registration_login_ready(struct registration *reg, const char *bare_jid)
+{
+	struct pending *p = g_hash_table_lookup(reg->waiting, bare_jid);
+	if (p == NULL)
+		return;
+	g_hash_table_steal(reg->waiting, bare_jid);
+	start_check(p);
 }
 
 static enum router_result on_register(struct router *r, const struct stanza *iq, void *data)
@@ -461,6 +536,9 @@ struct registration *registration_new(const struct gateway_ctx *ctx)
 	struct registration *reg = g_new0(struct registration, 1);
 	reg->ctx = ctx;
 	reg->pending = g_hash_table_new(g_direct_hash, g_direct_equal);
+	reg->waiting = g_hash_table_new(g_str_hash, g_str_equal);
+	guint per_minute = ctx->settings->registrations_per_minute;
+	reg->rate = ratelimit_new(per_minute, per_minute / 60.0, REGISTRATION_RATE_KEYS);
 	router_add_iq_handler(ctx->router, NS_REGISTER, on_register, reg);
 	router_add_iq_handler(ctx->router, NS_GATEWAY, on_gateway, reg);
 	disco_add_feature(ctx->disco, NS_REGISTER);
@@ -480,6 +558,15 @@ void registration_cancel_all(struct registration *reg)
 		pending_free(p);
 	}
 	g_hash_table_remove_all(reg->pending);
+	g_hash_table_iter_init(&it, reg->waiting);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		struct pending *p = value;
+		router_send_error(reg->ctx->router, p->request, "service-unavailable",
+		                  "the transport is shutting down");
+		logins_cancel_check(reg->ctx->logins, p->jid);
+		g_hash_table_iter_remove(&it);
+		pending_free(p);
+	}
 }
 
 void registration_free(struct registration *reg)
@@ -488,5 +575,7 @@ void registration_free(struct registration *reg)
 		return;
 	registration_cancel_all(reg);
 	g_hash_table_unref(reg->pending);
+	g_hash_table_unref(reg->waiting);
+	ratelimit_free(reg->rate);
 	g_free(reg);
 }

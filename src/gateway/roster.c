@@ -69,6 +69,15 @@ bool roster_on_privilege(struct roster *r, const struct stanza *m)
 	const char *from = stanza_get_from(m);
 	if (priv == NULL || from == NULL || strchr(from, '@') != NULL)
 		return false;
+	/* Only the servers of the domains the transport serves grant access
+	 * to their users' rosters: anyone else's is no grant, and is not kept
+	 * (each would be state a remote server could make ferry hold). */
+	if (strchr(from, '/') != NULL || !settings_domain_allowed(r->ctx->settings, from)) {
+		g_info("roster: ignoring a privilege message from %s: not a domain this transport "
+		       "serves",
+		       from);
+		return true;
+	}
 	bool roster = false;
 	for (struct stanza *p = stanza_next_child(priv, NULL); p != NULL;
 	     p = stanza_next_child(priv, p)) {

@@ -450,6 +450,17 @@ void session_login(struct session *s)
 	start_login(s);
 }
 
+/* A stored registration ferry will not log in with (WHY names the field):
+ * failed for good, and the user told to register again. */
+static void refuse_stored(struct session *s, const char *why)
+{
+	g_warning("session: %s: not logging in: %s", s->jid, why);
+	s->state = SESSION_FAILED;
+	g_free(s->failure);
+	s->failure = g_strdup_printf("%s; please register again", why);
+	session_report_failure(s, WORKER_REASON_INVALID, s->failure);
+}
+
 static void start_login(struct session *s)
 {
 	const struct gateway_ctx *ctx = s->ctx;
@@ -458,6 +469,12 @@ static void start_login(struct session *s)
 	if (u == NULL) {
 		g_warning("session: %s: cannot log in: %s", s->jid,
 		          err != NULL ? err->message : "no longer registered");
+		return;
+	}
+	if (!regform_check_login(ctx->form, u->settings, u->password, &err)) {
+		/* a line break would reach the legacy server as a command of its own */
+		storage_user_free(u);
+		refuse_stored(s, err->message);
 		return;
 	}
 	g_autofree char *username = regform_legacy_username(ctx->form, u->settings);

@@ -1,4 +1,6 @@
-/* pacer: token bucket + FIFO of keys. See include/ferry/pacer.h. */
+/* pacer: token bucket + two FIFOs of keys (the first lane served before
+ * the other), and ratelimit, token buckets by key. See
+ * include/ferry/pacer.h. */
 #include "config.h"
 #include "ferry/pacer.h"
 
@@ -9,6 +11,8 @@ struct pacer {
 	gint64 last_us;    /* when TOKENS was last brought up to date */
 	GQueue queue;      /* char * keys, oldest first (owned) */
 	GHashTable *links; /* key -> its GList link in QUEUE */
+	GQueue first;      /* the first lane: served before QUEUE */
+	GHashTable *first_links;
 };
 
 struct pacer *pacer_new(double rate, double burst, gint64 now_us)
@@ -21,6 +25,8 @@ struct pacer *pacer_new(double rate, double burst, gint64 now_us)
 	p->last_us = now_us;
 	g_queue_init(&p->queue);
 	p->links = g_hash_table_new(g_str_hash, g_str_equal);
+	g_queue_init(&p->first);
+	p->first_links = g_hash_table_new(g_str_hash, g_str_equal);
 	return p;
 }
 
@@ -30,6 +36,8 @@ void pacer_free(struct pacer *p)
 		return;
 	g_hash_table_unref(p->links);
 	g_queue_clear_full(&p->queue, g_free);
+	g_hash_table_unref(p->first_links);
+	g_queue_clear_full(&p->first, g_free);
 	g_free(p);
 }
 
@@ -43,18 +51,36 @@ static void refill(struct pacer *p, gint64 now_us)
 	p->last_us = now_us;
 }
 
+static void enqueue(GQueue *queue, GHashTable *links, const char *key)
+{
+	g_queue_push_tail(queue, g_strdup(key));
+	GList *link = g_queue_peek_tail_link(queue);
+	g_hash_table_insert(links, link->data, link);
+}
+
 bool pacer_admit(struct pacer *p, const char *key, gint64 now_us)
 {
 	if (g_hash_table_contains(p->links, key))
 		return false;
 	refill(p, now_us);
-	if (g_queue_is_empty(&p->queue) && p->tokens >= 1) {
+	if (g_queue_is_empty(&p->queue) && g_queue_is_empty(&p->first) && p->tokens >= 1) {
 		p->tokens -= 1;
 		return true;
 	}
-	g_queue_push_tail(&p->queue, g_strdup(key));
-	GList *link = g_queue_peek_tail_link(&p->queue);
-	g_hash_table_insert(p->links, link->data, link);
+	enqueue(&p->queue, p->links, key);
+	return false;
+}
+
+bool pacer_admit_first(struct pacer *p, const char *key, gint64 now_us)
+{
+	if (g_hash_table_contains(p->first_links, key))
+		return false;
+	refill(p, now_us);
+	if (g_queue_is_empty(&p->first) && p->tokens >= 1) {
+		p->tokens -= 1;
+		return true;
+	}
+	enqueue(&p->first, p->first_links, key);
 	return false;
 }
 
@@ -64,20 +90,29 @@ void pacer_charge(struct pacer *p, gint64 now_us)
 	p->tokens -= 1;
 }
 
-char *pacer_next(struct pacer *p, gint64 now_us)
+char *pacer_next_lane(struct pacer *p, gint64 now_us, bool *first)
 {
 	refill(p, now_us);
-	if (g_queue_is_empty(&p->queue) || p->tokens < 1)
+	bool from_first = !g_queue_is_empty(&p->first);
+	GQueue *queue = from_first ? &p->first : &p->queue;
+	if (g_queue_is_empty(queue) || p->tokens < 1)
 		return NULL;
 	p->tokens -= 1;
-	char *key = g_queue_pop_head(&p->queue);
-	g_hash_table_remove(p->links, key);
+	char *key = g_queue_pop_head(queue);
+	g_hash_table_remove(from_first ? p->first_links : p->links, key);
+	if (first != NULL)
+		*first = from_first;
 	return key;
+}
+
+char *pacer_next(struct pacer *p, gint64 now_us)
+{
+	return pacer_next_lane(p, now_us, NULL);
 }
 
 gint64 pacer_wait_us(const struct pacer *p, gint64 now_us)
 {
-	if (p->queue.length == 0)
+	if (p->queue.length == 0 && p->first.length == 0)
 		return -1;
 	double tokens = p->tokens;
 	if (now_us > p->last_us)
@@ -88,18 +123,113 @@ gint64 pacer_wait_us(const struct pacer *p, gint64 now_us)
 	return (gint64)((1 - tokens) * G_USEC_PER_SEC / p->rate) + 1; /* rounded up */
 }
 
-bool pacer_remove(struct pacer *p, const char *key)
+static bool dequeue(GQueue *queue, GHashTable *links, const char *key)
 {
-	GList *link = g_hash_table_lookup(p->links, key);
+	GList *link = g_hash_table_lookup(links, key);
 	if (link == NULL)
 		return false;
-	g_hash_table_remove(p->links, key);
+	g_hash_table_remove(links, key);
 	g_free(link->data);
-	g_queue_delete_link(&p->queue, link);
+	g_queue_delete_link(queue, link);
 	return true;
+}
+
+bool pacer_remove(struct pacer *p, const char *key)
+{
+	return dequeue(&p->queue, p->links, key);
+}
+
+bool pacer_remove_first(struct pacer *p, const char *key)
+{
+	return dequeue(&p->first, p->first_links, key);
 }
 
 guint pacer_queued(const struct pacer *p)
 {
-	return p->queue.length;
+	return p->queue.length + p->first.length;
+}
+
+/* ---- ratelimit ------------------------------------------------------------------ */
+
+struct bucket {
+	double tokens;
+	gint64 last_us;
+};
+
+struct ratelimit {
+	double burst, rate;
+	guint max_keys;
+	GHashTable *buckets; /* key -> struct bucket * (both owned) */
+};
+
+struct ratelimit *ratelimit_new(double burst, double per_second, guint max_keys)
+{
+	g_return_val_if_fail(burst >= 1 && per_second > 0 && max_keys >= 1, NULL);
+	struct ratelimit *r = g_new0(struct ratelimit, 1);
+	r->burst = burst;
+	r->rate = per_second;
+	r->max_keys = max_keys;
+	r->buckets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	return r;
+}
+
+void ratelimit_free(struct ratelimit *r)
+{
+	if (r == NULL)
+		return;
+	g_hash_table_unref(r->buckets);
+	g_free(r);
+}
+
+/* B's tokens at NOW, without taking any. */
+static double tokens_at(const struct ratelimit *r, const struct bucket *b, gint64 now_us)
+{
+	double t = b->tokens;
+	if (now_us > b->last_us)
+		t += (double)(now_us - b->last_us) * r->rate / G_USEC_PER_SEC;
+	return MIN(t, r->burst);
+}
+
+bool ratelimit_take(struct ratelimit *r, const char *key, gint64 now_us)
+{
+	struct bucket *b = g_hash_table_lookup(r->buckets, key);
+	if (b == NULL && g_hash_table_size(r->buckets) >= r->max_keys) {
+		/* a full bucket says no more than no bucket: those go */
+		GHashTableIter it;
+		gpointer value;
+		g_hash_table_iter_init(&it, r->buckets);
+		while (g_hash_table_iter_next(&it, NULL, &value))
+			if (tokens_at(r, value, now_us) >= r->burst)
+				g_hash_table_iter_remove(&it);
+		/* still full: that many keys at once is a flood, refused (the
+		 * table stays bounded) */
+		if (g_hash_table_size(r->buckets) >= r->max_keys)
+			return false;
+	}
+	if (b == NULL) {
+		b = g_new(struct bucket, 1);
+		b->tokens = r->burst;
+		b->last_us = now_us;
+		g_hash_table_insert(r->buckets, g_strdup(key), b);
+	}
+	b->tokens = tokens_at(r, b, now_us);
+	b->last_us = MAX(b->last_us, now_us);
+	if (b->tokens < 1)
+		return false;
+	b->tokens -= 1;
+	return true;
+}
+
+gint64 ratelimit_wait_us(const struct ratelimit *r, const char *key, gint64 now_us)
+{
+	const struct bucket *b = g_hash_table_lookup(r->buckets, key);
+	double t = b != NULL ? tokens_at(r, b, now_us) : r->burst;
+	if (t >= 1)
+		return 0;
+	return (gint64)((1 - t) * G_USEC_PER_SEC / r->rate) + 1;
+}
+
+guint ratelimit_keys(const struct ratelimit *r)
+{
+	return g_hash_table_size(r->buckets);
 }

@@ -34,6 +34,8 @@ static const char *const workers_keys[] = {
 static const char *const storage_keys[] = {"database", "key_file", NULL};
 static const char *const access_keys[] = {"allowed_domains", "admins", NULL};
 static const char *const logging_keys[] = {"level", NULL};
+static const char *const limits_keys[] = {"max_contacts", "max_pending_probes", "max_outbox",
+                                          "registrations_per_minute", NULL};
 
 static const struct {
 	const char *group;
@@ -43,6 +45,7 @@ static const struct {
     {"component", component_keys, false}, {"legacy", legacy_keys, true},
     {"workers", workers_keys, false},     {"storage", storage_keys, false},
     {"access", access_keys, false},       {"logging", logging_keys, false},
+    {"limits", limits_keys, false},
 };
 
 static const struct {
@@ -296,8 +299,30 @@ static bool load_legacy(GKeyFile *kf, struct settings *s, GError **error)
 	return true;
 }
 
+/* [limits]: what one user may make ferry hold (see ferry.conf.example). */
+static bool load_limits(GKeyFile *kf, struct settings *s, GError **error)
+{
+	guint64 n = 0;
+	if (!get_uint(kf, s, "limits", "max_contacts", 2000, 1, 1000000, &n, error))
+		return false;
+	s->max_contacts = (guint)n;
+	if (!get_uint(kf, s, "limits", "max_pending_probes", 500, 2, 1000000, &n, error))
+		return false;
+	s->max_pending_probes = (guint)n;
+	if (!get_uint(kf, s, "limits", "max_outbox", 500, 1, 1000000, &n, error))
+		return false;
+	s->max_outbox = (guint)n;
+	if (!get_uint(kf, s, "limits", "registrations_per_minute", 5, 1, 10000, &n, error))
+		return false;
+	s->registrations_per_minute = (guint)n;
+	s->contact_idle_ms = 10 * 60 * 1000;
+	return true;
+}
+
 static bool load_rest(GKeyFile *kf, struct settings *s, GError **error)
 {
+	if (!load_limits(kf, s, error))
+		return false;
 	guint64 n = 0;
 	s->worker_program = get_path(kf, s, "workers", "program", NULL);
 	if (!get_uint(kf, s, "workers", "users_per_worker", 500, 1, 100000, &n, error))

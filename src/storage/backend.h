@@ -86,6 +86,8 @@ struct storage_backend {
 	/* struct storage_backend_outbox_row * (freed with the array, see
 	 * storage_backend_outbox_row_free()), oldest first. */
 	GPtrArray *(*outbox_list)(struct storage_backend *backend, const char *jid, GError **error);
+	/* The number of JID's rows (0 for an unknown user), or -1 on error. */
+	gint64 (*outbox_count)(struct storage_backend *backend, const char *jid, GError **error);
 
 	/* Facts about the database (the key check value): *VALUE is NULL
 	 * when KEY has none. */

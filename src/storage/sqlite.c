@@ -88,6 +88,7 @@ enum stmt_id {
 	STMT_OUTBOX_ADD,
 	STMT_OUTBOX_DELETE,
 	STMT_OUTBOX_LIST,
+	STMT_OUTBOX_COUNT,
 	STMT_META_GET,
 	STMT_META_PUT,
 	STMT_SEALED_LIST,
@@ -124,6 +125,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_OUTBOX_LIST] = "SELECT o.id, o.legacy_name, o.text, o.stanza_id, o.sender, "
                          "o.created FROM outbox AS o JOIN users AS u ON u.id = o.user_id "
                          "WHERE u.jid = ?1 ORDER BY o.id",
+    [STMT_OUTBOX_COUNT] = "SELECT count(*) FROM outbox AS o JOIN users AS u "
+                          "ON u.id = o.user_id WHERE u.jid = ?1",
     [STMT_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [STMT_META_PUT] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -494,6 +497,18 @@ static GPtrArray *outbox_list(struct storage_backend *backend, const char *jid, 
 	return rows;
 }
 
+static gint64 outbox_count(struct storage_backend *backend, const char *jid, GError **error)
+{
+	struct sqlite_backend *b = from_base(backend);
+	sqlite3_stmt *stmt = b->stmts[STMT_OUTBOX_COUNT];
+	bool ok = bind_text(stmt, 1, jid) && sqlite3_step(stmt) == SQLITE_ROW;
+	gint64 n = ok ? sqlite3_column_int64(stmt, 0) : -1;
+	if (!ok)
+		set_db_error(b, error, STORAGE_ERROR_IO, "count the queued messages");
+	stmt_done(stmt);
+	return n;
+}
+
 /* ---- facts about the database ------------------------------------------- */
 
 static bool meta_get(struct storage_backend *backend, const char *key, GBytes **value,
@@ -620,6 +635,7 @@ static const struct storage_backend sqlite_operations = {
     .outbox_add = outbox_add,
     .outbox_delete = outbox_delete,
     .outbox_list = outbox_list,
+    .outbox_count = outbox_count,
     .meta_get = meta_get,
     .meta_put = meta_put,
     .sealed_list = sealed_list,

@@ -416,6 +416,12 @@ bool storage_outbox_delete(struct storage *storage, gint64 id, GError **error)
 	return storage->backend->outbox_delete(storage->backend, id, error);
 }
 
+gint64 storage_outbox_count(struct storage *storage, const char *jid, GError **error)
+{
+	g_return_val_if_fail(storage != NULL && jid != NULL, -1);
+	return storage->backend->outbox_count(storage->backend, jid, error);
+}
+
 GPtrArray *storage_outbox_list(struct storage *storage, const char *jid, GError **error)
 {
 	g_return_val_if_fail(storage != NULL, NULL);

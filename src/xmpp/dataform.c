@@ -499,26 +499,44 @@ static void set_invalid_value(GError **error, const struct dataform_field *f, co
 	            "'%s' is not a valid value for %s", value, name);
 }
 
+/* A line break or control character: Unicode Cc (C0, DEL, C1) and the
+ * line and paragraph separators, which some clients and servers take as a
+ * line end. A value holding one could end a legacy protocol's command
+ * line early and start another (an IRC realname becoming a PRIVMSG). */
+static bool breaks_line(gunichar c)
+{
+	GUnicodeType t = g_unichar_type(c);
+	return g_unichar_iscntrl(c) || t == G_UNICODE_LINE_SEPARATOR ||
+	       t == G_UNICODE_PARAGRAPH_SEPARATOR;
+}
+
+static bool single_line(const char *value, bool tab_ok)
+{
+	for (const char *p = value; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (breaks_line(c) && !(tab_ok && c == '\t'))
+			return false;
+	}
+	return true;
+}
+
+bool dataform_value_is_single_line(const char *value)
+{
+	return value != NULL && g_utf8_validate(value, -1, NULL) && single_line(value, false);
+}
+
 /* Checks the characters of VALUE for F; never echoes the value, which may
  * be a password. */
 static bool check_characters(const struct dataform_field *f, const char *value, GError **error)
 {
 	const char *problem = NULL;
-	if (!g_utf8_validate(value, -1, NULL)) {
+	bool tab_ok = f->type == DATAFORM_TEXT_MULTI;
+	if (!g_utf8_validate(value, -1, NULL))
 		problem = "must be valid UTF-8";
-	} else {
-		bool tab_ok = f->type == DATAFORM_TEXT_MULTI;
-		for (const char *p = value; *p != '\0'; p = g_utf8_next_char(p)) {
-			gunichar c = g_utf8_get_char(p);
-			if (g_unichar_iscntrl(c) && !(tab_ok && c == '\t')) {
-				problem = tab_ok
-				              ? "takes one line per value, without control "
-				                "characters other than TAB"
-				              : "must be a single line without control characters";
-				break;
-			}
-		}
-	}
+	else if (!single_line(value, tab_ok))
+		problem = tab_ok ? "takes one line per value, without control "
+		                   "characters other than TAB"
+		                 : "must be a single line without control characters";
 	if (problem == NULL)
 		return true;
 	g_autofree char *name = field_name(f);

@@ -284,6 +284,43 @@ static void test_unregistered_iq(struct gw *gw, gconstpointer unused)
 	gw_expect_nothing(gw);
 }
 
+/* Errors answering strangers are rate-limited: twenty to one sender at
+ * once, then one every 2 s; others are still answered; beyond a hundred at
+ * once for all strangers, none. What goes unanswered is logged. */
+static guint count_errors(struct gw *gw)
+{
+	guint n = 0;
+	struct stanza *m;
+	while ((m = gw_take(gw)) != NULL) {
+		n += g_strcmp0(stanza_get_type(m), "error") == 0;
+		stanza_free(m);
+	}
+	return n;
+}
+
+static void test_strangers_rate(struct gw *gw, gconstpointer unused)
+{
+	for (guint i = 0; i < 50; i++)
+		gw_injectf(gw,
+		           "<message from='" EVE "' to='" BOB "' id='m%u'><body>x</body></message>",
+		           i);
+	g_assert_cmpuint(count_errors(gw), ==, 20);
+	for (guint i = 0; i < 50; i++)
+		gw_injectf(gw, "<presence from='" STRANGER "' to='" BOB "' type='subscribe'/>");
+	g_assert_cmpuint(count_errors(gw), ==, 20);
+	gw_inject(gw, "<message from='mallory@evil.org/x' to='" BOB "' id='o'><body>x</body>"
+	              "</message>");
+	expect_error(gw, "message", "mallory@evil.org/x", "o", "forbidden", "serves users");
+	/* many senders at once: bounded in all */
+	for (guint i = 0; i < 300; i++)
+		gw_injectf(
+		    gw, "<message from='u%u@evil.org/x' to='" BOB "'><body>x</body></message>", i);
+	guint all = count_errors(gw);
+	/* 41 of the 100 went above; a few more came back meanwhile (20/s) */
+	g_assert_cmpuint(all, >=, 100 - 41);
+	g_assert_cmpuint(all, <=, 100 - 41 + 10);
+}
+
 static void test_muc_join(struct gw *gw, gconstpointer unused)
 {
 	gw_inject(gw, "<presence from='" STRANGER "' to='" BOB "/nick' id='j1'>"
@@ -312,5 +349,6 @@ int main(int argc, char **argv)
 	ADD("/content/transport-chat/flood", test_transport_chat_flood);
 	ADD("/content/unregistered-iq", test_unregistered_iq);
 	ADD("/content/muc-join", test_muc_join);
+	ADD("/content/strangers-rate", test_strangers_rate);
 	return g_test_run();
 }

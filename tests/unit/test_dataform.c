@@ -502,6 +502,19 @@ static const struct check_case check_cases[] = {
      F("user", V("ali\xc2\x85"
                  "ce")),
      REFUSED(INVALID, "'user' (Nickname) must be a single line without control characters")},
+    {"/dataform/check/control/line-separator",
+     F("user", V("ali\xe2\x80\xa8"
+                 "ce")),
+     REFUSED(INVALID, "'user' (Nickname) must be a single line without control characters")},
+    {"/dataform/check/control/paragraph-separator",
+     USER F("pw", V("se\xe2\x80\xa9"
+                    "cret")),
+     REFUSED(INVALID, "'pw' (Password) must be a single line without control characters")},
+    {"/dataform/check/control/text-multi-line-separator",
+     USER F("notes", V("a\xe2\x80\xa8"
+                       "b")),
+     REFUSED(INVALID, "'notes' (Notes) takes one line per value, without control characters other "
+                      "than TAB")},
     {"/dataform/check/control/password-tab", USER F("pw", V("se&#9;cret")),
      REFUSED(INVALID, "'pw' (Password) must be a single line without control characters")},
     {"/dataform/check/control/password-newline", USER F("pw", V("secret&#10;")),
@@ -739,6 +752,21 @@ static void test_check_invalid_utf8(void)
 	dataform_free(form);
 }
 
+static void test_single_line(void)
+{
+	g_assert_true(dataform_value_is_single_line("x"));
+	g_assert_true(dataform_value_is_single_line(""));
+	g_assert_true(dataform_value_is_single_line("\xc3\xa9t\xc3\xa9"));
+	g_assert_false(dataform_value_is_single_line(NULL));
+	g_assert_false(dataform_value_is_single_line("x\r\nPRIVMSG bob :injected"));
+	g_assert_false(dataform_value_is_single_line("a\tb"));
+	g_assert_false(dataform_value_is_single_line("a\x7f"));
+	g_assert_false(dataform_value_is_single_line("a\xc2\x85"));     /* NEL, C1 */
+	g_assert_false(dataform_value_is_single_line("a\xe2\x80\xa8")); /* U+2028 */
+	g_assert_false(dataform_value_is_single_line("a\xe2\x80\xa9")); /* U+2029 */
+	g_assert_false(dataform_value_is_single_line("a\xff"));         /* not UTF-8 */
+}
+
 static void test_error_quark(void)
 {
 	g_assert_cmpstr(g_quark_to_string(DATAFORM_ERROR), ==, "ferry-dataform-error-quark");
@@ -762,6 +790,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/dataform/check/types-from-form", test_check_types_from_form);
 	g_test_add_func("/dataform/check/required-private", test_check_required_private);
 	g_test_add_func("/dataform/check/invalid-utf8", test_check_invalid_utf8);
+	g_test_add_func("/dataform/single-line", test_single_line);
 	g_test_add_func("/dataform/error-quark", test_error_quark);
 	return g_test_run();
 }

@@ -261,6 +261,63 @@ static void test_bad_presets(void)
 	}
 }
 
+/* Presets with a line break are refused like submitted values (a
+ * GKeyFile value may hold "\n" and "\r" escapes). */
+static void test_bad_preset_characters(void)
+{
+	const char *const values[] = {"x\r\nPRIVMSG bob :injected", "x\xe2\x80\xa8y", "a\x01"};
+	for (gsize i = 0; i < G_N_ELEMENTS(values); i++) {
+		g_autoptr(GHashTable) presets = new_table();
+		put(presets, "encoding", values[i]);
+		struct worker_description *d = desc(IRC_DESC);
+		g_autoptr(GError) err = NULL;
+		g_assert_null(regform_new(d, presets, NULL, &err));
+		worker_description_free(d);
+		g_assert_error(err, REGFORM_ERROR, REGFORM_ERROR_CONFIG);
+		g_assert_true(g_str_has_prefix(err->message, "[legacy] encoding: "));
+	}
+}
+
+/* Stored settings are checked again before a login: a line break in any
+ * of them, or in the password, refuses the login, naming the field. */
+static void test_check_login(void)
+{
+	struct regform *irc = irc_all();
+	g_autoptr(GHashTable) good = new_table();
+	put(good, "username", "bob");
+	put(good, "encoding", "UTF-8");
+	g_autoptr(GError) err = NULL;
+	g_assert_true(regform_check_login(irc, good, "pw", &err));
+	g_assert_no_error(err);
+	g_assert_true(regform_check_login(irc, good, NULL, &err));
+	const struct {
+		const char *key, *value, *password, *message;
+	} cases[] = {
+	    {"option_username", "x\r\nPRIVMSG bob :injected", "pw",
+	     "the stored value of 'option_username' (Ident name) is not a single line without "
+	     "control characters"},
+	    {"username", "bob\nQUIT", "pw",
+	     "the stored value of 'username' (Nickname) is not a single line without control "
+	     "characters"},
+	    {"encoding", "UTF-8\xe2\x80\xa9", "pw",
+	     "the stored value of 'encoding' (Encodings) is not a single line without control "
+	     "characters"},
+	    {"encoding", "UTF-8", "pw\r\nJOIN #x",
+	     "the stored value of 'password' (IRC server password, or SASL password with SASL) is "
+	     "not a single line without control characters"},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GHashTable) bad = new_table();
+		put(bad, "username", "bob");
+		put(bad, cases[i].key, cases[i].value);
+		g_autoptr(GError) e = NULL;
+		g_assert_false(regform_check_login(irc, bad, cases[i].password, &e));
+		g_assert_error(e, REGFORM_ERROR, REGFORM_ERROR_SUBMISSION);
+		g_assert_cmpstr(e->message, ==, cases[i].message);
+	}
+	regform_free(irc);
+}
+
 static void test_submissions(void)
 {
 	struct regform *irc = irc_all();
@@ -687,6 +744,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/regform/list-options", test_list_options);
 	g_test_add_func("/regform/presets-and-locks", test_presets_and_locks);
 	g_test_add_func("/regform/bad-presets", test_bad_presets);
+	g_test_add_func("/regform/bad-preset-characters", test_bad_preset_characters);
+	g_test_add_func("/regform/check-login", test_check_login);
 	g_test_add_func("/regform/submissions", test_submissions);
 	g_test_add_func("/regform/normalized-settings", test_normalized_settings);
 	g_test_add_func("/regform/prefilled", test_prefilled);

@@ -178,6 +178,12 @@ static bool has_logout(void *data)
 	return fake_legacy_count_type(gw->fake, WORKER_LOGOUT) > 0;
 }
 
+static bool has_login(void *data)
+{
+	struct gw *gw = data;
+	return fake_legacy_count_type(gw->fake, WORKER_LOGIN) > 0;
+}
+
 static bool has_keep(void *data)
 {
 	struct gw *gw = data;
@@ -635,6 +641,98 @@ static void test_session_fallback(struct gw *gw, gconstpointer unused)
 	stanza_free(m);
 }
 
+/* ---- bounds ------------------------------------------------------------------------------ */
+
+/* Registers BOB once more as NICK: the test login signs on; returns its
+ * account. The answer is taken. */
+static guint32 register_once(struct gw *gw, const char *id, const char *nick)
+{
+	submit(gw, id, nick, "pw");
+	g_autofree char *user = g_strdup_printf("%s@irc.libera.chat", nick);
+	guint32 account = take_test_login(gw, user, "pw");
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = nick);
+	struct stanza *r = gw_expect(gw, "iq", "result", BOB_PC);
+	g_assert_cmpstr(stanza_get_id(r), ==, id);
+	stanza_free(r);
+	return account;
+}
+
+/* One legacy connection per user: a re-registration's kept login replaces
+ * the one kept before (logged out at once, not after a minute). */
+static void test_kept_login_replaced(struct gw *gw, gconstpointer unused)
+{
+	guint32 first = register_once(gw, "r1", "bob");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0);
+	guint32 second = register_once(gw, "r2", "bobby");
+	struct fake_command *c = fake_legacy_take_type(gw->fake, WORKER_LOGOUT);
+	g_assert_nonnull(c);
+	g_assert_cmpuint(c->account, ==, first);
+	fake_command_free(c);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0);
+	/* the session takes the newer one */
+	gw_inject(gw, "<presence from='" BOB_PC "' to='" GW_JID "'/>");
+	c = fake_legacy_take_type(gw->fake, WORKER_KEEP);
+	g_assert_nonnull(c);
+	g_assert_cmpuint(c->account, ==, second);
+	fake_command_free(c);
+}
+
+/* Past [limits] registrations_per_minute: resource-constraint, with when
+ * to try again; no test login. Another user is not affected. */
+static void test_rate_limited(struct gw *gw, gconstpointer unused)
+{
+	(void)register_once(gw, "r1", "bob");
+	(void)register_once(gw, "r2", "bob");
+	gw_clear(gw);
+	submit(gw, "r3", "bob", "pw");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGIN), ==, 0);
+	expect_iq_error(gw, "r3", BOB_PC, "resource-constraint",
+	                "too many registrations: the transport takes 2 a minute from one user "
+	                "(each is a login to IRC); try again in 30 s");
+	gw_injectf(gw, "<iq type='set' id='a1' from='" ALICE_PC "' to='" GW_JID "'>"
+	               "<query xmlns='jabber:iq:register'><username>alice</username>"
+	               "<password>pw</password></query></iq>");
+	struct fake_command *c = fake_legacy_take_type(gw->fake, WORKER_LOGIN);
+	g_assert_nonnull(c);
+	fake_command_free(c);
+}
+
+/* A registration's check login is paced: past the burst it waits for the
+ * pacer's turn (answered by the check as usual), ahead of sessions. */
+static void test_check_paced(struct gw *gw, gconstpointer unused)
+{
+	gw_register_user(gw, ALICE, "alice", "pw");
+	(void)register_once(gw, "r1", "bob"); /* the one token */
+	/* alice's session waits in line, then bob's check does */
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "'/>");
+	submit(gw, "r2", "bobby", "pw");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGIN), ==, 0);
+	gw_clear(gw);
+	g_assert_true(gw_run_until(has_login, gw, 5000));
+	/* the check went first */
+	guint32 check = take_test_login(gw, "bobby@irc.libera.chat", "pw");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGIN), ==, 0);
+	FAKE_EMIT(gw->fake, connected, .account = check, .nick = "bobby");
+	struct stanza *r = gw_expect(gw, "iq", "result", BOB_PC);
+	g_assert_cmpstr(stanza_get_id(r), ==, "r2");
+	stanza_free(r);
+	g_assert_true(gw_run_until(has_login, gw, 5000)); /* then alice's session */
+}
+
+/* A register set whose payload is not <query/> is bad-request. */
+static void test_no_query(struct gw *gw, gconstpointer unused)
+{
+	gw_inject(gw, "<iq type='set' id='q1' from='" BOB_PC "' to='" GW_JID "'>"
+	              "<foo xmlns='jabber:iq:register'/></iq>");
+	expect_iq_error(gw, "q1", BOB_PC, "bad-request",
+	                "a registration is a <query xmlns='jabber:iq:register'/>");
+	gw_inject(gw, "<iq type='get' id='q2' from='" BOB_PC "' to='" GW_JID "'>"
+	              "<foo xmlns='jabber:iq:register'/></iq>");
+	struct stanza *r = gw_expect(gw, "iq", "result", BOB_PC);
+	stanza_free(r);
+	g_assert_cmpuint(fake_legacy_count(gw->fake), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -665,5 +763,15 @@ int main(int argc, char **argv)
 	           test_other_server_nick_taken, gw_test_teardown);
 	g_test_add("/registration/session-fallback", struct gw, NULL, gw_test_setup,
 	           test_session_fallback, gw_test_teardown);
+	g_test_add("/registration/limits/kept-login-replaced", struct gw, NULL, setup,
+	           test_kept_login_replaced, gw_test_teardown);
+	g_test_add("/registration/limits/rate", struct gw,
+	           "[limits]\nregistrations_per_minute = 2\n", setup, test_rate_limited,
+	           gw_test_teardown);
+	g_test_add("/registration/limits/check-paced", struct gw,
+	           "[workers]\nlogin_rate = 1\nlogin_burst = 1\n", setup, test_check_paced,
+	           gw_test_teardown);
+	g_test_add("/registration/no-query", struct gw, NULL, setup, test_no_query,
+	           gw_test_teardown);
 	return g_test_run();
 }

@@ -259,6 +259,25 @@ static void test_grant_not_a_server(struct gw *gw, gconstpointer data)
 	g_autofree char *id = expect_push(gw, PUSH(BOB, "bob"));
 }
 
+/* A privilege message from a domain the transport does not serve is
+ * ignored, logged: neither a grant nor a withdrawal. */
+static void test_grant_foreign(struct gw *gw, gconstpointer data)
+{
+	guint32 account = gw_online(gw, "alice");
+	grant(gw, GW_DOMAIN, NS_PRIVILEGE_2, "roster", "both");
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_INFO,
+	                      "roster: ignoring a privilege message from other.org: not a domain "
+	                      "this transport serves");
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_INFO,
+	                      "roster: ignoring a privilege message from " GW_DOMAIN "/x: *");
+	grant(gw, "other.org", NS_PRIVILEGE_2, "roster", "both");
+	grant(gw, GW_DOMAIN "/x", NS_PRIVILEGE_2, "message", "outgoing");
+	g_test_assert_expected_messages();
+	gw_expect_nothing(gw);
+	buddy(gw, account, "bob", "");
+	g_autofree char *id = expect_push(gw, PUSH(BOB, "bob"));
+}
+
 /* A later privilege message without roster access takes the grant back,
  * however the server spells its domain. */
 static void test_grant_withdrawn(struct gw *gw, gconstpointer data)
@@ -297,5 +316,6 @@ int main(int argc, char **argv)
 	}
 	ADD("/roster/grant/withdrawn", test_grant_withdrawn, NULL);
 	ADD("/roster/grant/not-a-server", test_grant_not_a_server, NULL);
+	ADD("/roster/grant/foreign", test_grant_foreign, NULL);
 	return g_test_run();
 }

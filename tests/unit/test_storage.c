@@ -890,6 +890,23 @@ static void test_lock_other_spellings(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(unlink(dir_link), ==, 0);
 }
 
+/* The count the per-user outbox bound reads: per user, 0 for a stranger. */
+static void test_outbox_count(struct fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) err = NULL;
+	g_assert_cmpint(storage_outbox_count(f->storage, ALICE, &err), ==, 0);
+	put_user(f, ALICE, NULL);
+	put_user(f, BOB, NULL);
+	gint64 id = add_outbox(f, ALICE, "bob", "one");
+	add_outbox(f, ALICE, "bob", "two");
+	add_outbox(f, BOB, "carol", "three");
+	g_assert_cmpint(storage_outbox_count(f->storage, ALICE, &err), ==, 2);
+	g_assert_cmpint(storage_outbox_count(f->storage, BOB, &err), ==, 1);
+	g_assert_true(storage_outbox_delete(f->storage, id, &err));
+	g_assert_cmpint(storage_outbox_count(f->storage, ALICE, &err), ==, 1);
+	g_assert_no_error(err);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -904,6 +921,7 @@ int main(int argc, char **argv)
 	ADD("/storage/secrets/outbox-tampered", test_outbox_tampered);
 	ADD("/storage/contacts", test_contacts);
 	ADD("/storage/outbox", test_outbox);
+	ADD("/storage/outbox/count", test_outbox_count);
 	ADD("/storage/delete-cascades", test_delete_cascades);
 	ADD("/storage/schema/fresh", test_fresh);
 	ADD("/storage/schema/reopen", test_reopen);
