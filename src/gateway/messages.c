@@ -137,8 +137,28 @@ static void send_now(struct session *s, const char *legacy_name, const char *tex
                      const char *stanza_id, const char *sender, gint64 outbox_id)
 {
 	struct messages *ms = session_messages(s);
-	guint32 seq = ++ms->next_seq;
 	g_autofree char *html = markup_from_text(text);
+	gsize bytes = strlen(html) + strlen(legacy_name);
+	if (bytes > WORKER_MAX_IM_BYTES) {
+		/* Refused before it is framed: a frame over the limit would
+		 * stop the worker, and the outbox would send it again at every
+		 * login (issue 10, item 2). */
+		g_info("messages: %s: a message to '%s' of %zu bytes once encoded is over the "
+		       "worker frame limit (%d): refused",
+		       session_jid(s), legacy_name, bytes, WORKER_MAX_IM_BYTES);
+		g_autofree char *why =
+		    g_strdup_printf("the message is too large for the transport: %zu bytes once "
+		                    "encoded, at most %d",
+		                    bytes, WORKER_MAX_IM_BYTES);
+		if (sender != NULL && session_resource_available(s, sender))
+			bounce(s, legacy_name, sender, stanza_id, NULL, "policy-violation", why);
+		else /* from the outbox: the user may have gone (no echo of a body this long) */
+			bounce_late(s, legacy_name, sender, stanza_id, text, "policy-violation",
+			            why, 0, 0);
+		unstore_outbox(s, outbox_id);
+		return;
+	}
+	guint32 seq = ++ms->next_seq;
 	if (!LEGACY_SEND(session_ctx(s)->legacy, send_im, .account = session_account(s), .seq = seq,
 	                 .name = legacy_name, .text = html,
 	                 .max_lines = session_ctx(s)->settings->max_message_lines)) {

@@ -619,11 +619,46 @@ static void drain_cut(struct session *s, const char *what)
 	finish_leaving(s, why);
 }
 
+/* The account's worker died twice with its messages in flight, the
+ * second time hosting it alone (workers.c): one of them kills workers.
+ * Each is answered (none is sent again) and the account stays offline
+ * until the user comes online anew or registers again, so that it cannot
+ * take a shared worker down with it. */
+static void quarantine(struct session *s, const char *text)
+{
+	const char *protocol = regform_protocol_name(s->ctx->form);
+	g_warning("session: %s: quarantined: %s", s->jid, text);
+	g_autofree char *why = g_strdup_printf("not sent: %s; it is not sent again", text);
+	stop_drain(s);
+	forget_account(s);
+	messages_fail_inflight(s, why);
+	messages_bounce_all(s, why);
+	contacts_all_offline(s);
+	g_autofree char *tell = g_strdup_printf(
+	    "Your %s connection was stopped: %s, so the messages that were being sent were "
+	    "returned to you. Your account stays offline until you come online again or "
+	    "register again.",
+	    protocol, text);
+	out_tell_user(s->ctx->router, s->jid, tell);
+	if (!session_user_available(s)) {
+		session_logout(s, NULL);
+		return;
+	}
+	s->state = SESSION_FAILED;
+	g_free(s->failure);
+	s->failure = g_strdup(text);
+	session_send_transport_presence(s, NULL);
+}
+
 static void on_disconnected(void *data, const struct worker_msg_disconnected *m)
 {
 	struct session *s = data;
 	if (m->reason == WORKER_REASON_LOGOUT)
 		return;
+	if (m->reason == WORKER_REASON_CRASHED) {
+		quarantine(s, m->text);
+		return;
+	}
 	if (s->draining) {
 		g_autofree char *what =
 		    g_strdup_printf("the connection to %s was lost (%s)",

@@ -17,6 +17,7 @@
 #include "ferry/fdwatch.h"
 #include "ferry/worker_msgs.h"
 #include "ferry/worker_protocol.h"
+#include "inflight.h"
 
 #define MAX_QUEUE_BYTES (16 * 1024 * 1024)
 #define READ_CHUNK 65536
@@ -44,14 +45,18 @@ struct worker {
 	bool ready;    /* WORKER_READY seen */
 	bool retiring; /* asked to shut down: takes no new accounts */
 	bool dead;
+	/* hosts one suspect account alone (see worker_died()): takes no
+	 * other account until the suspect's messages have gone */
+	bool solo;
 };
 
 struct workers {
 	struct workers_options opt; /* strings owned */
 	struct workers_callbacks cb;
 	void *user_data;
-	GPtrArray *list;        /* struct worker *, live ones */
-	GHashTable *by_account; /* account id -> struct worker * */
+	GPtrArray *list;            /* struct worker *, live ones */
+	GHashTable *by_account;     /* account id -> struct worker * */
+	struct inflight_book *book; /* messages in flight, suspects (inflight.h) */
 	guint32 next_account;
 	guint respawn_timer;    /* brings the pool back to min_workers */
 	guint acks_timer;       /* reads the workers' acknowledgements, see drain_acks() */
@@ -140,6 +145,28 @@ static void worker_free(struct worker *w)
 	g_free(w);
 }
 
+/* ---- what is in flight ------------------------------------------------------------
+ *
+ * A worker that dies while it had messages it had not answered may have
+ * died of one of them (a plugin crashing on some text): the accounts that
+ * had messages in flight then are suspects, and their next login runs in a
+ * worker of its own. If that one dies too with messages in flight, the
+ * account is the culprit: its owner is told (a DISCONNECTED with
+ * WORKER_REASON_CRASHED, fatal) instead of logging it in again, so one
+ * account's poison costs at most two worker deaths and nobody else more
+ * than one reconnect. Only SEND_IM is answered, so only messages count. */
+
+static void track_event(struct worker *w, guint32 account, guint32 type, GVariant *payload)
+{
+	if (inflight_book_on_event(w->pool->book, account, type, payload) && w->solo) {
+		/* what it had in flight when the last worker died went: it was
+		 * not the cause, and its worker takes others again */
+		w->solo = false;
+		g_info("workers: worker %s: account %u's messages went; the worker is shared again",
+		       w->pid, account);
+	}
+}
+
 /* ---- writing ---------------------------------------------------------------- */
 
 static void flush(struct worker *w)
@@ -180,6 +207,7 @@ static void deliver(struct worker *w, guint32 account, guint32 type, GVariant *p
 		        worker_msg_name(type), account);
 		return;
 	}
+	track_event(w, account, type, payload);
 	w->pool->cb.event(w->pool->user_data, account, type, payload);
 }
 
@@ -367,11 +395,41 @@ static void worker_died(struct worker *w, const char *why)
 		g_warning("workers: worker %s %s", w->pid, ack_error);
 	g_ptr_array_remove(pool->list, w);
 	GList *ids = g_hash_table_get_keys(w->accounts);
-	for (GList *l = ids; l != NULL; l = l->next)
+	GList *culprits = NULL;
+	for (GList *l = ids; l != NULL; l = l->next) {
+		guint32 id = GPOINTER_TO_UINT(l->data);
+		guint inflight = inflight_book_count(pool->book, id);
+		const char *user = inflight_book_user(pool->book, id);
+		if (inflight > 0 && w->solo) {
+			g_warning(
+			    "workers: account %u (%s) had %u message(s) in flight when its own "
+			    "worker died too: taken as the cause, not logged in again",
+			    id, user, inflight);
+			culprits = g_list_prepend(culprits, l->data);
+		} else if (inflight > 0) {
+			g_info(
+			    "workers: account %u (%s) had %u message(s) in flight: its next login "
+			    "runs in a worker of its own",
+			    id, user, inflight);
+			inflight_book_suspect(pool->book, id);
+		}
 		g_hash_table_remove(pool->by_account, l->data);
+		inflight_book_remove(pool->book, id);
+	}
 	g_hash_table_remove_all(w->accounts);
-	for (GList *l = ids; l != NULL; l = l->next)
-		pool->cb.account_lost(pool->user_data, GPOINTER_TO_UINT(l->data));
+	for (GList *l = ids; l != NULL; l = l->next) {
+		guint32 id = GPOINTER_TO_UINT(l->data);
+		if (g_list_find(culprits, l->data) == NULL) {
+			pool->cb.account_lost(pool->user_data, id);
+			continue;
+		}
+		g_autoptr(GVariant) lost = g_variant_ref_sink(g_variant_new(
+		    "(usb)", (guint32)WORKER_REASON_CRASHED,
+		    "the transport's connection process crashed twice while sending your messages",
+		    TRUE));
+		pool->cb.event(pool->user_data, id, WORKER_DISCONNECTED, lost);
+	}
+	g_list_free(culprits);
 	g_list_free(ids);
 	if (!w->ready)
 		pool->respawn_delay_ms = MIN(pool->respawn_delay_ms * 2, RESPAWN_MAX_MS);
@@ -485,7 +543,7 @@ static struct worker *pick(struct workers *pool, GError **error)
 	for (guint i = 0; i < pool->list->len; i++) {
 		struct worker *w = g_ptr_array_index(pool->list, i);
 		guint n = g_hash_table_size(w->accounts);
-		if (w->dead || w->retiring || n >= pool->opt.users_per_worker)
+		if (w->dead || w->retiring || w->solo || n >= pool->opt.users_per_worker)
 			continue;
 		/* Fill the fullest worker first: fewer processes overall. */
 		if (best == NULL || n > g_hash_table_size(best->accounts))
@@ -511,6 +569,7 @@ struct workers *workers_new(const struct workers_options *options,
 	pool->user_data = user_data;
 	pool->list = g_ptr_array_new();
 	pool->by_account = g_hash_table_new(g_direct_hash, g_direct_equal);
+	pool->book = inflight_book_new();
 	pool->respawn_delay_ms = RESPAWN_MIN_MS;
 	pool->acks_timer = g_timeout_add_seconds(1, drain_all_acks, pool);
 	ensure_min(pool);
@@ -563,6 +622,7 @@ void workers_free(struct workers *pool)
 	}
 	g_ptr_array_unref(pool->list);
 	g_hash_table_unref(pool->by_account);
+	inflight_book_free(pool->book);
 	g_free((char *)pool->opt.program);
 	g_free((char *)pool->opt.ca_file);
 	g_free(pool);
@@ -570,12 +630,20 @@ void workers_free(struct workers *pool)
 
 guint32 workers_login(struct workers *pool, const struct worker_msg_login *login, GError **error)
 {
-	struct worker *w = pick(pool, error);
+	bool suspect = inflight_book_take_suspect(pool->book, login);
+	struct worker *w = suspect ? spawn(pool, error) : pick(pool, error);
 	if (w == NULL)
 		return 0;
 	guint32 id = ++pool->next_account;
 	if (id == 0)
 		id = ++pool->next_account;
+	if (suspect) {
+		w->solo = true;
+		g_info("workers: account %u (%s) had messages in flight when its worker died: "
+		       "logging it in alone in worker %s",
+		       id, login->username, w->pid);
+	}
+	inflight_book_add(pool->book, id, login);
 	struct worker_msg_login m = *login;
 	m.account = id;
 	GBytes *f = worker_msg_login_frame(&m);
@@ -597,6 +665,7 @@ bool workers_send(struct workers *pool, GBytes *frame)
 		g_bytes_unref(frame);
 		return false;
 	}
+	inflight_book_on_command(pool->book, frame);
 	return queue_frame(w, frame);
 }
 
@@ -623,6 +692,7 @@ void workers_logout(struct workers *pool, guint32 account)
 		return;
 	GBytes *f = WORKER_FRAME(logout, .account = account);
 	g_hash_table_remove(pool->by_account, GUINT_TO_POINTER(account));
+	inflight_book_remove(pool->book, account);
 	g_hash_table_remove(w->accounts, GUINT_TO_POINTER(account));
 	if (!queue_frame(w, f))
 		return;
