@@ -199,15 +199,70 @@ async def poison(tap, prosody, irc, ferry):
         tap.ok(ferry.running(), "ferry kept running")
 
 
+async def queued_kill(tap, prosody, irc, ferry):
+    """Item 3: 30 messages queued behind the form's default rate limit (5
+    lines at once, then one every 2 s), then SIGKILL of the worker: each is
+    delivered at least once or bounced with its id."""
+    async with XmppUser("alice@localhost", "alicepw", prosody.c2s_port) as alice, \
+            IrcPeer(irc.port, "bob") as bob:
+        tap.ok(await bob.wait_ison("alice", True, 30), "alice is on IRC (paced)")
+        m0 = alice.mark()
+        texts = {}
+        for i in range(30):
+            texts[alice.send_message(BOB, "queued %02d" % i)] = "queued %02d" % i
+        got = [await bob.privmsg_from("alice", 10)]
+        await asyncio.sleep(1.5)  # a few more go; most wait in the worker's queue
+        pids = worker_pids(ferry)
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        t0 = time.monotonic()
+        bounced = set()
+        for _ in range(400):
+            if time.monotonic() - t0 > 150:
+                break
+            bounced = {r.xml.get("id") for r in alice.inbox[m0:]
+                       if r.kind == "message" and r.type == "error"}
+            if all(t in got or i in bounced for i, t in texts.items()):
+                break
+            try:
+                got.append(await bob.privmsg_from("alice", 2))
+            except Exception:
+                pass
+        before = sum(1 for t in got if t is not None)
+        lost = [t for i, t in texts.items() if t not in got and i not in bounced]
+        dups = before - len(set(t for t in got if t is not None))
+        tap.ok(not lost, "30 messages queued behind the rate limit, worker SIGKILLed: none "
+               "lost (%d delivered, %d bounced, %d duplicate lines, %.0f s)"
+               % (len(set(got) - {None}), len(bounced), dups, time.monotonic() - t0),
+               "lost: %s" % lost)
+
+
+def paced_presets(irc):
+    """The presets without ratelimit-interval: the form's default rate limit
+    (prpl-irc's 5 lines at once, then one every 2 s), paced by the worker."""
+    presets = irc_presets(irc)
+    del presets["ratelimit-interval"]
+    return presets
+
+
 def body(tap, run):
     prosody, irc = start_xmpp_and_irc(run, T, users=("alice@localhost", "carol@localhost"))
     # the worker's test-only crash trigger (src/worker/channel.c)
     os.environ["FERRY_WORKER_TEST_CRASH_ON"] = POISON
-    ferry = start_ferry(tap, run, max_stanza_bytes=4 * 1024 * 1024, **transport_config(
-        prosody, presets=irc_presets(irc)))
-    if ferry is not None:
+    # twice: with the IRC rate limit off, and with the form's default
+    for label, presets in (("ferry", irc_presets(irc)), ("ferry-paced", paced_presets(irc))):
+        tap.diag("faults with %s" % ("the rate limit off" if label == "ferry"
+                                     else "the form's default rate limit"))
+        ferry = start_ferry(tap, run, label=label, max_stanza_bytes=4 * 1024 * 1024,
+                            **transport_config(prosody, presets=presets))
+        if ferry is None:
+            continue
         asyncio.run(asyncio.wait_for(worker_kill(tap, prosody, irc, ferry), 300))
+        if label != "ferry":
+            asyncio.run(asyncio.wait_for(queued_kill(tap, prosody, irc, ferry), 300))
         asyncio.run(asyncio.wait_for(poison(tap, prosody, irc, ferry), 300))
+        rc, killed = ferry.stop()
+        tap.ok(not killed, "%s stops" % label, "exit %s" % rc)
 
 
 def main():
