@@ -21,6 +21,7 @@ struct messages {
 
 /* A message handed to the legacy side, until it reports it sent or failed. */
 struct inflight {
+	guint32 account;  /* the legacy account it was handed to */
 	gint64 outbox_id; /* its outbox row, 0 if never stored */
 	char *legacy_name;
 	char *text;         /* plain text, for storing or bouncing */
@@ -167,6 +168,7 @@ static void send_now(struct session *s, const char *legacy_name, const char *tex
 		return;
 	}
 	struct inflight *f = g_new0(struct inflight, 1);
+	f->account = session_account(s);
 	f->outbox_id = outbox_id;
 	f->legacy_name = g_strdup(legacy_name);
 	f->text = g_strdup(text);
@@ -382,28 +384,68 @@ void messages_fail_inflight(struct session *s, const char *why)
 
 void messages_requeue_inflight(struct session *s)
 {
+	messages_requeue_inflight_but(s, 0);
+}
+
+/* F (of a logged-out account) did not go, or only in part: its rest is
+ * kept in the outbox, or, when NOW (online under a new login, whose outbox
+ * was sent at its sign-on), sent at once as a new message. */
+static void requeue_one(struct session *s, const struct inflight *f, bool now)
+{
+	const char *rest = unsent_rest(f);
+	if (rest == NULL) { /* every line went */
+		unstore_outbox(s, f->outbox_id);
+		return;
+	}
+	if (rest != f->text)
+		g_info("messages: %s: requeueing what did not go of a message to '%s' "
+		       "(%u of %u lines were sent)",
+		       session_jid(s), f->legacy_name, f->lines_sent, f->lines);
+	if (now) {
+		unstore_outbox(s, f->outbox_id);
+		send_now(s, f->legacy_name, rest, f->stanza_id, f->sender, 0);
+	} else if (rest != f->text) {
+		unstore_outbox(s, f->outbox_id);
+		keep_in_outbox(s, f->legacy_name, rest, f->stanza_id, f->sender);
+	} else if (f->outbox_id == 0) {
+		keep_in_outbox(s, f->legacy_name, f->text, f->stanza_id, f->sender);
+	}
+}
+
+void messages_settle_left(struct session *s, guint32 account)
+{
+	struct messages *ms = session_messages(s);
+	g_autoptr(GPtrArray) left = g_ptr_array_new_with_free_func(inflight_free);
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, ms->inflight);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		if (((struct inflight *)value)->account != account)
+			continue;
+		g_ptr_array_add(left, value);
+		g_hash_table_iter_steal(&it);
+	}
+	bool now = session_state(s) == SESSION_ONLINE && session_account(s) != 0 &&
+	           session_account(s) != account;
+	for (guint i = 0; i < left->len; i++)
+		requeue_one(s, g_ptr_array_index(left, i), now);
+	if (left->len > 0 && g_hash_table_size(ms->inflight) == 0)
+		session_drained(s);
+}
+
+void messages_requeue_inflight_but(struct session *s, guint32 keep)
+{
 	struct messages *ms = session_messages(s);
 	GHashTableIter it;
 	gpointer value;
 	g_hash_table_iter_init(&it, ms->inflight);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct inflight *f = value;
-		const char *rest = unsent_rest(f);
-		if (rest == NULL) { /* every line went */
-			unstore_outbox(s, f->outbox_id);
+		if (keep != 0 && f->account == keep)
 			continue;
-		}
-		if (rest != f->text) {
-			g_info("messages: %s: requeueing what did not go of a message to '%s' "
-			       "(%u of %u lines were sent)",
-			       session_jid(s), f->legacy_name, f->lines_sent, f->lines);
-			unstore_outbox(s, f->outbox_id);
-			keep_in_outbox(s, f->legacy_name, rest, f->stanza_id, f->sender);
-		} else if (f->outbox_id == 0) {
-			keep_in_outbox(s, f->legacy_name, f->text, f->stanza_id, f->sender);
-		}
+		requeue_one(s, f, false);
+		g_hash_table_iter_remove(&it);
 	}
-	g_hash_table_remove_all(ms->inflight);
 }
 
 void messages_flush_outbox(struct session *s)

@@ -18,6 +18,8 @@
 struct hosted {
 	char *key; /* protocol, a newline, the legacy username */
 	GArray *inflight;
+	bool ended;            /* its DISCONNECTED came: the worker says no more */
+	gint64 leave_deadline; /* logged out, waiting for DISCONNECTED until then; 0: not */
 };
 
 struct inflight_book {
@@ -92,6 +94,8 @@ bool inflight_book_on_event(struct inflight_book *b, guint32 account, guint32 ty
                             GVariant *payload)
 {
 	struct hosted *h = hosted_of(b, account);
+	if (h != NULL && type == WORKER_DISCONNECTED)
+		h->ended = true;
 	if (h == NULL || h->inflight->len == 0)
 		return false;
 	guint32 through = 0, only = 0;
@@ -153,4 +157,39 @@ bool inflight_book_take_suspect(struct inflight_book *b, const struct worker_msg
 	bool recent = *deadline > g_get_monotonic_time();
 	g_hash_table_remove(b->suspects, key);
 	return recent;
+}
+
+bool inflight_book_ended(const struct inflight_book *b, guint32 account)
+{
+	const struct hosted *h = hosted_of(b, account);
+	return h == NULL || h->ended;
+}
+
+void inflight_book_leave(struct inflight_book *b, guint32 account, gint64 deadline)
+{
+	struct hosted *h = hosted_of(b, account);
+	if (h != NULL)
+		h->leave_deadline = deadline;
+}
+
+bool inflight_book_leaving(const struct inflight_book *b, guint32 account)
+{
+	const struct hosted *h = hosted_of(b, account);
+	return h != NULL && h->leave_deadline != 0;
+}
+
+GArray *inflight_book_overdue(const struct inflight_book *b, gint64 now)
+{
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	GHashTableIter it;
+	gpointer key, value;
+	g_hash_table_iter_init(&it, b->hosted);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		const struct hosted *h = value;
+		if (h->leave_deadline != 0 && h->leave_deadline <= now) {
+			guint32 id = GPOINTER_TO_UINT(key);
+			g_array_append_val(ids, id);
+		}
+	}
+	return ids;
 }

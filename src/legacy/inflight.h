@@ -47,4 +47,16 @@ void inflight_book_suspect(struct inflight_book *book, guint32 account);
 /* True, and forgotten, when LOGIN was made a suspect not long ago. */
 bool inflight_book_take_suspect(struct inflight_book *book, const struct worker_msg_login *login);
 
+/* True when ACCOUNT's DISCONNECTED has come (or ACCOUNT is unknown): the
+ * worker will say nothing more of it. */
+bool inflight_book_ended(const struct inflight_book *book, guint32 account);
+
+/* ACCOUNT was logged out: it waits for its DISCONNECTED until DEADLINE
+ * (monotonic µs). */
+void inflight_book_leave(struct inflight_book *book, guint32 account, gint64 deadline);
+bool inflight_book_leaving(const struct inflight_book *book, guint32 account);
+
+/* The accounts still leaving at NOW past their deadline (caller frees). */
+GArray *inflight_book_overdue(const struct inflight_book *book, gint64 now);
+
 #endif

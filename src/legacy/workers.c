@@ -25,6 +25,9 @@
 #define STOP_GRACE_MS 3000
 #define RESPAWN_MIN_MS 1000
 #define RESPAWN_MAX_MS 60000
+/* How long a logged-out account waits for its DISCONNECTED (the worker's
+ * last word on its messages) before the pool reports it itself. */
+#define LEAVE_WAIT_MS 10000
 
 struct worker {
 	struct workers *pool;
@@ -198,6 +201,30 @@ static bool queue_frame(struct worker *w, GBytes *frame)
 
 /* ---- reading ---------------------------------------------------------------- */
 
+/* Reports ACCOUNT's end to the owner as the worker would (a DISCONNECTED):
+ * for a logout the worker could not confirm, or a culprit. */
+static void report_end(struct workers *pool, guint32 account, guint32 reason, const char *text,
+                       bool fatal)
+{
+	g_autoptr(GVariant) v =
+	    g_variant_ref_sink(g_variant_new("(usb)", reason, text, (gboolean)fatal));
+	pool->cb.event(pool->user_data, account, WORKER_DISCONNECTED, v);
+}
+
+static gboolean idle_stop(gpointer data);
+
+/* W no longer hosts ACCOUNT. */
+static void forget(struct worker *w, guint32 account)
+{
+	struct workers *pool = w->pool;
+	if (!g_hash_table_remove(w->accounts, GUINT_TO_POINTER(account)))
+		return;
+	g_hash_table_remove(pool->by_account, GUINT_TO_POINTER(account));
+	inflight_book_remove(pool->book, account);
+	if (!w->dead && g_hash_table_size(w->accounts) == 0 && w->idle_timer == 0)
+		w->idle_timer = g_timeout_add_seconds(pool->opt.idle_stop_seconds, idle_stop, w);
+}
+
 static void deliver(struct worker *w, guint32 account, guint32 type, GVariant *payload)
 {
 	if (!g_hash_table_contains(w->accounts, GUINT_TO_POINTER(account))) {
@@ -208,7 +235,10 @@ static void deliver(struct worker *w, guint32 account, guint32 type, GVariant *p
 		return;
 	}
 	track_event(w, account, type, payload);
+	bool leaving = inflight_book_leaving(w->pool->book, account);
 	w->pool->cb.event(w->pool->user_data, account, type, payload);
+	if (leaving && type == WORKER_DISCONNECTED && !w->dead)
+		forget(w, account); /* the worker's last word on it came */
 }
 
 /* Reads the WORKER_IMS_SENT and WORKER_IM_PROGRESS frames waiting on W's acknowledgement socket
@@ -266,6 +296,18 @@ static gboolean drain_all_acks(gpointer data)
 	g_autoptr(GPtrArray) all = g_ptr_array_copy(pool->list, NULL, NULL);
 	for (guint i = 0; i < all->len; i++)
 		drain_acks(g_ptr_array_index(all, i));
+	/* logouts the worker did not confirm in time */
+	g_autoptr(GArray) late = inflight_book_overdue(pool->book, g_get_monotonic_time());
+	for (guint i = 0; i < late->len; i++) {
+		guint32 id = g_array_index(late, guint32, i);
+		struct worker *w = g_hash_table_lookup(pool->by_account, GUINT_TO_POINTER(id));
+		if (w == NULL)
+			continue;
+		g_info("workers: worker %s did not confirm the logout of account %u within %d s",
+		       w->pid, id, LEAVE_WAIT_MS / 1000);
+		forget(w, id);
+		report_end(pool, id, WORKER_REASON_LOGOUT, "logged out (not confirmed)", false);
+	}
 	return G_SOURCE_CONTINUE;
 }
 
@@ -395,12 +437,15 @@ static void worker_died(struct worker *w, const char *why)
 		g_warning("workers: worker %s %s", w->pid, ack_error);
 	g_ptr_array_remove(pool->list, w);
 	GList *ids = g_hash_table_get_keys(w->accounts);
-	GList *culprits = NULL;
+	GList *culprits = NULL, *leavers = NULL;
 	for (GList *l = ids; l != NULL; l = l->next) {
 		guint32 id = GPOINTER_TO_UINT(l->data);
 		guint inflight = inflight_book_count(pool->book, id);
 		const char *user = inflight_book_user(pool->book, id);
-		if (inflight > 0 && w->solo) {
+		bool leaving = inflight_book_leaving(pool->book, id);
+		if (leaving)
+			leavers = g_list_prepend(leavers, l->data);
+		if (inflight > 0 && w->solo && !leaving) {
 			g_warning(
 			    "workers: account %u (%s) had %u message(s) in flight when its own "
 			    "worker died too: taken as the cause, not logged in again",
@@ -419,16 +464,19 @@ static void worker_died(struct worker *w, const char *why)
 	g_hash_table_remove_all(w->accounts);
 	for (GList *l = ids; l != NULL; l = l->next) {
 		guint32 id = GPOINTER_TO_UINT(l->data);
-		if (g_list_find(culprits, l->data) == NULL) {
+		if (g_list_find(leavers, l->data) != NULL)
+			/* logged out already: its owner waits for this, not a loss */
+			report_end(pool, id, WORKER_REASON_LOGOUT,
+			           "logged out (the worker stopped before confirming it)", false);
+		else if (g_list_find(culprits, l->data) != NULL)
+			report_end(pool, id, WORKER_REASON_CRASHED,
+			           "the transport's connection process crashed twice while sending "
+			           "your messages",
+			           true);
+		else
 			pool->cb.account_lost(pool->user_data, id);
-			continue;
-		}
-		g_autoptr(GVariant) lost = g_variant_ref_sink(g_variant_new(
-		    "(usb)", (guint32)WORKER_REASON_CRASHED,
-		    "the transport's connection process crashed twice while sending your messages",
-		    TRUE));
-		pool->cb.event(pool->user_data, id, WORKER_DISCONNECTED, lost);
 	}
+	g_list_free(leavers);
 	g_list_free(culprits);
 	g_list_free(ids);
 	if (!w->ready)
@@ -661,7 +709,7 @@ bool workers_send(struct workers *pool, GBytes *frame)
 {
 	guint32 account = worker_frame_account(frame);
 	struct worker *w = g_hash_table_lookup(pool->by_account, GUINT_TO_POINTER(account));
-	if (w == NULL || account == 0) {
+	if (w == NULL || account == 0 || inflight_book_leaving(pool->book, account)) {
 		g_bytes_unref(frame);
 		return false;
 	}
@@ -685,19 +733,29 @@ void workers_hold(struct workers *pool, bool hold)
 void workers_logout(struct workers *pool, guint32 account)
 {
 	struct worker *w = g_hash_table_lookup(pool->by_account, GUINT_TO_POINTER(account));
-	if (w == NULL)
+	if (w == NULL || inflight_book_leaving(pool->book, account))
 		return;
 	drain_acks(w); /* settle what this account sent before it goes */
 	if (w->dead)
 		return;
 	GBytes *f = WORKER_FRAME(logout, .account = account);
-	g_hash_table_remove(pool->by_account, GUINT_TO_POINTER(account));
-	inflight_book_remove(pool->book, account);
-	g_hash_table_remove(w->accounts, GUINT_TO_POINTER(account));
-	if (!queue_frame(w, f))
+	if (inflight_book_ended(pool->book, account)) {
+		/* its DISCONNECTED came already: the worker will say no more */
+		forget(w, account);
+		(void)queue_frame(w, f);
 		return;
-	if (g_hash_table_size(w->accounts) == 0 && w->idle_timer == 0)
-		w->idle_timer = g_timeout_add_seconds(pool->opt.idle_stop_seconds, idle_stop, w);
+	}
+	/* Until its DISCONNECTED (LOGOUT), what the worker still says of the
+	 * account -- the lines it had written count as sent, how far a message
+	 * went -- is delivered (bounded: LEAVE_WAIT_MS). */
+	inflight_book_leave(pool->book, account,
+	                    g_get_monotonic_time() + (gint64)LEAVE_WAIT_MS * 1000);
+	(void)queue_frame(w, f);
+}
+
+bool workers_leaving(struct workers *pool, guint32 account)
+{
+	return inflight_book_leaving(pool->book, account);
 }
 
 void workers_sync(struct workers *pool, guint32 account)

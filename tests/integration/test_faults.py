@@ -69,8 +69,10 @@ async def worker_kill(tap, prosody, irc, ferry):
         tap.ok(got == "sent while reconnecting",
                "the message sent during the reconnect is delivered after it", repr(got))
         new = worker_pids(ferry)
-        tap.ok(len(new) == 1 and new != pids, "a new worker replaced the killed one",
-               "before %s, after %s" % (pids, new))
+        # two when the message above was written to the dying worker: alice
+        # then logs in alone, and min_workers' shared one is started too
+        tap.ok(1 <= len(new) <= 2 and not set(new) & set(pids),
+               "a new worker replaced the killed one", "before %s, after %s" % (pids, new))
         tap.ok(ferry.running(), "ferry itself kept running")
         await round_trip(tap, alice, bob, "after the kill")
 
