@@ -221,7 +221,10 @@ static void forget(struct worker *w, guint32 account)
 		return;
 	g_hash_table_remove(pool->by_account, GUINT_TO_POINTER(account));
 	inflight_book_remove(pool->book, account);
-	if (!w->dead && g_hash_table_size(w->accounts) == 0 && w->idle_timer == 0)
+	if (g_hash_table_size(w->accounts) > 0)
+		return;
+	w->solo = false; /* its suspect left: an empty worker like any other */
+	if (!w->dead && w->idle_timer == 0)
 		w->idle_timer = g_timeout_add_seconds(pool->opt.idle_stop_seconds, idle_stop, w);
 }
 
