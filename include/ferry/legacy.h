@@ -48,6 +48,10 @@ guint32 legacy_login(struct legacy *legacy, const struct worker_msg_login *login
  * first. Unknown accounts are ignored. */
 void legacy_logout(struct legacy *legacy, guint32 account);
 
+/* True when ACCOUNT, logged out, will still report on its messages: its
+ * DISCONNECTED (reason LOGOUT) is yet to come, and comes in any case. */
+bool legacy_logout_pending(struct legacy *legacy, guint32 account);
+
 /* While HOLD, commands wait; releasing sends them with as few system calls
  * as it takes (main.c holds them over one read from the server). */
 void legacy_hold(struct legacy *legacy, bool hold);
@@ -78,6 +82,8 @@ struct legacy_ops {
 	/* sends FRAME (taken) to the frame's account; false when unknown */
 	bool (*send)(void *impl, GBytes *frame);
 	void (*logout)(void *impl, guint32 account);
+	/* as legacy_logout_pending(); may be NULL (a logout is final at once) */
+	bool (*logout_pending)(void *impl, guint32 account);
 	void (*hold)(void *impl, bool hold);
 	/* as legacy_sync(); may be NULL (events are never late) */
 	void (*sync)(void *impl, guint32 account);

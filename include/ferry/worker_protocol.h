@@ -26,6 +26,10 @@
 #include <stddef.h>
 
 #define WORKER_MAX_FRAME (1024 * 1024)
+/* The most bytes of legacy name and text together that a SEND_IM frame
+ * holds: its other bytes are fewer than 64 (test_worker_protocol checks).
+ * ferry refuses a longer message before it is framed. */
+#define WORKER_MAX_IM_BYTES (WORKER_MAX_FRAME - 64)
 #define WORKER_FD 3
 /* A second socketpair, given as --acks-fd: the worker writes its
  * WORKER_IMS_SENT and WORKER_IM_PROGRESS frames there, and a copy of each
@@ -208,6 +212,10 @@ enum worker_reason {
 	WORKER_REASON_OTHER = 5,       /* anything else */
 	WORKER_REASON_TIMEOUT = 6,     /* no sign-on within the deadline */
 	WORKER_REASON_LOGOUT = 7,      /* we asked for it */
+	/* Never sent by a worker: ferry's pool reports it when an account's
+	 * worker died twice with its messages in flight, the second time
+	 * hosting it alone (workers.c): the account is taken as the cause. */
+	WORKER_REASON_CRASHED = 8,
 };
 
 /* 2: SEND_IM max_lines, IM_RESULT reason and progress, IM_QUEUED, IM_PROGRESS,
@@ -235,8 +243,10 @@ const char *worker_msg_payload_type(guint32 type);
 const char *worker_msg_name(guint32 type);
 
 /* Serializes a message into a frame (length prefix included). PAYLOAD is
- * consumed if floating. Returns NULL (a programming error, logged) when
- * PAYLOAD's type is not TYPE's. */
+ * consumed if floating. Returns NULL (logged) when PAYLOAD's type is not
+ * TYPE's (a programming error) or when the frame would be longer than
+ * WORKER_MAX_FRAME: no frame over the limit is ever written, by either
+ * side. */
 GBytes *worker_frame_encode(guint32 type, guint32 account, GVariant *payload);
 
 /* Decodes one frame BODY (without the length prefix). On success sets

@@ -67,8 +67,16 @@ bool workers_send(struct workers *workers, GBytes *frame);
  * writes each worker's queue with as few system calls as it takes. */
 void workers_hold(struct workers *workers, bool hold);
 
-/* Logs ACCOUNT out and forgets it. Unknown accounts are ignored. */
+/* Logs ACCOUNT out. Its events still come until its DISCONNECTED (reason
+ * LOGOUT: the worker's last word on its messages), which always comes --
+ * from the worker, or from the pool when the worker died or did not answer
+ * within 10 s; then it is forgotten. Commands for it are refused meanwhile.
+ * An account whose DISCONNECTED came already is forgotten at once.
+ * Unknown accounts are ignored. */
 void workers_logout(struct workers *workers, guint32 account);
+
+/* True while ACCOUNT, logged out, waits for its DISCONNECTED (LOGOUT). */
+bool workers_leaving(struct workers *workers, guint32 account);
 
 /* Delivers now the acknowledgements and progress reports ACCOUNT's worker
  * has written (its acknowledgement socket is otherwise read once a

@@ -93,6 +93,17 @@ GBytes *worker_frame_encode(guint32 type, guint32 account, GVariant *payload)
 	gsize size = g_variant_get_size(payload);
 	gsize tlen = strlen(want);
 	gsize n = BODY_HEAD + size + 1 + tlen;
+	if (n > WORKER_MAX_FRAME) {
+		/* The reader at the other end would take it for a broken
+		 * stream (and a worker quit on it, again at every retry): the
+		 * frame is never written. Senders that can answer someone check
+		 * first (WORKER_MAX_IM_BYTES). */
+		g_warning("worker protocol: %s for account %u would be a frame of %zu bytes, over "
+		          "the limit of %d: not sent",
+		          worker_msg_name(type), account, n, WORKER_MAX_FRAME);
+		g_variant_unref(payload);
+		return NULL;
+	}
 	/* GVariant serializes only to 8-byte aligned memory: the body goes at
 	 * offset 8 (the payload at 16), the length prefix right before it, and
 	 * the frame is the slice from offset 4. */

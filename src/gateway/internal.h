@@ -421,6 +421,14 @@ void messages_from_user(struct session *s, struct contact *c, const struct stanz
 void messages_flush_outbox(struct session *s);
 /* In-flight messages of a lost worker go back to the outbox. */
 void messages_requeue_inflight(struct session *s);
+/* The same, except the messages of account KEEP (0: none), logged out, whose
+ * worker will still say what became of them: see messages_settle_left(). */
+void messages_requeue_inflight_but(struct session *s, guint32 keep);
+/* The logged-out ACCOUNT's DISCONNECTED came: its messages still in flight
+ * did not go (what went was acknowledged before it) and are sent again --
+ * at once (only the rest) while the session is online, else kept in the
+ * outbox. */
+void messages_settle_left(struct session *s, guint32 account);
 /* Nothing can be delivered (a fatal failure, unregistration): every waiting
  * message (in flight or in the outbox) comes back to its sender as an error
  * with WHY. A plain logout does not bounce: messages wait for the next

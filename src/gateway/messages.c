@@ -21,6 +21,7 @@ struct messages {
 
 /* A message handed to the legacy side, until it reports it sent or failed. */
 struct inflight {
+	guint32 account;  /* the legacy account it was handed to */
 	gint64 outbox_id; /* its outbox row, 0 if never stored */
 	char *legacy_name;
 	char *text;         /* plain text, for storing or bouncing */
@@ -161,8 +162,28 @@ static void send_now(struct session *s, const char *legacy_name, const char *tex
                      const char *stanza_id, const char *sender, gint64 outbox_id)
 {
 	struct messages *ms = session_messages(s);
-	guint32 seq = ++ms->next_seq;
 	g_autofree char *html = markup_from_text(text);
+	gsize bytes = strlen(html) + strlen(legacy_name);
+	if (bytes > WORKER_MAX_IM_BYTES) {
+		/* Refused before it is framed: a frame over the limit would
+		 * stop the worker, and the outbox would send it again at every
+		 * login (issue 10, item 2). */
+		g_info("messages: %s: a message to '%s' of %zu bytes once encoded is over the "
+		       "worker frame limit (%d): refused",
+		       session_jid(s), legacy_name, bytes, WORKER_MAX_IM_BYTES);
+		g_autofree char *why =
+		    g_strdup_printf("the message is too large for the transport: %zu bytes once "
+		                    "encoded, at most %d",
+		                    bytes, WORKER_MAX_IM_BYTES);
+		if (sender != NULL && session_resource_available(s, sender))
+			bounce(s, legacy_name, sender, stanza_id, NULL, "policy-violation", why);
+		else /* from the outbox: the user may have gone (no echo of a body this long) */
+			bounce_late(s, legacy_name, sender, stanza_id, text, "policy-violation",
+			            why, 0, 0);
+		unstore_outbox(s, outbox_id);
+		return;
+	}
+	guint32 seq = ++ms->next_seq;
 	if (!LEGACY_SEND(session_ctx(s)->legacy, send_im, .account = session_account(s), .seq = seq,
 	                 .name = legacy_name, .text = html,
 	                 .max_lines = session_ctx(s)->settings->max_message_lines)) {
@@ -171,6 +192,7 @@ static void send_now(struct session *s, const char *legacy_name, const char *tex
 		return;
 	}
 	struct inflight *f = g_new0(struct inflight, 1);
+	f->account = session_account(s);
 	f->outbox_id = outbox_id;
 	f->legacy_name = g_strdup(legacy_name);
 	f->text = g_strdup(text);
@@ -387,28 +409,68 @@ void messages_fail_inflight(struct session *s, const char *why)
 
 void messages_requeue_inflight(struct session *s)
 {
+	messages_requeue_inflight_but(s, 0);
+}
+
+/* F (of a logged-out account) did not go, or only in part: its rest is
+ * kept in the outbox, or, when NOW (online under a new login, whose outbox
+ * was sent at its sign-on), sent at once as a new message. */
+static void requeue_one(struct session *s, const struct inflight *f, bool now)
+{
+	const char *rest = unsent_rest(f);
+	if (rest == NULL) { /* every line went */
+		unstore_outbox(s, f->outbox_id);
+		return;
+	}
+	if (rest != f->text)
+		g_info("messages: %s: requeueing what did not go of a message to '%s' "
+		       "(%u of %u lines were sent)",
+		       session_jid(s), f->legacy_name, f->lines_sent, f->lines);
+	if (now) {
+		unstore_outbox(s, f->outbox_id);
+		send_now(s, f->legacy_name, rest, f->stanza_id, f->sender, 0);
+	} else if (rest != f->text) {
+		unstore_outbox(s, f->outbox_id);
+		keep_in_outbox(s, f->legacy_name, rest, f->stanza_id, f->sender);
+	} else if (f->outbox_id == 0) {
+		keep_in_outbox(s, f->legacy_name, f->text, f->stanza_id, f->sender);
+	}
+}
+
+void messages_settle_left(struct session *s, guint32 account)
+{
+	struct messages *ms = session_messages(s);
+	g_autoptr(GPtrArray) left = g_ptr_array_new_with_free_func(inflight_free);
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, ms->inflight);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		if (((struct inflight *)value)->account != account)
+			continue;
+		g_ptr_array_add(left, value);
+		g_hash_table_iter_steal(&it);
+	}
+	bool now = session_state(s) == SESSION_ONLINE && session_account(s) != 0 &&
+	           session_account(s) != account;
+	for (guint i = 0; i < left->len; i++)
+		requeue_one(s, g_ptr_array_index(left, i), now);
+	if (left->len > 0 && g_hash_table_size(ms->inflight) == 0)
+		session_drained(s);
+}
+
+void messages_requeue_inflight_but(struct session *s, guint32 keep)
+{
 	struct messages *ms = session_messages(s);
 	GHashTableIter it;
 	gpointer value;
 	g_hash_table_iter_init(&it, ms->inflight);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct inflight *f = value;
-		const char *rest = unsent_rest(f);
-		if (rest == NULL) { /* every line went */
-			unstore_outbox(s, f->outbox_id);
+		if (keep != 0 && f->account == keep)
 			continue;
-		}
-		if (rest != f->text) {
-			g_info("messages: %s: requeueing what did not go of a message to '%s' "
-			       "(%u of %u lines were sent)",
-			       session_jid(s), f->legacy_name, f->lines_sent, f->lines);
-			unstore_outbox(s, f->outbox_id);
-			keep_in_outbox(s, f->legacy_name, rest, f->stanza_id, f->sender);
-		} else if (f->outbox_id == 0) {
-			keep_in_outbox(s, f->legacy_name, f->text, f->stanza_id, f->sender);
-		}
+		requeue_one(s, f, false);
+		g_hash_table_iter_remove(&it);
 	}
-	g_hash_table_remove_all(ms->inflight);
 }
 
 void messages_flush_outbox(struct session *s)

@@ -28,7 +28,10 @@ struct session {
 	enum session_state state;
 	struct resources *resources; /* the user's available resources (resources.c) */
 	guint32 account;             /* legacy account id, 0 when none */
-	char *nick;                  /* our name on the legacy network once signed on */
+	/* the account last logged out, while the legacy side still reports on
+	 * its messages (until its DISCONNECTED, LOGOUT): still in by_account */
+	guint32 left_account;
+	char *nick; /* our name on the legacy network once signed on */
 	struct contacts *contacts;
 	struct messages *messages;
 	guint retry_timer;
@@ -62,6 +65,16 @@ static void unpace(struct session *s)
 
 static void forget_account(struct session *s);
 
+/* Stops listening to the logged-out account (its late word, if any more
+ * comes, goes nowhere). */
+static void drop_left(struct session *s)
+{
+	if (s->left_account == 0)
+		return;
+	g_hash_table_remove(s->sessions->by_account, GUINT_TO_POINTER(s->left_account));
+	s->left_account = 0;
+}
+
 static void session_free(gpointer data)
 {
 	struct session *s = data;
@@ -78,6 +91,7 @@ static void session_free(gpointer data)
 	/* the last acknowledgements first (an outbox message they confirm is
 	 * deleted, not sent again) */
 	forget_account(s);
+	drop_left(s); /* stopping: no late word is read any more */
 	/* as session_logout(): what is still unacknowledged waits in the
 	 * outbox for the next run instead of being forgotten */
 	messages_requeue_inflight(s);
@@ -388,11 +402,21 @@ static void forget_account(struct session *s)
 	 * session (nothing it sent is requeued). The worker may die while
 	 * they are read: session_on_lost() then only lets the account go,
 	 * and the caller decides what comes next. */
+	guint32 old = s->account;
+	drop_left(s);
 	s->forgetting = true;
-	legacy_logout(s->ctx->legacy, s->account);
+	s->left_account = old; /* its last word may come inside the logout */
+	legacy_logout(s->ctx->legacy, old);
 	s->forgetting = false;
-	g_hash_table_remove(s->sessions->by_account, GUINT_TO_POINTER(s->account));
 	s->account = 0;
+	/* The worker still reports on the messages it had (written lines
+	 * count as sent, how far each went) until the account's DISCONNECTED
+	 * (LOGOUT): on_disconnected() settles the rest then. */
+	if (s->left_account != old || !legacy_logout_pending(s->ctx->legacy, old)) {
+		if (s->left_account == old)
+			s->left_account = 0;
+		g_hash_table_remove(s->sessions->by_account, GUINT_TO_POINTER(old));
+	}
 }
 
 static void signed_on(struct session *s, const char *nick);
@@ -509,7 +533,8 @@ void session_logout(struct session *s, const char *why)
 		g_info("session: %s: logging out%s%s", s->jid, why != NULL ? ": " : "",
 		       why != NULL ? why : "");
 	forget_account(s);
-	messages_requeue_inflight(s);
+	/* the logged-out account's messages wait for its last word */
+	messages_requeue_inflight_but(s, s->left_account);
 	contacts_all_offline(s);
 	s->state = SESSION_OFFLINE;
 	s->attempts = 0;
@@ -636,11 +661,53 @@ static void drain_cut(struct session *s, const char *what)
 	finish_leaving(s, why);
 }
 
+/* The account's worker died twice with its messages in flight, the
+ * second time hosting it alone (workers.c): one of them kills workers.
+ * Each is answered (none is sent again) and the account stays offline
+ * until the user comes online anew or registers again, so that it cannot
+ * take a shared worker down with it. */
+static void quarantine(struct session *s, const char *text)
+{
+	const char *protocol = regform_protocol_name(s->ctx->form);
+	g_warning("session: %s: quarantined: %s", s->jid, text);
+	g_autofree char *why = g_strdup_printf("not sent: %s; it is not sent again", text);
+	stop_drain(s);
+	forget_account(s);
+	messages_fail_inflight(s, why);
+	messages_bounce_all(s, why);
+	contacts_all_offline(s);
+	g_autofree char *tell = g_strdup_printf(
+	    "Your %s connection was stopped: %s, so the messages that were being sent were "
+	    "returned to you. Your account stays offline until you come online again or "
+	    "register again.",
+	    protocol, text);
+	out_tell_user(s->ctx->router, s->jid, tell);
+	if (!session_user_available(s)) {
+		session_logout(s, NULL);
+		return;
+	}
+	s->state = SESSION_FAILED;
+	g_free(s->failure);
+	s->failure = g_strdup(text);
+	session_send_transport_presence(s, NULL);
+}
+
 static void on_disconnected(void *data, const struct worker_msg_disconnected *m)
 {
 	struct session *s = data;
-	if (m->reason == WORKER_REASON_LOGOUT)
+	if (m->reason == WORKER_REASON_LOGOUT) {
+		if (m->account != 0 && m->account == s->left_account) {
+			/* the logged-out account's last word: what it did not
+			 * report sent did not go */
+			drop_left(s);
+			messages_settle_left(s, m->account);
+		}
 		return;
+	}
+	if (m->reason == WORKER_REASON_CRASHED) {
+		quarantine(s, m->text);
+		return;
+	}
 	if (s->draining) {
 		g_autofree char *what =
 		    g_strdup_printf("the connection to %s was lost (%s)",

@@ -59,6 +59,11 @@ void legacy_logout(struct legacy *l, guint32 account)
 	l->ops->logout(l->impl, account);
 }
 
+bool legacy_logout_pending(struct legacy *l, guint32 account)
+{
+	return l->ops->logout_pending != NULL && l->ops->logout_pending(l->impl, account);
+}
+
 void legacy_hold(struct legacy *l, bool hold)
 {
 	l->ops->hold(l->impl, hold);
@@ -139,6 +144,12 @@ static void pool_logout(void *impl, guint32 account)
 	workers_logout(p->workers, account);
 }
 
+static bool pool_logout_pending(void *impl, guint32 account)
+{
+	struct pool_impl *p = impl;
+	return workers_leaving(p->workers, account);
+}
+
 static void pool_hold(void *impl, bool hold)
 {
 	struct pool_impl *p = impl;
@@ -162,6 +173,7 @@ static const struct legacy_ops pool_ops = {
     .login = pool_login,
     .send = pool_send,
     .logout = pool_logout,
+    .logout_pending = pool_logout_pending,
     .hold = pool_hold,
     .sync = pool_sync,
     .free = pool_free,

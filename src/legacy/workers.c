@@ -18,6 +18,7 @@
 #include "ferry/worker_user.h"
 #include "ferry/worker_msgs.h"
 #include "ferry/worker_protocol.h"
+#include "inflight.h"
 
 #define MAX_QUEUE_BYTES (16 * 1024 * 1024)
 #define READ_CHUNK 65536
@@ -25,6 +26,9 @@
 #define STOP_GRACE_MS 3000
 #define RESPAWN_MIN_MS 1000
 #define RESPAWN_MAX_MS 60000
+/* How long a logged-out account waits for its DISCONNECTED (the worker's
+ * last word on its messages) before the pool reports it itself. */
+#define LEAVE_WAIT_MS 10000
 
 struct worker {
 	struct workers *pool;
@@ -45,14 +49,18 @@ struct worker {
 	bool ready;    /* WORKER_READY seen */
 	bool retiring; /* asked to shut down: takes no new accounts */
 	bool dead;
+	/* hosts one suspect account alone (see worker_died()): takes no
+	 * other account until the suspect's messages have gone */
+	bool solo;
 };
 
 struct workers {
 	struct workers_options opt; /* strings owned */
 	struct workers_callbacks cb;
 	void *user_data;
-	GPtrArray *list;        /* struct worker *, live ones */
-	GHashTable *by_account; /* account id -> struct worker * */
+	GPtrArray *list;            /* struct worker *, live ones */
+	GHashTable *by_account;     /* account id -> struct worker * */
+	struct inflight_book *book; /* messages in flight, suspects (inflight.h) */
 	guint32 next_account;
 	guint respawn_timer;    /* brings the pool back to min_workers */
 	guint acks_timer;       /* reads the workers' acknowledgements, see drain_acks() */
@@ -141,6 +149,28 @@ static void worker_free(struct worker *w)
 	g_free(w);
 }
 
+/* ---- what is in flight ------------------------------------------------------------
+ *
+ * A worker that dies while it had messages it had not answered may have
+ * died of one of them (a plugin crashing on some text): the accounts that
+ * had messages in flight then are suspects, and their next login runs in a
+ * worker of its own. If that one dies too with messages in flight, the
+ * account is the culprit: its owner is told (a DISCONNECTED with
+ * WORKER_REASON_CRASHED, fatal) instead of logging it in again, so one
+ * account's poison costs at most two worker deaths and nobody else more
+ * than one reconnect. Only SEND_IM is answered, so only messages count. */
+
+static void track_event(struct worker *w, guint32 account, guint32 type, GVariant *payload)
+{
+	if (inflight_book_on_event(w->pool->book, account, type, payload) && w->solo) {
+		/* what it had in flight when the last worker died went: it was
+		 * not the cause, and its worker takes others again */
+		w->solo = false;
+		g_info("workers: worker %s: account %u's messages went; the worker is shared again",
+		       w->pid, account);
+	}
+}
+
 /* ---- writing ---------------------------------------------------------------- */
 
 static void flush(struct worker *w)
@@ -172,6 +202,33 @@ static bool queue_frame(struct worker *w, GBytes *frame)
 
 /* ---- reading ---------------------------------------------------------------- */
 
+/* Reports ACCOUNT's end to the owner as the worker would (a DISCONNECTED):
+ * for a logout the worker could not confirm, or a culprit. */
+static void report_end(struct workers *pool, guint32 account, guint32 reason, const char *text,
+                       bool fatal)
+{
+	g_autoptr(GVariant) v =
+	    g_variant_ref_sink(g_variant_new("(usb)", reason, text, (gboolean)fatal));
+	pool->cb.event(pool->user_data, account, WORKER_DISCONNECTED, v);
+}
+
+static gboolean idle_stop(gpointer data);
+
+/* W no longer hosts ACCOUNT. */
+static void forget(struct worker *w, guint32 account)
+{
+	struct workers *pool = w->pool;
+	if (!g_hash_table_remove(w->accounts, GUINT_TO_POINTER(account)))
+		return;
+	g_hash_table_remove(pool->by_account, GUINT_TO_POINTER(account));
+	inflight_book_remove(pool->book, account);
+	if (g_hash_table_size(w->accounts) > 0)
+		return;
+	w->solo = false; /* its suspect left: an empty worker like any other */
+	if (!w->dead && w->idle_timer == 0)
+		w->idle_timer = g_timeout_add_seconds(pool->opt.idle_stop_seconds, idle_stop, w);
+}
+
 static void deliver(struct worker *w, guint32 account, guint32 type, GVariant *payload)
 {
 	if (!g_hash_table_contains(w->accounts, GUINT_TO_POINTER(account))) {
@@ -181,7 +238,11 @@ static void deliver(struct worker *w, guint32 account, guint32 type, GVariant *p
 		        worker_msg_name(type), account);
 		return;
 	}
+	track_event(w, account, type, payload);
+	bool leaving = inflight_book_leaving(w->pool->book, account);
 	w->pool->cb.event(w->pool->user_data, account, type, payload);
+	if (leaving && type == WORKER_DISCONNECTED && !w->dead)
+		forget(w, account); /* the worker's last word on it came */
 }
 
 /* Reads the WORKER_IMS_SENT and WORKER_IM_PROGRESS frames waiting on W's acknowledgement socket
@@ -239,6 +300,18 @@ static gboolean drain_all_acks(gpointer data)
 	g_autoptr(GPtrArray) all = g_ptr_array_copy(pool->list, NULL, NULL);
 	for (guint i = 0; i < all->len; i++)
 		drain_acks(g_ptr_array_index(all, i));
+	/* logouts the worker did not confirm in time */
+	g_autoptr(GArray) late = inflight_book_overdue(pool->book, g_get_monotonic_time());
+	for (guint i = 0; i < late->len; i++) {
+		guint32 id = g_array_index(late, guint32, i);
+		struct worker *w = g_hash_table_lookup(pool->by_account, GUINT_TO_POINTER(id));
+		if (w == NULL)
+			continue;
+		g_info("workers: worker %s did not confirm the logout of account %u within %d s",
+		       w->pid, id, LEAVE_WAIT_MS / 1000);
+		forget(w, id);
+		report_end(pool, id, WORKER_REASON_LOGOUT, "logged out (not confirmed)", false);
+	}
 	return G_SOURCE_CONTINUE;
 }
 
@@ -368,11 +441,47 @@ static void worker_died(struct worker *w, const char *why)
 		g_warning("workers: worker %s %s", w->pid, ack_error);
 	g_ptr_array_remove(pool->list, w);
 	GList *ids = g_hash_table_get_keys(w->accounts);
-	for (GList *l = ids; l != NULL; l = l->next)
+	GList *culprits = NULL, *leavers = NULL;
+	for (GList *l = ids; l != NULL; l = l->next) {
+		guint32 id = GPOINTER_TO_UINT(l->data);
+		guint inflight = inflight_book_count(pool->book, id);
+		const char *user = inflight_book_user(pool->book, id);
+		bool leaving = inflight_book_leaving(pool->book, id);
+		if (leaving)
+			leavers = g_list_prepend(leavers, l->data);
+		if (inflight > 0 && w->solo && !leaving) {
+			g_warning(
+			    "workers: account %u (%s) had %u message(s) in flight when its own "
+			    "worker died too: taken as the cause, not logged in again",
+			    id, user, inflight);
+			culprits = g_list_prepend(culprits, l->data);
+		} else if (inflight > 0) {
+			g_info(
+			    "workers: account %u (%s) had %u message(s) in flight: its next login "
+			    "runs in a worker of its own",
+			    id, user, inflight);
+			inflight_book_suspect(pool->book, id);
+		}
 		g_hash_table_remove(pool->by_account, l->data);
+		inflight_book_remove(pool->book, id);
+	}
 	g_hash_table_remove_all(w->accounts);
-	for (GList *l = ids; l != NULL; l = l->next)
-		pool->cb.account_lost(pool->user_data, GPOINTER_TO_UINT(l->data));
+	for (GList *l = ids; l != NULL; l = l->next) {
+		guint32 id = GPOINTER_TO_UINT(l->data);
+		if (g_list_find(leavers, l->data) != NULL)
+			/* logged out already: its owner waits for this, not a loss */
+			report_end(pool, id, WORKER_REASON_LOGOUT,
+			           "logged out (the worker stopped before confirming it)", false);
+		else if (g_list_find(culprits, l->data) != NULL)
+			report_end(pool, id, WORKER_REASON_CRASHED,
+			           "the transport's connection process crashed twice while sending "
+			           "your messages",
+			           true);
+		else
+			pool->cb.account_lost(pool->user_data, id);
+	}
+	g_list_free(leavers);
+	g_list_free(culprits);
 	g_list_free(ids);
 	if (!w->ready)
 		pool->respawn_delay_ms = MIN(pool->respawn_delay_ms * 2, RESPAWN_MAX_MS);
@@ -513,7 +622,7 @@ static struct worker *pick(struct workers *pool, GError **error)
 	for (guint i = 0; i < pool->list->len; i++) {
 		struct worker *w = g_ptr_array_index(pool->list, i);
 		guint n = g_hash_table_size(w->accounts);
-		if (w->dead || w->retiring || n >= pool->opt.users_per_worker)
+		if (w->dead || w->retiring || w->solo || n >= pool->opt.users_per_worker)
 			continue;
 		/* Fill the fullest worker first: fewer processes overall. */
 		if (best == NULL || n > g_hash_table_size(best->accounts))
@@ -541,6 +650,7 @@ struct workers *workers_new(const struct workers_options *options,
 	pool->user_data = user_data;
 	pool->list = g_ptr_array_new();
 	pool->by_account = g_hash_table_new(g_direct_hash, g_direct_equal);
+	pool->book = inflight_book_new();
 	pool->respawn_delay_ms = RESPAWN_MIN_MS;
 	pool->acks_timer = g_timeout_add_seconds(1, drain_all_acks, pool);
 	ensure_min(pool);
@@ -593,6 +703,7 @@ void workers_free(struct workers *pool)
 	}
 	g_ptr_array_unref(pool->list);
 	g_hash_table_unref(pool->by_account);
+	inflight_book_free(pool->book);
 	g_free((char *)pool->opt.program);
 	g_free((char *)pool->opt.ca_file);
 	g_strfreev((char **)pool->opt.allowed_servers);
@@ -601,12 +712,20 @@ void workers_free(struct workers *pool)
 
 guint32 workers_login(struct workers *pool, const struct worker_msg_login *login, GError **error)
 {
-	struct worker *w = pick(pool, error);
+	bool suspect = inflight_book_take_suspect(pool->book, login);
+	struct worker *w = suspect ? spawn(pool, error) : pick(pool, error);
 	if (w == NULL)
 		return 0;
 	guint32 id = ++pool->next_account;
 	if (id == 0)
 		id = ++pool->next_account;
+	if (suspect) {
+		w->solo = true;
+		g_info("workers: account %u (%s) had messages in flight when its worker died: "
+		       "logging it in alone in worker %s",
+		       id, login->username, w->pid);
+	}
+	inflight_book_add(pool->book, id, login);
 	struct worker_msg_login m = *login;
 	m.account = id;
 	GBytes *f = worker_msg_login_frame(&m);
@@ -624,10 +743,11 @@ bool workers_send(struct workers *pool, GBytes *frame)
 {
 	guint32 account = worker_frame_account(frame);
 	struct worker *w = g_hash_table_lookup(pool->by_account, GUINT_TO_POINTER(account));
-	if (w == NULL || account == 0) {
+	if (w == NULL || account == 0 || inflight_book_leaving(pool->book, account)) {
 		g_bytes_unref(frame);
 		return false;
 	}
+	inflight_book_on_command(pool->book, frame);
 	return queue_frame(w, frame);
 }
 
@@ -647,18 +767,29 @@ void workers_hold(struct workers *pool, bool hold)
 void workers_logout(struct workers *pool, guint32 account)
 {
 	struct worker *w = g_hash_table_lookup(pool->by_account, GUINT_TO_POINTER(account));
-	if (w == NULL)
+	if (w == NULL || inflight_book_leaving(pool->book, account))
 		return;
 	drain_acks(w); /* settle what this account sent before it goes */
 	if (w->dead)
 		return;
 	GBytes *f = WORKER_FRAME(logout, .account = account);
-	g_hash_table_remove(pool->by_account, GUINT_TO_POINTER(account));
-	g_hash_table_remove(w->accounts, GUINT_TO_POINTER(account));
-	if (!queue_frame(w, f))
+	if (inflight_book_ended(pool->book, account)) {
+		/* its DISCONNECTED came already: the worker will say no more */
+		forget(w, account);
+		(void)queue_frame(w, f);
 		return;
-	if (g_hash_table_size(w->accounts) == 0 && w->idle_timer == 0)
-		w->idle_timer = g_timeout_add_seconds(pool->opt.idle_stop_seconds, idle_stop, w);
+	}
+	/* Until its DISCONNECTED (LOGOUT), what the worker still says of the
+	 * account -- the lines it had written count as sent, how far a message
+	 * went -- is delivered (bounded: LEAVE_WAIT_MS). */
+	inflight_book_leave(pool->book, account,
+	                    g_get_monotonic_time() + (gint64)LEAVE_WAIT_MS * 1000);
+	(void)queue_frame(w, f);
+}
+
+bool workers_leaving(struct workers *pool, guint32 account)
+{
+	return inflight_book_leaving(pool->book, account);
 }
 
 void workers_sync(struct workers *pool, guint32 account)

@@ -147,6 +147,8 @@ struct account *accounts_lookup(guint32 id)
 
 void account_emit(struct account *account, GBytes *frame)
 {
+	if (frame == NULL)
+		return; /* over the frame limit, or a programming error: logged */
 	guint32 type = worker_frame_type(frame);
 	if (!account_is_test(account) || type == WORKER_CONNECTED || type == WORKER_DISCONNECTED ||
 	    type == WORKER_NAME_FALLBACK) {

@@ -13,7 +13,9 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "ferry/fdwatch.h"
@@ -36,6 +38,24 @@ static struct outq acks = {.fd = -1, .out = FRAME_QUEUE_INIT}; /* see channel_op
 static guint in_watch;
 static const struct channel_handler *handler;
 static int corked; /* channel_cork() depth: frames wait for channel_uncork() */
+
+/* TEST ONLY: FERRY_WORKER_TEST_CRASH_ON=<text> in the worker's environment
+ * makes it abort on a SEND_IM whose frame holds TEXT: a plugin crashing on
+ * one message, for tests/integration/test_faults.py. Unset (always, outside
+ * the tests) nothing is looked at. */
+static char *test_crash_on;
+
+static void test_crash_check(guint32 type, GBytes *body)
+{
+	gsize n = 0;
+	const void *p = g_bytes_get_data(body, &n);
+	if (type == WORKER_SEND_IM && memmem(p, n, test_crash_on, strlen(test_crash_on)) != NULL) {
+		g_message("FERRY_WORKER_TEST_CRASH_ON matched a message: aborting (a test crash)");
+		struct rlimit none = {0, 0};
+		(void)setrlimit(RLIMIT_CORE, &none);
+		abort();
+	}
+}
 
 static void outq_clear(struct outq *q)
 {
@@ -171,6 +191,8 @@ static bool dispatch_frames(void)
 		}
 		if (type == WORKER_SHUTDOWN)
 			shutdown_seen = true;
+		if (test_crash_on != NULL)
+			test_crash_check(type, body);
 		handler->command(type, account, payload);
 		if (channel_fd < 0)
 			return false;
@@ -228,6 +250,9 @@ bool channel_open(int fd, const struct channel_handler *command_handler, GError 
 	channel_fd = out.fd = fd;
 	handler = command_handler;
 	reader = worker_reader_new();
+	const char *crash_on = g_getenv("FERRY_WORKER_TEST_CRASH_ON");
+	if (crash_on != NULL && *crash_on != '\0')
+		test_crash_on = g_strdup(crash_on);
 	in_watch = fdwatch_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, NULL);
 	return true;
 }

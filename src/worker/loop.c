@@ -166,6 +166,7 @@ guint loop_input_add(int fd, PurpleInputCondition cond, PurpleInputFunction func
 		in->glib_id = g_unix_fd_add(fd, gc, glib_input_invoke, in);
 	}
 	g_hash_table_insert(inputs, GUINT_TO_POINTER(in->id), in);
+	nul_filter_input_added(fd, cond, data); /* prpl-irc's sockets: see nul_filter.c */
 	return in->id;
 }
 
@@ -176,6 +177,7 @@ gboolean loop_input_remove(guint id)
 	struct input *in = g_hash_table_lookup(inputs, GUINT_TO_POINTER(id));
 	if (in == NULL)
 		return FALSE;
+	nul_filter_input_removed(in->fd, in->cond, in->data);
 	if (in->glib_id != 0) {
 		g_source_remove(in->glib_id);
 	} else {

@@ -313,6 +313,14 @@ char *quirks_fallback(struct account *account, const char *display_name);
  * when the network said nothing. Caller frees. */
 char *quirks_login_failure(struct account *account, enum worker_reason *reason);
 
+/* ---- nul_filter.c -------------------------------------------------------- */
+
+/* loop.c's hook: an input was added for FD with DATA (prpl-irc's are its
+ * PurpleConnection) / removed. The read() of a prpl-irc connection's socket
+ * drops NUL bytes (see nul_filter.c). */
+void nul_filter_input_added(int fd, PurpleInputCondition cond, gpointer data);
+void nul_filter_input_removed(int fd, PurpleInputCondition cond, gpointer data);
+
 /* ---- events.c ------------------------------------------------------------ */
 
 /* Connects the libpurple signals and sets the connection and conversation

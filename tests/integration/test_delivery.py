@@ -19,7 +19,10 @@ IRC:
   every line still reaches bob, after which ferry logs her out;
 - she unregisters in the middle of a message: its error, saying how many
   lines went, comes before the transport's unsubscribe, and no more lines
-  go after it.
+  go after it;
+- she changes her nick (a registration update) in the middle of a
+  message: the old login's last word after its logout is read, and the
+  rest of the message goes under the new nick (nothing missing).
 Prints TAP.
 """
 
@@ -219,6 +222,49 @@ async def scenario(tap, prosody, irc, ferry):
         await alice.close()
 
 
+async def privmsgs_any(peer, count, quiet):
+    """Up to `count` (sender, text) PRIVMSGs from anyone, until none came for
+    `quiet` seconds."""
+    got = []
+    while len(got) < count:
+        try:
+            got.append(await asyncio.wait_for(peer.privmsgs.get(), quiet))
+        except asyncio.TimeoutError:
+            break
+    return got
+
+
+async def relogin_mid_message(tap, prosody, irc, ferry):
+    """Item 3 (b): a logout while a message is being paced out (here a
+    registration update to a new nick, which logs the old account out and
+    continues with the new one). The worker's last word on the old account
+    comes after its LOGOUT -- the lines written count as sent, how far the
+    message went -- and the rest must go, under the new nick."""
+    async with IrcPeer(irc.port, "bob") as bob:
+        alice = await connect(prosody)
+        m0 = alice.mark()
+        r = await alice.register(T, {"username": "alice"})
+        tap.ok(r.type == "result" and await bob.wait_ison("alice", True, 20),
+               "alice is registered and on IRC", str(r))
+        lines = ["r%02d %s" % (i, words_text(3, "r%d" % i)) for i in range(10)]
+        alice.send_message(BOB, "\n".join(lines))
+        first = await privmsgs_any(bob, 3, 10)
+        r = await alice.register(T, {"username": "alice2"})
+        tap.ok(r.type == "result", "alice changes her nick while the message goes out",
+               str(r))
+        got = first + await privmsgs_any(bob, 40, 8)
+        texts = [t for _, t in got]
+        missing = [x for x in lines if x not in texts]
+        twice = len(texts) - len(set(texts))
+        nicks = sorted(set(n for n, _ in got))
+        tap.ok(not missing, "every line of the message reached bob across the relogin "
+               "(%d lines, %d twice, from %s)" % (len(texts), twice, ", ".join(nicks)),
+               "missing %s; log: %s" % (missing, ferry.log_tail()))
+        errs = [x for x in alice.inbox[m0:] if x.kind == "message" and x.type == "error"]
+        tap.ok(not errs, "and no error for it", str([str(e) for e in errs]))
+        await alice.close()
+
+
 def body(tap, run):
     prosody, irc = start_xmpp_and_irc(run, T)
     presets = irc_presets(irc)
@@ -228,6 +274,7 @@ def body(tap, run):
         extra={"workers": {"max_message_lines": str(MAX_LINES)}}))
     if ferry is not None:
         asyncio.run(asyncio.wait_for(scenario(tap, prosody, irc, ferry), 150))
+        asyncio.run(asyncio.wait_for(relogin_mid_message(tap, prosody, irc, ferry), 90))
 
 
 def main():

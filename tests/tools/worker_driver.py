@@ -81,6 +81,7 @@ REASON_INVALID = 4
 REASON_OTHER = 5
 REASON_TIMEOUT = 6
 REASON_LOGOUT = 7
+REASON_CRASHED = 8  # never from a worker: ferry's pool names a crash culprit with it
 
 DESCRIBE_TYPE = "(ssua(sss)a(ssssa(ss)))"
 DESCRIBE_PASSWORD_OPTIONAL = 1 << 0

@@ -349,6 +349,51 @@ static void test_catalogue(void)
 	g_assert_cmpstr(worker_msg_name(0), ==, "unknown");
 }
 
+/* A SEND_IM of WORKER_MAX_IM_BYTES of name and text fits in a frame the
+ * reader takes; a frame over WORKER_MAX_FRAME is never encoded (a worker
+ * would quit on it: issue 10, item 2). */
+static GBytes *send_im_of(gsize name_len, gsize text_len)
+{
+	g_autofree char *name = g_strnfill(name_len, 'n');
+	g_autofree char *text = g_strnfill(text_len, 't');
+	return worker_frame_encode(WORKER_SEND_IM, 7,
+	                           g_variant_new("(ussu)", (guint32)1, name, text, (guint32)0));
+}
+
+static void test_size_limit(void)
+{
+	/* the bound ferry checks before framing a message */
+	g_autoptr(GBytes) fits = send_im_of(30, WORKER_MAX_IM_BYTES - 30);
+	g_assert_nonnull(fits);
+	g_assert_cmpuint(g_bytes_get_size(fits) - 4, <=, WORKER_MAX_FRAME);
+	g_autoptr(GBytes) body = reassemble(fits, 65536);
+	g_assert_nonnull(body);
+
+	/* the largest text that still frames, and the next size up */
+	gsize text = WORKER_MAX_IM_BYTES - 30;
+	for (gsize t = text + 1; t < WORKER_MAX_FRAME; t++) {
+		g_autofree char *name = g_strnfill(30, 'n');
+		g_autofree char *txt = g_strnfill(t, 't');
+		g_autoptr(GVariant) v =
+		    g_variant_ref_sink(g_variant_new("(ussu)", (guint32)1, name, txt, (guint32)0));
+		/* the body: type and account, the payload, a zero, "(ussu)" */
+		if (8 + g_variant_get_size(v) + 1 + 6 > WORKER_MAX_FRAME)
+			break;
+		text = t;
+	}
+	g_autoptr(GBytes) last = send_im_of(30, text);
+	g_assert_nonnull(last);
+	g_assert_cmpuint(g_bytes_get_size(last) - 4, <=, WORKER_MAX_FRAME);
+	g_assert_cmpuint(g_bytes_get_size(last) - 4, >, WORKER_MAX_FRAME - 8);
+	g_autoptr(GBytes) whole = reassemble(last, 65536);
+	g_assert_nonnull(whole);
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+	                      "*send_im for account 7 would be a frame of * bytes, over the "
+	                      "limit of 1048576: not sent");
+	g_assert_null(send_im_of(30, text + 1));
+	g_test_assert_expected_messages();
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -360,6 +405,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/worker-protocol/encode-refuses-wrong-payload",
 	                test_encode_refuses_wrong_payload);
 	g_test_add_func("/worker-protocol/catalogue", test_catalogue);
+	g_test_add_func("/worker-protocol/size-limit", test_size_limit);
 	g_test_add_func("/worker-protocol/same-bytes-as-gvariant", test_same_bytes_as_gvariant);
 	g_test_add_func("/worker-protocol/frame-queue-partial-writes",
 	                test_frame_queue_partial_writes);

@@ -1,0 +1,100 @@
+/* nul_filter: keeps a NUL byte from an IRC server out of prpl-irc's reader.
+ *
+ * libpurple 2.14's read_input() (protocols/irc/irc.c) finds the end of a
+ * line with strstr(), which stops at a NUL: the "line" holding it never
+ * ends, stays at the start of the input buffer, and every later line of
+ * that connection waits behind it while the buffer grows with them (the
+ * server's PINGs go unanswered until it drops the user). A peer behind a
+ * server that relays NULs can do that to any user it writes to.
+ *
+ * prpl-irc reads its plain socket with read(). ferry-worker exports its
+ * own read() (Makefile.am: --export-dynamic-symbol), so that call lands
+ * here: on the descriptors of prpl-irc connections (registered when
+ * prpl-irc adds their input, loop.c's one hook) NUL bytes are removed from
+ * what was read before prpl-irc sees it, as prpl-irc itself already does
+ * for NULs at the start of its buffer. Every other descriptor's read goes
+ * straight to the system call. Over TLS prpl-irc reads with
+ * purple_ssl_read(), which this does not cover. */
+#include "config.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* prpl-irc's plain sockets (fd -> the PurpleConnection); touched only on
+ * the main thread, read from any: GLib's worker threads read too, but
+ * never an IRC socket, and a lookup races only with a change of the set
+ * for a descriptor that thread does not use. */
+static GHashTable *irc_fds;
+static GMutex irc_fds_lock;
+
+static bool is_irc_connection(gpointer data)
+{
+	for (GList *l = purple_connections_get_all(); l != NULL; l = l->next)
+		if (l->data == data)
+			return g_strcmp0(purple_account_get_protocol_id(
+			                     purple_connection_get_account(l->data)),
+			                 "prpl-irc") == 0;
+	return false;
+}
+
+void nul_filter_input_added(int fd, PurpleInputCondition cond, gpointer data)
+{
+	if (!(cond & PURPLE_INPUT_READ) || !is_irc_connection(data))
+		return;
+	g_mutex_lock(&irc_fds_lock);
+	if (irc_fds == NULL)
+		irc_fds = g_hash_table_new(g_direct_hash, g_direct_equal);
+	g_hash_table_insert(irc_fds, GINT_TO_POINTER(fd), data);
+	g_mutex_unlock(&irc_fds_lock);
+}
+
+void nul_filter_input_removed(int fd, PurpleInputCondition cond, gpointer data)
+{
+	if (!(cond & PURPLE_INPUT_READ))
+		return; /* prpl-irc's write handler on the same socket */
+	g_mutex_lock(&irc_fds_lock);
+	if (irc_fds != NULL && g_hash_table_lookup(irc_fds, GINT_TO_POINTER(fd)) == data)
+		g_hash_table_remove(irc_fds, GINT_TO_POINTER(fd));
+	g_mutex_unlock(&irc_fds_lock);
+}
+
+static bool filtered(int fd)
+{
+	g_mutex_lock(&irc_fds_lock);
+	bool yes = irc_fds != NULL && g_hash_table_contains(irc_fds, GINT_TO_POINTER(fd));
+	g_mutex_unlock(&irc_fds_lock);
+	return yes;
+}
+
+/* Removes the NUL bytes of BUF's first N bytes; the bytes left. */
+static size_t strip_nuls(char *buf, size_t n)
+{
+	char *end = buf + n;
+	char *out = memchr(buf, '\0', n);
+	if (out == NULL)
+		return n;
+	for (const char *in = out; in < end; in++)
+		if (*in != '\0')
+			*out++ = *in;
+	return (size_t)(out - buf);
+}
+
+ssize_t read(int fd, void *buf, size_t count)
+{
+	ssize_t n = syscall(SYS_read, fd, buf, count);
+	if (n <= 0 || !filtered(fd))
+		return n;
+	size_t kept = strip_nuls(buf, (size_t)n);
+	if (kept < (size_t)n)
+		g_message("IRC connection on fd %d: %zu NUL byte(s) from the server removed", fd,
+		          (size_t)n - kept);
+	if (kept == 0) {
+		/* only NULs: not an end of file (0) -- nothing to read yet */
+		errno = EAGAIN;
+		return -1;
+	}
+	return (ssize_t)kept;
+}
