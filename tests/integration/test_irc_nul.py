@@ -38,7 +38,8 @@ async def scenario(tap, run, prosody):
     try:
         ferry = start_ferry(tap, run, **transport_config(
             prosody, presets={"server": "127.0.0.1", "port": str(port),
-                              "ratelimit-interval": "0"}))
+                              "ssl": "false", "ratelimit-interval": "0",
+                              "ferry.allowed_servers": "127.0.0.1"}))
         if ferry is None:
             return
         async with XmppUser("alice@localhost", "alicepw", prosody.c2s_port) as alice:
