@@ -260,10 +260,9 @@ static void on_legacy_stalled(void *data, guint32 account, bool link_down)
 {
 	struct gateway *gw = data;
 	struct session *s = sessions_by_account(gw->ctx.sessions, account);
+	/* a registration's check login is short-lived: its own timeout ends it */
 	if (s != NULL)
 		session_on_stalled(s, link_down);
-	else
-		legacy_logout(gw->ctx.legacy, account); /* a check login: its user retries */
 }
 
 static const struct legacy_callbacks legacy_callbacks = {
