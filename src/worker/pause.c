@@ -134,6 +134,11 @@ void pause_on_pause_read(void *data, const struct worker_msg_pause_read *m)
 	else
 		g_hash_table_remove(paused, pa);
 	guint inputs = loop_refresh_owner(pa);
-	g_info("account %u: %s reading its connection (%u input(s))", m->account,
-	       m->paused ? "stopped" : "resumed", inputs);
+	if (inputs == 0 && m->paused && account_is_connected(data))
+		g_warning("account %u: no input of its connection found: its reading cannot be "
+		          "paused (ferry holds what it reads)",
+		          m->account);
+	else
+		g_info("account %u: %s reading its connection (%u input(s))", m->account,
+		       m->paused ? "stopped" : "resumed", inputs);
 }

@@ -17,6 +17,9 @@ IRC peers.
 - The link kept down longer than [workers] stall_seconds (20 s here): alice
   is logged out of IRC, told that messages may be missing, and back on IRC
   after the link returns.
+- IRC over TLS (a second ngircd with a test CA, a second ferry): the worker
+  finds the TLS connection's input and pauses it too; every message of a
+  flood arrives.
 Prints TAP, and the figures (loss, duplicates, delays) as comments.
 """
 
@@ -32,6 +35,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import Ferry, run_test, start_ferry  # noqa: E402
+from servers import Ngircd, TestCA  # noqa: E402
 from transport import IrcPeer, XmppUser, irc_presets, start_xmpp_and_irc, transport_config  # noqa: E402
 
 T = "irc.localhost"
@@ -334,31 +338,71 @@ async def scenario(tap, prosody, irc, ferry, proxy):
     tap.ok(ferry.running(), "ferry is still running at the end")
 
 
+async def over_tls(tap, prosody, irc, ferry):
+    """Phase 5: the account's connection is TLS (sslconn.c's reader)."""
+    async with XmppUser("alice@localhost", "alicepw", prosody.c2s_port) as alice, \
+            IrcPeer(irc.port, "bob") as bob:
+        await sign_up(tap, alice, bob, "alice")
+        mark = ferry.mark()
+        got = Counter(alice, BOB, "T")
+        await stop_prosody_during(prosody, 11, flood(bob, "alice", "T", FLOOD))
+        complete = await got.wait(FLOOD, 120)
+        paused = await ferry.await_log(r"ferry-worker\[\d+\] info: account \d+: stopped "
+                                       r"reading its connection \(([1-9]\d*) input", 1,
+                                       since=mark)
+        asked = ferry.count(r"legacy: account \d+: more of its events wait", since=mark)
+        tap.ok(paused is not None, "over TLS the worker found the connection's input and "
+               "paused it", "ferry asked %d time(s)\n%s" % (asked, ferry.log_tail()))
+        tap.diag("TLS flood: %d of %d arrived" % (len(got.seen), FLOOD))
+        tap.ok(complete, "every message of the flood arrives over TLS too",
+               "%d lost" % (FLOOD - len(got.seen)))
+
+
+def ferry_config(prosody, presets, port, extra=None):
+    cfg = transport_config(prosody, presets=presets, extra={
+        "component": {"queue_high_bytes": str(1024 * 1024)},
+        "workers": dict({"account_queue_bytes": str(128 * 1024),
+                         "stall_seconds": str(STALL_SECONDS)}, **(extra or {})),
+        "logging": {"level": "info"}})
+    cfg["port"] = port
+    return cfg
+
+
 def body(tap, run):
     prosody, irc = start_xmpp_and_irc(run, T, users=("alice@localhost", "carol@localhost"))
 
-    async def main():
+    async def main(label, irc, presets, extra, run_scenario):
         proxy = LinkProxy(prosody.component_port)
         await proxy.start()
-        cfg = transport_config(prosody, presets=irc_presets(irc), extra={
-            "component": {"queue_high_bytes": str(1024 * 1024)},
-            "workers": {"account_queue_bytes": str(128 * 1024),
-                        "stall_seconds": str(STALL_SECONDS)},
-            "logging": {"level": "info"}})
-        cfg["port"] = proxy.port
+        cfg = ferry_config(prosody, presets, proxy.port, extra)
         ferry = await asyncio.get_running_loop().run_in_executor(
-            None, lambda: start_ferry(tap, run, **cfg))
+            None, lambda: start_ferry(tap, run, label=label, **cfg))
         try:
             if ferry is not None:
-                await scenario(tap, prosody, irc, ferry, proxy)
+                await run_scenario(ferry, proxy)
         finally:
             proxy.close()
+        if ferry is not None:
+            ferry.stop()
 
-    asyncio.run(asyncio.wait_for(main(), 900))
+    asyncio.run(asyncio.wait_for(main(
+        "ferry", irc, irc_presets(irc), None,
+        lambda ferry, proxy: scenario(tap, prosody, irc, ferry, proxy)), 900))
+
+    ca = TestCA(run.path("ca"))
+    cert = ca.issue("localhost", dns=["localhost"], ips=["127.0.0.1"])
+    tls_irc = run.add(Ngircd(run.path("ngircd-tls"), tls_cert=cert["chain"],
+                             tls_key=cert["key"]))
+    tls_irc.start()
+    presets = dict(irc_presets(tls_irc), server="localhost", port=str(tls_irc.tls_port),
+                   ssl="true")
+    asyncio.run(asyncio.wait_for(main(
+        "ferry-tls", tls_irc, presets, {"legacy_ca_file": ca.cert},
+        lambda ferry, proxy: over_tls(tap, prosody, tls_irc, ferry)), 600))
 
 
 def main():
-    return run_test("backpressure", ("prosody", "prosodyctl", "ngircd"), body)
+    return run_test("backpressure", ("prosody", "prosodyctl", "ngircd", "openssl"), body)
 
 
 if __name__ == "__main__":
