@@ -89,8 +89,8 @@ void legacy_set_event_scope(struct legacy *legacy, void (*scope)(void *data, gui
  * being dropped: the account's worker is sent PAUSE_READ and stops polling
  * that account's legacy connection until told to resume. An account is
  * paused while its own events fill the queue (per account) or while the
- * whole link is congested (ACCOUNT 0: every account); logins made
- * meanwhile start paused. */
+ * whole link is congested (ACCOUNT 0: every account). A login in progress
+ * is not paused (it must read to sign on): it is from its CONNECTED on. */
 
 /* ACCOUNT's (0: the whole link's) congestion began or ended. */
 void legacy_set_congested(struct legacy *legacy, guint32 account, bool congested);

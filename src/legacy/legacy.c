@@ -27,8 +27,10 @@ struct legacy {
 
 /* Why an account's reading is paused, and since when. */
 struct flow {
-	bool own;        /* its own stanzas fill the queue */
-	bool paused;     /* PAUSE_READ sent */
+	bool
+	    connected; /* signed on: a login in progress is never paused (it must read to finish) */
+	bool own;      /* its own stanzas fill the queue */
+	bool paused;   /* PAUSE_READ sent */
 	gint64 since_us; /* monotonic time of the pause */
 	bool stall_told; /* the owner heard of this stall */
 };
@@ -74,7 +76,7 @@ guint32 legacy_login(struct legacy *l, const struct worker_msg_login *login, GEr
 	if (id != 0) {
 		struct flow *f = g_new0(struct flow, 1);
 		g_hash_table_replace(l->flows, GUINT_TO_POINTER(id), f);
-		flow_update(l, id, f); /* a login while the link is down waits too */
+		flow_update(l, id, f); /* paused at CONNECTED if the link is down then */
 	}
 	return id;
 }
@@ -122,6 +124,13 @@ void legacy_emit(struct legacy *l, guint32 type, guint32 account, GVariant *payl
 	guint32 outer = enter_scope(l, account);
 	l->callbacks->event(l->data, account, &event);
 	(void)enter_scope(l, outer);
+	if (type == WORKER_CONNECTED) {
+		struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(account));
+		if (f != NULL && !f->connected) {
+			f->connected = true;
+			flow_update(l, account, f);
+		}
+	}
 }
 
 void legacy_emit_lost(struct legacy *l, guint32 account)
@@ -148,7 +157,7 @@ static gboolean stall_check(gpointer data);
 /* Sends PAUSE_READ when F's account must (or need no longer) wait. */
 static void flow_update(struct legacy *l, guint32 account, struct flow *f)
 {
-	bool paused = f->own || l->link_congested;
+	bool paused = f->connected && (f->own || l->link_congested);
 	if (paused == f->paused)
 		return;
 	f->paused = paused;
