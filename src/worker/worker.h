@@ -16,6 +16,7 @@
  *   events.c       libpurple signals and connection/conversation ops -> events
  *   requests.c     request, notify and account ui ops (questions libpurple asks)
  *   describe.c     --describe: a protocol's user splits and options
+ *   pause.c        PAUSE_READ: which account each input serves, paused reading
  */
 #ifndef FERRY_WORKER_H
 #define FERRY_WORKER_H
