@@ -261,8 +261,11 @@ async def scenario(tap, prosody, irc, ferry, proxy):
                "%d of 5" % len(carol_got.seen))
         tap.ok(complete, "alice's second flood arrives in full too",
                "%d lost" % (FLOOD - len(got.seen)))
-        tap.ok(ferry.count(r"legacy: account %s: more of its events wait" % alice_account,
-                           since=mark) >= 1, "alice's account was paused")
+        # Whether alice's queue went over its bound this time depends on how
+        # much the kernel's buffers took (a slower ferry, under ASan, was
+        # not paused once in one run): said, not asserted; phase 1 asserts it.
+        tap.diag("flood 2: alice's account paused %d time(s)" % ferry.count(
+            r"legacy: account %s: more of its events wait" % alice_account, since=mark))
         tap.ok(ferry.count(r"legacy: account %s: more of its events wait" % carol_account,
                            since=mark) == 0, "carol's account never was")
         tap.ok(ferry.count(WHOLE_LINK_PAUSED, since=mark) == 0,
