@@ -64,6 +64,23 @@ static void on_skipped(void *data, const struct stanza *head, const char *proble
 	router_dispatch_skipped(app->router, head, problem);
 }
 
+/* Backpressure (legacy.h): a congested queue stops the legacy side's
+ * reading, the whole link's for every account, a key's for its account. */
+static void on_congestion(void *data, guint32 key, bool congested)
+{
+	struct app *app = data;
+	if (app->legacy != NULL) /* NULL while stopping */
+		legacy_set_congested(app->legacy, key, congested);
+}
+
+/* What a legacy event makes the gateway send counts for its account. */
+static void on_event_scope(void *data, guint32 account)
+{
+	struct app *app = data;
+	if (app->component != NULL)
+		(void)component_set_key(app->component, account);
+}
+
 static void on_online(void *data)
 {
 	struct app *app = data;
@@ -91,6 +108,7 @@ static const struct component_callbacks component_callbacks = {
     .skipped = on_skipped,
     .batch_begin = on_batch_begin,
     .batch_end = on_batch_end,
+    .congestion = on_congestion,
 };
 
 static gboolean on_quit_signal(gpointer data)
@@ -234,8 +252,13 @@ static bool app_wire(struct app *app, GError **error)
 	    .max_outbound_bytes = st->max_outbound_bytes,
 	    .ping_interval = st->ping_interval,
 	    .ping_to = st->allowed_domains[0],
+	    .max_queue_bytes = st->queue_high_bytes,
+	    .queue_low_bytes = st->queue_low_bytes,
+	    .key_high_bytes = st->account_queue_bytes,
 	};
 	app->component = component_new(&opt, &component_callbacks, app);
+	legacy_set_event_scope(app->legacy, on_event_scope, app);
+	legacy_set_stall_limit(app->legacy, st->stall_seconds);
 	return true;
 }
 

@@ -3,10 +3,21 @@
  *
  * It owns the socket (plain TCP, or Direct TLS through OpenSSL with
  * certificate and name verification), the stream header and the SHA-1
- * handshake, a bounded non-blocking write queue, a periodic XEP-0199 ping
- * that detects dead links, and reconnection with exponential backoff and
- * jitter (capped at 60 s) after any loss. Inbound stanzas are handed to the
- * owner through callbacks; the owner never sees the socket.
+ * handshake, a non-blocking write queue, a periodic XEP-0199 ping that
+ * detects dead links, and reconnection with exponential backoff and jitter
+ * (capped at 60 s) after any loss. Inbound stanzas are handed to the owner
+ * through callbacks; the owner never sees the socket.
+ *
+ * Nothing queued is dropped. The queue reports congestion instead (the
+ * congestion callback): the whole link's while it is down or holds more
+ * than max_queue_bytes (until it is back under queue_low_bytes), and each
+ * owner key's (component_set_key) while that key has more than
+ * key_high_bytes queued (until half of it). The owner stops producing
+ * meanwhile. Component links have no stream management, so what was
+ * written is kept, with pings as markers, until a ping's answer shows the
+ * server read it (a ping follows written stanzas, at most once a second);
+ * after a lost link the unconfirmed stanzas are written again first
+ * (at-least-once, same ids).
  */
 #ifndef FERRY_COMPONENT_H
 #define FERRY_COMPONENT_H
@@ -33,8 +44,10 @@ struct component_options {
 	size_t max_outbound_bytes;   /* bound on each stanza written; 0: 256 KiB */
 	guint ping_interval;         /* seconds; 0: no pings */
 	const char *ping_to;         /* the domain pinged (a domain the server hosts) */
-	size_t max_queue_bytes;      /* write queue bound; 0: default (4 MiB) */
+	size_t max_queue_bytes;      /* the queue's high-water mark; 0: default (4 MiB) */
 	guint max_backoff_ms;        /* reconnect delay cap; 0: 60 000 */
+	size_t queue_low_bytes;      /* its low-water mark; 0: a quarter of the high one */
+	size_t key_high_bytes;       /* one key's bound; 0: default (256 KiB) */
 };
 
 struct component_callbacks {
@@ -53,6 +66,10 @@ struct component_callbacks {
 	 * been delivered. Lets the callee write what they cause together. */
 	void (*batch_begin)(void *user_data);
 	void (*batch_end)(void *user_data);
+	/* Optional: KEY (0: the whole link) became congested, or no longer
+	 * is (see above). Called from inside component_send() too: the callee
+	 * must not free the component. */
+	void (*congestion)(void *user_data, guint32 key, bool congested);
 };
 
 /* Copies OPTIONS (strings included) and CALLBACKS. Does not connect yet. */
@@ -72,8 +89,22 @@ void component_start(struct component *component);
  * stanzas wait in the queue and are sent after the next handshake. No
  * stanza over max_outbound_bytes is written: a message's body is cut to fit
  * with a note saying so (logged); anything else is refused (logged).
- * Returns false when the stanza was refused or the queue is full. */
+ * Returns false when the stanza was refused; a long queue refuses nothing
+ * (it reports congestion). The stanza counts for the current key. */
 bool component_send(struct component *component, struct stanza *stanza);
+
+/* Stanzas queued from now on count for KEY (0: none; ferry uses legacy
+ * account ids). Returns the previous key. */
+guint32 component_set_key(struct component *component, guint32 key);
+
+/* Bytes queued and not yet written: for KEY, or all of them for 0. */
+size_t component_queued_bytes(const struct component *component, guint32 key);
+
+/* Bytes written since the last answered ping (kept for a resend). */
+size_t component_unconfirmed_bytes(const struct component *component);
+
+/* The link's congestion as last reported (true before the first handshake). */
+bool component_congested(const struct component *component);
 
 bool component_is_online(const struct component *component);
 

@@ -28,6 +28,11 @@ struct legacy_callbacks {
 	void (*event)(void *data, guint32 account, const struct legacy_event *event);
 	/* ACCOUNT is gone (its worker died); it needs no logout. */
 	void (*lost)(void *data, guint32 account);
+	/* Optional: ACCOUNT has not read from its network for longer than the
+	 * stall bound (legacy_set_stall_limit), because the XMPP link is down
+	 * (LINK_DOWN) or its own events still wait for the server. Once per
+	 * pause; the callee is expected to log it out. */
+	void (*stalled)(void *data, guint32 account, bool link_down);
 };
 
 /* ---- commands -------------------------------------------------------------- */
@@ -73,6 +78,33 @@ bool legacy_event_dispatch(const struct legacy_event *event,
 
 /* The name of the event's message type, for logs. */
 const char *legacy_event_name(const struct legacy_event *event);
+
+/* Around each event and loss passed on, SCOPE(DATA, account) before and
+ * SCOPE(DATA, outer) after (0, or the account of the event it came
+ * inside): main.c tags what the event makes the gateway send
+ * with its account (component_set_key). NULL: none. */
+void legacy_set_event_scope(struct legacy *legacy, void (*scope)(void *data, guint32 account),
+                            void *data);
+
+/* ---- backpressure ---------------------------------------------------------------
+ *
+ * When what the legacy side reports cannot go out (the XMPP server reads
+ * slowly or the component link is down), reading stops instead of anything
+ * being dropped: the account's worker is sent PAUSE_READ and stops polling
+ * that account's legacy connection until told to resume. An account is
+ * paused while its own events fill the queue (per account) or while the
+ * whole link is congested (ACCOUNT 0: every account). A login in progress
+ * is not paused (it must read to sign on): it is from its CONNECTED on. */
+
+/* ACCOUNT's (0: the whole link's) congestion began or ended. */
+void legacy_set_congested(struct legacy *legacy, guint32 account, bool congested);
+
+/* Whether ACCOUNT's reading is paused now. */
+bool legacy_paused(const struct legacy *legacy, guint32 account);
+
+/* An account paused for longer than SECONDS is reported (callbacks'
+ * stalled); 0 (the default): never. */
+void legacy_set_stall_limit(struct legacy *legacy, guint seconds);
 
 /* ---- implementations ---------------------------------------------------------- */
 

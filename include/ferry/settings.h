@@ -44,6 +44,8 @@ struct settings {
 	                            NULL: component_host */
 	size_t max_stanza_bytes; /* inbound: larger stanzas are skipped and answered */
 	guint ping_interval;     /* seconds between XEP-0199 pings to the server */
+	size_t queue_high_bytes; /* write queue over it: every account stops reading ... */
+	size_t queue_low_bytes;  /* ... until back under it */
 
 	/* inbound: a larger XML token (one tag) closes the stream */
 	size_t max_token_bytes;
@@ -73,6 +75,11 @@ struct settings {
 
 	/* a message taking more lines on a line-based network (IRC) is refused */
 	guint max_message_lines;
+
+	/* one account's stanzas waiting for the server over it: it stops reading */
+	size_t account_queue_bytes;
+	/* an account stopped longer (seconds) is logged out with a notice; 0: never */
+	guint stall_seconds;
 
 	/* [storage] */
 	char *database; /* SQLite file */

@@ -94,7 +94,11 @@
 	 * WORKER_IM_CANCELLED, with how much went); lines already written are still     \
 	 * confirmed (IMS_SENT). Before a logout that must not leave lines behind         \
 	 * unreported (an unregistration). */                                             \
-	X(CANCEL_IMS, 30, cancel_ims, )
+	X(CANCEL_IMS, 30, cancel_ims, )                                                    \
+	/* Stop (paused true) or resume reading the account's legacy connection: ferry   \
+	 * cannot pass on what it would read (the XMPP server is slow or away). Events    \
+	 * already read still come; sending goes on. */                                   \
+	X(PAUSE_READ, 40, pause_read, F(BOOL, paused))
 
 #define WORKER_EVENTS(X, F)                                                                \
 	/* The worker is up (worker protocol version, libpurple version). On account 0. */ \

@@ -263,9 +263,19 @@ static void on_legacy_lost(void *data, guint32 account)
 		session_on_lost(s);
 }
 
+static void on_legacy_stalled(void *data, guint32 account, bool link_down)
+{
+	struct gateway *gw = data;
+	struct session *s = sessions_by_account(gw->ctx.sessions, account);
+	/* a registration's check login is short-lived: its own timeout ends it */
+	if (s != NULL)
+		session_on_stalled(s, link_down);
+}
+
 static const struct legacy_callbacks legacy_callbacks = {
     .event = on_legacy_event,
     .lost = on_legacy_lost,
+    .stalled = on_legacy_stalled,
 };
 
 static void on_login_ready(void *data, const char *bare_jid)

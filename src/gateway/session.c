@@ -11,6 +11,7 @@
 
 #define RETRY_CAP_MS (5 * 60 * 1000)
 #define LOST_WORKER_DELAY_MS 500
+#define STALL_RETRY_MS 5000
 /* How long an unregistration waits for the worker to confirm the lines it
  * had written (their PONG) before it goes on regardless. */
 #define LEAVE_WAIT_SECONDS 10
@@ -770,6 +771,29 @@ void session_on_lost(struct session *s)
 	guint delay = LOST_WORKER_DELAY_MS + g_random_int_range(0, 1000);
 	g_info("session: %s: worker lost; logging in again in %.1f s", s->jid, delay / 1000.0);
 	schedule_retry(s, delay);
+}
+
+/* Reading stopped too long (backpressure): the legacy network would drop
+ * the account unannounced (an IRC server after a couple of minutes without
+ * a PONG). Logged out instead, with a notice the server keeps offline;
+ * back when the link is (the probe at link up), or a moment later when
+ * only this account's events were waiting. */
+void session_on_stalled(struct session *s, bool link_down)
+{
+	const char *net = regform_protocol_name(s->ctx->form);
+	g_autofree char *text = g_strdup_printf(
+	    "%s: the transport left %s because %s for too long. Messages sent to you on %s "
+	    "while it was waiting may be missing. It logs you in again %s.",
+	    net, net,
+	    link_down ? "its link to your XMPP server was down"
+	              : "your XMPP server was not taking your messages",
+	    net, link_down ? "when the link is back" : "in a moment");
+	g_info("session: %s: logged out of %s after a stall (%s)", s->jid, net,
+	       link_down ? "the XMPP link is down" : "its events were not taken");
+	session_logout(s, "stalled");
+	out_tell_user(s->ctx->router, s->jid, text);
+	if (!link_down && session_user_available(s))
+		schedule_retry(s, STALL_RETRY_MS + g_random_int_range(0, 1000));
 }
 
 /* A message or typing from a contact is a sign of life (contacts.c ends

@@ -1,16 +1,38 @@
 /* legacy: the typed legacy interface (include/ferry/legacy.h) over an
- * implementation's ops, and the implementation over the ferry-worker pool
+ * implementation's ops, its backpressure (which accounts may read from
+ * their network), and the implementation over the ferry-worker pool
  * (include/ferry/workers.h). */
 #include "config.h"
 #include "ferry/legacy.h"
 
 #include "ferry/workers.h"
 
+#define STALL_CHECK_MS 1000
+
 struct legacy {
 	const struct legacy_ops *ops;
 	void *impl;
-	const struct legacy_callbacks *callbacks; /* NULL: events go nowhere */
-	void *data;                               /* for CALLBACKS */
+	const struct legacy_callbacks *callbacks;   /* NULL: events go nowhere */
+	void *data;                                 /* for CALLBACKS */
+	void (*scope)(void *data, guint32 account); /* see legacy_set_event_scope() */
+	void *scope_data;
+	guint32 in_scope; /* the account whose event is being passed on, 0: none */
+
+	/* backpressure */
+	GHashTable *flows;   /* account id -> struct flow (owned), every live account */
+	bool link_congested; /* everything waits */
+	guint stall_seconds; /* 0: no bound */
+	guint stall_timer;   /* runs while an account is paused */
+};
+
+/* Why an account's reading is paused, and since when. */
+struct flow {
+	bool
+	    connected; /* signed on: a login in progress is never paused (it must read to finish) */
+	bool own;      /* its own stanzas fill the queue */
+	bool paused;   /* PAUSE_READ sent */
+	gint64 since_us; /* monotonic time of the pause */
+	bool stall_told; /* the owner heard of this stall */
 };
 
 struct legacy_event {
@@ -24,6 +46,7 @@ struct legacy *legacy_new(const struct legacy_ops *ops, void *impl)
 	struct legacy *l = g_new0(struct legacy, 1);
 	l->ops = ops;
 	l->impl = impl;
+	l->flows = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	return l;
 }
 
@@ -32,7 +55,10 @@ void legacy_free(struct legacy *l)
 	if (l == NULL)
 		return;
 	l->callbacks = NULL; /* nothing may reach the owner while stopping */
+	l->scope = NULL;
+	g_clear_handle_id(&l->stall_timer, g_source_remove);
 	l->ops->free(l->impl);
+	g_hash_table_unref(l->flows);
 	g_free(l);
 }
 
@@ -42,9 +68,17 @@ void legacy_set_callbacks(struct legacy *l, const struct legacy_callbacks *callb
 	l->data = data;
 }
 
+static void flow_update(struct legacy *l, guint32 account, struct flow *f);
+
 guint32 legacy_login(struct legacy *l, const struct worker_msg_login *login, GError **error)
 {
-	return l->ops->login(l->impl, login, error);
+	guint32 id = l->ops->login(l->impl, login, error);
+	if (id != 0) {
+		struct flow *f = g_new0(struct flow, 1);
+		g_hash_table_replace(l->flows, GUINT_TO_POINTER(id), f);
+		flow_update(l, id, f); /* paused at CONNECTED if the link is down then */
+	}
+	return id;
 }
 
 bool legacy_send_frame(struct legacy *l, GBytes *frame)
@@ -56,6 +90,7 @@ bool legacy_send_frame(struct legacy *l, GBytes *frame)
 
 void legacy_logout(struct legacy *l, guint32 account)
 {
+	g_hash_table_remove(l->flows, GUINT_TO_POINTER(account));
 	l->ops->logout(l->impl, account);
 }
 
@@ -75,18 +110,145 @@ void legacy_sync(struct legacy *l, guint32 account)
 		l->ops->sync(l->impl, account);
 }
 
+/* Events can nest (a logout inside a handler reads the worker's last
+ * acknowledgements): the outer account is restored after an inner one. */
+static guint32 enter_scope(struct legacy *l, guint32 account)
+{
+	guint32 outer = l->in_scope;
+	l->in_scope = account;
+	if (l->scope != NULL)
+		l->scope(l->scope_data, account);
+	return outer;
+}
+
 void legacy_emit(struct legacy *l, guint32 type, guint32 account, GVariant *payload)
 {
 	if (l->callbacks == NULL || l->callbacks->event == NULL)
 		return;
 	const struct legacy_event event = {type, account, payload};
+	guint32 outer = enter_scope(l, account);
 	l->callbacks->event(l->data, account, &event);
+	(void)enter_scope(l, outer);
+	if (type == WORKER_CONNECTED) {
+		struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(account));
+		if (f != NULL && !f->connected) {
+			f->connected = true;
+			flow_update(l, account, f);
+		}
+	}
 }
 
 void legacy_emit_lost(struct legacy *l, guint32 account)
 {
-	if (l->callbacks != NULL && l->callbacks->lost != NULL)
-		l->callbacks->lost(l->data, account);
+	g_hash_table_remove(l->flows, GUINT_TO_POINTER(account));
+	if (l->callbacks == NULL || l->callbacks->lost == NULL)
+		return;
+	guint32 outer = enter_scope(l, account);
+	l->callbacks->lost(l->data, account);
+	(void)enter_scope(l, outer);
+}
+
+void legacy_set_event_scope(struct legacy *l, void (*scope)(void *data, guint32 account),
+                            void *data)
+{
+	l->scope = scope;
+	l->scope_data = data;
+}
+
+/* ---- backpressure ----------------------------------------------------------------- */
+
+static gboolean stall_check(gpointer data);
+
+/* Sends PAUSE_READ when F's account must (or need no longer) wait. */
+static void flow_update(struct legacy *l, guint32 account, struct flow *f)
+{
+	bool paused = f->connected && (f->own || l->link_congested);
+	if (paused == f->paused)
+		return;
+	f->paused = paused;
+	f->since_us = g_get_monotonic_time();
+	f->stall_told = false;
+	(void)LEGACY_SEND(l, pause_read, .account = account, .paused = paused);
+	if (paused && l->stall_timer == 0 && l->stall_seconds > 0)
+		l->stall_timer = g_timeout_add(STALL_CHECK_MS, stall_check, l);
+}
+
+void legacy_set_congested(struct legacy *l, guint32 account, bool congested)
+{
+	if (account == 0) {
+		if (l->link_congested == congested)
+			return;
+		l->link_congested = congested;
+		g_info("legacy: %s reading from %u account(s)", congested ? "stopped" : "resumed",
+		       g_hash_table_size(l->flows));
+		GHashTableIter it;
+		gpointer key, value;
+		g_hash_table_iter_init(&it, l->flows);
+		while (g_hash_table_iter_next(&it, &key, &value))
+			flow_update(l, GPOINTER_TO_UINT(key), value);
+		return;
+	}
+	struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(account));
+	if (f == NULL || f->own == congested)
+		return;
+	f->own = congested;
+	g_info("legacy: account %u: %s", account,
+	       congested ? "more of its events wait for the XMPP server than its bound: reading "
+	                   "stops"
+	                 : "its events went out: reading goes on");
+	flow_update(l, account, f);
+}
+
+bool legacy_paused(const struct legacy *l, guint32 account)
+{
+	const struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(account));
+	return f != NULL && f->paused;
+}
+
+void legacy_set_stall_limit(struct legacy *l, guint seconds)
+{
+	l->stall_seconds = seconds;
+}
+
+/* Tells the owner of each account paused longer than the stall bound, once
+ * per pause. The owner logs it out (legacy_logout), which ends its flow:
+ * collected first, since the callback changes the table. */
+static gboolean stall_check(gpointer data)
+{
+	struct legacy *l = data;
+	gint64 now = g_get_monotonic_time();
+	gint64 bound = (gint64)l->stall_seconds * G_USEC_PER_SEC;
+	g_autoptr(GArray) stalled = g_array_new(FALSE, FALSE, sizeof(guint32));
+	bool any = false;
+	GHashTableIter it;
+	gpointer key, value;
+	g_hash_table_iter_init(&it, l->flows);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		struct flow *f = value;
+		if (!f->paused)
+			continue;
+		any = true;
+		if (!f->stall_told && now - f->since_us >= bound) {
+			f->stall_told = true;
+			guint32 account = GPOINTER_TO_UINT(key);
+			g_array_append_val(stalled, account);
+		}
+	}
+	for (guint i = 0; i < stalled->len; i++) {
+		guint32 account = g_array_index(stalled, guint32, i);
+		struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(account));
+		if (f == NULL)
+			continue;
+		g_warning("legacy: account %u: reading stopped for %u s (%s): its network may drop "
+		          "it",
+		          account, l->stall_seconds,
+		          f->own ? "its events wait for the XMPP server" : "the XMPP link is down");
+		if (l->callbacks != NULL && l->callbacks->stalled != NULL)
+			l->callbacks->stalled(l->data, account, !f->own);
+	}
+	if (!any)
+		l->stall_timer = 0;
+	return any ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 bool legacy_event_dispatch(const struct legacy_event *event,

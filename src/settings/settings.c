@@ -25,12 +25,15 @@ static const char *const component_keys[] = {"jid",
                                              "max_token_bytes",
                                              "max_outbound_bytes",
                                              "ping_interval",
+                                             "queue_high_bytes",
+                                             "queue_low_bytes",
                                              NULL};
 static const char *const legacy_keys[] = {"protocol", "name", "locked", NULL};
 static const char *const legacy_ferry_keys[] = {"ferry.fields", "ferry.allowed_servers", NULL};
 static const char *const workers_keys[] = {
-    "program",        "users_per_worker",  "min_workers", "login_rate", "login_burst",
-    "legacy_ca_file", "max_message_lines", "user",        NULL};
+    "program",        "users_per_worker",  "min_workers",         "login_rate",    "login_burst",
+    "legacy_ca_file", "max_message_lines", "account_queue_bytes", "stall_seconds", "user",
+    NULL};
 static const char *const storage_keys[] = {"database", "key_file", NULL};
 static const char *const access_keys[] = {"allowed_domains", "admins", NULL};
 static const char *const logging_keys[] = {"level", NULL};
@@ -258,6 +261,14 @@ static bool load_component(GKeyFile *kf, struct settings *s, GError **error)
 	if (!get_uint(kf, s, g, "ping_interval", 60, 5, 3600, &n, error))
 		return false;
 	s->ping_interval = (guint)n;
+	if (!get_uint(kf, s, g, "queue_high_bytes", 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024,
+	              &n, error))
+		return false;
+	s->queue_high_bytes = (size_t)n;
+	if (!get_uint(kf, s, g, "queue_low_bytes", s->queue_high_bytes / 4, 1024,
+	              s->queue_high_bytes, &n, error))
+		return false;
+	s->queue_low_bytes = (size_t)n;
 	return true;
 }
 
@@ -344,6 +355,13 @@ static bool load_rest(GKeyFile *kf, struct settings *s, GError **error)
 	/* Checked against the system's users at start (main.c): a file
 	 * checked elsewhere than where it runs must still load. */
 	s->worker_user = get_string(kf, "workers", "user");
+	if (!get_uint(kf, s, "workers", "account_queue_bytes", 256 * 1024, 4096, 1024 * 1024 * 1024,
+	              &n, error))
+		return false;
+	s->account_queue_bytes = (size_t)n;
+	if (!get_uint(kf, s, "workers", "stall_seconds", 90, 0, 86400, &n, error))
+		return false;
+	s->stall_seconds = (guint)n;
 	s->legacy_ca_file = get_path(kf, s, "workers", "legacy_ca_file", NULL);
 	if (s->legacy_ca_file != NULL && !g_file_test(s->legacy_ca_file, G_FILE_TEST_IS_REGULAR))
 		return fail(error, SETTINGS_ERROR_INVALID, s, "workers", "legacy_ca_file",

@@ -339,6 +339,7 @@ static const struct worker_msg_handlers bound = {
     .auth_reply = on_auth_reply,
     .keep = on_keep,
     .cancel_ims = on_cancel_ims,
+    .pause_read = pause_on_pause_read,
 };
 
 void commands_handle(guint32 type, guint32 id, GVariant *payload)

@@ -44,7 +44,8 @@ struct input {
 	PurpleInputCondition cond;
 	PurpleInputFunction function;
 	gpointer data;
-	guint glib_id; /* fallback GLib watch when epoll refuses the fd, else 0 */
+	guint glib_id;        /* fallback GLib watch when epoll refuses the fd, else 0 */
+	PurpleAccount *owner; /* whose connection it serves (pause.c), or NULL */
 };
 
 struct fd_entry {
@@ -59,9 +60,10 @@ struct timer {
 	guint interval_ms;
 	GSourceFunc function;
 	gpointer data;
-	GSequenceIter *pos; /* in TIMERS; NULL while running */
-	bool removed;       /* removed while running */
-	bool foreign;       /* added through g_timeout_add_seconds(): in BY_DATA */
+	GSequenceIter *pos;   /* in TIMERS; NULL while running */
+	bool removed;         /* removed while running */
+	bool foreign;         /* added through g_timeout_add_seconds(): in BY_DATA */
+	PurpleAccount *owner; /* the account it was added for (pause.c's context) */
 };
 
 static guint next_id = LOOP_ID_BASE;
@@ -95,7 +97,7 @@ static guint32 events_of(const struct fd_entry *e)
 	guint32 ev = 0;
 	for (guint i = 0; i < e->inputs->len; i++) {
 		const struct input *in = g_ptr_array_index(e->inputs, i);
-		if (in->cond & PURPLE_INPUT_READ)
+		if ((in->cond & PURPLE_INPUT_READ) && !pause_is_paused(in->owner))
 			ev |= EPOLLIN;
 		if (in->cond & PURPLE_INPUT_WRITE)
 			ev |= EPOLLOUT;
@@ -138,6 +140,7 @@ guint loop_input_add(int fd, PurpleInputCondition cond, PurpleInputFunction func
 	in->cond = cond;
 	in->function = function;
 	in->data = data;
+	in->owner = pause_owner(function, data, pause_context());
 	struct fd_entry *e = g_hash_table_lookup(fds, GINT_TO_POINTER(fd));
 	bool known = e != NULL;
 	if (e == NULL) {
@@ -222,8 +225,15 @@ static gboolean io_dispatch(GSource *source, GSourceFunc callback, gpointer user
 		int fd = e->fd;
 		for (guint k = 0; k < count; k++) {
 			struct input *in = g_hash_table_lookup(inputs, GUINT_TO_POINTER(ids[k]));
-			if (in != NULL && in->fd == fd && (in->cond & ready) != 0)
-				in->function(in->data, fd, in->cond & ready);
+			PurpleInputCondition cond = in != NULL ? in->cond & ready : 0;
+			if (in != NULL && pause_is_paused(in->owner) &&
+			    !(evs[i].events & (EPOLLHUP | EPOLLERR)))
+				cond &= ~PURPLE_INPUT_READ; /* paused in this batch */
+			if (in != NULL && in->fd == fd && cond != 0) {
+				PurpleAccount *prev = pause_enter(in->owner);
+				in->function(in->data, fd, cond);
+				pause_leave(prev);
+			}
 		}
 	}
 	if (batch_end != NULL)
@@ -232,6 +242,30 @@ static gboolean io_dispatch(GSource *source, GSourceFunc callback, gpointer user
 }
 
 static GSourceFuncs io_funcs = {.dispatch = io_dispatch};
+
+PurpleInputFunction loop_input_function(guint id)
+{
+	struct input *in = g_hash_table_lookup(inputs, GUINT_TO_POINTER(id));
+	return in != NULL ? in->function : NULL;
+}
+
+guint loop_refresh_owner(PurpleAccount *owner)
+{
+	guint n = 0;
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, inputs);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		struct input *in = value;
+		in->owner = pause_owner(in->function, in->data, in->owner);
+		struct fd_entry *e = g_hash_table_lookup(fds, GINT_TO_POINTER(in->fd));
+		if (in->owner == owner && e != NULL && (in->cond & PURPLE_INPUT_READ)) {
+			(void)epoll_update(e, true);
+			n++;
+		}
+	}
+	return n;
+}
 
 /* ---- timeouts ----------------------------------------------------------------- */
 
@@ -265,6 +299,7 @@ static guint timer_add(guint interval_ms, GSourceFunc function, gpointer data)
 	t->due_us = g_get_monotonic_time() + (gint64)interval_ms * 1000;
 	t->function = function;
 	t->data = data;
+	t->owner = pause_context();
 	g_hash_table_insert(timer_ids, GUINT_TO_POINTER(t->id), t);
 	timer_queue(t);
 	if (capturing && data == NULL && captured == 0)
@@ -374,7 +409,9 @@ static gboolean timer_dispatch(GSource *source, GSourceFunc callback, gpointer u
 		batch_begin();
 	for (guint i = 0; i < due->len; i++) {
 		struct timer *t = g_ptr_array_index(due, i);
+		PurpleAccount *prev = pause_enter(t->owner);
 		bool again = !t->removed && t->function(t->data);
+		pause_leave(prev);
 		if (again && !t->removed) {
 			t->due_us = g_get_monotonic_time() + (gint64)t->interval_ms * 1000;
 			timer_queue(t);

@@ -17,6 +17,7 @@
  *   requests.c     request, notify and account ui ops (questions libpurple asks)
  *   describe.c     --describe: a protocol's user splits and options
  *   sandbox.c      no core dumps, no new privileges, Landlock (before libpurple)
+ *   pause.c        PAUSE_READ: which account each input serves, paused reading
  */
 #ifndef FERRY_WORKER_H
 #define FERRY_WORKER_H
@@ -119,6 +120,29 @@ bool loop_timeout_park(guint id);
  * it on forgets the previous one. */
 void loop_capture_timeouts(bool on);
 guint loop_captured_timeout(void);
+
+/* The function of input ID, or NULL (pause.c learns sslconn.c's reader). */
+PurpleInputFunction loop_input_function(guint id);
+/* Works out again whose each input is (pause_owner()) and makes epoll
+ * watch OWNER's read inputs as pause_is_paused() says; returns how many. */
+guint loop_refresh_owner(PurpleAccount *owner);
+
+/* ---- pause.c ------------------------------------------------------------- */
+
+/* PAUSE_READ: stops or resumes polling the account's read inputs (DATA:
+ * its struct account). */
+void pause_on_pause_read(void *data, const struct worker_msg_pause_read *m);
+/* The account an input of FUNCTION with DATA serves, else FALLBACK (see
+ * pause.c for how it is found). */
+PurpleAccount *pause_owner(PurpleInputFunction function, gpointer data, PurpleAccount *fallback);
+/* The account whose callback runs now (NULL: none known). */
+PurpleAccount *pause_context(void);
+/* Around a callback for OWNER: returns the context to restore with
+ * pause_leave(). */
+PurpleAccount *pause_enter(PurpleAccount *owner);
+void pause_leave(PurpleAccount *prev);
+/* Whether PA's reading is paused (NULL: never). */
+bool pause_is_paused(PurpleAccount *pa);
 
 /* ---- dns.c --------------------------------------------------------------- */
 

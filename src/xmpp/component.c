@@ -1,6 +1,9 @@
 /* component: the XEP-0114 link to the XMPP server. One connection at a time;
- * every loss (network, stream error, dead ping, full queue) ends in a
- * reconnect after a backoff delay. See include/ferry/component.h. */
+ * every loss (network, stream error, dead ping) ends in a reconnect after a
+ * backoff delay. A slow server never costs a stanza: the queue reports
+ * congestion to its owner instead of overflowing, and what was written but
+ * not yet confirmed by a ping's answer is written again after a reconnect.
+ * See include/ferry/component.h. */
 #include "config.h"
 #include "ferry/component.h"
 
@@ -18,9 +21,9 @@
 
 #include "ferry/fdwatch.h"
 #include "ferry/xml_stream.h"
+#include "outq.h"
 #include "tls.h"
 
-#define DEFAULT_QUEUE_BYTES (4 * 1024 * 1024)
 /* Half of Prosody's component_stanza_size_limit (512 KiB), which closes the
  * stream on any larger stanza from ferry. */
 #define DEFAULT_OUTBOUND_BYTES (256 * 1024)
@@ -59,18 +62,18 @@ struct component {
 
 	GString *ctl;        /* stream-level bytes (header, handshake, close) */
 	size_t ctl_off;      /* bytes of ctl already written */
-	GQueue out;          /* GString* per stanza, waiting to be written */
+	struct outq *out;    /* stanzas waiting, and written but unconfirmed */
 	size_t out_head_off; /* bytes of the head stanza already written */
-	size_t out_bytes;    /* total bytes queued */
+	guint32 cur_key;     /* tag of what is queued now */
+	guint confirm_timer; /* the next confirming ping (outq_confirm_ping_due) */
 
 	guint reconnect_timer;
 	guint handshake_timer;
 	guint ping_timer;
 	guint attempts;        /* consecutive failed connections */
 	gint64 online_since;   /* monotonic time of the last handshake */
-	bool ping_outstanding; /* a ping is unanswered */
-	guint ping_seq;
-	char ping_id[32];
+	bool ping_outstanding; /* a ping is unanswered, and nothing came since */
+	bool ping_stale;       /* ... and it was so at the last tick already */
 
 	guint pending_idle; /* reads decrypted bytes OpenSSL still holds */
 	bool in_read;       /* inside the read loop: defer teardown */
@@ -174,6 +177,8 @@ static enum io_result io_read(struct component *c, char *buf, size_t len, size_t
 
 /* ---- the write queue -------------------------------------------------------- */
 
+#define update_congestion(c) outq_update((c)->out, (c)->state == ST_ONLINE)
+
 /* Writes what it can; returns false when the link went down. */
 static bool write_buffer(struct component *c, const GString *buf, size_t *off)
 {
@@ -193,6 +198,8 @@ static bool write_buffer(struct component *c, const GString *buf, size_t *off)
 	return true;
 }
 
+static void maybe_confirm_ping(struct component *c);
+
 static void flush(struct component *c)
 {
 	if (c->fd < 0 || c->state == ST_CONNECTING || c->state == ST_TLS)
@@ -205,24 +212,28 @@ static void flush(struct component *c)
 	}
 	g_string_truncate(c->ctl, 0);
 	c->ctl_off = 0;
-	while (c->state == ST_ONLINE && !g_queue_is_empty(&c->out)) {
-		GString *head = g_queue_peek_head(&c->out);
-		if (!write_buffer(c, head, &c->out_head_off))
+	while (c->state == ST_ONLINE && !outq_is_empty(c->out)) {
+		struct outq_item *head = outq_head(c->out);
+		if (!write_buffer(c, head->s, &c->out_head_off))
 			return;
-		if (c->out_head_off < head->len)
+		if (c->out_head_off < head->s->len)
 			break;
-		c->out_bytes -= head->len;
 		c->out_head_off = 0;
-		g_string_free(g_queue_pop_head(&c->out), TRUE);
+		/* Written is not yet received: kept until a ping's answer. */
+		(void)outq_head_written(c->out);
 	}
 	update_watch(c);
+	if (c->state == ST_ONLINE) {
+		maybe_confirm_ping(c);
+		update_congestion(c);
+	}
 }
 
 static bool wants_output(const struct component *c)
 {
 	if (c->ctl_off < c->ctl->len)
 		return true;
-	return c->state == ST_ONLINE && c->out.length > 0;
+	return c->state == ST_ONLINE && !outq_is_empty(c->out);
 }
 
 /* ---- the stream ------------------------------------------------------------- */
@@ -266,33 +277,62 @@ static void send_stream_error(struct component *c, const char *condition)
 	flush(c);
 }
 
+static void send_ping(struct component *c)
+{
+	if (!c->ping_outstanding)
+		c->ping_stale = false;
+	c->ping_outstanding = true;
+	(void)outq_push_ping(c->out, c->opt.jid,
+	                     c->opt.ping_to != NULL ? c->opt.ping_to : c->opt.jid);
+}
+
+static gboolean confirm_due(gpointer data)
+{
+	struct component *c = data;
+	c->confirm_timer = 0;
+	maybe_confirm_ping(c);
+	return G_SOURCE_REMOVE;
+}
+
+/* After stanzas were written, a ping whose answer confirms them. */
+static void maybe_confirm_ping(struct component *c)
+{
+	if (c->state != ST_ONLINE || c->confirm_timer != 0)
+		return;
+	gint64 wait = outq_confirm_ping_due(c->out);
+	if (wait < 0)
+		return;
+	if (wait > 0) {
+		c->confirm_timer = g_timeout_add((guint)(wait / 1000) + 1, confirm_due, c);
+		return;
+	}
+	send_ping(c);
+	if (!c->in_read)
+		flush(c);
+	else
+		update_watch(c);
+}
+
 static gboolean ping_tick(gpointer data)
 {
 	struct component *c = data;
 	if (c->state != ST_ONLINE)
 		return G_SOURCE_CONTINUE;
-	if (c->ping_outstanding) {
+	if (c->ping_outstanding && c->ping_stale) {
 		g_autofree char *why = g_strdup_printf(
 		    "no answer to a ping in %u s: the link is dead", c->opt.ping_interval);
 		c->ping_timer = 0;
 		link_down(c, why);
 		return G_SOURCE_REMOVE;
 	}
-	g_snprintf(c->ping_id, sizeof c->ping_id, "ferry-ping-%u", ++c->ping_seq);
-	struct stanza *iq = stanza_new("iq");
-	stanza_set_attr(iq, "type", "get");
-	stanza_set_attr(iq, "id", c->ping_id);
-	stanza_set_attr(iq, "from", c->opt.jid);
-	stanza_set_attr(iq, "to", c->opt.ping_to != NULL ? c->opt.ping_to : c->opt.jid);
-	stanza_add_child(iq, "ping", NS_PING);
-	c->ping_outstanding = true;
-	/* Past the queue bound check: a ping must go out even when the queue is
-	 * near full, or a stuck link would never be detected. */
-	GString *s = g_string_new(NULL);
-	stanza_serialize(iq, s);
-	stanza_free(iq);
-	c->out_bytes += s->len;
-	g_queue_push_tail(&c->out, s);
+	if (c->ping_outstanding) {
+		/* a confirming ping went out since the last tick: its answer
+		 * has until the next one */
+		c->ping_stale = true;
+		return G_SOURCE_CONTINUE;
+	}
+	send_ping(c);
+	c->ping_stale = true;
 	flush(c);
 	return G_SOURCE_CONTINUE;
 }
@@ -303,6 +343,7 @@ static void go_online(struct component *c)
 	c->state = ST_ONLINE;
 	c->online_since = g_get_monotonic_time();
 	c->ping_outstanding = false;
+	c->ping_stale = false;
 	g_message("component: online as %s (%s:%u%s)", c->opt.jid, c->opt.host, c->opt.port,
 	          c->tls != NULL ? ", TLS" : "");
 	if (c->opt.ping_interval > 0)
@@ -310,6 +351,7 @@ static void go_online(struct component *c)
 	if (c->cb.online != NULL)
 		c->cb.online(c->user_data);
 	flush(c);
+	update_congestion(c);
 }
 
 static void on_stream_start(void *data, const char *name, const char **attrs)
@@ -352,10 +394,13 @@ static void on_stanza(void *data, struct stanza *stanza)
 		stanza_free(stanza);
 		return;
 	}
-	if (c->ping_id[0] != '\0' && strcmp(name, "iq") == 0 &&
-	    g_strcmp0(stanza_get_id(stanza), c->ping_id) == 0) {
+	/* A ping's answer, result or error: the server read all before it. */
+	guint32 n = 0;
+	if (strcmp(name, "iq") == 0 && outq_ping_number(stanza_get_id(stanza), &n) &&
+	    outq_confirm(c->out, n)) {
 		c->ping_outstanding = false;
 		stanza_free(stanza);
+		maybe_confirm_ping(c);
 		return;
 	}
 	if (c->cb.stanza != NULL)
@@ -434,6 +479,7 @@ static void read_ready(struct component *c)
 		}
 		if (c->ping_outstanding && c->state == ST_ONLINE)
 			c->ping_outstanding = false; /* any traffic proves the link */
+		c->ping_stale = false;
 		if (!xml_stream_feed(c->xs, buf, got, &err)) {
 			g_warning("component: bad XML from the server: %s", err->message);
 			send_stream_error(c, xml_stream_error_condition(err->code));
@@ -608,10 +654,12 @@ static void link_down(struct component *c, const char *reason)
 	g_clear_handle_id(&c->pending_idle, g_source_remove);
 	g_clear_handle_id(&c->handshake_timer, g_source_remove);
 	g_clear_handle_id(&c->ping_timer, g_source_remove);
+	g_clear_handle_id(&c->confirm_timer, g_source_remove);
 	g_clear_pointer(&c->tls, tls_free);
 	g_clear_object(&c->conn);
 	c->fd = -1;
 	c->tls_wants_write = false;
+	c->ping_outstanding = false;
 	g_string_truncate(c->ctl, 0);
 	c->ctl_off = 0;
 	c->out_head_off = 0; /* a half-written stanza is sent again in whole */
@@ -622,6 +670,8 @@ static void link_down(struct component *c, const char *reason)
 	guint delay = component_backoff_ms(c->attempts, c->opt.max_backoff_ms, g_random_double());
 	g_warning("component: link down (%s); reconnecting in %.1f s", reason, delay / 1000.0);
 	c->reconnect_timer = g_timeout_add(delay, reconnect_due, c);
+	(void)outq_requeue(c->out); /* written again after the reconnect */
+	update_congestion(c);
 	if (was_online && c->cb.offline != NULL)
 		c->cb.offline(c->user_data);
 }
@@ -643,8 +693,8 @@ struct component *component_new(const struct component_options *options,
 		c->opt.max_stanza_bytes = XML_STREAM_DEFAULT_MAX_STANZA_BYTES;
 	if (c->opt.max_outbound_bytes == 0)
 		c->opt.max_outbound_bytes = DEFAULT_OUTBOUND_BYTES;
-	if (c->opt.max_queue_bytes == 0)
-		c->opt.max_queue_bytes = DEFAULT_QUEUE_BYTES;
+	const struct outq_limits lim = {options->max_queue_bytes, options->queue_low_bytes,
+	                                options->key_high_bytes};
 	if (c->opt.max_backoff_ms == 0)
 		c->opt.max_backoff_ms = DEFAULT_BACKOFF_CAP_MS;
 	if (callbacks != NULL)
@@ -652,15 +702,10 @@ struct component *component_new(const struct component_options *options,
 	c->user_data = user_data;
 	c->fd = -1;
 	c->ctl = g_string_new(NULL);
-	g_queue_init(&c->out);
+	c->out = outq_new(&lim, c->cb.congestion, user_data);
 	c->xs = xml_stream_new(c->opt.max_stanza_bytes, 0, &stream_callbacks, c);
 	xml_stream_set_max_token_bytes(c->xs, c->opt.max_token_bytes);
 	return c;
-}
-
-static void free_string(gpointer s)
-{
-	g_string_free(s, TRUE);
 }
 
 void component_free(struct component *c)
@@ -686,9 +731,10 @@ void component_free(struct component *c)
 	g_clear_handle_id(&c->handshake_timer, g_source_remove);
 	g_clear_handle_id(&c->ping_timer, g_source_remove);
 	g_clear_handle_id(&c->reconnect_timer, g_source_remove);
+	g_clear_handle_id(&c->confirm_timer, g_source_remove);
 	g_clear_pointer(&c->tls, tls_free);
 	g_clear_object(&c->conn);
-	g_queue_clear_full(&c->out, free_string);
+	outq_free(c->out);
 	g_string_free(c->ctl, TRUE);
 	xml_stream_free(c->xs);
 	g_free(c->down_reason);
@@ -766,25 +812,35 @@ bool component_send(struct component *c, struct stanza *stanza)
 		return false;
 	}
 	stanza_free(stanza);
-	if (c->out_bytes + s->len > c->opt.max_queue_bytes) {
-		g_string_free(s, TRUE);
-		if (c->state == ST_ONLINE) {
-			g_warning("component: write queue full (%zu bytes): the server is not "
-			          "reading",
-			          c->out_bytes);
-			link_down(c, "write queue full");
-		} else {
-			g_warning("component: write queue full (%zu bytes) while the link is down; "
-			          "stanza not queued",
-			          c->out_bytes);
-		}
-		return false;
-	}
-	c->out_bytes += s->len;
-	g_queue_push_tail(&c->out, s);
+	/* Never refused for length: over the high-water mark the owner is
+	 * told (congestion callback) and stops taking from the legacy side. */
+	outq_push(c->out, s, c->cur_key, 0);
 	if (c->state == ST_ONLINE && !c->in_read)
 		flush(c);
 	else if (c->state == ST_ONLINE)
 		update_watch(c);
+	update_congestion(c);
 	return true;
+}
+
+guint32 component_set_key(struct component *c, guint32 key)
+{
+	guint32 old = c->cur_key;
+	c->cur_key = key;
+	return old;
+}
+
+size_t component_queued_bytes(const struct component *c, guint32 key)
+{
+	return outq_bytes(c->out, key);
+}
+
+size_t component_unconfirmed_bytes(const struct component *c)
+{
+	return outq_unconfirmed_bytes(c->out);
+}
+
+bool component_congested(const struct component *c)
+{
+	return outq_congested(c->out);
 }

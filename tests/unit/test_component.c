@@ -38,9 +38,10 @@ static bool log_contains(const char *needle)
 /* ---- the fake server ---------------------------------------------------- */
 
 enum script {
-	SCRIPT_ACCEPT_THEN_CLOSE, /* handshake, one iq, read a message, close, accept again */
-	SCRIPT_REFUSE,            /* answer every handshake with not-authorized */
-	SCRIPT_STOP_READING,      /* handshake, then never read again */
+	SCRIPT_ACCEPT_THEN_CLOSE,  /* handshake, one iq, read a message, close, accept again */
+	SCRIPT_REFUSE,             /* answer every handshake with not-authorized */
+	SCRIPT_STOP_READING,       /* handshake, then never read again */
+	SCRIPT_CONFIRM_THEN_CLOSE, /* as ACCEPT_THEN_CLOSE, answering our ping before the close */
 };
 
 struct server {
@@ -52,6 +53,7 @@ struct server {
 	int connections;    /* accepted so far */
 	char *handshake;    /* the first <handshake> text seen */
 	char *message;      /* the first <message> seen */
+	int with_message;   /* connections on which a <message> came */
 	volatile gint stop; /* asks the thread to finish */
 };
 
@@ -117,7 +119,25 @@ static gpointer server_main(gpointer data)
 		g_mutex_lock(&sv->lock);
 		if (m != NULL && sv->message == NULL)
 			sv->message = g_strdup(m);
+		if (m != NULL)
+			sv->with_message++;
 		g_mutex_unlock(&sv->lock);
+		if (sv->script == SCRIPT_CONFIRM_THEN_CLOSE && m != NULL) {
+			/* the ping that follows written stanzas, answered */
+			read_until(fd, acc, "urn:xmpp:ping");
+			const char *id = strstr(acc->str, "id=\"ferry-ping-");
+			if (id == NULL)
+				id = strstr(acc->str, "id='ferry-ping-");
+			if (id != NULL) {
+				g_autofree char *num = g_strndup(id + 4, strcspn(id + 4, "'\""));
+				g_autofree char *reply =
+				    g_strdup_printf("<iq type='result' id='%s' from='localhost' "
+				                    "to='irc.localhost'/>",
+				                    num);
+				send_str(fd, reply);
+				g_usleep(200000);
+			}
+		}
 		close(fd);
 	}
 	return NULL;
@@ -175,7 +195,29 @@ static void on_stanza(void *data, struct stanza *s)
 	stanza_free(s);
 }
 
-static const struct component_callbacks callbacks = {on_online, on_offline, on_stanza};
+static GArray *congestion_log; /* (key << 1 | congested) per report */
+
+static void on_congestion(void *data, guint32 key, bool congested)
+{
+	(void)data;
+	guint64 v = (guint64)key << 1 | congested;
+	g_array_append_val(congestion_log, v);
+}
+
+static bool congestion_seen(guint32 key, bool congested)
+{
+	for (guint i = 0; i < congestion_log->len; i++)
+		if (g_array_index(congestion_log, guint64, i) == ((guint64)key << 1 | congested))
+			return true;
+	return false;
+}
+
+static const struct component_callbacks callbacks = {
+    .online = on_online,
+    .offline = on_offline,
+    .stanza = on_stanza,
+    .congestion = on_congestion,
+};
 
 static struct component *new_component_ping(guint16 port, const char *secret, size_t queue,
                                             guint ping_interval, struct observed *obs)
@@ -278,6 +320,17 @@ static void test_handshake_and_reconnect(void)
 	g_assert_nonnull(strstr(sv->message, "a &lt; b &amp; c"));
 	g_assert_cmpint(sv->connections, >=, 2);
 	g_mutex_unlock(&sv->lock);
+	/* No ping answered what was written before the close: the message is
+	 * written again on the new link (at-least-once). */
+	RUN_UNTIL(({
+		g_mutex_lock(&sv->lock);
+		int n_ = sv->with_message;
+		g_mutex_unlock(&sv->lock);
+		n_ >= 2;
+	}));
+	g_mutex_lock(&sv->lock);
+	g_assert_cmpint(sv->with_message, ==, 2);
+	g_mutex_unlock(&sv->lock);
 	component_free(c);
 	g_ptr_array_unref(obs.stanzas);
 	server_free(sv);
@@ -346,27 +399,68 @@ static void test_refused_secret(void)
 	server_free(sv);
 }
 
+/* The server stops reading: nothing is refused and the link stays up; the
+ * owner hears of the congestion, the whole link's and the key's. */
 static void test_queue_overflow(void)
 {
 	struct server *sv = server_start(SCRIPT_STOP_READING);
 	struct observed obs = {0};
 	g_ptr_array_set_size(logged, 0);
+	g_array_set_size(congestion_log, 0);
 	struct component *c = new_component(sv->port, "s3cret", 128 * 1024, &obs);
 	component_start(c);
 	RUN_UNTIL(obs.online == 1);
 	g_assert_cmpint(obs.online, ==, 1);
+	g_assert_true(congestion_seen(0, false)); /* online, empty */
 	g_autofree char *big = g_strnfill(8000, 'x');
-	bool refused = false;
-	for (int i = 0; i < 20000 && !refused; i++) {
+	int refused = 0;
+	(void)component_set_key(c, 7);
+	for (int i = 0; i < 2000; i++) {
 		struct stanza *m = stanza_new("message");
 		stanza_set_attr(m, "to", "alice@localhost");
 		stanza_add_text_child(m, "body", big);
-		refused = !component_send(c, m);
+		refused += !component_send(c, m);
 		g_main_context_iteration(NULL, FALSE);
 	}
-	g_assert_true(refused);
-	g_assert_cmpint(obs.offline, ==, 1); /* overflow closed the link */
-	g_assert_true(log_contains("write queue full"));
+	g_assert_cmpuint(component_set_key(c, 0), ==, 7);
+	g_assert_cmpint(refused, ==, 0);
+	g_assert_cmpint(obs.offline, ==, 0); /* the link was not reopened */
+	g_assert_true(component_is_online(c));
+	g_assert_true(component_congested(c));
+	g_assert_true(congestion_seen(0, true));
+	g_assert_true(congestion_seen(7, true));
+	g_assert_cmpuint(component_queued_bytes(c, 7), >, 128 * 1024);
+	g_assert_cmpuint(component_queued_bytes(c, 7), ==, component_queued_bytes(c, 0));
+	g_assert_false(log_contains("write queue full"));
+	component_free(c);
+	g_ptr_array_unref(obs.stanzas);
+	server_free(sv);
+}
+
+/* A ping's answer confirms what was written before it: after the close,
+ * the message is not written again. */
+static void test_confirmed_not_resent(void)
+{
+	struct server *sv = server_start(SCRIPT_CONFIRM_THEN_CLOSE);
+	struct observed obs = {0};
+	struct component *c = new_component(sv->port, "s3cret", 0, &obs);
+	component_start(c);
+	RUN_UNTIL(obs.online == 1 && obs.stanzas->len == 1);
+	g_assert_cmpint(obs.online, ==, 1);
+	struct stanza *m = stanza_new("message");
+	stanza_set_attr(m, "to", "alice@localhost");
+	stanza_set_attr(m, "id", "m1");
+	stanza_add_text_child(m, "body", "hello");
+	g_assert_true(component_send(c, m));
+	RUN_UNTIL(obs.online == 2);
+	g_assert_cmpint(obs.online, ==, 2);
+	g_assert_cmpuint(component_unconfirmed_bytes(c), ==, 0);
+	/* give a resend, if any, time to arrive */
+	gint64 until = g_get_monotonic_time() + G_USEC_PER_SEC;
+	RUN_UNTIL(g_get_monotonic_time() > until);
+	g_mutex_lock(&sv->lock);
+	g_assert_cmpint(sv->with_message, ==, 1);
+	g_mutex_unlock(&sv->lock);
 	component_free(c);
 	g_ptr_array_unref(obs.stanzas);
 	server_free(sv);
@@ -400,6 +494,7 @@ int main(int argc, char **argv)
 	/* Warnings are part of what these tests check: record, don't abort. */
 	g_log_set_always_fatal(G_LOG_FATAL_MASK);
 	logged = g_ptr_array_new_with_free_func(g_free);
+	congestion_log = g_array_new(FALSE, FALSE, sizeof(guint64));
 	g_log_set_writer_func(capture_log, NULL, NULL);
 	g_test_add_func("/component/digest", test_digest);
 	g_test_add_func("/component/backoff", test_backoff);
@@ -408,7 +503,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/component/outbound-bound", test_outbound_bound);
 	g_test_add_func("/component/queue-overflow", test_queue_overflow);
 	g_test_add_func("/component/dead-link", test_dead_link);
+	g_test_add_func("/component/confirmed-not-resent", test_confirmed_not_resent);
 	int rc = g_test_run();
 	g_ptr_array_unref(logged);
+	g_array_unref(congestion_log);
 	return rc;
 }

@@ -318,6 +318,7 @@ static void test_catalogue(void)
 	    {WORKER_SHUTDOWN, 9, "shutdown", "()"},
 	    {WORKER_KEEP, 10, "keep", "()"},
 	    {WORKER_CANCEL_IMS, 30, "cancel_ims", "()"},
+	    {WORKER_PAUSE_READ, 40, "pause_read", "(b)"},
 	    {WORKER_READY, 100, "ready", "(us)"},
 	    {WORKER_CONNECTED, 101, "connected", "(s)"},
 	    {WORKER_DISCONNECTED, 102, "disconnected", "(usb)"},
