@@ -30,10 +30,17 @@ static const char *const component_keys[] = {"jid",
                                              NULL};
 static const char *const legacy_keys[] = {"protocol", "name", "locked", NULL};
 static const char *const legacy_ferry_keys[] = {"ferry.fields", "ferry.allowed_servers", NULL};
-static const char *const workers_keys[] = {
-    "program",        "users_per_worker",  "min_workers",         "login_rate",    "login_burst",
-    "legacy_ca_file", "max_message_lines", "account_queue_bytes", "stall_seconds", "user",
-    NULL};
+static const char *const workers_keys[] = {"program",
+                                           "users_per_worker",
+                                           "min_workers",
+                                           "login_rate",
+                                           "login_burst",
+                                           "legacy_ca_file",
+                                           "max_message_lines",
+                                           "account_queue_bytes",
+                                           "stall_seconds",
+                                           "user",
+                                           NULL};
 static const char *const storage_keys[] = {"database", "key_file", NULL};
 static const char *const access_keys[] = {"allowed_domains", "admins", NULL};
 static const char *const logging_keys[] = {"level", NULL};
