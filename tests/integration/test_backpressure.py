@@ -399,6 +399,7 @@ def body(tap, run):
     tls_irc.start()
     presets = dict(irc_presets(tls_irc), server="localhost", port=str(tls_irc.tls_port),
                    ssl="true")
+    presets["ferry.allowed_servers"] = "localhost"
     asyncio.run(asyncio.wait_for(main(
         "ferry-tls", tls_irc, presets, {"legacy_ca_file": ca.cert},
         lambda ferry, proxy: over_tls(tap, prosody, tls_irc, ferry)), 600))

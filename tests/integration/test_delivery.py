@@ -244,7 +244,8 @@ async def relogin_mid_message(tap, prosody, irc, ferry):
         alice = await connect(prosody)
         m0 = alice.mark()
         r = await alice.register(T, {"username": "alice"})
-        tap.ok(r.type == "result" and await bob.wait_ison("alice", True, 20),
+        tap.ok(r.type == "result" and await bob.wait_ison("alice", True, 20)
+               and await alice.transport_connected(T, timeout=20) is not None,
                "alice is registered and on IRC", str(r))
         lines = ["r%02d %s" % (i, words_text(3, "r%d" % i)) for i in range(10)]
         alice.send_message(BOB, "\n".join(lines))
