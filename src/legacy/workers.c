@@ -1,13 +1,12 @@
-/* workers: spawns and supervises ferry-worker processes and moves framed
- * messages between them and ferry. See include/ferry/workers.h. */
+/* workers: supervises ferry-worker processes and moves framed messages
+ * between them and ferry; starting them is in workers_spawn.c (shared:
+ * workers_internal.h). See include/ferry/workers.h. */
 #include "config.h"
 #include "ferry/workers.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
-#include <glib/gstdio.h>
-#include <glib-unix.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -15,10 +14,9 @@
 #include <unistd.h>
 
 #include "ferry/fdwatch.h"
-#include "ferry/worker_user.h"
 #include "ferry/worker_msgs.h"
 #include "ferry/worker_protocol.h"
-#include "inflight.h"
+#include "workers_internal.h"
 
 #define MAX_QUEUE_BYTES (16 * 1024 * 1024)
 #define READ_CHUNK 65536
@@ -29,48 +27,6 @@
 /* How long a logged-out account waits for its DISCONNECTED (the worker's
  * last word on its messages) before the pool reports it itself. */
 #define LEAVE_WAIT_MS 10000
-
-struct worker {
-	struct workers *pool;
-	GSubprocess *proc;
-	char *pid;   /* for logs */
-	int fd;      /* our end of the socketpair; -1 once closed */
-	guint watch; /* fd watch */
-	GIOCondition watch_cond;
-	struct worker_reader *reader;
-	int acks_fd; /* our end of the WORKER_ACKS_FD socketpair; -1 once closed */
-	struct worker_reader *acks_reader;
-	struct frame_queue out; /* frames to write */
-	GHashTable *accounts;   /* account ids (GUINT_TO_POINTER) hosted here */
-	GCancellable *wait_cancel;
-	char *tmpdir; /* the worker's TMPDIR (libpurple's private dir lives
-	                     there); ferry removes it after the worker exits */
-	guint idle_timer;
-	bool ready;    /* WORKER_READY seen */
-	bool retiring; /* asked to shut down: takes no new accounts */
-	bool dead;
-	/* hosts one suspect account alone (see worker_died()): takes no
-	 * other account until the suspect's messages have gone */
-	bool solo;
-};
-
-struct workers {
-	struct workers_options opt; /* strings owned */
-	struct workers_callbacks cb;
-	void *user_data;
-	GPtrArray *list;            /* struct worker *, live ones */
-	GHashTable *by_account;     /* account id -> struct worker * */
-	struct inflight_book *book; /* messages in flight, suspects (inflight.h) */
-	guint32 next_account;
-	guint respawn_timer;    /* brings the pool back to min_workers */
-	guint acks_timer;       /* reads the workers' acknowledgements, see drain_acks() */
-	bool hold;              /* workers_hold(): queue, do not write yet */
-	guint respawn_delay_ms; /* doubles while new workers die before READY */
-};
-
-static void worker_died(struct worker *w, const char *why);
-static void update_watch(struct worker *w);
-static struct worker *spawn(struct workers *pool, GError **error);
 
 /* Workers that are running and may take accounts. */
 static guint live_workers(const struct workers *pool)
@@ -89,7 +45,7 @@ static void ensure_min(struct workers *pool)
 {
 	while (live_workers(pool) < pool->opt.min_workers) {
 		g_autoptr(GError) err = NULL;
-		if (spawn(pool, &err) == NULL) {
+		if (workers_spawn(pool, &err) == NULL) {
 			g_warning("workers: cannot start a worker: %s", err->message);
 			return;
 		}
@@ -102,26 +58,6 @@ static gboolean respawn(gpointer data)
 	pool->respawn_timer = 0;
 	ensure_min(pool);
 	return G_SOURCE_REMOVE;
-}
-
-/* Removes PATH and everything below it (a worker's private files, which
- * a killed worker could not remove itself). Symlinks are not followed. */
-static void remove_tree(const char *path)
-{
-	GDir *dir = g_dir_open(path, 0, NULL);
-	if (dir != NULL) {
-		const char *name;
-		while ((name = g_dir_read_name(dir)) != NULL) {
-			g_autofree char *child = g_build_filename(path, name, NULL);
-			if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-			    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-				remove_tree(child);
-			else
-				(void)g_unlink(child);
-		}
-		g_dir_close(dir);
-	}
-	(void)g_rmdir(path);
 }
 
 static void worker_free(struct worker *w)
@@ -142,7 +78,7 @@ static void worker_free(struct worker *w)
 	g_hash_table_unref(w->accounts);
 	g_clear_object(&w->proc);
 	if (w->tmpdir != NULL) {
-		remove_tree(w->tmpdir);
+		workers_remove_tree(w->tmpdir);
 		g_free(w->tmpdir);
 	}
 	g_free(w->pid);
@@ -184,7 +120,7 @@ static void flush(struct worker *w)
 		worker_died(w, why);
 		return;
 	}
-	update_watch(w);
+	worker_update_watch(w);
 }
 
 static bool queue_frame(struct worker *w, GBytes *frame)
@@ -397,7 +333,7 @@ static gboolean on_io(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-static void update_watch(struct worker *w)
+void worker_update_watch(struct worker *w)
 {
 	if (w->dead)
 		return;
@@ -419,7 +355,7 @@ static gboolean free_later(gpointer data)
 
 /* Marks W dead, kills the process, reports its accounts as lost and frees W
  * (at the next idle: this may run inside W's own fd callback). */
-static void worker_died(struct worker *w, const char *why)
+void worker_died(struct worker *w, const char *why)
 {
 	if (w->dead)
 		return;
@@ -490,121 +426,6 @@ static void worker_died(struct worker *w, const char *why)
 	g_idle_add(free_later, w);
 }
 
-static void on_worker_exit(GObject *source, GAsyncResult *res, gpointer data)
-{
-	g_autoptr(GError) err = NULL;
-	if (!g_subprocess_wait_finish(G_SUBPROCESS(source), res, &err) &&
-	    g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-		return; /* freed: DATA may be gone */
-	struct worker *w = data;
-	GSubprocess *p = G_SUBPROCESS(source);
-	g_autofree char *how = NULL;
-	if (g_subprocess_get_if_signaled(p))
-		how = g_strdup_printf("was killed by signal %d (%s)", g_subprocess_get_term_sig(p),
-		                      g_strsignal(g_subprocess_get_term_sig(p)));
-	else
-		how = g_strdup_printf("exited with status %d", g_subprocess_get_exit_status(p));
-	g_clear_object(&w->wait_cancel);
-	worker_died(w, how);
-}
-
-static struct worker *spawn(struct workers *pool, GError **error)
-{
-	int sv[2], av[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "socketpair: %s",
-		            g_strerror(errno));
-		return NULL;
-	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, av) != 0) {
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "socketpair: %s",
-		            g_strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
-		return NULL;
-	}
-	g_autofree char *tmpdir = g_dir_make_tmp("ferry-worker-XXXXXX", error);
-	if (tmpdir == NULL) {
-		close(sv[0]);
-		close(sv[1]);
-		close(av[0]);
-		close(av[1]);
-		return NULL;
-	}
-	/* The private directory is the worker's TMPDIR and working directory
-	 * (ferry's own holds the database and the key), owned by the worker
-	 * user when ferry is root; the child drops to that user before exec. */
-	const struct worker_user user = {
-	    .switch_user = pool->opt.switch_user,
-	    .uid = pool->opt.uid,
-	    .gid = pool->opt.gid,
-	};
-	if (!worker_user_prepare_dir(user.uid, user.gid, user.switch_user, tmpdir, error)) {
-		close(sv[0]);
-		close(sv[1]);
-		close(av[0]);
-		close(av[1]);
-		remove_tree(tmpdir);
-		return NULL;
-	}
-	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
-	g_subprocess_launcher_take_fd(launcher, sv[1], WORKER_FD);
-	g_subprocess_launcher_take_fd(launcher, av[1], WORKER_ACKS_FD);
-	g_subprocess_launcher_setenv(launcher, "TMPDIR", tmpdir, TRUE);
-	/* libpurple looks in HOME too (~/.zephyr.vars, themes): not ferry's. */
-	g_subprocess_launcher_setenv(launcher, "HOME", tmpdir, TRUE);
-	g_subprocess_launcher_set_cwd(launcher, tmpdir);
-	g_subprocess_launcher_set_child_setup(launcher, worker_user_child_setup, (gpointer)&user,
-	                                      NULL);
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_ptr_array_add(argv, g_strdup(pool->opt.program));
-	g_ptr_array_add(argv, g_strdup("--fd"));
-	g_ptr_array_add(argv, g_strdup_printf("%d", WORKER_FD));
-	g_ptr_array_add(argv, g_strdup("--acks-fd"));
-	g_ptr_array_add(argv, g_strdup_printf("%d", WORKER_ACKS_FD));
-	/* The legacy address policy (netpolicy.h), always on. */
-	g_ptr_array_add(argv, g_strdup("--deny-internal"));
-	for (gsize i = 0; pool->opt.allowed_servers != NULL && pool->opt.allowed_servers[i] != NULL;
-	     i++)
-		g_ptr_array_add(argv,
-		                g_strdup_printf("--allow-server=%s", pool->opt.allowed_servers[i]));
-	if (pool->opt.ca_file != NULL) {
-		g_ptr_array_add(argv, g_strdup("--ca-file"));
-		g_ptr_array_add(argv, g_strdup(pool->opt.ca_file));
-	}
-	if (pool->opt.login_timeout > 0) {
-		g_ptr_array_add(argv, g_strdup("--login-timeout"));
-		g_ptr_array_add(argv, g_strdup_printf("%u", pool->opt.login_timeout));
-	}
-	g_ptr_array_add(argv, NULL);
-	GSubprocess *proc =
-	    g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, error);
-	if (proc == NULL) {
-		close(sv[0]);
-		close(av[0]);
-		remove_tree(tmpdir);
-		return NULL;
-	}
-	g_unix_set_fd_nonblocking(sv[0], TRUE, NULL);
-	struct worker *w = g_new0(struct worker, 1);
-	w->pool = pool;
-	w->proc = proc;
-	w->pid = g_strdup(g_subprocess_get_identifier(proc));
-	w->tmpdir = g_steal_pointer(&tmpdir);
-	w->fd = sv[0];
-	w->reader = worker_reader_new();
-	w->acks_fd = av[0];
-	w->acks_reader = worker_reader_new();
-	w->accounts = g_hash_table_new(g_direct_hash, g_direct_equal);
-	w->wait_cancel = g_cancellable_new();
-	g_subprocess_wait_async(proc, w->wait_cancel, on_worker_exit, w);
-	g_ptr_array_add(pool->list, w);
-	update_watch(w);
-	g_info("workers: started worker %s (%s)", w->pid, pool->opt.program);
-	return w;
-}
-
 static gboolean idle_stop(gpointer data)
 {
 	struct worker *w = data;
@@ -628,7 +449,7 @@ static struct worker *pick(struct workers *pool, GError **error)
 		if (best == NULL || n > g_hash_table_size(best->accounts))
 			best = w;
 	}
-	return best != NULL ? best : spawn(pool, error);
+	return best != NULL ? best : workers_spawn(pool, error);
 }
 
 /* ---- public API ------------------------------------------------------------- */
@@ -713,7 +534,7 @@ void workers_free(struct workers *pool)
 guint32 workers_login(struct workers *pool, const struct worker_msg_login *login, GError **error)
 {
 	bool suspect = inflight_book_take_suspect(pool->book, login);
-	struct worker *w = suspect ? spawn(pool, error) : pick(pool, error);
+	struct worker *w = suspect ? workers_spawn(pool, error) : pick(pool, error);
 	if (w == NULL)
 		return 0;
 	guint32 id = ++pool->next_account;
@@ -797,67 +618,4 @@ void workers_sync(struct workers *pool, guint32 account)
 	struct worker *w = g_hash_table_lookup(pool->by_account, GUINT_TO_POINTER(account));
 	if (w != NULL)
 		drain_acks(w);
-}
-
-char *workers_default_program(void)
-{
-	g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
-	if (self != NULL) {
-		g_autofree char *dir = g_path_get_dirname(self);
-		char *beside = g_build_filename(dir, "ferry-worker", NULL);
-		if (g_file_test(beside, G_FILE_TEST_IS_EXECUTABLE))
-			return beside;
-		g_free(beside);
-	}
-	return g_build_filename(FERRY_LIBEXECDIR, "ferry-worker", NULL);
-}
-
-static struct worker_description *describe_in(GSubprocessLauncher *launcher, const char *program,
-                                              const char *protocol, GError **error)
-{
-	const char *argv[] = {program, "--describe", protocol, NULL};
-	g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv(launcher, argv, error);
-	if (p == NULL)
-		return NULL;
-	g_autofree char *out = NULL, *err_text = NULL;
-	if (!g_subprocess_communicate_utf8(p, NULL, NULL, &out, &err_text, error))
-		return NULL;
-	if (!g_subprocess_get_successful(p)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s --describe %s failed: %s",
-		            program, protocol, err_text != NULL ? g_strstrip(err_text) : "");
-		return NULL;
-	}
-	struct worker_description *d = worker_description_parse(out, error);
-	if (d == NULL)
-		g_prefix_error(error,
-		               "%s --describe %s printed an unreadable description: ", program,
-		               protocol);
-	return d;
-}
-
-struct worker_description *workers_describe(const char *program, const char *protocol,
-                                            const struct worker_user *user, GError **error)
-{
-	/* As the workers run: as the worker user, in a private directory of
-	 * its own (libpurple starts there), never in ferry's. */
-	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
-	    G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-	g_autofree char *tmpdir = NULL;
-	if (user != NULL && user->switch_user) {
-		tmpdir = g_dir_make_tmp("ferry-describe-XXXXXX", error);
-		if (tmpdir == NULL)
-			return NULL;
-		if (!worker_user_prepare_dir(user->uid, user->gid, true, tmpdir, error)) {
-			remove_tree(tmpdir);
-			return NULL;
-		}
-		g_subprocess_launcher_setenv(launcher, "TMPDIR", tmpdir, TRUE);
-		g_subprocess_launcher_set_child_setup(launcher, worker_user_child_setup,
-		                                      (gpointer)user, NULL);
-	}
-	g_subprocess_launcher_set_cwd(launcher, tmpdir != NULL ? tmpdir : g_get_tmp_dir());
-	struct worker_description *d = describe_in(launcher, program, protocol, error);
-	if (tmpdir != NULL)
-		remove_tree(tmpdir);
-	return d;
 }
