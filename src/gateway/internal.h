@@ -12,6 +12,8 @@
  * registration.c  jabber:iq:register (XEP-0077/0100) and jabber:iq:gateway
  * resources.c     a user's available resources and which sets the status
  * session.c       per-user state machine: resources, legacy login, retries
+ * session_end.c   how a session ends otherwise: drains, unregistration,
+ *                 quarantine, stalls
  * status.c        the transport's presence to a user; failed-login reports
  * contacts.c      legacy buddies as XMPP contacts: presence, subscriptions
  * messages.c      messages and chat states both ways, the outbox, notices
@@ -259,7 +261,7 @@ bool resources_any(const struct resources *resources);
  * available. */
 bool resources_best(const struct resources *resources, guint32 *status, const char **message);
 
-/* ---- session.c ------------------------------------------------------------------- */
+/* ---- session.c, session_end.c ---------------------------------------------------- */
 
 enum session_state {
 	SESSION_OFFLINE,      /* not logged in, and not trying */
@@ -339,6 +341,61 @@ void session_send_transport_presence(struct session *s, const char *to);
 void session_report_failure(struct session *s, guint32 reason, const char *text);
 /* The session's flag for out_full_presence_new() (the transport's). */
 bool *session_bare_cleared(struct session *s);
+
+/* session.c and session_end.c are one module in two files: struct session's
+ * fields and the functions below are theirs alone (every other module uses
+ * the functions above). */
+struct session {
+	struct sessions *sessions;
+	const struct gateway_ctx *ctx;
+	char *jid; /* the user's bare JID */
+	enum session_state state;
+	struct resources *resources; /* the user's available resources (resources.c) */
+	guint32 account;             /* legacy account id, 0 when none */
+	/* the account last logged out, while the legacy side still reports on
+	 * its messages (until its DISCONNECTED, LOGOUT): still in by_account */
+	guint32 left_account;
+	char *nick; /* our name on the legacy network once signed on */
+	struct contacts *contacts;
+	struct messages *messages;
+	guint retry_timer;
+	guint attempts;      /* consecutive failed logins */
+	char *failure;       /* why the last login failed, for the user */
+	guint32 sent_status; /* last status sent to the legacy side */
+	char *sent_message;
+	bool paced;        /* waiting in the login pacer for its turn */
+	bool forgetting;   /* inside session_forget_account(): a loss there is no news */
+	bool bare_cleared; /* the transport's unavailable from its bare JID was sent (status.c) */
+
+	/* the user left with messages in flight: still logged in (see session_start_drain) */
+	bool draining;
+	guint drain_timer; /* ends the drain: its deadline, or at once once drained */
+
+	/* an unregistration waiting for the worker's last word (session_unregister) */
+	bool leaving;
+	char *leaving_why;
+	void (*leaving_done)(void *data);
+	void *leaving_data;
+	GDestroyNotify leaving_free;
+	guint leaving_timer;
+};
+
+/* session.c: logs the account out (its last acknowledgements still reach
+ * the session) and lets it go. */
+void session_forget_account(struct session *s);
+/* session.c: RECONNECTING, the next login in DELAY_MS. */
+void session_schedule_retry(struct session *s, guint delay_ms);
+/* session_end.c: the user left with messages in flight: the login stays
+ * until they are sent (or the outbox expiry). */
+void session_start_drain(struct session *s);
+/* session_end.c: the drain ends (the user is back, or a logout). */
+void session_stop_drain(struct session *s);
+/* session_end.c: the connection went during a drain (WHAT says how): each
+ * message is answered now with how much of it went. */
+void session_drain_cut(struct session *s, const char *what);
+/* session_end.c: the account's worker died twice with its messages in
+ * flight (TEXT says so): they are answered, the session fails. */
+void session_quarantine(struct session *s, const char *text);
 
 /* ---- contacts.c ------------------------------------------------------------------ */
 

@@ -1,7 +1,9 @@
 /* session: one registered user's legacy login — which of their XMPP
  * resources are available and at what status, the login through the
  * legacy side, and retries with backoff after non-fatal losses. Sessions
- * are kept by bare JID and by legacy account id (struct sessions). */
+ * are kept by bare JID and by legacy account id (struct sessions). How a
+ * session ends otherwise than by a plain logout (drains, unregistration,
+ * quarantine, stalls) is session_end.c's; struct session is in internal.h. */
 #include "config.h"
 #include "internal.h"
 
@@ -11,50 +13,11 @@
 
 #define RETRY_CAP_MS (5 * 60 * 1000)
 #define LOST_WORKER_DELAY_MS 500
-#define STALL_RETRY_MS 5000
-/* How long an unregistration waits for the worker to confirm the lines it
- * had written (their PONG) before it goes on regardless. */
-#define LEAVE_WAIT_SECONDS 10
 
 struct sessions {
 	const struct gateway_ctx *ctx;
 	GHashTable *by_jid;     /* bare JID -> struct session * (owned) */
 	GHashTable *by_account; /* legacy account id -> struct session * */
-};
-
-struct session {
-	struct sessions *sessions;
-	const struct gateway_ctx *ctx;
-	char *jid; /* the user's bare JID */
-	enum session_state state;
-	struct resources *resources; /* the user's available resources (resources.c) */
-	guint32 account;             /* legacy account id, 0 when none */
-	/* the account last logged out, while the legacy side still reports on
-	 * its messages (until its DISCONNECTED, LOGOUT): still in by_account */
-	guint32 left_account;
-	char *nick; /* our name on the legacy network once signed on */
-	struct contacts *contacts;
-	struct messages *messages;
-	guint retry_timer;
-	guint attempts;      /* consecutive failed logins */
-	char *failure;       /* why the last login failed, for the user */
-	guint32 sent_status; /* last status sent to the legacy side */
-	char *sent_message;
-	bool paced;        /* waiting in the login pacer for its turn */
-	bool forgetting;   /* inside forget_account(): a loss there is no news */
-	bool bare_cleared; /* the transport's unavailable from its bare JID was sent (status.c) */
-
-	/* the user left with messages in flight: still logged in (see start_drain) */
-	bool draining;
-	guint drain_timer; /* ends the drain: its deadline, or at once once drained */
-
-	/* an unregistration waiting for the worker's last word (session_unregister) */
-	bool leaving;
-	char *leaving_why;
-	void (*leaving_done)(void *data);
-	void *leaving_data;
-	GDestroyNotify leaving_free;
-	guint leaving_timer;
 };
 
 static void unpace(struct session *s)
@@ -63,8 +26,6 @@ static void unpace(struct session *s)
 		logins_cancel(s->ctx->logins, s->jid);
 	s->paced = false;
 }
-
-static void forget_account(struct session *s);
 
 /* Stops listening to the logged-out account (its late word, if any more
  * comes, goes nowhere). */
@@ -91,7 +52,7 @@ static void session_free(gpointer data)
 	unpace(s);
 	/* the last acknowledgements first (an outbox message they confirm is
 	 * deleted, not sent again) */
-	forget_account(s);
+	session_forget_account(s);
 	drop_left(s); /* stopping: no late word is read any more */
 	/* as session_logout(): what is still unacknowledged waits in the
 	 * outbox for the next run instead of being forgotten */
@@ -237,73 +198,6 @@ bool session_resource_available(const struct session *s, const char *full_jid)
 	return slash != NULL && resources_has(s->resources, slash + 1);
 }
 
-/* ---- draining: the user has gone, lines are still queued ----------------------------------
- *
- * When the last resource goes unavailable while messages are in flight
- * (a long message is still being paced out, line by line), the legacy
- * login stays until they are sent, so that nothing the user wrote is cut
- * off; bounded by the outbox's expiry, after which what is left is
- * reported (a chat message from the transport, which the server stores
- * for the offline user). A resource coming back ends the drain: the
- * session simply goes on. */
-
-static gboolean drain_expired(gpointer data)
-{
-	struct session *s = data;
-	s->drain_timer = 0;
-	s->draining = false;
-	g_warning("session: %s: messages still unsent %d s after the user left: reported", s->jid,
-	          GATEWAY_OUTBOX_MAX_AGE_SECONDS);
-	/* as an unregistration: the rest is cancelled, the worker says how
-	 * far each message went, then the logout and the report */
-	session_unregister(s, "it could not be sent within 15 minutes of your going offline", NULL,
-	                   NULL, NULL);
-	return G_SOURCE_REMOVE;
-}
-
-static gboolean drain_done(gpointer data)
-{
-	struct session *s = data;
-	s->drain_timer = 0;
-	s->draining = false;
-	g_info("session: %s: every message sent; logging out now", s->jid);
-	session_logout(s, NULL);
-	return G_SOURCE_REMOVE;
-}
-
-static void start_drain(struct session *s)
-{
-	g_info("session: %s: the user left with messages in flight: staying logged in until "
-	       "they are sent",
-	       s->jid);
-	s->draining = true;
-	g_clear_handle_id(&s->drain_timer, g_source_remove);
-	s->drain_timer = g_timeout_add_seconds(GATEWAY_OUTBOX_MAX_AGE_SECONDS, drain_expired, s);
-}
-
-static void stop_drain(struct session *s)
-{
-	s->draining = false;
-	g_clear_handle_id(&s->drain_timer, g_source_remove);
-}
-
-static gboolean leave_now(gpointer data);
-
-void session_drained(struct session *s)
-{
-	if (s->leaving) {
-		g_clear_handle_id(&s->leaving_timer, g_source_remove);
-		s->leaving_timer = g_idle_add(leave_now, s);
-		return;
-	}
-	if (!s->draining || session_user_available(s))
-		return;
-	/* not from inside the event that told us: the logout reads the
-	 * worker's acknowledgements, which dispatch events again */
-	g_clear_handle_id(&s->drain_timer, g_source_remove);
-	s->drain_timer = g_idle_add(drain_done, s);
-}
-
 /* ---- the user's resources ------------------------------------------------------------- */
 
 /* Sends the best resource's status to the legacy side if it changed. */
@@ -331,7 +225,7 @@ void session_on_user_presence(struct session *s, const char *resource, bool avai
 		if (!session_user_available(s) && s->state == SESSION_ONLINE)
 			legacy_sync(s->ctx->legacy, s->account); /* what is still in flight? */
 		if (!session_user_available(s) && s->state == SESSION_ONLINE && messages_pending(s))
-			start_drain(s);
+			session_start_drain(s);
 		else if (!session_user_available(s) && s->state != SESSION_OFFLINE)
 			session_logout(s, NULL);
 		else
@@ -340,7 +234,7 @@ void session_on_user_presence(struct session *s, const char *resource, bool avai
 	}
 	if (s->draining) {
 		g_info("session: %s: back while messages were still going out", s->jid);
-		stop_drain(s);
+		session_stop_drain(s);
 	}
 	resources_update(s->resources, resource, p);
 
@@ -379,7 +273,7 @@ static gboolean retry_due(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static void schedule_retry(struct session *s, guint delay_ms)
+void session_schedule_retry(struct session *s, guint delay_ms)
 {
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
 	s->state = SESSION_RECONNECTING;
@@ -395,7 +289,7 @@ static void adopt_account(struct session *s, guint32 account)
 	g_clear_pointer(&s->sent_message, g_free);
 }
 
-static void forget_account(struct session *s)
+void session_forget_account(struct session *s)
 {
 	if (s->account == 0)
 		return;
@@ -447,7 +341,7 @@ void session_login(struct session *s)
 {
 	const struct gateway_ctx *ctx = s->ctx;
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
-	forget_account(s);
+	session_forget_account(s);
 	unpace(s);
 	guint32 kept = 0;
 	g_autofree char *kept_nick = NULL;
@@ -515,8 +409,8 @@ static void start_login(struct session *s)
 	if (id == 0) {
 		g_warning("session: %s: no worker for the login: %s", s->jid, err->message);
 		s->attempts++;
-		schedule_retry(s,
-		               component_backoff_ms(s->attempts, RETRY_CAP_MS, g_random_double()));
+		session_schedule_retry(
+		    s, component_backoff_ms(s->attempts, RETRY_CAP_MS, g_random_double()));
 		return;
 	}
 	g_info("session: %s: logging in to %s as %s (account %u)", s->jid,
@@ -528,12 +422,12 @@ static void start_login(struct session *s)
 void session_logout(struct session *s, const char *why)
 {
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
-	stop_drain(s);
+	session_stop_drain(s);
 	unpace(s);
 	if (s->account != 0)
 		g_info("session: %s: logging out%s%s", s->jid, why != NULL ? ": " : "",
 		       why != NULL ? why : "");
-	forget_account(s);
+	session_forget_account(s);
 	/* the logged-out account's messages wait for its last word */
 	messages_requeue_inflight_but(s, s->left_account);
 	contacts_all_offline(s);
@@ -541,79 +435,6 @@ void session_logout(struct session *s, const char *why)
 	s->attempts = 0;
 	g_clear_pointer(&s->nick, g_free);
 	session_send_transport_presence(s, NULL);
-}
-
-static void finish_leaving(struct session *s, const char *why)
-{
-	/* logout first: the worker's last progress says how much of each
-	 * message went; then every message is answered while the user's
-	 * resources are still subscribed to hear it */
-	forget_account(s);
-	messages_fail_inflight(s, why);
-	session_logout(s, NULL);
-	messages_bounce_all(s, why);
-}
-
-static gboolean leave_now(gpointer data)
-{
-	struct session *s = data;
-	s->leaving_timer = 0;
-	g_autofree char *why = g_steal_pointer(&s->leaving_why);
-	void (*done)(void *) = s->leaving_done;
-	void *done_data = s->leaving_data;
-	GDestroyNotify done_free = s->leaving_free;
-	s->leaving = false;
-	s->leaving_done = NULL;
-	s->leaving_free = NULL;
-	finish_leaving(s, why);
-	if (done == NULL) {
-		/* a drain that ran out of time: a user back meanwhile goes on */
-		if (session_user_available(s))
-			session_login(s);
-		return G_SOURCE_REMOVE;
-	}
-	done(done_data); /* may free the session */
-	if (done_free != NULL)
-		done_free(done_data);
-	return G_SOURCE_REMOVE;
-}
-
-bool session_leaving(const struct session *s)
-{
-	return s->leaving;
-}
-
-const char *session_leaving_why(const struct session *s)
-{
-	return s->leaving_why;
-}
-
-void session_unregister(struct session *s, const char *why, void (*done)(void *data), void *data,
-                        GDestroyNotify free_data)
-{
-	/* Lines still queued in the worker are cancelled first, and the
-	 * logout waits for the worker's word on each message (sent, or how
-	 * far it went): a logout sent with the messages would close the IRC
-	 * connection under lines just written, and the report could not say
-	 * what went. */
-	if (s->state == SESSION_ONLINE && messages_pending(s) &&
-	    LEGACY_SEND(s->ctx->legacy, cancel_ims, .account = s->account)) {
-		g_info("session: %s: unregistering: waiting for the worker's word on the messages "
-		       "in flight",
-		       s->jid);
-		s->leaving = true;
-		s->leaving_why = g_strdup(why);
-		s->leaving_done = done;
-		s->leaving_data = data;
-		s->leaving_free = free_data;
-		s->leaving_timer = g_timeout_add_seconds(LEAVE_WAIT_SECONDS, leave_now, s);
-		return;
-	}
-	finish_leaving(s, why);
-	if (done != NULL)
-		done(data);
-	if (free_data != NULL)
-		free_data(data);
 }
 
 static void signed_on(struct session *s, const char *nick)
@@ -650,49 +471,6 @@ static void on_name_fallback(void *data, const struct worker_msg_name_fallback *
 	out_tell_user(ctx->router, s->jid, text);
 }
 
-/* The user had gone, leaving lines to send, and the connection went: no
- * session will send the rest, so each message is answered now with how
- * much of it went (chat messages from the transport, kept offline). */
-static void drain_cut(struct session *s, const char *what)
-{
-	g_info("session: %s: %s while the user's messages were still going out", s->jid, what);
-	g_autofree char *why =
-	    g_strdup_printf("%s while it was being sent, after you had gone offline", what);
-	stop_drain(s);
-	finish_leaving(s, why);
-}
-
-/* The account's worker died twice with its messages in flight, the
- * second time hosting it alone (workers.c): one of them kills workers.
- * Each is answered (none is sent again) and the account stays offline
- * until the user comes online anew or registers again, so that it cannot
- * take a shared worker down with it. */
-static void quarantine(struct session *s, const char *text)
-{
-	const char *protocol = regform_protocol_name(s->ctx->form);
-	g_warning("session: %s: quarantined: %s", s->jid, text);
-	g_autofree char *why = g_strdup_printf("not sent: %s; it is not sent again", text);
-	stop_drain(s);
-	forget_account(s);
-	messages_fail_inflight(s, why);
-	messages_bounce_all(s, why);
-	contacts_all_offline(s);
-	g_autofree char *tell = g_strdup_printf(
-	    "Your %s connection was stopped: %s, so the messages that were being sent were "
-	    "returned to you. Your account stays offline until you come online again or "
-	    "register again.",
-	    protocol, text);
-	out_tell_user(s->ctx->router, s->jid, tell);
-	if (!session_user_available(s)) {
-		session_logout(s, NULL);
-		return;
-	}
-	s->state = SESSION_FAILED;
-	g_free(s->failure);
-	s->failure = g_strdup(text);
-	session_send_transport_presence(s, NULL);
-}
-
 static void on_disconnected(void *data, const struct worker_msg_disconnected *m)
 {
 	struct session *s = data;
@@ -706,17 +484,17 @@ static void on_disconnected(void *data, const struct worker_msg_disconnected *m)
 		return;
 	}
 	if (m->reason == WORKER_REASON_CRASHED) {
-		quarantine(s, m->text);
+		session_quarantine(s, m->text);
 		return;
 	}
 	if (s->draining) {
 		g_autofree char *what =
 		    g_strdup_printf("the connection to %s was lost (%s)",
 		                    regform_protocol_name(s->ctx->form), m->text);
-		drain_cut(s, what);
+		session_drain_cut(s, what);
 		return;
 	}
-	forget_account(s);
+	session_forget_account(s);
 	bool failed = m->fatal && session_user_available(s);
 	g_autofree char *why = failed
 	                           ? g_strdup_printf("not connected to %s: %s",
@@ -748,7 +526,7 @@ static void on_disconnected(void *data, const struct worker_msg_disconnected *m)
 	       delay / 1000.0);
 	g_free(s->failure);
 	s->failure = g_strdup(m->text);
-	schedule_retry(s, delay);
+	session_schedule_retry(s, delay);
 }
 
 void session_on_lost(struct session *s)
@@ -756,7 +534,7 @@ void session_on_lost(struct session *s)
 	g_hash_table_remove(s->sessions->by_account, GUINT_TO_POINTER(s->account));
 	s->account = 0;
 	if (s->draining && !s->forgetting) {
-		drain_cut(s, "the transport's connection process for it stopped");
+		session_drain_cut(s, "the transport's connection process for it stopped");
 		return;
 	}
 	messages_requeue_inflight(s);
@@ -770,30 +548,7 @@ void session_on_lost(struct session *s)
 	 * jitter spreads the logins of a worker's users. */
 	guint delay = LOST_WORKER_DELAY_MS + g_random_int_range(0, 1000);
 	g_info("session: %s: worker lost; logging in again in %.1f s", s->jid, delay / 1000.0);
-	schedule_retry(s, delay);
-}
-
-/* Reading stopped too long (backpressure): the legacy network would drop
- * the account unannounced (an IRC server after a couple of minutes without
- * a PONG). Logged out instead, with a notice the server keeps offline;
- * back when the link is (the probe at link up), or a moment later when
- * only this account's events were waiting. */
-void session_on_stalled(struct session *s, bool link_down)
-{
-	const char *net = regform_protocol_name(s->ctx->form);
-	g_autofree char *text = g_strdup_printf(
-	    "%s: the transport left %s because %s for too long. Messages sent to you on %s "
-	    "while it was waiting may be missing. It logs you in again %s.",
-	    net, net,
-	    link_down ? "its link to your XMPP server was down"
-	              : "your XMPP server was not taking your messages",
-	    net, link_down ? "when the link is back" : "in a moment");
-	g_info("session: %s: logged out of %s after a stall (%s)", s->jid, net,
-	       link_down ? "the XMPP link is down" : "its events were not taken");
-	session_logout(s, "stalled");
-	out_tell_user(s->ctx->router, s->jid, text);
-	if (!link_down && session_user_available(s))
-		schedule_retry(s, STALL_RETRY_MS + g_random_int_range(0, 1000));
+	session_schedule_retry(s, delay);
 }
 
 /* A message or typing from a contact is a sign of life (contacts.c ends

@@ -3,24 +3,25 @@
  * backoff delay. A slow server never costs a stanza: the queue reports
  * congestion to its owner instead of overflowing, and what was written but
  * not yet confirmed by a ping's answer is written again after a reconnect.
- * See include/ferry/component.h. */
+ * This file moves the bytes (sockets, TLS, the write queue, connect and
+ * reconnect); component_stream.c says what goes over them. See
+ * include/ferry/component.h. */
 #include "config.h"
 #include "ferry/component.h"
 
 #include "ferry/jid.h"
-#include "ferry/ns.h"
 
 #include <errno.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/sha.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "ferry/fdwatch.h"
 #include "ferry/xml_stream.h"
+#include "component_int.h"
 #include "outq.h"
 #include "tls.h"
 
@@ -34,68 +35,7 @@
 #define READS_PER_WAKEUP 64
 #define STABLE_ONLINE_US (10 * G_USEC_PER_SEC)
 
-enum state {
-	ST_IDLE,       /* no connection; a reconnect may be scheduled */
-	ST_CONNECTING, /* TCP connect under way */
-	ST_TLS,        /* TLS handshake under way */
-	ST_STREAM,     /* our header sent, waiting for the server's */
-	ST_HANDSHAKE,  /* <handshake> sent, waiting for the answer */
-	ST_ONLINE,     /* stanzas flow */
-};
-
 enum io_result { IO_OK, IO_AGAIN, IO_CLOSED, IO_ERROR };
-
-struct component {
-	struct component_options opt; /* strings owned (copied in component_new) */
-	struct component_callbacks cb;
-	void *user_data;
-
-	enum state state;
-	GCancellable *cancel;    /* the pending connect */
-	GSocketConnection *conn; /* owns the fd */
-	int fd;                  /* -1 when unconnected */
-	struct tls *tls;         /* NULL for plain TCP */
-	bool tls_wants_write;    /* a TLS read needs the socket writable */
-	guint watch;             /* fd watch source id, 0 if none */
-	GIOCondition watch_cond; /* the condition it watches */
-	struct xml_stream *xs;
-
-	GString *ctl;        /* stream-level bytes (header, handshake, close) */
-	size_t ctl_off;      /* bytes of ctl already written */
-	struct outq *out;    /* stanzas waiting, and written but unconfirmed */
-	size_t out_head_off; /* bytes of the head stanza already written */
-	guint32 cur_key;     /* tag of what is queued now */
-	guint confirm_timer; /* the next confirming ping (outq_confirm_ping_due) */
-
-	guint reconnect_timer;
-	guint handshake_timer;
-	guint ping_timer;
-	guint attempts;        /* consecutive failed connections */
-	gint64 online_since;   /* monotonic time of the last handshake */
-	bool ping_outstanding; /* a ping is unanswered, and nothing came since */
-	bool ping_stale;       /* ... and it was so at the last tick already */
-
-	guint pending_idle; /* reads decrypted bytes OpenSSL still holds */
-	bool in_read;       /* inside the read loop: defer teardown */
-	char *down_reason;  /* a deferred link_down() */
-};
-
-static void link_down(struct component *c, const char *reason);
-static void update_watch(struct component *c);
-static void flush(struct component *c);
-
-char *component_handshake_digest(const char *stream_id, const char *secret)
-{
-	unsigned char md[SHA_DIGEST_LENGTH];
-	g_autoptr(GString) in = g_string_new(stream_id);
-	g_string_append(in, secret);
-	SHA1((const unsigned char *)in->str, in->len, md);
-	memset(in->str, 0, in->len);
-	char *hex = g_malloc(2 * SHA_DIGEST_LENGTH + 1);
-	for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
-		g_snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return hex;
-}
 
 guint component_backoff_ms(guint attempt, guint cap_ms, double random)
 {
@@ -177,8 +117,6 @@ static enum io_result io_read(struct component *c, char *buf, size_t len, size_t
 
 /* ---- the write queue -------------------------------------------------------- */
 
-#define update_congestion(c) outq_update((c)->out, (c)->state == ST_ONLINE)
-
 /* Writes what it can; returns false when the link went down. */
 static bool write_buffer(struct component *c, const GString *buf, size_t *off)
 {
@@ -189,8 +127,8 @@ static bool write_buffer(struct component *c, const GString *buf, size_t *off)
 		if (r == IO_AGAIN)
 			return true;
 		if (r != IO_OK) {
-			link_down(c,
-			          err != NULL ? err->message : "connection closed by the server");
+			component_link_down(c, err != NULL ? err->message
+			                                   : "connection closed by the server");
 			return false;
 		}
 		*off += done;
@@ -198,16 +136,14 @@ static bool write_buffer(struct component *c, const GString *buf, size_t *off)
 	return true;
 }
 
-static void maybe_confirm_ping(struct component *c);
-
-static void flush(struct component *c)
+void component_flush(struct component *c)
 {
 	if (c->fd < 0 || c->state == ST_CONNECTING || c->state == ST_TLS)
 		return;
 	if (!write_buffer(c, c->ctl, &c->ctl_off))
 		return;
 	if (c->ctl_off < c->ctl->len) {
-		update_watch(c);
+		component_update_watch(c);
 		return;
 	}
 	g_string_truncate(c->ctl, 0);
@@ -222,9 +158,9 @@ static void flush(struct component *c)
 		/* Written is not yet received: kept until a ping's answer. */
 		(void)outq_head_written(c->out);
 	}
-	update_watch(c);
+	component_update_watch(c);
 	if (c->state == ST_ONLINE) {
-		maybe_confirm_ping(c);
+		component_maybe_confirm_ping(c);
 		update_congestion(c);
 	}
 }
@@ -234,226 +170,6 @@ static bool wants_output(const struct component *c)
 	if (c->ctl_off < c->ctl->len)
 		return true;
 	return c->state == ST_ONLINE && !outq_is_empty(c->out);
-}
-
-/* ---- the stream ------------------------------------------------------------- */
-
-static void log_stream_error(struct component *c, const struct stanza *err)
-{
-	const char *cond = NULL;
-	g_autofree char *text = NULL;
-	for (struct stanza *ch = stanza_next_child(err, NULL); ch != NULL;
-	     ch = stanza_next_child(err, ch)) {
-		if (g_strcmp0(stanza_name(ch), "text") == 0)
-			text = stanza_get_text(ch);
-		else if (cond == NULL)
-			cond = stanza_name(ch);
-	}
-	if (cond == NULL)
-		cond = "undefined-condition";
-	const char *hint = "";
-	if (strcmp(cond, "not-authorized") == 0)
-		hint = ": check [component] secret";
-	else if (strcmp(cond, "conflict") == 0)
-		hint = ": another component is connected with this JID";
-	else if (strcmp(cond, "host-unknown") == 0)
-		hint = ": the server has no component configured for this JID";
-	if (c->state == ST_HANDSHAKE || c->state == ST_STREAM)
-		g_warning("component: the server refused the handshake (%s)%s%s%s%s", cond, hint,
-		          text != NULL ? " [" : "", text != NULL ? text : "",
-		          text != NULL ? "]" : "");
-	else
-		g_warning("component: stream error from the server (%s)%s%s%s%s", cond, hint,
-		          text != NULL ? " [" : "", text != NULL ? text : "",
-		          text != NULL ? "]" : "");
-}
-
-static void send_stream_error(struct component *c, const char *condition)
-{
-	g_string_append_printf(c->ctl,
-	                       "<stream:error><%s xmlns='" STANZA_NS_STREAMS
-	                       "'/></stream:error></stream:stream>",
-	                       condition);
-	flush(c);
-}
-
-static void send_ping(struct component *c)
-{
-	if (!c->ping_outstanding)
-		c->ping_stale = false;
-	c->ping_outstanding = true;
-	(void)outq_push_ping(c->out, c->opt.jid,
-	                     c->opt.ping_to != NULL ? c->opt.ping_to : c->opt.jid);
-}
-
-static gboolean confirm_due(gpointer data)
-{
-	struct component *c = data;
-	c->confirm_timer = 0;
-	maybe_confirm_ping(c);
-	return G_SOURCE_REMOVE;
-}
-
-/* After stanzas were written, a ping whose answer confirms them. */
-static void maybe_confirm_ping(struct component *c)
-{
-	if (c->state != ST_ONLINE || c->confirm_timer != 0)
-		return;
-	gint64 wait = outq_confirm_ping_due(c->out);
-	if (wait < 0)
-		return;
-	if (wait > 0) {
-		c->confirm_timer = g_timeout_add((guint)(wait / 1000) + 1, confirm_due, c);
-		return;
-	}
-	send_ping(c);
-	if (!c->in_read)
-		flush(c);
-	else
-		update_watch(c);
-}
-
-static gboolean ping_tick(gpointer data)
-{
-	struct component *c = data;
-	if (c->state != ST_ONLINE)
-		return G_SOURCE_CONTINUE;
-	if (c->ping_outstanding && c->ping_stale) {
-		g_autofree char *why = g_strdup_printf(
-		    "no answer to a ping in %u s: the link is dead", c->opt.ping_interval);
-		c->ping_timer = 0;
-		link_down(c, why);
-		return G_SOURCE_REMOVE;
-	}
-	if (c->ping_outstanding) {
-		/* a confirming ping went out since the last tick: its answer
-		 * has until the next one */
-		c->ping_stale = true;
-		return G_SOURCE_CONTINUE;
-	}
-	send_ping(c);
-	c->ping_stale = true;
-	flush(c);
-	return G_SOURCE_CONTINUE;
-}
-
-static void go_online(struct component *c)
-{
-	g_clear_handle_id(&c->handshake_timer, g_source_remove);
-	c->state = ST_ONLINE;
-	c->online_since = g_get_monotonic_time();
-	c->ping_outstanding = false;
-	c->ping_stale = false;
-	g_message("component: online as %s (%s:%u%s)", c->opt.jid, c->opt.host, c->opt.port,
-	          c->tls != NULL ? ", TLS" : "");
-	if (c->opt.ping_interval > 0)
-		c->ping_timer = g_timeout_add_seconds(c->opt.ping_interval, ping_tick, c);
-	if (c->cb.online != NULL)
-		c->cb.online(c->user_data);
-	flush(c);
-	update_congestion(c);
-}
-
-static void on_stream_start(void *data, const char *name, const char **attrs)
-{
-	struct component *c = data;
-	const char *id = NULL;
-	for (int i = 0; attrs[i] != NULL; i += 2)
-		if (strcmp(attrs[i], "id") == 0)
-			id = attrs[i + 1];
-	if (c->state != ST_STREAM)
-		return;
-	if (id == NULL || *id == '\0') {
-		/* Prosody sends an empty id before host-unknown: wait for the error. */
-		g_debug("component: the server's stream header has no id");
-		return;
-	}
-	g_autofree char *digest = component_handshake_digest(id, c->opt.secret);
-	g_string_append_printf(c->ctl, "<handshake>%s</handshake>", digest);
-	c->state = ST_HANDSHAKE;
-	flush(c);
-}
-
-static void on_stanza(void *data, struct stanza *stanza)
-{
-	struct component *c = data;
-	const char *name = stanza_name(stanza);
-	if (strcmp(name, "stream:error") == 0) {
-		log_stream_error(c, stanza);
-		stanza_free(stanza);
-		link_down(c, "stream error");
-		return;
-	}
-	if (c->state == ST_HANDSHAKE && strcmp(name, "handshake") == 0) {
-		stanza_free(stanza);
-		go_online(c);
-		return;
-	}
-	if (c->state != ST_ONLINE) {
-		g_debug("component: ignoring <%s> before the handshake", name);
-		stanza_free(stanza);
-		return;
-	}
-	/* A ping's answer, result or error: the server read all before it. */
-	guint32 n = 0;
-	if (strcmp(name, "iq") == 0 && outq_ping_number(stanza_get_id(stanza), &n) &&
-	    outq_confirm(c->out, n)) {
-		c->ping_outstanding = false;
-		stanza_free(stanza);
-		maybe_confirm_ping(c);
-		return;
-	}
-	if (c->cb.stanza != NULL)
-		c->cb.stanza(c->user_data, stanza);
-	else
-		stanza_free(stanza);
-}
-
-static void on_skipped(void *data, const struct stanza *head, int why, guint64 bytes)
-{
-	struct component *c = data;
-	if (c->state != ST_ONLINE) {
-		g_debug("component: ignoring a skipped <%s> before the handshake",
-		        stanza_name(head));
-		return;
-	}
-	g_autofree char *problem = NULL;
-	if (why == XML_STREAM_ERROR_TOO_DEEP)
-		problem = g_strdup_printf("elements nested deeper than %u levels",
-		                          XML_STREAM_DEFAULT_MAX_DEPTH);
-	else if (why == XML_STREAM_ERROR_TOO_MANY)
-		problem = g_strdup_printf("more than %u elements", XML_STREAM_MAX_ELEMENTS);
-	else
-		problem = g_strdup_printf("%" G_GUINT64_FORMAT " bytes, over the limit of %zu",
-		                          bytes, c->opt.max_stanza_bytes);
-	if (c->cb.skipped != NULL)
-		c->cb.skipped(c->user_data, head, problem);
-	else
-		g_message("component: skipped <%s> from %s (%s)", stanza_name(head),
-		          stanza_get_from(head) != NULL ? stanza_get_from(head) : "?", problem);
-}
-
-static void on_stream_end(void *data)
-{
-	link_down(data, "the server closed the stream");
-}
-
-static const struct xml_stream_callbacks stream_callbacks = {
-    .stream_start = on_stream_start,
-    .stanza = on_stanza,
-    .stream_end = on_stream_end,
-    .skipped = on_skipped,
-};
-
-static void start_stream(struct component *c)
-{
-	xml_stream_reset(c->xs);
-	g_string_append_printf(c->ctl,
-	                       "<?xml version='1.0'?><stream:stream xmlns='" STANZA_NS_COMPONENT
-	                       "' xmlns:stream='http://etherx.jabber.org/streams' to='%s'>",
-	                       c->opt.jid);
-	c->state = ST_STREAM;
-	flush(c);
 }
 
 /* ---- socket events ---------------------------------------------------------- */
@@ -473,8 +189,8 @@ static void read_ready(struct component *c)
 		if (r == IO_AGAIN)
 			break;
 		if (r != IO_OK) {
-			link_down(c, r == IO_CLOSED ? "connection closed by the server"
-			                            : err->message);
+			component_link_down(c, r == IO_CLOSED ? "connection closed by the server"
+			                                      : err->message);
 			break;
 		}
 		if (c->ping_outstanding && c->state == ST_ONLINE)
@@ -482,8 +198,8 @@ static void read_ready(struct component *c)
 		c->ping_stale = false;
 		if (!xml_stream_feed(c->xs, buf, got, &err)) {
 			g_warning("component: bad XML from the server: %s", err->message);
-			send_stream_error(c, xml_stream_error_condition(err->code));
-			link_down(c, "bad XML from the server");
+			component_send_stream_error(c, xml_stream_error_condition(err->code));
+			component_link_down(c, "bad XML from the server");
 			break;
 		}
 		/* A short read drained the socket (TLS may still hold bytes:
@@ -496,7 +212,7 @@ static void read_ready(struct component *c)
 		c->cb.batch_end(c->user_data);
 	if (c->down_reason != NULL) {
 		g_autofree char *why = g_steal_pointer(&c->down_reason);
-		link_down(c, why);
+		component_link_down(c, why);
 	} else if (c->tls != NULL && tls_pending(c->tls) && c->pending_idle == 0) {
 		/* Decrypted bytes wait in OpenSSL; poll will not say so. */
 		c->pending_idle = g_idle_add(read_pending, c);
@@ -510,7 +226,7 @@ static gboolean read_pending(gpointer data)
 	if (c->tls != NULL)
 		read_ready(c);
 	if (c->fd >= 0)
-		flush(c);
+		component_flush(c);
 	return G_SOURCE_REMOVE;
 }
 
@@ -526,7 +242,7 @@ static gboolean on_io(gint fd, GIOCondition cond, gpointer data)
 	if (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR))
 		read_ready(c);
 	if (c->fd >= 0)
-		flush(c);
+		component_flush(c);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -539,7 +255,7 @@ static void set_watch(struct component *c, GIOCondition cond)
 	c->watch = fdwatch_add(c->fd, cond, on_io, c);
 }
 
-static void update_watch(struct component *c)
+void component_update_watch(struct component *c)
 {
 	if (c->fd < 0 || c->state == ST_TLS)
 		return;
@@ -556,7 +272,7 @@ static void tls_step(struct component *c)
 	case TLS_IO_OK:
 		g_debug("component: TLS established with %s:%u", c->opt.host, c->opt.port);
 		c->state = ST_STREAM;
-		start_stream(c);
+		component_start_stream(c);
 		return;
 	case TLS_IO_WANT_READ:
 		set_watch(c, G_IO_IN);
@@ -566,7 +282,7 @@ static void tls_step(struct component *c)
 		return;
 	default:
 		g_warning("component: %s", err != NULL ? err->message : "TLS handshake failed");
-		link_down(c, "TLS handshake failed");
+		component_link_down(c, "TLS handshake failed");
 		return;
 	}
 }
@@ -575,7 +291,7 @@ static gboolean handshake_timeout(gpointer data)
 {
 	struct component *c = data;
 	c->handshake_timer = 0;
-	link_down(c, "no answer from the server during the handshake");
+	component_link_down(c, "no answer from the server during the handshake");
 	return G_SOURCE_REMOVE;
 }
 
@@ -590,7 +306,7 @@ static void on_connected(GObject *source, GAsyncResult *res, gpointer data)
 	g_clear_object(&c->cancel);
 	if (conn == NULL) {
 		c->state = ST_IDLE;
-		link_down(c, err->message);
+		component_link_down(c, err->message);
 		return;
 	}
 	c->conn = conn;
@@ -601,14 +317,14 @@ static void on_connected(GObject *source, GAsyncResult *res, gpointer data)
 	c->handshake_timer = g_timeout_add_seconds(HANDSHAKE_TIMEOUT_S, handshake_timeout, c);
 	g_debug("component: connected to %s:%u", c->opt.host, c->opt.port);
 	if (!c->opt.tls) {
-		start_stream(c);
+		component_start_stream(c);
 		return;
 	}
 	const char *name = c->opt.tls_server_name != NULL ? c->opt.tls_server_name : c->opt.host;
 	c->tls = tls_new(c->fd, name, c->opt.tls_ca_file, &err);
 	if (c->tls == NULL) {
 		g_warning("component: %s", err->message);
-		link_down(c, "TLS setup failed");
+		component_link_down(c, "TLS setup failed");
 		return;
 	}
 	c->state = ST_TLS;
@@ -639,7 +355,7 @@ static gboolean reconnect_due(gpointer data)
 
 /* Closes the connection, if any, and schedules the next attempt. Inside the
  * read loop the teardown is deferred until the parser has returned. */
-static void link_down(struct component *c, const char *reason)
+void component_link_down(struct component *c, const char *reason)
 {
 	if (c->in_read) {
 		if (c->down_reason == NULL)
@@ -703,7 +419,7 @@ struct component *component_new(const struct component_options *options,
 	c->fd = -1;
 	c->ctl = g_string_new(NULL);
 	c->out = outq_new(&lim, c->cb.congestion, user_data);
-	c->xs = xml_stream_new(c->opt.max_stanza_bytes, 0, &stream_callbacks, c);
+	c->xs = xml_stream_new(c->opt.max_stanza_bytes, 0, &component_stream_callbacks, c);
 	xml_stream_set_max_token_bytes(c->xs, c->opt.max_token_bytes);
 	return c;
 }
@@ -816,9 +532,9 @@ bool component_send(struct component *c, struct stanza *stanza)
 	 * told (congestion callback) and stops taking from the legacy side. */
 	outq_push(c->out, s, c->cur_key, 0);
 	if (c->state == ST_ONLINE && !c->in_read)
-		flush(c);
+		component_flush(c);
 	else if (c->state == ST_ONLINE)
-		update_watch(c);
+		component_update_watch(c);
 	update_congestion(c);
 	return true;
 }

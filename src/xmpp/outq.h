@@ -1,10 +1,11 @@
 /* outq: the component's write queue (internal to src/xmpp/, used by
- * component.c). Serialized stanzas wait in order; one written in full moves
- * to the unconfirmed list, where it stays until the server answers a ping
- * written after it (XEP-0114 has no stream management: only that answer
- * shows the server read it). Every byte is counted for the whole queue and
- * for the owner's key of the stanza, and crossing a bound is reported to
- * the owner instead of dropping anything (see include/ferry/component.h).
+ * component.c and component_stream.c). Serialized stanzas wait in order;
+ * one written in full moves to the unconfirmed list, where it stays until
+ * the server answers a ping written after it (XEP-0114 has no stream
+ * management: only that answer shows the server read it). Every byte is
+ * counted for the whole queue and for the owner's key of the stanza, and
+ * crossing a bound is reported to the owner instead of dropping anything
+ * (see include/ferry/component.h).
  */
 #ifndef FERRY_XMPP_OUTQ_H
 #define FERRY_XMPP_OUTQ_H

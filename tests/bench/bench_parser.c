@@ -5,7 +5,7 @@
  * would deliver it, one fresh (reset) stream per pass:
  *
  *   ferry  xml_stream with the usual checks, every stanza built into a tree
- *          and handed to a callback that looks at it the way component.c's
+ *          and handed to a callback that looks at it the way component_stream.c's
  *          on_stanza does, then frees it;
  *   expat  the same expat configuration ferry uses (XML_ParserCreate, no
  *          namespace processing, reparse deferral off) with empty element
@@ -66,7 +66,7 @@ static void ferry_stream_start(void *user_data, const char *name, const char **a
 	st->started = true;
 }
 
-/* What component.c's on_stanza does with every stanza before the router:
+/* What component_stream.c's on_stanza does with every stanza before the router:
  * compare the name, look at the id of an iq, then (here) free it. */
 static void ferry_stanza(void *user_data, struct stanza *stanza)
 {
