@@ -235,7 +235,7 @@ static void test_grant(struct gw *gw, gconstpointer data)
 	gw_expect_nothing(gw);
 	buddy(gw, account, "bob", "");
 	if (c->push) {
-		g_autofree char *id = expect_push(gw, PUSH(BOB, "bob"));
+		g_free(expect_push(gw, PUSH(BOB, "bob")));
 	} else {
 		gw_expect_next(gw, SUBSCRIBE(BOB, "bob"));
 	}
@@ -256,7 +256,7 @@ static void test_grant_not_a_server(struct gw *gw, gconstpointer data)
 	grant(gw, GW_DOMAIN, NS_PRIVILEGE_2, "roster", "both");
 	g_test_assert_expected_messages();
 	buddy(gw, account, "bob", "");
-	g_autofree char *id = expect_push(gw, PUSH(BOB, "bob"));
+	g_free(expect_push(gw, PUSH(BOB, "bob")));
 }
 
 /* A privilege message from a domain the transport does not serve is
