@@ -100,7 +100,9 @@ ferry is running, attached to a throwaway Prosody on loopback.
     1. Browse the services of %(domain)s (or open %(transport)s directly) and
        register with the IRC transport: choose a nickname, leave the
        password empty. ferry logs in to IRC once to check, then asks to be
-       added to your contacts: accept.
+       added to your contacts: accept. (Gajim then opens "Add Contact" for
+       the transport itself: confirm it as it is; add IRC users later
+       through a new "Add Contact", so they keep their own names.)
     2. Your nickname is now on the demo IRC network at 127.0.0.1:%(irc)d.
        Connect any IRC client there (e.g. `irssi -c 127.0.0.1 -p %(irc)d`)
        and talk to yourself: an IRC user "bob" is bob@%(transport)s in XMPP
