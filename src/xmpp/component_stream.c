@@ -211,7 +211,11 @@ static void on_skipped(void *data, const struct stanza *head, int why, guint64 b
 	else if (why == XML_STREAM_ERROR_TOO_MANY)
 		problem = g_strdup_printf("more than %u elements", XML_STREAM_MAX_ELEMENTS);
 	else
-		problem = g_strdup_printf("%" G_GUINT64_FORMAT " bytes, over the limit of %zu",
+		/* As the server forwarded it: Prosody and ejabberd write each
+		 * quote and apostrophe as a 6-byte entity, so the sender's own
+		 * count can be far smaller; say so, or the figure looks wrong. */
+		problem = g_strdup_printf("%" G_GUINT64_FORMAT " bytes as the server forwarded it "
+		                          "(quotes count 6 bytes each), over the limit of %zu",
 		                          bytes, c->opt.max_stanza_bytes);
 	if (c->cb.skipped != NULL)
 		c->cb.skipped(c->user_data, head, problem);
