@@ -64,13 +64,25 @@ void component_send_stream_error(struct component *c, const char *condition)
 	component_flush(c);
 }
 
+static const char *ping_target(const struct component *c)
+{
+	return c->opt.ping_to != NULL ? c->opt.ping_to : c->opt.jid;
+}
+
+static bool is_ping_answer(const struct component *c, const struct stanza *iq)
+{
+	const char *type = stanza_get_type(iq);
+	const char *from = stanza_get_from(iq);
+	return (g_strcmp0(type, "result") == 0 || g_strcmp0(type, "error") == 0) && from != NULL &&
+	       g_ascii_strcasecmp(from, ping_target(c)) == 0;
+}
+
 static void send_ping(struct component *c)
 {
 	if (!c->ping_outstanding)
 		c->ping_stale = false;
 	c->ping_outstanding = true;
-	(void)outq_push_ping(c->out, c->opt.jid,
-	                     c->opt.ping_to != NULL ? c->opt.ping_to : c->opt.jid);
+	(void)outq_push_ping(c->out, c->opt.jid, ping_target(c));
 }
 
 static gboolean confirm_due(gpointer data)
@@ -181,10 +193,12 @@ static void on_stanza(void *data, struct stanza *stanza)
 		stanza_free(stanza);
 		return;
 	}
-	/* A ping's answer, result or error: the server read all before it. */
+	/* A ping's answer, result or error, from the pinged server (which
+	 * stamps 'from' itself: nobody else can send it): the server read all
+	 * before it. */
 	guint32 n = 0;
-	if (strcmp(name, "iq") == 0 && outq_ping_number(stanza_get_id(stanza), &n) &&
-	    outq_confirm(c->out, n)) {
+	if (strcmp(name, "iq") == 0 && is_ping_answer(c, stanza) &&
+	    outq_ping_number(c->out, stanza_get_id(stanza), &n) && outq_confirm(c->out, n)) {
 		c->ping_outstanding = false;
 		stanza_free(stanza);
 		component_maybe_confirm_ping(c);

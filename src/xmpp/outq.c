@@ -25,6 +25,7 @@ struct outq {
 	GHashTable *key_bytes;     /* key -> waiting bytes (GSIZE_TO_POINTER), keys > 0 */
 	GHashTable *key_congested; /* keys reported congested */
 	bool congested;            /* the whole queue's state as last reported */
+	char ping_token[17];       /* random per queue: ping ids cannot be guessed */
 	guint32 ping_seq;          /* our last ping's number */
 	guint32 confirm_wait;      /* the ping whose answer is awaited, 0: none */
 	bool unconfirmed;          /* stanzas written since the last ping was queued */
@@ -50,6 +51,10 @@ struct outq *outq_new(const struct outq_limits *limits, outq_congestion_fn conge
 		q->lim.key_high = DEFAULT_KEY_HIGH;
 	q->congestion = congestion;
 	q->data = data;
+	/* Anyone can send the transport an iq result with an id of their
+	 * choosing; one that looked like our ping's answer would make the
+	 * queue forget what the server may not have read. */
+	g_snprintf(q->ping_token, sizeof q->ping_token, "%08x%08x", g_random_int(), g_random_int());
 	g_queue_init(&q->out);
 	g_queue_init(&q->sent);
 	q->key_bytes = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -152,11 +157,11 @@ bool outq_head_written(struct outq *q)
 
 guint32 outq_push_ping(struct outq *q, const char *from, const char *to)
 {
-	char id[32];
+	char id[48];
 	guint32 n = ++q->ping_seq;
 	if (n == 0)
 		n = q->ping_seq = 1;
-	g_snprintf(id, sizeof id, PING_PREFIX "%u", n);
+	g_snprintf(id, sizeof id, PING_PREFIX "%s-%u", q->ping_token, n);
 	struct stanza *iq = stanza_new("iq");
 	stanza_set_attr(iq, "type", "get");
 	stanza_set_attr(iq, "id", id);
@@ -181,11 +186,13 @@ gint64 outq_confirm_ping_due(const struct outq *q)
 	return wait > 0 ? wait : 0;
 }
 
-bool outq_ping_number(const char *id, guint32 *n)
+bool outq_ping_number(const struct outq *q, const char *id, guint32 *n)
 {
 	guint64 v = 0;
-	if (id == NULL || !g_str_has_prefix(id, PING_PREFIX) ||
-	    !g_ascii_string_to_unsigned(id + strlen(PING_PREFIX), 10, 1, G_MAXUINT32, &v, NULL))
+	size_t prefix = strlen(PING_PREFIX), token = strlen(q->ping_token);
+	if (id == NULL || strncmp(id, PING_PREFIX, prefix) != 0 ||
+	    strncmp(id + prefix, q->ping_token, token) != 0 || id[prefix + token] != '-' ||
+	    !g_ascii_string_to_unsigned(id + prefix + token + 1, 10, 1, G_MAXUINT32, &v, NULL))
 		return false;
 	*n = (guint32)v;
 	return true;

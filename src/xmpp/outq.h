@@ -51,8 +51,9 @@ guint32 outq_push_ping(struct outq *q, const char *from, const char *to);
  * now). At most one a second: confirming costs one small iq per second of
  * traffic and the unconfirmed list holds about a second of it. */
 gint64 outq_confirm_ping_due(const struct outq *q);
-/* True, with *N, when ID is one of our pings' ids. */
-bool outq_ping_number(const char *id, guint32 *n);
+/* True, with *N, when ID is one of Q's pings' ids (they carry a random
+ * token of Q's, so nobody else can make one up). */
+bool outq_ping_number(const struct outq *q, const char *id, guint32 *n);
 
 /* The server answered ping N: what was written before it is forgotten.
  * False (nothing changes) when ping N is not in the unconfirmed list. */

@@ -42,6 +42,7 @@ enum script {
 	SCRIPT_REFUSE,             /* answer every handshake with not-authorized */
 	SCRIPT_STOP_READING,       /* handshake, then never read again */
 	SCRIPT_CONFIRM_THEN_CLOSE, /* as ACCEPT_THEN_CLOSE, answering our ping before the close */
+	SCRIPT_FORGED_CONFIRM,     /* as CONFIRM_THEN_CLOSE, but the answers are a stranger's */
 };
 
 struct server {
@@ -122,6 +123,26 @@ static gpointer server_main(gpointer data)
 		if (m != NULL)
 			sv->with_message++;
 		g_mutex_unlock(&sv->lock);
+		if (sv->script == SCRIPT_FORGED_CONFIRM && m != NULL) {
+			/* a user's iq with the ping's own id, and the server's answers
+			 * to guessed ids: none may confirm anything */
+			read_until(fd, acc, "ferry-ping-");
+			read_until(fd, acc, "</iq>");
+			const char *id = strstr(acc->str, "ferry-ping-");
+			if (id != NULL) {
+				g_autofree char *num = g_strndup(id, strcspn(id, "'\""));
+				g_autofree char *forged = g_strdup_printf(
+				    "<iq type='result' id='%s' from='mallory@localhost/x' "
+				    "to='irc.localhost'/>"
+				    "<iq type='result' id='ferry-ping-1' from='localhost' "
+				    "to='irc.localhost'/>"
+				    "<iq type='result' id='ferry-ping-2' from='localhost' "
+				    "to='irc.localhost'/>",
+				    num);
+				send_str(fd, forged);
+				g_usleep(200000);
+			}
+		}
 		if (sv->script == SCRIPT_CONFIRM_THEN_CLOSE && m != NULL) {
 			/* the ping that follows written stanzas, answered */
 			read_until(fd, acc, "urn:xmpp:ping");
@@ -466,6 +487,41 @@ static void test_confirmed_not_resent(void)
 	server_free(sv);
 }
 
+/* Only the pinged server's answer to our own ping confirms: a stranger's
+ * iq with the ping's id, or an answer to a guessed id, leaves the message
+ * unconfirmed, and it is written again after the close. */
+static void test_forged_confirmation(void)
+{
+	struct server *sv = server_start(SCRIPT_FORGED_CONFIRM);
+	struct observed obs = {0};
+	struct component *c = new_component(sv->port, "s3cret", 0, &obs);
+	component_start(c);
+	RUN_UNTIL(obs.online == 1 && obs.stanzas->len == 1);
+	struct stanza *m = stanza_new("message");
+	stanza_set_attr(m, "to", "alice@localhost");
+	stanza_set_attr(m, "id", "m1");
+	stanza_add_text_child(m, "body", "hello");
+	g_assert_true(component_send(c, m));
+	RUN_UNTIL(obs.online == 2);
+	g_assert_cmpint(obs.online, ==, 2);
+	gint64 until = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	for (;;) {
+		g_mutex_lock(&sv->lock);
+		int n = sv->with_message;
+		g_mutex_unlock(&sv->lock);
+		if (n >= 2 || g_get_monotonic_time() > until)
+			break;
+		g_main_context_iteration(NULL, FALSE);
+		g_usleep(1000);
+	}
+	g_mutex_lock(&sv->lock);
+	g_assert_cmpint(sv->with_message, ==, 2);
+	g_mutex_unlock(&sv->lock);
+	component_free(c);
+	g_ptr_array_unref(obs.stanzas);
+	server_free(sv);
+}
+
 static void test_dead_link(void)
 {
 	/* The server completes the handshake, then goes silent: the ping is
@@ -504,6 +560,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/component/queue-overflow", test_queue_overflow);
 	g_test_add_func("/component/dead-link", test_dead_link);
 	g_test_add_func("/component/confirmed-not-resent", test_confirmed_not_resent);
+	g_test_add_func("/component/forged-confirmation", test_forged_confirmation);
 	int rc = g_test_run();
 	g_ptr_array_unref(logged);
 	g_array_unref(congestion_log);
