@@ -139,8 +139,10 @@ size_t purple_ssl_read(PurpleSslConnection *gsc, void *buffer, size_t len)
 		if (n == 0 || n == (size_t)-1)
 			break; /* end or error (errno is the real read's) */
 	}
+	int saved = errno; /* GLib's log writer clobbers it (ENOTSOCK) */
 	if (removed > 0)
 		g_message("IRC connection over TLS to %s: %zu NUL byte(s) from the server removed",
 		          gsc->host != NULL ? gsc->host : "?", removed);
+	errno = saved;
 	return n;
 }

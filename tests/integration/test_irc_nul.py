@@ -5,8 +5,9 @@ ngircd never relays a NUL (tests/integration/test_content.py), so a fake
 IRC server on 127.0.0.1 (tests/tools/irc_nul_probe.py's: 001, PING, ISON)
 plays a network that does. Prosody + ferry, alice registered there; the
 server sends her a line, then in one write a line with a NUL and another
-line, then a line in a later write, then a PING. Before the worker's
-nul_filter.c, prpl-irc's strstr() stopped at the NUL and every later line
+line, then a write of only NULs (not an end of stream), then a line in a
+later write, then a PING. Before the worker's nul_filter.c, prpl-irc's
+strstr() stopped at the NUL and every later line
 (and the PING) stalled behind it; now the NUL is dropped: all arrive and
 the PING is answered.
 The same again over TLS (IRC's default; the fake server with a test CA's
@@ -82,6 +83,11 @@ async def scenario(tap, run, prosody, label, tls=None):
             got = await alice.wait_for(
                 lambda x: x.kind == "message" and x.child_text("body") == "same read", WAIT)
             tap.ok(got is not None, "%s: the line after it in the same read arrives" % label)
+            # a write of only NULs: nothing to read, not the end of the stream
+            # (prpl-irc would take a 0 for the server closing the connection)
+            fake.writer.write(b"\x00" * 8)
+            await fake.writer.drain()
+            await asyncio.sleep(0.5)
             await arrives(b":carol!c@h PRIVMSG alice :later write\r\n", "later write",
                           "a line in a later write")
             seen = len(fake.received)
