@@ -21,7 +21,7 @@
  * (dlsym RTLD_NEXT) decrypts, and NULs are removed for the TLS connections
  * of prpl-irc accounts only: the PurpleSslConnection's recv_cb_data is then
  * the PurpleConnection (as pause.c relies on). Not for every TLS
- * connection: libpurple's HTTP fetches (buffer icons, files) read with
+ * connection: libpurple's HTTP fetches (buddy icons, files) read with
  * purple_ssl_read() too, and their bytes may rightly be NULs. */
 #include "config.h"
 #include "worker.h"
