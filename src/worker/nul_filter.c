@@ -13,11 +13,20 @@
  * prpl-irc adds their input, loop.c's one hook) NUL bytes are removed from
  * what was read before prpl-irc sees it, as prpl-irc itself already does
  * for NULs at the start of its buffer. Every other descriptor's read goes
- * straight to the system call. Over TLS prpl-irc reads with
- * purple_ssl_read(), which this does not cover. */
+ * straight to the system call.
+ *
+ * Over TLS (IRC's default) prpl-irc reads with purple_ssl_read() instead,
+ * and its read_input() has the same strstr(). ferry-worker exports its own
+ * purple_ssl_read() too, so prpl-irc's call lands here; the real one
+ * (dlsym RTLD_NEXT) decrypts, and NULs are removed for the TLS connections
+ * of prpl-irc accounts only: the PurpleSslConnection's recv_cb_data is then
+ * the PurpleConnection (as pause.c relies on). Not for every TLS
+ * connection: libpurple's HTTP fetches (buddy icons, files) read with
+ * purple_ssl_read() too, and their bytes may rightly be NULs. */
 #include "config.h"
 #include "worker.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -97,4 +106,43 @@ ssize_t read(int fd, void *buf, size_t count)
 		return -1;
 	}
 	return (ssize_t)kept;
+}
+
+/* A read of only NULs must not look like the end of the stream (0), but
+ * returning EAGAIN would leave the rest of an already decrypted record in
+ * the TLS layer, which the socket's poll no longer announces: read on, a
+ * bounded number of times (a NUL flood still cannot hold the loop). */
+#define SSL_NUL_RETRIES 16
+
+size_t purple_ssl_read(PurpleSslConnection *gsc, void *buffer, size_t len)
+{
+	static size_t (*next)(PurpleSslConnection *, void *, size_t);
+	if (next == NULL)
+		*(void **)&next = dlsym(RTLD_NEXT, "purple_ssl_read");
+	size_t n = next(gsc, buffer, len);
+	if (n == 0 || n == (size_t)-1 || gsc == NULL || !is_irc_connection(gsc->recv_cb_data))
+		return n;
+	size_t removed = 0;
+	for (int i = 0;; i++) {
+		size_t kept = strip_nuls(buffer, n);
+		removed += n - kept;
+		if (kept > 0) {
+			n = kept;
+			break;
+		}
+		if (i == SSL_NUL_RETRIES) {
+			n = (size_t)-1;
+			errno = EAGAIN;
+			break;
+		}
+		n = next(gsc, buffer, len);
+		if (n == 0 || n == (size_t)-1)
+			break; /* end or error (errno is the real read's) */
+	}
+	int saved = errno; /* GLib's log writer clobbers it (ENOTSOCK) */
+	if (removed > 0)
+		g_message("IRC connection over TLS to %s: %zu NUL byte(s) from the server removed",
+		          gsc->host != NULL ? gsc->host : "?", removed);
+	errno = saved;
+	return n;
 }
