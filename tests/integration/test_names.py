@@ -38,12 +38,13 @@ MARKED = re.compile(r"^bob~[0-9a-f]{8}@" + re.escape(T) + "$")
 
 class FakeIrc:
     """An IRC server for one user at a time: welcomes each connection,
-    answers PING and ISON, records every line it reads (bytes), and keeps
+    answers PING and ISON (the nicks of `online` asked for), records every line it reads (bytes), and keeps
     the newest connection to write to."""
 
     def __init__(self):
         self.writer = None
         self.received = []
+        self.online = set()  # nicks (bytes) ISON says are on
 
     async def serve(self, reader, writer):
         nick, user, welcomed = None, False, False
@@ -67,7 +68,9 @@ class FakeIrc:
             elif cmd == b"PING":
                 writer.write(b":fake PONG fake :%s\r\n" % line.split(b" ", 1)[1].lstrip(b":"))
             elif cmd == b"ISON":
-                writer.write(b":fake 303 %s :\r\n" % nick)
+                asked = b" ".join(words[1:]).lstrip(b":").split()
+                on = b" ".join(n for n in asked if n in self.online)
+                writer.write(b":fake 303 %s :%s\r\n" % (nick, on))
             await writer.drain()
 
     async def send(self, line):
@@ -76,6 +79,18 @@ class FakeIrc:
     async def send_raw(self, line):
         self.writer.write(line + b"\r\n")
         await self.writer.drain()
+
+    async def ison_for(self, since, nick, timeout=30):
+        """True once an ISON read after index `since` asked for NICK."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for x in self.received[since:]:
+                words = x.split(b" ")
+                if words[0].upper() == b"ISON" and nick in b" ".join(words[1:]).lstrip(
+                        b":").split():
+                    return True
+            await asyncio.sleep(0.1)
+        return False
 
     async def line(self, since, wanted, timeout=15):
         """True once the exact line `wanted` (bytes) was read after index
@@ -133,6 +148,23 @@ async def not_utf8(tap, fake, alice):
                         "a reply to %s reaches the nick %r" % (jid_raw, raw))
     await reply_reaches(tap, fake, alice, jid_utf8, utf8, "to the UTF-8",
                         "a reply to %s reaches the nick %r" % (jid_utf8, utf8))
+    # ISON asks for the bytes, and only its answer (303) for them makes
+    # that contact available
+    fake.online = {raw}
+    seen, m0 = len(fake.received), alice.mark()
+    alice.send_presence(to=jid_utf8, ptype="subscribe")
+    asked = await fake.ison_for(seen, utf8)
+    await asyncio.sleep(1)
+    p = await alice.presence_from(jid_utf8, None, timeout=0, since=m0)
+    tap.ok(asked and p is None, "ISON asks for %r, not on: %s is not available" %
+           (utf8, jid_utf8), "%s / %s" % (asked, p))
+    seen, m0 = len(fake.received), alice.mark()
+    alice.send_presence(to=jid_raw, ptype="subscribe")
+    asked = await fake.ison_for(seen, raw)
+    p = await alice.presence_from(jid_raw, None, timeout=30, since=m0)
+    tap.ok(asked and p is not None, "ISON asks for %r, on: %s is available" % (raw, jid_raw),
+           "%s / %s" % (asked, p))
+    fake.online = set()
 
 
 async def scenario(tap, run, prosody, fake, ferry):
