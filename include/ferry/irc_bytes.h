@@ -26,13 +26,15 @@
  * not valid UTF-8 as %XX: the prefix ":nick!user@host" of any command,
  * NICK's new nick, the nick lists of 303 (ISON) and 353 (NAMES), and the
  * nick of 301, 311-319 (WHOIS), 352 (WHO, the sixth), 401 and KICK's
- * second. Returns a new string, or NULL when nothing changes. */
+ * second, a MODE's arguments. Returns a new string, or NULL when nothing
+ * changes. */
 char *irc_bytes_escape(const char *line);
 
 /* A line to send (CR LF included or not) with %XX (XX >= 80) turned back
  * into the byte in the targets of PRIVMSG and NOTICE, every nick of ISON
- * and WHOIS, and MODE's first. Returns a new string, or NULL when nothing
- * changes. */
+ * and WHOIS, MODE's target and arguments; not in a word that starts like
+ * a channel ('#', '&', '+', '!'). Returns a new string, or NULL when
+ * nothing changes. */
 char *irc_bytes_unescape(const char *line);
 
 #endif

@@ -7,27 +7,34 @@
 
 #include "ferry/irc_bytes.h"
 
-/* Where a command carries a nick: its parameter INDEX (0 first; the
- * trailing parameter counts as one), or every one with ALL. */
+/* Where a command carries nicks: its parameters FIRST to LAST (0 the
+ * first; the trailing parameter counts as one), the trailing one only with
+ * TRAILING. */
 struct position {
 	const char *command;
-	int index;
+	int first;
+	int last;
+	bool trailing;
 };
-#define ALL (-1)
-#define ALL_BUT_TRAILING (-2)
+#define END G_MAXINT
 
-/* What prpl-irc turns into buddies, IMs and their senders (parse.c's
- * table): the nicks, not the channels or the text. */
+/* What prpl-irc turns into buddies, IMs, chat members and their senders
+ * (parse.c's table): the nicks, not the channels or the text. A channel
+ * MODE's arguments are nicks for +o/+v (and masks or keys otherwise,
+ * which prpl-irc only shows). */
 static const struct position received[] = {
-    {"NICK", 0}, {"KICK", 1}, {"303", 1}, {"353", 3}, {"352", 5}, {"301", 1}, {"311", 1},
-    {"312", 1},  {"313", 1},  {"317", 1}, {"318", 1}, {"319", 1}, {"401", 1},
+    {"NICK", 0, 0, true}, {"KICK", 1, 1, false},  {"303", 1, 1, true},  {"353", 3, 3, true},
+    {"352", 5, 5, false}, {"301", 1, 1, false},   {"311", 1, 1, false}, {"312", 1, 1, false},
+    {"313", 1, 1, false}, {"317", 1, 1, false},   {"318", 1, 1, false}, {"319", 1, 1, false},
+    {"401", 1, 1, false}, {"MODE", 2, END, true},
 };
 
 /* What prpl-irc 2.14 sends to a nick: the target of a message (also
  * CTCP's), the ISON list ("ISON a b" or "ISON :a b"), WHOIS's nick (after
- * an optional server), MODE's target. */
+ * an optional server), MODE's target and arguments (/op nick). */
 static const struct position sent[] = {
-    {"PRIVMSG", 0}, {"NOTICE", 0}, {"ISON", ALL}, {"WHOIS", ALL_BUT_TRAILING}, {"MODE", 0},
+    {"PRIVMSG", 0, 0, false}, {"NOTICE", 0, 0, false}, {"ISON", 0, END, true},
+    {"WHOIS", 0, END, false}, {"MODE", 0, END, false},
 };
 
 typedef bool (*transform_fn)(GString *out, const char *s, gsize len);
@@ -37,11 +44,10 @@ static bool is_position(const struct position *table, gsize n, const char *comma
 {
 	for (gsize i = 0; i < n; i++) {
 		const struct position *p = &table[i];
-		if (strlen(p->command) != command_len ||
-		    g_ascii_strncasecmp(p->command, command, command_len) != 0)
-			continue;
-		return p->index == ALL || (p->index == ALL_BUT_TRAILING && !trailing) ||
-		       p->index == index;
+		if (strlen(p->command) == command_len &&
+		    g_ascii_strncasecmp(p->command, command, command_len) == 0 &&
+		    index >= p->first && index <= p->last && (p->trailing || !trailing))
+			return true;
 	}
 	return false;
 }
@@ -141,12 +147,18 @@ static bool escape_bytes(GString *out, const char *s, gsize len)
 }
 
 /* S with %XX of XX >= 80 as that byte: only what escape_bytes() writes
- * (an ASCII byte is valid UTF-8 and never escaped) */
+ * (an ASCII byte is valid UTF-8 and never escaped). A word that starts
+ * like a channel ('#', '&', '+', '!', never a nick's first character,
+ * RFC 2812 2.3.1) is left alone: "%" is allowed in a channel's name. */
 static bool unescape_bytes(GString *out, const char *s, gsize len)
 {
 	bool changed = false;
+	bool channel = false;
 	for (gsize i = 0; i < len; i++) {
-		if (s[i] == '%' && i + 2 < len) {
+		bool word_start = i == 0 || s[i - 1] == ' ' || (i == 1 && s[0] == ':');
+		if (word_start)
+			channel = strchr("#&+!", s[i]) != NULL && s[i] != '\0';
+		if (!channel && s[i] == '%' && i + 2 < len) {
 			int hi = g_ascii_xdigit_value(s[i + 1]);
 			int lo = g_ascii_xdigit_value(s[i + 2]);
 			if (hi >= 8 && lo >= 0) {

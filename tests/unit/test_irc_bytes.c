@@ -53,6 +53,13 @@ static void test_nick_lists(void)
 	in(":fake 311 alice b\xff"
 	   "b u h * :real \xff",
 	   ":fake 311 alice b%FFb u h * :real \xff");
+	in(":op!u@h MODE #c +ov b\xff"
+	   "b c\xfe",
+	   ":op!u@h MODE #c +ov b%FFb c%FE");
+	in(":op!u@h MODE #c +o :b\xff"
+	   "b",
+	   ":op!u@h MODE #c +o :b%FFb");
+	in(":srv MODE alice :+i\xff", NULL);
 	/* a channel's name and a topic are not nicks */
 	in(":fake 332 alice #\xff :t\xff", NULL);
 	in("PING :\xff", NULL);
@@ -81,6 +88,13 @@ static void test_back(void)
 	out("PRIVMSG b%F :x\r\n", NULL);
 	out("PRIVMSG b% :x\r\n", NULL);
 	out("JOIN #a%FF\r\n", NULL);
+	out("MODE #c +o b%FFb\r\n", "MODE #c +o b\xff"
+	                            "b\r\n");
+	/* '%' may be part of a channel's name */
+	out("PRIVMSG #a%FF :x\r\n", NULL);
+	out("MODE #a%FF +o bob\r\n", NULL);
+	out("ISON :b%FFb &x%FF\r\n", "ISON :b\xff"
+	                             "b &x%FF\r\n");
 	out("PRIVMSG bob :hi\r\n", NULL);
 }
 
