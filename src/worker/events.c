@@ -17,6 +17,8 @@
 
 #include <string.h>
 
+#include "ferry/irc_bytes.h"
+
 static int handle; /* our signal handle (its address is what counts) */
 
 /* ---- connection ------------------------------------------------------------- */
@@ -300,6 +302,12 @@ static void on_typing_stopped(PurpleAccount *pa, const char *name, gpointer data
 static void on_irc_sending(PurpleConnection *gc, char **text, gpointer data)
 {
 	static const char purple[] = "\001VERSION Purple IRC\001\r\n";
+	/* a nick that is not UTF-8 goes out as its bytes (irc_bytes.h) */
+	char *raw = text != NULL && *text != NULL ? irc_bytes_unescape(*text) : NULL;
+	if (raw != NULL) {
+		g_free(*text);
+		*text = raw;
+	}
 	if (text == NULL || *text == NULL || !g_str_has_prefix(*text, "NOTICE ") ||
 	    !g_str_has_suffix(*text, purple))
 		return;

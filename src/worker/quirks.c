@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "ferry/irc_bytes.h"
+
 struct quirk {
 	const char *protocol;
 	/* The prpl queues what it sends and writes the queue from a
@@ -161,16 +163,35 @@ void quirks_before_login(struct account *account)
 	purple_account_set_string(pa, "username", derived);
 }
 
+/* A received line as irc_bytes_escape() rewrote it (nicks that are not
+ * UTF-8 as %XX, ferry's name for them; see irc_bytes.h), for prpl-irc to
+ * parse: irc_parse_msg() reads the signal's pointer afterwards and frees
+ * neither it nor its own line (in its input buffer), so the rewritten one
+ * is kept until the next line, when that parse is over. */
+static char *escaped_line;
+
+static void escape_nicks(char **text)
+{
+	g_free(escaped_line);
+	escaped_line = irc_bytes_escape(*text);
+	if (escaped_line != NULL)
+		*text = escaped_line;
+}
+
 /* prpl-irc's raw input (the "irc-receiving-text" signal, one line without
  * its CR LF), watched once for the whole worker: the paced queue's PONGs
  * and 401s (sendq.c); and while an account signs on, an ERROR line or an
  * error numeric, the network's reason for what libpurple then reports in
  * its own words ("Disconnected.", "It probably contains invalid
- * characters"), kept for quirks_login_failure(). */
+ * characters"), kept for quirks_login_failure(). Nicks that are not UTF-8
+ * are escaped first (escape_nicks()), so the queue's 401s match too. */
 static void on_irc_text(PurpleConnection *gc, char **text, gpointer data)
 {
+	if (text == NULL || *text == NULL)
+		return;
+	escape_nicks(text);
 	struct account *account = accounts_find(purple_connection_get_account(gc));
-	if (account == NULL || text == NULL || *text == NULL)
+	if (account == NULL)
 		return;
 	const char *line = *text;
 	if (*line == ':') { /* the prefix */

@@ -9,7 +9,10 @@ logs alice in there. A message from "bob" comes from bob@irc.localhost; one
 from the fullwidth "ｂob" (which Prosody's nodeprep would fold to bob)
 comes from a JID of its own, bob~<8 hex digits>, as Prosody delivers it,
 with a chat from the transport saying so; replies to each reach the exact
-nick, also after ferry restarts (the address is the same). A 404 numeric
+nick, also after ferry restarts (the address is the same). Two peers whose
+nicks are the bytes "b\\xffb" (not UTF-8) and "b\\xc3\\xbfb" (the UTF-8 of
+"b\u00ffb", which prpl-irc would read the first one as) come from two
+different JIDs, and a reply to each reaches exactly its bytes. A 404 numeric
 ("Cannot send to channel", which prpl-irc reports through a notify call
 without an account) reaches alice as a chat from the transport instead of
 vanishing. Prints TAP.
@@ -35,12 +38,13 @@ MARKED = re.compile(r"^bob~[0-9a-f]{8}@" + re.escape(T) + "$")
 
 class FakeIrc:
     """An IRC server for one user at a time: welcomes each connection,
-    answers PING and ISON, records every line it reads (bytes), and keeps
+    answers PING and ISON (the nicks of `online` asked for), records every line it reads (bytes), and keeps
     the newest connection to write to."""
 
     def __init__(self):
         self.writer = None
         self.received = []
+        self.online = set()  # nicks (bytes) ISON says are on
 
     async def serve(self, reader, writer):
         nick, user, welcomed = None, False, False
@@ -64,12 +68,29 @@ class FakeIrc:
             elif cmd == b"PING":
                 writer.write(b":fake PONG fake :%s\r\n" % line.split(b" ", 1)[1].lstrip(b":"))
             elif cmd == b"ISON":
-                writer.write(b":fake 303 %s :\r\n" % nick)
+                asked = b" ".join(words[1:]).lstrip(b":").split()
+                on = b" ".join(n for n in asked if n in self.online)
+                writer.write(b":fake 303 %s :%s\r\n" % (nick, on))
             await writer.drain()
 
     async def send(self, line):
-        self.writer.write(line.encode("utf-8") + b"\r\n")
+        await self.send_raw(line.encode("utf-8"))
+
+    async def send_raw(self, line):
+        self.writer.write(line + b"\r\n")
         await self.writer.drain()
+
+    async def ison_for(self, since, nick, timeout=30):
+        """True once an ISON read after index `since` asked for NICK."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for x in self.received[since:]:
+                words = x.split(b" ")
+                if words[0].upper() == b"ISON" and nick in b" ".join(words[1:]).lstrip(
+                        b":").split():
+                    return True
+            await asyncio.sleep(0.1)
+        return False
 
     async def line(self, since, wanted, timeout=15):
         """True once the exact line `wanted` (bytes) was read after index
@@ -95,11 +116,55 @@ async def from_nick(tap, fake, alice, nick, text):
                                 x.child_text("body") == text, 15, m0)
 
 
+async def from_raw_nick(fake, alice, nick, text):
+    """As from_nick(), NICK given as bytes, sent as they are."""
+    m0 = alice.mark()
+    await fake.send_raw(b":%s!u@h PRIVMSG alice :%s" % (nick, text.encode()))
+    return await alice.wait_for(lambda x: x.kind == "message" and x.type != "error" and
+                                x.child_text("body") == text, 15, m0)
+
+
 async def reply_reaches(tap, fake, alice, jid, nick, text, what):
     seen = len(fake.received)
     alice.send_message(jid, text)
-    tap.ok(await fake.line(seen, b"PRIVMSG %s :%s" % (nick.encode(), text.encode())),
+    nick = nick if isinstance(nick, bytes) else nick.encode()
+    tap.ok(await fake.line(seen, b"PRIVMSG %s :%s" % (nick, text.encode())),
            what, repr(fake.received[seen:]))
+
+
+async def not_utf8(tap, fake, alice):
+    """Nicks that are not UTF-8 keep a JID of their own (irc_bytes.c)."""
+    raw, utf8 = b"b\xffb", "b\u00ffb".encode()
+    msg_raw = await from_raw_nick(fake, alice, raw, "from the bytes")
+    msg_utf8 = await from_raw_nick(fake, alice, utf8, "from the UTF-8")
+    jid_raw = bare(msg_raw.sender) if msg_raw is not None else None
+    jid_utf8 = bare(msg_utf8.sender) if msg_utf8 is not None else None
+    tap.ok(jid_raw is not None and jid_utf8 is not None and jid_raw != jid_utf8,
+           "the nicks %r and %r come from two different JIDs" % (raw, utf8),
+           "%s / %s" % (jid_raw, jid_utf8))
+    if jid_raw is None or jid_utf8 is None:
+        return
+    await reply_reaches(tap, fake, alice, jid_raw, raw, "to the bytes",
+                        "a reply to %s reaches the nick %r" % (jid_raw, raw))
+    await reply_reaches(tap, fake, alice, jid_utf8, utf8, "to the UTF-8",
+                        "a reply to %s reaches the nick %r" % (jid_utf8, utf8))
+    # ISON asks for the bytes, and only its answer (303) for them makes
+    # that contact available
+    fake.online = {raw}
+    seen, m0 = len(fake.received), alice.mark()
+    alice.send_presence(to=jid_utf8, ptype="subscribe")
+    asked = await fake.ison_for(seen, utf8)
+    await asyncio.sleep(1)
+    p = await alice.presence_from(jid_utf8, None, timeout=0, since=m0)
+    tap.ok(asked and p is None, "ISON asks for %r, not on: %s is not available" %
+           (utf8, jid_utf8), "%s / %s" % (asked, p))
+    seen, m0 = len(fake.received), alice.mark()
+    alice.send_presence(to=jid_raw, ptype="subscribe")
+    asked = await fake.ison_for(seen, raw)
+    p = await alice.presence_from(jid_raw, None, timeout=30, since=m0)
+    tap.ok(asked and p is not None, "ISON asks for %r, on: %s is available" % (raw, jid_raw),
+           "%s / %s" % (asked, p))
+    fake.online = set()
 
 
 async def scenario(tap, run, prosody, fake, ferry):
@@ -131,6 +196,8 @@ async def scenario(tap, run, prosody, fake, ferry):
                             "a reply to %s reaches the exact nick %r" % (marked, LOOKALIKE))
         await reply_reaches(tap, fake, alice, "bob@" + T, "bob", "hi bob",
                             "a reply to bob@%s reaches bob" % T)
+
+        await not_utf8(tap, fake, alice)
 
         # -- a notice libpurple gives without an account
         m0 = alice.mark()
