@@ -54,6 +54,11 @@ GBytes *secrets_seal(const struct secrets *secrets, const char *owner, const voi
 char *secrets_open_string(const struct secrets *secrets, const char *owner, GBytes *sealed,
                           GError **error);
 
+/* The same for bulk values (queued message text): the result is on the
+ * ordinary heap (no mapping per value), wiped by secrets_wipe_free(). */
+char *secrets_open_text(const struct secrets *secrets, const char *owner, GBytes *sealed,
+                        GError **error);
+
 /* Overwrites a string with zeros and frees it: one of
  * secrets_secure_strdup()'s or secrets_open_string()'s, or a g_malloc'd
  * one. NULL is a no-op. */
@@ -61,13 +66,18 @@ void secrets_wipe_free(char *text);
 
 /* Memory for secrets (the key, the component secret, opened passwords):
  * pages of their own marked MADV_DONTDUMP (left out of core files), zeroed
- * when allocated and wiped when freed. Aborts when out of memory, like
- * g_malloc. Free with secrets_secure_free() (strings also with
- * secrets_wipe_free()). */
+ * when allocated and wiped when freed. If mapping fails (ENOMEM,
+ * vm.max_map_count), the ordinary heap, wiped the same way, and one
+ * warning; aborts only when that is out of memory too, like g_malloc.
+ * Free with secrets_secure_free() (strings also with secrets_wipe_free()). */
 void *secrets_secure_alloc(size_t len);
 void secrets_secure_free(void *p);
 char *secrets_secure_strdup(const char *text);
-/* Whether P is a live block of secrets_secure_alloc() (for tests). */
+/* Whether P is a live block of secrets_secure_alloc() (for tests), and
+ * one in pages of its own (not the heap fallback). */
 bool secrets_secure_is(const void *p);
+bool secrets_secure_mapped(const void *p);
+/* Test hook: the next N mappings of secrets_secure_alloc() fail. */
+void secrets_secure_fail_maps(guint n);
 
 #endif

@@ -369,6 +369,8 @@ void worker_died(struct worker *w, const char *why)
 		          why, n);
 	g_clear_handle_id(&w->watch, g_source_remove);
 	g_clear_handle_id(&w->idle_timer, g_source_remove);
+	/* the worker and what it forked, before its directory goes */
+	workers_kill_group(w);
 	if (w->proc != NULL && g_subprocess_get_identifier(w->proc) != NULL)
 		g_subprocess_force_exit(w->proc);
 	/* Messages it acknowledged were sent: they must not be sent again. */
@@ -520,6 +522,7 @@ void workers_free(struct workers *pool)
 			g_warning("workers: worker %s did not stop; killing it", w->pid);
 			g_subprocess_force_exit(w->proc);
 		}
+		workers_kill_group(w); /* its descendants too */
 		worker_free(w);
 	}
 	g_ptr_array_unref(pool->list);

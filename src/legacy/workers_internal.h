@@ -58,8 +58,13 @@ struct workers {
  * watched, or NULL with ERROR set. */
 struct worker *workers_spawn(struct workers *pool, GError **error);
 
-/* Removes PATH and everything below it (workers_spawn.c). */
+/* Removes PATH and everything below it without following symlinks, by
+ * directory fds (workers_spawn.c). */
 void workers_remove_tree(const char *path);
+
+/* SIGKILLs W's process group: the worker and its descendants
+ * (workers_spawn.c). */
+void workers_kill_group(struct worker *w);
 
 /* Marks W dead, kills it and reports its accounts (workers.c). */
 void worker_died(struct worker *w, const char *why);

@@ -3,10 +3,14 @@
  * See include/ferry/workers.h. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <glib-unix.h>
+#include <signal.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,24 +20,101 @@
 
 /* ---- starting a worker -------------------------------------------------------- */
 
+/* How deep workers_remove_tree() goes; below that it leaves the rest (and
+ * logs it) rather than recurse without bound on a worker-made tree. */
+#define REMOVE_DEPTH_MAX 64
+
+/* Removes everything in the directory open at DFD (consumed). Every step
+ * is relative to a directory fd and never follows a symlink: the tree is
+ * the worker's, and a descendant still running (or a race with one) may
+ * have swapped a subdirectory for a symlink to /etc or ferry's database
+ * directory; ferry (perhaps root) must then unlink the symlink, never what
+ * it points to. Returns false if something was left behind. */
+static bool remove_below(int dfd, int depth)
+{
+	DIR *d = fdopendir(dfd);
+	if (d == NULL) {
+		close(dfd);
+		return false;
+	}
+	bool ok = true;
+	const struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		/* Anything but a directory (a symlink included) goes at once. */
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0 || errno == ENOENT)
+			continue;
+		if (errno != EISDIR) {
+			ok = false;
+			continue;
+		}
+		int sub =
+		    openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			/* replaced by a symlink or file since: unlink that */
+			if ((errno == ELOOP || errno == ENOTDIR) &&
+			    unlinkat(dirfd(d), e->d_name, 0) == 0)
+				continue;
+			ok = false;
+			continue;
+		}
+		if (depth >= REMOVE_DEPTH_MAX) {
+			close(sub);
+			ok = false;
+			continue;
+		}
+		if (!remove_below(sub, depth + 1))
+			ok = false;
+		/* If it became a symlink meanwhile this fails (ENOTDIR): fine. */
+		if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+			ok = false;
+	}
+	closedir(d);
+	return ok;
+}
+
 /* Removes PATH and everything below it (a worker's private files, which
- * a killed worker could not remove itself). Symlinks are not followed. */
+ * a killed worker could not remove itself), see remove_below(). */
 void workers_remove_tree(const char *path)
 {
-	GDir *dir = g_dir_open(path, 0, NULL);
-	if (dir != NULL) {
-		const char *name;
-		while ((name = g_dir_read_name(dir)) != NULL) {
-			g_autofree char *child = g_build_filename(path, name, NULL);
-			if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-			    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-				workers_remove_tree(child);
-			else
-				(void)g_unlink(child);
-		}
-		g_dir_close(dir);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		/* PATH itself replaced by a symlink (the worker owns its entry
+		 * in /tmp): remove that link, not its target */
+		if (errno == ELOOP || errno == ENOTDIR)
+			(void)unlink(path);
+		else if (errno != ENOENT)
+			g_warning("workers: cannot remove %s: %s", path, g_strerror(errno));
+		return;
 	}
-	(void)g_rmdir(path);
+	bool ok = remove_below(fd, 0);
+	if (rmdir(path) != 0 && errno != ENOENT)
+		ok = false;
+	if (!ok)
+		g_message("workers: could not remove all of %s (left in place)", path);
+}
+
+/* Kills W's process group: the worker and every descendant it forked that
+ * stayed in its group (each worker leads one, see worker_child_setup()),
+ * which g_subprocess_force_exit() alone would leave running with the
+ * worker's rights in its private directory. Called when the worker is
+ * killed or seen to exit, before its directory is removed. While a group
+ * member lives its id cannot be reused, so a late call hits nobody else. */
+void workers_kill_group(struct worker *w)
+{
+	gint64 pgid = 0;
+	if (w->pid == NULL || !g_ascii_string_to_signed(w->pid, 10, 2, G_MAXINT, &pgid, NULL))
+		return;
+	(void)kill(-(pid_t)pgid, SIGKILL);
+}
+
+/* GSpawnChildSetupFunc of a worker: a process group of its own (so that
+ * workers_kill_group() reaches its descendants), then the worker user. */
+static void worker_child_setup(gpointer data)
+{
+	(void)setpgid(0, 0);
+	worker_user_child_setup(data);
 }
 
 static void on_worker_exit(GObject *source, GAsyncResult *res, gpointer data)
@@ -101,8 +182,7 @@ struct worker *workers_spawn(struct workers *pool, GError **error)
 	/* libpurple looks in HOME too (~/.zephyr.vars, themes): not ferry's. */
 	g_subprocess_launcher_setenv(launcher, "HOME", tmpdir, TRUE);
 	g_subprocess_launcher_set_cwd(launcher, tmpdir);
-	g_subprocess_launcher_set_child_setup(launcher, worker_user_child_setup, (gpointer)&user,
-	                                      NULL);
+	g_subprocess_launcher_set_child_setup(launcher, worker_child_setup, (gpointer)&user, NULL);
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_ptr_array_add(argv, g_strdup(pool->opt.program));
 	g_ptr_array_add(argv, g_strdup("--fd"));

@@ -35,26 +35,68 @@ G_DEFINE_QUARK(ferry-secrets-error-quark, secrets_error);
 /* ---- memory for secrets ---------------------------------------------------
  * Whole pages of their own (madvise works on pages), marked MADV_DONTDUMP
  * so no core file or crash dump has them, wiped before they are
- * unmapped. The mapping's size is kept in a header before the returned
- * pointer; the live blocks are remembered so that secrets_wipe_free()
- * knows them from g_malloc'd strings. */
+ * unmapped. A header before the returned pointer keeps the block's size
+ * and whether it is mapped; the live blocks are remembered so that
+ * secrets_wipe_free() knows them from g_malloc'd strings.
+ *
+ * Only long-lived, small material takes such pages (the key, the
+ * component secret, opened passwords: a few per user); bulk values (the
+ * outbox's texts, see secrets_open_text()) use the ordinary heap, wiped on
+ * free, so many queued messages cost no mapping each. If a mapping fails
+ * anyway (ENOMEM, vm.max_map_count) the block comes from the heap too,
+ * wiped the same way, with one warning: ferry keeps running. */
 
 #define SECURE_HEADER 16
+struct secure_header {
+	size_t size; /* of the whole block, header included */
+	size_t heap; /* 1: g_malloc'd (mapping failed), not mapped */
+};
+G_STATIC_ASSERT(sizeof(struct secure_header) <= SECURE_HEADER);
 static GHashTable *secure_blocks; /* returned pointer -> itself */
 G_LOCK_DEFINE_STATIC(secure_blocks);
+static gint fail_maps;      /* test hook: secrets_secure_fail_maps() */
+static gint warned_no_maps; /* the fallback's warning was given */
+
+void secrets_secure_fail_maps(guint n)
+{
+	g_atomic_int_set(&fail_maps, (gint)MIN(n, (guint)G_MAXINT));
+}
+
+/* SIZE bytes mapped for a secure block, or NULL (errno set). */
+static void *map_block(size_t size)
+{
+	gint left = g_atomic_int_get(&fail_maps);
+	if (left > 0 && g_atomic_int_compare_and_exchange(&fail_maps, left, left - 1)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return base == MAP_FAILED ? NULL : base;
+}
 
 void *secrets_secure_alloc(size_t len)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	g_return_val_if_fail(len <= G_MAXSIZE - SECURE_HEADER - page, NULL);
 	size_t size = (len + SECURE_HEADER + page - 1) / page * page;
-	void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (base == MAP_FAILED)
-		g_error("secrets: cannot map %zu bytes: %s", size, g_strerror(errno));
-	/* Best effort: a kernel without it still has RLIMIT_CORE 0 and
-	 * PR_SET_DUMPABLE 0 (main.c). */
-	(void)madvise(base, size, MADV_DONTDUMP);
-	memcpy(base, &size, sizeof size);
+	struct secure_header h = {.size = size};
+	void *base = map_block(size);
+	if (base != NULL) {
+		/* Best effort: a kernel without it still has RLIMIT_CORE 0 and
+		 * PR_SET_DUMPABLE 0 (main.c). */
+		(void)madvise(base, size, MADV_DONTDUMP);
+	} else {
+		int err = errno;
+		if (g_atomic_int_compare_and_exchange(&warned_no_maps, 0, 1))
+			g_warning("secrets: cannot map %zu bytes for a secret (%s): keeping "
+			          "secrets in ordinary memory instead (wiped when freed, but not "
+			          "kept out of core files); raise vm.max_map_count or the memory "
+			          "limit (said once)",
+			          size, g_strerror(err));
+		h = (struct secure_header){.size = len + SECURE_HEADER, .heap = 1};
+		base = g_malloc0(h.size);
+	}
+	memcpy(base, &h, sizeof h);
 	guint8 *p = (guint8 *)base + SECURE_HEADER;
 	G_LOCK(secure_blocks);
 	if (secure_blocks == NULL)
@@ -76,10 +118,13 @@ static bool secure_forget(void *p)
 static void secure_unmap(void *p)
 {
 	guint8 *base = (guint8 *)p - SECURE_HEADER;
-	size_t size;
-	memcpy(&size, base, sizeof size);
-	OPENSSL_cleanse(base, size);
-	munmap(base, size);
+	struct secure_header h;
+	memcpy(&h, base, sizeof h);
+	OPENSSL_cleanse(base, h.size);
+	if (h.heap)
+		g_free(base);
+	else
+		munmap(base, h.size);
 }
 
 void secrets_secure_free(void *p)
@@ -91,6 +136,15 @@ void secrets_secure_free(void *p)
 		return;
 	}
 	secure_unmap(p);
+}
+
+bool secrets_secure_mapped(const void *p)
+{
+	if (!secrets_secure_is(p))
+		return false;
+	struct secure_header h;
+	memcpy(&h, (const guint8 *)p - SECURE_HEADER, sizeof h);
+	return !h.heap;
 }
 
 bool secrets_secure_is(const void *p)
@@ -404,8 +458,24 @@ static void set_decrypt_error(GError **error, const char *owner, const char *why
 	            "cannot open a sealed value of %s: %s", owner, why);
 }
 
-char *secrets_open_string(const struct secrets *secrets, const char *owner, GBytes *sealed,
-                          GError **error)
+/* A buffer for LEN bytes of plaintext: secure pages, or (BULK) the heap. */
+static char *plain_alloc(size_t len, bool bulk)
+{
+	return bulk ? g_malloc0(len) : secrets_secure_alloc(len);
+}
+
+static void plain_free(char *plain, size_t len, bool bulk)
+{
+	if (!bulk) {
+		secrets_secure_free(plain);
+		return;
+	}
+	OPENSSL_cleanse(plain, len);
+	g_free(plain);
+}
+
+static char *open_string(const struct secrets *secrets, const char *owner, GBytes *sealed,
+                         bool bulk, GError **error)
 {
 	g_return_val_if_fail(secrets != NULL, NULL);
 	g_return_val_if_fail(owner != NULL, NULL);
@@ -433,7 +503,7 @@ char *secrets_open_string(const struct secrets *secrets, const char *owner, GByt
 	const guint8 *ct = in + HEADER_BYTES;
 	size_t len = total - OVERHEAD_BYTES;
 	const guint8 *tag = ct + len;
-	char *plain = secrets_secure_alloc(len + 1);
+	char *plain = plain_alloc(len + 1, bulk);
 
 	/* GCM releases plaintext before the tag is checked: PLAIN is wiped
 	 * and dropped unless EVP_DecryptFinal_ex() accepts the tag. */
@@ -455,7 +525,7 @@ char *secrets_open_string(const struct secrets *secrets, const char *owner, GByt
 	EVP_CIPHER_CTX_free(ctx);
 
 	if (!ok) {
-		secrets_secure_free(plain);
+		plain_free(plain, len + 1, bulk);
 		set_decrypt_error(error, owner,
 		                  "authentication failed (tampered, another owner's, or "
 		                  "sealed with another key)");
@@ -464,12 +534,24 @@ char *secrets_open_string(const struct secrets *secrets, const char *owner, GByt
 	/* Authentic, but a string cannot carry a NUL: refuse rather than
 	 * return a silently shortened value. */
 	if (memchr(plain, '\0', len) != NULL) {
-		secrets_secure_free(plain);
+		plain_free(plain, len + 1, bulk);
 		set_decrypt_error(error, owner, "it is not a string (contains a NUL byte)");
 		return NULL;
 	}
 	plain[len] = '\0';
 	return plain;
+}
+
+char *secrets_open_string(const struct secrets *secrets, const char *owner, GBytes *sealed,
+                          GError **error)
+{
+	return open_string(secrets, owner, sealed, false, error);
+}
+
+char *secrets_open_text(const struct secrets *secrets, const char *owner, GBytes *sealed,
+                        GError **error)
+{
+	return open_string(secrets, owner, sealed, true, error);
 }
 
 void secrets_wipe_free(char *text)

@@ -61,7 +61,10 @@ static char *open_text(struct storage *storage, const char *jid, char kind, GByt
 		            "cannot open a sealed value of %s: it is missing", jid);
 		return NULL;
 	}
-	char *text = secrets_open_string(storage->secrets, jid, sealed, error);
+	/* passwords in secure pages; queued texts (many) on the wiped heap */
+	char *text = kind == KIND_PASSWORD
+	                 ? secrets_open_string(storage->secrets, jid, sealed, error)
+	                 : secrets_open_text(storage->secrets, jid, sealed, error);
 	if (text == NULL)
 		return NULL;
 	if (text[0] != kind) {

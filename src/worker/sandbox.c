@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -94,6 +95,15 @@ static const char *const read_only[] = {
     "/dev/random",
 };
 
+/* Files of read_only[] that a daemon replaces by rename while the worker
+ * runs: resolv.conf (systemd-resolved, NetworkManager, resolvconf, dhcp
+ * clients) and hosts (NetworkManager, container runtimes). See
+ * allow_replaced(). */
+static const char *const replaced[] = {
+    "/etc/resolv.conf",
+    "/etc/hosts",
+};
+
 static const char *const read_write[] = {
     "/dev/null",
 };
@@ -149,6 +159,39 @@ static bool allow(int ruleset, const char *path, uint64_t access, uint64_t handl
 	return true;
 }
 
+/* Whether DIR (a real path) is narrow enough to open read-only whole for
+ * one file in it: not /, not /etc itself (it holds what must stay out of
+ * reach, e.g. /etc/ferry), nor a top-level directory (/run, /var, /tmp,
+ * /home): "/a/b" at least. */
+static bool narrow_dir(const char *dir)
+{
+	if (dir[0] != '/' || strcmp(dir, "/etc") == 0)
+		return false;
+	const char *second = strchr(dir + 1, '/');
+	return second != NULL && second[1] != '\0';
+}
+
+/* A Landlock rule on a file is on its inode, and open(2) (no O_NOFOLLOW)
+ * puts it on the symlink's final target: when a daemon replaces that file
+ * by rename (write a new one, rename(2) over the old: how resolved,
+ * NetworkManager and resolvconf update /run/.../resolv.conf), the new
+ * inode has no rule and the worker's resolver gets EACCES until it is
+ * restarted. So for these files the directory holding the final target
+ * (realpath) is allowed read-only too, where that directory is narrow
+ * (narrow_dir(): e.g. /run/systemd/resolve, /run/NetworkManager); a file
+ * directly in /etc (a plain /etc/hosts) keeps only its own rule, since
+ * allowing /etc whole would open what the sandbox is there to close. */
+static bool allow_replaced(int ruleset, const char *path, uint64_t handled, GError **error)
+{
+	g_autofree char *target = realpath(path, NULL);
+	if (target == NULL)
+		return true; /* absent (or a dangling link): nothing to allow */
+	g_autofree char *dir = g_path_get_dirname(target);
+	if (!narrow_dir(dir))
+		return true;
+	return allow(ruleset, dir, FS_READ & ~LANDLOCK_ACCESS_FS_EXECUTE, handled, error);
+}
+
 /* Landlock: the system's read-only files, the CA files, and the private
  * directory (PRIVATE_DIR, the worker's TMPDIR) read-write. */
 static bool apply_landlock(int abi, const char *private_dir, char **ca_files, GError **error)
@@ -174,6 +217,8 @@ static bool apply_landlock(int abi, const char *private_dir, char **ca_files, GE
 	bool ok = true;
 	for (gsize i = 0; ok && i < G_N_ELEMENTS(read_only); i++)
 		ok = allow(rs, read_only[i], FS_READ, all, error);
+	for (gsize i = 0; ok && i < G_N_ELEMENTS(replaced); i++)
+		ok = allow_replaced(rs, replaced[i], all, error);
 	for (gsize i = 0; ok && i < G_N_ELEMENTS(read_write); i++)
 		ok = allow(rs, read_write[i], FS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE, all, error);
 	for (gsize i = 0; ok && ca_files != NULL && ca_files[i] != NULL; i++)

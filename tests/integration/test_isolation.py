@@ -142,6 +142,12 @@ def one_run(tap, run, prosody, irc, label, run_as, abi, index):
            "%s: the worker runs under its seccomp filter%s"
            % (label, " (built without libseccomp)" if built_without else ""),
            "Seccomp %s" % st.get("Seccomp"))
+    # ferry kills the whole group when the worker dies or is stopped, so
+    # nothing the worker forked outlives it in its private dir
+    pgid = os.getpgid(pid)
+    tap.ok(pgid == pid and pgid != os.getpgid(ferry.popen.pid),
+           "%s: the worker leads a process group of its own" % label,
+           "pgid %d, ferry's %d" % (pgid, os.getpgid(ferry.popen.pid)))
     cwd = os.readlink("/proc/%d/cwd" % pid)
     cst = os.stat(cwd)
     tap.ok(cwd.startswith(os.path.join(workdir, "tmp", "ferry-worker-")) and

@@ -564,10 +564,64 @@ static void test_secure_memory(void)
 	secrets_free(s);
 }
 
+/* A mapping that fails (ENOMEM, vm.max_map_count) costs a warning, once,
+ * and the secret goes on the heap, zeroed and wiped the same way: ferry
+ * does not abort. */
+static void test_secure_fallback(void)
+{
+	secrets_secure_fail_maps(3);
+	g_test_expect_message("ferry", G_LOG_LEVEL_WARNING, "secrets: cannot map 4096 bytes*");
+	guint8 *p = secrets_secure_alloc(100);
+	g_test_assert_expected_messages();
+	g_assert_nonnull(p);
+	for (int i = 0; i < 100; i++)
+		g_assert_cmpuint(p[i], ==, 0);
+	memset(p, 0xa5, 100);
+	g_assert_true(secrets_secure_is(p));
+	g_assert_false(secrets_secure_mapped(p));
+	/* no second warning (a fatal one would end the test here) */
+	struct secrets *s = secrets_with_key_byte(9);
+	g_assert_true(secrets_secure_is(s));
+	g_assert_false(secrets_secure_mapped(s));
+	g_autoptr(GBytes) sealed = seal_str(s, ALICE, "the password");
+	g_autoptr(GError) err = NULL;
+	char *text = secrets_open_string(s, ALICE, sealed, &err);
+	g_assert_no_error(err);
+	g_assert_cmpstr(text, ==, "the password");
+	g_assert_false(secrets_secure_mapped(text));
+	secrets_wipe_free(text);
+	secrets_secure_free(p);
+	g_assert_false(secrets_secure_is(p));
+	/* mapping works again: pages of their own again */
+	char *copy = secrets_secure_strdup("component secret");
+	g_assert_true(secrets_secure_mapped(copy));
+	secrets_wipe_free(copy);
+	secrets_free(s);
+}
+
+/* Bulk values (queued texts) open on the heap, not one mapping each. */
+static void test_open_text_heap(void)
+{
+	struct secrets *s = secrets_with_key_byte(4);
+	g_autoptr(GBytes) sealed = seal_str(s, ALICE, "a queued message");
+	g_autoptr(GError) err = NULL;
+	char *text = secrets_open_text(s, ALICE, sealed, &err);
+	g_assert_no_error(err);
+	g_assert_cmpstr(text, ==, "a queued message");
+	g_assert_false(secrets_secure_is(text));
+	secrets_wipe_free(text);
+	/* and refused like the other when it does not open */
+	g_assert_null(secrets_open_text(s, "bob@example.org", sealed, &err));
+	g_assert_error(err, SECRETS_ERROR, SECRETS_ERROR_DECRYPT);
+	secrets_free(s);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/secrets/round-trip", test_round_trip);
+	g_test_add_func("/secrets/secure-fallback", test_secure_fallback);
+	g_test_add_func("/secrets/open-text-heap", test_open_text_heap);
 	g_test_add_func("/secrets/tamper", test_tamper);
 	g_test_add_func("/secrets/truncate", test_truncate);
 	g_test_add_func("/secrets/version", test_version);
