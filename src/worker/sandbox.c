@@ -239,7 +239,8 @@ static bool apply_landlock(int abi, const char *private_dir, char **ca_files, GE
 /* System calls a protocol plugin never needs and an attacker in one would
  * want: reading or steering other processes (ptrace, process_vm_*), the
  * kernel's big attack surfaces (bpf, perf, userfaultfd, io_uring, keys),
- * namespaces (unshare, setns, a clone into new ones), mounts, modules,
+ * namespaces (unshare, setns, a clone into new ones), leaving the process
+ * group ferry kills with the worker (setsid, setpgid), mounts, modules,
  * and the machine itself. Each fails with EPERM (the process lives on and
  * the log shows the error); everything else is allowed. Measured: an IRC
  * login, messages both ways and logout under it (test_isolation.py). */
@@ -260,6 +261,8 @@ static const int denied[] = {
     SCMP_SYS(keyctl),
     SCMP_SYS(unshare),
     SCMP_SYS(setns),
+    SCMP_SYS(setsid),
+    SCMP_SYS(setpgid),
     SCMP_SYS(mount),
     SCMP_SYS(umount2),
     SCMP_SYS(pivot_root),
