@@ -181,11 +181,23 @@ void legacy_set_congested(struct legacy *l, guint32 account, bool congested)
 		l->link_congested = congested;
 		g_info("legacy: %s reading from %u account(s)", congested ? "stopped" : "resumed",
 		       g_hash_table_size(l->flows));
+		/* A PAUSE_READ can find its worker dead (EPIPE): the pool
+		 * reports its accounts lost at once, which removes their flows.
+		 * So the ids are collected first and each looked up again. */
+		g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint32));
 		GHashTableIter it;
-		gpointer key, value;
+		gpointer key;
 		g_hash_table_iter_init(&it, l->flows);
-		while (g_hash_table_iter_next(&it, &key, &value))
-			flow_update(l, GPOINTER_TO_UINT(key), value);
+		while (g_hash_table_iter_next(&it, &key, NULL)) {
+			guint32 id = GPOINTER_TO_UINT(key);
+			g_array_append_val(ids, id);
+		}
+		for (guint i = 0; i < ids->len; i++) {
+			guint32 id = g_array_index(ids, guint32, i);
+			struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(id));
+			if (f != NULL)
+				flow_update(l, id, f);
+		}
 		return;
 	}
 	struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(account));

@@ -14,6 +14,7 @@ struct fake_legacy {
 	guint fail_logins;
 	bool ack_on_logout;
 	bool die_on_logout;
+	guint32 lose_on_send; /* see fake_legacy_lose_on_send() */
 };
 
 void fake_command_free(struct fake_command *c)
@@ -69,6 +70,14 @@ static bool fake_send(void *impl, GBytes *frame)
 	struct fake_legacy *f = impl;
 	guint32 account = worker_frame_account(frame);
 	bool live = g_hash_table_contains(f->live, GUINT_TO_POINTER(account));
+	if (live && account == f->lose_on_send) {
+		/* as the pool when the write fails (EPIPE): the worker's
+		 * accounts are reported lost inside the send */
+		f->lose_on_send = 0;
+		g_bytes_unref(frame);
+		fake_legacy_lose(f, account);
+		return false;
+	}
 	if (live) {
 		struct fake_command *c = decode(frame);
 		if (c->type == WORKER_SEND_IM) {
@@ -230,4 +239,9 @@ void fake_legacy_die_on_logout(struct fake_legacy *f)
 void fake_legacy_ack_on_logout(struct fake_legacy *f, bool on)
 {
 	f->ack_on_logout = on;
+}
+
+void fake_legacy_lose_on_send(struct fake_legacy *f, guint32 account)
+{
+	f->lose_on_send = account;
 }

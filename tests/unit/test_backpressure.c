@@ -48,6 +48,49 @@ static void test_link_congestion(struct gw *gw, gconstpointer unused)
 	g_assert_false(legacy_paused(gw->legacy, account));
 }
 
+/* Brings bob@example.org (registered first) online: his account. */
+static guint32 bob_online(struct gw *gw)
+{
+	gw_register_user(gw, "bob@example.org", "bob", "pw");
+	gw_inject(gw, "<presence from='bob@example.org/pc' to='" GW_JID "'/>");
+	struct fake_command *login = gw_take_command(gw, WORKER_LOGIN);
+	guint32 account = login->account;
+	fake_command_free(login);
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "bob");
+	gw_clear(gw);
+	fake_legacy_clear(gw->fake);
+	return account;
+}
+
+/* One account's worker turns out dead while the whole link's congestion
+ * pauses every account (the loss removes its flow inside the loop): the
+ * other accounts are paused all the same, and resumed after. */
+static void test_link_congestion_worker_dies(struct gw *gw, gconstpointer unused)
+{
+	guint32 alice = gw_online(gw, "alice");
+	guint32 bob = bob_online(gw);
+	for (guint round = 0; round < 2; round++) {
+		/* whichever the loop reaches first, the other is still paused */
+		guint32 dying = round == 0 ? alice : bob;
+		guint32 healthy = round == 0 ? bob : alice;
+		fake_legacy_lose_on_send(gw->fake, dying);
+		legacy_set_congested(gw->legacy, 0, true);
+		g_assert_false(fake_legacy_has_account(gw->fake, dying));
+		g_assert_true(take_pause(gw, healthy));
+		g_assert_true(legacy_paused(gw->legacy, healthy));
+		legacy_set_congested(gw->legacy, 0, false);
+		g_assert_false(take_pause(gw, healthy));
+		/* the lost one's session logs in again: sign it on for round 2 */
+		guint32 back = gw_relogin(gw, dying == alice ? "alice" : "bob");
+		if (dying == alice)
+			alice = back;
+		else
+			bob = back;
+		gw_clear(gw);
+		fake_legacy_clear(gw->fake);
+	}
+}
+
 /* A login must read to sign on: paused only once CONNECTED. */
 static void test_login_not_paused(struct gw *gw, gconstpointer unused)
 {
@@ -111,6 +154,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, struct gw, NULL, gw_test_setup, fn, gw_test_teardown)
 	ADD("/backpressure/link-congestion", test_link_congestion);
+	ADD("/backpressure/link-congestion-worker-dies", test_link_congestion_worker_dies);
 	ADD("/backpressure/login-not-paused", test_login_not_paused);
 	ADD("/backpressure/stall-link-down", test_stall_link_down);
 	ADD("/backpressure/stall-own", test_stall_own);
