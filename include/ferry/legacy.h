@@ -79,6 +79,9 @@ bool legacy_event_dispatch(const struct legacy_event *event,
 /* The name of the event's message type, for logs. */
 const char *legacy_event_name(const struct legacy_event *event);
 
+/* The account EVENT is from. */
+guint32 legacy_event_account(const struct legacy_event *event);
+
 /* Around each event and loss passed on, SCOPE(DATA, account) before and
  * SCOPE(DATA, outer) after (0, or the account of the event it came
  * inside): main.c tags what the event makes the gateway send

@@ -274,6 +274,11 @@ const char *legacy_event_name(const struct legacy_event *event)
 	return worker_msg_name(event->type);
 }
 
+guint32 legacy_event_account(const struct legacy_event *event)
+{
+	return event->account;
+}
+
 /* ---- over the worker pool ------------------------------------------------------- */
 
 /* The pool reports to its legacy object, which must exist first: the pool

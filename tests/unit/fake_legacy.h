@@ -69,4 +69,9 @@ void fake_legacy_ack_on_logout(struct fake_legacy *fake, bool on);
  * reported lost inside the send (as the pool on EPIPE), which fails. */
 void fake_legacy_lose_on_send(struct fake_legacy *fake, guint32 account);
 
+/* While ON, a logged-out account lingers as the pool's does: its logout
+ * is pending (legacy_logout_pending) and its events still come through
+ * fake_legacy_emit() until its DISCONNECTED. */
+void fake_legacy_linger_on_logout(struct fake_legacy *fake, bool on);
+
 #endif
