@@ -21,6 +21,7 @@ struct legacy {
 	/* backpressure */
 	GHashTable *flows;   /* account id -> struct flow (owned), every live account */
 	bool link_congested; /* everything waits */
+	bool link_down;      /* ... because the link is down (else the server reads slowly) */
 	guint stall_seconds; /* 0: no bound */
 	guint stall_timer;   /* runs while an account is paused */
 };
@@ -211,6 +212,11 @@ void legacy_set_congested(struct legacy *l, guint32 account, bool congested)
 	flow_update(l, account, f);
 }
 
+void legacy_set_link_down(struct legacy *l, bool down)
+{
+	l->link_down = down;
+}
+
 bool legacy_paused(const struct legacy *l, guint32 account)
 {
 	const struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(account));
@@ -251,12 +257,20 @@ static gboolean stall_check(gpointer data)
 		struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(account));
 		if (f == NULL)
 			continue;
+		/* the reason as it stands now: a slow link may have gone down */
+		enum legacy_stall why = f->own         ? LEGACY_STALL_OWN
+		                        : l->link_down ? LEGACY_STALL_LINK_DOWN
+		                                       : LEGACY_STALL_QUEUE;
+		static const char *const whys[] = {
+		    [LEGACY_STALL_OWN] = "its events wait for the XMPP server",
+		    [LEGACY_STALL_QUEUE] = "the XMPP server reads the link slowly",
+		    [LEGACY_STALL_LINK_DOWN] = "the XMPP link is down",
+		};
 		g_warning("legacy: account %u: reading stopped for %u s (%s): its network may drop "
 		          "it",
-		          account, l->stall_seconds,
-		          f->own ? "its events wait for the XMPP server" : "the XMPP link is down");
+		          account, l->stall_seconds, whys[why]);
 		if (l->callbacks != NULL && l->callbacks->stalled != NULL)
-			l->callbacks->stalled(l->data, account, !f->own);
+			l->callbacks->stalled(l->data, account, why);
 	}
 	if (!any)
 		l->stall_timer = 0;

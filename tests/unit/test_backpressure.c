@@ -119,6 +119,7 @@ static void test_stall_link_down(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = gw_online(gw, "alice");
 	legacy_set_stall_limit(gw->legacy, 1);
+	legacy_set_link_down(gw->legacy, true);
 	legacy_set_congested(gw->legacy, 0, true);
 	g_assert_true(take_pause(gw, account));
 	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "*reading stopped for 1 s*");
@@ -130,6 +131,27 @@ static void test_stall_link_down(struct gw *gw, gconstpointer unused)
 	expect_notice(gw, "link to your XMPP server was down");
 	gw_run_for(200);
 	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGIN), ==, 0);
+}
+
+/* The link is up but the server reads slowly: the whole queue stays over
+ * its mark beyond the bound. Logged out with a notice that says so (not
+ * "the link was down"), and back in a moment: no link up would follow to
+ * bring the session back. */
+static void test_stall_slow_link(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	legacy_set_stall_limit(gw->legacy, 1);
+	legacy_set_congested(gw->legacy, 0, true);
+	g_assert_true(take_pause(gw, account));
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "*reading stopped for 1 s*");
+	g_assert_true(gw_run_until(has_logout, gw, 3000));
+	g_test_assert_expected_messages();
+	fake_command_free(gw_take_command(gw, WORKER_LOGOUT));
+	expect_notice(gw, "reading too slowly");
+	g_assert_true(gw_run_until(gw_has_login, gw, 8000));
+	struct fake_command *login = gw_take_command(gw, WORKER_LOGIN);
+	g_assert_cmpuint(login->account, !=, account);
+	fake_command_free(login);
 }
 
 /* Only this account's own events were stuck: back in a moment. */
@@ -158,5 +180,6 @@ int main(int argc, char **argv)
 	ADD("/backpressure/login-not-paused", test_login_not_paused);
 	ADD("/backpressure/stall-link-down", test_stall_link_down);
 	ADD("/backpressure/stall-own", test_stall_own);
+	ADD("/backpressure/stall-slow-link", test_stall_slow_link);
 	return g_test_run();
 }
