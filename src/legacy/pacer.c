@@ -13,7 +13,7 @@ struct pacer {
 	GHashTable *links; /* key -> its GList link in QUEUE */
 	GQueue first;      /* the first lane: served before QUEUE */
 	GHashTable *first_links;
-	bool last_first; /* the last token went to the first lane */
+	bool last_first; /* the last token went to the first lane past a waiting login */
 };
 
 struct pacer *pacer_new(double rate, double burst, gint64 now_us)
@@ -83,7 +83,7 @@ bool pacer_admit_first(struct pacer *p, const char *key, gint64 now_us)
 	bool turn = g_queue_is_empty(&p->queue) || !p->last_first;
 	if (g_queue_is_empty(&p->first) && p->tokens >= 1 && turn) {
 		p->tokens -= 1;
-		p->last_first = true;
+		p->last_first = !g_queue_is_empty(&p->queue);
 		return true;
 	}
 	enqueue(&p->first, p->first_links, key);
@@ -106,7 +106,7 @@ char *pacer_next_lane(struct pacer *p, gint64 now_us, bool *first)
 	if (g_queue_is_empty(queue) || p->tokens < 1)
 		return NULL;
 	p->tokens -= 1;
-	p->last_first = from_first;
+	p->last_first = from_first && !g_queue_is_empty(&p->queue);
 	char *key = g_queue_pop_head(queue);
 	g_hash_table_remove(from_first ? p->first_links : p->links, key);
 	if (first != NULL)

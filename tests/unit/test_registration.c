@@ -697,6 +697,28 @@ static void test_rate_limited(struct gw *gw, gconstpointer unused)
 	fake_command_free(c);
 }
 
+/* Many users, each within their own rate: past 60 registrations a minute
+ * from all of them together, resource-constraint with when to try again
+ * (each starts a check login, which would fill the check lane). */
+static void test_rate_limited_all(struct gw *gw, gconstpointer unused)
+{
+	for (int i = 0; i < 61; i++)
+		gw_injectf(gw,
+		           "<iq type='set' id='g%d' from='u%d@example.org/pc' to='" GW_JID "'>"
+		           "<query xmlns='jabber:iq:register'><username>u%d</username>"
+		           "<password>pw</password></query></iq>",
+		           i, i, i);
+	/* the first 60 wait for their check; the 61st is refused */
+	struct stanza *e = gw_expect(gw, "iq", "error", "u60@example.org/pc");
+	g_assert_cmpstr(stanza_get_id(e), ==, "g60");
+	g_autofree char *got = test_error_text(e, "resource-constraint");
+	g_assert_true(g_str_has_prefix(got, "too many registrations: the transport takes 60 a "
+	                                    "minute from all users together"));
+	g_assert_nonnull(strstr(got, "try again in 1 s"));
+	stanza_free(e);
+	g_assert_null(gw_take_match(gw, "iq", "error", NULL));
+}
+
 /* A registration's check login is paced: past the burst it waits for the
  * pacer's turn (answered by the check as usual), ahead of sessions. */
 static void test_check_paced(struct gw *gw, gconstpointer unused)
@@ -767,6 +789,8 @@ int main(int argc, char **argv)
 	           test_kept_login_replaced, gw_test_teardown);
 	g_test_add("/registration/limits/rate", struct gw,
 	           "[limits]\nregistrations_per_minute = 2\n", setup, test_rate_limited,
+	           gw_test_teardown);
+	g_test_add("/registration/limits/rate-all", struct gw, NULL, setup, test_rate_limited_all,
 	           gw_test_teardown);
 	g_test_add("/registration/limits/check-paced", struct gw,
 	           "[workers]\nlogin_rate = 1\nlogin_burst = 1\n", setup, test_check_paced,
