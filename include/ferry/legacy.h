@@ -114,6 +114,11 @@ void legacy_set_congested(struct legacy *legacy, guint32 account, bool congested
  * what a stall is reported as (callbacks' stalled). Up by default. */
 void legacy_set_link_down(struct legacy *legacy, bool down);
 
+/* ACCOUNT changed owner (a registration's kept login adopted by a
+ * session): a pause going on counts from now, and is reported again, to
+ * the new owner, once beyond the bound (the old one may have let it be). */
+void legacy_new_owner(struct legacy *legacy, guint32 account);
+
 /* Whether ACCOUNT's reading is paused now. */
 bool legacy_paused(const struct legacy *legacy, guint32 account);
 

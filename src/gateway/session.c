@@ -355,6 +355,8 @@ void session_login(struct session *s)
 		g_info("session: %s: continuing the registration's login (account %u)", s->jid,
 		       kept);
 		adopt_account(s, kept);
+		/* a stall the registration let be is this session's from now */
+		legacy_new_owner(ctx->legacy, kept);
 		g_clear_pointer(&s->failure, g_free);
 		signed_on(s, kept_nick);
 		return;

@@ -217,6 +217,15 @@ void legacy_set_link_down(struct legacy *l, bool down)
 	l->link_down = down;
 }
 
+void legacy_new_owner(struct legacy *l, guint32 account)
+{
+	struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(account));
+	if (f == NULL)
+		return;
+	f->since_us = g_get_monotonic_time();
+	f->stall_told = false;
+}
+
 bool legacy_paused(const struct legacy *l, guint32 account)
 {
 	const struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(account));

@@ -677,6 +677,31 @@ static void test_kept_login_replaced(struct gw *gw, gconstpointer unused)
 	fake_command_free(c);
 }
 
+/* The kept login stalls while the registration owns it (its own timeout
+ * ends it, so nothing is done); once a session adopts it, the pause goes
+ * on counting for the session: logged out after the bound, as any. */
+static void test_kept_login_stall_adopted(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = register_once(gw, "r1", "bob");
+	legacy_set_stall_limit(gw->legacy, 1);
+	legacy_set_congested(gw->legacy, account, true);
+	g_assert_true(legacy_paused(gw->legacy, account));
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "*reading stopped for 1 s*");
+	gw_run_for(2500);
+	g_test_assert_expected_messages();
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0);
+	gw_inject(gw, "<presence from='" BOB_PC "' to='" GW_JID "'/>");
+	struct fake_command *c = gw_take_command(gw, WORKER_KEEP);
+	g_assert_cmpuint(c->account, ==, account);
+	fake_command_free(c);
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "*reading stopped for 1 s*");
+	g_assert_true(gw_run_until(has_logout, gw, 3000));
+	g_test_assert_expected_messages();
+	c = gw_take_command(gw, WORKER_LOGOUT);
+	g_assert_cmpuint(c->account, ==, account);
+	fake_command_free(c);
+}
+
 /* Past [limits] registrations_per_minute: resource-constraint, with when
  * to try again; no test login. Another user is not affected. */
 static void test_rate_limited(struct gw *gw, gconstpointer unused)
@@ -787,6 +812,8 @@ int main(int argc, char **argv)
 	           test_session_fallback, gw_test_teardown);
 	g_test_add("/registration/limits/kept-login-replaced", struct gw, NULL, setup,
 	           test_kept_login_replaced, gw_test_teardown);
+	g_test_add("/registration/limits/kept-login-stall-adopted", struct gw, NULL, setup,
+	           test_kept_login_stall_adopted, gw_test_teardown);
 	g_test_add("/registration/limits/rate", struct gw,
 	           "[limits]\nregistrations_per_minute = 2\n", setup, test_rate_limited,
 	           gw_test_teardown);
