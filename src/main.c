@@ -69,8 +69,14 @@ static void on_skipped(void *data, const struct stanza *head, const char *proble
 static void on_congestion(void *data, guint32 key, bool congested)
 {
 	struct app *app = data;
-	if (app->legacy != NULL) /* NULL while stopping */
-		legacy_set_congested(app->legacy, key, congested);
+	if (app->legacy == NULL) /* NULL while stopping */
+		return;
+	/* the link's congestion is reported again when its reason changes
+	 * (outq.c): what a stall is told as */
+	if (key == 0)
+		legacy_set_link_down(app->legacy, app->component == NULL ||
+		                                      !component_is_online(app->component));
+	legacy_set_congested(app->legacy, key, congested);
 }
 
 /* What a legacy event makes the gateway send counts for its account. */

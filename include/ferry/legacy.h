@@ -23,16 +23,23 @@ struct workers_options;
 /* One event from the legacy side; borrowed for the callback. */
 struct legacy_event;
 
+/* Why an account's reading stopped for longer than the stall bound. */
+enum legacy_stall {
+	LEGACY_STALL_OWN,       /* its own events fill the queue (its key's mark) */
+	LEGACY_STALL_QUEUE,     /* the link is up but the whole queue is over its mark */
+	LEGACY_STALL_LINK_DOWN, /* the XMPP link is down */
+};
+
 struct legacy_callbacks {
 	/* An event for ACCOUNT (never 0); legacy_event_dispatch() decodes it. */
 	void (*event)(void *data, guint32 account, const struct legacy_event *event);
 	/* ACCOUNT is gone (its worker died); it needs no logout. */
 	void (*lost)(void *data, guint32 account);
 	/* Optional: ACCOUNT has not read from its network for longer than the
-	 * stall bound (legacy_set_stall_limit), because the XMPP link is down
-	 * (LINK_DOWN) or its own events still wait for the server. Once per
-	 * pause; the callee is expected to log it out. */
-	void (*stalled)(void *data, guint32 account, bool link_down);
+	 * stall bound (legacy_set_stall_limit), for reason WHY as it stands
+	 * when the bound passes. Once per pause; the callee is expected to log
+	 * it out. */
+	void (*stalled)(void *data, guint32 account, enum legacy_stall why);
 };
 
 /* ---- commands -------------------------------------------------------------- */
@@ -79,6 +86,9 @@ bool legacy_event_dispatch(const struct legacy_event *event,
 /* The name of the event's message type, for logs. */
 const char *legacy_event_name(const struct legacy_event *event);
 
+/* The account EVENT is from. */
+guint32 legacy_event_account(const struct legacy_event *event);
+
 /* Around each event and loss passed on, SCOPE(DATA, account) before and
  * SCOPE(DATA, outer) after (0, or the account of the event it came
  * inside): main.c tags what the event makes the gateway send
@@ -98,6 +108,16 @@ void legacy_set_event_scope(struct legacy *legacy, void (*scope)(void *data, gui
 
 /* ACCOUNT's (0: the whole link's) congestion began or ended. */
 void legacy_set_congested(struct legacy *legacy, guint32 account, bool congested);
+
+/* Whether the whole link's congestion (ACCOUNT 0) is because the link is
+ * down (DOWN) or because the server reads slowly while it is up: only
+ * what a stall is reported as (callbacks' stalled). Up by default. */
+void legacy_set_link_down(struct legacy *legacy, bool down);
+
+/* ACCOUNT changed owner (a registration's kept login adopted by a
+ * session): a pause going on counts from now, and is reported again, to
+ * the new owner, once beyond the bound (the old one may have let it be). */
+void legacy_new_owner(struct legacy *legacy, guint32 account);
 
 /* Whether ACCOUNT's reading is paused now. */
 bool legacy_paused(const struct legacy *legacy, guint32 account);

@@ -28,11 +28,13 @@ void pacer_free(struct pacer *pacer);
 bool pacer_admit(struct pacer *pacer, const char *key, gint64 now_us);
 
 /* The first lane, for logins a user is waiting for (a registration's
- * check): true when a token is free, whatever waits in the other lane;
+ * check): true when a token is free, whatever waits in the other lane,
+ * unless the last token went to this lane while the other waits (at most
+ * every other token, so a flood of checks cannot starve the other lane);
  * false: KEY waits in the first lane (or already did), which
- * pacer_next() serves before the other. Keys of the two lanes are apart:
- * one key may wait in both. Counted like any login, so a flood of them
- * is paced too. */
+ * pacer_next() serves before the other, with the same share. Keys of the
+ * two lanes are apart: one key may wait in both. Counted like any login,
+ * so a flood of them is paced too. */
 bool pacer_admit_first(struct pacer *pacer, const char *key, gint64 now_us);
 
 /* Takes a token for a login that cannot wait (a user registering); the
@@ -40,7 +42,8 @@ bool pacer_admit_first(struct pacer *pacer, const char *key, gint64 now_us);
 void pacer_charge(struct pacer *pacer, gint64 now_us);
 
 /* The next queued key that may go now (a token is taken), or NULL: the
- * first lane's before the other's. The caller frees it. */
+ * first lane's before the other's, except right after the first lane's
+ * while the other waits. The caller frees it. */
 char *pacer_next(struct pacer *pacer, gint64 now_us);
 /* The same, saying in *FIRST (if not NULL) which lane it came from. */
 char *pacer_next_lane(struct pacer *pacer, gint64 now_us, bool *first);

@@ -263,13 +263,13 @@ static void on_legacy_lost(void *data, guint32 account)
 		session_on_lost(s);
 }
 
-static void on_legacy_stalled(void *data, guint32 account, bool link_down)
+static void on_legacy_stalled(void *data, guint32 account, enum legacy_stall why)
 {
 	struct gateway *gw = data;
 	struct session *s = sessions_by_account(gw->ctx.sessions, account);
 	/* a registration's check login is short-lived: its own timeout ends it */
 	if (s != NULL)
-		session_on_stalled(s, link_down);
+		session_on_stalled(s, why);
 }
 
 static const struct legacy_callbacks legacy_callbacks = {

@@ -332,7 +332,7 @@ void session_on_event(struct session *s, const struct legacy_event *event);
 void session_on_lost(struct session *s);
 /* The account has not read from its network for longer than the stall
  * bound (legacy.h, backpressure): logged out with a notice to the user. */
-void session_on_stalled(struct session *s, bool link_down);
+void session_on_stalled(struct session *s, enum legacy_stall why);
 /* status.c: sends the transport's presence (reflecting the legacy state)
  * to TO (NULL: the user's bare JID). */
 void session_send_transport_presence(struct session *s, const char *to);

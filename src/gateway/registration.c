@@ -15,11 +15,16 @@ struct registration {
 	GHashTable *pending;    /* account id -> struct pending * */
 	GHashTable *waiting;    /* bare JID -> struct pending *: for the pacer's turn */
 	struct ratelimit *rate; /* registrations per user ([limits]) */
+	struct ratelimit *all;  /* registrations from everyone (one key) */
 };
 
 /* Users whose registration rates are remembered at once: a flood of
  * registering strangers beyond it is refused (resource-constraint). */
 #define REGISTRATION_RATE_KEYS 4096
+/* Registrations a minute from all users together: each is a login to the
+ * legacy network, and many JIDs within their own rate would otherwise
+ * fill the check lane without bound. */
+#define REGISTRATIONS_ALL_PER_MINUTE 60
 
 /* A registration waiting for its test login (ACCOUNT 0: for its turn). */
 struct pending {
@@ -403,8 +408,22 @@ static bool rate_allows(struct registration *reg, const struct stanza *iq, const
 {
 	const struct gateway_ctx *ctx = reg->ctx;
 	gint64 now = g_get_monotonic_time();
-	if (ratelimit_take(reg->rate, bare, now))
+	gint64 all_wait = ratelimit_wait_us(reg->all, "", now);
+	if (all_wait > 0) {
+		gint64 wait_s = (all_wait + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC;
+		g_info("registration: %s: over %u registrations a minute from all users; refused",
+		       bare, REGISTRATIONS_ALL_PER_MINUTE);
+		g_autofree char *why = g_strdup_printf(
+		    "too many registrations: the transport takes %u a minute from all users "
+		    "together (each is a login to %s); try again in %" G_GINT64_FORMAT " s",
+		    REGISTRATIONS_ALL_PER_MINUTE, regform_protocol_name(ctx->form), MAX(wait_s, 1));
+		router_send_error(ctx->router, iq, "resource-constraint", why);
+		return false;
+	}
+	if (ratelimit_take(reg->rate, bare, now)) {
+		(void)ratelimit_take(reg->all, "", now); /* a token is there: checked above */
 		return true;
+	}
 	gint64 wait_s =
 	    (ratelimit_wait_us(reg->rate, bare, now) + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC;
 	g_info("registration: %s: over %u registrations a minute; refused", bare,
@@ -539,6 +558,8 @@ struct registration *registration_new(const struct gateway_ctx *ctx)
 	reg->waiting = g_hash_table_new(g_str_hash, g_str_equal);
 	guint per_minute = ctx->settings->registrations_per_minute;
 	reg->rate = ratelimit_new(per_minute, per_minute / 60.0, REGISTRATION_RATE_KEYS);
+	reg->all =
+	    ratelimit_new(REGISTRATIONS_ALL_PER_MINUTE, REGISTRATIONS_ALL_PER_MINUTE / 60.0, 1);
 	router_add_iq_handler(ctx->router, NS_REGISTER, on_register, reg);
 	router_add_iq_handler(ctx->router, NS_GATEWAY, on_gateway, reg);
 	disco_add_feature(ctx->disco, NS_REGISTER);
@@ -577,5 +598,6 @@ void registration_free(struct registration *reg)
 	g_hash_table_unref(reg->pending);
 	g_hash_table_unref(reg->waiting);
 	ratelimit_free(reg->rate);
+	ratelimit_free(reg->all);
 	g_free(reg);
 }

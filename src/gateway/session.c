@@ -355,6 +355,8 @@ void session_login(struct session *s)
 		g_info("session: %s: continuing the registration's login (account %u)", s->jid,
 		       kept);
 		adopt_account(s, kept);
+		/* a stall the registration let be is this session's from now */
+		legacy_new_owner(ctx->legacy, kept);
 		g_clear_pointer(&s->failure, g_free);
 		signed_on(s, kept_nick);
 		return;
@@ -585,8 +587,36 @@ static const struct worker_msg_handlers session_handlers = {
     .notice = messages_on_notice,
 };
 
+/* The logged-out account's last word. Its DISCONNECTED of any reason (a
+ * network error can reach the worker before the LOGOUT) ends it: what it
+ * did not report sent did not go. Never the current login's business. */
+static void on_left_disconnected(void *data, const struct worker_msg_disconnected *m)
+{
+	struct session *s = data;
+	g_info("session: %s: the logged-out account %u is gone (%s)", s->jid, m->account,
+	       m->text != NULL && m->text[0] != '\0' ? m->text : "logout");
+	drop_left(s);
+	messages_settle_left(s, m->account);
+}
+
+/* What a logged-out account may still say: how far its messages went. */
+static const struct worker_msg_handlers left_handlers = {
+    .disconnected = on_left_disconnected,
+    .im_result = messages_on_im_result,
+    .ims_sent = messages_on_ims_sent,
+    .im_progress = messages_on_im_progress,
+};
+
 void session_on_event(struct session *s, const struct legacy_event *event)
 {
+	guint32 account = legacy_event_account(event);
+	if (account != 0 && account == s->left_account && account != s->account) {
+		/* its status, contacts or sign-on are not the current login's */
+		if (!legacy_event_dispatch(event, &left_handlers, s))
+			g_debug("session: %s: ignoring %s from the logged-out account %u", s->jid,
+			        legacy_event_name(event), account);
+		return;
+	}
 	if (!legacy_event_dispatch(event, &session_handlers, s))
 		g_debug("session: %s: ignoring legacy event %s", s->jid, legacy_event_name(event));
 }

@@ -197,20 +197,28 @@ void session_quarantine(struct session *s, const char *text)
 /* Reading stopped too long (backpressure): the legacy network would drop
  * the account unannounced (an IRC server after a couple of minutes without
  * a PONG). Logged out instead, with a notice the server keeps offline;
- * back when the link is (the probe at link up), or a moment later when
- * only this account's events were waiting. */
-void session_on_stalled(struct session *s, bool link_down)
+ * back when the link is (the probe at link up), or a moment later while
+ * the link is up (only this account's events waited, or the server read
+ * slowly: nothing else would bring it back). */
+void session_on_stalled(struct session *s, enum legacy_stall why)
 {
 	const char *net = regform_protocol_name(s->ctx->form);
+	bool link_down = why == LEGACY_STALL_LINK_DOWN;
+	static const char *const tell[] = {
+	    [LEGACY_STALL_OWN] = "your XMPP server was not taking your messages",
+	    [LEGACY_STALL_QUEUE] = "your XMPP server was reading too slowly from it",
+	    [LEGACY_STALL_LINK_DOWN] = "its link to your XMPP server was down",
+	};
+	static const char *const log[] = {
+	    [LEGACY_STALL_OWN] = "its events were not taken",
+	    [LEGACY_STALL_QUEUE] = "the XMPP server read slowly",
+	    [LEGACY_STALL_LINK_DOWN] = "the XMPP link is down",
+	};
 	g_autofree char *text = g_strdup_printf(
 	    "%s: the transport left %s because %s for too long. Messages sent to you on %s "
 	    "while it was waiting may be missing. It logs you in again %s.",
-	    net, net,
-	    link_down ? "its link to your XMPP server was down"
-	              : "your XMPP server was not taking your messages",
-	    net, link_down ? "when the link is back" : "in a moment");
-	g_info("session: %s: logged out of %s after a stall (%s)", s->jid, net,
-	       link_down ? "the XMPP link is down" : "its events were not taken");
+	    net, net, tell[why], net, link_down ? "when the link is back" : "in a moment");
+	g_info("session: %s: logged out of %s after a stall (%s)", s->jid, net, log[why]);
 	session_logout(s, "stalled");
 	out_tell_user(s->ctx->router, s->jid, text);
 	if (!link_down && session_user_available(s))

@@ -21,6 +21,7 @@ struct legacy {
 	/* backpressure */
 	GHashTable *flows;   /* account id -> struct flow (owned), every live account */
 	bool link_congested; /* everything waits */
+	bool link_down;      /* ... because the link is down (else the server reads slowly) */
 	guint stall_seconds; /* 0: no bound */
 	guint stall_timer;   /* runs while an account is paused */
 };
@@ -181,11 +182,23 @@ void legacy_set_congested(struct legacy *l, guint32 account, bool congested)
 		l->link_congested = congested;
 		g_info("legacy: %s reading from %u account(s)", congested ? "stopped" : "resumed",
 		       g_hash_table_size(l->flows));
+		/* A PAUSE_READ can find its worker dead (EPIPE): the pool
+		 * reports its accounts lost at once, which removes their flows.
+		 * So the ids are collected first and each looked up again. */
+		g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint32));
 		GHashTableIter it;
-		gpointer key, value;
+		gpointer key;
 		g_hash_table_iter_init(&it, l->flows);
-		while (g_hash_table_iter_next(&it, &key, &value))
-			flow_update(l, GPOINTER_TO_UINT(key), value);
+		while (g_hash_table_iter_next(&it, &key, NULL)) {
+			guint32 id = GPOINTER_TO_UINT(key);
+			g_array_append_val(ids, id);
+		}
+		for (guint i = 0; i < ids->len; i++) {
+			guint32 id = g_array_index(ids, guint32, i);
+			struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(id));
+			if (f != NULL)
+				flow_update(l, id, f);
+		}
 		return;
 	}
 	struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(account));
@@ -197,6 +210,20 @@ void legacy_set_congested(struct legacy *l, guint32 account, bool congested)
 	                   "stops"
 	                 : "its events went out: reading goes on");
 	flow_update(l, account, f);
+}
+
+void legacy_set_link_down(struct legacy *l, bool down)
+{
+	l->link_down = down;
+}
+
+void legacy_new_owner(struct legacy *l, guint32 account)
+{
+	struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(account));
+	if (f == NULL)
+		return;
+	f->since_us = g_get_monotonic_time();
+	f->stall_told = false;
 }
 
 bool legacy_paused(const struct legacy *l, guint32 account)
@@ -239,12 +266,20 @@ static gboolean stall_check(gpointer data)
 		struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(account));
 		if (f == NULL)
 			continue;
+		/* the reason as it stands now: a slow link may have gone down */
+		enum legacy_stall why = f->own         ? LEGACY_STALL_OWN
+		                        : l->link_down ? LEGACY_STALL_LINK_DOWN
+		                                       : LEGACY_STALL_QUEUE;
+		static const char *const whys[] = {
+		    [LEGACY_STALL_OWN] = "its events wait for the XMPP server",
+		    [LEGACY_STALL_QUEUE] = "the XMPP server reads the link slowly",
+		    [LEGACY_STALL_LINK_DOWN] = "the XMPP link is down",
+		};
 		g_warning("legacy: account %u: reading stopped for %u s (%s): its network may drop "
 		          "it",
-		          account, l->stall_seconds,
-		          f->own ? "its events wait for the XMPP server" : "the XMPP link is down");
+		          account, l->stall_seconds, whys[why]);
 		if (l->callbacks != NULL && l->callbacks->stalled != NULL)
-			l->callbacks->stalled(l->data, account, !f->own);
+			l->callbacks->stalled(l->data, account, why);
 	}
 	if (!any)
 		l->stall_timer = 0;
@@ -260,6 +295,11 @@ bool legacy_event_dispatch(const struct legacy_event *event,
 const char *legacy_event_name(const struct legacy_event *event)
 {
 	return worker_msg_name(event->type);
+}
+
+guint32 legacy_event_account(const struct legacy_event *event)
+{
+	return event->account;
 }
 
 /* ---- over the worker pool ------------------------------------------------------- */

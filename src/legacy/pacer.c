@@ -1,6 +1,6 @@
 /* pacer: token bucket + two FIFOs of keys (the first lane served before
- * the other), and ratelimit, token buckets by key. See
- * include/ferry/pacer.h. */
+ * the other, but never two tokens in a row while the other waits), and
+ * ratelimit, token buckets by key. See include/ferry/pacer.h. */
 #include "config.h"
 #include "ferry/pacer.h"
 
@@ -13,6 +13,7 @@ struct pacer {
 	GHashTable *links; /* key -> its GList link in QUEUE */
 	GQueue first;      /* the first lane: served before QUEUE */
 	GHashTable *first_links;
+	bool last_first; /* the last token went to the first lane past a waiting login */
 };
 
 struct pacer *pacer_new(double rate, double burst, gint64 now_us)
@@ -65,6 +66,7 @@ bool pacer_admit(struct pacer *p, const char *key, gint64 now_us)
 	refill(p, now_us);
 	if (g_queue_is_empty(&p->queue) && g_queue_is_empty(&p->first) && p->tokens >= 1) {
 		p->tokens -= 1;
+		p->last_first = false;
 		return true;
 	}
 	enqueue(&p->queue, p->links, key);
@@ -76,8 +78,12 @@ bool pacer_admit_first(struct pacer *p, const char *key, gint64 now_us)
 	if (g_hash_table_contains(p->first_links, key))
 		return false;
 	refill(p, now_us);
-	if (g_queue_is_empty(&p->first) && p->tokens >= 1) {
+	/* a flood of checks must not starve the waiting logins: with the
+	 * other lane waiting, every other token at most */
+	bool turn = g_queue_is_empty(&p->queue) || !p->last_first;
+	if (g_queue_is_empty(&p->first) && p->tokens >= 1 && turn) {
 		p->tokens -= 1;
+		p->last_first = !g_queue_is_empty(&p->queue);
 		return true;
 	}
 	enqueue(&p->first, p->first_links, key);
@@ -93,11 +99,14 @@ void pacer_charge(struct pacer *p, gint64 now_us)
 char *pacer_next_lane(struct pacer *p, gint64 now_us, bool *first)
 {
 	refill(p, now_us);
-	bool from_first = !g_queue_is_empty(&p->first);
+	/* the first lane first, but not twice in a row while the other waits */
+	bool from_first =
+	    !g_queue_is_empty(&p->first) && (g_queue_is_empty(&p->queue) || !p->last_first);
 	GQueue *queue = from_first ? &p->first : &p->queue;
 	if (g_queue_is_empty(queue) || p->tokens < 1)
 		return NULL;
 	p->tokens -= 1;
+	p->last_first = from_first && !g_queue_is_empty(&p->queue);
 	char *key = g_queue_pop_head(queue);
 	g_hash_table_remove(from_first ? p->first_links : p->links, key);
 	if (first != NULL)

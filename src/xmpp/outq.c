@@ -25,6 +25,7 @@ struct outq {
 	GHashTable *key_bytes;     /* key -> waiting bytes (GSIZE_TO_POINTER), keys > 0 */
 	GHashTable *key_congested; /* keys reported congested */
 	bool congested;            /* the whole queue's state as last reported */
+	bool congested_online;     /* ... and whether the link was up then (its reason) */
 	char ping_token[17];       /* random per queue: ping ids cannot be guessed */
 	guint32 ping_seq;          /* our last ping's number */
 	guint32 confirm_wait;      /* the ping whose answer is awaited, 0: none */
@@ -259,9 +260,19 @@ void outq_update(struct outq *q, bool online)
 		now = true;
 	else if (q->out_bytes <= q->lim.low)
 		now = false;
-	if (now == q->congested)
+	/* a congestion going on with the link gone down or back up is
+	 * reported again: its reason changed (a stall is told by it) */
+	bool reason_changed = now && online != q->congested_online;
+	if (now == q->congested && !reason_changed)
 		return;
+	bool changed = now != q->congested;
 	q->congested = now;
+	q->congested_online = online;
+	if (!changed) {
+		if (q->congestion != NULL)
+			q->congestion(q->data, 0, now);
+		return;
+	}
 	if (online)
 		g_info("component: write queue %s (%zu bytes queued)",
 		       now ? "over its high-water mark: the legacy side waits"

@@ -336,6 +336,10 @@ async def scenario(tap, prosody, irc, ferry, proxy):
                "may be missing", ferry.log_tail())
         if notice is not None:
             tap.diag("notice: %s" % notice.child_text("body"))
+        # the reason is the one at the stall: the link was down (not a slow server)
+        tap.ok(notice is not None and "link to your XMPP server was down" in
+               (notice.child_text("body") or ""), "the notice says the link was down",
+               ferry.log_tail())
         tap.ok(await bob.wait_ison("alice", True, 60),
                "and she is logged in to IRC again", ferry.log_tail())
     tap.ok(ferry.running(), "ferry is still running at the end")

@@ -14,6 +14,9 @@ struct fake_legacy {
 	guint fail_logins;
 	bool ack_on_logout;
 	bool die_on_logout;
+	guint32 lose_on_send; /* see fake_legacy_lose_on_send() */
+	bool linger;          /* see fake_legacy_linger_on_logout() */
+	GHashTable *leaving;  /* account ids logged out, their DISCONNECTED yet to come */
 };
 
 void fake_command_free(struct fake_command *c)
@@ -69,6 +72,14 @@ static bool fake_send(void *impl, GBytes *frame)
 	struct fake_legacy *f = impl;
 	guint32 account = worker_frame_account(frame);
 	bool live = g_hash_table_contains(f->live, GUINT_TO_POINTER(account));
+	if (live && account == f->lose_on_send) {
+		/* as the pool when the write fails (EPIPE): the worker's
+		 * accounts are reported lost inside the send */
+		f->lose_on_send = 0;
+		g_bytes_unref(frame);
+		fake_legacy_lose(f, account);
+		return false;
+	}
 	if (live) {
 		struct fake_command *c = decode(frame);
 		if (c->type == WORKER_SEND_IM) {
@@ -112,8 +123,16 @@ static void fake_logout(void *impl, guint32 account)
 		FAKE_EMIT(f, ims_sent, .account = account, .through = GPOINTER_TO_UINT(seq));
 	g_hash_table_remove(f->live, GUINT_TO_POINTER(account));
 	g_hash_table_remove(f->last_im, GUINT_TO_POINTER(account));
+	if (f->linger)
+		g_hash_table_add(f->leaving, GUINT_TO_POINTER(account));
 	g_autoptr(GBytes) frame = WORKER_FRAME(logout, .account = account);
 	record(f, frame);
+}
+
+static bool fake_logout_pending(void *impl, guint32 account)
+{
+	struct fake_legacy *f = impl;
+	return g_hash_table_contains(f->leaving, GUINT_TO_POINTER(account));
 }
 
 static void fake_hold(void *impl, bool hold)
@@ -126,6 +145,7 @@ static void fake_free(void *impl)
 	g_queue_clear_full(&f->commands, (GDestroyNotify)fake_command_free);
 	g_hash_table_unref(f->live);
 	g_hash_table_unref(f->last_im);
+	g_hash_table_unref(f->leaving);
 	g_free(f);
 }
 
@@ -133,6 +153,7 @@ static const struct legacy_ops fake_ops = {
     .login = fake_login,
     .send = fake_send,
     .logout = fake_logout,
+    .logout_pending = fake_logout_pending,
     .hold = fake_hold,
     .free = fake_free,
 };
@@ -143,6 +164,7 @@ struct legacy *fake_legacy_new(struct fake_legacy **fake)
 	g_queue_init(&f->commands);
 	f->live = g_hash_table_new(g_direct_hash, g_direct_equal);
 	f->last_im = g_hash_table_new(g_direct_hash, g_direct_equal);
+	f->leaving = g_hash_table_new(g_direct_hash, g_direct_equal);
 	f->legacy = legacy_new(&fake_ops, f);
 	*fake = f;
 	return f->legacy;
@@ -208,7 +230,12 @@ void fake_legacy_emit(struct fake_legacy *f, GBytes *frame)
 	 * dropped (late events after a logout). */
 	if (g_hash_table_contains(f->live, GUINT_TO_POINTER(c->account)))
 		legacy_emit(f->legacy, c->type, c->account, c->payload);
-	else
+	else if (g_hash_table_contains(f->leaving, GUINT_TO_POINTER(c->account))) {
+		/* a lingering logout: its DISCONNECTED is the last word */
+		if (c->type == WORKER_DISCONNECTED)
+			g_hash_table_remove(f->leaving, GUINT_TO_POINTER(c->account));
+		legacy_emit(f->legacy, c->type, c->account, c->payload);
+	} else
 		g_test_message("fake_legacy: %s for account %u dropped: not logged in",
 		               worker_msg_name(c->type), c->account);
 	fake_command_free(c);
@@ -230,4 +257,14 @@ void fake_legacy_die_on_logout(struct fake_legacy *f)
 void fake_legacy_ack_on_logout(struct fake_legacy *f, bool on)
 {
 	f->ack_on_logout = on;
+}
+
+void fake_legacy_lose_on_send(struct fake_legacy *f, guint32 account)
+{
+	f->lose_on_send = account;
+}
+
+void fake_legacy_linger_on_logout(struct fake_legacy *f, bool on)
+{
+	f->linger = on;
 }

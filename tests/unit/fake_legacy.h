@@ -65,4 +65,13 @@ void fake_legacy_die_on_logout(struct fake_legacy *fake);
  * waiting on a worker's socket. */
 void fake_legacy_ack_on_logout(struct fake_legacy *fake, bool on);
 
+/* The next command sent to ACCOUNT finds its worker dead: ACCOUNT is
+ * reported lost inside the send (as the pool on EPIPE), which fails. */
+void fake_legacy_lose_on_send(struct fake_legacy *fake, guint32 account);
+
+/* While ON, a logged-out account lingers as the pool's does: its logout
+ * is pending (legacy_logout_pending) and its events still come through
+ * fake_legacy_emit() until its DISCONNECTED. */
+void fake_legacy_linger_on_logout(struct fake_legacy *fake, bool on);
+
 #endif

@@ -48,6 +48,49 @@ static void test_link_congestion(struct gw *gw, gconstpointer unused)
 	g_assert_false(legacy_paused(gw->legacy, account));
 }
 
+/* Brings bob@example.org (registered first) online: his account. */
+static guint32 bob_online(struct gw *gw)
+{
+	gw_register_user(gw, "bob@example.org", "bob", "pw");
+	gw_inject(gw, "<presence from='bob@example.org/pc' to='" GW_JID "'/>");
+	struct fake_command *login = gw_take_command(gw, WORKER_LOGIN);
+	guint32 account = login->account;
+	fake_command_free(login);
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "bob");
+	gw_clear(gw);
+	fake_legacy_clear(gw->fake);
+	return account;
+}
+
+/* One account's worker turns out dead while the whole link's congestion
+ * pauses every account (the loss removes its flow inside the loop): the
+ * other accounts are paused all the same, and resumed after. */
+static void test_link_congestion_worker_dies(struct gw *gw, gconstpointer unused)
+{
+	guint32 alice = gw_online(gw, "alice");
+	guint32 bob = bob_online(gw);
+	for (guint round = 0; round < 2; round++) {
+		/* whichever the loop reaches first, the other is still paused */
+		guint32 dying = round == 0 ? alice : bob;
+		guint32 healthy = round == 0 ? bob : alice;
+		fake_legacy_lose_on_send(gw->fake, dying);
+		legacy_set_congested(gw->legacy, 0, true);
+		g_assert_false(fake_legacy_has_account(gw->fake, dying));
+		g_assert_true(take_pause(gw, healthy));
+		g_assert_true(legacy_paused(gw->legacy, healthy));
+		legacy_set_congested(gw->legacy, 0, false);
+		g_assert_false(take_pause(gw, healthy));
+		/* the lost one's session logs in again: sign it on for round 2 */
+		guint32 back = gw_relogin(gw, dying == alice ? "alice" : "bob");
+		if (dying == alice)
+			alice = back;
+		else
+			bob = back;
+		gw_clear(gw);
+		fake_legacy_clear(gw->fake);
+	}
+}
+
 /* A login must read to sign on: paused only once CONNECTED. */
 static void test_login_not_paused(struct gw *gw, gconstpointer unused)
 {
@@ -76,6 +119,7 @@ static void test_stall_link_down(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = gw_online(gw, "alice");
 	legacy_set_stall_limit(gw->legacy, 1);
+	legacy_set_link_down(gw->legacy, true);
 	legacy_set_congested(gw->legacy, 0, true);
 	g_assert_true(take_pause(gw, account));
 	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "*reading stopped for 1 s*");
@@ -87,6 +131,27 @@ static void test_stall_link_down(struct gw *gw, gconstpointer unused)
 	expect_notice(gw, "link to your XMPP server was down");
 	gw_run_for(200);
 	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGIN), ==, 0);
+}
+
+/* The link is up but the server reads slowly: the whole queue stays over
+ * its mark beyond the bound. Logged out with a notice that says so (not
+ * "the link was down"), and back in a moment: no link up would follow to
+ * bring the session back. */
+static void test_stall_slow_link(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	legacy_set_stall_limit(gw->legacy, 1);
+	legacy_set_congested(gw->legacy, 0, true);
+	g_assert_true(take_pause(gw, account));
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "*reading stopped for 1 s*");
+	g_assert_true(gw_run_until(has_logout, gw, 3000));
+	g_test_assert_expected_messages();
+	fake_command_free(gw_take_command(gw, WORKER_LOGOUT));
+	expect_notice(gw, "reading too slowly");
+	g_assert_true(gw_run_until(gw_has_login, gw, 8000));
+	struct fake_command *login = gw_take_command(gw, WORKER_LOGIN);
+	g_assert_cmpuint(login->account, !=, account);
+	fake_command_free(login);
 }
 
 /* Only this account's own events were stuck: back in a moment. */
@@ -111,8 +176,10 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, struct gw, NULL, gw_test_setup, fn, gw_test_teardown)
 	ADD("/backpressure/link-congestion", test_link_congestion);
+	ADD("/backpressure/link-congestion-worker-dies", test_link_congestion_worker_dies);
 	ADD("/backpressure/login-not-paused", test_login_not_paused);
 	ADD("/backpressure/stall-link-down", test_stall_link_down);
 	ADD("/backpressure/stall-own", test_stall_own);
+	ADD("/backpressure/stall-slow-link", test_stall_slow_link);
 	return g_test_run();
 }

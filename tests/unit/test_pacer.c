@@ -179,6 +179,49 @@ static void test_first_lane(void)
 	pacer_free(p);
 }
 
+/* A flood of checks (registrations from many JIDs) while logins wait:
+ * the check lane gets every other token, so the logins still go. */
+static void test_first_lane_share(void)
+{
+	struct pacer *p = pacer_new(5, 1, 0);
+	for (int i = 0; i < 20; i++) {
+		char key[16];
+		g_snprintf(key, sizeof key, "u%02d", i);
+		(void)pacer_admit(p, key, 0);
+		g_snprintf(key, sizeof key, "r%02d", i);
+		(void)pacer_admit_first(p, key, 0);
+	}
+	g_assert_cmpuint(pacer_queued(p), ==, 39);
+	guint firsts = 0, others = 0;
+	bool last = false;
+	gint64 t = 0;
+	for (int i = 0; i < 20; i++) {
+		t += pacer_wait_us(p, t);
+		bool first = false;
+		char *k = pacer_next_lane(p, t, &first);
+		g_assert_nonnull(k);
+		g_free(k);
+		if (i > 0)
+			g_assert_true(first != last); /* the lanes take turns */
+		last = first;
+		first ? firsts++ : others++;
+	}
+	g_assert_cmpuint(firsts, ==, 10);
+	g_assert_cmpuint(others, ==, 10);
+	/* a check with a token free right after a check waits its turn too */
+	g_assert_true(last == false);
+	t += pacer_wait_us(p, t);
+	char *k = pacer_next(p, t); /* a check: the lane's turn */
+	g_free(k);
+	t += S;
+	g_assert_false(pacer_admit_first(p, "late", t)); /* a login's turn */
+	bool first = true;
+	k = pacer_next_lane(p, t, &first);
+	g_assert_false(first);
+	g_free(k);
+	pacer_free(p);
+}
+
 /* 200 checks in a burst are paced like any login: at 5/s with a burst of
  * 10, the last goes after (200 - 10) / 5 = 38 s, not at once. */
 static void test_first_lane_paced(void)
@@ -260,6 +303,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/pacer/storm-duration", test_storm_duration);
 	g_test_add_func("/pacer/first-lane", test_first_lane);
 	g_test_add_func("/pacer/first-lane-paced", test_first_lane_paced);
+	g_test_add_func("/pacer/first-lane-share", test_first_lane_share);
 	g_test_add_func("/ratelimit/per-key", test_ratelimit);
 	g_test_add_func("/ratelimit/bounded", test_ratelimit_bounded);
 	return g_test_run();

@@ -677,6 +677,31 @@ static void test_kept_login_replaced(struct gw *gw, gconstpointer unused)
 	fake_command_free(c);
 }
 
+/* The kept login stalls while the registration owns it (its own timeout
+ * ends it, so nothing is done); once a session adopts it, the pause goes
+ * on counting for the session: logged out after the bound, as any. */
+static void test_kept_login_stall_adopted(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = register_once(gw, "r1", "bob");
+	legacy_set_stall_limit(gw->legacy, 1);
+	legacy_set_congested(gw->legacy, account, true);
+	g_assert_true(legacy_paused(gw->legacy, account));
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "*reading stopped for 1 s*");
+	gw_run_for(2500);
+	g_test_assert_expected_messages();
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0);
+	gw_inject(gw, "<presence from='" BOB_PC "' to='" GW_JID "'/>");
+	struct fake_command *c = gw_take_command(gw, WORKER_KEEP);
+	g_assert_cmpuint(c->account, ==, account);
+	fake_command_free(c);
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "*reading stopped for 1 s*");
+	g_assert_true(gw_run_until(has_logout, gw, 3000));
+	g_test_assert_expected_messages();
+	c = gw_take_command(gw, WORKER_LOGOUT);
+	g_assert_cmpuint(c->account, ==, account);
+	fake_command_free(c);
+}
+
 /* Past [limits] registrations_per_minute: resource-constraint, with when
  * to try again; no test login. Another user is not affected. */
 static void test_rate_limited(struct gw *gw, gconstpointer unused)
@@ -695,6 +720,28 @@ static void test_rate_limited(struct gw *gw, gconstpointer unused)
 	struct fake_command *c = fake_legacy_take_type(gw->fake, WORKER_LOGIN);
 	g_assert_nonnull(c);
 	fake_command_free(c);
+}
+
+/* Many users, each within their own rate: past 60 registrations a minute
+ * from all of them together, resource-constraint with when to try again
+ * (each starts a check login, which would fill the check lane). */
+static void test_rate_limited_all(struct gw *gw, gconstpointer unused)
+{
+	for (int i = 0; i < 61; i++)
+		gw_injectf(gw,
+		           "<iq type='set' id='g%d' from='u%d@example.org/pc' to='" GW_JID "'>"
+		           "<query xmlns='jabber:iq:register'><username>u%d</username>"
+		           "<password>pw</password></query></iq>",
+		           i, i, i);
+	/* the first 60 wait for their check; the 61st is refused */
+	struct stanza *e = gw_expect(gw, "iq", "error", "u60@example.org/pc");
+	g_assert_cmpstr(stanza_get_id(e), ==, "g60");
+	g_autofree char *got = test_error_text(e, "resource-constraint");
+	g_assert_true(g_str_has_prefix(got, "too many registrations: the transport takes 60 a "
+	                                    "minute from all users together"));
+	g_assert_nonnull(strstr(got, "try again in 1 s"));
+	stanza_free(e);
+	g_assert_null(gw_take_match(gw, "iq", "error", NULL));
 }
 
 /* A registration's check login is paced: past the burst it waits for the
@@ -765,8 +812,12 @@ int main(int argc, char **argv)
 	           test_session_fallback, gw_test_teardown);
 	g_test_add("/registration/limits/kept-login-replaced", struct gw, NULL, setup,
 	           test_kept_login_replaced, gw_test_teardown);
+	g_test_add("/registration/limits/kept-login-stall-adopted", struct gw, NULL, setup,
+	           test_kept_login_stall_adopted, gw_test_teardown);
 	g_test_add("/registration/limits/rate", struct gw,
 	           "[limits]\nregistrations_per_minute = 2\n", setup, test_rate_limited,
+	           gw_test_teardown);
+	g_test_add("/registration/limits/rate-all", struct gw, NULL, setup, test_rate_limited_all,
 	           gw_test_teardown);
 	g_test_add("/registration/limits/check-paced", struct gw,
 	           "[workers]\nlogin_rate = 1\nlogin_burst = 1\n", setup, test_check_paced,

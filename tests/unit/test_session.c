@@ -93,6 +93,37 @@ static void test_login_logout(struct gw *gw, gconstpointer unused)
 	g_assert_false(fake_legacy_has_account(gw->fake, account));
 }
 
+/* The user leaves and comes back while the logged-out account's worker
+ * still reports on it: its late sign-on or status is not the new login's,
+ * and its network error (which can reach the worker before the LOGOUT)
+ * is its last word, not a reason to log the new login out. */
+static void test_left_account_late_events(struct gw *gw, gconstpointer unused)
+{
+	fake_legacy_linger_on_logout(gw->fake, true);
+	guint32 old = gw_online(gw, "alice");
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
+	fake_command_free(gw_take_command(gw, WORKER_LOGOUT));
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "'/>");
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
+	guint32 account = c->account;
+	fake_command_free(c);
+	g_assert_cmpuint(account, !=, old);
+	gw_clear(gw);
+
+	FAKE_EMIT(gw->fake, connected, .account = old, .nick = "alice_old");
+	FAKE_EMIT(gw->fake, buddy_status, .account = old, .name = "bob", .alias = "bob",
+	          .status = WORKER_STATUS_AVAILABLE, .message = "");
+	gw_expect_nothing(gw);
+	FAKE_EMIT(gw->fake, disconnected, .account = old, .reason = WORKER_REASON_NETWORK,
+	          .text = "Connection reset", .fatal = false);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0);
+	g_assert_true(fake_legacy_has_account(gw->fake, account));
+	gw_expect_nothing(gw);
+
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "alice");
+	expect_transport(gw, NULL, "Connected to IRC as alice", NULL);
+}
+
 /* Unregistered users get no session: nothing logs in. */
 static void test_unregistered(struct gw *gw, gconstpointer unused)
 {
@@ -435,6 +466,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn, extra) g_test_add(path, struct gw, extra, gw_test_setup, fn, gw_test_teardown)
 	ADD("/session/login-logout", test_login_logout, NULL);
+	ADD("/session/left-account-late-events", test_left_account_late_events, NULL);
 	ADD("/session/unregistered", test_unregistered, NULL);
 	ADD("/session/foreign-domain", test_foreign_domain, NULL);
 	ADD("/session/status-follows-best-resource", test_status_follows_best_resource, NULL);
