@@ -281,6 +281,8 @@ async def scenario(tap, prosody, irc, ferry, proxy):
         while proxy.swallowed < BURST * 400 and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
         swallowed = proxy.swallowed
+        tap.ok(swallowed > 0, "the burst is lost in the proxy before the cut (%d bytes)"
+               % swallowed)
         proxy.mode = "forward"
         proxy.cut()
         back = await ferry.await_log(Ferry.ONLINE, 30, since=mark)
@@ -310,8 +312,11 @@ async def scenario(tap, prosody, irc, ferry, proxy):
         complete = await got.wait(BURST, 60)
         await asyncio.sleep(2)
         got.update()
-        resent = ferry._check(r"component: (\d+) stanza\(s\) \((\d+) bytes\) written since "
-                              r"the last answered ping", 1, mark)
+        resent = await ferry.await_log(r"component: (\d+) stanza\(s\) \((\d+) bytes\) "
+                                       r"written since the last answered ping", 1, since=mark)
+        tap.ok(resent is not None and int(resent.group(1)) > 0,
+               "what was written after the last answered ping is sent again after the cut",
+               ferry.log_tail())
         tap.diag("cut after delivery: %s; %d of %d arrived, %d duplicate(s)"
                  % (resent.group(0) if resent else "nothing resent", len(got.seen), BURST,
                     got.total - len(got.seen)))

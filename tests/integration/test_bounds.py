@@ -15,8 +15,9 @@
   connections; past the per-user registration rate, resource-constraint;
   six users registering at once get their check logins at login_rate;
 - a register set without a <query/> gets bad-request (ferry runs with
-  G_DEBUG=fatal-criticals); a privilege grant from another domain is
-  ignored.
+  G_DEBUG=fatal-criticals); a stranger's error replies are rate-limited
+  (a privilege grant from another domain being ignored is a unit test,
+  test_roster: Prosody here serves one domain).
 Prints TAP.
 """
 
@@ -57,11 +58,6 @@ def injected(peer):
     return [ln for ln in peer.lines if "injected" in ln]
 
 
-async def quiet(peer, seconds):
-    """Lets PEER read for a while (ngircd relays what came in meanwhile)."""
-    await asyncio.sleep(seconds)
-
-
 # ---- item 6: line breaks in registration fields ----------------------------------------
 
 async def injection(tap, prosody, irc, ferry):
@@ -93,7 +89,7 @@ async def injection(tap, prosody, irc, ferry):
                            itype="set", timeout=30)
         tap.ok(r.type == "error" and err_condition(r) == "not-acceptable",
                "a line break in the legacy <username/> is refused", str(r))
-        await quiet(bob, 2)
+        await asyncio.sleep(2)  # bob reads what ngircd relays meanwhile
         tap.ok(not injected(bob), "bob never receives a smuggled line", str(injected(bob)))
 
         # a stored bad value is refused at the next login, with a log line
@@ -119,7 +115,7 @@ async def injection(tap, prosody, irc, ferry):
             err = await alice.error_from(T, timeout=10)
             tap.ok(err is not None and "register again" in (err.error_text() or ""),
                    "alice is told to register again", str(err))
-            await quiet(bob2, 3)
+            await asyncio.sleep(3)  # bob2 reads what ngircd relays meanwhile
             tap.ok(not injected(bob2) and not await bob2.ison("alice"),
                    "nothing of the stored value reaches IRC", str(injected(bob2)))
             # clean up for the later parts: a good registration again
@@ -139,6 +135,30 @@ async def no_query(tap, prosody, ferry):
                          timeout=10)
         tap.ok(r.type == "result" and ferry.running(),
                "ferry (G_DEBUG=fatal-criticals) is still up", str(r))
+
+
+STRANGER_BURST = 20  # address.c: error replies to one stranger at once, then one per 2 s
+
+
+async def stranger_errors(tap, prosody, ferry):
+    """Item 8: the error replies to a stranger (eve is not registered) are
+    rate-limited; others are still answered."""
+    async with XmppUser("eve@localhost", "evepw", prosody.c2s_port) as eve, \
+            XmppUser("dora@localhost", "dorapw", prosody.c2s_port) as dora:
+        mark, m0 = ferry.mark(), eve.mark()
+        for i in range(2 * STRANGER_BURST):
+            eve.send_message("bob@" + T, "hello %d" % i)
+        await asyncio.sleep(3)
+        errors = [x for x in eve.inbox[m0:] if x.kind == "message" and x.type == "error"]
+        tap.ok(0 < len(errors) <= STRANGER_BURST + 2,
+               "a stranger's %d messages get %d error replies (burst %d, then one per 2 s)"
+               % (2 * STRANGER_BURST, len(errors), STRANGER_BURST))
+        tap.ok(ferry.count(r"not answering eve@localhost: over the rate of error replies to "
+                           r"strangers", since=mark) >= 1,
+               "ferry logs the replies it does not send", ferry.log_tail())
+        r = await dora.iq(T, "<query xmlns='http://jabber.org/protocol/disco#info'/>",
+                          timeout=10)
+        tap.ok(r.type == "result", "another user is still answered", str(r))
 
 
 # ---- item 8: login amplification ---------------------------------------------------------
@@ -323,6 +343,7 @@ SENT = 30
 async def scenario(tap, prosody, irc, ferry):
     await injection(tap, prosody, irc, ferry)
     await no_query(tap, prosody, ferry)
+    await stranger_errors(tap, prosody, ferry)
     await amplification(tap, prosody, irc, ferry)
     await paced_checks(tap, prosody, ferry)
     await contacts(tap, prosody, ferry)

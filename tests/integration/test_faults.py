@@ -27,31 +27,16 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import Ferry, run_test, start_ferry  # noqa: E402
-from transport import start_xmpp_and_irc, irc_presets, IrcPeer, XmppUser, transport_config, worker_pids  # noqa: E402
+from transport import start_xmpp_and_irc, irc_presets, IrcPeer, XmppUser, transport_config, worker_pids, register_on_irc, round_trip  # noqa: E402
 
 T = "irc.localhost"
 BOB = "bob@" + T
 
 
-async def round_trip(tap, alice, bob, label):
-    alice.send_message(BOB, "ping %s" % label)
-    got = await bob.privmsg_from("alice", 20)
-    tap.ok(got == "ping %s" % label, "%s: XMPP -> IRC flows" % label, "got %r" % got)
-    m0 = alice.mark()
-    bob.send("PRIVMSG alice :pong %s" % label)
-    msg = await alice.message_from(BOB, since=m0, timeout=20)
-    tap.ok(msg is not None and msg.child_text("body") == "pong %s" % label,
-           "%s: IRC -> XMPP flows" % label, str(msg))
-
-
 async def worker_kill(tap, prosody, irc, ferry):
     async with XmppUser("alice@localhost", "alicepw", prosody.c2s_port) as alice, \
             IrcPeer(irc.port, "bob") as bob:
-        r = await alice.register(T, {"username": "alice"})
-        tap.ok(r.type == "result", "alice registers", str(r))
-        tap.ok(await bob.wait_ison("alice", True, 30), "alice is on IRC")
-        tap.ok(await alice.transport_connected(T) is not None,
-               "the transport says it is connected")
+        await register_on_irc(tap, alice, bob, T)
         await round_trip(tap, alice, bob, "before the kill")
 
         pids = worker_pids(ferry)

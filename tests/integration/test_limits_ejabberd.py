@@ -19,19 +19,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import Ferry, run_test, start_ferry  # noqa: E402
 from servers import Ejabberd, Ngircd  # noqa: E402
-from transport import irc_presets, IrcPeer, XmppUser, transport_config  # noqa: E402
-from test_limits import T, oversized_from_stranger, round_trip  # noqa: E402
+from transport import irc_presets, IrcPeer, XmppUser, transport_config, register_on_irc, round_trip  # noqa: E402
+from test_limits import T, oversized_from_stranger  # noqa: E402
 
 
 async def scenario(tap, ej, irc, ferry):
     async with XmppUser("alice@localhost", "alicepw", ej.c2s_port) as alice, \
             XmppUser("eve@localhost", "evepw", ej.c2s_port) as eve, \
             IrcPeer(irc.port, "bob") as bob:
-        r = await alice.register(T, {"username": "alice"})
-        tap.ok(r.type == "result", "alice registers", str(r))
-        tap.ok(await bob.wait_ison("alice", True, 30), "alice is on IRC")
-        tap.ok(await alice.transport_connected(T) is not None,
-               "the transport says it is connected")
+        await register_on_irc(tap, alice, bob, T)
         await round_trip(tap, alice, bob, "before")
         mark = ferry.mark()
         await oversized_from_stranger(tap, eve, ferry, mark, 1)

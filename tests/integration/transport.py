@@ -282,6 +282,30 @@ class XmppUser(XmppClient):
                              % NS_REGISTER, itype="set")
 
 
+async def register_on_irc(tap, alice, bob, transport):
+    """ALICE registers with the IRC transport as nick alice; BOB (an
+    IrcPeer) sees her on IRC and the transport says she is connected."""
+    r = await alice.register(transport, {"username": "alice"})
+    tap.ok(r.type == "result", "alice registers", str(r))
+    tap.ok(await bob.wait_ison("alice", True, 30), "alice is on IRC")
+    tap.ok(await alice.transport_connected(transport) is not None,
+           "the transport says it is connected")
+
+
+async def round_trip(tap, alice, bob, label, transport="irc.localhost"):
+    """A message from ALICE reaches BOB on IRC, and bob's answer reaches
+    her, as the contact bob@TRANSPORT."""
+    contact = "bob@" + transport
+    alice.send_message(contact, "ping %s" % label)
+    got = await bob.privmsg_from("alice", 20)
+    tap.ok(got == "ping %s" % label, "%s: XMPP -> IRC flows" % label, "got %r" % got)
+    m0 = alice.mark()
+    bob.send("PRIVMSG alice :pong %s" % label)
+    msg = await alice.message_from(contact, since=m0, timeout=20)
+    tap.ok(msg is not None and msg.child_text("body") == "pong %s" % label,
+           "%s: IRC -> XMPP flows" % label, str(msg))
+
+
 def transport_config(server, jid="irc.localhost", protocol="prpl-irc",
                      name="IRC Transport", presets=None, extra=None):
     """Keyword arguments for harness.Ferry: the component on `server`, the
