@@ -36,7 +36,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import Ferry, run_test, start_ferry  # noqa: E402
 from servers import Ngircd, TestCA  # noqa: E402
-from transport import IrcPeer, XmppUser, irc_presets, start_xmpp_and_irc, transport_config  # noqa: E402
+from transport import (IrcPeer, XmppUser, irc_presets, register_on_irc,  # noqa: E402
+                       start_xmpp_and_irc, transport_config)
 
 T = "irc.localhost"
 BOB, DAVE = "bob@" + T, "dave@" + T
@@ -180,14 +181,6 @@ def account_of(ferry, jid):
     return m.group(1) if m else None
 
 
-async def sign_up(tap, user, peer, nick):
-    r = await user.register(T, {"username": nick})
-    tap.ok(r.type == "result", "%s registers" % nick, str(r))
-    tap.ok(await peer.wait_ison(nick, True, 30), "%s is on IRC" % nick)
-    tap.ok(await user.transport_connected(T) is not None,
-           "the transport says %s is connected" % nick)
-
-
 async def stop_prosody_during(prosody, seconds, during):
     """SIGSTOPs Prosody, runs the coroutine DURING, keeps Prosody stopped
     until SECONDS have passed, then SIGCONTs it (always)."""
@@ -207,8 +200,8 @@ async def scenario(tap, prosody, irc, ferry, proxy):
     async with XmppUser("alice@localhost", "alicepw", prosody.c2s_port) as alice, \
             XmppUser("carol@localhost", "carolpw", prosody.c2s_port) as carol, \
             IrcPeer(irc.port, "bob") as bob, IrcPeer(irc.port, "dave") as dave:
-        await sign_up(tap, alice, bob, "alice")
-        await sign_up(tap, carol, dave, "carol")
+        await register_on_irc(tap, alice, bob, T)
+        await register_on_irc(tap, carol, dave, T, "carol")
         alice_account = account_of(ferry, "alice@localhost")
         carol_account = account_of(ferry, "carol@localhost")
 
@@ -354,7 +347,7 @@ async def over_tls(tap, prosody, irc, ferry):
     """Phase 5: the account's connection is TLS (sslconn.c's reader)."""
     async with XmppUser("alice@localhost", "alicepw", prosody.c2s_port) as alice, \
             IrcPeer(irc.port, "bob") as bob:
-        await sign_up(tap, alice, bob, "alice")
+        await register_on_irc(tap, alice, bob, T)
         mark = ferry.mark()
         got = Counter(alice, BOB, "T")
         await stop_prosody_during(prosody, 11, flood(bob, "alice", "T", FLOOD))

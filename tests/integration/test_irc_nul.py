@@ -2,7 +2,7 @@
 """A NUL byte from the IRC side (issue 10, item 12).
 
 ngircd never relays a NUL (tests/integration/test_content.py), so a fake
-IRC server on 127.0.0.1 (tests/tools/irc_nul_probe.py's: 001, PING, ISON)
+IRC server on 127.0.0.1 (transport.FakeIrc: 001, PING, ISON)
 plays a network that does. Prosody + ferry, alice registered there; the
 server sends her a line, then in one write a line with a NUL and another
 line, then a write of only NULs (not an end of stream), then a line in a
@@ -26,12 +26,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 
 from harness import run_test, start_ferry  # noqa: E402
-from irc_nul_probe import FakeIrc  # noqa: E402
 from servers import Prosody, TestCA, free_ports  # noqa: E402
-from transport import XmppUser, transport_config  # noqa: E402
+from transport import FakeIrc, XmppUser, transport_config  # noqa: E402
 
 T = "irc.localhost"
 WAIT = 10.0
@@ -94,10 +92,10 @@ async def scenario(tap, run, prosody, label, tls=None):
             fake.writer.write(b"PING :probe\r\n")
             await fake.writer.drain()
             for _ in range(int(WAIT * 10)):
-                if any("probe" in x for x in fake.received[seen:]):
+                if any(b"probe" in x for x in fake.received[seen:]):
                     break
                 await asyncio.sleep(0.1)
-            tap.ok(any("probe" in x for x in fake.received[seen:]),
+            tap.ok(any(b"probe" in x for x in fake.received[seen:]),
                    "%s: the server's PING after the NUL is answered" % label)
             removed = r"NUL byte\(s\) from the server removed"
             if tls:

@@ -29,78 +29,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import Ferry, run_test, start_ferry  # noqa: E402
 from servers import Prosody, free_ports  # noqa: E402
-from transport import XmppUser, transport_config  # noqa: E402
+from transport import FakeIrc, XmppUser, transport_config  # noqa: E402
 
 T = "irc.localhost"
 LOOKALIKE = "\uff42ob"  # fullwidth b, then "ob"
 MARKED = re.compile(r"^bob~[0-9a-f]{8}@" + re.escape(T) + "$")
-
-
-class FakeIrc:
-    """An IRC server for one user at a time: welcomes each connection,
-    answers PING and ISON (the nicks of `online` asked for), records every line it reads (bytes), and keeps
-    the newest connection to write to."""
-
-    def __init__(self):
-        self.writer = None
-        self.received = []
-        self.online = set()  # nicks (bytes) ISON says are on
-
-    async def serve(self, reader, writer):
-        nick, user, welcomed = None, False, False
-        while True:
-            raw = await reader.readline()
-            if not raw:
-                return
-            line = raw.rstrip(b"\r\n")
-            self.received.append(line)
-            words = line.split(b" ")
-            cmd = words[0].upper()
-            if cmd == b"NICK":
-                nick = words[1]
-            elif cmd == b"USER":
-                user = True
-            if nick and user and not welcomed:
-                welcomed = True
-                writer.write(b":fake 001 %s :Welcome\r\n:fake 375 %s :motd\r\n"
-                             b":fake 376 %s :End\r\n" % (nick, nick, nick))
-                self.writer = writer
-            elif cmd == b"PING":
-                writer.write(b":fake PONG fake :%s\r\n" % line.split(b" ", 1)[1].lstrip(b":"))
-            elif cmd == b"ISON":
-                asked = b" ".join(words[1:]).lstrip(b":").split()
-                on = b" ".join(n for n in asked if n in self.online)
-                writer.write(b":fake 303 %s :%s\r\n" % (nick, on))
-            await writer.drain()
-
-    async def send(self, line):
-        await self.send_raw(line.encode("utf-8"))
-
-    async def send_raw(self, line):
-        self.writer.write(line + b"\r\n")
-        await self.writer.drain()
-
-    async def ison_for(self, since, nick, timeout=30):
-        """True once an ISON read after index `since` asked for NICK."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for x in self.received[since:]:
-                words = x.split(b" ")
-                if words[0].upper() == b"ISON" and nick in b" ".join(words[1:]).lstrip(
-                        b":").split():
-                    return True
-            await asyncio.sleep(0.1)
-        return False
-
-    async def line(self, since, wanted, timeout=15):
-        """True once the exact line `wanted` (bytes) was read after index
-        `since`, within `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if wanted in self.received[since:]:
-                return True
-            await asyncio.sleep(0.1)
-        return False
 
 
 def bare(jid):

@@ -115,6 +115,75 @@ class IrcPeer:
 
 # ---- XMPP ------------------------------------------------------------------------
 
+class FakeIrc:
+    """A scripted IRC server for one user at a time, for what ngircd will not
+    do (bytes that are not UTF-8, NUL bytes, nicks it refuses): welcomes each
+    connection, answers PING and ISON (the nicks of `online` asked for),
+    records every line it reads (bytes), and keeps the newest connection to
+    write to. Serve it with asyncio.start_server(fake.serve, ...)."""
+
+    def __init__(self):
+        self.writer = None
+        self.received = []
+        self.online = set()  # nicks (bytes) ISON says are on
+
+    async def serve(self, reader, writer):
+        nick, user, welcomed = None, False, False
+        while True:
+            raw = await reader.readline()
+            if not raw:
+                return
+            line = raw.rstrip(b"\r\n")
+            self.received.append(line)
+            words = line.split(b" ")
+            cmd = words[0].upper()
+            if cmd == b"NICK":
+                nick = words[1]
+            elif cmd == b"USER":
+                user = True
+            if nick and user and not welcomed:
+                welcomed = True
+                writer.write(b":fake 001 %s :Welcome\r\n:fake 375 %s :motd\r\n"
+                             b":fake 376 %s :End\r\n" % (nick, nick, nick))
+                self.writer = writer
+            elif cmd == b"PING":
+                writer.write(b":fake PONG fake :%s\r\n" % line.split(b" ", 1)[1].lstrip(b":"))
+            elif cmd == b"ISON":
+                asked = b" ".join(words[1:]).lstrip(b":").split()
+                on = b" ".join(n for n in asked if n in self.online)
+                writer.write(b":fake 303 %s :%s\r\n" % (nick, on))
+            await writer.drain()
+
+    async def send(self, line):
+        await self.send_raw(line.encode("utf-8"))
+
+    async def send_raw(self, line):
+        self.writer.write(line + b"\r\n")
+        await self.writer.drain()
+
+    async def ison_for(self, since, nick, timeout=30):
+        """True once an ISON read after index `since` asked for NICK."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for x in self.received[since:]:
+                words = x.split(b" ")
+                if words[0].upper() == b"ISON" and nick in b" ".join(words[1:]).lstrip(
+                        b":").split():
+                    return True
+            await asyncio.sleep(0.1)
+        return False
+
+    async def line(self, since, wanted, timeout=15):
+        """True once the exact line `wanted` (bytes) was read after index
+        `since`, within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if wanted in self.received[since:]:
+                return True
+            await asyncio.sleep(0.1)
+        return False
+
+
 class Received:
     def __init__(self, kind, xml):
         self.kind = kind          # "message" or "presence"
@@ -282,14 +351,14 @@ class XmppUser(XmppClient):
                              % NS_REGISTER, itype="set")
 
 
-async def register_on_irc(tap, alice, bob, transport):
-    """ALICE registers with the IRC transport as nick alice; BOB (an
-    IrcPeer) sees her on IRC and the transport says she is connected."""
-    r = await alice.register(transport, {"username": "alice"})
-    tap.ok(r.type == "result", "alice registers", str(r))
-    tap.ok(await bob.wait_ison("alice", True, 30), "alice is on IRC")
-    tap.ok(await alice.transport_connected(transport) is not None,
-           "the transport says it is connected")
+async def register_on_irc(tap, user, peer, transport, nick="alice"):
+    """USER registers with the IRC transport as NICK; PEER (an IrcPeer)
+    sees NICK on IRC and the transport says USER is connected."""
+    r = await user.register(transport, {"username": nick})
+    tap.ok(r.type == "result", "%s registers" % nick, str(r))
+    tap.ok(await peer.wait_ison(nick, True, 30), "%s is on IRC" % nick)
+    tap.ok(await user.transport_connected(transport) is not None,
+           "the transport says %s is connected" % ("it" if nick == "alice" else nick))
 
 
 async def round_trip(tap, alice, bob, label, transport="irc.localhost"):
