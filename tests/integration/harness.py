@@ -376,19 +376,22 @@ class ClientError(Exception):
 
 class Reply:
     """An iq reply: type ('result', 'error' or 'timeout'), the raw element,
-    and for errors the defined condition (e.g. 'service-unavailable')."""
+    and for errors the defined condition (e.g. 'service-unavailable') and
+    the <text/> (None without one)."""
 
     def __init__(self, itype, xml=None):
         self.type = itype
         self.xml = xml
         self.condition = None
+        self.text = None
         self.sender = xml.get("from") if xml is not None else None
         if xml is not None and itype == "error":
             err = xml.find("{%s}error" % NS_CLIENT)
             if err is not None:
                 for child in err:
-                    if child.tag.startswith("{%s}" % NS_STANZAS) and \
-                            not child.tag.endswith("}text"):
+                    if child.tag == "{%s}text" % NS_STANZAS:
+                        self.text = child.text or ""
+                    elif child.tag.startswith("{%s}" % NS_STANZAS):
                         self.condition = child.tag.split("}", 1)[1]
 
     def find(self, path):

@@ -38,16 +38,6 @@ from transport import (start_xmpp_and_irc, irc_presets, IrcPeer, XmppUser,  # no
 T = "irc.localhost"
 
 
-def err_text(reply):
-    e = reply.find("{jabber:client}error") if reply.type == "error" else None
-    t = e.find("{urn:ietf:params:xml:ns:xmpp-stanzas}text") if e is not None else None
-    return None if t is None else (t.text or "")
-
-
-def err_condition(reply):
-    return reply.condition
-
-
 def database(ferry):
     paths = glob.glob(os.path.join(ferry.workdir, "ferry.db"))
     return paths[0] if paths else None
@@ -76,8 +66,8 @@ async def injection(tap, prosody, irc, ferry):
         ]
         for field, values in cases:
             r = await alice.register(T, values, timeout=30)
-            text = err_text(r)
-            tap.ok(r.type == "error" and err_condition(r) == "not-acceptable"
+            text = r.text
+            tap.ok(r.type == "error" and r.condition == "not-acceptable"
                    and text is not None and ("'%s'" % field) in text
                    and "injected" not in text,
                    "a line break in %s is refused with not-acceptable naming the field "
@@ -87,7 +77,7 @@ async def injection(tap, prosody, irc, ferry):
         r = await alice.iq(T, "<query xmlns='jabber:iq:register'><username>alice&#13;&#10;"
                            "PRIVMSG bob :injected-by-legacy-field</username></query>",
                            itype="set", timeout=30)
-        tap.ok(r.type == "error" and err_condition(r) == "not-acceptable",
+        tap.ok(r.type == "error" and r.condition == "not-acceptable",
                "a line break in the legacy <username/> is refused", str(r))
         await asyncio.sleep(2)  # bob reads what ngircd relays meanwhile
         tap.ok(not injected(bob), "bob never receives a smuggled line", str(injected(bob)))
@@ -200,12 +190,12 @@ async def amplification(tap, prosody, irc, ferry):
         took = time.monotonic() - t0
         ok = [r for r in results if r.type == "result"]
         limited = [r for r in results if r.type == "error" and r.condition ==
-                   "resource-constraint" and "try again in" in (err_text(r) or "")]
+                   "resource-constraint" and "try again in" in (r.text or "")]
         tap.diag("10 registrations in %.1f s: %d stored, %d rate-limited; eve's IRC "
                  "connections at most %d" % (took, len(ok), len(limited), peak))
         tap.ok(len(ok) == 5 and len(limited) == 5,
                "five registrations a minute; the rest get resource-constraint with when "
-               "to retry", "%s" % [(r.type, r.condition, err_text(r)) for r in results])
+               "to retry", "%s" % [(r.type, r.condition, r.text) for r in results])
         tap.ok(0 < peak <= 2, "eve never holds more than two IRC connections (at most %d)"
                % peak)
         await asyncio.sleep(1)

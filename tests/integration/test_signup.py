@@ -47,13 +47,6 @@ async def synced(peer, timeout=10):
         return False
 
 
-def err_text(reply):
-    """The <text/> of an iq error reply, or None."""
-    e = reply.find("{jabber:client}error") if reply.type == "error" else None
-    t = e.find("{urn:ietf:params:xml:ns:xmpp-stanzas}text") if e is not None else None
-    return None if t is None else (t.text or "")
-
-
 class SilentUser(XmppUser):
     """An XmppUser that sends no presence until told: its session on the
     transport waits for it."""
@@ -93,7 +86,7 @@ async def form(tap, prosody):
 async def errors(tap, prosody, password):
     async with XmppUser("erin@localhost", "erinpw", prosody.c2s_port) as erin:
         r = await erin.register(T, {"username": "ünïcødé", "password": password})
-        text = err_text(r)
+        text = r.text
         tap.diag("non-ASCII nick: %s %r" % (r.condition if r.type == "error" else r.type,
                                             text))
         tap.ok(r.type == "error" and one_line(text) and "ünïcødé" in text
@@ -102,14 +95,14 @@ async def errors(tap, prosody, password):
                "%s %r" % (r, text))
         long_nick = "n" + "x" * 40
         r = await erin.register(T, {"username": long_nick, "password": password})
-        text = err_text(r)
+        text = r.text
         tap.diag("too-long nick: %r" % text)
         tap.ok(r.type == "error" and one_line(text) and long_nick in text
                and "too long" in text.lower() and "invalid characters" not in text,
                "a too-long nick is refused in one line saying it is too long",
                "%s %r" % (r, text))
         r = await erin.register(T, {"username": "erin", "password": "wrong-" + password})
-        text = err_text(r)
+        text = r.text
         tap.diag("wrong server password: %r" % text)
         tap.ok(r.type == "error" and r.condition == "not-authorized" and one_line(text)
                and "Bad password" in text,
@@ -122,7 +115,7 @@ async def nicks(tap, prosody, irc, password):
             XmppUser("bob@localhost", "bobpw", prosody.c2s_port) as bob:
         # -- someone else's nick
         r = await bob.register(T, {"username": "bob", "password": password})
-        text = err_text(r)
+        text = r.text
         tap.ok(r.type == "error" and r.condition == "conflict" and text is not None
                and "bob" in text,
                "a nick another IRC user holds is refused with conflict, naming it",
