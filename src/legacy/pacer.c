@@ -168,7 +168,8 @@ struct bucket {
 struct ratelimit {
 	double burst, rate;
 	guint max_keys;
-	GHashTable *buckets; /* key -> struct bucket * (both owned) */
+	GHashTable *buckets;  /* key -> struct bucket * (both owned) */
+	gint64 next_sweep_us; /* while full: no bucket can be full before this */
 };
 
 struct ratelimit *ratelimit_new(double burst, double per_second, guint max_keys)
@@ -203,17 +204,30 @@ bool ratelimit_take(struct ratelimit *r, const char *key, gint64 now_us)
 {
 	struct bucket *b = g_hash_table_lookup(r->buckets, key);
 	if (b == NULL && g_hash_table_size(r->buckets) >= r->max_keys) {
+		/* still full from a sweep that freed nothing: a flood of new keys
+		 * is refused without sweeping the table for each one (the time
+		 * below is rounded down: a sweep may come early, never late) */
+		if (now_us < r->next_sweep_us)
+			return false;
 		/* a full bucket says no more than no bucket: those go */
 		GHashTableIter it;
 		gpointer value;
+		gint64 soonest = G_MAXINT64;
 		g_hash_table_iter_init(&it, r->buckets);
-		while (g_hash_table_iter_next(&it, NULL, &value))
-			if (tokens_at(r, value, now_us) >= r->burst)
+		while (g_hash_table_iter_next(&it, NULL, &value)) {
+			double t = tokens_at(r, value, now_us);
+			if (t >= r->burst)
 				g_hash_table_iter_remove(&it);
+			else
+				soonest = MIN(soonest, now_us + (gint64)((r->burst - t) *
+				                                         G_USEC_PER_SEC / r->rate));
+		}
 		/* still full: that many keys at once is a flood, refused (the
 		 * table stays bounded) */
-		if (g_hash_table_size(r->buckets) >= r->max_keys)
+		if (g_hash_table_size(r->buckets) >= r->max_keys) {
+			r->next_sweep_us = soonest;
 			return false;
+		}
 	}
 	if (b == NULL) {
 		b = g_new(struct bucket, 1);
