@@ -215,10 +215,13 @@ static enum router_result on_iq(struct router *r, const struct stanza *iq, void 
 	struct jid *from = address_check_sender(ctx->address, r, iq);
 	if (from == NULL)
 		return ROUTER_HANDLED;
+	/* disco#info first: it needs no session, so a stranger's costs no
+	 * storage read */
 	const struct stanza *payload = stanza_next_child(iq, NULL);
-	bool registered = sessions_get(ctx->sessions, jid_bare(from), true) != NULL;
+	bool pass = stanza_is(payload, "query", NS_DISCO_INFO) ||
+	            sessions_get(ctx->sessions, jid_bare(from), true) != NULL;
 	jid_free(from);
-	if (registered || stanza_is(payload, "query", NS_DISCO_INFO))
+	if (pass)
 		return ROUTER_PASS;
 	refuse_unregistered(ctx, iq);
 	return ROUTER_HANDLED;
