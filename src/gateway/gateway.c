@@ -51,14 +51,12 @@ static void transport_presence(struct gateway *gw, const struct stanza *p, struc
 /* Answers STANZA, from a user who is not registered, with
  * registration-required and how to register: never silence, so that a
  * client can tell the user why nothing happens (within the rate of
- * replies to strangers: past it, a flood is dropped, logged). */
-static void refuse_unregistered(const struct gateway_ctx *ctx, const struct stanza *stanza)
+ * replies to strangers: past it, a flood is dropped, logged). FROM is the
+ * stanza's sender, parsed. */
+static void refuse_unregistered(const struct gateway_ctx *ctx, const struct stanza *stanza,
+                                const struct jid *from)
 {
-	const char *sender = stanza_get_from(stanza);
-	struct jid *from = sender != NULL ? jid_parse(sender, NULL) : NULL;
-	bool may = from == NULL || address_may_answer_stranger(ctx->address, jid_bare(from));
-	jid_free(from);
-	if (!may)
+	if (!address_may_answer_stranger(ctx->address, jid_bare(from)))
 		return;
 	g_autofree char *how = content_how_to_register(ctx);
 	g_autofree char *text =
@@ -84,7 +82,7 @@ static void contact_presence(struct gateway *gw, const struct stanza *p, struct 
 		 * unsubscribe, unsubscribed) needs no registration and no answer. */
 		if (type == NULL || strcmp(type, "probe") == 0 || strcmp(type, "subscribe") == 0 ||
 		    strcmp(type, "subscribed") == 0)
-			refuse_unregistered(ctx, p);
+			refuse_unregistered(ctx, p, from);
 		return;
 	}
 	if (type == NULL && is_muc_join(p)) {
@@ -179,7 +177,7 @@ static enum router_result on_message(struct router *r, const struct stanza *m, v
 	}
 	struct session *s = sessions_get(ctx->sessions, jid_bare(from), true);
 	if (s == NULL) {
-		refuse_unregistered(ctx, m);
+		refuse_unregistered(ctx, m, from);
 	} else {
 		struct contact *c = contact_by_local(s, jid_local(target));
 		if (c == NULL)
@@ -215,13 +213,15 @@ static enum router_result on_iq(struct router *r, const struct stanza *iq, void 
 	struct jid *from = address_check_sender(ctx->address, r, iq);
 	if (from == NULL)
 		return ROUTER_HANDLED;
+	/* disco#info first: it needs no session, so a stranger's costs no
+	 * storage read */
 	const struct stanza *payload = stanza_next_child(iq, NULL);
-	bool registered = sessions_get(ctx->sessions, jid_bare(from), true) != NULL;
+	bool pass = stanza_is(payload, "query", NS_DISCO_INFO) ||
+	            sessions_get(ctx->sessions, jid_bare(from), true) != NULL;
+	if (!pass)
+		refuse_unregistered(ctx, iq, from);
 	jid_free(from);
-	if (registered || stanza_is(payload, "query", NS_DISCO_INFO))
-		return ROUTER_PASS;
-	refuse_unregistered(ctx, iq);
-	return ROUTER_HANDLED;
+	return pass ? ROUTER_PASS : ROUTER_HANDLED;
 }
 
 /* ---- legacy events, by the owner of the account --------------------------------------- */

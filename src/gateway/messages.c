@@ -25,6 +25,7 @@ struct inflight {
 	gint64 outbox_id; /* its outbox row, 0 if never stored */
 	char *legacy_name;
 	char *text;         /* plain text, for storing or bouncing */
+	size_t text_len;    /* strlen(TEXT) */
 	char *stanza_id;    /* the user's message id, may be NULL */
 	char *sender;       /* the user's full JID */
 	guint32 lines;      /* lines it takes on a line-based network, 0: unknown */
@@ -196,6 +197,7 @@ static void send_now(struct session *s, const char *legacy_name, const char *tex
 	f->outbox_id = outbox_id;
 	f->legacy_name = g_strdup(legacy_name);
 	f->text = g_strdup(text);
+	f->text_len = strlen(text);
 	f->stanza_id = g_strdup(stanza_id);
 	f->sender = g_strdup(sender);
 	g_hash_table_insert(ms->inflight, GUINT_TO_POINTER(seq), f);
@@ -348,7 +350,7 @@ void messages_on_im_progress(void *session, const struct worker_msg_im_progress 
 		return;
 	f->lines = m->lines;
 	f->lines_sent = m->lines_sent;
-	if (m->done <= strlen(f->text))
+	if (m->done <= f->text_len)
 		f->done = m->done;
 }
 

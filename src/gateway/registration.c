@@ -400,6 +400,22 @@ static void start_check(struct pending *p)
 	       regform_protocol(ctx->form), username);
 }
 
+/* Answers IQ from BARE: over PER_MINUTE registrations a minute from WHOM
+ * ("all users together", "one user"), to wait WAIT_US. */
+static void refuse_rate(struct registration *reg, const struct stanza *iq, const char *bare,
+                        guint per_minute, const char *whom, gint64 wait_us)
+{
+	const struct gateway_ctx *ctx = reg->ctx;
+	gint64 wait_s = (wait_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC;
+	g_info("registration: %s: over %u registrations a minute from %s; refused", bare,
+	       per_minute, whom);
+	g_autofree char *why = g_strdup_printf(
+	    "too many registrations: the transport takes %u a minute from %s (each is a login "
+	    "to %s); try again in %" G_GINT64_FORMAT " s",
+	    per_minute, whom, regform_protocol_name(ctx->form), MAX(wait_s, 1));
+	router_send_error(ctx->router, iq, "resource-constraint", why);
+}
+
 /* true when BARE may start another registration now ([limits]
  * registrations_per_minute); otherwise IQ is answered with when to try
  * again. Each is a login to the legacy network, which throttles or bans a
@@ -410,30 +426,16 @@ static bool rate_allows(struct registration *reg, const struct stanza *iq, const
 	gint64 now = g_get_monotonic_time();
 	gint64 all_wait = ratelimit_wait_us(reg->all, "", now);
 	if (all_wait > 0) {
-		gint64 wait_s = (all_wait + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC;
-		g_info("registration: %s: over %u registrations a minute from all users; refused",
-		       bare, REGISTRATIONS_ALL_PER_MINUTE);
-		g_autofree char *why = g_strdup_printf(
-		    "too many registrations: the transport takes %u a minute from all users "
-		    "together (each is a login to %s); try again in %" G_GINT64_FORMAT " s",
-		    REGISTRATIONS_ALL_PER_MINUTE, regform_protocol_name(ctx->form), MAX(wait_s, 1));
-		router_send_error(ctx->router, iq, "resource-constraint", why);
+		refuse_rate(reg, iq, bare, REGISTRATIONS_ALL_PER_MINUTE, "all users together",
+		            all_wait);
 		return false;
 	}
 	if (ratelimit_take(reg->rate, bare, now)) {
 		(void)ratelimit_take(reg->all, "", now); /* a token is there: checked above */
 		return true;
 	}
-	gint64 wait_s =
-	    (ratelimit_wait_us(reg->rate, bare, now) + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC;
-	g_info("registration: %s: over %u registrations a minute; refused", bare,
-	       ctx->settings->registrations_per_minute);
-	g_autofree char *why = g_strdup_printf(
-	    "too many registrations: the transport takes %u a minute from one user (each is "
-	    "a login to %s); try again in %" G_GINT64_FORMAT " s",
-	    ctx->settings->registrations_per_minute, regform_protocol_name(ctx->form),
-	    MAX(wait_s, 1));
-	router_send_error(ctx->router, iq, "resource-constraint", why);
+	refuse_rate(reg, iq, bare, ctx->settings->registrations_per_minute, "one user",
+	            ratelimit_wait_us(reg->rate, bare, now));
 	return false;
 }
 

@@ -30,8 +30,10 @@ static gboolean drain_expired(gpointer data)
 	          GATEWAY_OUTBOX_MAX_AGE_SECONDS);
 	/* as an unregistration: the rest is cancelled, the worker says how
 	 * far each message went, then the logout and the report */
-	session_unregister(s, "it could not be sent within 15 minutes of your going offline", NULL,
-	                   NULL, NULL);
+	g_autofree char *why =
+	    g_strdup_printf("it could not be sent within %d minutes of your going offline",
+	                    GATEWAY_OUTBOX_MAX_AGE_SECONDS / 60);
+	session_unregister(s, why, NULL, NULL, NULL);
 	return G_SOURCE_REMOVE;
 }
 
