@@ -173,19 +173,30 @@ void logins_keep(struct logins *l, guint32 account, const char *bare_jid, const 
 	 * registration a moment ago that no session took yet) ends. */
 	GHashTableIter it;
 	gpointer value;
+	struct kept *old = NULL;
 	g_hash_table_iter_init(&it, l->kept);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		struct kept *old = value;
+	while (old == NULL && g_hash_table_iter_next(&it, NULL, &value)) {
+		struct kept *k = value;
 		/* one expiring already ends within KEPT_REPLAY_MS, replaying */
-		if (strcmp(old->jid, bare_jid) != 0 || old->account == account || old->expiring)
-			continue;
+		if (strcmp(k->jid, bare_jid) == 0 && k->account != account && !k->expiring)
+			old = k; /* there is one at most */
+	}
+	if (old != NULL) {
+		/* It ends as an expiry does (outside the loop: that can remove
+		 * it): KEEP first, so the worker hands over what it held for the
+		 * user (messages that came meanwhile, delivered offline). The
+		 * logout follows at once, not KEPT_REPLAY_MS later, so the user
+		 * never holds two connections: the worker answers the KEEP before
+		 * the LOGOUT, and the pool delivers a logged-out account's last
+		 * events, which the entry (kept until then) still routes here. */
 		guint32 gone = old->account;
 		g_info("logins: %s: a newer registration's login replaces the kept one "
 		       "(account %u)",
 		       bare_jid, gone);
-		g_hash_table_iter_remove(&it); /* frees OLD */
-		legacy_logout(l->legacy, gone);
-		break; /* there is one at most */
+		g_clear_handle_id(&old->timer, g_source_remove);
+		(void)kept_expired(old);
+		if (g_hash_table_contains(l->kept, GUINT_TO_POINTER(gone)))
+			legacy_logout(l->legacy, gone);
 	}
 	struct kept *k = g_new0(struct kept, 1);
 	k->logins = l;

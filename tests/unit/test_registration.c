@@ -664,7 +664,14 @@ static void test_kept_login_replaced(struct gw *gw, gconstpointer unused)
 	guint32 first = register_once(gw, "r1", "bob");
 	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0);
 	guint32 second = register_once(gw, "r2", "bobby");
-	struct fake_command *c = fake_legacy_take_type(gw->fake, WORKER_LOGOUT);
+	/* the older one hands over what its worker held for the user (KEEP),
+	 * then is logged out */
+	struct fake_command *c = fake_legacy_take_type(gw->fake, WORKER_KEEP);
+	g_assert_nonnull(c);
+	g_assert_cmpuint(c->account, ==, first);
+	fake_command_free(c);
+	g_assert_true(gw_run_until(has_logout, gw, 3000));
+	c = fake_legacy_take_type(gw->fake, WORKER_LOGOUT);
 	g_assert_nonnull(c);
 	g_assert_cmpuint(c->account, ==, first);
 	fake_command_free(c);
