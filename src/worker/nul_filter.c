@@ -41,12 +41,9 @@ static GMutex irc_fds_lock;
 
 static bool is_irc_connection(gpointer data)
 {
-	for (GList *l = purple_connections_get_all(); l != NULL; l = l->next)
-		if (l->data == data)
-			return g_strcmp0(purple_account_get_protocol_id(
-			                     purple_connection_get_account(l->data)),
-			                 "prpl-irc") == 0;
-	return false;
+	return PURPLE_CONNECTION_IS_VALID(data) &&
+	       g_strcmp0(purple_account_get_protocol_id(purple_connection_get_account(data)),
+	                 "prpl-irc") == 0;
 }
 
 void nul_filter_input_added(int fd, PurpleInputCondition cond, gpointer data)
