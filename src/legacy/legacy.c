@@ -74,11 +74,8 @@ static void flow_update(struct legacy *l, guint32 account, struct flow *f);
 guint32 legacy_login(struct legacy *l, const struct worker_msg_login *login, GError **error)
 {
 	guint32 id = l->ops->login(l->impl, login, error);
-	if (id != 0) {
-		struct flow *f = g_new0(struct flow, 1);
-		g_hash_table_replace(l->flows, GUINT_TO_POINTER(id), f);
-		flow_update(l, id, f); /* paused at CONNECTED if the link is down then */
-	}
+	if (id != 0)
+		g_hash_table_replace(l->flows, GUINT_TO_POINTER(id), g_new0(struct flow, 1));
 	return id;
 }
 

@@ -41,12 +41,9 @@ static GMutex irc_fds_lock;
 
 static bool is_irc_connection(gpointer data)
 {
-	for (GList *l = purple_connections_get_all(); l != NULL; l = l->next)
-		if (l->data == data)
-			return g_strcmp0(purple_account_get_protocol_id(
-			                     purple_connection_get_account(l->data)),
-			                 "prpl-irc") == 0;
-	return false;
+	return PURPLE_CONNECTION_IS_VALID(data) &&
+	       g_strcmp0(purple_account_get_protocol_id(purple_connection_get_account(data)),
+	                 "prpl-irc") == 0;
 }
 
 void nul_filter_input_added(int fd, PurpleInputCondition cond, gpointer data)
@@ -60,10 +57,22 @@ void nul_filter_input_added(int fd, PurpleInputCondition cond, gpointer data)
 	g_mutex_unlock(&irc_fds_lock);
 }
 
+/* Whether a TLS connection is prpl-irc's (PurpleSslConnection * ->
+ * GINT_TO_POINTER(1 yes, 2 no)), decided at its first read so that later
+ * reads need not walk the connections. Kept only for a connection with its
+ * read input (gsc->inpa): sslconn.c removes that input before it frees the
+ * connection, and every removal of an input whose data is the connection
+ * forgets it here, so a freed connection's address, reused, is decided
+ * anew. Main thread only: prpl-irc and libpurple's HTTP fetches read TLS
+ * there, where inputs are added and removed. */
+static GHashTable *tls_kinds;
+
 void nul_filter_input_removed(int fd, PurpleInputCondition cond, gpointer data)
 {
 	if (!(cond & PURPLE_INPUT_READ))
 		return; /* prpl-irc's write handler on the same socket */
+	if (tls_kinds != NULL)
+		g_hash_table_remove(tls_kinds, data);
 	g_mutex_lock(&irc_fds_lock);
 	if (irc_fds != NULL && g_hash_table_lookup(irc_fds, GINT_TO_POINTER(fd)) == data)
 		g_hash_table_remove(irc_fds, GINT_TO_POINTER(fd));
@@ -114,13 +123,27 @@ ssize_t read(int fd, void *buf, size_t count)
  * bounded number of times (a NUL flood still cannot hold the loop). */
 #define SSL_NUL_RETRIES 16
 
+static bool is_irc_tls(PurpleSslConnection *gsc)
+{
+	if (gsc->inpa == 0) /* no input to forget it by: decided every time */
+		return is_irc_connection(gsc->recv_cb_data);
+	if (tls_kinds == NULL)
+		tls_kinds = g_hash_table_new(g_direct_hash, g_direct_equal);
+	int kind = GPOINTER_TO_INT(g_hash_table_lookup(tls_kinds, gsc));
+	if (kind == 0) {
+		kind = is_irc_connection(gsc->recv_cb_data) ? 1 : 2;
+		g_hash_table_insert(tls_kinds, gsc, GINT_TO_POINTER(kind));
+	}
+	return kind == 1;
+}
+
 size_t purple_ssl_read(PurpleSslConnection *gsc, void *buffer, size_t len)
 {
 	static size_t (*next)(PurpleSslConnection *, void *, size_t);
 	if (next == NULL)
 		*(void **)&next = dlsym(RTLD_NEXT, "purple_ssl_read");
 	size_t n = next(gsc, buffer, len);
-	if (n == 0 || n == (size_t)-1 || gsc == NULL || !is_irc_connection(gsc->recv_cb_data))
+	if (n == 0 || n == (size_t)-1 || gsc == NULL || !is_irc_tls(gsc))
 		return n;
 	size_t removed = 0;
 	for (int i = 0;; i++) {

@@ -67,7 +67,7 @@ static void learn_ssl_reader(void)
 
 static PurpleAccount *live_connection_account(gpointer data)
 {
-	if (data == NULL || g_list_find(purple_connections_get_all(), data) == NULL)
+	if (data == NULL || !PURPLE_CONNECTION_IS_VALID(data))
 		return NULL;
 	return purple_connection_get_account(data);
 }

@@ -104,7 +104,7 @@ static void on_input(PurpleConnection *gc, gpointer packet, gpointer data)
 static struct account *input_account(void)
 {
 	if (input.gc == NULL || !dispatch_is_now(input.dispatch) ||
-	    g_list_find(purple_connections_get_all(), input.gc) == NULL)
+	    !PURPLE_CONNECTION_IS_VALID(input.gc))
 		return NULL;
 	return accounts_find(purple_connection_get_account(input.gc));
 }

@@ -387,16 +387,11 @@ static bool on_no_such_nick(struct sendq *q, const char *name, const char *text)
 	return false;
 }
 
-/* Splits a raw IRC line into its command and parameters (the trailing
- * one included). */
+/* Splits a raw IRC line, its ':' prefix already stripped (the only
+ * caller takes lines starting with their command), into its command and
+ * parameters (the trailing one included). */
 static char **irc_params(const char *line, char **command)
 {
-	if (*line == ':') {
-		line = strchr(line, ' ');
-		if (line == NULL)
-			return NULL;
-		line++;
-	}
 	const char *trail = strstr(line, " :");
 	g_autofree char *head =
 	    trail != NULL ? g_strndup(line, (gsize)(trail - line)) : g_strdup(line);
