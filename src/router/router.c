@@ -269,7 +269,7 @@ void router_dispatch_skipped(struct router *r, const struct stanza *head, const 
 		g_autofree char *text = g_strdup_printf(
 		    "The transport cannot take this %s: %s. Send it in smaller parts.", name,
 		    problem);
-		router_send(r, stanza_new_error(head, "modify", "policy-violation", text, false));
+		router_send_error(r, head, "policy-violation", text);
 		outcome = "answered policy-violation";
 	}
 	/* Raw values: the log writer (log.c) escapes control, C1 and bidi
