@@ -268,12 +268,7 @@ void outq_update(struct outq *q, bool online)
 	bool changed = now != q->congested;
 	q->congested = now;
 	q->congested_online = online;
-	if (!changed) {
-		if (q->congestion != NULL)
-			q->congestion(q->data, 0, now);
-		return;
-	}
-	if (online)
+	if (changed && online)
 		g_info("component: write queue %s (%zu bytes queued)",
 		       now ? "over its high-water mark: the legacy side waits"
 		           : "drained: the legacy side goes on",
