@@ -246,17 +246,6 @@ static void fail_pending(struct router *r, struct pending *p, const char *text)
 	stanza_free(reply);
 }
 
-/* S for a log line: a stranger's id may hold a newline (&#10;) that would
- * forge a line of its own, so control characters become '?'. */
-static char *loggable(const char *s)
-{
-	char *out = g_strdup(s != NULL ? s : "?");
-	for (char *p = out; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7F)
-			*p = '?';
-	return out;
-}
-
 void router_dispatch_skipped(struct router *r, const struct stanza *head, const char *problem)
 {
 	const char *name = stanza_name(head);
@@ -280,16 +269,16 @@ void router_dispatch_skipped(struct router *r, const struct stanza *head, const 
 		g_autofree char *text = g_strdup_printf(
 		    "The transport cannot take this %s: %s. Send it in smaller parts.", name,
 		    problem);
-		router_send(r, stanza_new_error(head, "modify", "policy-violation", text, false));
+		router_send_error(r, head, "policy-violation", text);
 		outcome = "answered policy-violation";
 	}
-	g_autofree char *log_name = loggable(name);
-	g_autofree char *log_type = loggable(type);
-	g_autofree char *log_id = loggable(id);
-	g_autofree char *log_from = loggable(from);
-	g_autofree char *log_to = loggable(stanza_get_to(head));
-	g_message("router: skipped <%s type=%s> id '%s' from %s to %s (%s); %s", log_name, log_type,
-	          log_id, log_from, log_to, problem, outcome);
+	/* Raw values: the log writer (log.c) escapes control, C1 and bidi
+	 * characters in every line, so a newline in a stranger's id cannot
+	 * forge a line of its own. */
+	const char *to = stanza_get_to(head);
+	g_message("router: skipped <%s type=%s> id '%s' from %s to %s (%s); %s", name,
+	          type != NULL ? type : "?", id != NULL ? id : "?", from != NULL ? from : "?",
+	          to != NULL ? to : "?", problem, outcome);
 }
 
 static gboolean pending_timeout(gpointer data)

@@ -156,7 +156,7 @@ void component_flush(struct component *c)
 			break;
 		c->out_head_off = 0;
 		/* Written is not yet received: kept until a ping's answer. */
-		(void)outq_head_written(c->out);
+		outq_head_written(c->out);
 	}
 	component_update_watch(c);
 	if (c->state == ST_ONLINE) {
@@ -386,7 +386,7 @@ void component_link_down(struct component *c, const char *reason)
 	guint delay = component_backoff_ms(c->attempts, c->opt.max_backoff_ms, g_random_double());
 	g_warning("component: link down (%s); reconnecting in %.1f s", reason, delay / 1000.0);
 	c->reconnect_timer = g_timeout_add(delay, reconnect_due, c);
-	(void)outq_requeue(c->out); /* written again after the reconnect */
+	outq_requeue(c->out); /* written again after the reconnect */
 	update_congestion(c);
 	if (was_online && c->cb.offline != NULL)
 		c->cb.offline(c->user_data);

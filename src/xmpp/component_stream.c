@@ -82,7 +82,7 @@ static void send_ping(struct component *c)
 	if (!c->ping_outstanding)
 		c->ping_stale = false;
 	c->ping_outstanding = true;
-	(void)outq_push_ping(c->out, c->opt.jid, ping_target(c));
+	outq_push_ping(c->out, c->opt.jid, ping_target(c));
 }
 
 static gboolean confirm_due(gpointer data)

@@ -145,7 +145,7 @@ struct outq_item *outq_head(struct outq *q)
 	return g_queue_peek_head(&q->out);
 }
 
-bool outq_head_written(struct outq *q)
+void outq_head_written(struct outq *q)
 {
 	struct outq_item *it = g_queue_pop_head(&q->out);
 	count(q, it, false);
@@ -153,10 +153,9 @@ bool outq_head_written(struct outq *q)
 	g_queue_push_tail(&q->sent, it);
 	if (it->ping == 0)
 		q->unconfirmed = true;
-	return it->ping == 0;
 }
 
-guint32 outq_push_ping(struct outq *q, const char *from, const char *to)
+void outq_push_ping(struct outq *q, const char *from, const char *to)
 {
 	char id[48];
 	guint32 n = ++q->ping_seq;
@@ -176,7 +175,6 @@ guint32 outq_push_ping(struct outq *q, const char *from, const char *to)
 	q->confirm_wait = n;
 	q->last_ping_us = g_get_monotonic_time();
 	outq_push(q, text, 0, n);
-	return n;
 }
 
 gint64 outq_confirm_ping_due(const struct outq *q)
@@ -218,7 +216,7 @@ bool outq_confirm(struct outq *q, guint32 n)
 	}
 }
 
-guint outq_requeue(struct outq *q)
+void outq_requeue(struct outq *q)
 {
 	for (GList *l = q->out.head; l != NULL;) {
 		GList *next = l->next;
@@ -250,7 +248,6 @@ guint outq_requeue(struct outq *q)
 		g_info("component: %u stanza(s) (%zu bytes) written since the last answered ping "
 		       "will be sent again after the reconnect",
 		       again, bytes);
-	return again;
 }
 
 void outq_update(struct outq *q, bool online)
@@ -268,12 +265,7 @@ void outq_update(struct outq *q, bool online)
 	bool changed = now != q->congested;
 	q->congested = now;
 	q->congested_online = online;
-	if (!changed) {
-		if (q->congestion != NULL)
-			q->congestion(q->data, 0, now);
-		return;
-	}
-	if (online)
+	if (changed && online)
 		g_info("component: write queue %s (%zu bytes queued)",
 		       now ? "over its high-water mark: the legacy side waits"
 		           : "drained: the legacy side goes on",

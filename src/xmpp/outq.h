@@ -38,14 +38,13 @@ void outq_free(struct outq *q);
 void outq_push(struct outq *q, GString *s, guint32 key, guint32 ping);
 /* The oldest waiting stanza, or NULL. Borrowed. */
 struct outq_item *outq_head(struct outq *q);
-/* The head was written in full: it moves to the unconfirmed list. Returns
- * true when it was a stanza (not one of our pings). */
-bool outq_head_written(struct outq *q);
+/* The head was written in full: it moves to the unconfirmed list. */
+void outq_head_written(struct outq *q);
 
 /* Queues our next ping, an iq get FROM -> TO (past every bound: a ping
  * must go out even behind a long queue, or a stuck link would never be
- * detected). Returns its number. */
-guint32 outq_push_ping(struct outq *q, const char *from, const char *to);
+ * detected). */
+void outq_push_ping(struct outq *q, const char *from, const char *to);
 /* When a ping should confirm what was written: -1 not needed (nothing new
  * written, or one is awaited already), else in how many microseconds (0:
  * now). At most one a second: confirming costs one small iq per second of
@@ -59,9 +58,8 @@ bool outq_ping_number(const struct outq *q, const char *id, guint32 *n);
  * False (nothing changes) when ping N is not in the unconfirmed list. */
 bool outq_confirm(struct outq *q, guint32 n);
 /* The link is gone: unconfirmed stanzas go back to the head, oldest first
- * (logged), and our pings anywhere are dropped. Returns how many went
- * back. */
-guint outq_requeue(struct outq *q);
+ * (logged), and our pings anywhere are dropped. */
+void outq_requeue(struct outq *q);
 
 /* Reports the whole queue's congestion if it changed: always congested
  * while not ONLINE. */

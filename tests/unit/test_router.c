@@ -7,6 +7,7 @@
 
 #include "ferry/basic.h"
 #include "ferry/disco.h"
+#include "ferry/log.h"
 #include "ferry/router.h"
 #include "helpers.h"
 
@@ -380,15 +381,22 @@ static void test_skipped(struct fixture *f, gconstpointer unused)
 		stanza_free(reply);
 		stanza_free(head);
 	}
-	/* The log line cannot be split by a newline in the id. */
+	/* The log line cannot be split by a newline in the id: the router
+	 * logs it raw, the log writer escapes it. */
 	struct stanza *forging = parse("<message from='eve@remote/x' to='bob@irc.localhost' "
 	                               "id='a&#10;ferry: forged' type='error'/>");
-	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE,
-	                      "router: skipped <message type=error> id 'a?ferry: forged' from "
-	                      "eve@remote/x to bob@irc.localhost (too big); dropped");
+	static const char forging_line[] =
+	    "router: skipped <message type=error> id 'a\nferry: forged' "
+	    "from eve@remote/x to bob@irc.localhost (too big); dropped";
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, forging_line);
 	router_dispatch_skipped(f->router, forging, "too big");
 	g_test_assert_expected_messages();
 	stanza_free(forging);
+	g_autoptr(GDateTime) when = g_date_time_new_now_utc();
+	g_autofree char *line =
+	    log_format_line("ferry", 1, when, SETTINGS_LOG_MESSAGE, forging_line);
+	g_assert_nonnull(strstr(line, "id 'a\\nferry: forged' from eve@remote/x"));
+	g_assert_true(strchr(line, '\n') == line + strlen(line) - 1); /* its own end only */
 
 	/* Nothing to answer: errors, results nobody waits for, no sender. */
 	static const char *const silent[] = {
