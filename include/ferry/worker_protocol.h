@@ -98,7 +98,36 @@
 	/* Stop (paused true) or resume reading the account's legacy connection: ferry   \
 	 * cannot pass on what it would read (the XMPP server is slow or away). Events    \
 	 * already read still come; sending goes on. */                                   \
-	X(PAUSE_READ, 40, pause_read, F(BOOL, paused))
+	X(PAUSE_READ, 40, pause_read, F(BOOL, paused))                                     \
+	/* ---- group chats (rooms). ROOM is the chat's name on the network ("#ferry",     \
+	 * "room@conference.example.net"); events name it as the network spells it        \
+	 * (ferry compares names case-folded). */                                          \
+	/* Join ROOM with KEY ("" for none) as NICK where the protocol takes a nick per   \
+	 * room (prpl-jabber; IRC's nick is the connection's and NICK is ignored).       \
+	 * Answered by CHAT_JOINED or CHAT_JOIN_FAILED; a join already done is answered   \
+	 * by CHAT_JOINED again (the whole state: occupants first). */                    \
+	X(JOIN_CHAT, 50, join_chat, F(STR, room) F(STR, key) F(STR, nick))                \
+	/* Leave ROOM (IRC: PART). No answer; ROOM unknown: ignored. */                   \
+	X(LEAVE_CHAT, 51, leave_chat, F(STR, room))                                        \
+	/* Say TEXT (HTML, "/me " for an action) in ROOM. Shares the account's SEND_IM    \
+	 * sequence numbers and their answers: IM_RESULT (sent false) on failure,         \
+	 * IMS_SENT on success; when the network took it, CHAT_MESSAGE with this seq      \
+	 * (the echo ferry reflects), before the IMS_SENT that covers it. */              \
+	X(SEND_CHAT, 52, send_chat, F(U32, seq) F(STR, room) F(STR, text) F(U32, max_lines)) \
+	/* Set ROOM's topic; a refusal is CHAT_ERROR (WORKER_CHAT_OP_TOPIC), success      \
+	 * the CHAT_TOPIC the network echoes. */                                          \
+	X(SET_CHAT_TOPIC, 53, set_chat_topic, F(STR, room) F(STR, topic))                  \
+	/* Invite legacy user NAME to ROOM with REASON. Refusal: CHAT_ERROR (INVITE). */   \
+	X(CHAT_INVITE, 54, chat_invite, F(STR, room) F(STR, name) F(STR, reason))         \
+	/* Change our nick in ROOM to NICK (IRC: the connection's nick, every room).      \
+	 * Success: CHAT_RENAMED in each room; refusal: CHAT_ERROR (NICK). */              \
+	X(SET_CHAT_NICK, 55, set_chat_nick, F(STR, room) F(STR, nick))                     \
+	/* List the network's rooms: answered by ROOM_LIST batches, the last with done.   \
+	 * At most WORKER_ROOM_LIST_MAX rooms in all. */                                   \
+	X(LIST_ROOMS, 56, list_rooms, )                                                    \
+	/* Is ROOM a room? (prpl-jabber: a disco#info to that JID on the legacy server.)  \
+	 * Answered by ROOM_INFO within a bounded time. */                                 \
+	X(PROBE_ROOM, 57, probe_room, F(STR, room))
 
 #define WORKER_EVENTS(X, F)                                                                \
 	/* The worker is up (worker protocol version, libpurple version). On account 0. */ \
@@ -156,7 +185,55 @@
 	/* The network refused the name asked for and libpurple signed on under another  \
 	 * (prpl-irc: nick "bob" in use, signed on as "bob1"): (the name asked for, the   \
 	 * name given). Sent right before CONNECTED, test logins included. */             \
-	X(NAME_FALLBACK, 150, name_fallback, F(STR, wanted) F(STR, given))
+	X(NAME_FALLBACK, 150, name_fallback, F(STR, wanted) F(STR, given))                \
+	/* ---- group chats. */                                                            \
+	/* We are in ROOM (the network's spelling; ASKED: the name JOIN_CHAT gave, "" for  \
+	 * a join ferry did not ask for) as NICK, with TOPIC ("" for none) set by TOPIC_BY \
+	 * ("" unknown). Sent once the first occupant list is complete: every occupant,   \
+	 * ourselves included, has come as CHAT_OCCUPANT before it. Again after a         \
+	 * repeated JOIN_CHAT (the state anew). */                                        \
+	X(CHAT_JOINED, 160, chat_joined, F(STR, room) F(STR, asked) F(STR, nick)          \
+	                                 F(STR, topic) F(STR, topic_by))                  \
+	/* A JOIN_CHAT failed (the room as asked, WORKER_CHAT_FAIL_*, the network's       \
+	 * text). */                                                                       \
+	X(CHAT_JOIN_FAILED, 161, chat_join_failed, F(STR, room) F(U32, reason) F(STR, text)) \
+	/* NICK is in ROOM with WORKER_CHAT_FLAG_* FLAGS (new, or its flags changed; an    \
+	 * unchanged repeat is not sent), REAL its real address where the network shows   \
+	 * it ("" else; prpl-jabber: the occupant's JID), PM the legacy name an IM to it  \
+	 * goes to (IRC: the nick; prpl-jabber: room@server/nick). */                     \
+	X(CHAT_OCCUPANT, 162, chat_occupant, F(STR, room) F(STR, nick) F(U32, flags)      \
+	                                     F(STR, real) F(STR, pm))                     \
+	/* NICK left ROOM (WORKER_CHAT_LEFT_* HOW, ACTOR who kicked, REASON; "" none). */  \
+	X(CHAT_OCCUPANT_LEFT, 163, chat_occupant_left, F(STR, room) F(STR, nick)          \
+	                                               F(U32, how) F(STR, actor)          \
+	                                               F(STR, reason))                    \
+	/* OLD is now known as NICK in ROOM (ourselves included). */                      \
+	X(CHAT_RENAMED, 164, chat_renamed, F(STR, room) F(STR, old) F(STR, nick))         \
+	/* NICK said TEXT (HTML) in ROOM at WHEN (unix time); SEQ is our SEND_CHAT's when  \
+	 * this is its echo (0 otherwise: another's, or ours from another client);        \
+	 * WORKER_CHAT_MSG_* FLAGS. Never system text (joins, modes, topics, notices). */ \
+	X(CHAT_MESSAGE, 165, chat_message, F(STR, room) F(STR, nick) F(STR, text)         \
+	                                   F(I64, when) F(U32, seq) F(U32, flags))        \
+	/* ROOM's topic is now TOPIC, set by WHO ("" unknown). */                          \
+	X(CHAT_TOPIC, 166, chat_topic, F(STR, room) F(STR, who) F(STR, topic))            \
+	/* We are no longer in ROOM (WORKER_CHAT_LEFT_* HOW, ACTOR, REASON). Not sent     \
+	 * when the connection ends (every room ends with it). */                         \
+	X(CHAT_LEFT, 167, chat_left, F(STR, room) F(U32, how) F(STR, actor) F(STR, reason)) \
+	/* INVITER invites us to ROOM (MESSAGE, KEY: "" none). The worker declined it on \
+	 * the network's side; ferry passes it to the user. */                            \
+	X(CHAT_INVITED, 168, chat_invited, F(STR, room) F(STR, inviter) F(STR, message)   \
+	                                   F(STR, key))                                   \
+	/* The network refused OP (WORKER_CHAT_OP_*) in ROOM ("" for the connection:     \
+	 * a nick change), with its TEXT. */                                               \
+	X(CHAT_ERROR, 169, chat_error, F(STR, room) F(U32, op) F(STR, text))              \
+	/* Rooms of the network, a batch: name -> "USERS\tTOPIC" (USERS a count, "" when \
+	 * unknown). DONE on the last batch (possibly empty); COMPLETE false when the     \
+	 * list was cut (WORKER_ROOM_LIST_MAX, or the listing failed). */                 \
+	X(ROOM_LIST, 170, room_list, F(DICT, rooms) F(BOOL, done) F(BOOL, complete))      \
+	/* PROBE_ROOM's answer (ROOM as asked, WORKER_ROOM_* KIND, its NAME, whether it   \
+	 * takes a password). */                                                           \
+	X(ROOM_INFO, 171, room_info, F(STR, room) F(U32, kind) F(STR, name)               \
+	                             F(BOOL, password))
 
 #define WORKER_MESSAGES(X, F) WORKER_COMMANDS(X, F) WORKER_EVENTS(X, F)
 /* clang-format on */
@@ -222,9 +299,62 @@ enum worker_reason {
 	WORKER_REASON_CRASHED = 8,
 };
 
+/* Why a JOIN_CHAT failed (CHAT_JOIN_FAILED reason): the MUC error ferry gives. */
+enum worker_chat_failure {
+	WORKER_CHAT_FAIL_OTHER = 0,       /* anything else (the text says) */
+	WORKER_CHAT_FAIL_KEY = 1,         /* wrong or missing key (IRC 475) */
+	WORKER_CHAT_FAIL_BANNED = 2,      /* banned (474) */
+	WORKER_CHAT_FAIL_INVITE_ONLY = 3, /* invite only (473), registered nicks only (477) */
+	WORKER_CHAT_FAIL_FULL = 4,        /* full (471), too many channels (405) */
+	WORKER_CHAT_FAIL_NICK_IN_USE = 5, /* the nick is taken in the room */
+	WORKER_CHAT_FAIL_NO_ROOM = 6,     /* no such room (403, 476 bad name) */
+	WORKER_CHAT_FAIL_NETWORK = 7,     /* not connected, or no answer in time */
+};
+
+/* Occupant flags (CHAT_OCCUPANT): libpurple's PurpleConvChatBuddyFlags. */
+enum worker_chat_flags {
+	WORKER_CHAT_FLAG_VOICE = 0x1,
+	WORKER_CHAT_FLAG_HALFOP = 0x2,
+	WORKER_CHAT_FLAG_OP = 0x4,
+	WORKER_CHAT_FLAG_FOUNDER = 0x8,
+	WORKER_CHAT_FLAG_AWAY = 0x20,
+};
+
+/* How someone left a room (CHAT_OCCUPANT_LEFT, CHAT_LEFT). */
+enum worker_chat_left {
+	WORKER_CHAT_LEFT_PART = 0,  /* left (IRC PART; our own LEAVE_CHAT) */
+	WORKER_CHAT_LEFT_QUIT = 1,  /* left the network (IRC QUIT) */
+	WORKER_CHAT_LEFT_KICK = 2,  /* kicked by ACTOR */
+	WORKER_CHAT_LEFT_OTHER = 3, /* the network ended it (room destroyed, ...) */
+};
+
+/* CHAT_MESSAGE flags. */
+enum worker_chat_msg_flags {
+	WORKER_CHAT_MSG_DELAYED = 0x1, /* history the network replayed (WHEN is its time) */
+};
+
+/* What the network refused (CHAT_ERROR op). */
+enum worker_chat_op {
+	WORKER_CHAT_OP_TOPIC = 1,
+	WORKER_CHAT_OP_NICK = 2,
+	WORKER_CHAT_OP_INVITE = 3,
+	WORKER_CHAT_OP_SEND = 4, /* a line refused after it was taken (e.g. IRC 404) */
+};
+
+/* What PROBE_ROOM found (ROOM_INFO kind). */
+enum worker_room_kind {
+	WORKER_ROOM_UNKNOWN = 0,  /* no answer, or the protocol cannot tell */
+	WORKER_ROOM_ROOM = 1,     /* a room */
+	WORKER_ROOM_NOT_ROOM = 2, /* the address exists and is no room (a user, a server) */
+	WORKER_ROOM_MISSING = 3,  /* nothing there (item-not-found) */
+};
+
+/* The most rooms a LIST_ROOMS reports. */
+#define WORKER_ROOM_LIST_MAX 20000
+
 /* 2: SEND_IM max_lines, IM_RESULT reason and progress, IM_QUEUED, IM_PROGRESS,
- * CANCEL_IMS */
-#define WORKER_PROTOCOL_VERSION 2
+ * CANCEL_IMS; 3: group chats (JOIN_CHAT ... ROOM_INFO) */
+#define WORKER_PROTOCOL_VERSION 3
 
 /* The protocol descriptions ferry-worker --describe prints are in
  * worker_describe.h. */

@@ -296,8 +296,8 @@ static void test_encode_refuses_wrong_payload(void)
 }
 
 /* Every message's number, name and payload type, written out by hand
- * from the protocol as ferry-worker and ferry speak it (version 2: SEND_IM
- * took max_lines, IM_RESULT the reason and how much went): a change to the
+ * from the protocol as ferry-worker and ferry speak it (version 3: group
+ * chats; 2: SEND_IM took max_lines, IM_RESULT the reason and how much went): a change to the
  * catalogue that breaks the wire fails here. */
 static void test_catalogue(void)
 {
@@ -334,6 +334,26 @@ static void test_catalogue(void)
 	    {WORKER_IM_QUEUED, 130, "im_queued", "(uuu)"},
 	    {WORKER_IM_PROGRESS, 131, "im_progress", "(uuuu)"},
 	    {WORKER_NAME_FALLBACK, 150, "name_fallback", "(ss)"},
+	    {WORKER_JOIN_CHAT, 50, "join_chat", "(sss)"},
+	    {WORKER_LEAVE_CHAT, 51, "leave_chat", "(s)"},
+	    {WORKER_SEND_CHAT, 52, "send_chat", "(ussu)"},
+	    {WORKER_SET_CHAT_TOPIC, 53, "set_chat_topic", "(ss)"},
+	    {WORKER_CHAT_INVITE, 54, "chat_invite", "(sss)"},
+	    {WORKER_SET_CHAT_NICK, 55, "set_chat_nick", "(ss)"},
+	    {WORKER_LIST_ROOMS, 56, "list_rooms", "()"},
+	    {WORKER_PROBE_ROOM, 57, "probe_room", "(s)"},
+	    {WORKER_CHAT_JOINED, 160, "chat_joined", "(sssss)"},
+	    {WORKER_CHAT_JOIN_FAILED, 161, "chat_join_failed", "(sus)"},
+	    {WORKER_CHAT_OCCUPANT, 162, "chat_occupant", "(ssuss)"},
+	    {WORKER_CHAT_OCCUPANT_LEFT, 163, "chat_occupant_left", "(ssuss)"},
+	    {WORKER_CHAT_RENAMED, 164, "chat_renamed", "(sss)"},
+	    {WORKER_CHAT_MESSAGE, 165, "chat_message", "(sssxuu)"},
+	    {WORKER_CHAT_TOPIC, 166, "chat_topic", "(sss)"},
+	    {WORKER_CHAT_LEFT, 167, "chat_left", "(suss)"},
+	    {WORKER_CHAT_INVITED, 168, "chat_invited", "(ssss)"},
+	    {WORKER_CHAT_ERROR, 169, "chat_error", "(sus)"},
+	    {WORKER_ROOM_LIST, 170, "room_list", "(a{ss}bb)"},
+	    {WORKER_ROOM_INFO, 171, "room_info", "(susb)"},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_assert_cmpuint(cases[i].type, ==, cases[i].number);
