@@ -109,6 +109,11 @@ async def unregistered(c):
          e.error_condition() == "registration-required",
          "a join from an unregistered user gets registration-required with the join id",
          str(ans))
+    m0 = c.pc.mark()
+    mid, _ = muc_say(c.pc, ROOM, "anyone?")
+    err = await c.pc.wait_for(errored(mid, "message"), 15, m0)
+    c.ok(err is not None and err.error_condition() == "registration-required",
+         "a groupchat message from an unregistered user gets registration-required", str(err))
 
 
 # ---- joins --------------------------------------------------------------------------------
@@ -280,6 +285,24 @@ async def messages(c):
          "IRC formatting never arrives as control characters", repr(body))
     c.ok(body is not None and "*bold*" in body and "red" in body,
          "IRC bold (\\x02) arrives as XEP-0393 *bold*, colours stripped", repr(body))
+
+    # -- IRC refuses a line (+m, no voice: 404): an error with the id, no reflection
+    since = len(bob.lines)
+    bob.send("MODE #ferry +m")
+    await irc_wait(bob, since, 5, cmd="MODE", target="#ferry")
+    m0 = pc.mark()
+    mid, _ = muc_say(pc, ROOM, "while moderated")
+    err = await pc.wait_for(errored(mid, "message"), 15, m0)
+    c.ok(err is not None and is_from(err, ROOM),
+         "a channel message IRC refuses (+m: 404) comes back as an error with its id",
+         str(err))
+    c.tap.diag("refused line: %s (%s)" % (err and err.error_condition(),
+                                          err and err.error_text()))
+    await asyncio.sleep(1)
+    c.ok(count(pc, groupchat(ROOM, "alice", "while moderated"), m0) == 0,
+         "and it is not reflected")
+    bob.send("MODE #ferry -m")
+    await asyncio.sleep(1)
 
     # -- §9.4 a channel NOTICE and mode text are never occupant messages
     m0 = pc.mark()
@@ -474,6 +497,16 @@ async def private(c):
                             r.child_text("body") == "private reply", 15, m0)
     c.ok(got is not None and same(bare(got.sender), "bob@" + T),
          "§9.15 bob's reply arrives from the contact JID bob@%s" % T, str(got))
+    m0 = pc.mark()
+    mid = pc.send_message(ROOM + "/bob", "typed groupchat", mtype="groupchat")
+    err = await pc.wait_for(errored(mid, "message"), 15, m0)
+    c.ok(err is not None and err.error_condition() == "bad-request",
+         "a groupchat-typed message to an occupant JID: bad-request", str(err))
+    m0 = pc.mark()
+    mid = pc.send_message(ROOM + "/nobody", "hello?")
+    err = await pc.wait_for(errored(mid, "message"), 15, m0)
+    c.ok(err is not None and err.error_condition() == "item-not-found",
+         "a private message to a nick not in the room: item-not-found", str(err))
 
 
 async def invites(c):
@@ -569,6 +602,43 @@ async def own_nick(c, rooms):
     got = await irc_wait(bob, since, 15, cmd="NICK", src="alicia")
     back = await pc.wait_for(presence(ROOM, "alice", None, (110,)), 15, m0)
     c.ok(got and back is not None, "and back to alice", "%s %s" % (got, back))
+
+
+async def odds(c):
+    """What clients do besides joining: a status update to the own occupant
+    JID (never a nick change), Dino's affiliation list queries after a join,
+    a join with <history/>, a local channel (&, escaped \\26)."""
+    pc, bob = c.pc, c.bob
+    since, m0 = len(bob.lines), pc.mark()
+    pc.xmpp.send_raw("<presence xmlns='%s' to='%s/alice'><show>away</show></presence>"
+                     % (NS_CLIENT, ROOM))
+    await asyncio.sleep(2)
+    c.ok(not irc_lines(bob, since, cmd="NICK") and not irc_lines(bob, since, cmd="PART") and
+         count(pc, lambda r: is_from(r, ROOM, "alice") and r.type == "unavailable", m0) == 0,
+         "a presence to the user's own occupant JID is a status update: no NICK, no PART")
+    r = await c.self_ping(pc, ROOM)
+    c.ok(r.type == "result", "and the user is still joined", str(r))
+    for aff in ("member", "admin", "owner"):
+        r = await pc.iq(ROOM, "<query xmlns='%s#admin'><item affiliation='%s'/></query>"
+                        % (NS_MUC, aff), timeout=10)
+        c.ok(r.type in ("result", "error"),
+             "the %s list query (Dino asks after joining) is answered" % aff, str(r))
+    local = "\\26local@" + T
+    c.ok(await irc_join(bob, "&local"), "bob opens the local channel &local")
+    bob.send("PRIVMSG &local :said before alice came")
+    since = len(bob.lines)
+    ans = await muc_join(pc, local, "alice", history="<history maxstanzas='20'/>")
+    got = await irc_wait(bob, since, 10, cmd="JOIN", src="alice")
+    c.ok(ans.ok() and got and got[0][2][0] == "&local",
+         "%s (XEP-0106) is the IRC channel &local" % local, "%s %s" % (ans, got))
+    delayed = [r for r in ans.stanzas if r.kind == "message" and
+               r.child_text("body") is not None]
+    c.ok(ans.ok() and not delayed, "a join with <history maxstanzas='20'/> works and brings "
+         "no history (ferry keeps none)", str(ans))
+    since = len(bob.lines)
+    muc_leave(pc, local, "alice")
+    got = await irc_wait(bob, since, 10, cmd="PART", src="alice")
+    c.ok(got, "leaving it parts &local", str(got))
 
 
 async def own_nick_all(c):
@@ -867,7 +937,7 @@ async def scenario(c):
             for section in (messages, topic, others, disco_after, private, invites,
                             join_errors,
                             own_nick_all,
-                            resources, room_list, worker_kill, irc_restart, ferry_restart,
+                            odds, resources, room_list, worker_kill, irc_restart, ferry_restart,
                             nick_collision):
                 if c.joined:
                     await section(c)

@@ -578,23 +578,26 @@ def _is_subject(r):
     return r.kind == "message" and r.xml.find("{%s}subject" % NS_CLIENT) is not None
 
 
-def muc_join_stanza(user, room, nick, password=None, jid_id=None, extra=""):
-    """Sends a MUC join presence (raw) from USER to ROOM/NICK; returns its id."""
+def muc_join_stanza(user, room, nick, password=None, jid_id=None, extra="", history=""):
+    """Sends a MUC join presence (raw) from USER to ROOM/NICK; returns its id.
+    HISTORY: raw XML inside the <x/> (e.g. "<history maxstanzas='20'/>")."""
     jid_id = jid_id or user.xmpp.new_id()
     pw = "" if password is None else "<password>%s</password>" % xml_escape(password)
+    pw += history
     user.xmpp.send_raw("<presence xmlns='%s' to='%s/%s' id='%s'><x xmlns='%s'>%s</x>%s"
                        "</presence>" % (NS_CLIENT, xml_escape(room), xml_escape(nick),
                                         jid_id, NS_MUC, pw, extra))
     return jid_id
 
 
-async def muc_join(user, room, nick, password=None, timeout=40, subject_timeout=5):
+async def muc_join(user, room, nick, password=None, timeout=40, subject_timeout=5,
+                   history=""):
     """USER joins ROOM as NICK and collects the answer (a JoinAnswer):
     until the self-presence (status 110) or an error presence with the
     join id, within TIMEOUT s; then the subject, within SUBJECT_TIMEOUT s."""
     since = user.mark()
     t0 = time.monotonic()
-    jid_id = muc_join_stanza(user, room, nick, password)
+    jid_id = muc_join_stanza(user, room, nick, password, history=history)
     ans = JoinAnswer()
     ans.id = jid_id
 
