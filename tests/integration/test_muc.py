@@ -902,12 +902,17 @@ async def ferry_restart(c):
 
 
 async def nick_collision(c):
-    """§9.6: the nick the user registered is taken at login."""
+    """§9.6: the user's nick is taken when her session logs in (registration
+    itself refuses a taken nick: she registers while it is free)."""
+    port = c.prosody.c2s_port
+    async with XmppUser("dora@localhost", "dorapw", port) as dora:
+        await register_on_irc(c.tap, dora, c.bob, T, nick="dora")
+    c.ok(await c.bob.wait_ison("dora", False, 20), "dora goes offline: off IRC")
     async with IrcPeer(c.irc.port, "dora") as squatter, \
-            XmppUser("dora@localhost", "dorapw", c.prosody.c2s_port) as dora:
-        r = await dora.register(T, {"username": "dora"})
-        c.ok(r.type == "result", "dora registers (her nick is taken on IRC)", str(r))
-        c.ok(await dora.transport_connected(T) is not None, "dora's session is connected")
+            XmppUser("dora@localhost", "dorapw", port) as dora:
+        c.ok(await dora.transport_connected(T, timeout=40) is not None,
+             "dora comes back while another IRC user holds her nick: her session connects",
+             "; ".join(str(r) for r in dora.inbox[-5:]))
         ans = await muc_join(dora, ROOM, "dora")
         real = resource(ans.own.sender) if ans.own is not None else None
         names = await irc_names(c.bob, "#ferry") or set()
