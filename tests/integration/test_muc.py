@@ -383,7 +383,7 @@ async def others(c):
          str(gone))
     c.ok(back is not None and gone is not None and
          pc.inbox.index(gone) < pc.inbox.index(back) and role(back) == role(gone),
-         "§9.7 then available from room/carl2 with the same role", str(back))
+         "§9.7 then available from room/carl2 with the same role", "%s | %s" % (gone, back))
 
     # -- MODE +o / -o
     m0 = pc.mark()
@@ -794,13 +794,13 @@ async def worker_kill(c):
         await pc.wait_for(presence(ROOM, "gina"), 15, m0)
         since, m0 = len(bob.lines), pc.mark()
         pids = worker_pids(c.ferry)
+        t0 = time.monotonic()
         for pid in pids:
             os.kill(pid, signal.SIGKILL)
         c.ok(pids and await bob.wait_ison("alice", False, 15),
              "the worker SIGKILL drops alice from IRC", str(pids))
         gina.send("PART #ferry :left while alice was away")
         await asyncio.sleep(0.5)
-    t0 = time.monotonic()
     j1 = await irc_wait(bob, since, 60, cmd="JOIN", src="alice",
                         target="#ferry")
     j2 = await irc_wait(bob, since, max(1, 60 - (time.monotonic() - t0)), cmd="JOIN",
@@ -826,7 +826,6 @@ async def worker_kill(c):
              str(r))
     r = await c.self_ping(pc, room_of("#keyed"))
     c.ok(r.type == "result", "§9.13 #keyed is joined again too (self-ping)", str(r))
-    del p0
 
 
 async def irc_restart(c):
