@@ -567,6 +567,9 @@ async def join_errors(c):
          "§9.5 no client left joining: self-ping after the refusal is not-acceptable", str(r))
     ans = await muc_join(c.pc, room_of("#keyed"), "alice", password="sesame")
     c.ok(ans.ok(), "§9.5 the right key joins #keyed", str(ans))
+    r, ids, feats = await c.pc.disco_info(room_of("#keyed"))
+    c.ok("muc_passwordprotected" in feats,
+         "disco#info of #keyed, whose key is known: muc_passwordprotected", str(sorted(feats)))
     await join_error(c, "#full", "+l 1", "service-unavailable", "full channel (471)")
     await join_error(c, "#banned", "+b alice!*@*", "forbidden", "banned (474)")
     await join_error(c, "#invite", "+i", "registration-required", "invite-only (473)")
@@ -736,6 +739,36 @@ async def resources(c):
     muc_leave(pc, EMPTY, "alice")
     got = await irc_wait(bob, since, 10, cmd="PART", src="alice", target="#empty")
     c.ok(got, "§9.9 the last resource leaving #empty: PART on IRC", str(got))
+
+
+async def kick_both(c):
+    """The user kicked while two resources are joined: both are told; then
+    both rejoin. A delivery error from a resource drops that resource."""
+    pc, phone, bob = c.pc, c.phone, c.bob
+    ans = await muc_join(phone, ROOM, "alice")
+    c.ok(ans.ok(), "the phone joins #ferry", str(ans))
+    m0, p0 = pc.mark(), phone.mark()
+    bob.send("KICK #ferry alice :both of you")
+    a = await pc.wait_for(presence(ROOM, "alice", "unavailable", (110, 307)), 15, m0)
+    b = await phone.wait_for(presence(ROOM, "alice", "unavailable", (110, 307)), 15, p0)
+    c.ok(a is not None and b is not None,
+         "§9.7 the user kicked with two resources joined: 110+307 to each", "%s | %s" % (a, b))
+    for who, u in (("pc", pc), ("phone", phone)):
+        ans = await muc_join(u, ROOM, "alice")
+        c.ok(ans.ok(), "the %s rejoins after the kick" % who, str(ans))
+    # the user's server bounces what went to the phone: it is no longer joined
+    since = len(bob.lines)
+    phone.xmpp.send_raw("<message xmlns='%s' to='%s' type='error'><error type='cancel'>"
+                        "<recipient-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+                        "</error></message>" % (NS_CLIENT, ROOM))
+    await asyncio.sleep(1.5)
+    r = await c.self_ping(phone, ROOM)
+    c.ok(r.condition == "not-acceptable",
+         "a delivery error from the phone drops it from the room (self-ping not-acceptable)",
+         str(r))
+    r = await c.self_ping(pc, ROOM)
+    c.ok(r.type == "result" and not irc_lines(bob, since, cmd="PART", src="alice"),
+         "the pc stays joined, no PART on IRC", str(r))
 
 
 # ---- room list ----------------------------------------------------------------------------------
@@ -942,7 +975,7 @@ async def scenario(c):
             for section in (messages, topic, others, disco_after, private, invites,
                             join_errors,
                             own_nick_all,
-                            odds, resources, room_list, worker_kill, irc_restart, ferry_restart,
+                            odds, resources, kick_both, room_list, worker_kill, irc_restart, ferry_restart,
                             nick_collision):
                 if c.joined:
                     await section(c)
