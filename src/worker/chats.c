@@ -207,6 +207,15 @@ static void report_joined(struct account *account, PurpleConversation *conv)
 	PurpleConvChat *chat = PURPLE_CONV_CHAT(conv);
 	for (GList *l = purple_conv_chat_get_users(chat); l != NULL; l = l->next)
 		report_occupant(account, conv, l->data, true);
+	const char *nick = purple_conv_chat_get_nick(chat);
+	if (nick == NULL || !purple_conv_chat_find_user(chat, nick)) {
+		/* no occupant list came (a server that sends no NAMES): we at
+		 * least are there */
+		const char *ours = our_nick(account, conv);
+		account_emit(account, WORKER_FRAME(chat_occupant, .account = account_id(account),
+		                                   .room = conv_name(conv), .nick = ours, .flags = 0,
+		                                   .real = "", .pm = ours));
+	}
 	const char *topic = purple_conv_chat_get_topic(chat);
 	account_emit(account,
 	             WORKER_FRAME(chat_joined, .account = account_id(account),

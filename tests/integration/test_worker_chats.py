@@ -29,8 +29,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 
 from harness import builddir, run_test  # noqa: E402
-from servers import Ngircd, _read  # noqa: E402
-from transport import IrcPeer  # noqa: E402
+from servers import Ngircd, _read, free_ports  # noqa: E402
+from transport import FakeIrc, IrcPeer  # noqa: E402
 import worker_driver as wd  # noqa: E402
 
 ACC = 1
@@ -157,6 +157,7 @@ async def scenario(tap, irc, chat):
                got[-1] and wd.fmt(got[-1]))
 
         # ---- resync: the whole state again, no second IRC JOIN
+        await line_seen(bob, r":alice!\S+ JOIN :?#empty")
         mark = len(bob.lines)
         c.send(wd.JOIN_CHAT, "#ferry", "", "")
         got = await c.until(is_joined("#ferry"), 10)
@@ -389,6 +390,42 @@ async def scenario(tap, irc, chat):
                m and wd.fmt(m))
 
 
+async def fake_scenario(tap, w):
+    """A server that joins us by itself and sends no NAMES, and one that
+    never answers a JOIN."""
+    fake = wd_fake = FakeIrc()
+    port = free_ports(1)[0]
+    server = await asyncio.start_server(fake.serve, "127.0.0.1", port)
+    try:
+        opts = {"port": str(port), "ssl": "false", "ratelimit-interval": "0"}
+        w.send(wd.LOGIN, 3, wd.login_payload("prpl-irc", "zed@127.0.0.1", "", opts))
+        m = await asyncio.to_thread(w.recv_type, wd.CONNECTED, 3, 30)
+        tap.ok(m is not None, "fake server: zed signs on")
+        await wd_fake.send(":zed!u@h JOIN :#forced")
+        t0 = time.monotonic()
+        got = []
+        m = await asyncio.to_thread(
+            w.recv_until, lambda x: got.append(x) or (x[1] == 3 and x[0] == wd.CHAT_JOINED), 15)
+        took = time.monotonic() - t0
+        occ = [x[2][1] for x in got if x[1] == 3 and x[0] == wd.CHAT_OCCUPANT]
+        tap.ok(m[2][:3] == ("#forced", "", "zed") and 4 <= took <= 8 and occ == ["zed"],
+               "forced JOIN, no NAMES: CHAT_JOINED (asked '') with ourselves, after "
+               "%.1f s (bound 5 s)" % took, "%s %r" % (wd.fmt(m), occ))
+        w.pending = []
+        t0 = time.monotonic()
+        w.send(wd.JOIN_CHAT, 3, pl(wd.JOIN_CHAT, "#silent", "", ""))
+        m = await asyncio.to_thread(w.recv_type, wd.CHAT_JOIN_FAILED, 3, JOIN_BOUND)
+        took = time.monotonic() - t0
+        tap.ok(m[2] == ("#silent", FAIL_NETWORK, "no answer from the server") and
+               28 <= took <= JOIN_BOUND,
+               "no answer to a JOIN: CHAT_JOIN_FAILED NETWORK after %.1f s (bound 30 s)"
+               % took, wd.fmt(m))
+        w.send(wd.LOGOUT, 3, pl(wd.LOGOUT))
+        await asyncio.to_thread(w.recv_type, wd.DISCONNECTED, 3, 10)
+    finally:
+        server.close()
+
+
 def body(tap, run):
     irc = run.add(Ngircd(run.path("ngircd")))
     irc.start()
@@ -411,6 +448,7 @@ def body(tap, run):
         tap.ok(m is not None, "alice signs on")
         try:
             asyncio.run(asyncio.wait_for(scenario(tap, irc, chat), 400))
+            asyncio.run(asyncio.wait_for(fake_scenario(tap, w), 120))
         finally:
             seen = [x for x in w.log if x[1] == 2 and x[0] >= wd.CHAT_JOINED]
             tap.ok(not seen, "a test login sends no chat events", repr(seen))
