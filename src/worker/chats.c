@@ -213,8 +213,8 @@ static void report_joined(struct account *account, PurpleConversation *conv)
 		 * least are there */
 		const char *ours = our_nick(account, conv);
 		account_emit(account, WORKER_FRAME(chat_occupant, .account = account_id(account),
-		                                   .room = conv_name(conv), .nick = ours, .flags = 0,
-		                                   .real = "", .pm = ours));
+		                                   .room = conv_name(conv), .nick = ours,
+		                                   .flags = 0, .real = "", .pm = ours));
 	}
 	const char *topic = purple_conv_chat_get_topic(chat);
 	account_emit(account,
