@@ -50,6 +50,7 @@ struct room {
 	GQueue echoes;      /* GUINT_TO_POINTER(seq) sent and not reflected yet */
 	guint lines;        /* written since the history was last cleared */
 	bool topic_pending; /* SET_CHAT_TOPIC not yet echoed or refused */
+	char *topic_sent;   /* the topic ferry has (CHAT_JOINED, CHAT_TOPIC) */
 	bool invite_pending;
 };
 
@@ -108,6 +109,7 @@ static void room_free(struct room *room)
 	g_queue_clear(&room->echoes);
 	g_free(room->asked);
 	g_free(room->topic_by);
+	g_free(room->topic_sent);
 	g_free(room);
 }
 
@@ -128,6 +130,14 @@ static struct room *room_ensure(PurpleConversation *conv)
 static struct account *account_of(PurpleConversation *conv)
 {
 	return accounts_find(purple_conversation_get_account(conv));
+}
+
+/* A MUC ends its join answer with the subject (XEP-0045 7.2.15, empty
+ * when none): prpl-jabber's rooms are joined at the subject. */
+static bool joined_at_subject(struct account *account)
+{
+	return g_strcmp0(purple_account_get_protocol_id(account_purple(account)), "prpl-jabber") ==
+	       0;
 }
 
 static const char *conv_name(PurpleConversation *conv)
@@ -217,6 +227,8 @@ static void report_joined(struct account *account, PurpleConversation *conv)
 		                                   .flags = 0, .real = "", .pm = ours));
 	}
 	const char *topic = purple_conv_chat_get_topic(chat);
+	g_free(room->topic_sent);
+	room->topic_sent = g_strdup(topic != NULL ? topic : "");
 	account_emit(account,
 	             WORKER_FRAME(chat_joined, .account = account_id(account),
 	                          .room = conv_name(conv), .asked = room->asked,
@@ -256,6 +268,8 @@ static void chat_add_users(PurpleConversation *conv, GList *cbuddies, gboolean n
 	if (room == NULL || account == NULL)
 		return;
 	if (room->state == ROOM_JOINING) {
+		if (joined_at_subject(account))
+			return;
 		PurpleConvChat *chat = PURPLE_CONV_CHAT(conv);
 		const char *nick = purple_conv_chat_get_nick(chat);
 		if (nick != NULL && purple_conv_chat_find_user(chat, nick))
@@ -488,7 +502,8 @@ static void on_chat_joined(PurpleConversation *conv, gpointer data)
 	/* prpl-jabber may list the occupants and us before this signal */
 	PurpleConvChat *chat = PURPLE_CONV_CHAT(conv);
 	const char *nick = purple_conv_chat_get_nick(chat);
-	if (!is_irc(account) && nick != NULL && purple_conv_chat_find_user(chat, nick))
+	if (!is_irc(account) && !joined_at_subject(account) && nick != NULL &&
+	    purple_conv_chat_find_user(chat, nick))
 		complete_join(conv);
 }
 
@@ -660,9 +675,18 @@ static void on_topic_changed(PurpleConversation *conv, const char *who, const ch
 		g_free(room->topic_by);
 		room->topic_by = g_strdup(who);
 	}
+	if (room->state == ROOM_JOINING && joined_at_subject(account)) {
+		complete_join(conv); /* the subject ends a MUC join */
+		return;
+	}
 	if (room->state != ROOM_JOINED)
 		return; /* part of the join (CHAT_JOINED carries it), or a rejoin's reset */
 	room->topic_pending = false;
+	if (g_strcmp0(room->topic_sent, topic != NULL ? topic : "") == 0 &&
+	    (who == NULL || *who == '\0'))
+		return; /* nothing new */
+	g_free(room->topic_sent);
+	room->topic_sent = g_strdup(topic != NULL ? topic : "");
 	account_emit(account, WORKER_FRAME(chat_topic, .account = account_id(account),
 	                                   .room = conv_name(conv), .who = who ? who : "",
 	                                   .topic = topic ? topic : ""));
@@ -828,6 +852,11 @@ bool chats_refused(struct account *account, guint32 op, const char *room_name, c
 void chats_on_probe_room(void *data, const struct worker_msg_probe_room *m)
 {
 	struct account *account = data;
+	if (g_strcmp0(purple_account_get_protocol_id(account_purple(account)), "prpl-jabber") ==
+	    0) {
+		chats_jabber_probe(account, m->room); /* a disco#info on the legacy server */
+		return;
+	}
 	guint32 kind = WORKER_ROOM_UNKNOWN;
 	if (is_irc(account))
 		kind = strchr("#&+!", m->room[0]) != NULL && m->room[0] != '\0'
@@ -854,6 +883,7 @@ void chats_account_gone(guint32 id)
 	if (n != NULL)
 		nick_remove(n);
 	roomlist_account_gone(id);
+	chats_jabber_account_gone(id);
 }
 
 /* System lines the core writes itself ("x entered the room", topics):
@@ -893,4 +923,5 @@ void chats_install(PurpleConversationUiOps *ops)
 	purple_signal_connect(conversations, "deleting-conversation", &handle,
 	                      PURPLE_CALLBACK(on_deleting_conversation), NULL);
 	roomlist_install();
+	chats_jabber_install();
 }

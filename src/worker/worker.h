@@ -16,6 +16,7 @@
  *   events.c       libpurple signals and connection/conversation ops -> events
  *   chats.c        group chats: JOIN_CHAT ... PROBE_ROOM, chat ops and signals
  *   chats_irc.c    prpl-irc's raw lines for chats (numerics, KICK/PART/QUIT)
+ *   chats_jabber.c prpl-jabber's room probes (a raw disco#info)
  *   roomlist.c     LIST_ROOMS: libpurple's room list, bounded and batched
  *   requests.c     request, notify and account ui ops (questions libpurple asks)
  *   describe.c     --describe: a protocol's user splits and options
@@ -408,6 +409,14 @@ const struct irc_raw *chats_irc_current(PurpleConnection *gc);
 /* The failure a join-refusing IRC numeric means (WORKER_CHAT_FAIL_*), or
  * -1 when NUMERIC refuses no join. Pure. */
 int chats_irc_join_failure(const char *numeric);
+
+/* ---- chats_jabber.c ------------------------------------------------------ */
+
+/* PROBE_ROOM on prpl-jabber: a disco#info to ROOM, answered by ROOM_INFO
+ * within 10 s (see chats_jabber.c). */
+void chats_jabber_probe(struct account *account, const char *room);
+void chats_jabber_install(void);
+void chats_jabber_account_gone(guint32 id);
 
 /* ---- roomlist.c ---------------------------------------------------------- */
 

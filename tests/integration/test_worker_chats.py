@@ -29,8 +29,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 
 from harness import builddir, run_test  # noqa: E402
-from servers import Ngircd, _read, free_ports  # noqa: E402
-from transport import FakeIrc, IrcPeer  # noqa: E402
+from servers import Ngircd, Prosody, _read, free_ports  # noqa: E402
+from transport import FakeIrc, IrcPeer, XmppUser  # noqa: E402
 import worker_driver as wd  # noqa: E402
 
 ACC = 1
@@ -426,6 +426,81 @@ async def fake_scenario(tap, w):
         server.close()
 
 
+class MucProsody(Prosody):
+    """Prosody with a MUC component, conference.localhost (rooms unlocked
+    at creation: no configuration form to submit first)."""
+
+    def _write_config(self):
+        super()._write_config()
+        with open(self.cfg_path, "a") as f:
+            f.write('Component "conference.localhost" "muc"\n'
+                    "    muc_room_locking = false\n")
+
+
+MUC = "room@conference.localhost"
+
+
+async def jabber_scenario(tap, run, w):
+    """prpl-jabber against Prosody's MUC: probes, join, messages both ways
+    with the reflection as echo, subject, leave."""
+    prosody = run.add(MucProsody(run.path("prosody")))
+    prosody.start()
+    prosody.register("carol", "localhost", "carolpw")
+    prosody.register("bob", "localhost", "bobpw")
+    opts = {"connect_server": "127.0.0.1", "port": str(prosody.c2s_port),
+            "connection_security": "opportunistic_tls", "auth_plain_in_clear": "true"}
+    async with XmppUser("bob@localhost", "bobpw", prosody.c2s_port) as bob:
+        bob.xmpp.send_raw("<presence to='%s/bob'><x xmlns='%s'/></presence>"
+                          % (MUC, "http://jabber.org/protocol/muc"))
+        await bob.presence_from(MUC, None, timeout=10)
+        w.send(wd.LOGIN, 4, wd.login_payload("prpl-jabber", "carol@localhost/ferry",
+                                             "carolpw", opts))
+        m = await asyncio.to_thread(w.recv_type, wd.CONNECTED, 4, 30)
+        tap.ok(m is not None, "prpl-jabber: carol signs on")
+        for room, kind, what in ((MUC, ROOM_ROOM, "a room"),
+                                 ("nothere@conference.localhost", 3, "a missing room"),
+                                 ("localhost", ROOM_NOT_ROOM, "a server")):
+            w.send(wd.PROBE_ROOM, 4, pl(wd.PROBE_ROOM, room))
+            m = await asyncio.to_thread(w.recv_type, wd.ROOM_INFO, 4, 15,
+                                        lambda v, r=room: v[0] == r)
+            tap.ok(m[2][1] == kind, "prpl-jabber probe: %s -> kind %d" % (what, kind),
+                   wd.fmt(m))
+        got = []
+        w.send(wd.JOIN_CHAT, 4, pl(wd.JOIN_CHAT, MUC, "", "carolnick"))
+        m = await asyncio.to_thread(
+            w.recv_until, lambda x: got.append(x) or (x[1] == 4 and x[0] == wd.CHAT_JOINED),
+            JOIN_BOUND)
+        occ = {x[2][1]: x[2] for x in got if x[1] == 4 and x[0] == wd.CHAT_OCCUPANT}
+        tap.ok(m[2][0] == MUC and m[2][2] == "carolnick" and set(occ) == {"bob", "carolnick"}
+               and occ["bob"][4] == MUC + "/bob",
+               "prpl-jabber join: occupants (pm room/nick) then CHAT_JOINED as the nick asked",
+               "%s %r" % (wd.fmt(m), occ))
+        w.pending = []
+        mark = bob.mark()
+        w.send(wd.SEND_CHAT, 4, pl(wd.SEND_CHAT, 10, MUC, "hello &amp; bye", 0))
+        m = await asyncio.to_thread(w.recv_type, wd.CHAT_MESSAGE, 4, 10)
+        r = await bob.message_from(MUC, since=mark)
+        tap.ok(m[2][1] == "carolnick" and m[2][4] == 10 and r is not None and
+               r.child_text("body") == "hello & bye",
+               "prpl-jabber message out: bob reads it, the reflection is the echo (seq 10)",
+               wd.fmt(m))
+        bob.send_message(MUC, "from bob <3", mtype="groupchat")
+        m = await asyncio.to_thread(w.recv_type, wd.CHAT_MESSAGE, 4, 10,
+                                    lambda v: v[1] == "bob")
+        tap.ok(m[2][2] == "from bob &lt;3" and m[2][4] == 0,
+               "prpl-jabber message in: CHAT_MESSAGE from bob, seq 0", wd.fmt(m))
+        bob.xmpp.send_raw("<message to='%s' type='groupchat'><subject>new subject</subject>"
+                          "</message>" % MUC)
+        m = await asyncio.to_thread(w.recv_type, wd.CHAT_TOPIC, 4, 10)
+        tap.ok(m[2][1:] == ("bob", "new subject"), "prpl-jabber subject: CHAT_TOPIC from bob",
+               wd.fmt(m))
+        w.send(wd.LEAVE_CHAT, 4, pl(wd.LEAVE_CHAT, MUC))
+        m = await asyncio.to_thread(w.recv_type, wd.CHAT_LEFT, 4, 10)
+        tap.ok(m[2][:2] == (MUC, LEFT_PART), "prpl-jabber leave: CHAT_LEFT PART", wd.fmt(m))
+        w.send(wd.LOGOUT, 4, pl(wd.LOGOUT))
+        await asyncio.to_thread(w.recv_type, wd.DISCONNECTED, 4, 10)
+
+
 def body(tap, run):
     irc = run.add(Ngircd(run.path("ngircd")))
     irc.start()
@@ -449,12 +524,17 @@ def body(tap, run):
         try:
             asyncio.run(asyncio.wait_for(scenario(tap, irc, chat), 400))
             asyncio.run(asyncio.wait_for(fake_scenario(tap, w), 120))
+            asyncio.run(asyncio.wait_for(jabber_scenario(tap, run, w), 120))
         finally:
             seen = [x for x in w.log if x[1] == 2 and x[0] >= wd.CHAT_JOINED]
             tap.ok(not seen, "a test login sends no chat events", repr(seen))
+            rc = w.close()
+            text = _read(log)
+            tap.ok(rc == 0 and "Sanitizer" not in text and "runtime error" not in text,
+                   "the worker exits cleanly (status %r), no sanitizer report" % rc)
             if tap.failed:
-                tap.diag("worker log tail:\n" + _read(log)[-4000:])
+                tap.diag("worker log tail:\n" + text[-4000:])
 
 
 if __name__ == "__main__":
-    sys.exit(run_test("worker-chats", ("ngircd",), body))
+    sys.exit(run_test("worker-chats", ("ngircd", "prosody"), body))
