@@ -29,6 +29,8 @@
 
 #include <string.h>
 
+#include "chat_numerics.h"
+
 #define ROOM_KEY "ferry-room"
 #define JOIN_TIMEOUT_S 30  /* JOIN_CHAT answered within this */
 #define NAMES_TIMEOUT_S 5  /* chat-joined -> CHAT_JOINED at the latest */
@@ -859,9 +861,7 @@ void chats_on_probe_room(void *data, const struct worker_msg_probe_room *m)
 	}
 	guint32 kind = WORKER_ROOM_UNKNOWN;
 	if (is_irc(account))
-		kind = strchr("#&+!", m->room[0]) != NULL && m->room[0] != '\0'
-		           ? WORKER_ROOM_ROOM
-		           : WORKER_ROOM_NOT_ROOM;
+		kind = chat_numeric_is_channel(m->room) ? WORKER_ROOM_ROOM : WORKER_ROOM_NOT_ROOM;
 	account_emit(account, WORKER_FRAME(room_info, .account = m->account, .room = m->room,
 	                                   .kind = kind, .name = m->room, .password = false));
 }

@@ -18,6 +18,8 @@
 
 #include <string.h>
 
+#include "chat_numerics.h"
+
 static struct irc_raw current;
 static guint clear_idle;
 
@@ -63,28 +65,6 @@ static void split_line(const char *line)
 		current.command = g_strdup("");
 }
 
-int chats_irc_join_failure(const char *numeric)
-{
-	static const struct {
-		const char *numeric;
-		int reason;
-	} table[] = {
-	    {"471", WORKER_CHAT_FAIL_FULL},        /* ERR_CHANNELISFULL (+l) */
-	    {"473", WORKER_CHAT_FAIL_INVITE_ONLY}, /* ERR_INVITEONLYCHAN (+i) */
-	    {"474", WORKER_CHAT_FAIL_BANNED},      /* ERR_BANNEDFROMCHAN (+b) */
-	    {"475", WORKER_CHAT_FAIL_KEY},         /* ERR_BADCHANNELKEY (+k) */
-	    {"477", WORKER_CHAT_FAIL_INVITE_ONLY}, /* registered nicks only */
-	    {"403", WORKER_CHAT_FAIL_NO_ROOM},     /* ERR_NOSUCHCHANNEL */
-	    {"476", WORKER_CHAT_FAIL_NO_ROOM},     /* ERR_BADCHANMASK */
-	    {"405", WORKER_CHAT_FAIL_FULL},        /* ERR_TOOMANYCHANNELS */
-	    {"437", WORKER_CHAT_FAIL_OTHER},       /* ERR_UNAVAILRESOURCE */
-	};
-	for (gsize i = 0; i < G_N_ELEMENTS(table); i++)
-		if (g_strcmp0(numeric, table[i].numeric) == 0)
-			return table[i].reason;
-	return -1;
-}
-
 static const char *trailing(void)
 {
 	return current.n > 0 ? current.params[current.n - 1] : "";
@@ -96,15 +76,13 @@ static void numeric(struct account *account)
 	const char *text = trailing();
 	/* "NNN ournick #chan :text" */
 	const char *room = current.n >= 3 ? current.params[1] : NULL;
-	int failure = chats_irc_join_failure(cmd);
-	if (failure >= 0 && room != NULL) {
-		if (strcmp(cmd, "437") != 0 || strchr("#&+!", room[0]) != NULL) {
-			chats_join_failed(account, room, (guint32)failure, text);
-			return;
-		}
+	int failure = chat_numeric_join_failure(cmd);
+	if (failure >= 0 && room != NULL &&
+	    (strcmp(cmd, "437") != 0 || chat_numeric_is_channel(room))) {
+		chats_join_failed(account, room, (guint32)failure, text);
+		return;
 	}
-	if (strcmp(cmd, "433") == 0 || strcmp(cmd, "432") == 0 || strcmp(cmd, "437") == 0 ||
-	    strcmp(cmd, "484") == 0) {
+	if (chat_numeric_refuses_nick(cmd)) {
 		const char *nick = current.n >= 2 ? current.params[current.n - 2] : "";
 		g_autofree char *why = g_strdup_printf("%s: %s", nick, text);
 		(void)chats_refused(account, WORKER_CHAT_OP_NICK, NULL, why);

@@ -406,9 +406,6 @@ void chats_irc_line(struct account *account, PurpleConnection *gc, const char *n
                     const char *line);
 /* The line prpl-irc is parsing for GC now, or NULL. */
 const struct irc_raw *chats_irc_current(PurpleConnection *gc);
-/* The failure a join-refusing IRC numeric means (WORKER_CHAT_FAIL_*), or
- * -1 when NUMERIC refuses no join. Pure. */
-int chats_irc_join_failure(const char *numeric);
 
 /* ---- chats_jabber.c ------------------------------------------------------ */
 
