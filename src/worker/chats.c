@@ -68,6 +68,10 @@ struct pending_nick {
 	guint timer;
 };
 
+struct pending_nick;
+static struct pending_nick *nick_find(guint32 account);
+static void nick_remove(struct pending_nick *n);
+
 static int handle;
 static GList *pending;      /* struct pending_join */
 static GList *nick_changes; /* struct pending_nick */
@@ -302,6 +306,11 @@ static void chat_rename_user(PurpleConversation *conv, const char *old, const ch
 	struct account *account = account_of(conv);
 	if (room == NULL || account == NULL || room->state != ROOM_JOINED)
 		return;
+	/* prpl-irc renames us after it took the new display name: our change
+	 * went through, no refusal is awaited any more */
+	struct pending_nick *n = nick_find(account_id(account));
+	if (n != NULL && same_name(new_name, purple_connection_get_display_name(gc_of(account))))
+		nick_remove(n);
 	account_emit(account, WORKER_FRAME(chat_renamed, .account = account_id(account),
 	                                   .room = conv_name(conv), .old = old, .nick = new_name));
 }
