@@ -447,6 +447,10 @@ static GHashTable *join_components(PurpleConnection *gc, PurplePluginProtocolInf
 	}
 	if (*m->key != '\0')
 		g_hash_table_insert(table, g_strdup("password"), g_strdup(m->key));
+	if (g_str_equal(purple_account_get_protocol_id(purple_connection_get_account(gc)),
+	                "prpl-jabber"))
+		/* no history: ferry keeps and replays none */
+		g_hash_table_insert(table, g_strdup("history_maxstanzas"), g_strdup("0"));
 	if (*m->nick != '\0' &&
 	    !g_str_equal(purple_account_get_protocol_id(purple_connection_get_account(gc)),
 	                 "prpl-irc"))
@@ -516,6 +520,20 @@ static void on_chat_joined(PurpleConversation *conv, gpointer data)
 	if (!is_irc(account) && !joined_at_subject(account) && nick != NULL &&
 	    purple_conv_chat_find_user(chat, nick))
 		complete_join(conv);
+}
+
+/* A prpl that says a join failed (prpl-jabber; IRC never does): what
+ * did not answer it already (chats_irc.c, chats_jabber.c) is answered
+ * now. */
+static void on_chat_join_failed(PurpleConnection *gc, GHashTable *components, gpointer data)
+{
+	struct account *account = accounts_find(purple_connection_get_account(gc));
+	PurplePluginProtocolInfo *info = prpl_of(gc);
+	if (account == NULL || info == NULL || info->get_chat_name == NULL || components == NULL)
+		return;
+	g_autofree char *name = info->get_chat_name(components);
+	if (name != NULL && pending_find(account_id(account), name) != NULL)
+		chats_join_failed(account, name, WORKER_CHAT_FAIL_OTHER, "the join failed");
 }
 
 static void on_chat_left(PurpleConversation *conv, gpointer data)
@@ -923,6 +941,8 @@ void chats_install(PurpleConversationUiOps *ops)
 	                      PURPLE_CALLBACK(on_chat_joined), NULL);
 	purple_signal_connect(conversations, "chat-left", &handle, PURPLE_CALLBACK(on_chat_left),
 	                      NULL);
+	purple_signal_connect(conversations, "chat-join-failed", &handle,
+	                      PURPLE_CALLBACK(on_chat_join_failed), NULL);
 	purple_signal_connect(conversations, "chat-buddy-left", &handle,
 	                      PURPLE_CALLBACK(on_chat_buddy_left), NULL);
 	purple_signal_connect(conversations, "chat-topic-changed", &handle,

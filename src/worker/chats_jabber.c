@@ -7,7 +7,12 @@
  * category "conference": ROOM (its name, muc_passwordprotected); a result
  * without: NOT_ROOM; item-not-found / remote-server-not-found: MISSING;
  * another error, or nothing in PROBE_TIMEOUT_S: UNKNOWN. At most
- * PROBES_MAX probes wait at a time (more are answered UNKNOWN at once). */
+ * PROBES_MAX probes wait at a time (more are answered UNKNOWN at once).
+ *
+ * A MUC's error presence to a join names why (XEP-0045 7.2.6-7.2.11);
+ * prpl-jabber only says "chat-join-failed", so the reason is read here,
+ * off the same signal (the packet goes on to prpl-jabber, which cleans up
+ * its half-joined chat). */
 #include "config.h"
 #include "worker.h"
 
@@ -121,10 +126,58 @@ static void read_error(struct probe *p, xmlnode *iq)
 	answer(p->account, p->room, kind, p->room, false);
 }
 
+/* The WORKER_CHAT_FAIL_* of a MUC join's error condition. */
+static guint32 join_failure(xmlnode *error)
+{
+	static const struct {
+		const char *condition;
+		guint32 reason;
+	} table[] = {
+	    {"not-authorized", WORKER_CHAT_FAIL_KEY},
+	    {"forbidden", WORKER_CHAT_FAIL_BANNED},
+	    {"registration-required", WORKER_CHAT_FAIL_INVITE_ONLY},
+	    {"service-unavailable", WORKER_CHAT_FAIL_FULL},
+	    {"conflict", WORKER_CHAT_FAIL_NICK_IN_USE},
+	    {"item-not-found", WORKER_CHAT_FAIL_NO_ROOM},
+	    {"remote-server-not-found", WORKER_CHAT_FAIL_NETWORK},
+	    {"remote-server-timeout", WORKER_CHAT_FAIL_NETWORK},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(table); i++)
+		if (xmlnode_get_child_with_namespace(error, table[i].condition, NS_STANZAS) != NULL)
+			return table[i].reason;
+	return WORKER_CHAT_FAIL_OTHER;
+}
+
+static void on_presence_error(PurpleConnection *gc, xmlnode *presence)
+{
+	const char *from = xmlnode_get_attrib(presence, "from");
+	xmlnode *error = xmlnode_get_child(presence, "error");
+	struct account *account = accounts_find(purple_connection_get_account(gc));
+	if (from == NULL || error == NULL || account == NULL)
+		return;
+	g_autofree char *bare = g_strdup(from);
+	char *slash = strchr(bare, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	xmlnode *text = xmlnode_get_child_with_namespace(error, "text", NS_STANZAS);
+	g_autofree char *words = text != NULL ? xmlnode_get_data(text) : NULL;
+	guint32 reason = join_failure(error);
+	const char *fallback = reason == WORKER_CHAT_FAIL_NICK_IN_USE ? "the nick is taken"
+	                       : reason == WORKER_CHAT_FAIL_KEY       ? "a password is required"
+	                                                              : "the room refused the join";
+	chats_join_failed(account, bare, reason, words != NULL && *words ? words : fallback);
+}
+
 static void on_receiving_xmlnode(PurpleConnection *gc, xmlnode **packet, gpointer data)
 {
-	if (packet == NULL || *packet == NULL || probes == NULL ||
-	    g_strcmp0((*packet)->name, "iq") != 0)
+	if (packet == NULL || *packet == NULL)
+		return;
+	if (g_strcmp0((*packet)->name, "presence") == 0 &&
+	    g_strcmp0(xmlnode_get_attrib(*packet, "type"), "error") == 0) {
+		on_presence_error(gc, *packet);
+		return;
+	}
+	if (probes == NULL || g_strcmp0((*packet)->name, "iq") != 0)
 		return;
 	const char *id = xmlnode_get_attrib(*packet, "id");
 	if (id == NULL || !g_str_has_prefix(id, ID_PREFIX))

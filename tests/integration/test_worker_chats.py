@@ -494,8 +494,42 @@ async def jabber_scenario(tap, run, w):
         m = await asyncio.to_thread(w.recv_type, wd.CHAT_TOPIC, 4, 10)
         tap.ok(m[2][1:] == ("bob", "new subject"), "prpl-jabber subject: CHAT_TOPIC from bob",
                wd.fmt(m))
+        # join failures: a nick in use, a password room
+        bob.xmpp.send_raw("<presence to='other@conference.localhost/bob'><x xmlns='%s'/>"
+                          "</presence>" % "http://jabber.org/protocol/muc")
+        await bob.presence_from("other@conference.localhost", None, timeout=10)
+        locked = "locked@conference.localhost"
+        bob.xmpp.send_raw("<presence to='%s/bob'><x xmlns='%s'/></presence>"
+                          % (locked, "http://jabber.org/protocol/muc"))
+        await bob.presence_from(locked, None, timeout=10)
+        form = ("<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                "<x xmlns='jabber:x:data' type='submit'>"
+                "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig"
+                "</value></field>"
+                "<field var='muc#roomconfig_passwordprotectedroom'><value>1</value></field>"
+                "<field var='muc#roomconfig_roomsecret'><value>sesame</value></field>"
+                "</x></query>")
+        r = await bob.iq(locked, form, itype="set")
+        tap.ok(r is not None and r.type == "result", "prpl-jabber: bob makes a password room",
+               str(r))
+        w.send(wd.JOIN_CHAT, 4, pl(wd.JOIN_CHAT, locked, "", "carolnick"))
+        m = await asyncio.to_thread(w.recv_until, lambda x: x[1] == 4 and x[0] in (
+            wd.CHAT_JOINED, wd.CHAT_JOIN_FAILED), JOIN_BOUND)
+        tap.ok(m[0] == wd.CHAT_JOIN_FAILED and m[2][:2] == (locked, FAIL_KEY),
+               "prpl-jabber join failure: no password -> KEY", wd.fmt(m))
+        w.send(wd.JOIN_CHAT, 4, pl(wd.JOIN_CHAT, "other@conference.localhost", "", "bob"))
+        m = await asyncio.to_thread(w.recv_until, lambda x: x[1] == 4 and x[0] in (
+            wd.CHAT_JOINED, wd.CHAT_JOIN_FAILED), JOIN_BOUND)
+        tap.ok(m[0] == wd.CHAT_JOIN_FAILED and m[2][1] == FAIL_NICK,
+               "prpl-jabber join failure: a nick in use -> NICK_IN_USE", wd.fmt(m))
+        w.send(wd.JOIN_CHAT, 4, pl(wd.JOIN_CHAT, locked, "sesame", "carolnick"))
+        m = await asyncio.to_thread(w.recv_until, lambda x: x[1] == 4 and x[0] in (
+            wd.CHAT_JOINED, wd.CHAT_JOIN_FAILED), JOIN_BOUND)
+        tap.ok(m[0] == wd.CHAT_JOINED and m[2][0] == locked,
+               "prpl-jabber: the right password joins", wd.fmt(m))
+        w.pending = []
         w.send(wd.LEAVE_CHAT, 4, pl(wd.LEAVE_CHAT, MUC))
-        m = await asyncio.to_thread(w.recv_type, wd.CHAT_LEFT, 4, 10)
+        m = await asyncio.to_thread(w.recv_type, wd.CHAT_LEFT, 4, 10, lambda v: v[0] == MUC)
         tap.ok(m[2][:2] == (MUC, LEFT_PART), "prpl-jabber leave: CHAT_LEFT PART", wd.fmt(m))
         w.send(wd.LOGOUT, 4, pl(wd.LOGOUT))
         await asyncio.to_thread(w.recv_type, wd.DISCONNECTED, 4, 10)
