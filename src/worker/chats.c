@@ -30,31 +30,7 @@
 #include <string.h>
 
 #include "chat_numerics.h"
-
-#define ROOM_KEY "ferry-room"
-#define JOIN_TIMEOUT_S 30  /* JOIN_CHAT answered within this */
-#define NAMES_TIMEOUT_S 5  /* chat-joined -> CHAT_JOINED at the latest */
-#define HISTORY_EVERY 64   /* chat lines between history clearings */
-#define ECHO_FIFO_MAX 256  /* seqs waiting for a room's reflection */
-#define NICK_TIMEOUT_S 30  /* a nick change's refusal is awaited this long */
-#define FLAGS_SENT 0x10000 /* in ui_data: flags were reported */
-#define FLAGS_MASK                                                                                 \
-	(WORKER_CHAT_FLAG_VOICE | WORKER_CHAT_FLAG_HALFOP | WORKER_CHAT_FLAG_OP |                  \
-	 WORKER_CHAT_FLAG_FOUNDER | WORKER_CHAT_FLAG_AWAY)
-
-enum room_state { ROOM_JOINING, ROOM_JOINED, ROOM_LEFT };
-
-struct room {
-	enum room_state state;
-	char *asked;        /* JOIN_CHAT's name, "" for a join ferry did not ask for */
-	char *topic_by;     /* who set the topic (IRC 333, a subject's sender), or NULL */
-	guint names_timer;  /* NAMES_TIMEOUT_S while JOINING */
-	GQueue echoes;      /* GUINT_TO_POINTER(seq) sent and not reflected yet */
-	guint lines;        /* written since the history was last cleared */
-	bool topic_pending; /* SET_CHAT_TOPIC not yet echoed or refused */
-	char *topic_sent;   /* the topic ferry has (CHAT_JOINED, CHAT_TOPIC) */
-	bool invite_pending;
-};
+#include "chats_internal.h"
 
 struct pending_join {
 	guint32 account;
@@ -63,48 +39,38 @@ struct pending_join {
 	guint timer;
 };
 
-struct pending_nick {
-	guint32 account;
-	guint timer;
-};
-
-struct pending_nick;
-static struct pending_nick *nick_find(guint32 account);
-static void nick_remove(struct pending_nick *n);
-
 static int handle;
-static GList *pending;      /* struct pending_join */
-static GList *nick_changes; /* struct pending_nick */
-static bool left_seen;      /* a chat-left was reported (see chats_on_leave_chat) */
+static GList *pending; /* struct pending_join */
+static bool left_seen; /* a chat-left was reported (see chats_on_leave_chat) */
 /* events.c's write_conv, for the conversations that are not chats */
 static void (*im_write_conv)(PurpleConversation *, const char *, const char *, const char *,
                              PurpleMessageFlags, time_t);
 
 /* ---- helpers ------------------------------------------------------------------- */
 
-static PurpleConnection *gc_of(struct account *account)
+PurpleConnection *gc_of(struct account *account)
 {
 	return purple_account_get_connection(account_purple(account));
 }
 
-static PurplePluginProtocolInfo *prpl_of(PurpleConnection *gc)
+PurplePluginProtocolInfo *prpl_of(PurpleConnection *gc)
 {
 	PurplePlugin *prpl = gc != NULL ? purple_connection_get_prpl(gc) : NULL;
 	return prpl != NULL ? PURPLE_PLUGIN_PROTOCOL_INFO(prpl) : NULL;
 }
 
-static bool is_irc(struct account *account)
+bool is_irc(struct account *account)
 {
 	return g_strcmp0(purple_account_get_protocol_id(account_purple(account)), "prpl-irc") == 0;
 }
 
-static PurpleConversation *find_chat(struct account *account, const char *name)
+PurpleConversation *find_chat(struct account *account, const char *name)
 {
 	return purple_find_conversation_with_account(PURPLE_CONV_TYPE_CHAT, name,
 	                                             account_purple(account));
 }
 
-static struct room *room_of(PurpleConversation *conv)
+struct room *room_of(PurpleConversation *conv)
 {
 	return conv != NULL ? purple_conversation_get_data(conv, ROOM_KEY) : NULL;
 }
@@ -133,20 +99,20 @@ static struct room *room_ensure(PurpleConversation *conv)
 }
 
 /* The account behind CONV, when it is ours and alive. */
-static struct account *account_of(PurpleConversation *conv)
+struct account *account_of(PurpleConversation *conv)
 {
 	return accounts_find(purple_conversation_get_account(conv));
 }
 
 /* A MUC ends its join answer with the subject (XEP-0045 7.2.15, empty
  * when none): prpl-jabber's rooms are joined at the subject. */
-static bool joined_at_subject(struct account *account)
+bool joined_at_subject(struct account *account)
 {
 	return g_strcmp0(purple_account_get_protocol_id(account_purple(account)), "prpl-jabber") ==
 	       0;
 }
 
-static const char *conv_name(PurpleConversation *conv)
+const char *conv_name(PurpleConversation *conv)
 {
 	return purple_conversation_get_name(conv);
 }
@@ -165,7 +131,7 @@ static const char *our_nick(struct account *account, PurpleConversation *conv)
 	return nick != NULL ? nick : "";
 }
 
-static bool same_name(const char *a, const char *b)
+bool same_name(const char *a, const char *b)
 {
 	return a != NULL && b != NULL && purple_utf8_strcasecmp(a, b) == 0;
 }
@@ -242,7 +208,7 @@ static void report_joined(struct account *account, PurpleConversation *conv)
 	                          .topic_by = room->topic_by != NULL ? room->topic_by : ""));
 }
 
-static void complete_join(PurpleConversation *conv)
+void complete_join(PurpleConversation *conv)
 {
 	struct room *room = room_of(conv);
 	struct account *account = account_of(conv);
@@ -308,9 +274,8 @@ static void chat_rename_user(PurpleConversation *conv, const char *old, const ch
 		return;
 	/* prpl-irc renames us after it took the new display name: our change
 	 * went through, no refusal is awaited any more */
-	struct pending_nick *n = nick_find(account_id(account));
-	if (n != NULL && same_name(new_name, purple_connection_get_display_name(gc_of(account))))
-		nick_remove(n);
+	if (same_name(new_name, purple_connection_get_display_name(gc_of(account))))
+		chats_nick_done(account);
 	account_emit(account, WORKER_FRAME(chat_renamed, .account = account_id(account),
 	                                   .room = conv_name(conv), .old = old, .nick = new_name));
 }
@@ -462,7 +427,9 @@ void chats_on_join_chat(void *data, const struct worker_msg_join_chat *m)
 {
 	struct account *account = data;
 	if (account_is_test(account) || !account_is_connected(account)) {
-		join_failed_now(m, account, WORKER_CHAT_FAIL_NETWORK, "not connected");
+		join_failed_now(m, account, WORKER_CHAT_FAIL_NETWORK,
+		                account_is_test(account) ? "a test login joins no rooms"
+		                                         : "not connected");
 		return;
 	}
 	PurpleConversation *conv = find_chat(account, m->room);
@@ -691,208 +658,6 @@ static void write_chat(PurpleConversation *conv, const char *who, const char *me
 	                 .flags = (flags & PURPLE_MESSAGE_DELAYED) ? WORKER_CHAT_MSG_DELAYED : 0));
 }
 
-/* ---- topic, invitations, nick ------------------------------------------------------ */
-
-static void on_topic_changed(PurpleConversation *conv, const char *who, const char *topic,
-                             gpointer data)
-{
-	struct room *room = room_of(conv);
-	struct account *account = account_of(conv);
-	if (room == NULL || account == NULL)
-		return;
-	if (who != NULL && *who != '\0') {
-		g_free(room->topic_by);
-		room->topic_by = g_strdup(who);
-	}
-	if (room->state == ROOM_JOINING && joined_at_subject(account)) {
-		complete_join(conv); /* the subject ends a MUC join */
-		return;
-	}
-	if (room->state != ROOM_JOINED)
-		return; /* part of the join (CHAT_JOINED carries it), or a rejoin's reset */
-	room->topic_pending = false;
-	if (g_strcmp0(room->topic_sent, topic != NULL ? topic : "") == 0 &&
-	    (who == NULL || *who == '\0'))
-		return; /* nothing new */
-	g_free(room->topic_sent);
-	room->topic_sent = g_strdup(topic != NULL ? topic : "");
-	account_emit(account, WORKER_FRAME(chat_topic, .account = account_id(account),
-	                                   .room = conv_name(conv), .who = who ? who : "",
-	                                   .topic = topic ? topic : ""));
-}
-
-void chats_topic_setter(struct account *account, const char *room_name, const char *who)
-{
-	struct room *room = room_of(find_chat(account, room_name));
-	if (room != NULL && who != NULL) {
-		g_free(room->topic_by);
-		room->topic_by = g_strdup(who);
-	}
-}
-
-void chats_on_set_chat_topic(void *data, const struct worker_msg_set_chat_topic *m)
-{
-	struct account *account = data;
-	PurpleConversation *conv = find_chat(account, m->room);
-	struct room *room = room_of(conv);
-	PurplePluginProtocolInfo *info = prpl_of(gc_of(account));
-	const char *error = NULL;
-	if (room == NULL || room->state != ROOM_JOINED)
-		error = "not in that room";
-	else if (info == NULL || info->set_chat_topic == NULL)
-		error = "this network cannot set a topic";
-	if (error != NULL) {
-		account_emit(account,
-		             WORKER_FRAME(chat_error, .account = m->account, .room = m->room,
-		                          .op = WORKER_CHAT_OP_TOPIC, .text = error));
-		return;
-	}
-	room->topic_pending = true;
-	info->set_chat_topic(gc_of(account), purple_conv_chat_get_id(PURPLE_CONV_CHAT(conv)),
-	                     m->topic);
-}
-
-static gint on_chat_invited(PurpleAccount *pa, const char *inviter, const char *chat,
-                            const char *message, GHashTable *components, gpointer data)
-{
-	struct account *account = accounts_find(pa);
-	if (account == NULL || chat == NULL)
-		return -1;
-	const char *key = components != NULL ? g_hash_table_lookup(components, "password") : NULL;
-	g_message("account %u: invited to %s", account_id(account), chat);
-	account_emit(account,
-	             WORKER_FRAME(chat_invited, .account = account_id(account), .room = chat,
-	                          .inviter = inviter ? inviter : "",
-	                          .message = message ? message : "", .key = key ? key : ""));
-	return -1; /* declined here: the user joins through XMPP */
-}
-
-void chats_on_chat_invite(void *data, const struct worker_msg_chat_invite *m)
-{
-	struct account *account = data;
-	PurpleConversation *conv = find_chat(account, m->room);
-	struct room *room = room_of(conv);
-	if (room == NULL || room->state != ROOM_JOINED) {
-		account_emit(account,
-		             WORKER_FRAME(chat_error, .account = m->account, .room = m->room,
-		                          .op = WORKER_CHAT_OP_INVITE, .text = "not in that room"));
-		return;
-	}
-	room->invite_pending = true;
-	serv_chat_invite(gc_of(account), purple_conv_chat_get_id(PURPLE_CONV_CHAT(conv)),
-	                 *m->reason ? m->reason : NULL, m->name);
-}
-
-static void nick_free(struct pending_nick *n)
-{
-	g_clear_handle_id(&n->timer, loop_timeout_remove);
-	g_free(n);
-}
-
-static struct pending_nick *nick_find(guint32 account)
-{
-	for (GList *l = nick_changes; l != NULL; l = l->next)
-		if (((struct pending_nick *)l->data)->account == account)
-			return l->data;
-	return NULL;
-}
-
-static void nick_remove(struct pending_nick *n)
-{
-	nick_changes = g_list_remove(nick_changes, n);
-	nick_free(n);
-}
-
-static gboolean on_nick_timeout(gpointer data)
-{
-	struct pending_nick *n = data;
-	n->timer = 0;
-	nick_remove(n);
-	return G_SOURCE_REMOVE;
-}
-
-void chats_on_set_chat_nick(void *data, const struct worker_msg_set_chat_nick *m)
-{
-	struct account *account = data;
-	PurpleConnection *gc = gc_of(account);
-	PurplePluginProtocolInfo *info = prpl_of(gc);
-	if (!account_is_connected(account) || account_is_test(account) || info == NULL) {
-		account_emit(account,
-		             WORKER_FRAME(chat_error, .account = m->account, .room = "",
-		                          .op = WORKER_CHAT_OP_NICK, .text = "not connected"));
-		return;
-	}
-	if (is_irc(account)) {
-		if (strpbrk(m->nick, " \r\n:") != NULL || *m->nick == '\0') {
-			account_emit(account, WORKER_FRAME(chat_error, .account = m->account,
-			                                   .room = "", .op = WORKER_CHAT_OP_NICK,
-			                                   .text = "invalid nick"));
-			return;
-		}
-		g_autofree char *line = g_strdup_printf("NICK %s\r\n", m->nick);
-		(void)info->send_raw(gc, line, (int)strlen(line));
-		if (nick_find(m->account) == NULL) {
-			struct pending_nick *n = g_new0(struct pending_nick, 1);
-			n->account = m->account;
-			n->timer = loop_timeout_add_seconds(NICK_TIMEOUT_S, on_nick_timeout, n);
-			nick_changes = g_list_prepend(nick_changes, n);
-		}
-		return;
-	}
-	PurpleConversation *conv = find_chat(account, m->room);
-	char *error = NULL;
-	g_autofree char *cmd = g_strdup_printf("nick %s", m->nick);
-	if (conv == NULL || purple_cmd_do_command(conv, cmd, cmd, &error) != PURPLE_CMD_STATUS_OK) {
-		account_emit(account, WORKER_FRAME(chat_error, .account = m->account,
-		                                   .room = m->room, .op = WORKER_CHAT_OP_NICK,
-		                                   .text = error ? error : "the nick was refused"));
-	}
-	g_free(error);
-}
-
-bool chats_refused(struct account *account, guint32 op, const char *room_name, const char *text)
-{
-	if (op == WORKER_CHAT_OP_NICK) {
-		struct pending_nick *n = nick_find(account_id(account));
-		if (n == NULL)
-			return false;
-		nick_remove(n);
-		account_emit(account, WORKER_FRAME(chat_error, .account = account_id(account),
-		                                   .room = "", .op = op, .text = text));
-		return true;
-	}
-	PurpleConversation *conv = room_name != NULL ? find_chat(account, room_name) : NULL;
-	struct room *room = room_of(conv);
-	if (room == NULL)
-		return false;
-	bool *flag = op == WORKER_CHAT_OP_TOPIC    ? &room->topic_pending
-	             : op == WORKER_CHAT_OP_INVITE ? &room->invite_pending
-	                                           : NULL;
-	if (flag == NULL || !*flag)
-		return false;
-	*flag = false;
-	account_emit(account, WORKER_FRAME(chat_error, .account = account_id(account),
-	                                   .room = conv_name(conv), .op = op, .text = text));
-	return true;
-}
-
-/* ---- room probes --------------------------------------------------------------------- */
-
-void chats_on_probe_room(void *data, const struct worker_msg_probe_room *m)
-{
-	struct account *account = data;
-	if (g_strcmp0(purple_account_get_protocol_id(account_purple(account)), "prpl-jabber") ==
-	    0) {
-		chats_jabber_probe(account, m->room); /* a disco#info on the legacy server */
-		return;
-	}
-	guint32 kind = WORKER_ROOM_UNKNOWN;
-	if (is_irc(account))
-		kind = chat_numeric_is_channel(m->room) ? WORKER_ROOM_ROOM : WORKER_ROOM_NOT_ROOM;
-	account_emit(account, WORKER_FRAME(room_info, .account = m->account, .room = m->room,
-	                                   .kind = kind, .name = m->room, .password = false));
-}
-
 /* ---- the end of an account ----------------------------------------------------------- */
 
 void chats_account_gone(guint32 id)
@@ -906,9 +671,7 @@ void chats_account_gone(guint32 id)
 		}
 		l = next;
 	}
-	struct pending_nick *n = nick_find(id);
-	if (n != NULL)
-		nick_remove(n);
+	chats_admin_account_gone(id);
 	roomlist_account_gone(id);
 	chats_jabber_account_gone(id);
 }
@@ -945,12 +708,9 @@ void chats_install(PurpleConversationUiOps *ops)
 	                      PURPLE_CALLBACK(on_chat_join_failed), NULL);
 	purple_signal_connect(conversations, "chat-buddy-left", &handle,
 	                      PURPLE_CALLBACK(on_chat_buddy_left), NULL);
-	purple_signal_connect(conversations, "chat-topic-changed", &handle,
-	                      PURPLE_CALLBACK(on_topic_changed), NULL);
-	purple_signal_connect(conversations, "chat-invited", &handle,
-	                      PURPLE_CALLBACK(on_chat_invited), NULL);
 	purple_signal_connect(conversations, "deleting-conversation", &handle,
 	                      PURPLE_CALLBACK(on_deleting_conversation), NULL);
+	chats_admin_install();
 	roomlist_install();
 	chats_jabber_install();
 }

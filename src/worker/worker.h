@@ -15,6 +15,7 @@
  *   quirks.c       what differs between protocols (prpl-irc's send timer, ...)
  *   events.c       libpurple signals and connection/conversation ops -> events
  *   chats.c        group chats: JOIN_CHAT ... PROBE_ROOM, chat ops and signals
+ *   chats_admin.c  a room's topic, invitations, our nick, room probes
  *   chats_irc.c    prpl-irc's raw lines for chats (numerics, KICK/PART/QUIT)
  *   chats_jabber.c prpl-jabber's room probes (a raw disco#info)
  *   roomlist.c     LIST_ROOMS: libpurple's room list, bounded and batched
