@@ -605,6 +605,26 @@ void rooms_remove(struct room *r);
 guint rooms_count(struct session *s);
 /* Every room of S (the list is the caller's, the rooms are not). */
 GList *rooms_list(struct session *s);
+/* The session R belongs to. */
+struct session *room_session(const struct room *r);
+/* true when NICK is ours in R. */
+bool room_is_us(const struct room *r, const char *nick);
+/* muc_out.c: a presence from occupant NICK to TO of TYPE (NULL:
+ * available) with its muc#user item for FLAGS; *X and *ITEM are set to
+ * its <x/> and <item/> for status codes and more. Caller owns it. */
+struct stanza *muc_occupant_presence(const struct room *r, const char *nick, const char *to,
+                                     const char *type, guint32 flags, struct stanza **x,
+                                     struct stanza **item);
+/* <status code=CODE/> into X. */
+void muc_add_status(struct stanza *x, const char *code);
+/* Occupant O's presence to every joined resource. */
+void muc_broadcast_occupant(struct room *r, const struct occupant *o);
+/* Occupant NICK gone (HOW, ACTOR, REASON: kicks get 307), or renamed to
+ * NEW_NICK (303), to every joined resource; SELF adds 110. */
+void muc_broadcast_gone(struct room *r, const char *nick, guint32 flags, guint32 how,
+                        const char *actor, const char *reason, const char *new_nick, bool self);
+/* R's subject to TO, from WHO's occupant JID (the room's when "" or NULL). */
+void muc_send_subject(struct room *r, const char *to, const char *who);
 /* Sends R's JOIN_CHAT (now when signed on; else at sign-on). */
 void rooms_send_join(struct room *r, const char *nick);
 /* The whole join answer to FULL: occupants, self-presence with 110 (+210

@@ -109,6 +109,11 @@ static struct router *router_of(const struct room *r)
 	return session_ctx(r->rooms->s)->router;
 }
 
+struct session *room_session(const struct room *r)
+{
+	return r->rooms->s;
+}
+
 struct room *rooms_find(struct session *s, const char *name)
 {
 	g_autofree char *key = g_utf8_casefold(name, -1);
@@ -162,7 +167,7 @@ const struct occupant *room_occupant(const struct room *r, const char *nick)
 	return g_hash_table_lookup(r->occupants, key);
 }
 
-static bool is_us(const struct room *r, const char *nick)
+bool room_is_us(const struct room *r, const char *nick)
 {
 	if (r->nick == NULL)
 		return false;
@@ -175,162 +180,6 @@ char *rooms_text(const char *html)
 {
 	/* markup_to_styled() (XEP-0393) takes its place once markup.h has it */
 	return markup_to_text(html);
-}
-
-/* ---- outbound stanzas ------------------------------------------------------------- */
-
-/* groupchat.md §4: founder -> owner/moderator, op -> admin/moderator,
- * halfop -> member/moderator, voice -> member/participant. */
-static void set_item(struct stanza *item, guint32 flags, bool gone)
-{
-	const char *affiliation = "none";
-	const char *role = "participant";
-	if (flags & WORKER_CHAT_FLAG_FOUNDER) {
-		affiliation = "owner";
-		role = "moderator";
-	} else if (flags & WORKER_CHAT_FLAG_OP) {
-		affiliation = "admin";
-		role = "moderator";
-	} else if (flags & WORKER_CHAT_FLAG_HALFOP) {
-		affiliation = "member";
-		role = "moderator";
-	} else if (flags & WORKER_CHAT_FLAG_VOICE) {
-		affiliation = "member";
-	}
-	stanza_set_attr(item, "affiliation", affiliation);
-	stanza_set_attr(item, "role", gone ? "none" : role);
-}
-
-static void add_status(struct stanza *x, const char *code)
-{
-	struct stanza *st = stanza_add_child(x, "status", NULL);
-	stanza_set_attr(st, "code", code);
-}
-
-/* A presence from occupant NICK to TO of TYPE, with its item; returns it
- * with *X, its muc#user element, for status codes. Caller owns it. */
-static struct stanza *occupant_presence(const struct room *r, const char *nick, const char *to,
-                                        const char *type, guint32 flags, struct stanza **x,
-                                        struct stanza **item)
-{
-	g_autofree char *from = room_occupant_jid(r, nick);
-	struct stanza *p = out_presence_new(router_of(r), from, to, type);
-	*x = stanza_add_child(p, "x", NS_MUC_USER);
-	*item = stanza_add_child(*x, "item", NULL);
-	set_item(*item, flags, type != NULL);
-	return p;
-}
-
-/* Presence of occupant O (not us) to every joined resource. */
-static void broadcast_occupant(struct room *r, const struct occupant *o)
-{
-	GHashTableIter it;
-	gpointer full;
-	g_hash_table_iter_init(&it, r->joined);
-	while (g_hash_table_iter_next(&it, &full, NULL)) {
-		struct stanza *x, *item;
-		router_send(router_of(r),
-		            occupant_presence(r, o->nick, full, NULL, o->flags, &x, &item));
-	}
-}
-
-/* An occupant gone (HOW, ACTOR, REASON), or renamed to NEW_NICK (303), to
- * every joined resource; SELF adds 110. */
-static void broadcast_gone(struct room *r, const char *nick, guint32 flags, guint32 how,
-                           const char *actor, const char *reason, const char *new_nick, bool self)
-{
-	GHashTableIter it;
-	gpointer full;
-	g_hash_table_iter_init(&it, r->joined);
-	while (g_hash_table_iter_next(&it, &full, NULL)) {
-		struct stanza *x, *item;
-		struct stanza *p =
-		    occupant_presence(r, nick, full, "unavailable", flags, &x, &item);
-		if (new_nick != NULL) {
-			stanza_set_attr(item, "nick", new_nick);
-			add_status(x, "303");
-		} else if (how == WORKER_CHAT_LEFT_KICK) {
-			if (actor != NULL && *actor != '\0') {
-				struct stanza *a = stanza_add_child(item, "actor", NULL);
-				stanza_set_attr(a, "nick", actor);
-			}
-			if (reason != NULL && *reason != '\0')
-				stanza_add_text_child(item, "reason", reason);
-			add_status(x, "307");
-		} else if (reason != NULL && *reason != '\0') {
-			stanza_add_text_child(p, "status", reason);
-		}
-		if (self)
-			add_status(x, "110");
-		router_send(router_of(r), p);
-	}
-}
-
-void rooms_send_self_gone(struct room *r, const char *full, const char *const *codes,
-                          const char *actor, const char *reason)
-{
-	const char *nick = r->nick;
-	if (nick == NULL) {
-		/* never joined: the nick the resource asked for */
-		for (guint i = 0; i < r->pending->len; i++) {
-			struct room_join *j = g_ptr_array_index(r->pending, i);
-			if (strcmp(j->full, full) == 0)
-				nick = j->nick;
-		}
-	}
-	const struct occupant *o = nick != NULL ? room_occupant(r, nick) : NULL;
-	struct stanza *x, *item;
-	struct stanza *p = occupant_presence(r, nick != NULL ? nick : "", full, "unavailable",
-	                                     o != NULL ? o->flags : 0, &x, &item);
-	if (actor != NULL && *actor != '\0') {
-		struct stanza *a = stanza_add_child(item, "actor", NULL);
-		stanza_set_attr(a, "nick", actor);
-	}
-	if (reason != NULL && *reason != '\0')
-		stanza_add_text_child(item, "reason", reason);
-	add_status(x, "110");
-	for (const char *const *c = codes; c != NULL && *c != NULL; c++)
-		add_status(x, *c);
-	router_send(router_of(r), p);
-}
-
-/* The subject message (from WHO's occupant JID, the room's when ""). */
-static void send_subject(struct room *r, const char *to, const char *who)
-{
-	g_autofree char *from =
-	    who != NULL && *who != '\0' ? room_occupant_jid(r, who) : g_strdup(r->jid);
-	struct stanza *m = stanza_new("message");
-	stanza_set_attr(m, "from", from);
-	stanza_set_attr(m, "to", to);
-	stanza_set_attr(m, "type", "groupchat");
-	stanza_add_text_child(m, "subject", r->topic);
-	router_send(router_of(r), m);
-}
-
-void rooms_send_state(struct room *r, const char *full, const char *id, const char *asked)
-{
-	GHashTableIter it;
-	gpointer value;
-	g_hash_table_iter_init(&it, r->occupants);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		struct occupant *o = value;
-		if (is_us(r, o->nick))
-			continue;
-		struct stanza *x, *item;
-		router_send(router_of(r),
-		            occupant_presence(r, o->nick, full, NULL, o->flags, &x, &item));
-	}
-	const struct occupant *self = room_occupant(r, r->nick);
-	struct stanza *x, *item;
-	struct stanza *p =
-	    occupant_presence(r, r->nick, full, NULL, self != NULL ? self->flags : 0, &x, &item);
-	if (id != NULL)
-		stanza_set_attr(p, "id", id);
-	add_status(x, "110");
-	if (asked != NULL && strcmp(asked, r->nick) != 0)
-		add_status(x, "210");
-	router_send(router_of(r), p);
-	send_subject(r, full, NULL);
 }
 
 /* Every joined resource leaves with CODES; the room is forgotten. */
@@ -442,18 +291,18 @@ static void diff_occupants(struct room *r, GHashTable *before)
 	g_hash_table_iter_init(&it, before);
 	while (g_hash_table_iter_next(&it, &key, &value)) {
 		struct occupant *o = value;
-		if (!g_hash_table_contains(r->occupants, key) && !is_us(r, o->nick))
-			broadcast_gone(r, o->nick, o->flags, WORKER_CHAT_LEFT_OTHER, NULL, NULL,
-			               NULL, false);
+		if (!g_hash_table_contains(r->occupants, key) && !room_is_us(r, o->nick))
+			muc_broadcast_gone(r, o->nick, o->flags, WORKER_CHAT_LEFT_OTHER, NULL, NULL,
+			                   NULL, false);
 	}
 	g_hash_table_iter_init(&it, r->occupants);
 	while (g_hash_table_iter_next(&it, &key, &value)) {
 		struct occupant *o = value;
 		struct occupant *old = g_hash_table_lookup(before, key);
-		if (is_us(r, o->nick))
+		if (room_is_us(r, o->nick))
 			continue;
 		if (old == NULL || old->flags != o->flags)
-			broadcast_occupant(r, o);
+			muc_broadcast_occupant(r, o);
 	}
 }
 
@@ -488,19 +337,19 @@ void rooms_on_chat_joined(void *session, const struct worker_msg_chat_joined *m)
 		GHashTable *before = r->before;
 		r->before = NULL;
 		r->state = ROOM_JOINED;
-		if (old_nick != NULL && !is_us(r, old_nick)) {
+		if (old_nick != NULL && !room_is_us(r, old_nick)) {
 			/* the network gave another nick this time: a 303 pair */
 			const struct occupant *self = room_occupant(r, r->nick);
 			guint32 flags = self != NULL ? self->flags : 0;
-			broadcast_gone(r, old_nick, flags, 0, NULL, NULL, r->nick, true);
+			muc_broadcast_gone(r, old_nick, flags, 0, NULL, NULL, r->nick, true);
 			GHashTableIter it;
 			gpointer full;
 			g_hash_table_iter_init(&it, r->joined);
 			while (g_hash_table_iter_next(&it, &full, NULL)) {
 				struct stanza *x, *item;
 				struct stanza *p =
-				    occupant_presence(r, r->nick, full, NULL, flags, &x, &item);
-				add_status(x, "110");
+				    muc_occupant_presence(r, r->nick, full, NULL, flags, &x, &item);
+				muc_add_status(x, "110");
 				router_send(router_of(r), p);
 			}
 		}
@@ -510,7 +359,7 @@ void rooms_on_chat_joined(void *session, const struct worker_msg_chat_joined *m)
 			gpointer full;
 			g_hash_table_iter_init(&it, r->joined);
 			while (g_hash_table_iter_next(&it, &full, NULL))
-				send_subject(r, full, m->topic_by);
+				muc_send_subject(r, full, m->topic_by);
 		}
 		g_hash_table_unref(before);
 	}
@@ -589,20 +438,20 @@ void rooms_on_chat_occupant(void *session, const struct worker_msg_chat_occupant
 	o->flags = m->flags;
 	if (r->state != ROOM_JOINED)
 		return; /* the join answer (or its diff) shows it */
-	if (is_us(r, o->nick)) {
+	if (room_is_us(r, o->nick)) {
 		GHashTableIter it;
 		gpointer full;
 		g_hash_table_iter_init(&it, r->joined);
 		while (g_hash_table_iter_next(&it, &full, NULL)) {
 			struct stanza *x, *item;
 			struct stanza *p =
-			    occupant_presence(r, o->nick, full, NULL, o->flags, &x, &item);
-			add_status(x, "110");
+			    muc_occupant_presence(r, o->nick, full, NULL, o->flags, &x, &item);
+			muc_add_status(x, "110");
 			router_send(router_of(r), p);
 		}
 		return;
 	}
-	broadcast_occupant(r, o);
+	muc_broadcast_occupant(r, o);
 }
 
 void rooms_on_chat_occupant_left(void *session, const struct worker_msg_chat_occupant_left *m)
@@ -616,7 +465,7 @@ void rooms_on_chat_occupant_left(void *session, const struct worker_msg_chat_occ
 	if (o == NULL)
 		return;
 	if (r->state == ROOM_JOINED)
-		broadcast_gone(r, o->nick, o->flags, m->how, m->actor, m->reason, NULL, false);
+		muc_broadcast_gone(r, o->nick, o->flags, m->how, m->actor, m->reason, NULL, false);
 	g_hash_table_remove(r->occupants, key);
 }
 
@@ -632,9 +481,9 @@ void rooms_on_chat_renamed(void *session, const struct worker_msg_chat_renamed *
 	if (!g_hash_table_steal_extended(r->occupants, key, (gpointer *)&old_key, (gpointer *)&o))
 		return;
 	g_free(old_key);
-	bool self = is_us(r, m->old);
+	bool self = room_is_us(r, m->old);
 	if (r->state == ROOM_JOINED)
-		broadcast_gone(r, o->nick, o->flags, 0, NULL, NULL, m->nick, self);
+		muc_broadcast_gone(r, o->nick, o->flags, 0, NULL, NULL, m->nick, self);
 	g_free(o->nick);
 	o->nick = g_strdup(m->nick);
 	if (strcmp(o->pm, m->old) == 0) {
@@ -656,9 +505,10 @@ void rooms_on_chat_renamed(void *session, const struct worker_msg_chat_renamed *
 	g_hash_table_iter_init(&it, r->joined);
 	while (g_hash_table_iter_next(&it, &full, NULL)) {
 		struct stanza *x, *item;
-		struct stanza *p = occupant_presence(r, o->nick, full, NULL, o->flags, &x, &item);
+		struct stanza *p =
+		    muc_occupant_presence(r, o->nick, full, NULL, o->flags, &x, &item);
 		if (self)
-			add_status(x, "110");
+			muc_add_status(x, "110");
 		router_send(router_of(r), p);
 	}
 }
@@ -846,7 +696,7 @@ void rooms_on_chat_topic(void *session, const struct worker_msg_chat_topic *m)
 	gpointer full;
 	g_hash_table_iter_init(&it, r->joined);
 	while (g_hash_table_iter_next(&it, &full, NULL))
-		send_subject(r, full, m->who);
+		muc_send_subject(r, full, m->who);
 }
 
 void rooms_on_chat_invited(void *session, const struct worker_msg_chat_invited *m)
