@@ -172,12 +172,51 @@ static enum router_result on_presence(struct router *r, const struct stanza *p, 
 
 /* ---- messages ------------------------------------------------------------------------ */
 
+/* groupchat.md §6: a delivery error from one of the user's resources to a
+ * room (what the room sent it bounced) with one of these means that
+ * resource is gone: it leaves its rooms. */
+static const char *const gone_conditions[] = {
+    "gone",
+    "item-not-found",
+    "recipient-unavailable",
+    "remote-server-not-found",
+    "remote-server-timeout",
+    "service-unavailable",
+};
+
+static void room_bounce(struct gateway *gw, const struct stanza *m, const char *to)
+{
+	const struct gateway_ctx *ctx = &gw->ctx;
+	struct jid *from = error_sender(ctx, m);
+	struct jid *target = jid_parse(to, NULL);
+	const struct stanza *error = stanza_find_child(m, "error", NULL);
+	if (from != NULL && target != NULL && error != NULL && jid_resource(from) != NULL) {
+		enum address_kind kind = address_classify(ctx->address, target, jid_bare(from));
+		struct session *s = kind == ADDRESS_ROOM || kind == ADDRESS_ROOM_OCCUPANT
+		                        ? sessions_get(ctx->sessions, jid_bare(from), false)
+		                        : NULL;
+		for (size_t i = 0; s != NULL && i < G_N_ELEMENTS(gone_conditions); i++) {
+			if (stanza_find_child(error, gone_conditions[i], STANZA_NS_STANZAS) !=
+			    NULL) {
+				muc_resource_gone(s, jid_full(from));
+				break;
+			}
+		}
+	}
+	jid_free(target);
+	jid_free(from);
+}
+
 static enum router_result on_message(struct router *r, const struct stanza *m, void *data)
 {
 	struct gateway *gw = data;
 	const struct gateway_ctx *ctx = &gw->ctx;
 	const char *to = stanza_get_to(m);
-	if (g_strcmp0(stanza_get_type(m), "error") == 0 || to == NULL)
+	if (g_strcmp0(stanza_get_type(m), "error") == 0 && to != NULL) {
+		room_bounce(gw, m, to);
+		return ROUTER_HANDLED;
+	}
+	if (to == NULL)
 		return ROUTER_HANDLED;
 	struct jid *target = jid_parse(to, NULL);
 	if (target == NULL)

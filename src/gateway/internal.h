@@ -674,6 +674,8 @@ struct muc_list *muc_list_new(const struct gateway_ctx *ctx);
 void muc_list_free(struct muc_list *list);
 /* A batch of the room list S's account was asked for (DATA: the session). */
 void muc_on_room_list(void *session, const struct worker_msg_room_list *m);
+/* The answer to a PROBE_ROOM (DATA: the session). */
+void muc_on_room_info(void *session, const struct worker_msg_room_info *m);
 
 /* ---- content.c ------------------------------------------------------------------ */
 

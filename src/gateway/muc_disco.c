@@ -25,8 +25,20 @@ struct listed {
 	char *topic;
 };
 
+/* A PROBE_ROOM asked (or answered) for one user and name. */
+struct probe {
+	struct muc_list *ml;
+	char *key;          /* "user\nfolded name" */
+	bool answered;      /* KIND is known (or the wait ran out: UNKNOWN) */
+	guint32 kind;       /* WORKER_ROOM_* */
+	gint64 at_us;       /* when answered */
+	GPtrArray *waiting; /* struct stanza *: disco#info requests held for it */
+	guint timer;
+};
+
 struct muc_list {
 	const struct gateway_ctx *ctx;
+	GHashTable *probes;  /* key -> struct probe * (owned) */
 	GPtrArray *rooms;    /* struct listed, sorted by fold: the last complete listing */
 	GPtrArray *building; /* the listing under way, or NULL */
 	gint64 listed_us;    /* when the last listing was asked (0: never) */
@@ -49,6 +61,48 @@ static gint compare_listed(gconstpointer a, gconstpointer b)
 	const struct listed *x = *(const struct listed *const *)a;
 	const struct listed *y = *(const struct listed *const *)b;
 	return strcmp(x->fold, y->fold);
+}
+
+#define PROBE_WAIT_SECONDS 10
+#define PROBE_KEEP_SECONDS (10 * 60)
+#define PROBES_MAX 4096
+
+static void probe_free(gpointer data)
+{
+	struct probe *p = data;
+	g_clear_handle_id(&p->timer, g_source_remove);
+	g_ptr_array_unref(p->waiting);
+	g_free(p->key);
+	g_free(p);
+}
+
+static char *probe_key(const char *user, const char *name)
+{
+	g_autofree char *folded = g_utf8_casefold(name, -1);
+	return g_strconcat(user, "\n", folded, NULL);
+}
+
+/* The held requests go through the router again: now that the answer is
+ * known they are answered as a room's or a contact's. */
+static void probe_settle(struct probe *p, guint32 kind)
+{
+	g_clear_handle_id(&p->timer, g_source_remove);
+	p->answered = true;
+	p->kind = kind;
+	p->at_us = g_get_monotonic_time();
+	GPtrArray *held = p->waiting;
+	p->waiting = g_ptr_array_new_with_free_func((GDestroyNotify)stanza_free);
+	for (guint i = 0; i < held->len; i++)
+		router_dispatch(p->ml->ctx->router, g_ptr_array_steal_index(held, i--));
+	g_ptr_array_unref(held);
+}
+
+static gboolean probe_timeout(gpointer data)
+{
+	struct probe *p = data;
+	p->timer = 0;
+	probe_settle(p, WORKER_ROOM_UNKNOWN); /* answered as a contact */
+	return G_SOURCE_REMOVE;
 }
 
 /* The sender's bare JID of STANZA, NULL if none. Caller frees. */
@@ -83,6 +137,63 @@ static enum address_kind kind_of(const struct gateway_ctx *ctx, const struct sta
 	return address_classify(ctx->address, to, bare);
 }
 
+/* For disco#info IQ to contact TO of a protocol whose rooms look like
+ * contacts (prpl-jabber's room@server): true when what it is is known (a
+ * room is then noted for the sender, so TO classifies as one); false when
+ * IQ was held for a PROBE_ROOM of the sender's online account (at most
+ * PROBE_WAIT_SECONDS; answers are kept PROBE_KEEP_SECONDS). */
+static bool probed(struct muc_list *ml, const struct stanza *iq, const struct jid *to)
+{
+	const struct gateway_ctx *ctx = ml->ctx;
+	if (address_rooms_by_prefix(ctx->address))
+		return true;
+	g_autofree char *name = jid_unescape_local(jid_local(to));
+	struct session *s = sender_session(ctx, iq);
+	if (name == NULL || strchr(name, '@') == NULL || s == NULL ||
+	    session_state(s) != SESSION_ONLINE)
+		return true;
+	g_autofree char *key = probe_key(session_jid(s), name);
+	struct probe *p = g_hash_table_lookup(ml->probes, key);
+	gint64 now = g_get_monotonic_time();
+	if (p != NULL && p->answered &&
+	    now - p->at_us < (gint64)PROBE_KEEP_SECONDS * G_USEC_PER_SEC) {
+		if (p->kind == WORKER_ROOM_ROOM)
+			address_note_room(ctx->address, session_jid(s), name);
+		return true;
+	}
+	if (p == NULL || p->answered) {
+		if (p == NULL && g_hash_table_size(ml->probes) >= PROBES_MAX)
+			g_hash_table_remove_all(ml->probes);
+		if (!LEGACY_SEND(ctx->legacy, probe_room, .account = session_account(s),
+		                 .room = name))
+			return true;
+		if (p == NULL) {
+			p = g_new0(struct probe, 1);
+			p->ml = ml;
+			p->key = g_strdup(key);
+			p->waiting = g_ptr_array_new_with_free_func((GDestroyNotify)stanza_free);
+			g_hash_table_insert(ml->probes, p->key, p);
+		}
+		p->answered = false;
+		p->timer = g_timeout_add_seconds(PROBE_WAIT_SECONDS, probe_timeout, p);
+	}
+	g_ptr_array_add(p->waiting, stanza_copy(iq));
+	return false;
+}
+
+void muc_on_room_info(void *session, const struct worker_msg_room_info *m)
+{
+	struct session *s = session;
+	struct muc_list *ml = session_ctx(s)->muc_list;
+	g_autofree char *key = probe_key(session_jid(s), m->room);
+	struct probe *p = g_hash_table_lookup(ml->probes, key);
+	if (p == NULL || p->answered)
+		return;
+	if (m->kind == WORKER_ROOM_ROOM)
+		address_note_room(session_ctx(s)->address, session_jid(s), m->room);
+	probe_settle(p, m->kind);
+}
+
 static void add_form_field(struct stanza *x, const char *var, const char *value)
 {
 	struct stanza *f = stanza_add_child(x, "field", NULL);
@@ -98,6 +209,8 @@ static enum disco_answer room_info(void *data, const struct stanza *iq, const st
 	struct muc_list *ml = data;
 	const struct gateway_ctx *ctx = ml->ctx;
 	enum address_kind kind = kind_of(ctx, iq, to);
+	if (kind == ADDRESS_CONTACT && node == NULL && !probed(ml, iq, to))
+		return DISCO_REFUSED; /* held until the legacy side says */
 	if (kind != ADDRESS_ROOM && kind != ADDRESS_ROOM_OCCUPANT)
 		return DISCO_PASS;
 	if (node != NULL)
@@ -388,6 +501,7 @@ struct muc_list *muc_list_new(const struct gateway_ctx *ctx)
 	ml->ctx = ctx;
 	ml->rooms = g_ptr_array_new_with_free_func(listed_free);
 	ml->waiting = g_ptr_array_new_with_free_func((GDestroyNotify)stanza_free);
+	ml->probes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, probe_free);
 	disco_add_provider(ctx->disco, &room_disco, ml);
 	disco_set_self_items(ctx->disco, &list_disco, ml);
 	/* a gateway that lists rooms: the gateway identity and jabber:iq:gateway
@@ -408,6 +522,7 @@ void muc_list_free(struct muc_list *ml)
 		return;
 	g_clear_handle_id(&ml->wait_timer, g_source_remove);
 	g_ptr_array_unref(ml->waiting);
+	g_hash_table_unref(ml->probes);
 	g_ptr_array_unref(ml->rooms);
 	g_clear_pointer(&ml->building, g_ptr_array_unref);
 	g_free(ml);

@@ -607,6 +607,7 @@ static const struct worker_msg_handlers session_handlers = {
     .chat_invited = rooms_on_chat_invited,
     .chat_error = rooms_on_chat_error,
     .room_list = muc_on_room_list,
+    .room_info = muc_on_room_info,
 };
 
 /* The logged-out account's last word. Its DISCONNECTED of any reason (a

@@ -275,6 +275,23 @@ static void test_leave_last(struct gw *gw, gconstpointer unused)
 	stanza_free(e);
 }
 
+/* §6: a bounced delivery from a joined resource: it is gone. */
+static void test_bounce_leaves(struct gw *gw, gconstpointer unused)
+{
+	in_room(gw);
+	/* another condition is no sign of it gone */
+	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "/bob' type='error'>"
+	              "<error type='modify'><bad-request "
+	              "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LEAVE_CHAT), ==, 0);
+	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "/bob' type='error'>"
+	              "<error type='cancel'><recipient-unavailable "
+	              "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>");
+	struct fake_command *c = gw_take_command(gw, WORKER_LEAVE_CHAT);
+	fake_command_free(c);
+	gw_expect_nothing(gw); /* never an answer to an error */
+}
+
 /* Takes the SEND_CHAT, asserting room and text; returns its seq. */
 static guint32 expect_send_chat(struct gw *gw, const char *text)
 {
@@ -762,6 +779,56 @@ static void test_private_messages(struct gw *gw, gconstpointer unused)
 	stanza_free(e);
 }
 
+#define JROOM "room\\40conf.example.net@" GW_JID
+
+/* prpl-jabber: a room looks like a contact; disco#info asks the legacy
+ * side (PROBE_ROOM) and waits for its answer, kept for later requests. */
+static void test_jabber_probe(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	gw_inject(gw, "<iq from='" ALICE_PC "' to='" JROOM "' type='get' id='d1'>"
+	              "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+	struct fake_command *c = gw_take_command(gw, WORKER_PROBE_ROOM);
+	struct worker_msg_probe_room pr;
+	g_assert_true(worker_msg_probe_room_read(c->payload, c->account, &pr));
+	g_assert_cmpstr(pr.room, ==, "room@conf.example.net");
+	worker_msg_probe_room_clear(&pr);
+	fake_command_free(c);
+	gw_expect_nothing(gw); /* held for the answer */
+	FAKE_EMIT(gw->fake, room_info, .account = account, .room = "room@conf.example.net",
+	          .kind = WORKER_ROOM_ROOM, .name = "Room", .password = false);
+	struct stanza *r = gw_expect(gw, "iq", "result", ALICE_PC);
+	g_autofree char *xml = stanza_to_string(r);
+	g_assert_nonnull(strstr(xml, "<identity category='conference' type='text'"));
+	g_assert_cmpstr(stanza_get_id(r), ==, "d1");
+	stanza_free(r);
+	/* known now: answered at once, no second probe */
+	g_autofree char *again = disco(gw, JROOM, NS_DISCO_INFO, NULL);
+	g_assert_nonnull(strstr(again, "category='conference'"));
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_PROBE_ROOM), ==, 0);
+	/* a contact: answered as one */
+	gw_inject(gw, "<iq from='" ALICE_PC "' to='bob\\40example.net@" GW_JID "' type='get' "
+	              "id='d2'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+	c = gw_take_command(gw, WORKER_PROBE_ROOM);
+	fake_command_free(c);
+	FAKE_EMIT(gw->fake, room_info, .account = account, .room = "bob@example.net",
+	          .kind = WORKER_ROOM_NOT_ROOM, .name = "", .password = false);
+	r = gw_expect(gw, "iq", "result", ALICE_PC);
+	g_autofree char *contact = stanza_to_string(r);
+	g_assert_null(strstr(contact, "conference"));
+	stanza_free(r);
+	/* a MUC join is a room join whatever the address looks like */
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='x\\40conf.example.net@" GW_JID "/al' "
+	              "id='j1'>" MUC_X "</presence>");
+	c = gw_take_command(gw, WORKER_JOIN_CHAT);
+	struct worker_msg_join_chat jc;
+	g_assert_true(worker_msg_join_chat_read(c->payload, c->account, &jc));
+	g_assert_cmpstr(jc.room, ==, "x@conf.example.net");
+	g_assert_cmpstr(jc.nick, ==, "al");
+	worker_msg_join_chat_clear(&jc);
+	fake_command_free(c);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -777,6 +844,7 @@ int main(int argc, char **argv)
 	ADD("/rooms/join/timeout", test_join_timeout);
 	ADD("/rooms/multi-resource", test_multi_resource);
 	ADD("/rooms/leave/last", test_leave_last);
+	ADD("/rooms/leave/bounce", test_bounce_leaves);
 	ADD("/rooms/message/reflection", test_message_reflection);
 	ADD("/rooms/message/echo-overdue", test_message_echo_overdue);
 	ADD("/rooms/message/incoming", test_message_incoming);
@@ -793,5 +861,6 @@ int main(int argc, char **argv)
 	ADD("/rooms/shutdown-332", test_shutdown_332);
 	ADD("/rooms/invitations", test_invitations);
 	ADD("/rooms/private-messages", test_private_messages);
+	ADD_WITH("/rooms/jabber/probe", "[legacy]\nprotocol = prpl-jabber\n", test_jabber_probe);
 	return g_test_run();
 }
