@@ -666,6 +666,10 @@ void muc_on_presence(struct session *s, const struct stanza *p, const struct jid
                      const struct jid *to);
 void muc_on_message(struct session *s, const struct stanza *m, const struct jid *from,
                     const struct jid *to);
+/* An IM from a room's occupant (prpl-jabber: its PM name room@server/nick):
+ * sent from the occupant JID with <x muc#user/>; false when M is no
+ * occupant's (a contact's IM). */
+bool muc_on_private_message(struct session *s, const struct worker_msg_im_received *m);
 /* FULL (a full JID of the user) is gone: it leaves every room. */
 void muc_resource_gone(struct session *s, const char *full);
 /* muc_disco.c: disco of rooms and the room list (the transport's, cached),

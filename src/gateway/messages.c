@@ -572,6 +572,8 @@ void messages_on_im_received(void *session, const struct worker_msg_im_received 
 {
 	struct session *s = session;
 	const struct gateway_ctx *ctx = session_ctx(s);
+	if (muc_on_private_message(s, m))
+		return;
 	struct contact *c = contact_get(s, m->name, true);
 	g_autofree char *text = markup_to_text(m->text);
 	if (contact_jid(c) == NULL) {

@@ -291,3 +291,32 @@ void muc_on_message(struct session *s, const struct stanza *m, const struct jid 
 		return; /* chat states: nothing the legacy room carries */
 	rooms_say(r, m, full, body);
 }
+
+bool muc_on_private_message(struct session *s, const struct worker_msg_im_received *m)
+{
+	const struct gateway_ctx *ctx = session_ctx(s);
+	if (address_rooms_by_prefix(ctx->address))
+		return false; /* IRC PMs have no room: they come from the contact */
+	g_autoptr(GList) all = rooms_list(s);
+	for (GList *l = all; l != NULL; l = l->next) {
+		struct room *r = l->data;
+		GHashTableIter it;
+		gpointer value;
+		g_hash_table_iter_init(&it, r->occupants);
+		while (g_hash_table_iter_next(&it, NULL, &value)) {
+			const struct occupant *o = value;
+			if (strcmp(o->pm, m->name) != 0)
+				continue;
+			g_autofree char *from = room_occupant_jid(r, o->nick);
+			g_autofree char *text = rooms_text(m->text);
+			struct stanza *msg = out_chat_new(from, session_jid(s));
+			g_autofree char *id = g_uuid_string_random();
+			stanza_set_attr(msg, "id", id);
+			stanza_add_text_child(msg, "body", text);
+			stanza_add_child(msg, "x", NS_MUC_USER);
+			router_send(ctx->router, msg);
+			return true;
+		}
+	}
+	return false;
+}

@@ -442,6 +442,7 @@ void session_logout(struct session *s, const char *why)
 	/* the logged-out account's messages wait for its last word */
 	messages_requeue_inflight_but(s, s->left_account);
 	contacts_all_offline(s);
+	rooms_end_all(s, "333"); /* resources still joined are told */
 	s->state = SESSION_OFFLINE;
 	s->attempts = 0;
 	g_clear_pointer(&s->nick, g_free);

@@ -827,6 +827,15 @@ static void test_jabber_probe(struct gw *gw, gconstpointer unused)
 	g_assert_cmpstr(jc.nick, ==, "al");
 	worker_msg_join_chat_clear(&jc);
 	fake_command_free(c);
+	/* an occupant's PM comes from its occupant JID */
+	FAKE_EMIT(gw->fake, chat_occupant, .account = account, .room = "x@conf.example.net",
+	          .nick = "zed", .flags = 0, .real = "", .pm = "x@conf.example.net/zed");
+	FAKE_EMIT(gw->fake, im_received, .account = account, .name = "x@conf.example.net/zed",
+	          .text = "hello", .when = 0);
+	struct stanza *pm = gw_expect(gw, "message", "chat", ALICE);
+	g_assert_cmpstr(stanza_get_from(pm), ==, "x\\40conf.example.net@" GW_JID "/zed");
+	g_assert_nonnull(stanza_find_child(pm, "x", MUC_USER));
+	stanza_free(pm);
 }
 
 int main(int argc, char **argv)
