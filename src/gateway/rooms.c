@@ -176,6 +176,19 @@ bool room_is_us(const struct room *r, const char *nick)
 	return strcmp(a, b) == 0;
 }
 
+/* A topic: plain text already (libpurple strips IRC's codes from it),
+ * made valid for XML: valid UTF-8, control characters but tab and line
+ * feed as spaces. */
+static char *plain_topic(const char *topic)
+{
+	char *s = g_utf8_make_valid(topic, -1);
+	for (char *p = s; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\n')
+			*p = ' ';
+	}
+	return s;
+}
+
 char *rooms_text(const char *html)
 {
 	/* markup_to_styled() (XEP-0393) takes its place once markup.h has it */
@@ -330,9 +343,10 @@ void rooms_on_chat_joined(void *session, const struct worker_msg_chat_joined *m)
 	}
 	char *old_nick = r->nick;
 	r->nick = g_strdup(m->nick);
-	bool topic_changed = strcmp(r->topic, m->topic) != 0;
+	g_autofree char *topic = plain_topic(m->topic);
+	bool topic_changed = strcmp(r->topic, topic) != 0;
 	g_free(r->topic);
-	r->topic = g_strdup(m->topic);
+	r->topic = g_steal_pointer(&topic);
 	if (r->state == ROOM_REJOINING && r->before != NULL) {
 		GHashTable *before = r->before;
 		r->before = NULL;
@@ -676,6 +690,12 @@ void rooms_on_chat_message(void *session, const struct worker_msg_chat_message *
 		reflect(e, e->text);
 		return;
 	}
+	if (m->seq != 0) {
+		/* our message's echo after it was reflected (the wait ran out) or
+		 * answered: never a second copy */
+		g_debug("rooms: %s: late echo of %u in %s", session_jid(s), m->seq, r->name);
+		return;
+	}
 	broadcast_message(r, m->nick, text, NULL, NULL,
 	                  (m->flags & WORKER_CHAT_MSG_DELAYED) ? m->when : 0);
 }
@@ -687,7 +707,7 @@ void rooms_on_chat_topic(void *session, const struct worker_msg_chat_topic *m)
 	if (r == NULL)
 		return;
 	g_free(r->topic);
-	r->topic = rooms_text(m->topic);
+	r->topic = plain_topic(m->topic);
 	g_clear_pointer(&r->subject_from, g_free);
 	g_clear_pointer(&r->subject_id, g_free);
 	if (r->state != ROOM_JOINED)

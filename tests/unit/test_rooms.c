@@ -374,6 +374,10 @@ static void test_message_echo_overdue(struct gw *gw, gconstpointer unused)
 	struct stanza *m = gw_expect(gw, "message", "groupchat", ALICE_PC);
 	g_assert_cmpstr(stanza_get_id(m), ==, "m1");
 	stanza_free(m);
+	/* the echo, late: not a second copy */
+	FAKE_EMIT(gw->fake, chat_message, .account = account, .room = "#c", .nick = "alice",
+	          .text = "x", .when = 0, .seq = seq, .flags = 0);
+	gw_expect_nothing(gw);
 }
 
 /* The gateway's own bound: no answer from the legacy side in time. */
@@ -472,6 +476,51 @@ static void test_occupant_changes(struct gw *gw, gconstpointer unused)
 	                   "<x xmlns='" MUC_USER "'><item affiliation='none' role='participant'/>"
 	                   "<status code='110'/></x></presence>");
 	gw_expect_nothing(gw);
+}
+
+static void test_max_occupants(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	join(gw, ALICE_PC, "alice", "j1", NULL);
+	expect_join_chat(gw, "#c", "", "alice");
+	answer_join(gw, account, "alice", "a\002bold\002 topic");
+	stanza_free(gw_take_match(gw, "presence", NULL, ALICE_PC));
+	stanza_free(gw_take_match(gw, "presence", NULL, ALICE_PC));
+	/* control characters never reach XML */
+	gw_expect_next(gw, SUBJECT_TO(ALICE_PC, "a bold  topic"));
+	gw_expect_nothing(gw);
+	/* a third occupant is over the bound: not shown */
+	FAKE_EMIT(gw->fake, chat_occupant, .account = account, .room = "#c", .nick = "carol",
+	          .flags = 0, .real = "", .pm = "carol");
+	gw_expect_nothing(gw);
+	/* the room shows what it keeps */
+	g_autofree char *info = NULL;
+	gw_inject(gw, "<iq from='" ALICE_PC "' to='" ROOM "' type='get' id='d'>"
+	              "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+	struct stanza *r = gw_expect(gw, "iq", "result", ALICE_PC);
+	info = stanza_to_string(r);
+	stanza_free(r);
+	g_assert_nonnull(strstr(info, "<field var='muc#roominfo_occupants'><value>2</value>"));
+}
+
+/* The session logs out (the transport left the roster): joined resources
+ * are told the room is gone for them (110+333). */
+static void test_logout_333(struct gw *gw, gconstpointer unused)
+{
+	in_room(gw);
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unsubscribe'/>");
+	struct stanza *p = gw_take_match(gw, "presence", "unavailable", ALICE_PC);
+	g_assert_nonnull(p);
+	g_assert_cmpstr(stanza_get_from(p), ==, ROOM "/alice");
+	g_autofree char *xml = stanza_to_string(p);
+	g_assert_nonnull(strstr(xml, "<status code='110'/><status code='333'/>"));
+	stanza_free(p);
+	/* forgotten */
+	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "' type='groupchat' id='m1'>"
+	              "<body>x</body></message>");
+	struct stanza *e = gw_take_match(gw, "message", "error", ALICE_PC);
+	g_assert_nonnull(e);
+	stanza_free(e);
 }
 
 static void test_kicked(struct gw *gw, gconstpointer unused)
@@ -860,6 +909,8 @@ int main(int argc, char **argv)
 	ADD("/rooms/subject", test_subject);
 	ADD("/rooms/occupants/changes", test_occupant_changes);
 	ADD("/rooms/kicked", test_kicked);
+	ADD_WITH("/rooms/occupants/max", "[limits]\nmax_room_occupants = 2\n", test_max_occupants);
+	ADD("/rooms/logout-333", test_logout_333);
 	ADD("/rooms/nick-change", test_nick_change);
 	ADD("/rooms/stray-presence", test_stray_presence);
 	ADD("/rooms/self-ping", test_self_ping);
