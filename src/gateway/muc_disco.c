@@ -424,6 +424,15 @@ void muc_on_room_list(void *session, const struct worker_msg_room_list *m)
 	while (g_hash_table_iter_next(&it, &key, &value)) {
 		if (ml->building->len >= WORKER_ROOM_LIST_MAX)
 			break;
+		g_autofree char *local = jid_escape_local(key);
+		struct jid *check =
+		    local != NULL ? jid_new(local, session_ctx(s)->jid, NULL, NULL) : NULL;
+		if (check == NULL) {
+			g_debug("rooms: '%s' in the room list can be no room JID",
+			        (const char *)key);
+			continue;
+		}
+		jid_free(check);
 		struct listed *l = g_new0(struct listed, 1);
 		l->name = g_strdup(key);
 		l->fold = g_utf8_casefold(key, -1);

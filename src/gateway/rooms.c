@@ -725,7 +725,18 @@ void rooms_on_chat_invited(void *session, const struct worker_msg_chat_invited *
 	const struct gateway_ctx *ctx = session_ctx(s);
 	address_note_room(ctx->address, session_jid(s), m->room);
 	g_autofree char *local = jid_escape_local(m->room);
-	g_autofree char *room_jid = g_strdup_printf("%s@%s", local, ctx->jid);
+	g_autofree char *room_jid =
+	    local != NULL ? g_strdup_printf("%s@%s", local, ctx->jid) : NULL;
+	struct jid *check = room_jid != NULL ? jid_parse(room_jid, NULL) : NULL;
+	if (check == NULL) {
+		g_autofree char *text = g_strdup_printf(
+		    "%s invited you to %s, which cannot be reached through this transport "
+		    "(the name can be no room address)",
+		    m->inviter, m->room);
+		out_tell_user(ctx->router, session_jid(s), text);
+		return;
+	}
+	jid_free(check);
 	g_autofree char *inviter = address_contact_jid(ctx->address, m->inviter);
 	struct stanza *msg = stanza_new("message");
 	stanza_set_attr(msg, "from", inviter != NULL ? inviter : ctx->jid);

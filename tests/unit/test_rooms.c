@@ -684,6 +684,8 @@ static void test_room_list(struct gw *gw, gconstpointer unused)
 	g_hash_table_remove_all(batch);
 	g_hash_table_insert(batch, g_strdup("#D"), g_strdup(""));
 	g_hash_table_insert(batch, g_strdup("#c"), g_strdup("1\tsea"));
+	/* no room JID can carry it: left out */
+	g_hash_table_insert(batch, g_strdup("#\001"), g_strdup("1\t"));
 	FAKE_EMIT(gw->fake, room_list, .account = account, .rooms = batch, .done = true,
 	          .complete = true);
 	gw_expect_next(gw, "<iq from='" GW_JID "' to='" ALICE_PC "' id='l1' type='result'>"
@@ -791,6 +793,13 @@ static void test_invitations(struct gw *gw, gconstpointer unused)
 	gw_expect_next(gw, "<message from='bob@" GW_JID "' to='" ALICE "'>"
 	                   "<x xmlns='jabber:x:conference' jid='#x@" GW_JID "' reason='from bob' "
 	                   "password='k'/></message>");
+	/* a name no room JID can carry: told, not sent as an address */
+	FAKE_EMIT(gw->fake, chat_invited, .account = account, .room = "#\001", .inviter = "bob",
+	          .message = "", .key = "");
+	struct stanza *told = gw_expect(gw, "message", "chat", ALICE);
+	g_autofree char *body = stanza_get_child_text(told, "body", NULL);
+	g_assert_nonnull(strstr(body, "cannot be reached"));
+	stanza_free(told);
 	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "'><x xmlns='" MUC_USER "'>"
 	              "<invite to='carol@" GW_JID "'><reason>come</reason></invite></x></message>");
 	struct fake_command *c = gw_take_command(gw, WORKER_CHAT_INVITE);
