@@ -523,6 +523,39 @@ static void test_logout_333(struct gw *gw, gconstpointer unused)
 	stanza_free(e);
 }
 
+/* The legacy side gone for good (a fatal failure, the worker's account
+ * quarantined): no rejoin comes, the joined resources are told (333). */
+static void test_gone_for_good_333(struct gw *gw, gconstpointer reason)
+{
+	guint32 account = in_room(gw);
+	if (GPOINTER_TO_UINT(reason) == WORKER_REASON_CRASHED)
+		g_test_expect_message("ferry", G_LOG_LEVEL_WARNING, "*quarantined*");
+	else
+		g_test_expect_message("ferry", G_LOG_LEVEL_WARNING, "*login failed for good*");
+	FAKE_EMIT(gw->fake, disconnected, .account = account, .reason = GPOINTER_TO_UINT(reason),
+	          .text = "gone", .fatal = true);
+	g_test_assert_expected_messages();
+	struct stanza *p = gw_take_match(gw, "presence", "unavailable", ALICE_PC);
+	while (p != NULL && g_strcmp0(stanza_get_from(p), ROOM "/alice") != 0) {
+		stanza_free(p);
+		p = gw_take_match(gw, "presence", "unavailable", ALICE_PC);
+	}
+	g_assert_nonnull(p);
+	g_autofree char *xml = stanza_to_string(p);
+	g_assert_nonnull(strstr(xml, "<status code='110'/><status code='333'/>"));
+	stanza_free(p);
+}
+
+static void test_quarantine_333(struct gw *gw, gconstpointer unused)
+{
+	test_gone_for_good_333(gw, GUINT_TO_POINTER(WORKER_REASON_CRASHED));
+}
+
+static void test_fatal_333(struct gw *gw, gconstpointer unused)
+{
+	test_gone_for_good_333(gw, GUINT_TO_POINTER(WORKER_REASON_AUTH));
+}
+
 static void test_kicked(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = in_room(gw);
@@ -920,6 +953,8 @@ int main(int argc, char **argv)
 	ADD("/rooms/kicked", test_kicked);
 	ADD_WITH("/rooms/occupants/max", "[limits]\nmax_room_occupants = 2\n", test_max_occupants);
 	ADD("/rooms/logout-333", test_logout_333);
+	ADD("/rooms/fatal-333", test_fatal_333);
+	ADD("/rooms/quarantine-333", test_quarantine_333);
 	ADD("/rooms/nick-change", test_nick_change);
 	ADD("/rooms/stray-presence", test_stray_presence);
 	ADD("/rooms/self-ping", test_self_ping);
