@@ -234,7 +234,7 @@ static void test_multi_resource(struct gw *gw, gconstpointer unused)
 	          .text = "hi &amp; <b>bye</b>", .when = 0, .seq = 0, .flags = 0);
 	struct stanza *m = gw_expect(gw, "message", "groupchat", ALICE_PC);
 	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
-	g_assert_cmpstr(body, ==, "hi & bye");
+	g_assert_cmpstr(body, ==, "hi & *bye*"); /* XEP-0393 styling */
 	g_assert_cmpstr(stanza_get_from(m), ==, ROOM "/bob");
 	stanza_free(m);
 	m = gw_expect(gw, "message", "groupchat", ALICE_PHONE);
