@@ -191,8 +191,8 @@ static char *plain_topic(const char *topic)
 
 char *rooms_text(const char *html)
 {
-	/* markup_to_styled() (XEP-0393) takes its place once markup.h has it */
-	return markup_to_text(html);
+	/* XEP-0393: IRC's bold, italic and strike as *x*, _x_, ~x~ */
+	return markup_to_styled(html);
 }
 
 /* Every joined resource leaves with CODES; the room is forgotten. */
