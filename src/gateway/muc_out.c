@@ -80,6 +80,9 @@ void muc_broadcast_gone(struct room *r, const char *nick, guint32 flags, guint32
 		struct stanza *p =
 		    muc_occupant_presence(r, nick, full, "unavailable", flags, &x, &item);
 		if (new_nick != NULL) {
+			/* a rename keeps the occupant's role (XEP-0045 §7.6, ex. 51):
+			 * only a real departure is role none */
+			set_item(item, flags, false);
 			stanza_set_attr(item, "nick", new_nick);
 			muc_add_status(x, "303");
 		} else if (how == WORKER_CHAT_LEFT_KICK) {

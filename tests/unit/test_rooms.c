@@ -372,7 +372,7 @@ static void test_occupant_changes(struct gw *gw, gconstpointer unused)
 	FAKE_EMIT(gw->fake, chat_renamed, .account = account, .room = "#c", .old = "carol",
 	          .nick = "caro");
 	gw_expect_next(gw, "<presence from='" ROOM "/carol' to='" ALICE_PC "' type='unavailable'>"
-	                   "<x xmlns='" MUC_USER "'><item affiliation='member' role='none' "
+	                   "<x xmlns='" MUC_USER "'><item affiliation='member' role='participant' "
 	                   "nick='caro'/><status code='303'/></x></presence>");
 	gw_expect_next(gw, "<presence from='" ROOM "/caro' to='" ALICE_PC "'>"
 	                   "<x xmlns='" MUC_USER "'><item affiliation='member' role='participant'/>"
@@ -393,7 +393,7 @@ static void test_occupant_changes(struct gw *gw, gconstpointer unused)
 	          .nick = "alice_");
 	gw_expect_next(gw,
 	               "<presence from='" ROOM "/alice' to='" ALICE_PC "' type='unavailable'>"
-	               "<x xmlns='" MUC_USER "'><item affiliation='none' role='none' "
+	               "<x xmlns='" MUC_USER "'><item affiliation='none' role='participant' "
 	               "nick='alice_'/><status code='303'/><status code='110'/></x></presence>");
 	gw_expect_next(gw, "<presence from='" ROOM "/alice_' to='" ALICE_PC "'>"
 	                   "<x xmlns='" MUC_USER "'><item affiliation='none' role='participant'/>"
