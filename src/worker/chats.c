@@ -520,6 +520,8 @@ static void on_chat_left(PurpleConversation *conv, gpointer data)
 		how = WORKER_CHAT_LEFT_KICK;
 		actor = raw->nick;
 		reason = raw->n >= 3 ? raw->params[2] : "";
+	} else if (!is_irc(account) && chats_jabber_kick(conv_name(conv), &actor, &reason)) {
+		how = WORKER_CHAT_LEFT_KICK;
 	}
 	g_message("account %u: left %s (%u)", account_id(account), conv_name(conv), how);
 	account_emit(account, WORKER_FRAME(chat_left, .account = account_id(account),

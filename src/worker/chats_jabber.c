@@ -12,7 +12,13 @@
  * A MUC's error presence to a join names why (XEP-0045 7.2.6-7.2.11);
  * prpl-jabber only says "chat-join-failed", so the reason is read here,
  * off the same signal (the packet goes on to prpl-jabber, which cleans up
- * its half-joined chat). */
+ * its half-joined chat).
+ *
+ * A kick, too, is read here: our own unavailable presence with status 307
+ * (and 110) is noted with its actor and reason for the chat-left that
+ * prpl-jabber emits while it handles that very presence, which then
+ * reports a KICK (chats_jabber_kick()); prpl-jabber's chat-left says no
+ * more than "left". */
 #include "config.h"
 #include "worker.h"
 
@@ -23,6 +29,7 @@
 #define ID_PREFIX "ferry-probe-"
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 #define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+#define NS_MUC_USER "http://jabber.org/protocol/muc#user"
 
 struct probe {
 	guint32 account;
@@ -168,13 +175,65 @@ static void on_presence_error(PurpleConnection *gc, xmlnode *presence)
 	chats_join_failed(account, bare, reason, words != NULL && *words ? words : fallback);
 }
 
+/* The kick in the presence being handled now: the room's bare JID, the
+ * actor's nick, the reason (NULL when not given). */
+static struct {
+	char *room, *actor, *reason;
+} kick;
+
+static void clear_kick(void)
+{
+	g_clear_pointer(&kick.room, g_free);
+	g_clear_pointer(&kick.actor, g_free);
+	g_clear_pointer(&kick.reason, g_free);
+}
+
+/* Our own unavailable presence from a room with 110 and 307: noted. */
+static void on_presence_unavailable(xmlnode *presence)
+{
+	const char *from = xmlnode_get_attrib(presence, "from");
+	xmlnode *x = xmlnode_get_child_with_namespace(presence, "x", NS_MUC_USER);
+	if (from == NULL || x == NULL || strchr(from, '/') == NULL)
+		return;
+	bool self = false, kicked = false;
+	for (xmlnode *n = x->child; n != NULL; n = n->next) {
+		if (n->type != XMLNODE_TYPE_TAG || g_strcmp0(n->name, "status") != 0)
+			continue;
+		const char *code = xmlnode_get_attrib(n, "code");
+		self = self || g_strcmp0(code, "110") == 0;
+		kicked = kicked || g_strcmp0(code, "307") == 0;
+	}
+	if (!self || !kicked)
+		return;
+	xmlnode *item = xmlnode_get_child(x, "item");
+	xmlnode *actor = item != NULL ? xmlnode_get_child(item, "actor") : NULL;
+	xmlnode *why = item != NULL ? xmlnode_get_child(item, "reason") : NULL;
+	kick.room = g_strndup(from, (gsize)(strchr(from, '/') - from));
+	kick.actor = g_strdup(actor != NULL ? xmlnode_get_attrib(actor, "nick") : NULL);
+	kick.reason = why != NULL ? xmlnode_get_data(why) : NULL;
+}
+
+bool chats_jabber_kick(const char *room, const char **actor, const char **reason)
+{
+	if (kick.room == NULL || g_ascii_strcasecmp(kick.room, room) != 0)
+		return false;
+	*actor = kick.actor != NULL ? kick.actor : "";
+	*reason = kick.reason != NULL ? kick.reason : "";
+	return true;
+}
+
 static void on_receiving_xmlnode(PurpleConnection *gc, xmlnode **packet, gpointer data)
 {
+	/* a kick noted belongs to the presence that carried it, not to the next */
+	clear_kick();
 	if (packet == NULL || *packet == NULL)
 		return;
-	if (g_strcmp0((*packet)->name, "presence") == 0 &&
-	    g_strcmp0(xmlnode_get_attrib(*packet, "type"), "error") == 0) {
-		on_presence_error(gc, *packet);
+	if (g_strcmp0((*packet)->name, "presence") == 0) {
+		const char *type = xmlnode_get_attrib(*packet, "type");
+		if (g_strcmp0(type, "error") == 0)
+			on_presence_error(gc, *packet);
+		else if (g_strcmp0(type, "unavailable") == 0)
+			on_presence_unavailable(*packet);
 		return;
 	}
 	if (probes == NULL || g_strcmp0((*packet)->name, "iq") != 0)
