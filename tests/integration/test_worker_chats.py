@@ -484,6 +484,15 @@ async def jabber_scenario(tap, run, w):
                r.child_text("body") == "hello & bye",
                "prpl-jabber message out: bob reads it, the reflection is the echo (seq 10)",
                wd.fmt(m))
+        mark = bob.mark()
+        w.send(wd.SEND_CHAT, 4, pl(wd.SEND_CHAT, 11, MUC, "/me waves", 0))
+        got = await asyncio.to_thread(
+            w.recv_until, lambda x: x[1] == 4 and x[0] in (wd.CHAT_MESSAGE, wd.IM_RESULT), 10)
+        r = await bob.message_from(MUC, since=mark)
+        tap.ok(got[0] == wd.CHAT_MESSAGE and got[2][4] == 11 and r is not None and
+               r.child_text("body") == "/me waves",
+               "prpl-jabber /me: sent as '/me waves' in the body (XEP-0245), echoed (seq 11)",
+               wd.fmt(got))
         bob.send_message(MUC, "from bob <3", mtype="groupchat")
         m = await asyncio.to_thread(w.recv_type, wd.CHAT_MESSAGE, 4, 10,
                                     lambda v: v[1] == "bob")
