@@ -156,6 +156,9 @@ static void count_line(PurpleConversation *conv)
 	struct room *room = room_of(conv);
 	if (room != NULL && ++room->lines >= HISTORY_EVERY) {
 		room->lines = 0;
+		if (WORKER_DEBUG_ON())
+			g_debug("%s: history cleared (%u entries)", conv_name(conv),
+			        g_list_length(purple_conversation_get_message_history(conv)));
 		purple_conversation_clear_message_history(conv);
 	}
 }

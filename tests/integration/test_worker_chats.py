@@ -34,6 +34,7 @@ from transport import FakeIrc, IrcPeer, XmppUser  # noqa: E402
 import worker_driver as wd  # noqa: E402
 
 ACC = 1
+LOG = [None]  # the worker's log file
 JOIN_BOUND = 35.0  # the worker answers every JOIN_CHAT within 30 s
 
 # worker_protocol.h's enums
@@ -221,6 +222,18 @@ async def scenario(tap, irc, chat):
                not any(m and m[0] == wd.CHAT_MESSAGE and "notice" in m[2][2] for m in got),
                "from IRC: a channel NOTICE is a NOTICE (title: the room), no CHAT_MESSAGE",
                [wd.fmt(m) for m in got if m])
+
+        # ---- bounds: libpurple's per-conversation history is cleared
+        # (the core writes "x entered/left the room" there, and keeps it)
+        async with IrcPeer(irc.port, "eve") as eve:
+            for i in range(40):
+                eve.send("JOIN #ferry")
+                eve.send("PART #ferry :p%d" % i)
+            m = await c.recv(wd.CHAT_OCCUPANT_LEFT, lambda v: v[4] == "p39", 30)
+        cleared = [int(x) for x in re.findall(r"#ferry: history cleared \((\d+) entries\)",
+                                              _read(LOG[0]), re.I)]
+        tap.ok(m is not None and cleared and max(cleared) >= 1,
+               "bounds: the room's history (%r entries) is cleared every 64 lines" % cleared)
 
         # ---- join failures
         bob.send("JOIN #keyed")
@@ -550,8 +563,9 @@ def body(tap, run):
     d = run.path("worker")
     os.makedirs(d, exist_ok=True)
     binary = os.path.join(builddir(), "src", "ferry-worker")
-    env = dict(os.environ, TMPDIR=d, HOME=d, FERRY_LOG_LEVEL="info")
+    env = dict(os.environ, TMPDIR=d, HOME=d, FERRY_LOG_LEVEL="debug")
     log = os.path.join(d, "worker.log")
+    LOG[0] = log
     opts = {"port": str(irc.port), "ssl": "false", "ratelimit-interval": "0"}
     with wd.Worker(binary, env=env, stderr_path=log) as w:
         w.recv_type(wd.READY)
