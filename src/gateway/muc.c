@@ -287,6 +287,11 @@ void muc_on_message(struct session *s, const struct stanza *m, const struct jid 
 		            .room = r->name, .topic = topic != NULL ? topic : "");
 		return;
 	}
+	/* the same judgement as a 1:1 message: end-to-end encryption (OMEMO in
+	 * a room, with its fallback body), retractions and reactions cannot
+	 * cross, and are answered; OTR and plain text go on */
+	if (!content_may_relay(s, m))
+		return;
 	if (body == NULL || *body == '\0')
 		return; /* chat states: nothing the legacy room carries */
 	rooms_say(r, m, full, body);

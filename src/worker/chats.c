@@ -156,6 +156,9 @@ static void count_line(PurpleConversation *conv)
 	struct room *room = room_of(conv);
 	if (room != NULL && ++room->lines >= HISTORY_EVERY) {
 		room->lines = 0;
+		if (WORKER_DEBUG_ON())
+			g_debug("%s: history cleared (%u entries)", conv_name(conv),
+			        g_list_length(purple_conversation_get_message_history(conv)));
 		purple_conversation_clear_message_history(conv);
 	}
 }
@@ -588,20 +591,29 @@ void chats_on_send_chat(void *data, const struct worker_msg_send_chat *m)
 		                m->max_lines);
 		return;
 	}
-	int result;
+	int result = 0;
 	if (g_str_has_prefix(m->text, "/me ")) {
+		/* the prpl's own /me, an action of its network; where it has none
+		 * (prpl-jabber: XMPP carries "/me " in the body, XEP-0245; the
+		 * "me" command libpurple knows is prpl-irc's) the text goes as
+		 * it is */
 		char *error = NULL;
 		g_autofree char *cmd = g_strdup(m->text + 1);
 		PurpleCmdStatus status = purple_cmd_do_command(conv, cmd, cmd, &error);
-		result = status == PURPLE_CMD_STATUS_OK ? 1 : -1;
+		if (status == PURPLE_CMD_STATUS_OK)
+			result = 1;
+		else if (status != PURPLE_CMD_STATUS_NOT_FOUND &&
+		         status != PURPLE_CMD_STATUS_WRONG_PRPL &&
+		         status != PURPLE_CMD_STATUS_WRONG_TYPE)
+			result = -1;
 		g_free(error);
-	} else {
+	}
+	if (result == 0)
 		/* serv_chat_send, not purple_conv_chat_send: the latter linkifies
 		 * HTML protocols' text (URLs become <a> markup) */
 		result =
 		    serv_chat_send(gc_of(account), purple_conv_chat_get_id(PURPLE_CONV_CHAT(conv)),
 		                   m->text, PURPLE_MESSAGE_SEND);
-	}
 	if (result < 0) {
 		im_failed(m->account, m->seq, WORKER_IM_FAILED, "the protocol refused the message");
 		return;

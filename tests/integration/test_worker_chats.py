@@ -34,6 +34,7 @@ from transport import FakeIrc, IrcPeer, XmppUser  # noqa: E402
 import worker_driver as wd  # noqa: E402
 
 ACC = 1
+LOG = [None]  # the worker's log file
 JOIN_BOUND = 35.0  # the worker answers every JOIN_CHAT within 30 s
 
 # worker_protocol.h's enums
@@ -221,6 +222,18 @@ async def scenario(tap, irc, chat):
                not any(m and m[0] == wd.CHAT_MESSAGE and "notice" in m[2][2] for m in got),
                "from IRC: a channel NOTICE is a NOTICE (title: the room), no CHAT_MESSAGE",
                [wd.fmt(m) for m in got if m])
+
+        # ---- bounds: libpurple's per-conversation history is cleared
+        # (the core writes "x entered/left the room" there, and keeps it)
+        async with IrcPeer(irc.port, "eve") as eve:
+            for i in range(40):
+                eve.send("JOIN #ferry")
+                eve.send("PART #ferry :p%d" % i)
+            m = await c.recv(wd.CHAT_OCCUPANT_LEFT, lambda v: v[4] == "p39", 30)
+        cleared = [int(x) for x in re.findall(r"#ferry: history cleared \((\d+) entries\)",
+                                              _read(LOG[0]), re.I)]
+        tap.ok(m is not None and cleared and max(cleared) >= 1,
+               "bounds: the room's history (%r entries) is cleared every 64 lines" % cleared)
 
         # ---- join failures
         bob.send("JOIN #keyed")
@@ -484,6 +497,15 @@ async def jabber_scenario(tap, run, w):
                r.child_text("body") == "hello & bye",
                "prpl-jabber message out: bob reads it, the reflection is the echo (seq 10)",
                wd.fmt(m))
+        mark = bob.mark()
+        w.send(wd.SEND_CHAT, 4, pl(wd.SEND_CHAT, 11, MUC, "/me waves", 0))
+        got = await asyncio.to_thread(
+            w.recv_until, lambda x: x[1] == 4 and x[0] in (wd.CHAT_MESSAGE, wd.IM_RESULT), 10)
+        r = await bob.message_from(MUC, since=mark)
+        tap.ok(got[0] == wd.CHAT_MESSAGE and got[2][4] == 11 and r is not None and
+               r.child_text("body") == "/me waves",
+               "prpl-jabber /me: sent as '/me waves' in the body (XEP-0245), echoed (seq 11)",
+               wd.fmt(got))
         bob.send_message(MUC, "from bob <3", mtype="groupchat")
         m = await asyncio.to_thread(w.recv_type, wd.CHAT_MESSAGE, 4, 10,
                                     lambda v: v[1] == "bob")
@@ -541,8 +563,9 @@ def body(tap, run):
     d = run.path("worker")
     os.makedirs(d, exist_ok=True)
     binary = os.path.join(builddir(), "src", "ferry-worker")
-    env = dict(os.environ, TMPDIR=d, HOME=d, FERRY_LOG_LEVEL="info")
+    env = dict(os.environ, TMPDIR=d, HOME=d, FERRY_LOG_LEVEL="debug")
     log = os.path.join(d, "worker.log")
+    LOG[0] = log
     opts = {"port": str(irc.port), "ssl": "false", "ratelimit-interval": "0"}
     with wd.Worker(binary, env=env, stderr_path=log) as w:
         w.recv_type(wd.READY)

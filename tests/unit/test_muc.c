@@ -32,6 +32,32 @@ static void test_nick_change(struct gw *gw, gconstpointer unused)
 	gw_expect_nothing(gw);
 }
 
+/* What cannot cross in 1:1 cannot in a room: an OMEMO message (with its
+ * fallback body) and a reaction are answered with their id, nothing is
+ * said on the legacy side; OTR text is text. */
+static void test_encrypted(struct gw *gw, gconstpointer unused)
+{
+	in_room(gw);
+	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "' type='groupchat' id='o1'>"
+	              "<body>I sent you an OMEMO encrypted message</body>"
+	              "<encrypted xmlns='eu.siacs.conversations.axolotl'/></message>");
+	struct stanza *e = gw_expect(gw, "message", "error", ALICE_PC);
+	g_assert_cmpstr(stanza_get_id(e), ==, "o1");
+	g_autofree char *xml = stanza_to_string(e);
+	g_assert_nonnull(strstr(xml, "<not-acceptable"));
+	stanza_free(e);
+	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "' type='groupchat' id='r1'>"
+	              "<reactions xmlns='urn:xmpp:reactions:0' id='x'><reaction>+1</reaction>"
+	              "</reactions></message>");
+	e = gw_expect(gw, "message", "error", ALICE_PC);
+	g_assert_cmpstr(stanza_get_id(e), ==, "r1");
+	stanza_free(e);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SEND_CHAT), ==, 0);
+	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "' type='groupchat' id='t1'>"
+	              "<body>?OTR:AAMG</body></message>");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SEND_CHAT), ==, 1);
+}
+
 static void test_stray_presence(struct gw *gw, gconstpointer unused)
 {
 	gw_online(gw, "alice");
@@ -297,6 +323,7 @@ int main(int argc, char **argv)
 	g_test_add(path, struct gw, extra, gw_test_setup, fn, gw_test_teardown)
 	ADD("/muc/nick-change", test_nick_change);
 	ADD("/muc/stray-presence", test_stray_presence);
+	ADD("/muc/encrypted", test_encrypted);
 	ADD("/muc/self-ping", test_self_ping);
 	ADD("/muc/disco", test_disco);
 	ADD("/muc/list", test_room_list);
