@@ -12,9 +12,14 @@
  * A MUC's error presence to a join names why (XEP-0045 7.2.6-7.2.11);
  * prpl-jabber only says "chat-join-failed", so the reason is read here,
  * off the same signal (the packet goes on to prpl-jabber, which cleans up
- * its half-joined chat). */
+ * its half-joined chat).
+ *
+ * Kicks and bans (status 307, 301 in an unavailable presence from the
+ * room) reach libpurple's chat-left / chat-buddy-left without actor or
+ * reason; the last such presence is noted here for the handler that runs
+ * while prpl-jabber parses it (chats_jabber_kick). */
 #include "config.h"
-#include "worker.h"
+#include "chats_internal.h"
 
 #include <string.h>
 
@@ -168,10 +173,79 @@ static void on_presence_error(PurpleConnection *gc, xmlnode *presence)
 	chats_join_failed(account, bare, reason, words != NULL && *words ? words : fallback);
 }
 
+#define NS_MUC_USER "http://jabber.org/protocol/muc#user"
+
+/* The kick or ban being parsed: valid until the next packet. */
+static struct {
+	guint32 account;
+	char *room; /* bare JID */
+	char *nick;
+	char *actor;
+	char *reason;
+} kick;
+
+static void kick_clear(void)
+{
+	kick.account = 0;
+	g_clear_pointer(&kick.room, g_free);
+	g_clear_pointer(&kick.nick, g_free);
+	g_clear_pointer(&kick.actor, g_free);
+	g_clear_pointer(&kick.reason, g_free);
+}
+
+static bool has_status(xmlnode *x, const char *code)
+{
+	for (xmlnode *st = xmlnode_get_child(x, "status"); st != NULL;
+	     st = xmlnode_get_next_twin(st))
+		if (g_strcmp0(xmlnode_get_attrib(st, "code"), code) == 0)
+			return true;
+	return false;
+}
+
+static void note_kick(PurpleConnection *gc, xmlnode *presence)
+{
+	const char *from = xmlnode_get_attrib(presence, "from");
+	xmlnode *x = xmlnode_get_child_with_namespace(presence, "x", NS_MUC_USER);
+	struct account *account = accounts_find(purple_connection_get_account(gc));
+	const char *slash = from != NULL ? strchr(from, '/') : NULL;
+	if (x == NULL || account == NULL || slash == NULL ||
+	    !(has_status(x, "307") || has_status(x, "301")))
+		return;
+	xmlnode *item = xmlnode_get_child(x, "item");
+	xmlnode *actor = item != NULL ? xmlnode_get_child(item, "actor") : NULL;
+	xmlnode *reason = item != NULL ? xmlnode_get_child(item, "reason") : NULL;
+	kick.account = account_id(account);
+	kick.room = g_strndup(from, (gsize)(slash - from));
+	kick.nick = g_strdup(slash + 1);
+	kick.actor = g_strdup(actor != NULL && xmlnode_get_attrib(actor, "nick") != NULL
+	                          ? xmlnode_get_attrib(actor, "nick")
+	                          : "");
+	kick.reason = reason != NULL ? xmlnode_get_data(reason) : NULL;
+	if (kick.reason == NULL)
+		kick.reason = g_strdup("");
+}
+
+bool chats_jabber_kick(guint32 account, const char *room, const char *nick, const char **actor,
+                       const char **reason)
+{
+	if (kick.account != account || !same_name(kick.room, room) ||
+	    (nick != NULL && g_strcmp0(kick.nick, nick) != 0))
+		return false;
+	*actor = kick.actor;
+	*reason = kick.reason;
+	return true;
+}
+
 static void on_receiving_xmlnode(PurpleConnection *gc, xmlnode **packet, gpointer data)
 {
+	kick_clear();
 	if (packet == NULL || *packet == NULL)
 		return;
+	if (g_strcmp0((*packet)->name, "presence") == 0 &&
+	    g_strcmp0(xmlnode_get_attrib(*packet, "type"), "unavailable") == 0) {
+		note_kick(gc, *packet);
+		return;
+	}
 	if (g_strcmp0((*packet)->name, "presence") == 0 &&
 	    g_strcmp0(xmlnode_get_attrib(*packet, "type"), "error") == 0) {
 		on_presence_error(gc, *packet);
@@ -201,6 +275,8 @@ static void on_receiving_xmlnode(PurpleConnection *gc, xmlnode **packet, gpointe
 
 void chats_jabber_account_gone(guint32 id)
 {
+	if (kick.account == id)
+		kick_clear();
 	for (GList *l = probes; l != NULL;) {
 		GList *next = l->next;
 		struct probe *p = l->data;
