@@ -315,6 +315,14 @@ static void on_chat_buddy_left(PurpleConversation *conv, const char *name, const
 	} else if (part != NULL && same_name(part->nick, name)) {
 		g_free(why);
 		why = g_strdup(part->n >= 2 ? part->params[1] : "");
+	} else {
+		const char *by, *words;
+		if (chats_jabber_kick(account_id(account), conv_name(conv), name, &by, &words)) {
+			how = WORKER_CHAT_LEFT_KICK;
+			actor = by;
+			g_free(why);
+			why = g_strdup(words);
+		}
 	}
 	account_emit(account, WORKER_FRAME(chat_occupant_left, .account = account_id(account),
 	                                   .room = conv_name(conv), .nick = name, .how = how,
@@ -523,7 +531,7 @@ static void on_chat_left(PurpleConversation *conv, gpointer data)
 		how = WORKER_CHAT_LEFT_KICK;
 		actor = raw->nick;
 		reason = raw->n >= 3 ? raw->params[2] : "";
-	} else if (!is_irc(account) && chats_jabber_kick(conv_name(conv), &actor, &reason)) {
+	} else if (chats_jabber_kick(account_id(account), conv_name(conv), NULL, &actor, &reason)) {
 		how = WORKER_CHAT_LEFT_KICK;
 	}
 	g_message("account %u: left %s (%u)", account_id(account), conv_name(conv), how);

@@ -46,6 +46,12 @@ bool same_name(const char *a, const char *b);
 /* a JOINING room is joined: its occupants, then CHAT_JOINED */
 void complete_join(PurpleConversation *conv);
 
+/* chats_jabber.c: true when the presence prpl-jabber is parsing kicked
+ * (or banned) NICK (NULL: anyone) from ROOM of ACCOUNT; sets *ACTOR and
+ * *REASON ("" when not given; borrowed until the next packet). */
+bool chats_jabber_kick(guint32 account, const char *room, const char *nick, const char **actor,
+                       const char **reason);
+
 /* chats_admin.c: topics, invitations, nick changes, probes */
 void chats_admin_install(void);
 void chats_admin_account_gone(guint32 id);

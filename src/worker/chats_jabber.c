@@ -14,13 +14,12 @@
  * off the same signal (the packet goes on to prpl-jabber, which cleans up
  * its half-joined chat).
  *
- * A kick, too, is read here: our own unavailable presence with status 307
- * (and 110) is noted with its actor and reason for the chat-left that
- * prpl-jabber emits while it handles that very presence, which then
- * reports a KICK (chats_jabber_kick()); prpl-jabber's chat-left says no
- * more than "left". */
+ * Kicks and bans (status 307, 301 in an unavailable presence from the
+ * room) reach libpurple's chat-left / chat-buddy-left without actor or
+ * reason; the last such presence is noted here for the handler that runs
+ * while prpl-jabber parses it (chats_jabber_kick). */
 #include "config.h"
-#include "worker.h"
+#include "chats_internal.h"
 
 #include <string.h>
 
@@ -29,7 +28,6 @@
 #define ID_PREFIX "ferry-probe-"
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 #define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
-#define NS_MUC_USER "http://jabber.org/protocol/muc#user"
 
 struct probe {
 	guint32 account;
@@ -175,65 +173,82 @@ static void on_presence_error(PurpleConnection *gc, xmlnode *presence)
 	chats_join_failed(account, bare, reason, words != NULL && *words ? words : fallback);
 }
 
-/* The kick in the presence being handled now: the room's bare JID, the
- * actor's nick, the reason (NULL when not given). */
+#define NS_MUC_USER "http://jabber.org/protocol/muc#user"
+
+/* The kick or ban being parsed: valid until the next packet. */
 static struct {
-	char *room, *actor, *reason;
+	guint32 account;
+	char *room; /* bare JID */
+	char *nick;
+	char *actor;
+	char *reason;
 } kick;
 
-static void clear_kick(void)
+static void kick_clear(void)
 {
+	kick.account = 0;
 	g_clear_pointer(&kick.room, g_free);
+	g_clear_pointer(&kick.nick, g_free);
 	g_clear_pointer(&kick.actor, g_free);
 	g_clear_pointer(&kick.reason, g_free);
 }
 
-/* Our own unavailable presence from a room with 110 and 307: noted. */
-static void on_presence_unavailable(xmlnode *presence)
+static bool has_status(xmlnode *x, const char *code)
+{
+	for (xmlnode *st = xmlnode_get_child(x, "status"); st != NULL;
+	     st = xmlnode_get_next_twin(st))
+		if (g_strcmp0(xmlnode_get_attrib(st, "code"), code) == 0)
+			return true;
+	return false;
+}
+
+static void note_kick(PurpleConnection *gc, xmlnode *presence)
 {
 	const char *from = xmlnode_get_attrib(presence, "from");
 	xmlnode *x = xmlnode_get_child_with_namespace(presence, "x", NS_MUC_USER);
-	if (from == NULL || x == NULL || strchr(from, '/') == NULL)
-		return;
-	bool self = false, kicked = false;
-	for (xmlnode *n = x->child; n != NULL; n = n->next) {
-		if (n->type != XMLNODE_TYPE_TAG || g_strcmp0(n->name, "status") != 0)
-			continue;
-		const char *code = xmlnode_get_attrib(n, "code");
-		self = self || g_strcmp0(code, "110") == 0;
-		kicked = kicked || g_strcmp0(code, "307") == 0;
-	}
-	if (!self || !kicked)
+	struct account *account = accounts_find(purple_connection_get_account(gc));
+	const char *slash = from != NULL ? strchr(from, '/') : NULL;
+	if (x == NULL || account == NULL || slash == NULL ||
+	    !(has_status(x, "307") || has_status(x, "301")))
 		return;
 	xmlnode *item = xmlnode_get_child(x, "item");
 	xmlnode *actor = item != NULL ? xmlnode_get_child(item, "actor") : NULL;
-	xmlnode *why = item != NULL ? xmlnode_get_child(item, "reason") : NULL;
-	kick.room = g_strndup(from, (gsize)(strchr(from, '/') - from));
-	kick.actor = g_strdup(actor != NULL ? xmlnode_get_attrib(actor, "nick") : NULL);
-	kick.reason = why != NULL ? xmlnode_get_data(why) : NULL;
+	xmlnode *reason = item != NULL ? xmlnode_get_child(item, "reason") : NULL;
+	kick.account = account_id(account);
+	kick.room = g_strndup(from, (gsize)(slash - from));
+	kick.nick = g_strdup(slash + 1);
+	kick.actor = g_strdup(actor != NULL && xmlnode_get_attrib(actor, "nick") != NULL
+	                          ? xmlnode_get_attrib(actor, "nick")
+	                          : "");
+	kick.reason = reason != NULL ? xmlnode_get_data(reason) : NULL;
+	if (kick.reason == NULL)
+		kick.reason = g_strdup("");
 }
 
-bool chats_jabber_kick(const char *room, const char **actor, const char **reason)
+bool chats_jabber_kick(guint32 account, const char *room, const char *nick, const char **actor,
+                       const char **reason)
 {
-	if (kick.room == NULL || g_ascii_strcasecmp(kick.room, room) != 0)
+	if (kick.account != account || !same_name(kick.room, room) ||
+	    (nick != NULL && g_strcmp0(kick.nick, nick) != 0))
 		return false;
-	*actor = kick.actor != NULL ? kick.actor : "";
-	*reason = kick.reason != NULL ? kick.reason : "";
+	*actor = kick.actor;
+	*reason = kick.reason;
 	return true;
 }
 
 static void on_receiving_xmlnode(PurpleConnection *gc, xmlnode **packet, gpointer data)
 {
-	/* a kick noted belongs to the presence that carried it, not to the next */
-	clear_kick();
+	kick_clear();
 	if (packet == NULL || *packet == NULL)
 		return;
-	if (g_strcmp0((*packet)->name, "presence") == 0) {
-		const char *type = xmlnode_get_attrib(*packet, "type");
-		if (g_strcmp0(type, "error") == 0)
-			on_presence_error(gc, *packet);
-		else if (g_strcmp0(type, "unavailable") == 0)
-			on_presence_unavailable(*packet);
+	if (g_strcmp0((*packet)->name, "presence") == 0 &&
+	    g_strcmp0(xmlnode_get_attrib(*packet, "type"), "unavailable") == 0) {
+		note_kick(gc, *packet);
+		return;
+	}
+	if (g_strcmp0((*packet)->name, "presence") == 0 &&
+	    g_strcmp0(xmlnode_get_attrib(*packet, "type"), "error") == 0) {
+		on_presence_error(gc, *packet);
 		return;
 	}
 	if (probes == NULL || g_strcmp0((*packet)->name, "iq") != 0)
@@ -260,6 +275,8 @@ static void on_receiving_xmlnode(PurpleConnection *gc, xmlnode **packet, gpointe
 
 void chats_jabber_account_gone(guint32 id)
 {
+	if (kick.account == id)
+		kick_clear();
 	for (GList *l = probes; l != NULL;) {
 		GList *next = l->next;
 		struct probe *p = l->data;

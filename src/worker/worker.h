@@ -415,10 +415,6 @@ const struct irc_raw *chats_irc_current(PurpleConnection *gc);
 void chats_jabber_probe(struct account *account, const char *room);
 void chats_jabber_install(void);
 void chats_jabber_account_gone(guint32 id);
-/* True if the presence being handled now kicked us from ROOM (a bare room
- * JID); *ACTOR and *REASON ("" when not given) stay valid until the next
- * stanza is received. */
-bool chats_jabber_kick(const char *room, const char **actor, const char **reason);
 
 /* ---- roomlist.c ---------------------------------------------------------- */
 
