@@ -136,6 +136,11 @@ bool same_name(const char *a, const char *b)
 	return a != NULL && b != NULL && purple_utf8_strcasecmp(a, b) == 0;
 }
 
+bool has_line_break(const char *text)
+{
+	return text != NULL && strpbrk(text, "\r\n") != NULL;
+}
+
 /* The raw IRC line being parsed when it is COMMAND and its parameter AT
  * (-1: none) names CONV's room. */
 static const struct irc_raw *raw_line(struct account *account, const char *command,
@@ -441,6 +446,28 @@ void chats_on_join_chat(void *data, const struct worker_msg_join_chat *m)
 		join_failed_now(m, account, WORKER_CHAT_FAIL_NETWORK,
 		                account_is_test(account) ? "a test login joins no rooms"
 		                                         : "not connected");
+		return;
+	}
+	if (has_line_break(m->room)) {
+		join_failed_now(m, account, WORKER_CHAT_FAIL_NO_ROOM,
+		                "the room name contains a line break");
+		return;
+	}
+	if (has_line_break(m->key)) {
+		join_failed_now(m, account, WORKER_CHAT_FAIL_OTHER,
+		                "the room password contains a line break");
+		return;
+	}
+	/* prpl-irc writes "JOIN name key": a space or comma would join other
+	 * channels (or give another key), BEL is no channel name's (RFC 2812
+	 * 1.3) */
+	if (is_irc(account) && strpbrk(m->room, " ,\a") != NULL) {
+		join_failed_now(m, account, WORKER_CHAT_FAIL_NO_ROOM, "not a channel name");
+		return;
+	}
+	if (is_irc(account) && strpbrk(m->key, " ,") != NULL) {
+		join_failed_now(m, account, WORKER_CHAT_FAIL_KEY,
+		                "a channel key holds no space or comma");
 		return;
 	}
 	PurpleConversation *conv = find_chat(account, m->room);

@@ -72,6 +72,8 @@ void chats_on_set_chat_topic(void *data, const struct worker_msg_set_chat_topic 
 		error = "not in that room";
 	else if (info == NULL || info->set_chat_topic == NULL)
 		error = "this network cannot set a topic";
+	else if (has_line_break(m->topic))
+		error = "the topic contains a line break";
 	if (error != NULL) {
 		account_emit(account,
 		             WORKER_FRAME(chat_error, .account = m->account, .room = m->room,
@@ -107,6 +109,12 @@ void chats_on_chat_invite(void *data, const struct worker_msg_chat_invite *m)
 		account_emit(account,
 		             WORKER_FRAME(chat_error, .account = m->account, .room = m->room,
 		                          .op = WORKER_CHAT_OP_INVITE, .text = "not in that room"));
+		return;
+	}
+	if (has_line_break(m->reason) || has_line_break(m->name)) {
+		account_emit(account, WORKER_FRAME(chat_error, .account = m->account,
+		                                   .room = m->room, .op = WORKER_CHAT_OP_INVITE,
+		                                   .text = "the invitation contains a line break"));
 		return;
 	}
 	room->invite_pending = true;

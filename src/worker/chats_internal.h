@@ -43,6 +43,11 @@ bool joined_at_subject(struct account *account);
 const char *conv_name(PurpleConversation *conv);
 /* case-insensitive (UTF-8) equality of two names, false for NULL */
 bool same_name(const char *a, const char *b);
+/* TEXT holds a line break (CR or LF): written verbatim into a protocol
+ * line by prpl-irc (irc_format strips none), it would end that line and
+ * start a command of the sender's choosing. A NUL cannot come (GVariant
+ * strings hold none). */
+bool has_line_break(const char *text);
 /* a JOINING room is joined: its occupants, then CHAT_JOINED */
 void complete_join(PurpleConversation *conv);
 

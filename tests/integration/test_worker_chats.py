@@ -266,6 +266,36 @@ async def scenario(tap, irc, chat):
         got = await c.until(is_joined("#keyed"), JOIN_BOUND)
         tap.ok(got[-1] is not None, "join: the right key joins")
 
+        # ---- injection: a line break (or, on IRC, a space, comma or BEL in
+        # a channel name) never reaches the server as a line of its own
+        mark = len(bob.lines)
+        inj = "\r\nPRIVMSG bob :INJ"
+        joins = [("#inj" + inj + "1", "", FAIL_NO_ROOM, "a room name with CR LF"),
+                 ("#inj\nPRIVMSG bob :INJ2", "", FAIL_NO_ROOM, "a room name with LF"),
+                 ("#keyed", "k" + inj + "3", FAIL_OTHER, "a key with CR LF"),
+                 ("#a,#inj4", "", FAIL_NO_ROOM, "a room name with a comma"),
+                 ("#a #inj5", "", FAIL_NO_ROOM, "a room name with a space"),
+                 ("#a\x07b", "", FAIL_NO_ROOM, "a room name with BEL")]
+        for room, key, reason, what in joins:
+            c.send(wd.JOIN_CHAT, room, key, "")
+            m = await c.recv(wd.CHAT_JOIN_FAILED, lambda v, r=room: v[0] == r, 10)
+            tap.ok(m is not None and m[2][1] == reason and m[2][2] != "",
+                   "injection: %s is refused (reason %d)" % (what, reason), m and wd.fmt(m))
+        c.send(wd.SET_CHAT_TOPIC, "#ferry", "t" + inj + "6")
+        m = await c.recv(wd.CHAT_ERROR, lambda v: v[1] == OP_TOPIC, 10)
+        tap.ok(m is not None and "line break" in m[2][2],
+               "injection: a topic with CR LF is CHAT_ERROR TOPIC", m and wd.fmt(m))
+        c.send(wd.CHAT_INVITE, "#ferry", "bob" + inj + "7", "")
+        c.send(wd.CHAT_INVITE, "#ferry", "bob", "why" + inj + "8")
+        got = await c.until(lambda m: m is None or (m[0] == wd.CHAT_ERROR and
+                                                    m[2][1] == OP_INVITE and
+                                                    "line break" in m[2][2]), 10)
+        tap.ok(got[-1] is not None, "injection: an invitation with CR LF is CHAT_ERROR INVITE",
+               [wd.fmt(m) for m in got if m])
+        await c.drain(1.0)
+        tap.ok(await line_seen(bob, r"INJ|:alice!\S+ JOIN :?#(inj|a)", mark, 3.0) is None,
+               "injection: the IRC peer saw no injected command", repr(bob.lines[mark:]))
+
         # ---- renames
         carol.send("JOIN #ferry")
         m = await c.recv(wd.CHAT_OCCUPANT, lambda v: v[1] == "carol")
