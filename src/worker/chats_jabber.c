@@ -173,6 +173,43 @@ static void on_presence_error(PurpleConnection *gc, xmlnode *presence)
 	chats_join_failed(account, bare, reason, words != NULL && *words ? words : fallback);
 }
 
+/* A room's <message type='error'/> (XEP-0045 7.4: a visitor in a
+ * moderated room, a message the room does not accept) refuses our oldest
+ * message not reflected yet: prpl-jabber only writes it as an error line,
+ * and the reflection that line waits for never comes. */
+static void on_message_error(PurpleConnection *gc, xmlnode *message)
+{
+	const char *from = xmlnode_get_attrib(message, "from");
+	struct account *account = accounts_find(purple_connection_get_account(gc));
+	if (from == NULL || strchr(from, '/') != NULL || account == NULL)
+		return; /* an occupant's (a private message's) error is not the room's */
+	PurpleConversation *conv = find_chat(account, from);
+	struct room *room = room_of(conv);
+	if (room == NULL || room->state != ROOM_JOINED || g_queue_is_empty(&room->echoes))
+		return;
+	guint32 seq = GPOINTER_TO_UINT(g_queue_pop_head(&room->echoes));
+	xmlnode *error = xmlnode_get_child(message, "error");
+	xmlnode *text =
+	    error != NULL ? xmlnode_get_child_with_namespace(error, "text", NS_STANZAS) : NULL;
+	g_autofree char *words = text != NULL ? xmlnode_get_data(text) : NULL;
+	const char *condition = "";
+	for (xmlnode *n = error != NULL ? error->child : NULL; n != NULL; n = n->next)
+		if (n->type == XMLNODE_TYPE_TAG && g_strcmp0(n->name, "text") != 0 &&
+		    g_strcmp0(xmlnode_get_namespace(n), NS_STANZAS) == 0) {
+			condition = n->name;
+			break;
+		}
+	g_autofree char *why = words != NULL && *words != '\0'
+	                           ? g_strdup(words)
+	                           : g_strdup_printf("the room refused the message (%s)",
+	                                             *condition ? condition : "error");
+	g_message("account %u: %s refused message %u: %s", account_id(account), conv_name(conv),
+	          seq, why);
+	channel_send(WORKER_FRAME(im_result, .account = account_id(account), .seq = seq,
+	                          .sent = false, .reason = WORKER_IM_FAILED, .error = why,
+	                          .lines = 1));
+}
+
 #define NS_MUC_USER "http://jabber.org/protocol/muc#user"
 
 /* The kick or ban being parsed: valid until the next packet. */
@@ -249,6 +286,11 @@ static void on_receiving_xmlnode(PurpleConnection *gc, xmlnode **packet, gpointe
 	if (g_strcmp0((*packet)->name, "presence") == 0 &&
 	    g_strcmp0(xmlnode_get_attrib(*packet, "type"), "error") == 0) {
 		on_presence_error(gc, *packet);
+		return;
+	}
+	if (g_strcmp0((*packet)->name, "message") == 0 &&
+	    g_strcmp0(xmlnode_get_attrib(*packet, "type"), "error") == 0) {
+		on_message_error(gc, *packet);
 		return;
 	}
 	if (probes == NULL || g_strcmp0((*packet)->name, "iq") != 0)

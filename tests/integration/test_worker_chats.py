@@ -579,6 +579,41 @@ async def jabber_scenario(tap, run, w):
             wd.CHAT_JOINED, wd.CHAT_JOIN_FAILED), JOIN_BOUND)
         tap.ok(m[0] == wd.CHAT_JOINED and m[2][0] == locked,
                "prpl-jabber: the right password joins", wd.fmt(m))
+        # a moderated room: carol joins as a visitor, the room refuses her
+        # line with a <message type='error'/>; with voice the next one goes
+        mod = "mod@conference.localhost"
+        bob.xmpp.send_raw("<presence to='%s/bob'><x xmlns='%s'/></presence>"
+                          % (mod, "http://jabber.org/protocol/muc"))
+        await bob.presence_from(mod, None, timeout=10)
+        form = ("<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                "<x xmlns='jabber:x:data' type='submit'>"
+                "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig"
+                "</value></field>"
+                "<field var='muc#roomconfig_moderatedroom'><value>1</value></field>"
+                "</x></query>")
+        r = await bob.iq(mod, form, itype="set")
+        w.send(wd.JOIN_CHAT, 4, pl(wd.JOIN_CHAT, mod, "", "carolnick"))
+        m = await asyncio.to_thread(w.recv_until, lambda x: x[1] == 4 and x[0] in (
+            wd.CHAT_JOINED, wd.CHAT_JOIN_FAILED), JOIN_BOUND)
+        tap.ok(r is not None and r.type == "result" and m[0] == wd.CHAT_JOINED,
+               "prpl-jabber: carol joins bob's moderated room", wd.fmt(m))
+        w.pending = []
+        w.send(wd.SEND_CHAT, 4, pl(wd.SEND_CHAT, 20, mod, "muted", 0))
+        m = await asyncio.to_thread(w.recv_until, lambda x: x[1] == 4 and (
+            x[0] == wd.IM_RESULT and x[2][0] == 20 or x[0] == wd.CHAT_MESSAGE), 10)
+        tap.ok(m[0] == wd.IM_RESULT and not m[2][1] and m[2][2] == 0 and m[2][3] != "",
+               "prpl-jabber moderated room: a visitor's line is IM_RESULT sent=false "
+               "(WORKER_IM_FAILED, the room's text)", wd.fmt(m))
+        r = await bob.iq(mod, "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+                         "<item nick='carolnick' role='participant'/></query>", itype="set")
+        await asyncio.sleep(0.5)
+        w.pending = []
+        w.send(wd.SEND_CHAT, 4, pl(wd.SEND_CHAT, 21, mod, "voiced", 0))
+        m = await asyncio.to_thread(w.recv_type, wd.CHAT_MESSAGE, 4, 10,
+                                    lambda v: v[0] == mod and v[1] == "carolnick")
+        tap.ok(r is not None and r.type == "result" and m[2][2] == "voiced" and m[2][4] == 21,
+               "prpl-jabber moderated room: with voice the next line is echoed with its own "
+               "seq (21): the echo FIFO did not shift", wd.fmt(m))
         w.pending = []
         w.send(wd.LEAVE_CHAT, 4, pl(wd.LEAVE_CHAT, MUC))
         m = await asyncio.to_thread(w.recv_type, wd.CHAT_LEFT, 4, 10, lambda v: v[0] == MUC)
@@ -611,7 +646,7 @@ def body(tap, run):
         try:
             asyncio.run(asyncio.wait_for(scenario(tap, irc, chat), 400))
             asyncio.run(asyncio.wait_for(fake_scenario(tap, w), 120))
-            asyncio.run(asyncio.wait_for(jabber_scenario(tap, run, w), 120))
+            asyncio.run(asyncio.wait_for(jabber_scenario(tap, run, w), 180))
         finally:
             seen = [x for x in w.log if x[1] == 2 and x[0] >= wd.CHAT_JOINED]
             tap.ok(not seen, "a test login sends no chat events", repr(seen))
