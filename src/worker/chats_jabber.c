@@ -80,7 +80,9 @@ void chats_jabber_probe(struct account *account, const char *room)
 	struct probe *p = g_new0(struct probe, 1);
 	p->account = id;
 	p->room = g_strdup(room);
-	p->id = g_strdup_printf(ID_PREFIX "%u", ++next_id);
+	/* a random part: an id another could guess would let it answer for
+	 * the room */
+	p->id = g_strdup_printf(ID_PREFIX "%u-%08x%08x", ++next_id, g_random_int(), g_random_int());
 	p->timer = loop_timeout_add_seconds(PROBE_TIMEOUT_S, on_timeout, p);
 	probes = g_list_prepend(probes, p);
 	g_autofree char *xml = g_markup_printf_escaped(
@@ -302,6 +304,14 @@ static void on_receiving_xmlnode(PurpleConnection *gc, xmlnode **packet, gpointe
 	struct probe *p = account != NULL ? probe_find(account_id(account), id) : NULL;
 	if (p == NULL)
 		return;
+	if (!same_name(xmlnode_get_attrib(*packet, "from"), p->room)) {
+		/* only the room answers for itself */
+		g_message("account %u: an answer to the probe of %s from %s ignored",
+		          account_id(account), p->room,
+		          xmlnode_get_attrib(*packet, "from") ? xmlnode_get_attrib(*packet, "from")
+		                                              : "(none)");
+		return;
+	}
 	const char *type = xmlnode_get_attrib(*packet, "type");
 	if (g_strcmp0(type, "result") == 0)
 		read_result(p, *packet);

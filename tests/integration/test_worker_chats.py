@@ -490,6 +490,7 @@ async def jabber_scenario(tap, run, w):
     prosody.start()
     prosody.register("carol", "localhost", "carolpw")
     prosody.register("bob", "localhost", "bobpw")
+    prosody.register("dave", "localhost", "davepw")
     opts = {"connect_server": "127.0.0.1", "port": str(prosody.c2s_port),
             "connection_security": "opportunistic_tls", "auth_plain_in_clear": "true"}
     async with XmppUser("bob@localhost", "bobpw", prosody.c2s_port) as bob:
@@ -508,6 +509,36 @@ async def jabber_scenario(tap, run, w):
                                         lambda v, r=room: v[0] == r)
             tap.ok(m[2][1] == kind, "prpl-jabber probe: %s -> kind %d" % (what, kind),
                    wd.fmt(m))
+        # a probe's answer counts only from the probed JID, and its id is
+        # not guessable: bob (probed) keeps quiet, dave answers for him
+        from slixmpp.xmlstream.handler import Callback
+        from slixmpp.xmlstream.matcher import MatchXPath
+        asked = []
+        bob.xmpp.remove_handler("Disco Info")
+        bob.xmpp.register_handler(Callback(
+            "test: silent disco#info",
+            MatchXPath("{jabber:client}iq/{http://jabber.org/protocol/disco#info}query"),
+            lambda iq: asked.append(iq["id"])))
+        target = bob.xmpp.boundjid.full
+        async with XmppUser("dave@localhost", "davepw", prosody.c2s_port) as dave:
+            for i in range(2):
+                w.send(wd.PROBE_ROOM, 4, pl(wd.PROBE_ROOM, target))
+                t0 = time.monotonic()
+                while len(asked) <= i and time.monotonic() - t0 < 10:
+                    await asyncio.sleep(0.05)
+                if len(asked) > i:
+                    dave.xmpp.send_raw(
+                        "<iq type='result' id='%s' to='carol@localhost/ferry'><query xmlns="
+                        "'http://jabber.org/protocol/disco#info'><identity category="
+                        "'conference' type='text' name='spoof'/></query></iq>" % asked[i])
+                m = await asyncio.to_thread(w.recv_type, wd.ROOM_INFO, 4, 15,
+                                            lambda v: v[0] == target)
+            tap.ok(len(asked) == 2 and m[2][1] == 0,
+                   "prpl-jabber probe: an answer from another JID than the probed one is "
+                   "ignored (UNKNOWN at the timeout, not ROOM)", "%s %r" % (wd.fmt(m), asked))
+            ids = [re.fullmatch(r"ferry-probe-\d+-([0-9a-f]{16})", x) for x in asked]
+            tap.ok(all(ids) and ids[0].group(1) != ids[1].group(1),
+                   "prpl-jabber probe: ids carry 64 random bits", repr(asked))
         got = []
         w.send(wd.JOIN_CHAT, 4, pl(wd.JOIN_CHAT, MUC, "", "carolnick"))
         m = await asyncio.to_thread(
