@@ -110,6 +110,20 @@ static char *short_topic(const char *topic)
 	return plain;
 }
 
+/* The name to join ROOM by: prpl-jabber's room name is only the node
+ * ("room"), its serialization the JID ("room@server"). */
+static char *room_name(PurpleRoomlist *list, PurpleRoomlistRoom *room)
+{
+	PurpleConnection *gc =
+	    list->account != NULL ? purple_account_get_connection(list->account) : NULL;
+	PurplePlugin *prpl = gc != NULL ? purple_connection_get_prpl(gc) : NULL;
+	PurplePluginProtocolInfo *info = prpl != NULL ? PURPLE_PLUGIN_PROTOCOL_INFO(prpl) : NULL;
+	char *name = info != NULL && info->roomlist_room_serialize != NULL
+	                 ? info->roomlist_room_serialize(room)
+	                 : NULL;
+	return name != NULL ? name : g_strdup(purple_roomlist_room_get_name(room));
+}
+
 static void add_room(PurpleRoomlist *list, PurpleRoomlistRoom *room)
 {
 	struct listing *li = list->ui_data;
@@ -121,7 +135,7 @@ static void add_room(PurpleRoomlist *list, PurpleRoomlistRoom *room)
 	}
 	li->count++;
 	int users = -1;
-	const char *topic = NULL;
+	const char *topic = NULL, *description = NULL;
 	GList *f = purple_roomlist_get_fields(list);
 	for (GList *v = purple_roomlist_room_get_fields(room); v != NULL && f != NULL;
 	     v = v->next, f = f->next) {
@@ -133,10 +147,15 @@ static void add_room(PurpleRoomlist *list, PurpleRoomlistRoom *room)
 		else if (g_strcmp0(name, "topic") == 0 &&
 		         purple_roomlist_field_get_type(field) == PURPLE_ROOMLIST_FIELD_STRING)
 			topic = v->data;
+		else if (g_strcmp0(name, "description") == 0 &&
+		         purple_roomlist_field_get_type(field) == PURPLE_ROOMLIST_FIELD_STRING)
+			description = v->data;
 	}
-	g_autofree char *plain = short_topic(topic);
+	/* prpl-jabber has no topic field: its "description" is the room's
+	 * disco name */
+	g_autofree char *plain = short_topic(topic != NULL ? topic : description);
 	g_autofree char *count = users >= 0 ? g_strdup_printf("%d", users) : g_strdup("");
-	g_hash_table_replace(li->batch, g_strdup(purple_roomlist_room_get_name(room)),
+	g_hash_table_replace(li->batch, room_name(list, room),
 	                     g_strdup_printf("%s\t%s", count, plain));
 	if (g_hash_table_size(li->batch) >= BATCH_MAX)
 		send_batch(li, false, true);

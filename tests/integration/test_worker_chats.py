@@ -471,13 +471,14 @@ async def fake_scenario(tap, w):
 
 class MucProsody(Prosody):
     """Prosody with a MUC component, conference.localhost (rooms unlocked
-    at creation: no configuration form to submit first)."""
+    at creation: no configuration form to submit first; public: listed)."""
 
     def _write_config(self):
         super()._write_config()
         with open(self.cfg_path, "a") as f:
             f.write('Component "conference.localhost" "muc"\n'
-                    "    muc_room_locking = false\n")
+                    "    muc_room_locking = false\n"
+                    "    muc_room_default_public = true\n")
 
 
 MUC = "room@conference.localhost"
@@ -621,6 +622,7 @@ async def jabber_scenario(tap, run, w):
                 "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig"
                 "</value></field>"
                 "<field var='muc#roomconfig_moderatedroom'><value>1</value></field>"
+                "<field var='muc#roomconfig_roomname'><value>Moderated talk</value></field>"
                 "</x></query>")
         r = await bob.iq(mod, form, itype="set")
         w.send(wd.JOIN_CHAT, 4, pl(wd.JOIN_CHAT, mod, "", "carolnick"))
@@ -645,6 +647,19 @@ async def jabber_scenario(tap, run, w):
         tap.ok(r is not None and r.type == "result" and m[2][2] == "voiced" and m[2][4] == 21,
                "prpl-jabber moderated room: with voice the next line is echoed with its own "
                "seq (21): the echo FIFO did not shift", wd.fmt(m))
+        # the room list: rooms by their JID, the disco name as topic
+        w.pending = []
+        w.send(wd.LIST_ROOMS, 4, pl(wd.LIST_ROOMS))
+        rooms, m = {}, None
+        for _ in range(50):
+            m = await asyncio.to_thread(w.recv_type, wd.ROOM_LIST, 4, 30)
+            rooms.update(m[2][0])
+            if m[2][1]:
+                break
+        tap.ok(m[2][1] and m[2][2] and MUC in rooms and "room" not in rooms and
+               rooms.get(mod, "").split("\t")[1:] == ["Moderated talk"],
+               "prpl-jabber room list: rooms by JID (room@server), the disco name as topic",
+               "%r %s" % (rooms, wd.fmt(m)))
         w.pending = []
         w.send(wd.LEAVE_CHAT, 4, pl(wd.LEAVE_CHAT, MUC))
         m = await asyncio.to_thread(w.recv_type, wd.CHAT_LEFT, 4, 10, lambda v: v[0] == MUC)
