@@ -660,6 +660,37 @@ async def jabber_scenario(tap, run, w):
                rooms.get(mod, "").split("\t")[1:] == ["Moderated talk"],
                "prpl-jabber room list: rooms by JID (room@server), the disco name as topic",
                "%r %s" % (rooms, wd.fmt(m)))
+        # the bound on the list reached inside prpl-jabber's loop (a second
+        # worker whose bound is lowered to 2): cut there, cleanly
+        d2 = run.path("worker2")
+        os.makedirs(d2, exist_ok=True)
+        log2 = os.path.join(d2, "worker.log")
+        env2 = dict(os.environ, TMPDIR=d2, HOME=d2, FERRY_LOG_LEVEL="debug",
+                    FERRY_WORKER_TEST_ROOM_LIST_MAX="2")
+        with wd.Worker(os.path.join(builddir(), "src", "ferry-worker"), env=env2,
+                       stderr_path=log2) as w2:
+            await asyncio.to_thread(w2.recv_type, wd.READY)
+            opts2 = dict(opts)
+            w2.send(wd.LOGIN, 5, wd.login_payload("prpl-jabber", "carol@localhost/cut",
+                                                  "carolpw", opts2))
+            await asyncio.to_thread(w2.recv_type, wd.CONNECTED, 5, 30)
+            w2.send(wd.LIST_ROOMS, 5, pl(wd.LIST_ROOMS))
+            cut = {}
+            for _ in range(50):
+                m2 = await asyncio.to_thread(w2.recv_type, wd.ROOM_LIST, 5, 30)
+                cut.update(m2[2][0])
+                if m2[2][1]:
+                    break
+            await asyncio.sleep(0.5)
+            w2.send(wd.LOGOUT, 5, pl(wd.LOGOUT))
+            await asyncio.to_thread(w2.recv_type, wd.DISCONNECTED, 5, 10)
+            rc2 = w2.close()
+        text2 = _read(log2)
+        bad = [ln for ln in text2.splitlines() if re.search(r"critical|assertion|Sanitizer",
+                                                            ln, re.I)]
+        tap.ok(m2[2][1] and not m2[2][2] and len(cut) == 2 and rc2 == 0 and not bad,
+               "prpl-jabber room list cut at the bound (2 of %d rooms): done, not complete, "
+               "no g_critical" % len(rooms), "%r %s %r" % (cut, wd.fmt(m2), bad[:5]))
         w.pending = []
         w.send(wd.LEAVE_CHAT, 4, pl(wd.LEAVE_CHAT, MUC))
         m = await asyncio.to_thread(w.recv_type, wd.CHAT_LEFT, 4, 10, lambda v: v[0] == MUC)
