@@ -78,6 +78,7 @@ struct room *room_of(PurpleConversation *conv)
 static void room_free(struct room *room)
 {
 	g_clear_handle_id(&room->names_timer, loop_timeout_remove);
+	g_clear_handle_id(&room->topic_timer, loop_timeout_remove);
 	g_queue_clear(&room->echoes);
 	g_free(room->asked);
 	g_free(room->topic_by);

@@ -11,6 +11,7 @@
 #define HISTORY_EVERY 64   /* chat lines between history clearings */
 #define ECHO_FIFO_MAX 256  /* seqs waiting for a room's reflection */
 #define NICK_TIMEOUT_S 30  /* a nick change's refusal is awaited this long */
+#define TOPIC_TIMEOUT_S 30 /* a topic's echo or refusal is awaited this long */
 #define FLAGS_SENT 0x10000 /* in ui_data: flags were reported */
 #define FLAGS_MASK                                                                                 \
 	(WORKER_CHAT_FLAG_VOICE | WORKER_CHAT_FLAG_HALFOP | WORKER_CHAT_FLAG_OP |                  \
@@ -26,6 +27,7 @@ struct room {
 	GQueue echoes;      /* GUINT_TO_POINTER(seq) sent and not reflected yet */
 	guint lines;        /* written since the history was last cleared */
 	bool topic_pending; /* SET_CHAT_TOPIC not yet echoed or refused */
+	guint topic_timer;  /* TOPIC_TIMEOUT_S while topic_pending */
 	char *topic_sent;   /* the topic ferry has (CHAT_JOINED, CHAT_TOPIC) */
 	bool invite_pending;
 };

@@ -455,14 +455,49 @@ async def fake_scenario(tap, w):
                "forced JOIN, no NAMES: CHAT_JOINED (asked '') with ourselves, after "
                "%.1f s (bound 5 s)" % took, "%s %r" % (wd.fmt(m), occ))
         w.pending = []
+
+        async def line_read(text):
+            for _ in range(200):
+                if any(text in x for x in fake.received):
+                    return True
+                await asyncio.sleep(0.05)
+            return False
+
+        def chat_error(op):
+            return lambda x: x[1] == 3 and x[0] == wd.CHAT_ERROR and x[2][1] == op
+        # refusals prpl-irc does not know: 438 for a nick, 477 for a topic
+        w.send(wd.SET_CHAT_NICK, 3, pl(wd.SET_CHAT_NICK, "#forced", "zed2"))
+        if await line_read(b"NICK zed2"):
+            await fake.send(":fake 438 zed zed2 :Nick change too fast")
+        m = await asyncio.to_thread(w.recv_until, chat_error(OP_NICK), 10)
+        tap.ok(m[2][0] == "" and "too fast" in m[2][2],
+               "nick refused by 438: CHAT_ERROR('', NICK, the server's text)", wd.fmt(m))
+        w.send(wd.SET_CHAT_TOPIC, 3, pl(wd.SET_CHAT_TOPIC, "#forced", "t1"))
+        if await line_read(b"TOPIC #forced :t1"):
+            await fake.send(":fake 477 zed #forced :You need a registered nick")
+        m = await asyncio.to_thread(w.recv_until, chat_error(OP_TOPIC), 10)
+        tap.ok(m[2][0] == "#forced" and "registered" in m[2][2],
+               "topic refused by 477: CHAT_ERROR(room, TOPIC, the server's text)", wd.fmt(m))
+        # no answer at all: to a JOIN, a NICK and a TOPIC (all bound at 30 s)
+        w.pending = []
         t0 = time.monotonic()
         w.send(wd.JOIN_CHAT, 3, pl(wd.JOIN_CHAT, "#silent", "", ""))
+        w.send(wd.SET_CHAT_NICK, 3, pl(wd.SET_CHAT_NICK, "#forced", "zed3"))
+        w.send(wd.SET_CHAT_TOPIC, 3, pl(wd.SET_CHAT_TOPIC, "#forced", "t2"))
         m = await asyncio.to_thread(w.recv_type, wd.CHAT_JOIN_FAILED, 3, JOIN_BOUND)
         took = time.monotonic() - t0
         tap.ok(m[2] == ("#silent", FAIL_NETWORK, "no answer from the server") and
                28 <= took <= JOIN_BOUND,
                "no answer to a JOIN: CHAT_JOIN_FAILED NETWORK after %.1f s (bound 30 s)"
                % took, wd.fmt(m))
+        n = await asyncio.to_thread(w.recv_until, chat_error(OP_NICK), 10)
+        t = await asyncio.to_thread(w.recv_until, chat_error(OP_TOPIC), 10)
+        took = time.monotonic() - t0
+        tap.ok(n[2] == ("", OP_NICK, "no answer from the server") and
+               t[2] == ("#forced", OP_TOPIC, "no answer from the server") and
+               took <= JOIN_BOUND + 5,
+               "no answer to a NICK nor a TOPIC: CHAT_ERROR NICK and TOPIC 'no answer from "
+               "the server' (%.1f s, bound 30 s)" % took, "%s %s" % (wd.fmt(n), wd.fmt(t)))
         w.send(wd.LOGOUT, 3, pl(wd.LOGOUT))
         await asyncio.to_thread(w.recv_type, wd.DISCONNECTED, 3, 10)
     finally:
