@@ -59,6 +59,10 @@ void complete_join(PurpleConversation *conv);
 bool chats_jabber_kick(guint32 account, const char *room, const char *nick, const char **actor,
                        const char **reason);
 
+/* chats.c: prpl-jabber reported our own unavailable from ROOM (bare
+ * JID): a join of it deferred until then starts. */
+void chats_parted(guint32 account, const char *room);
+
 /* chats_admin.c: topics, invitations, nick changes, probes */
 void chats_admin_install(void);
 void chats_admin_account_gone(guint32 id);

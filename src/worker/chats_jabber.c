@@ -241,6 +241,20 @@ static bool has_status(xmlnode *x, const char *code)
 	return false;
 }
 
+/* Our own unavailable from a room (status 110): prpl-jabber drops its
+ * chat now, and a join deferred behind it may go. */
+static void note_parted(PurpleConnection *gc, xmlnode *presence)
+{
+	const char *from = xmlnode_get_attrib(presence, "from");
+	xmlnode *x = xmlnode_get_child_with_namespace(presence, "x", NS_MUC_USER);
+	struct account *account = accounts_find(purple_connection_get_account(gc));
+	const char *slash = from != NULL ? strchr(from, '/') : NULL;
+	if (x == NULL || account == NULL || slash == NULL || !has_status(x, "110"))
+		return;
+	g_autofree char *room = g_strndup(from, (gsize)(slash - from));
+	chats_parted(account_id(account), room);
+}
+
 static void note_kick(PurpleConnection *gc, xmlnode *presence)
 {
 	const char *from = xmlnode_get_attrib(presence, "from");
@@ -283,6 +297,7 @@ static void on_receiving_xmlnode(PurpleConnection *gc, xmlnode **packet, gpointe
 	if (g_strcmp0((*packet)->name, "presence") == 0 &&
 	    g_strcmp0(xmlnode_get_attrib(*packet, "type"), "unavailable") == 0) {
 		note_kick(gc, *packet);
+		note_parted(gc, *packet);
 		return;
 	}
 	if (g_strcmp0((*packet)->name, "presence") == 0 &&

@@ -726,6 +726,20 @@ async def jabber_scenario(tap, run, w):
         tap.ok(m2[2][1] and not m2[2][2] and len(cut) == 2 and rc2 == 0 and not bad,
                "prpl-jabber room list cut at the bound (2 of %d rooms): done, not complete, "
                "no g_critical" % len(rooms), "%r %s %r" % (cut, wd.fmt(m2), bad[:5]))
+        # leave and join again at once: the join waits for the part's end
+        w.pending = []
+        t0 = time.monotonic()
+        w.send(wd.LEAVE_CHAT, 4, pl(wd.LEAVE_CHAT, mod))
+        w.send(wd.JOIN_CHAT, 4, pl(wd.JOIN_CHAT, mod, "", "carolnick"))
+        got = []
+        m = await asyncio.to_thread(w.recv_until, lambda x: got.append(x) or (
+            x[1] == 4 and x[0] in (wd.CHAT_JOINED, wd.CHAT_JOIN_FAILED) and x[2][0] == mod),
+            JOIN_BOUND)
+        took = time.monotonic() - t0
+        tap.ok(m[0] == wd.CHAT_JOINED and took < 10 and
+               any(x[0] == wd.CHAT_LEFT and x[2][0] == mod for x in got),
+               "prpl-jabber: LEAVE_CHAT then JOIN_CHAT at once: CHAT_LEFT, then CHAT_JOINED "
+               "(%.1f s)" % took, wd.fmt(m))
         w.pending = []
         w.send(wd.LEAVE_CHAT, 4, pl(wd.LEAVE_CHAT, MUC))
         m = await asyncio.to_thread(w.recv_type, wd.CHAT_LEFT, 4, 10, lambda v: v[0] == MUC)
