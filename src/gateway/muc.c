@@ -13,6 +13,42 @@ static bool is_join(const struct stanza *p)
 	return stanza_find_child(p, "x", NS_MUC) != NULL;
 }
 
+/* true when S holds a C0 control character or DEL: none may reach a
+ * legacy protocol (on IRC a CR or LF would end the command and start
+ * another, groupchat.md §security). */
+static bool has_control(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; p != NULL && *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+/* An error presence answering join P (with its id and <x xmlns=muc/>). */
+static void refuse_join(const struct gateway_ctx *ctx, const struct stanza *p, const char *type,
+                        const char *condition, const char *why)
+{
+	struct stanza *e = stanza_new_error(p, type, condition, why, false);
+	stanza_add_child(e, "x", NS_MUC);
+	router_send(ctx->router, e);
+}
+
+/* Whether NAME may go down as a room name; when not, P is answered. An
+ * IRC channel name has no space, comma or BEL (RFC 2812 §1.3). */
+static bool room_name_ok(const struct gateway_ctx *ctx, const struct stanza *p, const char *name)
+{
+	bool irc = address_rooms_by_prefix(ctx->address);
+	if (!has_control(name) && !(irc && strpbrk(name, " ,\a") != NULL))
+		return true;
+	g_autofree char *shown = g_strescape(name, NULL);
+	g_autofree char *why =
+	    irc ? g_strdup_printf("%s is not a channel name", shown)
+	        : g_strdup_printf("%s is not a room name (control characters)", shown);
+	refuse_join(ctx, p, "modify", "jid-malformed", why);
+	return false;
+}
+
 static bool same_nick(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)
@@ -112,6 +148,11 @@ static void join(struct session *s, const struct stanza *p, const char *full, co
 		}
 		const struct stanza *x = stanza_find_child(p, "x", NS_MUC);
 		g_autofree char *key = stanza_get_child_text(x, "password", NULL);
+		if (has_control(key)) {
+			refuse_join(ctx, p, "modify", "not-acceptable",
+			            "the room password has a control character");
+			return;
+		}
 		r = rooms_add(s, name, room_jid, key);
 		if (r == NULL) {
 			g_autofree char *why =
@@ -175,6 +216,8 @@ void muc_on_presence(struct session *s, const struct stanza *p, const struct jid
 			router_send(ctx->router, e);
 			return;
 		}
+		if (!room_name_ok(ctx, p, name))
+			return;
 		join(s, p, full, name, jid_bare(to), nick);
 		return;
 	}
@@ -242,6 +285,11 @@ static void invite(struct session *s, struct room *r, const struct stanza *m,
 		return;
 	}
 	g_autofree char *reason = stanza_get_child_text(inv, "reason", NULL);
+	if (has_control(reason)) {
+		router_send_error(ctx->router, m, "bad-request",
+		                  "the invitation's reason has a control character");
+		return;
+	}
 	LEGACY_SEND(ctx->legacy, chat_invite, .account = session_account(s), .room = r->name,
 	            .name = name, .reason = reason != NULL ? reason : "");
 }
@@ -279,6 +327,17 @@ void muc_on_message(struct session *s, const struct stanza *m, const struct jid 
 	}
 	if (subject != NULL && body == NULL) {
 		g_autofree char *topic = stanza_get_text(subject);
+		/* one line on every legacy network: line breaks and tabs as
+		 * spaces, any other control character refused */
+		for (char *c = topic; c != NULL && *c != '\0'; c++) {
+			if (*c == '\r' || *c == '\n' || *c == '\t')
+				*c = ' ';
+		}
+		if (has_control(topic)) {
+			router_send_error(ctx->router, m, "not-acceptable",
+			                  "the subject has a control character");
+			return;
+		}
 		g_free(r->subject_from);
 		g_free(r->subject_id);
 		r->subject_from = g_strdup(full);

@@ -315,6 +315,76 @@ static void test_jabber_probe(struct gw *gw, gconstpointer unused)
 	stanza_free(pm);
 }
 
+/* The condition of error E (its <error/>'s first child). */
+static const char *error_condition(const struct stanza *e)
+{
+	const struct stanza *err = stanza_find_child(e, "error", NULL);
+	g_assert_nonnull(err);
+	const struct stanza *c = stanza_next_child(err, NULL);
+	g_assert_nonnull(c);
+	return stanza_name(c);
+}
+
+/* IRC command injection: a key, a room name, an invitation's reason or a
+ * subject that would end the IRC command and start another is refused (or
+ * made one line) before anything goes down. */
+static void test_injection(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	join(gw, ALICE_PC, "alice", "j1", "<password>k&#13;&#10;JOIN #evil</password>");
+	struct stanza *e = gw_expect(gw, "presence", "error", ALICE_PC);
+	g_assert_cmpstr(stanza_get_id(e), ==, "j1");
+	g_assert_cmpstr(error_condition(e), ==, "not-acceptable");
+	stanza_free(e);
+	static const char *const names[] = {"#c\\20d", "#c,#d", "#c&#10;QUIT"};
+	guint refused = 0;
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		gw_injectf(gw,
+		           "<presence from='" ALICE_PC "' to='%s@" GW_JID "/alice' id='n%zu'>" MUC_X
+		           "</presence>",
+		           names[i], i);
+		e = gw_take_match(gw, "presence", "error", ALICE_PC);
+		if (e == NULL)
+			continue; /* the JID itself was refused: nothing went down either */
+		g_autofree char *xml = stanza_to_string(e);
+		g_assert_nonnull(strstr(xml, "<jid-malformed"));
+		g_assert_nonnull(strstr(xml, "is not a channel name"));
+		stanza_free(e);
+		refused++;
+	}
+	g_assert_cmpuint(refused, >=, 2);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_JOIN_CHAT), ==, 0);
+	gw_clear(gw);
+	/* in the room: a subject's line breaks are spaces, DEL is refused */
+	join(gw, ALICE_PC, "alice", "j2", NULL);
+	expect_join_chat(gw, "#c", "", "alice");
+	answer_join(gw, account, "alice", "");
+	gw_clear(gw);
+	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "' type='groupchat' id='s1'>"
+	              "<subject>a&#13;&#10;TOPIC #c :b&#9;c</subject></message>");
+	struct fake_command *c = gw_take_command(gw, WORKER_SET_CHAT_TOPIC);
+	struct worker_msg_set_chat_topic t;
+	g_assert_true(worker_msg_set_chat_topic_read(c->payload, c->account, &t));
+	g_assert_cmpstr(t.topic, ==, "a  TOPIC #c :b c");
+	worker_msg_set_chat_topic_clear(&t);
+	fake_command_free(c);
+	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "' type='groupchat' id='s2'>"
+	              "<subject>a&#127;b</subject></message>");
+	e = gw_expect(gw, "message", "error", ALICE_PC);
+	g_assert_cmpstr(stanza_get_id(e), ==, "s2");
+	g_assert_cmpstr(error_condition(e), ==, "not-acceptable");
+	stanza_free(e);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SET_CHAT_TOPIC), ==, 0);
+	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "' id='i1'><x xmlns='" MUC_USER "'>"
+	              "<invite to='carol@" GW_JID "'><reason>come&#10;QUIT</reason></invite></x>"
+	              "</message>");
+	e = gw_expect(gw, "message", "error", ALICE_PC);
+	g_assert_cmpstr(stanza_get_id(e), ==, "i1");
+	g_assert_cmpstr(error_condition(e), ==, "bad-request");
+	stanza_free(e);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_CHAT_INVITE), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -322,6 +392,7 @@ int main(int argc, char **argv)
 #define ADD_WITH(path, extra, fn)                                                                  \
 	g_test_add(path, struct gw, extra, gw_test_setup, fn, gw_test_teardown)
 	ADD("/muc/nick-change", test_nick_change);
+	ADD("/muc/injection", test_injection);
 	ADD("/muc/stray-presence", test_stray_presence);
 	ADD("/muc/encrypted", test_encrypted);
 	ADD("/muc/self-ping", test_self_ping);
