@@ -675,6 +675,9 @@ void muc_resource_gone(struct session *s, const char *full);
 /* muc_disco.c: disco of rooms and the room list (the transport's, cached),
  * self-ping, the affiliation lists. */
 struct muc_list *muc_list_new(const struct gateway_ctx *ctx);
+/* S's account is gone (logout, worker loss, the session's end): its room
+ * list is dropped (requests waiting for it answered with what is there). */
+void muc_list_session_ended(struct session *s);
 void muc_list_free(struct muc_list *list);
 /* A batch of the room list S's account was asked for (DATA: the session). */
 void muc_on_room_list(void *session, const struct worker_msg_room_list *m);

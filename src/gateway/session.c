@@ -307,6 +307,7 @@ void session_forget_account(struct session *s)
 	 * they are read: session_on_lost() then only lets the account go,
 	 * and the caller decides what comes next. */
 	guint32 old = s->account;
+	muc_list_session_ended(s);
 	drop_left(s);
 	s->forgetting = true;
 	s->left_account = old; /* its last word may come inside the logout */
@@ -547,6 +548,7 @@ void session_on_lost(struct session *s)
 {
 	g_hash_table_remove(s->sessions->by_account, GUINT_TO_POINTER(s->account));
 	s->account = 0;
+	muc_list_session_ended(s);
 	if (s->draining && !s->forgetting) {
 		session_drain_cut(s, "the transport's connection process for it stopped");
 		return;

@@ -206,6 +206,83 @@ static void test_room_list(struct gw *gw, gconstpointer unused)
 	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LIST_ROOMS), ==, 0);
 }
 
+/* Asks the transport's room list from FROM: the result (caller frees). */
+static char *list_from(struct gw *gw, const char *from)
+{
+	gw_injectf(gw,
+	           "<iq from='%s' to='" GW_JID "' type='get' id='l'>"
+	           "<query xmlns='http://jabber.org/protocol/disco#items'/></iq>",
+	           from);
+	struct stanza *r = gw_take_match(gw, "iq", "*", from);
+	char *xml = r != NULL ? stanza_to_string(r) : NULL;
+	stanza_free(r);
+	return xml;
+}
+
+/* A listing of ROOM alone, for ACCOUNT. */
+static void emit_list(struct gw *gw, guint32 account, const char *room)
+{
+	g_autoptr(GHashTable) batch =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_hash_table_insert(batch, g_strdup(room), g_strdup("2\t"));
+	FAKE_EMIT(gw->fake, room_list, .account = account, .rooms = batch, .done = true,
+	          .complete = true);
+}
+
+/* The room list is each user's own: what the network lists to alice (a
+ * secret channel she is in) is never shown to bob nor to a stranger, and
+ * it goes with her session. */
+static void test_room_list_per_user(struct gw *gw, gconstpointer unused)
+{
+	guint32 alice = gw_online(gw, "alice");
+	g_assert_null(list_from(gw, ALICE_PC)); /* waits for the listing */
+	fake_command_free(gw_take_command(gw, WORKER_LIST_ROOMS));
+	emit_list(gw, alice, "#secret");
+	struct stanza *r = gw_expect(gw, "iq", "result", ALICE_PC);
+	g_autofree char *mine = stanza_to_string(r);
+	stanza_free(r);
+	g_assert_nonnull(strstr(mine, "#secret@"));
+	/* bob: his own listing, asked of his account */
+	gw_register_user(gw, "bob@example.org", "bob", "pw");
+	gw_inject(gw, "<presence from='bob@example.org/pc' to='" GW_JID "'/>");
+	struct fake_command *login = gw_take_command(gw, WORKER_LOGIN);
+	guint32 bob = login->account;
+	fake_command_free(login);
+	FAKE_EMIT(gw->fake, connected, .account = bob, .nick = "bob");
+	gw_clear(gw);
+	g_autofree char *early = list_from(gw, "bob@example.org/pc");
+	g_assert_true(early == NULL || strstr(early, "#secret") == NULL);
+	struct fake_command *c = gw_take_command(gw, WORKER_LIST_ROOMS);
+	g_assert_cmpuint(c->account, ==, bob);
+	fake_command_free(c);
+	emit_list(gw, bob, "#public");
+	if (early == NULL) {
+		r = gw_expect(gw, "iq", "result", "bob@example.org/pc");
+		stanza_free(r);
+	}
+	g_autofree char *his = list_from(gw, "bob@example.org/pc");
+	g_assert_nonnull(his);
+	g_assert_null(strstr(his, "#secret"));
+	g_assert_nonnull(strstr(his, "#public@"));
+	/* strangers: an empty list, nobody's */
+	static const char *const strangers[] = {"carol@example.org/pc", "eve@evil.example/pc"};
+	for (size_t i = 0; i < G_N_ELEMENTS(strangers); i++) {
+		g_autofree char *xml = list_from(gw, strangers[i]);
+		g_assert_nonnull(xml);
+		g_assert_nonnull(strstr(xml, "type='result'"));
+		g_assert_null(strstr(xml, "<item"));
+	}
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LIST_ROOMS), ==, 0);
+	/* alice logs out: her list goes; back online, it is asked again */
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
+	gw_clear(gw);
+	fake_legacy_clear(gw->fake);
+	gw_online(gw, "alice");
+	g_autofree char *after = list_from(gw, ALICE_PC);
+	g_assert_true(after == NULL || strstr(after, "#secret") == NULL);
+	fake_command_free(gw_take_command(gw, WORKER_LIST_ROOMS));
+}
+
 static void test_invitations(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = in_room(gw);
@@ -398,6 +475,7 @@ int main(int argc, char **argv)
 	ADD("/muc/self-ping", test_self_ping);
 	ADD("/muc/disco", test_disco);
 	ADD("/muc/list", test_room_list);
+	ADD("/muc/list/per-user", test_room_list_per_user);
 	ADD("/muc/invitations", test_invitations);
 	ADD("/muc/private-messages", test_private_messages);
 	ADD_WITH("/muc/jabber/probe", "[legacy]\nprotocol = prpl-jabber\n", test_jabber_probe);
