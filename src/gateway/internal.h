@@ -639,16 +639,34 @@ char *room_occupant_jid(const struct room *r, const char *nick);
 const struct occupant *room_occupant(const struct room *r, const char *nick);
 /* The text of libpurple's HTML for a room's message (XEP-0393 styled). */
 char *rooms_text(const char *html);
+/* A groupchat message from occupant NICK (the room itself when "") with
+ * TEXT to every joined resource; ID and ORIGIN_ID (a reflection's), WHEN
+ * (0: now) for a delay stamp. */
+void rooms_broadcast_message(struct room *r, const char *nick, const char *text, const char *id,
+                             const char *origin_id, gint64 when);
+/* room_echoes.c: what the user said in S's rooms, until reflected. */
+struct room_echoes;
+struct room_echoes *room_echoes_new(struct session *s);
+void room_echoes_free(struct room_echoes *echoes);
+struct room_echoes *rooms_echoes(struct session *s);
 /* A groupchat message from FULL (joined) with ID, ORIGIN_ID and TEXT: sent
  * as SEND_CHAT; the reflection follows the echo. false when it could not
  * go (answered). */
 bool rooms_say(struct room *r, const struct stanza *m, const char *full, const char *text);
+/* How many of S's room messages the network has not taken yet (IMS_SENT):
+ * messages_pending() counts them. */
+guint room_echoes_unconfirmed(struct session *s);
+/* The echo (CHAT_MESSAGE) of SEQ from ACCOUNT: reflected once. */
+void room_echoes_on_echo(struct session *s, guint32 account, guint32 seq);
+/* ACCOUNT (0: any) is gone: each message not taken yet comes back with
+ * WHY (remote-server-timeout), never sent again nor reflected. */
+void room_echoes_fail(struct session *s, guint32 account, const char *why);
 /* Legacy side back (CONNECTED): pending joins go, joined rooms are joined
  * again with their keys. */
 void rooms_on_signed_on(struct session *s);
 /* A chat message's failure: true when SEQ was a room's (answered). */
 bool rooms_on_im_result(struct session *s, const struct worker_msg_im_result *m);
-void rooms_on_ims_sent(struct session *s, guint32 through);
+void rooms_on_ims_sent(struct session *s, guint32 account, guint32 through);
 void rooms_on_chat_joined(void *session, const struct worker_msg_chat_joined *m);
 void rooms_on_chat_join_failed(void *session, const struct worker_msg_chat_join_failed *m);
 void rooms_on_chat_occupant(void *session, const struct worker_msg_chat_occupant *m);

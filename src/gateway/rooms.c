@@ -12,23 +12,11 @@
 
 #include "ferry/markup.h"
 
-/* One message the user said, waiting for its echo to be reflected. */
-struct echo {
-	struct rooms *rooms;
-	guint32 seq;
-	char *room;      /* legacy name */
-	char *sender;    /* full JID */
-	char *id;        /* the message's id (NULL: none) */
-	char *origin_id; /* XEP-0359 origin-id (NULL: none) */
-	char *text;      /* as sent, for the reflection without an echo */
-	guint timer;     /* after IMS_SENT: reflect anyway */
-};
-
 struct rooms {
 	struct session *s;
-	GHashTable *by_name; /* folded legacy name -> struct room * (owned) */
-	GHashTable *echoes;  /* seq -> struct echo * (owned) */
-	guint64 stanza_ids;  /* for stanza-id: unique within the run */
+	GHashTable *by_name;        /* folded legacy name -> struct room * (owned) */
+	struct room_echoes *echoes; /* room_echoes.c: what the user said, not yet reflected */
+	guint64 stanza_ids;         /* for stanza-id: unique within the run */
 };
 
 static void occupant_free(gpointer data)
@@ -46,18 +34,6 @@ static void room_join_free(gpointer data)
 	g_free(j->id);
 	g_free(j->nick);
 	g_free(j);
-}
-
-static void echo_free(gpointer data)
-{
-	struct echo *e = data;
-	g_clear_handle_id(&e->timer, g_source_remove);
-	g_free(e->room);
-	g_free(e->sender);
-	g_free(e->id);
-	g_free(e->origin_id);
-	g_free(e->text);
-	g_free(e);
 }
 
 static GHashTable *occupants_new(void)
@@ -91,7 +67,7 @@ struct rooms *rooms_new(struct session *s)
 	struct rooms *rs = g_new0(struct rooms, 1);
 	rs->s = s;
 	rs->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, room_free);
-	rs->echoes = g_hash_table_new_full(NULL, NULL, NULL, echo_free);
+	rs->echoes = room_echoes_new(s);
 	return rs;
 }
 
@@ -99,7 +75,7 @@ void rooms_free(struct rooms *rs)
 {
 	if (rs == NULL)
 		return;
-	g_hash_table_unref(rs->echoes);
+	room_echoes_free(rs->echoes);
 	g_hash_table_unref(rs->by_name);
 	g_free(rs);
 }
@@ -107,6 +83,11 @@ void rooms_free(struct rooms *rs)
 static struct router *router_of(const struct room *r)
 {
 	return session_ctx(r->rooms->s)->router;
+}
+
+struct room_echoes *rooms_echoes(struct session *s)
+{
+	return session_rooms(s)->echoes;
 }
 
 struct session *room_session(const struct room *r)
@@ -240,7 +221,8 @@ void rooms_end_all(struct session *s, const char *code)
 		while (g_hash_table_iter_next(&it, &full, NULL))
 			rooms_send_self_gone(r, full, codes, NULL, NULL);
 	}
-	g_hash_table_remove_all(rs->echoes);
+	/* what was said and not taken yet is answered, never sent again */
+	room_echoes_fail(s, 0, "the transport left the room before the message was sent");
 	g_hash_table_remove_all(rs->by_name);
 }
 
@@ -551,8 +533,8 @@ void rooms_on_chat_left(void *session, const struct worker_msg_chat_left *m)
 /* A groupchat message from occupant NICK (the room itself when "") with
  * TEXT to every joined resource; ID and ORIGIN_ID (a reflection's), WHEN
  * (0: now) for a delay stamp. */
-static void broadcast_message(struct room *r, const char *nick, const char *text, const char *id,
-                              const char *origin_id, gint64 when)
+void rooms_broadcast_message(struct room *r, const char *nick, const char *text, const char *id,
+                             const char *origin_id, gint64 when)
 {
 	g_autofree char *from = room_occupant_jid(r, nick);
 	g_autofree char *sid =
@@ -588,116 +570,19 @@ static void broadcast_message(struct room *r, const char *nick, const char *text
 	}
 }
 
-static void reflect(struct echo *e, const char *text)
-{
-	struct room *r = rooms_find(e->rooms->s, e->room);
-	if (r != NULL && r->nick != NULL)
-		broadcast_message(r, r->nick, text, e->id, e->origin_id, 0);
-	g_hash_table_remove(e->rooms->echoes, GUINT_TO_POINTER(e->seq));
-}
-
-bool rooms_say(struct room *r, const struct stanza *m, const char *full, const char *text)
-{
-	struct session *s = r->rooms->s;
-	if (session_state(s) != SESSION_ONLINE || r->state != ROOM_JOINED) {
-		router_send_error(
-		    router_of(r), m, "remote-server-timeout",
-		    "not connected to the legacy network now; the message was not sent");
-		return false;
-	}
-	g_autofree char *html = markup_from_text(text);
-	guint32 seq = messages_next_seq(s);
-	if (!LEGACY_SEND(session_ctx(s)->legacy, send_chat, .account = session_account(s),
-	                 .seq = seq, .room = r->name, .text = html,
-	                 .max_lines = session_ctx(s)->settings->max_message_lines)) {
-		router_send_error(router_of(r), m, "remote-server-timeout",
-		                  "the legacy connection is gone; the message was not sent");
-		return false;
-	}
-	struct echo *e = g_new0(struct echo, 1);
-	e->rooms = r->rooms;
-	e->seq = seq;
-	e->room = g_strdup(r->name);
-	e->sender = g_strdup(full);
-	e->id = g_strdup(stanza_get_id(m));
-	const struct stanza *origin = stanza_find_child(m, "origin-id", NS_SID);
-	e->origin_id = origin != NULL ? g_strdup(stanza_get_attr(origin, "id")) : NULL;
-	e->text = g_strdup(text);
-	g_hash_table_insert(r->rooms->echoes, GUINT_TO_POINTER(seq), e);
-	return true;
-}
-
-bool rooms_on_im_result(struct session *s, const struct worker_msg_im_result *m)
-{
-	struct rooms *rs = session_rooms(s);
-	struct echo *e = g_hash_table_lookup(rs->echoes, GUINT_TO_POINTER(m->seq));
-	if (e == NULL)
-		return false;
-	if (m->sent) {
-		reflect(e, e->text);
-		return true;
-	}
-	g_autofree char *why = g_strdup_printf("%s did not take the message: %s",
-	                                       regform_protocol_name(session_ctx(s)->form),
-	                                       *m->error != '\0' ? m->error : "unknown error");
-	struct room *r = rooms_find(s, e->room);
-	struct stanza *err = stanza_new("message");
-	stanza_set_attr(err, "from", r != NULL ? r->jid : session_ctx(s)->jid);
-	stanza_set_attr(err, "to", e->sender);
-	stanza_set_attr(err, "type", "error");
-	if (e->id != NULL)
-		stanza_set_attr(err, "id", e->id);
-	stanza_add_text_child(err, "body", e->text);
-	const char *condition =
-	    m->reason == WORKER_IM_TOO_LONG ? "policy-violation" : "not-acceptable";
-	stanza_add_error(err, stanza_error_type_for(condition), condition, why);
-	router_send(session_ctx(s)->router, err);
-	g_hash_table_remove(rs->echoes, GUINT_TO_POINTER(m->seq));
-	return true;
-}
-
-static gboolean echo_overdue(gpointer data)
-{
-	struct echo *e = data;
-	e->timer = 0;
-	reflect(e, e->text); /* frees E */
-	return G_SOURCE_REMOVE;
-}
-
-void rooms_on_ims_sent(struct session *s, guint32 through)
-{
-	GHashTableIter it;
-	gpointer value;
-	g_hash_table_iter_init(&it, session_rooms(s)->echoes);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		struct echo *e = value;
-		if (e->seq <= through && e->timer == 0)
-			e->timer = g_timeout_add(session_ctx(s)->settings->room_echo_wait_ms,
-			                         echo_overdue, e);
-	}
-}
-
 void rooms_on_chat_message(void *session, const struct worker_msg_chat_message *m)
 {
 	struct session *s = session;
 	struct room *r = rooms_find(s, m->room);
 	if (r == NULL)
 		return;
-	g_autofree char *text = rooms_text(m->text);
-	struct echo *e =
-	    m->seq != 0 ? g_hash_table_lookup(r->rooms->echoes, GUINT_TO_POINTER(m->seq)) : NULL;
-	if (e != NULL) {
-		reflect(e, e->text);
-		return;
-	}
 	if (m->seq != 0) {
-		/* our message's echo after it was reflected (the wait ran out) or
-		 * answered: never a second copy */
-		g_debug("rooms: %s: late echo of %u in %s", session_jid(s), m->seq, r->name);
+		room_echoes_on_echo(s, m->account, m->seq);
 		return;
 	}
-	broadcast_message(r, m->nick, text, NULL, NULL,
-	                  (m->flags & WORKER_CHAT_MSG_DELAYED) ? m->when : 0);
+	g_autofree char *text = rooms_text(m->text);
+	rooms_broadcast_message(r, m->nick, text, NULL, NULL,
+	                        (m->flags & WORKER_CHAT_MSG_DELAYED) ? m->when : 0);
 }
 
 void rooms_on_chat_topic(void *session, const struct worker_msg_chat_topic *m)

@@ -314,6 +314,8 @@ void session_forget_account(struct session *s)
 	legacy_logout(s->ctx->legacy, old);
 	s->forgetting = false;
 	s->account = 0;
+	/* what rooms were told and the logout did not confirm */
+	room_echoes_fail(s, old, "the legacy connection was logged out before the room took it");
 	/* The worker still reports on the messages it had (written lines
 	 * count as sent, how far each went) until the account's DISCONNECTED
 	 * (LOGOUT): on_disconnected() settles the rest then. */
@@ -546,9 +548,11 @@ static void on_disconnected(void *data, const struct worker_msg_disconnected *m)
 
 void session_on_lost(struct session *s)
 {
+	guint32 lost = s->account;
 	g_hash_table_remove(s->sessions->by_account, GUINT_TO_POINTER(s->account));
 	s->account = 0;
 	muc_list_session_ended(s);
+	room_echoes_fail(s, lost, "the transport's connection process for it stopped");
 	if (s->draining && !s->forgetting) {
 		session_drain_cut(s, "the transport's connection process for it stopped");
 		return;

@@ -282,6 +282,75 @@ static void test_message_reflection(struct gw *gw, gconstpointer unused)
 	gw_expect_nothing(gw);
 }
 
+static void say(struct gw *gw, const char *id, const char *text)
+{
+	gw_injectf(gw,
+	           "<message from='" ALICE_PC "' to='" ROOM "' type='groupchat' id='%s'>"
+	           "<body>%s</body></message>",
+	           id, text);
+}
+
+/* A message not taken when the worker is lost comes back (its id) and is
+ * never reflected, not even when the next login's IMS_SENT covers its
+ * seq. */
+static void test_message_lost_worker(struct gw *gw, gconstpointer unused)
+{
+	gw->settings->room_echo_wait_ms = 100;
+	guint32 account = in_room(gw);
+	say(gw, "m1", "x");
+	guint32 seq = expect_send_chat(gw, "x");
+	fake_legacy_lose(gw->fake, account);
+	struct stanza *e = gw_take_match(gw, "message", "error", ALICE_PC);
+	g_assert_nonnull(e);
+	g_assert_cmpstr(stanza_get_id(e), ==, "m1");
+	g_autofree char *xml = stanza_to_string(e);
+	g_assert_nonnull(strstr(xml, "<remote-server-timeout"));
+	stanza_free(e);
+	guint32 again = gw_relogin(gw, "alice");
+	expect_join_chat(gw, "#c", "", "alice");
+	answer_join(gw, again, "alice", "");
+	gw_clear(gw);
+	FAKE_EMIT(gw->fake, ims_sent, .account = again, .through = seq + 10);
+	gw_run_for(300);
+	g_assert_null(gw_take_match(gw, "message", "groupchat", ALICE_PC));
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SEND_CHAT), ==, 0);
+}
+
+/* Going offline with a room message not yet taken: the logout waits for
+ * it (a drain); cut short, it comes back from the transport (the
+ * resource is gone) instead of vanishing. */
+static void test_message_logout(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = in_room(gw);
+	say(gw, "m1", "first");
+	guint32 seq = expect_send_chat(gw, "first");
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
+	gw_run_for(20);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0);
+	FAKE_EMIT(gw->fake, ims_sent, .account = account, .through = seq);
+	gw_run_for(20);
+	fake_command_free(gw_take_command(gw, WORKER_LOGOUT));
+	gw_clear(gw);
+	/* ended otherwise (unregistration) before the network took it */
+	account = gw_online(gw, "alice");
+	join(gw, ALICE_PC, "alice", "j2", NULL);
+	expect_join_chat(gw, "#c", "", "alice");
+	answer_join(gw, account, "alice", "");
+	say(gw, "m2", "second");
+	expect_send_chat(gw, "second");
+	gw_clear(gw);
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unsubscribe'/>");
+	struct stanza *m;
+	bool told = false;
+	while ((m = gw_take(gw)) != NULL) {
+		g_autofree char *xml = stanza_to_string(m);
+		if (strstr(xml, "second") != NULL)
+			told = true;
+		stanza_free(m);
+	}
+	g_assert_true(told);
+}
+
 static void test_message_echo_overdue(struct gw *gw, gconstpointer unused)
 {
 	gw->settings->room_echo_wait_ms = 100;
@@ -588,6 +657,8 @@ int main(int argc, char **argv)
 	ADD("/rooms/leave/bounce", test_bounce_leaves);
 	ADD("/rooms/message/reflection", test_message_reflection);
 	ADD("/rooms/message/echo-overdue", test_message_echo_overdue);
+	ADD("/rooms/message/lost-worker", test_message_lost_worker);
+	ADD("/rooms/message/logout", test_message_logout);
 	ADD("/rooms/message/incoming", test_message_incoming);
 	ADD("/rooms/subject", test_subject);
 	ADD("/rooms/occupants/changes", test_occupant_changes);
