@@ -602,6 +602,9 @@ struct room *rooms_find(struct session *s, const char *name);
 struct room *rooms_add(struct session *s, const char *name, const char *jid, const char *key);
 /* Forgets R (no stanza sent). */
 void rooms_remove(struct room *r);
+/* A LEAVE_CHAT of NAME went: the PART answering it (within 60 s) is
+ * ignored, not taken for the end of a room joined again since. */
+void rooms_note_leaving(struct session *s, const char *name);
 guint rooms_count(struct session *s);
 /* Every room of S (the list is the caller's, the rooms are not). */
 GList *rooms_list(struct session *s);

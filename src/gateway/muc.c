@@ -103,9 +103,10 @@ static void leave(struct session *s, struct room *r, const char *full)
 	if (g_hash_table_size(r->joined) > 0 || r->pending->len > 0)
 		return;
 	g_info("rooms: %s: leaving %s", session_jid(s), r->name);
-	if (session_state(s) == SESSION_ONLINE)
-		LEGACY_SEND(session_ctx(s)->legacy, leave_chat, .account = session_account(s),
-		            .room = r->name);
+	if (session_state(s) == SESSION_ONLINE &&
+	    LEGACY_SEND(session_ctx(s)->legacy, leave_chat, .account = session_account(s),
+	                .room = r->name))
+		rooms_note_leaving(s, r->name); /* its PART is no news of a rejoin */
 	rooms_remove(r);
 }
 

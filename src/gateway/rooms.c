@@ -16,6 +16,7 @@ struct rooms {
 	struct session *s;
 	GHashTable *by_name;        /* folded legacy name -> struct room * (owned) */
 	struct room_echoes *echoes; /* room_echoes.c: what the user said, not yet reflected */
+	GHashTable *leaving;        /* folded name -> gint64 * deadline (µs): our LEAVE_CHATs */
 	guint64 stanza_ids;         /* for stanza-id: unique within the run */
 };
 
@@ -68,6 +69,7 @@ struct rooms *rooms_new(struct session *s)
 	rs->s = s;
 	rs->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, room_free);
 	rs->echoes = room_echoes_new(s);
+	rs->leaving = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	return rs;
 }
 
@@ -76,6 +78,7 @@ void rooms_free(struct rooms *rs)
 	if (rs == NULL)
 		return;
 	room_echoes_free(rs->echoes);
+	g_hash_table_unref(rs->leaving);
 	g_hash_table_unref(rs->by_name);
 	g_free(rs);
 }
@@ -129,6 +132,42 @@ struct room *rooms_add(struct session *s, const char *name, const char *jid, con
 	g_hash_table_insert(rs->by_name, g_utf8_casefold(name, -1), r);
 	address_note_room(session_ctx(s)->address, session_jid(s), name);
 	return r;
+}
+
+/* A LEAVE_CHAT's PART comes within this long (the worker's own bound on
+ * a command is 30 s); at most this many are remembered. */
+#define LEAVING_SECONDS 60
+#define LEAVING_MAX 256
+
+void rooms_note_leaving(struct session *s, const char *name)
+{
+	struct rooms *rs = session_rooms(s);
+	gint64 now = g_get_monotonic_time();
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, rs->leaving);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		if (*(gint64 *)value <= now)
+			g_hash_table_iter_remove(&it);
+	}
+	if (g_hash_table_size(rs->leaving) >= LEAVING_MAX) {
+		g_debug("rooms: %s: too many rooms being left to remember %s", session_jid(s),
+		        name);
+		return;
+	}
+	gint64 *deadline = g_new(gint64, 1);
+	*deadline = now + (gint64)LEAVING_SECONDS * G_USEC_PER_SEC;
+	g_hash_table_replace(rs->leaving, g_utf8_casefold(name, -1), deadline);
+}
+
+/* true (once) when NAME's PART answers a LEAVE_CHAT of ours. */
+static bool take_leaving(struct rooms *rs, const char *name)
+{
+	g_autofree char *key = g_utf8_casefold(name, -1);
+	gint64 *deadline = g_hash_table_lookup(rs->leaving, key);
+	bool ours = deadline != NULL && *deadline > g_get_monotonic_time();
+	g_hash_table_remove(rs->leaving, key);
+	return ours;
 }
 
 void rooms_remove(struct room *r)
@@ -310,8 +349,9 @@ void rooms_on_chat_joined(void *session, const struct worker_msg_chat_joined *m)
 	if (r == NULL) {
 		/* a join ferry did not ask for (or forgot): not ours to show */
 		g_debug("rooms: %s: joined %s unasked; leaving it", session_jid(s), m->room);
-		LEGACY_SEND(session_ctx(s)->legacy, leave_chat, .account = session_account(s),
-		            .room = m->room);
+		if (LEGACY_SEND(session_ctx(s)->legacy, leave_chat, .account = session_account(s),
+		                .room = m->room))
+			rooms_note_leaving(s, m->room);
 		return;
 	}
 	g_clear_handle_id(&r->timer, g_source_remove);
@@ -512,6 +552,11 @@ void rooms_on_chat_renamed(void *session, const struct worker_msg_chat_renamed *
 void rooms_on_chat_left(void *session, const struct worker_msg_chat_left *m)
 {
 	struct session *s = session;
+	if (m->how == WORKER_CHAT_LEFT_PART && take_leaving(session_rooms(s), m->room)) {
+		/* the answer to our LEAVE_CHAT: a room of that name is a new join */
+		g_debug("rooms: %s: left %s", session_jid(s), m->room);
+		return;
+	}
 	struct room *r = rooms_find(s, m->room);
 	if (r == NULL)
 		return;

@@ -211,6 +211,32 @@ static void test_leave_last(struct gw *gw, gconstpointer unused)
 	stanza_free(e);
 }
 
+/* Left then joined again at once: the PART answering our LEAVE_CHAT
+ * comes after the new join and is not taken for the room's end. */
+static void test_leave_rejoin(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = in_room(gw);
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" ROOM "/alice' type='unavailable'/>");
+	fake_command_free(gw_take_command(gw, WORKER_LEAVE_CHAT));
+	join(gw, ALICE_PC, "alice", "j2", NULL);
+	expect_join_chat(gw, "#c", "", "alice");
+	gw_clear(gw);
+	FAKE_EMIT(gw->fake, chat_left, .account = account, .room = "#c",
+	          .how = WORKER_CHAT_LEFT_PART, .actor = "", .reason = "");
+	gw_expect_nothing(gw);
+	answer_join(gw, account, "alice", "");
+	struct stanza *p = gw_take_match(gw, "presence", NULL, ALICE_PC);
+	g_assert_nonnull(p);
+	g_assert_cmpstr(stanza_get_from(p), ==, ROOM "/bob");
+	stanza_free(p);
+	gw_clear(gw);
+	/* only that one PART: the next ends the room */
+	FAKE_EMIT(gw->fake, chat_left, .account = account, .room = "#c",
+	          .how = WORKER_CHAT_LEFT_PART, .actor = "", .reason = "");
+	p = gw_expect(gw, "presence", "unavailable", ALICE_PC);
+	stanza_free(p);
+}
+
 /* §6: a bounced delivery from a joined resource: it is gone. */
 static void test_bounce_leaves(struct gw *gw, gconstpointer unused)
 {
@@ -654,6 +680,7 @@ int main(int argc, char **argv)
 	ADD("/rooms/join/timeout", test_join_timeout);
 	ADD("/rooms/multi-resource", test_multi_resource);
 	ADD("/rooms/leave/last", test_leave_last);
+	ADD("/rooms/leave/rejoin", test_leave_rejoin);
 	ADD("/rooms/leave/bounce", test_bounce_leaves);
 	ADD("/rooms/message/reflection", test_message_reflection);
 	ADD("/rooms/message/echo-overdue", test_message_echo_overdue);
