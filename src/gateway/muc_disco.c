@@ -12,6 +12,9 @@
 #define NS_ROOMINFO "http://jabber.org/protocol/muc#roominfo"
 /* The room list is asked of the network at most this often. */
 #define LIST_REFRESH_SECONDS (10 * 60)
+/* A listing not done in this long is given up (its account may have gone
+ * quiet): the next request asks again. */
+#define LIST_BUILD_SECONDS 90
 /* A request that came while the first listing runs waits this long. */
 #define LIST_WAIT_SECONDS 20
 #define PAGE_DEFAULT 100 /* items of a page without <max/> */
@@ -422,6 +425,13 @@ static enum disco_answer list_items(void *data, const struct stanza *iq, const s
 		g_hash_table_insert(ml->lists, ul->user, ul);
 	}
 	gint64 now = g_get_monotonic_time();
+	if (ul->building != NULL &&
+	    now - ul->listed_us >= (gint64)LIST_BUILD_SECONDS * G_USEC_PER_SEC) {
+		g_info("rooms: %s: the room list was not done in %d s; asked again", session_jid(s),
+		       LIST_BUILD_SECONDS);
+		g_clear_pointer(&ul->building, g_ptr_array_unref);
+		ul->listed_us = 0;
+	}
 	bool stale = ul->listed_us == 0 ||
 	             now - ul->listed_us >= (gint64)LIST_REFRESH_SECONDS * G_USEC_PER_SEC;
 	if (session_state(s) == SESSION_ONLINE && stale && ul->building == NULL) {

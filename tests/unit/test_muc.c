@@ -283,6 +283,32 @@ static void test_room_list_per_user(struct gw *gw, gconstpointer unused)
 	fake_command_free(gw_take_command(gw, WORKER_LIST_ROOMS));
 }
 
+/* A listing never done (its worker lost, or a logout) does not block the
+ * list: the next login's request asks again. */
+static void test_room_list_stuck(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	g_assert_null(list_from(gw, ALICE_PC));
+	fake_command_free(gw_take_command(gw, WORKER_LIST_ROOMS));
+	/* the waiting request is answered when the account goes */
+	fake_legacy_lose(gw->fake, account);
+	struct stanza *r = gw_take_match(gw, "iq", "result", ALICE_PC);
+	g_assert_nonnull(r);
+	stanza_free(r);
+	guint32 again = gw_relogin(gw, "alice");
+	gw_clear(gw);
+	fake_legacy_clear(gw->fake);
+	g_assert_null(list_from(gw, ALICE_PC));
+	struct fake_command *c = gw_take_command(gw, WORKER_LIST_ROOMS);
+	g_assert_cmpuint(c->account, ==, again);
+	fake_command_free(c);
+	emit_list(gw, again, "#a");
+	r = gw_expect(gw, "iq", "result", ALICE_PC);
+	g_autofree char *xml = stanza_to_string(r);
+	g_assert_nonnull(strstr(xml, "#a@"));
+	stanza_free(r);
+}
+
 static void test_invitations(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = in_room(gw);
@@ -476,6 +502,7 @@ int main(int argc, char **argv)
 	ADD("/muc/disco", test_disco);
 	ADD("/muc/list", test_room_list);
 	ADD("/muc/list/per-user", test_room_list_per_user);
+	ADD("/muc/list/stuck", test_room_list_stuck);
 	ADD("/muc/invitations", test_invitations);
 	ADD("/muc/private-messages", test_private_messages);
 	ADD_WITH("/muc/jabber/probe", "[legacy]\nprotocol = prpl-jabber\n", test_jabber_probe);
