@@ -391,6 +391,14 @@ static const struct logins_callbacks login_callbacks = {
 
 /* ---- life cycle --------------------------------------------------------------------- */
 
+/* address.c's check: USER's session is in room NAME now. */
+static bool user_has_room(void *data, const char *user, const char *name)
+{
+	const struct gateway_ctx *ctx = data;
+	struct session *s = ctx->sessions != NULL ? sessions_get(ctx->sessions, user, false) : NULL;
+	return s != NULL && rooms_find(s, name) != NULL;
+}
+
 struct gateway *gateway_new(const struct gateway_ports *ports)
 {
 	struct gateway *gw = g_new0(struct gateway, 1);
@@ -408,6 +416,7 @@ struct gateway *gateway_new(const struct gateway_ports *ports)
 	    logins_new(ctx->legacy, ports->settings->login_rate, ports->settings->login_burst,
 	               ports->settings->kept_login_ms, &login_callbacks, gw);
 	ctx->sessions = sessions_new(ctx);
+	address_set_room_check(ctx->address, user_has_room, ctx);
 	ctx->roster = roster_new(ctx);
 	ctx->registration = registration_new(ctx);
 	ctx->content = content_new(ctx);

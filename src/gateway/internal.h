@@ -137,10 +137,15 @@ enum address_kind address_classify(const struct address *address, const struct j
                                    const char *user);
 /* Whether legacy name NAME is a room for USER (the table in address.c). */
 bool address_is_room_name(const struct address *address, const char *user, const char *name);
+/* Whether USER is in room NAME now (the sessions' rooms): such a name is
+ * a room whatever was noted. */
+typedef bool (*address_has_room_fn)(void *data, const char *user, const char *name);
+void address_set_room_check(struct address *address, address_has_room_fn has_room, void *data);
 /* true when rooms are told by their name alone (IRC): nothing is noted. */
 bool address_rooms_by_prefix(const struct address *address);
-/* USER has seen NAME as a room in this run (a join, a room list, an
- * invitation, a probe): from now on its JID is a room's for USER. */
+/* USER has seen NAME as a room in this run (a join, a room list, a
+ * probe; not a legacy invitation, which anyone may send): from now on its
+ * JID is a room's for USER (at most 4096 names per user). */
 void address_note_room(struct address *address, const char *user, const char *name);
 
 /* The contact JID of legacy name NAME (one JID for one name: address.c):

@@ -653,7 +653,7 @@ void rooms_on_chat_invited(void *session, const struct worker_msg_chat_invited *
 {
 	struct session *s = session;
 	const struct gateway_ctx *ctx = session_ctx(s);
-	address_note_room(ctx->address, session_jid(s), m->room);
+	/* not noted as a room: a stranger could turn a contact into one */
 	g_autofree char *local = jid_escape_local(m->room);
 	g_autofree char *room_jid =
 	    local != NULL ? g_strdup_printf("%s@%s", local, ctx->jid) : NULL;

@@ -309,6 +309,71 @@ static void test_room_list_stuck(struct gw *gw, gconstpointer unused)
 	stanza_free(r);
 }
 
+/* Brings BARE (registered now) online as NICK: its account. */
+static guint32 other_online(struct gw *gw, const char *bare, const char *nick)
+{
+	gw_register_user(gw, bare, nick, "pw");
+	gw_injectf(gw, "<presence from='%s/pc' to='" GW_JID "'/>", bare);
+	struct fake_command *login = gw_take_command(gw, WORKER_LOGIN);
+	guint32 account = login->account;
+	fake_command_free(login);
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = nick);
+	gw_clear(gw);
+	return account;
+}
+
+/* FULL's room list: one listing of N names "rI-TAG@conf.example.net". */
+static void big_list(struct gw *gw, const char *full, guint32 account, const char *tag, guint n)
+{
+	g_assert_null(list_from(gw, full));
+	fake_command_free(gw_take_command(gw, WORKER_LIST_ROOMS));
+	g_autoptr(GHashTable) batch =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	for (guint i = 0; i < n; i++)
+		g_hash_table_insert(batch, g_strdup_printf("r%u-%s@conf.example.net", i, tag),
+		                    g_strdup(""));
+	FAKE_EMIT(gw->fake, room_list, .account = account, .rooms = batch, .done = true,
+	          .complete = true);
+	gw_clear(gw);
+}
+
+#define XROOM "x\\40conf.example.net@" GW_JID
+
+/* Which names are rooms (prpl-jabber): the rooms the user is in stay
+ * rooms however many names others' lists bring (the bound is each user's),
+ * and a legacy invitation (anyone may send one) makes no contact a room. */
+static void test_seen_rooms(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	gw_inject(gw,
+	          "<presence from='" ALICE_PC "' to='" XROOM "/al' id='j1'>" MUC_X "</presence>");
+	fake_command_free(gw_take_command(gw, WORKER_JOIN_CHAT));
+	FAKE_EMIT(gw->fake, chat_joined, .account = account, .room = "x@conf.example.net",
+	          .asked = "x@conf.example.net", .nick = "al", .topic = "", .topic_by = "");
+	gw_clear(gw);
+	/* a stranger's invitation to a contact's name */
+	FAKE_EMIT(gw->fake, chat_invited, .account = account, .room = "bob@example.net",
+	          .inviter = "eve@evil.example", .message = "", .key = "");
+	gw_clear(gw);
+	gw_inject(gw, "<message from='" ALICE_PC "' to='bob\\40example.net@" GW_JID "' "
+	              "type='chat' id='c1'><body>hi</body></message>");
+	g_assert_null(gw_take_match(gw, "message", "error", ALICE_PC));
+	fake_command_free(gw_take_command(gw, WORKER_SEND_IM));
+	/* 4 × 20000 names seen by four users */
+	big_list(gw, ALICE_PC, account, "a", WORKER_ROOM_LIST_MAX);
+	static const char *const others[] = {"bob", "carol", "dave"};
+	for (size_t i = 0; i < G_N_ELEMENTS(others); i++) {
+		g_autofree char *bare = g_strdup_printf("%s@example.org", others[i]);
+		g_autofree char *full = g_strdup_printf("%s/pc", bare);
+		guint32 other = other_online(gw, bare, others[i]);
+		big_list(gw, full, other, others[i], WORKER_ROOM_LIST_MAX);
+	}
+	gw_inject(gw, "<message from='" ALICE_PC "' to='" XROOM "' type='groupchat' id='g1'>"
+	              "<body>still here</body></message>");
+	g_assert_null(gw_take_match(gw, "message", "error", ALICE_PC));
+	fake_command_free(gw_take_command(gw, WORKER_SEND_CHAT));
+}
+
 static void test_invitations(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = in_room(gw);
@@ -506,5 +571,6 @@ int main(int argc, char **argv)
 	ADD("/muc/invitations", test_invitations);
 	ADD("/muc/private-messages", test_private_messages);
 	ADD_WITH("/muc/jabber/probe", "[legacy]\nprotocol = prpl-jabber\n", test_jabber_probe);
+	ADD_WITH("/muc/jabber/seen-rooms", "[legacy]\nprotocol = prpl-jabber\n", test_seen_rooms);
 	return g_test_run();
 }
