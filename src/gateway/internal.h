@@ -578,6 +578,7 @@ struct rooms;
 struct room {
 	struct rooms *rooms;
 	char *name;            /* the legacy name, the network's spelling once joined */
+	char *asked;           /* the name joined when the network spelled it otherwise */
 	char *jid;             /* the room's bare JID, as the user addressed it */
 	char *key;             /* the join's password, kept for rejoins ("" none) */
 	char *nick;            /* ours, from CHAT_JOINED (NULL before) */

@@ -17,7 +17,8 @@ struct rooms {
 	GHashTable *by_name;        /* folded legacy name -> struct room * (owned) */
 	struct room_echoes *echoes; /* room_echoes.c: what the user said, not yet reflected */
 	GHashTable *leaving;        /* folded name -> gint64 * deadline (µs): our LEAVE_CHATs */
-	guint64 stanza_ids;         /* for stanza-id: unique within the run */
+	GHashTable *asked;  /* folded name asked -> folded network name (its other spelling) */
+	guint64 stanza_ids; /* for stanza-id: unique within the run */
 };
 
 static void occupant_free(gpointer data)
@@ -47,6 +48,7 @@ static void room_free(gpointer data)
 	struct room *r = data;
 	g_clear_handle_id(&r->timer, g_source_remove);
 	g_free(r->name);
+	g_free(r->asked);
 	g_free(r->jid);
 	g_free(r->key);
 	g_free(r->nick);
@@ -70,6 +72,7 @@ struct rooms *rooms_new(struct session *s)
 	rs->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, room_free);
 	rs->echoes = room_echoes_new(s);
 	rs->leaving = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	rs->asked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	return rs;
 }
 
@@ -79,6 +82,7 @@ void rooms_free(struct rooms *rs)
 		return;
 	room_echoes_free(rs->echoes);
 	g_hash_table_unref(rs->leaving);
+	g_hash_table_unref(rs->asked);
 	g_hash_table_unref(rs->by_name);
 	g_free(rs);
 }
@@ -100,8 +104,14 @@ struct session *room_session(const struct room *r)
 
 struct room *rooms_find(struct session *s, const char *name)
 {
+	struct rooms *rs = session_rooms(s);
 	g_autofree char *key = g_utf8_casefold(name, -1);
-	return g_hash_table_lookup(session_rooms(s)->by_name, key);
+	struct room *r = g_hash_table_lookup(rs->by_name, key);
+	if (r != NULL)
+		return r;
+	/* the name the user joined, which the network spelled otherwise */
+	const char *real = g_hash_table_lookup(rs->asked, key);
+	return real != NULL ? g_hash_table_lookup(rs->by_name, real) : NULL;
 }
 
 GList *rooms_list(struct session *s)
@@ -172,6 +182,10 @@ static bool take_leaving(struct rooms *rs, const char *name)
 
 void rooms_remove(struct room *r)
 {
+	if (r->asked != NULL) {
+		g_autofree char *asked = g_utf8_casefold(r->asked, -1);
+		g_hash_table_remove(r->rooms->asked, asked);
+	}
 	g_autofree char *key = g_utf8_casefold(r->name, -1);
 	g_hash_table_remove(r->rooms->by_name, key);
 }
@@ -356,12 +370,34 @@ void rooms_on_chat_joined(void *session, const struct worker_msg_chat_joined *m)
 	}
 	g_clear_handle_id(&r->timer, g_source_remove);
 	if (strcmp(r->name, m->room) != 0) {
-		/* the network's spelling from now on, under its own key */
 		g_autofree char *old = g_utf8_casefold(r->name, -1);
+		g_autofree char *key = g_utf8_casefold(m->room, -1);
+		struct room *other = g_hash_table_lookup(r->rooms->by_name, key);
+		if (other != NULL && other != r) {
+			/* sent into a room the user is in already (IRC forwards):
+			 * that one stays, on both sides; this join is refused */
+			g_autofree char *why = g_strdup_printf(
+			    "the network put this join into %s, which you are in already", m->room);
+			g_info("rooms: %s: join of %s: %s", session_jid(s), r->name, why);
+			fail_pending(r, "cancel", "conflict", why);
+			static const char *const codes[] = {"333", NULL};
+			drop_room(r, codes, NULL, why);
+			return;
+		}
+		/* the network's spelling from now on, under its own key; the
+		 * user's stays findable (the client keeps using its JID) */
 		g_hash_table_steal(r->rooms->by_name, old);
+		if (r->asked == NULL) {
+			r->asked = g_strdup(r->name);
+			g_hash_table_replace(r->rooms->asked, g_strdup(old), g_strdup(key));
+		} else {
+			g_autofree char *asked = g_utf8_casefold(r->asked, -1);
+			g_hash_table_replace(r->rooms->asked, g_steal_pointer(&asked),
+			                     g_strdup(key));
+		}
 		g_free(r->name);
 		r->name = g_strdup(m->room);
-		g_hash_table_insert(r->rooms->by_name, g_utf8_casefold(m->room, -1), r);
+		g_hash_table_insert(r->rooms->by_name, g_steal_pointer(&key), r);
 	}
 	char *old_nick = r->nick;
 	r->nick = g_strdup(m->nick);

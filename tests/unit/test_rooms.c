@@ -237,6 +237,58 @@ static void test_leave_rejoin(struct gw *gw, gconstpointer unused)
 	stanza_free(p);
 }
 
+/* The room a SEND_CHAT went to. Caller frees. */
+static char *send_chat_room(struct gw *gw)
+{
+	struct fake_command *c = gw_take_command(gw, WORKER_SEND_CHAT);
+	struct worker_msg_send_chat m;
+	g_assert_true(worker_msg_send_chat_read(c->payload, c->account, &m));
+	char *room = g_strdup(m.room);
+	worker_msg_send_chat_clear(&m);
+	fake_command_free(c);
+	return room;
+}
+
+/* A join the network answered under another name (IRC forward, +f):
+ * the room stays the JID the user joined; joined into a room the user
+ * is in already, the second join is refused and the first room stays. */
+static void test_join_forwarded(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = in_room(gw);
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='#foo@" GW_JID "/alice' id='f1'>" MUC_X
+	              "</presence>");
+	expect_join_chat(gw, "#foo", "", "alice");
+	FAKE_EMIT(gw->fake, chat_joined, .account = account, .room = "##foo-overflow",
+	          .asked = "#foo", .nick = "alice", .topic = "", .topic_by = "");
+	struct stanza *p = gw_take_match(gw, "presence", NULL, ALICE_PC);
+	g_assert_nonnull(p);
+	g_assert_cmpstr(stanza_get_from(p), ==, "#foo@" GW_JID "/alice");
+	stanza_free(p);
+	gw_clear(gw);
+	gw_inject(gw, "<message from='" ALICE_PC "' to='#foo@" GW_JID "' type='groupchat' "
+	              "id='m1'><body>hi</body></message>");
+	g_assert_null(gw_take_match(gw, "message", "error", ALICE_PC));
+	g_autofree char *room = send_chat_room(gw);
+	g_assert_cmpstr(room, ==, "##foo-overflow");
+	/* #d forwarded into #c, where alice is */
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='#d@" GW_JID "/alice' id='d1'>" MUC_X
+	              "</presence>");
+	expect_join_chat(gw, "#d", "", "alice");
+	FAKE_EMIT(gw->fake, chat_joined, .account = account, .room = "#c", .asked = "#d",
+	          .nick = "alice", .topic = "", .topic_by = "");
+	struct stanza *e = gw_expect(gw, "presence", "error", ALICE_PC);
+	g_assert_cmpstr(stanza_get_id(e), ==, "d1");
+	g_autofree char *xml = stanza_to_string(e);
+	g_assert_nonnull(strstr(xml, "<conflict"));
+	stanza_free(e);
+	gw_expect_nothing(gw);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LEAVE_CHAT), ==, 0);
+	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "' type='groupchat' id='m2'>"
+	              "<body>still</body></message>");
+	g_assert_null(gw_take_match(gw, "message", "error", ALICE_PC));
+	expect_send_chat(gw, "still");
+}
+
 /* §6: a bounced delivery from a joined resource: it is gone. */
 static void test_bounce_leaves(struct gw *gw, gconstpointer unused)
 {
@@ -680,6 +732,7 @@ int main(int argc, char **argv)
 	ADD("/rooms/join/timeout", test_join_timeout);
 	ADD("/rooms/multi-resource", test_multi_resource);
 	ADD("/rooms/leave/last", test_leave_last);
+	ADD("/rooms/join/forwarded", test_join_forwarded);
 	ADD("/rooms/leave/rejoin", test_leave_rejoin);
 	ADD("/rooms/leave/bounce", test_bounce_leaves);
 	ADD("/rooms/message/reflection", test_message_reflection);
