@@ -592,6 +592,7 @@ struct room {
 	/* the last subject change and nick change asked, for a refusal */
 	char *subject_from, *subject_id;
 	char *nick_from, *nick_id, *nick_new;
+	guint subject_timer, nick_timer; /* muc.c: no answer in room_join_ms */
 };
 
 /* rooms.c: a session's rooms (owned by the session). */
@@ -697,6 +698,10 @@ void muc_on_message(struct session *s, const struct stanza *m, const struct jid 
  * sent from the occupant JID with <x muc#user/>; false when M is no
  * occupant's (a contact's IM). */
 bool muc_on_private_message(struct session *s, const struct worker_msg_im_received *m);
+/* The nick change or subject change asked is answered (renamed, topic,
+ * or the error): its record and timer go. */
+void muc_nick_settled(struct room *r);
+void muc_subject_settled(struct room *r);
 /* FULL (a full JID of the user) is gone: it leaves every room. */
 void muc_resource_gone(struct session *s, const char *full);
 /* muc_disco.c: disco of rooms and the room list (the transport's, cached),

@@ -181,6 +181,59 @@ static void join(struct session *s, const struct stanza *p, const char *full, co
 		rooms_send_join(r, nick);
 }
 
+void muc_nick_settled(struct room *r)
+{
+	g_clear_handle_id(&r->nick_timer, g_source_remove);
+	g_clear_pointer(&r->nick_from, g_free);
+	g_clear_pointer(&r->nick_id, g_free);
+	g_clear_pointer(&r->nick_new, g_free);
+}
+
+void muc_subject_settled(struct room *r)
+{
+	g_clear_handle_id(&r->subject_timer, g_source_remove);
+	g_clear_pointer(&r->subject_from, g_free);
+	g_clear_pointer(&r->subject_id, g_free);
+}
+
+/* A nick change the network did not answer (no CHAT_RENAMED nor
+ * CHAT_ERROR) in room_join_ms: the presence is answered. */
+static gboolean nick_overdue(gpointer data)
+{
+	struct room *r = data;
+	r->nick_timer = 0;
+	struct router *router = session_ctx(room_session(r))->router;
+	g_autofree char *from = room_occupant_jid(r, r->nick_new);
+	struct stanza *p = out_presence_new(router, from, r->nick_from, "error");
+	if (r->nick_id != NULL)
+		stanza_set_attr(p, "id", r->nick_id);
+	stanza_add_child(p, "x", NS_MUC);
+	stanza_add_error(p, "wait", "remote-server-timeout",
+	                 "the legacy network did not answer the nick change");
+	router_send(router, p);
+	muc_nick_settled(r);
+	return G_SOURCE_REMOVE;
+}
+
+/* The same for a subject change (no CHAT_TOPIC nor CHAT_ERROR). */
+static gboolean subject_overdue(gpointer data)
+{
+	struct room *r = data;
+	r->subject_timer = 0;
+	struct router *router = session_ctx(room_session(r))->router;
+	struct stanza *e = stanza_new("message");
+	stanza_set_attr(e, "from", r->jid);
+	stanza_set_attr(e, "to", r->subject_from);
+	stanza_set_attr(e, "type", "error");
+	if (r->subject_id != NULL)
+		stanza_set_attr(e, "id", r->subject_id);
+	stanza_add_error(e, "wait", "remote-server-timeout",
+	                 "the legacy network did not answer the subject change");
+	router_send(router, e);
+	muc_subject_settled(r);
+	return G_SOURCE_REMOVE;
+}
+
 void muc_on_presence(struct session *s, const struct stanza *p, const struct jid *from,
                      const struct jid *to)
 {
@@ -230,12 +283,11 @@ void muc_on_presence(struct session *s, const struct stanza *p, const struct jid
 	if (nick == NULL || same_nick(nick, r->nick))
 		return; /* a status update: nothing the legacy room shows */
 	/* a nick change (XEP-0045 §7.6) */
-	g_free(r->nick_from);
-	g_free(r->nick_id);
-	g_free(r->nick_new);
+	muc_nick_settled(r); /* an earlier one unanswered: the new one counts */
 	r->nick_from = g_strdup(full);
 	r->nick_id = g_strdup(stanza_get_id(p));
 	r->nick_new = g_strdup(nick);
+	r->nick_timer = g_timeout_add(ctx->settings->room_join_ms, nick_overdue, r);
 	LEGACY_SEND(ctx->legacy, set_chat_nick, .account = session_account(s), .room = r->name,
 	            .nick = nick);
 }
@@ -339,10 +391,10 @@ void muc_on_message(struct session *s, const struct stanza *m, const struct jid 
 			                  "the subject has a control character");
 			return;
 		}
-		g_free(r->subject_from);
-		g_free(r->subject_id);
+		muc_subject_settled(r);
 		r->subject_from = g_strdup(full);
 		r->subject_id = g_strdup(stanza_get_id(m));
+		r->subject_timer = g_timeout_add(ctx->settings->room_join_ms, subject_overdue, r);
 		LEGACY_SEND(ctx->legacy, set_chat_topic, .account = session_account(s),
 		            .room = r->name, .topic = topic != NULL ? topic : "");
 		return;

@@ -57,6 +57,8 @@ static void room_free(gpointer data)
 	g_clear_pointer(&r->before, g_hash_table_unref);
 	g_hash_table_unref(r->joined);
 	g_ptr_array_unref(r->pending);
+	g_clear_handle_id(&r->nick_timer, g_source_remove);
+	g_clear_handle_id(&r->subject_timer, g_source_remove);
 	g_free(r->subject_from);
 	g_free(r->subject_id);
 	g_free(r->nick_from);
@@ -566,9 +568,7 @@ void rooms_on_chat_renamed(void *session, const struct worker_msg_chat_renamed *
 	if (self) {
 		g_free(r->nick);
 		r->nick = g_strdup(m->nick);
-		g_clear_pointer(&r->nick_from, g_free);
-		g_clear_pointer(&r->nick_id, g_free);
-		g_clear_pointer(&r->nick_new, g_free);
+		muc_nick_settled(r);
 	}
 	if (r->state != ROOM_JOINED)
 		return;
@@ -674,8 +674,7 @@ void rooms_on_chat_topic(void *session, const struct worker_msg_chat_topic *m)
 		return;
 	g_free(r->topic);
 	r->topic = plain_topic(m->topic);
-	g_clear_pointer(&r->subject_from, g_free);
-	g_clear_pointer(&r->subject_id, g_free);
+	muc_subject_settled(r);
 	if (r->state != ROOM_JOINED)
 		return;
 	GHashTableIter it;
@@ -740,9 +739,7 @@ void rooms_on_chat_error(void *session, const struct worker_msg_chat_error *m)
 			stanza_add_child(p, "x", NS_MUC);
 			stanza_add_error(p, "cancel", "conflict", why);
 			router_send(ctx->router, p);
-			g_clear_pointer(&r->nick_from, g_free);
-			g_clear_pointer(&r->nick_id, g_free);
-			g_clear_pointer(&r->nick_new, g_free);
+			muc_nick_settled(r);
 		} else if (m->op == WORKER_CHAT_OP_TOPIC && r->subject_from != NULL) {
 			struct stanza *e = stanza_new("message");
 			stanza_set_attr(e, "from", r->jid);
@@ -752,8 +749,7 @@ void rooms_on_chat_error(void *session, const struct worker_msg_chat_error *m)
 				stanza_set_attr(e, "id", r->subject_id);
 			stanza_add_error(e, "auth", "forbidden", why);
 			router_send(ctx->router, e);
-			g_clear_pointer(&r->subject_from, g_free);
-			g_clear_pointer(&r->subject_id, g_free);
+			muc_subject_settled(r);
 		} else if (m->op == WORKER_CHAT_OP_INVITE || m->op == WORKER_CHAT_OP_SEND) {
 			out_tell_user(ctx->router, session_jid(s), why);
 			return;

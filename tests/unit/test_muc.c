@@ -374,6 +374,40 @@ static void test_seen_rooms(struct gw *gw, gconstpointer unused)
 	fake_command_free(gw_take_command(gw, WORKER_SEND_CHAT));
 }
 
+/* A nick change or subject change the network never answers is answered
+ * after room_join_ms (remote-server-timeout, with its id); one answered
+ * in time is not. */
+static void test_change_timeout(struct gw *gw, gconstpointer unused)
+{
+	gw->settings->room_join_ms = 100;
+	guint32 account = in_room(gw);
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" ROOM "/al2' id='n1'/>");
+	fake_command_free(gw_take_command(gw, WORKER_SET_CHAT_NICK));
+	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "' type='groupchat' id='s1'>"
+	              "<subject>new</subject></message>");
+	fake_command_free(gw_take_command(gw, WORKER_SET_CHAT_TOPIC));
+	gw_expect_nothing(gw);
+	gw_run_for(300);
+	struct stanza *p = gw_expect(gw, "presence", "error", ALICE_PC);
+	g_assert_cmpstr(stanza_get_id(p), ==, "n1");
+	g_assert_cmpstr(error_condition(p), ==, "remote-server-timeout");
+	stanza_free(p);
+	struct stanza *e = gw_expect(gw, "message", "error", ALICE_PC);
+	g_assert_cmpstr(stanza_get_id(e), ==, "s1");
+	g_assert_cmpstr(error_condition(e), ==, "remote-server-timeout");
+	stanza_free(e);
+	gw_expect_nothing(gw);
+	/* answered: no timeout later */
+	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "' type='groupchat' id='s2'>"
+	              "<subject>newer</subject></message>");
+	fake_command_free(gw_take_command(gw, WORKER_SET_CHAT_TOPIC));
+	FAKE_EMIT(gw->fake, chat_topic, .account = account, .room = "#c", .topic = "newer",
+	          .who = "alice");
+	gw_clear(gw);
+	gw_run_for(300);
+	gw_expect_nothing(gw);
+}
+
 static void test_invitations(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = in_room(gw);
@@ -483,16 +517,6 @@ static void test_jabber_probe(struct gw *gw, gconstpointer unused)
 	stanza_free(pm);
 }
 
-/* The condition of error E (its <error/>'s first child). */
-static const char *error_condition(const struct stanza *e)
-{
-	const struct stanza *err = stanza_find_child(e, "error", NULL);
-	g_assert_nonnull(err);
-	const struct stanza *c = stanza_next_child(err, NULL);
-	g_assert_nonnull(c);
-	return stanza_name(c);
-}
-
 /* IRC command injection: a key, a room name, an invitation's reason or a
  * subject that would end the IRC command and start another is refused (or
  * made one line) before anything goes down. */
@@ -561,6 +585,7 @@ int main(int argc, char **argv)
 	g_test_add(path, struct gw, extra, gw_test_setup, fn, gw_test_teardown)
 	ADD("/muc/nick-change", test_nick_change);
 	ADD("/muc/injection", test_injection);
+	ADD("/muc/change-timeout", test_change_timeout);
 	ADD("/muc/stray-presence", test_stray_presence);
 	ADD("/muc/encrypted", test_encrypted);
 	ADD("/muc/self-ping", test_self_ping);
