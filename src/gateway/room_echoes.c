@@ -26,6 +26,10 @@ struct echo {
 	guint timer;     /* after IMS_SENT (the network took it): reflect anyway */
 };
 
+/* A user's room messages not settled yet, at most: past it a message is
+ * refused (resource-constraint) rather than held without bound. */
+#define ECHOES_MAX 500
+
 struct room_echoes {
 	struct session *s;
 	GHashTable *by_seq; /* seq -> struct echo * (owned) */
@@ -131,6 +135,23 @@ bool rooms_say(struct room *r, const struct stanza *m, const char *full, const c
 		return false;
 	}
 	g_autofree char *html = markup_from_text(text);
+	gsize bytes = strlen(html) + strlen(r->name);
+	if (bytes > WORKER_MAX_IM_BYTES) {
+		/* as messages.c's send_now: a frame over the limit would stop
+		 * the worker */
+		g_autofree char *why =
+		    g_strdup_printf("the message is too large for the transport: %zu bytes once "
+		                    "encoded, at most %d",
+		                    bytes, WORKER_MAX_IM_BYTES);
+		router_send_error(ctx->router, m, "policy-violation", why);
+		return false;
+	}
+	if (g_hash_table_size(rooms_echoes(s)->by_seq) >= ECHOES_MAX) {
+		g_autofree char *why = g_strdup_printf(
+		    "%d of your room messages are still on their way; wait a little", ECHOES_MAX);
+		router_send_error(ctx->router, m, "resource-constraint", why);
+		return false;
+	}
 	guint32 seq = messages_next_seq(s);
 	if (!LEGACY_SEND(ctx->legacy, send_chat, .account = session_account(s), .seq = seq,
 	                 .room = r->name, .text = html,

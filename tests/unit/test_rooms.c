@@ -429,6 +429,30 @@ static void test_message_logout(struct gw *gw, gconstpointer unused)
 	g_assert_true(told);
 }
 
+/* A room message over the worker's frame limit is refused before it goes
+ * (policy-violation); past 500 messages in flight, resource-constraint. */
+static void test_message_bounds(struct gw *gw, gconstpointer unused)
+{
+	in_room(gw);
+	g_autofree char *big = g_strnfill(WORKER_MAX_IM_BYTES, 'a');
+	say(gw, "b1", big);
+	struct stanza *e = gw_expect(gw, "message", "error", ALICE_PC);
+	g_assert_cmpstr(stanza_get_id(e), ==, "b1");
+	g_assert_cmpstr(error_condition(e), ==, "policy-violation");
+	stanza_free(e);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SEND_CHAT), ==, 0);
+	for (guint i = 0; i < 500; i++)
+		say(gw, "m", "x");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SEND_CHAT), ==, 500);
+	gw_expect_nothing(gw);
+	say(gw, "m501", "x");
+	e = gw_expect(gw, "message", "error", ALICE_PC);
+	g_assert_cmpstr(stanza_get_id(e), ==, "m501");
+	g_assert_cmpstr(error_condition(e), ==, "resource-constraint");
+	stanza_free(e);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SEND_CHAT), ==, 500);
+}
+
 static void test_message_echo_overdue(struct gw *gw, gconstpointer unused)
 {
 	gw->settings->room_echo_wait_ms = 100;
@@ -739,6 +763,7 @@ int main(int argc, char **argv)
 	ADD("/rooms/message/echo-overdue", test_message_echo_overdue);
 	ADD("/rooms/message/lost-worker", test_message_lost_worker);
 	ADD("/rooms/message/logout", test_message_logout);
+	ADD("/rooms/message/bounds", test_message_bounds);
 	ADD("/rooms/message/incoming", test_message_incoming);
 	ADD("/rooms/subject", test_subject);
 	ADD("/rooms/occupants/changes", test_occupant_changes);
