@@ -104,8 +104,11 @@ static void contact_presence(struct gateway *gw, const struct stanza *p, struct 
 		muc_on_presence(s, p, from, target);
 		return;
 	}
-	if (g_strcmp0(type, "unavailable") == 0 || g_strcmp0(type, "error") == 0)
-		muc_resource_gone(s, jid_full(from)); /* that resource went offline */
+	/* an error presence: a bounce, that resource is gone; an unavailable
+	 * directed to one contact is no leaving (a broadcast one reaches the
+	 * transport too, which makes the resource leave its rooms) */
+	if (g_strcmp0(type, "error") == 0)
+		muc_resource_gone(s, jid_full(from));
 	struct contact *c = contact_by_local(s, jid_local(target));
 	if (c != NULL)
 		contacts_on_user_presence(s, c, p);

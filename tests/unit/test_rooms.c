@@ -431,6 +431,20 @@ static void test_message_logout(struct gw *gw, gconstpointer unused)
 
 /* A room message over the worker's frame limit is refused before it goes
  * (policy-violation); past 500 messages in flight, resource-constraint. */
+/* An unavailable directed to one contact (a client's "appear offline to
+ * bob") leaves no room; one to the transport (broadcast) does. */
+static void test_leave_directed(struct gw *gw, gconstpointer unused)
+{
+	in_room(gw);
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='bob@" GW_JID "' type='unavailable'/>");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LEAVE_CHAT), ==, 0);
+	g_assert_null(gw_take_match(gw, "presence", "unavailable", ALICE_PC));
+	say(gw, "m1", "still in");
+	expect_send_chat(gw, "still in");
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
+	fake_command_free(gw_take_command(gw, WORKER_LEAVE_CHAT));
+}
+
 static void test_message_bounds(struct gw *gw, gconstpointer unused)
 {
 	in_room(gw);
@@ -756,6 +770,7 @@ int main(int argc, char **argv)
 	ADD("/rooms/join/timeout", test_join_timeout);
 	ADD("/rooms/multi-resource", test_multi_resource);
 	ADD("/rooms/leave/last", test_leave_last);
+	ADD("/rooms/leave/directed", test_leave_directed);
 	ADD("/rooms/join/forwarded", test_join_forwarded);
 	ADD("/rooms/leave/rejoin", test_leave_rejoin);
 	ADD("/rooms/leave/bounce", test_bounce_leaves);
