@@ -103,20 +103,29 @@ static void leave(struct session *s, struct room *r, const char *full)
 	if (g_hash_table_size(r->joined) > 0 || r->pending->len > 0)
 		return;
 	g_info("rooms: %s: leaving %s", session_jid(s), r->name);
+	/* forgotten before the LEAVE_CHAT, which may re-enter (the worker
+	 * lost inside the send) */
+	g_autofree char *name = g_strdup(r->name);
+	rooms_remove(r);
 	if (session_state(s) == SESSION_ONLINE &&
 	    LEGACY_SEND(session_ctx(s)->legacy, leave_chat, .account = session_account(s),
-	                .room = r->name))
-		rooms_note_leaving(s, r->name); /* its PART is no news of a rejoin */
-	rooms_remove(r);
+	                .room = name))
+		rooms_note_leaving(s, name); /* its PART is no news of a rejoin */
 }
 
 void muc_resource_gone(struct session *s, const char *full)
 {
+	/* over a snapshot of the names, each looked up again: a leave's
+	 * LEAVE_CHAT may re-enter and end rooms */
 	g_autoptr(GList) all = rooms_list(s);
-	for (GList *l = all; l != NULL; l = l->next) {
-		struct room *r = l->data;
-		if (g_hash_table_contains(r->joined, full) || find_pending(r, full, NULL) != NULL)
-			leave(s, r, full); /* may free R: the list holds no other use of it */
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	for (GList *l = all; l != NULL; l = l->next)
+		g_ptr_array_add(names, g_strdup(((struct room *)l->data)->name));
+	for (guint i = 0; i < names->len; i++) {
+		struct room *r = rooms_find(s, g_ptr_array_index(names, i));
+		if (r != NULL &&
+		    (g_hash_table_contains(r->joined, full) || find_pending(r, full, NULL) != NULL))
+			leave(s, r, full);
 	}
 }
 

@@ -314,11 +314,18 @@ void rooms_send_join(struct room *r, const char *nick)
 void rooms_on_signed_on(struct session *s)
 {
 	struct rooms *rs = session_rooms(s);
+	/* over a snapshot of the names, each looked up again: a JOIN_CHAT
+	 * may re-enter (the worker lost inside the send) and end rooms */
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 	GHashTableIter it;
-	gpointer value;
+	gpointer key;
 	g_hash_table_iter_init(&it, rs->by_name);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		struct room *r = value;
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		g_ptr_array_add(names, g_strdup(key));
+	for (guint i = 0; i < names->len; i++) {
+		struct room *r = g_hash_table_lookup(rs->by_name, g_ptr_array_index(names, i));
+		if (r == NULL)
+			continue;
 		const char *nick = r->nick;
 		if (r->state == ROOM_JOINED) {
 			/* after a loss: join again; the answer is diffed */
