@@ -584,6 +584,7 @@ struct room {
 	char *nick;            /* ours, from CHAT_JOINED (NULL before) */
 	char *topic;           /* "" none */
 	GHashTable *occupants; /* folded nick -> struct occupant (owned) */
+	GHashTable *by_pm;     /* muc.c: pm name -> folded nick (checked on use) */
 	GHashTable *before;    /* while REJOINING: the occupants before the loss */
 	GHashTable *joined;    /* the user's joined full JIDs (a set, owned keys) */
 	GPtrArray *pending;    /* struct room_join, oldest first */
@@ -702,6 +703,8 @@ bool muc_on_private_message(struct session *s, const struct worker_msg_im_receiv
  * or the error): its record and timer go. */
 void muc_nick_settled(struct room *r);
 void muc_subject_settled(struct room *r);
+/* Occupant O's pm name now leads to it (muc_on_private_message). */
+void muc_index_pm(struct room *r, const struct occupant *o);
 /* FULL (a full JID of the user) is gone: it leaves every room. */
 void muc_resource_gone(struct session *s, const char *full);
 /* muc_disco.c: disco of rooms and the room list (the transport's, cached),

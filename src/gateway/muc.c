@@ -418,6 +418,22 @@ void muc_on_message(struct session *s, const struct stanza *m, const struct jid 
 	rooms_say(r, m, full, body);
 }
 
+void muc_index_pm(struct room *r, const struct occupant *o)
+{
+	/* entries are checked on use, not removed as occupants go: rebuilt
+	 * from the occupants when stale ones pile up */
+	if (g_hash_table_size(r->by_pm) > 2 * g_hash_table_size(r->occupants) + 64) {
+		g_hash_table_remove_all(r->by_pm);
+		GHashTableIter it;
+		gpointer key, value;
+		g_hash_table_iter_init(&it, r->occupants);
+		while (g_hash_table_iter_next(&it, &key, &value))
+			g_hash_table_replace(r->by_pm, g_strdup(((struct occupant *)value)->pm),
+			                     g_strdup(key));
+	}
+	g_hash_table_replace(r->by_pm, g_strdup(o->pm), g_utf8_casefold(o->nick, -1));
+}
+
 bool muc_on_private_message(struct session *s, const struct worker_msg_im_received *m)
 {
 	const struct gateway_ctx *ctx = session_ctx(s);
@@ -426,23 +442,20 @@ bool muc_on_private_message(struct session *s, const struct worker_msg_im_receiv
 	g_autoptr(GList) all = rooms_list(s);
 	for (GList *l = all; l != NULL; l = l->next) {
 		struct room *r = l->data;
-		GHashTableIter it;
-		gpointer value;
-		g_hash_table_iter_init(&it, r->occupants);
-		while (g_hash_table_iter_next(&it, NULL, &value)) {
-			const struct occupant *o = value;
-			if (strcmp(o->pm, m->name) != 0)
-				continue;
-			g_autofree char *from = room_occupant_jid(r, o->nick);
-			g_autofree char *text = rooms_text(m->text);
-			struct stanza *msg = out_chat_new(from, session_jid(s));
-			g_autofree char *id = g_uuid_string_random();
-			stanza_set_attr(msg, "id", id);
-			stanza_add_text_child(msg, "body", text);
-			stanza_add_child(msg, "x", NS_MUC_USER);
-			router_send(ctx->router, msg);
-			return true;
-		}
+		const char *key = g_hash_table_lookup(r->by_pm, m->name);
+		const struct occupant *o =
+		    key != NULL ? g_hash_table_lookup(r->occupants, key) : NULL;
+		if (o == NULL || strcmp(o->pm, m->name) != 0)
+			continue;
+		g_autofree char *from = room_occupant_jid(r, o->nick);
+		g_autofree char *text = rooms_text(m->text);
+		struct stanza *msg = out_chat_new(from, session_jid(s));
+		g_autofree char *id = g_uuid_string_random();
+		stanza_set_attr(msg, "id", id);
+		stanza_add_text_child(msg, "body", text);
+		stanza_add_child(msg, "x", NS_MUC_USER);
+		router_send(ctx->router, msg);
+		return true;
 	}
 	return false;
 }

@@ -54,6 +54,7 @@ static void room_free(gpointer data)
 	g_free(r->nick);
 	g_free(r->topic);
 	g_hash_table_unref(r->occupants);
+	g_hash_table_unref(r->by_pm);
 	g_clear_pointer(&r->before, g_hash_table_unref);
 	g_hash_table_unref(r->joined);
 	g_ptr_array_unref(r->pending);
@@ -138,6 +139,7 @@ struct room *rooms_add(struct session *s, const char *name, const char *jid, con
 	r->key = g_strdup(key != NULL ? key : "");
 	r->topic = g_strdup("");
 	r->occupants = occupants_new();
+	r->by_pm = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	r->joined = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	r->pending = g_ptr_array_new_with_free_func(room_join_free);
 	r->state = ROOM_JOINING;
@@ -517,6 +519,7 @@ void rooms_on_chat_occupant(void *session, const struct worker_msg_chat_occupant
 	g_free(o->pm);
 	o->pm = g_strdup(*m->pm != '\0' ? m->pm : m->nick);
 	o->flags = m->flags;
+	muc_index_pm(r, o);
 	if (r->state != ROOM_JOINED)
 		return; /* the join answer (or its diff) shows it */
 	if (room_is_us(r, o->nick)) {
@@ -572,6 +575,7 @@ void rooms_on_chat_renamed(void *session, const struct worker_msg_chat_renamed *
 		o->pm = g_strdup(m->nick);
 	}
 	g_hash_table_insert(r->occupants, g_utf8_casefold(m->nick, -1), o);
+	muc_index_pm(r, o);
 	if (self) {
 		g_free(r->nick);
 		r->nick = g_strdup(m->nick);

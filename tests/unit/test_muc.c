@@ -408,6 +408,38 @@ static void test_change_timeout(struct gw *gw, gconstpointer unused)
 	gw_expect_nothing(gw);
 }
 
+/* Private messages found by the occupant's pm name (an index, not a scan
+ * of every occupant): the right room, the nick after a rename, nothing
+ * once the occupant left. */
+static void test_pm_index(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	gw_inject(gw,
+	          "<presence from='" ALICE_PC "' to='" XROOM "/al' id='j1'>" MUC_X "</presence>");
+	fake_command_free(gw_take_command(gw, WORKER_JOIN_CHAT));
+	FAKE_EMIT(gw->fake, chat_occupant, .account = account, .room = "x@conf.example.net",
+	          .nick = "zed", .flags = 0, .real = "", .pm = "x@conf.example.net/zed");
+	FAKE_EMIT(gw->fake, chat_joined, .account = account, .room = "x@conf.example.net",
+	          .asked = "x@conf.example.net", .nick = "al", .topic = "", .topic_by = "");
+	FAKE_EMIT(gw->fake, chat_renamed, .account = account, .room = "x@conf.example.net",
+	          .old = "zed", .nick = "zoe");
+	gw_clear(gw);
+	FAKE_EMIT(gw->fake, im_received, .account = account, .name = "x@conf.example.net/zed",
+	          .text = "hello", .when = 0);
+	struct stanza *pm = gw_expect(gw, "message", "chat", ALICE);
+	g_assert_cmpstr(stanza_get_from(pm), ==, XROOM "/zoe");
+	stanza_free(pm);
+	FAKE_EMIT(gw->fake, chat_occupant_left, .account = account, .room = "x@conf.example.net",
+	          .nick = "zoe", .how = WORKER_CHAT_LEFT_PART, .actor = "", .reason = "");
+	gw_clear(gw);
+	FAKE_EMIT(gw->fake, im_received, .account = account, .name = "x@conf.example.net/zed",
+	          .text = "again", .when = 0);
+	pm = gw_take_match(gw, "message", "chat", ALICE);
+	g_assert_nonnull(pm);
+	g_assert_null(stanza_find_child(pm, "x", MUC_USER)); /* from the contact now */
+	stanza_free(pm);
+}
+
 static void test_invitations(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = in_room(gw);
@@ -596,6 +628,7 @@ int main(int argc, char **argv)
 	ADD("/muc/invitations", test_invitations);
 	ADD("/muc/private-messages", test_private_messages);
 	ADD_WITH("/muc/jabber/probe", "[legacy]\nprotocol = prpl-jabber\n", test_jabber_probe);
+	ADD_WITH("/muc/jabber/pm-index", "[legacy]\nprotocol = prpl-jabber\n", test_pm_index);
 	ADD_WITH("/muc/jabber/seen-rooms", "[legacy]\nprotocol = prpl-jabber\n", test_seen_rooms);
 	return g_test_run();
 }
