@@ -76,12 +76,14 @@ guint room_echoes_unconfirmed(struct session *s)
 	return n;
 }
 
-/* E is settled: forgotten; a drain waiting for it may end. */
-static void settled(struct echo *e)
+/* E is settled: forgotten; a drain waiting for it may end (when
+ * TELL_DRAIN: not when its account goes, whose callers end the drain
+ * themselves, possibly while the session is freed). */
+static void settled(struct echo *e, bool tell_drain)
 {
 	struct session *s = e->echoes->s;
 	g_hash_table_remove(e->echoes->by_seq, GUINT_TO_POINTER(e->seq));
-	if (!messages_pending(s))
+	if (tell_drain && !messages_pending(s))
 		session_drained(s);
 }
 
@@ -90,14 +92,14 @@ static void reflect(struct echo *e)
 	struct room *r = rooms_find(e->echoes->s, e->room);
 	if (r != NULL && r->nick != NULL)
 		rooms_broadcast_message(r, r->nick, e->text, e->id, e->origin_id, 0);
-	settled(e);
+	settled(e, true);
 }
 
 /* E comes back to its sender with CONDITION and WHY: an error message
  * from the room when that resource is still there (in the room or
  * available to the transport), else a chat message
  * from the transport (as messages.c's late bounces). */
-static void bounce(struct echo *e, const char *condition, const char *why)
+static void bounce(struct echo *e, const char *condition, const char *why, bool tell_drain)
 {
 	struct session *s = e->echoes->s;
 	const struct gateway_ctx *ctx = session_ctx(s);
@@ -121,7 +123,7 @@ static void bounce(struct echo *e, const char *condition, const char *why)
 		                    e->room, why, start, len > 80 ? "…" : "");
 		out_tell_user(ctx->router, session_jid(s), tell);
 	}
-	settled(e);
+	settled(e, tell_drain);
 }
 
 bool rooms_say(struct room *r, const struct stanza *m, const char *full, const char *text)
@@ -193,7 +195,8 @@ bool rooms_on_im_result(struct session *s, const struct worker_msg_im_result *m)
 	g_autofree char *why = g_strdup_printf("%s did not take the message: %s",
 	                                       regform_protocol_name(session_ctx(s)->form),
 	                                       *m->error != '\0' ? m->error : "unknown error");
-	bounce(e, m->reason == WORKER_IM_TOO_LONG ? "policy-violation" : "not-acceptable", why);
+	bounce(e, m->reason == WORKER_IM_TOO_LONG ? "policy-violation" : "not-acceptable", why,
+	       true);
 	return true;
 }
 
@@ -244,6 +247,6 @@ void room_echoes_fail(struct session *s, guint32 account, const char *why)
 		struct echo *e =
 		    g_hash_table_lookup(rooms_echoes(s)->by_seq, g_ptr_array_index(gone, i));
 		if (e != NULL)
-			bounce(e, "remote-server-timeout", why);
+			bounce(e, "remote-server-timeout", why, false);
 	}
 }

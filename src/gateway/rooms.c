@@ -397,7 +397,9 @@ void rooms_on_chat_joined(void *session, const struct worker_msg_chat_joined *m)
 		}
 		/* the network's spelling from now on, under its own key; the
 		 * user's stays findable (the client keeps using its JID) */
-		g_hash_table_steal(r->rooms->by_name, old);
+		gpointer stolen_key = NULL;
+		g_hash_table_steal_extended(r->rooms->by_name, old, &stolen_key, NULL);
+		g_free(stolen_key);
 		if (r->asked == NULL) {
 			r->asked = g_strdup(r->name);
 			g_hash_table_replace(r->rooms->asked, g_strdup(old), g_strdup(key));
