@@ -445,6 +445,28 @@ static void test_leave_directed(struct gw *gw, gconstpointer unused)
 	fake_command_free(gw_take_command(gw, WORKER_LEAVE_CHAT));
 }
 
+/* A LEAVE_CHAT that loses the worker inside the send (the session was
+ * draining: the drain is cut, the session logs out and ends its rooms)
+ * must not touch the room it left afterwards (ASan). */
+static void test_leave_reentrant(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = in_room(gw);
+	join(gw, ALICE_PHONE, "alice", "p1", NULL);
+	gw_inject(gw, "<message from='" ALICE_PC "' to='bob@" GW_JID "' type='chat' id='i1'>"
+	              "<body>pending</body></message>");
+	fake_command_free(gw_take_command(gw, WORKER_SEND_IM));
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0); /* draining */
+	gw_clear(gw);
+	fake_legacy_lose_on_send(gw->fake, account);
+	gw_inject(gw, "<presence from='" ALICE_PHONE "' to='" ROOM "/alice' type='unavailable'/>");
+	gw_clear(gw);
+	gw_inject(gw, "<message from='" ALICE_PHONE "' to='" ROOM "' type='groupchat' id='m1'>"
+	              "<body>x</body></message>");
+	struct stanza *e = gw_expect(gw, "message", "error", ALICE_PHONE);
+	stanza_free(e);
+}
+
 static void test_message_bounds(struct gw *gw, gconstpointer unused)
 {
 	in_room(gw);
@@ -771,6 +793,7 @@ int main(int argc, char **argv)
 	ADD("/rooms/multi-resource", test_multi_resource);
 	ADD("/rooms/leave/last", test_leave_last);
 	ADD("/rooms/leave/directed", test_leave_directed);
+	ADD("/rooms/leave/reentrant", test_leave_reentrant);
 	ADD("/rooms/join/forwarded", test_join_forwarded);
 	ADD("/rooms/leave/rejoin", test_leave_rejoin);
 	ADD("/rooms/leave/bounce", test_bounce_leaves);
