@@ -256,6 +256,50 @@ class MucEnv(Env):
             raise BenchError("%s: joining %s as %s failed: %s"
                              % (self.mkind, self.room(), nick, iq_error_condition(el)))
 
+    async def ferry_seed(self, nreg):
+        """ferry takes at most 60 registrations a minute from all users
+        together (registration.c), 500 would take 8 minutes: the users past
+        the first nreg get the rows a registration writes (users,
+        user_settings: those of user 0 with its nick replaced) while ferry is
+        stopped; ferry is started again and the users say they are online
+        (directed presence), as after a restart."""
+        rc, killed = self.gw.stop()
+        path = self.db_path()
+        tmpl = self.unick[0]
+        db = sqlite3.connect(path, timeout=10)
+        try:
+            row = db.execute("SELECT id, password, created FROM users WHERE jid = ?",
+                             ("%s@localhost" % tmpl,)).fetchone()
+            if row is None or row[1] is not None:
+                raise BenchError("ferry.db: no password-less row for %s to copy" % tmpl)
+            settings = db.execute("SELECT key, value FROM user_settings WHERE user_id = ?",
+                                  (row[0],)).fetchall()
+            with db:
+                for nick in self.unick[nreg:]:
+                    cur = db.execute("INSERT INTO users (jid, password, created) "
+                                     "VALUES (?, NULL, ?)", ("%s@localhost" % nick, row[2]))
+                    db.executemany("INSERT INTO user_settings (user_id, key, value) "
+                                   "VALUES (?, ?, ?)",
+                                   [(cur.lastrowid, k, nick if v == tmpl else v)
+                                    for k, v in settings])
+        finally:
+            db.close()
+        log("  ferry.db: %d users seeded after %d registrations (settings %s)"
+            % (self.U - nreg, nreg, ", ".join(k for k, _ in settings)))
+        self.gw.start()
+        probe = self.left[0]
+        t0 = time.monotonic()
+        for _ in range(600):  # bounded: at most 30 s
+            r = await probe.iq("<ping xmlns='%s'/>" % NS_PING, to=FERRY_JID, timeout=10)
+            if r.get("type") == "result":
+                break
+            if time.monotonic() - t0 > 30:
+                raise BenchError("ferry did not come back within 30s:\n%s"
+                                 % self.gw.log_tail())
+            await asyncio.sleep(0.05)
+        for c in self.left:
+            c.presence(to=FERRY_JID)
+
     async def biboumi_history(self, c, on):
         """Biboumi's global (per-user) options: record_history on or off."""
         r = await c.iq("<command xmlns='%s' node='configure' action='execute'/>"
@@ -293,8 +337,11 @@ class MucEnv(Env):
         log("  observer + %d XMPP users online in %.1fs" % (U, time.monotonic() - t0))
         t1 = time.monotonic()
         if self.kind == "ferry":
-            await self.gather_limited([self.ferry_register(c) for c in self.left], 8,
+            nreg = min(U, self.args.ferry_register)
+            await self.gather_limited([self.ferry_register(c) for c in self.left[:nreg]], 8,
                                       "ferry registrations")
+            if U > nreg:
+                await self.ferry_seed(nreg)
             await self.wait_ison(self.unick, True, timeout=120 + U * 0.5)
             log("  registered and on IRC in %.1fs" % (time.monotonic() - t1))
         elif self.kind == "biboumi":
@@ -1059,6 +1106,9 @@ def parse_args(argv):
     ap.add_argument("--perf", default="",
                     help="runs whose gateway is profiled (perf record -g) in the burst, "
                          "e.g. ferry,bib-off; slows that burst: its figures are marked")
+    ap.add_argument("--ferry-register", type=int, default=50,
+                    help="users registered through ferry's form; the rest are seeded "
+                         "into ferry.db (ferry takes 60 registrations a minute) (50)")
     ap.add_argument("--ferry-config", action="append", default=[], metavar="GROUP.KEY=VALUE")
     ap.add_argument("--ferry-level", default="message", help="ferry [logging] level")
     ap.add_argument("--json", default="bench-muc-results.json", help="JSON output file")
