@@ -107,6 +107,9 @@ ferry is running, attached to a throwaway Prosody on loopback.
        Connect any IRC client there (e.g. `irssi -c 127.0.0.1 -p %(irc)d`)
        and talk to yourself: an IRC user "bob" is bob@%(transport)s in XMPP
        (add it to your contacts to see bob online and to chat).
+    3. IRC channels are group chats: join #ferry@%(transport)s (any channel
+       name works; a channel key goes in the room password). The channels
+       on the network are listed in the services of %(transport)s.
 
   ferry's log:   %(log)s
   Stop with Ctrl-C (the logs are kept; the path is printed then).

@@ -79,6 +79,10 @@ void disco_add_node(struct disco *disco, const char *node, const struct disco_pr
  * transport's own; providers are asked in the order they were added. */
 void disco_add_provider(struct disco *disco, const struct disco_provider *provider, void *data);
 
+/* PROVIDER's items callback answers disco#items of the transport's own JID
+ * (no node), e.g. a room list; DISCO_PASS there: the empty list. */
+void disco_set_self_items(struct disco *disco, const struct disco_provider *provider, void *data);
+
 /* ---- building answers -------------------------------------------------------- */
 
 void disco_info_add_identity(struct disco_info *info, const char *category, const char *type,
@@ -86,6 +90,9 @@ void disco_info_add_identity(struct disco_info *info, const char *category, cons
 /* Duplicates are ignored; features are sent sorted. */
 void disco_info_add_feature(struct disco_info *info, const char *var);
 /* An empty answer, for modules that announce caps of addresses they own. */
+/* Appends FORM (taken), an XEP-0128 data form, to the answer. Not part of
+ * the caps hash (disco_info_caps_ver): rooms' forms change. */
+void disco_info_add_form(struct disco_info *info, struct stanza *form);
 struct disco_info *disco_info_new(void);
 void disco_info_free(struct disco_info *info);
 /* The XEP-0115 §5.1 ver of INFO: SHA-1 over its identities and features,

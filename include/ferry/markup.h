@@ -32,4 +32,12 @@ char *markup_to_text(const char *html);
 /* The same with the bound MAX_BYTES (0: none). */
 char *markup_to_text_max(const char *html, size_t max_bytes);
 
+/* As markup_to_text(), but bold, italic and struck-through spans (IRC's
+ * formatting codes, as libpurple gives them) become XEP-0393 styling:
+ * `*bold*`, `_italic_`, `~struck~`, where a client reads them so (the
+ * opening directive at a line's start, after a space or another opening
+ * directive; no span across a line break); other formatting is stripped.
+ * Caller frees. */
+char *markup_to_styled(const char *html);
+
 #endif

@@ -97,9 +97,16 @@ struct settings {
 	guint max_pending_probes;       /* contacts outside the roster kept in memory */
 	guint max_outbox;               /* messages waiting for a login */
 	guint registrations_per_minute; /* registration attempts (test logins) */
+	guint max_rooms;                /* group chats joined at once */
+	guint max_room_occupants;       /* occupants kept per room (more are not shown) */
 	/* How long a contact outside the roster stays in memory unused
 	 * (600 000). Not a key of the file: the unit tests shorten it. */
 	guint contact_idle_ms;
+	/* The gateway's bound on a room join (35 000) and how long a room
+	 * message's reflection waits for its echo once sent (10 000). Not
+	 * keys of the file: the unit tests shorten them. */
+	guint room_join_ms;
+	guint room_echo_wait_ms;
 };
 
 /* Reads and validates PATH. Returns NULL with ERROR set (domain

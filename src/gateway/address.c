@@ -70,6 +70,8 @@ struct address {
 	char *jid;                       /* the transport domain */
 	char *full;                      /* its full JID, domain/GATEWAY_RESOURCE */
 	GHashTable *told;                /* "user\nname" told of its address this run */
+	bool room_prefixes;              /* rooms are told by their first character (IRC) */
+	GHashTable *rooms_seen;          /* "user\nfolded name": rooms seen this run */
 	struct stranger_replies *strangers;
 };
 
@@ -89,6 +91,8 @@ struct address *address_new(const struct settings *settings, struct storage *sto
 	a->jid = g_strdup(settings->component_jid);
 	a->full = address_full(a->jid);
 	a->told = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	a->room_prefixes = g_strcmp0(settings->legacy_protocol, "prpl-irc") == 0;
+	a->rooms_seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	a->strangers = g_new0(struct stranger_replies, 1);
 	a->strangers->each = ratelimit_new(STRANGER_BURST, STRANGER_RATE, STRANGER_KEYS);
 	a->strangers->all = ratelimit_new(STRANGERS_BURST, STRANGERS_RATE, 1);
@@ -103,6 +107,7 @@ void address_free(struct address *a)
 	g_free(a->jid);
 	g_free(a->full);
 	g_hash_table_unref(a->told);
+	g_hash_table_unref(a->rooms_seen);
 	ratelimit_free(a->strangers->each);
 	ratelimit_free(a->strangers->all);
 	g_free(a->strangers);
@@ -126,13 +131,64 @@ bool address_may_answer_stranger(const struct address *a, const char *bare)
 	return false;
 }
 
-enum address_kind address_classify(const struct address *a, const struct jid *to)
+/* ---- rooms and contacts ----------------------------------------------------------
+ *
+ * Rooms and contacts share the domain. How a localpart is told to be a room
+ * (ARCHITECTURE.md, "rooms or contacts"):
+ *
+ *   protocol     a room when
+ *   prpl-irc     its first unescaped character is one of # & + ! (nicks
+ *                never start so; nothing else is a room)
+ *   others       this run has seen it as a room for that user: a join, a
+ *                room list, an invitation, a probe's answer
+ *
+ * A MUC join presence is taken as a room join on the protocols of the
+ * second row (and noted): that is how a user reaches a room first. */
+
+#define ROOMS_SEEN_MAX 65536 /* remembered (user, room) pairs; then forgotten */
+
+static char *room_seen_key(const char *user, const char *name)
+{
+	g_autofree char *folded = g_utf8_casefold(name, -1);
+	return g_strconcat(user, "\n", folded, NULL);
+}
+
+bool address_rooms_by_prefix(const struct address *a)
+{
+	return a->room_prefixes;
+}
+
+bool address_is_room_name(const struct address *a, const char *user, const char *name)
+{
+	if (name == NULL || name[0] == '\0')
+		return false;
+	if (a->room_prefixes)
+		return strchr("#&+!", name[0]) != NULL;
+	if (user == NULL)
+		return false;
+	g_autofree char *key = room_seen_key(user, name);
+	return g_hash_table_contains(a->rooms_seen, key);
+}
+
+void address_note_room(struct address *a, const char *user, const char *name)
+{
+	if (a->room_prefixes || name == NULL || name[0] == '\0')
+		return;
+	if (g_hash_table_size(a->rooms_seen) >= ROOMS_SEEN_MAX)
+		g_hash_table_remove_all(a->rooms_seen);
+	g_hash_table_add(a->rooms_seen, room_seen_key(user, name));
+}
+
+enum address_kind address_classify(const struct address *a, const struct jid *to, const char *user)
 {
 	if (g_ascii_strcasecmp(jid_domain(to), a->jid) != 0)
 		return ADDRESS_OTHER;
 	bool resource = jid_resource(to) != NULL;
 	if (jid_local(to) == NULL)
 		return resource ? ADDRESS_TRANSPORT_RESOURCE : ADDRESS_TRANSPORT;
+	g_autofree char *name = jid_unescape_local(jid_local(to));
+	if (address_is_room_name(a, user, name))
+		return resource ? ADDRESS_ROOM_OCCUPANT : ADDRESS_ROOM;
 	return resource ? ADDRESS_CONTACT_RESOURCE : ADDRESS_CONTACT;
 }
 

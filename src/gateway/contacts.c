@@ -603,7 +603,11 @@ void contacts_remove_all(struct session *s)
 static enum disco_answer contact_entity(const struct gateway_ctx *ctx, const struct stanza *iq,
                                         const struct jid *to, const char *node, char **name)
 {
-	enum address_kind kind = address_classify(ctx->address, to);
+	struct jid *sender =
+	    jid_parse(stanza_get_from(iq) != NULL ? stanza_get_from(iq) : "", NULL);
+	enum address_kind kind =
+	    address_classify(ctx->address, to, sender != NULL ? jid_bare(sender) : NULL);
+	jid_free(sender);
 	if (kind != ADDRESS_CONTACT && kind != ADDRESS_CONTACT_RESOURCE)
 		return DISCO_PASS;
 	struct jid *from = address_check_sender(ctx->address, ctx->router, iq);

@@ -23,6 +23,8 @@ static void transport_presence(struct gateway *gw, const struct stanza *p, struc
 	struct session *s = sessions_get(ctx->sessions, bare, true);
 
 	if (type == NULL || strcmp(type, "unavailable") == 0) {
+		if (s != NULL && type != NULL)
+			muc_resource_gone(s, jid_full(from)); /* it leaves its rooms */
 		if (s != NULL)
 			session_on_user_presence(s, resource, type == NULL, p);
 		else if (type == NULL)
@@ -43,6 +45,8 @@ static void transport_presence(struct gateway *gw, const struct stanza *p, struc
 		if (s != NULL && session_state(s) != SESSION_OFFLINE)
 			session_logout(s, "the transport was removed from your contact list");
 	} else if (strcmp(type, "error") == 0) {
+		if (s != NULL)
+			muc_resource_gone(s, jid_full(from));
 		if (s != NULL)
 			session_on_user_presence(s, resource, false, p);
 	}
@@ -86,13 +90,40 @@ static void contact_presence(struct gateway *gw, const struct stanza *p, struct 
 		return;
 	}
 	if (type == NULL && is_muc_join(p)) {
-		router_send_error(ctx->router, p, "not-acceptable",
-		                  "group chats are not available through this transport yet");
+		g_autofree char *name = jid_unescape_local(jid_local(target));
+		if (address_rooms_by_prefix(ctx->address)) {
+			g_autofree char *why = g_strdup_printf("%s is a contact, not a room", name);
+			struct stanza *e =
+			    stanza_new_error(p, "modify", "not-acceptable", why, false);
+			stanza_add_child(e, "x", NS_MUC);
+			router_send(ctx->router, e);
+			return;
+		}
+		/* a MUC join is always a room join: from now on it is a room */
+		address_note_room(ctx->address, jid_bare(from), name);
+		muc_on_presence(s, p, from, target);
 		return;
 	}
+	if (g_strcmp0(type, "unavailable") == 0 || g_strcmp0(type, "error") == 0)
+		muc_resource_gone(s, jid_full(from)); /* that resource went offline */
 	struct contact *c = contact_by_local(s, jid_local(target));
 	if (c != NULL)
 		contacts_on_user_presence(s, c, p);
+}
+
+/* A presence from the user FROM to room or occupant TARGET. */
+static void room_presence(struct gateway *gw, const struct stanza *p, struct jid *from,
+                          const struct jid *target)
+{
+	const struct gateway_ctx *ctx = &gw->ctx;
+	const char *type = stanza_get_type(p);
+	struct session *s = sessions_get(ctx->sessions, jid_bare(from), true);
+	if (s == NULL) {
+		if (type == NULL)
+			refuse_unregistered(ctx, p, from);
+		return;
+	}
+	muc_on_presence(s, p, from, target);
 }
 
 /* The sender of an error presence, when it may use the transport: errors
@@ -117,7 +148,7 @@ static enum router_result on_presence(struct router *r, const struct stanza *p, 
 	                       ? error_sender(ctx, p)
 	                       : address_check_sender(ctx->address, r, p);
 	if (from != NULL) {
-		switch (address_classify(ctx->address, target)) {
+		switch (address_classify(ctx->address, target, jid_bare(from))) {
 		case ADDRESS_TRANSPORT:
 		case ADDRESS_TRANSPORT_RESOURCE:
 			transport_presence(gw, p, from);
@@ -125,6 +156,10 @@ static enum router_result on_presence(struct router *r, const struct stanza *p, 
 		case ADDRESS_CONTACT:
 		case ADDRESS_CONTACT_RESOURCE:
 			contact_presence(gw, p, from, target);
+			break;
+		case ADDRESS_ROOM:
+		case ADDRESS_ROOM_OCCUPANT:
+			room_presence(gw, p, from, target);
 			break;
 		case ADDRESS_OTHER:
 			break;
@@ -137,17 +172,57 @@ static enum router_result on_presence(struct router *r, const struct stanza *p, 
 
 /* ---- messages ------------------------------------------------------------------------ */
 
+/* groupchat.md §6: a delivery error from one of the user's resources to a
+ * room (what the room sent it bounced) with one of these means that
+ * resource is gone: it leaves its rooms. */
+static const char *const gone_conditions[] = {
+    "gone",
+    "item-not-found",
+    "recipient-unavailable",
+    "remote-server-not-found",
+    "remote-server-timeout",
+    "service-unavailable",
+};
+
+static void room_bounce(struct gateway *gw, const struct stanza *m, const char *to)
+{
+	const struct gateway_ctx *ctx = &gw->ctx;
+	struct jid *from = error_sender(ctx, m);
+	struct jid *target = jid_parse(to, NULL);
+	const struct stanza *error = stanza_find_child(m, "error", NULL);
+	if (from != NULL && target != NULL && error != NULL && jid_resource(from) != NULL) {
+		enum address_kind kind = address_classify(ctx->address, target, jid_bare(from));
+		struct session *s = kind == ADDRESS_ROOM || kind == ADDRESS_ROOM_OCCUPANT
+		                        ? sessions_get(ctx->sessions, jid_bare(from), false)
+		                        : NULL;
+		for (size_t i = 0; s != NULL && i < G_N_ELEMENTS(gone_conditions); i++) {
+			if (stanza_find_child(error, gone_conditions[i], STANZA_NS_STANZAS) !=
+			    NULL) {
+				muc_resource_gone(s, jid_full(from));
+				break;
+			}
+		}
+	}
+	jid_free(target);
+	jid_free(from);
+}
+
 static enum router_result on_message(struct router *r, const struct stanza *m, void *data)
 {
 	struct gateway *gw = data;
 	const struct gateway_ctx *ctx = &gw->ctx;
 	const char *to = stanza_get_to(m);
-	if (g_strcmp0(stanza_get_type(m), "error") == 0 || to == NULL)
+	if (g_strcmp0(stanza_get_type(m), "error") == 0 && to != NULL) {
+		room_bounce(gw, m, to);
+		return ROUTER_HANDLED;
+	}
+	if (to == NULL)
 		return ROUTER_HANDLED;
 	struct jid *target = jid_parse(to, NULL);
 	if (target == NULL)
 		return ROUTER_HANDLED;
-	enum address_kind kind = address_classify(ctx->address, target);
+	g_autofree char *user = jid_bare_of(stanza_get_from(m) != NULL ? stanza_get_from(m) : "");
+	enum address_kind kind = address_classify(ctx->address, target, user);
 	if (kind == ADDRESS_OTHER) {
 		/* A domain the server routes here that is not the transport's. */
 		jid_free(target);
@@ -178,6 +253,8 @@ static enum router_result on_message(struct router *r, const struct stanza *m, v
 	struct session *s = sessions_get(ctx->sessions, jid_bare(from), true);
 	if (s == NULL) {
 		refuse_unregistered(ctx, m, from);
+	} else if (kind == ADDRESS_ROOM || kind == ADDRESS_ROOM_OCCUPANT) {
+		muc_on_message(s, m, from, target);
 	} else {
 		struct contact *c = contact_by_local(s, jid_local(target));
 		if (c == NULL)
@@ -206,9 +283,11 @@ static enum router_result on_iq(struct router *r, const struct stanza *iq, void 
 	struct jid *target = to != NULL ? jid_parse(to, NULL) : NULL;
 	if (target == NULL)
 		return ROUTER_PASS;
-	enum address_kind kind = address_classify(ctx->address, target);
+	g_autofree char *user = jid_bare_of(stanza_get_from(iq) != NULL ? stanza_get_from(iq) : "");
+	enum address_kind kind = address_classify(ctx->address, target, user);
 	jid_free(target);
-	if (kind != ADDRESS_CONTACT && kind != ADDRESS_CONTACT_RESOURCE)
+	if (kind != ADDRESS_CONTACT && kind != ADDRESS_CONTACT_RESOURCE && kind != ADDRESS_ROOM &&
+	    kind != ADDRESS_ROOM_OCCUPANT)
 		return ROUTER_PASS;
 	struct jid *from = address_check_sender(ctx->address, r, iq);
 	if (from == NULL)
@@ -332,6 +411,7 @@ struct gateway *gateway_new(const struct gateway_ports *ports)
 	ctx->roster = roster_new(ctx);
 	ctx->registration = registration_new(ctx);
 	ctx->content = content_new(ctx);
+	ctx->muc_list = muc_list_new(ctx); /* before the contacts' disco: rooms first */
 	contacts_register_disco(ctx);
 	ctx->contact_caps = contacts_caps_ver(ctx);
 	/* the transport's and contacts' presence carries XEP-0115 caps */
@@ -360,6 +440,7 @@ void gateway_free(struct gateway *gw)
 	g_clear_pointer(&ctx->logins, logins_free);
 	g_clear_pointer(&ctx->roster, roster_free);
 	g_clear_pointer(&ctx->content, content_free);
+	g_clear_pointer(&ctx->muc_list, muc_list_free);
 	g_clear_pointer(&ctx->address, address_free);
 	g_free(ctx->contact_caps);
 	g_free(gw);

@@ -62,6 +62,7 @@ struct contact;
 struct messages;
 struct roster;
 struct content;
+struct muc_list;
 
 /* The ports main.c passed in and the modules, for the modules. */
 struct gateway_ctx {
@@ -79,6 +80,7 @@ struct gateway_ctx {
 	struct registration *registration; /* registration.c */
 	struct content *content;           /* content.c */
 	char *contact_caps;                /* contacts.c: XEP-0115 ver of contacts' full JIDs */
+	struct muc_list *muc_list;         /* muc_disco.c: the room list */
 };
 
 /* ---- out.c ---------------------------------------------------------------------- */
@@ -118,6 +120,8 @@ enum address_kind {
 	ADDRESS_TRANSPORT_RESOURCE, /* a full JID of the transport (domain/resource) */
 	ADDRESS_CONTACT,            /* a legacy contact's bare JID (localpart@domain) */
 	ADDRESS_CONTACT_RESOURCE,   /* a full JID of a legacy contact */
+	ADDRESS_ROOM,               /* a group chat (room) JID (localpart@domain) */
+	ADDRESS_ROOM_OCCUPANT,      /* a room's occupant JID (room@domain/nick) */
 	ADDRESS_OTHER,              /* not at the transport's domain */
 };
 
@@ -127,8 +131,17 @@ struct address *address_new(const struct settings *settings, struct storage *sto
                             struct router *router, const char *protocol_name);
 void address_free(struct address *address);
 
-/* What TO is, as an address at the transport. */
-enum address_kind address_classify(const struct address *address, const struct jid *to);
+/* What TO is, as an address at the transport, for USER (the sender's bare
+ * JID, NULL when unknown: rooms seen for a user are then contacts). */
+enum address_kind address_classify(const struct address *address, const struct jid *to,
+                                   const char *user);
+/* Whether legacy name NAME is a room for USER (the table in address.c). */
+bool address_is_room_name(const struct address *address, const char *user, const char *name);
+/* true when rooms are told by their name alone (IRC): nothing is noted. */
+bool address_rooms_by_prefix(const struct address *address);
+/* USER has seen NAME as a room in this run (a join, a room list, an
+ * invitation, a probe): from now on its JID is a room's for USER. */
+void address_note_room(struct address *address, const char *user, const char *name);
 
 /* The contact JID of legacy name NAME (one JID for one name: address.c):
  * its XEP-0106-escaped form at the transport when the server's folding
@@ -297,6 +310,7 @@ const char *session_failure(const struct session *s);
 const char *session_nick(const struct session *s);
 struct contacts *session_contacts(struct session *s);
 struct messages *session_messages(struct session *s);
+struct rooms *session_rooms(struct session *s);
 /* true when at least one of the user's resources is available. */
 bool session_user_available(const struct session *s);
 
@@ -358,6 +372,7 @@ struct session {
 	char *nick; /* our name on the legacy network once signed on */
 	struct contacts *contacts;
 	struct messages *messages;
+	struct rooms *rooms;
 	guint retry_timer;
 	guint attempts;      /* consecutive failed logins */
 	char *failure;       /* why the last login failed, for the user */
@@ -508,6 +523,8 @@ void messages_on_im_result(void *session, const struct worker_msg_im_result *msg
 void messages_on_ims_sent(void *session, const struct worker_msg_ims_sent *msg);
 void messages_on_im_queued(void *session, const struct worker_msg_im_queued *msg);
 void messages_on_im_progress(void *session, const struct worker_msg_im_progress *msg);
+/* The next sequence number of the account's SEND_IM and SEND_CHAT. */
+guint32 messages_next_seq(struct session *s);
 /* true while messages are in flight (handed to the legacy side, not yet
  * reported sent or failed). */
 bool messages_pending(struct session *s);
@@ -517,6 +534,152 @@ bool messages_pending(struct session *s);
 void messages_fail_inflight(struct session *s, const char *why);
 void messages_on_typing(void *session, const struct worker_msg_typing *msg);
 void messages_on_notice(void *session, const struct worker_msg_notice *msg);
+
+/* ---- rooms.c, muc.c, muc_disco.c: group chats (XEP-0045 rooms) ------------------- */
+
+#define NS_MUC_USER "http://jabber.org/protocol/muc#user"
+#define NS_MUC_ADMIN "http://jabber.org/protocol/muc#admin"
+#define NS_MUC_OWNER "http://jabber.org/protocol/muc#owner"
+#define NS_CONFERENCE "jabber:x:conference" /* XEP-0249 */
+#define NS_SID "urn:xmpp:sid:0"             /* XEP-0359 */
+/* The gateway's own bound on a join is settings' room_join_ms (35 s: the
+ * worker answers within 30 s); a reflection waits room_echo_wait_ms (10 s)
+ * for the worker's echo once the network took the message (IMS_SENT),
+ * then goes anyway. */
+
+enum room_state {
+	ROOM_JOINING,   /* JOIN_CHAT sent (or waiting for the login), no answer yet */
+	ROOM_JOINED,    /* in the room */
+	ROOM_REJOINING, /* joined on the XMPP side, JOIN_CHAT sent again after a loss */
+};
+
+struct occupant {
+	char *nick;
+	guint32 flags; /* WORKER_CHAT_FLAG_* */
+	char *pm;      /* the legacy name a private message goes to */
+};
+
+/* A resource's join not answered yet. */
+struct room_join {
+	char *full; /* the user's full JID */
+	char *id;   /* the join presence's id (NULL: none) */
+	char *nick; /* the nick asked for */
+};
+
+struct rooms;
+
+/* One room of a session (rooms.c and muc.c are one module in two files:
+ * they alone touch these fields). */
+struct room {
+	struct rooms *rooms;
+	char *name;            /* the legacy name, the network's spelling once joined */
+	char *jid;             /* the room's bare JID, as the user addressed it */
+	char *key;             /* the join's password, kept for rejoins ("" none) */
+	char *nick;            /* ours, from CHAT_JOINED (NULL before) */
+	char *topic;           /* "" none */
+	GHashTable *occupants; /* folded nick -> struct occupant (owned) */
+	GHashTable *before;    /* while REJOINING: the occupants before the loss */
+	GHashTable *joined;    /* the user's joined full JIDs (a set, owned keys) */
+	GPtrArray *pending;    /* struct room_join, oldest first */
+	enum room_state state;
+	guint timer; /* the join's bound */
+	/* the last subject change and nick change asked, for a refusal */
+	char *subject_from, *subject_id;
+	char *nick_from, *nick_id, *nick_new;
+};
+
+/* rooms.c: a session's rooms (owned by the session). */
+struct rooms *rooms_new(struct session *s);
+/* Ferry stops (CODE "332") or the session ends ("333": the legacy side
+ * is gone for good): unavailable self-presence with 110 and CODE to every
+ * joined resource, and every room forgotten. */
+void rooms_end_all(struct session *s, const char *code);
+void rooms_free(struct rooms *rooms);
+/* The room named NAME (any spelling), or NULL. */
+struct room *rooms_find(struct session *s, const char *name);
+/* A new room NAME at JID (the user's spelling) with KEY; NULL when the
+ * user is in max_rooms rooms already. */
+struct room *rooms_add(struct session *s, const char *name, const char *jid, const char *key);
+/* Forgets R (no stanza sent). */
+void rooms_remove(struct room *r);
+guint rooms_count(struct session *s);
+/* Every room of S (the list is the caller's, the rooms are not). */
+GList *rooms_list(struct session *s);
+/* The session R belongs to. */
+struct session *room_session(const struct room *r);
+/* true when NICK is ours in R. */
+bool room_is_us(const struct room *r, const char *nick);
+/* muc_out.c: a presence from occupant NICK to TO of TYPE (NULL:
+ * available) with its muc#user item for FLAGS; *X and *ITEM are set to
+ * its <x/> and <item/> for status codes and more. Caller owns it. */
+struct stanza *muc_occupant_presence(const struct room *r, const char *nick, const char *to,
+                                     const char *type, guint32 flags, struct stanza **x,
+                                     struct stanza **item);
+/* <status code=CODE/> into X. */
+void muc_add_status(struct stanza *x, const char *code);
+/* Occupant O's presence to every joined resource. */
+void muc_broadcast_occupant(struct room *r, const struct occupant *o);
+/* Occupant NICK gone (HOW, ACTOR, REASON: kicks get 307), or renamed to
+ * NEW_NICK (303), to every joined resource; SELF adds 110. */
+void muc_broadcast_gone(struct room *r, const char *nick, guint32 flags, guint32 how,
+                        const char *actor, const char *reason, const char *new_nick, bool self);
+/* R's subject to TO, from WHO's occupant JID (the room's when "" or NULL). */
+void muc_send_subject(struct room *r, const char *to, const char *who);
+/* Sends R's JOIN_CHAT (now when signed on; else at sign-on). */
+void rooms_send_join(struct room *r, const char *nick);
+/* The whole join answer to FULL: occupants, self-presence with 110 (+210
+ * when ASKED, the nick asked for, differs) echoing ID, the subject. */
+void rooms_send_state(struct room *r, const char *full, const char *id, const char *asked);
+/* Self-presence of type unavailable to FULL with status codes CODES
+ * (NULL-ended), and optional ACTOR and REASON. */
+void rooms_send_self_gone(struct room *r, const char *full, const char *const *codes,
+                          const char *actor, const char *reason);
+/* The occupant's JID, room/nick. Caller frees. */
+char *room_occupant_jid(const struct room *r, const char *nick);
+const struct occupant *room_occupant(const struct room *r, const char *nick);
+/* The text of libpurple's HTML for a room's message (XEP-0393 styled). */
+char *rooms_text(const char *html);
+/* A groupchat message from FULL (joined) with ID, ORIGIN_ID and TEXT: sent
+ * as SEND_CHAT; the reflection follows the echo. false when it could not
+ * go (answered). */
+bool rooms_say(struct room *r, const struct stanza *m, const char *full, const char *text);
+/* Legacy side back (CONNECTED): pending joins go, joined rooms are joined
+ * again with their keys. */
+void rooms_on_signed_on(struct session *s);
+/* A chat message's failure: true when SEQ was a room's (answered). */
+bool rooms_on_im_result(struct session *s, const struct worker_msg_im_result *m);
+void rooms_on_ims_sent(struct session *s, guint32 through);
+void rooms_on_chat_joined(void *session, const struct worker_msg_chat_joined *m);
+void rooms_on_chat_join_failed(void *session, const struct worker_msg_chat_join_failed *m);
+void rooms_on_chat_occupant(void *session, const struct worker_msg_chat_occupant *m);
+void rooms_on_chat_occupant_left(void *session, const struct worker_msg_chat_occupant_left *m);
+void rooms_on_chat_renamed(void *session, const struct worker_msg_chat_renamed *m);
+void rooms_on_chat_message(void *session, const struct worker_msg_chat_message *m);
+void rooms_on_chat_topic(void *session, const struct worker_msg_chat_topic *m);
+void rooms_on_chat_left(void *session, const struct worker_msg_chat_left *m);
+void rooms_on_chat_invited(void *session, const struct worker_msg_chat_invited *m);
+void rooms_on_chat_error(void *session, const struct worker_msg_chat_error *m);
+
+/* muc.c: stanzas from the user FROM (registered: session S) to room or
+ * occupant TO. */
+void muc_on_presence(struct session *s, const struct stanza *p, const struct jid *from,
+                     const struct jid *to);
+void muc_on_message(struct session *s, const struct stanza *m, const struct jid *from,
+                    const struct jid *to);
+/* An IM from a room's occupant (prpl-jabber: its PM name room@server/nick):
+ * sent from the occupant JID with <x muc#user/>; false when M is no
+ * occupant's (a contact's IM). */
+bool muc_on_private_message(struct session *s, const struct worker_msg_im_received *m);
+/* FULL (a full JID of the user) is gone: it leaves every room. */
+void muc_resource_gone(struct session *s, const char *full);
+/* muc_disco.c: disco of rooms and the room list (the transport's, cached),
+ * self-ping, the affiliation lists. */
+struct muc_list *muc_list_new(const struct gateway_ctx *ctx);
+void muc_list_free(struct muc_list *list);
+/* A batch of the room list S's account was asked for (DATA: the session). */
+void muc_on_room_list(void *session, const struct worker_msg_room_list *m);
+/* The answer to a PROBE_ROOM (DATA: the session). */
+void muc_on_room_info(void *session, const struct worker_msg_room_info *m);
 
 /* ---- content.c ------------------------------------------------------------------ */
 

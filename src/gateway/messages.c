@@ -274,8 +274,10 @@ void messages_on_im_result(void *session, const struct worker_msg_im_result *m)
 	struct session *s = session;
 	struct messages *ms = session_messages(s);
 	struct inflight *f = g_hash_table_lookup(ms->inflight, GUINT_TO_POINTER(m->seq));
-	if (f == NULL)
+	if (f == NULL) {
+		rooms_on_im_result(s, m); /* a room's message (SEND_CHAT)? */
 		return;
+	}
 	if (!m->sent) {
 		const char *protocol = regform_protocol_name(session_ctx(s)->form);
 		const char *error = *m->error != '\0' ? m->error : "unknown error";
@@ -369,8 +371,15 @@ void messages_on_ims_sent(void *session, const struct worker_msg_ims_sent *m)
 		contacts_on_delivered(s, f->legacy_name, GPOINTER_TO_UINT(key));
 		g_hash_table_iter_remove(&it);
 	}
+	rooms_on_ims_sent(s, m->through);
 	if (g_hash_table_size(session_messages(s)->inflight) == 0)
 		session_drained(s);
+}
+
+guint32 messages_next_seq(struct session *s)
+{
+	/* SEND_CHAT shares SEND_IM's numbers: one counter */
+	return ++session_messages(s)->next_seq;
 }
 
 bool messages_pending(struct session *s)
@@ -563,6 +572,8 @@ void messages_on_im_received(void *session, const struct worker_msg_im_received 
 {
 	struct session *s = session;
 	const struct gateway_ctx *ctx = session_ctx(s);
+	if (muc_on_private_message(s, m))
+		return;
 	struct contact *c = contact_get(s, m->name, true);
 	g_autofree char *text = markup_to_text(m->text);
 	if (contact_jid(c) == NULL) {

@@ -44,6 +44,8 @@ static void session_free(gpointer data)
 	g_clear_handle_id(&s->drain_timer, g_source_remove);
 	g_clear_handle_id(&s->leaving_timer, g_source_remove);
 	s->draining = false;
+	/* ferry stopping (or the user gone): joined resources are told (332) */
+	rooms_end_all(s, "332");
 	if (s->leaving_free != NULL) /* ferry stops first: the user stays registered */
 		s->leaving_free(s->leaving_data);
 	s->leaving_done = NULL;
@@ -60,6 +62,7 @@ static void session_free(gpointer data)
 	resources_free(s->resources);
 	contacts_free(s->contacts);
 	messages_free(s->messages);
+	rooms_free(s->rooms);
 	g_free(s->nick);
 	g_free(s->failure);
 	g_free(s->sent_message);
@@ -126,6 +129,7 @@ struct session *sessions_get(struct sessions *ss, const char *bare_jid, bool cre
 	s->resources = resources_new();
 	s->contacts = contacts_new(s);
 	s->messages = messages_new(s);
+	s->rooms = rooms_new(s);
 	g_hash_table_insert(ss->by_jid, s->jid, s);
 	return s;
 }
@@ -185,6 +189,11 @@ struct contacts *session_contacts(struct session *s)
 struct messages *session_messages(struct session *s)
 {
 	return s->messages;
+}
+
+struct rooms *session_rooms(struct session *s)
+{
+	return s->rooms;
 }
 
 bool session_user_available(const struct session *s)
@@ -433,6 +442,7 @@ void session_logout(struct session *s, const char *why)
 	/* the logged-out account's messages wait for its last word */
 	messages_requeue_inflight_but(s, s->left_account);
 	contacts_all_offline(s);
+	rooms_end_all(s, "333"); /* resources still joined are told */
 	s->state = SESSION_OFFLINE;
 	s->attempts = 0;
 	g_clear_pointer(&s->nick, g_free);
@@ -451,6 +461,7 @@ static void signed_on(struct session *s, const char *nick)
 	contacts_push_buddies(s);
 	sync_status(s);
 	messages_flush_outbox(s);
+	rooms_on_signed_on(s);
 }
 
 static void on_connected(void *data, const struct worker_msg_connected *m)
@@ -520,6 +531,7 @@ static void on_disconnected(void *data, const struct worker_msg_disconnected *m)
 		s->failure = g_strdup(m->text);
 		session_report_failure(s, m->reason, m->text);
 		messages_bounce_all(s, why);
+		rooms_end_all(s, "333");
 		return;
 	}
 	s->attempts++;
@@ -585,6 +597,18 @@ static const struct worker_msg_handlers session_handlers = {
     .im_progress = messages_on_im_progress,
     .typing = on_typing,
     .notice = messages_on_notice,
+    .chat_joined = rooms_on_chat_joined,
+    .chat_join_failed = rooms_on_chat_join_failed,
+    .chat_occupant = rooms_on_chat_occupant,
+    .chat_occupant_left = rooms_on_chat_occupant_left,
+    .chat_renamed = rooms_on_chat_renamed,
+    .chat_message = rooms_on_chat_message,
+    .chat_topic = rooms_on_chat_topic,
+    .chat_left = rooms_on_chat_left,
+    .chat_invited = rooms_on_chat_invited,
+    .chat_error = rooms_on_chat_error,
+    .room_list = muc_on_room_list,
+    .room_info = muc_on_room_info,
 };
 
 /* The logged-out account's last word. Its DISCONNECTED of any reason (a

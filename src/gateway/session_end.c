@@ -180,6 +180,7 @@ void session_quarantine(struct session *s, const char *text)
 	messages_fail_inflight(s, why);
 	messages_bounce_all(s, why);
 	contacts_all_offline(s);
+	rooms_end_all(s, "333"); /* no rejoin will come */
 	g_autofree char *tell = g_strdup_printf(
 	    "Your %s connection was stopped: %s, so the messages that were being sent were "
 	    "returned to you. Your account stays offline until you come online again or "

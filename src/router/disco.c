@@ -17,6 +17,7 @@ struct identity {
 struct disco_info {
 	GArray *identities;  /* struct identity */
 	GPtrArray *features; /* char *, sorted, unique */
+	GPtrArray *forms;    /* struct stanza *: XEP-0128 extensions, or NULL */
 };
 
 struct item {
@@ -36,10 +37,11 @@ struct provider {
 
 struct disco {
 	struct router *router;
-	struct disco_info self; /* the transport's identities and features */
-	char *self_ver;         /* its XEP-0115 ver, computed when first asked; NULL: not yet */
-	GHashTable *nodes;      /* node -> struct provider * of the transport */
-	GArray *providers;      /* struct provider, for other addresses */
+	struct disco_info self;     /* the transport's identities and features */
+	char *self_ver;             /* its XEP-0115 ver, computed when first asked; NULL: not yet */
+	GHashTable *nodes;          /* node -> struct provider * of the transport */
+	GArray *providers;          /* struct provider, for other addresses */
+	struct provider self_items; /* the transport's own disco#items (ops NULL: none) */
 };
 
 static void identity_clear(gpointer data)
@@ -63,12 +65,21 @@ static void info_init(struct disco_info *info)
 	info->identities = g_array_new(FALSE, TRUE, sizeof(struct identity));
 	g_array_set_clear_func(info->identities, identity_clear);
 	info->features = g_ptr_array_new_with_free_func(g_free);
+	info->forms = NULL;
 }
 
 static void info_clear(struct disco_info *info)
 {
 	g_clear_pointer(&info->identities, g_array_unref);
 	g_clear_pointer(&info->features, g_ptr_array_unref);
+	g_clear_pointer(&info->forms, g_ptr_array_unref);
+}
+
+void disco_info_add_form(struct disco_info *info, struct stanza *form)
+{
+	if (info->forms == NULL)
+		info->forms = g_ptr_array_new_with_free_func((GDestroyNotify)stanza_free);
+	g_ptr_array_add(info->forms, form);
 }
 
 void disco_info_add_identity(struct disco_info *info, const char *category, const char *type,
@@ -188,6 +199,8 @@ static void send_info(struct router *r, const struct stanza *iq, const char *nod
 	for (guint i = 0; i < info->features->len; i++)
 		stanza_set_attr(stanza_add_child(q, "feature", NULL), "var",
 		                g_ptr_array_index(info->features, i));
+	for (guint i = 0; info->forms != NULL && i < info->forms->len; i++)
+		stanza_add_child_take(q, stanza_copy(g_ptr_array_index(info->forms, i)));
 	router_send(r, reply);
 }
 
@@ -268,7 +281,11 @@ static enum router_result answer(struct router *r, const struct stanza *iq, stru
 	const char *asked = caps_ver != NULL ? NULL : node;
 	enum disco_answer a;
 	const struct disco_info *answered = &info;
-	if (to_self(d, to) && asked == NULL) {
+	if (to_self(d, to) && asked == NULL && kind == ITEMS && d->self_items.ops != NULL) {
+		a = ask(&d->self_items, 1, kind, iq, to, NULL, &info, &items);
+		if (a == DISCO_PASS)
+			a = DISCO_ANSWER;
+	} else if (to_self(d, to) && asked == NULL) {
 		a = DISCO_ANSWER;
 		answered = &d->self; /* sent as it is, no copy */
 	} else if (to_self(d, to)) {
@@ -375,6 +392,12 @@ void disco_add_node(struct disco *d, const char *node, const struct disco_provid
 	p->ops = provider;
 	p->data = data;
 	g_hash_table_insert(d->nodes, g_strdup(node), p);
+}
+
+void disco_set_self_items(struct disco *d, const struct disco_provider *provider, void *data)
+{
+	d->self_items.ops = provider;
+	d->self_items.data = data;
 }
 
 void disco_add_provider(struct disco *d, const struct disco_provider *provider, void *data)

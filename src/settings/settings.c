@@ -44,8 +44,9 @@ static const char *const workers_keys[] = {"program",
 static const char *const storage_keys[] = {"database", "key_file", NULL};
 static const char *const access_keys[] = {"allowed_domains", "admins", NULL};
 static const char *const logging_keys[] = {"level", NULL};
-static const char *const limits_keys[] = {"max_contacts", "max_pending_probes", "max_outbox",
-                                          "registrations_per_minute", NULL};
+static const char *const limits_keys[] = {
+    "max_contacts", "max_pending_probes", "max_outbox", "registrations_per_minute",
+    "max_rooms",    "max_room_occupants", NULL};
 
 static const struct {
 	const char *group;
@@ -333,7 +334,15 @@ static bool load_limits(GKeyFile *kf, struct settings *s, GError **error)
 	if (!get_uint(kf, s, "limits", "registrations_per_minute", 5, 1, 10000, &n, error))
 		return false;
 	s->registrations_per_minute = (guint)n;
+	if (!get_uint(kf, s, "limits", "max_rooms", 100, 1, 100000, &n, error))
+		return false;
+	s->max_rooms = (guint)n;
+	if (!get_uint(kf, s, "limits", "max_room_occupants", 10000, 1, 1000000, &n, error))
+		return false;
+	s->max_room_occupants = (guint)n;
 	s->contact_idle_ms = 10 * 60 * 1000;
+	s->room_join_ms = 35 * 1000;
+	s->room_echo_wait_ms = 10 * 1000;
 	return true;
 }
 

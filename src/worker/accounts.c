@@ -265,6 +265,7 @@ static gboolean destroy_dying(gpointer user_data)
 static void account_kill(struct account *account)
 {
 	account->state = ACCOUNT_DEAD;
+	chats_account_gone(account->id);
 	g_clear_pointer(&account->sendq, sendq_free);
 	account->pa->ui_data = NULL;
 	held_clear(account);

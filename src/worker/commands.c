@@ -323,9 +323,18 @@ static void on_cancel_ims(void *data, const struct worker_msg_cancel_ims *m)
 }
 
 /* Commands with no account behind them yet (DATA unused). */
+/* SEND_CHAT for an account the worker does not know: answered like SEND_IM. */
+static void on_send_chat_unbound(void *data, const struct worker_msg_send_chat *m)
+{
+	channel_send(WORKER_FRAME(im_result, .account = m->account, .seq = m->seq, .sent = false,
+	                          .reason = WORKER_IM_NOT_CONNECTED, .error = "not logged in",
+	                          .lines = 1));
+}
+
 static const struct worker_msg_handlers unbound = {
     .login = on_login,
     .send_im = on_send_im,
+    .send_chat = on_send_chat_unbound,
 };
 
 /* Commands for a live account (DATA: its struct account). */
@@ -340,6 +349,14 @@ static const struct worker_msg_handlers bound = {
     .keep = on_keep,
     .cancel_ims = on_cancel_ims,
     .pause_read = pause_on_pause_read,
+    .join_chat = chats_on_join_chat,
+    .leave_chat = chats_on_leave_chat,
+    .send_chat = chats_on_send_chat,
+    .set_chat_topic = chats_on_set_chat_topic,
+    .chat_invite = chats_on_chat_invite,
+    .set_chat_nick = chats_on_set_chat_nick,
+    .list_rooms = roomlist_on_list_rooms,
+    .probe_room = chats_on_probe_room,
 };
 
 void commands_handle(guint32 type, guint32 id, GVariant *payload)
@@ -359,7 +376,8 @@ void commands_handle(guint32 type, guint32 id, GVariant *payload)
 		return;
 	}
 	struct account *account = accounts_lookup(id);
-	if (type == WORKER_LOGIN || (type == WORKER_SEND_IM && account == NULL)) {
+	if (type == WORKER_LOGIN ||
+	    ((type == WORKER_SEND_IM || type == WORKER_SEND_CHAT) && account == NULL)) {
 		(void)worker_msg_dispatch(&unbound, NULL, type, id, payload);
 		return;
 	}

@@ -255,14 +255,7 @@ static void write_conv(PurpleConversation *conv, const char *name, const char *a
 	conversation_notice(conv, message, flags);
 }
 
-static void write_chat(PurpleConversation *conv, const char *who, const char *message,
-                       PurpleMessageFlags flags, time_t mtime)
-{
-	/* group chats are not relayed yet */
-}
-
 static PurpleConversationUiOps conversation_ops = {
-    .write_chat = write_chat,
     .write_im = write_im,
     .write_conv = write_conv,
 };
@@ -322,6 +315,7 @@ static void on_irc_sending(PurpleConnection *gc, char **text, gpointer data)
 void events_install(void)
 {
 	purple_connections_set_ui_ops(&connection_ops);
+	chats_install(&conversation_ops); /* the chat ops are chats.c's */
 	purple_conversations_set_ui_ops(&conversation_ops);
 
 	void *connections = purple_connections_get_handle();

@@ -194,15 +194,21 @@ static void on_irc_text(PurpleConnection *gc, char **text, gpointer data)
 	if (account == NULL)
 		return;
 	const char *line = *text;
+	g_autofree char *nick = NULL;
 	if (*line == ':') { /* the prefix */
 		line = strchr(line, ' ');
 		if (line == NULL)
 			return;
+		nick = g_strndup(*text + 1, (gsize)(line - *text - 1));
+		char *bang = strpbrk(nick, "!@");
+		if (bang != NULL)
+			*bang = '\0';
 		line++;
 	}
 	struct sendq *q = account_sendq(account);
 	if (q != NULL)
 		sendq_on_irc_line(q, line);
+	chats_irc_line(account, gc, nick, line);
 	if (!account_is_signing_on(account))
 		return;
 	const char *trailing = strstr(line, " :");

@@ -27,7 +27,9 @@
 #include "config.h"
 #include "worker.h"
 
+#include <stdarg.h>
 #include <string.h>
+#include <time.h>
 
 #include "ferry/linesplit.h"
 
@@ -42,6 +44,7 @@ struct qmsg {
 	GArray *lines; /* struct linesplit_line, relative to PLAIN + BASE */
 	guint next;    /* lines sent so far */
 	bool action;   /* /me: every line a CTCP ACTION */
+	char *echo;    /* SEND_CHAT: its text as sent, echoed at the PONG; NULL: an IM */
 	bool failed;   /* answered by a failed IM_RESULT: nothing more goes */
 	guint32 fence; /* the PING after its last line, 0 until sent */
 };
@@ -72,6 +75,7 @@ static void qmsg_free(gpointer data)
 	struct qmsg *m = data;
 	g_free(m->name);
 	g_free(m->plain);
+	g_free(m->echo);
 	g_array_unref(m->lines);
 	g_free(m);
 }
@@ -154,6 +158,22 @@ static PurpleConnection *connection(struct sendq *q)
 	return purple_account_get_connection(account_purple(q->account));
 }
 
+/* Writes a raw line (FORMAT, with its CR LF) through the protocol's
+ * queue: the byte count, or -1 when it cannot. */
+G_GNUC_PRINTF(2, 3) static int send_raw(struct sendq *q, const char *format, ...)
+{
+	PurpleConnection *gc = connection(q);
+	PurplePlugin *prpl = gc != NULL ? purple_connection_get_prpl(gc) : NULL;
+	PurplePluginProtocolInfo *info = prpl != NULL ? PURPLE_PLUGIN_PROTOCOL_INFO(prpl) : NULL;
+	if (info == NULL || info->send_raw == NULL)
+		return -1;
+	va_list args;
+	va_start(args, format);
+	g_autofree char *line = g_strdup_vprintf(format, args);
+	va_end(args);
+	return info->send_raw(gc, line, (int)strlen(line));
+}
+
 /* Hands one line to the protocol; false if it refused. */
 static bool write_line(struct sendq *q, struct qmsg *m)
 {
@@ -164,9 +184,18 @@ static bool write_line(struct sendq *q, struct qmsg *m)
 		g_free(text);
 		text = framed;
 	}
-	/* the protocol takes markup (and converts it back to text) */
-	g_autofree char *html = g_markup_escape_text(text, -1);
-	int result = serv_send_im(connection(q), m->name, html, PURPLE_MESSAGE_SEND);
+	int result;
+	if (m->echo != NULL) {
+		/* a channel: written raw (prpl-irc's IM path would take a
+		 * leading '&' of a local channel for a nick's mode prefix); a CR
+		 * inside would end the line early */
+		g_strdelimit(text, "\r", ' ');
+		result = send_raw(q, "PRIVMSG %s :%s\r\n", m->name, text);
+	} else {
+		/* the protocol takes markup (and converts it back to text) */
+		g_autofree char *html = g_markup_escape_text(text, -1);
+		result = serv_send_im(connection(q), m->name, html, PURPLE_MESSAGE_SEND);
+	}
 	if (result <= 0)
 		return false;
 	struct sent_line *s = g_new0(struct sent_line, 1);
@@ -265,12 +294,14 @@ static guint lines_waiting(struct sendq *q)
 	return n;
 }
 
-void sendq_push(struct sendq *q, guint32 seq, const char *name, const char *html, guint32 max_lines)
+static void push(struct sendq *q, guint32 seq, const char *name, const char *html,
+                 guint32 max_lines, bool chat)
 {
 	guint32 id = account_id(q->account);
 	struct qmsg *m = g_new0(struct qmsg, 1);
 	m->seq = seq;
 	m->name = g_strdup(name);
+	m->echo = chat ? g_strdup(html) : NULL;
 	/* exactly what the protocol would have made of the markup (ferry's
 	 * plain text again, byte for byte: the offsets we report are its) */
 	purple_markup_html_to_xhtml(html, NULL, &m->plain);
@@ -320,10 +351,34 @@ void sendq_push(struct sendq *q, guint32 seq, const char *name, const char *html
 	/* prpl-irc writes a 401 into the conversation (which sendq_swallow_line
 	 * then keeps from the user); without one it raises a notification */
 	PurpleAccount *pa = account_purple(q->account);
-	if (purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, name, pa) == NULL)
+	if (!chat && purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, name, pa) == NULL)
 		purple_conversation_new(PURPLE_CONV_TYPE_IM, pa, name);
 	g_queue_push_tail(&q->queue, m);
 	pump(q);
+}
+
+void sendq_push(struct sendq *q, guint32 seq, const char *name, const char *html, guint32 max_lines)
+{
+	push(q, seq, name, html, max_lines, false);
+}
+
+void sendq_push_chat(struct sendq *q, guint32 seq, const char *room, const char *html,
+                     guint32 max_lines)
+{
+	push(q, seq, room, html, max_lines, true);
+}
+
+/* A SEND_CHAT the server took: its echo (CHAT_MESSAGE with its seq), which
+ * ferry reflects, before the IMS_SENT that covers it. */
+static void echo(struct sendq *q, const struct qmsg *m)
+{
+	if (m->echo == NULL || m->failed)
+		return;
+	const char *nick = purple_connection_get_display_name(connection(q));
+	account_emit(q->account,
+	             WORKER_FRAME(chat_message, .account = account_id(q->account), .room = m->name,
+	                          .nick = nick != NULL ? nick : "", .text = m->echo,
+	                          .when = (gint64)time(NULL), .seq = m->seq, .flags = 0));
 }
 
 /* ---- what the server says ------------------------------------------------------------ */
@@ -350,14 +405,16 @@ static void on_pong(struct sendq *q, guint32 fence)
 		struct qmsg *m = g_queue_peek_head(&q->awaiting);
 		if (m->fence == 0 || m->fence > fence)
 			break;
+		echo(q, m);
 		if (!m->failed)
 			account_sent(q->account, m->seq);
 		qmsg_free(g_queue_pop_head(&q->awaiting));
 	}
 }
 
-/* A 401 for NAME: the oldest unconfirmed line to NAME went nowhere. */
-static bool on_no_such_nick(struct sendq *q, const char *name, const char *text)
+/* A 401 for NAME: the oldest unconfirmed line to NAME went nowhere. A 404
+ * (CANNOT_SEND, cannot send to the channel NAME) likewise, with its text. */
+static bool on_no_such_nick(struct sendq *q, const char *name, const char *text, bool cannot_send)
 {
 	for (GList *l = q->unfenced.head; l != NULL; l = l->next) {
 		struct sent_line *s = l->data;
@@ -369,19 +426,25 @@ static bool on_no_such_nick(struct sendq *q, const char *name, const char *text)
 		struct qmsg *m = find_msg(q, seq);
 		if (m != NULL && !m->failed) {
 			g_autofree char *error =
-			    g_strdup_printf("%s is not on the network (%s)", name,
-			                    *text != '\0' ? text : "no such nick");
+			    cannot_send
+			        ? g_strdup_printf("%s: %s", name,
+			                          *text != '\0' ? text : "cannot send to channel")
+			        : g_strdup_printf("%s is not on the network (%s)", name,
+			                          *text != '\0' ? text : "no such nick");
 			/* the lines that went, went nowhere */
 			m->next = 0;
-			report_failure(q, m, WORKER_IM_NO_RECIPIENT, error);
+			report_failure(
+			    q, m, cannot_send ? WORKER_IM_FAILED : WORKER_IM_NO_RECIPIENT, error);
 			GList *link = g_queue_find(&q->queue, m);
 			if (link != NULL) { /* its other lines would fail too */
 				g_queue_delete_link(&q->queue, link);
 				qmsg_free(m);
 			}
 		}
-		g_free(q->swallow);
-		q->swallow = g_strdup(name);
+		if (!cannot_send) {
+			g_free(q->swallow);
+			q->swallow = g_strdup(name);
+		}
 		return true;
 	}
 	return false;
@@ -415,7 +478,8 @@ static char **irc_params(const char *line, char **command)
 void sendq_on_irc_line(struct sendq *q, const char *line)
 {
 	/* only what the queue waits for: the rest is not even split */
-	if (!g_str_has_prefix(line, "PONG ") && !g_str_has_prefix(line, "401 "))
+	if (!g_str_has_prefix(line, "PONG ") && !g_str_has_prefix(line, "401 ") &&
+	    !g_str_has_prefix(line, "404 "))
 		return;
 	g_autofree char *command = NULL;
 	g_auto(GStrv) params = irc_params(line, &command);
@@ -429,7 +493,9 @@ void sendq_on_irc_line(struct sendq *q, const char *line)
 		                               G_MAXUINT32, &fence, NULL))
 			on_pong(q, (guint32)fence);
 	} else if (strcmp(command, "401") == 0 && n >= 2) {
-		(void)on_no_such_nick(q, params[1], n >= 3 ? params[2] : "");
+		(void)on_no_such_nick(q, params[1], n >= 3 ? params[2] : "", false);
+	} else if (strcmp(command, "404") == 0 && n >= 2) {
+		(void)on_no_such_nick(q, params[1], n >= 3 ? params[2] : "", true);
 	}
 }
 
@@ -466,6 +532,7 @@ void sendq_finish(struct sendq *q)
 	 * sent, what was written in part says how far it went */
 	while (!g_queue_is_empty(&q->awaiting)) {
 		struct qmsg *m = g_queue_pop_head(&q->awaiting);
+		echo(q, m);
 		if (!m->failed)
 			account_sent(q->account, m->seq);
 		qmsg_free(m);

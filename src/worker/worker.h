@@ -14,6 +14,11 @@
  *   commands.c     one handler per command from ferry (the catalogue's down half)
  *   quirks.c       what differs between protocols (prpl-irc's send timer, ...)
  *   events.c       libpurple signals and connection/conversation ops -> events
+ *   chats.c        group chats: JOIN_CHAT ... PROBE_ROOM, chat ops and signals
+ *   chats_admin.c  a room's topic, invitations, our nick, room probes
+ *   chats_irc.c    prpl-irc's raw lines for chats (numerics, KICK/PART/QUIT)
+ *   chats_jabber.c prpl-jabber's room probes (a raw disco#info)
+ *   roomlist.c     LIST_ROOMS: libpurple's room list, bounded and batched
  *   requests.c     request, notify and account ui ops (questions libpurple asks)
  *   describe.c     --describe: a protocol's user splits and options
  *   sandbox.c      no core dumps, no new privileges, Landlock (before libpurple)
@@ -284,6 +289,11 @@ struct sendq *sendq_new(struct account *account);
  * and sends what the pace allows; refusals are answered (IM_RESULT). */
 void sendq_push(struct sendq *q, guint32 seq, const char *name, const char *html,
                 guint32 max_lines);
+/* SEND_CHAT SEQ in channel ROOM, like sendq_push(); when its PONG confirms
+ * it, CHAT_MESSAGE (its echo, with SEQ) goes up before the acknowledgement.
+ * A 404 (cannot send to channel) fails it. */
+void sendq_push_chat(struct sendq *q, guint32 seq, const char *room, const char *html,
+                     guint32 max_lines);
 /* The account is ending: acknowledges what was written in full, reports
  * how far the rest went (IM_PROGRESS), and drops it. */
 void sendq_finish(struct sendq *q);
@@ -354,6 +364,64 @@ void events_install(void);
 /* Sends BUDDY's presence (WORKER_BUDDY_STATUS) if it differs from what was
  * last sent for its name. */
 void events_report_buddy(PurpleBuddy *buddy);
+
+/* ---- chats.c ------------------------------------------------------------- */
+
+/* Group chats: the JOIN_CHAT ... PROBE_ROOM handlers (commands.c's table
+ * calls them) and the conversation ops and signals of chats (see chats.c). */
+void chats_on_join_chat(void *data, const struct worker_msg_join_chat *m);
+void chats_on_leave_chat(void *data, const struct worker_msg_leave_chat *m);
+void chats_on_send_chat(void *data, const struct worker_msg_send_chat *m);
+void chats_on_set_chat_topic(void *data, const struct worker_msg_set_chat_topic *m);
+void chats_on_chat_invite(void *data, const struct worker_msg_chat_invite *m);
+void chats_on_set_chat_nick(void *data, const struct worker_msg_set_chat_nick *m);
+void chats_on_probe_room(void *data, const struct worker_msg_probe_room *m);
+/* Fills OPS's chat members and connects the chat signals (events.c's
+ * events_install calls it with its conversation ops). */
+void chats_install(PurpleConversationUiOps *ops);
+/* ACCOUNT ends: what waits for it (joins, nick changes) is dropped. */
+void chats_account_gone(guint32 id);
+/* A join ACCOUNT asked for failed (the room as the network names it). */
+void chats_join_failed(struct account *account, const char *room, guint32 reason, const char *text);
+/* The network refused OP in ROOM (NULL: no room in the line); false when
+ * nothing of ours waited for that answer. */
+bool chats_refused(struct account *account, guint32 op, const char *room, const char *text);
+/* The topic the server reported for ROOM was set by WHO (IRC 333). */
+void chats_topic_setter(struct account *account, const char *room, const char *who);
+
+/* ---- chats_irc.c --------------------------------------------------------- */
+
+/* The raw prpl-irc line being handled now, split (see chats_irc.c). */
+struct irc_raw {
+	PurpleConnection *gc;
+	char *nick;    /* of the prefix, or "" */
+	char *command; /* "KICK", "433", ... */
+	char **params; /* trailing included */
+	guint n;       /* params */
+};
+/* A raw line prpl-irc is about to parse for ACCOUNT (quirks.c's watch;
+ * LINE past its prefix, NICK the prefix's nick). Answers join failures
+ * and refusals from its numerics and keeps the line for the handlers
+ * libpurple calls while parsing it. */
+void chats_irc_line(struct account *account, PurpleConnection *gc, const char *nick,
+                    const char *line);
+/* The line prpl-irc is parsing for GC now, or NULL. */
+const struct irc_raw *chats_irc_current(PurpleConnection *gc);
+
+/* ---- chats_jabber.c ------------------------------------------------------ */
+
+/* PROBE_ROOM on prpl-jabber: a disco#info to ROOM, answered by ROOM_INFO
+ * within 10 s (see chats_jabber.c). */
+void chats_jabber_probe(struct account *account, const char *room);
+void chats_jabber_install(void);
+void chats_jabber_account_gone(guint32 id);
+
+/* ---- roomlist.c ---------------------------------------------------------- */
+
+/* LIST_ROOMS (see roomlist.c). */
+void roomlist_on_list_rooms(void *data, const struct worker_msg_list_rooms *m);
+void roomlist_install(void);
+void roomlist_account_gone(guint32 id);
 
 /* ---- requests.c ---------------------------------------------------------- */
 

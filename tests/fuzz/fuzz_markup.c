@@ -7,6 +7,9 @@
  *    UTF-8 (all a worker can send: frames carry UTF-8) it makes valid
  *    UTF-8 of characters XML can carry only, which goes into a <body/>
  *    and through the serializer and the parser unchanged;
+ *  - given to markup_to_styled(): the same text as markup_to_text() but
+ *    for the XEP-0393 directives it adds ('*', '_', '~' removed from both,
+ *    they are equal), and valid UTF-8 of XML characters likewise;
  *  - as plain text, given to markup_from_text() and back: markup_to_text
  *    . markup_from_text is the identity on text, but for the characters
  *    XML cannot carry, which markup_to_text drops (markup.h).
@@ -97,6 +100,33 @@ static void fuzz_to_text(const char *html)
 	g_free(text);
 }
 
+static char *without_marks(const char *text)
+{
+	GString *out = g_string_new(NULL);
+	for (const char *p = text; *p != '\0'; p++)
+		if (*p != '*' && *p != '_' && *p != '~')
+			g_string_append_c(out, *p);
+	return g_string_free(out, FALSE);
+}
+
+static void fuzz_styled(const char *html)
+{
+	char *styled = markup_to_styled(html);
+	char *text = markup_to_text(html);
+	char *a = without_marks(styled);
+	char *b = without_marks(text);
+	check(strcmp(a, b) == 0);
+	if (g_utf8_validate(html, -1, NULL)) {
+		check(g_utf8_validate(styled, -1, NULL));
+		for (const char *p = styled; *p != '\0'; p = g_utf8_next_char(p))
+			check(xml_char(g_utf8_get_char(p)));
+	}
+	g_free(a);
+	g_free(b);
+	g_free(text);
+	g_free(styled);
+}
+
 static void fuzz_from_text(const char *text)
 {
 	if (!g_utf8_validate(text, -1, NULL))
@@ -114,6 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *input = g_strndup((const char *)data, size);
 	fuzz_to_text(input);
+	fuzz_styled(input);
 	fuzz_from_text(input);
 	g_free(input);
 	return 0;

@@ -267,6 +267,9 @@ class Prosody(ManagedServer):
     via net_multiplex + ssl_ports on self.tls_port; that certificate is the
     global `ssl` one, which Prosody serves without SNI and for SNI equal to
     any configured host (VirtualHost or Component).
+    muc: names of mod_muc components to add (rooms created by anyone,
+    unlocked at once: no configuration form needed), e.g.
+    ["conference.legacy.localhost"].
     auth: Prosody's `authentication` ("internal_hashed" by default;
     "internal_plain" lets write_accounts() create accounts in bulk before
     start).  log_level: minimum level of the debug log file ("debug").
@@ -274,8 +277,9 @@ class Prosody(ManagedServer):
 
     def __init__(self, workdir, vhosts=("localhost",), component="irc.localhost",
                  secret="s3cret", privileges=None, tls_cert=None, tls_key=None,
-                 c2s_port=None, auth="internal_hashed", log_level="debug"):
+                 c2s_port=None, auth="internal_hashed", log_level="debug", muc=()):
         super().__init__("prosody", workdir)
+        self.muc = list(muc)
         self.auth = auth
         self.log_level = log_level
         self.vhosts = list(vhosts)
@@ -340,6 +344,10 @@ class Prosody(ManagedServer):
         lines.append("    component_secret = %s" % _lua_str(self.secret))
         if self.privileges:
             lines.append('    modules_enabled = { "privilege" }')
+        for host in self.muc:
+            lines += ["Component %s %s" % (_lua_str(host), _lua_str("muc")),
+                      "    muc_room_locking = false",
+                      "    restrict_room_creation = false"]
         with open(self.cfg_path, "w") as f:
             f.write("\n".join(lines) + "\n")
 

@@ -488,3 +488,245 @@ def start_xmpp_and_irc(run, component="irc.localhost", users=("alice@localhost",
     irc = run.add(Ngircd(run.path("ngircd"), password=irc_password))
     irc.start()
     return prosody, irc
+
+
+# ---- group chats (XEP-0045) ---------------------------------------------------------
+# Raw stanzas rather than slixmpp's xep_0045: the tests check ids, status
+# codes and the order of what a join brings.
+
+NS_MUC = "http://jabber.org/protocol/muc"
+NS_MUC_USER = NS_MUC + "#user"
+NS_MUC_ADMIN = NS_MUC + "#admin"
+NS_MUC_OWNER = NS_MUC + "#owner"
+NS_SID = "urn:xmpp:sid:0"
+NS_CONFERENCE = "jabber:x:conference"
+NS_RSM = "http://jabber.org/protocol/rsm"
+
+
+def xml_escape(text):
+    from xml.sax.saxutils import escape
+    return escape(text, {"'": "&apos;", '"': "&quot;"})
+
+
+def muc_x(r):
+    """The <x xmlns='…muc#user'/> of a Received, or None."""
+    return r.xml.find("{%s}x" % NS_MUC_USER)
+
+
+def muc_codes(r):
+    """The muc#user status codes of a Received (a set of ints)."""
+    x = muc_x(r)
+    if x is None:
+        return set()
+    out = set()
+    for s in x.findall("{%s}status" % NS_MUC_USER):
+        try:
+            out.add(int(s.get("code")))
+        except (TypeError, ValueError):
+            pass
+    return out
+
+
+def muc_item(r):
+    """{affiliation, role, nick, jid, actor, reason} of the muc#user item
+    (missing keys: None), or None without one."""
+    x = muc_x(r)
+    item = x.find("{%s}item" % NS_MUC_USER) if x is not None else None
+    if item is None:
+        return None
+    actor = item.find("{%s}actor" % NS_MUC_USER)
+    reason = item.find("{%s}reason" % NS_MUC_USER)
+    return {"affiliation": item.get("affiliation"), "role": item.get("role"),
+            "nick": item.get("nick"), "jid": item.get("jid"),
+            "actor": None if actor is None else actor.get("nick"),
+            "reason": None if reason is None else (reason.text or "")}
+
+
+def resource(jid):
+    return jid.split("/", 1)[1] if jid and "/" in jid else None
+
+
+def bare(jid):
+    return jid.split("/", 1)[0] if jid else jid
+
+
+class JoinAnswer:
+    """What a MUC join brought, in order: `stanzas` (every presence and
+    message from the room from the join on, up to the self-presence and the
+    subject after it), `occupants` (presences before the self-presence),
+    `own` (the 110 presence), `subject` (the message with <subject/> after
+    it), `error` (an error presence answering the join), `seconds`."""
+
+    def __init__(self):
+        self.stanzas, self.occupants = [], []
+        self.own = self.subject = self.error = None
+        self.seconds = None
+
+    def ok(self):
+        return self.own is not None and self.error is None
+
+    def nicks(self):
+        return [resource(p.sender) for p in self.occupants]
+
+    def __str__(self):
+        if self.error is not None:
+            return "error: %s" % self.error
+        return "; ".join(str(s)[:400] for s in self.stanzas) or "nothing"
+
+
+def _is_subject(r):
+    return r.kind == "message" and r.xml.find("{%s}subject" % NS_CLIENT) is not None
+
+
+def muc_join_stanza(user, room, nick, password=None, jid_id=None, extra="", history=""):
+    """Sends a MUC join presence (raw) from USER to ROOM/NICK; returns its id.
+    HISTORY: raw XML inside the <x/> (e.g. "<history maxstanzas='20'/>")."""
+    jid_id = jid_id or user.xmpp.new_id()
+    pw = "" if password is None else "<password>%s</password>" % xml_escape(password)
+    pw += history
+    user.xmpp.send_raw("<presence xmlns='%s' to='%s/%s' id='%s'><x xmlns='%s'>%s</x>%s"
+                       "</presence>" % (NS_CLIENT, xml_escape(room), xml_escape(nick),
+                                        jid_id, NS_MUC, pw, extra))
+    return jid_id
+
+
+async def muc_join(user, room, nick, password=None, timeout=40, subject_timeout=5,
+                   history=""):
+    """USER joins ROOM as NICK and collects the answer (a JoinAnswer):
+    until the self-presence (status 110) or an error presence with the
+    join id, within TIMEOUT s; then the subject, within SUBJECT_TIMEOUT s."""
+    since = user.mark()
+    t0 = time.monotonic()
+    jid_id = muc_join_stanza(user, room, nick, password, history=history)
+    ans = JoinAnswer()
+    ans.id = jid_id
+
+    def from_room(r):
+        return r.sender is not None and bare(r.sender).lower() == room.lower()
+
+    def end(r):
+        if not from_room(r):
+            return False
+        if r.kind == "presence" and r.type == "error":
+            return True
+        return r.kind == "presence" and 110 in muc_codes(r)
+    last = await user.wait_for(end, timeout, since)
+    ans.seconds = time.monotonic() - t0
+    if last is None:
+        ans.stanzas = [r for r in user.inbox[since:] if from_room(r)]
+        return ans
+    idx = user.inbox.index(last, since)
+    ans.stanzas = [r for r in user.inbox[since:idx + 1] if from_room(r)]
+    if last.type == "error":
+        ans.error = last
+        return ans
+    ans.own = last
+    ans.occupants = [r for r in ans.stanzas[:-1] if r.kind == "presence"]
+    ans.subject = await user.wait_for(lambda r: from_room(r) and _is_subject(r),
+                                      subject_timeout, idx + 1)
+    if ans.subject is not None:
+        j = user.inbox.index(ans.subject, idx + 1)
+        ans.stanzas += [r for r in user.inbox[idx + 1:j + 1] if from_room(r)]
+    return ans
+
+
+def muc_leave(user, room, nick, status=None):
+    user.xmpp.send_raw("<presence xmlns='%s' to='%s/%s' type='unavailable'>%s</presence>"
+                       % (NS_CLIENT, xml_escape(room), xml_escape(nick),
+                          "" if status is None else "<status>%s</status>" % xml_escape(status)))
+
+
+def muc_say(user, room, body, mid=None, origin_id=None, extra=""):
+    """A groupchat message (raw) with an id and an origin-id; returns
+    (id, origin-id)."""
+    mid = mid or user.xmpp.new_id()
+    origin_id = origin_id or "origin-" + mid
+    user.xmpp.send_raw("<message xmlns='%s' to='%s' type='groupchat' id='%s'>%s"
+                       "<origin-id xmlns='%s' id='%s'/>%s</message>"
+                       % (NS_CLIENT, xml_escape(room), mid,
+                          "" if body is None else "<body>%s</body>" % xml_escape(body),
+                          NS_SID, origin_id, extra))
+    return mid, origin_id
+
+
+def occupants_from(inbox, room, since=0):
+    """The occupant nicks of ROOM as a client would build them from the
+    presences in INBOX (from index SINCE): {nick: item} (lower-cased room)."""
+    out = {}
+    for r in inbox[since:]:
+        if r.kind != "presence" or not r.sender or bare(r.sender).lower() != room.lower():
+            continue
+        nick = resource(r.sender)
+        if nick is None or r.type == "error":
+            continue
+        if r.type == "unavailable":
+            out.pop(nick, None)
+        elif r.type is None:
+            out[nick] = muc_item(r)
+    return out
+
+
+# ---- IRC lines ------------------------------------------------------------------------
+
+def irc_parse(line):
+    """(source nick, command, [params]) of a raw IRC line."""
+    src = None
+    if line.startswith(":"):
+        pre, _, line = line.partition(" ")
+        src = pre[1:].split("!", 1)[0]
+    trailing = None
+    if " :" in line:
+        line, _, trailing = line.partition(" :")
+    words = line.split()
+    cmd = words[0].upper() if words else ""
+    params = words[1:] + ([trailing] if trailing is not None else [])
+    return src, cmd, params
+
+
+def irc_lines(peer, since=0, cmd=None, src=None, target=None):
+    """The parsed lines (src, cmd, params) PEER read from index SINCE on
+    matching a command, a source nick and a first parameter (all optional,
+    compared case-insensitively)."""
+    out = []
+    for line in peer.lines[since:]:
+        s, c, p = irc_parse(line)
+        if cmd is not None and c != cmd.upper():
+            continue
+        if src is not None and (s or "").lower() != src.lower():
+            continue
+        if target is not None and (not p or p[0].lower() != target.lower()):
+            continue
+        out.append((s, c, p))
+    return out
+
+
+async def irc_wait(peer, since=0, timeout=15, count=1, **match):
+    """Waits until irc_lines(peer, since, **match) has COUNT lines; returns
+    them (possibly fewer, after TIMEOUT s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = irc_lines(peer, since, **match)
+        if len(got) >= count or time.monotonic() >= deadline:
+            return got
+        await asyncio.sleep(0.1)
+
+
+async def irc_join(peer, channel, key=None, timeout=10):
+    """PEER joins CHANNEL (with KEY) and waits for the end of NAMES (366)."""
+    since = len(peer.lines)
+    peer.send("JOIN %s%s" % (channel, "" if key is None else " " + key))
+    got = await irc_wait(peer, since, timeout, cmd="366")
+    return bool(got)
+
+
+async def irc_names(peer, channel, timeout=10):
+    """The nicks on CHANNEL (NAMES, prefixes stripped), or None."""
+    since = len(peer.lines)
+    peer.send("NAMES %s" % channel)
+    if not await irc_wait(peer, since, timeout, cmd="366"):
+        return None
+    nicks = set()
+    for _s, _c, p in irc_lines(peer, since, cmd="353"):
+        if p and p[-2].lower() == channel.lower():
+            nicks |= {n.lstrip("@%+~&") for n in p[-1].split()}
+    return nicks

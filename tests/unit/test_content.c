@@ -332,7 +332,8 @@ static void test_muc_join(struct gw *gw, gconstpointer unused)
 	(void)gw_online(gw, "alice");
 	gw_inject(gw, "<presence from='" ALICE_PC "' to='" BOB "/nick' id='j3'>"
 	              "<x xmlns='" NS_MUC "'/></presence>");
-	expect_error(gw, "presence", ALICE_PC, "j3", "not-acceptable", "group chats");
+	expect_error(gw, "presence", ALICE_PC, "j3", "not-acceptable",
+	             "bob is a contact, not a room");
 	gw_expect_nothing(gw);
 	g_assert_cmpuint(fake_legacy_count(gw->fake), ==, 0);
 }

@@ -56,6 +56,40 @@ static void test_to_text(void)
 	}
 }
 
+/* IRC formatting as libpurple gives it (prpl-irc's irc_mirc2html: bold
+ * <B>, underline <U>, colours <FONT>; italic \x1d and strike \x1e raw)
+ * becomes XEP-0393 styling where a client reads it as such, and nothing
+ * else: no control character, no directive inside a word or around
+ * spaces, no span across a line. */
+static void test_styled(void)
+{
+	const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"plain &lt;b&gt; 3 &gt; 2", "plain <b> 3 > 2"},
+	    {"<B>bold</B> and <I>it</I> and <S>gone</S>", "*bold* and _it_ and ~gone~"},
+	    {"a <B> spaced </B> b", "a  *spaced*  b"},
+	    {"<B></B>empty <B> </B>x", "empty  x"},
+	    {"in<B>word</B>s", "inwords"},
+	    {"<B><I>both</I></B>", "*_both_*"},
+	    {"<I><B>both</B></I>", "_*both*_"},
+	    {"<B>x <I>y</B> z</I>", "*x _y_* _z_"},
+	    {"<B>one<br>two</B>", "*one*\n*two*"},
+	    {"<U>under</U> <FONT COLOR=\"#FF0000\">red</FONT>", "under red"},
+	    {"\x1ditalic\x1d \x1estruck\x1e \x16rev\x0f", "_italic_ ~struck~ rev"},
+	    {"\x1dopen then reset\x0f after", "_open then reset_ after"},
+	    {"<B>unclosed", "*unclosed*"},
+	    {"&lt;B&gt;typed&lt;/B&gt;", "<B>typed</B>"},
+	    {"*typed* _as is_", "*typed* _as is_"},
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *out = markup_to_styled(cases[i].in);
+		g_assert_cmpstr(out, ==, cases[i].out);
+		for (const char *c = out; *c != '\0'; c++)
+			g_assert_true((unsigned char)*c >= 0x20 || *c == '\n' || *c == '\t');
+	}
+}
+
 /* Numeric references to control characters (issue 10, Low): a terminal
  * escape must not reach a client. TAB, LF and CR stay; every other control,
  * C1 (CSI is U+009B) and DEL included, and a value past U+10FFFF (which
@@ -153,6 +187,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/markup/from-text", test_from_text);
 	g_test_add_func("/markup/to-text", test_to_text);
+	g_test_add_func("/markup/styled", test_styled);
 	g_test_add_func("/markup/round-trip", test_round_trip);
 	g_test_add_func("/markup/control-references", test_control_references);
 	g_test_add_func("/markup/linear", test_linear);

@@ -1,0 +1,327 @@
+/* muc: what the user sends to rooms and occupant JIDs (XEP-0045):
+ * joins, resyncs, leaves, nick changes and status updates (presence);
+ * groupchat messages, subjects, mediated invitations and private messages
+ * (message). The room state is rooms.c's (one module in two files). */
+#include "config.h"
+#include "internal.h"
+
+#include <string.h>
+
+/* true for a MUC join (XEP-0045 §7.2): a presence with <x xmlns='…muc'/>. */
+static bool is_join(const struct stanza *p)
+{
+	return stanza_find_child(p, "x", NS_MUC) != NULL;
+}
+
+static bool same_nick(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return false;
+	g_autofree char *fa = g_utf8_casefold(a, -1);
+	g_autofree char *fb = g_utf8_casefold(b, -1);
+	return strcmp(fa, fb) == 0;
+}
+
+/* The unavailable with 110+307+333 that tells a client which thinks it is
+ * in a room that it is not (groupchat.md §7): from TO, the occupant JID
+ * it addressed, to FULL. */
+static void kick_stray(const struct gateway_ctx *ctx, const struct jid *to, const char *full)
+{
+	struct stanza *p = out_presence_new(ctx->router, jid_full(to), full, "unavailable");
+	struct stanza *x = stanza_add_child(p, "x", NS_MUC_USER);
+	struct stanza *item = stanza_add_child(x, "item", NULL);
+	stanza_set_attr(item, "affiliation", "none");
+	stanza_set_attr(item, "role", "none");
+	stanza_add_text_child(item, "reason",
+	                      "you are not in this room (the transport may "
+	                      "have restarted); join it again");
+	static const char *const codes[] = {"110", "307", "333"};
+	for (size_t i = 0; i < G_N_ELEMENTS(codes); i++) {
+		struct stanza *st = stanza_add_child(x, "status", NULL);
+		stanza_set_attr(st, "code", codes[i]);
+	}
+	router_send(ctx->router, p);
+}
+
+static struct room_join *find_pending(struct room *r, const char *full, guint *index)
+{
+	for (guint i = 0; i < r->pending->len; i++) {
+		struct room_join *j = g_ptr_array_index(r->pending, i);
+		if (strcmp(j->full, full) == 0) {
+			if (index != NULL)
+				*index = i;
+			return j;
+		}
+	}
+	return NULL;
+}
+
+/* FULL leaves R (no answer: the caller sends one if any); the last to
+ * go parts the room on the legacy side. */
+static void leave(struct session *s, struct room *r, const char *full)
+{
+	guint index;
+	if (find_pending(r, full, &index) != NULL)
+		g_ptr_array_remove_index(r->pending, index);
+	g_hash_table_remove(r->joined, full);
+	if (g_hash_table_size(r->joined) > 0 || r->pending->len > 0)
+		return;
+	g_info("rooms: %s: leaving %s", session_jid(s), r->name);
+	if (session_state(s) == SESSION_ONLINE)
+		LEGACY_SEND(session_ctx(s)->legacy, leave_chat, .account = session_account(s),
+		            .room = r->name);
+	rooms_remove(r);
+}
+
+void muc_resource_gone(struct session *s, const char *full)
+{
+	g_autoptr(GList) all = rooms_list(s);
+	for (GList *l = all; l != NULL; l = l->next) {
+		struct room *r = l->data;
+		if (g_hash_table_contains(r->joined, full) || find_pending(r, full, NULL) != NULL)
+			leave(s, r, full); /* may free R: the list holds no other use of it */
+	}
+}
+
+/* A join presence P from FULL to ROOM_JID/NICK for legacy room NAME. */
+static void join(struct session *s, const struct stanza *p, const char *full, const char *name,
+                 const char *room_jid, const char *nick)
+{
+	const struct gateway_ctx *ctx = session_ctx(s);
+	const char *id = stanza_get_id(p);
+	struct room *r = rooms_find(s, name);
+	if (r != NULL && r->state == ROOM_JOINED) {
+		/* a second resource, or a resync of a joined one: the state
+		 * again, to it alone (nobody sees a new occupant) */
+		rooms_send_state(r, full, id, nick);
+		g_hash_table_add(r->joined, g_strdup(full));
+		return;
+	}
+	if (r == NULL) {
+		enum session_state state = session_state(s);
+		if (state == SESSION_OFFLINE || state == SESSION_FAILED) {
+			g_autofree char *why = g_strdup_printf(
+			    "not connected to %s%s%s", regform_protocol_name(ctx->form),
+			    session_failure(s) != NULL ? ": " : "",
+			    session_failure(s) != NULL ? session_failure(s) : "");
+			struct stanza *e =
+			    stanza_new_error(p, "wait", "remote-server-timeout", why, false);
+			stanza_add_child(e, "x", NS_MUC);
+			router_send(ctx->router, e);
+			return;
+		}
+		const struct stanza *x = stanza_find_child(p, "x", NS_MUC);
+		g_autofree char *key = stanza_get_child_text(x, "password", NULL);
+		r = rooms_add(s, name, room_jid, key);
+		if (r == NULL) {
+			g_autofree char *why =
+			    g_strdup_printf("you are in %u rooms already, the most this transport "
+			                    "allows ([limits] max_rooms)",
+			                    ctx->settings->max_rooms);
+			struct stanza *e =
+			    stanza_new_error(p, "wait", "resource-constraint", why, false);
+			stanza_add_child(e, "x", NS_MUC);
+			router_send(ctx->router, e);
+			return;
+		}
+		g_info("rooms: %s: joining %s", session_jid(s), name);
+	}
+	guint index;
+	struct room_join *j = find_pending(r, full, &index);
+	if (j != NULL)
+		g_ptr_array_remove_index(r->pending, index);
+	j = g_new0(struct room_join, 1);
+	j->full = g_strdup(full);
+	j->id = g_strdup(id);
+	j->nick = g_strdup(nick);
+	g_ptr_array_add(r->pending, j);
+	if (r->pending->len == 1 && r->state == ROOM_JOINING && r->timer == 0)
+		rooms_send_join(r, nick);
+}
+
+void muc_on_presence(struct session *s, const struct stanza *p, const struct jid *from,
+                     const struct jid *to)
+{
+	const struct gateway_ctx *ctx = session_ctx(s);
+	const char *type = stanza_get_type(p);
+	const char *full = jid_full(from);
+	const char *nick = jid_resource(to);
+	g_autofree char *name = jid_unescape_local(jid_local(to));
+	struct room *r = rooms_find(s, name);
+	bool joined = r != NULL && g_hash_table_contains(r->joined, full);
+
+	if (g_strcmp0(type, "error") == 0) {
+		/* a bounce of what the room sent that resource: it is gone */
+		if (r != NULL)
+			muc_resource_gone(s, full);
+		return;
+	}
+	if (g_strcmp0(type, "unavailable") == 0) {
+		if (joined) {
+			rooms_send_self_gone(r, full, NULL, NULL, NULL);
+			leave(s, r, full);
+		} else if (r != NULL && find_pending(r, full, NULL) != NULL) {
+			leave(s, r, full);
+		}
+		return;
+	}
+	if (type != NULL)
+		return; /* subscriptions and probes mean nothing to a room */
+	if (is_join(p)) {
+		if (nick == NULL || *nick == '\0') {
+			struct stanza *e = stanza_new_error(
+			    p, "modify", "jid-malformed", "a join needs a nick (room/nick)", false);
+			stanza_add_child(e, "x", NS_MUC);
+			router_send(ctx->router, e);
+			return;
+		}
+		join(s, p, full, name, jid_bare(to), nick);
+		return;
+	}
+	if (!joined) {
+		if (r == NULL || find_pending(r, full, NULL) == NULL)
+			kick_stray(ctx, to, full);
+		return;
+	}
+	if (nick == NULL || same_nick(nick, r->nick))
+		return; /* a status update: nothing the legacy room shows */
+	/* a nick change (XEP-0045 §7.6) */
+	g_free(r->nick_from);
+	g_free(r->nick_id);
+	g_free(r->nick_new);
+	r->nick_from = g_strdup(full);
+	r->nick_id = g_strdup(stanza_get_id(p));
+	r->nick_new = g_strdup(nick);
+	LEGACY_SEND(ctx->legacy, set_chat_nick, .account = session_account(s), .room = r->name,
+	            .nick = nick);
+}
+
+/* A private message M through occupant TO of R (groupchat.md §4). */
+static void private_message(struct session *s, struct room *r, const struct stanza *m,
+                            const char *full, const struct jid *to)
+{
+	const struct gateway_ctx *ctx = session_ctx(s);
+	if (g_strcmp0(stanza_get_type(m), "groupchat") == 0) {
+		router_send_error(ctx->router, m, "bad-request",
+		                  "a private message to an occupant is of type chat");
+		return;
+	}
+	if (r == NULL || !g_hash_table_contains(r->joined, full)) {
+		router_send_error(ctx->router, m, "not-acceptable", "you are not in this room");
+		return;
+	}
+	const struct occupant *o = room_occupant(r, jid_resource(to));
+	if (o == NULL) {
+		router_send_error(ctx->router, m, "item-not-found", "nobody of that nick is here");
+		return;
+	}
+	struct contact *c = contact_get(s, o->pm, true);
+	if (c == NULL) {
+		router_send_error(ctx->router, m, "item-not-found",
+		                  "that occupant cannot be written to");
+		return;
+	}
+	messages_from_user(s, c, m);
+}
+
+/* A mediated invitation (XEP-0045 §7.8.2) INVITE in R. */
+static void invite(struct session *s, struct room *r, const struct stanza *m,
+                   const struct stanza *inv)
+{
+	const struct gateway_ctx *ctx = session_ctx(s);
+	const char *to = stanza_get_attr(inv, "to");
+	struct jid *who = to != NULL ? jid_parse(to, NULL) : NULL;
+	g_autofree char *name = who != NULL && jid_local(who) != NULL &&
+	                                g_ascii_strcasecmp(jid_domain(who), ctx->jid) == 0
+	                            ? address_legacy_name(ctx->address, jid_local(who))
+	                            : NULL;
+	jid_free(who);
+	if (name == NULL) {
+		router_send_error(ctx->router, m, "jid-malformed",
+		                  "invitations go to contacts of this transport");
+		return;
+	}
+	g_autofree char *reason = stanza_get_child_text(inv, "reason", NULL);
+	LEGACY_SEND(ctx->legacy, chat_invite, .account = session_account(s), .room = r->name,
+	            .name = name, .reason = reason != NULL ? reason : "");
+}
+
+void muc_on_message(struct session *s, const struct stanza *m, const struct jid *from,
+                    const struct jid *to)
+{
+	const struct gateway_ctx *ctx = session_ctx(s);
+	const char *full = jid_full(from);
+	g_autofree char *name = jid_unescape_local(jid_local(to));
+	struct room *r = rooms_find(s, name);
+	if (jid_resource(to) != NULL) {
+		private_message(s, r, m, full, to);
+		return;
+	}
+	const struct stanza *x = stanza_find_child(m, "x", NS_MUC_USER);
+	const struct stanza *inv = x != NULL ? stanza_find_child(x, "invite", NULL) : NULL;
+	if (inv != NULL && r != NULL) {
+		invite(s, r, m, inv);
+		return;
+	}
+	if (r == NULL || !g_hash_table_contains(r->joined, full)) {
+		router_send_error(ctx->router, m, "not-acceptable",
+		                  "you are not in this room (the transport may have restarted); "
+		                  "join it again");
+		return;
+	}
+	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
+	const struct stanza *subject = stanza_find_child(m, "subject", NULL);
+	if (g_strcmp0(stanza_get_type(m), "groupchat") != 0) {
+		if (body != NULL)
+			router_send_error(ctx->router, m, "bad-request",
+			                  "messages to a room are of type groupchat");
+		return;
+	}
+	if (subject != NULL && body == NULL) {
+		g_autofree char *topic = stanza_get_text(subject);
+		g_free(r->subject_from);
+		g_free(r->subject_id);
+		r->subject_from = g_strdup(full);
+		r->subject_id = g_strdup(stanza_get_id(m));
+		LEGACY_SEND(ctx->legacy, set_chat_topic, .account = session_account(s),
+		            .room = r->name, .topic = topic != NULL ? topic : "");
+		return;
+	}
+	/* the same judgement as a 1:1 message: end-to-end encryption (OMEMO in
+	 * a room, with its fallback body), retractions and reactions cannot
+	 * cross, and are answered; OTR and plain text go on */
+	if (!content_may_relay(s, m))
+		return;
+	if (body == NULL || *body == '\0')
+		return; /* chat states: nothing the legacy room carries */
+	rooms_say(r, m, full, body);
+}
+
+bool muc_on_private_message(struct session *s, const struct worker_msg_im_received *m)
+{
+	const struct gateway_ctx *ctx = session_ctx(s);
+	if (address_rooms_by_prefix(ctx->address))
+		return false; /* IRC PMs have no room: they come from the contact */
+	g_autoptr(GList) all = rooms_list(s);
+	for (GList *l = all; l != NULL; l = l->next) {
+		struct room *r = l->data;
+		GHashTableIter it;
+		gpointer value;
+		g_hash_table_iter_init(&it, r->occupants);
+		while (g_hash_table_iter_next(&it, NULL, &value)) {
+			const struct occupant *o = value;
+			if (strcmp(o->pm, m->name) != 0)
+				continue;
+			g_autofree char *from = room_occupant_jid(r, o->nick);
+			g_autofree char *text = rooms_text(m->text);
+			struct stanza *msg = out_chat_new(from, session_jid(s));
+			g_autofree char *id = g_uuid_string_random();
+			stanza_set_attr(msg, "id", id);
+			stanza_add_text_child(msg, "body", text);
+			stanza_add_child(msg, "x", NS_MUC_USER);
+			router_send(ctx->router, msg);
+			return true;
+		}
+	}
+	return false;
+}

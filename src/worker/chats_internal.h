@@ -1,0 +1,55 @@
+/* chats_internal: what chats.c and chats_admin.c share (a room's state on
+ * its conversation and the helpers to find it). Worker-internal. */
+#ifndef FERRY_WORKER_CHATS_INTERNAL_H
+#define FERRY_WORKER_CHATS_INTERNAL_H
+
+#include "worker.h"
+
+#define ROOM_KEY "ferry-room"
+#define JOIN_TIMEOUT_S 30  /* JOIN_CHAT answered within this */
+#define NAMES_TIMEOUT_S 5  /* chat-joined -> CHAT_JOINED at the latest */
+#define HISTORY_EVERY 64   /* chat lines between history clearings */
+#define ECHO_FIFO_MAX 256  /* seqs waiting for a room's reflection */
+#define NICK_TIMEOUT_S 30  /* a nick change's refusal is awaited this long */
+#define FLAGS_SENT 0x10000 /* in ui_data: flags were reported */
+#define FLAGS_MASK                                                                                 \
+	(WORKER_CHAT_FLAG_VOICE | WORKER_CHAT_FLAG_HALFOP | WORKER_CHAT_FLAG_OP |                  \
+	 WORKER_CHAT_FLAG_FOUNDER | WORKER_CHAT_FLAG_AWAY)
+
+enum room_state { ROOM_JOINING, ROOM_JOINED, ROOM_LEFT };
+
+struct room {
+	enum room_state state;
+	char *asked;        /* JOIN_CHAT's name, "" for a join ferry did not ask for */
+	char *topic_by;     /* who set the topic (IRC 333, a subject's sender), or NULL */
+	guint names_timer;  /* NAMES_TIMEOUT_S while JOINING */
+	GQueue echoes;      /* GUINT_TO_POINTER(seq) sent and not reflected yet */
+	guint lines;        /* written since the history was last cleared */
+	bool topic_pending; /* SET_CHAT_TOPIC not yet echoed or refused */
+	char *topic_sent;   /* the topic ferry has (CHAT_JOINED, CHAT_TOPIC) */
+	bool invite_pending;
+};
+
+PurpleConnection *gc_of(struct account *account);
+PurplePluginProtocolInfo *prpl_of(PurpleConnection *gc);
+bool is_irc(struct account *account);
+PurpleConversation *find_chat(struct account *account, const char *name);
+/* CONV's struct room, or NULL (not a chat of ours yet) */
+struct room *room_of(PurpleConversation *conv);
+/* the live account behind CONV, or NULL */
+struct account *account_of(PurpleConversation *conv);
+/* prpl-jabber: a MUC join ends with the subject */
+bool joined_at_subject(struct account *account);
+const char *conv_name(PurpleConversation *conv);
+/* case-insensitive (UTF-8) equality of two names, false for NULL */
+bool same_name(const char *a, const char *b);
+/* a JOINING room is joined: its occupants, then CHAT_JOINED */
+void complete_join(PurpleConversation *conv);
+
+/* chats_admin.c: topics, invitations, nick changes, probes */
+void chats_admin_install(void);
+void chats_admin_account_gone(guint32 id);
+/* our nick changed: no refusal is awaited any more */
+void chats_nick_done(struct account *account);
+
+#endif
