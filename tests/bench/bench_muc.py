@@ -604,6 +604,7 @@ class MucEnv(Env):
         self.add("mem_%s_pss_kib" % label, pss)
         if self.kind == "ferry":
             self.add("ferry_workers_%s" % label, len(self.gateway_pids()) - 1)
+            self.add("mem_%s_main_pss_kib" % label, memory_kib(self.gateway_pids()[:1])[1])
 
     # -- all of it
     async def measure(self):
@@ -621,6 +622,10 @@ class MucEnv(Env):
                      / self.U)
             self.add("pss_join_only_kib", (self.figures["mem_joined_pss_kib"][-1]
                                            - self.figures["mem_online_pss_kib"][-1]) / self.U)
+            if self.kind == "ferry":
+                f = self.figures
+                self.add("pss_join_main_kib", (f["mem_joined_main_pss_kib"][-1]
+                                               - f["mem_online_main_pss_kib"][-1]) / self.U)
         for r in range(a.repeats):
             await self.fanout()
             await self.upstream()
@@ -979,6 +984,8 @@ ROWS = [
     ("idle PSS MiB", "mem_idle_pss_mib"),
     ("PSS KiB per joined user", "pss_per_joined_kib"),
     ("  of which the join", "pss_join_only_kib"),
+    ("    of that, ferry main", "pss_join_main_kib"),
+    ("ferry workers with U joined", "ferry_workers_joined"),
     ("RSS MiB with U joined", "mem_joined_rss_mib"),
     ("file writes per group msg", "file_writes_per_msg"),
     ("db rows per group msg", "burst_db_rows_per_msg"),
