@@ -587,15 +587,20 @@ class MucEnv(Env):
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait(5)
-        try:
-            r = subprocess.run(["/usr/bin/perf", "report", "-i", out, "--stdio", "--no-children",
-                                "--sort", "comm,dso,sym", "-g", "none", "--percent-limit", "1"],
-                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                               timeout=120)
-            lines = [ln for ln in r.stdout.splitlines() if ln.strip() and not ln.startswith("#")]
-        except (OSError, subprocess.TimeoutExpired) as e:
-            lines = ["perf report failed: %r" % e]
-        self.figures.setdefault("perf_top", []).append(lines[:40])
+        lines = []
+        for sort, limit in (("comm,dso", "2"), ("comm,dso,sym", "1")):
+            try:
+                r = subprocess.run(["/usr/bin/perf", "report", "-i", out, "--stdio",
+                                    "--no-children", "--sort", sort, "-g", "none",
+                                    "--percent-limit", limit],
+                                   stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                   timeout=120)
+                lines += ["-- by %s:" % sort] + [
+                    ln for ln in r.stdout.splitlines()
+                    if ln.strip() and not ln.startswith("#")][:30]
+            except (OSError, subprocess.TimeoutExpired) as e:
+                lines.append("perf report failed: %r" % e)
+        self.figures.setdefault("perf_top", []).append(lines)
 
     # -- 4. memory
     def memory(self, label):
