@@ -27,8 +27,9 @@ the observer, also sits.  Figures, per run:
      strace attached to every gateway process, counting write/pwrite/fsync
      calls on regular files (the database, its journal), plus the rows the
      database gained (sqlite3, read-only).
-  6. --big N (default 5000, 0 = off): one channel with N raw IRC occupants
-     (one child process, selectors); a ferry user (then a Biboumi user) joins
+  6. --big N (default 5000, 0 = off; bench_muc_big.py): one channel with N
+     raw IRC occupants (one child process, selectors); a ferry user (then a
+     Biboumi user) joins
      it: time from the join presence to the self-presence (110), and the
      gateway's longest stall meanwhile: a second client pings the gateway's
      domain every 50 ms and the largest gap between answers is taken.
@@ -44,9 +45,6 @@ import asyncio
 import datetime
 import json
 import os
-import selectors
-import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -59,6 +57,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 sys.path.insert(0, HERE)
 
 import bench  # noqa: E402
+import bench_trace  # noqa: E402
 from bench import (BIB_JID, BIB_SERVER, FERRY_JID, NS_COMMANDS, NS_DATA, BenchError,  # noqa: E402
                    Biboumi, Env, cpu_seconds, log, machine, memory_kib, pct)
 import harness  # noqa: E402
@@ -445,9 +444,11 @@ class MucEnv(Env):
     async def burst(self, n, label, strace=False):
         a = self.args
         ph = self.new_fan(n, range(self.U))
-        tracer = self.start_strace() if strace else None
-        profiler = self.start_perf() if label == "burst" and self.mkind in a.perf else None
-        db0 = self.db_state()
+        tracer = bench_trace.start_strace(self.gateway_pids(), self.run.root) \
+            if strace else None
+        profiler = bench_trace.start_perf(self.gateway_pids(), self.run.root) \
+            if label == "burst" and self.mkind in a.perf else None
+        db0 = bench_trace.db_state(self.db_path())
         gw0, srv0 = cpu_seconds(self.gateway_pids()), cpu_seconds(self.server_pids())
         main0 = cpu_seconds(self.gateway_pids()[:1])
         t0 = time.monotonic_ns()
@@ -462,10 +463,13 @@ class MucEnv(Env):
         secs = (ph.last_t - t0) / 1e9 if got else 0.0
         if tracer is not None:
             await asyncio.sleep(0.5)  # the gateway may write after the last delivery
-            self.stop_strace(tracer, n)
+            counts = bench_trace.stop_strace(tracer)
+            if counts is not None:
+                self.add("file_writes_per_msg", sum(counts.values()) / n)
+                self.figures.setdefault("file_writes_by_file", []).append(counts)
         if profiler is not None:
-            self.stop_perf(profiler)
-        db1 = self.db_state()
+            self.figures.setdefault("perf_top", []).append(bench_trace.stop_perf(profiler))
+        db1 = bench_trace.db_state(self.db_path())
         if label == "burst":
             self.add("burst_n", n)
             self.add("burst_all_s", secs)
@@ -490,117 +494,6 @@ class MucEnv(Env):
         if self.kind == "biboumi":
             return os.path.join(self.gw.workdir, "biboumi.sqlite")
         return os.path.join(self.gw.workdir, "ferry.db")
-
-    def db_state(self):
-        """(rows in all tables, (size, mtime_ns) of the db and its -wal/-journal)."""
-        path = self.db_path()
-        if path is None or not os.path.exists(path):
-            return None
-        stamp = []
-        for suffix in ("", "-wal", "-journal"):
-            try:
-                st = os.stat(path + suffix)
-                stamp.append((suffix, st.st_size, st.st_mtime_ns))
-            except OSError:
-                pass
-        rows = 0
-        try:
-            db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
-            try:
-                tables = [r[0] for r in db.execute(
-                    "SELECT name FROM sqlite_master WHERE type='table'")]
-                for t in tables:
-                    rows += db.execute('SELECT count(*) FROM "%s"' % t.replace('"', '""')
-                                       ).fetchone()[0]
-            finally:
-                db.close()
-        except sqlite3.Error as e:
-            log("  sqlite3 on %s: %s" % (path, e))
-            return None
-        return rows, tuple(stamp)
-
-    def start_strace(self):
-        pids = self.gateway_pids()
-        if not pids or not os.access("/usr/bin/strace", os.X_OK):
-            return None
-        out = os.path.join(self.run.path("strace"), "writes.txt")
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        argv = ["/usr/bin/strace", "-qq", "-f", "-y", "-o", out,
-                "-e", "trace=write,pwrite64,writev,pwritev,pwritev2,fsync,fdatasync"]
-        for p in pids:
-            argv += ["-p", str(p)]
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        time.sleep(1.0)  # attaching
-        return p, out
-
-    def stop_strace(self, tracer, n):
-        p, out = tracer
-        p.send_signal(signal.SIGINT)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(5)
-        counts = {}
-        try:
-            with open(out, errors="replace") as f:
-                for line in f:
-                    # "PID pwrite64(7</path/ferry.db-journal>, ..."
-                    lt = line.find("(")
-                    lb = line.find("<", lt)
-                    rb = line.find(">", lb)
-                    if lt < 0 or lb < 0 or rb < 0:
-                        continue
-                    target = line[lb + 1:rb]
-                    if target.startswith(("socket:", "pipe:", "anon_inode:", "/dev/")) \
-                            or not target.startswith("/"):
-                        continue
-                    name = os.path.basename(target)
-                    if name.endswith(".log") or name.startswith("biboumi-own"):
-                        continue  # the gateway's own log file, not its database
-                    counts[name] = counts.get(name, 0) + 1
-        except OSError:
-            return
-        self.add("file_writes_per_msg", sum(counts.values()) / n)
-        self.figures.setdefault("file_writes_by_file", []).append(counts)
-
-    # -- where the time goes (--perf KIND)
-    def start_perf(self):
-        pids = self.gateway_pids()
-        if not pids or not os.access("/usr/bin/perf", os.X_OK):
-            return None
-        out = os.path.join(self.run.path("perf"), "perf.data")
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        p = subprocess.Popen(["/usr/bin/perf", "record", "-q", "-g", "-F", "2000", "-o", out,
-                              "-p", ",".join(str(x) for x in pids)],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        time.sleep(1.0)
-        return p, out
-
-    def stop_perf(self, profiler):
-        p, out = profiler
-        p.send_signal(signal.SIGINT)
-        try:
-            p.wait(30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(5)
-        lines = []
-        for sort, limit in (("comm,dso", "2"), ("comm,dso,sym", "1")):
-            try:
-                r = subprocess.run(["/usr/bin/perf", "report", "-i", out, "--stdio",
-                                    "--no-children", "--sort", sort, "-g", "none",
-                                    "--percent-limit", limit],
-                                   stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                   timeout=120)
-                lines += ["-- by %s:" % sort] + [
-                    ln for ln in r.stdout.splitlines()
-                    if ln.strip() and not ln.startswith("#")][:30]
-            except (OSError, subprocess.TimeoutExpired) as e:
-                lines.append("perf report failed: %r" % e)
-        self.figures.setdefault("perf_top", []).append(lines)
 
     # -- 4. memory
     def memory(self, label):
@@ -682,296 +575,6 @@ def run_env(kind, users, args):
             log("cleanup: " + p)
     log("%s U=%d: done in %.0fs" % (LABELS[kind], users, time.monotonic() - t0))
     return env.figures, err, notes
-
-
-# ---- 6. a channel with N occupants ---------------------------------------------------
-
-def crowd_main(port, n, chan):
-    """Child process: n raw IRC clients in `chan` on 127.0.0.1:port, one
-    selectors loop.  Prints 'ready N SECONDS' (N joined) on stdout, then
-    answers PINGs and discards the rest until stdin closes or 1 h passes."""
-    sel = selectors.DefaultSelector()
-    t0 = time.monotonic()
-    state = {}          # fd -> [sock, phase, buf]; phase 0 registering, 1 joining, 2 in
-    pending = list(range(n))
-    inflight = 0
-    joined = 0
-    failed = 0
-
-    def connect(i):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setblocking(False)
-        try:
-            s.connect(("127.0.0.1", port))
-        except BlockingIOError:
-            pass
-        nick = "c%04d" % i
-        state[s.fileno()] = [s, 0, b"", ("NICK %s\r\nUSER %s 0 * :crowd\r\n"
-                                         % (nick, nick)).encode()]
-        sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE)
-
-    def close(fd):
-        st = state.pop(fd, None)
-        if st is not None:
-            sel.unregister(st[0])
-            st[0].close()
-
-    sel.register(sys.stdin, selectors.EVENT_READ)
-    deadline = t0 + 3600
-    ready_sent = False
-    while time.monotonic() < deadline:
-        # at most 16 connections registering or joining at once
-        while pending and inflight < 16:
-            connect(pending.pop(0))
-            inflight += 1
-        if not ready_sent and joined + failed >= n:
-            sys.stdout.write("ready %d %.1f\n" % (joined, time.monotonic() - t0))
-            sys.stdout.flush()
-            ready_sent = True
-        if not ready_sent and time.monotonic() - t0 > 900:
-            sys.stdout.write("ready %d %.1f (gave up on the rest)\n"
-                             % (joined, time.monotonic() - t0))
-            sys.stdout.flush()
-            ready_sent = True
-            pending = []
-        for key, ev in sel.select(1.0):
-            if key.fileobj is sys.stdin:
-                if not os.read(sys.stdin.fileno(), 4096):
-                    return 0
-                continue
-            fd = key.fd
-            st = state.get(fd)
-            if st is None:
-                continue
-            s = st[0]
-            if ev & selectors.EVENT_WRITE and st[3]:
-                try:
-                    k = s.send(st[3])
-                    st[3] = st[3][k:]
-                except BlockingIOError:
-                    pass
-                except OSError:
-                    close(fd)
-                    inflight -= 1
-                    failed += 1
-                    continue
-                if not st[3]:
-                    sel.modify(s, selectors.EVENT_READ)
-            if not ev & selectors.EVENT_READ:
-                continue
-            try:
-                data = s.recv(262144)
-            except BlockingIOError:
-                continue
-            except OSError:
-                data = b""
-            if not data:
-                if st[1] < 2:
-                    inflight -= 1
-                    failed += 1
-                close(fd)
-                continue
-            if st[1] == 2 and b"PING" not in data:
-                continue  # the common case: JOIN lines of the others, discarded
-            buf = st[2] + data
-            lines = buf.split(b"\n")
-            st[2] = lines.pop()[-512:]
-            out = b""
-            for line in lines:
-                if line.startswith(b"PING"):
-                    out += b"PONG" + line[4:].rstrip(b"\r") + b"\r\n"
-                    continue
-                p = line.split(b" ", 3)
-                if len(p) < 2:
-                    continue
-                if st[1] == 0 and p[1] == b"001":
-                    st[1] = 1
-                    out += ("JOIN %s\r\n" % chan).encode()
-                elif st[1] == 0 and p[1] in (b"433", b"432", b"465") or p[0] == b"ERROR":
-                    if st[1] < 2:
-                        inflight -= 1
-                        failed += 1
-                    st[1] = 3
-                elif st[1] == 1 and p[1] == b"366":
-                    st[1] = 2
-                    inflight -= 1
-                    joined += 1
-            if st[1] == 3:
-                close(fd)
-                continue
-            if out:
-                try:
-                    s.send(out)
-                except OSError:
-                    pass
-    return 0
-
-
-class BigEnv(MucEnv):
-    """Prosody + ngircd + N crowd occupants in #big; ferry, then Biboumi."""
-
-    def __init__(self, args):
-        super().__init__("ferry", 1, args)
-        self.crowd = None
-        self.unick = ["u000", "pinger"]
-
-    def room_of(self, kind):
-        if kind == "biboumi":
-            return "#big%%127.0.0.1@%s" % BIB_JID
-        return "#big@%s" % FERRY_JID
-
-    def start_crowd(self, n):
-        self.crowd = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "--crowd",
-             "%d,%d,#big" % (self.irc.port, n)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True)
-        line = self.crowd.stdout.readline().split()
-        if len(line) < 3 or line[0] != "ready":
-            raise BenchError("crowd did not start: %r" % line)
-        return int(line[1]), float(line[2])
-
-    def stop_crowd(self):
-        if self.crowd is not None and self.crowd.poll() is None:
-            self.crowd.stdin.close()
-            try:
-                self.crowd.wait(30)
-            except subprocess.TimeoutExpired:
-                self.crowd.kill()
-                self.crowd.wait(5)
-
-    async def measure_join(self, kind, user, pinger, nick):
-        """Join #big; pings every 50 ms meanwhile.  Returns (join s, largest
-        gap between ping answers s, occupants seen)."""
-        room = self.room_of(kind).lower()
-        domain = BIB_JID if kind == "biboumi" else FERRY_JID
-        loop = asyncio.get_running_loop()
-        answers = []
-        occupants = [0]
-        self_fut = loop.create_future()
-
-        def on_presence(client, el):
-            frm = (el.get("from") or "").lower()
-            if frm.split("/")[0] != room:
-                return
-            if el.get("type") == "error":
-                if not self_fut.done():
-                    self_fut.set_exception(BenchError("%s: join of %s failed: %s" % (
-                        kind, room, iq_error_condition(el))))
-                return
-            occupants[0] += 1
-            if "110" in status_codes(el) and not self_fut.done():
-                self_fut.set_result(time.monotonic())
-        user.on_presence = on_presence
-        stop = [False]
-
-        async def ping_loop():
-            for _ in range(20 * 600):  # bounded: 10 minutes at 50 ms
-                if stop[0]:
-                    return
-                f = pinger.iq_nowait("<ping xmlns='%s'/>" % NS_PING, to=domain)
-                f.add_done_callback(lambda f: answers.append(time.monotonic()))
-                await asyncio.sleep(0.05)
-        pinging = asyncio.ensure_future(ping_loop())
-        await asyncio.sleep(1.0)
-        t0 = time.monotonic()
-        user.presence(to="%s/%s" % (self.room_of(kind), nick),
-                      extra="<x xmlns='%s'><history maxstanzas='0'/></x>" % NS_MUC)
-        try:
-            t_self = await asyncio.wait_for(asyncio.shield(self_fut), self.args.big_timeout)
-        except asyncio.TimeoutError:
-            raise BenchError("%s: no self-presence from %s within %ds (%d occupants seen)"
-                             % (kind, room, self.args.big_timeout, occupants[0])) from None
-        await asyncio.sleep(2.0)
-        stop[0] = True
-        await pinging
-        user.on_presence = None
-        during = [t for t in answers if t >= t0 - 0.05]
-        gaps = [b - a for a, b in zip([t0] + during, during)]
-        return t_self - t0, max(gaps) if gaps else None, occupants[0]
-
-    async def big(self):
-        a = self.args
-        got, secs = await asyncio.get_running_loop().run_in_executor(
-            None, self.start_crowd, a.big)
-        log("  crowd: %d of %d occupants joined #big in %.1fs" % (got, a.big, secs))
-        self.add("big_occupants", got)
-        self.add("big_crowd_setup_s", secs)
-        res = {}
-        for kind in a.big_runs:
-            if kind == "ferry":
-                self.start_gateway()
-                user = await LeanXmpp.connect("u000@localhost", "pw", self.prosody.c2s_port)
-                pinger = await LeanXmpp.connect("pinger@localhost", "pw",
-                                                self.prosody.c2s_port)
-                await self.ferry_register(user)
-                self.observer = await ChanIrc.connect(self.irc.port, "obs", timeout=60)
-                await self.wait_ison(["u000"], True, timeout=60)
-                nick = "u000"
-            else:
-                self.gw = self.run.add(Biboumi(self.run.path("biboumi"),
-                                               self.bprosody.component_port,
-                                               self.bprosody.secret))
-                self.kind = "biboumi"
-                self.start_gateway()
-                user = await LeanXmpp.connect("u000@localhost", "pw", self.bprosody.c2s_port)
-                pinger = await LeanXmpp.connect("pinger@localhost", "pw",
-                                                self.bprosody.c2s_port)
-                await self.biboumi_configure(user)
-                await self.biboumi_history(user, False)
-                nick = "b000"
-            await asyncio.sleep(1.0)
-            cpu0 = cpu_seconds(self.gateway_pids())
-            join_s, gap, occ = await self.measure_join(kind, user, pinger, nick)
-            cpu1 = cpu_seconds(self.gateway_pids())
-            rss, pss = memory_kib(self.gateway_pids())
-            res[kind] = {"join_s": join_s, "max_gap_s": gap, "occupant_presences": occ,
-                         "cpu_s": cpu1 - cpu0, "pss_kib": pss}
-            log("  %s: self-presence %.2fs after the join, longest ping gap %.3fs, "
-                "%d occupant presences" % (kind, join_s, gap or -1, occ))
-            for c in (user, pinger):
-                c.transport.abort()
-            if kind == "ferry":
-                self.gw.stop()
-        self.figures["big"] = res
-
-    def start_servers(self):
-        super().start_servers()
-        self.prosody.write_accounts("localhost", {"u000": "pw", "pinger": "pw"})
-        if "biboumi" in self.args.big_runs:
-            self.bprosody = self.run.add(Prosody(
-                self.run.path("prosody-b"), vhosts=["localhost"], component=BIB_JID,
-                secret="bench-%s" % os.urandom(4).hex(), auth="internal_plain",
-                log_level="warn"))
-            self.bprosody.write_accounts("localhost", {"u000": "pw", "pinger": "pw"})
-            self.bprosody.start()
-
-
-def run_big(args):
-    env = BigEnv(args)
-    log("join of a channel with %d occupants: starting" % args.big)
-    t0 = time.monotonic()
-    err = None
-    try:
-        env.start_servers()
-
-        async def go():
-            try:
-                await asyncio.wait_for(env.big(), args.env_timeout)
-            finally:
-                await env.close()
-        asyncio.run(go())
-    except (BenchError, asyncio.TimeoutError, LeanError, RuntimeError, OSError) as e:
-        err = "big join: %s" % (e or "timed out")
-        log("FAILED: " + err)
-        for obj in env.run.objects:
-            log("---- %s log tail ----\n%s" % (obj.name, obj.log_tail(15)))
-    finally:
-        env.stop_crowd()
-        for p in env.run.cleanup():
-            log("cleanup: " + p)
-    log("big join: done in %.0fs" % (time.monotonic() - t0))
-    return env.figures, err
 
 
 # ---- output ----------------------------------------------------------------------
@@ -1127,7 +730,6 @@ def parse_args(argv):
     ap.add_argument("--env-timeout", type=int, default=600, help="s allowed for one (run, U)")
     ap.add_argument("--keep-going", action="store_true")
     ap.add_argument("--from-json", metavar="FILE", help="only print an earlier run's table")
-    ap.add_argument("--crowd", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.users is None:
         a.users = "1,50" if a.quick else "1,50,500"
@@ -1154,9 +756,6 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.crowd:
-        port, n, chan = args.crowd.split(",")
-        return crowd_main(int(port), int(n), chan)
     if args.from_json:
         with open(args.from_json) as f:
             print(table(json.load(f)))
@@ -1194,7 +793,8 @@ def main(argv=None):
             break
     big = None
     if args.big > 0 and (not errors or args.keep_going):
-        f, err = run_big(args)
+        import bench_muc_big
+        f, err = bench_muc_big.run_big(args)
         big = {"figures": f}
         if err:
             errors.append(err)
