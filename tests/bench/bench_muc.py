@@ -29,10 +29,10 @@ the observer, also sits.  Figures, per run:
      database gained (sqlite3, read-only).
   6. --big N (default 5000, 0 = off; bench_muc_big.py): one channel with N
      raw IRC occupants (one child process, selectors); a ferry user (then a
-     Biboumi user) joins
-     it: time from the join presence to the self-presence (110), and the
-     gateway's longest stall meanwhile: a second client pings the gateway's
-     domain every 50 ms and the largest gap between answers is taken.
+     Biboumi user) joins it: time from the join presence to the
+     self-presence (110), and the gateway's longest stall meanwhile: a second
+     client pings the gateway's domain every 50 ms and the largest gap
+     between answers is taken.
 
 A benchmark: asserts nothing; exits non-zero with a message if a phase
 cannot complete.  `make check` never runs it.
