@@ -657,9 +657,10 @@ def table(result):
                    % (occ, fmt(f.get("big_crowd_setup_s", [None])[0])))
         for kind, r in (f.get("big") or {}).items():
             out.append("  %-8s join -> self-presence %.2f s; longest gap between pings "
-                       "(every 50 ms) %.3f s; %d occupant presences; %.2f CPU s; PSS %.1f MiB"
-                       % (kind, r["join_s"], r["max_gap_s"] or -1, r["occupant_presences"],
-                          r["cpu_s"], r["pss_kib"] / 1024.0))
+                       "(every 50 ms) %.3f s; main process busy without a break at most "
+                       "%.3f s; %d occupant presences; %.2f CPU s; PSS %.1f MiB"
+                       % (kind, r["join_s"], r["max_gap_s"] or -1, r.get("main_busy_s", -1),
+                          r["occupant_presences"], r["cpu_s"], r["pss_kib"] / 1024.0))
     files = {}
     for k in kinds:
         for u, f in result["raw"].get(k, {}).items():

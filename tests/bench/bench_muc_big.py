@@ -16,6 +16,7 @@ import selectors
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.dont_write_bytecode = True
@@ -23,7 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 sys.path.insert(0, HERE)
 
-from bench import BIB_JID, FERRY_JID, BenchError, Biboumi, cpu_seconds, log, memory_kib  # noqa: E402
+from bench import (BIB_JID, FERRY_JID, BenchError, Biboumi, _cpu_one, cpu_seconds, log,  # noqa: E402
+                   memory_kib)
 from bench_muc import NS_MUC, NS_PING, ChanIrc, MucEnv, status_codes  # noqa: E402
 from servers import Prosody  # noqa: E402
 from lean import LeanError, LeanXmpp, iq_error_condition  # noqa: E402
@@ -149,6 +151,34 @@ def crowd_main(port, n, chan):
     return 0
 
 
+class BusySampler(threading.Thread):
+    """The longest stretch a process ran without a break (its main loop
+    stalled in one callback at least that long), GLib-free: every 5 ms its
+    CPU time (/proc/PID/sched) against the wall clock; an interval in which
+    it ran >= 90 % of the time is busy, consecutive busy intervals add up."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.stop = threading.Event()
+        self.longest = 0.0
+
+    def run(self):
+        t_prev, c_prev = time.monotonic(), _cpu_one(self.pid)
+        run = 0.0
+        for _ in range(200 * 600):  # bounded: 10 minutes at 5 ms
+            if self.stop.wait(0.005):
+                break
+            t, c = time.monotonic(), _cpu_one(self.pid)
+            dt = t - t_prev
+            if dt > 0 and (c - c_prev) >= 0.9 * dt:
+                run += dt
+                self.longest = max(self.longest, run)
+            else:
+                run = 0.0
+            t_prev, c_prev = t, c
+
+
 class BigEnv(MucEnv):
     """Prosody + ngircd + N crowd occupants in #big; ferry, then Biboumi."""
 
@@ -264,13 +294,20 @@ class BigEnv(MucEnv):
                 nick = "b000"
             await asyncio.sleep(1.0)
             cpu0 = cpu_seconds(self.gateway_pids())
-            join_s, gap, occ = await self.measure_join(kind, user, pinger, nick)
+            sampler = BusySampler(self.gateway_pids()[0])
+            sampler.start()
+            try:
+                join_s, gap, occ = await self.measure_join(kind, user, pinger, nick)
+            finally:
+                sampler.stop.set()
+                sampler.join(5)
             cpu1 = cpu_seconds(self.gateway_pids())
             rss, pss = memory_kib(self.gateway_pids())
             res[kind] = {"join_s": join_s, "max_gap_s": gap, "occupant_presences": occ,
-                         "cpu_s": cpu1 - cpu0, "pss_kib": pss}
+                         "cpu_s": cpu1 - cpu0, "pss_kib": pss, "main_busy_s": sampler.longest}
             log("  %s: self-presence %.2fs after the join, longest ping gap %.3fs, "
-                "%d occupant presences" % (kind, join_s, gap or -1, occ))
+                "main process busy at most %.3fs at a stretch, %d occupant presences"
+                % (kind, join_s, gap or -1, sampler.longest, occ))
             for c in (user, pinger):
                 c.transport.abort()
             if kind == "ferry":
