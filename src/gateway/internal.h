@@ -583,6 +583,7 @@ struct room {
 	char *key;             /* the join's password, kept for rejoins ("" none) */
 	char *nick;            /* ours, from CHAT_JOINED (NULL before) */
 	char *topic;           /* "" none */
+	char *topic_by;        /* the nick who set it (NULL: unknown), for the join's subject */
 	GHashTable *occupants; /* folded nick -> struct occupant (owned) */
 	GHashTable *by_pm;     /* muc.c: pm name -> folded nick (checked on use) */
 	GHashTable *before;    /* while REJOINING: the occupants before the loss */
@@ -596,6 +597,10 @@ struct room {
 	guint subject_timer, nick_timer; /* muc.c: no answer in room_join_ms */
 };
 
+/* rooms.c: WHO ("" or NULL: unknown; IRC's nick!user@host: the nick) set
+ * R's topic; the join's subject then comes from WHO's occupant JID, so
+ * clients show who set it. */
+void room_set_topic_by(struct room *r, const char *who);
 /* rooms.c: a session's rooms (owned by the session). */
 struct rooms *rooms_new(struct session *s);
 /* Ferry stops (CODE "332") or the session ends ("333": the legacy side

@@ -53,6 +53,7 @@ static void room_free(gpointer data)
 	g_free(r->key);
 	g_free(r->nick);
 	g_free(r->topic);
+	g_free(r->topic_by);
 	g_hash_table_unref(r->occupants);
 	g_hash_table_unref(r->by_pm);
 	g_clear_pointer(&r->before, g_hash_table_unref);
@@ -418,6 +419,7 @@ void rooms_on_chat_joined(void *session, const struct worker_msg_chat_joined *m)
 	bool topic_changed = strcmp(r->topic, topic) != 0;
 	g_free(r->topic);
 	r->topic = g_steal_pointer(&topic);
+	room_set_topic_by(r, m->topic_by);
 	if (r->state == ROOM_REJOINING && r->before != NULL) {
 		GHashTable *before = r->before;
 		r->before = NULL;
@@ -679,6 +681,18 @@ void rooms_on_chat_message(void *session, const struct worker_msg_chat_message *
 	                        (m->flags & WORKER_CHAT_MSG_DELAYED) ? m->when : 0);
 }
 
+void room_set_topic_by(struct room *r, const char *who)
+{
+	g_clear_pointer(&r->topic_by, g_free);
+	if (who == NULL || *who == '\0')
+		return;
+	/* IRC's 333 may name nick!user@host: the nick is the occupant */
+	const char *bang = strchr(who, '!');
+	r->topic_by = bang != NULL ? g_strndup(who, (gsize)(bang - who)) : g_strdup(who);
+	if (*r->topic_by == '\0')
+		g_clear_pointer(&r->topic_by, g_free);
+}
+
 void rooms_on_chat_topic(void *session, const struct worker_msg_chat_topic *m)
 {
 	struct session *s = session;
@@ -687,6 +701,7 @@ void rooms_on_chat_topic(void *session, const struct worker_msg_chat_topic *m)
 		return;
 	g_free(r->topic);
 	r->topic = plain_topic(m->topic);
+	room_set_topic_by(r, m->who);
 	muc_subject_settled(r);
 	if (r->state != ROOM_JOINED)
 		return;

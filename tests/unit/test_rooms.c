@@ -45,6 +45,30 @@ static void test_join_key_and_topic(struct gw *gw, gconstpointer unused)
 	stanza_free(r);
 }
 
+/* The join's subject comes from who set the topic (IRC 333's
+ * nick!user@host: the nick), so clients show "changed by bob", not
+ * "unknown"; an empty topic is nobody's. */
+static void test_join_topic_setter(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	join(gw, ALICE_PC, "alice", "j1", NULL);
+	expect_join_chat(gw, "#c", "", "alice");
+	FAKE_EMIT(gw->fake, chat_occupant, .account = account, .room = "#c", .nick = "alice",
+	          .flags = 0, .real = "", .pm = "alice");
+	FAKE_EMIT(gw->fake, chat_joined, .account = account, .room = "#c", .asked = "#c",
+	          .nick = "alice", .topic = "welcome", .topic_by = "bob!~bob@example.net");
+	gw_expect(gw, "presence", NULL, ALICE_PC);
+	gw_expect_next(gw, "<message from='" ROOM "/bob' to='" ALICE_PC "' type='groupchat'>"
+	                   "<subject>welcome</subject></message>");
+	/* a resync after the topic was cleared: from the room */
+	FAKE_EMIT(gw->fake, chat_topic, .account = account, .room = "#c", .who = "carol",
+	          .topic = "");
+	gw_expect(gw, "message", "groupchat", ALICE_PC);
+	join(gw, ALICE_PC, "alice", "j2", NULL);
+	gw_expect(gw, "presence", NULL, ALICE_PC);
+	gw_expect_next(gw, NO_SUBJECT_TO(ALICE_PC));
+}
+
 static void test_join_errors(struct gw *gw, gconstpointer unused)
 {
 	static const struct {
@@ -785,6 +809,7 @@ int main(int argc, char **argv)
 	g_test_add(path, struct gw, extra, gw_test_setup, fn, gw_test_teardown)
 	ADD("/rooms/join/order", test_join_order);
 	ADD("/rooms/join/key-and-topic", test_join_key_and_topic);
+	ADD("/rooms/join/topic-setter", test_join_topic_setter);
 	ADD("/rooms/join/errors", test_join_errors);
 	ADD("/rooms/join/refusals", test_join_refusals);
 	ADD_WITH("/rooms/join/max-rooms", "[limits]\nmax_rooms = 1\n", test_join_max_rooms);
