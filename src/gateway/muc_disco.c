@@ -258,10 +258,18 @@ static enum disco_answer room_info(void *data, const struct stanza *iq, const st
 	disco_info_add_identity(info, "conference", irc ? "irc" : "text",
 	                        r != NULL ? r->name : name);
 	static const char *const features[] = {
-	    NS_DISCO_INFO,       NS_MUC,
-	    NS_MUC "#stable_id", NS_MUC "#self-ping-optimization",
-	    "muc_open",          "muc_semianonymous",
-	    "muc_temporary",     "muc_unmoderated",
+	    NS_DISCO_INFO,
+	    NS_MUC,
+	    NS_MUC "#stable_id",
+	    NS_MUC "#self-ping-optimization",
+	    "muc_open",
+	    "muc_semianonymous",
+	    "muc_temporary",
+	    "muc_unmoderated",
+	    /* XEP-0359: every groupchat message from the room carries a
+	     * stanza-id by it (Conversations and Dino read one only when the
+	     * room says so: MessageParser.java, message_processor.vala) */
+	    NS_SID,
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(features); i++)
 		disco_info_add_feature(info, features[i]);

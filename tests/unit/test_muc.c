@@ -122,6 +122,9 @@ static void test_disco(struct gw *gw, gconstpointer unused)
 	g_assert_nonnull(strstr(info, "<feature var='http://jabber.org/protocol/muc#self-ping-"
 	                              "optimization'/>"));
 	g_assert_nonnull(strstr(info, "<feature var='muc_semianonymous'/>"));
+	/* every groupchat message carries a stanza-id by the room: said, so
+	 * that Conversations and Dino use it (they read it only then) */
+	g_assert_nonnull(strstr(info, "<feature var='urn:xmpp:sid:0'/>"));
 	g_assert_null(strstr(info, "muc_membersonly"));
 	g_assert_null(strstr(info, "muc_passwordprotected"));
 	/* a contact is not a room */
