@@ -263,8 +263,11 @@ static enum router_result on_message(struct router *r, const struct stanza *m, v
 		if (c == NULL)
 			router_send_error(r, m, "jid-malformed",
 			                  "this address is not a valid legacy name");
-		else
+		else {
+			if (stanza_find_child(m, "body", NULL) != NULL)
+				muc_forget_pm_route(s, contact_legacy_name(c));
 			messages_from_user(s, c, m);
+		}
 	}
 	jid_free(from);
 	jid_free(target);

@@ -586,6 +586,8 @@ struct room {
 	char *topic_by;        /* the nick who set it (NULL: unknown), for the join's subject */
 	GHashTable *occupants; /* folded nick -> struct occupant (owned) */
 	GHashTable *by_pm;     /* muc.c: pm name -> folded nick (checked on use) */
+	GHashTable *pm_routes; /* muc.c: folded pm name -> gint64 expiry (µs): the user's
+	                        * PMs through this room, whose replies come back here */
 	GHashTable *before;    /* while REJOINING: the occupants before the loss */
 	GHashTable *joined;    /* the user's joined full JIDs (a set, owned keys) */
 	GPtrArray *pending;    /* struct room_join, oldest first */
@@ -704,6 +706,9 @@ void muc_on_message(struct session *s, const struct stanza *m, const struct jid 
  * sent from the occupant JID with <x muc#user/>; false when M is no
  * occupant's (a contact's IM). */
 bool muc_on_private_message(struct session *s, const struct worker_msg_im_received *m);
+/* The user wrote to legacy NAME at its contact JID: its replies go there
+ * again, not to a room the user wrote to it through before. */
+void muc_forget_pm_route(struct session *s, const char *name);
 /* The nick change or subject change asked is answered (renamed, topic,
  * or the error): its record and timer go. */
 void muc_nick_settled(struct room *r);

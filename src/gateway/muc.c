@@ -301,6 +301,62 @@ void muc_on_presence(struct session *s, const struct stanza *p, const struct jid
 	            .nick = nick);
 }
 
+/* ---- IRC private messages' way back ------------------------------------------------
+ *
+ * An IRC PM names no channel, so a reply to a PM the user wrote through
+ * room/bob would come from bob@transport and open another conversation
+ * in the client (seen in Gajim). While the user writes to bob through a
+ * room (for PM_ROUTE_SECONDS after the last), bob's IMs come from that
+ * occupant JID instead, as long as bob is in the room; writing to
+ * bob@transport itself ends it. At most PM_ROUTES_MAX per room. */
+#define PM_ROUTE_SECONDS (30 * 60)
+#define PM_ROUTES_MAX 256
+
+static void note_pm_route(struct room *r, const char *pm)
+{
+	if (g_hash_table_size(r->pm_routes) >= PM_ROUTES_MAX)
+		g_hash_table_remove_all(r->pm_routes);
+	gint64 *until = g_new(gint64, 1);
+	*until = g_get_monotonic_time() + (gint64)PM_ROUTE_SECONDS * G_USEC_PER_SEC;
+	g_hash_table_replace(r->pm_routes, g_utf8_casefold(pm, -1), until);
+}
+
+/* The room whose occupant NAME (an IRC nick) the user last wrote to
+ * privately, still routed and still there, or NULL; its occupant in *O. */
+static struct room *pm_route(struct session *s, const char *name, const struct occupant **o)
+{
+	g_autofree char *folded = g_utf8_casefold(name, -1);
+	gint64 now = g_get_monotonic_time();
+	struct room *best = NULL;
+	gint64 latest = 0;
+	g_autoptr(GList) all = rooms_list(s);
+	for (GList *l = all; l != NULL; l = l->next) {
+		struct room *r = l->data;
+		const gint64 *until = g_hash_table_lookup(r->pm_routes, folded);
+		if (until == NULL)
+			continue;
+		const struct occupant *here = room_occupant(r, name);
+		if (*until < now || here == NULL) {
+			g_hash_table_remove(r->pm_routes, folded);
+			continue;
+		}
+		if (*until > latest) {
+			best = r;
+			latest = *until;
+			*o = here;
+		}
+	}
+	return best;
+}
+
+void muc_forget_pm_route(struct session *s, const char *name)
+{
+	g_autofree char *folded = g_utf8_casefold(name, -1);
+	g_autoptr(GList) all = rooms_list(s);
+	for (GList *l = all; l != NULL; l = l->next)
+		g_hash_table_remove(((struct room *)l->data)->pm_routes, folded);
+}
+
 /* A private message M through occupant TO of R (groupchat.md §4). */
 static void private_message(struct session *s, struct room *r, const struct stanza *m,
                             const char *full, const struct jid *to)
@@ -326,6 +382,8 @@ static void private_message(struct session *s, struct room *r, const struct stan
 		                  "that occupant cannot be written to");
 		return;
 	}
+	if (address_rooms_by_prefix(ctx->address) && stanza_find_child(m, "body", NULL) != NULL)
+		note_pm_route(r, o->pm);
 	messages_from_user(s, c, m);
 }
 
@@ -434,11 +492,33 @@ void muc_index_pm(struct room *r, const struct occupant *o)
 	g_hash_table_replace(r->by_pm, g_strdup(o->pm), g_utf8_casefold(o->nick, -1));
 }
 
+static void send_private(struct session *s, struct room *r, const struct occupant *o,
+                         const struct worker_msg_im_received *m)
+{
+	const struct gateway_ctx *ctx = session_ctx(s);
+	g_autofree char *from = room_occupant_jid(r, o->nick);
+	g_autofree char *text = rooms_text(m->text);
+	struct stanza *msg = out_chat_new(from, session_jid(s));
+	g_autofree char *id = g_uuid_string_random();
+	stanza_set_attr(msg, "id", id);
+	stanza_add_text_child(msg, "body", text);
+	stanza_add_child(msg, "x", NS_MUC_USER);
+	router_send(ctx->router, msg);
+}
+
 bool muc_on_private_message(struct session *s, const struct worker_msg_im_received *m)
 {
 	const struct gateway_ctx *ctx = session_ctx(s);
-	if (address_rooms_by_prefix(ctx->address))
-		return false; /* IRC PMs have no room: they come from the contact */
+	if (address_rooms_by_prefix(ctx->address)) {
+		/* IRC PMs have no room: from the contact, unless the user is
+		 * writing to them through one */
+		const struct occupant *o = NULL;
+		struct room *r = pm_route(s, m->name, &o);
+		if (r == NULL)
+			return false;
+		send_private(s, r, o, m);
+		return true;
+	}
 	g_autoptr(GList) all = rooms_list(s);
 	for (GList *l = all; l != NULL; l = l->next) {
 		struct room *r = l->data;
@@ -447,14 +527,7 @@ bool muc_on_private_message(struct session *s, const struct worker_msg_im_receiv
 		    key != NULL ? g_hash_table_lookup(r->occupants, key) : NULL;
 		if (o == NULL || strcmp(o->pm, m->name) != 0)
 			continue;
-		g_autofree char *from = room_occupant_jid(r, o->nick);
-		g_autofree char *text = rooms_text(m->text);
-		struct stanza *msg = out_chat_new(from, session_jid(s));
-		g_autofree char *id = g_uuid_string_random();
-		stanza_set_attr(msg, "id", id);
-		stanza_add_text_child(msg, "body", text);
-		stanza_add_child(msg, "x", NS_MUC_USER);
-		router_send(ctx->router, msg);
+		send_private(s, r, o, m);
 		return true;
 	}
 	return false;

@@ -56,6 +56,7 @@ static void room_free(gpointer data)
 	g_free(r->topic_by);
 	g_hash_table_unref(r->occupants);
 	g_hash_table_unref(r->by_pm);
+	g_hash_table_unref(r->pm_routes);
 	g_clear_pointer(&r->before, g_hash_table_unref);
 	g_hash_table_unref(r->joined);
 	g_ptr_array_unref(r->pending);
@@ -141,6 +142,7 @@ struct room *rooms_add(struct session *s, const char *name, const char *jid, con
 	r->topic = g_strdup("");
 	r->occupants = occupants_new();
 	r->by_pm = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	r->pm_routes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	r->joined = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	r->pending = g_ptr_array_new_with_free_func(room_join_free);
 	r->state = ROOM_JOINING;

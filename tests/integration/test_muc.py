@@ -495,8 +495,22 @@ async def private(c):
     bob.send("PRIVMSG alice :private reply")
     got = await pc.wait_for(lambda r: r.kind == "message" and
                             r.child_text("body") == "private reply", 15, m0)
+    # an IRC PM names no channel; while the user writes to bob through the
+    # room, bob's replies come back there (one conversation in the client)
+    c.ok(got is not None and same(got.sender, ROOM + "/bob") and
+         got.xml.find("{%s}x" % NS_MUC_USER) is not None,
+         "§9.15 bob's reply to a PM through the room arrives from room/bob (muc#user)",
+         str(got))
+    since = len(bob.lines)
+    pc.send_message("bob@" + T, "and directly")
+    await irc_wait(bob, since, 15, cmd="PRIVMSG", src="alice", target="bob")
+    m0 = pc.mark()
+    bob.send("PRIVMSG alice :direct reply")
+    got = await pc.wait_for(lambda r: r.kind == "message" and
+                            r.child_text("body") == "direct reply", 15, m0)
     c.ok(got is not None and same(bare(got.sender), "bob@" + T),
-         "§9.15 bob's reply arrives from the contact JID bob@%s" % T, str(got))
+         "§9.15 once the user writes to bob@%s, his replies come from the contact JID" % T,
+         str(got))
     m0 = pc.mark()
     mid = pc.send_message(ROOM + "/bob", "typed groupchat", mtype="groupchat")
     err = await pc.wait_for(errored(mid, "message"), 15, m0)

@@ -472,7 +472,13 @@ static void test_invitations(struct gw *gw, gconstpointer unused)
 
 static void test_private_messages(struct gw *gw, gconstpointer unused)
 {
-	in_room(gw);
+	guint32 account = in_room(gw);
+	/* before any PM through the room, bob's IMs come from his contact JID */
+	FAKE_EMIT(gw->fake, im_received, .account = account, .name = "bob", .text = "hello",
+	          .when = 0);
+	struct stanza *in = gw_expect(gw, "message", "chat", ALICE);
+	g_assert_true(g_str_has_prefix(stanza_get_from(in), "bob@" GW_JID));
+	stanza_free(in);
 	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "/bob' type='chat' id='p1'>"
 	              "<body>psst</body></message>");
 	struct fake_command *c = gw_take_command(gw, WORKER_SEND_IM);
@@ -481,6 +487,23 @@ static void test_private_messages(struct gw *gw, gconstpointer unused)
 	g_assert_cmpstr(m.name, ==, "bob");
 	worker_msg_send_im_clear(&m);
 	fake_command_free(c);
+	/* bob's reply has no channel on IRC: it comes back where the user
+	 * wrote, the occupant JID, not a second conversation (seen in Gajim) */
+	FAKE_EMIT(gw->fake, im_received, .account = account, .name = "Bob", .text = "yes?",
+	          .when = 0);
+	in = gw_expect(gw, "message", "chat", ALICE);
+	g_assert_cmpstr(stanza_get_from(in), ==, ROOM "/bob");
+	g_assert_nonnull(stanza_find_child(in, "x", MUC_USER));
+	stanza_free(in);
+	/* the user writes to bob@ itself: his replies go there again */
+	gw_inject(gw, "<message from='" ALICE_PC "' to='bob@" GW_JID "' type='chat' id='p9'>"
+	              "<body>direct</body></message>");
+	fake_command_free(gw_take_command(gw, WORKER_SEND_IM));
+	FAKE_EMIT(gw->fake, im_received, .account = account, .name = "bob", .text = "ok",
+	          .when = 0);
+	in = gw_expect(gw, "message", "chat", ALICE);
+	g_assert_true(g_str_has_prefix(stanza_get_from(in), "bob@" GW_JID));
+	stanza_free(in);
 	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "/nobody' type='chat' id='p2'>"
 	              "<body>psst</body></message>");
 	struct stanza *e = gw_expect(gw, "message", "error", ALICE_PC);
