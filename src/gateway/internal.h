@@ -635,8 +635,9 @@ struct stanza *muc_occupant_presence(const struct room *r, const char *nick, con
                                      struct stanza **item);
 /* <status code=CODE/> into X. */
 void muc_add_status(struct stanza *x, const char *code);
-/* Occupant O's presence to every joined resource. */
-void muc_broadcast_occupant(struct room *r, const struct occupant *o);
+/* Occupant NICK's presence with FLAGS to every joined resource; SELF
+ * (it is us) adds 110. */
+void muc_broadcast_occupant(struct room *r, const char *nick, guint32 flags, bool self);
 /* Occupant NICK gone (HOW, ACTOR, REASON: kicks get 307), or renamed to
  * NEW_NICK (303), to every joined resource; SELF adds 110. */
 void muc_broadcast_gone(struct room *r, const char *nick, guint32 flags, guint32 how,

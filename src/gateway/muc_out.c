@@ -54,16 +54,19 @@ struct stanza *muc_occupant_presence(const struct room *r, const char *nick, con
 	return p;
 }
 
-/* Presence of occupant O (not us) to every joined resource. */
-void muc_broadcast_occupant(struct room *r, const struct occupant *o)
+/* Occupant NICK's presence with FLAGS to every joined resource; SELF
+ * (it is us) adds 110. */
+void muc_broadcast_occupant(struct room *r, const char *nick, guint32 flags, bool self)
 {
 	GHashTableIter it;
 	gpointer full;
 	g_hash_table_iter_init(&it, r->joined);
 	while (g_hash_table_iter_next(&it, &full, NULL)) {
 		struct stanza *x, *item;
-		router_send(router_of(r),
-		            muc_occupant_presence(r, o->nick, full, NULL, o->flags, &x, &item));
+		struct stanza *p = muc_occupant_presence(r, nick, full, NULL, flags, &x, &item);
+		if (self)
+			muc_add_status(x, "110");
+		router_send(router_of(r), p);
 	}
 }
 

@@ -364,7 +364,7 @@ static void diff_occupants(struct room *r, GHashTable *before)
 		if (room_is_us(r, o->nick))
 			continue;
 		if (old == NULL || old->flags != o->flags)
-			muc_broadcast_occupant(r, o);
+			muc_broadcast_occupant(r, o->nick, o->flags, false);
 	}
 }
 
@@ -431,16 +431,7 @@ void rooms_on_chat_joined(void *session, const struct worker_msg_chat_joined *m)
 			const struct occupant *self = room_occupant(r, r->nick);
 			guint32 flags = self != NULL ? self->flags : 0;
 			muc_broadcast_gone(r, old_nick, flags, 0, NULL, NULL, r->nick, true);
-			GHashTableIter it;
-			gpointer full;
-			g_hash_table_iter_init(&it, r->joined);
-			while (g_hash_table_iter_next(&it, &full, NULL)) {
-				struct stanza *x, *item;
-				struct stanza *p =
-				    muc_occupant_presence(r, r->nick, full, NULL, flags, &x, &item);
-				muc_add_status(x, "110");
-				router_send(router_of(r), p);
-			}
+			muc_broadcast_occupant(r, r->nick, flags, true);
 		}
 		diff_occupants(r, before);
 		if (topic_changed) {
@@ -528,20 +519,7 @@ void rooms_on_chat_occupant(void *session, const struct worker_msg_chat_occupant
 	muc_index_pm(r, o);
 	if (r->state != ROOM_JOINED)
 		return; /* the join answer (or its diff) shows it */
-	if (room_is_us(r, o->nick)) {
-		GHashTableIter it;
-		gpointer full;
-		g_hash_table_iter_init(&it, r->joined);
-		while (g_hash_table_iter_next(&it, &full, NULL)) {
-			struct stanza *x, *item;
-			struct stanza *p =
-			    muc_occupant_presence(r, o->nick, full, NULL, o->flags, &x, &item);
-			muc_add_status(x, "110");
-			router_send(router_of(r), p);
-		}
-		return;
-	}
-	muc_broadcast_occupant(r, o);
+	muc_broadcast_occupant(r, o->nick, o->flags, room_is_us(r, o->nick));
 }
 
 void rooms_on_chat_occupant_left(void *session, const struct worker_msg_chat_occupant_left *m)
@@ -589,17 +567,7 @@ void rooms_on_chat_renamed(void *session, const struct worker_msg_chat_renamed *
 	}
 	if (r->state != ROOM_JOINED)
 		return;
-	GHashTableIter it;
-	gpointer full;
-	g_hash_table_iter_init(&it, r->joined);
-	while (g_hash_table_iter_next(&it, &full, NULL)) {
-		struct stanza *x, *item;
-		struct stanza *p =
-		    muc_occupant_presence(r, o->nick, full, NULL, o->flags, &x, &item);
-		if (self)
-			muc_add_status(x, "110");
-		router_send(router_of(r), p);
-	}
+	muc_broadcast_occupant(r, o->nick, o->flags, self);
 }
 
 void rooms_on_chat_left(void *session, const struct worker_msg_chat_left *m)
