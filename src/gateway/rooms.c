@@ -199,7 +199,8 @@ void rooms_remove(struct room *r)
 
 char *room_occupant_jid(const struct room *r, const char *nick)
 {
-	return g_strdup_printf("%s/%s", r->jid, nick);
+	/* no nick: the room itself (a JID cannot end in an empty resource) */
+	return *nick != '\0' ? g_strdup_printf("%s/%s", r->jid, nick) : g_strdup(r->jid);
 }
 
 const struct occupant *room_occupant(const struct room *r, const char *nick)

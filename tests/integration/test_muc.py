@@ -314,9 +314,12 @@ async def messages(c):
             r.child_text("body") is not None]
     c.ok(c.joined and not said, "§9.4 a channel NOTICE and MODE text are no occupant message",
          "; ".join(str(r) for r in said))
-    notice = [str(r) for r in pc.inbox[m0:] if r.kind == "message" and
+    notice = [r for r in pc.inbox[m0:] if r.kind == "message" and
               "a channel notice" in (r.child_text("body") or "")]
-    c.tap.diag("the channel NOTICE came as: %s" % (notice or "nothing"))
+    c.ok(c.joined and len(notice) == 1 and groupchat(ROOM)(notice[0]) and
+         same(notice[0].sender, ROOM),
+         "§9.4 the channel NOTICE is a line from the room itself (bare room JID), once",
+         "; ".join(str(r) for r in notice) or "nothing")
 
 
 # ---- topic ----------------------------------------------------------------------------------

@@ -58,6 +58,25 @@ static void test_encrypted(struct gw *gw, gconstpointer unused)
 	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SEND_CHAT), ==, 1);
 }
 
+/* A channel's NOTICE (the worker titles it with the room) is a line from
+ * the room itself, not a chat from the transport nor an occupant's. */
+static void test_channel_notice(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = in_room(gw);
+	FAKE_EMIT(gw->fake, notice, .account = account, .title = "#C", .text = "bob: hi all");
+	struct stanza *m = gw_expect(gw, "message", "groupchat", ALICE_PC);
+	g_assert_cmpstr(stanza_get_from(m), ==, ROOM);
+	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
+	g_assert_cmpstr(body, ==, "bob: hi all");
+	stanza_free(m);
+	gw_expect_nothing(gw);
+	/* another notice is the transport's, as before */
+	FAKE_EMIT(gw->fake, notice, .account = account, .title = "Server", .text = "hello");
+	m = gw_expect(gw, "message", "chat", ALICE);
+	g_assert_cmpstr(stanza_get_from(m), ==, GW_JID);
+	stanza_free(m);
+}
+
 static void test_stray_presence(struct gw *gw, gconstpointer unused)
 {
 	gw_online(gw, "alice");
@@ -646,6 +665,7 @@ int main(int argc, char **argv)
 	ADD("/muc/change-timeout", test_change_timeout);
 	ADD("/muc/stray-presence", test_stray_presence);
 	ADD("/muc/encrypted", test_encrypted);
+	ADD("/muc/channel-notice", test_channel_notice);
 	ADD("/muc/self-ping", test_self_ping);
 	ADD("/muc/disco", test_disco);
 	ADD("/muc/list", test_room_list);
