@@ -71,7 +71,9 @@ struct address {
 	char *full;                      /* its full JID, domain/GATEWAY_RESOURCE */
 	GHashTable *told;                /* "user\nname" told of its address this run */
 	bool room_prefixes;              /* rooms are told by their first character (IRC) */
-	GHashTable *rooms_seen;          /* "user\nfolded name": rooms seen this run */
+	GHashTable *rooms_seen;          /* user -> set of folded names: rooms seen this run */
+	address_has_room_fn has_room;    /* the user is in that room now (NULL: none) */
+	void *has_room_data;
 	struct stranger_replies *strangers;
 };
 
@@ -92,7 +94,8 @@ struct address *address_new(const struct settings *settings, struct storage *sto
 	a->full = address_full(a->jid);
 	a->told = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	a->room_prefixes = g_strcmp0(settings->legacy_protocol, "prpl-irc") == 0;
-	a->rooms_seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	a->rooms_seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                      (GDestroyNotify)g_hash_table_unref);
 	a->strangers = g_new0(struct stranger_replies, 1);
 	a->strangers->each = ratelimit_new(STRANGER_BURST, STRANGER_RATE, STRANGER_KEYS);
 	a->strangers->all = ratelimit_new(STRANGERS_BURST, STRANGERS_RATE, 1);
@@ -145,12 +148,14 @@ bool address_may_answer_stranger(const struct address *a, const char *bare)
  * A MUC join presence is taken as a room join on the protocols of the
  * second row (and noted): that is how a user reaches a room first. */
 
-#define ROOMS_SEEN_MAX 65536 /* remembered (user, room) pairs; then forgotten */
+/* Remembered rooms per user; past it that user's set is forgotten (the
+ * rooms the user is in stay rooms: has_room). */
+#define ROOMS_SEEN_PER_USER 4096
 
-static char *room_seen_key(const char *user, const char *name)
+void address_set_room_check(struct address *a, address_has_room_fn has_room, void *data)
 {
-	g_autofree char *folded = g_utf8_casefold(name, -1);
-	return g_strconcat(user, "\n", folded, NULL);
+	a->has_room = has_room;
+	a->has_room_data = data;
 }
 
 bool address_rooms_by_prefix(const struct address *a)
@@ -166,17 +171,25 @@ bool address_is_room_name(const struct address *a, const char *user, const char 
 		return strchr("#&+!", name[0]) != NULL;
 	if (user == NULL)
 		return false;
-	g_autofree char *key = room_seen_key(user, name);
-	return g_hash_table_contains(a->rooms_seen, key);
+	if (a->has_room != NULL && a->has_room(a->has_room_data, user, name))
+		return true;
+	GHashTable *seen = g_hash_table_lookup(a->rooms_seen, user);
+	g_autofree char *folded = g_utf8_casefold(name, -1);
+	return seen != NULL && g_hash_table_contains(seen, folded);
 }
 
 void address_note_room(struct address *a, const char *user, const char *name)
 {
-	if (a->room_prefixes || name == NULL || name[0] == '\0')
+	if (a->room_prefixes || user == NULL || name == NULL || name[0] == '\0')
 		return;
-	if (g_hash_table_size(a->rooms_seen) >= ROOMS_SEEN_MAX)
-		g_hash_table_remove_all(a->rooms_seen);
-	g_hash_table_add(a->rooms_seen, room_seen_key(user, name));
+	GHashTable *seen = g_hash_table_lookup(a->rooms_seen, user);
+	if (seen == NULL) {
+		seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+		g_hash_table_insert(a->rooms_seen, g_strdup(user), seen);
+	}
+	if (g_hash_table_size(seen) >= ROOMS_SEEN_PER_USER)
+		g_hash_table_remove_all(seen); /* that user's only */
+	g_hash_table_add(seen, g_utf8_casefold(name, -1));
 }
 
 enum address_kind address_classify(const struct address *a, const struct jid *to, const char *user)

@@ -140,7 +140,11 @@ static bool is_metadata(const struct stanza *child)
 	for (gsize i = 0; i < G_N_ELEMENTS(metadata_namespaces); i++)
 		if (g_strcmp0(ns, metadata_namespaces[i]) == 0)
 			return true;
-	return false;
+	/* An empty muc#user <x/>: Gajim marks private messages through a room
+	 * occupant so, typing notices included (an <invite/> inside is no
+	 * metadata). */
+	return strcmp(stanza_name(child), "x") == 0 && g_strcmp0(ns, NS_MUC_USER) == 0 &&
+	       stanza_next_child(child, NULL) == NULL;
 }
 
 /* What a body-less payload is, for the user; NULL when M holds only

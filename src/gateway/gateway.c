@@ -104,8 +104,11 @@ static void contact_presence(struct gateway *gw, const struct stanza *p, struct 
 		muc_on_presence(s, p, from, target);
 		return;
 	}
-	if (g_strcmp0(type, "unavailable") == 0 || g_strcmp0(type, "error") == 0)
-		muc_resource_gone(s, jid_full(from)); /* that resource went offline */
+	/* an error presence: a bounce, that resource is gone; an unavailable
+	 * directed to one contact is no leaving (a broadcast one reaches the
+	 * transport too, which makes the resource leave its rooms) */
+	if (g_strcmp0(type, "error") == 0)
+		muc_resource_gone(s, jid_full(from));
 	struct contact *c = contact_by_local(s, jid_local(target));
 	if (c != NULL)
 		contacts_on_user_presence(s, c, p);
@@ -391,6 +394,14 @@ static const struct logins_callbacks login_callbacks = {
 
 /* ---- life cycle --------------------------------------------------------------------- */
 
+/* address.c's check: USER's session is in room NAME now. */
+static bool user_has_room(void *data, const char *user, const char *name)
+{
+	const struct gateway_ctx *ctx = data;
+	struct session *s = ctx->sessions != NULL ? sessions_get(ctx->sessions, user, false) : NULL;
+	return s != NULL && rooms_find(s, name) != NULL;
+}
+
 struct gateway *gateway_new(const struct gateway_ports *ports)
 {
 	struct gateway *gw = g_new0(struct gateway, 1);
@@ -408,6 +419,7 @@ struct gateway *gateway_new(const struct gateway_ports *ports)
 	    logins_new(ctx->legacy, ports->settings->login_rate, ports->settings->login_burst,
 	               ports->settings->kept_login_ms, &login_callbacks, gw);
 	ctx->sessions = sessions_new(ctx);
+	address_set_room_check(ctx->address, user_has_room, ctx);
 	ctx->roster = roster_new(ctx);
 	ctx->registration = registration_new(ctx);
 	ctx->content = content_new(ctx);

@@ -137,10 +137,15 @@ enum address_kind address_classify(const struct address *address, const struct j
                                    const char *user);
 /* Whether legacy name NAME is a room for USER (the table in address.c). */
 bool address_is_room_name(const struct address *address, const char *user, const char *name);
+/* Whether USER is in room NAME now (the sessions' rooms): such a name is
+ * a room whatever was noted. */
+typedef bool (*address_has_room_fn)(void *data, const char *user, const char *name);
+void address_set_room_check(struct address *address, address_has_room_fn has_room, void *data);
 /* true when rooms are told by their name alone (IRC): nothing is noted. */
 bool address_rooms_by_prefix(const struct address *address);
-/* USER has seen NAME as a room in this run (a join, a room list, an
- * invitation, a probe): from now on its JID is a room's for USER. */
+/* USER has seen NAME as a room in this run (a join, a room list, a
+ * probe; not a legacy invitation, which anyone may send): from now on its
+ * JID is a room's for USER (at most 4096 names per user). */
 void address_note_room(struct address *address, const char *user, const char *name);
 
 /* The contact JID of legacy name NAME (one JID for one name: address.c):
@@ -573,11 +578,14 @@ struct rooms;
 struct room {
 	struct rooms *rooms;
 	char *name;            /* the legacy name, the network's spelling once joined */
+	char *asked;           /* the name joined when the network spelled it otherwise */
 	char *jid;             /* the room's bare JID, as the user addressed it */
 	char *key;             /* the join's password, kept for rejoins ("" none) */
 	char *nick;            /* ours, from CHAT_JOINED (NULL before) */
 	char *topic;           /* "" none */
+	char *topic_by;        /* the nick who set it (NULL: unknown), for the join's subject */
 	GHashTable *occupants; /* folded nick -> struct occupant (owned) */
+	GHashTable *by_pm;     /* muc.c: pm name -> folded nick (checked on use) */
 	GHashTable *before;    /* while REJOINING: the occupants before the loss */
 	GHashTable *joined;    /* the user's joined full JIDs (a set, owned keys) */
 	GPtrArray *pending;    /* struct room_join, oldest first */
@@ -586,8 +594,13 @@ struct room {
 	/* the last subject change and nick change asked, for a refusal */
 	char *subject_from, *subject_id;
 	char *nick_from, *nick_id, *nick_new;
+	guint subject_timer, nick_timer; /* muc.c: no answer in room_join_ms */
 };
 
+/* rooms.c: WHO ("" or NULL: unknown; IRC's nick!user@host: the nick) set
+ * R's topic; the join's subject then comes from WHO's occupant JID, so
+ * clients show who set it. */
+void room_set_topic_by(struct room *r, const char *who);
 /* rooms.c: a session's rooms (owned by the session). */
 struct rooms *rooms_new(struct session *s);
 /* Ferry stops (CODE "332") or the session ends ("333": the legacy side
@@ -602,6 +615,9 @@ struct room *rooms_find(struct session *s, const char *name);
 struct room *rooms_add(struct session *s, const char *name, const char *jid, const char *key);
 /* Forgets R (no stanza sent). */
 void rooms_remove(struct room *r);
+/* A LEAVE_CHAT of NAME went: the PART answering it (within 60 s) is
+ * ignored, not taken for the end of a room joined again since. */
+void rooms_note_leaving(struct session *s, const char *name);
 guint rooms_count(struct session *s);
 /* Every room of S (the list is the caller's, the rooms are not). */
 GList *rooms_list(struct session *s);
@@ -639,16 +655,34 @@ char *room_occupant_jid(const struct room *r, const char *nick);
 const struct occupant *room_occupant(const struct room *r, const char *nick);
 /* The text of libpurple's HTML for a room's message (XEP-0393 styled). */
 char *rooms_text(const char *html);
+/* A groupchat message from occupant NICK (the room itself when "") with
+ * TEXT to every joined resource; ID and ORIGIN_ID (a reflection's), WHEN
+ * (0: now) for a delay stamp. */
+void rooms_broadcast_message(struct room *r, const char *nick, const char *text, const char *id,
+                             const char *origin_id, gint64 when);
+/* room_echoes.c: what the user said in S's rooms, until reflected. */
+struct room_echoes;
+struct room_echoes *room_echoes_new(struct session *s);
+void room_echoes_free(struct room_echoes *echoes);
+struct room_echoes *rooms_echoes(struct session *s);
 /* A groupchat message from FULL (joined) with ID, ORIGIN_ID and TEXT: sent
  * as SEND_CHAT; the reflection follows the echo. false when it could not
  * go (answered). */
 bool rooms_say(struct room *r, const struct stanza *m, const char *full, const char *text);
+/* How many of S's room messages the network has not taken yet (IMS_SENT):
+ * messages_pending() counts them. */
+guint room_echoes_unconfirmed(struct session *s);
+/* The echo (CHAT_MESSAGE) of SEQ from ACCOUNT: reflected once. */
+void room_echoes_on_echo(struct session *s, guint32 account, guint32 seq);
+/* ACCOUNT (0: any) is gone: each message not taken yet comes back with
+ * WHY (remote-server-timeout), never sent again nor reflected. */
+void room_echoes_fail(struct session *s, guint32 account, const char *why);
 /* Legacy side back (CONNECTED): pending joins go, joined rooms are joined
  * again with their keys. */
 void rooms_on_signed_on(struct session *s);
 /* A chat message's failure: true when SEQ was a room's (answered). */
 bool rooms_on_im_result(struct session *s, const struct worker_msg_im_result *m);
-void rooms_on_ims_sent(struct session *s, guint32 through);
+void rooms_on_ims_sent(struct session *s, guint32 account, guint32 through);
 void rooms_on_chat_joined(void *session, const struct worker_msg_chat_joined *m);
 void rooms_on_chat_join_failed(void *session, const struct worker_msg_chat_join_failed *m);
 void rooms_on_chat_occupant(void *session, const struct worker_msg_chat_occupant *m);
@@ -670,11 +704,20 @@ void muc_on_message(struct session *s, const struct stanza *m, const struct jid 
  * sent from the occupant JID with <x muc#user/>; false when M is no
  * occupant's (a contact's IM). */
 bool muc_on_private_message(struct session *s, const struct worker_msg_im_received *m);
+/* The nick change or subject change asked is answered (renamed, topic,
+ * or the error): its record and timer go. */
+void muc_nick_settled(struct room *r);
+void muc_subject_settled(struct room *r);
+/* Occupant O's pm name now leads to it (muc_on_private_message). */
+void muc_index_pm(struct room *r, const struct occupant *o);
 /* FULL (a full JID of the user) is gone: it leaves every room. */
 void muc_resource_gone(struct session *s, const char *full);
 /* muc_disco.c: disco of rooms and the room list (the transport's, cached),
  * self-ping, the affiliation lists. */
 struct muc_list *muc_list_new(const struct gateway_ctx *ctx);
+/* S's account is gone (logout, worker loss, the session's end): its room
+ * list is dropped (requests waiting for it answered with what is there). */
+void muc_list_session_ended(struct session *s);
 void muc_list_free(struct muc_list *list);
 /* A batch of the room list S's account was asked for (DATA: the session). */
 void muc_on_room_list(void *session, const struct worker_msg_room_list *m);

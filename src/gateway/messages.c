@@ -371,8 +371,8 @@ void messages_on_ims_sent(void *session, const struct worker_msg_ims_sent *m)
 		contacts_on_delivered(s, f->legacy_name, GPOINTER_TO_UINT(key));
 		g_hash_table_iter_remove(&it);
 	}
-	rooms_on_ims_sent(s, m->through);
-	if (g_hash_table_size(session_messages(s)->inflight) == 0)
+	rooms_on_ims_sent(s, m->account, m->through);
+	if (!messages_pending(s))
 		session_drained(s);
 }
 
@@ -384,7 +384,9 @@ guint32 messages_next_seq(struct session *s)
 
 bool messages_pending(struct session *s)
 {
-	return g_hash_table_size(session_messages(s)->inflight) > 0;
+	/* a room's message counts until the network took it */
+	return g_hash_table_size(session_messages(s)->inflight) > 0 ||
+	       room_echoes_unconfirmed(s) > 0;
 }
 
 /* What of F has not gone yet (NULL: nothing): the worker's progress says

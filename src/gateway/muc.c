@@ -13,6 +13,42 @@ static bool is_join(const struct stanza *p)
 	return stanza_find_child(p, "x", NS_MUC) != NULL;
 }
 
+/* true when S holds a C0 control character or DEL: none may reach a
+ * legacy protocol (on IRC a CR or LF would end the command and start
+ * another, groupchat.md §security). */
+static bool has_control(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; p != NULL && *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+/* An error presence answering join P (with its id and <x xmlns=muc/>). */
+static void refuse_join(const struct gateway_ctx *ctx, const struct stanza *p, const char *type,
+                        const char *condition, const char *why)
+{
+	struct stanza *e = stanza_new_error(p, type, condition, why, false);
+	stanza_add_child(e, "x", NS_MUC);
+	router_send(ctx->router, e);
+}
+
+/* Whether NAME may go down as a room name; when not, P is answered. An
+ * IRC channel name has no space, comma or BEL (RFC 2812 §1.3). */
+static bool room_name_ok(const struct gateway_ctx *ctx, const struct stanza *p, const char *name)
+{
+	bool irc = address_rooms_by_prefix(ctx->address);
+	if (!has_control(name) && !(irc && strpbrk(name, " ,\a") != NULL))
+		return true;
+	g_autofree char *shown = g_strescape(name, NULL);
+	g_autofree char *why =
+	    irc ? g_strdup_printf("%s is not a channel name", shown)
+	        : g_strdup_printf("%s is not a room name (control characters)", shown);
+	refuse_join(ctx, p, "modify", "jid-malformed", why);
+	return false;
+}
+
 static bool same_nick(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)
@@ -67,19 +103,29 @@ static void leave(struct session *s, struct room *r, const char *full)
 	if (g_hash_table_size(r->joined) > 0 || r->pending->len > 0)
 		return;
 	g_info("rooms: %s: leaving %s", session_jid(s), r->name);
-	if (session_state(s) == SESSION_ONLINE)
-		LEGACY_SEND(session_ctx(s)->legacy, leave_chat, .account = session_account(s),
-		            .room = r->name);
+	/* forgotten before the LEAVE_CHAT, which may re-enter (the worker
+	 * lost inside the send) */
+	g_autofree char *name = g_strdup(r->name);
 	rooms_remove(r);
+	if (session_state(s) == SESSION_ONLINE &&
+	    LEGACY_SEND(session_ctx(s)->legacy, leave_chat, .account = session_account(s),
+	                .room = name))
+		rooms_note_leaving(s, name); /* its PART is no news of a rejoin */
 }
 
 void muc_resource_gone(struct session *s, const char *full)
 {
+	/* over a snapshot of the names, each looked up again: a leave's
+	 * LEAVE_CHAT may re-enter and end rooms */
 	g_autoptr(GList) all = rooms_list(s);
-	for (GList *l = all; l != NULL; l = l->next) {
-		struct room *r = l->data;
-		if (g_hash_table_contains(r->joined, full) || find_pending(r, full, NULL) != NULL)
-			leave(s, r, full); /* may free R: the list holds no other use of it */
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	for (GList *l = all; l != NULL; l = l->next)
+		g_ptr_array_add(names, g_strdup(((struct room *)l->data)->name));
+	for (guint i = 0; i < names->len; i++) {
+		struct room *r = rooms_find(s, g_ptr_array_index(names, i));
+		if (r != NULL &&
+		    (g_hash_table_contains(r->joined, full) || find_pending(r, full, NULL) != NULL))
+			leave(s, r, full);
 	}
 }
 
@@ -112,6 +158,11 @@ static void join(struct session *s, const struct stanza *p, const char *full, co
 		}
 		const struct stanza *x = stanza_find_child(p, "x", NS_MUC);
 		g_autofree char *key = stanza_get_child_text(x, "password", NULL);
+		if (has_control(key)) {
+			refuse_join(ctx, p, "modify", "not-acceptable",
+			            "the room password has a control character");
+			return;
+		}
 		r = rooms_add(s, name, room_jid, key);
 		if (r == NULL) {
 			g_autofree char *why =
@@ -137,6 +188,59 @@ static void join(struct session *s, const struct stanza *p, const char *full, co
 	g_ptr_array_add(r->pending, j);
 	if (r->pending->len == 1 && r->state == ROOM_JOINING && r->timer == 0)
 		rooms_send_join(r, nick);
+}
+
+void muc_nick_settled(struct room *r)
+{
+	g_clear_handle_id(&r->nick_timer, g_source_remove);
+	g_clear_pointer(&r->nick_from, g_free);
+	g_clear_pointer(&r->nick_id, g_free);
+	g_clear_pointer(&r->nick_new, g_free);
+}
+
+void muc_subject_settled(struct room *r)
+{
+	g_clear_handle_id(&r->subject_timer, g_source_remove);
+	g_clear_pointer(&r->subject_from, g_free);
+	g_clear_pointer(&r->subject_id, g_free);
+}
+
+/* A nick change the network did not answer (no CHAT_RENAMED nor
+ * CHAT_ERROR) in room_join_ms: the presence is answered. */
+static gboolean nick_overdue(gpointer data)
+{
+	struct room *r = data;
+	r->nick_timer = 0;
+	struct router *router = session_ctx(room_session(r))->router;
+	g_autofree char *from = room_occupant_jid(r, r->nick_new);
+	struct stanza *p = out_presence_new(router, from, r->nick_from, "error");
+	if (r->nick_id != NULL)
+		stanza_set_attr(p, "id", r->nick_id);
+	stanza_add_child(p, "x", NS_MUC);
+	stanza_add_error(p, "wait", "remote-server-timeout",
+	                 "the legacy network did not answer the nick change");
+	router_send(router, p);
+	muc_nick_settled(r);
+	return G_SOURCE_REMOVE;
+}
+
+/* The same for a subject change (no CHAT_TOPIC nor CHAT_ERROR). */
+static gboolean subject_overdue(gpointer data)
+{
+	struct room *r = data;
+	r->subject_timer = 0;
+	struct router *router = session_ctx(room_session(r))->router;
+	struct stanza *e = stanza_new("message");
+	stanza_set_attr(e, "from", r->jid);
+	stanza_set_attr(e, "to", r->subject_from);
+	stanza_set_attr(e, "type", "error");
+	if (r->subject_id != NULL)
+		stanza_set_attr(e, "id", r->subject_id);
+	stanza_add_error(e, "wait", "remote-server-timeout",
+	                 "the legacy network did not answer the subject change");
+	router_send(router, e);
+	muc_subject_settled(r);
+	return G_SOURCE_REMOVE;
 }
 
 void muc_on_presence(struct session *s, const struct stanza *p, const struct jid *from,
@@ -175,6 +279,8 @@ void muc_on_presence(struct session *s, const struct stanza *p, const struct jid
 			router_send(ctx->router, e);
 			return;
 		}
+		if (!room_name_ok(ctx, p, name))
+			return;
 		join(s, p, full, name, jid_bare(to), nick);
 		return;
 	}
@@ -186,12 +292,11 @@ void muc_on_presence(struct session *s, const struct stanza *p, const struct jid
 	if (nick == NULL || same_nick(nick, r->nick))
 		return; /* a status update: nothing the legacy room shows */
 	/* a nick change (XEP-0045 §7.6) */
-	g_free(r->nick_from);
-	g_free(r->nick_id);
-	g_free(r->nick_new);
+	muc_nick_settled(r); /* an earlier one unanswered: the new one counts */
 	r->nick_from = g_strdup(full);
 	r->nick_id = g_strdup(stanza_get_id(p));
 	r->nick_new = g_strdup(nick);
+	r->nick_timer = g_timeout_add(ctx->settings->room_join_ms, nick_overdue, r);
 	LEGACY_SEND(ctx->legacy, set_chat_nick, .account = session_account(s), .room = r->name,
 	            .nick = nick);
 }
@@ -242,6 +347,11 @@ static void invite(struct session *s, struct room *r, const struct stanza *m,
 		return;
 	}
 	g_autofree char *reason = stanza_get_child_text(inv, "reason", NULL);
+	if (has_control(reason)) {
+		router_send_error(ctx->router, m, "bad-request",
+		                  "the invitation's reason has a control character");
+		return;
+	}
 	LEGACY_SEND(ctx->legacy, chat_invite, .account = session_account(s), .room = r->name,
 	            .name = name, .reason = reason != NULL ? reason : "");
 }
@@ -279,10 +389,21 @@ void muc_on_message(struct session *s, const struct stanza *m, const struct jid 
 	}
 	if (subject != NULL && body == NULL) {
 		g_autofree char *topic = stanza_get_text(subject);
-		g_free(r->subject_from);
-		g_free(r->subject_id);
+		/* one line on every legacy network: line breaks and tabs as
+		 * spaces, any other control character refused */
+		for (char *c = topic; c != NULL && *c != '\0'; c++) {
+			if (*c == '\r' || *c == '\n' || *c == '\t')
+				*c = ' ';
+		}
+		if (has_control(topic)) {
+			router_send_error(ctx->router, m, "not-acceptable",
+			                  "the subject has a control character");
+			return;
+		}
+		muc_subject_settled(r);
 		r->subject_from = g_strdup(full);
 		r->subject_id = g_strdup(stanza_get_id(m));
+		r->subject_timer = g_timeout_add(ctx->settings->room_join_ms, subject_overdue, r);
 		LEGACY_SEND(ctx->legacy, set_chat_topic, .account = session_account(s),
 		            .room = r->name, .topic = topic != NULL ? topic : "");
 		return;
@@ -297,6 +418,22 @@ void muc_on_message(struct session *s, const struct stanza *m, const struct jid 
 	rooms_say(r, m, full, body);
 }
 
+void muc_index_pm(struct room *r, const struct occupant *o)
+{
+	/* entries are checked on use, not removed as occupants go: rebuilt
+	 * from the occupants when stale ones pile up */
+	if (g_hash_table_size(r->by_pm) > 2 * g_hash_table_size(r->occupants) + 64) {
+		g_hash_table_remove_all(r->by_pm);
+		GHashTableIter it;
+		gpointer key, value;
+		g_hash_table_iter_init(&it, r->occupants);
+		while (g_hash_table_iter_next(&it, &key, &value))
+			g_hash_table_replace(r->by_pm, g_strdup(((struct occupant *)value)->pm),
+			                     g_strdup(key));
+	}
+	g_hash_table_replace(r->by_pm, g_strdup(o->pm), g_utf8_casefold(o->nick, -1));
+}
+
 bool muc_on_private_message(struct session *s, const struct worker_msg_im_received *m)
 {
 	const struct gateway_ctx *ctx = session_ctx(s);
@@ -305,23 +442,20 @@ bool muc_on_private_message(struct session *s, const struct worker_msg_im_receiv
 	g_autoptr(GList) all = rooms_list(s);
 	for (GList *l = all; l != NULL; l = l->next) {
 		struct room *r = l->data;
-		GHashTableIter it;
-		gpointer value;
-		g_hash_table_iter_init(&it, r->occupants);
-		while (g_hash_table_iter_next(&it, NULL, &value)) {
-			const struct occupant *o = value;
-			if (strcmp(o->pm, m->name) != 0)
-				continue;
-			g_autofree char *from = room_occupant_jid(r, o->nick);
-			g_autofree char *text = rooms_text(m->text);
-			struct stanza *msg = out_chat_new(from, session_jid(s));
-			g_autofree char *id = g_uuid_string_random();
-			stanza_set_attr(msg, "id", id);
-			stanza_add_text_child(msg, "body", text);
-			stanza_add_child(msg, "x", NS_MUC_USER);
-			router_send(ctx->router, msg);
-			return true;
-		}
+		const char *key = g_hash_table_lookup(r->by_pm, m->name);
+		const struct occupant *o =
+		    key != NULL ? g_hash_table_lookup(r->occupants, key) : NULL;
+		if (o == NULL || strcmp(o->pm, m->name) != 0)
+			continue;
+		g_autofree char *from = room_occupant_jid(r, o->nick);
+		g_autofree char *text = rooms_text(m->text);
+		struct stanza *msg = out_chat_new(from, session_jid(s));
+		g_autofree char *id = g_uuid_string_random();
+		stanza_set_attr(msg, "id", id);
+		stanza_add_text_child(msg, "body", text);
+		stanza_add_child(msg, "x", NS_MUC_USER);
+		router_send(ctx->router, msg);
+		return true;
 	}
 	return false;
 }

@@ -12,6 +12,9 @@
 #define NS_ROOMINFO "http://jabber.org/protocol/muc#roominfo"
 /* The room list is asked of the network at most this often. */
 #define LIST_REFRESH_SECONDS (10 * 60)
+/* A listing not done in this long is given up (its account may have gone
+ * quiet): the next request asks again. */
+#define LIST_BUILD_SECONDS 90
 /* A request that came while the first listing runs waits this long. */
 #define LIST_WAIT_SECONDS 20
 #define PAGE_DEFAULT 100 /* items of a page without <max/> */
@@ -36,14 +39,23 @@ struct probe {
 	guint timer;
 };
 
-struct muc_list {
-	const struct gateway_ctx *ctx;
-	GHashTable *probes;  /* key -> struct probe * (owned) */
+/* One user's room list: what the network lists depends on who asks (IRC
+ * shows a secret or private channel to its members only), so each
+ * session has its own, dropped when the session ends. */
+struct user_list {
+	struct muc_list *ml;
+	char *user;          /* bare JID */
 	GPtrArray *rooms;    /* struct listed, sorted by fold: the last complete listing */
 	GPtrArray *building; /* the listing under way, or NULL */
 	gint64 listed_us;    /* when the last listing was asked (0: never) */
 	GPtrArray *waiting;  /* struct stanza *: requests waiting for the first listing */
 	guint wait_timer;
+};
+
+struct muc_list {
+	const struct gateway_ctx *ctx;
+	GHashTable *probes; /* key -> struct probe * (owned) */
+	GHashTable *lists;  /* bare JID -> struct user_list * (owned) */
 };
 
 static void listed_free(gpointer data)
@@ -54,6 +66,17 @@ static void listed_free(gpointer data)
 	g_free(l->users);
 	g_free(l->topic);
 	g_free(l);
+}
+
+static void user_list_free(gpointer data)
+{
+	struct user_list *ul = data;
+	g_clear_handle_id(&ul->wait_timer, g_source_remove);
+	g_ptr_array_unref(ul->waiting);
+	g_ptr_array_unref(ul->rooms);
+	g_clear_pointer(&ul->building, g_ptr_array_unref);
+	g_free(ul->user);
+	g_free(ul);
 }
 
 static gint compare_listed(gconstpointer a, gconstpointer b)
@@ -235,10 +258,18 @@ static enum disco_answer room_info(void *data, const struct stanza *iq, const st
 	disco_info_add_identity(info, "conference", irc ? "irc" : "text",
 	                        r != NULL ? r->name : name);
 	static const char *const features[] = {
-	    NS_DISCO_INFO,       NS_MUC,
-	    NS_MUC "#stable_id", NS_MUC "#self-ping-optimization",
-	    "muc_open",          "muc_semianonymous",
-	    "muc_temporary",     "muc_unmoderated",
+	    NS_DISCO_INFO,
+	    NS_MUC,
+	    NS_MUC "#stable_id",
+	    NS_MUC "#self-ping-optimization",
+	    "muc_open",
+	    "muc_semianonymous",
+	    "muc_temporary",
+	    "muc_unmoderated",
+	    /* XEP-0359: every groupchat message from the room carries a
+	     * stanza-id by it (Conversations and Dino read one only when the
+	     * room says so: MessageParser.java, message_processor.vala) */
+	    NS_SID,
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(features); i++)
 		disco_info_add_feature(info, features[i]);
@@ -279,14 +310,12 @@ static const struct disco_provider room_disco = {
 
 /* ---- the room list ----------------------------------------------------------------- */
 
-/* Answers IQ (a disco#items get of the transport) from the cached list,
- * the page its <set/> asks for (XEP-0059). */
-static void answer_list(struct muc_list *ml, const struct stanza *iq)
+/* Answers IQ (a disco#items get of the transport) from ROOMS (a cached
+ * list), the page its <set/> asks for (XEP-0059). */
+static void answer_list(const struct gateway_ctx *ctx, GPtrArray *rooms, const struct stanza *iq)
 {
-	const struct gateway_ctx *ctx = ml->ctx;
 	const struct stanza *q = stanza_find_child(iq, "query", NS_DISCO_ITEMS);
 	const struct stanza *set = q != NULL ? stanza_find_child(q, "set", NS_RSM) : NULL;
-	GPtrArray *rooms = ml->rooms;
 	guint n = rooms->len;
 	guint max = PAGE_DEFAULT;
 	guint start = 0;
@@ -366,19 +395,19 @@ static void answer_list(struct muc_list *ml, const struct stanza *iq)
 	router_send(ctx->router, reply);
 }
 
-static void answer_waiting(struct muc_list *ml)
+static void answer_waiting(struct user_list *ul)
 {
-	g_clear_handle_id(&ml->wait_timer, g_source_remove);
-	for (guint i = 0; i < ml->waiting->len; i++)
-		answer_list(ml, g_ptr_array_index(ml->waiting, i));
-	g_ptr_array_set_size(ml->waiting, 0);
+	g_clear_handle_id(&ul->wait_timer, g_source_remove);
+	for (guint i = 0; i < ul->waiting->len; i++)
+		answer_list(ul->ml->ctx, ul->rooms, g_ptr_array_index(ul->waiting, i));
+	g_ptr_array_set_size(ul->waiting, 0);
 }
 
 static gboolean wait_over(gpointer data)
 {
-	struct muc_list *ml = data;
-	ml->wait_timer = 0;
-	answer_waiting(ml); /* with what is there */
+	struct user_list *ul = data;
+	ul->wait_timer = 0;
+	answer_waiting(ul); /* with what is there */
 	return G_SOURCE_REMOVE;
 }
 
@@ -388,24 +417,56 @@ static enum disco_answer list_items(void *data, const struct stanza *iq, const s
 	struct muc_list *ml = data;
 	const struct gateway_ctx *ctx = ml->ctx;
 	struct session *s = sender_session(ctx, iq);
-	gint64 now = g_get_monotonic_time();
-	bool stale = ml->listed_us == 0 ||
-	             now - ml->listed_us >= (gint64)LIST_REFRESH_SECONDS * G_USEC_PER_SEC;
-	if (s != NULL && session_state(s) == SESSION_ONLINE && stale && ml->building == NULL) {
-		if (LEGACY_SEND(ctx->legacy, list_rooms, .account = session_account(s))) {
-			ml->listed_us = now;
-			ml->building = g_ptr_array_new_with_free_func(listed_free);
-		}
-	}
-	if (ml->building != NULL && ml->rooms->len == 0 && ml->waiting->len < LIST_WAITING_MAX) {
-		/* the first listing runs: answer after it (bounded) */
-		g_ptr_array_add(ml->waiting, stanza_copy(iq));
-		if (ml->wait_timer == 0)
-			ml->wait_timer = g_timeout_add_seconds(LIST_WAIT_SECONDS, wait_over, ml);
+	if (s == NULL) {
+		/* a stranger (unregistered, another domain): nobody's list */
+		g_autoptr(GPtrArray) none = g_ptr_array_new();
+		answer_list(ctx, none, iq);
 		return DISCO_REFUSED;
 	}
-	answer_list(ml, iq);
+	struct user_list *ul = g_hash_table_lookup(ml->lists, session_jid(s));
+	if (ul == NULL) {
+		ul = g_new0(struct user_list, 1);
+		ul->ml = ml;
+		ul->user = g_strdup(session_jid(s));
+		ul->rooms = g_ptr_array_new_with_free_func(listed_free);
+		ul->waiting = g_ptr_array_new_with_free_func((GDestroyNotify)stanza_free);
+		g_hash_table_insert(ml->lists, ul->user, ul);
+	}
+	gint64 now = g_get_monotonic_time();
+	if (ul->building != NULL &&
+	    now - ul->listed_us >= (gint64)LIST_BUILD_SECONDS * G_USEC_PER_SEC) {
+		g_info("rooms: %s: the room list was not done in %d s; asked again", session_jid(s),
+		       LIST_BUILD_SECONDS);
+		g_clear_pointer(&ul->building, g_ptr_array_unref);
+		ul->listed_us = 0;
+	}
+	bool stale = ul->listed_us == 0 ||
+	             now - ul->listed_us >= (gint64)LIST_REFRESH_SECONDS * G_USEC_PER_SEC;
+	if (session_state(s) == SESSION_ONLINE && stale && ul->building == NULL) {
+		if (LEGACY_SEND(ctx->legacy, list_rooms, .account = session_account(s))) {
+			ul->listed_us = now;
+			ul->building = g_ptr_array_new_with_free_func(listed_free);
+		}
+	}
+	if (ul->building != NULL && ul->rooms->len == 0 && ul->waiting->len < LIST_WAITING_MAX) {
+		/* the first listing runs: answer after it (bounded) */
+		g_ptr_array_add(ul->waiting, stanza_copy(iq));
+		if (ul->wait_timer == 0)
+			ul->wait_timer = g_timeout_add_seconds(LIST_WAIT_SECONDS, wait_over, ul);
+		return DISCO_REFUSED;
+	}
+	answer_list(ctx, ul->rooms, iq);
 	return DISCO_REFUSED; /* answered here, with its <set/> */
+}
+
+void muc_list_session_ended(struct session *s)
+{
+	struct muc_list *ml = session_ctx(s)->muc_list;
+	struct user_list *ul = ml != NULL ? g_hash_table_lookup(ml->lists, session_jid(s)) : NULL;
+	if (ul == NULL)
+		return;
+	answer_waiting(ul); /* with what is there: nothing waits unanswered */
+	g_hash_table_remove(ml->lists, session_jid(s));
 }
 
 static const struct disco_provider list_disco = {
@@ -416,13 +477,14 @@ void muc_on_room_list(void *session, const struct worker_msg_room_list *m)
 {
 	struct session *s = session;
 	struct muc_list *ml = session_ctx(s)->muc_list;
-	if (ml->building == NULL)
+	struct user_list *ul = g_hash_table_lookup(ml->lists, session_jid(s));
+	if (ul == NULL || ul->building == NULL)
 		return; /* not asked (or given up) */
 	GHashTableIter it;
 	gpointer key, value;
 	g_hash_table_iter_init(&it, m->rooms);
 	while (g_hash_table_iter_next(&it, &key, &value)) {
-		if (ml->building->len >= WORKER_ROOM_LIST_MAX)
+		if (ul->building->len >= WORKER_ROOM_LIST_MAX)
 			break;
 		g_autofree char *local = jid_escape_local(key);
 		struct jid *check =
@@ -440,17 +502,17 @@ void muc_on_room_list(void *session, const struct worker_msg_room_list *m)
 		l->users = tab != NULL ? g_strndup(value, (gsize)(tab - (const char *)value))
 		                       : g_strdup(value);
 		l->topic = g_strdup(tab != NULL ? tab + 1 : "");
-		g_ptr_array_add(ml->building, l);
+		g_ptr_array_add(ul->building, l);
 		address_note_room(session_ctx(s)->address, session_jid(s), key);
 	}
 	if (!m->done)
 		return;
-	g_ptr_array_sort(ml->building, compare_listed);
-	g_ptr_array_unref(ml->rooms);
-	ml->rooms = g_steal_pointer(&ml->building);
-	g_info("rooms: the room list has %u rooms%s", ml->rooms->len,
+	g_ptr_array_sort(ul->building, compare_listed);
+	g_ptr_array_unref(ul->rooms);
+	ul->rooms = g_steal_pointer(&ul->building);
+	g_info("rooms: %s: the room list has %u rooms%s", session_jid(s), ul->rooms->len,
 	       m->complete ? "" : " (cut short)");
-	answer_waiting(ml);
+	answer_waiting(ul);
 }
 
 /* ---- self-ping and the affiliation lists ------------------------------------------ */
@@ -508,8 +570,7 @@ struct muc_list *muc_list_new(const struct gateway_ctx *ctx)
 {
 	struct muc_list *ml = g_new0(struct muc_list, 1);
 	ml->ctx = ctx;
-	ml->rooms = g_ptr_array_new_with_free_func(listed_free);
-	ml->waiting = g_ptr_array_new_with_free_func((GDestroyNotify)stanza_free);
+	ml->lists = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, user_list_free);
 	ml->probes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, probe_free);
 	disco_add_provider(ctx->disco, &room_disco, ml);
 	disco_set_self_items(ctx->disco, &list_disco, ml);
@@ -529,10 +590,7 @@ void muc_list_free(struct muc_list *ml)
 {
 	if (ml == NULL)
 		return;
-	g_clear_handle_id(&ml->wait_timer, g_source_remove);
-	g_ptr_array_unref(ml->waiting);
+	g_hash_table_unref(ml->lists);
 	g_hash_table_unref(ml->probes);
-	g_ptr_array_unref(ml->rooms);
-	g_clear_pointer(&ml->building, g_ptr_array_unref);
 	g_free(ml);
 }

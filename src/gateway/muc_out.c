@@ -166,5 +166,6 @@ void rooms_send_state(struct room *r, const char *full, const char *id, const ch
 	if (asked != NULL && strcmp(asked, r->nick) != 0)
 		muc_add_status(x, "210");
 	router_send(router_of(r), p);
-	muc_send_subject(r, full, NULL);
+	/* an empty subject is nobody's; a topic comes from who set it */
+	muc_send_subject(r, full, *r->topic != '\0' ? r->topic_by : NULL);
 }

@@ -12,23 +12,13 @@
 
 #include "ferry/markup.h"
 
-/* One message the user said, waiting for its echo to be reflected. */
-struct echo {
-	struct rooms *rooms;
-	guint32 seq;
-	char *room;      /* legacy name */
-	char *sender;    /* full JID */
-	char *id;        /* the message's id (NULL: none) */
-	char *origin_id; /* XEP-0359 origin-id (NULL: none) */
-	char *text;      /* as sent, for the reflection without an echo */
-	guint timer;     /* after IMS_SENT: reflect anyway */
-};
-
 struct rooms {
 	struct session *s;
-	GHashTable *by_name; /* folded legacy name -> struct room * (owned) */
-	GHashTable *echoes;  /* seq -> struct echo * (owned) */
-	guint64 stanza_ids;  /* for stanza-id: unique within the run */
+	GHashTable *by_name;        /* folded legacy name -> struct room * (owned) */
+	struct room_echoes *echoes; /* room_echoes.c: what the user said, not yet reflected */
+	GHashTable *leaving;        /* folded name -> gint64 * deadline (µs): our LEAVE_CHATs */
+	GHashTable *asked;  /* folded name asked -> folded network name (its other spelling) */
+	guint64 stanza_ids; /* for stanza-id: unique within the run */
 };
 
 static void occupant_free(gpointer data)
@@ -48,18 +38,6 @@ static void room_join_free(gpointer data)
 	g_free(j);
 }
 
-static void echo_free(gpointer data)
-{
-	struct echo *e = data;
-	g_clear_handle_id(&e->timer, g_source_remove);
-	g_free(e->room);
-	g_free(e->sender);
-	g_free(e->id);
-	g_free(e->origin_id);
-	g_free(e->text);
-	g_free(e);
-}
-
 static GHashTable *occupants_new(void)
 {
 	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, occupant_free);
@@ -70,14 +48,19 @@ static void room_free(gpointer data)
 	struct room *r = data;
 	g_clear_handle_id(&r->timer, g_source_remove);
 	g_free(r->name);
+	g_free(r->asked);
 	g_free(r->jid);
 	g_free(r->key);
 	g_free(r->nick);
 	g_free(r->topic);
+	g_free(r->topic_by);
 	g_hash_table_unref(r->occupants);
+	g_hash_table_unref(r->by_pm);
 	g_clear_pointer(&r->before, g_hash_table_unref);
 	g_hash_table_unref(r->joined);
 	g_ptr_array_unref(r->pending);
+	g_clear_handle_id(&r->nick_timer, g_source_remove);
+	g_clear_handle_id(&r->subject_timer, g_source_remove);
 	g_free(r->subject_from);
 	g_free(r->subject_id);
 	g_free(r->nick_from);
@@ -91,7 +74,9 @@ struct rooms *rooms_new(struct session *s)
 	struct rooms *rs = g_new0(struct rooms, 1);
 	rs->s = s;
 	rs->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, room_free);
-	rs->echoes = g_hash_table_new_full(NULL, NULL, NULL, echo_free);
+	rs->echoes = room_echoes_new(s);
+	rs->leaving = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	rs->asked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	return rs;
 }
 
@@ -99,7 +84,9 @@ void rooms_free(struct rooms *rs)
 {
 	if (rs == NULL)
 		return;
-	g_hash_table_unref(rs->echoes);
+	room_echoes_free(rs->echoes);
+	g_hash_table_unref(rs->leaving);
+	g_hash_table_unref(rs->asked);
 	g_hash_table_unref(rs->by_name);
 	g_free(rs);
 }
@@ -109,6 +96,11 @@ static struct router *router_of(const struct room *r)
 	return session_ctx(r->rooms->s)->router;
 }
 
+struct room_echoes *rooms_echoes(struct session *s)
+{
+	return session_rooms(s)->echoes;
+}
+
 struct session *room_session(const struct room *r)
 {
 	return r->rooms->s;
@@ -116,8 +108,14 @@ struct session *room_session(const struct room *r)
 
 struct room *rooms_find(struct session *s, const char *name)
 {
+	struct rooms *rs = session_rooms(s);
 	g_autofree char *key = g_utf8_casefold(name, -1);
-	return g_hash_table_lookup(session_rooms(s)->by_name, key);
+	struct room *r = g_hash_table_lookup(rs->by_name, key);
+	if (r != NULL)
+		return r;
+	/* the name the user joined, which the network spelled otherwise */
+	const char *real = g_hash_table_lookup(rs->asked, key);
+	return real != NULL ? g_hash_table_lookup(rs->by_name, real) : NULL;
 }
 
 GList *rooms_list(struct session *s)
@@ -142,6 +140,7 @@ struct room *rooms_add(struct session *s, const char *name, const char *jid, con
 	r->key = g_strdup(key != NULL ? key : "");
 	r->topic = g_strdup("");
 	r->occupants = occupants_new();
+	r->by_pm = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	r->joined = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	r->pending = g_ptr_array_new_with_free_func(room_join_free);
 	r->state = ROOM_JOINING;
@@ -150,8 +149,48 @@ struct room *rooms_add(struct session *s, const char *name, const char *jid, con
 	return r;
 }
 
+/* A LEAVE_CHAT's PART comes within this long (the worker's own bound on
+ * a command is 30 s); at most this many are remembered. */
+#define LEAVING_SECONDS 60
+#define LEAVING_MAX 256
+
+void rooms_note_leaving(struct session *s, const char *name)
+{
+	struct rooms *rs = session_rooms(s);
+	gint64 now = g_get_monotonic_time();
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, rs->leaving);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		if (*(gint64 *)value <= now)
+			g_hash_table_iter_remove(&it);
+	}
+	if (g_hash_table_size(rs->leaving) >= LEAVING_MAX) {
+		g_debug("rooms: %s: too many rooms being left to remember %s", session_jid(s),
+		        name);
+		return;
+	}
+	gint64 *deadline = g_new(gint64, 1);
+	*deadline = now + (gint64)LEAVING_SECONDS * G_USEC_PER_SEC;
+	g_hash_table_replace(rs->leaving, g_utf8_casefold(name, -1), deadline);
+}
+
+/* true (once) when NAME's PART answers a LEAVE_CHAT of ours. */
+static bool take_leaving(struct rooms *rs, const char *name)
+{
+	g_autofree char *key = g_utf8_casefold(name, -1);
+	gint64 *deadline = g_hash_table_lookup(rs->leaving, key);
+	bool ours = deadline != NULL && *deadline > g_get_monotonic_time();
+	g_hash_table_remove(rs->leaving, key);
+	return ours;
+}
+
 void rooms_remove(struct room *r)
 {
+	if (r->asked != NULL) {
+		g_autofree char *asked = g_utf8_casefold(r->asked, -1);
+		g_hash_table_remove(r->rooms->asked, asked);
+	}
 	g_autofree char *key = g_utf8_casefold(r->name, -1);
 	g_hash_table_remove(r->rooms->by_name, key);
 }
@@ -240,7 +279,8 @@ void rooms_end_all(struct session *s, const char *code)
 		while (g_hash_table_iter_next(&it, &full, NULL))
 			rooms_send_self_gone(r, full, codes, NULL, NULL);
 	}
-	g_hash_table_remove_all(rs->echoes);
+	/* what was said and not taken yet is answered, never sent again */
+	room_echoes_fail(s, 0, "the transport left the room before the message was sent");
 	g_hash_table_remove_all(rs->by_name);
 }
 
@@ -277,11 +317,18 @@ void rooms_send_join(struct room *r, const char *nick)
 void rooms_on_signed_on(struct session *s)
 {
 	struct rooms *rs = session_rooms(s);
+	/* over a snapshot of the names, each looked up again: a JOIN_CHAT
+	 * may re-enter (the worker lost inside the send) and end rooms */
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 	GHashTableIter it;
-	gpointer value;
+	gpointer key;
 	g_hash_table_iter_init(&it, rs->by_name);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		struct room *r = value;
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		g_ptr_array_add(names, g_strdup(key));
+	for (guint i = 0; i < names->len; i++) {
+		struct room *r = g_hash_table_lookup(rs->by_name, g_ptr_array_index(names, i));
+		if (r == NULL)
+			continue;
 		const char *nick = r->nick;
 		if (r->state == ROOM_JOINED) {
 			/* after a loss: join again; the answer is diffed */
@@ -328,18 +375,43 @@ void rooms_on_chat_joined(void *session, const struct worker_msg_chat_joined *m)
 	if (r == NULL) {
 		/* a join ferry did not ask for (or forgot): not ours to show */
 		g_debug("rooms: %s: joined %s unasked; leaving it", session_jid(s), m->room);
-		LEGACY_SEND(session_ctx(s)->legacy, leave_chat, .account = session_account(s),
-		            .room = m->room);
+		if (LEGACY_SEND(session_ctx(s)->legacy, leave_chat, .account = session_account(s),
+		                .room = m->room))
+			rooms_note_leaving(s, m->room);
 		return;
 	}
 	g_clear_handle_id(&r->timer, g_source_remove);
 	if (strcmp(r->name, m->room) != 0) {
-		/* the network's spelling from now on, under its own key */
 		g_autofree char *old = g_utf8_casefold(r->name, -1);
-		g_hash_table_steal(r->rooms->by_name, old);
+		g_autofree char *key = g_utf8_casefold(m->room, -1);
+		struct room *other = g_hash_table_lookup(r->rooms->by_name, key);
+		if (other != NULL && other != r) {
+			/* sent into a room the user is in already (IRC forwards):
+			 * that one stays, on both sides; this join is refused */
+			g_autofree char *why = g_strdup_printf(
+			    "the network put this join into %s, which you are in already", m->room);
+			g_info("rooms: %s: join of %s: %s", session_jid(s), r->name, why);
+			fail_pending(r, "cancel", "conflict", why);
+			static const char *const codes[] = {"333", NULL};
+			drop_room(r, codes, NULL, why);
+			return;
+		}
+		/* the network's spelling from now on, under its own key; the
+		 * user's stays findable (the client keeps using its JID) */
+		gpointer stolen_key = NULL;
+		g_hash_table_steal_extended(r->rooms->by_name, old, &stolen_key, NULL);
+		g_free(stolen_key);
+		if (r->asked == NULL) {
+			r->asked = g_strdup(r->name);
+			g_hash_table_replace(r->rooms->asked, g_strdup(old), g_strdup(key));
+		} else {
+			g_autofree char *asked = g_utf8_casefold(r->asked, -1);
+			g_hash_table_replace(r->rooms->asked, g_steal_pointer(&asked),
+			                     g_strdup(key));
+		}
 		g_free(r->name);
 		r->name = g_strdup(m->room);
-		g_hash_table_insert(r->rooms->by_name, g_utf8_casefold(m->room, -1), r);
+		g_hash_table_insert(r->rooms->by_name, g_steal_pointer(&key), r);
 	}
 	char *old_nick = r->nick;
 	r->nick = g_strdup(m->nick);
@@ -347,6 +419,7 @@ void rooms_on_chat_joined(void *session, const struct worker_msg_chat_joined *m)
 	bool topic_changed = strcmp(r->topic, topic) != 0;
 	g_free(r->topic);
 	r->topic = g_steal_pointer(&topic);
+	room_set_topic_by(r, m->topic_by);
 	if (r->state == ROOM_REJOINING && r->before != NULL) {
 		GHashTable *before = r->before;
 		r->before = NULL;
@@ -450,6 +523,7 @@ void rooms_on_chat_occupant(void *session, const struct worker_msg_chat_occupant
 	g_free(o->pm);
 	o->pm = g_strdup(*m->pm != '\0' ? m->pm : m->nick);
 	o->flags = m->flags;
+	muc_index_pm(r, o);
 	if (r->state != ROOM_JOINED)
 		return; /* the join answer (or its diff) shows it */
 	if (room_is_us(r, o->nick)) {
@@ -505,12 +579,11 @@ void rooms_on_chat_renamed(void *session, const struct worker_msg_chat_renamed *
 		o->pm = g_strdup(m->nick);
 	}
 	g_hash_table_insert(r->occupants, g_utf8_casefold(m->nick, -1), o);
+	muc_index_pm(r, o);
 	if (self) {
 		g_free(r->nick);
 		r->nick = g_strdup(m->nick);
-		g_clear_pointer(&r->nick_from, g_free);
-		g_clear_pointer(&r->nick_id, g_free);
-		g_clear_pointer(&r->nick_new, g_free);
+		muc_nick_settled(r);
 	}
 	if (r->state != ROOM_JOINED)
 		return;
@@ -530,6 +603,11 @@ void rooms_on_chat_renamed(void *session, const struct worker_msg_chat_renamed *
 void rooms_on_chat_left(void *session, const struct worker_msg_chat_left *m)
 {
 	struct session *s = session;
+	if (m->how == WORKER_CHAT_LEFT_PART && take_leaving(session_rooms(s), m->room)) {
+		/* the answer to our LEAVE_CHAT: a room of that name is a new join */
+		g_debug("rooms: %s: left %s", session_jid(s), m->room);
+		return;
+	}
 	struct room *r = rooms_find(s, m->room);
 	if (r == NULL)
 		return;
@@ -551,8 +629,8 @@ void rooms_on_chat_left(void *session, const struct worker_msg_chat_left *m)
 /* A groupchat message from occupant NICK (the room itself when "") with
  * TEXT to every joined resource; ID and ORIGIN_ID (a reflection's), WHEN
  * (0: now) for a delay stamp. */
-static void broadcast_message(struct room *r, const char *nick, const char *text, const char *id,
-                              const char *origin_id, gint64 when)
+void rooms_broadcast_message(struct room *r, const char *nick, const char *text, const char *id,
+                             const char *origin_id, gint64 when)
 {
 	g_autofree char *from = room_occupant_jid(r, nick);
 	g_autofree char *sid =
@@ -588,116 +666,31 @@ static void broadcast_message(struct room *r, const char *nick, const char *text
 	}
 }
 
-static void reflect(struct echo *e, const char *text)
-{
-	struct room *r = rooms_find(e->rooms->s, e->room);
-	if (r != NULL && r->nick != NULL)
-		broadcast_message(r, r->nick, text, e->id, e->origin_id, 0);
-	g_hash_table_remove(e->rooms->echoes, GUINT_TO_POINTER(e->seq));
-}
-
-bool rooms_say(struct room *r, const struct stanza *m, const char *full, const char *text)
-{
-	struct session *s = r->rooms->s;
-	if (session_state(s) != SESSION_ONLINE || r->state != ROOM_JOINED) {
-		router_send_error(
-		    router_of(r), m, "remote-server-timeout",
-		    "not connected to the legacy network now; the message was not sent");
-		return false;
-	}
-	g_autofree char *html = markup_from_text(text);
-	guint32 seq = messages_next_seq(s);
-	if (!LEGACY_SEND(session_ctx(s)->legacy, send_chat, .account = session_account(s),
-	                 .seq = seq, .room = r->name, .text = html,
-	                 .max_lines = session_ctx(s)->settings->max_message_lines)) {
-		router_send_error(router_of(r), m, "remote-server-timeout",
-		                  "the legacy connection is gone; the message was not sent");
-		return false;
-	}
-	struct echo *e = g_new0(struct echo, 1);
-	e->rooms = r->rooms;
-	e->seq = seq;
-	e->room = g_strdup(r->name);
-	e->sender = g_strdup(full);
-	e->id = g_strdup(stanza_get_id(m));
-	const struct stanza *origin = stanza_find_child(m, "origin-id", NS_SID);
-	e->origin_id = origin != NULL ? g_strdup(stanza_get_attr(origin, "id")) : NULL;
-	e->text = g_strdup(text);
-	g_hash_table_insert(r->rooms->echoes, GUINT_TO_POINTER(seq), e);
-	return true;
-}
-
-bool rooms_on_im_result(struct session *s, const struct worker_msg_im_result *m)
-{
-	struct rooms *rs = session_rooms(s);
-	struct echo *e = g_hash_table_lookup(rs->echoes, GUINT_TO_POINTER(m->seq));
-	if (e == NULL)
-		return false;
-	if (m->sent) {
-		reflect(e, e->text);
-		return true;
-	}
-	g_autofree char *why = g_strdup_printf("%s did not take the message: %s",
-	                                       regform_protocol_name(session_ctx(s)->form),
-	                                       *m->error != '\0' ? m->error : "unknown error");
-	struct room *r = rooms_find(s, e->room);
-	struct stanza *err = stanza_new("message");
-	stanza_set_attr(err, "from", r != NULL ? r->jid : session_ctx(s)->jid);
-	stanza_set_attr(err, "to", e->sender);
-	stanza_set_attr(err, "type", "error");
-	if (e->id != NULL)
-		stanza_set_attr(err, "id", e->id);
-	stanza_add_text_child(err, "body", e->text);
-	const char *condition =
-	    m->reason == WORKER_IM_TOO_LONG ? "policy-violation" : "not-acceptable";
-	stanza_add_error(err, stanza_error_type_for(condition), condition, why);
-	router_send(session_ctx(s)->router, err);
-	g_hash_table_remove(rs->echoes, GUINT_TO_POINTER(m->seq));
-	return true;
-}
-
-static gboolean echo_overdue(gpointer data)
-{
-	struct echo *e = data;
-	e->timer = 0;
-	reflect(e, e->text); /* frees E */
-	return G_SOURCE_REMOVE;
-}
-
-void rooms_on_ims_sent(struct session *s, guint32 through)
-{
-	GHashTableIter it;
-	gpointer value;
-	g_hash_table_iter_init(&it, session_rooms(s)->echoes);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		struct echo *e = value;
-		if (e->seq <= through && e->timer == 0)
-			e->timer = g_timeout_add(session_ctx(s)->settings->room_echo_wait_ms,
-			                         echo_overdue, e);
-	}
-}
-
 void rooms_on_chat_message(void *session, const struct worker_msg_chat_message *m)
 {
 	struct session *s = session;
 	struct room *r = rooms_find(s, m->room);
 	if (r == NULL)
 		return;
-	g_autofree char *text = rooms_text(m->text);
-	struct echo *e =
-	    m->seq != 0 ? g_hash_table_lookup(r->rooms->echoes, GUINT_TO_POINTER(m->seq)) : NULL;
-	if (e != NULL) {
-		reflect(e, e->text);
-		return;
-	}
 	if (m->seq != 0) {
-		/* our message's echo after it was reflected (the wait ran out) or
-		 * answered: never a second copy */
-		g_debug("rooms: %s: late echo of %u in %s", session_jid(s), m->seq, r->name);
+		room_echoes_on_echo(s, m->account, m->seq);
 		return;
 	}
-	broadcast_message(r, m->nick, text, NULL, NULL,
-	                  (m->flags & WORKER_CHAT_MSG_DELAYED) ? m->when : 0);
+	g_autofree char *text = rooms_text(m->text);
+	rooms_broadcast_message(r, m->nick, text, NULL, NULL,
+	                        (m->flags & WORKER_CHAT_MSG_DELAYED) ? m->when : 0);
+}
+
+void room_set_topic_by(struct room *r, const char *who)
+{
+	g_clear_pointer(&r->topic_by, g_free);
+	if (who == NULL || *who == '\0')
+		return;
+	/* IRC's 333 may name nick!user@host: the nick is the occupant */
+	const char *bang = strchr(who, '!');
+	r->topic_by = bang != NULL ? g_strndup(who, (gsize)(bang - who)) : g_strdup(who);
+	if (*r->topic_by == '\0')
+		g_clear_pointer(&r->topic_by, g_free);
 }
 
 void rooms_on_chat_topic(void *session, const struct worker_msg_chat_topic *m)
@@ -708,8 +701,8 @@ void rooms_on_chat_topic(void *session, const struct worker_msg_chat_topic *m)
 		return;
 	g_free(r->topic);
 	r->topic = plain_topic(m->topic);
-	g_clear_pointer(&r->subject_from, g_free);
-	g_clear_pointer(&r->subject_id, g_free);
+	room_set_topic_by(r, m->who);
+	muc_subject_settled(r);
 	if (r->state != ROOM_JOINED)
 		return;
 	GHashTableIter it;
@@ -723,7 +716,7 @@ void rooms_on_chat_invited(void *session, const struct worker_msg_chat_invited *
 {
 	struct session *s = session;
 	const struct gateway_ctx *ctx = session_ctx(s);
-	address_note_room(ctx->address, session_jid(s), m->room);
+	/* not noted as a room: a stranger could turn a contact into one */
 	g_autofree char *local = jid_escape_local(m->room);
 	g_autofree char *room_jid =
 	    local != NULL ? g_strdup_printf("%s@%s", local, ctx->jid) : NULL;
@@ -774,9 +767,7 @@ void rooms_on_chat_error(void *session, const struct worker_msg_chat_error *m)
 			stanza_add_child(p, "x", NS_MUC);
 			stanza_add_error(p, "cancel", "conflict", why);
 			router_send(ctx->router, p);
-			g_clear_pointer(&r->nick_from, g_free);
-			g_clear_pointer(&r->nick_id, g_free);
-			g_clear_pointer(&r->nick_new, g_free);
+			muc_nick_settled(r);
 		} else if (m->op == WORKER_CHAT_OP_TOPIC && r->subject_from != NULL) {
 			struct stanza *e = stanza_new("message");
 			stanza_set_attr(e, "from", r->jid);
@@ -786,8 +777,7 @@ void rooms_on_chat_error(void *session, const struct worker_msg_chat_error *m)
 				stanza_set_attr(e, "id", r->subject_id);
 			stanza_add_error(e, "auth", "forbidden", why);
 			router_send(ctx->router, e);
-			g_clear_pointer(&r->subject_from, g_free);
-			g_clear_pointer(&r->subject_id, g_free);
+			muc_subject_settled(r);
 		} else if (m->op == WORKER_CHAT_OP_INVITE || m->op == WORKER_CHAT_OP_SEND) {
 			out_tell_user(ctx->router, session_jid(s), why);
 			return;

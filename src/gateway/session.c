@@ -307,12 +307,15 @@ void session_forget_account(struct session *s)
 	 * they are read: session_on_lost() then only lets the account go,
 	 * and the caller decides what comes next. */
 	guint32 old = s->account;
+	muc_list_session_ended(s);
 	drop_left(s);
 	s->forgetting = true;
 	s->left_account = old; /* its last word may come inside the logout */
 	legacy_logout(s->ctx->legacy, old);
 	s->forgetting = false;
 	s->account = 0;
+	/* what rooms were told and the logout did not confirm */
+	room_echoes_fail(s, old, "the legacy connection was logged out before the room took it");
 	/* The worker still reports on the messages it had (written lines
 	 * count as sent, how far each went) until the account's DISCONNECTED
 	 * (LOGOUT): on_disconnected() settles the rest then. */
@@ -545,8 +548,11 @@ static void on_disconnected(void *data, const struct worker_msg_disconnected *m)
 
 void session_on_lost(struct session *s)
 {
+	guint32 lost = s->account;
 	g_hash_table_remove(s->sessions->by_account, GUINT_TO_POINTER(s->account));
 	s->account = 0;
+	muc_list_session_ended(s);
+	room_echoes_fail(s, lost, "the transport's connection process for it stopped");
 	if (s->draining && !s->forgetting) {
 		session_drain_cut(s, "the transport's connection process for it stopped");
 		return;

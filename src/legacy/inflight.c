@@ -14,7 +14,8 @@
 #define MAX_SUSPECTS 4096
 
 /* A hosted account: what names its legacy login across logins, and the
- * SEND_IM sequence numbers queued for its worker and not yet answered. */
+ * SEND_IM and SEND_CHAT sequence numbers queued for its worker and not yet
+ * answered. */
 struct hosted {
 	char *key; /* protocol, a newline, the legacy username */
 	GArray *inflight;
@@ -78,7 +79,10 @@ void inflight_book_remove(struct inflight_book *b, guint32 account)
 
 void inflight_book_on_command(struct inflight_book *b, GBytes *frame)
 {
-	if (worker_frame_type(frame) != WORKER_SEND_IM)
+	/* a room message is a message too (same sequence numbers, same
+	 * answers): a text that kills libpurple in a room is found the same way */
+	guint32 kind = worker_frame_type(frame);
+	if (kind != WORKER_SEND_IM && kind != WORKER_SEND_CHAT)
 		return;
 	struct hosted *h = hosted_of(b, worker_frame_account(frame));
 	g_autoptr(GBytes) body = g_bytes_new_from_bytes(frame, 4, g_bytes_get_size(frame) - 4);

@@ -94,7 +94,8 @@ static void worker_free(struct worker *w)
  * account is the culprit: its owner is told (a DISCONNECTED with
  * WORKER_REASON_CRASHED, fatal) instead of logging it in again, so one
  * account's poison costs at most two worker deaths and nobody else more
- * than one reconnect. Only SEND_IM is answered, so only messages count. */
+ * than one reconnect. Only SEND_IM and SEND_CHAT are answered, so only
+ * messages count. */
 
 static void track_event(struct worker *w, guint32 account, guint32 type, GVariant *payload)
 {

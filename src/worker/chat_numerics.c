@@ -34,9 +34,18 @@ int chat_numeric_join_failure(const char *numeric)
 
 bool chat_numeric_refuses_nick(const char *numeric)
 {
-	static const char *const nick[] = {"432", "433", "437", "484"};
+	static const char *const nick[] = {"432", "433", "437", "484", "435", "438", "447"};
 	for (gsize i = 0; i < G_N_ELEMENTS(nick); i++)
 		if (g_strcmp0(numeric, nick[i]) == 0)
+			return true;
+	return false;
+}
+
+bool chat_numeric_refuses_topic(const char *numeric)
+{
+	static const char *const topic[] = {"482", "442", "477", "489"};
+	for (gsize i = 0; i < G_N_ELEMENTS(topic); i++)
+		if (g_strcmp0(numeric, topic[i]) == 0)
 			return true;
 	return false;
 }

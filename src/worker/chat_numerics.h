@@ -12,8 +12,14 @@
 int chat_numeric_join_failure(const char *numeric);
 
 /* true for the numerics that refuse a NICK change: 432 (erroneous), 433
- * (in use), 437 (temporarily unavailable), 484 (restricted). */
+ * (in use), 437 (temporarily unavailable), 484 (restricted), 435 (banned
+ * on a channel), 438 (changed too fast), 447 (a +N channel). */
 bool chat_numeric_refuses_nick(const char *numeric);
+
+/* true for the numerics that refuse a TOPIC of a channel we are in: 482
+ * (not op), 442 (not on it), 477 (registered nicks only), 489 (TLS only).
+ * 482 and 442 refuse an INVITE too, 477 a JOIN: what waits decides. */
+bool chat_numeric_refuses_topic(const char *numeric);
 
 /* true when NAME starts with an IRC channel prefix (# & + !). */
 bool chat_numeric_is_channel(const char *name);

@@ -37,11 +37,27 @@ struct pending_join {
 	char *room;   /* as asked */
 	char *folded; /* g_utf8_casefold(room) */
 	guint timer;
+	/* prpl-jabber: deferred while the room's previous chat still waits
+	 * for its unavailable (jabber_chat_new refuses a second one) */
+	bool deferred;
+	char *key, *nick;
+	guint start_idle;
 };
 
+/* A prpl-jabber room we left whose unavailable has not come back yet
+ * (at most PART_WAIT_S). */
+struct parting {
+	guint32 account;
+	char *folded;
+	guint timer;
+};
+
+#define PART_WAIT_S 10
+
 static int handle;
-static GList *pending; /* struct pending_join */
-static bool left_seen; /* a chat-left was reported (see chats_on_leave_chat) */
+static GList *pending;  /* struct pending_join */
+static GList *partings; /* struct parting */
+static bool left_seen;  /* a chat-left was reported (see chats_on_leave_chat) */
 /* events.c's write_conv, for the conversations that are not chats */
 static void (*im_write_conv)(PurpleConversation *, const char *, const char *, const char *,
                              PurpleMessageFlags, time_t);
@@ -78,6 +94,7 @@ struct room *room_of(PurpleConversation *conv)
 static void room_free(struct room *room)
 {
 	g_clear_handle_id(&room->names_timer, loop_timeout_remove);
+	g_clear_handle_id(&room->topic_timer, loop_timeout_remove);
 	g_queue_clear(&room->echoes);
 	g_free(room->asked);
 	g_free(room->topic_by);
@@ -134,6 +151,11 @@ static const char *our_nick(struct account *account, PurpleConversation *conv)
 bool same_name(const char *a, const char *b)
 {
 	return a != NULL && b != NULL && purple_utf8_strcasecmp(a, b) == 0;
+}
+
+bool has_line_break(const char *text)
+{
+	return text != NULL && strpbrk(text, "\r\n") != NULL;
 }
 
 /* The raw IRC line being parsed when it is COMMAND and its parameter AT
@@ -315,6 +337,14 @@ static void on_chat_buddy_left(PurpleConversation *conv, const char *name, const
 	} else if (part != NULL && same_name(part->nick, name)) {
 		g_free(why);
 		why = g_strdup(part->n >= 2 ? part->params[1] : "");
+	} else {
+		const char *by, *words;
+		if (chats_jabber_kick(account_id(account), conv_name(conv), name, &by, &words)) {
+			how = WORKER_CHAT_LEFT_KICK;
+			actor = by;
+			g_free(why);
+			why = g_strdup(words);
+		}
 	}
 	account_emit(account, WORKER_FRAME(chat_occupant_left, .account = account_id(account),
 	                                   .room = conv_name(conv), .nick = name, .how = how,
@@ -326,8 +356,11 @@ static void on_chat_buddy_left(PurpleConversation *conv, const char *name, const
 static void pending_free(struct pending_join *p)
 {
 	g_clear_handle_id(&p->timer, loop_timeout_remove);
+	g_clear_handle_id(&p->start_idle, g_source_remove);
 	g_free(p->room);
 	g_free(p->folded);
+	g_free(p->key);
+	g_free(p->nick);
 	g_free(p);
 }
 
@@ -426,6 +459,25 @@ static GHashTable *join_components(PurpleConnection *gc, PurplePluginProtocolInf
 	return table;
 }
 
+static struct parting *parting_find(guint32 account, const char *folded)
+{
+	for (GList *l = partings; l != NULL; l = l->next) {
+		struct parting *pt = l->data;
+		if (pt->account == account && strcmp(pt->folded, folded) == 0)
+			return pt;
+	}
+	return NULL;
+}
+
+static void start_join(PurpleConnection *gc, PurplePluginProtocolInfo *info,
+                       const struct worker_msg_join_chat *m)
+{
+	g_message("account %u: joining %s%s", m->account, m->room, *m->key ? " with a key" : "");
+	GHashTable *components = join_components(gc, info, m);
+	serv_join_chat(gc, components);
+	g_hash_table_destroy(components);
+}
+
 void chats_on_join_chat(void *data, const struct worker_msg_join_chat *m)
 {
 	struct account *account = data;
@@ -433,6 +485,28 @@ void chats_on_join_chat(void *data, const struct worker_msg_join_chat *m)
 		join_failed_now(m, account, WORKER_CHAT_FAIL_NETWORK,
 		                account_is_test(account) ? "a test login joins no rooms"
 		                                         : "not connected");
+		return;
+	}
+	if (has_line_break(m->room)) {
+		join_failed_now(m, account, WORKER_CHAT_FAIL_NO_ROOM,
+		                "the room name contains a line break");
+		return;
+	}
+	if (has_line_break(m->key)) {
+		join_failed_now(m, account, WORKER_CHAT_FAIL_OTHER,
+		                "the room password contains a line break");
+		return;
+	}
+	/* prpl-irc writes "JOIN name key": a space or comma would join other
+	 * channels (or give another key), BEL is no channel name's (RFC 2812
+	 * 1.3) */
+	if (is_irc(account) && strpbrk(m->room, " ,\a") != NULL) {
+		join_failed_now(m, account, WORKER_CHAT_FAIL_NO_ROOM, "not a channel name");
+		return;
+	}
+	if (is_irc(account) && strpbrk(m->key, " ,") != NULL) {
+		join_failed_now(m, account, WORKER_CHAT_FAIL_KEY,
+		                "a channel key holds no space or comma");
 		return;
 	}
 	PurpleConversation *conv = find_chat(account, m->room);
@@ -460,10 +534,71 @@ void chats_on_join_chat(void *data, const struct worker_msg_join_chat *m)
 	p->folded = g_utf8_casefold(m->room, -1);
 	p->timer = loop_timeout_add_seconds(JOIN_TIMEOUT_S, on_join_timeout, p);
 	pending = g_list_prepend(pending, p);
-	g_message("account %u: joining %s%s", m->account, m->room, *m->key ? " with a key" : "");
-	GHashTable *components = join_components(gc, info, m);
-	serv_join_chat(gc, components);
-	g_hash_table_destroy(components);
+	if (parting_find(m->account, p->folded) != NULL) {
+		/* still bounded by the 30 s above */
+		p->deferred = true;
+		p->key = g_strdup(m->key);
+		p->nick = g_strdup(m->nick);
+		g_message("account %u: joining %s once its last part is over", m->account, m->room);
+		return;
+	}
+	start_join(gc, info, m);
+}
+
+/* A deferred join: the room's previous chat is gone now (prpl-jabber
+ * destroyed it after the handlers of its unavailable: an idle later). */
+static gboolean on_start_join(gpointer data)
+{
+	struct pending_join *p = data;
+	p->start_idle = 0;
+	p->deferred = false;
+	struct account *account = accounts_lookup(p->account);
+	PurpleConnection *gc = account != NULL ? gc_of(account) : NULL;
+	PurplePluginProtocolInfo *info = prpl_of(gc);
+	if (account == NULL || !account_is_connected(account) || info == NULL)
+		return G_SOURCE_REMOVE; /* the 30 s timer answers */
+	struct worker_msg_join_chat m = {
+	    .account = p->account, .room = p->room, .key = p->key, .nick = p->nick};
+	start_join(gc, info, &m);
+	return G_SOURCE_REMOVE;
+}
+
+static void parting_free(struct parting *pt)
+{
+	partings = g_list_remove(partings, pt);
+	g_clear_handle_id(&pt->timer, loop_timeout_remove);
+	g_free(pt->folded);
+	g_free(pt);
+}
+
+/* The part of FOLDED is over (or waited for long enough): the join
+ * deferred behind it starts. */
+static void parting_end(struct parting *pt)
+{
+	for (GList *l = pending; l != NULL; l = l->next) {
+		struct pending_join *p = l->data;
+		if (p->account == pt->account && p->deferred && p->start_idle == 0 &&
+		    strcmp(p->folded, pt->folded) == 0)
+			p->start_idle = g_idle_add(on_start_join, p);
+	}
+	parting_free(pt);
+}
+
+static gboolean on_parting_timeout(gpointer data)
+{
+	struct parting *pt = data;
+	pt->timer = 0;
+	g_debug("account %u: no unavailable for %s in %d s", pt->account, pt->folded, PART_WAIT_S);
+	parting_end(pt);
+	return G_SOURCE_REMOVE;
+}
+
+void chats_parted(guint32 account, const char *room)
+{
+	g_autofree char *folded = g_utf8_casefold(room, -1);
+	struct parting *pt = parting_find(account, folded);
+	if (pt != NULL)
+		parting_end(pt);
 }
 
 static void on_chat_joined(PurpleConversation *conv, gpointer data)
@@ -523,6 +658,8 @@ static void on_chat_left(PurpleConversation *conv, gpointer data)
 		how = WORKER_CHAT_LEFT_KICK;
 		actor = raw->nick;
 		reason = raw->n >= 3 ? raw->params[2] : "";
+	} else if (chats_jabber_kick(account_id(account), conv_name(conv), NULL, &actor, &reason)) {
+		how = WORKER_CHAT_LEFT_KICK;
 	}
 	g_message("account %u: left %s (%u)", account_id(account), conv_name(conv), how);
 	account_emit(account, WORKER_FRAME(chat_left, .account = account_id(account),
@@ -555,6 +692,18 @@ void chats_on_leave_chat(void *data, const struct worker_msg_leave_chat *m)
 	g_autofree char *name = g_strdup(conv_name(conv));
 	/* leaves (IRC: PART) and emits chat-left, which reports it */
 	left_seen = false;
+	if (was_in && joined_at_subject(account)) {
+		/* prpl-jabber keeps the chat until the room's unavailable comes
+		 * back, and refuses a new join of it meanwhile */
+		g_autofree char *folded = g_utf8_casefold(name, -1);
+		if (parting_find(m->account, folded) == NULL) {
+			struct parting *pt = g_new0(struct parting, 1);
+			pt->account = m->account;
+			pt->folded = g_steal_pointer(&folded);
+			pt->timer = loop_timeout_add_seconds(PART_WAIT_S, on_parting_timeout, pt);
+			partings = g_list_prepend(partings, pt);
+		}
+	}
 	purple_conversation_destroy(conv);
 	if (was_in && !left_seen)
 		account_emit(account,
@@ -681,6 +830,13 @@ void chats_account_gone(guint32 id)
 			pending = g_list_delete_link(pending, l);
 			pending_free(p);
 		}
+		l = next;
+	}
+	for (GList *l = partings; l != NULL;) {
+		GList *next = l->next;
+		struct parting *pt = l->data;
+		if (pt->account == id)
+			parting_free(pt);
 		l = next;
 	}
 	chats_admin_account_gone(id);

@@ -24,6 +24,33 @@ static int handle;
 
 /* ---- topic, invitations, nick ------------------------------------------------------ */
 
+/* A topic change was echoed or refused: nothing is awaited any more. */
+static void topic_settled(struct room *room)
+{
+	room->topic_pending = false;
+	g_clear_handle_id(&room->topic_timer, loop_timeout_remove);
+}
+
+static gboolean on_topic_timeout(gpointer data)
+{
+	PurpleConversation *conv = data;
+	struct room *room = room_of(conv);
+	struct account *account = account_of(conv);
+	if (room == NULL)
+		return G_SOURCE_REMOVE;
+	room->topic_timer = 0;
+	if (room->topic_pending && account != NULL) {
+		room->topic_pending = false;
+		g_message("account %u: %s: no answer to the topic change in %d s",
+		          account_id(account), conv_name(conv), TOPIC_TIMEOUT_S);
+		account_emit(account,
+		             WORKER_FRAME(chat_error, .account = account_id(account),
+		                          .room = conv_name(conv), .op = WORKER_CHAT_OP_TOPIC,
+		                          .text = "no answer from the server"));
+	}
+	return G_SOURCE_REMOVE;
+}
+
 static void on_topic_changed(PurpleConversation *conv, const char *who, const char *topic,
                              gpointer data)
 {
@@ -41,7 +68,7 @@ static void on_topic_changed(PurpleConversation *conv, const char *who, const ch
 	}
 	if (room->state != ROOM_JOINED)
 		return; /* part of the join (CHAT_JOINED carries it), or a rejoin's reset */
-	room->topic_pending = false;
+	topic_settled(room);
 	if (g_strcmp0(room->topic_sent, topic != NULL ? topic : "") == 0 &&
 	    (who == NULL || *who == '\0'))
 		return; /* nothing new */
@@ -72,6 +99,8 @@ void chats_on_set_chat_topic(void *data, const struct worker_msg_set_chat_topic 
 		error = "not in that room";
 	else if (info == NULL || info->set_chat_topic == NULL)
 		error = "this network cannot set a topic";
+	else if (has_line_break(m->topic))
+		error = "the topic contains a line break";
 	if (error != NULL) {
 		account_emit(account,
 		             WORKER_FRAME(chat_error, .account = m->account, .room = m->room,
@@ -79,6 +108,8 @@ void chats_on_set_chat_topic(void *data, const struct worker_msg_set_chat_topic 
 		return;
 	}
 	room->topic_pending = true;
+	g_clear_handle_id(&room->topic_timer, loop_timeout_remove);
+	room->topic_timer = loop_timeout_add_seconds(TOPIC_TIMEOUT_S, on_topic_timeout, conv);
 	info->set_chat_topic(gc_of(account), purple_conv_chat_get_id(PURPLE_CONV_CHAT(conv)),
 	                     m->topic);
 }
@@ -107,6 +138,12 @@ void chats_on_chat_invite(void *data, const struct worker_msg_chat_invite *m)
 		account_emit(account,
 		             WORKER_FRAME(chat_error, .account = m->account, .room = m->room,
 		                          .op = WORKER_CHAT_OP_INVITE, .text = "not in that room"));
+		return;
+	}
+	if (has_line_break(m->reason) || has_line_break(m->name)) {
+		account_emit(account, WORKER_FRAME(chat_error, .account = m->account,
+		                                   .room = m->room, .op = WORKER_CHAT_OP_INVITE,
+		                                   .text = "the invitation contains a line break"));
 		return;
 	}
 	room->invite_pending = true;
@@ -138,6 +175,14 @@ static gboolean on_nick_timeout(gpointer data)
 {
 	struct pending_nick *n = data;
 	n->timer = 0;
+	struct account *account = accounts_lookup(n->account);
+	if (account != NULL) {
+		g_message("account %u: no answer to the nick change in %d s", n->account,
+		          NICK_TIMEOUT_S);
+		account_emit(account, WORKER_FRAME(chat_error, .account = n->account, .room = "",
+		                                   .op = WORKER_CHAT_OP_NICK,
+		                                   .text = "no answer from the server"));
+	}
 	nick_remove(n);
 	return G_SOURCE_REMOVE;
 }
@@ -202,6 +247,8 @@ bool chats_refused(struct account *account, guint32 op, const char *room_name, c
 	if (flag == NULL || !*flag)
 		return false;
 	*flag = false;
+	if (op == WORKER_CHAT_OP_TOPIC)
+		topic_settled(room);
 	account_emit(account, WORKER_FRAME(chat_error, .account = account_id(account),
 	                                   .room = conv_name(conv), .op = op, .text = text));
 	return true;

@@ -11,6 +11,7 @@
 #define HISTORY_EVERY 64   /* chat lines between history clearings */
 #define ECHO_FIFO_MAX 256  /* seqs waiting for a room's reflection */
 #define NICK_TIMEOUT_S 30  /* a nick change's refusal is awaited this long */
+#define TOPIC_TIMEOUT_S 30 /* a topic's echo or refusal is awaited this long */
 #define FLAGS_SENT 0x10000 /* in ui_data: flags were reported */
 #define FLAGS_MASK                                                                                 \
 	(WORKER_CHAT_FLAG_VOICE | WORKER_CHAT_FLAG_HALFOP | WORKER_CHAT_FLAG_OP |                  \
@@ -26,6 +27,7 @@ struct room {
 	GQueue echoes;      /* GUINT_TO_POINTER(seq) sent and not reflected yet */
 	guint lines;        /* written since the history was last cleared */
 	bool topic_pending; /* SET_CHAT_TOPIC not yet echoed or refused */
+	guint topic_timer;  /* TOPIC_TIMEOUT_S while topic_pending */
 	char *topic_sent;   /* the topic ferry has (CHAT_JOINED, CHAT_TOPIC) */
 	bool invite_pending;
 };
@@ -43,8 +45,23 @@ bool joined_at_subject(struct account *account);
 const char *conv_name(PurpleConversation *conv);
 /* case-insensitive (UTF-8) equality of two names, false for NULL */
 bool same_name(const char *a, const char *b);
+/* TEXT holds a line break (CR or LF): written verbatim into a protocol
+ * line by prpl-irc (irc_format strips none), it would end that line and
+ * start a command of the sender's choosing. A NUL cannot come (GVariant
+ * strings hold none). */
+bool has_line_break(const char *text);
 /* a JOINING room is joined: its occupants, then CHAT_JOINED */
 void complete_join(PurpleConversation *conv);
+
+/* chats_jabber.c: true when the presence prpl-jabber is parsing kicked
+ * (or banned) NICK (NULL: anyone) from ROOM of ACCOUNT; sets *ACTOR and
+ * *REASON ("" when not given; borrowed until the next packet). */
+bool chats_jabber_kick(guint32 account, const char *room, const char *nick, const char **actor,
+                       const char **reason);
+
+/* chats.c: prpl-jabber reported our own unavailable from ROOM (bare
+ * JID): a join of it deferred until then starts. */
+void chats_parted(guint32 account, const char *room);
 
 /* chats_admin.c: topics, invitations, nick changes, probes */
 void chats_admin_install(void);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "chat_numerics.h"
+#include "chats_internal.h"
 
 static struct irc_raw current;
 static guint clear_idle;
@@ -76,6 +77,10 @@ static void numeric(struct account *account)
 	const char *text = trailing();
 	/* "NNN ournick #chan :text" */
 	const char *room = current.n >= 3 ? current.params[1] : NULL;
+	/* before the join refusals: 477 refuses a topic too */
+	if (chat_numeric_refuses_topic(cmd) && room != NULL &&
+	    chats_refused(account, WORKER_CHAT_OP_TOPIC, room, text))
+		return;
 	int failure = chat_numeric_join_failure(cmd);
 	if (failure >= 0 && room != NULL &&
 	    (strcmp(cmd, "437") != 0 || chat_numeric_is_channel(room))) {
@@ -89,8 +94,7 @@ static void numeric(struct account *account)
 		return;
 	}
 	if ((strcmp(cmd, "482") == 0 || strcmp(cmd, "442") == 0) && room != NULL) {
-		if (!chats_refused(account, WORKER_CHAT_OP_TOPIC, room, text))
-			(void)chats_refused(account, WORKER_CHAT_OP_INVITE, room, text);
+		(void)chats_refused(account, WORKER_CHAT_OP_INVITE, room, text);
 		return;
 	}
 	if (strcmp(cmd, "443") == 0 && current.n >= 4) { /* "443 me nick #chan :..." */
@@ -117,6 +121,11 @@ void chats_irc_line(struct account *account, PurpleConnection *gc, const char *n
 		clear_idle = g_idle_add_full(G_PRIORITY_HIGH, on_idle_clear, NULL, NULL);
 	if (g_ascii_isdigit(current.command[0]))
 		numeric(account);
+	else if (strcmp(current.command, "NICK") == 0 &&
+	         same_name(current.nick, purple_connection_get_display_name(gc)))
+		/* our change went through (prpl-irc parses it next), in a room
+		 * or not: nothing is awaited any more */
+		chats_nick_done(account);
 }
 
 const struct irc_raw *chats_irc_current(PurpleConnection *gc)

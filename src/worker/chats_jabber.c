@@ -12,9 +12,14 @@
  * A MUC's error presence to a join names why (XEP-0045 7.2.6-7.2.11);
  * prpl-jabber only says "chat-join-failed", so the reason is read here,
  * off the same signal (the packet goes on to prpl-jabber, which cleans up
- * its half-joined chat). */
+ * its half-joined chat).
+ *
+ * Kicks and bans (status 307, 301 in an unavailable presence from the
+ * room) reach libpurple's chat-left / chat-buddy-left without actor or
+ * reason; the last such presence is noted here for the handler that runs
+ * while prpl-jabber parses it (chats_jabber_kick). */
 #include "config.h"
-#include "worker.h"
+#include "chats_internal.h"
 
 #include <string.h>
 
@@ -75,7 +80,9 @@ void chats_jabber_probe(struct account *account, const char *room)
 	struct probe *p = g_new0(struct probe, 1);
 	p->account = id;
 	p->room = g_strdup(room);
-	p->id = g_strdup_printf(ID_PREFIX "%u", ++next_id);
+	/* a random part: an id another could guess would let it answer for
+	 * the room */
+	p->id = g_strdup_printf(ID_PREFIX "%u-%08x%08x", ++next_id, g_random_int(), g_random_int());
 	p->timer = loop_timeout_add_seconds(PROBE_TIMEOUT_S, on_timeout, p);
 	probes = g_list_prepend(probes, p);
 	g_autofree char *xml = g_markup_printf_escaped(
@@ -168,13 +175,139 @@ static void on_presence_error(PurpleConnection *gc, xmlnode *presence)
 	chats_join_failed(account, bare, reason, words != NULL && *words ? words : fallback);
 }
 
+/* A room's <message type='error'/> (XEP-0045 7.4: a visitor in a
+ * moderated room, a message the room does not accept) refuses our oldest
+ * message not reflected yet: prpl-jabber only writes it as an error line,
+ * and the reflection that line waits for never comes. */
+static void on_message_error(PurpleConnection *gc, xmlnode *message)
+{
+	const char *from = xmlnode_get_attrib(message, "from");
+	struct account *account = accounts_find(purple_connection_get_account(gc));
+	if (from == NULL || strchr(from, '/') != NULL || account == NULL)
+		return; /* an occupant's (a private message's) error is not the room's */
+	PurpleConversation *conv = find_chat(account, from);
+	struct room *room = room_of(conv);
+	if (room == NULL || room->state != ROOM_JOINED || g_queue_is_empty(&room->echoes))
+		return;
+	guint32 seq = GPOINTER_TO_UINT(g_queue_pop_head(&room->echoes));
+	xmlnode *error = xmlnode_get_child(message, "error");
+	xmlnode *text =
+	    error != NULL ? xmlnode_get_child_with_namespace(error, "text", NS_STANZAS) : NULL;
+	g_autofree char *words = text != NULL ? xmlnode_get_data(text) : NULL;
+	const char *condition = "";
+	for (xmlnode *n = error != NULL ? error->child : NULL; n != NULL; n = n->next)
+		if (n->type == XMLNODE_TYPE_TAG && g_strcmp0(n->name, "text") != 0 &&
+		    g_strcmp0(xmlnode_get_namespace(n), NS_STANZAS) == 0) {
+			condition = n->name;
+			break;
+		}
+	g_autofree char *why = words != NULL && *words != '\0'
+	                           ? g_strdup(words)
+	                           : g_strdup_printf("the room refused the message (%s)",
+	                                             *condition ? condition : "error");
+	g_message("account %u: %s refused message %u: %s", account_id(account), conv_name(conv),
+	          seq, why);
+	channel_send(WORKER_FRAME(im_result, .account = account_id(account), .seq = seq,
+	                          .sent = false, .reason = WORKER_IM_FAILED, .error = why,
+	                          .lines = 1));
+}
+
+#define NS_MUC_USER "http://jabber.org/protocol/muc#user"
+
+/* The kick or ban being parsed: valid until the next packet. */
+static struct {
+	guint32 account;
+	char *room; /* bare JID */
+	char *nick;
+	char *actor;
+	char *reason;
+} kick;
+
+static void kick_clear(void)
+{
+	kick.account = 0;
+	g_clear_pointer(&kick.room, g_free);
+	g_clear_pointer(&kick.nick, g_free);
+	g_clear_pointer(&kick.actor, g_free);
+	g_clear_pointer(&kick.reason, g_free);
+}
+
+static bool has_status(xmlnode *x, const char *code)
+{
+	for (xmlnode *st = xmlnode_get_child(x, "status"); st != NULL;
+	     st = xmlnode_get_next_twin(st))
+		if (g_strcmp0(xmlnode_get_attrib(st, "code"), code) == 0)
+			return true;
+	return false;
+}
+
+/* Our own unavailable from a room (status 110): prpl-jabber drops its
+ * chat now, and a join deferred behind it may go. */
+static void note_parted(PurpleConnection *gc, xmlnode *presence)
+{
+	const char *from = xmlnode_get_attrib(presence, "from");
+	xmlnode *x = xmlnode_get_child_with_namespace(presence, "x", NS_MUC_USER);
+	struct account *account = accounts_find(purple_connection_get_account(gc));
+	const char *slash = from != NULL ? strchr(from, '/') : NULL;
+	if (x == NULL || account == NULL || slash == NULL || !has_status(x, "110"))
+		return;
+	g_autofree char *room = g_strndup(from, (gsize)(slash - from));
+	chats_parted(account_id(account), room);
+}
+
+static void note_kick(PurpleConnection *gc, xmlnode *presence)
+{
+	const char *from = xmlnode_get_attrib(presence, "from");
+	xmlnode *x = xmlnode_get_child_with_namespace(presence, "x", NS_MUC_USER);
+	struct account *account = accounts_find(purple_connection_get_account(gc));
+	const char *slash = from != NULL ? strchr(from, '/') : NULL;
+	if (x == NULL || account == NULL || slash == NULL ||
+	    !(has_status(x, "307") || has_status(x, "301")))
+		return;
+	xmlnode *item = xmlnode_get_child(x, "item");
+	xmlnode *actor = item != NULL ? xmlnode_get_child(item, "actor") : NULL;
+	xmlnode *reason = item != NULL ? xmlnode_get_child(item, "reason") : NULL;
+	kick.account = account_id(account);
+	kick.room = g_strndup(from, (gsize)(slash - from));
+	kick.nick = g_strdup(slash + 1);
+	kick.actor = g_strdup(actor != NULL && xmlnode_get_attrib(actor, "nick") != NULL
+	                          ? xmlnode_get_attrib(actor, "nick")
+	                          : "");
+	kick.reason = reason != NULL ? xmlnode_get_data(reason) : NULL;
+	if (kick.reason == NULL)
+		kick.reason = g_strdup("");
+}
+
+bool chats_jabber_kick(guint32 account, const char *room, const char *nick, const char **actor,
+                       const char **reason)
+{
+	if (kick.account != account || !same_name(kick.room, room) ||
+	    (nick != NULL && g_strcmp0(kick.nick, nick) != 0))
+		return false;
+	*actor = kick.actor;
+	*reason = kick.reason;
+	return true;
+}
+
 static void on_receiving_xmlnode(PurpleConnection *gc, xmlnode **packet, gpointer data)
 {
+	kick_clear();
 	if (packet == NULL || *packet == NULL)
 		return;
 	if (g_strcmp0((*packet)->name, "presence") == 0 &&
+	    g_strcmp0(xmlnode_get_attrib(*packet, "type"), "unavailable") == 0) {
+		note_kick(gc, *packet);
+		note_parted(gc, *packet);
+		return;
+	}
+	if (g_strcmp0((*packet)->name, "presence") == 0 &&
 	    g_strcmp0(xmlnode_get_attrib(*packet, "type"), "error") == 0) {
 		on_presence_error(gc, *packet);
+		return;
+	}
+	if (g_strcmp0((*packet)->name, "message") == 0 &&
+	    g_strcmp0(xmlnode_get_attrib(*packet, "type"), "error") == 0) {
+		on_message_error(gc, *packet);
 		return;
 	}
 	if (probes == NULL || g_strcmp0((*packet)->name, "iq") != 0)
@@ -186,6 +319,14 @@ static void on_receiving_xmlnode(PurpleConnection *gc, xmlnode **packet, gpointe
 	struct probe *p = account != NULL ? probe_find(account_id(account), id) : NULL;
 	if (p == NULL)
 		return;
+	if (!same_name(xmlnode_get_attrib(*packet, "from"), p->room)) {
+		/* only the room answers for itself */
+		g_message("account %u: an answer to the probe of %s from %s ignored",
+		          account_id(account), p->room,
+		          xmlnode_get_attrib(*packet, "from") ? xmlnode_get_attrib(*packet, "from")
+		                                              : "(none)");
+		return;
+	}
 	const char *type = xmlnode_get_attrib(*packet, "type");
 	if (g_strcmp0(type, "result") == 0)
 		read_result(p, *packet);
@@ -201,6 +342,8 @@ static void on_receiving_xmlnode(PurpleConnection *gc, xmlnode **packet, gpointe
 
 void chats_jabber_account_gone(guint32 id)
 {
+	if (kick.account == id)
+		kick_clear();
 	for (GList *l = probes; l != NULL;) {
 		GList *next = l->next;
 		struct probe *p = l->data;

@@ -23,9 +23,12 @@ struct listing {
 	GHashTable *batch;    /* name -> "USERS\tTOPIC" (owned strings) */
 	guint count;          /* rooms reported in all */
 	guint timer;
+	bool cut;       /* past the bound: the rest is ignored */
+	guint cut_idle; /* ends the listing once the prpl's loop is over */
 };
 
 static GList *listings; /* struct listing */
+static guint rooms_max = WORKER_ROOM_LIST_MAX;
 
 static struct listing *listing_find(guint32 account)
 {
@@ -48,6 +51,7 @@ static void finish(struct listing *li, bool complete)
 {
 	listings = g_list_remove(listings, li);
 	g_clear_handle_id(&li->timer, loop_timeout_remove);
+	g_clear_handle_id(&li->cut_idle, g_source_remove);
 	struct account *account = accounts_lookup(li->account);
 	if (account != NULL)
 		send_batch(li, true, complete);
@@ -60,6 +64,14 @@ static void finish(struct listing *li, bool complete)
 	purple_roomlist_unref(list);
 	g_hash_table_destroy(li->batch);
 	g_free(li);
+}
+
+static gboolean on_cut(gpointer data)
+{
+	struct listing *li = data;
+	li->cut_idle = 0;
+	finish(li, false);
+	return G_SOURCE_REMOVE;
 }
 
 static gboolean on_timeout(gpointer data)
@@ -110,18 +122,38 @@ static char *short_topic(const char *topic)
 	return plain;
 }
 
+/* The name to join ROOM by: prpl-jabber's room name is only the node
+ * ("room"), its serialization the JID ("room@server"). */
+static char *room_name(PurpleRoomlist *list, PurpleRoomlistRoom *room)
+{
+	PurpleConnection *gc =
+	    list->account != NULL ? purple_account_get_connection(list->account) : NULL;
+	PurplePlugin *prpl = gc != NULL ? purple_connection_get_prpl(gc) : NULL;
+	PurplePluginProtocolInfo *info = prpl != NULL ? PURPLE_PLUGIN_PROTOCOL_INFO(prpl) : NULL;
+	char *name = info != NULL && info->roomlist_room_serialize != NULL
+	                 ? info->roomlist_room_serialize(room)
+	                 : NULL;
+	return name != NULL ? name : g_strdup(purple_roomlist_room_get_name(room));
+}
+
 static void add_room(PurpleRoomlist *list, PurpleRoomlistRoom *room)
 {
 	struct listing *li = list->ui_data;
 	if (li == NULL || purple_roomlist_room_get_type(room) != PURPLE_ROOMLIST_ROOMTYPE_ROOM)
 		return;
-	if (li->count >= WORKER_ROOM_LIST_MAX) {
-		finish(li, false);
+	if (li->cut)
+		return;
+	if (li->count >= rooms_max) {
+		/* not finish() here: prpl-jabber adds its rooms in a loop that
+		 * goes on with the list cancelled under it (g_criticals, leaked
+		 * rooms). Its end (in_progress FALSE) or the next idle ends it. */
+		li->cut = true;
+		li->cut_idle = g_idle_add(on_cut, li);
 		return;
 	}
 	li->count++;
 	int users = -1;
-	const char *topic = NULL;
+	const char *topic = NULL, *description = NULL;
 	GList *f = purple_roomlist_get_fields(list);
 	for (GList *v = purple_roomlist_room_get_fields(room); v != NULL && f != NULL;
 	     v = v->next, f = f->next) {
@@ -133,10 +165,15 @@ static void add_room(PurpleRoomlist *list, PurpleRoomlistRoom *room)
 		else if (g_strcmp0(name, "topic") == 0 &&
 		         purple_roomlist_field_get_type(field) == PURPLE_ROOMLIST_FIELD_STRING)
 			topic = v->data;
+		else if (g_strcmp0(name, "description") == 0 &&
+		         purple_roomlist_field_get_type(field) == PURPLE_ROOMLIST_FIELD_STRING)
+			description = v->data;
 	}
-	g_autofree char *plain = short_topic(topic);
+	/* prpl-jabber has no topic field: its "description" is the room's
+	 * disco name */
+	g_autofree char *plain = short_topic(topic != NULL ? topic : description);
 	g_autofree char *count = users >= 0 ? g_strdup_printf("%d", users) : g_strdup("");
-	g_hash_table_replace(li->batch, g_strdup(purple_roomlist_room_get_name(room)),
+	g_hash_table_replace(li->batch, room_name(list, room),
 	                     g_strdup_printf("%s\t%s", count, plain));
 	if (g_hash_table_size(li->batch) >= BATCH_MAX)
 		send_batch(li, false, true);
@@ -146,7 +183,7 @@ static void in_progress(PurpleRoomlist *list, gboolean flag)
 {
 	struct listing *li = list->ui_data;
 	if (li != NULL && !flag)
-		finish(li, true);
+		finish(li, !li->cut);
 }
 
 static PurpleRoomlistUiOps roomlist_ops = {
@@ -157,6 +194,11 @@ static PurpleRoomlistUiOps roomlist_ops = {
 void roomlist_install(void)
 {
 	purple_roomlist_set_ui_ops(&roomlist_ops);
+	/* tests lower the bound to reach it with a few rooms */
+	const char *max = g_getenv("FERRY_WORKER_TEST_ROOM_LIST_MAX");
+	guint64 n = 0;
+	if (max != NULL && g_ascii_string_to_unsigned(max, 10, 1, WORKER_ROOM_LIST_MAX, &n, NULL))
+		rooms_max = (guint)n;
 }
 
 void roomlist_account_gone(guint32 id)

@@ -108,6 +108,10 @@ async def scenario(tap, prosody):
         m0 = dave.mark()
         send_subject(dave, LROOM, "legacy topic")
         await dave.wait_for(subject(LROOM, "dave", "legacy topic"), 10, m0)
+        # history the room keeps (Prosody sends it to joiners who ask or not)
+        dave.xmpp.send_raw("<message xmlns='%s' to='%s' type='groupchat' id='d0'><body>"
+                           "said before alice came</body></message>" % (NS_CLIENT, LROOM))
+        await dave.wait_for(groupchat(LROOM, "dave", "said before alice came"), 10, m0)
         ans = await muc_join(dave, LSECRET, "dave")
         tap.ok(ans.ok(), "dave creates %s" % LSECRET, str(ans))
         await configure(tap, dave, LSECRET, {"muc#roomconfig_passwordprotectedroom": "1",
@@ -146,6 +150,9 @@ async def scenario(tap, prosody):
         tap.ok(ans.subject is not None and ans.subject.child_text("subject") == "legacy topic"
                and ans.stanzas[-1] is ans.subject,
                "then the room's subject, last", str(ans))
+        tap.ok(ans.ok() and not [r for r in ans.stanzas if r.kind == "message" and
+                                 r.child_text("body") is not None],
+               "no history in the join (ferry asks the legacy room for none)", str(ans))
         seen = await dave.wait_for(presence(LROOM, "alice"), 15, d0)
         tap.ok(seen is not None, "dave sees carol join the legacy room as alice", str(seen))
 
@@ -235,6 +242,12 @@ async def scenario(tap, prosody):
         tap.ok(ans.ok(), "and a rejoin works", str(ans))
 
         # -- a password room
+        ans = await muc_join(alice, SECRET, "dave", password="sesame")
+        e = ans.error
+        tap.ok(e is not None and e.xml.get("id") == ans.id and
+               e.error_condition() == "conflict",
+               "a nick taken in the legacy room (dave): conflict with the join id (%.1f s)"
+               % (ans.seconds or 0), str(ans))
         for label, pw in (("a wrong password", "wrong"), ("no password", None)):
             ans = await muc_join(alice, SECRET, "alice", password=pw)
             e = ans.error

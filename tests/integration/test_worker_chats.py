@@ -266,6 +266,36 @@ async def scenario(tap, irc, chat):
         got = await c.until(is_joined("#keyed"), JOIN_BOUND)
         tap.ok(got[-1] is not None, "join: the right key joins")
 
+        # ---- injection: a line break (or, on IRC, a space, comma or BEL in
+        # a channel name) never reaches the server as a line of its own
+        mark = len(bob.lines)
+        inj = "\r\nPRIVMSG bob :INJ"
+        joins = [("#inj" + inj + "1", "", FAIL_NO_ROOM, "a room name with CR LF"),
+                 ("#inj\nPRIVMSG bob :INJ2", "", FAIL_NO_ROOM, "a room name with LF"),
+                 ("#keyed", "k" + inj + "3", FAIL_OTHER, "a key with CR LF"),
+                 ("#a,#inj4", "", FAIL_NO_ROOM, "a room name with a comma"),
+                 ("#a #inj5", "", FAIL_NO_ROOM, "a room name with a space"),
+                 ("#a\x07b", "", FAIL_NO_ROOM, "a room name with BEL")]
+        for room, key, reason, what in joins:
+            c.send(wd.JOIN_CHAT, room, key, "")
+            m = await c.recv(wd.CHAT_JOIN_FAILED, lambda v, r=room: v[0] == r, 10)
+            tap.ok(m is not None and m[2][1] == reason and m[2][2] != "",
+                   "injection: %s is refused (reason %d)" % (what, reason), m and wd.fmt(m))
+        c.send(wd.SET_CHAT_TOPIC, "#ferry", "t" + inj + "6")
+        m = await c.recv(wd.CHAT_ERROR, lambda v: v[1] == OP_TOPIC, 10)
+        tap.ok(m is not None and "line break" in m[2][2],
+               "injection: a topic with CR LF is CHAT_ERROR TOPIC", m and wd.fmt(m))
+        c.send(wd.CHAT_INVITE, "#ferry", "bob" + inj + "7", "")
+        c.send(wd.CHAT_INVITE, "#ferry", "bob", "why" + inj + "8")
+        got = await c.until(lambda m: m is None or (m[0] == wd.CHAT_ERROR and
+                                                    m[2][1] == OP_INVITE and
+                                                    "line break" in m[2][2]), 10)
+        tap.ok(got[-1] is not None, "injection: an invitation with CR LF is CHAT_ERROR INVITE",
+               [wd.fmt(m) for m in got if m])
+        await c.drain(1.0)
+        tap.ok(await line_seen(bob, r"INJ|:alice!\S+ JOIN :?#(inj|a)", mark, 3.0) is None,
+               "injection: the IRC peer saw no injected command", repr(bob.lines[mark:]))
+
         # ---- renames
         carol.send("JOIN #ferry")
         m = await c.recv(wd.CHAT_OCCUPANT, lambda v: v[1] == "carol")
@@ -425,14 +455,49 @@ async def fake_scenario(tap, w):
                "forced JOIN, no NAMES: CHAT_JOINED (asked '') with ourselves, after "
                "%.1f s (bound 5 s)" % took, "%s %r" % (wd.fmt(m), occ))
         w.pending = []
+
+        async def line_read(text):
+            for _ in range(200):
+                if any(text in x for x in fake.received):
+                    return True
+                await asyncio.sleep(0.05)
+            return False
+
+        def chat_error(op):
+            return lambda x: x[1] == 3 and x[0] == wd.CHAT_ERROR and x[2][1] == op
+        # refusals prpl-irc does not know: 438 for a nick, 477 for a topic
+        w.send(wd.SET_CHAT_NICK, 3, pl(wd.SET_CHAT_NICK, "#forced", "zed2"))
+        if await line_read(b"NICK zed2"):
+            await fake.send(":fake 438 zed zed2 :Nick change too fast")
+        m = await asyncio.to_thread(w.recv_until, chat_error(OP_NICK), 10)
+        tap.ok(m[2][0] == "" and "too fast" in m[2][2],
+               "nick refused by 438: CHAT_ERROR('', NICK, the server's text)", wd.fmt(m))
+        w.send(wd.SET_CHAT_TOPIC, 3, pl(wd.SET_CHAT_TOPIC, "#forced", "t1"))
+        if await line_read(b"TOPIC #forced :t1"):
+            await fake.send(":fake 477 zed #forced :You need a registered nick")
+        m = await asyncio.to_thread(w.recv_until, chat_error(OP_TOPIC), 10)
+        tap.ok(m[2][0] == "#forced" and "registered" in m[2][2],
+               "topic refused by 477: CHAT_ERROR(room, TOPIC, the server's text)", wd.fmt(m))
+        # no answer at all: to a JOIN, a NICK and a TOPIC (all bound at 30 s)
+        w.pending = []
         t0 = time.monotonic()
         w.send(wd.JOIN_CHAT, 3, pl(wd.JOIN_CHAT, "#silent", "", ""))
+        w.send(wd.SET_CHAT_NICK, 3, pl(wd.SET_CHAT_NICK, "#forced", "zed3"))
+        w.send(wd.SET_CHAT_TOPIC, 3, pl(wd.SET_CHAT_TOPIC, "#forced", "t2"))
         m = await asyncio.to_thread(w.recv_type, wd.CHAT_JOIN_FAILED, 3, JOIN_BOUND)
         took = time.monotonic() - t0
         tap.ok(m[2] == ("#silent", FAIL_NETWORK, "no answer from the server") and
                28 <= took <= JOIN_BOUND,
                "no answer to a JOIN: CHAT_JOIN_FAILED NETWORK after %.1f s (bound 30 s)"
                % took, wd.fmt(m))
+        n = await asyncio.to_thread(w.recv_until, chat_error(OP_NICK), 10)
+        t = await asyncio.to_thread(w.recv_until, chat_error(OP_TOPIC), 10)
+        took = time.monotonic() - t0
+        tap.ok(n[2] == ("", OP_NICK, "no answer from the server") and
+               t[2] == ("#forced", OP_TOPIC, "no answer from the server") and
+               took <= JOIN_BOUND + 5,
+               "no answer to a NICK nor a TOPIC: CHAT_ERROR NICK and TOPIC 'no answer from "
+               "the server' (%.1f s, bound 30 s)" % took, "%s %s" % (wd.fmt(n), wd.fmt(t)))
         w.send(wd.LOGOUT, 3, pl(wd.LOGOUT))
         await asyncio.to_thread(w.recv_type, wd.DISCONNECTED, 3, 10)
     finally:
@@ -441,13 +506,14 @@ async def fake_scenario(tap, w):
 
 class MucProsody(Prosody):
     """Prosody with a MUC component, conference.localhost (rooms unlocked
-    at creation: no configuration form to submit first)."""
+    at creation: no configuration form to submit first; public: listed)."""
 
     def _write_config(self):
         super()._write_config()
         with open(self.cfg_path, "a") as f:
             f.write('Component "conference.localhost" "muc"\n'
-                    "    muc_room_locking = false\n")
+                    "    muc_room_locking = false\n"
+                    "    muc_room_default_public = true\n")
 
 
 MUC = "room@conference.localhost"
@@ -460,6 +526,7 @@ async def jabber_scenario(tap, run, w):
     prosody.start()
     prosody.register("carol", "localhost", "carolpw")
     prosody.register("bob", "localhost", "bobpw")
+    prosody.register("dave", "localhost", "davepw")
     opts = {"connect_server": "127.0.0.1", "port": str(prosody.c2s_port),
             "connection_security": "opportunistic_tls", "auth_plain_in_clear": "true"}
     async with XmppUser("bob@localhost", "bobpw", prosody.c2s_port) as bob:
@@ -478,6 +545,36 @@ async def jabber_scenario(tap, run, w):
                                         lambda v, r=room: v[0] == r)
             tap.ok(m[2][1] == kind, "prpl-jabber probe: %s -> kind %d" % (what, kind),
                    wd.fmt(m))
+        # a probe's answer counts only from the probed JID, and its id is
+        # not guessable: bob (probed) keeps quiet, dave answers for him
+        from slixmpp.xmlstream.handler import Callback
+        from slixmpp.xmlstream.matcher import MatchXPath
+        asked = []
+        bob.xmpp.remove_handler("Disco Info")
+        bob.xmpp.register_handler(Callback(
+            "test: silent disco#info",
+            MatchXPath("{jabber:client}iq/{http://jabber.org/protocol/disco#info}query"),
+            lambda iq: asked.append(iq["id"])))
+        target = bob.xmpp.boundjid.full
+        async with XmppUser("dave@localhost", "davepw", prosody.c2s_port) as dave:
+            for i in range(2):
+                w.send(wd.PROBE_ROOM, 4, pl(wd.PROBE_ROOM, target))
+                t0 = time.monotonic()
+                while len(asked) <= i and time.monotonic() - t0 < 10:
+                    await asyncio.sleep(0.05)
+                if len(asked) > i:
+                    dave.xmpp.send_raw(
+                        "<iq type='result' id='%s' to='carol@localhost/ferry'><query xmlns="
+                        "'http://jabber.org/protocol/disco#info'><identity category="
+                        "'conference' type='text' name='spoof'/></query></iq>" % asked[i])
+                m = await asyncio.to_thread(w.recv_type, wd.ROOM_INFO, 4, 15,
+                                            lambda v: v[0] == target)
+            tap.ok(len(asked) == 2 and m[2][1] == 0,
+                   "prpl-jabber probe: an answer from another JID than the probed one is "
+                   "ignored (UNKNOWN at the timeout, not ROOM)", "%s %r" % (wd.fmt(m), asked))
+            ids = [re.fullmatch(r"ferry-probe-\d+-([0-9a-f]{16})", x) for x in asked]
+            tap.ok(all(ids) and ids[0].group(1) != ids[1].group(1),
+                   "prpl-jabber probe: ids carry 64 random bits", repr(asked))
         got = []
         w.send(wd.JOIN_CHAT, 4, pl(wd.JOIN_CHAT, MUC, "", "carolnick"))
         m = await asyncio.to_thread(
@@ -549,6 +646,100 @@ async def jabber_scenario(tap, run, w):
             wd.CHAT_JOINED, wd.CHAT_JOIN_FAILED), JOIN_BOUND)
         tap.ok(m[0] == wd.CHAT_JOINED and m[2][0] == locked,
                "prpl-jabber: the right password joins", wd.fmt(m))
+        # a moderated room: carol joins as a visitor, the room refuses her
+        # line with a <message type='error'/>; with voice the next one goes
+        mod = "mod@conference.localhost"
+        bob.xmpp.send_raw("<presence to='%s/bob'><x xmlns='%s'/></presence>"
+                          % (mod, "http://jabber.org/protocol/muc"))
+        await bob.presence_from(mod, None, timeout=10)
+        form = ("<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                "<x xmlns='jabber:x:data' type='submit'>"
+                "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig"
+                "</value></field>"
+                "<field var='muc#roomconfig_moderatedroom'><value>1</value></field>"
+                "<field var='muc#roomconfig_roomname'><value>Moderated talk</value></field>"
+                "</x></query>")
+        r = await bob.iq(mod, form, itype="set")
+        w.send(wd.JOIN_CHAT, 4, pl(wd.JOIN_CHAT, mod, "", "carolnick"))
+        m = await asyncio.to_thread(w.recv_until, lambda x: x[1] == 4 and x[0] in (
+            wd.CHAT_JOINED, wd.CHAT_JOIN_FAILED), JOIN_BOUND)
+        tap.ok(r is not None and r.type == "result" and m[0] == wd.CHAT_JOINED,
+               "prpl-jabber: carol joins bob's moderated room", wd.fmt(m))
+        w.pending = []
+        w.send(wd.SEND_CHAT, 4, pl(wd.SEND_CHAT, 20, mod, "muted", 0))
+        m = await asyncio.to_thread(w.recv_until, lambda x: x[1] == 4 and (
+            x[0] == wd.IM_RESULT and x[2][0] == 20 or x[0] == wd.CHAT_MESSAGE), 10)
+        tap.ok(m[0] == wd.IM_RESULT and not m[2][1] and m[2][2] == 0 and m[2][3] != "",
+               "prpl-jabber moderated room: a visitor's line is IM_RESULT sent=false "
+               "(WORKER_IM_FAILED, the room's text)", wd.fmt(m))
+        r = await bob.iq(mod, "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+                         "<item nick='carolnick' role='participant'/></query>", itype="set")
+        await asyncio.sleep(0.5)
+        w.pending = []
+        w.send(wd.SEND_CHAT, 4, pl(wd.SEND_CHAT, 21, mod, "voiced", 0))
+        m = await asyncio.to_thread(w.recv_type, wd.CHAT_MESSAGE, 4, 10,
+                                    lambda v: v[0] == mod and v[1] == "carolnick")
+        tap.ok(r is not None and r.type == "result" and m[2][2] == "voiced" and m[2][4] == 21,
+               "prpl-jabber moderated room: with voice the next line is echoed with its own "
+               "seq (21): the echo FIFO did not shift", wd.fmt(m))
+        # the room list: rooms by their JID, the disco name as topic
+        w.pending = []
+        w.send(wd.LIST_ROOMS, 4, pl(wd.LIST_ROOMS))
+        rooms, m = {}, None
+        for _ in range(50):
+            m = await asyncio.to_thread(w.recv_type, wd.ROOM_LIST, 4, 30)
+            rooms.update(m[2][0])
+            if m[2][1]:
+                break
+        tap.ok(m[2][1] and m[2][2] and MUC in rooms and "room" not in rooms and
+               rooms.get(mod, "").split("\t")[1:] == ["Moderated talk"],
+               "prpl-jabber room list: rooms by JID (room@server), the disco name as topic",
+               "%r %s" % (rooms, wd.fmt(m)))
+        # the bound on the list reached inside prpl-jabber's loop (a second
+        # worker whose bound is lowered to 2): cut there, cleanly
+        d2 = run.path("worker2")
+        os.makedirs(d2, exist_ok=True)
+        log2 = os.path.join(d2, "worker.log")
+        env2 = dict(os.environ, TMPDIR=d2, HOME=d2, FERRY_LOG_LEVEL="debug",
+                    FERRY_WORKER_TEST_ROOM_LIST_MAX="2")
+        with wd.Worker(os.path.join(builddir(), "src", "ferry-worker"), env=env2,
+                       stderr_path=log2) as w2:
+            await asyncio.to_thread(w2.recv_type, wd.READY)
+            opts2 = dict(opts)
+            w2.send(wd.LOGIN, 5, wd.login_payload("prpl-jabber", "carol@localhost/cut",
+                                                  "carolpw", opts2))
+            await asyncio.to_thread(w2.recv_type, wd.CONNECTED, 5, 30)
+            w2.send(wd.LIST_ROOMS, 5, pl(wd.LIST_ROOMS))
+            cut = {}
+            for _ in range(50):
+                m2 = await asyncio.to_thread(w2.recv_type, wd.ROOM_LIST, 5, 30)
+                cut.update(m2[2][0])
+                if m2[2][1]:
+                    break
+            await asyncio.sleep(0.5)
+            w2.send(wd.LOGOUT, 5, pl(wd.LOGOUT))
+            await asyncio.to_thread(w2.recv_type, wd.DISCONNECTED, 5, 10)
+            rc2 = w2.close()
+        text2 = _read(log2)
+        bad = [ln for ln in text2.splitlines() if re.search(r"critical|assertion|Sanitizer",
+                                                            ln, re.I)]
+        tap.ok(m2[2][1] and not m2[2][2] and len(cut) == 2 and rc2 == 0 and not bad,
+               "prpl-jabber room list cut at the bound (2 of %d rooms): done, not complete, "
+               "no g_critical" % len(rooms), "%r %s %r" % (cut, wd.fmt(m2), bad[:5]))
+        # leave and join again at once: the join waits for the part's end
+        w.pending = []
+        t0 = time.monotonic()
+        w.send(wd.LEAVE_CHAT, 4, pl(wd.LEAVE_CHAT, mod))
+        w.send(wd.JOIN_CHAT, 4, pl(wd.JOIN_CHAT, mod, "", "carolnick"))
+        got = []
+        m = await asyncio.to_thread(w.recv_until, lambda x: got.append(x) or (
+            x[1] == 4 and x[0] in (wd.CHAT_JOINED, wd.CHAT_JOIN_FAILED) and x[2][0] == mod),
+            JOIN_BOUND)
+        took = time.monotonic() - t0
+        tap.ok(m[0] == wd.CHAT_JOINED and took < 10 and
+               any(x[0] == wd.CHAT_LEFT and x[2][0] == mod for x in got),
+               "prpl-jabber: LEAVE_CHAT then JOIN_CHAT at once: CHAT_LEFT, then CHAT_JOINED "
+               "(%.1f s)" % took, wd.fmt(m))
         w.pending = []
         w.send(wd.LEAVE_CHAT, 4, pl(wd.LEAVE_CHAT, MUC))
         m = await asyncio.to_thread(w.recv_type, wd.CHAT_LEFT, 4, 10, lambda v: v[0] == MUC)
@@ -581,7 +772,7 @@ def body(tap, run):
         try:
             asyncio.run(asyncio.wait_for(scenario(tap, irc, chat), 400))
             asyncio.run(asyncio.wait_for(fake_scenario(tap, w), 120))
-            asyncio.run(asyncio.wait_for(jabber_scenario(tap, run, w), 120))
+            asyncio.run(asyncio.wait_for(jabber_scenario(tap, run, w), 180))
         finally:
             seen = [x for x in w.log if x[1] == 2 and x[0] >= wd.CHAT_JOINED]
             tap.ok(not seen, "a test login sends no chat events", repr(seen))

@@ -84,4 +84,14 @@ static inline guint32 expect_send_chat(struct gw *gw, const char *text)
 	return seq;
 }
 
+/* The condition of error E (its <error/>'s first child). */
+static inline const char *error_condition(const struct stanza *e)
+{
+	const struct stanza *err = stanza_find_child(e, "error", NULL);
+	g_assert_nonnull(err);
+	const struct stanza *c = stanza_next_child(err, NULL);
+	g_assert_nonnull(c);
+	return stanza_name(c);
+}
+
 #endif

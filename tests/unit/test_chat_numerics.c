@@ -32,9 +32,23 @@ static void test_nick_refusals(void)
 	g_assert_true(chat_numeric_refuses_nick("432"));
 	g_assert_true(chat_numeric_refuses_nick("437"));
 	g_assert_true(chat_numeric_refuses_nick("484"));
+	g_assert_true(chat_numeric_refuses_nick("435")); /* banned on a channel */
+	g_assert_true(chat_numeric_refuses_nick("438")); /* too fast */
+	g_assert_true(chat_numeric_refuses_nick("447")); /* +N */
 	g_assert_false(chat_numeric_refuses_nick("475"));
 	g_assert_false(chat_numeric_refuses_nick("4330"));
 	g_assert_false(chat_numeric_refuses_nick(NULL));
+}
+
+static void test_topic_refusals(void)
+{
+	g_assert_true(chat_numeric_refuses_topic("482"));
+	g_assert_true(chat_numeric_refuses_topic("442"));
+	g_assert_true(chat_numeric_refuses_topic("477"));
+	g_assert_true(chat_numeric_refuses_topic("489"));
+	g_assert_false(chat_numeric_refuses_topic("332"));
+	g_assert_false(chat_numeric_refuses_topic("433"));
+	g_assert_false(chat_numeric_refuses_topic(NULL));
 }
 
 static void test_channels(void)
@@ -53,6 +67,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/chat_numerics/join_failures", test_join_failures);
 	g_test_add_func("/chat_numerics/nick_refusals", test_nick_refusals);
+	g_test_add_func("/chat_numerics/topic_refusals", test_topic_refusals);
 	g_test_add_func("/chat_numerics/channels", test_channels);
 	return g_test_run();
 }

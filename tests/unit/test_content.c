@@ -141,6 +141,8 @@ static void test_metadata_quiet(struct gw *gw, gconstpointer unused)
 	    "<displayed xmlns='urn:xmpp:chat-markers:0' id='m1'/>",
 	    "<received xmlns='urn:xmpp:chat-markers:0' id='m1'/><no-store xmlns='urn:xmpp:hints'/>",
 	    "<origin-id xmlns='urn:xmpp:sid:0' id='x'/><thread>t1</thread>",
+	    /* Gajim's mark on private messages through a room (typing too) */
+	    "<x xmlns='http://jabber.org/protocol/muc#user'/>",
 	};
 	guint32 account = gw_online(gw, "alice");
 	for (gsize i = 0; i < G_N_ELEMENTS(payloads); i++)

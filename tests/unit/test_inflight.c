@@ -36,6 +36,13 @@ static void test_answers(void)
 	g_autoptr(GBytes) typing = WORKER_FRAME(send_typing, .account = 1, .name = "carol");
 	inflight_book_on_command(b, typing);
 	g_assert_cmpuint(inflight_book_count(b, 1), ==, 3);
+	/* a room message is in flight like an IM (its text can be the poison) */
+	g_autoptr(GBytes) chat =
+	    WORKER_FRAME(send_chat, .account = 1, .seq = 4, .room = "#c", .text = "hi");
+	inflight_book_on_command(b, chat);
+	g_assert_cmpuint(inflight_book_count(b, 1), ==, 4);
+	g_assert_false(event(b, 1, WORKER_IMS_SENT, g_variant_new("(u)", 4)));
+	g_assert_cmpuint(inflight_book_count(b, 1), ==, 3);
 	/* a failure answers one, IMS_SENT every one up to its number */
 	g_assert_false(
 	    event(b, 1, WORKER_IM_RESULT, g_variant_new("(ubusuuu)", 6, FALSE, 0, "no", 0, 1, 0)));

@@ -45,6 +45,30 @@ static void test_join_key_and_topic(struct gw *gw, gconstpointer unused)
 	stanza_free(r);
 }
 
+/* The join's subject comes from who set the topic (IRC 333's
+ * nick!user@host: the nick), so clients show "changed by bob", not
+ * "unknown"; an empty topic is nobody's. */
+static void test_join_topic_setter(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	join(gw, ALICE_PC, "alice", "j1", NULL);
+	expect_join_chat(gw, "#c", "", "alice");
+	FAKE_EMIT(gw->fake, chat_occupant, .account = account, .room = "#c", .nick = "alice",
+	          .flags = 0, .real = "", .pm = "alice");
+	FAKE_EMIT(gw->fake, chat_joined, .account = account, .room = "#c", .asked = "#c",
+	          .nick = "alice", .topic = "welcome", .topic_by = "bob!~bob@example.net");
+	gw_expect(gw, "presence", NULL, ALICE_PC);
+	gw_expect_next(gw, "<message from='" ROOM "/bob' to='" ALICE_PC "' type='groupchat'>"
+	                   "<subject>welcome</subject></message>");
+	/* a resync after the topic was cleared: from the room */
+	FAKE_EMIT(gw->fake, chat_topic, .account = account, .room = "#c", .who = "carol",
+	          .topic = "");
+	gw_expect(gw, "message", "groupchat", ALICE_PC);
+	join(gw, ALICE_PC, "alice", "j2", NULL);
+	gw_expect(gw, "presence", NULL, ALICE_PC);
+	gw_expect_next(gw, NO_SUBJECT_TO(ALICE_PC));
+}
+
 static void test_join_errors(struct gw *gw, gconstpointer unused)
 {
 	static const struct {
@@ -211,6 +235,84 @@ static void test_leave_last(struct gw *gw, gconstpointer unused)
 	stanza_free(e);
 }
 
+/* Left then joined again at once: the PART answering our LEAVE_CHAT
+ * comes after the new join and is not taken for the room's end. */
+static void test_leave_rejoin(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = in_room(gw);
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" ROOM "/alice' type='unavailable'/>");
+	fake_command_free(gw_take_command(gw, WORKER_LEAVE_CHAT));
+	join(gw, ALICE_PC, "alice", "j2", NULL);
+	expect_join_chat(gw, "#c", "", "alice");
+	gw_clear(gw);
+	FAKE_EMIT(gw->fake, chat_left, .account = account, .room = "#c",
+	          .how = WORKER_CHAT_LEFT_PART, .actor = "", .reason = "");
+	gw_expect_nothing(gw);
+	answer_join(gw, account, "alice", "");
+	struct stanza *p = gw_take_match(gw, "presence", NULL, ALICE_PC);
+	g_assert_nonnull(p);
+	g_assert_cmpstr(stanza_get_from(p), ==, ROOM "/bob");
+	stanza_free(p);
+	gw_clear(gw);
+	/* only that one PART: the next ends the room */
+	FAKE_EMIT(gw->fake, chat_left, .account = account, .room = "#c",
+	          .how = WORKER_CHAT_LEFT_PART, .actor = "", .reason = "");
+	p = gw_expect(gw, "presence", "unavailable", ALICE_PC);
+	stanza_free(p);
+}
+
+/* The room a SEND_CHAT went to. Caller frees. */
+static char *send_chat_room(struct gw *gw)
+{
+	struct fake_command *c = gw_take_command(gw, WORKER_SEND_CHAT);
+	struct worker_msg_send_chat m;
+	g_assert_true(worker_msg_send_chat_read(c->payload, c->account, &m));
+	char *room = g_strdup(m.room);
+	worker_msg_send_chat_clear(&m);
+	fake_command_free(c);
+	return room;
+}
+
+/* A join the network answered under another name (IRC forward, +f):
+ * the room stays the JID the user joined; joined into a room the user
+ * is in already, the second join is refused and the first room stays. */
+static void test_join_forwarded(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = in_room(gw);
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='#foo@" GW_JID "/alice' id='f1'>" MUC_X
+	              "</presence>");
+	expect_join_chat(gw, "#foo", "", "alice");
+	FAKE_EMIT(gw->fake, chat_joined, .account = account, .room = "##foo-overflow",
+	          .asked = "#foo", .nick = "alice", .topic = "", .topic_by = "");
+	struct stanza *p = gw_take_match(gw, "presence", NULL, ALICE_PC);
+	g_assert_nonnull(p);
+	g_assert_cmpstr(stanza_get_from(p), ==, "#foo@" GW_JID "/alice");
+	stanza_free(p);
+	gw_clear(gw);
+	gw_inject(gw, "<message from='" ALICE_PC "' to='#foo@" GW_JID "' type='groupchat' "
+	              "id='m1'><body>hi</body></message>");
+	g_assert_null(gw_take_match(gw, "message", "error", ALICE_PC));
+	g_autofree char *room = send_chat_room(gw);
+	g_assert_cmpstr(room, ==, "##foo-overflow");
+	/* #d forwarded into #c, where alice is */
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='#d@" GW_JID "/alice' id='d1'>" MUC_X
+	              "</presence>");
+	expect_join_chat(gw, "#d", "", "alice");
+	FAKE_EMIT(gw->fake, chat_joined, .account = account, .room = "#c", .asked = "#d",
+	          .nick = "alice", .topic = "", .topic_by = "");
+	struct stanza *e = gw_expect(gw, "presence", "error", ALICE_PC);
+	g_assert_cmpstr(stanza_get_id(e), ==, "d1");
+	g_autofree char *xml = stanza_to_string(e);
+	g_assert_nonnull(strstr(xml, "<conflict"));
+	stanza_free(e);
+	gw_expect_nothing(gw);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LEAVE_CHAT), ==, 0);
+	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "' type='groupchat' id='m2'>"
+	              "<body>still</body></message>");
+	g_assert_null(gw_take_match(gw, "message", "error", ALICE_PC));
+	expect_send_chat(gw, "still");
+}
+
 /* §6: a bounced delivery from a joined resource: it is gone. */
 static void test_bounce_leaves(struct gw *gw, gconstpointer unused)
 {
@@ -280,6 +382,135 @@ static void test_message_reflection(struct gw *gw, gconstpointer unused)
 	g_assert_nonnull(strstr(xml, "Cannot send to channel"));
 	stanza_free(e);
 	gw_expect_nothing(gw);
+}
+
+static void say(struct gw *gw, const char *id, const char *text)
+{
+	gw_injectf(gw,
+	           "<message from='" ALICE_PC "' to='" ROOM "' type='groupchat' id='%s'>"
+	           "<body>%s</body></message>",
+	           id, text);
+}
+
+/* A message not taken when the worker is lost comes back (its id) and is
+ * never reflected, not even when the next login's IMS_SENT covers its
+ * seq. */
+static void test_message_lost_worker(struct gw *gw, gconstpointer unused)
+{
+	gw->settings->room_echo_wait_ms = 100;
+	guint32 account = in_room(gw);
+	say(gw, "m1", "x");
+	guint32 seq = expect_send_chat(gw, "x");
+	fake_legacy_lose(gw->fake, account);
+	struct stanza *e = gw_take_match(gw, "message", "error", ALICE_PC);
+	g_assert_nonnull(e);
+	g_assert_cmpstr(stanza_get_id(e), ==, "m1");
+	g_autofree char *xml = stanza_to_string(e);
+	g_assert_nonnull(strstr(xml, "<remote-server-timeout"));
+	stanza_free(e);
+	guint32 again = gw_relogin(gw, "alice");
+	expect_join_chat(gw, "#c", "", "alice");
+	answer_join(gw, again, "alice", "");
+	gw_clear(gw);
+	FAKE_EMIT(gw->fake, ims_sent, .account = again, .through = seq + 10);
+	gw_run_for(300);
+	g_assert_null(gw_take_match(gw, "message", "groupchat", ALICE_PC));
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SEND_CHAT), ==, 0);
+}
+
+/* Going offline with a room message not yet taken: the logout waits for
+ * it (a drain); cut short, it comes back from the transport (the
+ * resource is gone) instead of vanishing. */
+static void test_message_logout(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = in_room(gw);
+	say(gw, "m1", "first");
+	guint32 seq = expect_send_chat(gw, "first");
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
+	gw_run_for(20);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0);
+	FAKE_EMIT(gw->fake, ims_sent, .account = account, .through = seq);
+	gw_run_for(20);
+	fake_command_free(gw_take_command(gw, WORKER_LOGOUT));
+	gw_clear(gw);
+	/* ended otherwise (unregistration) before the network took it */
+	account = gw_online(gw, "alice");
+	join(gw, ALICE_PC, "alice", "j2", NULL);
+	expect_join_chat(gw, "#c", "", "alice");
+	answer_join(gw, account, "alice", "");
+	say(gw, "m2", "second");
+	expect_send_chat(gw, "second");
+	gw_clear(gw);
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unsubscribe'/>");
+	struct stanza *m;
+	bool told = false;
+	while ((m = gw_take(gw)) != NULL) {
+		g_autofree char *xml = stanza_to_string(m);
+		if (strstr(xml, "second") != NULL)
+			told = true;
+		stanza_free(m);
+	}
+	g_assert_true(told);
+}
+
+/* A room message over the worker's frame limit is refused before it goes
+ * (policy-violation); past 500 messages in flight, resource-constraint. */
+/* An unavailable directed to one contact (a client's "appear offline to
+ * bob") leaves no room; one to the transport (broadcast) does. */
+static void test_leave_directed(struct gw *gw, gconstpointer unused)
+{
+	in_room(gw);
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='bob@" GW_JID "' type='unavailable'/>");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LEAVE_CHAT), ==, 0);
+	g_assert_null(gw_take_match(gw, "presence", "unavailable", ALICE_PC));
+	say(gw, "m1", "still in");
+	expect_send_chat(gw, "still in");
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
+	fake_command_free(gw_take_command(gw, WORKER_LEAVE_CHAT));
+}
+
+/* A LEAVE_CHAT that loses the worker inside the send (the session was
+ * draining: the drain is cut, the session logs out and ends its rooms)
+ * must not touch the room it left afterwards (ASan). */
+static void test_leave_reentrant(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = in_room(gw);
+	join(gw, ALICE_PHONE, "alice", "p1", NULL);
+	gw_inject(gw, "<message from='" ALICE_PC "' to='bob@" GW_JID "' type='chat' id='i1'>"
+	              "<body>pending</body></message>");
+	fake_command_free(gw_take_command(gw, WORKER_SEND_IM));
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_LOGOUT), ==, 0); /* draining */
+	gw_clear(gw);
+	fake_legacy_lose_on_send(gw->fake, account);
+	gw_inject(gw, "<presence from='" ALICE_PHONE "' to='" ROOM "/alice' type='unavailable'/>");
+	gw_clear(gw);
+	gw_inject(gw, "<message from='" ALICE_PHONE "' to='" ROOM "' type='groupchat' id='m1'>"
+	              "<body>x</body></message>");
+	struct stanza *e = gw_expect(gw, "message", "error", ALICE_PHONE);
+	stanza_free(e);
+}
+
+static void test_message_bounds(struct gw *gw, gconstpointer unused)
+{
+	in_room(gw);
+	g_autofree char *big = g_strnfill(WORKER_MAX_IM_BYTES, 'a');
+	say(gw, "b1", big);
+	struct stanza *e = gw_expect(gw, "message", "error", ALICE_PC);
+	g_assert_cmpstr(stanza_get_id(e), ==, "b1");
+	g_assert_cmpstr(error_condition(e), ==, "policy-violation");
+	stanza_free(e);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SEND_CHAT), ==, 0);
+	for (guint i = 0; i < 500; i++)
+		say(gw, "m", "x");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SEND_CHAT), ==, 500);
+	gw_expect_nothing(gw);
+	say(gw, "m501", "x");
+	e = gw_expect(gw, "message", "error", ALICE_PC);
+	g_assert_cmpstr(stanza_get_id(e), ==, "m501");
+	g_assert_cmpstr(error_condition(e), ==, "resource-constraint");
+	stanza_free(e);
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SEND_CHAT), ==, 500);
 }
 
 static void test_message_echo_overdue(struct gw *gw, gconstpointer unused)
@@ -578,6 +809,7 @@ int main(int argc, char **argv)
 	g_test_add(path, struct gw, extra, gw_test_setup, fn, gw_test_teardown)
 	ADD("/rooms/join/order", test_join_order);
 	ADD("/rooms/join/key-and-topic", test_join_key_and_topic);
+	ADD("/rooms/join/topic-setter", test_join_topic_setter);
 	ADD("/rooms/join/errors", test_join_errors);
 	ADD("/rooms/join/refusals", test_join_refusals);
 	ADD_WITH("/rooms/join/max-rooms", "[limits]\nmax_rooms = 1\n", test_join_max_rooms);
@@ -585,9 +817,16 @@ int main(int argc, char **argv)
 	ADD("/rooms/join/timeout", test_join_timeout);
 	ADD("/rooms/multi-resource", test_multi_resource);
 	ADD("/rooms/leave/last", test_leave_last);
+	ADD("/rooms/leave/directed", test_leave_directed);
+	ADD("/rooms/leave/reentrant", test_leave_reentrant);
+	ADD("/rooms/join/forwarded", test_join_forwarded);
+	ADD("/rooms/leave/rejoin", test_leave_rejoin);
 	ADD("/rooms/leave/bounce", test_bounce_leaves);
 	ADD("/rooms/message/reflection", test_message_reflection);
 	ADD("/rooms/message/echo-overdue", test_message_echo_overdue);
+	ADD("/rooms/message/lost-worker", test_message_lost_worker);
+	ADD("/rooms/message/logout", test_message_logout);
+	ADD("/rooms/message/bounds", test_message_bounds);
 	ADD("/rooms/message/incoming", test_message_incoming);
 	ADD("/rooms/subject", test_subject);
 	ADD("/rooms/occupants/changes", test_occupant_changes);
