@@ -4,6 +4,8 @@
 #     ./tools/bench.sh [bench.py options]     e.g. --quick, --users 1,50,500,
 #                                             --repeats 3, --json FILE,
 #                                             --ferry-config workers.login_rate=200
+#     ./tools/bench.sh --muc [bench_muc.py options]   the group-chat benchmark
+#                                             (--quick, --big 0, --perf ferry)
 #
 # Installs what it needs (tools/install-deps.sh --bench: apt runs only when
 # something is missing),
@@ -29,4 +31,8 @@ if [ -z "${FERRY_BUILDDIR:-}" ]; then
 fi
 export FERRY_BUILDDIR
 cd "${FERRY_BENCH_OUTDIR:-$PWD}"
+if [ "${1:-}" = "--muc" ]; then
+    shift
+    exec /usr/bin/python3 "$top/tests/bench/bench_muc.py" "$@"
+fi
 exec /usr/bin/python3 "$top/tests/bench/bench.py" "$@"
