@@ -478,6 +478,10 @@ void muc_on_message(struct session *s, const struct stanza *m, const struct jid 
 
 void muc_index_pm(struct room *r, const struct occupant *o)
 {
+	/* IRC's PM name is the nick, and IRC PMs are found by pm_route():
+	 * no index (it doubled the main process's memory per occupant) */
+	if (address_rooms_by_prefix(session_ctx(room_session(r))->address))
+		return;
 	/* entries are checked on use, not removed as occupants go: rebuilt
 	 * from the occupants when stale ones pile up */
 	if (g_hash_table_size(r->by_pm) > 2 * g_hash_table_size(r->occupants) + 64) {
