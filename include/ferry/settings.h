@@ -97,8 +97,10 @@ struct settings {
 	guint max_pending_probes;       /* contacts outside the roster kept in memory */
 	guint max_outbox;               /* messages waiting for a login */
 	guint registrations_per_minute; /* registration attempts (test logins) */
-	guint max_rooms;                /* group chats joined at once */
-	guint max_room_occupants;       /* occupants kept per room (more are not shown) */
+	/* ... and from all users together (not per user) */
+	guint registrations_all_per_minute;
+	guint max_rooms;          /* group chats joined at once */
+	guint max_room_occupants; /* occupants kept per room (more are not shown) */
 	/* How long a contact outside the roster stays in memory unused
 	 * (600 000). Not a key of the file: the unit tests shorten it. */
 	guint contact_idle_ms;

@@ -21,10 +21,6 @@ struct registration {
 /* Users whose registration rates are remembered at once: a flood of
  * registering strangers beyond it is refused (resource-constraint). */
 #define REGISTRATION_RATE_KEYS 4096
-/* Registrations a minute from all users together: each is a login to the
- * legacy network, and many JIDs within their own rate would otherwise
- * fill the check lane without bound. */
-#define REGISTRATIONS_ALL_PER_MINUTE 60
 
 /* A registration waiting for its test login (ACCOUNT 0: for its turn). */
 struct pending {
@@ -426,8 +422,11 @@ static bool rate_allows(struct registration *reg, const struct stanza *iq, const
 	gint64 now = g_get_monotonic_time();
 	gint64 all_wait = ratelimit_wait_us(reg->all, "", now);
 	if (all_wait > 0) {
-		refuse_rate(reg, iq, bare, REGISTRATIONS_ALL_PER_MINUTE, "all users together",
-		            all_wait);
+		/* [limits] registrations_all_per_minute: each is a login to the
+		 * legacy network, and many JIDs within their own rate would
+		 * otherwise fill the check lane without bound */
+		refuse_rate(reg, iq, bare, ctx->settings->registrations_all_per_minute,
+		            "all users together", all_wait);
 		return false;
 	}
 	if (ratelimit_take(reg->rate, bare, now)) {
@@ -560,8 +559,8 @@ struct registration *registration_new(const struct gateway_ctx *ctx)
 	reg->waiting = g_hash_table_new(g_str_hash, g_str_equal);
 	guint per_minute = ctx->settings->registrations_per_minute;
 	reg->rate = ratelimit_new(per_minute, per_minute / 60.0, REGISTRATION_RATE_KEYS);
-	reg->all =
-	    ratelimit_new(REGISTRATIONS_ALL_PER_MINUTE, REGISTRATIONS_ALL_PER_MINUTE / 60.0, 1);
+	guint all = ctx->settings->registrations_all_per_minute;
+	reg->all = ratelimit_new(all, all / 60.0, 1);
 	router_add_iq_handler(ctx->router, NS_REGISTER, on_register, reg);
 	router_add_iq_handler(ctx->router, NS_GATEWAY, on_gateway, reg);
 	disco_add_feature(ctx->disco, NS_REGISTER);

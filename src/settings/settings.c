@@ -44,9 +44,14 @@ static const char *const workers_keys[] = {"program",
 static const char *const storage_keys[] = {"database", "key_file", NULL};
 static const char *const access_keys[] = {"allowed_domains", "admins", NULL};
 static const char *const logging_keys[] = {"level", NULL};
-static const char *const limits_keys[] = {
-    "max_contacts", "max_pending_probes", "max_outbox", "registrations_per_minute",
-    "max_rooms",    "max_room_occupants", NULL};
+static const char *const limits_keys[] = {"max_contacts",
+                                          "max_pending_probes",
+                                          "max_outbox",
+                                          "registrations_per_minute",
+                                          "registrations_all_per_minute",
+                                          "max_rooms",
+                                          "max_room_occupants",
+                                          NULL};
 
 static const struct {
 	const char *group;
@@ -334,6 +339,9 @@ static bool load_limits(GKeyFile *kf, struct settings *s, GError **error)
 	if (!get_uint(kf, s, "limits", "registrations_per_minute", 5, 1, 10000, &n, error))
 		return false;
 	s->registrations_per_minute = (guint)n;
+	if (!get_uint(kf, s, "limits", "registrations_all_per_minute", 60, 1, 100000, &n, error))
+		return false;
+	s->registrations_all_per_minute = (guint)n;
 	if (!get_uint(kf, s, "limits", "max_rooms", 100, 1, 100000, &n, error))
 		return false;
 	s->max_rooms = (guint)n;

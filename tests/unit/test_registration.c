@@ -751,6 +751,23 @@ static void test_rate_limited_all(struct gw *gw, gconstpointer unused)
 	g_assert_null(gw_take_match(gw, "iq", "error", NULL));
 }
 
+/* [limits] registrations_all_per_minute sets that bound (3 here). */
+static void test_rate_limited_all_setting(struct gw *gw, gconstpointer unused)
+{
+	for (int i = 0; i < 4; i++)
+		gw_injectf(gw,
+		           "<iq type='set' id='g%d' from='u%d@example.org/pc' to='" GW_JID "'>"
+		           "<query xmlns='jabber:iq:register'><username>u%d</username>"
+		           "<password>pw</password></query></iq>",
+		           i, i, i);
+	struct stanza *e = gw_expect(gw, "iq", "error", "u3@example.org/pc");
+	g_autofree char *got = test_error_text(e, "resource-constraint");
+	g_assert_true(g_str_has_prefix(got, "too many registrations: the transport takes 3 a "
+	                                    "minute from all users together"));
+	stanza_free(e);
+	g_assert_null(gw_take_match(gw, "iq", "error", NULL));
+}
+
 /* A registration's check login is paced: past the burst it waits for the
  * pacer's turn (answered by the check as usual), ahead of sessions. */
 static void test_check_paced(struct gw *gw, gconstpointer unused)
@@ -826,6 +843,9 @@ int main(int argc, char **argv)
 	           gw_test_teardown);
 	g_test_add("/registration/limits/rate-all", struct gw, NULL, setup, test_rate_limited_all,
 	           gw_test_teardown);
+	g_test_add("/registration/limits/rate-all-setting", struct gw,
+	           "[limits]\nregistrations_all_per_minute = 3\n", setup,
+	           test_rate_limited_all_setting, gw_test_teardown);
 	g_test_add("/registration/limits/check-paced", struct gw,
 	           "[workers]\nlogin_rate = 1\nlogin_burst = 1\n", setup, test_check_paced,
 	           gw_test_teardown);
