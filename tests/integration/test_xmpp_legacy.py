@@ -126,7 +126,9 @@ async def scenario(tap, prosody):
                                          where=lambda x: x.child_text("show") == "xa")
             tap.ok(p is not None and p.child_text("status") == "on the phone",
                    "a second resource with a higher priority sets the status", str(p))
-        m0 = dave.mark()
+            # marked before the phone leaves: its leaving can reach dave
+            # while the client is still closing its stream (seen in CI)
+            m0 = dave.mark()
         p = await dave.presence_from("carol@legacy.localhost", None, since=m0, timeout=20,
                                      where=lambda x: x.child_text("show") == "dnd")
         tap.ok(p is not None, "when it leaves, the remaining resource's status is back",
