@@ -53,6 +53,17 @@ bool has_line_break(const char *text);
 /* a JOINING room is joined: its occupants, then CHAT_JOINED */
 void complete_join(PurpleConversation *conv);
 
+/* The raw IRC line being parsed when it is COMMAND and its parameter AT
+ * (-1: none) names CONV's room, or NULL. */
+const struct irc_raw *raw_line(struct account *account, const char *command,
+                               PurpleConversation *conv, int at);
+/* A line was written into CONV: libpurple's history of it is cleared now
+ * and then (it only grows; nobody reads it here). */
+void count_line(PurpleConversation *conv);
+/* chats_messages.c: the write_chat ui op */
+void chats_write_chat(PurpleConversation *conv, const char *who, const char *message,
+                      PurpleMessageFlags flags, time_t mtime);
+
 /* chats_jabber.c: true when the presence prpl-jabber is parsing kicked
  * (or banned) NICK (NULL: anyone) from ROOM of ACCOUNT; sets *ACTOR and
  * *REASON ("" when not given; borrowed until the next packet). */
