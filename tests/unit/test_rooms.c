@@ -57,15 +57,15 @@ static void test_join_topic_setter(struct gw *gw, gconstpointer unused)
 	          .flags = 0, .real = "", .pm = "alice");
 	FAKE_EMIT(gw->fake, chat_joined, .account = account, .room = "#c", .asked = "#c",
 	          .nick = "alice", .topic = "welcome", .topic_by = "bob!~bob@example.net");
-	gw_expect(gw, "presence", NULL, ALICE_PC);
+	stanza_free(gw_expect(gw, "presence", NULL, ALICE_PC));
 	gw_expect_next(gw, "<message from='" ROOM "/bob' to='" ALICE_PC "' type='groupchat'>"
 	                   "<subject>welcome</subject></message>");
 	/* a resync after the topic was cleared: from the room */
 	FAKE_EMIT(gw->fake, chat_topic, .account = account, .room = "#c", .who = "carol",
 	          .topic = "");
-	gw_expect(gw, "message", "groupchat", ALICE_PC);
+	stanza_free(gw_expect(gw, "message", "groupchat", ALICE_PC));
 	join(gw, ALICE_PC, "alice", "j2", NULL);
-	gw_expect(gw, "presence", NULL, ALICE_PC);
+	stanza_free(gw_expect(gw, "presence", NULL, ALICE_PC));
 	gw_expect_next(gw, NO_SUBJECT_TO(ALICE_PC));
 }
 
