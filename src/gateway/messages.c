@@ -619,14 +619,9 @@ void messages_tell_notice(const struct gateway_ctx *ctx, const char *bare_jid,
 void messages_on_notice(void *session, const struct worker_msg_notice *m)
 {
 	struct session *s = session;
-	/* a channel's NOTICE (titled with the room): a line from the room
-	 * itself, where the client shows it as the room's, never an occupant's
-	 * message and not a chat from the transport */
-	struct room *r = *m->title != '\0' ? rooms_find(s, m->title) : NULL;
-	if (r != NULL && r->state == ROOM_JOINED && g_hash_table_size(r->joined) > 0) {
-		g_autofree char *text = rooms_text(m->text);
-		rooms_broadcast_message(r, "", text, NULL, NULL, 0);
-		return;
-	}
+	/* a channel's NOTICE (the worker titles it with the room) stays a chat
+	 * from the transport ("#ferry: bob: ..."): a line from the bare room
+	 * JID would be the XEP-0045 way, but Gajim 1.7.3 fails to draw one
+	 * (an avatar lookup of an empty nick), so the user would not see it */
 	messages_tell_notice(session_ctx(s), session_jid(s), m);
 }
