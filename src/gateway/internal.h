@@ -672,9 +672,9 @@ struct room_echoes *rooms_echoes(struct session *s);
  * as SEND_CHAT; the reflection follows the echo. false when it could not
  * go (answered). */
 bool rooms_say(struct room *r, const struct stanza *m, const char *full, const char *text);
-/* How many of S's room messages the network has not taken yet (IMS_SENT):
- * messages_pending() counts them. */
-guint room_echoes_unconfirmed(struct session *s);
+/* Whether any of S's room messages is not taken by the network yet
+ * (IMS_SENT): messages_pending() counts them. */
+bool room_echoes_unconfirmed(struct session *s);
 /* The echo (CHAT_MESSAGE) of SEQ from ACCOUNT: reflected once. */
 void room_echoes_on_echo(struct session *s, guint32 account, guint32 seq);
 /* ACCOUNT (0: any) is gone: each message not taken yet comes back with

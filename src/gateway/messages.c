@@ -316,7 +316,7 @@ void messages_on_im_result(void *session, const struct worker_msg_im_result *m)
 	}
 	unstore_outbox(s, f->outbox_id);
 	g_hash_table_remove(ms->inflight, GUINT_TO_POINTER(m->seq));
-	if (g_hash_table_size(ms->inflight) == 0)
+	if (!messages_pending(s))
 		session_drained(s);
 }
 
@@ -385,8 +385,7 @@ guint32 messages_next_seq(struct session *s)
 bool messages_pending(struct session *s)
 {
 	/* a room's message counts until the network took it */
-	return g_hash_table_size(session_messages(s)->inflight) > 0 ||
-	       room_echoes_unconfirmed(s) > 0;
+	return g_hash_table_size(session_messages(s)->inflight) > 0 || room_echoes_unconfirmed(s);
 }
 
 /* What of F has not gone yet (NULL: nothing): the worker's progress says
@@ -467,7 +466,7 @@ void messages_settle_left(struct session *s, guint32 account)
 	           session_account(s) != account;
 	for (guint i = 0; i < left->len; i++)
 		requeue_one(s, g_ptr_array_index(left, i), now);
-	if (left->len > 0 && g_hash_table_size(ms->inflight) == 0)
+	if (left->len > 0 && !messages_pending(s))
 		session_drained(s);
 }
 

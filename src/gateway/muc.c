@@ -49,15 +49,6 @@ static bool room_name_ok(const struct gateway_ctx *ctx, const struct stanza *p, 
 	return false;
 }
 
-static bool same_nick(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return false;
-	g_autofree char *fa = g_utf8_casefold(a, -1);
-	g_autofree char *fb = g_utf8_casefold(b, -1);
-	return strcmp(fa, fb) == 0;
-}
-
 /* The unavailable with 110+307+333 that tells a client which thinks it is
  * in a room that it is not (groupchat.md §7): from TO, the occupant JID
  * it addressed, to FULL. */
@@ -289,7 +280,7 @@ void muc_on_presence(struct session *s, const struct stanza *p, const struct jid
 			kick_stray(ctx, to, full);
 		return;
 	}
-	if (nick == NULL || same_nick(nick, r->nick))
+	if (nick == NULL || room_is_us(r, nick))
 		return; /* a status update: nothing the legacy room shows */
 	/* a nick change (XEP-0045 §7.6) */
 	muc_nick_settled(r); /* an earlier one unanswered: the new one counts */
@@ -297,8 +288,12 @@ void muc_on_presence(struct session *s, const struct stanza *p, const struct jid
 	r->nick_id = g_strdup(stanza_get_id(p));
 	r->nick_new = g_strdup(nick);
 	r->nick_timer = g_timeout_add(ctx->settings->room_join_ms, nick_overdue, r);
-	LEGACY_SEND(ctx->legacy, set_chat_nick, .account = session_account(s), .room = r->name,
-	            .nick = nick);
+	if (!LEGACY_SEND(ctx->legacy, set_chat_nick, .account = session_account(s), .room = r->name,
+	                 .nick = nick)) {
+		muc_nick_settled(r); /* it went nowhere: answered now, not in 35 s */
+		router_send_error(ctx->router, p, "remote-server-timeout",
+		                  "the transport is not connected to the legacy network right now");
+	}
 }
 
 /* ---- IRC private messages' way back ------------------------------------------------
@@ -410,8 +405,10 @@ static void invite(struct session *s, struct room *r, const struct stanza *m,
 		                  "the invitation's reason has a control character");
 		return;
 	}
-	LEGACY_SEND(ctx->legacy, chat_invite, .account = session_account(s), .room = r->name,
-	            .name = name, .reason = reason != NULL ? reason : "");
+	if (!LEGACY_SEND(ctx->legacy, chat_invite, .account = session_account(s), .room = r->name,
+	                 .name = name, .reason = reason != NULL ? reason : ""))
+		router_send_error(ctx->router, m, "remote-server-timeout",
+		                  "the transport is not connected to the legacy network right now");
 }
 
 void muc_on_message(struct session *s, const struct stanza *m, const struct jid *from,
@@ -462,8 +459,13 @@ void muc_on_message(struct session *s, const struct stanza *m, const struct jid 
 		r->subject_from = g_strdup(full);
 		r->subject_id = g_strdup(stanza_get_id(m));
 		r->subject_timer = g_timeout_add(ctx->settings->room_join_ms, subject_overdue, r);
-		LEGACY_SEND(ctx->legacy, set_chat_topic, .account = session_account(s),
-		            .room = r->name, .topic = topic != NULL ? topic : "");
+		if (!LEGACY_SEND(ctx->legacy, set_chat_topic, .account = session_account(s),
+		                 .room = r->name, .topic = topic != NULL ? topic : "")) {
+			muc_subject_settled(r);
+			router_send_error(
+			    ctx->router, m, "remote-server-timeout",
+			    "the transport is not connected to the legacy network right now");
+		}
 		return;
 	}
 	/* the same judgement as a 1:1 message: end-to-end encryption (OMEMO in

@@ -534,8 +534,7 @@ static enum router_result on_ping(struct router *r, const struct stanza *iq, voi
 	const char *full = stanza_get_from(iq);
 	/* XEP-0410: joined as that very occupant JID */
 	bool joined = room != NULL && full != NULL && g_hash_table_contains(room->joined, full) &&
-	              (kind == ADDRESS_ROOM || (room->nick != NULL && jid_resource(to) != NULL &&
-	                                        g_utf8_collate(room->nick, jid_resource(to)) == 0));
+	              (kind == ADDRESS_ROOM || room_is_us(room, jid_resource(to)));
 	jid_free(to);
 	if (g_strcmp0(stanza_get_type(iq), "get") != 0)
 		router_send_error(r, iq, "bad-request", "a ping is a get");

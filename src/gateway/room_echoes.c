@@ -63,17 +63,16 @@ void room_echoes_free(struct room_echoes *es)
 	g_free(es);
 }
 
-guint room_echoes_unconfirmed(struct session *s)
+bool room_echoes_unconfirmed(struct session *s)
 {
-	guint n = 0;
+	/* asked after every IMS_SENT and settled echo: stops at the first */
 	GHashTableIter it;
 	gpointer value;
 	g_hash_table_iter_init(&it, rooms_echoes(s)->by_seq);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
+	while (g_hash_table_iter_next(&it, NULL, &value))
 		if (((struct echo *)value)->timer == 0)
-			n++;
-	}
-	return n;
+			return true;
+	return false;
 }
 
 /* E is settled: forgotten; a drain waiting for it may end (when

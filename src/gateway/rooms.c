@@ -211,7 +211,7 @@ const struct occupant *room_occupant(const struct room *r, const char *nick)
 
 bool room_is_us(const struct room *r, const char *nick)
 {
-	if (r->nick == NULL)
+	if (r->nick == NULL || nick == NULL)
 		return false;
 	g_autofree char *a = g_utf8_casefold(r->nick, -1);
 	g_autofree char *b = g_utf8_casefold(nick, -1);
@@ -640,13 +640,14 @@ void rooms_broadcast_message(struct room *r, const char *nick, const char *text,
 void rooms_on_chat_message(void *session, const struct worker_msg_chat_message *m)
 {
 	struct session *s = session;
-	struct room *r = rooms_find(s, m->room);
-	if (r == NULL)
-		return;
 	if (m->seq != 0) {
+		/* our echo, by its seq: whatever the room is called now */
 		room_echoes_on_echo(s, m->account, m->seq);
 		return;
 	}
+	struct room *r = rooms_find(s, m->room);
+	if (r == NULL)
+		return;
 	g_autofree char *text = rooms_text(m->text);
 	rooms_broadcast_message(r, m->nick, text, NULL, NULL,
 	                        (m->flags & WORKER_CHAT_MSG_DELAYED) ? m->when : 0);
@@ -722,12 +723,19 @@ void rooms_on_chat_error(void *session, const struct worker_msg_chat_error *m)
 	g_autofree char *why =
 	    g_strdup_printf("%s refused it: %s", regform_protocol_name(ctx->form),
 	                    *m->text != '\0' ? m->text : "no reason given");
+	if (m->op == WORKER_CHAT_OP_INVITE || m->op == WORKER_CHAT_OP_SEND) {
+		/* no request of the user's waits for these: told in words, in or
+		 * out of a room */
+		out_tell_user(ctx->router, session_jid(s), why);
+		return;
+	}
+	struct room *only = *m->room != '\0' ? rooms_find(s, m->room) : NULL;
 	GHashTableIter it;
 	gpointer value;
 	g_hash_table_iter_init(&it, session_rooms(s)->by_name);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct room *r = value;
-		if (*m->room != '\0' && r != rooms_find(s, m->room))
+		if (*m->room != '\0' && r != only)
 			continue;
 		if (m->op == WORKER_CHAT_OP_NICK && r->nick_from != NULL) {
 			g_autofree char *from = room_occupant_jid(r, r->nick_new);
@@ -749,9 +757,6 @@ void rooms_on_chat_error(void *session, const struct worker_msg_chat_error *m)
 			stanza_add_error(e, "auth", "forbidden", why);
 			router_send(ctx->router, e);
 			muc_subject_settled(r);
-		} else if (m->op == WORKER_CHAT_OP_INVITE || m->op == WORKER_CHAT_OP_SEND) {
-			out_tell_user(ctx->router, session_jid(s), why);
-			return;
 		}
 	}
 }
