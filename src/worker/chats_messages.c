@@ -59,7 +59,9 @@ void chats_on_send_chat(void *data, const struct worker_msg_send_chat *m)
 		result =
 		    serv_chat_send(gc_of(account), purple_conv_chat_get_id(PURPLE_CONV_CHAT(conv)),
 		                   m->text, PURPLE_MESSAGE_SEND);
-	if (result < 0) {
+	if (result <= 0) {
+		/* as SEND_IM (commands.c): 0 is not sent either (prpl-jabber: no
+		 * chat of that id), never to be reflected as taken */
 		im_failed(m->account, m->seq, WORKER_IM_FAILED, "the protocol refused the message");
 		return;
 	}
