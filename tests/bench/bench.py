@@ -647,9 +647,12 @@ class Env:
                 pass
 
 
-def run_env(kind, users, args):
-    env = Env(kind, users, args)
-    log("%s U=%d: starting" % (LABELS[kind], users))
+def run_guarded(env, label, measure, args, tail=25, finish=None):
+    """Starts ENV's servers, runs the coroutine MEASURE() within
+    args.env_timeout and closes ENV; FINISH(ENV), if given, then the run's
+    cleanup, always. Returns the error text, or None. One place for what
+    every benchmark environment (1:1, group chats, the big channel) does."""
+    log("%s: starting" % label)
     t0 = time.monotonic()
     err = None
     try:
@@ -657,30 +660,41 @@ def run_env(kind, users, args):
 
         async def go():
             try:
-                await asyncio.wait_for(env.measure(), args.env_timeout)
+                await asyncio.wait_for(measure(), args.env_timeout)
             finally:
                 await env.close()
         asyncio.run(go())
     except (BenchError, asyncio.TimeoutError, LeanError, RuntimeError, OSError) as e:
-        err = "%s U=%d: %s" % (LABELS[kind], users, e or "timed out")
+        err = "%s: %s" % (label, e or "timed out")
         if isinstance(e, asyncio.TimeoutError):
             err += " (whole run over %ds)" % args.env_timeout
         log("FAILED: " + err)
         for obj in env.run.objects:
-            log("---- %s log tail ----\n%s" % (obj.name, obj.log_tail(25)))
-        if args.verbose:
+            log("---- %s log tail ----\n%s" % (obj.name, obj.log_tail(tail)))
+        if getattr(args, "verbose", False):
             traceback.print_exc()
     finally:
-        if kind == "ferry" and env.gw is not None:
-            text = env.gw.log_text()
-            lines = [l for l in text.splitlines() if "WARNING" in l or "CRITICAL" in l
-                     or "ERROR" in l]
-            env.notes = lines[:20]
-        problems = env.run.cleanup()
-        for p in problems:
+        if finish is not None:
+            finish(env)
+        for p in env.run.cleanup():
             log("cleanup: " + p)
-    log("%s U=%d: done in %.0fs" % (LABELS[kind], users, time.monotonic() - t0))
-    return env.figures, err, getattr(env, "notes", [])
+    log("%s: done in %.0fs" % (label, time.monotonic() - t0))
+    return err
+
+
+def ferry_log_problems(env):
+    """The first 20 warning/critical/error lines of the gateway's log, for a
+    ferry environment (else [])."""
+    if env.kind != "ferry" or env.gw is None:
+        return []
+    return [ln for ln in env.gw.log_text().splitlines()
+            if "WARNING" in ln or "CRITICAL" in ln or "ERROR" in ln][:20]
+
+
+def run_env(kind, users, args):
+    env = Env(kind, users, args)
+    err = run_guarded(env, "%s U=%d" % (LABELS[kind], users), env.measure, args)
+    return env.figures, err, ferry_log_problems(env)
 
 
 # ---- parser micro-benchmark ----------------------------------------------------

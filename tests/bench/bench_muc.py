@@ -47,7 +47,6 @@ import json
 import os
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 
@@ -58,13 +57,13 @@ sys.path.insert(0, HERE)
 
 import bench  # noqa: E402
 import bench_trace  # noqa: E402
-from bench import (BIB_JID, BIB_SERVER, FERRY_JID, NS_COMMANDS, NS_DATA, BenchError,  # noqa: E402
+from bench import (BIB_JID, FERRY_JID, NS_COMMANDS, NS_DATA, BenchError,  # noqa: E402
                    Biboumi, Env, cpu_seconds, log, machine, memory_kib, pct)
 import harness  # noqa: E402
 from harness import Ferry  # noqa: E402
 from servers import Ngircd, Prosody  # noqa: E402
 from transport import irc_presets, transport_config  # noqa: E402
-from lean import LeanError, LeanIrc, LeanXmpp, child, child_text, iq_error_condition  # noqa: E402
+from lean import LeanIrc, LeanXmpp, child, child_text, iq_error_condition  # noqa: E402
 
 KINDS = ("muc", "bib-off", "bib-on", "ferry")
 LABELS = {"muc": "Prosody MUC", "bib-off": "Biboumi h-off", "bib-on": "Biboumi h-on",
@@ -549,32 +548,8 @@ class MucEnv(Env):
 
 def run_env(kind, users, args):
     env = MucEnv(kind, users, args)
-    log("%s U=%d: starting" % (LABELS[kind], users))
-    t0 = time.monotonic()
-    err = None
-    try:
-        env.start_servers()
-
-        async def go():
-            try:
-                await asyncio.wait_for(env.measure(), args.env_timeout)
-            finally:
-                await env.close()
-        asyncio.run(go())
-    except (BenchError, asyncio.TimeoutError, LeanError, RuntimeError, OSError) as e:
-        err = "%s U=%d: %s" % (LABELS[kind], users, e or "timed out")
-        log("FAILED: " + err)
-        for obj in env.run.objects:
-            log("---- %s log tail ----\n%s" % (obj.name, obj.log_tail(25)))
-    finally:
-        notes = []
-        if kind == "ferry" and env.gw is not None:
-            notes = [ln for ln in env.gw.log_text().splitlines()
-                     if "WARNING" in ln or "CRITICAL" in ln or "ERROR" in ln][:20]
-        for p in env.run.cleanup():
-            log("cleanup: " + p)
-    log("%s U=%d: done in %.0fs" % (LABELS[kind], users, time.monotonic() - t0))
-    return env.figures, err, notes
+    err = bench.run_guarded(env, "%s U=%d" % (LABELS[kind], users), env.measure, args)
+    return env.figures, err, bench.ferry_log_problems(env)
 
 
 # ---- output ----------------------------------------------------------------------

@@ -25,10 +25,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 sys.path.insert(0, HERE)
 
 from bench import (BIB_JID, FERRY_JID, BenchError, Biboumi, _cpu_one, cpu_seconds, log,  # noqa: E402
-                   memory_kib)
+                   memory_kib, run_guarded)
 from bench_muc import NS_MUC, NS_PING, ChanIrc, MucEnv, status_codes  # noqa: E402
 from servers import Prosody  # noqa: E402
-from lean import LeanError, LeanXmpp, iq_error_condition  # noqa: E402
+from lean import LeanXmpp, iq_error_condition  # noqa: E402
 
 def crowd_main(port, n, chan):
     """Child process: n raw IRC clients in `chan` on 127.0.0.1:port, one
@@ -328,28 +328,8 @@ class BigEnv(MucEnv):
 
 def run_big(args):
     env = BigEnv(args)
-    log("join of a channel with %d occupants: starting" % args.big)
-    t0 = time.monotonic()
-    err = None
-    try:
-        env.start_servers()
-
-        async def go():
-            try:
-                await asyncio.wait_for(env.big(), args.env_timeout)
-            finally:
-                await env.close()
-        asyncio.run(go())
-    except (BenchError, asyncio.TimeoutError, LeanError, RuntimeError, OSError) as e:
-        err = "big join: %s" % (e or "timed out")
-        log("FAILED: " + err)
-        for obj in env.run.objects:
-            log("---- %s log tail ----\n%s" % (obj.name, obj.log_tail(15)))
-    finally:
-        env.stop_crowd()
-        for p in env.run.cleanup():
-            log("cleanup: " + p)
-    log("big join: done in %.0fs" % (time.monotonic() - t0))
+    err = run_guarded(env, "join of a channel with %d occupants" % args.big, env.big, args,
+                      tail=15, finish=lambda e: e.stop_crowd())
     return env.figures, err
 
 

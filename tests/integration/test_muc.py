@@ -22,7 +22,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Ferry, run_test, start_ferry  # noqa: E402
 from transport import (NS_CONFERENCE, NS_MUC, NS_MUC_USER, NS_RSM, NS_SID,  # noqa: E402
                        IrcPeer, XmppUser, bare, irc_join, irc_lines, irc_names, irc_presets,
-                       irc_wait, muc_codes, muc_item, muc_join, muc_leave,
+                       irc_wait, is_from, groupchat, muc_codes, muc_item, muc_join, muc_leave,
+                       presence, same, count, role,
                        muc_say, occupants_from, register_on_irc, resource, start_xmpp_and_irc,
                        transport_config, worker_pids, xml_escape)
 from harness import NS_CLIENT, NS_DISCO_ITEMS  # noqa: E402
@@ -38,45 +39,11 @@ def room_of(channel):
     return channel + "@" + T
 
 
-def same(a, b):
-    return (a or "").lower() == (b or "").lower()
-
-
-def is_from(r, room, nick=None):
-    """R comes from ROOM (bare), or from ROOM/NICK when NICK is given."""
-    if not r.sender or not same(bare(r.sender), room):
-        return False
-    return nick is None or same(resource(r.sender), nick)
-
-
-def groupchat(room, nick=None, body=None):
-    def match(r):
-        return (r.kind == "message" and r.type == "groupchat" and is_from(r, room, nick) and
-                (body is None or r.child_text("body") == body))
-    return match
-
-
-def presence(room, nick, ptype=None, codes=()):
-    def match(r):
-        return (r.kind == "presence" and r.type == ptype and is_from(r, room, nick) and
-                set(codes) <= muc_codes(r))
-    return match
-
-
 def errored(mid, kind=None):
     def match(r):
         return (r.type == "error" and r.xml.get("id") == mid and
                 (kind is None or r.kind == kind))
     return match
-
-
-def count(user, pred, since=0):
-    return sum(1 for r in user.inbox[since:] if pred(r))
-
-
-def role(r):
-    it = muc_item(r) if r is not None else None
-    return None if it is None else (it["affiliation"], it["role"])
 
 
 def status_text(r):

@@ -23,9 +23,10 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import NS_CLIENT, run_test, start_ferry  # noqa: E402
-from servers import Prosody  # noqa: E402
-from transport import (NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER, NS_SID, XmppUser, bare,  # noqa: E402
-                       legacy_xmpp_config, muc_codes, muc_item, muc_join, muc_say, resource,
+from transport import (NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER, NS_SID, XmppUser,  # noqa: E402
+                       groupchat, is_from, legacy_xmpp_config, muc_codes, muc_item, muc_join,
+                       start_legacy_xmpp,
+                       muc_say, presence, resource, same, count, role,
                        xml_escape)
 
 T = "xmpp.localhost"
@@ -37,45 +38,12 @@ SECRET = "secret\\40%s@%s" % (MUC, T)
 DAVE = "dave\\40legacy.localhost@" + T
 
 
-def same(a, b):
-    return (a or "").lower() == (b or "").lower()
-
-
-def is_from(r, room, nick=None):
-    if not r.sender or not same(bare(r.sender), room):
-        return False
-    return nick is None or same(resource(r.sender), nick)
-
-
-def groupchat(room, nick=None, body=None):
-    def match(r):
-        return (r.kind == "message" and r.type == "groupchat" and is_from(r, room, nick) and
-                (body is None or r.child_text("body") == body))
-    return match
-
-
-def presence(room, nick, ptype=None, codes=()):
-    def match(r):
-        return (r.kind == "presence" and r.type == ptype and is_from(r, room, nick) and
-                set(codes) <= muc_codes(r))
-    return match
-
-
 def subject(room, nick, text):
     def match(r):
         return (r.kind == "message" and is_from(r, room, nick) and
                 r.xml.find("{%s}subject" % NS_CLIENT) is not None and
                 r.child_text("subject") == text)
     return match
-
-
-def count(user, pred, since=0):
-    return sum(1 for r in user.inbox[since:] if pred(r))
-
-
-def role(r):
-    it = muc_item(r) if r is not None else None
-    return None if it is None else (it["affiliation"], it["role"])
 
 
 def send_subject(user, room, text):
@@ -261,14 +229,7 @@ async def scenario(tap, prosody):
 
 
 def body(tap, run):
-    prosody = run.add(Prosody(run.path("prosody"), vhosts=["localhost", "legacy.localhost"],
-                              component=T, secret="s3cret-%s" % os.urandom(6).hex(),
-                              muc=[MUC]))
-    prosody.start()
-    for user, host, pw in (("alice", "localhost", "alicepw"),
-                           ("carol", "legacy.localhost", "carolpw"),
-                           ("dave", "legacy.localhost", "davepw")):
-        prosody.register(user, host, pw)
+    prosody = start_legacy_xmpp(run, T, muc=[MUC])
     ferry = start_ferry(tap, run, **legacy_xmpp_config(prosody, T))
     if ferry is not None:
         asyncio.run(asyncio.wait_for(scenario(tap, prosody), 400))

@@ -18,8 +18,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import run_test, start_ferry  # noqa: E402
-from servers import Prosody  # noqa: E402
-from transport import NS_CHATSTATES, XmppUser, legacy_xmpp_config  # noqa: E402
+from transport import NS_CHATSTATES, XmppUser, legacy_xmpp_config, start_legacy_xmpp  # noqa: E402
 
 T = "xmpp.localhost"
 DAVE = "dave\\40legacy.localhost@" + T
@@ -161,13 +160,7 @@ async def scenario(tap, prosody):
 
 
 def body(tap, run):
-    prosody = run.add(Prosody(run.path("prosody"), vhosts=["localhost", "legacy.localhost"],
-                              component=T, secret="s3cret-%s" % os.urandom(6).hex()))
-    prosody.start()
-    for user, host, pw in (("alice", "localhost", "alicepw"),
-                           ("carol", "legacy.localhost", "carolpw"),
-                           ("dave", "legacy.localhost", "davepw")):
-        prosody.register(user, host, pw)
+    prosody = start_legacy_xmpp(run, T)
     ferry = start_ferry(tap, run, **legacy_xmpp_config(prosody, T))
     if ferry is not None:
         asyncio.run(asyncio.wait_for(scenario(tap, prosody), 240))

@@ -408,6 +408,22 @@ def legacy_xmpp_config(server, jid):
         extra={"access": {"allowed_domains": "localhost"}})
 
 
+def start_legacy_xmpp(run, component, muc=()):
+    """A Prosody serving the users (localhost: alice) and the legacy XMPP
+    network (legacy.localhost: carol, the user's legacy account, and dave,
+    a legacy contact), with COMPONENT attached and MUC components if any;
+    started, run-owned. Passwords: <user>pw."""
+    from servers import Prosody
+    prosody = run.add(Prosody(run.path("prosody"), vhosts=["localhost", "legacy.localhost"],
+                              component=component, secret="s3cret-%s" % os.urandom(6).hex(),
+                              muc=list(muc)))
+    prosody.start()
+    for user, host in (("alice", "localhost"), ("carol", "legacy.localhost"),
+                       ("dave", "legacy.localhost")):
+        prosody.register(user, host, user + "pw")
+    return prosody
+
+
 def files_containing(root, needle):
     """Paths under `root` whose bytes contain `needle` (bytes)."""
     hits = []
@@ -548,6 +564,45 @@ def resource(jid):
 
 def bare(jid):
     return jid.split("/", 1)[0] if jid else jid
+
+
+def same(a, b):
+    """JIDs (or parts) equal but for case, as servers fold them."""
+    return (a or "").lower() == (b or "").lower()
+
+
+def is_from(r, room, nick=None):
+    """R comes from ROOM (bare), or from ROOM/NICK when NICK is given."""
+    if not r.sender or not same(bare(r.sender), room):
+        return False
+    return nick is None or same(resource(r.sender), nick)
+
+
+def groupchat(room, nick=None, body=None):
+    """A matcher: a groupchat message from ROOM (/NICK), with BODY if given."""
+    def match(r):
+        return (r.kind == "message" and r.type == "groupchat" and is_from(r, room, nick) and
+                (body is None or r.child_text("body") == body))
+    return match
+
+
+def count(user, pred, since=0):
+    """How many of USER's stanzas since SINCE match PRED."""
+    return sum(1 for r in user.inbox[since:] if pred(r))
+
+
+def role(r):
+    """(affiliation, role) of R's muc#user item, or None."""
+    it = muc_item(r) if r is not None else None
+    return None if it is None else (it["affiliation"], it["role"])
+
+
+def presence(room, nick, ptype=None, codes=()):
+    """A matcher: a presence of type PTYPE from ROOM/NICK with at least CODES."""
+    def match(r):
+        return (r.kind == "presence" and r.type == ptype and is_from(r, room, nick) and
+                set(codes) <= muc_codes(r))
+    return match
 
 
 class JoinAnswer:

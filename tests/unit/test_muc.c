@@ -112,6 +112,8 @@ static void test_self_ping(struct gw *gw, gconstpointer unused)
 	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "' type='groupchat' id='m1'>"
 	              "<body>x</body></message>");
 	e = gw_expect(gw, "message", "error", ALICE_PC);
+	g_assert_nonnull(
+	    stanza_find_child(stanza_find_child(e, "error", NULL), "not-acceptable", NULL));
 	stanza_free(e);
 }
 
