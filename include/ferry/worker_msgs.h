@@ -7,16 +7,18 @@
  *   struct worker_msg_NAME      its account id and payload members, typed
  *                               by kind: STR and SECRET const char *, U32
  *                               guint32, BOOL bool, I64 gint64, DICT
- *                               GHashTable * (char * -> char *)
+ *                               GHashTable * (char * -> char *), FORM
+ *                               GPtrArray * of such GHashTable *
  *   worker_msg_NAME_frame(m)    the encoded frame (GBytes, caller unrefs);
- *                               NULL strings are sent as "", a NULL DICT as
- *                               empty; SECRET text is copied only into
+ *                               NULL strings are sent as "", a NULL DICT or
+ *                               FORM as empty; SECRET text is copied only into
  *                               memory that is wiped when freed
  *   worker_msg_NAME_read(p,a,m) fills M from payload P (already checked
  *                               against the catalogue, as
  *                               worker_frame_decode() returns it) and
  *                               account A: strings are borrowed from P, a
- *                               DICT is a new table of borrowed strings;
+ *                               DICT is a new table of borrowed strings, a
+ *                               FORM a new array of such tables;
  *                               release with worker_msg_NAME_clear(m).
  *                               false (a programming error, logged; M
  *                               holds only A) when P has another type
@@ -39,6 +41,7 @@
 #define WORKER_CTYPE_BOOL bool
 #define WORKER_CTYPE_I64 gint64
 #define WORKER_CTYPE_DICT GHashTable *
+#define WORKER_CTYPE_FORM GPtrArray *
 
 #define WORKER_MEMBER_(kind, member) WORKER_CTYPE_##kind member;
 #define WORKER_STRUCT_(NAME, number, name, fields)                                                 \

@@ -52,7 +52,8 @@
  * one line here and a handler on the side that receives it.
  *
  * Kinds: STR (UTF-8 text, "s"), SECRET (text wiped from memory after use,
- * "s"), U32 ("u"), BOOL ("b"), I64 ("x"), DICT (text -> text, "a{ss}").
+ * "s"), U32 ("u"), BOOL ("b"), I64 ("x"), DICT (text -> text, "a{ss}"),
+ * FORM (a list of text -> text tables, "aa{ss}": a prompt's fields).
  */
 
 /* clang-format off */
@@ -127,7 +128,15 @@
 	X(LIST_ROOMS, 56, list_rooms, )                                                    \
 	/* Is ROOM a room? (prpl-jabber: a disco#info to that JID on the legacy server.)  \
 	 * Answered by ROOM_INFO within a bounded time. */                                 \
-	X(PROBE_ROOM, 57, probe_room, F(STR, room))
+	X(PROBE_ROOM, 57, probe_room, F(STR, room))                                        \
+	/* ---- prompts: questions libpurple (or ferry's certificate check) asks the      \
+	 * user. Answer prompt PROMPT: ACTION is WORKER_PROMPT_OK with VALUES (var ->      \
+	 * value, the vars of the PROMPT's form; a list-multi's values joined by "\n";     \
+	 * fields left out keep their value) or WORKER_PROMPT_CANCEL (VALUES ignored).     \
+	 * Answered by PROMPT_CLOSED (ANSWERED or CANCELLED) once the prompt's callback    \
+	 * ran, by PROMPT_CLOSED (UNKNOWN) when PROMPT is not open for this account, or    \
+	 * by PROMPT_ERROR when a value does not fit (the prompt stays open). */           \
+	X(ANSWER_PROMPT, 60, answer_prompt, F(U32, prompt) F(U32, action) F(DICT, values))
 
 #define WORKER_EVENTS(X, F)                                                                \
 	/* The worker is up (worker protocol version, libpurple version). On account 0. */ \
@@ -233,7 +242,28 @@
 	/* PROBE_ROOM's answer (ROOM as asked, WORKER_ROOM_* KIND, its NAME, whether it   \
 	 * takes a password). */                                                           \
 	X(ROOM_INFO, 171, room_info, F(STR, room) F(U32, kind) F(STR, name)               \
-	                             F(BOOL, password))
+	                             F(BOOL, password))                                   \
+	/* ---- prompts. */                                                               \
+	/* A question for the user: PROMPT (an id, never 0, unique for the worker's run),  \
+	 * WORKER_PROMPT_KIND_* KIND, TITLE, INSTRUCTIONS (libpurple's primary and        \
+	 * secondary text, plain, "\n" between), WHO (the legacy name it is about, ""     \
+	 * none), and FORM: its fields in order, each a table of WORKER_PROMPT_FIELD_*     \
+	 * keys. Open until PROMPT_CLOSED; sent during test logins too (not held). */     \
+	X(PROMPT, 180, prompt, F(U32, prompt) F(U32, kind) F(STR, title)                  \
+	                       F(STR, instructions) F(STR, who) F(FORM, form))            \
+	/* PROMPT is closed (WORKER_PROMPT_CLOSED_* WHY, TEXT for the user, "" none).     \
+	 * No callback of it runs after this, and an answer to it is refused. */          \
+	X(PROMPT_CLOSED, 181, prompt_closed, F(U32, prompt) F(U32, why) F(STR, text))     \
+	/* ANSWER_PROMPT's VALUES did not fit PROMPT (TEXT says which field); it stays    \
+	 * open. */                                                                        \
+	X(PROMPT_ERROR, 182, prompt_error, F(U32, prompt) F(STR, text))                   \
+	/* How the account's legacy link is protected, once known (sent before            \
+	 * CONNECTED, and again when it changes): ENCRYPTED (TLS), the server             \
+	 * certificate's SUBJECT, ISSUER and SHA256 fingerprint (hex, colon-separated;    \
+	 * "" when not encrypted), TRUST (WORKER_TRUST_*). libpurple tells no TLS          \
+	 * version or cipher. */                                                           \
+	X(LINK_INFO, 183, link_info, F(BOOL, encrypted) F(STR, subject) F(STR, issuer)    \
+	                             F(STR, sha256) F(U32, trust))
 
 #define WORKER_MESSAGES(X, F) WORKER_COMMANDS(X, F) WORKER_EVENTS(X, F)
 /* clang-format on */
@@ -245,6 +275,7 @@
 #define WORKER_WIRE_BOOL "b"
 #define WORKER_WIRE_I64 "x"
 #define WORKER_WIRE_DICT "a{ss}"
+#define WORKER_WIRE_FORM "aa{ss}"
 
 #define WORKER_ENUM_ITEM_(NAME, number, name, fields) WORKER_##NAME = number,
 #define WORKER_NO_FIELD_(kind, member)
@@ -352,9 +383,71 @@ enum worker_room_kind {
 /* The most rooms a LIST_ROOMS reports. */
 #define WORKER_ROOM_LIST_MAX 20000
 
+/* ---- prompts ---------------------------------------------------------------- */
+
+/* What a PROMPT is (the libpurple request it stands for). */
+enum worker_prompt_kind {
+	WORKER_PROMPT_KIND_INPUT = 1,       /* purple_request_input: field "value" */
+	WORKER_PROMPT_KIND_CHOICE = 2,      /* purple_request_choice: list-single "choice" */
+	WORKER_PROMPT_KIND_ACTION = 3,      /* purple_request_action(_with_icon): list-single
+	                                     * "action", values "0".."n-1" */
+	WORKER_PROMPT_KIND_FIELDS = 4,      /* purple_request_fields: one field per libpurple
+	                                     * field */
+	WORKER_PROMPT_KIND_CERTIFICATE = 5, /* ferry's certificate check: list-single
+	                                     * "action" (reject, once, always), hidden "host",
+	                                     * "port", "sha256" */
+};
+
+/* ANSWER_PROMPT action. */
+enum worker_prompt_action {
+	WORKER_PROMPT_OK = 0,
+	WORKER_PROMPT_CANCEL = 1, /* the prompt's cancel; for an action prompt, which has
+	                           * none, the refusing action by its label (Reject,
+	                           * Cancel, No, Deny), else the prompt is closed and the
+	                           * login ends */
+};
+
+/* PROMPT_CLOSED why. */
+enum worker_prompt_closed {
+	WORKER_PROMPT_CLOSED_ANSWERED = 0,  /* ANSWER_PROMPT OK: its callback ran */
+	WORKER_PROMPT_CLOSED_CANCELLED = 1, /* ANSWER_PROMPT CANCEL: its cancel ran */
+	WORKER_PROMPT_CLOSED_WITHDRAWN = 2, /* the plugin closed it, or its connection ended */
+	WORKER_PROMPT_CLOSED_UNKNOWN = 3,   /* ANSWER_PROMPT named no prompt open */
+};
+
+/* The keys of a PROMPT form's field tables (every value text; absent keys
+ * are empty or false). */
+#define WORKER_PROMPT_FIELD_VAR "var"           /* unique in the form; "" only for fixed */
+#define WORKER_PROMPT_FIELD_TYPE "type"         /* an XEP-0004 type name: text-single,                                                    * text-private, text-multi, boolean,                                                     * list-single, list-multi, fixed,                                                        * hidden */
+#define WORKER_PROMPT_FIELD_LABEL "label"       /* plain text */
+#define WORKER_PROMPT_FIELD_DESC "desc"         /* plain text (a type hint, ...) */
+#define WORKER_PROMPT_FIELD_VALUE "value"       /* the default; several joined by "
+"                                                    * (list-multi) */
+#define WORKER_PROMPT_FIELD_REQUIRED "required" /* "1" when required */
+#define WORKER_PROMPT_FIELD_INTEGER "integer"   /* "1": a text-single holding an integer */
+#define WORKER_PROMPT_FIELD_OPTIONS "options"   /* list types: one "value\tlabel" per                                                     * line, in order */
+#define WORKER_PROMPT_FIELD_IMAGE "image"       /* a picture: its bytes in base64 (at                                                     * most WORKER_PROMPT_IMAGE_MAX bytes                                                     * decoded), any format; type "fixed" */
+#define WORKER_PROMPT_IMAGE_MAX (256 * 1024)
+
+/* LINK_INFO trust: how the certificate came to be trusted. */
+enum worker_trust {
+	WORKER_TRUST_NONE = 0,    /* not encrypted */
+	WORKER_TRUST_CA = 1,      /* valid for the host by the system's CAs */
+	WORKER_TRUST_PINNED = 2,  /* pinned for this account (LOGIN option ferry.cert_pins) */
+	WORKER_TRUST_ONCE = 3,    /* the user accepted it for this login */
+};
+
+/* The LOGIN option (not a libpurple one) with the certificates the user
+ * always accepts for this account: one "host port sha256" per line
+ * (sha256 as in LINK_INFO). A certificate the CAs do not vouch for is
+ * accepted only when pinned here for its host and port, or by the user's
+ * answer to a CERTIFICATE prompt. */
+#define WORKER_OPTION_CERT_PINS "ferry.cert_pins"
+
 /* 2: SEND_IM max_lines, IM_RESULT reason and progress, IM_QUEUED, IM_PROGRESS,
- * CANCEL_IMS; 3: group chats (JOIN_CHAT ... ROOM_INFO) */
-#define WORKER_PROTOCOL_VERSION 3
+ * CANCEL_IMS; 3: group chats (JOIN_CHAT ... ROOM_INFO); 4: prompts
+ * (ANSWER_PROMPT, PROMPT, PROMPT_CLOSED, PROMPT_ERROR), LINK_INFO */
+#define WORKER_PROTOCOL_VERSION 4
 
 /* The protocol descriptions ferry-worker --describe prints are in
  * worker_describe.h. */

@@ -56,6 +56,17 @@ static inline GVariant *enc_DICT(GHashTable *v)
 	return g_variant_new_array(G_VARIANT_TYPE("{ss}"), entries, i);
 }
 
+/* A prompt's fields: each table as a DICT (its values wiped as well, a
+ * masked field's default being a secret). */
+static inline GVariant *enc_FORM(GPtrArray *v)
+{
+	guint n = v != NULL ? v->len : 0;
+	g_autofree GVariant **items = g_new(GVariant *, n + 1);
+	for (guint i = 0; i < n; i++)
+		items[i] = enc_DICT(g_ptr_array_index(v, i));
+	return g_variant_new_array(G_VARIANT_TYPE("a{ss}"), items, n);
+}
+
 /* Decoded strings point into PAYLOAD's data, which outlives the child. */
 static inline void dec_STR(GVariant *payload, gsize i, const char **out)
 {
@@ -107,6 +118,20 @@ static inline void dec_DICT(GVariant *payload, gsize i, GHashTable **out)
 	*out = table;
 }
 
+static inline void dec_FORM(GVariant *payload, gsize i, GPtrArray **out)
+{
+	GVariant *list = g_variant_get_child_value(payload, i);
+	gsize n = g_variant_n_children(list);
+	GPtrArray *tables = g_ptr_array_new_full(n, (GDestroyNotify)g_hash_table_unref);
+	for (gsize j = 0; j < n; j++) {
+		GHashTable *table = NULL;
+		dec_DICT(list, j, &table);
+		g_ptr_array_add(tables, table);
+	}
+	g_variant_unref(list);
+	*out = tables;
+}
+
 static inline void clr_STR(const char **v)
 {
 	*v = NULL;
@@ -135,6 +160,11 @@ static inline void clr_I64(gint64 *v)
 static inline void clr_DICT(GHashTable **v)
 {
 	g_clear_pointer(v, g_hash_table_unref);
+}
+
+static inline void clr_FORM(GPtrArray **v)
+{
+	g_clear_pointer(v, g_ptr_array_unref);
 }
 
 /* ---- per message, from the catalogue ------------------------------------------ */

@@ -63,6 +63,10 @@ struct messages;
 struct roster;
 struct content;
 struct muc_list;
+struct cmds;
+struct adhoc;
+struct chatbot;
+struct prompts;
 
 /* The ports main.c passed in and the modules, for the modules. */
 struct gateway_ctx {
@@ -81,6 +85,10 @@ struct gateway_ctx {
 	struct content *content;           /* content.c */
 	char *contact_caps;                /* contacts.c: XEP-0115 ver of contacts' full JIDs */
 	struct muc_list *muc_list;         /* muc_disco.c: the room list */
+	struct cmds *cmds;                 /* cmd.c: the commands (cmd.h) */
+	struct adhoc *adhoc;               /* adhoc.c: XEP-0050 */
+	struct chatbot *chatbot;           /* chatbot.c: chat to the transport */
+	struct prompts *prompts;           /* prompts.c: open libpurple prompts (prompts.h) */
 };
 
 /* ---- out.c ---------------------------------------------------------------------- */

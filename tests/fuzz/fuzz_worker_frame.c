@@ -73,6 +73,13 @@ static void valid_DICT(GHashTable *v)
 	}
 }
 
+static void valid_FORM(GPtrArray *v)
+{
+	check(v != NULL);
+	for (guint i = 0; i < v->len; i++)
+		valid_DICT(g_ptr_array_index(v, i));
+}
+
 static void same_STR(const char *a, const char *b)
 {
 	check(strcmp(a, b) == 0);
@@ -108,6 +115,13 @@ static void same_DICT(GHashTable *a, GHashTable *b)
 		const char *other = g_hash_table_lookup(b, key);
 		check(other != NULL && strcmp(other, value) == 0);
 	}
+}
+
+static void same_FORM(GPtrArray *a, GPtrArray *b)
+{
+	check(a->len == b->len);
+	for (guint i = 0; i < a->len; i++)
+		same_DICT(g_ptr_array_index(a, i), g_ptr_array_index(b, i));
 }
 
 /* ---- per message ---------------------------------------------------------- */
@@ -152,6 +166,7 @@ static bool same_body(GBytes *frame, GBytes *body)
 #define IS_DICT_BOOL 0
 #define IS_DICT_I64 0
 #define IS_DICT_DICT 1
+#define IS_DICT_FORM 1
 #define HAS_DICT_(kind, member) || IS_DICT_##kind
 #define VALID_(kind, member) valid_##kind(msg->member);
 #define SAME_(kind, member) same_##kind(msg->member, again.member);

@@ -27,7 +27,7 @@ from gi.repository import GLib
 
 # ---- constants mirroring include/ferry/worker_protocol.h --------------------
 
-WORKER_PROTOCOL_VERSION = 3
+WORKER_PROTOCOL_VERSION = 4
 WORKER_MAX_FRAME = 1024 * 1024
 WORKER_FD = 3
 

@@ -12,6 +12,7 @@
 /* Strings and tables made for one test, freed at its end. */
 static GPtrArray *garbage;
 static GPtrArray *tables;
+static GPtrArray *forms;
 
 static const char *keep(char *s)
 {
@@ -57,6 +58,19 @@ static GHashTable *sample_DICT(const char *member)
 	return t;
 }
 
+static GPtrArray *sample_FORM(const char *member)
+{
+	GPtrArray *a = g_ptr_array_new();
+	g_ptr_array_add(a, sample_DICT(member));
+	GHashTable *t = g_hash_table_new(g_str_hash, g_str_equal);
+	g_hash_table_insert(t, (gpointer) "var", (gpointer)keep(g_strdup_printf("%s-var", member)));
+	g_ptr_array_add(tables, t);
+	g_ptr_array_add(a, t);
+	g_ptr_array_add(a, sample_DICT("second"));
+	g_ptr_array_add(forms, a);
+	return a;
+}
+
 static void check_STR(const char *member, const char *want, const char *got)
 {
 	g_test_message("%s", member);
@@ -96,6 +110,15 @@ static void check_DICT(const char *member, GHashTable *want, GHashTable *got)
 	g_hash_table_iter_init(&it, want);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		g_assert_cmpstr(g_hash_table_lookup(got, k), ==, v);
+}
+
+static void check_FORM(const char *member, GPtrArray *want, GPtrArray *got)
+{
+	g_test_message("%s", member);
+	g_assert_nonnull(got);
+	g_assert_cmpuint(got->len, ==, want->len);
+	for (guint i = 0; i < want->len; i++)
+		check_DICT(member, g_ptr_array_index(want, i), g_ptr_array_index(got, i));
 }
 
 /* ---- the frame of a message, decoded back to its payload ------------------------ */
@@ -150,6 +173,7 @@ WORKER_MESSAGES(CHECKER, CHECK_MEMBER)
 	{                                                                                          \
 		garbage = g_ptr_array_new_with_free_func(g_free);                                  \
 		tables = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);       \
+		forms = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);         \
 		struct worker_msg_##name want = sample_##name(77);                                 \
 		g_autoptr(GBytes) frame = worker_msg_##name##_frame(&want);                        \
 		g_assert_nonnull(frame);                                                           \
@@ -160,6 +184,7 @@ WORKER_MESSAGES(CHECKER, CHECK_MEMBER)
 		worker_msg_##name##_clear(&got);                                                   \
 		g_ptr_array_unref(garbage);                                                        \
 		g_ptr_array_unref(tables);                                                         \
+		g_ptr_array_unref(forms);                                                          \
 	}
 WORKER_MESSAGES(ROUND_TRIP, WORKER_NO_FIELD_)
 

@@ -296,7 +296,8 @@ static void test_encode_refuses_wrong_payload(void)
 }
 
 /* Every message's number, name and payload type, written out by hand
- * from the protocol as ferry-worker and ferry speak it (version 3: group
+ * from the protocol as ferry-worker and ferry speak it (version 4: prompts
+ * and LINK_INFO; 3: group
  * chats; 2: SEND_IM took max_lines, IM_RESULT the reason and how much went): a change to the
  * catalogue that breaks the wire fails here. */
 static void test_catalogue(void)
@@ -342,6 +343,7 @@ static void test_catalogue(void)
 	    {WORKER_SET_CHAT_NICK, 55, "set_chat_nick", "(ss)"},
 	    {WORKER_LIST_ROOMS, 56, "list_rooms", "()"},
 	    {WORKER_PROBE_ROOM, 57, "probe_room", "(s)"},
+	    {WORKER_ANSWER_PROMPT, 60, "answer_prompt", "(uua{ss})"},
 	    {WORKER_CHAT_JOINED, 160, "chat_joined", "(sssss)"},
 	    {WORKER_CHAT_JOIN_FAILED, 161, "chat_join_failed", "(sus)"},
 	    {WORKER_CHAT_OCCUPANT, 162, "chat_occupant", "(ssuss)"},
@@ -354,6 +356,10 @@ static void test_catalogue(void)
 	    {WORKER_CHAT_ERROR, 169, "chat_error", "(sus)"},
 	    {WORKER_ROOM_LIST, 170, "room_list", "(a{ss}bb)"},
 	    {WORKER_ROOM_INFO, 171, "room_info", "(susb)"},
+	    {WORKER_PROMPT, 180, "prompt", "(uusssaa{ss})"},
+	    {WORKER_PROMPT_CLOSED, 181, "prompt_closed", "(uus)"},
+	    {WORKER_PROMPT_ERROR, 182, "prompt_error", "(us)"},
+	    {WORKER_LINK_INFO, 183, "link_info", "(bsssu)"},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_assert_cmpuint(cases[i].type, ==, cases[i].number);
