@@ -101,6 +101,10 @@ struct settings {
 	guint registrations_all_per_minute;
 	guint max_rooms;          /* group chats joined at once */
 	guint max_room_occupants; /* occupants kept per room (more are not shown) */
+	/* a command run (XEP-0050 or chat) idle this long ends (expired) */
+	guint command_idle_seconds;
+	/* an unanswered libpurple prompt is cancelled after this long */
+	guint prompt_seconds;
 	/* How long a contact outside the roster stays in memory unused
 	 * (600 000). Not a key of the file: the unit tests shorten it. */
 	guint contact_idle_ms;

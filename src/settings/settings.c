@@ -51,6 +51,8 @@ static const char *const limits_keys[] = {"max_contacts",
                                           "registrations_all_per_minute",
                                           "max_rooms",
                                           "max_room_occupants",
+                                          "command_idle_seconds",
+                                          "prompt_seconds",
                                           NULL};
 
 static const struct {
@@ -348,6 +350,12 @@ static bool load_limits(GKeyFile *kf, struct settings *s, GError **error)
 	if (!get_uint(kf, s, "limits", "max_room_occupants", 10000, 1, 1000000, &n, error))
 		return false;
 	s->max_room_occupants = (guint)n;
+	if (!get_uint(kf, s, "limits", "command_idle_seconds", 900, 5, 86400, &n, error))
+		return false;
+	s->command_idle_seconds = (guint)n;
+	if (!get_uint(kf, s, "limits", "prompt_seconds", 600, 5, 86400, &n, error))
+		return false;
+	s->prompt_seconds = (guint)n;
 	s->contact_idle_ms = 10 * 60 * 1000;
 	s->room_join_ms = 35 * 1000;
 	s->room_echo_wait_ms = 10 * 1000;
