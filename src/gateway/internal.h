@@ -271,6 +271,42 @@ void registration_on_lost(struct registration *registration, guint32 account);
  * turn). */
 void registration_login_ready(struct registration *registration, const char *bare_jid);
 
+/* CONTRACT (C1 implements; B1 and C2 use). How a registration's outcome
+ * reaches whoever asked for it: the XEP-0077 iq, the register command
+ * (cmds_account.c), the changed-password prompt (status.c). */
+struct prompt;
+struct registration_requester {
+	/* The check login raised prompt P: true when the requester shows it
+	 * (the register run's next stage); false hands it to the chat bot. */
+	bool (*prompt)(void *data, struct prompt *p);
+	/* The check ended: OK (stored; NICK the name it signed on as), else an
+	 * XMPP error CONDITION and a TEXT for the user. The requester is
+	 * forgotten after it. */
+	void (*done)(void *data, bool ok, const char *nick, const char *condition,
+	             const char *text);
+};
+/* Checks SETTINGS (borrowed, copied) and PASSWORD (copied; NULL: the
+ * stored one) for BARE_JID with a test login (paced, rate-limited as the
+ * iq path is), stores them when it signs on and keeps its login for the
+ * session, then REQ->done(DATA, ...). false when it cannot start (a check
+ * already under way, the rate): *CONDITION (static) and *TEXT (caller
+ * frees) for the user. */
+bool registration_check(struct registration *registration, const char *bare_jid,
+                        GHashTable *settings, const char *password,
+                        const struct registration_requester *req, void *data,
+                        const char **condition, char **text);
+/* The requester DATA of BARE_JID's check goes away (its run ended): the
+ * check is stopped and its login ended; REQ->done is not called. */
+void registration_abandon(struct registration *registration, const char *bare_jid, void *data);
+/* Unregisters BARE_JID as <remove/> does (messages answered, contacts
+ * taken out, credentials wiped), then DONE(DATA, ok, text). */
+void registration_unregister(struct registration *registration, const char *bare_jid,
+                             void (*done)(void *data, bool ok, const char *text), void *data);
+/* The user whose check login ACCOUNT is, or NULL. Borrowed. */
+const char *registration_account_user(const struct registration *registration, guint32 account);
+/* logins.c: the user whose kept login ACCOUNT is, or NULL. Borrowed. */
+const char *logins_account_user(const struct logins *logins, guint32 account);
+
 /* ---- resources.c ----------------------------------------------------------------- */
 
 struct resources;
