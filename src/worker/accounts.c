@@ -33,6 +33,7 @@ struct account {
 	guint held_dropped;       /* frames that did not fit */
 	char *complaint;          /* what the network said against our login, or NULL */
 	struct sendq *sendq;      /* paced lines (prpl-irc), NULL elsewhere; owned */
+	guint prompts;            /* its prompts open (prompts.c) */
 };
 
 /* What a test login may hold for KEEP: a registration's login is kept for
@@ -150,8 +151,10 @@ void account_emit(struct account *account, GBytes *frame)
 	if (frame == NULL)
 		return; /* over the frame limit, or a programming error: logged */
 	guint32 type = worker_frame_type(frame);
+	/* prompts are answered during the check (a login code), never held */
 	if (!account_is_test(account) || type == WORKER_CONNECTED || type == WORKER_DISCONNECTED ||
-	    type == WORKER_NAME_FALLBACK) {
+	    type == WORKER_NAME_FALLBACK || type == WORKER_PROMPT || type == WORKER_PROMPT_CLOSED ||
+	    type == WORKER_PROMPT_ERROR || type == WORKER_LINK_INFO) {
 		channel_send(frame);
 		return;
 	}
@@ -310,9 +313,24 @@ void account_signed_on(struct account *account, const char *display_name)
 	core_trim_later();
 }
 
+void account_prompts_changed(struct account *account, int delta)
+{
+	if (delta < 0 && account->prompts > 0)
+		account->prompts--;
+	else if (delta > 0)
+		account->prompts++;
+}
+
 static gboolean on_login_timeout(gpointer data)
 {
 	struct account *account = data;
+	if (account->prompts > 0) {
+		/* the user is being asked (a login code, a certificate): ferry
+		 * bounds the question; the deadline starts again after it */
+		g_debug("account %u: sign-on deadline waits for %u open prompt(s)", account->id,
+		        account->prompts);
+		return G_SOURCE_CONTINUE;
+	}
 	account->login_timer = 0;
 	g_autofree char *text = g_strdup_printf("no sign-on within %u s", login_timeout);
 	account_fail(account, WORKER_REASON_TIMEOUT, text, false);

@@ -375,6 +375,15 @@ void commands_handle(guint32 type, guint32 id, GVariant *payload)
 		g_warning("%s for account 0 ignored", worker_msg_name(type));
 		return;
 	}
+	if (type == WORKER_ANSWER_PROMPT) {
+		/* answered for a prompt the account may have outlived */
+		static const struct worker_msg_handlers prompts = {.answer_prompt = prompts_on_answer};
+		(void)worker_msg_dispatch(&prompts, NULL, type, id, payload);
+		struct account *a = accounts_lookup(id);
+		if (a != NULL)
+			quirks_flush_sends(a);
+		return;
+	}
 	struct account *account = accounts_lookup(id);
 	if (type == WORKER_LOGIN ||
 	    ((type == WORKER_SEND_IM || type == WORKER_SEND_CHAT) && account == NULL)) {

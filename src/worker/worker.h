@@ -257,6 +257,9 @@ void account_signed_on(struct account *account, const char *display_name);
  * for it and schedules its destruction (never from inside the caller's
  * libpurple callback). */
 void account_fail(struct account *account, enum worker_reason reason, const char *text, bool fatal);
+/* DELTA prompts of ACCOUNT opened (1) or closed (-1): while one is open,
+ * the sign-on deadline waits (the user is being asked; ferry bounds it). */
+void account_prompts_changed(struct account *account, int delta);
 
 /* Remembers STATE (an opaque summary of a buddy's presence) as the last
  * one sent for buddy NAME; false if it is the same as before, so the event
@@ -437,6 +440,39 @@ bool requests_answer_auth(struct account *account, guint32 id, bool granted);
  * another dispatch is never another account's reason. The caller takes
  * it; the matching notice is then the caller's to send. */
 char *requests_take_cert_problem(void);
+
+/* Records TEXT as the reason of the certificate failure libpurple is
+ * about to report in this dispatch (taken by requests_take_cert_problem). */
+void requests_set_cert_problem(const char *text);
+
+/* The account whose connection's input prpl-irc or prpl-jabber is
+ * handling in this very dispatch, or NULL. */
+struct account *requests_input_account(void);
+
+/* ---- prompts.c, prompt_fields.c: libpurple's requests asked of the user ---- */
+
+/* Sets the request ui ops. */
+void prompts_install(void);
+/* ANSWER_PROMPT (DATA unused: the prompt names its account). */
+void prompts_on_answer(void *data, const struct worker_msg_answer_prompt *m);
+struct prompt;
+/* A prompt whose PROMPT could not be sent: cancelled from an idle callback. */
+void prompts_cancel_now(struct prompt *p);
+
+/* A field of a fields request as a PROMPT's form names it (VAR NULL: not
+ * shown, an account field or an invisible one). */
+struct prompt_field {
+	char *var;
+	PurpleRequestField *field;
+};
+void prompt_field_free(gpointer data);
+/* FIELDS as a PROMPT's form (field tables); SHOWN gets a struct
+ * prompt_field per field, in order. */
+GPtrArray *prompt_fields_form(PurpleRequestFields *fields, GPtrArray *shown);
+/* Checks VALUES (var -> text) against every field of SHOWN, then writes
+ * them with libpurple's setters (an account field gets PA); false with
+ * *WHY (caller frees) and nothing written when one does not fit. */
+bool prompt_fields_apply(GPtrArray *shown, GHashTable *values, PurpleAccount *pa, char **why);
 
 /* Sends WORKER_NOTICE to PA's account. PA NULL (libpurple's notify ops
  * name no account): to the account whose input prpl-irc or prpl-jabber is
