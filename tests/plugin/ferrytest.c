@@ -42,10 +42,10 @@ static const guint8 png_bytes[] = {
 
 /* A 2x2 uncompressed 32-bit TGA (true colour, 8 alpha bits, top-left
  * origin), as purple-discord sends its QR code. */
-static const guint8 tga_bytes[] = {
-    0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00,
-    0x02, 0x00, 0x20, 0x28, 0x00, 0x00, 0xff, 0xff, 0x00, 0xff, 0x00, 0xff, 0xff, 0x00,
-    0x00, 0xff, 0xff, 0xff, 0xff, 0xff};
+static const guint8 tga_bytes[] = {0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                   0x00, 0x00, 0x00, 0x02, 0x00, 0x02, 0x00, 0x20, 0x28,
+                                   0x00, 0x00, 0xff, 0xff, 0x00, 0xff, 0x00, 0xff, 0xff,
+                                   0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 /* One connection's state. */
 struct ft_conn {
@@ -193,13 +193,16 @@ static char *fields_text(PurpleRequestFields *fields)
 				break;
 			}
 			case PURPLE_REQUEST_FIELD_INTEGER:
-				value = g_strdup_printf("%d", purple_request_field_int_get_value(f));
+				value =
+				    g_strdup_printf("%d", purple_request_field_int_get_value(f));
 				break;
 			case PURPLE_REQUEST_FIELD_BOOLEAN:
-				value = g_strdup(purple_request_field_bool_get_value(f) ? "1" : "0");
+				value =
+				    g_strdup(purple_request_field_bool_get_value(f) ? "1" : "0");
 				break;
 			case PURPLE_REQUEST_FIELD_CHOICE:
-				value = g_strdup_printf("%d", purple_request_field_choice_get_value(f));
+				value =
+				    g_strdup_printf("%d", purple_request_field_choice_get_value(f));
 				break;
 			case PURPLE_REQUEST_FIELD_LIST:
 				value = list_selection(f);
@@ -260,26 +263,24 @@ static void file_cancel(void *data, const char *path)
 
 /* ---- cues ------------------------------------------------------------------ */
 
-static void raise_input(PurpleConnection *gc, const char *cue, gboolean multiline,
-                        gboolean masked)
+static void raise_input(PurpleConnection *gc, const char *cue, gboolean multiline, gboolean masked)
 {
 	struct ft_req *req = req_new(gc, cue, PURPLE_REQUEST_INPUT);
 	PurpleAccount *account = purple_connection_get_account(gc);
-	req_raised(req, purple_request_input(gc, "Input", "Type something", "for the test",
-	                                     multiline ? "first\nsecond" : "default text",
-	                                     multiline, masked, NULL, "_OK", G_CALLBACK(input_ok),
-	                                     "_Cancel", G_CALLBACK(input_cancel), account,
-	                                     FT_CUE, NULL, req));
+	req_raised(req,
+	           purple_request_input(gc, "Input", "Type something", "for the test",
+	                                multiline ? "first\nsecond" : "default text", multiline,
+	                                masked, NULL, "_OK", G_CALLBACK(input_ok), "_Cancel",
+	                                G_CALLBACK(input_cancel), account, FT_CUE, NULL, req));
 }
 
 static void raise_choice(PurpleConnection *gc)
 {
 	struct ft_req *req = req_new(gc, "choice", PURPLE_REQUEST_CHOICE);
-	req_raised(req, purple_request_choice(gc, "Choice", "Pick a fruit", NULL, 2, "_OK",
-	                                      G_CALLBACK(choice_ok), "_Cancel",
-	                                      G_CALLBACK(choice_cancel),
-	                                      purple_connection_get_account(gc), FT_CUE, NULL,
-	                                      req, "Apple", 1, "Banana", 2, "Cherry", 7, NULL));
+	req_raised(req, purple_request_choice(
+	                    gc, "Choice", "Pick a fruit", NULL, 2, "_OK", G_CALLBACK(choice_ok),
+	                    "_Cancel", G_CALLBACK(choice_cancel), purple_connection_get_account(gc),
+	                    FT_CUE, NULL, req, "Apple", 1, "Banana", 2, "Cherry", 7, NULL));
 }
 
 static void raise_action(PurpleConnection *gc, const char *cue)
@@ -354,8 +355,8 @@ static void raise_fields(PurpleConnection *gc)
 	purple_request_field_list_add_selected(f, "B");
 	purple_request_field_list_add_selected(f, "D");
 	purple_request_field_group_add_field(g2, f);
-	purple_request_field_group_add_field(g2,
-	                                     purple_request_field_label_new("note", "Just a label"));
+	purple_request_field_group_add_field(
+	    g2, purple_request_field_label_new("note", "Just a label"));
 	purple_request_field_group_add_field(
 	    g2, purple_request_field_image_new("png", "PNG", (const char *)png_bytes,
 	                                       sizeof png_bytes));
@@ -367,10 +368,10 @@ static void raise_fields(PurpleConnection *gc)
 	purple_request_field_group_add_field(g2, f);
 
 	struct ft_req *req = req_new(gc, "fields", PURPLE_REQUEST_FIELDS);
-	req_raised(req, purple_request_fields(gc, "Fields", "Every field type", "for the test",
-	                                      fields, "_OK", G_CALLBACK(fields_ok), "_Cancel",
-	                                      G_CALLBACK(fields_cancel), account, FT_CUE, NULL,
-	                                      req));
+	req_raised(req,
+	           purple_request_fields(gc, "Fields", "Every field type", "for the test", fields,
+	                                 "_OK", G_CALLBACK(fields_ok), "_Cancel",
+	                                 G_CALLBACK(fields_cancel), account, FT_CUE, NULL, req));
 }
 
 static void raise_qr(PurpleConnection *gc)
@@ -384,11 +385,10 @@ static void raise_qr(PurpleConnection *gc)
 	    g, purple_request_field_image_new("qr_image", "QR Image", (const char *)png_bytes,
 	                                      sizeof png_bytes));
 	struct ft_req *req = req_new(gc, "qr", PURPLE_REQUEST_FIELDS);
-	req_raised(req, purple_request_fields(gc, "Logon QR Code", "Scan this code", NULL, fields,
-	                                      "_OK", G_CALLBACK(fields_ok), "_Dismiss",
-	                                      G_CALLBACK(fields_cancel),
-	                                      purple_connection_get_account(gc), FT_CUE, NULL,
-	                                      req));
+	req_raised(
+	    req, purple_request_fields(gc, "Logon QR Code", "Scan this code", NULL, fields, "_OK",
+	                               G_CALLBACK(fields_ok), "_Dismiss", G_CALLBACK(fields_cancel),
+	                               purple_connection_get_account(gc), FT_CUE, NULL, req));
 }
 
 static void raise_file(PurpleConnection *gc, gboolean folder)
@@ -432,15 +432,13 @@ static gboolean disconnect_now(gpointer data)
 	return FALSE;
 }
 
-static void raise_timed_input(PurpleConnection *gc, const char *cue, GSourceFunc then,
-                              guint ms)
+static void raise_timed_input(PurpleConnection *gc, const char *cue, GSourceFunc then, guint ms)
 {
 	struct ft_req *req = req_new(gc, cue, PURPLE_REQUEST_INPUT);
 	req_raised(req, purple_request_input(gc, "Input", "Soon gone", NULL, NULL, FALSE, FALSE,
 	                                     NULL, "_OK", G_CALLBACK(input_ok), "_Cancel",
 	                                     G_CALLBACK(input_cancel),
-	                                     purple_connection_get_account(gc), FT_CUE, NULL,
-	                                     req));
+	                                     purple_connection_get_account(gc), FT_CUE, NULL, req));
 	req->timer = purple_timeout_add(ms, then, req);
 }
 
@@ -457,10 +455,10 @@ static void cue(PurpleConnection *gc, const char *word)
 	else if (g_str_has_prefix(word, "action"))
 		raise_action(gc, word);
 	else if (strcmp(word, "fields") == 0) {
-		g_autofree char *png = g_compute_checksum_for_data(G_CHECKSUM_SHA256, png_bytes,
-		                                                   sizeof png_bytes);
-		g_autofree char *tga = g_compute_checksum_for_data(G_CHECKSUM_SHA256, tga_bytes,
-		                                                   sizeof tga_bytes);
+		g_autofree char *png =
+		    g_compute_checksum_for_data(G_CHECKSUM_SHA256, png_bytes, sizeof png_bytes);
+		g_autofree char *tga =
+		    g_compute_checksum_for_data(G_CHECKSUM_SHA256, tga_bytes, sizeof tga_bytes);
 		g_autofree char *r = g_strdup_printf("info fields: png=%s;tga=%s", png, tga);
 		report(gc, r);
 		raise_fields(gc);
@@ -526,11 +524,11 @@ static void ft_login(PurpleAccount *account)
 	purple_connection_update_progress(gc, "Connecting", 0, 2);
 	if (g_str_has_prefix(purple_account_get_username(account), "code")) {
 		struct ft_req *req = req_new(gc, "login-code", PURPLE_REQUEST_INPUT);
-		req_raised(req, purple_request_input(
-		                    gc, "Login code", "Enter the login code", "sent by the test",
-		                    NULL, FALSE, FALSE, NULL, "_OK", G_CALLBACK(login_code_ok),
-		                    "_Cancel", G_CALLBACK(login_code_cancel), account, NULL, NULL,
-		                    req));
+		req_raised(req, purple_request_input(gc, "Login code", "Enter the login code",
+		                                     "sent by the test", NULL, FALSE, FALSE, NULL,
+		                                     "_OK", G_CALLBACK(login_code_ok), "_Cancel",
+		                                     G_CALLBACK(login_code_cancel), account, NULL,
+		                                     NULL, req));
 		return;
 	}
 	c->connect_timer = purple_timeout_add(50, connect_now, c);
@@ -578,10 +576,10 @@ static const char *ft_list_icon(PurpleAccount *account, PurpleBuddy *buddy)
 static GList *ft_status_types(PurpleAccount *account)
 {
 	GList *types = NULL;
-	types = g_list_append(types, purple_status_type_new(PURPLE_STATUS_AVAILABLE, "available",
-	                                                    NULL, TRUE));
-	types = g_list_append(types, purple_status_type_new(PURPLE_STATUS_OFFLINE, "offline",
-	                                                    NULL, TRUE));
+	types = g_list_append(
+	    types, purple_status_type_new(PURPLE_STATUS_AVAILABLE, "available", NULL, TRUE));
+	types = g_list_append(types,
+	                      purple_status_type_new(PURPLE_STATUS_OFFLINE, "offline", NULL, TRUE));
 	return types;
 }
 
