@@ -31,7 +31,9 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 
-from harness import builddir, run_test  # noqa: E402
+import subprocess  # noqa: E402
+
+from harness import Ferry, builddir, ferry_binary, run_test  # noqa: E402
 from servers import _read  # noqa: E402
 import worker_driver as wd  # noqa: E402
 from worker_driver import Prompt  # noqa: E402
@@ -414,10 +416,31 @@ def check_login_code(tap, s):
         s.w.send(wd.LOGOUT, account, wd.payload(wd.LOGOUT, ()))
 
 
+def check_ferry_config(tap, run):
+    """ferry accepts [legacy] protocol = prpl-ferrytest (its --describe run
+    as the worker user, in the worker sandbox) with the test plugin path in
+    its environment, and not without it."""
+    ferry = Ferry(run.path("ferry"), 5347, "a-secret-for-the-check", protocol=PROTO,
+                  legacy_name="Ferry Test")
+    out = {}
+    for label in ("with", "without"):
+        env = ferry._env()
+        env.pop("FERRY_WORKER_TEST_PLUGIN_DIR", None)
+        if label == "with":
+            env["FERRY_WORKER_TEST_PLUGIN_DIR"] = plugin_dir()
+        r = subprocess.run([ferry_binary(), "--check-config", ferry.cfg_path], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+        out[label] = (r.returncode, r.stdout.decode(errors="replace"))
+    tap.ok(out["with"][0] == 0 and "[legacy] protocol" in out["without"][1],
+           "ferry --check-config accepts prpl-ferrytest through FERRY_WORKER_TEST_PLUGIN_DIR "
+           "(and refuses it without)", repr(out))
+
+
 def body(tap, run):
     so = os.path.join(plugin_dir(), "ferrytest.so")
     if not tap.ok(os.path.exists(so), "the test plugin is built", so):
         return
+    check_ferry_config(tap, run)
     d = run.path("worker")
     os.makedirs(d, exist_ok=True)
     binary = os.path.join(builddir(), "src", "ferry-worker")
