@@ -314,6 +314,7 @@ def check_qr(tap, s, png_sha):
 
 def check_files(tap, s):
     for cue in ("file", "folder"):
+        s.w.pending = [m for m in s.w.drain(0.3) if m[0] != wd.NOTICE]  # earlier notices
         SEQ[0] += 1
         s.w.send(wd.SEND_IM, ACC, wd.payload(wd.SEND_IM, (SEQ[0], "cue", cue, 0)))
         r = s.report("cancel " + cue)
