@@ -196,6 +196,19 @@ void core_trim_later(void)
 		trim_timer = g_timeout_add_seconds(TRIM_DELAY_S, trim_now, NULL);
 }
 
+/* TEST ONLY: FERRY_WORKER_TEST_PLUGIN_DIR=DIR in the worker's environment
+ * adds DIR to the plugin search path (probed by purple_core_init), so
+ * tests load the test protocol plugin (tests/plugin/ferrytest.c) from the
+ * build tree; the sandbox lets the worker read it (sandbox.c). */
+static void test_plugin_dir(void)
+{
+	const char *dir = g_getenv("FERRY_WORKER_TEST_PLUGIN_DIR");
+	if (dir == NULL || *dir == '\0')
+		return;
+	purple_plugins_add_search_path(dir);
+	g_message("test plugin directory %s", dir);
+}
+
 bool core_init(const struct worker_config *config, GError **error)
 {
 	g_return_val_if_fail(!core_running, false);
@@ -218,6 +231,7 @@ bool core_init(const struct worker_config *config, GError **error)
 		return false;
 	}
 
+	test_plugin_dir();
 	purple_util_set_user_dir(user_dir);
 	purple_certificate_add_ca_search_path(ca_dir);
 	purple_core_set_ui_ops(&core_ops);

@@ -223,6 +223,10 @@ static bool apply_landlock(int abi, const char *private_dir, char **ca_files, GE
 		ok = allow(rs, read_write[i], FS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE, all, error);
 	for (gsize i = 0; ok && ca_files != NULL && ca_files[i] != NULL; i++)
 		ok = allow(rs, ca_files[i], LANDLOCK_ACCESS_FS_READ_FILE, all, error);
+	/* TEST ONLY: the test plugin directory (purple_core.c), read-only */
+	const char *test_plugins = g_getenv("FERRY_WORKER_TEST_PLUGIN_DIR");
+	if (ok && test_plugins != NULL && *test_plugins != '\0')
+		ok = allow(rs, test_plugins, FS_READ, all, error);
 	if (ok)
 		ok = allow(rs, private_dir, all, all, error);
 	if (ok && syscall(SYS_landlock_restrict_self, rs, 0) != 0) {

@@ -314,3 +314,65 @@ class Worker:
                 if len(parts) >= 3 and parts[-1] == "kB":
                     out[parts[0].rstrip(":")] = int(parts[1])
         return out
+
+
+# ---- prompts (protocol 4) ----------------------------------------------------
+
+PROMPT_KIND_INPUT = 1
+PROMPT_KIND_CHOICE = 2
+PROMPT_KIND_ACTION = 3
+PROMPT_KIND_FIELDS = 4
+PROMPT_KIND_CERTIFICATE = 5
+
+PROMPT_OK = 0
+PROMPT_CANCEL = 1
+
+PROMPT_CLOSED_ANSWERED = 0
+PROMPT_CLOSED_CANCELLED = 1
+PROMPT_CLOSED_WITHDRAWN = 2
+PROMPT_CLOSED_UNKNOWN = 3
+
+
+def answer_payload(prompt, action=PROMPT_OK, values=None):
+    """ANSWER_PROMPT's payload "(uua{ss})": prompt id, PROMPT_OK or
+    PROMPT_CANCEL, var -> value (a list-multi's values joined by "\\n";
+    a Python list is joined here)."""
+    vals = {}
+    for k, v in (values or {}).items():
+        vals[k] = "\n".join(v) if isinstance(v, (list, tuple)) else v
+    return payload(ANSWER_PROMPT, (prompt, action, vals))
+
+
+class Prompt:
+    """A PROMPT event's value "(uusssaa{ss})" read: id, kind, title,
+    instructions, who, form (a list of field dicts), and lookups."""
+
+    def __init__(self, value):
+        (self.id, self.kind, self.title, self.instructions, self.who,
+         form) = value
+        self.form = [dict(f) for f in form]
+
+    def field(self, var):
+        """The field dict of VAR, or None."""
+        for f in self.form:
+            if f.get("var") == var:
+                return f
+        return None
+
+    def vars(self):
+        return [f.get("var", "") for f in self.form if f.get("var")]
+
+    @staticmethod
+    def options(f):
+        """A list field's options as [(value, label)], in order."""
+        text = f.get("options", "")
+        return [tuple(line.split("\t", 1)) if "\t" in line else (line, line)
+                for line in text.split("\n") if line != ""]
+
+    def images(self):
+        """The decoded bytes of every field carrying an image, in order."""
+        import base64
+        return [base64.b64decode(f["image"]) for f in self.form if f.get("image")]
+
+    def __repr__(self):
+        return "Prompt(%d, kind %d, %r, %r)" % (self.id, self.kind, self.title, self.form)
