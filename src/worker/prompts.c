@@ -267,7 +267,7 @@ static bool send_prompt(struct prompt *p, guint32 kind, const char *primary,
 	g_ptr_array_unref(form);
 	if (frame == NULL)
 		return false;
-	g_message("account %u: prompt %u asked (%s)", p->account, p->id, worker_msg_name(kind));
+	g_message("account %u: prompt %u asked (kind %u)", p->account, p->id, kind);
 	emit(p->account, frame);
 	return true;
 }

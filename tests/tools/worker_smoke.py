@@ -427,9 +427,15 @@ def section_protocol(binary, root):
         print("    silent server, --login-timeout 2 -> %s after %.2fs" % (wd.fmt(m), time.monotonic() - t0))
         check(m[2][0] == wd.REASON_TIMEOUT and not m[2][2], "DISCONNECTED TIMEOUT, not fatal")
         w.send(wd.LOGIN, 4, wd.login_payload("prpl-simple", "sip@127.0.0.1", "", {}))
-        m = w.recv_type(wd.DISCONNECTED, 4, timeout=10)
+        m = w.recv_type(wd.PROMPT, 4, timeout=10)
         print("    prpl-simple without password -> %s" % wd.fmt(m))
-        check(m[2] == (wd.REASON_AUTH, "a password is required", True), "password required")
+        form = m[2][5]
+        check(any(f.get("type") == "text-private" for f in form),
+              "the password is asked (a PROMPT with a text-private field)")
+        w.send(wd.ANSWER_PROMPT, 4, wd.payload(wd.ANSWER_PROMPT, (m[2][0], wd.PROMPT_CANCEL, {})))
+        m = w.recv_type(wd.PROMPT_CLOSED, 4, timeout=10)
+        check(m[2][1] == wd.PROMPT_CLOSED_CANCELLED, "the password prompt cancelled")
+        w.send(wd.LOGOUT, 4, wd.payload(wd.LOGOUT, ()))
         w.send(wd.LOGIN, 5, wd.login_payload("prpl-jabber", "x@nothing-here.invalid/r", "pw", {}))
         t0 = time.monotonic()
         seen_children = []
@@ -597,9 +603,15 @@ def section_xmpp(binary, root):
         print("    wrong password -> %s" % wd.fmt(m))
         check(m[2][0] == wd.REASON_AUTH and m[2][2], "wrong password: DISCONNECTED AUTH fatal")
         w.send(wd.LOGIN, 8, wd.login_payload("prpl-jabber", "carol@legacy.localhost/x", "", opts))
-        m = w.recv_type(wd.DISCONNECTED, 8, timeout=20)
+        m = w.recv_type(wd.PROMPT, 8, timeout=20)
         print("    empty password -> %s" % wd.fmt(m))
-        check(m[2][0] == wd.REASON_AUTH and m[2][2], "empty password: DISCONNECTED AUTH fatal")
+        check(any(f.get("var") == "password" for f in m[2][5]), "empty password: asked")
+        w.send(wd.ANSWER_PROMPT, 8, wd.payload(wd.ANSWER_PROMPT, (m[2][0], wd.PROMPT_OK,
+                                                                  {"password": "carolpw"})))
+        m = w.recv_type(wd.CONNECTED, 8, timeout=20)
+        print("    the password answered -> %s" % wd.fmt(m))
+        check(True, "empty password: the answered password signs on")
+        w.send(wd.LOGOUT, 8, wd.payload(wd.LOGOUT, ()))
         show(w.drain(1.0))
 
         dave = XmppPeer("dave@legacy.localhost/peer", "davepw", prosody.c2s_port)
