@@ -416,25 +416,35 @@ enum worker_prompt_closed {
 };
 
 /* The keys of a PROMPT form's field tables (every value text; absent keys
- * are empty or false). */
-#define WORKER_PROMPT_FIELD_VAR "var"           /* unique in the form; "" only for fixed */
-#define WORKER_PROMPT_FIELD_TYPE "type"         /* an XEP-0004 type name: text-single,                                                    * text-private, text-multi, boolean,                                                     * list-single, list-multi, fixed,                                                        * hidden */
-#define WORKER_PROMPT_FIELD_LABEL "label"       /* plain text */
-#define WORKER_PROMPT_FIELD_DESC "desc"         /* plain text (a type hint, ...) */
-#define WORKER_PROMPT_FIELD_VALUE "value"       /* the default; several joined by "
-"                                                    * (list-multi) */
-#define WORKER_PROMPT_FIELD_REQUIRED "required" /* "1" when required */
-#define WORKER_PROMPT_FIELD_INTEGER "integer"   /* "1": a text-single holding an integer */
-#define WORKER_PROMPT_FIELD_OPTIONS "options"   /* list types: one "value\tlabel" per                                                     * line, in order */
-#define WORKER_PROMPT_FIELD_IMAGE "image"       /* a picture: its bytes in base64 (at                                                     * most WORKER_PROMPT_IMAGE_MAX bytes                                                     * decoded), any format; type "fixed" */
+ * are empty or false):
+ *   var       unique in the form; "" only for fixed fields
+ *   type      an XEP-0004 type name: text-single, text-private, text-multi,
+ *             boolean, list-single, list-multi, fixed, hidden
+ *   label     plain text
+ *   desc      plain text (a type hint, ...)
+ *   value     the default; several joined by "\n" (list-multi)
+ *   required  "1" when required
+ *   integer   "1": a text-single holding an integer
+ *   options   list types: one "value\tlabel" per line, in order
+ *   image     a picture: its bytes in base64 (at most WORKER_PROMPT_IMAGE_MAX
+ *             bytes decoded), any format; on a fixed field */
+#define WORKER_PROMPT_FIELD_VAR "var"
+#define WORKER_PROMPT_FIELD_TYPE "type"
+#define WORKER_PROMPT_FIELD_LABEL "label"
+#define WORKER_PROMPT_FIELD_DESC "desc"
+#define WORKER_PROMPT_FIELD_VALUE "value"
+#define WORKER_PROMPT_FIELD_REQUIRED "required"
+#define WORKER_PROMPT_FIELD_INTEGER "integer"
+#define WORKER_PROMPT_FIELD_OPTIONS "options"
+#define WORKER_PROMPT_FIELD_IMAGE "image"
 #define WORKER_PROMPT_IMAGE_MAX (256 * 1024)
 
 /* LINK_INFO trust: how the certificate came to be trusted. */
 enum worker_trust {
-	WORKER_TRUST_NONE = 0,    /* not encrypted */
-	WORKER_TRUST_CA = 1,      /* valid for the host by the system's CAs */
-	WORKER_TRUST_PINNED = 2,  /* pinned for this account (LOGIN option ferry.cert_pins) */
-	WORKER_TRUST_ONCE = 3,    /* the user accepted it for this login */
+	WORKER_TRUST_NONE = 0,   /* not encrypted */
+	WORKER_TRUST_CA = 1,     /* valid for the host by the system's CAs */
+	WORKER_TRUST_PINNED = 2, /* pinned for this account (LOGIN option ferry.cert_pins) */
+	WORKER_TRUST_ONCE = 3,   /* the user accepted it for this login */
 };
 
 /* The LOGIN option (not a libpurple one) with the certificates the user

@@ -377,7 +377,8 @@ void commands_handle(guint32 type, guint32 id, GVariant *payload)
 	}
 	if (type == WORKER_ANSWER_PROMPT) {
 		/* answered for a prompt the account may have outlived */
-		static const struct worker_msg_handlers prompts = {.answer_prompt = prompts_on_answer};
+		static const struct worker_msg_handlers prompts = {.answer_prompt =
+		                                                       prompts_on_answer};
 		(void)worker_msg_dispatch(&prompts, NULL, type, id, payload);
 		struct account *a = accounts_lookup(id);
 		if (a != NULL)

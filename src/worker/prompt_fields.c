@@ -23,8 +23,7 @@ void prompt_field_free(gpointer data)
 	g_free(f);
 }
 
-static GHashTable *entry_new(GPtrArray *form, const char *type, const char *var,
-                             const char *label)
+static GHashTable *entry_new(GPtrArray *form, const char *type, const char *var, const char *label)
 {
 	GHashTable *f = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
 	g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_TYPE, g_strdup(type));
@@ -210,8 +209,7 @@ static bool parse_bool(const char *s, bool *out)
 }
 
 /* Whether VALUE (NULL: not given) fits FIELD; the reason in *WHY. */
-static bool check_value(PurpleRequestField *field, const char *var, const char *value,
-                        char **why)
+static bool check_value(PurpleRequestField *field, const char *var, const char *value, char **why)
 {
 	const char *label = purple_request_field_get_label(field);
 	const char *name = label != NULL && *label != '\0' ? label : var;
@@ -220,7 +218,8 @@ static bool check_value(PurpleRequestField *field, const char *var, const char *
 	case PURPLE_REQUEST_FIELD_STRING: {
 		if (!purple_request_field_string_is_editable(field))
 			return true;
-		const char *now = value != NULL ? value : purple_request_field_string_get_value(field);
+		const char *now =
+		    value != NULL ? value : purple_request_field_string_get_value(field);
 		if (required && (now == NULL || *now == '\0')) {
 			*why = g_strdup_printf("'%s' (%s) is required", var, name);
 			return false;
@@ -265,8 +264,8 @@ static bool check_value(PurpleRequestField *field, const char *var, const char *
 			if (**it == '\0')
 				continue;
 			if (!parse_index(*it, n, &i)) {
-				*why = g_strdup_printf("'%s' (%s): '%s' is not one of the options", var,
-				                       name, *it);
+				*why = g_strdup_printf("'%s' (%s): '%s' is not one of the options",
+				                       var, name, *it);
 				return false;
 			}
 			count++;
@@ -313,7 +312,8 @@ static void set_value(PurpleRequestField *field, const char *value, PurpleAccoun
 		g_auto(GStrv) picked = g_strsplit(value, "\n", -1);
 		for (char **it = picked; *it != NULL; it++)
 			if (parse_index(*it, n, &i))
-				purple_request_field_list_add_selected(field, g_list_nth_data(items, i));
+				purple_request_field_list_add_selected(field,
+				                                       g_list_nth_data(items, i));
 		break;
 	}
 	case PURPLE_REQUEST_FIELD_ACCOUNT:
@@ -338,7 +338,8 @@ bool prompt_fields_apply(GPtrArray *shown, GHashTable *values, PurpleAccount *pa
 	for (guint i = 0; i < shown->len; i++) {
 		struct prompt_field *pf = g_ptr_array_index(shown, i);
 		if (pf->var == NULL) {
-			if (purple_request_field_get_type(pf->field) == PURPLE_REQUEST_FIELD_ACCOUNT)
+			if (purple_request_field_get_type(pf->field) ==
+			    PURPLE_REQUEST_FIELD_ACCOUNT)
 				set_value(pf->field, NULL, pa);
 			continue;
 		}

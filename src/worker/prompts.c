@@ -173,8 +173,8 @@ static gboolean auto_answer(gpointer data)
 /* A request answered here with CB (VALUE for choices and actions), from an
  * idle callback: never inside the request call, whose caller has not
  * registered the handle yet. */
-static struct prompt *auto_prompt(PurpleRequestType type, enum call call, GCallback cb,
-                                  int value, void *user_data)
+static struct prompt *auto_prompt(PurpleRequestType type, enum call call, GCallback cb, int value,
+                                  void *user_data)
 {
 	struct prompt *p = g_new0(struct prompt, 1);
 	p->type = type;
@@ -217,8 +217,7 @@ static struct prompt *prompt_new(struct account *account, PurpleRequestType type
 }
 
 /* A field table for the form (values owned, keys static). */
-static GHashTable *field_new(GPtrArray *form, const char *type, const char *var,
-                             const char *label)
+static GHashTable *field_new(GPtrArray *form, const char *type, const char *var, const char *label)
 {
 	GHashTable *f = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
 	g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_TYPE, g_strdup(type));
@@ -240,8 +239,9 @@ static void field_image(GHashTable *f, gconstpointer data, gsize size)
 	if (data == NULL || size == 0)
 		return;
 	if (size > WORKER_PROMPT_IMAGE_MAX) {
-		g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_DESC,
-		                    g_strdup_printf("(a picture of %zu bytes, too large to show)", size));
+		g_hash_table_insert(
+		    f, (gpointer)WORKER_PROMPT_FIELD_DESC,
+		    g_strdup_printf("(a picture of %zu bytes, too large to show)", size));
 		return;
 	}
 	g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_IMAGE, g_base64_encode(data, size));
@@ -257,13 +257,13 @@ static char *instructions(const char *primary, const char *secondary)
 }
 
 /* Sends P's PROMPT; false (P to be cancelled) when it cannot go (too large). */
-static bool send_prompt(struct prompt *p, guint32 kind, const char *primary,
-                        const char *secondary, const char *who, GPtrArray *form)
+static bool send_prompt(struct prompt *p, guint32 kind, const char *primary, const char *secondary,
+                        const char *who, GPtrArray *form)
 {
 	g_autofree char *text = instructions(primary, secondary);
-	GBytes *frame = WORKER_FRAME(prompt, .account = p->account, .prompt = p->id, .kind = kind,
-	                             .title = p->title, .instructions = text, .who = who,
-	                             .form = form);
+	GBytes *frame =
+	    WORKER_FRAME(prompt, .account = p->account, .prompt = p->id, .kind = kind,
+	                 .title = p->title, .instructions = text, .who = who, .form = form);
 	g_ptr_array_unref(form);
 	if (frame == NULL)
 		return false;
@@ -280,7 +280,8 @@ static void *request_input(const char *title, const char *primary, const char *s
 {
 	struct account *account = prompt_account(pa);
 	if (account == NULL) {
-		g_message("input request '%s' for no account of ours: cancelled", title ? title : "");
+		g_message("input request '%s' for no account of ours: cancelled",
+		          title ? title : "");
 		struct prompt *p =
 		    auto_prompt(PURPLE_REQUEST_INPUT, CALL_INPUT, cancel_cb, 0, user_data);
 		p->default_text = g_strdup(default_value != NULL ? default_value : "");
@@ -336,9 +337,11 @@ static void *request_choice(const char *title, const char *primary, const char *
 	}
 	GPtrArray *form = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
 	GHashTable *f = field_new(form, "list-single", "choice", title);
-	g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_OPTIONS, g_string_free(options, FALSE));
+	g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_OPTIONS,
+	                    g_string_free(options, FALSE));
 	if (has_default)
-		g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_VALUE, g_strdup_printf("%d", default_value));
+		g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_VALUE,
+		                    g_strdup_printf("%d", default_value));
 	field_set(f, WORKER_PROMPT_FIELD_REQUIRED, "1");
 	if (!send_prompt(p, WORKER_PROMPT_KIND_CHOICE, primary, secondary, who, form))
 		prompts_cancel_now(p);
@@ -390,9 +393,8 @@ static struct prompt *reject_certificate(const char *primary, const char *second
 	return p;
 }
 
-static void *request_action_with_icon(const char *title, const char *primary,
-                                      const char *secondary, int default_action,
-                                      PurpleAccount *pa, const char *who,
+static void *request_action_with_icon(const char *title, const char *primary, const char *secondary,
+                                      int default_action, PurpleAccount *pa, const char *who,
                                       PurpleConversation *conv, gconstpointer icon_data,
                                       gsize icon_size, void *user_data, size_t action_count,
                                       va_list actions)
@@ -445,9 +447,11 @@ static void *request_action_with_icon(const char *title, const char *primary,
 		g_strdelimit(label, "\t\n", ' ');
 		g_string_append_printf(options, "%s%u\t%s", i ? "\n" : "", i, label);
 	}
-	g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_OPTIONS, g_string_free(options, FALSE));
+	g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_OPTIONS,
+	                    g_string_free(options, FALSE));
 	if (default_action >= 0 && (guint)default_action < n)
-		g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_VALUE, g_strdup_printf("%d", default_action));
+		g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_VALUE,
+		                    g_strdup_printf("%d", default_action));
 	field_set(f, WORKER_PROMPT_FIELD_REQUIRED, "1");
 	if (!send_prompt(p, WORKER_PROMPT_KIND_ACTION, primary, secondary, who, form))
 		prompts_cancel_now(p);
@@ -488,12 +492,12 @@ static void *request_fields(const char *title, const char *primary, const char *
 }
 
 static void *request_file(const char *title, const char *filename, gboolean savedialog,
-                          GCallback ok_cb, GCallback cancel_cb, PurpleAccount *pa,
-                          const char *who, PurpleConversation *conv, void *user_data)
+                          GCallback ok_cb, GCallback cancel_cb, PurpleAccount *pa, const char *who,
+                          PurpleConversation *conv, void *user_data)
 {
-	g_autofree char *text = g_strdup_printf(
-	    "%s%s\nCancelled: ferry offers no file to choose from here.", filename ? filename : "",
-	    savedialog ? " (save)" : "");
+	g_autofree char *text =
+	    g_strdup_printf("%s%s\nCancelled: ferry offers no file to choose from here.",
+	                    filename ? filename : "", savedialog ? " (save)" : "");
 	requests_notice(pa, title != NULL ? title : "A file was asked for", text);
 	return auto_prompt(PURPLE_REQUEST_FILE, CALL_FILE, cancel_cb, 0, user_data);
 }
@@ -634,8 +638,8 @@ static void answer_cancel(struct prompt *p)
 	case CALL_ACTION: {
 		int refuse = refusing_action(p->labels, p->n_actions);
 		if (refuse >= 0) {
-			finish(p, WORKER_PROMPT_CLOSED_CANCELLED, (GCallback)p->actions[refuse], NULL,
-			       refuse);
+			finish(p, WORKER_PROMPT_CLOSED_CANCELLED, (GCallback)p->actions[refuse],
+			       NULL, refuse);
 			return;
 		}
 		/* nothing refuses: no action runs, the login ends */
@@ -662,7 +666,8 @@ static void answer_ok(struct prompt *p, GHashTable *values)
 	switch (p->call) {
 	case CALL_INPUT:
 		v = g_hash_table_lookup(values, "value");
-		finish(p, WORKER_PROMPT_CLOSED_ANSWERED, p->ok_cb, v != NULL ? v : p->default_text, 0);
+		finish(p, WORKER_PROMPT_CLOSED_ANSWERED, p->ok_cb, v != NULL ? v : p->default_text,
+		       0);
 		return;
 	case CALL_CHOICE:
 		v = g_hash_table_lookup(values, "choice");
