@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <string.h>
 
+#include "dataform_table.h"
 #include "ferry/jid.h"
 #include "ferry/ns.h"
 
@@ -45,6 +46,7 @@ struct dataform {
 	GPtrArray *instructions;      /* char *, one per <instructions/> */
 	struct dataform_field *first; /* fields in form order */
 	struct dataform_field *last;  /* tail, for appending */
+	struct dataform_table *table; /* <reported/> and <item/>s; NULL: none */
 };
 
 /* Names as XEP-0004 writes them, indexed by the enums. */
@@ -124,6 +126,28 @@ static void field_free(struct dataform_field *field)
 	g_free(field);
 }
 
+const char *dataform_field_type_name(enum dataform_field_type type)
+{
+	return field_type_names[type];
+}
+
+int dataform_field_type_from_name(const char *name)
+{
+	return name_index(field_type_names, G_N_ELEMENTS(field_type_names), name);
+}
+
+struct dataform_table *dataform_table_get(const struct dataform *form)
+{
+	return form->table;
+}
+
+struct dataform_table *dataform_table_make(struct dataform *form)
+{
+	if (form->table == NULL)
+		form->table = dataform_table_new();
+	return form->table;
+}
+
 /* ---- building ----------------------------------------------------------- */
 
 struct dataform *dataform_new(enum dataform_type type)
@@ -145,6 +169,7 @@ void dataform_free(struct dataform *form)
 		field_free(f);
 	}
 	g_ptr_array_unref(form->instructions);
+	dataform_table_free(form->table);
 	g_free(form->title);
 	g_free(form);
 }
@@ -368,6 +393,8 @@ struct stanza *dataform_add_to(const struct dataform *form, struct stanza *paren
 		stanza_add_text_child(x, "instructions", g_ptr_array_index(form->instructions, i));
 	for (const struct dataform_field *f = form->first; f != NULL; f = f->next)
 		write_field(f, x);
+	if (form->table != NULL)
+		dataform_table_write(form->table, x);
 	return x;
 }
 
@@ -445,6 +472,19 @@ static bool read_field(struct dataform *form, const struct stanza *e, GError **e
 	return true;
 }
 
+/* A <reported/> or an <item/> (which needs a <reported/> before it). */
+static bool read_table_part(struct dataform *form, const struct stanza *e, GError **error)
+{
+	if (stanza_is(e, "reported", NS_DATA))
+		return dataform_table_read_reported(dataform_table_make(form), e, error);
+	if (form->table == NULL) {
+		g_set_error(error, DATAFORM_ERROR, DATAFORM_ERROR_MALFORMED,
+		            "an <item/> without a <reported/> before it");
+		return false;
+	}
+	return dataform_table_read_item(form->table, e, error);
+}
+
 struct dataform *dataform_parse(const struct stanza *x, GError **error)
 {
 	g_return_val_if_fail(x != NULL, NULL);
@@ -475,6 +515,11 @@ struct dataform *dataform_parse(const struct stanza *x, GError **error)
 			g_ptr_array_add(form->instructions, stanza_get_text(c));
 		} else if (stanza_is(c, "field", NS_DATA)) {
 			if (!read_field(form, c, error)) {
+				dataform_free(form);
+				return NULL;
+			}
+		} else if (stanza_is(c, "reported", NS_DATA) || stanza_is(c, "item", NS_DATA)) {
+			if (!read_table_part(form, c, error)) {
 				dataform_free(form);
 				return NULL;
 			}
