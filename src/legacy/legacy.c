@@ -146,6 +146,20 @@ void legacy_emit_lost(struct legacy *l, guint32 account)
 	(void)enter_scope(l, outer);
 }
 
+void legacy_emit_crash_loop(struct legacy *l, guint deaths, guint seconds)
+{
+	if (l->callbacks != NULL && l->callbacks->crash_loop != NULL)
+		l->callbacks->crash_loop(l->data, deaths, seconds);
+}
+
+GArray *legacy_stats(struct legacy *l, guint *deaths)
+{
+	*deaths = 0;
+	if (l->ops->stats == NULL)
+		return g_array_new(FALSE, TRUE, sizeof(struct legacy_process));
+	return l->ops->stats(l->impl, deaths);
+}
+
 void legacy_set_event_scope(struct legacy *l, void (*scope)(void *data, guint32 account),
                             void *data)
 {
@@ -320,9 +334,16 @@ static void on_pool_lost(void *data, guint32 account)
 	legacy_emit_lost(p->legacy, account);
 }
 
+static void on_pool_crash_loop(void *data, guint deaths, guint seconds)
+{
+	struct pool_impl *p = data;
+	legacy_emit_crash_loop(p->legacy, deaths, seconds);
+}
+
 static const struct workers_callbacks pool_callbacks = {
     .event = on_pool_event,
     .account_lost = on_pool_lost,
+    .crash_loop = on_pool_crash_loop,
 };
 
 static guint32 pool_login(void *impl, const struct worker_msg_login *login, GError **error)
@@ -368,6 +389,20 @@ static void pool_sync(void *impl, guint32 account)
 	workers_sync(p->workers, account);
 }
 
+static GArray *pool_stats(void *impl, guint *deaths)
+{
+	struct pool_impl *p = impl;
+	g_autoptr(GArray) procs = workers_stats(p->workers, deaths);
+	GArray *out = g_array_sized_new(FALSE, TRUE, sizeof(struct legacy_process), procs->len);
+	for (guint i = 0; i < procs->len; i++) {
+		const struct workers_process *w = &g_array_index(procs, struct workers_process, i);
+		struct legacy_process lp = {.pid = w->pid, .accounts = w->accounts,
+		                            .rss_kb = w->rss_kb};
+		g_array_append_val(out, lp);
+	}
+	return out;
+}
+
 static const struct legacy_ops pool_ops = {
     .login = pool_login,
     .send = pool_send,
@@ -375,6 +410,7 @@ static const struct legacy_ops pool_ops = {
     .logout_pending = pool_logout_pending,
     .hold = pool_hold,
     .sync = pool_sync,
+    .stats = pool_stats,
     .free = pool_free,
 };
 
