@@ -194,6 +194,13 @@ void cmds_add_account(struct cmds *cmds);
 void cmds_add_info(struct cmds *cmds);
 /* cmds_admin.c: stats and the XEP-0133 nodes. */
 void cmds_add_admin(struct cmds *cmds);
+/* CONTRACT: (C2) cmds_admin.c: TEXT as a chat message from the transport
+ * to every admin ([access] admins): an account quarantined, workers
+ * crashing in a loop. */
+void cmds_admin_alert(const struct gateway_ctx *ctx, const char *text);
+/* CONTRACT: (C2) the legacy side's crash_loop callback: DEATHS workers
+ * died within SECONDS; the admins are alerted. */
+void cmds_admin_crash_loop(const struct gateway_ctx *ctx, guint deaths, guint seconds);
 /* The def that runs one prompt (ARG: its id as text): its form as the one
  * stage, the submission its answer; the run ends when the prompt closes.
  * Listed as node "prompt/<id>" while the prompt is open. */

@@ -4,6 +4,7 @@
  * login, a kept login, or a session). */
 #include "config.h"
 #include "internal.h"
+#include "cmd.h" /* C2: cmds_admin_crash_loop */
 
 #include <string.h>
 
@@ -357,10 +358,18 @@ static void on_legacy_stalled(void *data, guint32 account, enum legacy_stall why
 		session_on_stalled(s, why);
 }
 
+/* C2: workers dying in a loop: the admins are told. */
+static void on_legacy_crash_loop(void *data, guint deaths, guint seconds)
+{
+	struct gateway *gw = data;
+	cmds_admin_crash_loop(&gw->ctx, deaths, seconds);
+}
+
 static const struct legacy_callbacks legacy_callbacks = {
     .event = on_legacy_event,
     .lost = on_legacy_lost,
     .stalled = on_legacy_stalled,
+    .crash_loop = on_legacy_crash_loop,
 };
 
 static void on_login_ready(void *data, const char *bare_jid)
