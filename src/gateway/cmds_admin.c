@@ -151,8 +151,8 @@ static const struct cmd_def stats_def = {
 static void online_start(struct cmd_run *run)
 {
 	struct dataform *f = admin_form(DATAFORM_FORM, "Get the list of online users");
-	struct dataform_field *max =
-	    dataform_add_field(f, DATAFORM_LIST_SINGLE, "max_items", "Maximum number of items to show");
+	struct dataform_field *max = dataform_add_field(f, DATAFORM_LIST_SINGLE, "max_items",
+	                                                "Maximum number of items to show");
 	static const char *const sizes[] = {"25", "50", "75", "100", "150", "200"};
 	for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++)
 		dataform_field_add_option(max, sizes[i], sizes[i]);
@@ -170,9 +170,9 @@ static void online_submit(struct cmd_run *run, const struct dataform *values)
 		(void)g_ascii_string_to_unsigned(max_text, 10, 1, G_MAXUINT, &max, NULL);
 	struct dataform *r = admin_form(DATAFORM_RESULT, "Online users");
 	/* Prosody's var; "online" is ferry's: signed on to the legacy network */
-	struct dataform_field *list =
-	    dataform_add_field(r, DATAFORM_JID_MULTI, "onlineuserjids",
-	                       "Users whose legacy session is up (signed on to the legacy network)");
+	struct dataform_field *list = dataform_add_field(
+	    r, DATAFORM_JID_MULTI, "onlineuserjids",
+	    "Users whose legacy session is up (signed on to the legacy network)");
 	g_autoptr(GPtrArray) sessions = sessions_list(ctx->sessions);
 	guint n = 0;
 	for (guint i = 0; i < sessions->len && n < max; i++) {
@@ -252,7 +252,8 @@ static const struct cmd_def announce_def = {
 static void accounts_form(struct cmd_run *run, const char *title, const char *label)
 {
 	struct dataform *f = admin_form(DATAFORM_FORM, title);
-	struct dataform_field *jids = dataform_add_field(f, DATAFORM_JID_MULTI, "accountjids", label);
+	struct dataform_field *jids =
+	    dataform_add_field(f, DATAFORM_JID_MULTI, "accountjids", label);
 	dataform_field_set_required(jids, true);
 	cmd_run_form(run, f, true);
 }
@@ -335,8 +336,8 @@ static void delete_finish(struct deleting *d)
 	if (d->waiting > 0 || d->run == NULL)
 		return;
 	g_autofree char *note = g_strdup_printf(
-	    "%s%s%s%s", d->deleted->len > 0 ? "Deleted " : "No user was deleted",
-	    d->deleted->str, d->failed->len > 0 ? "; could not delete " : "", d->failed->str);
+	    "%s%s%s%s", d->deleted->len > 0 ? "Deleted " : "No user was deleted", d->deleted->str,
+	    d->failed->len > 0 ? "; could not delete " : "", d->failed->str);
 	cmd_run_done(d->run, note, NULL);
 }
 

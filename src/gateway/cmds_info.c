@@ -55,8 +55,8 @@ static void add_connection(struct dataform *form, struct session *s)
 	enum session_state state = session_state(s);
 	g_autofree char *conn =
 	    state == SESSION_ONLINE && session_nick(s) != NULL
-	        ? g_strdup_printf("online, signed on to %s as %s",
-	                          regform_protocol_name(ctx->form), session_nick(s))
+	        ? g_strdup_printf("online, signed on to %s as %s", regform_protocol_name(ctx->form),
+	                          session_nick(s))
 	        : g_strdup(state_text(state));
 	add_fixed(form, "state", "Legacy connection", conn);
 	const char *failure = session_failure(s);
@@ -84,8 +84,8 @@ static void add_link(struct dataform *form, struct session *s)
 
 static void add_prompts(struct dataform *form, const struct gateway_ctx *ctx, const char *user)
 {
-	g_autoptr(GPtrArray) open = ctx->prompts != NULL ? prompts_of(ctx->prompts, user)
-	                                                 : g_ptr_array_new();
+	g_autoptr(GPtrArray) open =
+	    ctx->prompts != NULL ? prompts_of(ctx->prompts, user) : g_ptr_array_new();
 	GString *text = g_string_new(NULL);
 	g_string_printf(text, "%u", open->len);
 	for (guint i = 0; i < open->len; i++)
@@ -104,9 +104,10 @@ static void add_roster(struct dataform *form, struct session *s)
 	guint version = roster_privilege(ctx->roster, user, &pushing);
 	g_autofree char *method = NULL;
 	if (version != 0 && pushing)
-		method = g_strdup_printf("XEP-0356 urn:xmpp:privilege:%u granted by %s: contacts are "
-		                         "put into your roster directly",
-		                         version, server);
+		method =
+		    g_strdup_printf("XEP-0356 urn:xmpp:privilege:%u granted by %s: contacts are "
+		                    "put into your roster directly",
+		                    version, server);
 	else if (version != 0)
 		method = g_strdup_printf(
 		    "XEP-0356 urn:xmpp:privilege:%u granted by %s, but a roster push failed: each "
@@ -206,7 +207,8 @@ static void contacts_start(struct cmd_run *run)
 	contacts_load(s);
 	bool online = session_state(s) == SESSION_ONLINE;
 	struct dataform *result = dataform_new(DATAFORM_RESULT);
-	g_autofree char *title = g_strdup_printf("Your %s contacts", regform_protocol_name(ctx->form));
+	g_autofree char *title =
+	    g_strdup_printf("Your %s contacts", regform_protocol_name(ctx->form));
 	dataform_set_title(result, title);
 	dataform_add_column(result, DATAFORM_TEXT_SINGLE, "name", "Name");
 	dataform_add_column(result, DATAFORM_JID_SINGLE, "jid", "JID");
@@ -364,8 +366,8 @@ static void prompt_cancel(struct cmd_run *run, enum cmd_end why)
 static void prompts_start(struct cmd_run *run)
 {
 	const struct gateway_ctx *ctx = cmd_run_ctx(run);
-	g_autoptr(GPtrArray) open = ctx->prompts != NULL ? prompts_of(ctx->prompts, cmd_run_user(run))
-	                                                 : g_ptr_array_new();
+	g_autoptr(GPtrArray) open =
+	    ctx->prompts != NULL ? prompts_of(ctx->prompts, cmd_run_user(run)) : g_ptr_array_new();
 	if (open->len == 0) {
 		cmd_run_done(run, "No questions are waiting", NULL);
 		return;
@@ -374,7 +376,8 @@ static void prompts_start(struct cmd_run *run)
 	struct dataform *form = dataform_new(DATAFORM_FORM);
 	dataform_set_title(form, "Open questions");
 	dataform_add_instructions(form, "Pick the question to answer.");
-	struct dataform_field *f = dataform_add_field(form, DATAFORM_LIST_SINGLE, "prompt", "Question");
+	struct dataform_field *f =
+	    dataform_add_field(form, DATAFORM_LIST_SINGLE, "prompt", "Question");
 	dataform_field_set_required(f, true);
 	for (guint i = 0; i < open->len; i++) {
 		const struct prompt *p = g_ptr_array_index(open, i);
