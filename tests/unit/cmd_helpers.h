@@ -1,76 +1,160 @@
-/* cmd_helpers: XEP-0050 runs driven through the gateway fixture, for the
- * command tests (test_cmds_info.c, test_cmds_admin.c). Header-only: each
- * test includes it once. */
+/* cmd_helpers: runs of the real commands (cmd.c's registry with
+ * cmds_add_info and cmds_add_admin) on the gateway fixture's transport,
+ * reported to a sink that records, for test_cmds_info.c and
+ * test_cmds_admin.c. Header-only: each test includes it once. The
+ * front-ends (adhoc.c, chatbot.c) are tested on their own. */
 #ifndef FERRY_TEST_CMD_HELPERS_H
 #define FERRY_TEST_CMD_HELPERS_H
 
 #include <string.h>
 
+#include "../../src/gateway/cmd.h"
 #include "gateway_fixture.h"
+#include "../../src/gateway/internal.h"
 #include "ferry/dataform.h"
 
-#define NS_CMD "http://jabber.org/protocol/commands"
+/* What the sink was told. */
+struct rec {
+	struct cmd_run *run;
+	guint stages;
+	struct dataform *form; /* the last stage's, copied */
+	bool last;
+	char *refused;
+	bool ended;
+	enum cmd_end why;
+	char *note;
+	struct dataform *result; /* copied */
+	char *condition;
+};
 
-/* Executes NODE as FROM; returns the answer (an iq to FROM). */
-static inline struct stanza *cmd_execute(struct gw *gw, const char *from, const char *node)
+struct ct {
+	struct gw gw;
+	struct cmds *cmds;
+	struct rec rec;
+};
+
+/* FORM, copied through its XML. */
+static inline struct dataform *copy_form(const struct dataform *form)
 {
-	gw_injectf(gw,
-	           "<iq type='set' id='ex' from='%s' to='" GW_JID "'><command xmlns='" NS_CMD
-	           "' node='%s' action='execute'/></iq>",
-	           from, node);
-	return gw_expect(gw, "iq", "*", from);
+	struct stanza *iq = stanza_new("iq");
+	struct dataform *copy = dataform_parse(dataform_add_to(form, iq), NULL);
+	stanza_free(iq);
+	return copy;
 }
 
-/* Submits FIELDS (<field/>s XML) to run SID of NODE as FROM with ACTION. */
-static inline void cmd_submit_only(struct gw *gw, const char *from, const char *node,
-                                   const char *sid, const char *action, const char *fields)
+static inline void rec_clear(struct rec *r)
 {
-	gw_injectf(gw,
-	           "<iq type='set' id='sub' from='%s' to='" GW_JID "'><command xmlns='" NS_CMD
-	           "' node='%s' sessionid='%s' action='%s'><x xmlns='jabber:x:data' "
-	           "type='submit'>%s</x></command></iq>",
-	           from, node, sid, action, fields);
+	g_clear_pointer(&r->form, dataform_free);
+	g_clear_pointer(&r->result, dataform_free);
+	g_clear_pointer(&r->refused, g_free);
+	g_clear_pointer(&r->note, g_free);
+	g_clear_pointer(&r->condition, g_free);
 }
 
-static inline struct stanza *cmd_submit(struct gw *gw, const char *from, const char *node,
-                                        const char *sid, const char *action, const char *fields)
+static inline void sink_stage(void *data, struct cmd_run *run, const struct dataform *form,
+                              bool last)
 {
-	cmd_submit_only(gw, from, node, sid, action, fields);
-	return gw_expect(gw, "iq", "*", from);
+	(void)run;
+	struct rec *r = data;
+	r->stages++;
+	g_clear_pointer(&r->form, dataform_free);
+	r->form = copy_form(form);
+	r->last = last;
 }
 
-static inline const struct stanza *cmd_of(const struct stanza *iq)
+static inline void sink_refused(void *data, struct cmd_run *run, const char *text)
 {
-	const struct stanza *c = stanza_find_child(iq, "command", NS_CMD);
-	g_assert_nonnull(c);
-	return c;
+	(void)run;
+	struct rec *r = data;
+	g_free(r->refused);
+	r->refused = g_strdup(text);
 }
 
-static inline const char *cmd_status(const struct stanza *iq)
+static inline void sink_ended(void *data, struct cmd_run *run, enum cmd_end why, const char *note,
+                              const struct dataform *result, const char *condition)
 {
-	return stanza_get_attr(cmd_of(iq), "status");
+	(void)run;
+	struct rec *r = data;
+	r->ended = true;
+	r->why = why;
+	r->note = g_strdup(note);
+	r->result = result != NULL ? copy_form(result) : NULL;
+	r->condition = g_strdup(condition);
+	r->run = NULL;
 }
 
-static inline char *cmd_sid(const struct stanza *iq)
+static const struct cmd_sink rec_sink = {
+    .stage = sink_stage,
+    .refused = sink_refused,
+    .ended = sink_ended,
+};
+
+static inline void ct_setup(struct ct *t, gconstpointer extra)
 {
-	return g_strdup(stanza_get_attr(cmd_of(iq), "sessionid"));
+	gw_test_setup(&t->gw, extra);
+	t->cmds = cmds_new(gateway_context(t->gw.gateway));
+	cmds_add_info(t->cmds);
+	cmds_add_admin(t->cmds);
+	memset(&t->rec, 0, sizeof(t->rec));
 }
 
-/* The note's text, or NULL. Caller frees. */
-static inline char *cmd_note(const struct stanza *iq)
+static inline void ct_teardown(struct ct *t, gconstpointer unused)
 {
-	return stanza_get_child_text(cmd_of(iq), "note", NS_CMD);
+	cmds_free(t->cmds);
+	rec_clear(&t->rec);
+	gw_test_teardown(&t->gw, unused);
 }
 
-/* The command's form, parsed. Caller frees. */
-static inline struct dataform *cmd_form(const struct stanza *iq)
+/* Starts NODE (ARG: NULL) for FULL; what it said is in t->rec (cleared
+ * first). */
+static inline void ct_start(struct ct *t, const char *full, const char *node)
 {
-	const struct stanza *x = stanza_find_child(cmd_of(iq), "x", "jabber:x:data");
-	g_assert_nonnull(x);
-	g_autoptr(GError) err = NULL;
-	struct dataform *f = dataform_parse(x, &err);
-	g_assert_no_error(err);
-	return f;
+	rec_clear(&t->rec);
+	memset(&t->rec, 0, sizeof(t->rec));
+	const char *arg = NULL;
+	const struct cmd_def *def = cmds_find_node(t->cmds, node, &arg);
+	g_assert_nonnull(def);
+	t->rec.run = cmd_run_start(t->cmds, def, full, arg, &rec_sink, &t->rec);
+}
+
+/* Submits FIELDS (<field/>s XML) to the current run. */
+static inline void ct_submit(struct ct *t, const char *fields)
+{
+	g_assert_nonnull(t->rec.run);
+	g_autofree char *xml = g_strdup_printf(
+	    "<message><x xmlns='jabber:x:data' type='submit'>%s</x></message>", fields);
+	struct stanza *m = test_parse_stanza(xml);
+	struct dataform *sub = dataform_parse(stanza_next_child(m, NULL), NULL);
+	g_assert_nonnull(sub);
+	g_clear_pointer(&t->rec.refused, g_free);
+	cmd_run_submit(t->rec.run, sub);
+	dataform_free(sub);
+	stanza_free(m);
+}
+
+/* The first value of VAR in the last stage's form. */
+static inline const char *ct_value(const struct ct *t, const char *var)
+{
+	g_assert_nonnull(t->rec.form);
+	return dataform_get_value(t->rec.form, var);
+}
+
+/* Until C1's registration_unregister links, a weak stand-in that deletes
+ * the user; the real one wins. */
+__attribute__((weak)) void registration_unregister(struct registration *registration,
+                                                   const char *bare_jid,
+                                                   void (*done)(void *data, bool ok,
+                                                                const char *text),
+                                                   void *data);
+__attribute__((weak)) void registration_unregister(struct registration *registration,
+                                                   const char *bare_jid,
+                                                   void (*done)(void *data, bool ok,
+                                                                const char *text),
+                                                   void *data)
+{
+	(void)registration;
+	(void)bare_jid;
+	done(data, true, NULL);
 }
 
 #endif
