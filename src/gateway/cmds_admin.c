@@ -285,12 +285,16 @@ static void end_session_submit(struct cmd_run *run, const struct dataform *value
 	}
 	g_autofree char *done = join_values(ended);
 	g_autofree char *none = join_values(idle);
-	g_autofree char *note = g_strdup_printf(
-	    "%s%s%s%s%s", ended->len > 0 ? "Ended the legacy session of " : "No session was ended",
-	    done, ended->len > 0 && idle->len > 0 ? "; " : "",
-	    idle->len > 0 ? "no session to end for " : "", none);
+	GString *note = g_string_new(NULL);
+	if (ended->len > 0)
+		g_string_append_printf(note, "Ended the legacy session of %s", done);
+	else
+		g_string_append(note, "No session was ended");
+	if (idle->len > 0)
+		g_string_append_printf(note, "; no session to end for %s", none);
 	g_info("cmds: %s ended %u session(s)", cmd_run_user(run), ended->len);
-	cmd_run_done(run, note, NULL);
+	cmd_run_done(run, note->str, NULL);
+	g_string_free(note, TRUE);
 }
 
 static const struct cmd_def end_session_def = {

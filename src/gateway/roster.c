@@ -282,7 +282,8 @@ guint roster_fix(struct session *s, bool *pushed)
 			push(s, c, false);
 		} else {
 			/* asked once before: asked again, the user asked for it */
-			contact_set_flags(c, contact_flags(c) & ~(guint)STORAGE_CONTACT_SUBSCRIBE_SENT);
+			contact_set_flags(c, contact_flags(c) &
+			                         ~(guint)STORAGE_CONTACT_SUBSCRIBE_SENT);
 			ask_subscription(s, c);
 		}
 	}

@@ -44,7 +44,8 @@ static void test_status_link(struct ct *t, gconstpointer unused)
 	g_assert_cmpstr(fixed(t, "cert_sha256"), ==, "AB:CD:EF");
 	g_assert_cmpstr(fixed(t, "cert_trust"), ==, "always accepted by you for this account");
 	g_assert_cmpstr(fixed(t, "prompts"), ==, "0");
-	g_assert_true(g_str_has_prefix(fixed(t, "roster_method"), "XEP-0356 not granted by " GW_DOMAIN));
+	g_assert_true(
+	    g_str_has_prefix(fixed(t, "roster_method"), "XEP-0356 not granted by " GW_DOMAIN));
 	g_assert_cmpstr(fixed(t, "missing"), ==, "0");
 	g_assert_cmpint(dataform_field_type(dataform_find_field(t->rec.form, "fix")), ==,
 	                DATAFORM_BOOLEAN);
@@ -81,8 +82,9 @@ static void test_status_fix(struct ct *t, gconstpointer unused)
 	g_assert_cmpstr(fixed(t, "missing"), ==, "1");
 	ct_submit(t, "<field var='fix'><value>true</value></field>");
 	g_assert_true(t->rec.ended);
-	g_assert_cmpstr(t->rec.note, ==,
-	                "Asked again for 1 contact: accept the subscription request in your client");
+	g_assert_cmpstr(
+	    t->rec.note, ==,
+	    "Asked again for 1 contact: accept the subscription request in your client");
 	struct stanza *ask = gw_expect(gw, "presence", "subscribe", ALICE);
 	g_assert_cmpstr(stanza_get_from(ask), ==, BOB);
 	stanza_free(ask);
@@ -135,7 +137,8 @@ static void test_prompts_none(struct ct *t, gconstpointer unused)
 /* A worker's input prompt (id WID) on ACCOUNT. */
 static void raise_prompt(struct gw *gw, guint32 account, guint32 wid)
 {
-	g_autoptr(GPtrArray) form = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
+	g_autoptr(GPtrArray) form =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
 	GHashTable *field = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	g_hash_table_insert(field, g_strdup(WORKER_PROMPT_FIELD_VAR), g_strdup("value"));
 	g_hash_table_insert(field, g_strdup(WORKER_PROMPT_FIELD_TYPE), g_strdup("text-single"));
@@ -174,7 +177,8 @@ static void test_prompts_answer(struct ct *t, gconstpointer unused)
 	g_assert_false(t->rec.last);
 	g_autofree char *pid = g_strdup(ct_value(t, "prompt"));
 	g_assert_nonnull(pid);
-	g_autofree char *pick = g_strdup_printf("<field var='prompt'><value>%s</value></field>", pid);
+	g_autofree char *pick =
+	    g_strdup_printf("<field var='prompt'><value>%s</value></field>", pid);
 	ct_submit(t, pick);
 	g_assert_cmpuint(t->rec.stages, ==, 2);
 	g_assert_true(t->rec.last);
