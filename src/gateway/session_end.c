@@ -175,8 +175,9 @@ void session_quarantine(struct session *s, const char *text)
 {
 	const char *protocol = regform_protocol_name(s->ctx->form);
 	g_warning("session: %s: quarantined: %s", s->jid, text);
-	g_autofree char *alert = g_strdup_printf("%s was quarantined: %s", s->jid, text); /* C2 */
-	cmds_admin_alert(s->ctx, alert);                                                   /* C2 */
+	/* C2: the admins hear of it */
+	g_autofree char *alert = g_strdup_printf("%s was quarantined: %s", s->jid, text);
+	cmds_admin_alert(s->ctx, alert);
 	g_autofree char *why = g_strdup_printf("not sent: %s; it is not sent again", text);
 	session_stop_drain(s);
 	session_forget_account(s);

@@ -396,8 +396,8 @@ static GArray *pool_stats(void *impl, guint *deaths)
 	GArray *out = g_array_sized_new(FALSE, TRUE, sizeof(struct legacy_process), procs->len);
 	for (guint i = 0; i < procs->len; i++) {
 		const struct workers_process *w = &g_array_index(procs, struct workers_process, i);
-		struct legacy_process lp = {.pid = w->pid, .accounts = w->accounts,
-		                            .rss_kb = w->rss_kb};
+		struct legacy_process lp = {
+		    .pid = w->pid, .accounts = w->accounts, .rss_kb = w->rss_kb};
 		g_array_append_val(out, lp);
 	}
 	return out;

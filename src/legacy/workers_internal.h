@@ -55,9 +55,9 @@ struct workers {
 	bool hold;              /* workers_hold(): queue, do not write yet */
 	guint respawn_delay_ms; /* doubles while new workers die before READY */
 	/* workers_stats.c */
-	guint deaths;         /* workers that died (not stopped) since the start */
-	GQueue death_times;   /* monotonic µs of the recent deaths (gint64 *), oldest first */
-	gint64 loop_told_us;  /* when the last crash loop was reported (0: never) */
+	guint deaths;        /* workers that died (not stopped) since the start */
+	GQueue death_times;  /* monotonic µs of the recent deaths (gint64 *), oldest first */
+	gint64 loop_told_us; /* when the last crash loop was reported (0: never) */
 };
 
 /* Starts a worker for POOL (workers_spawn.c): in the pool's list and
