@@ -312,8 +312,8 @@ static const struct cmd_def end_session_def = {
 /* registration_unregister() is C1's: until it is linked in, a weak
  * reference (MERGE: drop this declaration and the NULL check once it is). */
 extern void registration_unregister(struct registration *registration, const char *bare_jid,
-                                    void (*done)(void *data, bool ok, const char *text),
-                                    void *data) __attribute__((weak));
+                                    void (*done)(void *data, bool ok, const char *text), void *data)
+    __attribute__((weak));
 
 /* The unregistrations under way; outlives its run (they answer later). */
 struct deleting {
