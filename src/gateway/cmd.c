@@ -126,6 +126,11 @@ const struct cmd_def *cmds_find_node(const struct cmds *cmds, const char *node, 
 	return NULL;
 }
 
+const GPtrArray *cmds_defs(const struct cmds *cmds)
+{
+	return cmds->defs;
+}
+
 const struct cmd_def *cmds_find_word(const struct cmds *cmds, const char *word)
 {
 	if (word == NULL)

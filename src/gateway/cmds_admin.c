@@ -309,11 +309,6 @@ static const struct cmd_def end_session_def = {
 
 /* ---- delete-user -------------------------------------------------------------------------- */
 
-/* registration_unregister() is C1's: until it is linked in, a weak
- * reference (MERGE: drop this declaration and the NULL check once it is). */
-extern void registration_unregister(struct registration *registration, const char *bare_jid,
-                                    void (*done)(void *data, bool ok, const char *text), void *data)
-    __attribute__((weak));
 
 /* The unregistrations under way; outlives its run (they answer later). */
 struct deleting {
@@ -416,10 +411,6 @@ static void delete_submit(struct cmd_run *run, const struct dataform *values)
 		dataform_field_set_required(c, true);
 		dataform_field_add_value(c, "false");
 		cmd_run_form(run, f, true);
-		return;
-	}
-	if (registration_unregister == NULL) {
-		cmd_run_fail(run, "feature-not-implemented", "deleting users is not available");
 		return;
 	}
 	if (g_strcmp0(dataform_get_value(values, "confirm"), "true") != 0) {

@@ -139,18 +139,4 @@ static inline const char *ct_value(const struct ct *t, const char *var)
 	return dataform_get_value(t->rec.form, var);
 }
 
-/* Until C1's registration_unregister links, a weak stand-in that deletes
- * the user; the real one wins. */
-__attribute__((weak)) void
-registration_unregister(struct registration *registration, const char *bare_jid,
-                        void (*done)(void *data, bool ok, const char *text), void *data);
-__attribute__((weak)) void
-registration_unregister(struct registration *registration, const char *bare_jid,
-                        void (*done)(void *data, bool ok, const char *text), void *data)
-{
-	(void)registration;
-	(void)bare_jid;
-	done(data, true, NULL);
-}
-
 #endif
