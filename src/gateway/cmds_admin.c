@@ -309,7 +309,6 @@ static const struct cmd_def end_session_def = {
 
 /* ---- delete-user -------------------------------------------------------------------------- */
 
-
 /* The unregistrations under way; outlives its run (they answer later). */
 struct deleting {
 	struct cmd_run *run; /* NULL once the run ended first */

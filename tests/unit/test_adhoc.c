@@ -93,7 +93,7 @@ static void test_disco(struct gw *gw, gconstpointer unused)
 {
 	(void)unused;
 	g_autofree char *alice = items_of(gw, ALICE_PC);
-	g_assert_cmpstr(alice, ==, "unregister,relogin,settings");
+	g_assert_cmpstr(alice, ==, "unregister,relogin,settings,status,contacts,prompts");
 	g_autofree char *bob = items_of(gw, BOB_PC);
 	g_assert_cmpstr(bob, ==, "");
 
