@@ -233,12 +233,42 @@ static void test_prompts_refused(struct ct *t, gconstpointer unused)
 	g_assert_cmpstr(t->rec.note, ==, "The login ended");
 }
 
+/* The same through XEP-0050 (adhoc.c, as gateway.c wires it): a stage of
+ * status, then completed with its note. */
+static void test_status_adhoc(struct ct *t, gconstpointer unused)
+{
+	struct gw *gw = &t->gw;
+	(void)gw_online(gw, "alice");
+	gw_inject(gw, "<iq type='set' id='e1' from='" ALICE_PC "' to='" GW_JID "'><command xmlns='"
+	              "http://jabber.org/protocol/commands' node='status' action='execute'/></iq>");
+	struct stanza *r = gw_expect(gw, "iq", "result", ALICE_PC);
+	const struct stanza *c =
+	    stanza_find_child(r, "command", "http://jabber.org/protocol/commands");
+	g_assert_cmpstr(stanza_get_attr(c, "status"), ==, "executing");
+	g_autofree char *sid = g_strdup(stanza_get_attr(c, "sessionid"));
+	g_autofree char *xml = stanza_to_string(r);
+	g_assert_nonnull(strstr(xml, "var='fix'"));
+	g_assert_nonnull(strstr(xml, "var='roster_method'"));
+	stanza_free(r);
+	gw_injectf(gw,
+	           "<iq type='set' id='e2' from='" ALICE_PC "' to='" GW_JID "'><command xmlns='"
+	           "http://jabber.org/protocol/commands' node='status' sessionid='%s' "
+	           "action='complete'/></iq>",
+	           sid);
+	r = gw_expect(gw, "iq", "result", ALICE_PC);
+	g_autofree char *done = stanza_to_string(r);
+	g_assert_nonnull(strstr(done, "status='completed'"));
+	g_assert_nonnull(strstr(done, "No change"));
+	stanza_free(r);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, struct ct, NULL, ct_setup, fn, ct_teardown)
 	ADD("/cmds/status/link-info", test_status_link);
 	ADD("/cmds/status/fix-asks-again", test_status_fix);
+	ADD("/cmds/status/adhoc", test_status_adhoc);
 	ADD("/cmds/contacts/table", test_contacts_table);
 	ADD("/cmds/prompts/none", test_prompts_none);
 	ADD("/cmds/prompts/answer-once", test_prompts_answer);
