@@ -239,7 +239,7 @@ static void announce_submit(struct cmd_run *run, const struct dataform *values)
 
 static const struct cmd_def announce_def = {
     .node = ADMIN_NODE("announce"),
-    .name = "Send Announcement to Online Users",
+    .name = "Send Announcement to All Users",
     .word = "announce",
     .help = "a message to every registered user",
     .who = CMD_WHO_ADMIN,

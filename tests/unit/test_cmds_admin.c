@@ -44,7 +44,16 @@ static void test_refused_to_users(struct ct *t, gconstpointer unused)
 
 static void test_stats(struct ct *t, gconstpointer unused)
 {
-	(void)gw_online(&t->gw, "alice");
+	struct gw *gw = &t->gw;
+	(void)gw_online(gw, "alice");
+	/* bob's login fails before it signs on (then he leaves): counted */
+	gw_inject(gw, "<presence from='" BOB_USER "/pc' to='" GW_JID "'/>");
+	guint32 bob = fake_legacy_last_account(gw->fake);
+	g_assert_cmpuint(bob, !=, 0);
+	FAKE_EMIT(gw->fake, disconnected, .account = bob, .reason = WORKER_REASON_NETWORK,
+	          .fatal = false, .text = "connection refused");
+	gw_inject(gw, "<presence from='" BOB_USER "/pc' to='" GW_JID "' type='unavailable'/>");
+	gw_clear(gw);
 	ct_start(t, ADMIN_PC, "stats");
 	g_assert_true(t->rec.ended);
 	const struct dataform *r = t->rec.result;
@@ -54,7 +63,7 @@ static void test_stats(struct ct *t, gconstpointer unused)
 	g_assert_cmpstr(dataform_get_value(r, "users_online"), ==, "1");
 	g_assert_cmpstr(dataform_get_value(r, "users_failed"), ==, "0");
 	g_assert_cmpstr(dataform_get_value(r, "outbox"), ==, "0");
-	g_assert_cmpstr(dataform_get_value(r, "login_failures"), ==, "0");
+	g_assert_cmpstr(dataform_get_value(r, "login_failures"), ==, "1");
 	/* the fake legacy side has no processes */
 	g_assert_cmpstr(dataform_get_value(r, "workers"), ==, "0");
 	g_assert_cmpuint(dataform_n_columns(r), ==, 3);
@@ -141,6 +150,8 @@ static void test_delete_user(struct ct *t, gconstpointer unused)
 		gw_run_for(20);
 	g_assert_true(t->rec.ended);
 	g_assert_cmpstr(t->rec.note, ==, "Deleted " BOB_USER);
+	g_autoptr(GHashTable) gone = storage_user_settings(t->gw.storage, BOB_USER, NULL);
+	g_assert_null(gone);
 	/* nobody else */
 	g_autoptr(GHashTable) alice = storage_user_settings(t->gw.storage, ALICE, NULL);
 	g_assert_nonnull(alice);
