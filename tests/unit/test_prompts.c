@@ -136,14 +136,14 @@ static void test_form_mapping(struct gw *gw, gconstpointer unused)
 	guint32 account = gw_online(gw, "alice");
 	struct prompt *p = emit_prompt(
 	    gw, account, 7, WORKER_PROMPT_KIND_FIELDS, "Sign in",
-	    form_of(field("var", "name", "type", "text-single", "label", "Name", "desc", "your name",
-	                  "value", "Alice", "required", "1", NULL),
+	    form_of(field("var", "name", "type", "text-single", "label", "Name", "desc",
+	                  "your name", "value", "Alice", "required", "1", NULL),
 	            field("var", "pw", "type", "text-private", "label", "Password", NULL),
 	            field("var", "bio", "type", "text-multi", "value", "a\nb", NULL),
 	            field("var", "ok", "type", "boolean", "value", "true", NULL),
 	            field("var", "age", "type", "text-single", "integer", "1", "value", "30", NULL),
-	            field("var", "one", "type", "list-single", "options", "0\tZero\n1\tOne", "value",
-	                  "1", NULL),
+	            field("var", "one", "type", "list-single", "options", "0\tZero\n1\tOne",
+	                  "value", "1", NULL),
 	            field("var", "many", "type", "list-multi", "options", "0\tA\n1\tB\n2\tC",
 	                  "value", "0\n2", NULL),
 	            field("var", "", "type", "fixed", "value", "Just a note", NULL),
@@ -199,11 +199,10 @@ static void test_form_mapping(struct gw *gw, gconstpointer unused)
 static void test_answer_once(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = gw_online(gw, "alice");
-	struct prompt *p =
-	    emit_prompt(gw, account, 9, WORKER_PROMPT_KIND_FIELDS, "Pick",
-	                form_of(field("var", "many", "type", "list-multi", "options", "0\tA\n1\tB\n2\tC",
-	                              NULL),
-	                        field("var", "pw", "type", "text-private", NULL), NULL));
+	struct prompt *p = emit_prompt(
+	    gw, account, 9, WORKER_PROMPT_KIND_FIELDS, "Pick",
+	    form_of(field("var", "many", "type", "list-multi", "options", "0\tA\n1\tB\n2\tC", NULL),
+	            field("var", "pw", "type", "text-private", NULL), NULL));
 	gw_clear(gw);
 	struct seen seen = {0};
 	prompt_watch(p, &seen_watcher, &seen);
@@ -211,7 +210,8 @@ static void test_answer_once(struct gw *gw, gconstpointer unused)
 	struct dataform_field *many = dataform_add_field(sub, DATAFORM_LIST_MULTI, "many", NULL);
 	dataform_field_add_value(many, "0");
 	dataform_field_add_value(many, "2");
-	dataform_field_add_value(dataform_add_field(sub, DATAFORM_TEXT_PRIVATE, "pw", NULL), " s3cret ");
+	dataform_field_add_value(dataform_add_field(sub, DATAFORM_TEXT_PRIVATE, "pw", NULL),
+	                         " s3cret ");
 	g_assert_true(prompt_answer(p, sub));
 	/* a second route comes too late: refused, nothing sent */
 	g_assert_false(prompt_answer(p, sub));
@@ -240,7 +240,8 @@ static void test_error_reopens(struct gw *gw, gconstpointer unused)
 	struct seen seen = {0};
 	prompt_watch(p, &seen_watcher, &seen);
 	struct dataform *sub = dataform_new(DATAFORM_SUBMIT);
-	dataform_field_add_value(dataform_add_field(sub, DATAFORM_TEXT_SINGLE, "value", NULL), "12");
+	dataform_field_add_value(dataform_add_field(sub, DATAFORM_TEXT_SINGLE, "value", NULL),
+	                         "12");
 	g_assert_true(prompt_answer(p, sub));
 	g_assert_cmpuint(take_answer(gw, 3, NULL), ==, WORKER_PROMPT_OK);
 	FAKE_EMIT(gw->fake, prompt_error, .account = account, .prompt = 3, .text = "too short");
@@ -325,11 +326,10 @@ static void test_png_bob(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = gw_online(gw, "alice");
 	g_autofree char *b64 = g_base64_encode(png, sizeof(png));
-	struct prompt *p = emit_prompt(
-	    gw, account, 2, WORKER_PROMPT_KIND_FIELDS, "Scan",
-	    form_of(field("var", "qr_image", "type", "fixed", "label", "Scan this", "image", b64,
-	                  NULL),
-	            NULL));
+	struct prompt *p = emit_prompt(gw, account, 2, WORKER_PROMPT_KIND_FIELDS, "Scan",
+	                               form_of(field("var", "qr_image", "type", "fixed", "label",
+	                                             "Scan this", "image", b64, NULL),
+	                                       NULL));
 	gw_clear(gw);
 	g_autofree char *hex = g_compute_checksum_for_data(G_CHECKSUM_SHA1, png, sizeof(png));
 	g_autofree char *cid = g_strdup_printf("sha1+%s@bob.xmpp.org", hex);
@@ -416,11 +416,10 @@ static void test_qr_drawn(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = gw_online(gw, "alice");
 	const char *text = "https://example.com/login?token=abc123";
-	struct prompt *p = emit_prompt(
-	    gw, account, 2, WORKER_PROMPT_KIND_FIELDS, "Scan",
-	    form_of(field("var", "qr_string", "type", "text-single", "label", "Code", "value", text,
-	                  NULL),
-	            NULL));
+	struct prompt *p = emit_prompt(gw, account, 2, WORKER_PROMPT_KIND_FIELDS, "Scan",
+	                               form_of(field("var", "qr_string", "type", "text-single",
+	                                             "label", "Code", "value", text, NULL),
+	                                       NULL));
 	struct dataform *f = prompt_form(p);
 	const struct dataform_field *plain = dataform_find_field(f, "qr_string");
 	g_assert_cmpstr(dataform_field_value(plain), ==, text);
@@ -480,8 +479,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL);
-#define ADD(name, fn, extra)                                                                       \
-	g_test_add(name, struct gw, extra, gw_test_setup, fn, gw_test_teardown)
+#define ADD(name, fn, extra) g_test_add(name, struct gw, extra, gw_test_setup, fn, gw_test_teardown)
 	ADD("/prompts/form_mapping", test_form_mapping, NULL);
 	ADD("/prompts/answer_once", test_answer_once, NULL);
 	ADD("/prompts/error_reopens", test_error_reopens, NULL);
