@@ -730,6 +730,17 @@ struct prompt *prompts_ask(struct prompts *prompts, const char *bare_jid, const 
 	return p;
 }
 
+bool prompts_asking(const struct prompts *prompts, const char *bare_jid,
+                    void (*answer)(void *data, const struct dataform *values))
+{
+	for (guint i = 0; i < prompts->open->len; i++) {
+		const struct prompt *p = g_ptr_array_index(prompts->open, i);
+		if (p->account == 0 && p->answer == answer && strcmp(p->user, bare_jid) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* ---- BOB --------------------------------------------------------------------------------------- */
 
 struct stanza *prompts_bob(const struct prompts *prompts, const char *bare_jid, const char *cid)

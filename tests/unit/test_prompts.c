@@ -475,6 +475,52 @@ static void test_pin_stored(struct gw *gw, gconstpointer unused)
 	fake_command_free(login);
 }
 
+/* ---- a changed password ------------------------------------------------------------------ */
+
+static guint32 fail_auth(struct gw *gw, guint32 account)
+{
+	FAKE_EMIT(gw->fake, disconnected, .account = account, .reason = WORKER_REASON_AUTH,
+	          .text = "Incorrect password", .fatal = true);
+	return account;
+}
+
+static void test_changed_password_asked_once(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	fail_auth(gw, account);
+	expect_told(gw, "Could not log in to IRC: Incorrect password");
+	g_autoptr(GPtrArray) open = prompts_of(prompts_of_gw(gw), ALICE);
+	g_assert_cmpuint(open->len, ==, 1);
+	struct prompt *p = g_ptr_array_index(open, 0);
+	g_assert_cmpstr(prompt_instructions(p), ==,
+	                "The IRC server no longer accepts your password. Enter the new one; it is "
+	                "stored only after a login with it succeeds.");
+	g_assert_true(prompt_has_secret(p));
+	struct dataform *f = prompt_form(p);
+	const struct dataform_field *pw = dataform_find_field(f, "password");
+	g_assert_nonnull(pw);
+	g_assert_cmpint(dataform_field_type(pw), ==, DATAFORM_TEXT_PRIVATE);
+	g_assert_true(dataform_field_required(pw));
+	dataform_free(f);
+	/* another failed login while the question is open: not asked again */
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "'/>");
+	g_assert_true(gw_run_until(gw_has_login, gw, 5000));
+	struct fake_command *login = gw_take_command(gw, WORKER_LOGIN);
+	fail_auth(gw, login->account);
+	fake_command_free(login);
+	g_autoptr(GPtrArray) again = prompts_of(prompts_of_gw(gw), ALICE);
+	g_assert_cmpuint(again->len, ==, 1);
+	/* an empty answer is refused by the form */
+	struct dataform *sub = dataform_new(DATAFORM_SUBMIT);
+	g_assert_false(prompt_answer(p, sub));
+	dataform_free(sub);
+	/* nothing of the stored password changed yet */
+	struct storage_user *u = storage_user_get(gw->storage, ALICE, NULL);
+	g_assert_cmpstr(u->password, ==, "pw");
+	storage_user_free(u);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -490,5 +536,6 @@ int main(int argc, char **argv)
 	ADD("/prompts/tga_dropped", test_tga_dropped, NULL);
 	ADD("/prompts/qr_drawn", test_qr_drawn, NULL);
 	ADD("/prompts/pin_stored", test_pin_stored, NULL);
+	ADD("/prompts/changed_password_asked_once", test_changed_password_asked_once, NULL);
 	return g_test_run();
 }
