@@ -475,6 +475,109 @@ static void test_pin_stored(struct gw *gw, gconstpointer unused)
 	fake_command_free(login);
 }
 
+static void test_big_png_iq_only(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	GByteArray *big = g_byte_array_new();
+	g_byte_array_append(big, png, sizeof(png));
+	for (guint i = 0; i < 9000; i++) {
+		guint8 b = (guint8)(i * 7);
+		g_byte_array_append(big, &b, 1);
+	}
+	g_autofree char *b64 = g_base64_encode(big->data, big->len);
+	g_autofree char *hex = g_compute_checksum_for_data(G_CHECKSUM_SHA1, big->data, big->len);
+	g_byte_array_unref(big);
+	struct prompt *p = emit_prompt(
+	    gw, account, 2, WORKER_PROMPT_KIND_FIELDS, "Scan",
+	    form_of(field("var", "qr_image", "type", "fixed", "image", b64, NULL), NULL));
+	gw_clear(gw);
+	g_autoptr(GPtrArray) att = prompt_attachments(p);
+	g_assert_cmpuint(att->len, ==, 0); /* over 8 KiB: not inline */
+	g_autofree char *cid = g_strdup_printf("sha1+%s@bob.xmpp.org", hex);
+	gw_injectf(gw,
+	           "<iq type='get' id='b1' from='" ALICE_PC "' to='" GW_JID "'>"
+	           "<data xmlns='urn:xmpp:bob' cid='%s'/></iq>",
+	           cid);
+	struct stanza *r = gw_expect(gw, "iq", "result", ALICE_PC);
+	g_assert_nonnull(stanza_find_child(r, "data", "urn:xmpp:bob"));
+	stanza_free(r);
+	/* once the prompt is closed the picture is gone */
+	FAKE_EMIT(gw->fake, prompt_closed, .account = account, .prompt = 2,
+	          .why = WORKER_PROMPT_CLOSED_ANSWERED, .text = "");
+	gw_injectf(gw,
+	           "<iq type='get' id='b2' from='" ALICE_PC "' to='" GW_JID "'>"
+	           "<data xmlns='urn:xmpp:bob' cid='%s'/></iq>",
+	           cid);
+	r = gw_expect(gw, "iq", "error", ALICE_PC);
+	stanza_free(r);
+}
+
+/* ---- claims and ferry's own prompts ------------------------------------------------------ */
+
+static void on_claimed(void *data, struct prompt *p)
+{
+	*(struct prompt **)data = p;
+}
+
+static void test_claimed(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	struct prompt *got = NULL;
+	prompts_claim(prompts_of_gw(gw), account, on_claimed, &got);
+	struct prompt *p = emit_input(gw, account, 1);
+	g_assert_true(got == p);
+	gw_expect_nothing(gw); /* the claimer shows it, not the chat */
+	prompts_unclaim(prompts_of_gw(gw), account);
+	(void)emit_input(gw, account, 2);
+	(void)gw_expect(gw, "message", "chat", ALICE);
+}
+
+struct own {
+	int answers;
+	char *value;
+	bool freed;
+};
+
+static void own_answer(void *data, const struct dataform *values)
+{
+	struct own *o = data;
+	o->answers++;
+	g_free(o->value);
+	o->value = values != NULL ? g_strdup(dataform_get_value(values, "code")) : NULL;
+}
+
+static void own_free(void *data)
+{
+	((struct own *)data)->freed = true;
+}
+
+static void test_own_prompt(struct gw *gw, gconstpointer unused)
+{
+	struct own o = {0};
+	struct dataform *form = dataform_new(DATAFORM_FORM);
+	dataform_field_set_required(dataform_add_field(form, DATAFORM_TEXT_SINGLE, "code", "Code"),
+	                            true);
+	struct prompt *p = prompts_ask(prompts_of_gw(gw), ALICE, "A question", "Line", form,
+	                               own_answer, &o, own_free);
+	g_assert_true(prompts_asking(prompts_of_gw(gw), ALICE, own_answer));
+	(void)gw_expect(gw, "message", "chat", ALICE);
+	struct seen seen = {0};
+	prompt_watch(p, &seen_watcher, &seen);
+	struct dataform *sub = dataform_new(DATAFORM_SUBMIT);
+	dataform_field_add_value(dataform_add_field(sub, DATAFORM_TEXT_SINGLE, "code", NULL), "42");
+	g_assert_true(prompt_answer(p, sub));
+	dataform_free(sub);
+	g_assert_cmpint(o.answers, ==, 1);
+	g_assert_cmpstr(o.value, ==, "42");
+	g_assert_true(o.freed);
+	g_assert_cmpint(seen.closed, ==, 1);
+	g_assert_cmpint(seen.end, ==, PROMPT_END_ANSWERED);
+	g_assert_false(prompts_asking(prompts_of_gw(gw), ALICE, own_answer));
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_ANSWER_PROMPT), ==, 0);
+	g_free(o.value);
+	g_free(seen.text);
+}
+
 /* ---- a changed password ------------------------------------------------------------------ */
 
 static guint32 fail_auth(struct gw *gw, guint32 account)
@@ -536,6 +639,9 @@ int main(int argc, char **argv)
 	ADD("/prompts/tga_dropped", test_tga_dropped, NULL);
 	ADD("/prompts/qr_drawn", test_qr_drawn, NULL);
 	ADD("/prompts/pin_stored", test_pin_stored, NULL);
+	ADD("/prompts/big_png_iq_only", test_big_png_iq_only, NULL);
+	ADD("/prompts/claimed", test_claimed, NULL);
+	ADD("/prompts/own_prompt", test_own_prompt, NULL);
 	ADD("/prompts/changed_password_asked_once", test_changed_password_asked_once, NULL);
 	return g_test_run();
 }
