@@ -4,6 +4,7 @@
  * login, a kept login, or a session). */
 #include "config.h"
 #include "internal.h"
+#include "cmd.h"
 #include "prompts.h"
 
 #include <string.h>
@@ -454,6 +455,11 @@ struct gateway *gateway_new(const struct gateway_ports *ports)
 	ctx->muc_list = muc_list_new(ctx); /* before the contacts' disco: rooms first */
 	contacts_register_disco(ctx);
 	ctx->contact_caps = contacts_caps_ver(ctx);
+	/* the commands (cmd.h); cmds_add_info and cmds_add_admin once cmds_info.c,
+	 * cmds_admin.c (c2) are merged */
+	ctx->cmds = cmds_new(ctx);
+	cmds_add_account(ctx->cmds);
+	ctx->adhoc = adhoc_new(ctx, ctx->cmds);
 	/* the transport's and contacts' presence carries XEP-0115 caps */
 	disco_add_feature(ctx->disco, NS_CAPS);
 	router_add_presence_handler(ctx->router, on_presence, gw);
@@ -475,6 +481,10 @@ void gateway_free(struct gateway *gw)
 	struct gateway_ctx *ctx = &gw->ctx;
 	/* Registrations being checked are answered and forgotten. */
 	registration_cancel_all(ctx->registration);
+	/* the commands' runs end (their checks and waits stop) before the
+	 * sessions they may touch */
+	g_clear_pointer(&ctx->adhoc, adhoc_free);
+	g_clear_pointer(&ctx->cmds, cmds_free);
 	/* Sessions next: they log out through the legacy side, whose last
 	 * acknowledgements still reach them through the dispatch below, so
 	 * every module stays in place until they are gone. */
