@@ -9,6 +9,7 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "ferry/dataform.h"
 #include "ferry/stanza.h"
 
 #define NS_BOB "urn:xmpp:bob" /* XEP-0231 */
@@ -34,5 +35,17 @@ char **prompt_media_qr_lines(const char *text);
 /* true when field VAR (with a text VALUE) holds a QR code's text:
  * qr_string, qr_code, or any var containing "qr". */
 bool prompt_media_is_qr_var(const char *var);
+
+/* The form of a PROMPT's field tables FIELDS (WORKER_PROMPT_FIELD_*),
+ * TITLE and INSTRUCTIONS: a field per table (types, labels, descriptions,
+ * defaults, required, integers, options); a picture as a fixed field with
+ * its text alternative and an XEP-0221 <media/> to its BOB cid, whose
+ * <data/> is appended to BOBS (an unknown format, TGA, as a note); a QR
+ * code's text also drawn. LOG_NAME names the prompt in logs. Caller
+ * frees. */
+struct dataform *prompt_media_form(GPtrArray *fields, const char *title, const char *instructions,
+                                   GPtrArray *bobs, const char *log_name);
+/* TITLE (when not empty) and each line of INSTRUCTIONS into FORM. */
+void prompt_media_heading(struct dataform *form, const char *title, const char *instructions);
 
 #endif

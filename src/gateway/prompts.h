@@ -70,6 +70,11 @@ struct prompt *prompts_ask(struct prompts *prompts, const char *bare_jid, const 
                            void (*answer)(void *data, const struct dataform *values), void *data,
                            GDestroyNotify free_data);
 
+/* CONTRACT (B1, additive): true when BARE_JID has one of ferry's own
+ * prompts open whose answer goes to ANSWER (a flow asks once at a time). */
+bool prompts_asking(const struct prompts *prompts, const char *bare_jid,
+                    void (*answer)(void *data, const struct dataform *values));
+
 /* ---- reading and answering --------------------------------------------------------------- */
 
 /* BARE_JID's open prompts, oldest first (borrowed; caller frees the array). */

@@ -136,14 +136,14 @@ static void test_form_mapping(struct gw *gw, gconstpointer unused)
 	guint32 account = gw_online(gw, "alice");
 	struct prompt *p = emit_prompt(
 	    gw, account, 7, WORKER_PROMPT_KIND_FIELDS, "Sign in",
-	    form_of(field("var", "name", "type", "text-single", "label", "Name", "desc", "your name",
-	                  "value", "Alice", "required", "1", NULL),
+	    form_of(field("var", "name", "type", "text-single", "label", "Name", "desc",
+	                  "your name", "value", "Alice", "required", "1", NULL),
 	            field("var", "pw", "type", "text-private", "label", "Password", NULL),
 	            field("var", "bio", "type", "text-multi", "value", "a\nb", NULL),
 	            field("var", "ok", "type", "boolean", "value", "true", NULL),
 	            field("var", "age", "type", "text-single", "integer", "1", "value", "30", NULL),
-	            field("var", "one", "type", "list-single", "options", "0\tZero\n1\tOne", "value",
-	                  "1", NULL),
+	            field("var", "one", "type", "list-single", "options", "0\tZero\n1\tOne",
+	                  "value", "1", NULL),
 	            field("var", "many", "type", "list-multi", "options", "0\tA\n1\tB\n2\tC",
 	                  "value", "0\n2", NULL),
 	            field("var", "", "type", "fixed", "value", "Just a note", NULL),
@@ -199,11 +199,10 @@ static void test_form_mapping(struct gw *gw, gconstpointer unused)
 static void test_answer_once(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = gw_online(gw, "alice");
-	struct prompt *p =
-	    emit_prompt(gw, account, 9, WORKER_PROMPT_KIND_FIELDS, "Pick",
-	                form_of(field("var", "many", "type", "list-multi", "options", "0\tA\n1\tB\n2\tC",
-	                              NULL),
-	                        field("var", "pw", "type", "text-private", NULL), NULL));
+	struct prompt *p = emit_prompt(
+	    gw, account, 9, WORKER_PROMPT_KIND_FIELDS, "Pick",
+	    form_of(field("var", "many", "type", "list-multi", "options", "0\tA\n1\tB\n2\tC", NULL),
+	            field("var", "pw", "type", "text-private", NULL), NULL));
 	gw_clear(gw);
 	struct seen seen = {0};
 	prompt_watch(p, &seen_watcher, &seen);
@@ -211,7 +210,8 @@ static void test_answer_once(struct gw *gw, gconstpointer unused)
 	struct dataform_field *many = dataform_add_field(sub, DATAFORM_LIST_MULTI, "many", NULL);
 	dataform_field_add_value(many, "0");
 	dataform_field_add_value(many, "2");
-	dataform_field_add_value(dataform_add_field(sub, DATAFORM_TEXT_PRIVATE, "pw", NULL), " s3cret ");
+	dataform_field_add_value(dataform_add_field(sub, DATAFORM_TEXT_PRIVATE, "pw", NULL),
+	                         " s3cret ");
 	g_assert_true(prompt_answer(p, sub));
 	/* a second route comes too late: refused, nothing sent */
 	g_assert_false(prompt_answer(p, sub));
@@ -240,7 +240,8 @@ static void test_error_reopens(struct gw *gw, gconstpointer unused)
 	struct seen seen = {0};
 	prompt_watch(p, &seen_watcher, &seen);
 	struct dataform *sub = dataform_new(DATAFORM_SUBMIT);
-	dataform_field_add_value(dataform_add_field(sub, DATAFORM_TEXT_SINGLE, "value", NULL), "12");
+	dataform_field_add_value(dataform_add_field(sub, DATAFORM_TEXT_SINGLE, "value", NULL),
+	                         "12");
 	g_assert_true(prompt_answer(p, sub));
 	g_assert_cmpuint(take_answer(gw, 3, NULL), ==, WORKER_PROMPT_OK);
 	FAKE_EMIT(gw->fake, prompt_error, .account = account, .prompt = 3, .text = "too short");
@@ -325,11 +326,10 @@ static void test_png_bob(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = gw_online(gw, "alice");
 	g_autofree char *b64 = g_base64_encode(png, sizeof(png));
-	struct prompt *p = emit_prompt(
-	    gw, account, 2, WORKER_PROMPT_KIND_FIELDS, "Scan",
-	    form_of(field("var", "qr_image", "type", "fixed", "label", "Scan this", "image", b64,
-	                  NULL),
-	            NULL));
+	struct prompt *p = emit_prompt(gw, account, 2, WORKER_PROMPT_KIND_FIELDS, "Scan",
+	                               form_of(field("var", "qr_image", "type", "fixed", "label",
+	                                             "Scan this", "image", b64, NULL),
+	                                       NULL));
 	gw_clear(gw);
 	g_autofree char *hex = g_compute_checksum_for_data(G_CHECKSUM_SHA1, png, sizeof(png));
 	g_autofree char *cid = g_strdup_printf("sha1+%s@bob.xmpp.org", hex);
@@ -416,11 +416,10 @@ static void test_qr_drawn(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = gw_online(gw, "alice");
 	const char *text = "https://example.com/login?token=abc123";
-	struct prompt *p = emit_prompt(
-	    gw, account, 2, WORKER_PROMPT_KIND_FIELDS, "Scan",
-	    form_of(field("var", "qr_string", "type", "text-single", "label", "Code", "value", text,
-	                  NULL),
-	            NULL));
+	struct prompt *p = emit_prompt(gw, account, 2, WORKER_PROMPT_KIND_FIELDS, "Scan",
+	                               form_of(field("var", "qr_string", "type", "text-single",
+	                                             "label", "Code", "value", text, NULL),
+	                                       NULL));
 	struct dataform *f = prompt_form(p);
 	const struct dataform_field *plain = dataform_find_field(f, "qr_string");
 	g_assert_cmpstr(dataform_field_value(plain), ==, text);
@@ -476,12 +475,160 @@ static void test_pin_stored(struct gw *gw, gconstpointer unused)
 	fake_command_free(login);
 }
 
+static void test_big_png_iq_only(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	GByteArray *big = g_byte_array_new();
+	g_byte_array_append(big, png, sizeof(png));
+	for (guint i = 0; i < 9000; i++) {
+		guint8 b = (guint8)(i * 7);
+		g_byte_array_append(big, &b, 1);
+	}
+	g_autofree char *b64 = g_base64_encode(big->data, big->len);
+	g_autofree char *hex = g_compute_checksum_for_data(G_CHECKSUM_SHA1, big->data, big->len);
+	g_byte_array_unref(big);
+	struct prompt *p = emit_prompt(
+	    gw, account, 2, WORKER_PROMPT_KIND_FIELDS, "Scan",
+	    form_of(field("var", "qr_image", "type", "fixed", "image", b64, NULL), NULL));
+	gw_clear(gw);
+	g_autoptr(GPtrArray) att = prompt_attachments(p);
+	g_assert_cmpuint(att->len, ==, 0); /* over 8 KiB: not inline */
+	g_autofree char *cid = g_strdup_printf("sha1+%s@bob.xmpp.org", hex);
+	gw_injectf(gw,
+	           "<iq type='get' id='b1' from='" ALICE_PC "' to='" GW_JID "'>"
+	           "<data xmlns='urn:xmpp:bob' cid='%s'/></iq>",
+	           cid);
+	struct stanza *r = gw_expect(gw, "iq", "result", ALICE_PC);
+	g_assert_nonnull(stanza_find_child(r, "data", "urn:xmpp:bob"));
+	stanza_free(r);
+	/* once the prompt is closed the picture is gone */
+	FAKE_EMIT(gw->fake, prompt_closed, .account = account, .prompt = 2,
+	          .why = WORKER_PROMPT_CLOSED_ANSWERED, .text = "");
+	gw_injectf(gw,
+	           "<iq type='get' id='b2' from='" ALICE_PC "' to='" GW_JID "'>"
+	           "<data xmlns='urn:xmpp:bob' cid='%s'/></iq>",
+	           cid);
+	r = gw_expect(gw, "iq", "error", ALICE_PC);
+	stanza_free(r);
+}
+
+/* ---- claims and ferry's own prompts ------------------------------------------------------ */
+
+static void on_claimed(void *data, struct prompt *p)
+{
+	*(struct prompt **)data = p;
+}
+
+static void test_claimed(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	struct prompt *got = NULL;
+	prompts_claim(prompts_of_gw(gw), account, on_claimed, &got);
+	struct prompt *p = emit_input(gw, account, 1);
+	g_assert_true(got == p);
+	gw_expect_nothing(gw); /* the claimer shows it, not the chat */
+	prompts_unclaim(prompts_of_gw(gw), account);
+	(void)emit_input(gw, account, 2);
+	(void)gw_expect(gw, "message", "chat", ALICE);
+}
+
+struct own {
+	int answers;
+	char *value;
+	bool freed;
+};
+
+static void own_answer(void *data, const struct dataform *values)
+{
+	struct own *o = data;
+	o->answers++;
+	g_free(o->value);
+	o->value = values != NULL ? g_strdup(dataform_get_value(values, "code")) : NULL;
+}
+
+static void own_free(void *data)
+{
+	((struct own *)data)->freed = true;
+}
+
+static void test_own_prompt(struct gw *gw, gconstpointer unused)
+{
+	struct own o = {0};
+	struct dataform *form = dataform_new(DATAFORM_FORM);
+	dataform_field_set_required(dataform_add_field(form, DATAFORM_TEXT_SINGLE, "code", "Code"),
+	                            true);
+	struct prompt *p = prompts_ask(prompts_of_gw(gw), ALICE, "A question", "Line", form,
+	                               own_answer, &o, own_free);
+	g_assert_true(prompts_asking(prompts_of_gw(gw), ALICE, own_answer));
+	(void)gw_expect(gw, "message", "chat", ALICE);
+	struct seen seen = {0};
+	prompt_watch(p, &seen_watcher, &seen);
+	struct dataform *sub = dataform_new(DATAFORM_SUBMIT);
+	dataform_field_add_value(dataform_add_field(sub, DATAFORM_TEXT_SINGLE, "code", NULL), "42");
+	g_assert_true(prompt_answer(p, sub));
+	dataform_free(sub);
+	g_assert_cmpint(o.answers, ==, 1);
+	g_assert_cmpstr(o.value, ==, "42");
+	g_assert_true(o.freed);
+	g_assert_cmpint(seen.closed, ==, 1);
+	g_assert_cmpint(seen.end, ==, PROMPT_END_ANSWERED);
+	g_assert_false(prompts_asking(prompts_of_gw(gw), ALICE, own_answer));
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_ANSWER_PROMPT), ==, 0);
+	g_free(o.value);
+	g_free(seen.text);
+}
+
+/* ---- a changed password ------------------------------------------------------------------ */
+
+static guint32 fail_auth(struct gw *gw, guint32 account)
+{
+	FAKE_EMIT(gw->fake, disconnected, .account = account, .reason = WORKER_REASON_AUTH,
+	          .text = "Incorrect password", .fatal = true);
+	return account;
+}
+
+static void test_changed_password_asked_once(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	fail_auth(gw, account);
+	expect_told(gw, "Could not log in to IRC: Incorrect password");
+	g_autoptr(GPtrArray) open = prompts_of(prompts_of_gw(gw), ALICE);
+	g_assert_cmpuint(open->len, ==, 1);
+	struct prompt *p = g_ptr_array_index(open, 0);
+	g_assert_cmpstr(prompt_instructions(p), ==,
+	                "The IRC server no longer accepts your password. Enter the new one; it is "
+	                "stored only after a login with it succeeds.");
+	g_assert_true(prompt_has_secret(p));
+	struct dataform *f = prompt_form(p);
+	const struct dataform_field *pw = dataform_find_field(f, "password");
+	g_assert_nonnull(pw);
+	g_assert_cmpint(dataform_field_type(pw), ==, DATAFORM_TEXT_PRIVATE);
+	g_assert_true(dataform_field_required(pw));
+	dataform_free(f);
+	/* another failed login while the question is open: not asked again */
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "'/>");
+	g_assert_true(gw_run_until(gw_has_login, gw, 5000));
+	struct fake_command *login = gw_take_command(gw, WORKER_LOGIN);
+	fail_auth(gw, login->account);
+	fake_command_free(login);
+	g_autoptr(GPtrArray) again = prompts_of(prompts_of_gw(gw), ALICE);
+	g_assert_cmpuint(again->len, ==, 1);
+	/* an empty answer is refused by the form */
+	struct dataform *sub = dataform_new(DATAFORM_SUBMIT);
+	g_assert_false(prompt_answer(p, sub));
+	dataform_free(sub);
+	/* nothing of the stored password changed yet */
+	struct storage_user *u = storage_user_get(gw->storage, ALICE, NULL);
+	g_assert_cmpstr(u->password, ==, "pw");
+	storage_user_free(u);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL);
-#define ADD(name, fn, extra)                                                                       \
-	g_test_add(name, struct gw, extra, gw_test_setup, fn, gw_test_teardown)
+#define ADD(name, fn, extra) g_test_add(name, struct gw, extra, gw_test_setup, fn, gw_test_teardown)
 	ADD("/prompts/form_mapping", test_form_mapping, NULL);
 	ADD("/prompts/answer_once", test_answer_once, NULL);
 	ADD("/prompts/error_reopens", test_error_reopens, NULL);
@@ -492,5 +639,9 @@ int main(int argc, char **argv)
 	ADD("/prompts/tga_dropped", test_tga_dropped, NULL);
 	ADD("/prompts/qr_drawn", test_qr_drawn, NULL);
 	ADD("/prompts/pin_stored", test_pin_stored, NULL);
+	ADD("/prompts/big_png_iq_only", test_big_png_iq_only, NULL);
+	ADD("/prompts/claimed", test_claimed, NULL);
+	ADD("/prompts/own_prompt", test_own_prompt, NULL);
+	ADD("/prompts/changed_password_asked_once", test_changed_password_asked_once, NULL);
 	return g_test_run();
 }
