@@ -111,6 +111,11 @@ void legacy_set_event_scope(struct legacy *legacy, void (*scope)(void *data, gui
  * *DEATHS how many died since the start. */
 GArray *legacy_stats(struct legacy *legacy, guint *deaths);
 
+/* The last LINK_INFO ACCOUNT reported, decoded into *INFO (release with
+ * worker_msg_link_info_clear()); false when none came (or the account is
+ * gone). For a new owner of the account (a kept login adopted). */
+bool legacy_link_info(struct legacy *legacy, guint32 account, struct worker_msg_link_info *info);
+
 /* ---- backpressure ---------------------------------------------------------------
  *
  * When what the legacy side reports cannot go out (the XMPP server reads

@@ -370,6 +370,7 @@ void session_forget_account(struct session *s)
 
 static void signed_on(struct session *s, const char *nick);
 static void start_login(struct session *s);
+static void on_link_info(void *data, const struct worker_msg_link_info *m);
 
 /* CONNECTING for a first login (the user is told), RECONNECTING after a
  * loss (the user was told already). */
@@ -409,6 +410,12 @@ void session_login(struct session *s)
 		g_info("session: %s: continuing the registration's login (account %u)", s->jid,
 		       kept);
 		adopt_account(s, kept);
+		/* its LINK_INFO went to the registration: the legacy side kept it */
+		struct worker_msg_link_info link;
+		if (legacy_link_info(ctx->legacy, kept, &link)) {
+			on_link_info(s, &link);
+			worker_msg_link_info_clear(&link);
+		}
 		/* a stall the registration let be is this session's from now */
 		legacy_new_owner(ctx->legacy, kept);
 		g_clear_pointer(&s->failure, g_free);

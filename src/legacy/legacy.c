@@ -32,9 +32,18 @@ struct flow {
 	    connected; /* signed on: a login in progress is never paused (it must read to finish) */
 	bool own;      /* its own stanzas fill the queue */
 	bool paused;   /* PAUSE_READ sent */
-	gint64 since_us; /* monotonic time of the pause */
-	bool stall_told; /* the owner heard of this stall */
+	gint64 since_us;     /* monotonic time of the pause */
+	bool stall_told;     /* the owner heard of this stall */
+	GVariant *link_info; /* the last LINK_INFO payload (NULL: none), see legacy_link_info() */
 };
+
+static void flow_free(gpointer data)
+{
+	struct flow *f = data;
+	if (f->link_info != NULL)
+		g_variant_unref(f->link_info);
+	g_free(f);
+}
 
 struct legacy_event {
 	guint32 type;
@@ -47,7 +56,7 @@ struct legacy *legacy_new(const struct legacy_ops *ops, void *impl)
 	struct legacy *l = g_new0(struct legacy, 1);
 	l->ops = ops;
 	l->impl = impl;
-	l->flows = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	l->flows = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, flow_free);
 	return l;
 }
 
@@ -121,6 +130,16 @@ static guint32 enter_scope(struct legacy *l, guint32 account)
 
 void legacy_emit(struct legacy *l, guint32 type, guint32 account, GVariant *payload)
 {
+	if (type == WORKER_LINK_INFO) {
+		/* kept for whoever owns the account next (a registration's
+		 * check login adopted by the session) */
+		struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(account));
+		if (f != NULL) {
+			if (f->link_info != NULL)
+				g_variant_unref(f->link_info);
+			f->link_info = g_variant_ref(payload);
+		}
+	}
 	if (l->callbacks == NULL || l->callbacks->event == NULL)
 		return;
 	const struct legacy_event event = {type, account, payload};
@@ -144,6 +163,13 @@ void legacy_emit_lost(struct legacy *l, guint32 account)
 	guint32 outer = enter_scope(l, account);
 	l->callbacks->lost(l->data, account);
 	(void)enter_scope(l, outer);
+}
+
+bool legacy_link_info(struct legacy *l, guint32 account, struct worker_msg_link_info *info)
+{
+	struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(account));
+	return f != NULL && f->link_info != NULL &&
+	       worker_msg_link_info_read(f->link_info, account, info);
 }
 
 void legacy_emit_crash_loop(struct legacy *l, guint deaths, guint seconds)

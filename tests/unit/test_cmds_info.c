@@ -68,6 +68,27 @@ static void test_status_link(struct ct *t, gconstpointer unused)
 	cmd_run_cancel(t->rec.run);
 }
 
+/* The legacy side keeps an account's last LINK_INFO for its next owner
+ * (a registration's check login adopted by the session). */
+static void test_link_info_kept(struct ct *t, gconstpointer unused)
+{
+	struct gw *gw = &t->gw;
+	guint32 account = gw_online(gw, "alice");
+	struct worker_msg_link_info li;
+	g_assert_false(legacy_link_info(gw->legacy, account, &li));
+	FAKE_EMIT(gw->fake, link_info, .account = account, .encrypted = false, .subject = "",
+	          .issuer = "", .sha256 = "", .trust = WORKER_TRUST_NONE);
+	FAKE_EMIT(gw->fake, link_info, .account = account, .encrypted = true, .subject = "CN=b",
+	          .issuer = "CN=c", .sha256 = "01", .trust = WORKER_TRUST_CA);
+	g_assert_true(legacy_link_info(gw->legacy, account, &li));
+	g_assert_true(li.encrypted);
+	g_assert_cmpstr(li.subject, ==, "CN=b");
+	g_assert_cmpuint(li.trust, ==, WORKER_TRUST_CA);
+	worker_msg_link_info_clear(&li);
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "' type='unavailable'/>");
+	g_assert_false(legacy_link_info(gw->legacy, account, &li));
+}
+
 /* Without a grant each contact asks once; the fix asks the missing ones
  * again, and a contact the user accepted is no longer missing. */
 static void test_status_fix(struct ct *t, gconstpointer unused)
@@ -269,6 +290,7 @@ int main(int argc, char **argv)
 	ADD("/cmds/status/link-info", test_status_link);
 	ADD("/cmds/status/fix-asks-again", test_status_fix);
 	ADD("/cmds/status/adhoc", test_status_adhoc);
+	ADD("/cmds/status/link-info-kept", test_link_info_kept);
 	ADD("/cmds/contacts/table", test_contacts_table);
 	ADD("/cmds/prompts/none", test_prompts_none);
 	ADD("/cmds/prompts/answer-once", test_prompts_answer);
