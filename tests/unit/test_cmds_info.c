@@ -89,6 +89,35 @@ static void test_link_info_kept(struct ct *t, gconstpointer unused)
 	g_assert_false(legacy_link_info(gw->legacy, account, &li));
 }
 
+/* A registration's check login reports LINK_INFO to the registration; the
+ * session that adopts the kept login shows it. */
+static void test_link_info_adopted(struct ct *t, gconstpointer unused)
+{
+	struct gw *gw = &t->gw;
+	gw_inject(gw, "<iq type='set' id='r1' from='bob@example.org/pc' to='" GW_JID "'>"
+	              "<query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' type='submit'>"
+	              "<field var='FORM_TYPE'><value>jabber:iq:register</value></field>"
+	              "<field var='username'><value>bob</value></field>"
+	              "<field var='password'><value>pw</value></field>"
+	              "<field var='port'><value>6697</value></field>"
+	              "<field var='ssl'><value>1</value></field></x></query></iq>");
+	struct fake_command *c = gw_take_command(gw, WORKER_LOGIN);
+	guint32 account = c->account;
+	fake_command_free(c);
+	FAKE_EMIT(gw->fake, link_info, .account = account, .encrypted = true, .subject = "CN=irc",
+	          .issuer = "CN=ca", .sha256 = "FF", .trust = WORKER_TRUST_ONCE);
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "bob");
+	stanza_free(gw_expect(gw, "iq", "result", "bob@example.org/pc"));
+	gw_inject(gw, "<presence from='bob@example.org/pc' to='" GW_JID "'/>");
+	fake_command_free(gw_take_command(gw, WORKER_KEEP));
+	ct_start(t, "bob@example.org/pc", "status");
+	g_assert_cmpstr(fixed(t, "state"), ==, "online, signed on to IRC as bob");
+	g_assert_cmpstr(fixed(t, "encrypted"), ==, "encrypted (TLS)");
+	g_assert_cmpstr(fixed(t, "cert_subject"), ==, "CN=irc");
+	g_assert_cmpstr(fixed(t, "cert_trust"), ==, "accepted by you for this login only");
+	cmd_run_cancel(t->rec.run);
+}
+
 /* Without a grant each contact asks once; the fix asks the missing ones
  * again, and a contact the user accepted is no longer missing. */
 static void test_status_fix(struct ct *t, gconstpointer unused)
@@ -291,6 +320,7 @@ int main(int argc, char **argv)
 	ADD("/cmds/status/fix-asks-again", test_status_fix);
 	ADD("/cmds/status/adhoc", test_status_adhoc);
 	ADD("/cmds/status/link-info-kept", test_link_info_kept);
+	ADD("/cmds/status/link-info-adopted", test_link_info_adopted);
 	ADD("/cmds/contacts/table", test_contacts_table);
 	ADD("/cmds/prompts/none", test_prompts_none);
 	ADD("/cmds/prompts/answer-once", test_prompts_answer);
