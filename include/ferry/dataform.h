@@ -89,6 +89,20 @@ void dataform_field_add_value(struct dataform_field *field, const char *value);
 /* Appends an option of a list field. LABEL may be NULL. */
 void dataform_field_add_option(struct dataform_field *field, const char *label, const char *value);
 
+/* ---- media (XEP-0221), for pictures in fixed fields ----------------------- */
+
+#define NS_MEDIA_ELEMENT "urn:xmpp:media-element"
+
+/* Adds a <media/> to FIELD with one <uri type=TYPE>URI</uri> (e.g.
+ * "image/png", "cid:sha1+...@bob.xmpp.org"), written inside the field.
+ * Not parsed back: a submission carries none. */
+void dataform_field_add_media(struct dataform_field *field, const char *type, const char *uri);
+/* How many media FIELD carries, and the I-th's URI (borrowed; *TYPE set
+ * to its MIME type when TYPE is not NULL). */
+guint dataform_field_n_media(const struct dataform_field *field);
+const char *dataform_field_media_uri(const struct dataform_field *field, guint i,
+                                     const char **type);
+
 /* ---- reading ------------------------------------------------------------ */
 
 /* The field named VAR, or NULL. Borrowed. */
@@ -109,6 +123,37 @@ const char *dataform_field_value(const struct dataform_field *field);
 /* The first value of field VAR, or NULL (no such field or no value).
  * Borrowed. */
 const char *dataform_get_value(const struct dataform *form, const char *var);
+
+/* ---- tables (XEP-0004 §3.4) ---------------------------------------------
+ * A form (usually a result) may carry one table: columns, written as the
+ * fields of a <reported/> (type, var, label), and rows, one <item/> each
+ * with a value list per column. dataform_add_to() writes the table after
+ * the fields; dataform_parse() reads it (a <reported/> after an <item/>
+ * or a second one, an <item/> before it, an item field that is not a
+ * column: DATAFORM_ERROR_MALFORMED). dataform_check() ignores tables. */
+
+/* Appends a column of TYPE named VAR (never NULL; a var already a column
+ * is a programming error), LABEL may be NULL. */
+void dataform_add_column(struct dataform *form, enum dataform_field_type type, const char *var,
+                         const char *label);
+/* Appends an empty row; returns its index (0, 1, ...). */
+guint dataform_add_row(struct dataform *form);
+/* Adds VALUE to the cell of column VAR in ROW (a column of a single-value
+ * type keeps one: a second call replaces it). */
+void dataform_add_cell(struct dataform *form, guint row, const char *var, const char *value);
+
+/* The number of columns and rows (0 and 0 without a table). */
+guint dataform_n_columns(const struct dataform *form);
+guint dataform_n_rows(const struct dataform *form);
+/* Column I (< dataform_n_columns): its type, var and label (borrowed;
+ * the label may be NULL). */
+enum dataform_field_type dataform_column_type(const struct dataform *form, guint i);
+const char *dataform_column_var(const struct dataform *form, guint i);
+const char *dataform_column_label(const struct dataform *form, guint i);
+/* The values (char *, in order; never NULL, maybe empty) of column COLUMN
+ * in ROW, and the first of them (NULL: none). Borrowed. */
+const GPtrArray *dataform_cell_values(const struct dataform *form, guint row, guint column);
+const char *dataform_cell(const struct dataform *form, guint row, guint column);
 
 /* ---- XML ---------------------------------------------------------------- */
 

@@ -40,6 +40,16 @@ struct legacy_callbacks {
 	 * when the bound passes. Once per pause; the callee is expected to log
 	 * it out. */
 	void (*stalled)(void *data, guint32 account, enum legacy_stall why);
+	/* Optional: DEATHS worker processes died within SECONDS (a crash
+	 * loop), told once per loop: the admins hear of it. */
+	void (*crash_loop)(void *data, guint deaths, guint seconds);
+};
+
+/* One process of the legacy side, for the admins (legacy_stats). */
+struct legacy_process {
+	int pid;
+	guint accounts; /* accounts it hosts now */
+	guint64 rss_kb; /* resident memory in KiB; 0: unknown */
 };
 
 /* ---- commands -------------------------------------------------------------- */
@@ -96,6 +106,16 @@ guint32 legacy_event_account(const struct legacy_event *event);
 void legacy_set_event_scope(struct legacy *legacy, void (*scope)(void *data, guint32 account),
                             void *data);
 
+/* The processes of the legacy side (struct legacy_process; caller frees
+ * the array; empty for an implementation without processes) and in
+ * *DEATHS how many died since the start. */
+GArray *legacy_stats(struct legacy *legacy, guint *deaths);
+
+/* The last LINK_INFO ACCOUNT reported, decoded into *INFO (release with
+ * worker_msg_link_info_clear()); false when none came (or the account is
+ * gone). For a new owner of the account (a kept login adopted). */
+bool legacy_link_info(struct legacy *legacy, guint32 account, struct worker_msg_link_info *info);
+
 /* ---- backpressure ---------------------------------------------------------------
  *
  * When what the legacy side reports cannot go out (the XMPP server reads
@@ -139,6 +159,8 @@ struct legacy_ops {
 	void (*hold)(void *impl, bool hold);
 	/* as legacy_sync(); may be NULL (events are never late) */
 	void (*sync)(void *impl, guint32 account);
+	/* as legacy_stats(); may be NULL (no processes, no deaths) */
+	GArray *(*stats)(void *impl, guint *deaths);
 	/* frees IMPL: stops everything (no events after it) */
 	void (*free)(void *impl);
 };
@@ -154,6 +176,8 @@ void legacy_free(struct legacy *legacy);
  * the callbacks. */
 void legacy_emit(struct legacy *legacy, guint32 type, guint32 account, GVariant *payload);
 void legacy_emit_lost(struct legacy *legacy, guint32 account);
+/* For implementations: a crash loop (callbacks' crash_loop). */
+void legacy_emit_crash_loop(struct legacy *legacy, guint deaths, guint seconds);
 
 /* For LEGACY_SEND: sends FRAME (taken; NULL, a programming error already
  * logged, is refused). */

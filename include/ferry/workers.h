@@ -26,6 +26,21 @@ struct workers_callbacks {
 	void (*event)(void *user_data, guint32 account, guint32 type, GVariant *payload);
 	/* ACCOUNT's worker died; the account is gone (no logout needed). */
 	void (*account_lost)(void *user_data, guint32 account);
+	/* Optional: DEATHS workers died within SECONDS (WORKERS_CRASH_LOOP_*),
+	 * a crash loop; told once per loop (again once a window passed
+	 * since). */
+	void (*crash_loop)(void *user_data, guint deaths, guint seconds);
+};
+
+/* What a crash loop is: this many worker deaths within this many seconds. */
+#define WORKERS_CRASH_LOOP_DEATHS 3
+#define WORKERS_CRASH_LOOP_SECONDS (10 * 60)
+
+/* One running worker process, for the admins. */
+struct workers_process {
+	int pid;
+	guint accounts; /* hosted now */
+	guint64 rss_kb; /* resident memory (/proc/<pid>/statm); 0: unknown */
 };
 
 struct workers_options {
@@ -82,6 +97,11 @@ bool workers_leaving(struct workers *workers, guint32 account);
  * has written (its acknowledgement socket is otherwise read once a
  * second). */
 void workers_sync(struct workers *workers, guint32 account);
+
+/* The running workers (struct workers_process, in start order; caller
+ * frees the array) and in *DEATHS how many died since the start (crashed,
+ * killed for a fault; not those stopped when idle or at the end). */
+GArray *workers_stats(const struct workers *workers, guint *deaths);
 
 /* The worker program ferry uses by default: the one next to the running
  * binary when there is one (a build tree), else the installed one. Caller

@@ -100,6 +100,8 @@ void cmds_add(struct cmds *cmds, const struct cmd_def *def);
  * prompts' def (cmds_prompt_def) with the id as argument (*ARG, borrowed
  * from NODE; NULL for other nodes). */
 const struct cmd_def *cmds_find_node(const struct cmds *cmds, const char *node, const char **arg);
+/* CONTRACT: every def added, in order (borrowed), for adhoc.c's disco nodes. */
+const GPtrArray *cmds_defs(const struct cmds *cmds);
 /* The command of chat word WORD (any case), or NULL. */
 const struct cmd_def *cmds_find_word(const struct cmds *cmds, const char *word);
 /* The defs ROLE may run and sees, in order (borrowed; caller frees the
@@ -190,10 +192,20 @@ void cmd_run_fail(struct cmd_run *run, const char *condition, const char *text);
 
 /* cmds_account.c: jabber:iq:register, unregister, relogin, settings. */
 void cmds_add_account(struct cmds *cmds);
+/* CONTRACT: the user's ferry preference VAR ("notices"; the contacts issue
+ * adds "receipts"), as the settings command stored it, else its default. */
+bool cmds_account_pref(const struct gateway_ctx *ctx, const char *bare_jid, const char *var);
 /* cmds_info.c: status, contacts, prompts (and the prompt/<id> def). */
 void cmds_add_info(struct cmds *cmds);
 /* cmds_admin.c: stats and the XEP-0133 nodes. */
 void cmds_add_admin(struct cmds *cmds);
+/* CONTRACT: (C2) cmds_admin.c: TEXT as a chat message from the transport
+ * to every admin ([access] admins): an account quarantined, workers
+ * crashing in a loop. */
+void cmds_admin_alert(const struct gateway_ctx *ctx, const char *text);
+/* CONTRACT: (C2) the legacy side's crash_loop callback: DEATHS workers
+ * died within SECONDS; the admins are alerted. */
+void cmds_admin_crash_loop(const struct gateway_ctx *ctx, guint deaths, guint seconds);
 /* The def that runs one prompt (ARG: its id as text): its form as the one
  * stage, the submission its answer; the run ends when the prompt closes.
  * Listed as node "prompt/<id>" while the prompt is open. */

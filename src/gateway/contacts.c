@@ -101,6 +101,15 @@ bool contact_is_buddy(const struct contact *c)
 	return c->buddy;
 }
 
+guint32 contact_status(const struct contact *c, const char **text)
+{
+	/* as contact_send_presence() shows it */
+	bool auto_away = c->auto_away != NULL && (c->status == WORKER_STATUS_OFFLINE ||
+	                                          c->status == WORKER_STATUS_AVAILABLE);
+	*text = c->auto_away != NULL ? c->auto_away : c->message;
+	return auto_away ? WORKER_STATUS_AWAY : c->status;
+}
+
 guint contact_flags(const struct contact *c)
 {
 	return c->flags;
@@ -544,6 +553,7 @@ void contacts_on_user_presence(struct session *s, struct contact *c, const struc
 	const char *from = stanza_get_from(p);
 	if (c->jid == NULL || type == NULL)
 		return;
+	roster_on_user_presence(s, c, type); /* subscribe(d): it is in the roster */
 	if (strcmp(type, "probe") == 0) {
 		contact_send_presence(s, c, from);
 	} else if (strcmp(type, "subscribe") == 0) {

@@ -4,6 +4,8 @@
  * login, a kept login, or a session). */
 #include "config.h"
 #include "internal.h"
+#include "cmd.h"
+#include "prompts.h"
 
 #include <string.h>
 
@@ -311,6 +313,26 @@ static enum router_result on_iq(struct router *r, const struct stanza *iq, void 
 
 /* ---- legacy events, by the owner of the account --------------------------------------- */
 
+/* prompts.c: a PROMPT, PROMPT_CLOSED or PROMPT_ERROR of any account goes
+ * to the prompts with its user; a DISCONNECTED withdraws its prompts
+ * (then goes on to the owner). */
+static void prompts_disconnected(void *data, const struct worker_msg_disconnected *m)
+{
+	const struct gateway_ctx *ctx = data;
+	prompts_account_gone(ctx->prompts, m->account);
+}
+
+static bool prompts_dispatch(const struct gateway_ctx *ctx, guint32 account,
+                             const struct legacy_event *event)
+{
+	static const struct worker_msg_handlers gone = {.disconnected = prompts_disconnected};
+	if (legacy_event_dispatch(event, &gone, (void *)ctx))
+		return false;
+	struct session *s = sessions_by_account(ctx->sessions, account);
+	const char *user = s != NULL ? session_jid(s) : NULL;
+	return user != NULL && prompts_on_event(ctx->prompts, user, account, event);
+}
+
 /* A kept login is asked first: a registration's account becomes a kept one
  * while the registration finishes. */
 
@@ -318,6 +340,8 @@ static void on_legacy_event(void *data, guint32 account, const struct legacy_eve
 {
 	struct gateway *gw = data;
 	const struct gateway_ctx *ctx = &gw->ctx;
+	if (prompts_dispatch(ctx, account, event))
+		return;
 	if (logins_owns(ctx->logins, account)) {
 		logins_on_event(ctx->logins, account, event);
 		return;
@@ -335,6 +359,7 @@ static void on_legacy_lost(void *data, guint32 account)
 {
 	struct gateway *gw = data;
 	const struct gateway_ctx *ctx = &gw->ctx;
+	prompts_account_gone(ctx->prompts, account);
 	if (logins_owns(ctx->logins, account)) {
 		logins_on_lost(ctx->logins, account);
 		return;
@@ -357,10 +382,18 @@ static void on_legacy_stalled(void *data, guint32 account, enum legacy_stall why
 		session_on_stalled(s, why);
 }
 
+/* C2: workers dying in a loop: the admins are told. */
+static void on_legacy_crash_loop(void *data, guint deaths, guint seconds)
+{
+	struct gateway *gw = data;
+	cmds_admin_crash_loop(&gw->ctx, deaths, seconds);
+}
+
 static const struct legacy_callbacks legacy_callbacks = {
     .event = on_legacy_event,
     .lost = on_legacy_lost,
     .stalled = on_legacy_stalled,
+    .crash_loop = on_legacy_crash_loop,
 };
 
 static void on_login_ready(void *data, const char *bare_jid)
@@ -426,9 +459,16 @@ struct gateway *gateway_new(const struct gateway_ports *ports)
 	ctx->roster = roster_new(ctx);
 	ctx->registration = registration_new(ctx);
 	ctx->content = content_new(ctx);
+	ctx->prompts = prompts_new(ctx);
 	ctx->muc_list = muc_list_new(ctx); /* before the contacts' disco: rooms first */
 	contacts_register_disco(ctx);
 	ctx->contact_caps = contacts_caps_ver(ctx);
+	/* the commands (cmd.h) */
+	ctx->cmds = cmds_new(ctx);
+	cmds_add_account(ctx->cmds);
+	cmds_add_info(ctx->cmds);
+	cmds_add_admin(ctx->cmds);
+	ctx->adhoc = adhoc_new(ctx, ctx->cmds);
 	/* the transport's and contacts' presence carries XEP-0115 caps */
 	disco_add_feature(ctx->disco, NS_CAPS);
 	router_add_presence_handler(ctx->router, on_presence, gw);
@@ -438,6 +478,11 @@ struct gateway *gateway_new(const struct gateway_ports *ports)
 	return gw;
 }
 
+const struct gateway_ctx *gateway_context(const struct gateway *gw)
+{
+	return &gw->ctx;
+}
+
 void gateway_free(struct gateway *gw)
 {
 	if (gw == NULL)
@@ -445,12 +490,17 @@ void gateway_free(struct gateway *gw)
 	struct gateway_ctx *ctx = &gw->ctx;
 	/* Registrations being checked are answered and forgotten. */
 	registration_cancel_all(ctx->registration);
+	/* the commands' runs end (their checks and waits stop) before the
+	 * sessions they may touch */
+	g_clear_pointer(&ctx->adhoc, adhoc_free);
+	g_clear_pointer(&ctx->cmds, cmds_free);
 	/* Sessions next: they log out through the legacy side, whose last
 	 * acknowledgements still reach them through the dispatch below, so
 	 * every module stays in place until they are gone. */
 	sessions_free(ctx->sessions);
 	ctx->sessions = NULL;
 	legacy_set_callbacks(ctx->legacy, NULL, NULL);
+	g_clear_pointer(&ctx->prompts, prompts_free);
 	g_clear_pointer(&ctx->registration, registration_free);
 	g_clear_pointer(&ctx->logins, logins_free);
 	g_clear_pointer(&ctx->roster, roster_free);

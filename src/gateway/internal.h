@@ -91,6 +91,9 @@ struct gateway_ctx {
 	struct prompts *prompts;           /* prompts.c: open libpurple prompts (prompts.h) */
 };
 
+/* gateway.c: the modules of GW (for unit tests that drive one module). */
+const struct gateway_ctx *gateway_context(const struct gateway *gw);
+
 /* ---- out.c ---------------------------------------------------------------------- */
 
 /* A <presence/> from FROM (NULL: the transport) to TO, of TYPE (NULL:
@@ -404,6 +407,20 @@ void session_send_transport_presence(struct session *s, const char *to);
 void session_report_failure(struct session *s, guint32 reason, const char *text);
 /* The session's flag for out_full_presence_new() (the transport's). */
 bool *session_bare_cleared(struct session *s);
+/* session.c (the status and admin commands): how the current login's
+ * legacy link is protected (LINK_INFO); forgotten when the login ends. */
+struct session_link {
+	bool encrypted;
+	char *subject, *issuer, *sha256; /* the server certificate's ("" unknown) */
+	guint32 trust;                   /* WORKER_TRUST_* */
+};
+/* S's, or NULL when its login reported none (or there is no login). */
+const struct session_link *session_link(const struct session *s);
+/* Every session, by bare JID (the array is the caller's, the sessions
+ * are not). */
+GPtrArray *sessions_list(const struct sessions *sessions);
+/* Logins that ended before they signed on, since the start. */
+guint64 sessions_login_failures(const struct sessions *sessions);
 
 /* session.c and session_end.c are one module in two files: struct session's
  * fields and the functions below are theirs alone (every other module uses
@@ -430,6 +447,7 @@ struct session {
 	bool paced;        /* waiting in the login pacer for its turn */
 	bool forgetting;   /* inside session_forget_account(): a loss there is no news */
 	bool bare_cleared; /* the transport's unavailable from its bare JID was sent (status.c) */
+	struct session_link *link; /* session.c: the login's LINK_INFO (NULL: none yet) */
 
 	/* the user left with messages in flight: still logged in (see session_start_drain) */
 	bool draining;
@@ -490,6 +508,9 @@ const char *contact_display_name(const struct contact *c);
 bool contact_is_buddy(const struct contact *c);
 /* enum storage_contact_flags */
 guint contact_flags(const struct contact *c);
+/* C's status as its presence shows it (WORKER_STATUS_*), its text in
+ * *TEXT (borrowed, may be NULL): for the contacts command. */
+guint32 contact_status(const struct contact *c, const char **text);
 void contact_set_flags(struct contact *c, guint flags);
 /* Writes C (a buddy) with its flags to storage. */
 void contact_store(struct session *s, struct contact *c);
@@ -802,5 +823,20 @@ bool roster_on_privilege(struct roster *roster, const struct stanza *message);
 void roster_add(struct session *s, struct contact *c);
 /* Takes C out of the roster (privileged push with subscription='remove'). */
 void roster_remove(struct session *s, struct contact *c);
+/* The status command's: the XEP-0356 version (2, 1) USER's server granted
+ * roster access with, 0 for none; *PUSHING (may be NULL) whether pushes
+ * are used (granted, and no push failed) rather than subscription
+ * requests. */
+guint roster_privilege(const struct roster *roster, const char *user, bool *pushing);
+/* The user's presence of TYPE to contact C: a subscribe or subscribed
+ * means C is in the roster (contacts.c calls it). */
+void roster_on_user_presence(struct session *s, struct contact *c, const char *type);
+/* How many of S's contacts are not in the roster as far as ferry knows
+ * (never pushed, or asked and not accepted). */
+guint roster_missing(struct session *s);
+/* Puts those again: pushed when the server granted roster access (a grant
+ * whose pushes failed is tried again; *PUSHED true), else asked again
+ * with a subscription request each. Returns how many. */
+guint roster_fix(struct session *s, bool *pushed);
 
 #endif

@@ -5,6 +5,7 @@
  * sender as an error with a reason. */
 #include "config.h"
 #include "internal.h"
+#include "cmd.h"
 
 #include <string.h>
 
@@ -609,6 +610,8 @@ void messages_on_typing(void *session, const struct worker_msg_typing *m)
 void messages_tell_notice(const struct gateway_ctx *ctx, const char *bare_jid,
                           const struct worker_msg_notice *m)
 {
+	if (!cmds_account_pref(ctx, bare_jid, "notices"))
+		return; /* the user's settings command turned them off */
 	g_autofree char *plain = markup_to_text(m->text);
 	g_autofree char *line =
 	    *m->title != '\0' ? g_strdup_printf("%s: %s", m->title, plain) : g_strdup(plain);

@@ -302,14 +302,24 @@ static void answer_get(struct registration *reg, const struct stanza *iq, const 
 /* An unregistration once the session has answered every message. */
 struct unregistering {
 	const struct gateway_ctx *ctx;
-	struct stanza *iq; /* the <remove/>, answered at the end */
 	char *bare;
+	void (*done)(void *data, bool ok, const char *text); /* told at the end */
+	void *data;
+	bool told;
 };
+
+static void tell(struct unregistering *u, bool ok, const char *text)
+{
+	if (!u->told)
+		u->done(u->data, ok, text);
+	u->told = true;
+}
 
 static void unregistering_free(void *data)
 {
 	struct unregistering *u = data;
-	stanza_free(u->iq);
+	/* the session went before its messages did (shutdown) */
+	tell(u, false, "the transport stopped before the unregistration ended");
 	g_free(u->bare);
 	g_free(u);
 }
@@ -318,36 +328,35 @@ static void unregister_done(void *data)
 {
 	struct unregistering *u = data;
 	const struct gateway_ctx *ctx = u->ctx;
-	const struct stanza *iq = u->iq;
 	const char *bare = u->bare;
 	if (sessions_get(ctx->sessions, bare, false) != NULL)
 		sessions_remove(ctx->sessions, bare);
 	g_autoptr(GError) err = NULL;
 	if (!storage_user_delete(ctx->storage, bare, &err)) {
 		g_warning("registration: cannot delete %s: %s", bare, err->message);
-		router_send_error(ctx->router, iq, "internal-server-error",
-		                  "the registration could not be deleted");
+		tell(u, false, "the registration could not be deleted");
 		return;
 	}
 	g_message("registration: %s unregistered", bare);
-	router_send_result(ctx->router, iq);
+	tell(u, true, NULL);
 	out_presence(ctx->router, NULL, bare, "unsubscribe");
 	out_presence(ctx->router, NULL, bare, "unsubscribed");
 	out_presence(ctx->router, address_transport_full(ctx->address), bare, "unavailable");
 }
 
-static void unregister(struct registration *reg, const struct stanza *iq, const char *bare)
+void registration_unregister(struct registration *reg, const char *bare,
+                             void (*done)(void *data, bool ok, const char *text), void *data)
 {
 	const struct gateway_ctx *ctx = reg->ctx;
 	if (!is_registered(ctx, bare, NULL)) {
-		router_send_error(ctx->router, iq, "registration-required",
-		                  "you are not registered");
+		done(data, false, "you are not registered");
 		return;
 	}
 	struct unregistering *u = g_new0(struct unregistering, 1);
 	u->ctx = ctx;
-	u->iq = stanza_copy(iq);
 	u->bare = g_strdup(bare);
+	u->done = done;
+	u->data = data;
 	struct session *s = sessions_get(ctx->sessions, bare, true);
 	if (s == NULL) {
 		unregister_done(u);
@@ -355,8 +364,7 @@ static void unregister(struct registration *reg, const struct stanza *iq, const 
 		return;
 	}
 	if (session_leaving(s)) {
-		router_send_error(ctx->router, iq, "unexpected-request",
-		                  "an unregistration is already under way");
+		tell(u, false, "an unregistration is already under way");
 		unregistering_free(u);
 		return;
 	}
@@ -364,6 +372,35 @@ static void unregister(struct registration *reg, const struct stanza *iq, const 
 	/* every message answered before the unsubscribe (unregister_done) */
 	session_unregister(s, "you unregistered from the transport", unregister_done, u,
 	                   unregistering_free);
+}
+
+/* The <remove/> iq's end: answered as before (a result, or an error). */
+struct remove_iq {
+	const struct gateway_ctx *ctx;
+	struct stanza *iq;
+};
+
+static void remove_iq_done(void *data, bool ok, const char *text)
+{
+	struct remove_iq *r = data;
+	if (ok)
+		router_send_result(r->ctx->router, r->iq);
+	else if (g_strcmp0(text, "you are not registered") == 0)
+		router_send_error(r->ctx->router, r->iq, "registration-required", text);
+	else if (g_strcmp0(text, "an unregistration is already under way") == 0)
+		router_send_error(r->ctx->router, r->iq, "unexpected-request", text);
+	else
+		router_send_error(r->ctx->router, r->iq, "internal-server-error", text);
+	stanza_free(r->iq);
+	g_free(r);
+}
+
+static void unregister(struct registration *reg, const struct stanza *iq, const char *bare)
+{
+	struct remove_iq *r = g_new0(struct remove_iq, 1);
+	r->ctx = reg->ctx;
+	r->iq = stanza_copy(iq);
+	registration_unregister(reg, bare, remove_iq_done, r);
 }
 
 /* Starts P's test login (its turn has come); on failure P is answered

@@ -13,8 +13,9 @@
 
 struct roster {
 	const struct gateway_ctx *ctx;
-	GHashTable *granted; /* server domains that granted roster access; each
-	                        vhost of a server sends its own grant */
+	GHashTable *granted; /* server domain -> its XEP-0356 version (1 or 2), for
+	                        the domains that granted roster access; each vhost
+	                        of a server sends its own grant */
 	bool broken;         /* a push failed: grants are not honoured */
 	GHashTable *pending; /* struct push * awaiting an answer */
 };
@@ -34,6 +35,7 @@ struct roster *roster_new(const struct gateway_ctx *ctx)
 	r->ctx = ctx;
 	r->pending = g_hash_table_new(g_direct_hash, g_direct_equal);
 	r->granted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	/* (values: GUINT_TO_POINTER of the version) */
 	return r;
 }
 
@@ -64,8 +66,11 @@ void roster_free(struct roster *r)
 bool roster_on_privilege(struct roster *r, const struct stanza *m)
 {
 	const struct stanza *priv = stanza_find_child(m, "privilege", NS_PRIVILEGE_2);
-	if (priv == NULL)
+	guint version = 2;
+	if (priv == NULL) {
 		priv = stanza_find_child(m, "privilege", NS_PRIVILEGE_1);
+		version = 1;
+	}
 	const char *from = stanza_get_from(m);
 	if (priv == NULL || from == NULL || strchr(from, '@') != NULL)
 		return false;
@@ -90,7 +95,7 @@ bool roster_on_privilege(struct roster *r, const struct stanza *m)
 	 * from its grant still takes it back. */
 	char *domain = g_ascii_strdown(from, -1);
 	if (roster) {
-		g_hash_table_add(r->granted, domain);
+		g_hash_table_replace(r->granted, domain, GUINT_TO_POINTER(version));
 	} else {
 		g_hash_table_remove(r->granted, domain);
 		g_free(domain);
@@ -201,4 +206,86 @@ void roster_remove(struct session *s, struct contact *c)
 	}
 	out_presence(ctx->router, contact_full_jid(c), session_jid(s), "unavailable");
 	contact_set_flags(c, 0);
+}
+
+/* ---- what the status command shows and fixes ---------------------------------------- */
+
+guint roster_privilege(const struct roster *r, const char *user, bool *pushing)
+{
+	const char *domain = strchr(user, '@');
+	g_autofree char *lower = g_ascii_strdown(domain != NULL ? domain + 1 : user, -1);
+	guint version = GPOINTER_TO_UINT(g_hash_table_lookup(r->granted, lower));
+	if (pushing != NULL)
+		*pushing = version != 0 && !r->broken;
+	return version;
+}
+
+void roster_on_user_presence(struct session *s, struct contact *c, const char *type)
+{
+	/* The user accepted the contact's request, or asked for it: the
+	 * item is in their roster (the server put it there). */
+	if (strcmp(type, "subscribed") != 0 && strcmp(type, "subscribe") != 0)
+		return;
+	guint flags = contact_flags(c);
+	if (flags & STORAGE_CONTACT_IN_ROSTER)
+		return;
+	contact_set_flags(c, flags | STORAGE_CONTACT_IN_ROSTER);
+	if (contact_is_buddy(c))
+		contact_store(s, c);
+}
+
+/* S's buddies (stored) that are not in the roster as far as ferry knows,
+ * as struct contact * (borrowed; the array is the caller's). */
+static GPtrArray *missing(struct session *s)
+{
+	GPtrArray *out = g_ptr_array_new();
+	contacts_load(s);
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GPtrArray) stored =
+	    storage_contact_list(session_ctx(s)->storage, session_jid(s), &err);
+	if (stored == NULL) {
+		g_warning("roster: %s: cannot read contacts: %s", session_jid(s), err->message);
+		return out;
+	}
+	for (guint i = 0; i < stored->len; i++) {
+		const struct storage_contact *sc = g_ptr_array_index(stored, i);
+		struct contact *c = contact_get(s, sc->legacy_name, false);
+		if (c != NULL && contact_is_buddy(c) && contact_jid(c) != NULL &&
+		    !(contact_flags(c) & STORAGE_CONTACT_IN_ROSTER))
+			g_ptr_array_add(out, c);
+	}
+	return out;
+}
+
+guint roster_missing(struct session *s)
+{
+	g_autoptr(GPtrArray) list = missing(s);
+	return list->len;
+}
+
+guint roster_fix(struct session *s, bool *pushed)
+{
+	struct roster *r = session_ctx(s)->roster;
+	bool granted = roster_privilege(r, session_jid(s), NULL) != 0;
+	/* a grant whose pushes failed once is tried again: a failure falls
+	 * back to the subscription request, as at first */
+	if (granted && r->broken) {
+		g_info("roster: %s asked to fix the roster: trying privileged pushes again",
+		       session_jid(s));
+		r->broken = false;
+	}
+	*pushed = granted;
+	g_autoptr(GPtrArray) list = missing(s);
+	for (guint i = 0; i < list->len; i++) {
+		struct contact *c = g_ptr_array_index(list, i);
+		if (granted) {
+			push(s, c, false);
+		} else {
+			/* asked once before: asked again, the user asked for it */
+			contact_set_flags(c, contact_flags(c) &
+			                         ~(guint)STORAGE_CONTACT_SUBSCRIBE_SENT);
+			ask_subscription(s, c);
+		}
+	}
+	return list->len;
 }

@@ -6,6 +6,7 @@
  * quarantine, stalls) is session_end.c's; struct session is in internal.h. */
 #include "config.h"
 #include "internal.h"
+#include "prompts.h"
 
 #include <string.h>
 
@@ -18,6 +19,7 @@ struct sessions {
 	const struct gateway_ctx *ctx;
 	GHashTable *by_jid;     /* bare JID -> struct session * (owned) */
 	GHashTable *by_account; /* legacy account id -> struct session * */
+	guint64 login_failures; /* logins that ended before signing on, since start */
 };
 
 static void unpace(struct session *s)
@@ -35,6 +37,16 @@ static void drop_left(struct session *s)
 		return;
 	g_hash_table_remove(s->sessions->by_account, GUINT_TO_POINTER(s->left_account));
 	s->left_account = 0;
+}
+
+static void link_free(struct session_link *link)
+{
+	if (link == NULL)
+		return;
+	g_free(link->subject);
+	g_free(link->issuer);
+	g_free(link->sha256);
+	g_free(link);
 }
 
 static void session_free(gpointer data)
@@ -66,6 +78,7 @@ static void session_free(gpointer data)
 	g_free(s->nick);
 	g_free(s->failure);
 	g_free(s->sent_message);
+	link_free(s->link);
 	g_free(s->jid);
 	g_free(s);
 }
@@ -174,6 +187,34 @@ guint32 session_account(const struct session *s)
 const char *session_failure(const struct session *s)
 {
 	return s->failure;
+}
+
+const struct session_link *session_link(const struct session *s)
+{
+	return s->link;
+}
+
+guint64 sessions_login_failures(const struct sessions *ss)
+{
+	return ss->login_failures;
+}
+
+static gint by_jid_order(gconstpointer a, gconstpointer b)
+{
+	const struct session *const *x = a, *const *y = b;
+	return strcmp((*x)->jid, (*y)->jid);
+}
+
+GPtrArray *sessions_list(const struct sessions *ss)
+{
+	GPtrArray *list = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer value;
+	g_hash_table_iter_init(&it, ss->by_jid);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		g_ptr_array_add(list, value);
+	g_ptr_array_sort(list, by_jid_order);
+	return list;
 }
 
 bool *session_bare_cleared(struct session *s)
@@ -307,6 +348,7 @@ void session_forget_account(struct session *s)
 	 * they are read: session_on_lost() then only lets the account go,
 	 * and the caller decides what comes next. */
 	guint32 old = s->account;
+	g_clear_pointer(&s->link, link_free); /* the next login reports its own */
 	muc_list_session_ended(s);
 	drop_left(s);
 	s->forgetting = true;
@@ -328,6 +370,7 @@ void session_forget_account(struct session *s)
 
 static void signed_on(struct session *s, const char *nick);
 static void start_login(struct session *s);
+static void on_link_info(void *data, const struct worker_msg_link_info *m);
 
 /* CONNECTING for a first login (the user is told), RECONNECTING after a
  * loss (the user was told already). */
@@ -367,6 +410,12 @@ void session_login(struct session *s)
 		g_info("session: %s: continuing the registration's login (account %u)", s->jid,
 		       kept);
 		adopt_account(s, kept);
+		/* its LINK_INFO went to the registration: the legacy side kept it */
+		struct worker_msg_link_info link;
+		if (legacy_link_info(ctx->legacy, kept, &link)) {
+			on_link_info(s, &link);
+			worker_msg_link_info_clear(&link);
+		}
 		/* a stall the registration let be is this session's from now */
 		legacy_new_owner(ctx->legacy, kept);
 		g_clear_pointer(&s->failure, g_free);
@@ -412,6 +461,7 @@ static void start_login(struct session *s)
 	}
 	g_autofree char *username = regform_legacy_username(ctx->form, u->settings);
 	g_autoptr(GHashTable) options = regform_account_options(ctx->form, u->settings);
+	prompts_login_options(u->settings, options); /* B1: pinned certificates */
 	const struct worker_msg_login login = {
 	    .protocol = regform_protocol(ctx->form),
 	    .username = username,
@@ -422,6 +472,7 @@ static void start_login(struct session *s)
 	storage_user_free(u);
 	if (id == 0) {
 		g_warning("session: %s: no worker for the login: %s", s->jid, err->message);
+		s->sessions->login_failures++;
 		s->attempts++;
 		session_schedule_retry(
 		    s, component_backoff_ms(s->attempts, RETRY_CAP_MS, g_random_double()));
@@ -503,6 +554,8 @@ static void on_disconnected(void *data, const struct worker_msg_disconnected *m)
 		session_quarantine(s, m->text);
 		return;
 	}
+	if (s->state != SESSION_ONLINE)
+		s->sessions->login_failures++; /* it never signed on (stats) */
 	if (s->draining) {
 		g_autofree char *what =
 		    g_strdup_printf("the connection to %s was lost (%s)",
@@ -551,6 +604,7 @@ void session_on_lost(struct session *s)
 	guint32 lost = s->account;
 	g_hash_table_remove(s->sessions->by_account, GUINT_TO_POINTER(s->account));
 	s->account = 0;
+	g_clear_pointer(&s->link, link_free);
 	muc_list_session_ended(s);
 	room_echoes_fail(s, lost, "the transport's connection process for it stopped");
 	if (s->draining && !s->forgetting) {
@@ -586,6 +640,22 @@ static void on_typing(void *data, const struct worker_msg_typing *m)
 	messages_on_typing(data, m);
 }
 
+/* How the legacy link is protected (before CONNECTED, again on a change):
+ * kept for the status command until the login ends. */
+static void on_link_info(void *data, const struct worker_msg_link_info *m)
+{
+	struct session *s = data;
+	link_free(s->link);
+	s->link = g_new0(struct session_link, 1);
+	s->link->encrypted = m->encrypted;
+	s->link->subject = g_strdup(m->subject);
+	s->link->issuer = g_strdup(m->issuer);
+	s->link->sha256 = g_strdup(m->sha256);
+	s->link->trust = m->trust;
+	g_debug("session: %s: legacy link %s (trust %u)", s->jid,
+	        m->encrypted ? "encrypted" : "not encrypted", m->trust);
+}
+
 /* Every event a session's account reports, to the module that handles it
  * (DATA: the session). */
 static const struct worker_msg_handlers session_handlers = {
@@ -615,6 +685,7 @@ static const struct worker_msg_handlers session_handlers = {
     .chat_error = rooms_on_chat_error,
     .room_list = muc_on_room_list,
     .room_info = muc_on_room_info,
+    .link_info = on_link_info,
 };
 
 /* The logged-out account's last word. Its DISCONNECTED of any reason (a

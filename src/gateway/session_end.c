@@ -5,6 +5,7 @@
  * session is session.c's; they share struct session (internal.h). */
 #include "config.h"
 #include "internal.h"
+#include "cmd.h" /* C2: cmds_admin_alert */
 
 #define STALL_RETRY_MS 5000
 /* How long an unregistration waits for the worker to confirm the lines it
@@ -174,6 +175,9 @@ void session_quarantine(struct session *s, const char *text)
 {
 	const char *protocol = regform_protocol_name(s->ctx->form);
 	g_warning("session: %s: quarantined: %s", s->jid, text);
+	/* C2: the admins hear of it */
+	g_autofree char *alert = g_strdup_printf("%s was quarantined: %s", s->jid, text);
+	cmds_admin_alert(s->ctx, alert);
 	g_autofree char *why = g_strdup_printf("not sent: %s; it is not sent again", text);
 	session_stop_drain(s);
 	session_forget_account(s);

@@ -32,9 +32,18 @@ struct flow {
 	    connected; /* signed on: a login in progress is never paused (it must read to finish) */
 	bool own;      /* its own stanzas fill the queue */
 	bool paused;   /* PAUSE_READ sent */
-	gint64 since_us; /* monotonic time of the pause */
-	bool stall_told; /* the owner heard of this stall */
+	gint64 since_us;     /* monotonic time of the pause */
+	bool stall_told;     /* the owner heard of this stall */
+	GVariant *link_info; /* the last LINK_INFO payload (NULL: none), see legacy_link_info() */
 };
+
+static void flow_free(gpointer data)
+{
+	struct flow *f = data;
+	if (f->link_info != NULL)
+		g_variant_unref(f->link_info);
+	g_free(f);
+}
 
 struct legacy_event {
 	guint32 type;
@@ -47,7 +56,7 @@ struct legacy *legacy_new(const struct legacy_ops *ops, void *impl)
 	struct legacy *l = g_new0(struct legacy, 1);
 	l->ops = ops;
 	l->impl = impl;
-	l->flows = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	l->flows = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, flow_free);
 	return l;
 }
 
@@ -121,6 +130,16 @@ static guint32 enter_scope(struct legacy *l, guint32 account)
 
 void legacy_emit(struct legacy *l, guint32 type, guint32 account, GVariant *payload)
 {
+	if (type == WORKER_LINK_INFO) {
+		/* kept for whoever owns the account next (a registration's
+		 * check login adopted by the session) */
+		struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(account));
+		if (f != NULL) {
+			if (f->link_info != NULL)
+				g_variant_unref(f->link_info);
+			f->link_info = g_variant_ref(payload);
+		}
+	}
 	if (l->callbacks == NULL || l->callbacks->event == NULL)
 		return;
 	const struct legacy_event event = {type, account, payload};
@@ -144,6 +163,27 @@ void legacy_emit_lost(struct legacy *l, guint32 account)
 	guint32 outer = enter_scope(l, account);
 	l->callbacks->lost(l->data, account);
 	(void)enter_scope(l, outer);
+}
+
+bool legacy_link_info(struct legacy *l, guint32 account, struct worker_msg_link_info *info)
+{
+	struct flow *f = g_hash_table_lookup(l->flows, GUINT_TO_POINTER(account));
+	return f != NULL && f->link_info != NULL &&
+	       worker_msg_link_info_read(f->link_info, account, info);
+}
+
+void legacy_emit_crash_loop(struct legacy *l, guint deaths, guint seconds)
+{
+	if (l->callbacks != NULL && l->callbacks->crash_loop != NULL)
+		l->callbacks->crash_loop(l->data, deaths, seconds);
+}
+
+GArray *legacy_stats(struct legacy *l, guint *deaths)
+{
+	*deaths = 0;
+	if (l->ops->stats == NULL)
+		return g_array_new(FALSE, TRUE, sizeof(struct legacy_process));
+	return l->ops->stats(l->impl, deaths);
 }
 
 void legacy_set_event_scope(struct legacy *l, void (*scope)(void *data, guint32 account),
@@ -320,9 +360,16 @@ static void on_pool_lost(void *data, guint32 account)
 	legacy_emit_lost(p->legacy, account);
 }
 
+static void on_pool_crash_loop(void *data, guint deaths, guint seconds)
+{
+	struct pool_impl *p = data;
+	legacy_emit_crash_loop(p->legacy, deaths, seconds);
+}
+
 static const struct workers_callbacks pool_callbacks = {
     .event = on_pool_event,
     .account_lost = on_pool_lost,
+    .crash_loop = on_pool_crash_loop,
 };
 
 static guint32 pool_login(void *impl, const struct worker_msg_login *login, GError **error)
@@ -368,6 +415,20 @@ static void pool_sync(void *impl, guint32 account)
 	workers_sync(p->workers, account);
 }
 
+static GArray *pool_stats(void *impl, guint *deaths)
+{
+	struct pool_impl *p = impl;
+	g_autoptr(GArray) procs = workers_stats(p->workers, deaths);
+	GArray *out = g_array_sized_new(FALSE, TRUE, sizeof(struct legacy_process), procs->len);
+	for (guint i = 0; i < procs->len; i++) {
+		const struct workers_process *w = &g_array_index(procs, struct workers_process, i);
+		struct legacy_process lp = {
+		    .pid = w->pid, .accounts = w->accounts, .rss_kb = w->rss_kb};
+		g_array_append_val(out, lp);
+	}
+	return out;
+}
+
 static const struct legacy_ops pool_ops = {
     .login = pool_login,
     .send = pool_send,
@@ -375,6 +436,7 @@ static const struct legacy_ops pool_ops = {
     .logout_pending = pool_logout_pending,
     .hold = pool_hold,
     .sync = pool_sync,
+    .stats = pool_stats,
     .free = pool_free,
 };
 

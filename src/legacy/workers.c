@@ -363,7 +363,8 @@ void worker_died(struct worker *w, const char *why)
 	w->dead = true;
 	struct workers *pool = w->pool;
 	guint n = g_hash_table_size(w->accounts);
-	if (w->retiring && n == 0)
+	bool stopped = w->retiring && n == 0;
+	if (stopped)
 		g_info("workers: worker %s stopped", w->pid);
 	else
 		g_warning("workers: worker %s %s; %u account(s) will be logged in again", w->pid,
@@ -427,6 +428,8 @@ void worker_died(struct worker *w, const char *why)
 	if (live_workers(pool) < pool->opt.min_workers && pool->respawn_timer == 0)
 		pool->respawn_timer = g_timeout_add(pool->respawn_delay_ms, respawn, pool);
 	g_idle_add(free_later, w);
+	if (!stopped)
+		workers_note_death(pool);
 }
 
 static gboolean idle_stop(gpointer data)
@@ -529,6 +532,7 @@ void workers_free(struct workers *pool)
 	g_ptr_array_unref(pool->list);
 	g_hash_table_unref(pool->by_account);
 	inflight_book_free(pool->book);
+	workers_stats_clear(pool);
 	g_free((char *)pool->opt.program);
 	g_free((char *)pool->opt.ca_file);
 	g_strfreev((char **)pool->opt.allowed_servers);

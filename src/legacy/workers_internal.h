@@ -5,6 +5,8 @@
  * workers_spawn.c  starting a worker process (socketpairs, private
  *                  directory, worker user, command line) and the
  *                  --describe run
+ * workers_stats.c  what the admins see: the processes, their memory,
+ *                  deaths and crash loops
  */
 #ifndef FERRY_LEGACY_WORKERS_INTERNAL_H
 #define FERRY_LEGACY_WORKERS_INTERNAL_H
@@ -52,6 +54,10 @@ struct workers {
 	guint acks_timer;       /* reads the workers' acknowledgements, see drain_acks() */
 	bool hold;              /* workers_hold(): queue, do not write yet */
 	guint respawn_delay_ms; /* doubles while new workers die before READY */
+	/* workers_stats.c */
+	guint deaths;        /* workers that died (not stopped) since the start */
+	GQueue death_times;  /* monotonic µs of the recent deaths (gint64 *), oldest first */
+	gint64 loop_told_us; /* when the last crash loop was reported (0: never) */
 };
 
 /* Starts a worker for POOL (workers_spawn.c): in the pool's list and
@@ -72,5 +78,11 @@ void worker_died(struct worker *w, const char *why);
 /* Watches W's socket for what it needs now: reading, and writing while
  * frames are queued (workers.c). */
 void worker_update_watch(struct worker *w);
+
+/* A worker of POOL died (not a stop): counted, and a crash loop reported
+ * through the callbacks (workers_stats.c). */
+void workers_note_death(struct workers *pool);
+/* Frees what workers_stats.c keeps (workers_free). */
+void workers_stats_clear(struct workers *pool);
 
 #endif

@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <string.h>
 
+#include "dataform_table.h"
 #include "ferry/jid.h"
 #include "ferry/ns.h"
 
@@ -37,6 +38,7 @@ struct dataform_field {
 	gint64 min, max;    /* the range, inclusive, when integer */
 	GPtrArray *values;  /* char *, in order */
 	GPtrArray *options; /* struct option *, in order */
+	GPtrArray *media;   /* struct media *, in order (XEP-0221); NULL when none */
 };
 
 struct dataform {
@@ -45,6 +47,7 @@ struct dataform {
 	GPtrArray *instructions;      /* char *, one per <instructions/> */
 	struct dataform_field *first; /* fields in form order */
 	struct dataform_field *last;  /* tail, for appending */
+	struct dataform_table *table; /* <reported/> and <item/>s; NULL: none */
 };
 
 /* Names as XEP-0004 writes them, indexed by the enums. */
@@ -121,7 +124,31 @@ static void field_free(struct dataform_field *field)
 	g_free(field->desc);
 	g_ptr_array_unref(field->values);
 	g_ptr_array_unref(field->options);
+	if (field->media != NULL)
+		g_ptr_array_unref(field->media);
 	g_free(field);
+}
+
+const char *dataform_field_type_name(enum dataform_field_type type)
+{
+	return field_type_names[type];
+}
+
+int dataform_field_type_from_name(const char *name)
+{
+	return name_index(field_type_names, G_N_ELEMENTS(field_type_names), name);
+}
+
+struct dataform_table *dataform_table_get(const struct dataform *form)
+{
+	return form->table;
+}
+
+struct dataform_table *dataform_table_make(struct dataform *form)
+{
+	if (form->table == NULL)
+		form->table = dataform_table_new();
+	return form->table;
 }
 
 /* ---- building ----------------------------------------------------------- */
@@ -145,6 +172,7 @@ void dataform_free(struct dataform *form)
 		field_free(f);
 	}
 	g_ptr_array_unref(form->instructions);
+	dataform_table_free(form->table);
 	g_free(form->title);
 	g_free(form);
 }
@@ -327,6 +355,8 @@ const char *dataform_get_value(const struct dataform *form, const char *var)
 
 /* ---- XML ---------------------------------------------------------------- */
 
+static void write_media(const struct dataform_field *f, struct stanza *e);
+
 static void write_field(const struct dataform_field *f, struct stanza *x)
 {
 	struct stanza *e = stanza_add_child(x, "field", NULL);
@@ -355,6 +385,7 @@ static void write_field(const struct dataform_field *f, struct stanza *x)
 		stanza_set_attr(oe, "label", o->label);
 		stanza_add_text_child(oe, "value", o->value);
 	}
+	write_media(f, e);
 }
 
 struct stanza *dataform_add_to(const struct dataform *form, struct stanza *parent)
@@ -368,6 +399,8 @@ struct stanza *dataform_add_to(const struct dataform *form, struct stanza *paren
 		stanza_add_text_child(x, "instructions", g_ptr_array_index(form->instructions, i));
 	for (const struct dataform_field *f = form->first; f != NULL; f = f->next)
 		write_field(f, x);
+	if (form->table != NULL)
+		dataform_table_write(form->table, x);
 	return x;
 }
 
@@ -445,6 +478,19 @@ static bool read_field(struct dataform *form, const struct stanza *e, GError **e
 	return true;
 }
 
+/* A <reported/> or an <item/> (which needs a <reported/> before it). */
+static bool read_table_part(struct dataform *form, const struct stanza *e, GError **error)
+{
+	if (stanza_is(e, "reported", NS_DATA))
+		return dataform_table_read_reported(dataform_table_make(form), e, error);
+	if (form->table == NULL) {
+		g_set_error(error, DATAFORM_ERROR, DATAFORM_ERROR_MALFORMED,
+		            "an <item/> without a <reported/> before it");
+		return false;
+	}
+	return dataform_table_read_item(form->table, e, error);
+}
+
 struct dataform *dataform_parse(const struct stanza *x, GError **error)
 {
 	g_return_val_if_fail(x != NULL, NULL);
@@ -475,6 +521,11 @@ struct dataform *dataform_parse(const struct stanza *x, GError **error)
 			g_ptr_array_add(form->instructions, stanza_get_text(c));
 		} else if (stanza_is(c, "field", NS_DATA)) {
 			if (!read_field(form, c, error)) {
+				dataform_free(form);
+				return NULL;
+			}
+		} else if (stanza_is(c, "reported", NS_DATA) || stanza_is(c, "item", NS_DATA)) {
+			if (!read_table_part(form, c, error)) {
 				dataform_free(form);
 				return NULL;
 			}
@@ -656,4 +707,57 @@ struct dataform *dataform_check(const struct dataform *form, const struct datafo
 			field_free(r);
 	}
 	return result;
+}
+
+/* ---- media (XEP-0221) ----------------------------------------------------- */
+
+struct media {
+	char *type; /* MIME type */
+	char *uri;
+};
+
+static void media_free(gpointer data)
+{
+	struct media *m = data;
+	g_free(m->type);
+	g_free(m->uri);
+	g_free(m);
+}
+
+void dataform_field_add_media(struct dataform_field *field, const char *type, const char *uri)
+{
+	g_return_if_fail(field != NULL && type != NULL && uri != NULL);
+	if (field->media == NULL)
+		field->media = g_ptr_array_new_with_free_func(media_free);
+	struct media *m = g_new0(struct media, 1);
+	m->type = g_strdup(type);
+	m->uri = g_strdup(uri);
+	g_ptr_array_add(field->media, m);
+}
+
+guint dataform_field_n_media(const struct dataform_field *field)
+{
+	g_return_val_if_fail(field != NULL, 0);
+	return field->media != NULL ? field->media->len : 0;
+}
+
+const char *dataform_field_media_uri(const struct dataform_field *field, guint i, const char **type)
+{
+	g_return_val_if_fail(field != NULL && i < dataform_field_n_media(field), NULL);
+	const struct media *m = g_ptr_array_index(field->media, i);
+	if (type != NULL)
+		*type = m->type;
+	return m->uri;
+}
+
+/* One <media xmlns='urn:xmpp:media-element'><uri type=...>URI</uri></media>
+ * per picture, inside the field E. */
+static void write_media(const struct dataform_field *f, struct stanza *e)
+{
+	for (guint i = 0; i < dataform_field_n_media(f); i++) {
+		const struct media *m = g_ptr_array_index(f->media, i);
+		struct stanza *me = stanza_add_child(e, "media", NS_MEDIA_ELEMENT);
+		struct stanza *u = stanza_add_text_child(me, "uri", m->uri);
+		stanza_set_attr(u, "type", m->type);
+	}
 }

@@ -371,7 +371,9 @@ static void test_parse_lenient(void)
 	                "<field type='text-single' var='s'/>"
 	                "<field type='text-single' var='bad'/>"
 	                "<field type='list-single' var='l'><option><value>ok</value></option>"
-	                "</field><field type='text-single' var='other-ns'/></x></message>");
+	                "</field><field type='text-single' var='other-ns'/>"
+	                /* The table, read too, goes after the fields. */
+	                "<reported><field type='text-single' var='r'/></reported></x></message>");
 	stanza_free(msg);
 	dataform_free(f);
 }
@@ -405,6 +407,32 @@ static const struct parse_error_case parse_error_cases[] = {
      "<x xmlns='jabber:x:data' type='submit'><field var='a'/><field type='fixed'/>"
      "<field type='hidden' var='a'/></x>",
      "the field 'a' appears twice"},
+    {"/dataform/parse/error/table/item-first",
+     "<x xmlns='jabber:x:data' type='result'><item><field var='a'/></item>"
+     "<reported><field var='a'/></reported></x>",
+     "an <item/> without a <reported/> before it"},
+    {"/dataform/parse/error/table/reported-twice",
+     "<x xmlns='jabber:x:data' type='result'><reported><field var='a'/></reported>"
+     "<reported><field var='b'/></reported></x>",
+     "a <reported/> after another or after an <item/>"},
+    {"/dataform/parse/error/table/reported-after-item",
+     "<x xmlns='jabber:x:data' type='result'><reported><field var='a'/></reported>"
+     "<item><field var='a'/></item><reported/></x>",
+     "a <reported/> after another or after an <item/>"},
+    {"/dataform/parse/error/table/column-no-var",
+     "<x xmlns='jabber:x:data' type='result'><reported><field type='fixed'/></reported></x>",
+     "a reported field without a var, of an unknown type or twice"},
+    {"/dataform/parse/error/table/column-bad-type",
+     "<x xmlns='jabber:x:data' type='result'><reported><field type='x' var='a'/></reported></x>",
+     "a reported field without a var, of an unknown type or twice"},
+    {"/dataform/parse/error/table/column-twice",
+     "<x xmlns='jabber:x:data' type='result'><reported><field var='a'/><field var='a'/>"
+     "</reported></x>",
+     "a reported field without a var, of an unknown type or twice"},
+    {"/dataform/parse/error/table/not-reported",
+     "<x xmlns='jabber:x:data' type='result'><reported><field var='a'/></reported>"
+     "<item><field var='b'><value>1</value></field></item></x>",
+     "an item field 'b' that is not reported"},
 };
 
 static void test_parse_error(gconstpointer data)
@@ -767,6 +795,151 @@ static void test_single_line(void)
 	g_assert_false(dataform_value_is_single_line("a\xff"));         /* not UTF-8 */
 }
 
+/* ---- tables ------------------------------------------------------------- */
+
+/* The contacts table of the status commands, in the shape of XEP-0004
+ * §3.4 (example 8): a field before it, then <reported/> and the items,
+ * every item with a field per column even when its cell is empty. */
+static struct dataform *contacts_table(void)
+{
+	struct dataform *f = dataform_new(DATAFORM_RESULT);
+	dataform_set_title(f, "Contacts");
+	dataform_field_add_value(dataform_add_field(f, DATAFORM_FIXED, NULL, NULL), "2 contacts");
+	dataform_add_column(f, DATAFORM_TEXT_SINGLE, "name", "Name");
+	dataform_add_column(f, DATAFORM_JID_SINGLE, "jid", "JID");
+	dataform_add_column(f, DATAFORM_JID_MULTI, "also", NULL);
+	guint r = dataform_add_row(f);
+	g_assert_cmpuint(r, ==, 0);
+	dataform_add_cell(f, r, "name", "replaced");
+	dataform_add_cell(f, r, "name", "Romeo");
+	dataform_add_cell(f, r, "jid", "romeo@montague.lit");
+	dataform_add_cell(f, r, "also", "a@b.lit");
+	dataform_add_cell(f, r, "also", "c@d.lit");
+	r = dataform_add_row(f);
+	g_assert_cmpuint(r, ==, 1);
+	dataform_add_cell(f, r, "jid", "juliet@capulet.lit");
+	return f;
+}
+
+static const char contacts_table_xml[] =
+    "<iq><x xmlns='jabber:x:data' type='result'><title>Contacts</title>"
+    "<field type='fixed'><value>2 contacts</value></field>"
+    "<reported><field type='text-single' var='name' label='Name'/>"
+    "<field type='jid-single' var='jid' label='JID'/><field type='jid-multi' var='also'/>"
+    "</reported>"
+    "<item><field var='name'><value>Romeo</value></field>"
+    "<field var='jid'><value>romeo@montague.lit</value></field>"
+    "<field var='also'><value>a@b.lit</value><value>c@d.lit</value></field></item>"
+    "<item><field var='name'/><field var='jid'><value>juliet@capulet.lit</value></field>"
+    "<field var='also'/></item>"
+    "</x></iq>";
+
+/* "var(type,label)|...;" then "v1,v2|...;" per row: the walk B2 does. */
+static char *describe_table(const struct dataform *f)
+{
+	GString *s = g_string_new(NULL);
+	for (guint c = 0; c < dataform_n_columns(f); c++) {
+		const char *label = dataform_column_label(f, c);
+		g_string_append_printf(s, "%s%s(%d,%s)", c > 0 ? "|" : "",
+		                       dataform_column_var(f, c), (int)dataform_column_type(f, c),
+		                       label != NULL ? label : "-");
+	}
+	g_string_append_c(s, ';');
+	for (guint r = 0; r < dataform_n_rows(f); r++) {
+		for (guint c = 0; c < dataform_n_columns(f); c++) {
+			const GPtrArray *values = dataform_cell_values(f, r, c);
+			g_string_append(s, c > 0 ? "|" : "");
+			for (guint v = 0; v < values->len; v++)
+				g_string_append_printf(s, "%s%s", v > 0 ? "," : "",
+				                       (const char *)g_ptr_array_index(values, v));
+		}
+		g_string_append_c(s, ';');
+	}
+	return g_string_free(s, FALSE);
+}
+
+static void test_table_write_read(void)
+{
+	struct dataform *f = contacts_table();
+	struct stanza *iq = stanza_new("iq");
+	dataform_add_to(f, iq);
+	assert_xml(iq, contacts_table_xml);
+	stanza_free(iq);
+	g_assert_cmpuint(dataform_n_columns(f), ==, 3);
+	g_assert_cmpuint(dataform_n_rows(f), ==, 2);
+	g_assert_cmpstr(dataform_cell(f, 0, 0), ==, "Romeo");
+	g_assert_null(dataform_cell(f, 1, 0));
+	g_assert_cmpstr(dataform_cell(f, 1, 1), ==, "juliet@capulet.lit");
+	g_autofree char *table = describe_table(f);
+	g_assert_cmpstr(table, ==,
+	                "name(9,Name)|jid(4,JID)|also(3,-);"
+	                "Romeo|romeo@montague.lit|a@b.lit,c@d.lit;|juliet@capulet.lit|;");
+	/* The fields are unaffected: the table is not one of them. */
+	g_autofree char *fields = describe(f);
+	g_assert_cmpstr(fields, ==, "-=2 contacts;");
+	dataform_free(f);
+}
+
+static void test_table_round_trip(void)
+{
+	g_autoptr(GError) err = NULL;
+	const char *x = contacts_table_xml + strlen("<iq>");
+	g_autofree char *inner = g_strndup(x, strlen(x) - strlen("</iq>"));
+	struct dataform *back = parse_form(inner, &err);
+	g_assert_no_error(err);
+	g_autofree char *table = describe_table(back);
+	g_assert_cmpstr(table, ==,
+	                "name(9,Name)|jid(4,JID)|also(3,-);"
+	                "Romeo|romeo@montague.lit|a@b.lit,c@d.lit;|juliet@capulet.lit|;");
+	struct stanza *iq = stanza_new("iq");
+	dataform_add_to(back, iq);
+	assert_xml(iq, contacts_table_xml);
+	stanza_free(iq);
+	dataform_free(back);
+
+	/* Untyped columns are text-single; an item may leave columns out. */
+	back = parse_form("<x xmlns='jabber:x:data' type='result'><reported><field var='a'/>"
+	                  "<field var='b' type='boolean'/></reported><item><field var='b'>"
+	                  "<value>1</value></field></item></x>",
+	                  &err);
+	g_assert_no_error(err);
+	g_autofree char *lenient = describe_table(back);
+	g_assert_cmpstr(lenient, ==, "a(9,-)|b(0,-);|1;");
+	dataform_free(back);
+}
+
+/* No table: no columns or rows, nothing written. A column added after the
+ * rows gets an empty cell in each. Misuse is a critical. */
+static void test_table_edges(void)
+{
+	struct dataform *f = dataform_new(DATAFORM_RESULT);
+	g_assert_cmpuint(dataform_n_columns(f), ==, 0);
+	g_assert_cmpuint(dataform_n_rows(f), ==, 0);
+	guint r = dataform_add_row(f);
+	dataform_add_column(f, DATAFORM_TEXT_SINGLE, "late", NULL);
+	g_assert_cmpuint(dataform_cell_values(f, r, 0)->len, ==, 0);
+	dataform_add_cell(f, r, "late", "v");
+	g_assert_cmpstr(dataform_cell(f, r, 0), ==, "v");
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*column_index*");
+	dataform_add_column(f, DATAFORM_BOOLEAN, "late", NULL);
+	g_test_assert_expected_messages();
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*column >= 0*");
+	dataform_add_cell(f, r, "nosuch", "v");
+	g_test_assert_expected_messages();
+	g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*row < t->rows->len*");
+	dataform_add_cell(f, 5, "late", "v");
+	g_test_assert_expected_messages();
+	g_assert_cmpuint(dataform_n_columns(f), ==, 1);
+	dataform_free(f);
+
+	struct dataform *plain = dataform_new(DATAFORM_RESULT);
+	struct stanza *iq = stanza_new("iq");
+	dataform_add_to(plain, iq);
+	assert_xml(iq, "<iq><x xmlns='jabber:x:data' type='result'/></iq>");
+	stanza_free(iq);
+	dataform_free(plain);
+}
+
 static void test_error_quark(void)
 {
 	g_assert_cmpstr(g_quark_to_string(DATAFORM_ERROR), ==, "ferry-dataform-error-quark");
@@ -791,6 +964,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/dataform/check/required-private", test_check_required_private);
 	g_test_add_func("/dataform/check/invalid-utf8", test_check_invalid_utf8);
 	g_test_add_func("/dataform/single-line", test_single_line);
+	g_test_add_func("/dataform/table/write-read", test_table_write_read);
+	g_test_add_func("/dataform/table/round-trip", test_table_round_trip);
+	g_test_add_func("/dataform/table/edges", test_table_edges);
 	g_test_add_func("/dataform/error-quark", test_error_quark);
 	return g_test_run();
 }

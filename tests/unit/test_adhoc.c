@@ -1,0 +1,306 @@
+/* Unit tests for XEP-0050 on the transport (adhoc.c) with the account
+ * commands (cmds_account.c): the commands node filtered by who asks, each
+ * node's disco#info, the caps, execute on the bare and the full JID, every
+ * XEP-0050 error, a session id from another full JID, expiry, execute
+ * without an action, unregister's confirm and the settings round trip. */
+#include "config.h"
+
+#include <string.h>
+
+#include "gateway_fixture.h"
+#include "ferry/ns.h"
+#include "ferry/stanza.h"
+
+#define NS_CMD "http://jabber.org/protocol/commands"
+#define BOB_PC "bob@example.org/pc"
+#define ALICE_PHONE "alice@example.org/phone"
+
+/* Sends an execute from FROM to TO of NODE (SESSION NULL: a start),
+ * ACTION (NULL: none), with PAYLOAD (XML inside <command/>, NULL none). */
+static void exec_cmd(struct gw *gw, const char *from, const char *to, const char *node,
+                     const char *session, const char *action, const char *payload)
+{
+	g_autofree char *sid =
+	    session != NULL ? g_strdup_printf(" sessionid='%s'", session) : g_strdup("");
+	g_autofree char *act =
+	    action != NULL ? g_strdup_printf(" action='%s'", action) : g_strdup("");
+	gw_injectf(gw,
+	           "<iq type='set' id='x1' from='%s' to='%s'><command xmlns='" NS_CMD
+	           "' node='%s'%s%s>%s</command></iq>",
+	           from, to, node, sid, act, payload != NULL ? payload : "");
+}
+
+/* Takes the result to TO and returns its <command/> (in *IQ, to free). */
+static const struct stanza *expect_command(struct gw *gw, const char *to, const char *status,
+                                           struct stanza **iq)
+{
+	*iq = gw_expect(gw, "iq", "result", to);
+	const struct stanza *c = stanza_find_child(*iq, "command", NS_CMD);
+	g_assert_nonnull(c);
+	g_assert_cmpstr(stanza_get_attr(c, "status"), ==, status);
+	return c;
+}
+
+/* Takes the error to TO: CONDITION and the XEP-0050 SPECIFIC child. */
+static void expect_error(struct gw *gw, const char *to, const char *condition, const char *specific)
+{
+	struct stanza *e = gw_expect(gw, "iq", "error", to);
+	g_free(test_error_text(e, condition));
+	const struct stanza *err = stanza_find_child(e, "error", NULL);
+	if (specific != NULL)
+		g_assert_nonnull(stanza_find_child(err, specific, NS_CMD));
+	stanza_free(e);
+}
+
+/* Starts settings as ALICE_PC at TO; returns the session id. */
+static char *start_settings(struct gw *gw, const char *to)
+{
+	exec_cmd(gw, ALICE_PC, to, "settings", NULL, NULL, NULL);
+	struct stanza *iq;
+	const struct stanza *c = expect_command(gw, ALICE_PC, "executing", &iq);
+	char *sid = g_strdup(stanza_get_attr(c, "sessionid"));
+	g_assert_nonnull(sid);
+	const struct stanza *actions = stanza_find_child(c, "actions", NULL);
+	g_assert_cmpstr(stanza_get_attr(actions, "execute"), ==, "complete");
+	g_assert_nonnull(stanza_find_child(actions, "complete", NULL));
+	g_assert_nonnull(stanza_find_child(c, "x", NS_DATA));
+	stanza_free(iq);
+	return sid;
+}
+
+#define NOTICES_FORM(v)                                                                            \
+	"<x xmlns='jabber:x:data' type='submit'><field var='notices'><value>" v                    \
+	"</value></field></x>"
+
+static char *items_of(struct gw *gw, const char *from)
+{
+	gw_injectf(gw,
+	           "<iq type='get' id='d1' from='%s' to='" GW_JID "'><query xmlns='" NS_DISCO_ITEMS
+	           "' node='" NS_CMD "'/></iq>",
+	           from);
+	struct stanza *r = gw_expect(gw, "iq", "result", from);
+	const struct stanza *q = stanza_find_child(r, "query", NS_DISCO_ITEMS);
+	GString *s = g_string_new(NULL);
+	for (const struct stanza *i = stanza_next_child(q, NULL); i != NULL;
+	     i = stanza_next_child(q, i))
+		g_string_append_printf(s, "%s%s", s->len > 0 ? "," : "",
+		                       stanza_get_attr(i, "node"));
+	stanza_free(r);
+	return g_string_free(s, false);
+}
+
+static void test_disco(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	g_autofree char *alice = items_of(gw, ALICE_PC);
+	g_assert_cmpstr(alice, ==, "unregister,relogin,settings,status,contacts,prompts");
+	g_autofree char *bob = items_of(gw, BOB_PC);
+	g_assert_cmpstr(bob, ==, "");
+
+	/* disco#info of a node, on the full JID too */
+	gw_inject(gw, "<iq type='get' id='d2' from='" ALICE_PC "' to='" GW_FULL
+	              "'><query xmlns='" NS_DISCO_INFO "' node='settings'/></iq>");
+	struct stanza *r = gw_expect(gw, "iq", "result", ALICE_PC);
+	const struct stanza *q = stanza_find_child(r, "query", NS_DISCO_INFO);
+	const struct stanza *id = stanza_find_child(q, "identity", NULL);
+	g_assert_cmpstr(stanza_get_attr(id, "category"), ==, "automation");
+	g_assert_cmpstr(stanza_get_attr(id, "type"), ==, "command-node");
+	g_autofree char *xml = stanza_to_string(q);
+	g_assert_nonnull(strstr(xml, "var='" NS_CMD "'"));
+	g_assert_nonnull(strstr(xml, "var='jabber:x:data'"));
+	stanza_free(r);
+	/* a node bob may not run does not exist for him */
+	gw_inject(gw, "<iq type='get' id='d3' from='" BOB_PC "' to='" GW_JID
+	              "'><query xmlns='" NS_DISCO_INFO "' node='settings'/></iq>");
+	expect_error(gw, BOB_PC, "item-not-found", NULL);
+}
+
+static void test_caps(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	gw_inject(gw, "<presence from='" ALICE_PC "' to='" GW_JID "'/>");
+	struct stanza *p = gw_expect(gw, "presence", NULL, ALICE);
+	const struct stanza *c = stanza_find_child(p, "c", NS_CAPS);
+	g_assert_nonnull(c);
+	g_autofree char *ver = g_strdup(stanza_get_attr(c, "ver"));
+	stanza_free(p);
+	/* the ver is the hash of a disco#info that lists the commands */
+	gw_injectf(gw,
+	           "<iq type='get' id='d4' from='" ALICE_PC "' to='" GW_FULL
+	           "'><query xmlns='" NS_DISCO_INFO "' node='" DISCO_CAPS_NODE "#%s'/></iq>",
+	           ver);
+	struct stanza *r = gw_expect(gw, "iq", "result", ALICE_PC);
+	g_autofree char *xml = stanza_to_string(r);
+	g_assert_nonnull(strstr(xml, "var='" NS_CMD "'"));
+	stanza_free(r);
+	gw_clear(gw);
+}
+
+static void test_settings_round_trip(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	guint32 account = gw_online(gw, "alice");
+	g_autofree char *sid = start_settings(gw, GW_FULL);
+	/* no action attribute: "execute", the offered complete */
+	exec_cmd(gw, ALICE_PC, GW_FULL, "settings", sid, NULL, NOTICES_FORM("0"));
+	struct stanza *iq;
+	const struct stanza *c = expect_command(gw, ALICE_PC, "completed", &iq);
+	g_autofree char *note = stanza_get_child_text(c, "note", NULL);
+	g_assert_cmpstr(note, ==, "Changed: notices off.");
+	stanza_free(iq);
+	/* honoured: a server notice is not told */
+	FAKE_EMIT(gw->fake, notice, .account = account, .title = "", .text = "MOTD");
+	gw_expect_nothing(gw);
+	/* and shown next time */
+	exec_cmd(gw, ALICE_PC, GW_JID, "settings", NULL, NULL, NULL);
+	c = expect_command(gw, ALICE_PC, "executing", &iq);
+	g_autofree char *form = stanza_to_string(c);
+	g_assert_nonnull(strstr(form, "<value>false</value>"));
+	const char *sid2 = stanza_get_attr(c, "sessionid");
+	g_assert_cmpstr(sid2, !=, sid);
+	exec_cmd(gw, ALICE_PC, GW_JID, "settings", sid2, "complete", NOTICES_FORM("1"));
+	stanza_free(iq);
+	c = expect_command(gw, ALICE_PC, "completed", &iq);
+	stanza_free(iq);
+	FAKE_EMIT(gw->fake, notice, .account = account, .title = "", .text = "MOTD");
+	stanza_free(gw_expect(gw, "message", "chat", ALICE));
+}
+
+static void test_errors(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	exec_cmd(gw, ALICE_PC, GW_JID, "nope", NULL, NULL, NULL);
+	expect_error(gw, ALICE_PC, "item-not-found", NULL);
+	exec_cmd(gw, BOB_PC, GW_JID, "settings", NULL, NULL, NULL);
+	expect_error(gw, BOB_PC, "forbidden", NULL);
+	exec_cmd(gw, ALICE_PC, GW_JID, "settings", "no-such-id", NULL, NULL);
+	expect_error(gw, ALICE_PC, "bad-request", "bad-sessionid");
+
+	g_autofree char *sid = start_settings(gw, GW_JID);
+	/* another full JID of the same user: as unknown */
+	exec_cmd(gw, ALICE_PHONE, GW_JID, "settings", sid, NULL, NOTICES_FORM("0"));
+	expect_error(gw, ALICE_PHONE, "bad-request", "bad-sessionid");
+	exec_cmd(gw, ALICE_PC, GW_JID, "settings", sid, "prev", NULL);
+	expect_error(gw, ALICE_PC, "bad-request", "bad-action");
+	exec_cmd(gw, ALICE_PC, GW_JID, "settings", sid, "next", NULL);
+	expect_error(gw, ALICE_PC, "bad-request", "bad-action");
+	exec_cmd(gw, ALICE_PC, GW_JID, "settings", sid, NULL, NOTICES_FORM("maybe"));
+	expect_error(gw, ALICE_PC, "bad-request", "bad-payload");
+	exec_cmd(gw, ALICE_PC, GW_JID, "settings", sid, NULL,
+	         "<x xmlns='jabber:x:data' type='bogus'/>");
+	expect_error(gw, ALICE_PC, "bad-request", "bad-payload");
+	/* the stage stayed: cancel it */
+	exec_cmd(gw, ALICE_PC, GW_JID, "settings", sid, "cancel", NULL);
+	struct stanza *iq;
+	expect_command(gw, ALICE_PC, "canceled", &iq);
+	stanza_free(iq);
+	/* gone: unknown now */
+	exec_cmd(gw, ALICE_PC, GW_JID, "settings", sid, NULL, NULL);
+	expect_error(gw, ALICE_PC, "bad-request", "bad-sessionid");
+
+	/* a cancel form cancels too */
+	g_autofree char *sid2 = start_settings(gw, GW_JID);
+	exec_cmd(gw, ALICE_PC, GW_JID, "settings", sid2, NULL,
+	         "<x xmlns='jabber:x:data' type='cancel'/>");
+	expect_command(gw, ALICE_PC, "canceled", &iq);
+	stanza_free(iq);
+	gw_expect_nothing(gw);
+}
+
+static void test_expiry(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	gw->settings->command_idle_seconds = 1;
+	g_autofree char *sid = start_settings(gw, GW_JID);
+	gw_run_for(1200);
+	/* its owner hears it expired; anyone else, that it is unknown */
+	exec_cmd(gw, ALICE_PHONE, GW_JID, "settings", sid, NULL, NULL);
+	expect_error(gw, ALICE_PHONE, "bad-request", "bad-sessionid");
+	exec_cmd(gw, ALICE_PC, GW_JID, "settings", sid, NULL, NULL);
+	expect_error(gw, ALICE_PC, "not-allowed", "session-expired");
+}
+
+static bool registered(struct gw *gw, const char *bare)
+{
+	GHashTable *settings = storage_user_settings(gw->storage, bare, NULL);
+	if (settings != NULL)
+		g_hash_table_unref(settings);
+	return settings != NULL;
+}
+
+static char *start_unregister(struct gw *gw)
+{
+	exec_cmd(gw, ALICE_PC, GW_JID, "unregister", NULL, "execute", NULL);
+	struct stanza *iq;
+	const struct stanza *c = expect_command(gw, ALICE_PC, "executing", &iq);
+	char *sid = g_strdup(stanza_get_attr(c, "sessionid"));
+	stanza_free(iq);
+	return sid;
+}
+
+static void test_unregister(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	g_autofree char *sid = start_unregister(gw);
+	/* confirm is required */
+	exec_cmd(gw, ALICE_PC, GW_JID, "unregister", sid, NULL, NULL);
+	expect_error(gw, ALICE_PC, "bad-request", "bad-payload");
+	exec_cmd(gw, ALICE_PC, GW_JID, "unregister", sid, NULL,
+	         "<x xmlns='jabber:x:data' type='submit'><field var='confirm'><value>false</value>"
+	         "</field></x>");
+	struct stanza *iq;
+	const struct stanza *c = expect_command(gw, ALICE_PC, "completed", &iq);
+	g_autofree char *note = stanza_get_child_text(c, "note", NULL);
+	g_assert_cmpstr(note, ==, "Nothing was changed.");
+	stanza_free(iq);
+	g_assert_true(registered(gw, ALICE));
+
+	g_autofree char *sid2 = start_unregister(gw);
+	exec_cmd(gw, ALICE_PC, GW_JID, "unregister", sid2, "complete",
+	         "<x xmlns='jabber:x:data' type='submit'><field var='confirm'><value>1</value>"
+	         "</field></x>");
+	c = expect_command(gw, ALICE_PC, "completed", &iq);
+	g_autofree char *done = stanza_get_child_text(c, "note", NULL);
+	g_assert_nonnull(g_strstr_len(done, -1, "Unregistered"));
+	stanza_free(iq);
+	g_assert_false(registered(gw, ALICE));
+	stanza_free(gw_expect(gw, "presence", "unsubscribe", ALICE));
+	/* and the user commands are gone for her */
+	g_autofree char *items = items_of(gw, ALICE_PC);
+	g_assert_cmpstr(items, ==, "");
+}
+
+static void test_relogin(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	/* not online: refused */
+	exec_cmd(gw, ALICE_PC, GW_JID, "relogin", NULL, NULL, NULL);
+	expect_error(gw, ALICE_PC, "not-allowed", NULL);
+	gw_online(gw, "alice");
+	exec_cmd(gw, ALICE_PC, GW_JID, "relogin", NULL, NULL, NULL);
+	struct fake_command *login = gw_take_command(gw, WORKER_LOGIN);
+	guint32 account = login->account;
+	fake_command_free(login);
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "alice2");
+	gw_run_for(400);
+	struct stanza *iq;
+	const struct stanza *c = expect_command(gw, ALICE_PC, "completed", &iq);
+	g_autofree char *note = stanza_get_child_text(c, "note", NULL);
+	g_assert_cmpstr(note, ==, "Signed on to IRC as alice2.");
+	stanza_free(iq);
+	gw_clear(gw);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add(path, struct gw, NULL, gw_test_setup, fn, gw_test_teardown)
+	ADD("/adhoc/disco", test_disco);
+	ADD("/adhoc/caps", test_caps);
+	ADD("/adhoc/settings-round-trip", test_settings_round_trip);
+	ADD("/adhoc/errors", test_errors);
+	ADD("/adhoc/expiry", test_expiry);
+	ADD("/adhoc/unregister", test_unregister);
+	ADD("/adhoc/relogin", test_relogin);
+	return g_test_run();
+}
