@@ -192,6 +192,9 @@ void cmd_run_fail(struct cmd_run *run, const char *condition, const char *text);
 
 /* cmds_account.c: jabber:iq:register, unregister, relogin, settings. */
 void cmds_add_account(struct cmds *cmds);
+/* CONTRACT: where the preferences are stored: the user's settings under
+ * this prefix (no form field has it); a re-registration keeps them. */
+#define CMDS_PREF_PREFIX "ferry#"
 /* CONTRACT: the user's ferry preference VAR ("notices"; the contacts issue
  * adds "receipts"), as the settings command stored it, else its default. */
 bool cmds_account_pref(const struct gateway_ctx *ctx, const char *bare_jid, const char *var);

@@ -12,8 +12,8 @@
 
 /* ---- preferences --------------------------------------------------------------------------- */
 
-/* Stored in the user's settings as PREF_PREFIX + var ("true"/"false"). */
-#define PREF_PREFIX "ferry#"
+/* Stored in the user's settings as CMDS_PREF_PREFIX + var ("true"/"false"). */
+#define PREF_PREFIX CMDS_PREF_PREFIX
 
 struct pref {
 	const char *var;
