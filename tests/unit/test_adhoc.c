@@ -93,9 +93,9 @@ static void test_disco(struct gw *gw, gconstpointer unused)
 {
 	(void)unused;
 	g_autofree char *alice = items_of(gw, ALICE_PC);
-	g_assert_cmpstr(alice, ==, "unregister,relogin,settings");
+	g_assert_cmpstr(alice, ==, "jabber:iq:register,unregister,relogin,settings");
 	g_autofree char *bob = items_of(gw, BOB_PC);
-	g_assert_cmpstr(bob, ==, "");
+	g_assert_cmpstr(bob, ==, "jabber:iq:register");
 
 	/* disco#info of a node, on the full JID too */
 	gw_inject(gw, "<iq type='get' id='d2' from='" ALICE_PC "' to='" GW_FULL
@@ -267,7 +267,7 @@ static void test_unregister(struct gw *gw, gconstpointer unused)
 	stanza_free(gw_expect(gw, "presence", "unsubscribe", ALICE));
 	/* and the user commands are gone for her */
 	g_autofree char *items = items_of(gw, ALICE_PC);
-	g_assert_cmpstr(items, ==, "");
+	g_assert_cmpstr(items, ==, "jabber:iq:register");
 }
 
 static void test_relogin(struct gw *gw, gconstpointer unused)
@@ -291,6 +291,68 @@ static void test_relogin(struct gw *gw, gconstpointer unused)
 	gw_clear(gw);
 }
 
+#define REG_FORM(nick, pw)                                                                         \
+	"<x xmlns='jabber:x:data' type='submit'>"                                                  \
+	"<field var='username'><value>" nick "</value></field>"                                    \
+	"<field var='password'><value>" pw "</value></field></x>"
+
+/* Starts jabber:iq:register as FROM; returns the session id. */
+static char *start_register(struct gw *gw, const char *from)
+{
+	exec_cmd(gw, from, GW_JID, "jabber:iq:register", NULL, NULL, NULL);
+	struct stanza *iq;
+	const struct stanza *c = expect_command(gw, from, "executing", &iq);
+	char *sid = g_strdup(stanza_get_attr(c, "sessionid"));
+	g_assert_nonnull(stanza_find_child(c, "x", NS_DATA));
+	stanza_free(iq);
+	return sid;
+}
+
+static guint32 take_test_login(struct gw *gw, const char *password)
+{
+	struct fake_command *c = fake_legacy_take_type(gw->fake, WORKER_LOGIN);
+	g_assert_nonnull(c);
+	struct worker_msg_login m;
+	g_assert_true(worker_msg_login_read(c->payload, c->account, &m));
+	g_assert_cmpuint(m.flags, ==, WORKER_LOGIN_TEST);
+	g_assert_cmpstr(m.password, ==, password);
+	worker_msg_login_clear(&m);
+	guint32 account = c->account;
+	fake_command_free(c);
+	return account;
+}
+
+static void test_register(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	g_autofree char *sid = start_register(gw, BOB_PC);
+	/* a value that does not fit its field: the stage stays */
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid, NULL,
+	         "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>bob</value>"
+	         "</field><field var='port'><value>many</value></field></x>");
+	expect_error(gw, BOB_PC, "bad-request", "bad-payload");
+	/* no action attribute: next; the check login answers later */
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid, NULL, REG_FORM("bob", "secret"));
+	guint32 account = take_test_login(gw, "secret");
+	gw_expect_nothing(gw);
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "bob");
+	struct stanza *iq;
+	const struct stanza *c = expect_command(gw, BOB_PC, "completed", &iq);
+	g_autofree char *note = stanza_get_child_text(c, "note", NULL);
+	g_assert_cmpstr(note, ==, "Registered: signed on to IRC as bob.");
+	stanza_free(iq);
+	g_assert_true(registered(gw, "bob@example.org"));
+	gw_clear(gw);
+
+	/* a registered user: prefilled, the password optional (kept) */
+	g_autofree char *sid2 = start_register(gw, ALICE_PC);
+	exec_cmd(gw, ALICE_PC, GW_JID, "jabber:iq:register", sid2, "next", REG_FORM("alice", ""));
+	account = take_test_login(gw, "pw");
+	FAKE_EMIT(gw->fake, disconnected, .account = account, .reason = WORKER_REASON_AUTH,
+	          .text = "wrong password");
+	expect_error(gw, ALICE_PC, "not-authorized", NULL);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -302,5 +364,6 @@ int main(int argc, char **argv)
 	ADD("/adhoc/expiry", test_expiry);
 	ADD("/adhoc/unregister", test_unregister);
 	ADD("/adhoc/relogin", test_relogin);
+	ADD("/adhoc/register", test_register);
 	return g_test_run();
 }
