@@ -89,6 +89,20 @@ void dataform_field_add_value(struct dataform_field *field, const char *value);
 /* Appends an option of a list field. LABEL may be NULL. */
 void dataform_field_add_option(struct dataform_field *field, const char *label, const char *value);
 
+/* ---- media (XEP-0221), for pictures in fixed fields ----------------------- */
+
+#define NS_MEDIA_ELEMENT "urn:xmpp:media-element"
+
+/* Adds a <media/> to FIELD with one <uri type=TYPE>URI</uri> (e.g.
+ * "image/png", "cid:sha1+...@bob.xmpp.org"), written inside the field.
+ * Not parsed back: a submission carries none. */
+void dataform_field_add_media(struct dataform_field *field, const char *type, const char *uri);
+/* How many media FIELD carries, and the I-th's URI (borrowed; *TYPE set
+ * to its MIME type when TYPE is not NULL). */
+guint dataform_field_n_media(const struct dataform_field *field);
+const char *dataform_field_media_uri(const struct dataform_field *field, guint i,
+                                     const char **type);
+
 /* ---- reading ------------------------------------------------------------ */
 
 /* The field named VAR, or NULL. Borrowed. */

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "internal.h"
 #include "cmd.h"
+#include "prompts.h"
 
 #include <string.h>
 
@@ -312,6 +313,26 @@ static enum router_result on_iq(struct router *r, const struct stanza *iq, void 
 
 /* ---- legacy events, by the owner of the account --------------------------------------- */
 
+/* prompts.c: a PROMPT, PROMPT_CLOSED or PROMPT_ERROR of any account goes
+ * to the prompts with its user; a DISCONNECTED withdraws its prompts
+ * (then goes on to the owner). */
+static void prompts_disconnected(void *data, const struct worker_msg_disconnected *m)
+{
+	const struct gateway_ctx *ctx = data;
+	prompts_account_gone(ctx->prompts, m->account);
+}
+
+static bool prompts_dispatch(const struct gateway_ctx *ctx, guint32 account,
+                             const struct legacy_event *event)
+{
+	static const struct worker_msg_handlers gone = {.disconnected = prompts_disconnected};
+	if (legacy_event_dispatch(event, &gone, (void *)ctx))
+		return false;
+	struct session *s = sessions_by_account(ctx->sessions, account);
+	const char *user = s != NULL ? session_jid(s) : NULL;
+	return user != NULL && prompts_on_event(ctx->prompts, user, account, event);
+}
+
 /* A kept login is asked first: a registration's account becomes a kept one
  * while the registration finishes. */
 
@@ -319,6 +340,8 @@ static void on_legacy_event(void *data, guint32 account, const struct legacy_eve
 {
 	struct gateway *gw = data;
 	const struct gateway_ctx *ctx = &gw->ctx;
+	if (prompts_dispatch(ctx, account, event))
+		return;
 	if (logins_owns(ctx->logins, account)) {
 		logins_on_event(ctx->logins, account, event);
 		return;
@@ -336,6 +359,7 @@ static void on_legacy_lost(void *data, guint32 account)
 {
 	struct gateway *gw = data;
 	const struct gateway_ctx *ctx = &gw->ctx;
+	prompts_account_gone(ctx->prompts, account);
 	if (logins_owns(ctx->logins, account)) {
 		logins_on_lost(ctx->logins, account);
 		return;
@@ -427,6 +451,7 @@ struct gateway *gateway_new(const struct gateway_ports *ports)
 	ctx->roster = roster_new(ctx);
 	ctx->registration = registration_new(ctx);
 	ctx->content = content_new(ctx);
+	ctx->prompts = prompts_new(ctx);
 	ctx->muc_list = muc_list_new(ctx); /* before the contacts' disco: rooms first */
 	contacts_register_disco(ctx);
 	ctx->contact_caps = contacts_caps_ver(ctx);
@@ -442,6 +467,11 @@ struct gateway *gateway_new(const struct gateway_ports *ports)
 	router_add_iq_filter(ctx->router, on_iq, gw);
 	legacy_set_callbacks(ctx->legacy, &legacy_callbacks, gw);
 	return gw;
+}
+
+const struct gateway_ctx *gateway_context(const struct gateway *gw)
+{
+	return &gw->ctx;
 }
 
 void gateway_free(struct gateway *gw)
@@ -461,6 +491,7 @@ void gateway_free(struct gateway *gw)
 	sessions_free(ctx->sessions);
 	ctx->sessions = NULL;
 	legacy_set_callbacks(ctx->legacy, NULL, NULL);
+	g_clear_pointer(&ctx->prompts, prompts_free);
 	g_clear_pointer(&ctx->registration, registration_free);
 	g_clear_pointer(&ctx->logins, logins_free);
 	g_clear_pointer(&ctx->roster, roster_free);

@@ -91,6 +91,9 @@ struct gateway_ctx {
 	struct prompts *prompts;           /* prompts.c: open libpurple prompts (prompts.h) */
 };
 
+/* gateway.c: the modules of GW (for unit tests that drive one module). */
+const struct gateway_ctx *gateway_context(const struct gateway *gw);
+
 /* ---- out.c ---------------------------------------------------------------------- */
 
 /* A <presence/> from FROM (NULL: the transport) to TO, of TYPE (NULL:

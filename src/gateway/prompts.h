@@ -55,8 +55,8 @@ void prompts_account_gone(struct prompts *prompts, guint32 account);
 /* From now on ACCOUNT's new prompts go to FN(DATA, p) instead of the chat
  * bot (the registration run of its check login). One claim per account;
  * ended by prompts_unclaim or the account's end. */
-void prompts_claim(struct prompts *prompts, guint32 account, void (*fn)(void *data, struct prompt *p),
-                   void *data);
+void prompts_claim(struct prompts *prompts, guint32 account,
+                   void (*fn)(void *data, struct prompt *p), void *data);
 void prompts_unclaim(struct prompts *prompts, guint32 account);
 
 /* ---- ferry's own prompts --------------------------------------------------------------- */
@@ -67,8 +67,13 @@ void prompts_unclaim(struct prompts *prompts, guint32 account);
  * bot like a libpurple prompt. Returns the prompt (borrowed). */
 struct prompt *prompts_ask(struct prompts *prompts, const char *bare_jid, const char *title,
                            const char *instructions, struct dataform *form,
-                           void (*answer)(void *data, const struct dataform *values),
-                           void *data, GDestroyNotify free_data);
+                           void (*answer)(void *data, const struct dataform *values), void *data,
+                           GDestroyNotify free_data);
+
+/* CONTRACT (B1, additive): true when BARE_JID has one of ferry's own
+ * prompts open whose answer goes to ANSWER (a flow asks once at a time). */
+bool prompts_asking(const struct prompts *prompts, const char *bare_jid,
+                    void (*answer)(void *data, const struct dataform *values));
 
 /* ---- reading and answering --------------------------------------------------------------- */
 
@@ -115,5 +120,11 @@ void prompt_unwatch(struct prompt *p, const struct prompt_watcher *watcher, void
 /* The BOB iq (XEP-0231 get of cid CID) for data BARE_JID was shown: the
  * <data/> to answer with (a copy, caller frees) or NULL. */
 struct stanza *prompts_bob(const struct prompts *prompts, const char *bare_jid, const char *cid);
+
+/* CONTRACT (B1, additive): the LOGIN options of a registered user's
+ * login get the user's pinned certificates: SETTINGS' (the stored ones)
+ * "ferry.cert_pins" into OPTIONS as WORKER_OPTION_CERT_PINS. Called where
+ * the login's options are built (session.c, registration.c). */
+void prompts_login_options(GHashTable *settings, GHashTable *options);
 
 #endif

@@ -6,6 +6,7 @@
  * quarantine, stalls) is session_end.c's; struct session is in internal.h. */
 #include "config.h"
 #include "internal.h"
+#include "prompts.h"
 
 #include <string.h>
 
@@ -412,6 +413,7 @@ static void start_login(struct session *s)
 	}
 	g_autofree char *username = regform_legacy_username(ctx->form, u->settings);
 	g_autoptr(GHashTable) options = regform_account_options(ctx->form, u->settings);
+	prompts_login_options(u->settings, options); /* B1: pinned certificates */
 	const struct worker_msg_login login = {
 	    .protocol = regform_protocol(ctx->form),
 	    .username = username,

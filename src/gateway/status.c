@@ -3,6 +3,12 @@
  * and status) and the report of a login that failed for good. */
 #include "config.h"
 #include "internal.h"
+#include "prompts.h"
+
+/* registration.c's check is C1's: until it is linked in, a weak reference
+ * (MERGE: drop this pragma and the NULL check once registration_check
+ * is in). */
+#pragma weak registration_check
 
 static const char *error_condition(guint32 reason)
 {
@@ -66,6 +72,110 @@ void session_send_transport_presence(struct session *s, const char *to)
 	router_send(ctx->router, p);
 }
 
+/* ---- a password the legacy server no longer accepts ------------------------------------ */
+
+/* The user's answer, on its way through a check login. */
+struct password_check {
+	const struct gateway_ctx *ctx;
+	char *jid;
+};
+
+static void password_check_free(void *data)
+{
+	struct password_check *c = data;
+	g_free(c->jid);
+	g_free(c);
+}
+
+/* A prompt of the check login (a certificate question...) goes to the
+ * chat bot. */
+static bool password_check_prompt(void *data, struct prompt *p)
+{
+	(void)data;
+	(void)p;
+	return false;
+}
+
+static void password_check_done(void *data, bool ok, const char *nick, const char *condition,
+                                const char *text)
+{
+	struct password_check *c = data;
+	const struct gateway_ctx *ctx = c->ctx;
+	const char *protocol = regform_protocol_name(ctx->form);
+	(void)condition;
+	if (ok) {
+		g_message("status: %s: the new %s password works and is stored", c->jid, protocol);
+		g_autofree char *msg = g_strdup_printf(
+		    "The new password works: it is stored, and you are connected to %s as %s.",
+		    protocol, nick != NULL ? nick : "before");
+		out_tell_user(ctx->router, c->jid, msg);
+		/* the failed session takes the checked login */
+		struct session *s = sessions_get(ctx->sessions, c->jid, false);
+		if (s != NULL && session_state(s) == SESSION_FAILED && session_user_available(s))
+			session_login(s);
+	} else {
+		g_autofree char *msg = g_strdup_printf(
+		    "The new password did not work (%s); your stored password is unchanged.",
+		    text != NULL && *text != '\0' ? text : "the login failed");
+		out_tell_user(ctx->router, c->jid, msg);
+	}
+	password_check_free(c);
+}
+
+static const struct registration_requester password_requester = {
+    .prompt = password_check_prompt,
+    .done = password_check_done,
+};
+
+static void on_new_password(void *data, const struct dataform *values)
+{
+	struct password_check *c = data;
+	const struct gateway_ctx *ctx = c->ctx;
+	const char *password = values != NULL ? dataform_get_value(values, "password") : NULL;
+	if (password == NULL || *password == '\0')
+		return; /* cancelled or timed out (the user was told) */
+	g_autoptr(GHashTable) settings = storage_user_settings(ctx->storage, c->jid, NULL);
+	if (settings == NULL)
+		return; /* unregistered meanwhile */
+	const char *condition = NULL;
+	g_autofree char *text = NULL;
+	struct password_check *check = g_new0(struct password_check, 1);
+	check->ctx = ctx;
+	check->jid = g_strdup(c->jid);
+	if (registration_check == NULL ||
+	    !registration_check(ctx->registration, c->jid, settings, password, &password_requester,
+	                        check, &condition, &text)) {
+		g_autofree char *msg =
+		    g_strdup_printf("The new password cannot be checked now (%s); try again later.",
+		                    text != NULL ? text : "no check is possible");
+		out_tell_user(ctx->router, c->jid, msg);
+		password_check_free(check);
+	}
+}
+
+/* Asks BARE_JID for a new password once (not while the question is open):
+ * it is stored only after a check login with it succeeds. */
+static void ask_new_password(const struct gateway_ctx *ctx, const char *bare_jid)
+{
+	if (ctx->prompts == NULL || prompts_asking(ctx->prompts, bare_jid, on_new_password))
+		return;
+	const char *protocol = regform_protocol_name(ctx->form);
+	struct dataform *form = dataform_new(DATAFORM_FORM);
+	struct dataform_field *f =
+	    dataform_add_field(form, DATAFORM_TEXT_PRIVATE, "password", "New password");
+	dataform_field_set_required(f, true);
+	g_autofree char *title = g_strdup_printf("New %s password", protocol);
+	g_autofree char *instructions = g_strdup_printf(
+	    "The %s server no longer accepts your password. Enter the new one; it is stored only "
+	    "after a login with it succeeds.",
+	    protocol);
+	struct password_check *c = g_new0(struct password_check, 1);
+	c->ctx = ctx;
+	c->jid = g_strdup(bare_jid);
+	(void)prompts_ask(ctx->prompts, bare_jid, title, instructions, form, on_new_password, c,
+	                  password_check_free);
+}
+
 /* Tells the user why the login failed: a presence error from the transport
  * (XEP-0100 §4.4.2) and, for clients that do not show those, a message. */
 void session_report_failure(struct session *s, guint32 reason, const char *text)
@@ -78,4 +188,6 @@ void session_report_failure(struct session *s, guint32 reason, const char *text)
 	g_autofree char *msg =
 	    g_strdup_printf("Could not log in to %s: %s", regform_protocol_name(ctx->form), text);
 	out_tell_user(ctx->router, session_jid(s), msg);
+	if (reason == WORKER_REASON_AUTH)
+		ask_new_password(ctx, session_jid(s));
 }

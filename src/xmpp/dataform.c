@@ -37,6 +37,7 @@ struct dataform_field {
 	gint64 min, max;    /* the range, inclusive, when integer */
 	GPtrArray *values;  /* char *, in order */
 	GPtrArray *options; /* struct option *, in order */
+	GPtrArray *media;   /* struct media *, in order (XEP-0221); NULL when none */
 };
 
 struct dataform {
@@ -121,6 +122,8 @@ static void field_free(struct dataform_field *field)
 	g_free(field->desc);
 	g_ptr_array_unref(field->values);
 	g_ptr_array_unref(field->options);
+	if (field->media != NULL)
+		g_ptr_array_unref(field->media);
 	g_free(field);
 }
 
@@ -327,6 +330,8 @@ const char *dataform_get_value(const struct dataform *form, const char *var)
 
 /* ---- XML ---------------------------------------------------------------- */
 
+static void write_media(const struct dataform_field *f, struct stanza *e);
+
 static void write_field(const struct dataform_field *f, struct stanza *x)
 {
 	struct stanza *e = stanza_add_child(x, "field", NULL);
@@ -355,6 +360,7 @@ static void write_field(const struct dataform_field *f, struct stanza *x)
 		stanza_set_attr(oe, "label", o->label);
 		stanza_add_text_child(oe, "value", o->value);
 	}
+	write_media(f, e);
 }
 
 struct stanza *dataform_add_to(const struct dataform *form, struct stanza *parent)
@@ -656,4 +662,57 @@ struct dataform *dataform_check(const struct dataform *form, const struct datafo
 			field_free(r);
 	}
 	return result;
+}
+
+/* ---- media (XEP-0221) ----------------------------------------------------- */
+
+struct media {
+	char *type; /* MIME type */
+	char *uri;
+};
+
+static void media_free(gpointer data)
+{
+	struct media *m = data;
+	g_free(m->type);
+	g_free(m->uri);
+	g_free(m);
+}
+
+void dataform_field_add_media(struct dataform_field *field, const char *type, const char *uri)
+{
+	g_return_if_fail(field != NULL && type != NULL && uri != NULL);
+	if (field->media == NULL)
+		field->media = g_ptr_array_new_with_free_func(media_free);
+	struct media *m = g_new0(struct media, 1);
+	m->type = g_strdup(type);
+	m->uri = g_strdup(uri);
+	g_ptr_array_add(field->media, m);
+}
+
+guint dataform_field_n_media(const struct dataform_field *field)
+{
+	g_return_val_if_fail(field != NULL, 0);
+	return field->media != NULL ? field->media->len : 0;
+}
+
+const char *dataform_field_media_uri(const struct dataform_field *field, guint i, const char **type)
+{
+	g_return_val_if_fail(field != NULL && i < dataform_field_n_media(field), NULL);
+	const struct media *m = g_ptr_array_index(field->media, i);
+	if (type != NULL)
+		*type = m->type;
+	return m->uri;
+}
+
+/* One <media xmlns='urn:xmpp:media-element'><uri type=...>URI</uri></media>
+ * per picture, inside the field E. */
+static void write_media(const struct dataform_field *f, struct stanza *e)
+{
+	for (guint i = 0; i < dataform_field_n_media(f); i++) {
+		const struct media *m = g_ptr_array_index(f->media, i);
+		struct stanza *me = stanza_add_child(e, "media", NS_MEDIA_ELEMENT);
+		struct stanza *u = stanza_add_text_child(me, "uri", m->uri);
+		stanza_set_attr(u, "type", m->type);
+	}
 }
