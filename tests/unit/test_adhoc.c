@@ -353,6 +353,116 @@ static void test_register(struct gw *gw, gconstpointer unused)
 	expect_error(gw, ALICE_PC, "not-authorized", NULL);
 }
 
+/* A field table from KEY, VALUE, ... NULL (a PROMPT's form row). */
+static GHashTable *field(const char *key, ...)
+{
+	GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	va_list ap;
+	va_start(ap, key);
+	for (const char *k = key; k != NULL; k = va_arg(ap, const char *))
+		g_hash_table_replace(t, g_strdup(k), g_strdup(va_arg(ap, const char *)));
+	va_end(ap);
+	return t;
+}
+
+/* The check login asks a login code: PROMPT WORKER_ID on ACCOUNT. */
+static void emit_code_prompt(struct gw *gw, guint32 account, guint32 worker_id)
+{
+	GPtrArray *form = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
+	g_ptr_array_add(form, field("var", "value", "type", "text-single", "label", "Code",
+	                            "required", "1", NULL));
+	FAKE_EMIT(gw->fake, prompt, .account = account, .prompt = worker_id,
+	          .kind = WORKER_PROMPT_KIND_INPUT, .title = "Login code", .instructions = "",
+	          .who = "", .form = form);
+	g_ptr_array_unref(form);
+}
+
+#define CODE_FORM(v)                                                                               \
+	"<x xmlns='jabber:x:data' type='submit'><field var='value'><value>" v "</value></field></" \
+	                                                                      "x>"
+
+/* The check login's prompt is the run's next stage; its answer goes to
+ * the worker once; then the check signs on: completed. */
+static void test_register_prompt(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	g_autofree char *sid = start_register(gw, BOB_PC);
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid, NULL, REG_FORM("bob", "secret"));
+	guint32 account = take_test_login(gw, "secret");
+	emit_code_prompt(gw, account, 4);
+	struct stanza *iq;
+	const struct stanza *c = expect_command(gw, BOB_PC, "executing", &iq);
+	g_autofree char *xml = stanza_to_string(c);
+	g_assert_nonnull(strstr(xml, "var='value'"));
+	g_assert_nonnull(strstr(xml, "Login code"));
+	stanza_free(iq);
+	gw_expect_nothing(gw); /* not by chat as well */
+	/* the code is required */
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid, NULL, NULL);
+	expect_error(gw, BOB_PC, "bad-request", "bad-payload");
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid, NULL, CODE_FORM("1234"));
+	struct fake_command *a = gw_take_command(gw, WORKER_ANSWER_PROMPT);
+	struct worker_msg_answer_prompt m;
+	g_assert_true(worker_msg_answer_prompt_read(a->payload, a->account, &m));
+	g_assert_cmpuint(m.prompt, ==, 4);
+	g_assert_cmpstr(g_hash_table_lookup(m.values, "value"), ==, "1234");
+	worker_msg_answer_prompt_clear(&m);
+	fake_command_free(a);
+	FAKE_EMIT(gw->fake, prompt_closed, .account = account, .prompt = 4,
+	          .why = WORKER_PROMPT_CLOSED_ANSWERED, .text = "");
+	/* more than the 45 s check timeout is allowed while a prompt waits */
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "bob");
+	c = expect_command(gw, BOB_PC, "completed", &iq);
+	g_autofree char *note = stanza_get_child_text(c, "note", NULL);
+	g_assert_cmpstr(note, ==, "Registered: signed on to IRC as bob.");
+	stanza_free(iq);
+	g_assert_true(registered(gw, "bob@example.org"));
+	gw_clear(gw);
+}
+
+/* The check login withdraws its prompt: the run ends with the text, told
+ * at the next execute; cancelling a run cancels its prompt and the check. */
+static void test_register_prompt_withdrawn(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	g_autofree char *sid = start_register(gw, BOB_PC);
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid, NULL, REG_FORM("bob", "secret"));
+	guint32 account = take_test_login(gw, "secret");
+	emit_code_prompt(gw, account, 5);
+	struct stanza *iq;
+	expect_command(gw, BOB_PC, "executing", &iq);
+	stanza_free(iq);
+	FAKE_EMIT(gw->fake, prompt_closed, .account = account, .prompt = 5,
+	          .why = WORKER_PROMPT_CLOSED_WITHDRAWN, .text = "the code expired");
+	struct fake_command *out = gw_take_command(gw, WORKER_LOGOUT);
+	g_assert_cmpuint(out->account, ==, account);
+	fake_command_free(out);
+	gw_clear(gw);
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid, NULL, CODE_FORM("1"));
+	struct stanza *e = gw_expect(gw, "iq", "error", BOB_PC);
+	g_autofree char *text = test_error_text(e, "not-acceptable");
+	g_assert_nonnull(strstr(text, "the code expired"));
+	stanza_free(e);
+	g_assert_false(registered(gw, "bob@example.org"));
+
+	/* cancel while the prompt is shown */
+	g_autofree char *sid2 = start_register(gw, BOB_PC);
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid2, NULL, REG_FORM("bob", "secret"));
+	account = take_test_login(gw, "secret");
+	emit_code_prompt(gw, account, 6);
+	expect_command(gw, BOB_PC, "executing", &iq);
+	stanza_free(iq);
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid2, "cancel", NULL);
+	expect_command(gw, BOB_PC, "canceled", &iq);
+	stanza_free(iq);
+	struct fake_command *ans = gw_take_command(gw, WORKER_ANSWER_PROMPT);
+	fake_command_free(ans);
+	out = gw_take_command(gw, WORKER_LOGOUT);
+	g_assert_cmpuint(out->account, ==, account);
+	fake_command_free(out);
+	gw_clear(gw);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -365,5 +475,7 @@ int main(int argc, char **argv)
 	ADD("/adhoc/unregister", test_unregister);
 	ADD("/adhoc/relogin", test_relogin);
 	ADD("/adhoc/register", test_register);
+	ADD("/adhoc/register-prompt", test_register_prompt);
+	ADD("/adhoc/register-prompt-withdrawn", test_register_prompt_withdrawn);
 	return g_test_run();
 }
