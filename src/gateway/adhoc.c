@@ -329,20 +329,29 @@ static void execute(struct adhoc *a, const struct stanza *iq, const struct stanz
 			send_error(a, iq, "bad-request", "bad-sessionid", "no such session");
 		return;
 	}
+	const char *action = stanza_get_attr(cmd, "action");
+	if (g_strcmp0(action, "cancel") == 0) {
+		/* also while a step is being worked on: the iq held for it
+		 * hears canceled as well */
+		struct stanza *earlier = take_held(s);
+		if (earlier != NULL) {
+			struct stanza *reply;
+			command_reply(earlier, s, "canceled", &reply);
+			router_send(a->ctx->router, reply);
+			stanza_free(earlier);
+		}
+		hold(s, iq);
+		cmd_run_cancel(s->run);
+		return;
+	}
 	if (s->held != NULL) {
 		send_error(a, iq, "unexpected-request", NULL,
 		           "the last step is still being answered");
 		return;
 	}
-	const char *action = stanza_get_attr(cmd, "action");
 	const char *offered = s->last ? "complete" : "next";
 	if (action == NULL || strcmp(action, "execute") == 0)
 		action = offered;
-	if (strcmp(action, "cancel") == 0) {
-		hold(s, iq);
-		cmd_run_cancel(s->run);
-		return;
-	}
 	if (strcmp(action, offered) != 0) {
 		send_error(a, iq, "bad-request", "bad-action", "that action is not offered");
 		return;

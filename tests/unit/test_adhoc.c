@@ -379,7 +379,7 @@ static void emit_code_prompt(struct gw *gw, guint32 account, guint32 worker_id)
 
 #define CODE_FORM(v)                                                                               \
 	"<x xmlns='jabber:x:data' type='submit'><field var='value'><value>" v "</value></field></" \
-	                                                                      "x>"
+	"x>"
 
 /* The check login's prompt is the run's next stage; its answer goes to
  * the worker once; then the check signs on: completed. */
@@ -463,6 +463,30 @@ static void test_register_prompt_withdrawn(struct gw *gw, gconstpointer unused)
 	gw_clear(gw);
 }
 
+/* A cancel while the check login runs (its iq held): both iqs hear
+ * canceled, the check login ends, nothing is stored. */
+static void test_register_cancel_checking(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	g_autofree char *sid = start_register(gw, BOB_PC);
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid, NULL, REG_FORM("bob", "secret"));
+	guint32 account = take_test_login(gw, "secret");
+	gw_expect_nothing(gw);
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid, "cancel", NULL);
+	struct stanza *iq;
+	expect_command(gw, BOB_PC, "canceled", &iq);
+	stanza_free(iq);
+	expect_command(gw, BOB_PC, "canceled", &iq);
+	stanza_free(iq);
+	struct fake_command *out = gw_take_command(gw, WORKER_LOGOUT);
+	g_assert_cmpuint(out->account, ==, account);
+	fake_command_free(out);
+	/* a late sign-on of the check changes nothing */
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "bob");
+	g_assert_false(registered(gw, "bob@example.org"));
+	gw_clear(gw);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -476,6 +500,7 @@ int main(int argc, char **argv)
 	ADD("/adhoc/relogin", test_relogin);
 	ADD("/adhoc/register", test_register);
 	ADD("/adhoc/register-prompt", test_register_prompt);
+	ADD("/adhoc/register-cancel-checking", test_register_cancel_checking);
 	ADD("/adhoc/register-prompt-withdrawn", test_register_prompt_withdrawn);
 	return g_test_run();
 }
