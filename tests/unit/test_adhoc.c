@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "../../src/gateway/internal.h"
+#include "../../src/gateway/prompts.h"
 #include "gateway_fixture.h"
 #include "ferry/ns.h"
 #include "ferry/stanza.h"
@@ -487,6 +489,38 @@ static void test_register_cancel_checking(struct gw *gw, gconstpointer unused)
 	gw_clear(gw);
 }
 
+/* XEP-0077: a prompt of the check login is open for the user (the chat
+ * bot's to ask), the iq waits; once answered and signed on, the iq gets
+ * its result. */
+static void test_iq_register_prompt(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	gw_inject(gw,
+	          "<iq type='set' id='r1' from='" BOB_PC "' to='" GW_JID "'>"
+	          "<query xmlns='jabber:iq:register'>" REG_FORM("bob", "secret") "</query></iq>");
+	guint32 account = take_test_login(gw, "secret");
+	emit_code_prompt(gw, account, 7);
+	const struct gateway_ctx *ctx = gateway_context(gw->gateway);
+	g_autoptr(GPtrArray) open = prompts_of(ctx->prompts, "bob@example.org");
+	g_assert_cmpuint(open->len, ==, 1);
+	struct stanza *early = gw_take_match(gw, "iq", "*", BOB_PC);
+	g_assert_null(early);
+	struct dataform *sub = dataform_new(DATAFORM_SUBMIT);
+	dataform_field_add_value(dataform_add_field(sub, DATAFORM_TEXT_SINGLE, "value", NULL),
+	                         "42");
+	g_assert_true(prompt_answer(g_ptr_array_index(open, 0), sub));
+	dataform_free(sub);
+	fake_command_free(gw_take_command(gw, WORKER_ANSWER_PROMPT));
+	FAKE_EMIT(gw->fake, prompt_closed, .account = account, .prompt = 7,
+	          .why = WORKER_PROMPT_CLOSED_ANSWERED, .text = "");
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "bob");
+	struct stanza *r = gw_expect(gw, "iq", "result", BOB_PC);
+	g_assert_cmpstr(stanza_get_id(r), ==, "r1");
+	stanza_free(r);
+	g_assert_true(registered(gw, "bob@example.org"));
+	gw_clear(gw);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -500,6 +534,7 @@ int main(int argc, char **argv)
 	ADD("/adhoc/relogin", test_relogin);
 	ADD("/adhoc/register", test_register);
 	ADD("/adhoc/register-prompt", test_register_prompt);
+	ADD("/adhoc/iq-register-prompt", test_iq_register_prompt);
 	ADD("/adhoc/register-cancel-checking", test_register_cancel_checking);
 	ADD("/adhoc/register-prompt-withdrawn", test_register_prompt_withdrawn);
 	return g_test_run();
