@@ -38,8 +38,8 @@ struct chatbot;
 #define NS_BOB "urn:xmpp:bob"                             /* XEP-0231 */
 #define NS_MEDIA "urn:xmpp:media-element"                 /* XEP-0221 */
 
-/* A run with nothing from the user for this long ends (expired). The
- * settings' internal cmd_idle_ms overrides it (tests). */
+/* A run with nothing from the user for this long ends (expired), when
+ * settings->command_idle_seconds ([limits], tests shorten it) is 0. */
 #define CMD_IDLE_SECONDS (15 * 60)
 /* How long adhoc.c holds an iq for a command's late answer. */
 #define CMD_HOLD_SECONDS 25
