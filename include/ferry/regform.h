@@ -107,6 +107,19 @@ void regform_fill_query(const struct regform *form, struct stanza *query, GHashT
 bool regform_parse(const struct regform *form, const struct stanza *query, GHashTable **settings,
                    char **password, GError **error);
 
+struct dataform; /* ferry/dataform.h */
+/* The form regform_fill_query() puts in the iq, as a stage of the
+ * register command: VALUES prefilled (NULL: defaults), the password never;
+ * with KEEP_PASSWORD (a registered user) the password is optional. Caller
+ * frees. */
+struct dataform *regform_dataform(const struct regform *form, GHashTable *values,
+                                  bool keep_password);
+/* As regform_parse(), from CHECKED, a submission dataform_check() made of
+ * the answer to regform_dataform(): *SETTINGS and *PASSWORD (NULL with
+ * KEEP_PASSWORD when it was left empty: the stored one stays). */
+bool regform_read(const struct regform *form, const struct dataform *checked, bool keep_password,
+                  GHashTable **settings, char **password, GError **error);
+
 /* The check, before a login, of what goes to the worker: every value of
  * SETTINGS (stored at some registration) as the form would use it, and
  * PASSWORD (NULL: not checked), must be one line without control

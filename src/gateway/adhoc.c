@@ -16,7 +16,8 @@
 
 #include "prompts.h"
 
-/* How many expired session ids are remembered (for session-expired). */
+/* How many ended session ids are remembered (for session-expired, and
+ * for the outcome of a run that ended while no iq waited). */
 #define ADHOC_EXPIRED_MAX 4096
 
 /* Until prompts.c (B1) is linked in: weak references, ctx->prompts is
@@ -29,7 +30,7 @@ struct adhoc {
 	const struct gateway_ctx *ctx;
 	struct cmds *cmds;
 	GHashTable *live;     /* session id -> struct ahs */
-	GHashTable *expired;  /* session id -> owner full JID */
+	GHashTable *expired;  /* session id -> struct ended */
 	GQueue expired_order; /* char * ids, oldest first (keys of EXPIRED) */
 };
 
@@ -176,14 +177,38 @@ static void on_refused(void *data, struct cmd_run *run, const char *text)
 	stanza_free(iq);
 }
 
-static void remember_expired(struct adhoc *a, const struct ahs *s)
+/* A run that ended while no iq of its client waited: the next execute
+ * hears how (then it is forgotten; an expiry is remembered longer). */
+struct ended {
+	char *owner;
+	enum cmd_end why;
+	char *note;
+	char *condition;
+};
+
+static void ended_free(void *data)
+{
+	struct ended *e = data;
+	g_free(e->owner);
+	g_free(e->note);
+	g_free(e->condition);
+	g_free(e);
+}
+
+static void remember_ended(struct adhoc *a, const struct ahs *s, enum cmd_end why, const char *note,
+                           const char *condition)
 {
 	if (g_queue_get_length(&a->expired_order) >= ADHOC_EXPIRED_MAX) {
 		char *old = g_queue_pop_head(&a->expired_order);
 		g_hash_table_remove(a->expired, old); /* frees OLD (the key) */
 	}
 	char *id = g_strdup(s->id);
-	g_hash_table_insert(a->expired, id, g_strdup(s->owner));
+	struct ended *e = g_new0(struct ended, 1);
+	e->owner = g_strdup(s->owner);
+	e->why = why;
+	e->note = g_strdup(note);
+	e->condition = g_strdup(condition);
+	g_hash_table_insert(a->expired, id, e);
 	g_queue_push_tail(&a->expired_order, id);
 }
 
@@ -222,8 +247,8 @@ static void on_ended(void *data, struct cmd_run *run, enum cmd_end why, const ch
 		if (reply != NULL)
 			router_send(a->ctx->router, reply);
 		stanza_free(iq);
-	} else if (why == CMD_END_EXPIRED) {
-		remember_expired(a, s);
+	} else if (why != CMD_END_GONE && s->id != NULL) {
+		remember_ended(a, s, why, note, condition);
 	}
 	if (s->id != NULL) /* NULL: ended inside cmd_run_start(), start() frees it */
 		g_hash_table_remove(a->live, s->id); /* frees S */
@@ -262,17 +287,61 @@ static void start(struct adhoc *a, const struct stanza *iq, const char *node, co
 		s->hold = g_timeout_add_seconds(CMD_HOLD_SECONDS, hold_cb, s);
 }
 
+/* Answers IQ (its <command/> CMD) with how the run of session ID ended
+ * (E); forgotten then, unless it expired. */
+static void tell_ended(struct adhoc *a, const struct stanza *iq, const struct stanza *cmd, char *id,
+                       const struct ended *e)
+{
+	if (e->why == CMD_END_EXPIRED) {
+		send_error(a, iq, "not-allowed", "session-expired", "the command expired");
+		return;
+	}
+	if (e->why == CMD_END_FAILED) {
+		send_error(a, iq, e->condition != NULL ? e->condition : "internal-server-error",
+		           NULL, e->note);
+	} else {
+		struct stanza *reply = stanza_new_reply(iq, "result");
+		struct stanza *c = stanza_add_child(reply, "command", NS_COMMANDS);
+		stanza_set_attr(c, "node", stanza_get_attr(cmd, "node"));
+		stanza_set_attr(c, "sessionid", id);
+		stanza_set_attr(c, "status",
+		                e->why == CMD_END_COMPLETED ? "completed" : "canceled");
+		add_note(c, "info", e->note);
+		router_send(a->ctx->router, reply);
+	}
+	g_queue_remove(&a->expired_order, id);
+	g_hash_table_remove(a->expired, id); /* frees ID and E */
+}
+
 static void execute(struct adhoc *a, const struct stanza *iq, const struct stanza *cmd,
                     const char *from)
 {
 	const char *id = stanza_get_attr(cmd, "sessionid");
 	struct ahs *s = g_hash_table_lookup(a->live, id);
 	if (s == NULL || strcmp(s->owner, from) != 0) {
-		const char *owner = s == NULL ? g_hash_table_lookup(a->expired, id) : NULL;
-		if (owner != NULL && strcmp(owner, from) == 0)
-			send_error(a, iq, "not-allowed", "session-expired", "the command expired");
+		gpointer key = NULL, value = NULL;
+		bool known =
+		    s == NULL && g_hash_table_lookup_extended(a->expired, id, &key, &value);
+		struct ended *e = value;
+		if (known && strcmp(e->owner, from) == 0)
+			tell_ended(a, iq, cmd, key, e);
 		else
 			send_error(a, iq, "bad-request", "bad-sessionid", "no such session");
+		return;
+	}
+	const char *action = stanza_get_attr(cmd, "action");
+	if (g_strcmp0(action, "cancel") == 0) {
+		/* also while a step is being worked on: the iq held for it
+		 * hears canceled as well */
+		struct stanza *earlier = take_held(s);
+		if (earlier != NULL) {
+			struct stanza *reply;
+			command_reply(earlier, s, "canceled", &reply);
+			router_send(a->ctx->router, reply);
+			stanza_free(earlier);
+		}
+		hold(s, iq);
+		cmd_run_cancel(s->run);
 		return;
 	}
 	if (s->held != NULL) {
@@ -280,15 +349,9 @@ static void execute(struct adhoc *a, const struct stanza *iq, const struct stanz
 		           "the last step is still being answered");
 		return;
 	}
-	const char *action = stanza_get_attr(cmd, "action");
 	const char *offered = s->last ? "complete" : "next";
 	if (action == NULL || strcmp(action, "execute") == 0)
 		action = offered;
-	if (strcmp(action, "cancel") == 0) {
-		hold(s, iq);
-		cmd_run_cancel(s->run);
-		return;
-	}
 	if (strcmp(action, offered) != 0) {
 		send_error(a, iq, "bad-request", "bad-action", "that action is not offered");
 		return;
@@ -404,7 +467,7 @@ struct adhoc *adhoc_new(const struct gateway_ctx *ctx, struct cmds *cmds)
 	a->cmds = cmds;
 	a->live =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)session_free);
-	a->expired = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	a->expired = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, ended_free);
 	g_queue_init(&a->expired_order);
 	disco_add_feature(ctx->disco, NS_COMMANDS);
 	disco_add_node(ctx->disco, NS_COMMANDS, &list_provider, a);

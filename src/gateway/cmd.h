@@ -38,8 +38,8 @@ struct chatbot;
 #define NS_BOB "urn:xmpp:bob"                             /* XEP-0231 */
 #define NS_MEDIA "urn:xmpp:media-element"                 /* XEP-0221 */
 
-/* A run with nothing from the user for this long ends (expired). The
- * settings' internal cmd_idle_ms overrides it (tests). */
+/* A run with nothing from the user for this long ends (expired), when
+ * settings->command_idle_seconds ([limits], tests shorten it) is 0. */
 #define CMD_IDLE_SECONDS (15 * 60)
 /* How long adhoc.c holds an iq for a command's late answer. */
 #define CMD_HOLD_SECONDS 25
@@ -192,6 +192,9 @@ void cmd_run_fail(struct cmd_run *run, const char *condition, const char *text);
 
 /* cmds_account.c: jabber:iq:register, unregister, relogin, settings. */
 void cmds_add_account(struct cmds *cmds);
+/* CONTRACT: where the preferences are stored: the user's settings under
+ * this prefix (no form field has it); a re-registration keeps them. */
+#define CMDS_PREF_PREFIX "ferry#"
 /* CONTRACT: the user's ferry preference VAR ("notices"; the contacts issue
  * adds "receipts"), as the settings command stored it, else its default. */
 bool cmds_account_pref(const struct gateway_ctx *ctx, const char *bare_jid, const char *var);

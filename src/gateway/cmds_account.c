@@ -9,11 +9,20 @@
 #include <string.h>
 
 #include "ferry/secrets.h"
+#include "prompts.h"
+
+/* Until prompts.c (B1) is linked in: weak references; no prompt reaches a
+ * requester then (registration.c claims none without ctx->prompts). */
+#pragma weak prompt_form
+#pragma weak prompt_attachments
+#pragma weak prompt_answer
+#pragma weak prompt_watch
+#pragma weak prompt_unwatch
 
 /* ---- preferences --------------------------------------------------------------------------- */
 
-/* Stored in the user's settings as PREF_PREFIX + var ("true"/"false"). */
-#define PREF_PREFIX "ferry#"
+/* Stored in the user's settings as CMDS_PREF_PREFIX + var ("true"/"false"). */
+#define PREF_PREFIX CMDS_PREF_PREFIX
 
 struct pref {
 	const char *var;
@@ -259,10 +268,175 @@ static const struct cmd_def relogin_def = {
     .submit = relogin_submit,
 };
 
+/* ---- jabber:iq:register ------------------------------------------------------------------------ */
+
+/* A register run: stage 1 the registration form, then the check login's
+ * prompts, each its own stage, then the outcome. */
+struct register_run {
+	struct cmd_run *run;   /* NULL once the run went */
+	bool checking;         /* registration_check() under way */
+	struct prompt *prompt; /* the prompt shown as the current stage, watched */
+};
+
+static const struct prompt_watcher register_watcher;
+
+static void register_unwatch(struct register_run *rr)
+{
+	if (rr->prompt != NULL)
+		prompt_unwatch(rr->prompt, &register_watcher, rr);
+	rr->prompt = NULL;
+}
+
+static void register_run_free(void *data)
+{
+	struct register_run *rr = data;
+	register_unwatch(rr);
+	g_free(rr);
+}
+
+static void register_start(struct cmd_run *run)
+{
+	const struct gateway_ctx *ctx = cmd_run_ctx(run);
+	struct register_run *rr = g_new0(struct register_run, 1);
+	rr->run = run;
+	cmd_run_set_state(run, rr, register_run_free);
+	GHashTable *values = storage_user_settings(ctx->storage, cmd_run_user(run), NULL);
+	struct dataform *f = regform_dataform(ctx->form, values, values != NULL);
+	if (values != NULL)
+		g_hash_table_unref(values);
+	cmd_run_form(run, f, false);
+}
+
+/* The check login raised P: it is the run's next stage. */
+static bool register_on_prompt(void *data, struct prompt *p)
+{
+	struct register_run *rr = data;
+	if (rr->run == NULL)
+		return false;
+	register_unwatch(rr);
+	rr->prompt = p;
+	prompt_watch(p, &register_watcher, rr);
+	GPtrArray *att = prompt_attachments(p);
+	while (att != NULL && att->len > 0)
+		cmd_run_attach(rr->run, g_ptr_array_steal_index(att, 0));
+	if (att != NULL)
+		g_ptr_array_unref(att);
+	cmd_run_form(rr->run, prompt_form(p), false);
+	return true;
+}
+
+static void register_on_done(void *data, bool ok, const char *nick, const char *condition,
+                             const char *text)
+{
+	struct register_run *rr = data;
+	rr->checking = false;
+	if (rr->run == NULL)
+		return;
+	register_unwatch(rr);
+	if (!ok) {
+		cmd_run_fail(rr->run, condition, text);
+		return;
+	}
+	const struct gateway_ctx *ctx = cmd_run_ctx(rr->run);
+	g_autofree char *note = g_strdup_printf("Registered: signed on to %s as %s.",
+	                                        regform_protocol_name(ctx->form), nick);
+	cmd_run_done(rr->run, note, NULL);
+}
+
+static const struct registration_requester register_requester = {register_on_prompt,
+                                                                 register_on_done};
+
+static void prompt_closed(void *data, struct prompt *p, enum prompt_end end, const char *text)
+{
+	struct register_run *rr = data;
+	(void)p;
+	rr->prompt = NULL; /* freed after this */
+	if (end == PROMPT_END_ANSWERED || rr->run == NULL)
+		return; /* the check goes on: its next prompt or its outcome */
+	struct cmd_run *run = rr->run;
+	const struct gateway_ctx *ctx = cmd_run_ctx(run);
+	if (rr->checking) {
+		rr->checking = false;
+		registration_abandon(ctx->registration, cmd_run_user(run), rr);
+	}
+	cmd_run_fail(run, "not-acceptable",
+	             text != NULL && *text != '\0' ? text : "The question was withdrawn.");
+}
+
+static void prompt_refused(void *data, struct prompt *p, const char *text)
+{
+	struct register_run *rr = data;
+	(void)p;
+	if (rr->run != NULL)
+		cmd_run_refuse(rr->run, text);
+}
+
+static const struct prompt_watcher register_watcher = {prompt_closed, prompt_refused};
+
+static void register_submit(struct cmd_run *run, const struct dataform *values)
+{
+	struct register_run *rr = cmd_run_state(run);
+	const struct gateway_ctx *ctx = cmd_run_ctx(run);
+	if (rr->prompt != NULL) {
+		if (!prompt_answer(rr->prompt, values))
+			cmd_run_refuse(run, "That question is no longer open.");
+		return; /* its close, then the next stage or the outcome */
+	}
+	if (rr->checking) {
+		cmd_run_refuse(run, "The login is still being checked.");
+		return;
+	}
+	bool registered = cmds_is_registered(cmd_run_cmds(run), cmd_run_user(run));
+	GHashTable *settings = NULL;
+	char *password = NULL;
+	g_autoptr(GError) err = NULL;
+	if (!regform_read(ctx->form, values, registered, &settings, &password, &err)) {
+		cmd_run_refuse(run, err->message);
+		return;
+	}
+	const char *condition = NULL;
+	g_autofree char *text = NULL;
+	rr->checking = registration_check(ctx->registration, cmd_run_user(run), settings, password,
+	                                  &register_requester, rr, &condition, &text);
+	g_hash_table_unref(settings);
+	secrets_wipe_free(password);
+	if (!rr->checking)
+		cmd_run_fail(run, condition, text);
+}
+
+static void register_cancel(struct cmd_run *run, enum cmd_end why)
+{
+	(void)why;
+	struct register_run *rr = cmd_run_state(run);
+	if (rr == NULL)
+		return;
+	const struct gateway_ctx *ctx = cmd_run_ctx(run);
+	struct prompt *p = rr->prompt;
+	register_unwatch(rr);
+	rr->run = NULL;
+	if (p != NULL)
+		(void)prompt_answer(p, NULL); /* the user cancelled its question too */
+	if (rr->checking)
+		registration_abandon(ctx->registration, cmd_run_user(run), rr);
+	rr->checking = false;
+}
+
+static const struct cmd_def register_def = {
+    .node = NS_REGISTER,
+    .name = "Register",
+    .word = "register",
+    .help = "register your legacy account with this transport, or change it",
+    .who = CMD_WHO_ANYONE,
+    .start = register_start,
+    .submit = register_submit,
+    .cancel = register_cancel,
+};
+
 /* ---- registration ----------------------------------------------------------------------------- */
 
 void cmds_add_account(struct cmds *cmds)
 {
+	cmds_add(cmds, &register_def);
 	cmds_add(cmds, &unregister_def);
 	cmds_add(cmds, &relogin_def);
 	cmds_add(cmds, &settings_def);

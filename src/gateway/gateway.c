@@ -330,6 +330,11 @@ static bool prompts_dispatch(const struct gateway_ctx *ctx, guint32 account,
 		return false;
 	struct session *s = sessions_by_account(ctx->sessions, account);
 	const char *user = s != NULL ? session_jid(s) : NULL;
+	/* a registration's check login, or the login it kept (C1) */
+	if (user == NULL)
+		user = registration_account_user(ctx->registration, account);
+	if (user == NULL)
+		user = logins_account_user(ctx->logins, account);
 	return user != NULL && prompts_on_event(ctx->prompts, user, account, event);
 }
 

@@ -224,6 +224,12 @@ bool logins_take_kept(struct logins *l, const char *bare_jid, guint32 *account, 
 	return false;
 }
 
+const char *logins_account_user(const struct logins *l, guint32 account)
+{
+	const struct kept *k = g_hash_table_lookup(l->kept, GUINT_TO_POINTER(account));
+	return k != NULL ? k->jid : NULL;
+}
+
 const char *logins_kept_nick(const struct logins *l, const char *bare_jid)
 {
 	GHashTableIter it;

@@ -646,16 +646,16 @@ static struct dataform *check_submission(const struct regform *form, const struc
 	return checked;
 }
 
-bool regform_parse(const struct regform *form, const struct stanza *query,
-                   GHashTable **settings_out, char **password_out, GError **error)
+/* The settings and password of CHECKED (a checked submission); with
+ * KEEP_PASSWORD an absent or empty password is *PASSWORD_OUT NULL (the
+ * stored one stays) and never required. */
+static bool from_checked(const struct regform *form, const struct dataform *checked,
+                         bool keep_password, GHashTable **settings_out, char **password_out,
+                         GError **error)
 {
-	g_return_val_if_fail(form != NULL && query != NULL, false);
-	g_return_val_if_fail(settings_out != NULL && password_out != NULL, false);
-	struct dataform *checked = check_submission(form, query, error);
-	if (checked == NULL)
-		return false;
 	GHashTable *settings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	char *password = NULL;
+	bool has_password = false;
 	for (guint i = 0; i < form->fields->len; i++) {
 		const struct field *f = g_ptr_array_index(form->fields, i);
 		const char *v = f->hidden ? NULL : dataform_get_value(checked, f->var);
@@ -664,6 +664,9 @@ bool regform_parse(const struct regform *form, const struct stanza *query,
 			                     g_strdup(v != NULL ? v : f->def));
 			continue;
 		}
+		has_password = true;
+		if (keep_password && (v == NULL || *v == '\0'))
+			continue;
 		/* Absent, or present and empty (kept by the check). */
 		if (f->required && v == NULL) {
 			g_set_error(error, REGFORM_ERROR, REGFORM_ERROR_SUBMISSION,
@@ -679,15 +682,47 @@ bool regform_parse(const struct regform *form, const struct stanza *query,
 	}
 	if (!check_servers(form, settings, error))
 		goto fail;
-	dataform_free(checked);
 	*settings_out = settings;
-	*password_out = password != NULL ? password : g_strdup("");
+	*password_out =
+	    password != NULL || (keep_password && has_password) ? password : g_strdup("");
 	return true;
 fail:
-	dataform_free(checked);
 	g_hash_table_unref(settings);
 	secrets_wipe_free(password);
 	return false;
+}
+
+bool regform_parse(const struct regform *form, const struct stanza *query,
+                   GHashTable **settings_out, char **password_out, GError **error)
+{
+	g_return_val_if_fail(form != NULL && query != NULL, false);
+	g_return_val_if_fail(settings_out != NULL && password_out != NULL, false);
+	struct dataform *checked = check_submission(form, query, error);
+	if (checked == NULL)
+		return false;
+	bool ok = from_checked(form, checked, false, settings_out, password_out, error);
+	dataform_free(checked);
+	return ok;
+}
+
+struct dataform *regform_dataform(const struct regform *form, GHashTable *values,
+                                  bool keep_password)
+{
+	g_return_val_if_fail(form != NULL, NULL);
+	struct dataform *df = to_dataform(form, values);
+	struct dataform_field *pw = dataform_find_field(df, "password");
+	if (pw != NULL && keep_password) {
+		dataform_field_set_required(pw, false);
+		dataform_field_set_desc(pw, "leave it empty to keep the stored password");
+	}
+	return df;
+}
+
+bool regform_read(const struct regform *form, const struct dataform *checked, bool keep_password,
+                  GHashTable **settings, char **password, GError **error)
+{
+	g_return_val_if_fail(form != NULL && checked != NULL, false);
+	return from_checked(form, checked, keep_password, settings, password, error);
 }
 
 /* A field's value: for a field the form does not show (locked, or not

@@ -7,8 +7,16 @@
 
 #include <string.h>
 
+#include "cmd.h"
 #include "ferry/pacer.h"
 #include "ferry/secrets.h"
+#include "prompts.h"
+
+/* Until prompts.c (B1) and chatbot.c (B2) are linked in: weak references,
+ * ctx->prompts and ctx->chatbot are NULL then. */
+#pragma weak prompts_claim
+#pragma weak prompts_unclaim
+#pragma weak chatbot_ask_prompt
 
 struct registration {
 	const struct gateway_ctx *ctx;
@@ -26,8 +34,9 @@ struct registration {
 struct pending {
 	struct registration *reg;
 	guint32 account;
-	struct stanza *request; /* the iq set, to answer */
-	char *jid;              /* the user's bare JID */
+	const struct registration_requester *req; /* told the outcome; NULL once told */
+	void *req_data;
+	char *jid; /* the user's bare JID */
 	GHashTable *settings;
 	char *password; /* wiped on free */
 	guint timer;
@@ -37,12 +46,24 @@ struct pending {
 static void pending_free(struct pending *p)
 {
 	g_clear_handle_id(&p->timer, g_source_remove);
-	stanza_free(p->request);
+	const struct gateway_ctx *ctx = p->reg->ctx;
+	if (p->account != 0 && ctx->prompts != NULL && prompts_unclaim != NULL)
+		prompts_unclaim(ctx->prompts, p->account);
 	g_free(p->jid);
 	g_hash_table_unref(p->settings);
 	secrets_wipe_free(p->password);
 	g_free(p->wanted);
 	g_free(p);
+}
+
+/* Tells P's requester the outcome (once). */
+static void finish(struct pending *p, bool ok, const char *nick, const char *condition,
+                   const char *text)
+{
+	const struct registration_requester *req = p->req;
+	p->req = NULL;
+	if (req != NULL)
+		req->done(p->req_data, ok, nick, condition, text);
 }
 
 /* Forgets P; when LOGOUT, logs its test account out too. */
@@ -87,17 +108,29 @@ static bool is_registered(const struct gateway_ctx *ctx, const char *bare, GHash
 
 /* Stores P's checked settings and answers its request: the result, or an
  * internal-server-error when they could not be stored (false). */
-static bool store_and_answer(struct pending *p)
+static bool store_and_answer(struct pending *p, const char *nick)
 {
 	const struct gateway_ctx *ctx = p->reg->ctx;
 	g_autoptr(GError) err = NULL;
+	GHashTable *stored = NULL;
+	if (is_registered(ctx, p->jid, &stored)) {
+		/* ferry's preferences (the settings command) are no form field */
+		GHashTableIter it;
+		gpointer k, v;
+		g_hash_table_iter_init(&it, stored);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			if (g_str_has_prefix(k, CMDS_PREF_PREFIX) &&
+			    !g_hash_table_contains(p->settings, k))
+				g_hash_table_insert(p->settings, g_strdup(k), g_strdup(v));
+		g_hash_table_unref(stored);
+	}
 	if (!storage_user_put(ctx->storage, p->jid, p->settings, p->password, &err)) {
 		g_warning("registration: cannot store %s: %s", p->jid, err->message);
-		router_send_error(ctx->router, p->request, "internal-server-error",
-		                  "the registration could not be stored");
+		finish(p, false, NULL, "internal-server-error",
+		       "the registration could not be stored");
 		return false;
 	}
-	router_send_result(ctx->router, p->request);
+	finish(p, true, nick, NULL, NULL);
 	return true;
 }
 
@@ -107,7 +140,7 @@ static bool registration_done(struct pending *p, const char *nick)
 {
 	const struct gateway_ctx *ctx = p->reg->ctx;
 	bool existed = is_registered(ctx, p->jid, NULL);
-	if (!store_and_answer(p))
+	if (!store_and_answer(p, nick))
 		return false;
 	g_message("registration: %s %s", p->jid, existed ? "updated" : "registered");
 	logins_keep(ctx->logins, p->account, p->jid, nick);
@@ -172,7 +205,7 @@ static void name_taken(struct pending *p, const char *given)
 		    "the nick %s is longer than %s allows (it keeps %zu characters: %s); choose "
 		    "a shorter one",
 		    p->wanted, network, strlen(given), given);
-		router_send_error(ctx->router, p->request, "not-acceptable", why);
+		finish(p, false, NULL, "not-acceptable", why);
 		return;
 	}
 	if (!own) {
@@ -180,10 +213,10 @@ static void name_taken(struct pending *p, const char *given)
 		       network, given);
 		g_autofree char *why = g_strdup_printf("the nick %s is taken on %s; choose another",
 		                                       p->wanted, network);
-		router_send_error(ctx->router, p->request, "conflict", why);
+		finish(p, false, NULL, "conflict", why);
 		return;
 	}
-	if (!store_and_answer(p))
+	if (!store_and_answer(p, p->wanted))
 		return;
 	g_message("registration: %s updated; its login as %s goes on", p->jid, p->wanted);
 	g_autofree char *note = g_strdup_printf(
@@ -220,9 +253,8 @@ static void on_disconnected(void *data, const struct worker_msg_disconnected *m)
 	g_info("registration: %s: test login failed: %s", p->jid, m->text);
 	g_autofree char *why =
 	    g_strdup_printf("%s login failed: %s", regform_protocol_name(ctx->form), m->text);
-	router_send_error(ctx->router, p->request,
-	                  m->reason == WORKER_REASON_AUTH ? "not-authorized" : "not-acceptable",
-	                  why);
+	finish(p, false, NULL,
+	       m->reason == WORKER_REASON_AUTH ? "not-authorized" : "not-acceptable", why);
 	pending_end(p, true);
 }
 
@@ -247,8 +279,8 @@ void registration_on_lost(struct registration *reg, guint32 account)
 	struct pending *p = g_hash_table_lookup(reg->pending, GUINT_TO_POINTER(account));
 	if (p == NULL)
 		return;
-	router_send_error(reg->ctx->router, p->request, "internal-server-error",
-	                  "the login check was interrupted; please try again");
+	finish(p, false, NULL, "internal-server-error",
+	       "the login check was interrupted; please try again");
 	pending_end(p, false);
 }
 
@@ -264,9 +296,25 @@ static gboolean test_timeout(gpointer data)
 	                          GATEWAY_TEST_LOGIN_SECONDS)
 	        : g_strdup_printf("no answer from %s within %d s", regform_protocol_name(ctx->form),
 	                          GATEWAY_TEST_LOGIN_SECONDS);
-	router_send_error(ctx->router, p->request, "remote-server-timeout", why);
+	finish(p, false, NULL, "remote-server-timeout", why);
 	pending_end(p, true);
 	return G_SOURCE_REMOVE;
+}
+
+/* The check login raised PROMPT: the requester shows it (the register
+ * command's next stage) or the chat bot asks it. The check waits for the
+ * user's answer, not 45 s. */
+static void on_check_prompt(void *data, struct prompt *prompt)
+{
+	struct pending *p = data;
+	const struct gateway_ctx *ctx = p->reg->ctx;
+	g_clear_handle_id(&p->timer, g_source_remove);
+	p->timer = g_timeout_add_seconds(ctx->settings->prompt_seconds + GATEWAY_TEST_LOGIN_SECONDS,
+	                                 test_timeout, p);
+	bool shown =
+	    p->req != NULL && p->req->prompt != NULL && p->req->prompt(p->req_data, prompt);
+	if (!shown && ctx->chatbot != NULL && chatbot_ask_prompt != NULL)
+		chatbot_ask_prompt(ctx->chatbot, p->jid, prompt);
 }
 
 static bool pending_for(const struct registration *reg, const char *bare)
@@ -422,38 +470,39 @@ static void start_check(struct pending *p)
 	guint32 account = legacy_login(ctx->legacy, &login, &err);
 	if (account == 0) {
 		g_warning("registration: %s: cannot start a test login: %s", p->jid, err->message);
-		router_send_error(ctx->router, p->request, "internal-server-error",
-		                  "the transport cannot log in right now");
+		finish(p, false, NULL, "internal-server-error",
+		       "the transport cannot log in right now");
 		pending_free(p);
 		return;
 	}
 	p->account = account;
 	g_hash_table_insert(reg->pending, GUINT_TO_POINTER(account), p);
+	if (ctx->prompts != NULL && prompts_claim != NULL)
+		prompts_claim(ctx->prompts, account, on_check_prompt, p);
 	g_info("registration: %s: checking %s credentials for %s", p->jid,
 	       regform_protocol(ctx->form), username);
 }
 
-/* Answers IQ from BARE: over PER_MINUTE registrations a minute from WHOM
- * ("all users together", "one user"), to wait WAIT_US. */
-static void refuse_rate(struct registration *reg, const struct stanza *iq, const char *bare,
-                        guint per_minute, const char *whom, gint64 wait_us)
+/* The refusal of BARE: over PER_MINUTE registrations a minute from WHOM
+ * ("all users together", "one user"), to wait WAIT_US. Caller frees. */
+static char *refuse_rate(struct registration *reg, const char *bare, guint per_minute,
+                         const char *whom, gint64 wait_us)
 {
 	const struct gateway_ctx *ctx = reg->ctx;
 	gint64 wait_s = (wait_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC;
 	g_info("registration: %s: over %u registrations a minute from %s; refused", bare,
 	       per_minute, whom);
-	g_autofree char *why = g_strdup_printf(
+	return g_strdup_printf(
 	    "too many registrations: the transport takes %u a minute from %s (each is a login "
 	    "to %s); try again in %" G_GINT64_FORMAT " s",
 	    per_minute, whom, regform_protocol_name(ctx->form), MAX(wait_s, 1));
-	router_send_error(ctx->router, iq, "resource-constraint", why);
 }
 
 /* true when BARE may start another registration now ([limits]
- * registrations_per_minute); otherwise IQ is answered with when to try
- * again. Each is a login to the legacy network, which throttles or bans a
- * host that connects too often. */
-static bool rate_allows(struct registration *reg, const struct stanza *iq, const char *bare)
+ * registrations_per_minute); otherwise *TEXT says when to try again. Each
+ * is a login to the legacy network, which throttles or bans a host that
+ * connects too often. */
+static bool rate_allows(struct registration *reg, const char *bare, char **text)
 {
 	const struct gateway_ctx *ctx = reg->ctx;
 	gint64 now = g_get_monotonic_time();
@@ -462,18 +511,149 @@ static bool rate_allows(struct registration *reg, const struct stanza *iq, const
 		/* [limits] registrations_all_per_minute: each is a login to the
 		 * legacy network, and many JIDs within their own rate would
 		 * otherwise fill the check lane without bound */
-		refuse_rate(reg, iq, bare, ctx->settings->registrations_all_per_minute,
-		            "all users together", all_wait);
+		*text = refuse_rate(reg, bare, ctx->settings->registrations_all_per_minute,
+		                    "all users together", all_wait);
 		return false;
 	}
 	if (ratelimit_take(reg->rate, bare, now)) {
 		(void)ratelimit_take(reg->all, "", now); /* a token is there: checked above */
 		return true;
 	}
-	refuse_rate(reg, iq, bare, ctx->settings->registrations_per_minute, "one user",
-	            ratelimit_wait_us(reg->rate, bare, now));
+	*text = refuse_rate(reg, bare, ctx->settings->registrations_per_minute, "one user",
+	                    ratelimit_wait_us(reg->rate, bare, now));
 	return false;
 }
+
+bool registration_check(struct registration *reg, const char *bare, GHashTable *settings,
+                        const char *password, const struct registration_requester *req, void *data,
+                        const char **condition, char **text)
+{
+	const struct gateway_ctx *ctx = reg->ctx;
+	if (pending_for(reg, bare)) {
+		*condition = "conflict";
+		*text = g_strdup("a registration of yours is already being checked");
+		return false;
+	}
+	if (!rate_allows(reg, bare, text)) {
+		*condition = "resource-constraint";
+		return false;
+	}
+	struct storage_user *stored = NULL;
+	if (password == NULL) {
+		/* keep the stored password (the register command left it empty) */
+		stored = storage_user_get(ctx->storage, bare, NULL);
+	}
+	struct pending *p = g_new0(struct pending, 1);
+	p->reg = reg;
+	p->req = req;
+	p->req_data = data;
+	p->jid = g_strdup(bare);
+	p->settings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, settings);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		g_hash_table_replace(p->settings, g_strdup(k), g_strdup(v));
+	p->password = g_strdup(password != NULL ? password
+	                       : stored != NULL ? stored->password
+	                                        : "");
+	storage_user_free(stored);
+	/* from the request on: the wait for the pacer's turn counts */
+	p->timer = g_timeout_add_seconds(GATEWAY_TEST_LOGIN_SECONDS, test_timeout, p);
+	if (logins_admit_check(ctx->logins, bare)) {
+		start_check(p);
+		return true;
+	}
+	g_debug("registration: %s: waiting for a login slot", bare);
+	g_hash_table_insert(reg->waiting, p->jid, p);
+	return true;
+}
+
+void registration_abandon(struct registration *reg, const char *bare, void *data)
+{
+	struct pending *p = g_hash_table_lookup(reg->waiting, bare);
+	if (p == NULL || p->req_data != data) {
+		p = NULL;
+		GHashTableIter it;
+		gpointer value;
+		g_hash_table_iter_init(&it, reg->pending);
+		while (p == NULL && g_hash_table_iter_next(&it, NULL, &value)) {
+			struct pending *q = value;
+			if (strcmp(q->jid, bare) == 0 && q->req_data == data)
+				p = q;
+		}
+	}
+	if (p == NULL)
+		return;
+	g_info("registration: %s: the check was abandoned", bare);
+	p->req = NULL;
+	pending_end(p, true);
+}
+
+const char *registration_account_user(const struct registration *reg, guint32 account)
+{
+	const struct pending *p = g_hash_table_lookup(reg->pending, GUINT_TO_POINTER(account));
+	return p != NULL ? p->jid : NULL;
+}
+
+/* ---- the XEP-0077 requester ------------------------------------------------------------ */
+
+/* How long a registration iq waits for a prompt of its check login to be
+ * answered in the chat before it is answered with where to go. */
+#define REGISTRATION_PROMPT_HOLD_SECONDS 30
+
+struct iq_requester {
+	const struct gateway_ctx *ctx;
+	struct stanza *iq;
+	guint hold;
+	bool answered;
+};
+
+static void iq_requester_answer(struct iq_requester *r, bool ok, const char *condition,
+                                const char *text)
+{
+	if (r->answered)
+		return;
+	r->answered = true;
+	if (ok)
+		router_send_result(r->ctx->router, r->iq);
+	else
+		router_send_error(r->ctx->router, r->iq, condition, text);
+}
+
+static gboolean iq_requester_hold_cb(gpointer data)
+{
+	struct iq_requester *r = data;
+	r->hold = 0;
+	/* not-acceptable: what Gajim and Psi show with its text */
+	iq_requester_answer(r, false, "not-acceptable",
+	                    "the transport asks you a question in a chat message: answer it "
+	                    "there, and the registration completes");
+	return G_SOURCE_REMOVE;
+}
+
+static bool iq_requester_prompt(void *data, struct prompt *prompt)
+{
+	struct iq_requester *r = data;
+	(void)prompt;
+	if (r->hold == 0 && !r->answered)
+		r->hold = g_timeout_add_seconds(REGISTRATION_PROMPT_HOLD_SECONDS,
+		                                iq_requester_hold_cb, r);
+	return false; /* the chat bot asks it */
+}
+
+static void iq_requester_done(void *data, bool ok, const char *nick, const char *condition,
+                              const char *text)
+{
+	struct iq_requester *r = data;
+	(void)nick;
+	iq_requester_answer(r, ok, condition, text);
+	g_clear_handle_id(&r->hold, g_source_remove);
+	stanza_free(r->iq);
+	g_free(r);
+}
+
+static const struct registration_requester iq_requester = {iq_requester_prompt, iq_requester_done};
 
 static void answer_set(struct registration *reg, const struct stanza *iq, const char *bare)
 {
@@ -500,32 +680,19 @@ static void answer_set(struct registration *reg, const struct stanza *iq, const 
 		router_send_error(ctx->router, iq, "not-acceptable", problem->message);
 		return;
 	}
-	if (pending_for(reg, bare)) {
-		g_hash_table_unref(settings);
-		secrets_wipe_free(password);
-		router_send_error(ctx->router, iq, "conflict",
-		                  "a registration of yours is already being checked");
-		return;
+	struct iq_requester *r = g_new0(struct iq_requester, 1);
+	r->ctx = ctx;
+	r->iq = stanza_copy(iq);
+	const char *condition = NULL;
+	g_autofree char *text = NULL;
+	if (!registration_check(reg, bare, settings, password, &iq_requester, r, &condition,
+	                        &text)) {
+		router_send_error(ctx->router, iq, condition, text);
+		stanza_free(r->iq);
+		g_free(r);
 	}
-	if (!rate_allows(reg, iq, bare)) {
-		g_hash_table_unref(settings);
-		secrets_wipe_free(password);
-		return;
-	}
-	struct pending *p = g_new0(struct pending, 1);
-	p->reg = reg;
-	p->request = stanza_copy(iq);
-	p->jid = g_strdup(bare);
-	p->settings = settings;
-	p->password = password;
-	/* from the request on: the wait for the pacer's turn counts */
-	p->timer = g_timeout_add_seconds(GATEWAY_TEST_LOGIN_SECONDS, test_timeout, p);
-	if (logins_admit_check(ctx->logins, bare)) {
-		start_check(p);
-		return;
-	}
-	g_debug("registration: %s: waiting for a login slot", bare);
-	g_hash_table_insert(reg->waiting, p->jid, p);
+	g_hash_table_unref(settings);
+	secrets_wipe_free(password);
 }
 
 void registration_login_ready(struct registration *reg, const char *bare_jid)
@@ -612,16 +779,14 @@ void registration_cancel_all(struct registration *reg)
 	g_hash_table_iter_init(&it, reg->pending);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct pending *p = value;
-		router_send_error(reg->ctx->router, p->request, "service-unavailable",
-		                  "the transport is shutting down");
+		finish(p, false, NULL, "service-unavailable", "the transport is shutting down");
 		pending_free(p);
 	}
 	g_hash_table_remove_all(reg->pending);
 	g_hash_table_iter_init(&it, reg->waiting);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct pending *p = value;
-		router_send_error(reg->ctx->router, p->request, "service-unavailable",
-		                  "the transport is shutting down");
+		finish(p, false, NULL, "service-unavailable", "the transport is shutting down");
 		logins_cancel_check(reg->ctx->logins, p->jid);
 		g_hash_table_iter_remove(&it);
 		pending_free(p);

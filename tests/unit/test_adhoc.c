@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "../../src/gateway/internal.h"
+#include "../../src/gateway/prompts.h"
 #include "gateway_fixture.h"
 #include "ferry/ns.h"
 #include "ferry/stanza.h"
@@ -93,9 +95,10 @@ static void test_disco(struct gw *gw, gconstpointer unused)
 {
 	(void)unused;
 	g_autofree char *alice = items_of(gw, ALICE_PC);
-	g_assert_cmpstr(alice, ==, "unregister,relogin,settings,status,contacts,prompts");
+	g_assert_cmpstr(alice, ==,
+	                "jabber:iq:register,unregister,relogin,settings,status,contacts,prompts");
 	g_autofree char *bob = items_of(gw, BOB_PC);
-	g_assert_cmpstr(bob, ==, "");
+	g_assert_cmpstr(bob, ==, "jabber:iq:register");
 
 	/* disco#info of a node, on the full JID too */
 	gw_inject(gw, "<iq type='get' id='d2' from='" ALICE_PC "' to='" GW_FULL
@@ -267,7 +270,7 @@ static void test_unregister(struct gw *gw, gconstpointer unused)
 	stanza_free(gw_expect(gw, "presence", "unsubscribe", ALICE));
 	/* and the user commands are gone for her */
 	g_autofree char *items = items_of(gw, ALICE_PC);
-	g_assert_cmpstr(items, ==, "");
+	g_assert_cmpstr(items, ==, "jabber:iq:register");
 }
 
 static void test_relogin(struct gw *gw, gconstpointer unused)
@@ -291,6 +294,234 @@ static void test_relogin(struct gw *gw, gconstpointer unused)
 	gw_clear(gw);
 }
 
+#define REG_FORM(nick, pw)                                                                         \
+	"<x xmlns='jabber:x:data' type='submit'>"                                                  \
+	"<field var='username'><value>" nick "</value></field>"                                    \
+	"<field var='password'><value>" pw "</value></field></x>"
+
+/* Starts jabber:iq:register as FROM; returns the session id. */
+static char *start_register(struct gw *gw, const char *from)
+{
+	exec_cmd(gw, from, GW_JID, "jabber:iq:register", NULL, NULL, NULL);
+	struct stanza *iq;
+	const struct stanza *c = expect_command(gw, from, "executing", &iq);
+	char *sid = g_strdup(stanza_get_attr(c, "sessionid"));
+	g_assert_nonnull(stanza_find_child(c, "x", NS_DATA));
+	stanza_free(iq);
+	return sid;
+}
+
+static guint32 take_test_login(struct gw *gw, const char *password)
+{
+	struct fake_command *c = fake_legacy_take_type(gw->fake, WORKER_LOGIN);
+	g_assert_nonnull(c);
+	struct worker_msg_login m;
+	g_assert_true(worker_msg_login_read(c->payload, c->account, &m));
+	g_assert_cmpuint(m.flags, ==, WORKER_LOGIN_TEST);
+	g_assert_cmpstr(m.password, ==, password);
+	worker_msg_login_clear(&m);
+	guint32 account = c->account;
+	fake_command_free(c);
+	return account;
+}
+
+static void test_register(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	g_autofree char *sid = start_register(gw, BOB_PC);
+	/* a value that does not fit its field: the stage stays */
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid, NULL,
+	         "<x xmlns='jabber:x:data' type='submit'><field var='username'><value>bob</value>"
+	         "</field><field var='port'><value>many</value></field></x>");
+	expect_error(gw, BOB_PC, "bad-request", "bad-payload");
+	/* no action attribute: next; the check login answers later */
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid, NULL, REG_FORM("bob", "secret"));
+	guint32 account = take_test_login(gw, "secret");
+	gw_expect_nothing(gw);
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "bob");
+	struct stanza *iq;
+	const struct stanza *c = expect_command(gw, BOB_PC, "completed", &iq);
+	g_autofree char *note = stanza_get_child_text(c, "note", NULL);
+	g_assert_cmpstr(note, ==, "Registered: signed on to IRC as bob.");
+	stanza_free(iq);
+	g_assert_true(registered(gw, "bob@example.org"));
+	gw_clear(gw);
+
+	/* a registered user: prefilled, the password optional (kept) */
+	g_autofree char *sid2 = start_register(gw, ALICE_PC);
+	exec_cmd(gw, ALICE_PC, GW_JID, "jabber:iq:register", sid2, "next", REG_FORM("alice", ""));
+	account = take_test_login(gw, "pw");
+	FAKE_EMIT(gw->fake, disconnected, .account = account, .reason = WORKER_REASON_AUTH,
+	          .text = "wrong password");
+	expect_error(gw, ALICE_PC, "not-authorized", NULL);
+}
+
+/* A field table from KEY, VALUE, ... NULL (a PROMPT's form row). */
+static GHashTable *field(const char *key, ...)
+{
+	GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	va_list ap;
+	va_start(ap, key);
+	for (const char *k = key; k != NULL; k = va_arg(ap, const char *))
+		g_hash_table_replace(t, g_strdup(k), g_strdup(va_arg(ap, const char *)));
+	va_end(ap);
+	return t;
+}
+
+/* The check login asks a login code: PROMPT WORKER_ID on ACCOUNT. */
+static void emit_code_prompt(struct gw *gw, guint32 account, guint32 worker_id)
+{
+	GPtrArray *form = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
+	g_ptr_array_add(form, field("var", "value", "type", "text-single", "label", "Code",
+	                            "required", "1", NULL));
+	FAKE_EMIT(gw->fake, prompt, .account = account, .prompt = worker_id,
+	          .kind = WORKER_PROMPT_KIND_INPUT, .title = "Login code", .instructions = "",
+	          .who = "", .form = form);
+	g_ptr_array_unref(form);
+}
+
+#define CODE_FORM(v)                                                                               \
+	"<x xmlns='jabber:x:data' type='submit'><field var='value'><value>" v "</value></field></" \
+	"x>"
+
+/* The check login's prompt is the run's next stage; its answer goes to
+ * the worker once; then the check signs on: completed. */
+static void test_register_prompt(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	g_autofree char *sid = start_register(gw, BOB_PC);
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid, NULL, REG_FORM("bob", "secret"));
+	guint32 account = take_test_login(gw, "secret");
+	emit_code_prompt(gw, account, 4);
+	struct stanza *iq;
+	const struct stanza *c = expect_command(gw, BOB_PC, "executing", &iq);
+	g_autofree char *xml = stanza_to_string(c);
+	g_assert_nonnull(strstr(xml, "var='value'"));
+	g_assert_nonnull(strstr(xml, "Login code"));
+	stanza_free(iq);
+	gw_expect_nothing(gw); /* not by chat as well */
+	/* the code is required */
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid, NULL, NULL);
+	expect_error(gw, BOB_PC, "bad-request", "bad-payload");
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid, NULL, CODE_FORM("1234"));
+	struct fake_command *a = gw_take_command(gw, WORKER_ANSWER_PROMPT);
+	struct worker_msg_answer_prompt m;
+	g_assert_true(worker_msg_answer_prompt_read(a->payload, a->account, &m));
+	g_assert_cmpuint(m.prompt, ==, 4);
+	g_assert_cmpstr(g_hash_table_lookup(m.values, "value"), ==, "1234");
+	worker_msg_answer_prompt_clear(&m);
+	fake_command_free(a);
+	FAKE_EMIT(gw->fake, prompt_closed, .account = account, .prompt = 4,
+	          .why = WORKER_PROMPT_CLOSED_ANSWERED, .text = "");
+	/* more than the 45 s check timeout is allowed while a prompt waits */
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "bob");
+	c = expect_command(gw, BOB_PC, "completed", &iq);
+	g_autofree char *note = stanza_get_child_text(c, "note", NULL);
+	g_assert_cmpstr(note, ==, "Registered: signed on to IRC as bob.");
+	stanza_free(iq);
+	g_assert_true(registered(gw, "bob@example.org"));
+	gw_clear(gw);
+}
+
+/* The check login withdraws its prompt: the run ends with the text, told
+ * at the next execute; cancelling a run cancels its prompt and the check. */
+static void test_register_prompt_withdrawn(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	g_autofree char *sid = start_register(gw, BOB_PC);
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid, NULL, REG_FORM("bob", "secret"));
+	guint32 account = take_test_login(gw, "secret");
+	emit_code_prompt(gw, account, 5);
+	struct stanza *iq;
+	expect_command(gw, BOB_PC, "executing", &iq);
+	stanza_free(iq);
+	FAKE_EMIT(gw->fake, prompt_closed, .account = account, .prompt = 5,
+	          .why = WORKER_PROMPT_CLOSED_WITHDRAWN, .text = "the code expired");
+	struct fake_command *out = gw_take_command(gw, WORKER_LOGOUT);
+	g_assert_cmpuint(out->account, ==, account);
+	fake_command_free(out);
+	gw_clear(gw);
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid, NULL, CODE_FORM("1"));
+	struct stanza *e = gw_expect(gw, "iq", "error", BOB_PC);
+	g_autofree char *text = test_error_text(e, "not-acceptable");
+	g_assert_nonnull(strstr(text, "the code expired"));
+	stanza_free(e);
+	g_assert_false(registered(gw, "bob@example.org"));
+
+	/* cancel while the prompt is shown */
+	g_autofree char *sid2 = start_register(gw, BOB_PC);
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid2, NULL, REG_FORM("bob", "secret"));
+	account = take_test_login(gw, "secret");
+	emit_code_prompt(gw, account, 6);
+	expect_command(gw, BOB_PC, "executing", &iq);
+	stanza_free(iq);
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid2, "cancel", NULL);
+	expect_command(gw, BOB_PC, "canceled", &iq);
+	stanza_free(iq);
+	struct fake_command *ans = gw_take_command(gw, WORKER_ANSWER_PROMPT);
+	fake_command_free(ans);
+	out = gw_take_command(gw, WORKER_LOGOUT);
+	g_assert_cmpuint(out->account, ==, account);
+	fake_command_free(out);
+	gw_clear(gw);
+}
+
+/* A cancel while the check login runs (its iq held): both iqs hear
+ * canceled, the check login ends, nothing is stored. */
+static void test_register_cancel_checking(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	g_autofree char *sid = start_register(gw, BOB_PC);
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid, NULL, REG_FORM("bob", "secret"));
+	guint32 account = take_test_login(gw, "secret");
+	gw_expect_nothing(gw);
+	exec_cmd(gw, BOB_PC, GW_JID, "jabber:iq:register", sid, "cancel", NULL);
+	struct stanza *iq;
+	expect_command(gw, BOB_PC, "canceled", &iq);
+	stanza_free(iq);
+	expect_command(gw, BOB_PC, "canceled", &iq);
+	stanza_free(iq);
+	struct fake_command *out = gw_take_command(gw, WORKER_LOGOUT);
+	g_assert_cmpuint(out->account, ==, account);
+	fake_command_free(out);
+	/* a late sign-on of the check changes nothing */
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "bob");
+	g_assert_false(registered(gw, "bob@example.org"));
+	gw_clear(gw);
+}
+
+/* XEP-0077: a prompt of the check login is open for the user (the chat
+ * bot's to ask), the iq waits; once answered and signed on, the iq gets
+ * its result. */
+static void test_iq_register_prompt(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	gw_inject(gw,
+	          "<iq type='set' id='r1' from='" BOB_PC "' to='" GW_JID "'>"
+	          "<query xmlns='jabber:iq:register'>" REG_FORM("bob", "secret") "</query></iq>");
+	guint32 account = take_test_login(gw, "secret");
+	emit_code_prompt(gw, account, 7);
+	const struct gateway_ctx *ctx = gateway_context(gw->gateway);
+	g_autoptr(GPtrArray) open = prompts_of(ctx->prompts, "bob@example.org");
+	g_assert_cmpuint(open->len, ==, 1);
+	struct stanza *early = gw_take_match(gw, "iq", "*", BOB_PC);
+	g_assert_null(early);
+	struct dataform *sub = dataform_new(DATAFORM_SUBMIT);
+	dataform_field_add_value(dataform_add_field(sub, DATAFORM_TEXT_SINGLE, "value", NULL),
+	                         "42");
+	g_assert_true(prompt_answer(g_ptr_array_index(open, 0), sub));
+	dataform_free(sub);
+	fake_command_free(gw_take_command(gw, WORKER_ANSWER_PROMPT));
+	FAKE_EMIT(gw->fake, prompt_closed, .account = account, .prompt = 7,
+	          .why = WORKER_PROMPT_CLOSED_ANSWERED, .text = "");
+	FAKE_EMIT(gw->fake, connected, .account = account, .nick = "bob");
+	struct stanza *r = gw_expect(gw, "iq", "result", BOB_PC);
+	g_assert_cmpstr(stanza_get_id(r), ==, "r1");
+	stanza_free(r);
+	g_assert_true(registered(gw, "bob@example.org"));
+	gw_clear(gw);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -302,5 +533,10 @@ int main(int argc, char **argv)
 	ADD("/adhoc/expiry", test_expiry);
 	ADD("/adhoc/unregister", test_unregister);
 	ADD("/adhoc/relogin", test_relogin);
+	ADD("/adhoc/register", test_register);
+	ADD("/adhoc/register-prompt", test_register_prompt);
+	ADD("/adhoc/iq-register-prompt", test_iq_register_prompt);
+	ADD("/adhoc/register-cancel-checking", test_register_cancel_checking);
+	ADD("/adhoc/register-prompt-withdrawn", test_register_prompt_withdrawn);
 	return g_test_run();
 }
