@@ -529,7 +529,7 @@ static void test_claimed(struct gw *gw, gconstpointer unused)
 	gw_expect_nothing(gw); /* the claimer shows it, not the chat */
 	prompts_unclaim(prompts_of_gw(gw), account);
 	(void)emit_input(gw, account, 2);
-	(void)gw_expect(gw, "message", "chat", ALICE);
+	stanza_free(gw_expect(gw, "message", "chat", ALICE));
 }
 
 struct own {
@@ -560,7 +560,7 @@ static void test_own_prompt(struct gw *gw, gconstpointer unused)
 	struct prompt *p = prompts_ask(prompts_of_gw(gw), ALICE, "A question", "Line", form,
 	                               own_answer, &o, own_free);
 	g_assert_true(prompts_asking(prompts_of_gw(gw), ALICE, own_answer));
-	(void)gw_expect(gw, "message", "chat", ALICE);
+	stanza_free(gw_expect(gw, "message", "chat", ALICE));
 	struct seen seen = {0};
 	prompt_watch(p, &seen_watcher, &seen);
 	struct dataform *sub = dataform_new(DATAFORM_SUBMIT);
