@@ -5,11 +5,6 @@
 #include "internal.h"
 #include "prompts.h"
 
-/* registration.c's check is C1's: until it is linked in, a weak reference
- * (MERGE: drop this pragma and the NULL check once registration_check
- * is in). */
-#pragma weak registration_check
-
 static const char *error_condition(guint32 reason)
 {
 	switch (reason) {
@@ -142,8 +137,7 @@ static void on_new_password(void *data, const struct dataform *values)
 	struct password_check *check = g_new0(struct password_check, 1);
 	check->ctx = ctx;
 	check->jid = g_strdup(c->jid);
-	if (registration_check == NULL ||
-	    !registration_check(ctx->registration, c->jid, settings, password, &password_requester,
+	if (!registration_check(ctx->registration, c->jid, settings, password, &password_requester,
 	                        check, &condition, &text)) {
 		g_autofree char *msg =
 		    g_strdup_printf("The new password cannot be checked now (%s); try again later.",

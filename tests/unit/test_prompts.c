@@ -529,7 +529,7 @@ static void test_claimed(struct gw *gw, gconstpointer unused)
 	gw_expect_nothing(gw); /* the claimer shows it, not the chat */
 	prompts_unclaim(prompts_of_gw(gw), account);
 	(void)emit_input(gw, account, 2);
-	(void)gw_expect(gw, "message", "chat", ALICE);
+	stanza_free(gw_expect(gw, "message", "chat", ALICE));
 }
 
 struct own {
@@ -560,7 +560,7 @@ static void test_own_prompt(struct gw *gw, gconstpointer unused)
 	struct prompt *p = prompts_ask(prompts_of_gw(gw), ALICE, "A question", "Line", form,
 	                               own_answer, &o, own_free);
 	g_assert_true(prompts_asking(prompts_of_gw(gw), ALICE, own_answer));
-	(void)gw_expect(gw, "message", "chat", ALICE);
+	stanza_free(gw_expect(gw, "message", "chat", ALICE));
 	struct seen seen = {0};
 	prompt_watch(p, &seen_watcher, &seen);
 	struct dataform *sub = dataform_new(DATAFORM_SUBMIT);
@@ -624,6 +624,37 @@ static void test_changed_password_asked_once(struct gw *gw, gconstpointer unused
 	storage_user_free(u);
 }
 
+static void test_changed_password_stored(struct gw *gw, gconstpointer unused)
+{
+	guint32 account = gw_online(gw, "alice");
+	fail_auth(gw, account);
+	g_autoptr(GPtrArray) open = prompts_of(prompts_of_gw(gw), ALICE);
+	g_assert_cmpuint(open->len, ==, 1);
+	gw_clear(gw);
+	fake_legacy_clear(gw->fake);
+	struct dataform *sub = dataform_new(DATAFORM_SUBMIT);
+	dataform_field_add_value(dataform_add_field(sub, DATAFORM_TEXT_PRIVATE, "password", NULL),
+	                         "new-pw");
+	g_assert_true(prompt_answer(g_ptr_array_index(open, 0), sub));
+	dataform_free(sub);
+	/* the check login, with the new password; stored only once it signs on */
+	g_assert_true(gw_run_until(gw_has_login, gw, 5000));
+	struct fake_command *login = gw_take_command(gw, WORKER_LOGIN);
+	struct worker_msg_login m;
+	g_assert_true(worker_msg_login_read(login->payload, login->account, &m));
+	g_assert_cmpstr(m.password, ==, "new-pw");
+	worker_msg_login_clear(&m);
+	struct storage_user *u = storage_user_get(gw->storage, ALICE, NULL);
+	g_assert_cmpstr(u->password, ==, "pw");
+	storage_user_free(u);
+	FAKE_EMIT(gw->fake, connected, .account = login->account, .nick = "alice");
+	fake_command_free(login);
+	u = storage_user_get(gw->storage, ALICE, NULL);
+	g_assert_cmpstr(u->password, ==, "new-pw");
+	storage_user_free(u);
+	expect_told(gw, "The new password works");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -643,5 +674,6 @@ int main(int argc, char **argv)
 	ADD("/prompts/claimed", test_claimed, NULL);
 	ADD("/prompts/own_prompt", test_own_prompt, NULL);
 	ADD("/prompts/changed_password_asked_once", test_changed_password_asked_once, NULL);
+	ADD("/prompts/changed_password_stored", test_changed_password_stored, NULL);
 	return g_test_run();
 }
