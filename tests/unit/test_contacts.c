@@ -254,6 +254,11 @@ static void test_offline_on_fatal(struct gw *gw, gconstpointer unused)
 	gw_expect_next(gw, BOB_OFFLINE);
 	expect_transport(gw, "error");
 	stanza_free(gw_expect(gw, "message", "chat", ALICE));
+	/* a password refused: the new one is asked (status.c) */
+	struct stanza *ask = gw_expect(gw, "message", "chat", ALICE);
+	g_autofree char *body = stanza_get_child_text(ask, "body", NULL);
+	g_assert_nonnull(strstr(body, "password"));
+	stanza_free(ask);
 	gw_expect_nothing(gw);
 }
 
