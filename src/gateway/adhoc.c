@@ -20,11 +20,6 @@
  * for the outcome of a run that ended while no iq waited). */
 #define ADHOC_EXPIRED_MAX 4096
 
-/* Until prompts.c (B1) is linked in: weak references, ctx->prompts is
- * NULL then. */
-#pragma weak prompts_of
-#pragma weak prompt_id
-#pragma weak prompt_title
 
 struct adhoc {
 	const struct gateway_ctx *ctx;
@@ -416,7 +411,7 @@ static enum disco_answer list_items(void *data, const struct stanza *iq, const s
 		const struct cmd_def *def = g_ptr_array_index(defs, i);
 		disco_items_add(items, a->ctx->jid, def->node, def->name);
 	}
-	if (a->ctx->prompts != NULL && prompts_of != NULL) {
+	if (a->ctx->prompts != NULL) {
 		g_autoptr(GPtrArray) open = prompts_of(a->ctx->prompts, bare);
 		for (guint i = 0; open != NULL && i < open->len; i++) {
 			struct prompt *p = g_ptr_array_index(open, i);

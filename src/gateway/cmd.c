@@ -13,9 +13,6 @@
  * (resource-constraint). */
 #define CMD_RUNS_PER_USER 10
 
-/* Until cmds_info.c (C2) is linked in, the prompt def may be missing: a
- * weak reference, NULL then. */
-#pragma weak cmds_prompt_def
 
 struct cmds {
 	const struct gateway_ctx *ctx;
@@ -112,7 +109,7 @@ const struct cmd_def *cmds_find_node(const struct cmds *cmds, const char *node, 
 		return NULL;
 	if (g_str_has_prefix(node, PROMPT_NODE_PREFIX)) {
 		const char *id = node + strlen(PROMPT_NODE_PREFIX);
-		if (*id == '\0' || cmds_prompt_def == NULL)
+		if (*id == '\0')
 			return NULL;
 		if (arg != NULL)
 			*arg = id;

@@ -11,13 +11,6 @@
 #include "ferry/secrets.h"
 #include "prompts.h"
 
-/* Until prompts.c (B1) is linked in: weak references; no prompt reaches a
- * requester then (registration.c claims none without ctx->prompts). */
-#pragma weak prompt_form
-#pragma weak prompt_attachments
-#pragma weak prompt_answer
-#pragma weak prompt_watch
-#pragma weak prompt_unwatch
 
 /* ---- preferences --------------------------------------------------------------------------- */
 

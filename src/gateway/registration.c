@@ -14,8 +14,6 @@
 
 /* Until prompts.c (B1) and chatbot.c (B2) are linked in: weak references,
  * ctx->prompts and ctx->chatbot are NULL then. */
-#pragma weak prompts_claim
-#pragma weak prompts_unclaim
 #pragma weak chatbot_ask_prompt
 
 struct registration {
@@ -47,7 +45,7 @@ static void pending_free(struct pending *p)
 {
 	g_clear_handle_id(&p->timer, g_source_remove);
 	const struct gateway_ctx *ctx = p->reg->ctx;
-	if (p->account != 0 && ctx->prompts != NULL && prompts_unclaim != NULL)
+	if (p->account != 0 && ctx->prompts != NULL)
 		prompts_unclaim(ctx->prompts, p->account);
 	g_free(p->jid);
 	g_hash_table_unref(p->settings);
@@ -459,6 +457,7 @@ static void start_check(struct pending *p)
 	const struct gateway_ctx *ctx = reg->ctx;
 	g_autofree char *username = regform_legacy_username(ctx->form, p->settings);
 	g_autoptr(GHashTable) options = regform_account_options(ctx->form, p->settings);
+	prompts_login_options(p->settings, options); /* pinned certificates */
 	g_autoptr(GError) err = NULL;
 	const struct worker_msg_login login = {
 	    .protocol = regform_protocol(ctx->form),
@@ -477,7 +476,7 @@ static void start_check(struct pending *p)
 	}
 	p->account = account;
 	g_hash_table_insert(reg->pending, GUINT_TO_POINTER(account), p);
-	if (ctx->prompts != NULL && prompts_claim != NULL)
+	if (ctx->prompts != NULL)
 		prompts_claim(ctx->prompts, account, on_check_prompt, p);
 	g_info("registration: %s: checking %s credentials for %s", p->jid,
 	       regform_protocol(ctx->form), username);
