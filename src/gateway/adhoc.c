@@ -20,7 +20,6 @@
  * for the outcome of a run that ended while no iq waited). */
 #define ADHOC_EXPIRED_MAX 4096
 
-
 struct adhoc {
 	const struct gateway_ctx *ctx;
 	struct cmds *cmds;

@@ -13,7 +13,6 @@
  * (resource-constraint). */
 #define CMD_RUNS_PER_USER 10
 
-
 struct cmds {
 	const struct gateway_ctx *ctx;
 	GPtrArray *defs; /* const struct cmd_def *, borrowed, in order */

@@ -11,7 +11,6 @@
 #include "ferry/secrets.h"
 #include "prompts.h"
 
-
 /* ---- preferences --------------------------------------------------------------------------- */
 
 /* Stored in the user's settings as CMDS_PREF_PREFIX + var ("true"/"false"). */
