@@ -133,8 +133,8 @@
 	 * user. Answer prompt PROMPT: ACTION is WORKER_PROMPT_OK with VALUES (var ->      \
 	 * value, the vars of the PROMPT's form; a list-multi's values joined by "\n";     \
 	 * fields left out keep their value) or WORKER_PROMPT_CANCEL (VALUES ignored).     \
-	 * Answered by PROMPT_CLOSED (ANSWERED or CANCELLED) once the prompt's callback    \
-	 * ran, by PROMPT_CLOSED (UNKNOWN) when PROMPT is not open for this account, or    \
+	 * Answered by PROMPT_CLOSED (ANSWERED or CANCELLED) as its callback runs (sent   \
+	 * just before, so that what the callback causes, a disconnection, comes after), by PROMPT_CLOSED (UNKNOWN) when PROMPT is not open for this account, or    \
 	 * by PROMPT_ERROR when a value does not fit (the prompt stays open). */           \
 	X(ANSWER_PROMPT, 60, answer_prompt, F(U32, prompt) F(U32, action) F(DICT, values))
 

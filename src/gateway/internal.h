@@ -305,6 +305,13 @@ void registration_abandon(struct registration *registration, const char *bare_ji
  * taken out, credentials wiped), then DONE(DATA, ok, text). */
 void registration_unregister(struct registration *registration, const char *bare_jid,
                              void (*done)(void *data, bool ok, const char *text), void *data);
+/* Whether BARE_JID is registered; *SETTINGS (may be NULL) gets the
+ * stored settings (caller unrefs). A storage error is logged: false. */
+bool registration_is_registered(const struct gateway_ctx *ctx, const char *bare_jid,
+                                GHashTable **settings);
+/* The context REGISTRATION was made with (unregistration.c implements
+ * registration_unregister() with it). */
+const struct gateway_ctx *registration_ctx(const struct registration *registration);
 /* The user whose check login ACCOUNT is, or NULL. Borrowed. */
 const char *registration_account_user(const struct registration *registration, guint32 account);
 /* logins.c: the user whose kept login ACCOUNT is, or NULL. Borrowed. */

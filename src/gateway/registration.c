@@ -80,12 +80,18 @@ static void pending_end(struct pending *p, bool logout)
 	pending_free(p);
 }
 
+const struct gateway_ctx *registration_ctx(const struct registration *reg)
+{
+	return reg->ctx;
+}
+
 bool registration_owns(const struct registration *reg, guint32 account)
 {
 	return g_hash_table_contains(reg->pending, GUINT_TO_POINTER(account));
 }
 
-static bool is_registered(const struct gateway_ctx *ctx, const char *bare, GHashTable **settings)
+bool registration_is_registered(const struct gateway_ctx *ctx, const char *bare,
+                                GHashTable **settings)
 {
 	g_autoptr(GError) err = NULL;
 	GHashTable *stored = storage_user_settings(ctx->storage, bare, &err);
@@ -111,7 +117,7 @@ static bool store_and_answer(struct pending *p, const char *nick)
 	const struct gateway_ctx *ctx = p->reg->ctx;
 	g_autoptr(GError) err = NULL;
 	GHashTable *stored = NULL;
-	if (is_registered(ctx, p->jid, &stored)) {
+	if (registration_is_registered(ctx, p->jid, &stored)) {
 		/* ferry's preferences (the settings command) are no form field */
 		GHashTableIter it;
 		gpointer k, v;
@@ -137,7 +143,7 @@ static bool store_and_answer(struct pending *p, const char *nick)
 static bool registration_done(struct pending *p, const char *nick)
 {
 	const struct gateway_ctx *ctx = p->reg->ctx;
-	bool existed = is_registered(ctx, p->jid, NULL);
+	bool existed = registration_is_registered(ctx, p->jid, NULL);
 	if (!store_and_answer(p, nick))
 		return false;
 	g_message("registration: %s %s", p->jid, existed ? "updated" : "registered");
@@ -177,7 +183,7 @@ static bool holds_name(const struct pending *p, const char *name)
 	if (nick == NULL || g_ascii_strcasecmp(nick, name) != 0)
 		return false;
 	GHashTable *stored = NULL;
-	if (!is_registered(ctx, p->jid, &stored))
+	if (!registration_is_registered(ctx, p->jid, &stored))
 		return false;
 	g_autofree char *now = regform_legacy_username(ctx->form, stored);
 	g_autofree char *asked = regform_legacy_username(ctx->form, p->settings);
@@ -334,7 +340,7 @@ static void answer_get(struct registration *reg, const struct stanza *iq, const 
 {
 	const struct gateway_ctx *ctx = reg->ctx;
 	GHashTable *values = NULL;
-	bool registered = is_registered(ctx, bare, &values);
+	bool registered = registration_is_registered(ctx, bare, &values);
 	struct stanza *reply = stanza_new_reply(iq, "result");
 	struct stanza *q = stanza_add_child(reply, "query", NS_REGISTER);
 	if (registered)
@@ -343,81 +349,6 @@ static void answer_get(struct registration *reg, const struct stanza *iq, const 
 	if (values != NULL)
 		g_hash_table_unref(values);
 	router_send(ctx->router, reply);
-}
-
-/* An unregistration once the session has answered every message. */
-struct unregistering {
-	const struct gateway_ctx *ctx;
-	char *bare;
-	void (*done)(void *data, bool ok, const char *text); /* told at the end */
-	void *data;
-	bool told;
-};
-
-static void tell(struct unregistering *u, bool ok, const char *text)
-{
-	if (!u->told)
-		u->done(u->data, ok, text);
-	u->told = true;
-}
-
-static void unregistering_free(void *data)
-{
-	struct unregistering *u = data;
-	/* the session went before its messages did (shutdown) */
-	tell(u, false, "the transport stopped before the unregistration ended");
-	g_free(u->bare);
-	g_free(u);
-}
-
-static void unregister_done(void *data)
-{
-	struct unregistering *u = data;
-	const struct gateway_ctx *ctx = u->ctx;
-	const char *bare = u->bare;
-	if (sessions_get(ctx->sessions, bare, false) != NULL)
-		sessions_remove(ctx->sessions, bare);
-	g_autoptr(GError) err = NULL;
-	if (!storage_user_delete(ctx->storage, bare, &err)) {
-		g_warning("registration: cannot delete %s: %s", bare, err->message);
-		tell(u, false, "the registration could not be deleted");
-		return;
-	}
-	g_message("registration: %s unregistered", bare);
-	tell(u, true, NULL);
-	out_presence(ctx->router, NULL, bare, "unsubscribe");
-	out_presence(ctx->router, NULL, bare, "unsubscribed");
-	out_presence(ctx->router, address_transport_full(ctx->address), bare, "unavailable");
-}
-
-void registration_unregister(struct registration *reg, const char *bare,
-                             void (*done)(void *data, bool ok, const char *text), void *data)
-{
-	const struct gateway_ctx *ctx = reg->ctx;
-	if (!is_registered(ctx, bare, NULL)) {
-		done(data, false, "you are not registered");
-		return;
-	}
-	struct unregistering *u = g_new0(struct unregistering, 1);
-	u->ctx = ctx;
-	u->bare = g_strdup(bare);
-	u->done = done;
-	u->data = data;
-	struct session *s = sessions_get(ctx->sessions, bare, true);
-	if (s == NULL) {
-		unregister_done(u);
-		unregistering_free(u);
-		return;
-	}
-	if (session_leaving(s)) {
-		tell(u, false, "an unregistration is already under way");
-		unregistering_free(u);
-		return;
-	}
-	contacts_remove_all(s);
-	/* every message answered before the unsubscribe (unregister_done) */
-	session_unregister(s, "you unregistered from the transport", unregister_done, u,
-	                   unregistering_free);
 }
 
 /* The <remove/> iq's end: answered as before (a result, or an error). */

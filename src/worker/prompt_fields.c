@@ -23,7 +23,7 @@ void prompt_field_free(gpointer data)
 	g_free(f);
 }
 
-static GHashTable *entry_new(GPtrArray *form, const char *type, const char *var, const char *label)
+GHashTable *prompt_entry_new(GPtrArray *form, const char *type, const char *var, const char *label)
 {
 	GHashTable *f = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
 	g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_TYPE, g_strdup(type));
@@ -34,6 +34,27 @@ static GHashTable *entry_new(GPtrArray *form, const char *type, const char *var,
 	return f;
 }
 
+void prompt_entry_set(GHashTable *entry, const char *key, const char *value)
+{
+	if (value != NULL)
+		g_hash_table_insert(entry, (gpointer)key, g_strdup(value));
+}
+
+void prompt_entry_image(GHashTable *entry, gconstpointer data, gsize size)
+{
+	if (data == NULL || size == 0)
+		return;
+	if (size > WORKER_PROMPT_IMAGE_MAX) {
+		g_hash_table_insert(
+		    entry, (gpointer)WORKER_PROMPT_FIELD_DESC,
+		    g_strdup_printf("(a picture of %zu bytes, too large to show)", size));
+		return;
+	}
+	g_hash_table_insert(entry, (gpointer)WORKER_PROMPT_FIELD_IMAGE,
+	                    g_base64_encode(data, size));
+}
+
+/* Sets KEY to VALUE (taken; NULL: left out). */
 static void entry_set(GHashTable *f, const char *key, char *value)
 {
 	if (value != NULL)
@@ -63,20 +84,6 @@ static char *list_selection(PurpleRequestField *field)
 	return g_string_free(s, FALSE);
 }
 
-static char *image_base64(PurpleRequestField *field, GHashTable *entry)
-{
-	const char *data = purple_request_field_image_get_buffer(field);
-	gsize size = purple_request_field_image_get_size(field);
-	if (data == NULL || size == 0)
-		return NULL;
-	if (size > WORKER_PROMPT_IMAGE_MAX) {
-		entry_set(entry, WORKER_PROMPT_FIELD_DESC,
-		          g_strdup_printf("(a picture of %zu bytes, too large to show)", size));
-		return NULL;
-	}
-	return g_base64_encode((const guchar *)data, size);
-}
-
 /* One shown field's entry; false when it is not shown. */
 static bool add_field(GPtrArray *form, PurpleRequestField *field, const char *var)
 {
@@ -90,44 +97,46 @@ static bool add_field(GPtrArray *form, PurpleRequestField *field, const char *va
 		                   : purple_request_field_string_is_multiline(field)
 		                       ? "text-multi"
 		                       : "text-single";
-		e = entry_new(form, type, var, label);
+		e = prompt_entry_new(form, type, var, label);
 		entry_set(e, WORKER_PROMPT_FIELD_VALUE, g_strdup(value != NULL ? value : ""));
 		break;
 	}
 	case PURPLE_REQUEST_FIELD_INTEGER:
-		e = entry_new(form, "text-single", var, label);
+		e = prompt_entry_new(form, "text-single", var, label);
 		entry_set(e, WORKER_PROMPT_FIELD_INTEGER, g_strdup("1"));
 		entry_set(e, WORKER_PROMPT_FIELD_VALUE,
 		          g_strdup_printf("%d", purple_request_field_int_get_value(field)));
 		break;
 	case PURPLE_REQUEST_FIELD_BOOLEAN:
-		e = entry_new(form, "boolean", var, label);
+		e = prompt_entry_new(form, "boolean", var, label);
 		entry_set(e, WORKER_PROMPT_FIELD_VALUE,
 		          g_strdup(purple_request_field_bool_get_value(field) ? "1" : "0"));
 		break;
 	case PURPLE_REQUEST_FIELD_CHOICE:
-		e = entry_new(form, "list-single", var, label);
+		e = prompt_entry_new(form, "list-single", var, label);
 		entry_set(e, WORKER_PROMPT_FIELD_OPTIONS,
 		          options_of(purple_request_field_choice_get_labels(field)));
 		entry_set(e, WORKER_PROMPT_FIELD_VALUE,
 		          g_strdup_printf("%d", purple_request_field_choice_get_value(field)));
 		break;
 	case PURPLE_REQUEST_FIELD_LIST:
-		e = entry_new(form,
-		              purple_request_field_list_get_multi_select(field) ? "list-multi"
-		                                                                : "list-single",
-		              var, label);
+		e = prompt_entry_new(form,
+		                     purple_request_field_list_get_multi_select(field)
+		                         ? "list-multi"
+		                         : "list-single",
+		                     var, label);
 		entry_set(e, WORKER_PROMPT_FIELD_OPTIONS,
 		          options_of(purple_request_field_list_get_items(field)));
 		entry_set(e, WORKER_PROMPT_FIELD_VALUE, list_selection(field));
 		break;
 	case PURPLE_REQUEST_FIELD_LABEL:
-		e = entry_new(form, "fixed", var, label);
+		e = prompt_entry_new(form, "fixed", var, label);
 		entry_set(e, WORKER_PROMPT_FIELD_VALUE, g_strdup(label != NULL ? label : ""));
 		break;
 	case PURPLE_REQUEST_FIELD_IMAGE:
-		e = entry_new(form, "fixed", var, label);
-		entry_set(e, WORKER_PROMPT_FIELD_IMAGE, image_base64(field, e));
+		e = prompt_entry_new(form, "fixed", var, label);
+		prompt_entry_image(e, purple_request_field_image_get_buffer(field),
+		                   purple_request_field_image_get_size(field));
 		break;
 	default: /* ACCOUNT (filled on answer), NONE */
 		return false;
@@ -148,7 +157,7 @@ GPtrArray *prompt_fields_form(PurpleRequestFields *fields, GPtrArray *shown)
 	for (GList *g = purple_request_fields_get_groups(fields); g != NULL; g = g->next) {
 		const char *title = purple_request_field_group_get_title(g->data);
 		if (title != NULL && *title != '\0') {
-			GHashTable *e = entry_new(form, "fixed", "", NULL);
+			GHashTable *e = prompt_entry_new(form, "fixed", "", NULL);
 			entry_set(e, WORKER_PROMPT_FIELD_VALUE, g_strdup(title));
 		}
 		for (GList *l = purple_request_field_group_get_fields(g->data); l != NULL;

@@ -124,25 +124,27 @@ static char *plain_label(const char *label)
 
 /* ---- answered here ------------------------------------------------------------- */
 
-static void call_auto(struct prompt *p)
+/* Calls CB, one of P's callbacks, with what its kind takes (TEXT for an
+ * input, VALUE for a choice or an action). */
+static void run_callback(struct prompt *p, GCallback cb, const char *text, int value)
 {
-	if (p->auto_cb == NULL)
+	if (cb == NULL)
 		return;
 	switch (p->call) {
 	case CALL_INPUT:
-		((PurpleRequestInputCb)p->auto_cb)(p->user_data, p->default_text);
+		((PurpleRequestInputCb)cb)(p->user_data, text);
 		break;
 	case CALL_CHOICE:
-		((PurpleRequestChoiceCb)p->auto_cb)(p->user_data, p->auto_value);
+		((PurpleRequestChoiceCb)cb)(p->user_data, value);
 		break;
 	case CALL_ACTION:
-		((PurpleRequestActionCb)p->auto_cb)(p->user_data, p->auto_value);
+		((PurpleRequestActionCb)cb)(p->user_data, value);
 		break;
 	case CALL_FIELDS:
-		((PurpleRequestFieldsCb)p->auto_cb)(p->user_data, p->fields);
+		((PurpleRequestFieldsCb)cb)(p->user_data, p->fields);
 		break;
 	case CALL_FILE:
-		((PurpleRequestFileCb)p->auto_cb)(p->user_data, NULL);
+		((PurpleRequestFileCb)cb)(p->user_data, NULL);
 		break;
 	}
 }
@@ -154,7 +156,7 @@ static gboolean auto_answer(gpointer data)
 	if (p->cert_problem != NULL)
 		requests_set_cert_problem(p->cert_problem);
 	p->answering = true;
-	call_auto(p);
+	run_callback(p, p->auto_cb, p->default_text, p->auto_value);
 	p->answering = false;
 	if (p->cert_problem != NULL) {
 		/* not claimed by a failing connection right away: no account to
@@ -216,37 +218,6 @@ static struct prompt *prompt_new(struct account *account, PurpleRequestType type
 	return p;
 }
 
-/* A field table for the form (values owned, keys static). */
-static GHashTable *field_new(GPtrArray *form, const char *type, const char *var, const char *label)
-{
-	GHashTable *f = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
-	g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_TYPE, g_strdup(type));
-	g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_VAR, g_strdup(var != NULL ? var : ""));
-	if (label != NULL && *label != '\0')
-		g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_LABEL, plain_label(label));
-	g_ptr_array_add(form, f);
-	return f;
-}
-
-static void field_set(GHashTable *f, const char *key, const char *value)
-{
-	if (value != NULL)
-		g_hash_table_insert(f, (gpointer)key, g_strdup(value));
-}
-
-static void field_image(GHashTable *f, gconstpointer data, gsize size)
-{
-	if (data == NULL || size == 0)
-		return;
-	if (size > WORKER_PROMPT_IMAGE_MAX) {
-		g_hash_table_insert(
-		    f, (gpointer)WORKER_PROMPT_FIELD_DESC,
-		    g_strdup_printf("(a picture of %zu bytes, too large to show)", size));
-		return;
-	}
-	g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_IMAGE, g_base64_encode(data, size));
-}
-
 static char *instructions(const char *primary, const char *secondary)
 {
 	g_autofree char *a = primary != NULL ? purple_markup_strip_html(primary) : g_strdup("");
@@ -291,14 +262,14 @@ static void *request_input(const char *title, const char *primary, const char *s
 	                              cancel_cb, user_data);
 	p->default_text = g_strdup(default_value != NULL ? default_value : "");
 	GPtrArray *form = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
-	GHashTable *f = field_new(form,
-	                          masked      ? "text-private"
-	                          : multiline ? "text-multi"
-	                                      : "text-single",
-	                          "value", title);
-	field_set(f, WORKER_PROMPT_FIELD_VALUE, p->default_text);
+	GHashTable *f = prompt_entry_new(form,
+	                                 masked      ? "text-private"
+	                                 : multiline ? "text-multi"
+	                                             : "text-single",
+	                                 "value", title);
+	prompt_entry_set(f, WORKER_PROMPT_FIELD_VALUE, p->default_text);
 	if (hint != NULL && *hint != '\0')
-		field_set(f, WORKER_PROMPT_FIELD_DESC, hint);
+		prompt_entry_set(f, WORKER_PROMPT_FIELD_DESC, hint);
 	if (!send_prompt(p, WORKER_PROMPT_KIND_INPUT, primary, secondary, who, form))
 		prompts_cancel_now(p);
 	return p;
@@ -336,13 +307,13 @@ static void *request_choice(const char *title, const char *primary, const char *
 		has_default = has_default || value == default_value;
 	}
 	GPtrArray *form = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
-	GHashTable *f = field_new(form, "list-single", "choice", title);
+	GHashTable *f = prompt_entry_new(form, "list-single", "choice", title);
 	g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_OPTIONS,
 	                    g_string_free(options, FALSE));
 	if (has_default)
 		g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_VALUE,
 		                    g_strdup_printf("%d", default_value));
-	field_set(f, WORKER_PROMPT_FIELD_REQUIRED, "1");
+	prompt_entry_set(f, WORKER_PROMPT_FIELD_REQUIRED, "1");
 	if (!send_prompt(p, WORKER_PROMPT_KIND_CHOICE, primary, secondary, who, form))
 		prompts_cancel_now(p);
 	return p;
@@ -437,10 +408,10 @@ static void *request_action_with_icon(const char *title, const char *primary, co
 	p->actions = cbs;
 	GPtrArray *form = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
 	if (icon_data != NULL && icon_size > 0) {
-		GHashTable *icon = field_new(form, "fixed", "", NULL);
-		field_image(icon, icon_data, icon_size);
+		GHashTable *icon = prompt_entry_new(form, "fixed", "", NULL);
+		prompt_entry_image(icon, icon_data, icon_size);
 	}
-	GHashTable *f = field_new(form, "list-single", "action", NULL);
+	GHashTable *f = prompt_entry_new(form, "list-single", "action", NULL);
 	GString *options = g_string_new(NULL);
 	for (guint i = 0; i < n; i++) {
 		g_autofree char *label = g_strdup(labels[i]);
@@ -452,7 +423,7 @@ static void *request_action_with_icon(const char *title, const char *primary, co
 	if (default_action >= 0 && (guint)default_action < n)
 		g_hash_table_insert(f, (gpointer)WORKER_PROMPT_FIELD_VALUE,
 		                    g_strdup_printf("%d", default_action));
-	field_set(f, WORKER_PROMPT_FIELD_REQUIRED, "1");
+	prompt_entry_set(f, WORKER_PROMPT_FIELD_REQUIRED, "1");
 	if (!send_prompt(p, WORKER_PROMPT_KIND_ACTION, primary, secondary, who, form))
 		prompts_cancel_now(p);
 	return p;
@@ -561,26 +532,10 @@ static void finish(struct prompt *p, guint32 why, GCallback cb, const char *text
 		account_prompts_changed(account, -1);
 	g_hash_table_remove(open_prompts, GUINT_TO_POINTER(id));
 	p->id = 0; /* no WITHDRAWN from here on */
+	/* before the callback: a disconnection it causes comes after */
+	emit_closed(account_id, id, why, "");
 	p->answering = true;
-	if (cb != NULL) {
-		switch (p->call) {
-		case CALL_INPUT:
-			((PurpleRequestInputCb)cb)(p->user_data, text);
-			break;
-		case CALL_CHOICE:
-			((PurpleRequestChoiceCb)cb)(p->user_data, value);
-			break;
-		case CALL_ACTION:
-			((PurpleRequestActionCb)cb)(p->user_data, value);
-			break;
-		case CALL_FIELDS:
-			((PurpleRequestFieldsCb)cb)(p->user_data, p->fields);
-			break;
-		case CALL_FILE:
-			((PurpleRequestFileCb)cb)(p->user_data, NULL);
-			break;
-		}
-	}
+	run_callback(p, cb, text, value);
 	p->answering = false;
 	bool closed = p->closed;
 	PurpleRequestType type = p->type;
@@ -588,7 +543,6 @@ static void finish(struct prompt *p, guint32 why, GCallback cb, const char *text
 		prompt_free(p);
 	else
 		purple_request_close(type, p); /* close_request() frees it */
-	emit_closed(account_id, id, why, "");
 }
 
 void prompts_cancel_now(struct prompt *p)

@@ -466,6 +466,12 @@ struct prompt_field {
 	PurpleRequestField *field;
 };
 void prompt_field_free(gpointer data);
+/* A field table appended to FORM (TYPE, VAR, LABEL; keys static, values
+ * owned), a value set on it (copied; NULL: left out), a picture's bytes
+ * as its image (base64; too large: a desc saying so). */
+GHashTable *prompt_entry_new(GPtrArray *form, const char *type, const char *var, const char *label);
+void prompt_entry_set(GHashTable *entry, const char *key, const char *value);
+void prompt_entry_image(GHashTable *entry, gconstpointer data, gsize size);
 /* FIELDS as a PROMPT's form (field tables); SHOWN gets a struct
  * prompt_field per field, in order. */
 GPtrArray *prompt_fields_form(PurpleRequestFields *fields, GPtrArray *shown);
