@@ -69,6 +69,7 @@ struct prompt {
 };
 
 static GHashTable *open_prompts; /* id -> struct prompt (not owned) */
+static bool own_question;        /* prompts_own_question(): ferry's own doing */
 static guint32 last_id;
 
 static void prompt_free(struct prompt *p)
@@ -249,6 +250,16 @@ static void *request_input(const char *title, const char *primary, const char *s
                            const char *cancel_text, GCallback cancel_cb, PurpleAccount *pa,
                            const char *who, PurpleConversation *conv, void *user_data)
 {
+	if (own_question) {
+		/* asked because ferry asked libpurple for something (prpl-jabber's
+		 * conference server for a room list): its default, no user */
+		g_message("input request '%s' during ferry's own call: its default",
+		          title ? title : "");
+		struct prompt *p =
+		    auto_prompt(PURPLE_REQUEST_INPUT, CALL_INPUT, ok_cb, 0, user_data);
+		p->default_text = g_strdup(default_value != NULL ? default_value : "");
+		return p;
+	}
 	struct account *account = prompt_account(pa);
 	if (account == NULL) {
 		g_message("input request '%s' for no account of ours: cancelled",
@@ -513,6 +524,11 @@ static PurpleRequestUiOps request_ops = {
     .request_folder = request_folder,
     .request_action_with_icon = request_action_with_icon,
 };
+
+void prompts_own_question(bool on)
+{
+	own_question = on;
+}
 
 void prompts_install(void)
 {

@@ -89,8 +89,11 @@ void roomlist_on_list_rooms(void *data, const struct worker_msg_list_rooms *m)
 		return; /* the running listing answers this one too */
 	PurpleConnection *gc = purple_account_get_connection(account_purple(account));
 	PurpleRoomlist *list = NULL;
-	if (account_is_connected(account) && !account_is_test(account))
+	if (account_is_connected(account) && !account_is_test(account)) {
+		prompts_own_question(true); /* prpl-jabber asks which conference server */
 		list = purple_roomlist_get_list(gc);
+		prompts_own_question(false);
+	}
 	if (list == NULL) {
 		g_autoptr(GHashTable) none = g_hash_table_new(g_str_hash, g_str_equal);
 		channel_send(WORKER_FRAME(room_list, .account = m->account, .rooms = none,

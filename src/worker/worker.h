@@ -453,6 +453,10 @@ struct account *requests_input_account(void);
 
 /* Sets the request ui ops. */
 void prompts_install(void);
+/* While ON, an input request is answered with its default instead of
+ * asked: around a libpurple call ferry makes itself that asks one (the
+ * room list's conference server, roomlist.c). */
+void prompts_own_question(bool on);
 /* ANSWER_PROMPT (DATA unused: the prompt names its account). */
 void prompts_on_answer(void *data, const struct worker_msg_answer_prompt *m);
 struct prompt;
