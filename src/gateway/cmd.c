@@ -350,6 +350,12 @@ void cmd_run_submit(struct cmd_run *run, const struct dataform *submission)
 	dataform_free(values);
 }
 
+void cmd_run_touch(struct cmd_run *run)
+{
+	if (run != NULL && !run->ended)
+		touch(run);
+}
+
 void cmd_run_cancel(struct cmd_run *run)
 {
 	if (run != NULL)

@@ -142,6 +142,10 @@ struct cmd_run *cmd_run_start(struct cmds *cmds, const struct cmd_def *def, cons
  * dataform_check(); a failure is reported as refused (bad-payload), never
  * reaches the command. A cancel form cancels. Ignored after the end. */
 void cmd_run_submit(struct cmd_run *run, const struct dataform *submission);
+/* The user did something for the run without submitting (the chat bot's
+ * answer to one field of the stage): its idle expiry starts again.
+ * Ignored after the end. */
+void cmd_run_touch(struct cmd_run *run);
 /* The user cancels: def->cancel(CANCELED), then ended(CANCELED). */
 void cmd_run_cancel(struct cmd_run *run);
 /* The front-end lets the run go without a word to the user: def->cancel

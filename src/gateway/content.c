@@ -1,5 +1,6 @@
 /* content: what a user's message holds, judged before it goes to the
- * legacy network, and the answer to chat sent to the transport itself.
+ * legacy network. (Chat sent to the transport itself is the chat bot's,
+ * chatbot.c.)
  *
  * The legacy networks carry plain text. A message whose text is only a
  * fallback for something else (an end-to-end encrypted payload, a
@@ -15,8 +16,6 @@
 
 #include <string.h>
 
-#include "ferry/pacer.h"
-
 #define NS_EME "urn:xmpp:eme:0"                          /* XEP-0380 */
 #define NS_OMEMO_LEGACY "eu.siacs.conversations.axolotl" /* XEP-0384 before 0.4 */
 #define NS_OMEMO_2 "urn:xmpp:omemo:2"                    /* XEP-0384 */
@@ -28,24 +27,14 @@
 #define NS_RETRACT_1 "urn:xmpp:message-retract:1"        /* XEP-0424 */
 #define NS_FASTEN "urn:xmpp:fasten:0"                    /* XEP-0422 */
 
-/* One answer per user to chat sent to the transport within this time. */
-#define CONTENT_ANSWER_SECONDS 10
-/* Past this many remembered senders, the ones older than the window go. */
-#define CONTENT_ANSWERS_PRUNE 256
-
 struct content {
 	const struct gateway_ctx *ctx;
-	/* Who was answered: "+" (registered) or "-" and the bare JID, one
-	 * answer per window (the token buckets address.c uses for its error
-	 * replies to strangers). */
-	struct ratelimit *answered;
 };
 
 struct content *content_new(const struct gateway_ctx *ctx)
 {
 	struct content *c = g_new0(struct content, 1);
 	c->ctx = ctx;
-	c->answered = ratelimit_new(1, 1.0 / CONTENT_ANSWER_SECONDS, CONTENT_ANSWERS_PRUNE);
 	return c;
 }
 
@@ -53,7 +42,6 @@ void content_free(struct content *c)
 {
 	if (c == NULL)
 		return;
-	ratelimit_free(c->answered);
 	g_free(c);
 }
 
@@ -216,67 +204,11 @@ bool content_may_relay(struct session *s, const struct stanza *m)
 	return false;
 }
 
-/* ---- chat sent to the transport ---------------------------------------------------- */
-
-/* true when KEY was answered less than the window ago (or that many
- * senders wrote within one window that the flood is not answered);
- * otherwise records this answer. */
-static bool answered_recently(struct content *c, const char *key)
-{
-	if (ratelimit_take(c->answered, key, g_get_monotonic_time()))
-		return false;
-	if (ratelimit_keys(c->answered) >= CONTENT_ANSWERS_PRUNE)
-		g_debug("content: %u senders in %d s; not answering %s",
-		        ratelimit_keys(c->answered), CONTENT_ANSWER_SECONDS, key);
-	return true;
-}
+/* ---- how to register ---------------------------------------------------------------- */
 
 char *content_how_to_register(const struct gateway_ctx *ctx)
 {
 	return g_strdup_printf("to register, use your client's \"Register\" command on %s (find "
 	                       "%s in your client's service discovery)",
 	                       ctx->jid, ctx->jid);
-}
-
-void content_to_transport(struct content *c, const struct stanza *m, const struct jid *from)
-{
-	const struct gateway_ctx *ctx = c->ctx;
-	const char *type = stanza_get_type(m);
-	/* Errors, headlines and group chat are never answered (no loops with
-	 * other automatons), nor chat without text (chat states). */
-	if (type != NULL && strcmp(type, "chat") != 0 && strcmp(type, "normal") != 0)
-		return;
-	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
-	if (body == NULL || *g_strstrip(body) == '\0')
-		return;
-	const char *bare = jid_bare(from);
-	struct session *s = sessions_get(ctx->sessions, bare, true);
-	/* Keyed by the answer too: a user who just registered is told the
-	 * next step at once. */
-	g_autofree char *key = g_strdup_printf("%s%s", s != NULL ? "+" : "-", bare);
-	if (answered_recently(c, key)) {
-		g_debug("content: %s wrote to the transport again; answered a moment ago", bare);
-		return;
-	}
-	const char *network = regform_protocol_name(ctx->form);
-	g_autofree char *text = NULL;
-	if (s == NULL) {
-		g_autofree char *how = content_how_to_register(ctx);
-		text = g_strdup_printf(
-		    "This is %s, a transport to %s. You are not registered yet: %s; it asks for "
-		    "your %s account. Then add people as contacts at this address (bob@%s is the "
-		    "%s user bob) and chat with them. This address takes no commands.",
-		    ctx->jid, network, how, network, ctx->jid, network);
-	} else {
-		/* the escaping, shown on an address as the transport writes it */
-		g_autofree char *example = address_contact_jid(ctx->address, "ann@example.net");
-		text = g_strdup_printf(
-		    "This is %s, a transport to %s, and you are registered. To chat with someone "
-		    "on %s, add them as a contact at this address: bob@%s is the %s user bob. "
-		    "Group chats are not available yet, and this address takes no commands. (A "
-		    "name with a space, @ or / in it is written with \\20, \\40 or \\2f in their "
-		    "place: \"ann@example.net\" is %s.)",
-		    ctx->jid, network, network, ctx->jid, network, example != NULL ? example : "");
-	}
-	out_tell_user(ctx->router, stanza_get_from(m), text);
 }

@@ -236,9 +236,8 @@ static enum router_result on_message(struct router *r, const struct stanza *m, v
 	}
 	struct jid *from = NULL;
 	if (kind == ADDRESS_TRANSPORT || kind == ADDRESS_TRANSPORT_RESOURCE) {
-		/* To the transport itself: privilege grants from the server; chat
-		 * from users is answered with how to use the transport (there is
-		 * no command interface yet). */
+		/* To the transport itself: privilege grants from the server;
+		 * chat from users goes to the chat bot (commands). */
 		jid_free(target);
 		if (roster_on_privilege(ctx->roster, m))
 			return ROUTER_HANDLED;
@@ -246,7 +245,7 @@ static enum router_result on_message(struct router *r, const struct stanza *m, v
 		from = address_sender(m);
 		if (from != NULL && jid_local(from) != NULL &&
 		    address_admit(ctx->address, r, m, from))
-			content_to_transport(ctx->content, m, from);
+			chatbot_on_message(ctx->chatbot, m, from);
 		jid_free(from);
 		return ROUTER_HANDLED;
 	}
@@ -474,6 +473,7 @@ struct gateway *gateway_new(const struct gateway_ports *ports)
 	cmds_add_info(ctx->cmds);
 	cmds_add_admin(ctx->cmds);
 	ctx->adhoc = adhoc_new(ctx, ctx->cmds);
+	ctx->chatbot = chatbot_new(ctx, ctx->cmds);
 	/* the transport's and contacts' presence carries XEP-0115 caps */
 	disco_add_feature(ctx->disco, NS_CAPS);
 	router_add_presence_handler(ctx->router, on_presence, gw);
@@ -498,6 +498,9 @@ void gateway_free(struct gateway *gw)
 	/* the commands' runs end (their checks and waits stop) before the
 	 * sessions they may touch */
 	g_clear_pointer(&ctx->adhoc, adhoc_free);
+	/* the bot lets its runs go before cmds_free would end them; prompts
+	 * withdrawn later are told without it (prompts.c) */
+	g_clear_pointer(&ctx->chatbot, chatbot_free);
 	g_clear_pointer(&ctx->cmds, cmds_free);
 	/* Sessions next: they log out through the legacy side, whose last
 	 * acknowledgements still reach them through the dispatch below, so

@@ -812,10 +812,6 @@ void content_free(struct content *content);
  * a reaction or another payload without text), which was answered with an
  * error here and must not be sent. */
 bool content_may_relay(struct session *s, const struct stanza *m);
-/* A message from the user FROM to the transport itself (not a privilege
- * grant): chat with text is answered with how to use the transport, at
- * most once per user every few seconds; nothing else is answered. */
-void content_to_transport(struct content *content, const struct stanza *m, const struct jid *from);
 /* How an unregistered user registers, for error texts. Caller frees. */
 char *content_how_to_register(const struct gateway_ctx *ctx);
 

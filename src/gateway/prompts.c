@@ -112,17 +112,10 @@ void prompts_free(struct prompts *prompts)
 
 /* ---- telling the user ---------------------------------------------------------------- */
 
-/* chatbot.c is B2's: until it is linked in, weak references (MERGE: drop
- * these two declarations and the NULL checks once chatbot.c is in). */
-extern void chatbot_ask_prompt(struct chatbot *bot, const char *bare_jid, struct prompt *p)
-    __attribute__((weak));
-extern void chatbot_tell(struct chatbot *bot, const char *bare_jid, const char *text)
-    __attribute__((weak));
-
 static void tell(struct prompts *prompts, const char *bare_jid, const char *text)
 {
 	const struct gateway_ctx *ctx = prompts->ctx;
-	if (ctx->chatbot != NULL && chatbot_tell != NULL)
+	if (ctx->chatbot != NULL)
 		chatbot_tell(ctx->chatbot, bare_jid, text);
 	else
 		out_tell_user(ctx->router, bare_jid, text);
@@ -544,7 +537,7 @@ static void hand_out(struct prompt *p)
 	                    : NULL;
 	if (c != NULL)
 		c->fn(c->data, p);
-	else if (prompts->ctx->chatbot != NULL && chatbot_ask_prompt != NULL)
+	else if (prompts->ctx->chatbot != NULL)
 		chatbot_ask_prompt(prompts->ctx->chatbot, p->user, p);
 	else
 		send_plain(p);

@@ -12,10 +12,6 @@
 #include "ferry/secrets.h"
 #include "prompts.h"
 
-/* Until prompts.c (B1) and chatbot.c (B2) are linked in: weak references,
- * ctx->prompts and ctx->chatbot are NULL then. */
-#pragma weak chatbot_ask_prompt
-
 struct registration {
 	const struct gateway_ctx *ctx;
 	GHashTable *pending;    /* account id -> struct pending * */
@@ -317,7 +313,7 @@ static void on_check_prompt(void *data, struct prompt *prompt)
 	                                 test_timeout, p);
 	bool shown =
 	    p->req != NULL && p->req->prompt != NULL && p->req->prompt(p->req_data, prompt);
-	if (!shown && ctx->chatbot != NULL && chatbot_ask_prompt != NULL)
+	if (!shown && ctx->chatbot != NULL)
 		chatbot_ask_prompt(ctx->chatbot, p->jid, prompt);
 }
 

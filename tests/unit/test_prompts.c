@@ -186,7 +186,7 @@ static void test_form_mapping(struct gw *gw, gconstpointer unused)
 	}
 	g_assert_null(strstr(xml, "weird"));
 	dataform_free(f);
-	/* nobody claimed it and there is no chat bot: a chat message with the form */
+	/* nobody claimed it: the chat bot asks it, with the form */
 	struct stanza *m = gw_expect(gw, "message", "chat", ALICE);
 	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
 	g_assert_nonnull(strstr(body, "Sign in"));
@@ -228,6 +228,8 @@ static void test_answer_once(struct gw *gw, gconstpointer unused)
 	g_assert_cmpint(seen.end, ==, PROMPT_END_ANSWERED);
 	g_autoptr(GPtrArray) open = prompts_of(prompts_of_gw(gw), ALICE);
 	g_assert_cmpuint(open->len, ==, 0);
+	/* the chat bot, which asked it too, says it is over */
+	expect_told(gw, "was answered elsewhere");
 	gw_expect_nothing(gw);
 	g_free(seen.text);
 }
