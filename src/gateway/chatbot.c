@@ -425,57 +425,14 @@ static void on_ended(void *data, struct cmd_run *run, enum cmd_end why, const ch
 	if (!g_queue_is_empty(&u->waiting) && u->next == 0 && !bot->freeing)
 		u->next = g_idle_add(next_cb, u);
 	prune_later(bot);
-	bool has_note = note != NULL && *note != '\0';
-	GString *text = g_string_new(NULL);
-	if (prompt_text != NULL)
-		g_string_append(text, prompt_text);
-	else if (prompt != 0 && why == CMD_END_CANCELED)
-		g_string_append(text, "Cancelled: the question was refused.");
-	else
-		switch (why) {
-		case CMD_END_COMPLETED: {
-			g_string_append(text, has_note ? note : "Done.");
-			if (result != NULL) {
-				g_autofree char *r = chatbot_result_text(result);
-				if (*r != '\0')
-					g_string_append_printf(text, "\n%s", r);
-			}
-			break;
-		}
-		case CMD_END_FAILED:
-			g_string_append_printf(text, "Failed: %s",
-			                       has_note            ? note
-			                       : condition != NULL ? condition
-			                                           : "error");
-			break;
-		case CMD_END_CANCELED:
-			g_string_append(text, "Cancelled.");
-			break;
-		case CMD_END_EXPIRED: {
-			guint seconds = bot->ctx->settings->command_idle_seconds;
-			if (seconds == 0)
-				seconds = CMD_IDLE_SECONDS;
-			if (prompt != 0)
-				g_string_append_printf(
-				    text,
-				    "No answer for %u s: I stopped asking. The question "
-				    "stays open for a while: send prompts to answer it.",
-				    seconds);
-			else
-				g_string_append_printf(
-				    text,
-				    "No answer for %u s: the command '%s' expired. Send %s "
-				    "to start again.",
-				    seconds, def->word != NULL ? def->word : def->node,
-				    def->word != NULL ? def->word : "help");
-			break;
-		}
-		case CMD_END_GONE:
-			break;
-		}
-	if (text->len > 0 && !bot->freeing)
-		say(bot, u->bare, u->to, text->str);
-	g_string_free(text, true);
+	guint seconds = bot->ctx->settings->command_idle_seconds;
+	g_autofree char *text =
+	    prompt_text != NULL
+	        ? g_steal_pointer(&prompt_text)
+	        : chatbot_end_text(def, why, note, result, condition,
+	                           seconds != 0 ? seconds : CMD_IDLE_SECONDS, prompt != 0);
+	if (text != NULL && !bot->freeing)
+		say(bot, u->bare, u->to, text);
 }
 
 static const struct cmd_sink sink = {on_stage, on_refused, on_ended};

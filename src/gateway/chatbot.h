@@ -9,6 +9,7 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "cmd.h"
 #include "ferry/dataform.h"
 #include "ferry/stanza.h"
 
@@ -46,6 +47,14 @@ enum chatbot_answer chatbot_read_answer(const struct stanza *field, const char *
  * as "label: value", and its table as plain lines (a header, then one
  * line per row). Caller frees; "" when it has nothing. */
 char *chatbot_result_text(const struct dataform *result);
+
+/* What the user hears when a run of DEF ends (WHY, the sink's NOTE,
+ * RESULT, CONDITION): a completed note with the result, a failure's text,
+ * cancelled, expired after IDLE_SECONDS (PROMPT: a prompt run, whose
+ * question stays open). Caller frees; NULL: nothing (gone). */
+char *chatbot_end_text(const struct cmd_def *def, enum cmd_end why, const char *note,
+                       const struct dataform *result, const char *condition, guint idle_seconds,
+                       bool prompt);
 
 /* The command word of BODY (its first word, lower case, without a leading
  * '/' or '!') and the rest (*REST, borrowed from BODY, "" none). Caller

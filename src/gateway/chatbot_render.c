@@ -393,6 +393,38 @@ char *chatbot_result_text(const struct dataform *result)
 	return g_string_free(out, false);
 }
 
+char *chatbot_end_text(const struct cmd_def *def, enum cmd_end why, const char *note,
+                       const struct dataform *result, const char *condition, guint idle_seconds,
+                       bool prompt)
+{
+	bool has_note = note != NULL && *note != '\0';
+	switch (why) {
+	case CMD_END_COMPLETED: {
+		g_autofree char *r = result != NULL ? chatbot_result_text(result) : g_strdup("");
+		const char *head = has_note ? note : "Done.";
+		return *r != '\0' ? g_strdup_printf("%s\n%s", head, r) : g_strdup(head);
+	}
+	case CMD_END_FAILED:
+		return g_strdup_printf("Failed: %s", has_note            ? note
+		                                     : condition != NULL ? condition
+		                                                         : "error");
+	case CMD_END_CANCELED:
+		return g_strdup(prompt ? "Cancelled: the question was refused." : "Cancelled.");
+	case CMD_END_EXPIRED:
+		if (prompt)
+			return g_strdup_printf("No answer for %u s: I stopped asking. The question "
+			                       "stays open for a while: send prompts to answer it.",
+			                       idle_seconds);
+		return g_strdup_printf(
+		    "No answer for %u s: the command '%s' expired. Send %s to start again.",
+		    idle_seconds, def->word != NULL ? def->word : def->node,
+		    def->word != NULL ? def->word : "help");
+	case CMD_END_GONE:
+		break;
+	}
+	return NULL;
+}
+
 char *chatbot_word(const char *body, const char **rest)
 {
 	*rest = "";
