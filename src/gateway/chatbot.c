@@ -668,8 +668,13 @@ static void on_body(struct chatbot *bot, const struct stanza *m, const char *bar
 
 void chatbot_on_message(struct chatbot *bot, const struct stanza *m, const struct jid *from)
 {
-	if (bot == NULL || bot->freeing || from == NULL || jid_local(from) == NULL)
-		return; /* servers and components are no users */
+	if (bot == NULL || bot->freeing || from == NULL)
+		return;
+	if (jid_local(from) == NULL) {
+		g_debug("chatbot: %s is a server or a component, no user: not answered",
+		        jid_full(from));
+		return;
+	}
 	const char *type = stanza_get_type(m);
 	if (type != NULL && strcmp(type, "chat") != 0 && strcmp(type, "normal") != 0)
 		return; /* errors, headlines and group chat are never answered */

@@ -241,10 +241,11 @@ static enum router_result on_message(struct router *r, const struct stanza *m, v
 		jid_free(target);
 		if (roster_on_privilege(ctx->roster, m))
 			return ROUTER_HANDLED;
-		/* Servers and other services (no localpart) are not answered. */
+		/* Servers and other services (no localpart) are never answered
+		 * (the bot logs them); users must be admitted. */
 		from = address_sender(m);
-		if (from != NULL && jid_local(from) != NULL &&
-		    address_admit(ctx->address, r, m, from))
+		if (from != NULL &&
+		    (jid_local(from) == NULL || address_admit(ctx->address, r, m, from)))
 			chatbot_on_message(ctx->chatbot, m, from);
 		jid_free(from);
 		return ROUTER_HANDLED;
