@@ -211,6 +211,19 @@ static void test_expired(struct gw *gw, gconstpointer unused)
 
 /* ---- prompts asked by chat ------------------------------------------------------------- */
 
+static struct dataform *two_fields(void)
+{
+	struct dataform *f = dataform_new(DATAFORM_FORM);
+	dataform_field_set_required(dataform_add_field(f, DATAFORM_TEXT_SINGLE, "a", "First"),
+	                            true);
+	dataform_field_set_required(dataform_add_field(f, DATAFORM_TEXT_SINGLE, "b", "Second"),
+	                            true);
+	return f;
+}
+
+struct own;
+static void own_answer(void *data, const struct dataform *values);
+
 struct own {
 	int answers;
 	struct dataform *values;
@@ -259,6 +272,27 @@ static struct stanza *take_chat(struct gw *gw, const char *to)
 	struct stanza *m = gw_take_match(gw, "message", "chat", to);
 	g_assert_nonnull(m);
 	return m;
+}
+
+/* Each answer by chat starts the idle expiry again (cmd_run_touch). */
+static void test_answer_touches(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	gw->settings->command_idle_seconds = 1;
+	struct own o = {0};
+	(void)prompts_ask(prompts_of_gw(gw), ALICE, "Two", NULL, two_fields(), own_answer, &o,
+	                  NULL);
+	said(gw, ALICE, "(1/2) First");
+	gw_run_for(700);
+	chat(gw, ALICE_PC, "one");
+	said(gw, ALICE_PC, "(2/2) Second");
+	gw_run_for(700); /* 1.4 s after the start, 0.7 s after the last answer */
+	gw_expect_nothing(gw);
+	chat(gw, ALICE_PC, "two");
+	said(gw, ALICE_PC, "was taken");
+	g_assert_cmpint(o.answers, ==, 1);
+	g_assert_cmpstr(dataform_get_value(o.values, "b"), ==, "two");
+	dataform_free(o.values);
 }
 
 static void test_prompt_fields(struct gw *gw, gconstpointer unused)
@@ -436,6 +470,7 @@ int main(int argc, char **argv)
 	ADD("/chatbot/unregister-confirm", test_unregister_confirm);
 	ADD("/chatbot/abort", test_abort);
 	ADD("/chatbot/expired", test_expired);
+	ADD("/chatbot/answer-touches", test_answer_touches);
 	ADD("/chatbot/prompt-fields", test_prompt_fields);
 	ADD("/chatbot/masked-warning", test_masked_warning);
 	ADD("/chatbot/prompt-elsewhere", test_prompt_elsewhere);
