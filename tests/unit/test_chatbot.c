@@ -125,7 +125,12 @@ static void test_help_by_role(struct gw *gw, gconstpointer unused)
 	chat(gw, ALICE_PC, "stats");
 	said(gw, ALICE_PC, "may not run 'stats'");
 	chat(gw, ADMIN_PC, "stats");
-	said(gw, ADMIN_PC, "Users registered: ");
+	g_autofree char *stats = expect_said(gw, ADMIN_PC, "Users registered: 1");
+	/* the result's table as plain lines */
+	g_assert_nonnull(strstr(stats, "\nWorker pid | Accounts | Memory (RSS, KiB)"));
+	/* a failure is told with its text */
+	chat(gw, ALICE_PC, "relogin");
+	said(gw, ALICE_PC, "Failed: you are not online with the transport");
 	gw_expect_nothing(gw);
 }
 
