@@ -361,7 +361,8 @@ static void answer(struct chat_user *u, const char *body)
 	case CHATBOT_ANSWER_VALUES: {
 		struct stanza *f = stanza_add_child(u->answers, "field", NULL);
 		stanza_set_attr(f, "var", stanza_get_attr(u->asking, "var"));
-		stanza_set_attr(f, "type", stanza_get_attr(u->asking, "type"));
+		if (stanza_get_attr(u->asking, "type") != NULL)
+			stanza_set_attr(f, "type", stanza_get_attr(u->asking, "type"));
 		for (guint i = 0; i < values->len; i++)
 			stanza_add_text_child(f, "value", g_ptr_array_index(values, i));
 		g_ptr_array_unref(values);
@@ -397,6 +398,7 @@ static void on_refused(void *data, struct cmd_run *run, const char *text)
 {
 	struct chat_user *u = data;
 	u->run = run;
+	u->submitted = false; /* the answer did not go */
 	const struct dataform *form = cmd_run_current(run);
 	g_autofree char *why = g_strdup_printf("Not accepted: %s", text != NULL ? text : "");
 	if (form == NULL) {
