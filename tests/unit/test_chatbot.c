@@ -457,6 +457,59 @@ static void test_prompt_waits(struct gw *gw, gconstpointer unused)
 	g_assert_null(o.values);
 }
 
+/* A libpurple prompt from the worker: an input "Login code" (WORKER_ID)
+ * on ACCOUNT, nobody claiming it. */
+static struct prompt *emit_code(struct gw *gw, guint32 account, guint32 worker_id)
+{
+	GHashTable *f = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_hash_table_replace(f, g_strdup("var"), g_strdup("value"));
+	g_hash_table_replace(f, g_strdup("type"), g_strdup("text-single"));
+	g_hash_table_replace(f, g_strdup("label"), g_strdup("Code"));
+	g_hash_table_replace(f, g_strdup("required"), g_strdup("1"));
+	GPtrArray *form = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
+	g_ptr_array_add(form, f);
+	FAKE_EMIT(gw->fake, prompt, .account = account, .prompt = worker_id,
+	          .kind = WORKER_PROMPT_KIND_INPUT, .title = "Login code", .instructions = "",
+	          .who = "", .form = form);
+	g_ptr_array_unref(form);
+	g_autoptr(GPtrArray) open = prompts_of(prompts_of_gw(gw), ALICE);
+	return open->len > 0 ? g_ptr_array_index(open, open->len - 1) : NULL;
+}
+
+/* A worker's prompt answered by chat: one ANSWER_PROMPT with the value;
+ * the worker's refusal asks again; its close is told. */
+static void test_worker_prompt(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	guint32 account = gw_online(gw, "alice");
+	struct prompt *p = emit_code(gw, account, 7);
+	g_assert_nonnull(p);
+	said(gw, ALICE, "Login code");
+	chat(gw, ALICE_PC, "123");
+	struct fake_command *c = gw_take_command(gw, WORKER_ANSWER_PROMPT);
+	struct worker_msg_answer_prompt m;
+	g_assert_true(worker_msg_answer_prompt_read(c->payload, c->account, &m));
+	g_assert_cmpuint(m.prompt, ==, 7);
+	g_assert_cmpuint(m.action, ==, WORKER_PROMPT_OK);
+	g_assert_cmpstr(g_hash_table_lookup(m.values, "value"), ==, "123");
+	worker_msg_answer_prompt_clear(&m);
+	fake_command_free(c);
+	/* while the worker has it, a chat is no second answer */
+	chat(gw, ALICE_PC, "456");
+	said(gw, ALICE_PC, "Still working on your last answer");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_ANSWER_PROMPT), ==, 0);
+	FAKE_EMIT(gw->fake, prompt_error, .account = account, .prompt = 7, .text = "too short");
+	g_autofree char *again = expect_said(gw, ALICE_PC, "Not accepted: too short");
+	g_assert_nonnull(strstr(again, "Code"));
+	chat(gw, ALICE_PC, "123456");
+	fake_command_free(gw_take_command(gw, WORKER_ANSWER_PROMPT));
+	FAKE_EMIT(gw->fake, prompt_closed, .account = account, .prompt = 7,
+	          .why = WORKER_PROMPT_CLOSED_ANSWERED, .text = "");
+	said(gw, ALICE_PC, "your answer to 'Login code' was taken");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_ANSWER_PROMPT), ==, 0);
+	gw_expect_nothing(gw);
+}
+
 static void setup_admin(struct gw *gw, gconstpointer unused)
 {
 	(void)unused;
@@ -480,5 +533,6 @@ int main(int argc, char **argv)
 	ADD("/chatbot/masked-warning", test_masked_warning);
 	ADD("/chatbot/prompt-elsewhere", test_prompt_elsewhere);
 	ADD("/chatbot/prompt-waits", test_prompt_waits);
+	ADD("/chatbot/worker-prompt", test_worker_prompt);
 	return g_test_run();
 }
