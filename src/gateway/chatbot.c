@@ -44,6 +44,7 @@ struct chatbot {
 	struct ratelimit *rate;    /* every answer, by bare JID */
 	struct ratelimit *chatter; /* the introduction, by "+"/"-" and bare JID */
 	guint prune;               /* the idle source forgetting idle users, 0 none */
+	guint64 dropped;           /* answers over the rate */
 	bool freeing;
 };
 
@@ -80,7 +81,11 @@ static const struct prompt_watcher watcher;
 static void send_to(struct chatbot *bot, const char *bare, struct stanza *m)
 {
 	if (!ratelimit_take(bot->rate, bare, g_get_monotonic_time())) {
-		g_info("chatbot: answers to %s over the rate; one dropped", bare);
+		/* logged, but a flood does not flood the log */
+		if (bot->dropped++ % 100 == 0)
+			g_info("chatbot: answers to %s over the rate; dropped (%" G_GUINT64_FORMAT
+			       " so far)",
+			       bare, bot->dropped);
 		stanza_free(m);
 		return;
 	}

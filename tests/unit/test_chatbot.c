@@ -99,6 +99,26 @@ static void test_receipt(struct gw *gw, gconstpointer unused)
 	said(gw, ALICE_PC, "Commands");
 }
 
+/* Answers to one user are rate-limited: a burst of 20, then dropped. */
+static void test_rate(struct gw *gw, gconstpointer unused)
+{
+	(void)unused;
+	guint answers = 0;
+	for (guint i = 0; i < 30; i++) {
+		chat(gw, ALICE_PC, "help");
+		struct stanza *m;
+		while ((m = gw_take_match(gw, "message", "chat", ALICE_PC)) != NULL) {
+			answers++;
+			stanza_free(m);
+		}
+	}
+	g_assert_cmpuint(answers, ==, 20);
+	/* another user is answered meanwhile */
+	chat(gw, BOB_PC, "help");
+	said(gw, BOB_PC, "Commands");
+	gw_expect_nothing(gw);
+}
+
 /* ---- words ---------------------------------------------------------------------- */
 
 static void test_help_by_role(struct gw *gw, gconstpointer unused)
@@ -522,6 +542,7 @@ int main(int argc, char **argv)
 #define ADD(path, fn) g_test_add(path, struct gw, NULL, setup_admin, fn, gw_test_teardown)
 	ADD("/chatbot/hygiene", test_hygiene);
 	ADD("/chatbot/receipt", test_receipt);
+	ADD("/chatbot/rate", test_rate);
 	ADD("/chatbot/help-by-role", test_help_by_role);
 	ADD("/chatbot/unknown", test_unknown);
 	ADD("/chatbot/settings-by-chat", test_settings_by_chat);
