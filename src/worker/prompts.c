@@ -352,12 +352,12 @@ static int refusing_action(char **labels, guint n)
 
 /* certs.c's question Q for ACCOUNT as a CERTIFICATE prompt: actions 0
  * reject, 1 once, 2 always (CBS), answered by their names. */
-static struct prompt *certificate_prompt(struct account *account, const char *title, char **labels,
+static struct prompt *certificate_prompt(struct account *account,
+                                         const struct prompts_certificate *q, char **labels,
                                          PurpleRequestActionCb *cbs, guint n, void *user_data)
 {
-	const struct prompts_certificate *q = asking_cert;
-	struct prompt *p =
-	    prompt_new(account, PURPLE_REQUEST_ACTION, CALL_ACTION, title, NULL, NULL, user_data);
+	struct prompt *p = prompt_new(account, PURPLE_REQUEST_ACTION, CALL_ACTION, q->title, NULL,
+	                              NULL, user_data);
 	p->certificate = true;
 	p->n_actions = n;
 	p->labels = labels;
@@ -417,8 +417,9 @@ static void *request_action_with_icon(const char *title, const char *primary, co
 	struct account *account = prompt_account(pa);
 	struct prompt *p = NULL;
 	if (asking_cert != NULL && account != NULL) {
+		const struct prompts_certificate *q = asking_cert;
 		asking_cert = NULL; /* this request only */
-		return certificate_prompt(account, title, labels, cbs, n, user_data);
+		return certificate_prompt(account, q, labels, cbs, n, user_data);
 	}
 	if (is_cert_prompt(title)) {
 		/* libpurple's own verifiers ask this; ferry's replaced them. Its
