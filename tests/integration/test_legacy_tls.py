@@ -87,7 +87,7 @@ class Cmd:
                                            self.notes, self.fields)
 
 
-async def command(user, node, stage=None, values=None, timeout=60):
+async def command(user, node, stage=None, values=None, timeout=60, to=T):
     """Executes NODE (stage None) or submits VALUES to STAGE (a Cmd)."""
     attrs = "node='%s' action='execute'" % node
     body = ""
@@ -99,15 +99,15 @@ async def command(user, node, stage=None, values=None, timeout=60):
         body = "<x xmlns='%s' type='submit'>%s</x>" % (NS_DATA, "".join(
             "<field var='%s'><value>%s</value></field>" % (k, escape(v))
             for k, v in vals.items()))
-    r = await user.iq(T, "<command xmlns='%s' %s>%s</command>" % (NS_CMD, attrs, body),
+    r = await user.iq(to, "<command xmlns='%s' %s>%s</command>" % (NS_CMD, attrs, body),
                       itype="set", timeout=timeout)
     return Cmd(r)
 
 
-async def question_message(user, since, timeout=40):
+async def question_message(user, since, timeout=40, to=T):
     """The next chat message from the transport that carries a question
     (node prompt/<id>): (message, id), or (None, None)."""
-    m = await user.wait_for(lambda r: r.kind == "message" and (r.sender or "").split("/")[0] == T
+    m = await user.wait_for(lambda r: r.kind == "message" and (r.sender or "").split("/")[0] == to
                             and "prompt/" in (r.child_text("body") or ""),
                             timeout=timeout, since=since)
     if m is None:
@@ -115,34 +115,34 @@ async def question_message(user, since, timeout=40):
     return m, re.search(r"prompt/(\d+)", m.child_text("body")).group(1)
 
 
-async def answer_question(user, pid, choice):
+async def answer_question(user, pid, choice, to=T):
     """Answers the open question PID by its node with CHOICE."""
-    stage = await command(user, "prompt/%s" % pid)
+    stage = await command(user, "prompt/%s" % pid, to=to)
     if stage.type != "result" or "action" not in stage.fields:
         return stage
-    return await command(user, "prompt/%s" % pid, stage, {"action": choice})
+    return await command(user, "prompt/%s" % pid, stage, {"action": choice}, to=to)
 
 
-async def status(user):
-    return await command(user, "status")
+async def status(user, to=T):
+    return await command(user, "status", to=to)
 
 
-async def status_when(user, pred, tries=30):
+async def status_when(user, pred, tries=30, to=T):
     """The status command's answer once PRED holds (bounded: tries x 0.5 s)."""
     st = None
     for _ in range(tries):
-        st = await status(user)
+        st = await status(user, to=to)
         if pred(st):
             break
         await asyncio.sleep(0.5)
     return st
 
 
-def check_question(tap, stage, fp, label):
+def check_question(tap, stage, fp, label, subject="CN=localhost"):
     f = stage.fields.get("action") or {}
     text = stage.title + "\n" + stage.instructions
     tap.ok(f.get("options") == ["reject", "once", "always"] and fp in text and
-           stage.value("sha256") == fp and "CN=localhost" in text,
+           stage.value("sha256") == fp and subject in text,
            "%s: the certificate question shows subject and fingerprint, with reject, once, "
            "always" % label, str(stage))
 
