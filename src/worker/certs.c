@@ -127,6 +127,8 @@ static char *or_empty(char *s)
 static char *reasons(PurpleCertificateInvalidityFlags flags, const char *host,
                      PurpleCertificate *leaf)
 {
+	if (flags == PURPLE_CERTIFICATE_UNKNOWN_ERROR) /* -1: every bit */
+		return g_strdup("it could not be checked");
 	GString *s = g_string_new(NULL);
 	if (flags & PURPLE_CERTIFICATE_SELF_SIGNED)
 		g_string_append(s, "it is self-signed; ");
@@ -288,9 +290,15 @@ static void ask(struct pending *w, PurpleSslConnection *gsc, const char *why, bo
 	    .port = w->port,
 	    .sha256 = w->sha256,
 	};
+	struct account *account = accounts_lookup(w->account);
+	if (account == NULL) {
+		refuse(w, "the account is gone");
+		g_string_free(text, TRUE);
+		return;
+	}
 	g_message("account %u: certificate of %s port %u not trusted (%s): asking the user",
 	          w->account, w->host, w->port, why);
-	prompts_ask_certificate(accounts_lookup(w->account), gsc, &q, on_answer, w);
+	prompts_ask_certificate(account, gsc, &q, on_answer, w);
 	g_string_free(text, TRUE);
 }
 
