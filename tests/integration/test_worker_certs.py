@@ -12,7 +12,8 @@ LINK_INFO trust ONCE before CONNECTED, and the next login asks again;
 always -> trust PINNED, and a login with that pin (ferry.cert_pins) asks
 nothing; a second account of the same worker is asked although the first
 accepted (once or always); a changed certificate on the same host and
-port asks again and says it changed; a logout while asked -> WITHDRAWN;
+port asks again and says it changed; a logout while asked -> WITHDRAWN,
+and a late answer UNKNOWN;
 CANCEL rejects; a worker given the CA (--ca-file) trusts the CA-issued
 certificate without asking (trust CA), the one without the CA asks; a
 plaintext login reports LINK_INFO unencrypted (trust NONE) before
@@ -233,6 +234,14 @@ def self_signed_flows(tap, run, irc, fp1, crt2, key2, fp2):
                 closed = None
             tap.ok(closed is not None and closed[2][1] == wd.PROMPT_CLOSED_WITHDRAWN,
                    "a logout while asked withdraws the question", repr(closed))
+            wk.answer(1, p, "once")  # late: the connection is gone
+            try:
+                late = wk.w.recv_until(lambda m: m[0] == wd.PROMPT_CLOSED and m[1] == 1 and
+                                       m[2][0] == p.id, 5)
+            except wd.WorkerError:
+                late = None
+            tap.ok(late is not None and late[2][1] == wd.PROMPT_CLOSED_UNKNOWN,
+                   "a late answer to the withdrawn question is refused (UNKNOWN)", repr(late))
         # a plaintext link
         wk.login(3, "carol", irc.port, ssl=False)
         r = wk.result(3)
