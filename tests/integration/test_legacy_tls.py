@@ -187,7 +187,8 @@ async def untrusted_command(tap, prosody, irc, fp):
                "once: the registration completes", str(s3))
         tap.ok(await watcher.wait_ison("bob", True, 30), "bob is on IRC over TLS")
         st = await status_when(bob, lambda st: st.value("cert_sha256") is not None)
-        tap.ok(st.value("encrypted") == "encrypted (TLS)" and st.value("cert_sha256") == fp and
+        tap.ok("encrypted (TLS)" in (st.value("encrypted") or "") and
+               fp in (st.value("cert_sha256") or "") and
                "this login only" in (st.value("cert_trust") or ""),
                "status: encrypted, the fingerprint, accepted for this login only", str(st))
         # a relogin asks again; always
@@ -201,7 +202,7 @@ async def untrusted_command(tap, prosody, irc, fp):
             tap.ok(a.type == "result", "answered always", str(a))
         await rl
         st = await status_when(bob, lambda st: "always" in (st.value("cert_trust") or ""))
-        tap.ok(st is not None and st.value("cert_sha256") == fp and
+        tap.ok(st is not None and fp in (st.value("cert_sha256") or "") and
                "always accepted" in (st.value("cert_trust") or ""),
                "status: always accepted for this account", str(st))
         # the next relogin asks nothing
@@ -210,7 +211,7 @@ async def untrusted_command(tap, prosody, irc, fp):
         msg, pid = await question_message(bob, m0, timeout=5)
         st = await status(bob)
         tap.ok(pid is None and "always accepted" in (st.value("cert_trust") or "") and
-               st.value("encrypted") == "encrypted (TLS)",
+               "encrypted (TLS)" in (st.value("encrypted") or ""),
                "after always, a relogin asks no question (pinned)", "%s %s" % (rl, st))
 
 
@@ -228,7 +229,7 @@ async def trusted(tap, prosody, irc, fp):
         tap.ok(await alice.transport_connected(T) is not None,
                "the transport says it is connected")
         st = await status_when(alice, lambda st: st.value("cert_sha256") is not None)
-        tap.ok(st.value("cert_sha256") == fp and
+        tap.ok(fp in (st.value("cert_sha256") or "") and
                "certificate authorities" in (st.value("cert_trust") or ""),
                "status: trusted by the certificate authorities", str(st))
         alice.send_message("bob@" + T, "over TLS")

@@ -61,7 +61,8 @@ async def scenario(tap, users, fp):
         tap.ok(s3.type == "result" and s3.status == "completed",
                "once: registered, signed on over TLS", str(s3))
         st = await status_when(alice, lambda st: st.value("cert_sha256") is not None, to=XT)
-        tap.ok(st.value("encrypted") == "encrypted (TLS)" and st.value("cert_sha256") == fp and
+        tap.ok("encrypted (TLS)" in (st.value("encrypted") or "") and
+               fp in (st.value("cert_sha256") or "") and
                LEGACY in (st.value("cert_subject") or "") and
                "this login only" in (st.value("cert_trust") or ""),
                "status: encrypted, the subject and fingerprint, for this login only", str(st))
@@ -76,7 +77,7 @@ async def scenario(tap, users, fp):
         await rl
         st = await status_when(alice, lambda st: "always" in (st.value("cert_trust") or ""),
                                to=XT)
-        tap.ok(st.value("cert_sha256") == fp and
+        tap.ok(fp in (st.value("cert_sha256") or "") and
                "always accepted" in (st.value("cert_trust") or ""),
                "status: always accepted for this account", str(st))
         m0 = alice.mark()
