@@ -215,6 +215,28 @@ async def untrusted_command(tap, prosody, irc, fp):
                "after always, a relogin asks no question (pinned)", "%s %s" % (rl, st))
 
 
+async def always_at_registration(tap, prosody, irc, fp):
+    """"always" answered during the registration itself: the pin is stored
+    with the registration (the user did not exist yet when it was asked)."""
+    async with XmppUser("carol@localhost", "carolpw", prosody.c2s_port) as carol, \
+            IrcPeer(irc.port, "watcher2") as watcher:
+        s1 = await command(carol, "jabber:iq:register")
+        s2 = await command(carol, "jabber:iq:register", s1, {"username": "carol"})
+        check_question(tap, s2, fp, "registration answered always")
+        s3 = await command(carol, "jabber:iq:register", s2, {"action": "always"})
+        tap.ok(s3.type == "result" and s3.status == "completed",
+               "always at registration: the registration completes", str(s3))
+        tap.ok(await watcher.wait_ison("carol", True, 30), "carol is on IRC over TLS")
+        m0 = carol.mark()
+        rl = await command(carol, "relogin", timeout=90)
+        _msg, pid = await question_message(carol, m0, timeout=5)
+        st = await status_when(carol, lambda st: st.value("cert_sha256") is not None)
+        tap.ok(pid is None and rl.type == "result" and
+               "always accepted" in (st.value("cert_trust") or ""),
+               "always at registration: a relogin asks no question (the pin was stored)",
+               "%s %s" % (rl, st))
+
+
 async def trusted(tap, prosody, irc, fp):
     async with XmppUser("alice@localhost", "alicepw", prosody.c2s_port) as alice, \
             IrcPeer(irc.port, "bob") as bob:
@@ -245,6 +267,7 @@ def body(tap, run):
     prosody.start()
     prosody.register("alice", "localhost", "alicepw")
     prosody.register("bob", "localhost", "bobpw")
+    prosody.register("carol", "localhost", "carolpw")
     irc = run.add(Ngircd(run.path("ngircd"), tls_cert=cert["chain"], tls_key=cert["key"]))
     irc.start()
     presets = {"server": "localhost", "port": str(irc.tls_port), "ssl": "true",
@@ -258,6 +281,7 @@ def body(tap, run):
         if label == "untrusted":
             asyncio.run(asyncio.wait_for(untrusted_xep0077(tap, prosody), 120))
             asyncio.run(asyncio.wait_for(untrusted_command(tap, prosody, irc, fp), 300))
+            asyncio.run(asyncio.wait_for(always_at_registration(tap, prosody, irc, fp), 200))
         else:
             asyncio.run(asyncio.wait_for(trusted(tap, prosody, irc, fp), 120))
         ferry.stop()
