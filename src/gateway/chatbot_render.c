@@ -151,8 +151,12 @@ char *chatbot_stage_text(const struct stanza *x)
 			g_autofree char *text = stanza_get_text(c);
 			add_line(out, text);
 		} else if (stanza_is(c, "field", NULL) && is_type(c, "fixed")) {
-			add_line(out, stanza_get_attr(c, "label"));
 			g_autoptr(GPtrArray) values = values_of(c);
+			const char *label = stanza_get_attr(c, "label");
+			/* a value that says its label already ("Label: value") */
+			if (label == NULL || values->len == 0 ||
+			    !g_str_has_prefix(g_ptr_array_index(values, 0), label))
+				add_line(out, label);
 			for (guint i = 0; i < values->len; i++)
 				add_line(out, g_ptr_array_index(values, i));
 		}
