@@ -189,7 +189,23 @@ async def prosody_part(tap, prosody, irc, ferry):
         tap.ok(rr1.ok() and rr1.form is not None and rr1.form.value("username") == "alice",
                "the register command run again by alice shows her stored username",
                str(rr1))
-        await execute(alice, T, REGISTER, sessionid=rr1.sessionid, action="cancel")
+        fields = rr1.form.fields if rr1.form is not None else {}
+        tap.diag("the IRC registration form: %s" % sorted(fields.items()))
+        # saslname: stored, unused while sasl is off (the test ngircd has none)
+        if tap.ok("saslname" in fields, "the IRC form has an editable saslname"):
+            rr2 = await execute(alice, T, REGISTER, sessionid=rr1.sessionid, timeout=60,
+                                form={"username": "alice", "saslname": "alice-sasl"})
+            tap.ok(rr2.ok("completed"), "alice edits her saslname by registering again",
+                   str(rr2))
+            rr3 = await execute(alice, T, REGISTER)
+            tap.ok(rr3.form is not None and rr3.form.value("saslname") == "alice-sasl",
+                   "the register form shows the edited saslname", str(rr3))
+            await execute(alice, T, REGISTER, sessionid=rr3.sessionid, action="cancel")
+            tap.ok(await bob.wait_ison("alice", True, 20) and not await bob.ison("alice1"),
+                   "alice is on IRC as alice after the edit")
+            await alice.transport_connected(T, timeout=20)
+        else:
+            await execute(alice, T, REGISTER, sessionid=rr1.sessionid, action="cancel")
 
         # -- status, contacts, prompts
         st = await execute(alice, T, "status")
@@ -224,7 +240,13 @@ async def prosody_part(tap, prosody, irc, ferry):
                "a run idle past command_idle_seconds -> not-allowed/session-expired", str(late))
 
         # -- relogin: back with the same nick
+        mark = ferry.mark()
         rl = await execute(alice, T, "relogin", timeout=40)
+        log = ferry.log_text()[mark:]
+        gone = log.find("alice@localhost: the logged-out account")
+        again = log.find("alice@localhost: logging in to")
+        tap.ok(0 <= gone < again, "relogin: the new login starts after the old account is "
+               "gone", "gone at %d, login at %d" % (gone, again))
         tap.ok(rl.ok("completed") and "as alice." in rl.note_text(),
                "relogin completes signed on as alice (the same nick)", str(rl))
         tap.ok(await bob.wait_ison("alice", True, 10) and not await bob.ison("alice1"),

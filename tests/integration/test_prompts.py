@@ -16,7 +16,8 @@ from FERRY_WORKER_TEST_PLUGIN_DIR) behind Prosody, driven over XEP-0050.
   unchanged, list-multi, the invisible value preserved); a picture is BOB
   data in the stage whose cid is the sha1 of its bytes, and the BOB iq
   answers with those bytes; the TGA is never sent; file and folder
-  requests: the user is told, nothing crashes.
+  requests: the user is told, nothing crashes; a QR code is drawn in the
+  form and its picture is BOB data; the 21st open prompt is cancelled.
 - A second ferry with [limits] prompt_seconds small: an unanswered prompt
   is cancelled (never its default) and the user told.
 Prints TAP.
@@ -271,6 +272,44 @@ async def files(tap, alice, ferry):
     tap.ok(ferry.running() and not await prompt_nodes(alice), "no crash, no prompt left")
 
 
+async def qr(tap, alice):
+    node = await cue(alice, "qr")
+    s1 = await execute(alice, T, node) if node else None
+    f = s1.form if s1 is not None else None
+    if not tap.ok(f is not None and f.value("qr_string") == "2@ferry-test-qr,xyz",
+                  "qr: the QR text as a field of the stage", str(s1)):
+        return
+    drawing = [x for x in f.order if x.type == "fixed" and x.label == "QR code"]
+    lines = drawing[0].values if drawing else []
+    blocks = set("".join(lines))
+    # 19 bytes at level L: version 2, 25 modules, and a quiet zone of 2 on
+    # each side: 29 columns, two module rows a line
+    tap.ok(len(lines) == 15 and {len(ln) for ln in lines} == {29}
+           and blocks <= set(" \u2580\u2584\u2588") and len(blocks) > 1,
+           "qr: the text drawn as a QR code in block characters (a fixed field)", str(lines))
+    tap.ok(any(t == "image/png" for t, _b in s1.bobs.values()),
+           "qr: the plugin's QR image as PNG BOB data", str(list(s1.bobs)))
+    m0 = alice.mark()
+    s2 = await execute(alice, T, node, sessionid=s1.sessionid, form={})
+    got = await report(alice, "ok qr:", m0)
+    tap.ok(s2.ok("completed") and got == "ok qr: qr_string=2@ferry-test-qr,xyz",
+           "qr: answered, the text comes back unchanged", "%s %r" % (s2, got))
+
+
+async def too_many(tap, alice):
+    """At most 20 open prompts per user: the 21st is cancelled, the user told."""
+    open_now = len(await prompt_nodes(alice))
+    m0 = alice.mark()
+    for _ in range(21 - open_now):
+        alice.send_message(CUE, "input")
+    told = await from_transport(alice, m0, ["20"], timeout=15)
+    got = await report(alice, "cancel input:", m0, timeout=10)
+    nodes = await prompt_nodes(alice)
+    tap.ok(told is not None and got is not None and len(nodes) == 20,
+           "the 21st open prompt is cancelled and the user told; 20 stay listed",
+           "%s %r %d" % (told, got, len(nodes)))
+
+
 async def main_part(tap, prosody, ferry):
     await login_codes(tap, prosody)
     async with XmppUser("alice@localhost", "alicepw", prosody.c2s_port) as alice:
@@ -287,6 +326,8 @@ async def main_part(tap, prosody, ferry):
         await withdrawn(tap, alice)
         await fields(tap, alice)
         await files(tap, alice, ferry)
+        await qr(tap, alice)
+        await too_many(tap, alice)
         bugs = [r for r in alice.inbox if "BUG:" in (r.child_text("body") or "")]
         tap.ok(not bugs, "the plugin saw no lifetime violation", str([str(b) for b in bugs]))
 
