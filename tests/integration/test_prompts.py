@@ -37,7 +37,7 @@ sys.path.insert(0, HERE)
 from harness import builddir, run_test, start_ferry  # noqa: E402
 from servers import Prosody  # noqa: E402
 from transport import (XmppUser, transport_config, NS_REGISTER, execute,  # noqa: E402
-                       command_nodes, bob_data, sha1_cid)
+                       command_nodes, node_info, bob_data, sha1_cid, NS_COMMANDS)
 
 T = "ft.localhost"
 CUE = "cue@" + T
@@ -216,7 +216,7 @@ async def withdrawn(tap, alice):
         tap.fail("withdraw: a run showing the prompt", str(s1))
 
 
-async def fields(tap, alice):
+async def fields(tap, alice, carol):
     m0 = alice.mark()
     node = await cue(alice, "fields")
     info = await report(alice, "info fields:", m0)
@@ -247,6 +247,18 @@ async def fields(tap, alice):
         r, btype, data = await bob_data(alice, T, pngs[0][0])
         tap.ok(r.type == "result" and btype == "image/png" and data == pngs[0][1],
                "the BOB iq to the transport answers with the same bytes", str(r))
+    r, ids, feats = await node_info(alice, T, node)
+    tap.ok(r.type == "result" and ("automation", "command-node") in [(c, t) for c, t, _n in ids]
+           and NS_COMMANDS in feats, "disco#info of %s: a command node" % node, str(r))
+    # another user: not listed, not runnable, no pictures
+    tap.ok(node not in await prompt_nodes(carol), "another user does not see %s" % node)
+    other = await execute(carol, T, node)
+    tap.ok(other.type == "error" and other.condition == "item-not-found",
+           "another user executing %s -> item-not-found" % node, str(other))
+    if pngs:
+        r, _t, data = await bob_data(carol, T, pngs[0][0])
+        tap.ok(r.type == "error" and r.condition == "item-not-found" and data is None,
+               "another user asking for its BOB cid -> item-not-found", str(r))
     secret = "s3cr;3t <&> ü!"
     m0 = alice.mark()
     s2 = await execute(alice, T, node, sessionid=s1.sessionid, form={
@@ -324,7 +336,8 @@ async def main_part(tap, prosody, ferry):
         await answer_via_prompts(tap, alice)
         await answer_via_node(tap, alice)
         await withdrawn(tap, alice)
-        await fields(tap, alice)
+        async with XmppUser("carol@localhost", "carolpw", prosody.c2s_port) as carol:
+            await fields(tap, alice, carol)
         await files(tap, alice, ferry)
         await qr(tap, alice)
         await too_many(tap, alice)
