@@ -37,7 +37,7 @@ from harness import NS_DISCO_INFO, run_test, start_ferry  # noqa: E402
 from servers import Ejabberd, Ngircd, Prosody  # noqa: E402
 from transport import (IrcPeer, XmppUser, irc_presets, transport_config,  # noqa: E402
                        NS_COMMANDS, NS_ADMIN, NS_REGISTER, NS_XDATA, execute,
-                       run_command, command_nodes, node_info, caps_of, verify_caps)
+                       run_command, command_nodes, node_info, caps_of, caps_ver, verify_caps)
 
 T = "irc.localhost"
 IDLE = 6  # [limits] command_idle_seconds
@@ -111,6 +111,10 @@ async def prosody_part(tap, prosody, irc, ferry):
 
         # -- registration by command, with a missing required field first
         first = await execute(alice, T, REGISTER)
+        bad = await execute(alice, T, REGISTER, sessionid=first.sessionid, action="complete",
+                            form={"username": "alice"})
+        tap.ok(bad.type == "error" and bad.specific == "bad-action",
+               "action complete on the register form (next offered) -> bad-action", str(bad))
         bad = await execute(alice, T, REGISTER, sessionid=first.sessionid, form={})
         tap.ok(bad.type == "error" and bad.condition == "bad-request"
                and bad.specific == "bad-payload" and "username" in (bad.text or ""),
@@ -132,7 +136,15 @@ async def prosody_part(tap, prosody, irc, ferry):
         r2, items2 = await command_nodes(alice, full)
         tap.ok(r2.type == "result" and sorted(items2) == sorted(items),
                "the full JID lists the same command items as the bare JID", str(r2))
-        await check_node_infos(tap, "the user", alice, {"settings", "status"}, to=full)
+        await check_node_infos(tap, "the user", alice, USER_NODES, to=full)
+        r, _ids, _f = await node_info(alice, full, "stats")
+        tap.ok(r.type == "error", "the full JID hides admin nodes from a user too", str(r))
+        bad = await execute(alice, T, "no-such-command")
+        tap.ok(bad.type == "error" and bad.condition == "item-not-found",
+               "executing an unknown node -> item-not-found", str(bad))
+        r = await alice.iq(T, "<command xmlns='%s' node='status'/>" % NS_COMMANDS)
+        tap.ok(r.type == "error" and r.condition == "bad-request",
+               "an execute sent as iq get -> bad-request", str(r))
         for who, cl in (("a registered user", alice), ("a stranger", carol)):
             _r, items = await command_nodes(cl, T)
             tap.ok(not (nodes_of(items) & ADMIN_ONLY), "%s never sees admin nodes" % who)
@@ -145,6 +157,11 @@ async def prosody_part(tap, prosody, irc, ferry):
             if q is not None else set()
         tap.ok(NS_COMMANDS in feats, "the caps' disco#info has the commands feature",
                str(sorted(feats)))
+        # the presence's sender answers plain disco#info with what the ver hashes
+        plain = await alice.iq(full, "<query xmlns='%s'/>" % NS_DISCO_INFO)
+        pq = plain.find("{%s}query" % NS_DISCO_INFO)
+        tap.ok(pq is not None and caps is not None and caps_ver(pq) == caps[2],
+               "the full JID's plain disco#info hashes to the caps ver", str(plain))
 
         # -- settings
         s1, s2 = await run_command(alice, T, "settings", {"notices": "false"})
@@ -173,6 +190,11 @@ async def prosody_part(tap, prosody, irc, ferry):
                               form={"notices": "true"})
         tap.ok(other.type == "error" and other.condition in ("bad-request", "forbidden"),
                "another JID reusing alice's session id is refused", str(other))
+        async with XmppUser("alice@localhost/second", "alicepw", prosody.c2s_port) as a2:
+            other = await execute(a2, T, "settings", sessionid=s3.sessionid,
+                                  form={"notices": "true"})
+            tap.ok(other.type == "error" and other.condition in ("bad-request", "forbidden"),
+                   "alice's other resource reusing the session id is refused", str(other))
         s4 = await execute(alice, T, "settings", sessionid=s3.sessionid, action="complete",
                            form={"notices": "true"})
         tap.ok(s4.ok("completed"), "alice's own run still works after those refusals", str(s4))

@@ -134,6 +134,19 @@ async def login_codes(tap, prosody):
             tap.ok("settings" not in [n for n, _a, _b in items], "dave is not registered")
 
 
+async def cancel_login_code(tap, prosody):
+    async with XmppUser("erin@localhost", "erinpw", prosody.c2s_port) as erin:
+        _f, st = await register(tap, erin, "code-erin", "code cancelled")
+        if not tap.ok(st is not None and st.ok(), "a login code stage to cancel", str(st)):
+            return
+        c = await execute(erin, T, NS_REGISTER, sessionid=st.sessionid, action="cancel")
+        _r, items = await command_nodes(erin, T)
+        tap.ok(c.ok("canceled") and "settings" not in [n for n, _a, _b in items]
+               and not await prompt_nodes(erin),
+               "cancelling the login code stage: canceled, not registered, no prompt left",
+               str(c))
+
+
 async def answer_via_prompts(tap, alice):
     node = await cue(alice, "input")
     if not tap.ok(node is not None, "input: the prompt is listed as a prompt/<id> node"):
@@ -324,6 +337,7 @@ async def too_many(tap, alice):
 
 async def main_part(tap, prosody, ferry):
     await login_codes(tap, prosody)
+    await cancel_login_code(tap, prosody)
     async with XmppUser("alice@localhost", "alicepw", prosody.c2s_port) as alice:
         m0 = alice.mark()
         _f, st = await register(tap, alice, "tester", "tester")
@@ -374,6 +388,18 @@ async def timeout_part(tap, prosody, ferry):
                "an answer in a run whose prompt timed out -> an error", str(late))
         tap.ok(await report(erin, "ok input:", m0, timeout=1) is None,
                "and the plugin never got an ok")
+    # a login code question unanswered at registration: the run fails
+    async with XmppUser("frank@localhost", "frankpw", prosody.c2s_port) as frank:
+        m0 = frank.mark()
+        _f, st = await register(tap, frank, "code-frank", "code timeout")
+        told = await from_transport(frank, m0, ["in time"], timeout=PROMPT_SECONDS + 8)
+        late = await execute(frank, T, NS_REGISTER, sessionid=st.sessionid,
+                             form={"value": "123456"}) if st is not None and st.ok() else None
+        _r, items = await command_nodes(frank, T)
+        tap.ok(told is not None and late is not None and late.type == "error"
+               and "settings" not in [n for n, _a, _b in items],
+               "an unanswered login code: the user told, the registration fails "
+               "(%s: %s)" % (late and late.condition, late and late.text), str(late))
 
 
 def body(tap, run):
@@ -383,7 +409,7 @@ def body(tap, run):
     prosody = run.add(Prosody(run.path("prosody"), component=T,
                               secret="s3cret-%s" % os.urandom(6).hex()))
     prosody.start()
-    for u in ("alice", "carol", "dave", "erin"):
+    for u in ("alice", "carol", "dave", "erin", "frank"):
         prosody.register(u, "localhost", u + "pw")
     ferry = start_ferry(tap, run, **ferry_kwargs(prosody))
     if ferry is not None:
