@@ -216,7 +216,8 @@ static void relogin_login(struct relogin *r, struct session *s)
 		          cmd_run_user(r->run), r->old, r->polls * RELOGIN_POLL_MS);
 	r->old = 0;
 	r->logging_in = true;
-	if (session_state(s) == SESSION_OFFLINE)
+	/* not when the user left meanwhile (the poll then says it failed) */
+	if (session_state(s) == SESSION_OFFLINE && session_user_available(s))
 		session_login(s);
 }
 
