@@ -201,6 +201,31 @@ async def answer_via_node(tap, alice):
            "cancel -> canceled, the plugin's cancel callback ran (no ok)", "%s %r" % (c, got))
 
 
+async def two_routes(tap, alice):
+    """One prompt shown by two runs: the first answer goes through, the
+    second is not sent (the plugin gets exactly one)."""
+    node = await cue(alice, "input")
+    pid = node.split("/", 1)[1] if node else None
+    a = await execute(alice, T, node) if node else None
+    b1 = await execute(alice, T, "prompts")
+    b = await execute(alice, T, "prompts", sessionid=b1.sessionid, form={"prompt": pid}) \
+        if b1.ok() else b1
+    if not tap.ok(a is not None and a.ok() and b.ok() and b.form is not None,
+                  "one prompt shown by prompt/<id> and by the prompts command",
+                  "%s %s" % (a, b)):
+        return
+    m0 = alice.mark()
+    ra = await execute(alice, T, node, sessionid=a.sessionid, form={"value": "first"})
+    got = await report(alice, "ok input:", m0)
+    rb = await execute(alice, T, "prompts", sessionid=b.sessionid, form={"value": "second"})
+    again = await report(alice, "ok input: second", m0, timeout=2)
+    tap.ok(ra.ok("completed") and got == "ok input: first" and again is None,
+           "the first answer reaches the plugin, the second does not", "%s %r %r"
+           % (ra, got, again))
+    tap.ok(rb.type == "error" or "already" in rb.note_text().lower(),
+           "the second route is told the question was already answered", str(rb))
+
+
 async def withdrawn(tap, alice):
     # nobody shows it: the user is told by chat, its node refuses later
     m0 = alice.mark()
@@ -349,6 +374,7 @@ async def main_part(tap, prosody, ferry):
         tap.ok(pr.ok("completed") and pr.form is None, "no prompt open at first", str(pr))
         await answer_via_prompts(tap, alice)
         await answer_via_node(tap, alice)
+        await two_routes(tap, alice)
         await withdrawn(tap, alice)
         async with XmppUser("carol@localhost", "carolpw", prosody.c2s_port) as carol:
             await fields(tap, alice, carol)
