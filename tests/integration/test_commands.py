@@ -205,6 +205,9 @@ async def prosody_part(tap, prosody, irc, ferry):
         bad = await execute(alice, T, "stats")
         tap.ok(bad.type == "error" and bad.condition == "forbidden",
                "a non-admin executing an admin node -> forbidden", str(bad))
+        bad = await execute(carol, T, "relogin")
+        tap.ok(bad.type == "error" and bad.condition == "forbidden",
+               "a stranger executing a user node -> forbidden", str(bad))
 
         # -- re-registration shows the stored values
         rr1 = await execute(alice, T, REGISTER)
