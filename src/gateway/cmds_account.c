@@ -183,19 +183,15 @@ static const struct cmd_def unregister_def = {
 
 /* ---- relogin ------------------------------------------------------------------------------------ */
 
-/* How long relogin waits for the outcome, polling the session; and at
- * most how long of it for the old connection to be gone before the new
- * login starts (else IRC still has the old nick and gives "alice1"). */
+/* How long relogin waits for the outcome, polling the session (the new
+ * login starts once the old connection is gone: session_relogin). */
 #define RELOGIN_WAIT_MS 20000
-#define RELOGIN_LEAVE_MS 8000
 #define RELOGIN_POLL_MS 250
 
 struct relogin {
 	struct cmd_run *run;
 	guint timer;
 	guint polls;
-	guint32 old;     /* the logged-out account, until it is gone (0: gone) */
-	bool logging_in; /* session_login() was called */
 };
 
 static void relogin_free(void *data)
@@ -203,22 +199,6 @@ static void relogin_free(void *data)
 	struct relogin *r = data;
 	g_clear_handle_id(&r->timer, g_source_remove);
 	g_free(r);
-}
-
-/* The old account is gone (or waited for long enough): the new login
- * starts, unless something else started one meanwhile. */
-static void relogin_login(struct relogin *r, struct session *s)
-{
-	const struct gateway_ctx *ctx = cmd_run_ctx(r->run);
-	if (r->old != 0 && legacy_logout_pending(ctx->legacy, r->old))
-		g_message("cmds: %s: relogin: the old connection (account %u) is not gone after "
-		          "%u ms; logging in anyway",
-		          cmd_run_user(r->run), r->old, r->polls * RELOGIN_POLL_MS);
-	r->old = 0;
-	r->logging_in = true;
-	/* not when the user left meanwhile (the poll then says it failed) */
-	if (session_state(s) == SESSION_OFFLINE && session_user_available(s))
-		session_login(s);
 }
 
 static gboolean relogin_poll(gpointer data)
@@ -230,18 +210,13 @@ static gboolean relogin_poll(gpointer data)
 	struct session *s = sessions_get(ctx->sessions, cmd_run_user(run), false);
 	enum session_state state = s != NULL ? session_state(s) : SESSION_OFFLINE;
 	r->polls++;
-	if (s != NULL && !r->logging_in) {
-		bool gone = !legacy_logout_pending(ctx->legacy, r->old);
-		if (!gone && r->polls * RELOGIN_POLL_MS < RELOGIN_LEAVE_MS)
-			return G_SOURCE_CONTINUE;
-		relogin_login(r, s);
-		state = session_state(s);
-	}
 	g_autofree char *note = NULL;
+	/* RECONNECTING without a failure is the relogin's own login (the
+	 * session was online); with one, that login was lost */
+	bool lost = state == SESSION_RECONNECTING && session_failure(s) != NULL;
 	if (state == SESSION_ONLINE)
 		note = g_strdup_printf("Signed on to %s as %s.", network, session_nick(s));
-	else if (state == SESSION_FAILED || state == SESSION_OFFLINE ||
-	         state == SESSION_RECONNECTING)
+	else if (state == SESSION_FAILED || state == SESSION_OFFLINE || lost)
 		note = g_strdup_printf("The login to %s failed: %s", network,
 		                       s != NULL && session_failure(s) != NULL ? session_failure(s)
 		                                                               : "no reason given");
@@ -265,15 +240,10 @@ static void relogin_start(struct cmd_run *run)
 		             "you are not online with the transport; send it your presence first");
 		return;
 	}
+	session_relogin(s);
 	struct relogin *r = g_new0(struct relogin, 1);
 	r->run = run;
 	cmd_run_set_state(run, r, relogin_free);
-	/* Out first, and in once the old connection is really gone: a login
-	 * racing the old one's QUIT finds its nick still taken. */
-	r->old = session_account(s);
-	session_logout(s, "the user asked to log in again");
-	if (r->old == 0 || !legacy_logout_pending(ctx->legacy, r->old))
-		relogin_login(r, s);
 	r->timer = g_timeout_add(RELOGIN_POLL_MS, relogin_poll, r);
 }
 
