@@ -17,6 +17,7 @@
 /* How long a login waits for the connection logged out before it to be
  * gone (its DISCONNECTED): IRC would still have its nick ("alice1"). */
 #define LEFT_WAIT_MS 8000
+#define LEFT_GRACE_MS 1000
 
 struct sessions {
 	const struct gateway_ctx *ctx;
@@ -423,14 +424,15 @@ static gboolean left_wait_over(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* The logged-out account is gone: a login waiting for it goes now (from
- * the main loop, not inside the worker's event). */
+/* The logged-out account is gone: a login waiting for it goes after
+ * LEFT_GRACE_MS (the worker closed the connection; the server may not
+ * have read its QUIT yet). */
 static void left_gone(struct session *s)
 {
 	if (s->left_wait == 0)
 		return;
 	g_source_remove(s->left_wait);
-	s->left_wait = g_timeout_add(0, left_wait_over, s);
+	s->left_wait = g_timeout_add(LEFT_GRACE_MS, left_wait_over, s);
 }
 
 /* WAIT_LEFT: the connection logged out here must be gone before the new

@@ -36,6 +36,7 @@ sys.path.insert(0, HERE)
 from harness import NS_DISCO_INFO, run_test, start_ferry  # noqa: E402
 from servers import Ejabberd, Ngircd, Prosody  # noqa: E402
 from transport import (IrcPeer, XmppUser, irc_presets, transport_config,  # noqa: E402
+                       irc_join, irc_wait, muc_join, muc_leave, muc_codes,
                        NS_COMMANDS, NS_ADMIN, NS_REGISTER, NS_XDATA, execute,
                        run_command, command_nodes, node_info, caps_of, caps_ver, verify_caps)
 
@@ -264,7 +265,11 @@ async def prosody_part(tap, prosody, irc, ferry):
                and late.specific == "session-expired",
                "a run idle past command_idle_seconds -> not-allowed/session-expired", str(late))
 
-        # -- relogin: back with the same nick
+        # -- relogin: back with the same nick, her room kept
+        await irc_join(bob, "#ferry")
+        ans = await muc_join(alice, "#ferry@" + T, "alice", timeout=20)
+        tap.ok(ans.ok(), "alice is in #ferry before the relogin", str(ans))
+        since_irc, m_room = len(bob.lines), alice.mark()
         mark = ferry.mark()
         rl = await execute(alice, T, "relogin", timeout=40)
         log = ferry.log_text()[mark:]
@@ -276,6 +281,14 @@ async def prosody_part(tap, prosody, irc, ferry):
                "relogin completes signed on as alice (the same nick)", str(rl))
         tap.ok(await bob.wait_ison("alice", True, 10) and not await bob.ison("alice1"),
                "after relogin alice is on IRC, alice1 is not")
+        tap.ok(await alice.transport_connected(T, since=m_room, timeout=10) is not None,
+               "the transport says alice is connected again")
+        rejoined = await irc_wait(bob, since_irc, timeout=15, cmd="JOIN", src="alice")
+        kicked = [str(r) for r in alice.inbox[m_room:] if r.kind == "presence"
+                  and r.type == "unavailable" and muc_codes(r)]
+        tap.ok(rejoined and not kicked, "the relogin keeps her room: rejoined on IRC, no "
+               "room exit sent to her", str(kicked))
+        muc_leave(alice, "#ferry@" + T, "alice")
 
         # -- unregister: cancel keeps
         u1 = await execute(alice, T, "unregister")
