@@ -81,7 +81,9 @@ def main():
                       jid=TRANSPORT, legacy_name="IRC Transport", level="info",
                       extra={"legacy": {"server": "127.0.0.1", "port": str(irc.port),
                                         "ssl": "false",  # the demo ngircd is plain
-                                        "locked": "server;port;ssl"}})
+                                        "locked": "server;port;ssl"},
+                             # so that the admin commands can be tried too
+                             "access": {"admins": "alice@" + DOMAIN}})
         ferry.start()
         started.append(ferry)
         ferry.wait_for_log(Ferry.ONLINE, 30)
@@ -97,12 +99,21 @@ ferry is running, attached to a throwaway Prosody on loopback.
   warning -- the demo server has no certificate.)
 
   Then, in the client:
-    1. Browse the services of %(domain)s (or open %(transport)s directly) and
-       register with the IRC transport: choose a nickname, leave the
-       password empty. ferry logs in to IRC once to check, then asks to be
-       added to your contacts: accept. (Gajim then opens "Add Contact" for
-       the transport itself: confirm it as it is; add IRC users later
-       through a new "Add Contact", so they keep their own names.)
+    1. Register with the IRC transport, one of three ways:
+       - Gajim: Accounts -> Discover Services, select "IRC Transport", then
+         "Register" (a form) or "Command" -> Register;
+       - any client (Dino, Conversations...): start a chat with
+         %(transport)s and type "help", then "register": the transport asks
+         one question per message (`-` keeps the default, `abort` stops);
+       - the link xmpp:%(transport)s?register in a client that opens it.
+       Choose a nickname, leave the password empty. ferry logs in to IRC
+       once to check, then asks to be added to your contacts: accept.
+       (Gajim then opens "Add Contact" for the transport itself: confirm it
+       as it is; add IRC users later through a new "Add Contact", so they
+       keep their own names.) "status", "contacts", "settings", "relogin"
+       and "unregister" work the same ways (Gajim: right-click the
+       transport -> Execute Command); alice is an admin here, so "stats"
+       and the XEP-0133 admin commands are listed too.
     2. Your nickname is now on the demo IRC network at 127.0.0.1:%(irc)d.
        Connect any IRC client there (e.g. `irssi -c 127.0.0.1 -p %(irc)d`)
        and talk to yourself: an IRC user "bob" is bob@%(transport)s in XMPP

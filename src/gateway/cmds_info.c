@@ -25,7 +25,10 @@ static const char *state_text(enum session_state state)
 	case SESSION_FAILED:
 		return "failed (no more retries until you come online again)";
 	default:
-		return "offline";
+		/* a command comes from an online resource: the transport not
+		 * seeing it means it has no presence subscription */
+		return "offline (the transport does not see your presence: accept its contact "
+		       "request, or set yourself available)";
 	}
 }
 
@@ -43,10 +46,14 @@ static const char *trust_text(guint32 trust)
 	}
 }
 
-/* A fixed field VAR (LABEL) with TEXT as its value. */
+/* A fixed field VAR saying "LABEL: TEXT". The label is in the value, not
+ * in a label attribute: Gajim 1.7 shows a fixed field's value only (tried:
+ * the status form read "offline", "none", "0" with nothing to say what
+ * they were), and XEP-0004 gives fixed fields no label to show. */
 static void add_fixed(struct dataform *form, const char *var, const char *label, const char *text)
 {
-	dataform_field_add_value(dataform_add_field(form, DATAFORM_FIXED, var, label), text);
+	g_autofree char *line = g_strdup_printf("%s: %s", label, text);
+	dataform_field_add_value(dataform_add_field(form, DATAFORM_FIXED, var, NULL), line);
 }
 
 static void add_connection(struct dataform *form, struct session *s)

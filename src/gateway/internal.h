@@ -267,6 +267,11 @@ void registration_cancel_all(struct registration *registration);
 void registration_free(struct registration *registration);
 /* true when ACCOUNT is a registration's test login under way. */
 bool registration_owns(const struct registration *registration, guint32 account);
+/* A certificate the user always accepts, PIN ("host port sha256"), asked
+ * by ACCOUNT: when ACCOUNT is a registration's test login, the pin goes
+ * into the settings that registration stores (the user may not be stored
+ * yet, and storing it apart would be overwritten); true then. */
+bool registration_take_pin(struct registration *registration, guint32 account, const char *pin);
 void registration_on_event(struct registration *registration, guint32 account,
                            const struct legacy_event *event);
 void registration_on_lost(struct registration *registration, guint32 account);

@@ -427,10 +427,27 @@ bool prompt_answer(struct prompt *p, const struct dataform *values)
 
 /* ---- pins ----------------------------------------------------------------------------------- */
 
-/* Adds PIN ("host port sha256") to BARE_JID's stored pins, replacing one
- * for the same host and port. */
-static void store_pin(const struct gateway_ctx *ctx, const char *bare_jid, const char *pin)
+void prompts_pins_add(GHashTable *settings, const char *pin)
 {
+	g_auto(GStrv) parts = g_strsplit(pin, " ", 3);
+	g_autofree char *prefix = g_strdup_printf("%s %s ", parts[0], parts[1]);
+	GString *pins = g_string_new(NULL);
+	g_auto(GStrv) old = g_strsplit(get(settings, PROMPTS_PINS_KEY), "\n", -1);
+	for (char **l = old; *l != NULL; l++) {
+		if (**l != '\0' && !g_str_has_prefix(*l, prefix))
+			g_string_append_printf(pins, "%s\n", *l);
+	}
+	g_string_append(pins, pin);
+	g_hash_table_replace(settings, g_strdup(PROMPTS_PINS_KEY), g_string_free(pins, FALSE));
+}
+
+/* Adds PIN to BARE_JID's stored pins; a registration's test login puts it
+ * into what that registration stores instead. */
+static void store_pin(const struct gateway_ctx *ctx, guint32 account, const char *bare_jid,
+                      const char *pin)
+{
+	if (registration_take_pin(ctx->registration, account, pin))
+		return;
 	g_autoptr(GError) err = NULL;
 	struct storage_user *u = storage_user_get(ctx->storage, bare_jid, &err);
 	if (u == NULL) {
@@ -438,21 +455,11 @@ static void store_pin(const struct gateway_ctx *ctx, const char *bare_jid, const
 		          err != NULL ? err->message : "not registered");
 		return;
 	}
-	g_auto(GStrv) parts = g_strsplit(pin, " ", 3);
-	g_autofree char *prefix = g_strdup_printf("%s %s ", parts[0], parts[1]);
-	GString *pins = g_string_new(NULL);
-	g_auto(GStrv) old = g_strsplit(get(u->settings, PROMPTS_PINS_KEY), "\n", -1);
-	for (char **l = old; *l != NULL; l++) {
-		if (**l != '\0' && !g_str_has_prefix(*l, prefix))
-			g_string_append_printf(pins, "%s\n", *l);
-	}
-	g_string_append(pins, pin);
-	g_hash_table_replace(u->settings, g_strdup(PROMPTS_PINS_KEY), g_string_free(pins, FALSE));
+	prompts_pins_add(u->settings, pin);
 	if (!storage_user_put(ctx->storage, bare_jid, u->settings, u->password, &err))
 		g_warning("prompts: %s: certificate not pinned: %s", bare_jid, err->message);
 	else
-		g_message("prompts: %s: certificate pinned for %s port %s", bare_jid, parts[0],
-		          parts[1]);
+		g_message("prompts: %s: certificate pinned", bare_jid);
 	storage_user_free(u);
 }
 
@@ -615,7 +622,7 @@ static void on_closed(struct prompts *prompts, const struct worker_msg_prompt_cl
 		break;
 	}
 	if (end == PROMPT_END_ANSWERED && p->pin != NULL)
-		store_pin(prompts->ctx, p->user, p->pin);
+		store_pin(prompts->ctx, p->account, p->user, p->pin);
 	prompt_close(p, end, m->text);
 }
 

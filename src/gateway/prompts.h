@@ -126,5 +126,9 @@ struct stanza *prompts_bob(const struct prompts *prompts, const char *bare_jid, 
  * "ferry.cert_pins" into OPTIONS as WORKER_OPTION_CERT_PINS. Called where
  * the login's options are built (session.c, registration.c). */
 void prompts_login_options(GHashTable *settings, GHashTable *options);
+/* Adds PIN ("host port sha256") to the pinned certificates in SETTINGS
+ * (a user's settings, as stored), replacing one for the same host and
+ * port. */
+void prompts_pins_add(GHashTable *settings, const char *pin);
 
 #endif

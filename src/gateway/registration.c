@@ -90,6 +90,17 @@ bool registration_owns(const struct registration *reg, guint32 account)
 	return g_hash_table_contains(reg->pending, GUINT_TO_POINTER(account));
 }
 
+bool registration_take_pin(struct registration *reg, guint32 account, const char *pin)
+{
+	struct pending *p =
+	    reg != NULL ? g_hash_table_lookup(reg->pending, GUINT_TO_POINTER(account)) : NULL;
+	if (p == NULL)
+		return false;
+	prompts_pins_add(p->settings, pin);
+	g_message("registration: %s: a certificate pinned with the registration", p->jid);
+	return true;
+}
+
 bool registration_is_registered(const struct gateway_ctx *ctx, const char *bare,
                                 GHashTable **settings)
 {

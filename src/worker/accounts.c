@@ -34,6 +34,7 @@ struct account {
 	char *complaint;          /* what the network said against our login, or NULL */
 	struct sendq *sendq;      /* paced lines (prpl-irc), NULL elsewhere; owned */
 	guint prompts;            /* its prompts open (prompts.c) */
+	bool link_known;          /* LINK_INFO sent for its TLS link (certs.c) */
 };
 
 /* What a test login may hold for KEEP: a registration's login is kept for
@@ -269,6 +270,7 @@ static void account_kill(struct account *account)
 {
 	account->state = ACCOUNT_DEAD;
 	chats_account_gone(account->id);
+	certs_account_gone(account->id);
 	g_clear_pointer(&account->sendq, sendq_free);
 	account->pa->ui_data = NULL;
 	held_clear(account);
@@ -308,9 +310,21 @@ void account_signed_on(struct account *account, const char *display_name)
 		account_emit(account, WORKER_FRAME(name_fallback, .account = account->id,
 		                                   .wanted = wanted, .given = display_name));
 	}
+	if (!account->link_known) {
+		/* no TLS certificate was verified on the way: a plaintext link */
+		account->link_known = true;
+		account_emit(account, WORKER_FRAME(link_info, .account = account->id,
+		                                   .encrypted = false, .subject = "", .issuer = "",
+		                                   .sha256 = "", .trust = WORKER_TRUST_NONE));
+	}
 	account_emit(account,
 	             WORKER_FRAME(connected, .account = account->id, .nick = display_name));
 	core_trim_later();
+}
+
+void account_link_known(struct account *account)
+{
+	account->link_known = true;
 }
 
 void account_prompts_changed(struct account *account, int delta)

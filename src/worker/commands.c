@@ -82,13 +82,20 @@ static char *apply_option(PurpleAccount *pa, PurpleAccountOption *option, const 
 	}
 }
 
-static char *apply_options(PurpleAccount *pa, PurplePluginProtocolInfo *info, guint32 id,
+static char *apply_options(struct account *account, PurplePluginProtocolInfo *info,
                            GHashTable *options)
 {
+	PurpleAccount *pa = account_purple(account);
+	guint32 id = account_id(account);
 	GHashTableIter iter;
 	gpointer key, value;
 	g_hash_table_iter_init(&iter, options);
 	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		if (strcmp(key, WORKER_OPTION_CERT_PINS) == 0) {
+			/* ferry's, not libpurple's: the certificates this account trusts */
+			certs_set_pins(account, value);
+			continue;
+		}
 		PurpleAccountOption *option = find_option(info, key);
 		if (option == NULL) {
 			g_message("account %u: unknown option '%s' ignored", id, (const char *)key);
@@ -123,8 +130,8 @@ static void on_login(void *data, const struct worker_msg_login *m)
 		return;
 	}
 	struct account *account = accounts_add(m->account, m->flags, m->protocol, m->username);
-	g_autofree char *error = apply_options(
-	    account_purple(account), PURPLE_PLUGIN_PROTOCOL_INFO(prpl), m->account, m->options);
+	g_autofree char *error =
+	    apply_options(account, PURPLE_PLUGIN_PROTOCOL_INFO(prpl), m->options);
 	if (error != NULL) {
 		account_fail(account, WORKER_REASON_INVALID, error, true);
 		return;

@@ -73,12 +73,11 @@ static enum worker_reason map_reason(PurpleConnectionError error)
 static void report_disconnect_reason(PurpleConnection *gc, PurpleConnectionError error,
                                      const char *text)
 {
-	/* Taken even for accounts that are not ours any more, so that it
-	 * cannot be attached to a later, unrelated error. */
-	g_autofree char *cert_problem = requests_take_cert_problem();
 	struct account *account = accounts_find(purple_connection_get_account(gc));
 	if (account == NULL)
 		return;
+	/* certs.c refused the certificate of this very connection: say why */
+	g_autofree char *cert_problem = certs_take_failure(account);
 	enum worker_reason reason = map_reason(error);
 	bool fatal = purple_connection_error_is_fatal(error);
 	if (cert_problem == NULL) {
@@ -93,10 +92,6 @@ static void report_disconnect_reason(PurpleConnection *gc, PurpleConnectionError
 		account_fail(account, reason, line, fatal);
 		return;
 	}
-	/* The TLS certificate was refused while this connection was being
-	 * set up: say why, not just "invalid certificate". */
-	requests_notice(account_purple(account), "Untrusted certificate: login refused",
-	                cert_problem);
 	g_autofree char *full = g_strdup_printf("%s: %s", text, cert_problem);
 	account_fail(account, WORKER_REASON_CERTIFICATE, full, true);
 }

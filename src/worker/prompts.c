@@ -18,11 +18,13 @@
  *   - an action has no cancel: CANCEL runs the refusing action by its
  *     label (Reject, Cancel, No, Deny), else the request is closed and the
  *     login ended.
- * Two requests are still answered here without asking: a TLS
- * certificate question is rejected (its default is Accept, and
- * libpurple's Accept trusts the certificate for every account of the
- * worker; the reason goes with the connection's failure, requests.c), and
- * prpl-jabber's plaintext-authentication question is refused with a
+ * ferry's own certificate question (certs.c) goes through libpurple's
+ * request API with the SSL connection as its handle, so that closing the
+ * connection withdraws it; it is a CERTIFICATE prompt (actions reject,
+ * once, always; hidden host, port, sha256). Two requests are still
+ * answered here without asking: libpurple's own certificate questions
+ * (only its verifiers ask them, and ferry's replaces them) are refused,
+ * and prpl-jabber's plaintext-authentication question is refused with a
  * notice saying why. A request that names no account of ours and comes
  * outside any connection's input is cancelled, logged. */
 #include "config.h"
@@ -63,13 +65,14 @@ struct prompt {
 	guint idle;
 	GCallback auto_cb;
 	int auto_value;
-	char *cert_problem; /* a certificate being rejected: why */
-	bool answering;     /* inside a callback of ours */
-	bool closed;        /* libpurple closed it meanwhile */
+	bool certificate; /* certs.c's question: user_data is its own */
+	bool answering;   /* inside a callback of ours */
+	bool closed;      /* libpurple closed it meanwhile */
 };
 
 static GHashTable *open_prompts; /* id -> struct prompt (not owned) */
 static bool own_question;        /* prompts_own_question(): ferry's own doing */
+static const struct prompts_certificate *asking_cert; /* prompts_ask_certificate() */
 static guint32 last_id;
 
 static void prompt_free(struct prompt *p)
@@ -87,7 +90,6 @@ static void prompt_free(struct prompt *p)
 	g_strfreev(p->labels);
 	g_free(p->default_text);
 	g_free(p->title);
-	g_free(p->cert_problem);
 	g_free(p);
 }
 
@@ -129,6 +131,7 @@ static char *plain_label(const char *label)
  * input, VALUE for a choice or an action). */
 static void run_callback(struct prompt *p, GCallback cb, const char *text, int value)
 {
+	p->certificate = false; /* certs.c's data is its callback's now */
 	if (cb == NULL)
 		return;
 	switch (p->call) {
@@ -154,18 +157,9 @@ static gboolean auto_answer(gpointer data)
 {
 	struct prompt *p = data;
 	p->idle = 0;
-	if (p->cert_problem != NULL)
-		requests_set_cert_problem(p->cert_problem);
 	p->answering = true;
 	run_callback(p, p->auto_cb, p->default_text, p->auto_value);
 	p->answering = false;
-	if (p->cert_problem != NULL) {
-		/* not claimed by a failing connection right away: no account to
-		 * tell, so the log says it */
-		g_autofree char *left = requests_take_cert_problem();
-		if (left != NULL)
-			g_message("untrusted certificate, no connection failed with it: %s", left);
-	}
 	if (p->closed)
 		prompt_free(p);
 	else
@@ -356,23 +350,54 @@ static int refusing_action(char **labels, guint n)
 	return -1;
 }
 
-/* The certificate question: rejected here, its text kept for the
- * connection's failure (requests.c). */
-static struct prompt *reject_certificate(const char *primary, const char *secondary, int reject,
-                                         PurpleRequestActionCb cb, void *user_data)
+/* certs.c's question Q for ACCOUNT as a CERTIFICATE prompt: actions 0
+ * reject, 1 once, 2 always (CBS), answered by their names. */
+static struct prompt *certificate_prompt(struct account *account,
+                                         const struct prompts_certificate *q, char **labels,
+                                         PurpleRequestActionCb *cbs, guint n, void *user_data)
 {
-	struct prompt *p =
-	    auto_prompt(PURPLE_REQUEST_ACTION, CALL_ACTION, (GCallback)cb, reject, user_data);
-	GString *problem = g_string_new(secondary != NULL && *secondary != '\0' ? secondary
-	                                : primary != NULL                       ? primary
-	                                                                        : "");
-	/* "validated.\n\nThe certificate is..." -> one line break */
-	for (char *nn = strstr(problem->str, "\n\n"); nn != NULL; nn = strstr(problem->str, "\n\n"))
-		g_string_erase(problem, nn - problem->str, 1);
-	p->cert_problem = g_string_free(problem, FALSE);
-	g_strstrip(p->cert_problem);
-	g_message("certificate prompt rejected: %s", p->cert_problem);
+	struct prompt *p = prompt_new(account, PURPLE_REQUEST_ACTION, CALL_ACTION, q->title, NULL,
+	                              NULL, user_data);
+	p->certificate = true;
+	p->n_actions = n;
+	p->labels = labels;
+	p->actions = cbs;
+	GPtrArray *form = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
+	GHashTable *f = prompt_entry_new(form, "list-single", "action", "Your choice");
+	prompt_entry_set(f, WORKER_PROMPT_FIELD_OPTIONS,
+	                 "reject\tReject\nonce\tAccept once, for this login\n"
+	                 "always\tAlways accept this certificate for this account");
+	prompt_entry_set(f, WORKER_PROMPT_FIELD_VALUE, "reject");
+	prompt_entry_set(f, WORKER_PROMPT_FIELD_REQUIRED, "1");
+	g_autofree char *port = g_strdup_printf("%u", q->port);
+	prompt_entry_set(prompt_entry_new(form, "hidden", "host", NULL), WORKER_PROMPT_FIELD_VALUE,
+	                 q->host);
+	prompt_entry_set(prompt_entry_new(form, "hidden", "port", NULL), WORKER_PROMPT_FIELD_VALUE,
+	                 port);
+	prompt_entry_set(prompt_entry_new(form, "hidden", "sha256", NULL),
+	                 WORKER_PROMPT_FIELD_VALUE, q->sha256);
+	GBytes *frame = WORKER_FRAME(prompt, .account = p->account, .prompt = p->id,
+	                             .kind = WORKER_PROMPT_KIND_CERTIFICATE, .title = p->title,
+	                             .instructions = q->instructions, .who = "", .form = form);
+	g_ptr_array_unref(form);
+	if (frame == NULL) {
+		prompts_cancel_now(p);
+		return p;
+	}
+	g_message("account %u: prompt %u asked (certificate of %s)", p->account, p->id, q->host);
+	emit(p->account, frame);
 	return p;
+}
+
+void prompts_ask_certificate(struct account *account, void *handle,
+                             const struct prompts_certificate *q, PurpleRequestActionCb cb,
+                             void *data)
+{
+	asking_cert = q;
+	purple_request_action(handle, q->title, q->instructions, NULL, 0, account_purple(account),
+	                      NULL, NULL, data, 3, "Reject", cb, "Accept once", cb, "Always accept",
+	                      cb);
+	asking_cert = NULL;
 }
 
 static void *request_action_with_icon(const char *title, const char *primary, const char *secondary,
@@ -391,11 +416,18 @@ static void *request_action_with_icon(const char *title, const char *primary, co
 	int refuse = refusing_action(labels, n);
 	struct account *account = prompt_account(pa);
 	struct prompt *p = NULL;
+	if (asking_cert != NULL && account != NULL) {
+		const struct prompts_certificate *q = asking_cert;
+		asking_cert = NULL; /* this request only */
+		return certificate_prompt(account, q, labels, cbs, n, user_data);
+	}
 	if (is_cert_prompt(title)) {
-		/* "Reject" is action 1 in libpurple's prompt if its label is not found */
+		/* libpurple's own verifiers ask this; ferry's replaced them. Its
+		 * default is Accept, which trusts the host for every account */
+		g_message("libpurple's certificate question '%s' refused", title);
 		int reject = refuse >= 0 ? refuse : (n > 1 ? 1 : -1);
-		p = reject_certificate(primary, secondary, reject, reject >= 0 ? cbs[reject] : NULL,
-		                       user_data);
+		p = auto_prompt(PURPLE_REQUEST_ACTION, CALL_ACTION,
+		                reject >= 0 ? (GCallback)cbs[reject] : NULL, reject, user_data);
 	} else if (account == NULL || (is_plaintext_prompt(title) && refuse >= 0)) {
 		if (account != NULL)
 			requests_notice(
@@ -502,6 +534,8 @@ static void close_request(PurpleRequestType type, void *handle)
 		p->closed = true; /* the answer frees it */
 		return;
 	}
+	if (p->certificate)
+		certs_prompt_withdrawn(p->user_data); /* its connection is closing */
 	if (p->id != 0) {
 		g_message("account %u: prompt %u withdrawn", p->account, p->id);
 		struct account *account = accounts_lookup(p->account);
@@ -656,7 +690,16 @@ static void answer_ok(struct prompt *p, GHashTable *values)
 		return;
 	case CALL_ACTION:
 		v = g_hash_table_lookup(values, "action");
-		if (!parse_int(v, &n) || n < 0 || n >= p->n_actions) {
+		if (p->certificate) {
+			const char *names[] = {"reject", "once", "always"};
+			n = -1;
+			for (guint i = 0; i < G_N_ELEMENTS(names) && i < p->n_actions; i++)
+				if (g_strcmp0(v, names[i]) == 0)
+					n = i;
+		} else if (!parse_int(v, &n)) {
+			n = -1;
+		}
+		if (n < 0 || n >= p->n_actions) {
 			emit_error(p->account, p->id, "'action' is not one of the actions");
 			return;
 		}

@@ -87,6 +87,7 @@ static void ui_init(void)
 	purple_blist_set_ui_ops(&blist_ops);
 	dns_install();
 	requests_install();
+	certs_install();
 	events_install();
 	quirks_install();
 }

@@ -4,16 +4,12 @@
  *
  * Notices become NOTICE frames (a notice libpurple gives without an
  * account goes to the connection whose input it is handling in that
- * dispatch, or to the log). A TLS certificate problem's text goes with
- * the failure of the connection that fails in the same dispatch, and no
- * other. Authorization requests ("may X add you?") wait for ferry's
+ * dispatch, or to the log). Authorization requests ("may X add you?") wait for ferry's
  * WORKER_AUTH_REPLY, until their connection closes. */
 #include "config.h"
 #include "worker.h"
 
 #include <string.h>
-
-#define _(s) g_dgettext("pidgin", s) /* libpurple's own strings, as it shows them */
 
 /* An authorization request waiting for ferry. */
 struct auth {
@@ -45,13 +41,6 @@ static bool dispatch_is_now(struct dispatch d)
 	struct dispatch now = dispatch_now();
 	return d.source == now.source && d.id == now.id;
 }
-
-/* The certificate problem libpurple just reported, and the dispatch it
- * came in: only a connection failing in that same dispatch takes it
- * (requests_take_cert_problem()), never another account's later one. */
-static char *cert_problem;
-static struct dispatch cert_dispatch;
-static guint cert_flush_idle; /* logs an unclaimed CERT_PROBLEM */
 
 /* The connection whose input prpl-irc or prpl-jabber is handling: each
  * says so before every line or stanza it parses. */
@@ -90,47 +79,11 @@ void requests_notice(PurpleAccount *pa, const char *title, const char *text)
 	                                   .text = text));
 }
 
-/* ---- certificate problems --------------------------------------------------- */
-
-char *requests_take_cert_problem(void)
-{
-	if (cert_problem == NULL || !dispatch_is_now(cert_dispatch))
-		return NULL; /* another dispatch's: the flush logs it */
-	g_clear_handle_id(&cert_flush_idle, g_source_remove);
-	return g_steal_pointer(&cert_problem);
-}
-
-static gboolean flush_cert_problem(gpointer data)
-{
-	cert_flush_idle = 0;
-	g_autofree char *text = g_steal_pointer(&cert_problem);
-	if (text != NULL)
-		g_message("untrusted certificate, no connection failed with it: %s", text);
-	return G_SOURCE_REMOVE;
-}
-
-/* Records TEXT as the reason of the certificate failure libpurple is about
- * to report synchronously, in this dispatch, to report_disconnect_reason
- * (events.c), which knows the account. Unclaimed, it is logged. */
-void requests_set_cert_problem(const char *text)
-{
-	g_free(cert_problem);
-	cert_problem = g_strdup(text);
-	cert_dispatch = dispatch_now();
-	if (cert_flush_idle == 0)
-		cert_flush_idle = g_idle_add(flush_cert_problem, NULL);
-}
-
 /* ---- notify ui ops: everything becomes a NOTICE, nothing stays open ------------ */
 
 static void *notify_message(PurpleNotifyMsgType type, const char *title, const char *primary,
                             const char *secondary)
 {
-	if (g_strcmp0(title, _("SSL Certificate Error")) == 0) {
-		/* followed at once by the connection's failure */
-		requests_set_cert_problem(secondary != NULL ? secondary : primary);
-		return NULL;
-	}
 	g_autofree char *text = g_strjoin(secondary != NULL ? "\n" : "", primary,
 	                                  secondary != NULL ? secondary : "", NULL);
 	requests_notice(NULL, title != NULL && *title != '\0' ? title : primary, text);

@@ -20,6 +20,7 @@
  *   chats_jabber.c prpl-jabber's room probes (a raw disco#info)
  *   roomlist.c     LIST_ROOMS: libpurple's room list, bounded and batched
  *   requests.c     request, notify and account ui ops (questions libpurple asks)
+ *   certs.c        ferry's TLS certificate verifier: CAs, per-account pins, the user
  *   describe.c     --describe: a protocol's user splits and options
  *   sandbox.c      no core dumps, no new privileges, Landlock (before libpurple)
  *   pause.c        PAUSE_READ: which account each input serves, paused reading
@@ -257,6 +258,9 @@ void account_signed_on(struct account *account, const char *display_name);
  * for it and schedules its destruction (never from inside the caller's
  * libpurple callback). */
 void account_fail(struct account *account, enum worker_reason reason, const char *text, bool fatal);
+/* A TLS certificate of ACCOUNT's was verified (LINK_INFO sent): no
+ * plaintext LINK_INFO goes before its CONNECTED. */
+void account_link_known(struct account *account);
 /* DELTA prompts of ACCOUNT opened (1) or closed (-1): while one is open,
  * the sign-on deadline waits (the user is being asked; ferry bounds it). */
 void account_prompts_changed(struct account *account, int delta);
@@ -435,21 +439,43 @@ void requests_install(void);
  * is none (already answered, or gone with its connection). */
 bool requests_answer_auth(struct account *account, guint32 id, bool granted);
 
-/* The certificate problem libpurple reported in this main-loop dispatch
- * (while the current TLS connection is being failed), or NULL: one from
- * another dispatch is never another account's reason. The caller takes
- * it; the matching notice is then the caller's to send. */
-char *requests_take_cert_problem(void);
-
-/* Records TEXT as the reason of the certificate failure libpurple is
- * about to report in this dispatch (taken by requests_take_cert_problem). */
-void requests_set_cert_problem(const char *text);
-
 /* The account whose connection's input prpl-irc or prpl-jabber is
  * handling in this very dispatch, or NULL. */
 struct account *requests_input_account(void);
 
+/* ---- certs.c ------------------------------------------------------------ */
+
+/* Registers ferry's certificate verifier under the name libpurple's SSL
+ * connections look up ("x509", "tls_cached"), replacing libpurple's. */
+void certs_install(void);
+/* ACCOUNT's pinned certificates (LOGIN option WORKER_OPTION_CERT_PINS:
+ * "host port sha256" lines). */
+void certs_set_pins(struct account *account, const char *text);
+/* Account ID ended: its pins are forgotten. */
+void certs_account_gone(guint32 id);
+/* Why certs.c refused ACCOUNT's certificate just now (the connection is
+ * failing because of it), or NULL. Caller frees. */
+char *certs_take_failure(struct account *account);
+/* prompts.c: the certificate question with DATA was withdrawn (its
+ * connection is closing): no answer will come. */
+void certs_prompt_withdrawn(void *data);
+
 /* ---- prompts.c, prompt_fields.c: libpurple's requests asked of the user ---- */
+
+/* certs.c's question about a certificate (plain text; borrowed). */
+struct prompts_certificate {
+	const char *title, *instructions;
+	const char *host; /* as verified; with PORT and SHA256 the prompt's hidden fields */
+	guint port;
+	const char *sha256;
+};
+/* Asks ACCOUNT's user Q as a CERTIFICATE prompt, through libpurple's
+ * request API with HANDLE (the SSL connection: closing it withdraws the
+ * question, then certs_prompt_withdrawn(DATA)). CB(DATA, action) runs with
+ * 0 reject (also for a cancel or a timeout), 1 once, 2 always. */
+void prompts_ask_certificate(struct account *account, void *handle,
+                             const struct prompts_certificate *q, PurpleRequestActionCb cb,
+                             void *data);
 
 /* Sets the request ui ops. */
 void prompts_install(void);

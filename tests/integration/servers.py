@@ -270,6 +270,9 @@ class Prosody(ManagedServer):
     muc: names of mod_muc components to add (rooms created by anyone,
     unlocked at once: no configuration form needed), e.g.
     ["conference.legacy.localhost"].
+    starttls: with tls_cert/tls_key, also offer STARTTLS on c2s (mod_tls,
+    that certificate for every VirtualHost): a legacy XMPP server for
+    prpl-jabber.
     auth: Prosody's `authentication` ("internal_hashed" by default;
     "internal_plain" lets write_accounts() create accounts in bulk before
     start).  log_level: minimum level of the debug log file ("debug").
@@ -277,8 +280,10 @@ class Prosody(ManagedServer):
 
     def __init__(self, workdir, vhosts=("localhost",), component="irc.localhost",
                  secret="s3cret", privileges=None, tls_cert=None, tls_key=None,
-                 c2s_port=None, auth="internal_hashed", log_level="debug", muc=()):
+                 c2s_port=None, auth="internal_hashed", log_level="debug", muc=(),
+                 starttls=False):
         super().__init__("prosody", workdir)
+        self.starttls = starttls and tls_cert is not None
         self.muc = list(muc)
         self.auth = auth
         self.log_level = log_level
@@ -304,6 +309,8 @@ class Prosody(ManagedServer):
             mods.append("privilege")
         if self.tls_cert:
             mods.append("net_multiplex")
+        if self.starttls:
+            mods.append("tls")
         lines = [
             "run_as_root = true",
             "pidfile = %s" % _lua_str(os.path.join(w, "prosody.pid")),
@@ -335,6 +342,9 @@ class Prosody(ManagedServer):
             ]
         for vh in self.vhosts:
             lines.append("VirtualHost %s" % _lua_str(vh))
+            if self.starttls:
+                lines.append("    ssl = { certificate = %s, key = %s }"
+                             % (_lua_str(self.tls_cert), _lua_str(self.tls_key)))
             if self.privileges:
                 perms = "; ".join("%s = %s" % (k, _lua_str(v))
                                   for k, v in self.privileges.items())
