@@ -74,6 +74,16 @@ class Form:
         f = self.fields.get(var)
         return None if f is None else f.value
 
+    def text(self, var):
+        """A fixed field's text: its value, without the "Label: " it starts
+        with when the field carries no label attribute."""
+        f = self.fields.get(var)
+        if f is None or f.value is None:
+            return None
+        if f.label is None and f.type == "fixed" and ": " in f.value:
+            return f.value.split(": ", 1)[1]
+        return f.value
+
     def form_type(self):
         return self.value("FORM_TYPE")
 

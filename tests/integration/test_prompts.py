@@ -371,7 +371,7 @@ async def too_many(tap, alice):
            "the 21st open prompt is cancelled and the user told; 20 stay listed",
            "%s %r %d" % (told, got, len(nodes)))
     st = await execute(alice, T, "status")
-    count = (st.form.value("prompts") or "") if st.form is not None else ""
+    count = (st.form.text("prompts") or "") if st.form is not None else ""
     tap.ok(st.ok() and count.split(":", 1)[0] == "20" and "Input" in count,
            "the status command counts the 20 open questions and names them", count)
 
