@@ -69,7 +69,9 @@ const char *disco_caps_ver(struct disco *disco);
 
 /* Registers NODE of the transport's JID, answered by PROVIDER (borrowed,
  * with DATA; TO is the transport's JID). A node registered twice is a
- * programming error. */
+ * programming error. A NODE ending in '/' also answers the nodes that
+ * start with it and are not registered themselves ("prompt/" for
+ * "prompt/7"): its provider sees the full node. */
 void disco_add_node(struct disco *disco, const char *node, const struct disco_provider *provider,
                     void *data);
 

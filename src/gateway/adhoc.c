@@ -440,11 +440,24 @@ static enum disco_answer node_info(void *data, const struct stanza *iq, const st
 {
 	struct adhoc *a = data;
 	(void)to;
-	const struct cmd_def *def = cmds_find_node(a->cmds, node, NULL);
+	const char *arg = NULL;
+	const struct cmd_def *def = cmds_find_node(a->cmds, node, &arg);
 	g_autofree char *bare = jid_bare_of(stanza_get_from(iq));
 	if (def == NULL || bare == NULL || !cmds_may_run(a->cmds, def, bare))
 		return DISCO_NOT_FOUND;
-	disco_info_add_identity(info, "automation", "command-node", def->name);
+	const char *name = def->name;
+	if (arg != NULL) { /* prompt/<id>: one of the asker's open prompts */
+		guint64 id = 0;
+		struct prompt *p = a->ctx->prompts != NULL && g_ascii_string_to_unsigned(
+		                                                  arg, 10, 1, G_MAXUINT, &id, NULL)
+		                       ? prompts_find(a->ctx->prompts, bare, (guint)id)
+		                       : NULL;
+		if (p == NULL)
+			return DISCO_NOT_FOUND;
+		if (prompt_title(p) != NULL && *prompt_title(p) != '\0')
+			name = prompt_title(p);
+	}
+	disco_info_add_identity(info, "automation", "command-node", name);
 	disco_info_add_feature(info, NS_COMMANDS);
 	disco_info_add_feature(info, NS_DATA);
 	return DISCO_ANSWER;
@@ -470,6 +483,8 @@ struct adhoc *adhoc_new(const struct gateway_ctx *ctx, struct cmds *cmds)
 		const struct cmd_def *def = g_ptr_array_index(defs, i);
 		disco_add_node(ctx->disco, def->node, &node_provider, a);
 	}
+	/* prompt/<id>, one node for every open prompt */
+	disco_add_node(ctx->disco, "prompt/", &node_provider, a);
 	router_add_iq_handler(ctx->router, NS_COMMANDS, on_command, a);
 	return a;
 }

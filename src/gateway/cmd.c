@@ -12,6 +12,9 @@
 /* How many runs one user may have open at once; the next is refused
  * (resource-constraint). */
 #define CMD_RUNS_PER_USER 10
+/* How many idle periods a run waits for its command's answer (a check
+ * login, a relogin) before it expires all the same. */
+#define CMD_WORK_WAITS 4
 
 struct cmds {
 	const struct gateway_ctx *ctx;
@@ -38,7 +41,8 @@ struct cmd_run {
 	const struct cmd_sink *sink;
 	void *sink_data;
 	bool ended;
-	guint idle; /* the expiry timer, 0 none */
+	guint idle;       /* the expiry timer, 0 none */
+	guint work_waits; /* idle periods passed while the command worked */
 };
 
 /* Process-wide: run ids are never reused, whatever registry made them. */
@@ -257,17 +261,25 @@ static void run_abort(struct cmd_run *run, enum cmd_end why)
 	run_end(run, why, NULL, NULL, NULL);
 }
 
+static void arm(struct cmd_run *run);
+
 static gboolean idle_cb(gpointer data)
 {
 	struct cmd_run *run = data;
 	run->idle = 0;
+	if ((run->current == NULL || run->working) && run->work_waits < CMD_WORK_WAITS) {
+		/* the command works on the user's last step (a check login, a
+		 * relogin): the user waits for it, and is not idle */
+		run->work_waits++;
+		arm(run);
+		return G_SOURCE_REMOVE;
+	}
 	g_info("cmd: run %s of %s expired", run->id, run->def->node);
 	run_abort(run, CMD_END_EXPIRED);
 	return G_SOURCE_REMOVE;
 }
 
-/* The user did something: the idle expiry starts again. */
-static void touch(struct cmd_run *run)
+static void arm(struct cmd_run *run)
 {
 	if (run->idle != 0)
 		g_source_remove(run->idle);
@@ -275,6 +287,14 @@ static void touch(struct cmd_run *run)
 	if (seconds == 0)
 		seconds = CMD_IDLE_SECONDS;
 	run->idle = g_timeout_add((guint)MIN((guint64)seconds * 1000, G_MAXUINT), idle_cb, run);
+}
+
+/* The user did something, or was asked something: the idle expiry starts
+ * again. */
+static void touch(struct cmd_run *run)
+{
+	run->work_waits = 0;
+	arm(run);
 }
 
 static guint runs_of(const struct cmds *cmds, const char *bare)
@@ -452,6 +472,7 @@ void cmd_run_form(struct cmd_run *run, struct dataform *form, bool last)
 	run->current = form;
 	run->last = last;
 	run->working = false;
+	touch(run); /* the user's time to answer starts now */
 	if (run->sink != NULL && run->sink->stage != NULL)
 		run->sink->stage(run->sink_data, run, form, last);
 }
@@ -466,6 +487,7 @@ void cmd_run_refuse(struct cmd_run *run, const char *text)
 	if (run->ended)
 		return;
 	run->working = false;
+	touch(run);
 	if (run->sink != NULL && run->sink->refused != NULL)
 		run->sink->refused(run->sink_data, run, text);
 }

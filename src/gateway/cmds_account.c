@@ -183,7 +183,8 @@ static const struct cmd_def unregister_def = {
 
 /* ---- relogin ------------------------------------------------------------------------------------ */
 
-/* How long relogin waits for the outcome, polling the session. */
+/* How long relogin waits for the outcome, polling the session (the new
+ * login starts once the old connection is gone: session_relogin). */
 #define RELOGIN_WAIT_MS 20000
 #define RELOGIN_POLL_MS 250
 
@@ -210,10 +211,12 @@ static gboolean relogin_poll(gpointer data)
 	enum session_state state = s != NULL ? session_state(s) : SESSION_OFFLINE;
 	r->polls++;
 	g_autofree char *note = NULL;
+	/* RECONNECTING without a failure is the relogin's own login (the
+	 * session was online); with one, that login was lost */
+	bool lost = state == SESSION_RECONNECTING && session_failure(s) != NULL;
 	if (state == SESSION_ONLINE)
 		note = g_strdup_printf("Signed on to %s as %s.", network, session_nick(s));
-	else if (state == SESSION_FAILED || state == SESSION_OFFLINE ||
-	         state == SESSION_RECONNECTING)
+	else if (state == SESSION_FAILED || state == SESSION_OFFLINE || lost)
 		note = g_strdup_printf("The login to %s failed: %s", network,
 		                       s != NULL && session_failure(s) != NULL ? session_failure(s)
 		                                                               : "no reason given");
@@ -237,7 +240,7 @@ static void relogin_start(struct cmd_run *run)
 		             "you are not online with the transport; send it your presence first");
 		return;
 	}
-	session_login(s);
+	session_relogin(s);
 	struct relogin *r = g_new0(struct relogin, 1);
 	r->run = run;
 	cmd_run_set_state(run, r, relogin_free);

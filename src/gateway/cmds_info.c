@@ -311,11 +311,17 @@ static void closed(void *data, struct prompt *p, enum prompt_end end, const char
 		note = !pr->answered ? ALREADY_ANSWERED : has_text ? text : "Your answer was taken";
 		break;
 	case PROMPT_END_CANCELLED:
-		note = has_text ? text : "The question was cancelled";
-		break;
+		/* not by this run (its cancel stops watching first): timed out,
+		 * or cancelled by another route; an answer here is not taken */
+		cmd_run_fail(pr->run, "item-not-found",
+		             has_text ? text
+		                      : "The question was cancelled; your answer was not sent");
+		return;
 	default:
-		note = has_text ? text : "The question was withdrawn";
-		break;
+		cmd_run_fail(pr->run, "item-not-found",
+		             has_text ? text
+		                      : "The question was withdrawn; your answer was not sent");
+		return;
 	}
 	cmd_run_done(pr->run, note, NULL);
 }

@@ -384,6 +384,10 @@ void session_on_user_presence(struct session *s, const char *resource, bool avai
 /* Starts the legacy login (state CONNECTING): with the registration's kept
  * login, now, or when the login pacer lets it through. */
 void session_login(struct session *s);
+/* session_login() after a logout of the current login, starting once the
+ * old connection is gone (its DISCONNECTED, at most 8 s): the relogin
+ * command, so that IRC gives the same nick back. */
+void session_relogin(struct session *s);
 /* Logs out of the legacy network and tells the user (OFFLINE). */
 void session_logout(struct session *s, const char *why);
 /* Logs out for good (the user unregistered, or a drain ran out of time):
@@ -452,6 +456,7 @@ struct session {
 	struct messages *messages;
 	struct rooms *rooms;
 	guint retry_timer;
+	guint left_wait;     /* a login waiting for LEFT_ACCOUNT to be gone (session.c), 0 none */
 	guint attempts;      /* consecutive failed logins */
 	char *failure;       /* why the last login failed, for the user */
 	guint32 sent_status; /* last status sent to the legacy side */

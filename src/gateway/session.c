@@ -14,6 +14,10 @@
 
 #define RETRY_CAP_MS (5 * 60 * 1000)
 #define LOST_WORKER_DELAY_MS 500
+/* How long a login waits for the connection logged out before it to be
+ * gone (its DISCONNECTED): IRC would still have its nick ("alice1"). */
+#define LEFT_WAIT_MS 8000
+#define LEFT_GRACE_MS 1000
 
 struct sessions {
 	const struct gateway_ctx *ctx;
@@ -53,6 +57,7 @@ static void session_free(gpointer data)
 {
 	struct session *s = data;
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
+	g_clear_handle_id(&s->left_wait, g_source_remove);
 	g_clear_handle_id(&s->drain_timer, g_source_remove);
 	g_clear_handle_id(&s->leaving_timer, g_source_remove);
 	s->draining = false;
@@ -326,6 +331,7 @@ static gboolean retry_due(gpointer data)
 void session_schedule_retry(struct session *s, guint delay_ms)
 {
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
+	g_clear_handle_id(&s->left_wait, g_source_remove);
 	s->state = SESSION_RECONNECTING;
 	s->retry_timer = g_timeout_add(delay_ms, retry_due, s);
 	session_send_transport_presence(s, NULL);
@@ -392,10 +398,51 @@ void sessions_login_ready(struct sessions *ss, const char *bare_jid)
 	}
 }
 
-void session_login(struct session *s)
+/* The login itself, once no logged-out connection is in its way. */
+static void login_now(struct session *s)
+{
+	const struct gateway_ctx *ctx = s->ctx;
+	if (!logins_admit(ctx->logins, s->jid)) {
+		s->paced = true;
+		g_debug("session: %s: waiting for a login slot (%u waiting)", s->jid,
+		        logins_waiting(ctx->logins));
+		enter_connecting(s);
+		return;
+	}
+	start_login(s);
+}
+
+static gboolean left_wait_over(gpointer data)
+{
+	struct session *s = data;
+	s->left_wait = 0;
+	if (s->left_account != 0)
+		g_message("session: %s: the logged-out account %u is not gone after %d ms; logging "
+		          "in anyway",
+		          s->jid, s->left_account, LEFT_WAIT_MS);
+	login_now(s);
+	return G_SOURCE_REMOVE;
+}
+
+/* The logged-out account is gone: a login waiting for it goes after
+ * LEFT_GRACE_MS (the worker closed the connection; the server may not
+ * have read its QUIT yet). */
+static void left_gone(struct session *s)
+{
+	if (s->left_wait == 0)
+		return;
+	g_source_remove(s->left_wait);
+	s->left_wait = g_timeout_add(LEFT_GRACE_MS, left_wait_over, s);
+}
+
+/* WAIT_LEFT: the connection logged out here must be gone before the new
+ * one starts (session_relogin); otherwise they may overlap, the old one's
+ * late events kept apart (session_on_event). */
+static void login(struct session *s, bool wait_left)
 {
 	const struct gateway_ctx *ctx = s->ctx;
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
+	g_clear_handle_id(&s->left_wait, g_source_remove);
 	session_forget_account(s);
 	unpace(s);
 	guint32 kept = 0;
@@ -422,14 +469,25 @@ void session_login(struct session *s)
 		signed_on(s, kept_nick);
 		return;
 	}
-	if (!logins_admit(ctx->logins, s->jid)) {
-		s->paced = true;
-		g_debug("session: %s: waiting for a login slot (%u waiting)", s->jid,
-		        logins_waiting(ctx->logins));
+	if (wait_left && s->left_account != 0) {
+		/* the connection just logged out is still going: a login now
+		 * races its end (IRC: its nick still taken) */
+		g_debug("session: %s: logging in once account %u is gone", s->jid, s->left_account);
 		enter_connecting(s);
+		s->left_wait = g_timeout_add(LEFT_WAIT_MS, left_wait_over, s);
 		return;
 	}
-	start_login(s);
+	login_now(s);
+}
+
+void session_login(struct session *s)
+{
+	login(s, false);
+}
+
+void session_relogin(struct session *s)
+{
+	login(s, true);
 }
 
 /* A stored registration ferry will not log in with (WHY names the field):
@@ -487,6 +545,7 @@ static void start_login(struct session *s)
 void session_logout(struct session *s, const char *why)
 {
 	g_clear_handle_id(&s->retry_timer, g_source_remove);
+	g_clear_handle_id(&s->left_wait, g_source_remove);
 	session_stop_drain(s);
 	unpace(s);
 	if (s->account != 0)
@@ -547,6 +606,7 @@ static void on_disconnected(void *data, const struct worker_msg_disconnected *m)
 			 * report sent did not go */
 			drop_left(s);
 			messages_settle_left(s, m->account);
+			left_gone(s);
 		}
 		return;
 	}
@@ -698,6 +758,7 @@ static void on_left_disconnected(void *data, const struct worker_msg_disconnecte
 	       m->text != NULL && m->text[0] != '\0' ? m->text : "logout");
 	drop_left(s);
 	messages_settle_left(s, m->account);
+	left_gone(s);
 }
 
 /* What a logged-out account may still say: how far its messages went. */

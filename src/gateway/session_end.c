@@ -180,6 +180,7 @@ void session_quarantine(struct session *s, const char *text)
 	cmds_admin_alert(s->ctx, alert);
 	g_autofree char *why = g_strdup_printf("not sent: %s; it is not sent again", text);
 	session_stop_drain(s);
+	g_clear_handle_id(&s->left_wait, g_source_remove);
 	session_forget_account(s);
 	messages_fail_inflight(s, why);
 	messages_bounce_all(s, why);

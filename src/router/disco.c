@@ -263,6 +263,19 @@ static enum disco_answer ask(const struct provider *p, guint n, enum kind kind,
 	return DISCO_PASS;
 }
 
+/* NODE's provider: its own, else that of its prefix up to the first '/'
+ * ("prompt/" answers "prompt/7"), else NULL. */
+static const struct provider *find_node(const struct disco *d, const char *node)
+{
+	const struct provider *p = g_hash_table_lookup(d->nodes, node);
+	const char *slash = strchr(node, '/');
+	if (p == NULL && slash != NULL && slash[1] != '\0') {
+		g_autofree char *prefix = g_strndup(node, (gsize)(slash - node) + 1);
+		p = g_hash_table_lookup(d->nodes, prefix);
+	}
+	return p;
+}
+
 static enum router_result answer(struct router *r, const struct stanza *iq, struct disco *d,
                                  enum kind kind)
 {
@@ -289,7 +302,7 @@ static enum router_result answer(struct router *r, const struct stanza *iq, stru
 		a = DISCO_ANSWER;
 		answered = &d->self; /* sent as it is, no copy */
 	} else if (to_self(d, to)) {
-		const struct provider *p = g_hash_table_lookup(d->nodes, node);
+		const struct provider *p = find_node(d, node);
 		a = p != NULL ? ask(p, 1, kind, iq, to, node, &info, &items) : DISCO_NOT_FOUND;
 		if (a == DISCO_PASS)
 			a = DISCO_NOT_FOUND;

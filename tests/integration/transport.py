@@ -3,6 +3,8 @@
 - IrcPeer: a raw IRC client (asyncio) playing a legacy contact.
 - XmppUser: a slixmpp user that records every message and presence it
   gets, approves subscription requests, and speaks jabber:iq:register.
+- commands.py's XEP-0050 helpers (execute, command_nodes, node_info,
+  Form, caps_of, verify_caps...), re-exported here.
 - transport_config(): the ferry configuration for a Prosody/ejabberd +
   legacy-server setup, with storage in the ferry's work dir.
 Every wait is bounded in time.
@@ -14,6 +16,8 @@ import time
 import xml.etree.ElementTree as ET
 
 from harness import NS_CLIENT, XmppClient
+# XEP-0050 commands, data forms, BOB and XEP-0115 caps (commands.py)
+from commands import *  # noqa: E402,F401,F403
 
 NS_REGISTER = "jabber:iq:register"
 NS_DATA = "jabber:x:data"

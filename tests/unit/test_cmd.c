@@ -325,6 +325,44 @@ static void test_expiry(struct t *t, gconstpointer unused)
 	rec_clear(&r);
 }
 
+/* A command that shows one stage and then works on the submission for
+ * ever (a check login that does not end). */
+static void slow_start(struct cmd_run *run)
+{
+	cmd_run_form(run, dataform_new(DATAFORM_FORM), true);
+}
+
+static void slow_submit(struct cmd_run *run, const struct dataform *values)
+{
+	(void)run;
+	(void)values;
+}
+
+static const struct cmd_def slow = {
+    .node = "test-slow",
+    .name = "Slow",
+    .who = CMD_WHO_ANYONE,
+    .start = slow_start,
+    .submit = slow_submit,
+};
+
+/* While the command works the user is not idle: the run waits a few idle
+ * periods more for it, then expires all the same. */
+static void test_expiry_working(struct t *t, gconstpointer unused)
+{
+	(void)unused;
+	t->gw.settings->command_idle_seconds = 1;
+	struct rec r = {0};
+	struct cmd_run *run = cmd_run_start(t->cmds, &slow, BOB_PC, NULL, &sink, &r);
+	cmd_run_submit(run, NULL);
+	gw_run_for(2500);
+	g_assert_cmpuint(r.ended, ==, 0);
+	gw_run_for(3000);
+	g_assert_cmpuint(r.ended, ==, 1);
+	g_assert_cmpint(r.why, ==, CMD_END_EXPIRED);
+	rec_clear(&r);
+}
+
 static void test_limit_and_ids(struct t *t, gconstpointer unused)
 {
 	(void)unused;
@@ -368,6 +406,7 @@ int main(int argc, char **argv)
 	ADD("/cmd/stages", test_stages);
 	ADD("/cmd/cancel", test_cancel);
 	ADD("/cmd/expiry", test_expiry);
+	ADD("/cmd/expiry-working", test_expiry_working);
 	ADD("/cmd/limit-and-ids", test_limit_and_ids);
 	return g_test_run();
 }
