@@ -104,7 +104,9 @@ ferry is running, attached to a throwaway Prosody on loopback.
          "Register" (a form) or "Command" -> Register;
        - any client (Dino, Conversations...): start a chat with
          %(transport)s and type "help", then "register": the transport asks
-         one question per message (`-` keeps the default, `abort` stops);
+         one question per message (`-` keeps the default, `abort` stops).
+         Dino wants an address with "@" there: run
+         dino-im 'xmpp:%(transport)s?message' instead;
        - the link xmpp:%(transport)s?register in a client that opens it.
        Choose a nickname, leave the password empty. ferry logs in to IRC
        once to check, then asks to be added to your contacts: accept.

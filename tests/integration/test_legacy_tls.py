@@ -227,6 +227,9 @@ async def always_at_registration(tap, prosody, irc, fp):
         tap.ok(s3.type == "result" and s3.status == "completed",
                "always at registration: the registration completes", str(s3))
         tap.ok(await watcher.wait_ison("carol", True, 30), "carol is on IRC over TLS")
+        # the relogin needs the transport to have carol's presence (her
+        # subscription is answered after the registration)
+        await status_when(carol, lambda st: "online, signed on" in (st.value("state") or ""))
         m0 = carol.mark()
         rl = await command(carol, "relogin", timeout=90)
         _msg, pid = await question_message(carol, m0, timeout=5)
