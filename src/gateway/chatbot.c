@@ -673,6 +673,40 @@ static void on_body(struct chatbot *bot, const struct stanza *m, const char *bar
 	start(u, def, full, NULL);
 }
 
+/* A form submitted in a message (a client filling the form embedded in a
+ * stage's message): it answers that whole stage at once, checked as any
+ * submission (a refusal asks again). true when M carried one. */
+static bool on_form(struct chatbot *bot, const struct stanza *m, const char *bare, const char *full)
+{
+	const struct stanza *x = stanza_find_child(m, "x", NS_DATA);
+	if (x == NULL || g_strcmp0(stanza_get_type(x), "submit") != 0)
+		return false;
+	struct chat_user *u = g_hash_table_lookup(bot->users, bare);
+	if (u == NULL || u->run == NULL || u->x == NULL) {
+		g_message("chatbot: %s: a submitted form with no question open", bare);
+		say(bot, bare, full,
+		    "That form answers no open question (it was answered, withdrawn or timed "
+		    "out): send prompts to see what is open.");
+		return true;
+	}
+	g_autoptr(GError) error = NULL;
+	struct dataform *form = dataform_parse(x, &error);
+	if (form == NULL) {
+		g_message("chatbot: %s: a submitted form that does not parse: %s", bare,
+		          error->message);
+		say(bot, bare, full,
+		    "That form could not be read; answer the question here instead.");
+		return true;
+	}
+	struct cmd_run *run = u->run;
+	stage_clear(u); /* the command works on it; the next stage comes by the sink */
+	u->submitted = u->prompt != 0;
+	cmd_run_touch(run);
+	cmd_run_submit(run, form);
+	dataform_free(form);
+	return true;
+}
+
 void chatbot_on_message(struct chatbot *bot, const struct stanza *m, const struct jid *from)
 {
 	if (bot == NULL || bot->freeing || from == NULL)
@@ -685,6 +719,10 @@ void chatbot_on_message(struct chatbot *bot, const struct stanza *m, const struc
 	const char *type = stanza_get_type(m);
 	if (type != NULL && strcmp(type, "chat") != 0 && strcmp(type, "normal") != 0)
 		return; /* errors, headlines and group chat are never answered */
+	if (on_form(bot, m, jid_bare(from), jid_full(from))) {
+		prune_later(bot);
+		return;
+	}
 	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
 	g_autofree char *trimmed = body != NULL ? g_strstrip(g_strdup(body)) : NULL;
 	if (trimmed == NULL || *trimmed == '\0')

@@ -227,6 +227,78 @@ async def two_routes(tap, alice):
            "the second route is told the question was already answered", str(rb))
 
 
+async def asked_by_chat(user, since, timeout=10):
+    """The bot's message asking a prompt: (message, node) or (None, None)."""
+    def match(r):
+        return (r.kind == "message" and (r.sender or "").split("/")[0] == T
+                and r.type == "chat" and "prompt/" in (r.child_text("body") or ""))
+    m = await user.wait_for(match, timeout, since)
+    if m is None:
+        return None, None
+    return m, "prompt/" + re.search(r"prompt/(\d+)", m.child_text("body")).group(1)
+
+
+async def answer_via_chat(tap, alice):
+    """A prompt no command claims is asked by chat with the form embedded
+    and a command announcement; a chat reply, or the embedded form
+    submitted in a message, answers it exactly once."""
+    m0 = alice.mark()
+    node = await cue(alice, "input")
+    msg, asked = await asked_by_chat(alice, m0)
+    x = msg.xml.find("{jabber:x:data}x") if msg is not None else None
+    q = msg.xml.find("{http://jabber.org/protocol/disco#items}query") if msg else None
+    items = [] if q is None else [(i.get("jid"), i.get("node")) for i in q]
+    tap.ok(node is not None and asked == node and x is not None and x.get("type") == "form"
+           and q is not None and q.get("node") == NS_COMMANDS and (T, node) in items,
+           "chat: the prompt comes as a chat message with its form embedded and an "
+           "announcement of %s" % node, str(msg))
+    m1 = alice.mark()
+    sent = "by chat <ü> ;="
+    alice.send_message(T, sent)
+    got = await report(alice, "ok input:", m1)
+    tap.ok(got == "ok input: " + sent, "chat: the reply reaches the plugin exactly", repr(got))
+    thanks = await from_transport(alice, m1, ["answer", "taken"])
+    tap.ok(thanks is not None, "chat: the bot says the answer was taken")
+    gone = await execute(alice, T, node) if node else None
+    tap.ok(gone is not None and gone.type == "error", "chat: %s is gone after the chat answer"
+           % node, str(gone))
+    await asyncio.sleep(1)
+    oks = [r for r in alice.inbox[m1:] if (r.child_text("body") or "").startswith("ok input:")]
+    tap.ok(len(oks) == 1, "chat: the plugin got one answer only", str([str(r) for r in oks]))
+
+    # the embedded form, submitted in a message
+    m0 = alice.mark()
+    node = await cue(alice, "input")
+    _msg, asked = await asked_by_chat(alice, m0)
+    m1 = alice.mark()
+    alice.send_message(T, None, extra="<x xmlns='jabber:x:data' type='submit'><field var='value'>"
+                       "<value>by the embedded form</value></field></x>")
+    got = await report(alice, "ok input:", m1)
+    tap.ok(asked == node and got == "ok input: by the embedded form",
+           "chat: the embedded form submitted in a message answers it", repr(got))
+
+    # answered by its node while the chat asks: the chat is told, a late
+    # chat reply does not reach the plugin
+    m0 = alice.mark()
+    node = await cue(alice, "input")
+    _msg, asked = await asked_by_chat(alice, m0)
+    s1 = await execute(alice, T, node) if node else None
+    m1 = alice.mark()
+    s2 = await execute(alice, T, node, sessionid=s1.sessionid, form={"value": "by node"}) \
+        if s1 is not None and s1.ok() else s1
+    got = await report(alice, "ok input:", m1)
+    told = await from_transport(alice, m1, ["answered elsewhere"])
+    tap.ok(s2 is not None and s2.ok("completed") and got == "ok input: by node"
+           and told is not None,
+           "chat: answered by its node, the chat says it was answered elsewhere",
+           "%s %r %s" % (s2, got, told))
+    m2 = alice.mark()
+    alice.send_message(T, "too late")
+    await asyncio.sleep(2)
+    late = [r for r in alice.inbox[m2:] if (r.child_text("body") or "").startswith("ok input:")]
+    tap.ok(not late, "chat: a late chat reply reaches the plugin no more", str(late))
+
+
 async def withdrawn(tap, alice):
     # nobody shows it: the user is told by chat, its node refuses later
     m0 = alice.mark()
@@ -389,6 +461,7 @@ async def main_part(tap, prosody, ferry):
         pr = await execute(alice, T, "prompts")
         tap.ok(pr.ok("completed") and pr.form is None, "no prompt open at first", str(pr))
         await answer_via_prompts(tap, alice)
+        await answer_via_chat(tap, alice)
         await answer_via_node(tap, alice)
         await two_routes(tap, alice)
         await withdrawn(tap, alice)
