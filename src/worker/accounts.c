@@ -271,6 +271,7 @@ static void account_kill(struct account *account)
 	account->state = ACCOUNT_DEAD;
 	chats_account_gone(account->id);
 	certs_account_gone(account->id);
+	g_free(prompts_take_refusal(account->id));
 	g_clear_pointer(&account->sendq, sendq_free);
 	account->pa->ui_data = NULL;
 	held_clear(account);

@@ -84,7 +84,9 @@ static void report_disconnect_reason(PurpleConnection *gc, PurpleConnectionError
 		/* The network's own reason when it gave one during sign-on, and
 		 * one line in any case ("Disconnected.\nERROR :..." is two). */
 		g_autofree char *own = quirks_login_failure(account, &reason);
-		g_autofree char *line = g_strdup(own != NULL ? own : text);
+		g_autofree char *refused = prompts_take_refusal(account_id(account));
+		g_autofree char *line = refused != NULL ? g_strdup_printf("%s %s", text, refused)
+		                                        : g_strdup(own != NULL ? own : text);
 		g_strdelimit(line, "\r\n", ' ');
 		if (reason == WORKER_REASON_AUTH || reason == WORKER_REASON_CERTIFICATE ||
 		    reason == WORKER_REASON_INVALID)

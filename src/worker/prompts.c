@@ -74,6 +74,7 @@ static GHashTable *open_prompts; /* id -> struct prompt (not owned) */
 static bool own_question;        /* prompts_own_question(): ferry's own doing */
 static const struct prompts_certificate *asking_cert; /* prompts_ask_certificate() */
 static guint32 last_id;
+static GHashTable *refused_logins; /* account id -> why ferry refused a login question */
 
 static void prompt_free(struct prompt *p)
 {
@@ -429,12 +430,19 @@ static void *request_action_with_icon(const char *title, const char *primary, co
 		p = auto_prompt(PURPLE_REQUEST_ACTION, CALL_ACTION,
 		                reject >= 0 ? (GCallback)cbs[reject] : NULL, reject, user_data);
 	} else if (account == NULL || (is_plaintext_prompt(title) && refuse >= 0)) {
-		if (account != NULL)
-			requests_notice(
-			    account_purple(account), "Plaintext authentication refused",
+		if (account != NULL) {
+			static const char why[] =
 			    "The server offers only plaintext authentication over an unencrypted "
-			    "link; ferry refused to send your password that way.");
-		else
+			    "link; ferry refused to send your password that way.";
+			g_message("account %u: prpl-jabber's plaintext authentication refused",
+			          account_id(account));
+			requests_notice(account_purple(account), "Plaintext authentication refused",
+			                why);
+			if (refused_logins == NULL)
+				refused_logins = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+			g_hash_table_replace(refused_logins, GUINT_TO_POINTER(account_id(account)),
+			                     g_strdup(why));
+		} else
 			g_message("action request '%s' for no account of ours: refused",
 			          title ? title : "");
 		p = auto_prompt(PURPLE_REQUEST_ACTION, CALL_ACTION,
@@ -736,4 +744,13 @@ void prompts_on_answer(void *data, const struct worker_msg_answer_prompt *m)
 		answer_cancel(p);
 	else
 		answer_ok(p, m->values);
+}
+
+char *prompts_take_refusal(guint32 account)
+{
+	gpointer text = NULL;
+	if (refused_logins != NULL &&
+	    g_hash_table_steal_extended(refused_logins, GUINT_TO_POINTER(account), NULL, &text))
+		return text;
+	return NULL;
 }

@@ -483,6 +483,10 @@ void prompts_install(void);
  * asked: around a libpurple call ferry makes itself that asks one (the
  * room list's conference server, roomlist.c). */
 void prompts_own_question(bool on);
+/* Why ferry refused a question of ACCOUNT's login on the user's behalf
+ * (prpl-jabber's plaintext authentication), for the DISCONNECTED text, or
+ * NULL; forgotten once taken (and when the account ends). Caller frees. */
+char *prompts_take_refusal(guint32 account);
 /* ANSWER_PROMPT (DATA unused: the prompt names its account). */
 void prompts_on_answer(void *data, const struct worker_msg_answer_prompt *m);
 struct prompt;

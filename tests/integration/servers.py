@@ -273,6 +273,8 @@ class Prosody(ManagedServer):
     starttls: with tls_cert/tls_key, also offer STARTTLS on c2s (mod_tls,
     that certificate for every VirtualHost): a legacy XMPP server for
     prpl-jabber.
+    vhost_lines: {vhost: [Lua lines]} added under those VirtualHosts, e.g.
+    'disable_sasl_mechanisms = { "SCRAM-SHA-1" }'.
     auth: Prosody's `authentication` ("internal_hashed" by default;
     "internal_plain" lets write_accounts() create accounts in bulk before
     start).  log_level: minimum level of the debug log file ("debug").
@@ -281,8 +283,9 @@ class Prosody(ManagedServer):
     def __init__(self, workdir, vhosts=("localhost",), component="irc.localhost",
                  secret="s3cret", privileges=None, tls_cert=None, tls_key=None,
                  c2s_port=None, auth="internal_hashed", log_level="debug", muc=(),
-                 starttls=False):
+                 starttls=False, vhost_lines=None):
         super().__init__("prosody", workdir)
+        self.vhost_lines = dict(vhost_lines or {})
         self.starttls = starttls and tls_cert is not None
         self.muc = list(muc)
         self.auth = auth
@@ -342,6 +345,7 @@ class Prosody(ManagedServer):
             ]
         for vh in self.vhosts:
             lines.append("VirtualHost %s" % _lua_str(vh))
+            lines += ["    " + line for line in self.vhost_lines.get(vh, ())]
             if self.starttls:
                 lines.append("    ssl = { certificate = %s, key = %s }"
                              % (_lua_str(self.tls_cert), _lua_str(self.tls_key)))
