@@ -9,7 +9,7 @@ set -eu
 build="gcc make autoconf automake libtool pkg-config libglib2.0-dev libexpat1-dev
        libssl-dev libsqlite3-dev libpurple-dev libseccomp-dev libqrencode-dev"
 run="prosody ngircd python3-slixmpp openssl ca-certificates iproute2 procps"
-tests="prosody-modules ejabberd clang-format"
+tests="prosody-modules ejabberd clang-format zbar-tools"
 bench="biboumi"
 fuzz="clang libclang-rt-dev"
 pkgs="$build $run"

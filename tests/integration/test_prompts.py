@@ -29,6 +29,7 @@ import hashlib
 import html
 import os
 import re
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -406,6 +407,31 @@ async def files(tap, alice, ferry):
     tap.ok(ferry.running() and not await prompt_nodes(alice), "no crash, no prompt left")
 
 
+def scan_blocks(lines, scale=8):
+    """What zbarimg reads from LINES of block characters (two module rows
+    a line: upper half, lower half), drawn as a bitmap; None if nothing."""
+    rows = []
+    for ln in lines:
+        rows.append([1 if ch in "\u2588\u2580" else 0 for ch in ln])
+        rows.append([1 if ch in "\u2588\u2584" else 0 for ch in ln])
+    if not rows:
+        return None
+    width = max(len(r) for r in rows)
+    pbm = ["P1", "%d %d" % (width * scale, len(rows) * scale)]
+    for r in rows:
+        line = " ".join(str(v) for v in (r + [0] * (width - len(r))) for _ in range(scale))
+        pbm += [line] * scale
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "ferry-qr-%d.pbm" % os.getpid())
+    with open(path, "w") as f:
+        f.write("\n".join(pbm) + "\n")
+    try:
+        out = subprocess.run(["zbarimg", "-q", "--raw", path], capture_output=True,
+                             text=True, timeout=30)
+    finally:
+        os.unlink(path)
+    return out.stdout.strip() or None
+
+
 async def qr(tap, alice):
     node = await cue(alice, "qr")
     s1 = await execute(alice, T, node) if node else None
@@ -421,6 +447,9 @@ async def qr(tap, alice):
     tap.ok(len(lines) == 15 and {len(ln) for ln in lines} == {29}
            and blocks <= set(" \u2580\u2584\u2588") and len(blocks) > 1,
            "qr: the text drawn as a QR code in block characters (a fixed field)", str(lines))
+    decoded = scan_blocks(lines)
+    tap.ok(decoded == "2@ferry-test-qr,xyz",
+           "qr: the drawing scans (zbarimg) as the plugin's QR text", repr(decoded))
     tap.ok(any(t == "image/png" for t, _b in s1.bobs.values()),
            "qr: the plugin's QR image as PNG BOB data", str(list(s1.bobs)))
     m0 = alice.mark()
