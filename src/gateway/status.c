@@ -69,11 +69,18 @@ void session_send_transport_presence(struct session *s, const char *to)
 
 /* ---- a password the legacy server no longer accepts ------------------------------------ */
 
+/* How often in a row the user is asked for a new password after the
+ * answers did not work. */
+#define PASSWORD_TRIES 3
+
 /* The user's answer, on its way through a check login. */
 struct password_check {
 	const struct gateway_ctx *ctx;
 	char *jid;
+	guint tries; /* answers that did not work before this one */
 };
+
+static void ask_new_password(const struct gateway_ctx *ctx, const char *bare_jid, guint tries);
 
 static void password_check_free(void *data)
 {
@@ -97,7 +104,6 @@ static void password_check_done(void *data, bool ok, const char *nick, const cha
 	struct password_check *c = data;
 	const struct gateway_ctx *ctx = c->ctx;
 	const char *protocol = regform_protocol_name(ctx->form);
-	(void)condition;
 	if (ok) {
 		g_message("status: %s: the new %s password works and is stored", c->jid, protocol);
 		g_autofree char *msg = g_strdup_printf(
@@ -109,10 +115,16 @@ static void password_check_done(void *data, bool ok, const char *nick, const cha
 		if (s != NULL && session_state(s) == SESSION_FAILED && session_user_available(s))
 			session_login(s);
 	} else {
+		/* a refused password is asked again, a few times */
+		bool again =
+		    g_strcmp0(condition, "not-authorized") == 0 && c->tries + 1 < PASSWORD_TRIES;
 		g_autofree char *msg = g_strdup_printf(
-		    "The new password did not work (%s); your stored password is unchanged.",
-		    text != NULL && *text != '\0' ? text : "the login failed");
+		    "The new password did not work (%s); your stored password is unchanged.%s",
+		    text != NULL && *text != '\0' ? text : "the login failed",
+		    again ? "" : " Log in again (the relogin command) to be asked once more.");
 		out_tell_user(ctx->router, c->jid, msg);
+		if (again)
+			ask_new_password(ctx, c->jid, c->tries + 1);
 	}
 	password_check_free(c);
 }
@@ -137,6 +149,7 @@ static void on_new_password(void *data, const struct dataform *values)
 	struct password_check *check = g_new0(struct password_check, 1);
 	check->ctx = ctx;
 	check->jid = g_strdup(c->jid);
+	check->tries = c->tries;
 	if (!registration_check(ctx->registration, c->jid, settings, password, &password_requester,
 	                        check, &condition, &text)) {
 		g_autofree char *msg =
@@ -147,9 +160,10 @@ static void on_new_password(void *data, const struct dataform *values)
 	}
 }
 
-/* Asks BARE_JID for a new password once (not while the question is open):
- * it is stored only after a check login with it succeeds. */
-static void ask_new_password(const struct gateway_ctx *ctx, const char *bare_jid)
+/* Asks BARE_JID for a new password (not while the question is open; TRIES:
+ * the answers that did not work before): it is stored only after a check
+ * login with it succeeds. */
+static void ask_new_password(const struct gateway_ctx *ctx, const char *bare_jid, guint tries)
 {
 	if (ctx->prompts == NULL || prompts_asking(ctx->prompts, bare_jid, on_new_password))
 		return;
@@ -166,6 +180,7 @@ static void ask_new_password(const struct gateway_ctx *ctx, const char *bare_jid
 	struct password_check *c = g_new0(struct password_check, 1);
 	c->ctx = ctx;
 	c->jid = g_strdup(bare_jid);
+	c->tries = tries;
 	(void)prompts_ask(ctx->prompts, bare_jid, title, instructions, form, on_new_password, c,
 	                  password_check_free);
 }
@@ -183,5 +198,5 @@ void session_report_failure(struct session *s, guint32 reason, const char *text)
 	    g_strdup_printf("Could not log in to %s: %s", regform_protocol_name(ctx->form), text);
 	out_tell_user(ctx->router, session_jid(s), msg);
 	if (reason == WORKER_REASON_AUTH)
-		ask_new_password(ctx, session_jid(s));
+		ask_new_password(ctx, session_jid(s), 0);
 }

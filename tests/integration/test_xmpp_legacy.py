@@ -158,6 +158,41 @@ async def scenario(tap, prosody):
         tap.ok(note is not None and "Could not log in" in (note.child_text("body") or ""),
                "and a chat message from the transport explains it", str(note))
 
+        # -- and asks for the new password (by chat here): a wrong one is
+        # refused and nothing changes; the right one is stored once a
+        # login with it has signed on
+        def said(words, since):
+            return alice.wait_for(
+                lambda x: x.kind == "message" and (x.sender or "").split("/")[0] == T and
+                all(w in (x.child_text("body") or "") for w in words), timeout=40, since=since)
+        asked = await said(["New password", "prompt/"], 0)
+        tap.ok(asked is not None and "no longer accepts your password" in
+               (asked.child_text("body") or ""),
+               "the transport asks for the new password (a chat question)", str(asked))
+        m1 = alice.mark()
+        alice.send_message(T, "still-wrong")
+        bad = await said(["did not work"], m1)
+        tap.ok(bad is not None and "unchanged" in (bad.child_text("body") or ""),
+               "a wrong new password: told it did not work, the stored one unchanged",
+               str(bad))
+        again = await said(["New password", "prompt/"], m1)
+        tap.ok(again is not None, "and asked again", str(again))
+        m2 = alice.mark()
+        alice.send_message(T, "changed-pw")
+        good = await said(["new password works"], m2)
+        tap.ok(good is not None, "the right one: 'the new password works', connected",
+               str(good))
+        online = await alice.transport_connected(T, since=m2, timeout=30)
+        tap.ok(online is not None, "the transport says alice is connected again")
+
+    # a new session logs in with the stored new password, without a question
+    async with XmppUser("alice@localhost", "alicepw", port) as alice:
+        online = await alice.transport_connected(T, timeout=30)
+        errs = [x for x in alice.inbox if x.kind == "presence" and x.type == "error"]
+        tap.ok(online is not None and not errs,
+               "the next session logs in with the new password (it was stored)",
+               str([str(e) for e in errs]))
+
 
 def body(tap, run):
     prosody = start_legacy_xmpp(run, T)
