@@ -26,15 +26,24 @@
 #define NS_RETRACT_0 "urn:xmpp:message-retract:0"        /* XEP-0424 0.3 (in XEP-0422) */
 #define NS_RETRACT_1 "urn:xmpp:message-retract:1"        /* XEP-0424 */
 #define NS_FASTEN "urn:xmpp:fasten:0"                    /* XEP-0422 */
+#define NS_CORRECT "urn:xmpp:message-correct:0"          /* XEP-0308 */
+/* What starts a corrected message on the legacy side. */
+#define CONTENT_CORRECTION_MARK "Correction: "
+
+/* Users told that their corrections go as new messages, by "user\ncontact";
+ * past this many the book starts again (a user may be told twice). */
+#define CONTENT_TOLD_MAX 10000
 
 struct content {
 	const struct gateway_ctx *ctx;
+	GHashTable *told_corrections; /* "user\ncontact" keys */
 };
 
 struct content *content_new(const struct gateway_ctx *ctx)
 {
 	struct content *c = g_new0(struct content, 1);
 	c->ctx = ctx;
+	c->told_corrections = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return c;
 }
 
@@ -42,6 +51,7 @@ void content_free(struct content *c)
 {
 	if (c == NULL)
 		return;
+	g_hash_table_unref(c->told_corrections);
 	g_free(c);
 }
 
@@ -202,6 +212,35 @@ bool content_may_relay(struct session *s, const struct stanza *m)
 	    "%s carries text only: %s cannot cross to it and was not sent", network, what);
 	router_send_error(ctx->router, m, "feature-not-implemented", why);
 	return false;
+}
+
+char *content_text_to_send(struct session *s, const char *to, const struct stanza *m,
+                           const char *body)
+{
+	if (stanza_find_child(m, "replace", NS_CORRECT) == NULL)
+		return g_strdup(body);
+	/* libpurple 2.x edits nothing on any protocol: the corrected text goes
+	 * as a new message, marked so the contact sees what it is */
+	const struct gateway_ctx *ctx = session_ctx(s);
+	struct content *c = ctx->content;
+	g_autofree char *bare = to != NULL ? g_strdup(to) : g_strdup("");
+	char *slash = strchr(bare, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	char *key = g_strdup_printf("%s\n%s", session_jid(s), bare);
+	if (c != NULL && !g_hash_table_contains(c->told_corrections, key)) {
+		if (g_hash_table_size(c->told_corrections) >= CONTENT_TOLD_MAX)
+			g_hash_table_remove_all(c->told_corrections);
+		g_hash_table_add(c->told_corrections, key);
+		key = NULL;
+		g_autofree char *note = g_strdup_printf(
+		    "%s cannot edit a message already sent: your correction to %s went as a new "
+		    "message starting with \"%s\". (Said once per contact.)",
+		    regform_protocol_name(ctx->form), bare, CONTENT_CORRECTION_MARK);
+		out_tell_user(ctx->router, session_jid(s), note);
+	}
+	g_free(key);
+	return g_strconcat(CONTENT_CORRECTION_MARK, body, NULL);
 }
 
 /* ---- how to register ---------------------------------------------------------------- */

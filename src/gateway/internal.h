@@ -822,6 +822,12 @@ void content_free(struct content *content);
  * a reaction or another payload without text), which was answered with an
  * error here and must not be sent. */
 bool content_may_relay(struct session *s, const struct stanza *m);
+/* The text to send for M (a message of S's user to TO, a contact or room
+ * JID) with BODY: BODY, or for a correction (XEP-0308) BODY marked as one,
+ * the user told once per contact that it goes as a new message. Caller
+ * frees. */
+char *content_text_to_send(struct session *s, const char *to, const struct stanza *m,
+                           const char *body);
 /* How an unregistered user registers, for error texts. Caller frees. */
 char *content_how_to_register(const struct gateway_ctx *ctx);
 

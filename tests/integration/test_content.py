@@ -208,6 +208,38 @@ async def scenario(tap, prosody, irc, ferry, password):
         await irc_gets_only(tap, alice, bob, "plain after reaction and markers",
                             "a reaction, a receipt, a marker")
 
+        # -- a correction (XEP-0308): IRC cannot edit, so the corrected text
+        # goes as a new line marked as a correction; the user is told once
+        # per contact; nothing advertises message-correct
+        def correction_notes(since):
+            return [r for r in transport_chats(alice, since)
+                    if "correction" in (r.child_text("body") or "").lower()]
+        m0 = alice.mark()
+        first = alice.send_message(BOB, "helo wrold")
+        tap.ok(await bob.privmsg_from("alice", timeout=15) == "helo wrold",
+               "correction: the first message reaches IRC as it is")
+        replace = "<replace xmlns='urn:xmpp:message-correct:0' id='%s'/>" % first
+        alice.send_message(BOB, "hello world", extra=replace)
+        got = await bob.privmsg_from("alice", timeout=15)
+        tap.ok(got == "Correction: hello world",
+               "correction: the corrected text goes as a new IRC line marked as one",
+               "IRC got %r" % got)
+        note = await alice.wait_for(lambda r: r in correction_notes(m0), 10, m0)
+        tap.ok(note is not None and "new message" in (note.child_text("body") or ""),
+               "correction: the user is told it went as a new message", str(note))
+        m1 = alice.mark()
+        alice.send_message(BOB, "hello, world", extra=replace)
+        got = await bob.privmsg_from("alice", timeout=15)
+        await settled(alice)
+        tap.ok(got == "Correction: hello, world" and not correction_notes(m1),
+               "correction: a second one is marked too, and not told again",
+               "IRC got %r; notes %s" % (got, [str(r) for r in correction_notes(m1)]))
+        for to in (T, BOB + "/ferry"):
+            r, _ids, feats = await alice.disco_info(to, timeout=10)
+            tap.ok(r.type == "result" and feats and
+                   "urn:xmpp:message-correct:0" not in feats,
+                   "correction: %s does not advertise message-correct" % to, str(feats))
+
         # -- IRC -> XMPP: encodings and characters XML cannot carry
         for raw, want, label in (
                 (b"caf\xe9 cr\xe8me br\xfbl\xe9e", "café crème brûlée", "Latin-1 text"),

@@ -93,6 +93,50 @@ static void test_otr_passes(struct gw *gw, gconstpointer unused)
 	gw_expect_nothing(gw);
 }
 
+/* The IM text of the next SEND_IM. Caller frees. */
+static char *next_im_text(struct gw *gw)
+{
+	struct fake_command *c = gw_take_command(gw, WORKER_SEND_IM);
+	struct worker_msg_send_im m;
+	g_assert_true(worker_msg_send_im_read(c->payload, c->account, &m));
+	char *text = g_strdup(m.text);
+	worker_msg_send_im_clear(&m);
+	fake_command_free(c);
+	return text;
+}
+
+/* A correction goes as a new message marked as one; the user is told once
+ * per contact. */
+static void test_correction_marked(struct gw *gw, gconstpointer unused)
+{
+	(void)gw_online(gw, "alice");
+	const char *to[] = {BOB, BOB "/ferry", "carol@" GW_JID};
+	const bool told[] = {true, false, true};
+	for (gsize i = 0; i < G_N_ELEMENTS(to); i++) {
+		g_autofree char *xml = g_strdup_printf(
+		    "<message from='" ALICE_PC
+		    "' to='%s' type='chat' id='c%zu'><body>fixed %zu</body>"
+		    "<replace xmlns='urn:xmpp:message-correct:0' id='x'/></message>",
+		    to[i], i, i);
+		gw_inject(gw, xml);
+		g_autofree char *text = next_im_text(gw);
+		g_autofree char *want = g_strdup_printf("Correction: fixed %zu", i);
+		g_assert_cmpstr(text, ==, want);
+		if (told[i]) {
+			struct stanza *note = gw_expect(gw, "message", "chat", ALICE);
+			g_autofree char *body = stanza_get_child_text(note, "body", NULL);
+			g_assert_nonnull(strstr(body, "new message"));
+			stanza_free(note);
+		}
+		gw_expect_nothing(gw);
+	}
+	/* a plain message is sent as it is */
+	gw_inject(gw, "<message from='" ALICE_PC "' to='" BOB "' type='chat' id='p'>"
+	              "<body>plain</body></message>");
+	g_autofree char *plain = next_im_text(gw);
+	g_assert_cmpstr(plain, ==, "plain");
+}
+
 static void test_uncarried_refused(struct gw *gw, gconstpointer unused)
 {
 	static const struct {
@@ -346,6 +390,7 @@ int main(int argc, char **argv)
 #define ADD(path, fn) g_test_add(path, struct gw, NULL, gw_test_setup, fn, gw_test_teardown)
 	ADD("/content/encrypted-refused", test_encrypted_refused);
 	ADD("/content/otr-passes", test_otr_passes);
+	ADD("/content/correction-marked", test_correction_marked);
 	ADD("/content/uncarried-refused", test_uncarried_refused);
 	ADD("/content/metadata-quiet", test_metadata_quiet);
 	ADD("/content/transport-chat", test_transport_chat);
