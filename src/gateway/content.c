@@ -27,23 +27,25 @@
 #define NS_RETRACT_1 "urn:xmpp:message-retract:1"        /* XEP-0424 */
 #define NS_FASTEN "urn:xmpp:fasten:0"                    /* XEP-0422 */
 #define NS_CORRECT "urn:xmpp:message-correct:0"          /* XEP-0308 */
+#define NS_ATTENTION "urn:xmpp:attention:0"              /* XEP-0224 */
 /* What starts a corrected message on the legacy side. */
 #define CONTENT_CORRECTION_MARK "Correction: "
 
-/* Users told that their corrections go as new messages, by "user\ncontact";
- * past this many the book starts again (a user may be told twice). */
+/* Users told that their corrections or attention requests do not cross,
+ * by "kind\nuser\ncontact"; past this many the book starts again (a user
+ * may be told twice). */
 #define CONTENT_TOLD_MAX 10000
 
 struct content {
 	const struct gateway_ctx *ctx;
-	GHashTable *told_corrections; /* "user\ncontact" keys */
+	GHashTable *told; /* "kind\nuser\ncontact" keys: tell_once() */
 };
 
 struct content *content_new(const struct gateway_ctx *ctx)
 {
 	struct content *c = g_new0(struct content, 1);
 	c->ctx = ctx;
-	c->told_corrections = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	c->told = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return c;
 }
 
@@ -51,7 +53,7 @@ void content_free(struct content *c)
 {
 	if (c == NULL)
 		return;
-	g_hash_table_unref(c->told_corrections);
+	g_hash_table_unref(c->told);
 	g_free(c);
 }
 
@@ -214,32 +216,51 @@ bool content_may_relay(struct session *s, const struct stanza *m)
 	return false;
 }
 
+/* Tells S's user NOTE once per contact TO and KIND ('c' corrections, 'a'
+ * attention). */
+static void tell_once(struct session *s, char kind, const char *to, const char *note)
+{
+	struct content *c = session_ctx(s)->content;
+	if (c == NULL)
+		return;
+	char *key = g_strdup_printf("%c\n%s\n%s", kind, session_jid(s), to);
+	if (g_hash_table_contains(c->told, key)) {
+		g_free(key);
+		return;
+	}
+	if (g_hash_table_size(c->told) >= CONTENT_TOLD_MAX)
+		g_hash_table_remove_all(c->told);
+	g_hash_table_add(c->told, key);
+	out_tell_user(session_ctx(s)->router, session_jid(s), note);
+}
+
 char *content_text_to_send(struct session *s, const char *to, const struct stanza *m,
                            const char *body)
 {
-	if (stanza_find_child(m, "replace", NS_CORRECT) == NULL)
-		return g_strdup(body);
-	/* libpurple 2.x edits nothing on any protocol: the corrected text goes
-	 * as a new message, marked so the contact sees what it is */
 	const struct gateway_ctx *ctx = session_ctx(s);
-	struct content *c = ctx->content;
+	const char *network = regform_protocol_name(ctx->form);
 	g_autofree char *bare = to != NULL ? g_strdup(to) : g_strdup("");
 	char *slash = strchr(bare, '/');
 	if (slash != NULL)
 		*slash = '\0';
-	char *key = g_strdup_printf("%s\n%s", session_jid(s), bare);
-	if (c != NULL && !g_hash_table_contains(c->told_corrections, key)) {
-		if (g_hash_table_size(c->told_corrections) >= CONTENT_TOLD_MAX)
-			g_hash_table_remove_all(c->told_corrections);
-		g_hash_table_add(c->told_corrections, key);
-		key = NULL;
+	if (stanza_find_child(m, "attention", NS_ATTENTION) != NULL) {
+		/* the body goes; the attention cannot (a body-less one is refused
+		 * by content_may_relay) */
 		g_autofree char *note = g_strdup_printf(
-		    "%s cannot edit a message already sent: your correction to %s went as a new "
-		    "message starting with \"%s\". (Said once per contact.)",
-		    regform_protocol_name(ctx->form), bare, CONTENT_CORRECTION_MARK);
-		out_tell_user(ctx->router, session_jid(s), note);
+		    "%s has no attention requests (buzz): your message to %s was sent without it. "
+		    "(Said once per contact.)",
+		    network, bare);
+		tell_once(s, 'a', bare, note);
 	}
-	g_free(key);
+	if (stanza_find_child(m, "replace", NS_CORRECT) == NULL)
+		return g_strdup(body);
+	/* libpurple 2.x edits nothing on any protocol: the corrected text goes
+	 * as a new message, marked so the contact sees what it is */
+	g_autofree char *note = g_strdup_printf(
+	    "%s cannot edit a message already sent: your correction to %s went as a new "
+	    "message starting with \"%s\". (Said once per contact.)",
+	    network, bare, CONTENT_CORRECTION_MARK);
+	tell_once(s, 'c', bare, note);
 	return g_strconcat(CONTENT_CORRECTION_MARK, body, NULL);
 }
 

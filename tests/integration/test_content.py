@@ -240,6 +240,32 @@ async def scenario(tap, prosody, irc, ferry, password):
                    "urn:xmpp:message-correct:0" not in feats,
                    "correction: %s does not advertise message-correct" % to, str(feats))
 
+        # -- attention (XEP-0224): IRC has none; a body goes with a note
+        # once per contact, a body-less one is refused
+        def attention_notes(since):
+            return [r for r in transport_chats(alice, since)
+                    if "attention" in (r.child_text("body") or "").lower()]
+        att = "<attention xmlns='urn:xmpp:attention:0'/>"
+        m0 = alice.mark()
+        alice.send_message(BOB, "are you there?", extra=att)
+        got = await bob.privmsg_from("alice", timeout=15)
+        note = await alice.wait_for(lambda r: r in attention_notes(m0), 10, m0)
+        tap.ok(got == "are you there?" and note is not None,
+               "attention with a body: the body reaches IRC, the user is told once",
+               "IRC got %r; note %s" % (got, note))
+        m1 = alice.mark()
+        alice.send_message(BOB, "hello?", extra=att)
+        got = await bob.privmsg_from("alice", timeout=15)
+        await settled(alice)
+        tap.ok(got == "hello?" and not attention_notes(m1),
+               "attention again: sent, not told again", "IRC got %r" % got)
+        m2 = alice.mark()
+        aid = alice.send_message(BOB, None, extra=att)
+        e = await addressed_error(alice, BOB, m2, "message", aid)
+        tap.ok(e is not None and e.error_condition() == "feature-not-implemented",
+               "a body-less attention gets feature-not-implemented", str(e))
+        await irc_gets_only(tap, alice, bob, "plain after attention", "a body-less attention")
+
         # -- IRC -> XMPP: encodings and characters XML cannot carry
         for raw, want, label in (
                 (b"caf\xe9 cr\xe8me br\xfbl\xe9e", "café crème brûlée", "Latin-1 text"),
