@@ -234,7 +234,7 @@ static bool app_wire(struct app *app, GError **error)
 	app->disco = disco_new(app->router);
 	disco_add_identity(app->disco, "gateway", settings_gateway_type(st), st->legacy_name);
 	disco_add_feature(app->disco, NS_JID_ESCAPING);
-	basic_handlers_register(app->router, app->disco);
+	basic_handlers_register(app->router, app->disco, st->legacy_name);
 	const struct gateway_ports ports = {
 	    .settings = st,
 	    .router = app->router,

@@ -542,7 +542,7 @@ async def check_component_basics(tap, client, jid, legacy_type="irc",
                                   legacy_name="IRC Transport"):
     """disco#info/items, version, ping and unknown-namespace iqs on `jid`.
 
-    Emits 8 TAP results.  Returns True if disco#info answered at all.
+    Emits 9 TAP results.  Returns True if disco#info answered at all.
     """
     r, ids, feats = await client.disco_info(jid)
     tap.ok(r.type == "result" and r.sender == jid,
@@ -572,6 +572,14 @@ async def check_component_basics(tap, client, jid, legacy_type="irc",
     r4 = await client.iq(jid, "<ping xmlns='%s'/>" % NS_PING)
     tap.ok(r4.type == "result", "urn:xmpp:ping answered with a result",
            lambda: _fmt(r4))
+
+    r6 = await client.iq(jid, "<vCard xmlns='vcard-temp'/>")
+    fn = r6.find("{vcard-temp}vCard/{vcard-temp}FN")
+    desc = r6.find("{vcard-temp}vCard/{vcard-temp}DESC")
+    tap.ok(r6.type == "result" and fn is not None and fn.text == legacy_name and
+           desc is not None and "transport" in (desc.text or ""),
+           "the transport's vCard names the service (FN '%s', a DESC)" % legacy_name,
+           lambda: _fmt(r6))
 
     for itype in ("get", "set"):
         r5 = await client.iq(jid, "<query xmlns='urn:example:ferry:unknown'/>",

@@ -269,7 +269,7 @@ static void test_disco_version_ping(struct fixture *f, gconstpointer unused)
 {
 	struct disco *d = disco_new(f->router);
 	disco_add_identity(d, "gateway", "irc", "IRC Transport");
-	basic_handlers_register(f->router, d);
+	basic_handlers_register(f->router, d, "IRC Transport");
 	router_dispatch(f->router,
 	                parse("<iq type='get' id='d1' from='a@localhost/r' to='irc.localhost'>"
 	                      "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>"));
@@ -320,11 +320,33 @@ static void test_disco_version_ping(struct fixture *f, gconstpointer unused)
 	g_assert_cmpstr(stanza_get_type(items), ==, "result");
 	stanza_free(items);
 
+	/* the transport's own vCard names the service; it cannot be set */
+	router_dispatch(f->router,
+	                parse("<iq type='get' id='c1' from='a@localhost/r' to='irc.localhost'>"
+	                      "<vCard xmlns='vcard-temp'/></iq>"));
+	router_dispatch(f->router,
+	                parse("<iq type='set' id='c2' from='a@localhost/r' to='irc.localhost'>"
+	                      "<vCard xmlns='vcard-temp'><FN>x</FN></vCard></iq>"));
+	g_assert_cmpuint(f->sent->len, ==, 6);
+	struct stanza *card = parse_sent(f, 4);
+	g_assert_cmpstr(stanza_get_type(card), ==, "result");
+	struct stanza *v = stanza_find_child(card, "vCard", "vcard-temp");
+	g_autofree char *fn = stanza_get_child_text(v, "FN", NULL);
+	g_autofree char *desc = stanza_get_child_text(v, "DESC", NULL);
+	g_assert_cmpstr(fn, ==, "IRC Transport");
+	g_assert_nonnull(strstr(desc, "transport"));
+	stanza_free(card);
+	struct stanza *refused = parse_sent(f, 5);
+	g_assert_cmpstr(stanza_get_type(refused), ==, "error");
+	g_assert_nonnull(stanza_find_child(stanza_find_child(refused, "error", NULL), "not-allowed",
+	                                   "urn:ietf:params:xml:ns:xmpp-stanzas"));
+	stanza_free(refused);
+
 	/* A contact JID is not the transport: disco#info on it is not answered here. */
 	router_dispatch(f->router,
 	                parse("<iq type='get' id='d2' from='a@localhost/r' to='bob@irc.localhost'>"
 	                      "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>"));
-	struct stanza *e = parse_sent(f, 4);
+	struct stanza *e = parse_sent(f, 6);
 	g_assert_cmpstr(stanza_get_type(e), ==, "error");
 	stanza_free(e);
 	router_free(f->router);
