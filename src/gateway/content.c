@@ -237,13 +237,16 @@ static void tell_once(struct session *s, char kind, const char *to, const char *
 char *content_text_to_send(struct session *s, const char *to, const struct stanza *m,
                            const char *body)
 {
+	bool attention = stanza_find_child(m, "attention", NS_ATTENTION) != NULL;
+	if (!attention && stanza_find_child(m, "replace", NS_CORRECT) == NULL)
+		return NULL; /* every other message: nothing to do on this path */
 	const struct gateway_ctx *ctx = session_ctx(s);
 	const char *network = regform_protocol_name(ctx->form);
 	g_autofree char *bare = to != NULL ? g_strdup(to) : g_strdup("");
 	char *slash = strchr(bare, '/');
 	if (slash != NULL)
 		*slash = '\0';
-	if (stanza_find_child(m, "attention", NS_ATTENTION) != NULL) {
+	if (attention) {
 		/* the body goes; the attention cannot (a body-less one is refused
 		 * by content_may_relay) */
 		g_autofree char *note = g_strdup_printf(
@@ -253,7 +256,7 @@ char *content_text_to_send(struct session *s, const char *to, const struct stanz
 		tell_once(s, 'a', bare, note);
 	}
 	if (stanza_find_child(m, "replace", NS_CORRECT) == NULL)
-		return g_strdup(body);
+		return NULL;
 	/* libpurple 2.x edits nothing on any protocol: the corrected text goes
 	 * as a new message, marked so the contact sees what it is */
 	g_autofree char *note = g_strdup_printf(

@@ -823,9 +823,10 @@ void content_free(struct content *content);
  * error here and must not be sent. */
 bool content_may_relay(struct session *s, const struct stanza *m);
 /* The text to send for M (a message of S's user to TO, a contact or room
- * JID) with BODY: BODY, or for a correction (XEP-0308) BODY marked as one,
- * the user told once per contact that it goes as a new message. Caller
- * frees. */
+ * JID) with BODY instead of BODY, or NULL to send BODY as it is: a
+ * correction (XEP-0308) goes marked as one, the user told once per contact
+ * that it goes as a new message (and once that an attention request
+ * cannot cross). Caller frees. */
 char *content_text_to_send(struct session *s, const char *to, const struct stanza *m,
                            const char *body);
 /* How an unregistered user registers, for error texts. Caller frees. */

@@ -249,9 +249,11 @@ void messages_from_user(struct session *s, struct contact *c, const struct stanz
 	}
 	const char *sender = stanza_get_from(m);
 	const char *id = stanza_get_id(m);
-	g_autofree char *text = content_text_to_send(s, stanza_get_to(m), m, body);
-	g_free(body);
-	body = g_steal_pointer(&text);
+	char *text = content_text_to_send(s, stanza_get_to(m), m, body);
+	if (text != NULL) {
+		g_free(body);
+		body = text;
+	}
 	switch (session_state(s)) {
 	case SESSION_ONLINE:
 		send_now(s, name, body, id, sender, 0);

@@ -476,7 +476,7 @@ void muc_on_message(struct session *s, const struct stanza *m, const struct jid 
 	if (body == NULL || *body == '\0')
 		return; /* chat states: nothing the legacy room carries */
 	g_autofree char *text = content_text_to_send(s, stanza_get_to(m), m, body);
-	rooms_say(r, m, full, text);
+	rooms_say(r, m, full, text != NULL ? text : body);
 }
 
 void muc_index_pm(struct room *r, const struct occupant *o)

@@ -71,6 +71,21 @@ static void test_encrypted_refused(struct gw *gw, gconstpointer unused)
 }
 
 /* OTR is text in the body: it crosses byte for byte, marker or not. */
+/* The IM text of the next SEND_IM, which goes to ACCOUNT (0: any). Caller
+ * frees. */
+static char *next_im_text(struct gw *gw, guint32 account)
+{
+	struct fake_command *c = gw_take_command(gw, WORKER_SEND_IM);
+	struct worker_msg_send_im m;
+	g_assert_true(worker_msg_send_im_read(c->payload, c->account, &m));
+	if (account != 0)
+		g_assert_cmpuint(m.account, ==, account);
+	char *text = g_strdup(m.text);
+	worker_msg_send_im_clear(&m);
+	fake_command_free(c);
+	return text;
+}
+
 static void test_otr_passes(struct gw *gw, gconstpointer unused)
 {
 	guint32 account = gw_online(gw, "alice");
@@ -82,27 +97,10 @@ static void test_otr_passes(struct gw *gw, gconstpointer unused)
 	const char *texts[] = {"?OTR:AAMGAAAAAQ==.",
 	                       "?OTRv23? alice would like a private conversation"};
 	for (gsize i = 0; i < G_N_ELEMENTS(texts); i++) {
-		struct fake_command *c = gw_take_command(gw, WORKER_SEND_IM);
-		struct worker_msg_send_im m;
-		g_assert_true(worker_msg_send_im_read(c->payload, c->account, &m));
-		g_assert_cmpuint(m.account, ==, account);
-		g_assert_cmpstr(m.text, ==, texts[i]);
-		worker_msg_send_im_clear(&m);
-		fake_command_free(c);
+		g_autofree char *text = next_im_text(gw, account);
+		g_assert_cmpstr(text, ==, texts[i]);
 	}
 	gw_expect_nothing(gw);
-}
-
-/* The IM text of the next SEND_IM. Caller frees. */
-static char *next_im_text(struct gw *gw)
-{
-	struct fake_command *c = gw_take_command(gw, WORKER_SEND_IM);
-	struct worker_msg_send_im m;
-	g_assert_true(worker_msg_send_im_read(c->payload, c->account, &m));
-	char *text = g_strdup(m.text);
-	worker_msg_send_im_clear(&m);
-	fake_command_free(c);
-	return text;
 }
 
 /* A correction goes as a new message marked as one; the user is told once
@@ -119,7 +117,7 @@ static void test_correction_marked(struct gw *gw, gconstpointer unused)
 		    "<replace xmlns='urn:xmpp:message-correct:0' id='x'/></message>",
 		    to[i], i, i);
 		gw_inject(gw, xml);
-		g_autofree char *text = next_im_text(gw);
+		g_autofree char *text = next_im_text(gw, 0);
 		g_autofree char *want = g_strdup_printf("Correction: fixed %zu", i);
 		g_assert_cmpstr(text, ==, want);
 		if (told[i]) {
@@ -133,7 +131,7 @@ static void test_correction_marked(struct gw *gw, gconstpointer unused)
 	/* a plain message is sent as it is */
 	gw_inject(gw, "<message from='" ALICE_PC "' to='" BOB "' type='chat' id='p'>"
 	              "<body>plain</body></message>");
-	g_autofree char *plain = next_im_text(gw);
+	g_autofree char *plain = next_im_text(gw, 0);
 	g_assert_cmpstr(plain, ==, "plain");
 }
 
