@@ -263,7 +263,11 @@
 	 * "" when not encrypted), TRUST (WORKER_TRUST_*). libpurple tells no TLS          \
 	 * version or cipher. */                                                           \
 	X(LINK_INFO, 183, link_info, F(BOOL, encrypted) F(STR, subject) F(STR, issuer)    \
-	                             F(STR, sha256) F(U32, trust))
+	                             F(STR, sha256) F(U32, trust))                         \
+	/* NAME offered us a file, FILENAME (as the user may read it: valid UTF-8, no      \
+	 * control characters, cut) of SIZE bytes (0: unknown). The worker declined it:    \
+	 * a file cannot cross (links in the text do). */                                 \
+	X(FILE_OFFERED, 220, file_offered, F(STR, name) F(STR, filename) F(I64, size))
 
 #define WORKER_MESSAGES(X, F) WORKER_COMMANDS(X, F) WORKER_EVENTS(X, F)
 /* clang-format on */

@@ -267,6 +267,32 @@ char *content_text_to_send(struct session *s, const char *to, const struct stanz
 	return g_strconcat(CONTENT_CORRECTION_MARK, body, NULL);
 }
 
+/* ---- files offered on the legacy side -------------------------------------------- */
+
+void content_on_file_offered(void *session, const struct worker_msg_file_offered *m)
+{
+	struct session *s = session;
+	const struct gateway_ctx *ctx = session_ctx(s);
+	const struct contact *c = contact_get(s, m->name, false);
+	const char *jid = c != NULL ? contact_jid(c) : NULL;
+	g_autofree char *who = jid != NULL ? g_strdup_printf("%s (%s)", m->name, jid)
+	                                   : g_strdup(*m->name != '\0' ? m->name : "someone");
+	g_autofree char *size = m->size > 0 ? g_format_size((guint64)m->size) : NULL;
+	g_autofree char *what =
+	    *m->filename != '\0'
+	        ? g_strdup_printf("a file, \"%s\"%s%s%s", m->filename, size != NULL ? " (" : "",
+	                          size != NULL ? size : "", size != NULL ? ")" : "")
+	        : g_strdup("a file");
+	g_autofree char *text = g_strdup_printf(
+	    "%s offered you %s over %s. Files cannot cross this transport, so it was declined. "
+	    "Ask them to send a link instead: links arrive as text (and so does a file you "
+	    "share from your client, as its upload link).",
+	    who, what, regform_protocol_name(ctx->form));
+	g_info("content: %s: a file offered on %s was declined", session_jid(s),
+	       regform_protocol_name(ctx->form));
+	out_tell_user(ctx->router, session_jid(s), text);
+}
+
 /* ---- how to register ---------------------------------------------------------------- */
 
 char *content_how_to_register(const struct gateway_ctx *ctx)

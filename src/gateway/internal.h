@@ -831,6 +831,9 @@ char *content_text_to_send(struct session *s, const char *to, const struct stanz
                            const char *body);
 /* How an unregistered user registers, for error texts. Caller frees. */
 char *content_how_to_register(const struct gateway_ctx *ctx);
+/* A legacy contact offered S's user a file, which the worker declined: the
+ * user is told by a chat from the transport (DATA: the session). */
+void content_on_file_offered(void *session, const struct worker_msg_file_offered *m);
 
 /* ---- roster.c -------------------------------------------------------------------- */
 

@@ -746,6 +746,7 @@ static const struct worker_msg_handlers session_handlers = {
     .room_list = muc_on_room_list,
     .room_info = muc_on_room_info,
     .link_info = on_link_info,
+    .file_offered = content_on_file_offered,
 };
 
 /* The logged-out account's last word. Its DISCONNECTED of any reason (a

@@ -207,6 +207,10 @@ static void conversation_notice(PurpleConversation *conv, const char *message,
 		g_debug("conversation line answered as a failed IM: not relayed");
 		return;
 	}
+	if (xfers_swallow_line(conv, message)) {
+		g_debug("conversation line about a declined file: not relayed");
+		return;
+	}
 	g_autofree char *title = g_strdup_printf(
 	    "Conversation with %s", canonical_name(pa, purple_conversation_get_name(conv)));
 	g_autofree char *plain = purple_markup_strip_html(message);

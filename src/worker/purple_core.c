@@ -89,6 +89,7 @@ static void ui_init(void)
 	requests_install();
 	certs_install();
 	events_install();
+	xfers_install();
 	quirks_install();
 }
 

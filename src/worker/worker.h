@@ -24,6 +24,7 @@
  *   describe.c     --describe: a protocol's user splits and options
  *   sandbox.c      no core dumps, no new privileges, Landlock (before libpurple)
  *   pause.c        PAUSE_READ: which account each input serves, paused reading
+ *   xfers.c        file transfers offered to us: declined, FILE_OFFERED
  */
 #ifndef FERRY_WORKER_H
 #define FERRY_WORKER_H
@@ -371,6 +372,16 @@ void events_install(void);
 /* Sends BUDDY's presence (WORKER_BUDDY_STATUS) if it differs from what was
  * last sent for its name. */
 void events_report_buddy(PurpleBuddy *buddy);
+
+/* ---- xfers.c ------------------------------------------------------------- */
+
+/* Declines every file transfer offered to an account (FILE_OFFERED tells
+ * ferry). */
+void xfers_install(void);
+
+/* true when MESSAGE, a line libpurple writes into CONV, is the
+ * cancellation of an offer just declined (not passed on). */
+bool xfers_swallow_line(PurpleConversation *conv, const char *message);
 
 /* ---- chats.c ------------------------------------------------------------- */
 

@@ -14,7 +14,9 @@ Prosody + ngircd + ferry (prpl-irc in a worker).
   gets feature-not-implemented; receipts and markers get no answer.
 - IRC -> XMPP: Latin-1 bytes arrive decoded ("café crème"), control
   characters XML cannot carry (BEL, ESC, U+FFFE) are removed and the rest
-  delivered, IRC formatting codes still turn into plain text. A line with a
+  delivered, IRC formatting codes still turn into plain text. A file offered
+  by DCC SEND is declined and alice told so by the transport (name cleaned
+  and cut, size shown), never asked to accept it. A line with a
   NUL: measured (ngircd itself stalls the sender's connection at it).
 Prints TAP.
 """
@@ -280,6 +282,38 @@ async def scenario(tap, prosody, irc, ferry, password):
             got = msg.child_text("body") if msg else None
             tap.ok(got == want, "IRC -> XMPP: %s arrives as %r" % (label, want),
                    "got %r" % got)
+
+        # -- a file offered on IRC (DCC SEND): declined, and the user told by
+        # the transport (never asked to accept what cannot reach them)
+        def file_notes(since):
+            return [r for r in transport_chats(alice, since)
+                    if "offered you a file" in (r.child_text("body") or "")]
+        m0 = alice.mark()
+        bob.send("PRIVMSG alice :\x01DCC SEND report.pdf 2130706433 5000 123456\x01")
+        note = await alice.wait_for(lambda r: r in file_notes(m0), 15, m0)
+        # GLib's sizes have a no-break space before the unit
+        text = (note.child_text("body") if note else "").replace("\u00a0", " ")
+        tap.ok(note is not None and "report.pdf" in text and "123.5 kB" in text and
+               BOB in text and "declined" in text and "link" in text,
+               "a DCC SEND from bob: alice is told by the transport that bob offered "
+               "report.pdf (123.5 kB) and that it was declined", text)
+        await settled(alice)
+        asked = [r for r in alice.inbox[m0:]
+                 if r.kind == "message" and r is not note and
+                 ("accept" in (r.child_text("body") or "").lower() or
+                  "cancel" in (r.child_text("body") or "").lower() or
+                  r.has("x", "jabber:x:data"))]
+        tap.ok(not asked and len(file_notes(m0)) == 1,
+               "the offer is neither asked about nor echoed as a cancellation notice",
+               "; ".join(r.child_text("body") or "" for r in asked))
+        m0 = alice.mark()
+        bob.send("PRIVMSG alice :\x01DCC SEND \"" + "x\x07y" * 60 + ".txt\" 2130706433 5000 0\x01")
+        note = await alice.wait_for(lambda r: r in file_notes(m0), 15, m0)
+        text = note.child_text("body") if note else ""
+        tap.ok(note is not None and "\x07" not in text and "x y" in text and "…" in text and
+               "kB" not in text,
+               "a file name with control characters is cleaned and cut; no size when 0",
+               repr(text))
 
         # -- a NUL: measured, not fixed here (see the report)
         async with IrcPeer(irc.port, "carol", password=password) as carol:

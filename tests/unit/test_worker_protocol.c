@@ -360,6 +360,7 @@ static void test_catalogue(void)
 	    {WORKER_PROMPT_CLOSED, 181, "prompt_closed", "(uus)"},
 	    {WORKER_PROMPT_ERROR, 182, "prompt_error", "(us)"},
 	    {WORKER_LINK_INFO, 183, "link_info", "(bsssu)"},
+	    {WORKER_FILE_OFFERED, 220, "file_offered", "(ssx)"},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_assert_cmpuint(cases[i].type, ==, cases[i].number);
