@@ -9,8 +9,9 @@
  * request for a file name, which the worker cancels: the user would have
  * said yes to something that could never happen. So the offer is declined
  * in libpurple's "file-recv-request" signal, the one place a plugin may
- * decline one (the status set to CANCEL_LOCAL, then libpurple cancels it,
- * which tells the sender where the protocol can). The line libpurple then
+ * decline one (the prpl's "request denied" op, which tells the sender where
+ * the protocol can, then the status set to CANCEL_LOCAL: libpurple cancels
+ * it). The line libpurple then
  * writes into the conversation ("You cancelled the transfer of ...") is
  * not passed on: FILE_OFFERED says it better. */
 #include "config.h"
@@ -67,7 +68,17 @@ static char *printable_name(const char *name)
 
 static void on_recv_request(PurpleXfer *xfer, gpointer data)
 {
-	/* Declined in every case, ours or not: there is no one to ask. */
+	/* Declined in every case, ours or not: there is no one to ask. The
+	 * prpl's request_denied is what tells the sender (prpl-jabber: an
+	 * error "Offer Declined"); its cancel_recv, which libpurple's
+	 * cancellation would call next, only frees what request_denied has
+	 * already freed (prpl-irc, prpl-jabber: both free the transfer's
+	 * data), so it is taken out. libpurple then cancels the transfer and
+	 * drops the reference it took for it. */
+	if (xfer->ops.request_denied != NULL) {
+		xfer->ops.request_denied(xfer);
+		xfer->ops.cancel_recv = NULL;
+	}
 	xfer->status = PURPLE_XFER_STATUS_CANCEL_LOCAL;
 	PurpleAccount *pa = purple_xfer_get_account(xfer);
 	struct account *account = accounts_find(pa);

@@ -7,12 +7,14 @@ xmpp.localhost. It exercises what IRC cannot: a wrong password at
 registration, authorization requests (dave asks carol), rich presence
 (away/dnd with text), typing notifications both ways, and legacy names
 that need XEP-0106 escaping (dave@legacy.localhost becomes
-dave\\40legacy.localhost@xmpp.localhost). Prints TAP.
+dave\\40legacy.localhost@xmpp.localhost); a file dave offers by stream
+initiation is declined (dave gets forbidden) and alice told. Prints TAP.
 """
 
 import asyncio
 import os
 import sys
+import xml.etree.ElementTree as ET
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -22,6 +24,29 @@ from transport import NS_CHATSTATES, XmppUser, legacy_xmpp_config, start_legacy_
 
 T = "xmpp.localhost"
 DAVE = "dave\\40legacy.localhost@" + T
+
+
+async def offer_file(user, to, name, size):
+    """USER offers TO a file by stream initiation; how the offer was answered:
+    "result", "timeout" or the error condition."""
+    import slixmpp.exceptions
+    iq = user.xmpp.make_iq_set(ito=to)
+    iq.append(ET.fromstring(
+        "<si xmlns='http://jabber.org/protocol/si' id='ferry-si-1' mime-type='image/jpeg'"
+        " profile='http://jabber.org/protocol/si/profile/file-transfer'>"
+        "<file xmlns='http://jabber.org/protocol/si/profile/file-transfer' name='%s' size='%d'/>"
+        "<feature xmlns='http://jabber.org/protocol/feature-neg'>"
+        "<x xmlns='jabber:x:data' type='form'><field var='stream-method' type='list-single'>"
+        "<option><value>http://jabber.org/protocol/bytestreams</value></option>"
+        "<option><value>http://jabber.org/protocol/ibb</value></option>"
+        "</field></x></feature></si>" % (name, size)))
+    try:
+        await iq.send(timeout=15)
+        return "result"
+    except slixmpp.exceptions.IqTimeout:
+        return "timeout"
+    except slixmpp.exceptions.IqError as e:
+        return e.iq["error"]["condition"]
 
 
 async def scenario(tap, prosody):
@@ -130,8 +155,23 @@ async def scenario(tap, prosody):
             m0 = dave.mark()
         p = await dave.presence_from("carol@legacy.localhost", None, since=m0, timeout=20,
                                      where=lambda x: x.child_text("show") == "dnd")
+        m_offer = alice.mark()
         tap.ok(p is not None, "when it leaves, the remaining resource's status is back",
                str(p))
+
+        # -- dave offers carol a file (XEP-0096 stream initiation): the worker
+        # declines it, dave gets an error, alice is told by the transport
+        if p is not None:
+            answer = await offer_file(dave, p.sender, "holiday.jpg", 2048)
+            note = await alice.wait_for(
+                lambda x: x.kind == "message" and x.sender == T and
+                "offered you a file" in (x.child_text("body") or ""), 15, m_offer)
+            text = (note.child_text("body") if note else "") or ""
+            tap.ok(note is not None and "holiday.jpg" in text and "declined" in text,
+                   "a file dave offers: alice is told by the transport that it was declined",
+                   text)
+            tap.ok(answer not in ("result", "timeout"),
+                   "dave's offer is answered with an error (%s)" % answer)
 
         # -- alice removes dave: he is removed on the legacy side too
         m0 = dave.mark()
