@@ -6,8 +6,9 @@
  * fallback for something else (an end-to-end encrypted payload, a
  * retraction) would reach the contact as if it were what the user meant,
  * so it is refused with an error and nothing is sent; a payload without
- * text that the network cannot carry (a reaction) is refused the same
- * way. Metadata that needs no legacy counterpart (receipts, chat markers,
+ * text that the network cannot carry (taking a reaction back) is refused
+ * the same way. A reaction goes as text ("Reacted: 👍"), a correction as a
+ * new message, each marked, the user told once per contact. Metadata that needs no legacy counterpart (receipts, chat markers,
  * hints, ids) is dropped without an answer: those are the client's own
  * automatic stanzas, and an error for each would be noise. Chat states go
  * on (messages.c relays them as typing). See ARCHITECTURE.md. */
@@ -30,6 +31,9 @@
 #define NS_ATTENTION "urn:xmpp:attention:0"              /* XEP-0224 */
 /* What starts a corrected message on the legacy side. */
 #define CONTENT_CORRECTION_MARK "Correction: "
+/* What starts a reaction sent as text, and how many emoji of one go. */
+#define CONTENT_REACTION_MARK "Reacted: "
+#define CONTENT_REACTIONS_MAX 8
 
 /* Users told that their corrections or attention requests do not cross,
  * by "kind\nuser\ncontact"; past this many the book starts again (a user
@@ -147,6 +151,36 @@ static bool is_metadata(const struct stanza *child)
 	       stanza_next_child(child, NULL) == NULL;
 }
 
+/* The emoji of the XEP-0444 <reactions/> R, space-separated (at most
+ * CONTENT_REACTIONS_MAX, control characters dropped), or NULL when it
+ * holds none (it takes reactions back). Caller frees. */
+static char *reaction_emoji(const struct stanza *r)
+{
+	GString *out = g_string_new(NULL);
+	guint n = 0;
+	for (const struct stanza *e = stanza_next_child(r, NULL);
+	     e != NULL && n < CONTENT_REACTIONS_MAX; e = stanza_next_child(r, e)) {
+		if (strcmp(stanza_name(e), "reaction") != 0)
+			continue;
+		g_autofree char *t = stanza_get_text(e);
+		g_strstrip(t);
+		if (*t == '\0')
+			continue;
+		for (char *p = t; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20)
+				*p = ' ';
+		if (out->len > 0)
+			g_string_append_c(out, ' ');
+		g_string_append(out, t);
+		n++;
+	}
+	if (out->len == 0) {
+		g_string_free(out, TRUE);
+		return NULL;
+	}
+	return g_string_free(out, FALSE);
+}
+
 /* What a body-less payload is, for the user; NULL when M holds only
  * metadata. Caller frees. */
 static char *uncarried_payload(const struct stanza *m)
@@ -156,17 +190,13 @@ static char *uncarried_payload(const struct stanza *m)
 		if (is_metadata(c))
 			continue;
 		if (g_strcmp0(stanza_ns(c), NS_REACTIONS) == 0) {
-			/* An empty <reactions/> takes the user's reactions back. */
-			if (stanza_next_child(c, NULL) == NULL)
-				return g_strdup("taking a reaction back");
-			GString *r = g_string_new("a reaction (");
-			for (const struct stanza *e = stanza_next_child(c, NULL); e != NULL;
-			     e = stanza_next_child(c, e)) {
-				g_autofree char *t = stanza_get_text(e);
-				g_string_append(r, t);
-			}
-			g_string_append_c(r, ')');
-			return g_string_free(r, FALSE);
+			/* A reaction goes as text (content_reaction_text); an empty
+			 * <reactions/> takes the user's reactions back, which no
+			 * text can do. */
+			g_autofree char *text = reaction_emoji(c);
+			if (text != NULL)
+				continue;
+			return g_strdup("taking a reaction back");
 		}
 		if (is_retraction(m))
 			return g_strdup("a retraction");
@@ -217,7 +247,7 @@ bool content_may_relay(struct session *s, const struct stanza *m)
 }
 
 /* Tells S's user NOTE once per contact TO and KIND ('c' corrections, 'a'
- * attention). */
+ * attention, 'r' reactions). */
 static void tell_once(struct session *s, char kind, const char *to, const char *note)
 {
 	struct content *c = session_ctx(s)->content;
@@ -265,6 +295,27 @@ char *content_text_to_send(struct session *s, const char *to, const struct stanz
 	    network, bare, CONTENT_CORRECTION_MARK);
 	tell_once(s, 'c', bare, note);
 	return g_strconcat(CONTENT_CORRECTION_MARK, body, NULL);
+}
+
+char *content_reaction_text(struct session *s, const char *to, const struct stanza *m)
+{
+	const struct stanza *r = stanza_find_child(m, "reactions", NS_REACTIONS);
+	g_autofree char *emoji = r != NULL ? reaction_emoji(r) : NULL;
+	if (emoji == NULL)
+		return NULL;
+	const char *network = regform_protocol_name(session_ctx(s)->form);
+	g_autofree char *bare = to != NULL ? g_strdup(to) : g_strdup("");
+	char *slash = strchr(bare, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	/* the contact cannot see what was reacted to: the text says only that
+	 * it is a reaction */
+	g_autofree char *note = g_strdup_printf(
+	    "%s has no reactions: your reaction to %s went as a message starting with \"%s\". "
+	    "(Said once per contact.)",
+	    network, bare, CONTENT_REACTION_MARK);
+	tell_once(s, 'r', bare, note);
+	return g_strconcat(CONTENT_REACTION_MARK, emoji, NULL);
 }
 
 /* ---- files offered on the legacy side -------------------------------------------- */

@@ -829,6 +829,10 @@ bool content_may_relay(struct session *s, const struct stanza *m);
  * cannot cross). Caller frees. */
 char *content_text_to_send(struct session *s, const char *to, const struct stanza *m,
                            const char *body);
+/* The text a body-less XEP-0444 reaction M (of S's user to TO) goes as
+ * ("Reacted: " and its emoji), the user told once per contact; NULL when M
+ * holds no reaction. Caller frees. */
+char *content_reaction_text(struct session *s, const char *to, const struct stanza *m);
 /* How an unregistered user registers, for error texts. Caller frees. */
 char *content_how_to_register(const struct gateway_ctx *ctx);
 /* A legacy contact offered S's user a file, which the worker declined: the

@@ -239,6 +239,8 @@ void messages_from_user(struct session *s, struct contact *c, const struct stanz
 	if (!content_may_relay(s, m))
 		return;
 	g_autofree char *body = stanza_get_child_text(m, "body", NULL);
+	if (body == NULL)
+		body = content_reaction_text(s, stanza_get_to(m), m);
 	bool has_state = false;
 	guint32 typing = typing_from_chatstate(m, &has_state);
 	if (body == NULL) {

@@ -473,10 +473,13 @@ void muc_on_message(struct session *s, const struct stanza *m, const struct jid 
 	 * cross, and are answered; OTR and plain text go on */
 	if (!content_may_relay(s, m))
 		return;
-	if (body == NULL || *body == '\0')
+	g_autofree char *reaction =
+	    body == NULL ? content_reaction_text(s, stanza_get_to(m), m) : NULL;
+	const char *said = reaction != NULL ? reaction : body;
+	if (said == NULL || *said == '\0')
 		return; /* chat states: nothing the legacy room carries */
-	g_autofree char *text = content_text_to_send(s, stanza_get_to(m), m, body);
-	rooms_say(r, m, full, text != NULL ? text : body);
+	g_autofree char *text = content_text_to_send(s, stanza_get_to(m), m, said);
+	rooms_say(r, m, full, text != NULL ? text : said);
 }
 
 void muc_index_pm(struct room *r, const struct occupant *o)

@@ -11,7 +11,8 @@ Prosody + ngircd + ferry (prpl-irc in a worker).
   OMEMO (marker, legacy and :2), OpenPGP (XEP-0373) and XEP-0027 messages
   are refused with not-acceptable ("cannot cross to IRC"), their fallback
   body never reaches IRC; OTR (with its XEP-0380 marker) does; a reaction
-  gets feature-not-implemented; receipts and markers get no answer.
+  goes as "Reacted: <emoji>" (told once), taking one back gets
+  feature-not-implemented; receipts and markers get no answer.
 - IRC -> XMPP: Latin-1 bytes arrive decoded ("café crème"), control
   characters XML cannot carry (BEL, ESC, U+FFFE) are removed and the rest
   delivered, IRC formatting codes still turn into plain text. A file offered
@@ -192,14 +193,34 @@ async def scenario(tap, prosody, irc, ferry, password):
         tap.ok(got == otr, "an OTR message (with its XEP-0380 marker) reaches IRC byte for byte",
                repr(got))
 
-        # -- a reaction: an error; receipts and markers: nothing at all
+        # -- a reaction: goes as text, marked, the user told once; taking it
+        # back: an error; receipts and markers: nothing at all
+        def reaction_notes(since):
+            return [r for r in transport_chats(alice, since)
+                    if "has no reactions" in (r.child_text("body") or "")]
+        m0 = alice.mark()
+        alice.send_message(BOB, None, extra="<reactions xmlns='urn:xmpp:reactions:0' "
+                           "id='x1'><reaction>\U0001F44D</reaction></reactions>")
+        got = await bob.privmsg_from("alice", timeout=15)
+        note = await alice.wait_for(lambda r: r in reaction_notes(m0), 10, m0)
+        tap.ok(got == "Reacted: \U0001F44D" and note is not None,
+               "a reaction reaches IRC as 'Reacted: \U0001F44D', the user told once",
+               "IRC got %r; note %s" % (got, note))
+        m0 = alice.mark()
+        alice.send_message(BOB, None, extra="<reactions xmlns='urn:xmpp:reactions:0' "
+                           "id='x1'><reaction>\U0001F44D</reaction><reaction>\U0001F389"
+                           "</reaction></reactions>")
+        got = await bob.privmsg_from("alice", timeout=15)
+        await settled(alice)
+        tap.ok(got == "Reacted: \U0001F44D \U0001F389" and not reaction_notes(m0),
+               "a second reaction: sent, not told again", "IRC got %r" % got)
         m0 = alice.mark()
         mid = alice.send_message(BOB, None, extra="<reactions xmlns='urn:xmpp:reactions:0' "
-                                 "id='x1'><reaction>\U0001F44D</reaction></reactions>")
+                                 "id='x1'/>")
         e = await addressed_error(alice, BOB, m0, "message", mid)
         tap.ok(e is not None and e.error_condition() == "feature-not-implemented"
-               and "reaction" in (e.error_text() or ""),
-               "a reaction gets feature-not-implemented naming it", str(e))
+               and "reaction back" in (e.error_text() or ""),
+               "taking a reaction back gets feature-not-implemented naming it", str(e))
         m0 = alice.mark()
         for extra in ("<received xmlns='urn:xmpp:receipts' id='x1'/>",
                       "<displayed xmlns='urn:xmpp:chat-markers:0' id='x1'/>"):
@@ -208,7 +229,7 @@ async def scenario(tap, prosody, irc, ferry, password):
         errors = [str(r) for r in alice.inbox[m0:] if r.type == "error"]
         tap.ok(not errors, "receipts and chat markers get no answer", str(errors))
         await irc_gets_only(tap, alice, bob, "plain after reaction and markers",
-                            "a reaction, a receipt, a marker")
+                            "taking a reaction back, a receipt, a marker")
 
         # -- a correction (XEP-0308): IRC cannot edit, so the corrected text
         # goes as a new line marked as a correction; the user is told once

@@ -135,16 +135,38 @@ static void test_correction_marked(struct gw *gw, gconstpointer unused)
 	g_assert_cmpstr(plain, ==, "plain");
 }
 
+/* A reaction goes as text marked as one; the user is told once per contact. */
+static void test_reaction_as_text(struct gw *gw, gconstpointer unused)
+{
+	(void)gw_online(gw, "alice");
+	for (gsize i = 0; i < 2; i++) {
+		gw_injectf(gw,
+		           "<message from='" ALICE_PC "' to='" BOB "' type='chat' id='r%zu'>"
+		           "<reactions xmlns='urn:xmpp:reactions:0' id='m1'>"
+		           "<reaction>\xF0\x9F\x91\x8D</reaction><reaction>:)</reaction>"
+		           "</reactions><store xmlns='urn:xmpp:hints'/></message>",
+		           i);
+		g_autofree char *text = next_im_text(gw, 0);
+		g_assert_cmpstr(text, ==, "Reacted: \xF0\x9F\x91\x8D :)");
+		if (i == 0) {
+			struct stanza *note = gw_expect(gw, "message", "chat", ALICE);
+			g_autofree char *body = stanza_get_child_text(note, "body", NULL);
+			g_assert_nonnull(strstr(body, "has no reactions"));
+			stanza_free(note);
+		}
+		gw_expect_nothing(gw);
+	}
+}
+
 static void test_uncarried_refused(struct gw *gw, gconstpointer unused)
 {
 	static const struct {
 		const char *payload;
 		const char *part;
 	} cases[] = {
-	    {"<reactions xmlns='urn:xmpp:reactions:0' id='m1'><reaction>\xF0\x9F\x91\x8D</reaction>"
-	     "</reactions><store xmlns='urn:xmpp:hints'/>",
-	     "IRC carries text only: a reaction (\xF0\x9F\x91\x8D) cannot cross"},
 	    {"<reactions xmlns='urn:xmpp:reactions:0' id='m1'/>", "taking a reaction back"},
+	    {"<reactions xmlns='urn:xmpp:reactions:0' id='m1'><reaction> </reaction></reactions>",
+	     "taking a reaction back"},
 	    {"<retract xmlns='urn:xmpp:message-retract:1' id='m1'/>", "a retraction"},
 	    {"<subject>a subject alone</subject>",
 	     "IRC carries text only: <subject/> cannot cross"},
@@ -389,6 +411,7 @@ int main(int argc, char **argv)
 	ADD("/content/encrypted-refused", test_encrypted_refused);
 	ADD("/content/otr-passes", test_otr_passes);
 	ADD("/content/correction-marked", test_correction_marked);
+	ADD("/content/reaction-as-text", test_reaction_as_text);
 	ADD("/content/uncarried-refused", test_uncarried_refused);
 	ADD("/content/metadata-quiet", test_metadata_quiet);
 	ADD("/content/transport-chat", test_transport_chat);

@@ -33,8 +33,9 @@ static void test_nick_change(struct gw *gw, gconstpointer unused)
 }
 
 /* What cannot cross in 1:1 cannot in a room: an OMEMO message (with its
- * fallback body) and a reaction are answered with their id, nothing is
- * said on the legacy side; OTR text is text. */
+ * fallback body) and taking a reaction back are answered with their id,
+ * nothing is said on the legacy side; OTR text is text, and so is a
+ * reaction ("Reacted: +1"). */
 static void test_encrypted(struct gw *gw, gconstpointer unused)
 {
 	in_room(gw);
@@ -46,9 +47,9 @@ static void test_encrypted(struct gw *gw, gconstpointer unused)
 	g_autofree char *xml = stanza_to_string(e);
 	g_assert_nonnull(strstr(xml, "<not-acceptable"));
 	stanza_free(e);
+	/* taking a reaction back cannot cross */
 	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "' type='groupchat' id='r1'>"
-	              "<reactions xmlns='urn:xmpp:reactions:0' id='x'><reaction>+1</reaction>"
-	              "</reactions></message>");
+	              "<reactions xmlns='urn:xmpp:reactions:0' id='x'/></message>");
 	e = gw_expect(gw, "message", "error", ALICE_PC);
 	g_assert_cmpstr(stanza_get_id(e), ==, "r1");
 	stanza_free(e);
@@ -56,6 +57,11 @@ static void test_encrypted(struct gw *gw, gconstpointer unused)
 	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "' type='groupchat' id='t1'>"
 	              "<body>?OTR:AAMG</body></message>");
 	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SEND_CHAT), ==, 1);
+	/* a reaction is said as text, marked */
+	gw_inject(gw, "<message from='" ALICE_PC "' to='" ROOM "' type='groupchat' id='r2'>"
+	              "<reactions xmlns='urn:xmpp:reactions:0' id='x'><reaction>+1</reaction>"
+	              "</reactions></message>");
+	g_assert_cmpuint(fake_legacy_count_type(gw->fake, WORKER_SEND_CHAT), ==, 2);
 }
 
 /* A channel's NOTICE (the worker titles it with the room) is a chat from
